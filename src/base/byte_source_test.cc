@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests for plain and gzip byte sources, including truncated and corrupt gzip.
+#include "base/byte_source.h"
+
+#include <zlib.h>
+
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+
+namespace trainscope {
+namespace {
+
+using ::trainscope::testing::StatusIs;
+
+std::string Gzip(const std::string& text) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, text.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+Result<std::string> Drain(ByteSource& source, size_t chunk) {
+  std::string out;
+  std::string buf(chunk, '\0');
+  while (true) {
+    TS_ASSIGN_OR_RETURN(size_t n, source.Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    out.append(buf.data(), n);
+  }
+  return out;
+}
+
+std::string Text() {
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "{\"name\":\"kernel\",\"ts\":" + std::to_string(i) + "},";
+  return text;
+}
+
+TEST(ByteSourceTest, PlainPassesThrough) {
+  std::string text = Text();
+  auto source = MemoryByteSource("mem", text.data(), text.size());
+  EXPECT_FALSE(source->compressed());
+  ASSERT_OK_AND_ASSIGN(std::string got, Drain(*source, 1000));
+  EXPECT_EQ(got, text);
+}
+
+TEST(ByteSourceTest, GzipIsDetectedAndInflated) {
+  std::string text = Text();
+  std::string gz = Gzip(text);
+  auto source = MemoryByteSource("mem.gz", gz.data(), gz.size());
+  EXPECT_TRUE(source->compressed());
+  ASSERT_OK_AND_ASSIGN(std::string got, Drain(*source, 777));
+  EXPECT_EQ(got, text);
+}
+
+TEST(ByteSourceTest, ConcatenatedMembers) {
+  std::string gz = Gzip("hello ") + Gzip("world");
+  auto source = MemoryByteSource("two.gz", gz.data(), gz.size());
+  ASSERT_OK_AND_ASSIGN(std::string got, Drain(*source, 4));
+  EXPECT_EQ(got, "hello world");
+}
+
+TEST(ByteSourceTest, TruncatedGzipIsDataLoss) {
+  std::string gz = Gzip(Text());
+  gz.resize(gz.size() / 2);
+  auto source = MemoryByteSource("cut.gz", gz.data(), gz.size());
+  EXPECT_THAT(Drain(*source, 4096), StatusIs(StatusCode::kDataLoss, "cut.gz: byte"));
+}
+
+TEST(ByteSourceTest, CorruptGzipIsDataLoss) {
+  std::string gz = Gzip(Text());
+  for (size_t i = 20; i < 60; ++i) gz[i] = static_cast<char>(gz[i] ^ 0x5a);
+  auto source = MemoryByteSource("bad.gz", gz.data(), gz.size());
+  EXPECT_THAT(Drain(*source, 4096), StatusIs(StatusCode::kDataLoss, "corrupt gzip"));
+}
+
+TEST(ByteSourceTest, MissingFileIsNotFound) {
+  EXPECT_THAT(OpenByteSource("/nonexistent/trace.json"),
+              StatusIs(StatusCode::kNotFound, "/nonexistent/trace.json"));
+}
+
+}  // namespace
+}  // namespace trainscope

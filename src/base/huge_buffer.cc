@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// Huge-page advice and padded buffers.
+#include "base/huge_buffer.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+namespace trainscope {
+
+void AdviseHugePages(void* ptr, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  constexpr uintptr_t kPage = uintptr_t{2} << 20;
+  auto begin = reinterpret_cast<uintptr_t>(ptr);
+  uintptr_t aligned = (begin + kPage - 1) & ~(kPage - 1);
+  if (bytes < kPage || aligned >= begin + bytes) return;
+  size_t len = (begin + bytes - aligned) & ~(kPage - 1);
+  if (len > 0) ::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
+#else
+  (void)ptr;
+  (void)bytes;
+#endif
+}
+
+void PaddedBuffer::Reserve(size_t bytes, size_t keep) {
+  if (bytes <= capacity_) return;
+  size_t new_capacity = std::max(bytes, capacity_ + capacity_ / 2);
+  constexpr size_t kAlign = 64;
+  size_t alloc = (new_capacity + padding_ + kAlign - 1) / kAlign * kAlign;
+  char* p = static_cast<char*>(std::aligned_alloc(kAlign, alloc));
+  if (p == nullptr) throw std::bad_alloc();
+  AdviseHugePages(p, alloc);
+  if (keep > 0) std::memcpy(p, data_.get(), keep);
+  std::memset(p + new_capacity, 0, alloc - new_capacity);
+  data_.reset(p);
+  capacity_ = new_capacity;
+}
+
+}  // namespace trainscope

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// Command registry, exit codes and error printing.
+#include "cli/command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+namespace trainscope::cli {
+namespace {
+
+struct Entry {
+  int order;
+  Registrar registrar;
+};
+
+std::vector<Entry>& Entries() {
+  static std::vector<Entry> entries;
+  return entries;
+}
+
+int g_exit_code = kExitOk;
+
+}  // namespace
+
+GlobalOptions& MutableGlobals() {
+  static GlobalOptions options;
+  return options;
+}
+const GlobalOptions& Globals() { return MutableGlobals(); }
+
+Registration::Registration(int order, Registrar registrar) {
+  Entries().push_back(Entry{order, registrar});
+}
+
+void RegisterAll(CLI::App& root) {
+  std::vector<Entry> entries = Entries();
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.order < b.order; });
+  for (const Entry& e : entries) e.registrar(root);
+}
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kDataLoss:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kIo: return kExitBadInput;
+    case StatusCode::kUnimplemented: return kExitUsage;
+    case StatusCode::kInternal: return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+int ReportError(const Status& status) {
+  bool color = isatty(STDERR_FILENO) == 1;
+  const char* red = color ? "\033[1;31m" : "";
+  const char* reset = color ? "\033[0m" : "";
+  std::fprintf(stderr, "trainscope: %serror%s: %s\n", red, reset, status.message().c_str());
+  if (status.code() == StatusCode::kInternal) {
+    std::fprintf(stderr, "%s\nThis is a bug in trainscope; please report it with the command.\n",
+                 status.ToStringWithContext().c_str());
+  }
+  return ExitCodeFor(status);
+}
+
+void SetExitCode(int code) {
+  if (g_exit_code == kExitOk) g_exit_code = code;
+}
+int ExitCodeValue() { return g_exit_code; }
+
+void RunAndSetExit(const std::function<Status()>& body) {
+  Status status = body();
+  SetExitCode(status.ok() ? kExitOk : ReportError(status));
+}
+
+}  // namespace trainscope::cli

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// How a subcommand joins the `trainscope` CLI: each `*_command.cc` file in src/cli/ defines a
+// function that adds its CLI11 subcommand(s) and registers it with TS_REGISTER_COMMAND. main.cc
+// never lists the commands, so capabilities add theirs without touching shared files.
+//
+// Conventions every command follows (README "Exit codes"): exit 0 ok, 2 usage error, 3 bad
+// input (the message names the file and place), 4 internal error. `--json` prints one JSON
+// document on stdout and nothing else there; human text goes to stdout, progress and errors to
+// stderr. The CLI stays thin: parse flags, call a library, render.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/status.h"
+
+namespace trainscope::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUsage = 2,
+  kExitBadInput = 3,
+  kExitInternal = 4,
+};
+
+// Options shared by every subcommand (given before or after the subcommand name).
+struct GlobalOptions {
+  bool json = false;     // machine-readable output on stdout
+  bool quiet = false;    // no progress, no summary chatter
+  bool strict = false;   // data_loss diagnostics fail the command (exit 3)
+  int threads = 0;       // 0 = all cores
+};
+
+const GlobalOptions& Globals();
+
+// Maps a Status to an exit code: input problems -> 3, internal -> 4.
+int ExitCodeFor(const Status& status);
+
+// Prints "trainscope: error: ..." (red on a TTY) and returns the exit code for `status`.
+int ReportError(const Status& status);
+
+// Sets the exit code the process will return (the last call wins; errors are sticky).
+void SetExitCode(int code);
+int ExitCodeValue();
+
+// Runs `body`, turning its Status into the exit code (with the error printed).
+void RunAndSetExit(const std::function<Status()>& body);
+
+using Registrar = void (*)(CLI::App& root);
+struct Registration {
+  Registration(int order, Registrar registrar);
+};
+void RegisterAll(CLI::App& root);
+
+}  // namespace trainscope::cli
+
+// Registers `fn` (void fn(CLI::App&)); `order` sorts commands in --help (the user's loop order).
+#define TS_REGISTER_COMMAND(order, fn) \
+  static ::trainscope::cli::Registration TS_INTERNAL_CONCAT(ts_registration_, __LINE__)(order, fn)

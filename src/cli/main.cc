@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// trainscope: the command-line entry point. Parses global flags and hands off to the registered
+// subcommands (see cli/command.h).
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "base/parallel.h"
+#include "base/progress.h"
+#include "cli/command.h"
+#include "cli/version.h"
+
+namespace trainscope::cli {
+GlobalOptions& MutableGlobals();
+}  // namespace trainscope::cli
+
+int main(int argc, char** argv) {
+  using namespace trainscope::cli;
+  CLI::App app{
+      "trainscope: find and remove what slows down and breaks large-model training.\n\n"
+      "The loop: plan -> synth -> whatif -> minder -> overlap -> report\n"
+      "  plan      predict step time, MFU, memory and GPU-hours of a training job\n"
+      "  workload  synthesise per-rank traces and metrics of a job, with faults\n"
+      "  whatif    straggler what-if analysis of a multi-rank trace\n"
+      "  minder    find the faulty machine from per-second metrics\n"
+      "  overlap   Flux-style fused GEMM + TP collective: benchmark and predict\n"
+      "  report    one HTML report from your traces, metrics and plan\n"
+      "  trace     inspect and export PyTorch-profiler (Kineto) traces\n",
+      "trainscope"};
+  app.set_version_flag("--version", std::string("trainscope ") + kTrainscopeVersion);
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions& globals = MutableGlobals();
+  app.add_flag("--json", globals.json, "Machine-readable JSON on stdout");
+  app.add_flag("-q,--quiet", globals.quiet, "No progress or summary chatter on stderr");
+  app.add_flag("--strict", globals.strict, "Treat data-loss diagnostics as errors (exit 3)");
+  app.add_option("--threads", globals.threads, "Worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.parse_complete_callback([&globals] {
+    if (globals.quiet || globals.json) trainscope::SetProgressEnabled(false);
+  });
+
+  RegisterAll(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // CLI11 returns 0 for --help/--version; every other parse problem is a usage error.
+    return rc == 0 ? kExitOk : kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trainscope: internal error: %s\n", e.what());
+    return kExitInternal;
+  }
+  return ExitCodeValue();
+}

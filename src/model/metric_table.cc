@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// MetricTable storage, the DCGM blank test and counter-to-rate conversion.
+#include "model/metric_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/core.h>
+
+namespace trainscope::model {
+
+int32_t NamePool::Intern(std::string_view name) {
+  auto it = ids_.find(std::string(name));
+  if (it != ids_.end()) return it->second;
+  auto id = static_cast<int32_t>(names_.size());
+  names_.emplace_back(name);
+  ids_.emplace(names_.back(), id);
+  return id;
+}
+
+std::optional<int32_t> NamePool::Find(std::string_view name) const {
+  auto it = ids_.find(std::string(name));
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+int32_t MetricTable::InternMetric(std::string_view name) {
+  int32_t id = metrics_.Intern(name);
+  if (is_counter_.size() <= static_cast<size_t>(id)) is_counter_.resize(static_cast<size_t>(id) + 1, 0);
+  return id;
+}
+
+void MetricTable::Append(int64_t ts, int32_t machine, int32_t metric, int16_t gpu, double value) {
+  ts_.push_back(ts);
+  machine_.push_back(machine);
+  metric_.push_back(metric);
+  gpu_.push_back(gpu);
+  value_.push_back(value);
+}
+
+void MetricTable::Reserve(size_t rows) {
+  ts_.reserve(rows);
+  machine_.reserve(rows);
+  metric_.reserve(rows);
+  gpu_.reserve(rows);
+  value_.reserve(rows);
+}
+
+void MetricTable::SetCounter(int32_t metric, bool counter) {
+  if (is_counter_.size() <= static_cast<size_t>(metric)) {
+    is_counter_.resize(static_cast<size_t>(metric) + 1, 0);
+  }
+  is_counter_[static_cast<size_t>(metric)] = counter ? 1 : 0;
+}
+
+bool IsDcgmBlank(double value) {
+  // DCGM_INT64_BLANK = 0x7ffffffffffffff0 and its neighbours (NOT_FOUND, NOT_SUPPORTED, ...),
+  // DCGM_INT32_BLANK = 0x7ffffff0; exporters print them as huge integers.
+  constexpr double kInt64Blank = 9223372036854775792.0;
+  constexpr double kInt32Blank = 2147483632.0;
+  if (std::fabs(value - kInt64Blank) < 1048576.0) return true;
+  if (value >= kInt32Blank && value <= 2147483647.0) return true;
+  return false;
+}
+
+MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags) {
+  MetricTable out;
+  for (const std::string& m : in.machines().names()) out.InternMachine(m);
+  for (int32_t id = 0; id < in.metrics().size(); ++id) out.InternMetric(in.metrics().Name(id));
+  out.Reserve(in.size());
+  // Row order: series by series, time-sorted, so differences are between neighbours in time.
+  std::vector<size_t> order(in.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&in](size_t a, size_t b) {
+    if (in.metric()[a] != in.metric()[b]) return in.metric()[a] < in.metric()[b];
+    if (in.machine()[a] != in.machine()[b]) return in.machine()[a] < in.machine()[b];
+    if (in.gpu()[a] != in.gpu()[b]) return in.gpu()[a] < in.gpu()[b];
+    return in.ts()[a] < in.ts()[b];
+  });
+  for (size_t k = 0; k < order.size(); ++k) {
+    size_t row = order[k];
+    int32_t metric = in.metric()[row];
+    if (!in.IsCounter(metric)) {
+      out.Append(in.ts()[row], in.machine()[row], metric, in.gpu()[row], in.value()[row]);
+      continue;
+    }
+    if (k == 0) continue;
+    size_t prev = order[k - 1];
+    bool same_series = in.metric()[prev] == metric && in.machine()[prev] == in.machine()[row] &&
+                       in.gpu()[prev] == in.gpu()[row];
+    if (!same_series) continue;
+    int64_t dt = in.ts()[row] - in.ts()[prev];
+    if (dt <= 0) continue;  // duplicate timestamp: no rate
+    double dt_s = static_cast<double>(dt) / static_cast<double>(kNanosPerSecond);
+    double diff = in.value()[row] - in.value()[prev];
+    if (diff < 0) {
+      diff = in.value()[row];
+      if (diags != nullptr) {
+        diags->Add("counter_reset", Severity::kInfo, in.metrics().Name(metric),
+                   fmt::format("machine {} ts {} s", in.machines().Name(in.machine()[row]),
+                               in.ts()[row] / kNanosPerSecond),
+                   "counter decreased (exporter restart); rate taken from the new value");
+      }
+    }
+    out.Append(in.ts()[row], in.machine()[row], metric, in.gpu()[row], diff / dt_s);
+  }
+  return out;
+}
+
+std::pair<std::string_view, std::string_view> SplitMetricKey(std::string_view key) {
+  size_t brace = key.find('{');
+  if (brace == std::string_view::npos) return {key, {}};
+  std::string_view labels = key.substr(brace + 1);
+  if (!labels.empty() && labels.back() == '}') labels.remove_suffix(1);
+  return {key.substr(0, brace), labels};
+}
+
+}  // namespace trainscope::model

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests of the metric table: counters to rates (with a reset), DCGM blanks, name mapping.
+#include "model/metric_table.h"
+
+#include <gtest/gtest.h>
+
+#include "model/metric_names.h"
+#include "support/status_matchers.h"
+
+namespace trainscope::model {
+namespace {
+
+constexpr int64_t kS = kNanosPerSecond;
+
+TEST(MetricTableTest, CounterRatesHandleReset) {
+  MetricTable t;
+  int32_t m = t.InternMachine("a");
+  int32_t c = t.InternMetric("bytes_total");
+  t.SetCounter(c, true);
+  // 100, 110 (+10/s), 130 (+20/2s = 10/s), reset to 5 (5/s), 8 (+3/s).
+  t.Append(0, m, c, kNoGpu, 100);
+  t.Append(1 * kS, m, c, kNoGpu, 110);
+  t.Append(3 * kS, m, c, kNoGpu, 130);
+  t.Append(4 * kS, m, c, kNoGpu, 5);
+  t.Append(5 * kS, m, c, kNoGpu, 8);
+  Diagnostics diags;
+  MetricTable r = CountersToRates(t, &diags);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_DOUBLE_EQ(r.value()[0], 10);
+  EXPECT_DOUBLE_EQ(r.value()[1], 10);
+  EXPECT_DOUBLE_EQ(r.value()[2], 5);
+  EXPECT_DOUBLE_EQ(r.value()[3], 3);
+  EXPECT_EQ(diags.Count("counter_reset"), 1);
+}
+
+TEST(MetricTableTest, DcgmBlanks) {
+  EXPECT_TRUE(IsDcgmBlank(9223372036854775794.0));
+  EXPECT_TRUE(IsDcgmBlank(9223372036854775792.0));
+  EXPECT_TRUE(IsDcgmBlank(2147483632.0));
+  EXPECT_FALSE(IsDcgmBlank(300.0));
+  EXPECT_FALSE(IsDcgmBlank(128996013.0));
+}
+
+TEST(MetricTableTest, MapsCpuIdleAndGpuNames) {
+  MetricTable t;
+  int32_t m = t.InternMachine("n1");
+  int32_t idle0 = t.InternMetric("node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}");
+  int32_t idle1 = t.InternMetric("node_cpu_seconds_total{cpu=\"1\",mode=\"idle\"}");
+  int32_t user0 = t.InternMetric("node_cpu_seconds_total{cpu=\"0\",mode=\"user\"}");
+  int32_t util = t.InternMetric("DCGM_FI_DEV_GPU_UTIL");
+  int32_t other = t.InternMetric("MEM_memfree");
+  t.Append(0, m, idle0, kNoGpu, 0.2);  // idle shares already as rates
+  t.Append(0, m, idle1, kNoGpu, 0.6);
+  t.Append(0, m, user0, kNoGpu, 0.7);
+  t.Append(0, m, util, 3, 88);
+  t.Append(0, m, other, kNoGpu, 5);
+  MetricTable out = MapMetricNames(t, DefaultMetricMappings(), true, nullptr);
+  auto cpu = out.metrics().Find("cpu");
+  auto gpu = out.metrics().Find("gpu_util");
+  ASSERT_TRUE(cpu && gpu);
+  ASSERT_TRUE(out.metrics().Find("MEM_memfree").has_value());
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out.metric()[i] == *cpu) {
+      EXPECT_NEAR(out.value()[i], 1.0 - 0.4, 1e-12);
+    }
+    if (out.metric()[i] == *gpu) {
+      EXPECT_EQ(out.gpu()[i], 3);
+      EXPECT_EQ(out.value()[i], 88);
+    }
+  }
+  MetricTable dropped = MapMetricNames(t, DefaultMetricMappings(), false, nullptr);
+  EXPECT_FALSE(dropped.metrics().Find("MEM_memfree").has_value());
+}
+
+TEST(MetricTableTest, ParsesUserRulesWithErrors) {
+  ASSERT_OK_AND_ASSIGN(auto rules,
+                       ParseMetricMappings("# mine\ncpu,my_busy,mode=\"x\",a=\"b\",scale:0.01,mean\n",
+                                           "rules.csv"));
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].label_filter, "mode=\"x\",a=\"b\"");
+  EXPECT_DOUBLE_EQ(rules[0].scale, 0.01);
+  EXPECT_THAT(ParseMetricMappings("cpu,x,,bogus,mean\n", "r.csv"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "r.csv:1:"));
+  EXPECT_THAT(ParseMetricMappings("\ncpu,x\n", "r.csv"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "r.csv:2"));
+}
+
+}  // namespace
+}  // namespace trainscope::model

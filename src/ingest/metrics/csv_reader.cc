@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// Long-CSV metric reader: `timestamp,machine[,gpu],<metrics...>`, empty cell = missing.
+#include <charconv>
+#include <cmath>
+
+#include "ingest/metrics/metric_readers.h"
+
+namespace trainscope::ingest {
+namespace {
+
+// Next field of a CSV line starting at `pos`; strips one pair of surrounding double quotes.
+std::string_view NextField(std::string_view line, size_t* pos) {
+  size_t start = *pos;
+  size_t comma = line.find(',', start);
+  size_t end = comma == std::string_view::npos ? line.size() : comma;
+  *pos = comma == std::string_view::npos ? line.size() + 1 : comma + 1;
+  std::string_view f = line.substr(start, end - start);
+  if (f.size() >= 2 && f.front() == '"' && f.back() == '"') f = f.substr(1, f.size() - 2);
+  return f;
+}
+
+}  // namespace
+
+Status ReadLongCsv(std::string_view text, std::string_view origin, model::MetricTable* out,
+                   Diagnostics* diags) {
+  if (text.empty()) return DataLossError("{}: empty file (no CSV header)", origin);
+  size_t line_end = text.find('\n');
+  std::string_view header = text.substr(0, line_end);
+  if (!header.empty() && header.back() == '\r') header.remove_suffix(1);
+  std::vector<std::string_view> columns;
+  for (size_t pos = 0; pos <= header.size();) columns.push_back(NextField(header, &pos));
+  if (columns.size() < 3 || columns[0] != "timestamp" || columns[1] != "machine") {
+    return InvalidArgumentError("{}:1:1: expected header 'timestamp,machine,<metrics...>'", origin);
+  }
+  size_t first_metric = 2;
+  bool has_gpu = columns[2] == "gpu";
+  if (has_gpu) first_metric = 3;
+  if (first_metric >= columns.size()) {
+    return InvalidArgumentError("{}:1: header names no metric column", origin);
+  }
+  std::vector<int32_t> metric_ids;
+  for (size_t c = first_metric; c < columns.size(); ++c) {
+    if (columns[c].empty()) {
+      return InvalidArgumentError("{}:1:{}: empty metric name in header (column {})", origin,
+                                  header.find(",,") + 2, c + 1);
+    }
+    metric_ids.push_back(out->InternMetric(columns[c]));
+  }
+  size_t pos = line_end == std::string_view::npos ? text.size() : line_end + 1;
+  int64_t line_no = 1;
+  while (pos < text.size()) {
+    ++line_no;
+    size_t nl = text.find('\n', pos);
+    bool last_unterminated = nl == std::string_view::npos;
+    std::string_view line = text.substr(pos, (last_unterminated ? text.size() : nl) - pos);
+    pos = last_unterminated ? text.size() : nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    size_t fpos = 0;
+    size_t field_idx = 0;
+    int64_t ts = 0;
+    int32_t machine = -1;
+    int16_t gpu = model::kNoGpu;
+    while (fpos <= line.size()) {
+      size_t col = fpos + 1;
+      std::string_view f = NextField(line, &fpos);
+      if (field_idx >= columns.size()) {
+        return InvalidArgumentError("{}:{}:{}: more fields than the {} header columns", origin,
+                                    line_no, col, columns.size());
+      }
+      if (field_idx == 0) {
+        double t = 0;
+        auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), t);
+        if (ec != std::errc() || p != f.data() + f.size() || !std::isfinite(t) ||
+            std::fabs(t) > 9e9) {
+          return InvalidArgumentError("{}:{}:{}: bad timestamp '{}' (want Unix seconds)", origin,
+                                      line_no, col, f);
+        }
+        ts = std::llround(t * 1e9);
+      } else if (field_idx == 1) {
+        if (f.empty()) return InvalidArgumentError("{}:{}:{}: empty machine name", origin, line_no, col);
+        machine = out->InternMachine(f);
+      } else if (has_gpu && field_idx == 2) {
+        int g = -1;
+        auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), g);
+        if (!f.empty() && (ec != std::errc() || p != f.data() + f.size() || g < 0 || g > 4096)) {
+          return InvalidArgumentError("{}:{}:{}: bad GPU index '{}'", origin, line_no, col, f);
+        }
+        if (!f.empty()) gpu = static_cast<int16_t>(g);
+      } else if (!f.empty()) {
+        double v = 0;
+        if (!internal::ParseSampleValue(f, &v)) {
+          return InvalidArgumentError("{}:{}:{}: bad number '{}' in column '{}'", origin, line_no,
+                                      col, f, columns[field_idx]);
+        }
+        int32_t metric = metric_ids[field_idx - first_metric];
+        if (!std::isfinite(v)) {
+          if (diags) diags->Add("non_finite_value", Severity::kWarning, origin,
+                                fmt::format("line {} column {}", line_no, col),
+                                "NaN/Inf sample read as missing");
+        } else if (model::IsDcgmBlank(v)) {
+          if (diags) diags->Add("dcgm_blank", Severity::kInfo, origin,
+                                fmt::format("line {} column {}", line_no, col),
+                                "DCGM blank sentinel (~2^63) read as missing");
+        } else {
+          out->Append(ts, machine, metric, gpu, v);
+        }
+      }
+      ++field_idx;
+    }
+    if (field_idx != columns.size()) {
+      if (last_unterminated) {
+        return DataLossError("{}:{}: truncated last line ({} of {} fields, no newline)", origin,
+                             line_no, field_idx, columns.size());
+      }
+      return InvalidArgumentError("{}:{}:{}: {} fields, header has {}", origin, line_no,
+                                  line.size() + 1, field_idx, columns.size());
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace trainscope::ingest

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Readers for monitoring metrics into a model::MetricTable (Minder brief section 4):
+//  - long CSV `timestamp,machine[,gpu],<metric columns...>` (gzip allowed), one row per machine
+//    (and GPU) and second, empty cell = missing; the format of ../shared/data/metrics;
+//  - Prometheus HTTP API `query_range` JSON (matrix envelope or a bare `data.result` array);
+//  - Prometheus text exposition, one scrape or a sequence of scrapes.
+// Timestamps become int64 ns. Machine identity comes from `instance`, `Hostname` (or `hostname`,
+// `host`, `node`) labels, else from the file name; GPU identity from `gpu`. The remaining
+// distinguishing labels stay in the metric key (`name{mode="idle"}`).
+// Recoveries (documented, recorded as Diagnostics): NaN/Inf values and DCGM blank sentinels near
+// 2^63 are read as missing samples (`non_finite_value`, `dcgm_blank`); Prometheus `warnings` are
+// kept (`prometheus_warning`). Malformed input is an error naming file and line:column.
+// Thread safety: each call is independent.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/diagnostics.h"
+#include "base/status.h"
+#include "model/metric_table.h"
+
+namespace trainscope::ingest {
+
+enum class MetricFormat { kAuto, kCsv, kPromJson, kPromText };
+
+// Appends the CSV `text` (decompressed) to `out`. `origin` names the input in messages.
+Status ReadLongCsv(std::string_view text, std::string_view origin, model::MetricTable* out,
+                   Diagnostics* diags);
+
+// Appends a query_range response (or a bare result array). A `status:"error"` response becomes
+// a kFailedPrecondition error quoting errorType and error.
+Status ReadPromQueryRange(std::string_view text, std::string_view origin, model::MetricTable* out,
+                          Diagnostics* diags);
+
+// Appends Prometheus text exposition. Samples without a timestamp get
+// `start_ns + scrape_index * interval_ns`; a new scrape starts when a series repeats or at a
+// `# SCRAPE` comment line. Series of `# TYPE x counter` (and `*_total`) are marked as counters.
+Status ReadPromText(std::string_view text, std::string_view origin, int64_t start_ns,
+                    int64_t interval_ns, model::MetricTable* out, Diagnostics* diags);
+
+// Guesses the format from the first non-blank byte and the file name.
+MetricFormat DetectMetricFormat(std::string_view text, std::string_view path);
+
+struct LoadOptions {
+  MetricFormat format = MetricFormat::kAuto;
+  int64_t text_interval_ns = model::kNanosPerSecond;  // scrape spacing for untimed exposition
+  bool counters_to_rates = true;
+};
+
+// Reads every file of `paths` (gzip transparent) into one table, then turns counters into rates.
+Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
+                                       const LoadOptions& options, Diagnostics* diags);
+
+namespace internal {
+// Splits Prometheus labels into (machine, gpu, metric key); shared by the two Prometheus readers.
+struct SeriesIdentity {
+  std::string machine;
+  int16_t gpu = model::kNoGpu;
+  std::string metric_key;
+};
+SeriesIdentity IdentifySeries(std::string_view name,
+                              const std::vector<std::pair<std::string, std::string>>& labels,
+                              std::string_view fallback_machine);
+bool LooksLikeCounter(std::string_view name);
+// Parses a sample value ("1.5", "NaN", "+Inf", "-Inf", "1e+07"); false on malformed text.
+bool ParseSampleValue(std::string_view text, double* value);
+std::string MachineFromPath(std::string_view path);
+}  // namespace internal
+
+}  // namespace trainscope::ingest

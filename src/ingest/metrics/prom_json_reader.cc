@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// Prometheus `query_range` JSON reader (simdjson on-demand): matrix envelope or bare result array.
+#include <cmath>
+
+#include <simdjson.h>
+
+#include "ingest/metrics/metric_readers.h"
+
+namespace trainscope::ingest {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+Status JsonError(std::string_view origin, const char* what, simdjson::error_code ec,
+                 size_t offset) {
+  return InvalidArgumentError("{}: byte {}: {}: {}", origin, offset, what,
+                              simdjson::error_message(ec));
+}
+
+// Reads one `{"metric":{...},"values":[[t,"v"],...]}` (or `"value":[t,"v"]`) series.
+Status ReadSeries(od::object series, std::string_view origin, const char* base,
+                  model::MetricTable* out, Diagnostics* diags) {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;
+  bool seen_values = false;
+  internal::SeriesIdentity id;
+  int32_t machine = -1, metric = -1;
+  auto offset = [&](od::value& v) {
+    const char* loc = nullptr;
+    if (v.current_location().get(loc) == simdjson::SUCCESS) return static_cast<size_t>(loc - base);
+    return size_t{0};
+  };
+  for (auto field : series) {
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return JsonError(origin, "series key", ec, 0);
+    od::value v;
+    if (auto ec = field.value().get(v)) return JsonError(origin, "series value", ec, 0);
+    if (key == "metric") {
+      od::object lo;
+      if (auto ec = v.get_object().get(lo)) return JsonError(origin, "'metric' must be an object", ec, offset(v));
+      for (auto lf : lo) {
+        std::string_view lk, lv;
+        if (auto ec = lf.unescaped_key().get(lk)) return JsonError(origin, "label key", ec, 0);
+        if (auto ec = lf.value().get_string().get(lv)) return JsonError(origin, "label value", ec, 0);
+        if (lk == "__name__") {
+          name = std::string(lv);
+        } else {
+          labels.emplace_back(std::string(lk), std::string(lv));
+        }
+      }
+      if (name.empty()) name = "value";
+      id = internal::IdentifySeries(name, labels, internal::MachineFromPath(origin));
+      machine = out->InternMachine(id.machine);
+      metric = out->InternMetric(id.metric_key);
+      if (internal::LooksLikeCounter(name)) out->SetCounter(metric, true);
+    } else if (key == "values" || key == "value") {
+      if (metric < 0) {
+        return InvalidArgumentError("{}: byte {}: 'values' before 'metric' in a series", origin, offset(v));
+      }
+      seen_values = true;
+      auto read_point = [&](od::array point) -> Status {
+        double t = 0;
+        std::string_view s;
+        auto it = point.begin();
+        if (it == point.end()) return InvalidArgumentError("{}: empty sample pair", origin);
+        if (auto ec = (*it).get_double().get(t)) return JsonError(origin, "sample time", ec, 0);
+        ++it;
+        if (it == point.end()) return InvalidArgumentError("{}: sample pair without value", origin);
+        if (auto ec = (*it).get_string().get(s)) return JsonError(origin, "sample value (string)", ec, 0);
+        double value = 0;
+        if (!internal::ParseSampleValue(s, &value)) {
+          return InvalidArgumentError("{}: bad sample value '{}' at t={}", origin, s, t);
+        }
+        if (!std::isfinite(t) || std::fabs(t) > 9e9) {
+          return InvalidArgumentError("{}: bad sample time {}", origin, t);
+        }
+        if (!std::isfinite(value)) {
+          if (diags) diags->Add("non_finite_value", Severity::kWarning, origin, fmt::format("t={}", t),
+                                "NaN/Inf sample read as missing");
+        } else if (model::IsDcgmBlank(value)) {
+          if (diags) diags->Add("dcgm_blank", Severity::kInfo, origin, fmt::format("t={}", t),
+                                "DCGM blank sentinel (~2^63) read as missing");
+        } else {
+          out->Append(std::llround(t * 1e9), machine, metric, id.gpu, value);
+        }
+        return OkStatus();
+      };
+      od::array arr;
+      if (auto ec = v.get_array().get(arr)) return JsonError(origin, "'values' must be an array", ec, 0);
+      if (key == "value") {
+        TS_RETURN_IF_ERROR(read_point(arr));
+        continue;
+      }
+      for (auto p : arr) {
+        od::array point;
+        if (auto ec = p.get_array().get(point)) return JsonError(origin, "sample must be [t, \"v\"]", ec, 0);
+        TS_RETURN_IF_ERROR(read_point(point));
+      }
+    }
+  }
+  if (!seen_values) return InvalidArgumentError("{}: a series has no 'values'", origin);
+  return OkStatus();
+}
+
+Status ReadResultArray(od::array result, std::string_view origin, const char* base,
+                       model::MetricTable* out, Diagnostics* diags) {
+  for (auto s : result) {
+    od::object series;
+    if (auto ec = s.get_object().get(series)) return JsonError(origin, "series must be an object", ec, 0);
+    TS_RETURN_IF_ERROR(ReadSeries(series, origin, base, out, diags));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status ReadPromQueryRange(std::string_view text, std::string_view origin, model::MetricTable* out,
+                          Diagnostics* diags) {
+  simdjson::padded_string padded(text);
+  od::parser parser;
+  od::document doc;
+  if (auto ec = parser.iterate(padded).get(doc)) return JsonError(origin, "not JSON", ec, 0);
+  const char* base = padded.data();
+  od::json_type type;
+  if (auto ec = doc.type().get(type)) return JsonError(origin, "not JSON", ec, 0);
+  if (type == od::json_type::array) {
+    od::array arr;
+    if (auto ec = doc.get_array().get(arr)) return JsonError(origin, "result array", ec, 0);
+    TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, out, diags));
+    return OkStatus();
+  }
+  od::object root;
+  if (auto ec = doc.get_object().get(root)) return JsonError(origin, "expected an object", ec, 0);
+  std::string status, error_type, error;
+  bool have_data = false;
+  for (auto field : root) {
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return JsonError(origin, "key", ec, 0);
+    if (key == "status") {
+      std::string_view s;
+      if (auto ec = field.value().get_string().get(s)) return JsonError(origin, "'status'", ec, 0);
+      status = std::string(s);
+    } else if (key == "errorType" || key == "error") {
+      std::string_view s;
+      if (auto ec = field.value().get_string().get(s)) return JsonError(origin, "'error'", ec, 0);
+      (key == "error" ? error : error_type) = std::string(s);
+    } else if (key == "warnings") {
+      od::array w;
+      if (field.value().get_array().get(w) == simdjson::SUCCESS) {
+        for (auto item : w) {
+          std::string_view s;
+          if (item.get_string().get(s) == simdjson::SUCCESS && diags) {
+            diags->Add("prometheus_warning", Severity::kWarning, origin, "", s);
+          }
+        }
+      }
+    } else if (key == "data") {
+      od::object data;
+      if (auto ec = field.value().get_object().get(data)) return JsonError(origin, "'data'", ec, 0);
+      std::string result_type;
+      for (auto df : data) {
+        std::string_view dk;
+        if (auto ec = df.unescaped_key().get(dk)) return JsonError(origin, "key", ec, 0);
+        if (dk == "resultType") {
+          std::string_view s;
+          if (auto ec = df.value().get_string().get(s)) return JsonError(origin, "'resultType'", ec, 0);
+          result_type = std::string(s);
+          if (result_type != "matrix" && result_type != "vector") {
+            return InvalidArgumentError("{}: resultType '{}' is not a matrix (use query_range)",
+                                        origin, result_type);
+          }
+        } else if (dk == "result") {
+          od::array arr;
+          if (auto ec = df.value().get_array().get(arr)) return JsonError(origin, "'result'", ec, 0);
+          TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, out, diags));
+          have_data = true;
+        }
+      }
+    }
+  }
+  if (status == "error") {
+    return FailedPreconditionError("{}: Prometheus returned an error: {}: {}", origin,
+                                   error_type.empty() ? "unknown" : error_type, error);
+  }
+  if (status != "success") {
+    return InvalidArgumentError("{}: missing or unknown 'status' ('{}')", origin, status);
+  }
+  if (!have_data) return InvalidArgumentError("{}: no 'data.result' array", origin);
+  return OkStatus();
+}
+
+}  // namespace trainscope::ingest

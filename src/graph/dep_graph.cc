@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+// GraphBuilder::Build: validation (cycles, dangling ops) and compilation to CSR replay order.
+#include "graph/dep_graph.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "base/check.h"
+
+namespace trainscope::graph {
+namespace {
+
+std::string Describe(const NodeDescriber& describe, NodeId n) {
+  return describe ? describe(n) : fmt::format("op #{}", n);
+}
+
+int32_t Find(std::vector<int32_t>& parent, int32_t x) {
+  while (parent[x] != x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+}  // namespace
+
+NodeId GraphBuilder::AddNode(int32_t worker, int32_t stream, int32_t step) {
+  TS_CHECK(step >= 0, "step index must be >= 0, got {}", step);
+  raw_.worker.push_back(worker);
+  raw_.stream.push_back(stream);
+  raw_.step.push_back(step);
+  raw_.collective_of.push_back(-1);
+  return static_cast<NodeId>(raw_.worker.size() - 1);
+}
+
+void GraphBuilder::AddEdge(NodeId before, NodeId after) {
+  TS_CHECK(before >= 0 && before < num_nodes() && after >= 0 && after < num_nodes(),
+           "edge {} -> {} names an unknown node", before, after);
+  raw_.edge_from.push_back(before);
+  raw_.edge_to.push_back(after);
+}
+
+int32_t GraphBuilder::AddCollective(std::span<const NodeId> members) {
+  TS_CHECK(!members.empty(), "a collective needs at least one member");
+  int32_t index = static_cast<int32_t>(raw_.collective_begin.size()) - 1;
+  for (NodeId m : members) {
+    TS_CHECK(m >= 0 && m < num_nodes(), "collective member {} is unknown", m);
+    TS_CHECK(raw_.collective_of[m] < 0, "node {} is already in collective {}", m, raw_.collective_of[m]);
+    raw_.collective_of[m] = index;
+    raw_.collective_members.push_back(m);
+  }
+  raw_.collective_begin.push_back(static_cast<int32_t>(raw_.collective_members.size()));
+  return index;
+}
+
+Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
+                                     const NodeDescriber& describe) const {
+  const int32_t n = num_nodes();
+  const int32_t num_coll = static_cast<int32_t>(raw_.collective_begin.size()) - 1;
+  // Unit of each node: collectives first, then one unit per plain node.
+  std::vector<int32_t> unit_of(n);
+  int32_t num_units = num_coll;
+  for (int32_t i = 0; i < n; ++i) unit_of[i] = raw_.collective_of[i] >= 0 ? raw_.collective_of[i] : num_units++;
+
+  // Incoming edges per node (CSR by target).
+  std::vector<int32_t> in_begin(n + 1, 0);
+  for (NodeId to : raw_.edge_to) ++in_begin[to + 1];
+  std::partial_sum(in_begin.begin(), in_begin.end(), in_begin.begin());
+  std::vector<NodeId> in_from(raw_.edge_from.size());
+  {
+    std::vector<int32_t> fill(in_begin.begin(), in_begin.end() - 1);
+    for (size_t e = 0; e < raw_.edge_from.size(); ++e) in_from[fill[raw_.edge_to[e]]++] = raw_.edge_from[e];
+  }
+  // Members of each unit.
+  std::vector<int32_t> unit_begin(num_units + 1, 0);
+  for (int32_t i = 0; i < n; ++i) ++unit_begin[unit_of[i] + 1];
+  std::partial_sum(unit_begin.begin(), unit_begin.end(), unit_begin.begin());
+  std::vector<NodeId> unit_members(n);
+  {
+    std::vector<int32_t> fill(unit_begin.begin(), unit_begin.end() - 1);
+    for (int32_t i = 0; i < n; ++i) unit_members[fill[unit_of[i]]++] = i;
+  }
+
+  // Kahn's algorithm on units; successor lists are built from the edge arrays.
+  std::vector<int32_t> indeg(num_units, 0);
+  std::vector<int32_t> out_begin(num_units + 1, 0);
+  for (size_t e = 0; e < raw_.edge_from.size(); ++e) {
+    int32_t ua = unit_of[raw_.edge_from[e]], ub = unit_of[raw_.edge_to[e]];
+    if (ua == ub) {
+      return InvalidArgumentError(
+          "dependency graph: {} depends on {}, a member of its own collective (a cycle)",
+          Describe(describe, raw_.edge_to[e]), Describe(describe, raw_.edge_from[e]));
+    }
+    ++indeg[ub];
+    ++out_begin[ua + 1];
+  }
+  std::partial_sum(out_begin.begin(), out_begin.end(), out_begin.begin());
+  std::vector<int32_t> out_unit(raw_.edge_from.size());
+  {
+    std::vector<int32_t> fill(out_begin.begin(), out_begin.end() - 1);
+    for (size_t e = 0; e < raw_.edge_from.size(); ++e)
+      out_unit[fill[unit_of[raw_.edge_from[e]]]++] = unit_of[raw_.edge_to[e]];
+  }
+  std::vector<int32_t> order;
+  order.reserve(num_units);
+  for (int32_t u = 0; u < num_units; ++u)
+    if (indeg[u] == 0) order.push_back(u);
+  for (size_t head = 0; head < order.size(); ++head) {
+    int32_t u = order[head];
+    for (int32_t k = out_begin[u]; k < out_begin[u + 1]; ++k)
+      if (--indeg[out_unit[k]] == 0) order.push_back(out_unit[k]);
+  }
+  if (static_cast<int32_t>(order.size()) != num_units) {
+    // Walk back along unfinished predecessors until a unit repeats: that closes a cycle.
+    int32_t u = 0;
+    while (indeg[u] == 0) ++u;
+    std::vector<int32_t> seen_at(num_units, -1);
+    std::vector<int32_t> path;
+    while (seen_at[u] < 0) {
+      seen_at[u] = static_cast<int32_t>(path.size());
+      path.push_back(u);
+      int32_t next = -1;
+      for (int32_t k = unit_begin[u]; k < unit_begin[u + 1] && next < 0; ++k) {
+        NodeId m = unit_members[k];
+        for (int32_t j = in_begin[m]; j < in_begin[m + 1]; ++j) {
+          if (indeg[unit_of[in_from[j]]] > 0) {
+            next = unit_of[in_from[j]];
+            break;
+          }
+        }
+      }
+      TS_CHECK(next >= 0, "unfinished unit {} has no unfinished predecessor", u);
+      u = next;
+    }
+    std::string cycle;
+    for (size_t k = path.size(); k-- > static_cast<size_t>(seen_at[u]);) {
+      if (!cycle.empty()) cycle += " -> ";
+      cycle += Describe(describe, unit_members[unit_begin[path[k]]]);
+      if (cycle.size() > 600) {
+        cycle += " -> ...";
+        break;
+      }
+    }
+    return InvalidArgumentError("dependency graph has a cycle through {} ({} ops cannot be ordered): {}",
+                                Describe(describe, unit_members[unit_begin[u]]),
+                                num_units - static_cast<int32_t>(order.size()),
+                                cycle);
+  }
+
+  int32_t num_steps = 0;
+  for (int32_t s : raw_.step) num_steps = std::max(num_steps, s + 1);
+  if (options.require_connected_steps && n > 0) {
+    std::vector<int32_t> parent(n);
+    std::iota(parent.begin(), parent.end(), 0);
+    auto unite = [&](int32_t a, int32_t b) { parent[Find(parent, a)] = Find(parent, b); };
+    for (size_t e = 0; e < raw_.edge_from.size(); ++e) unite(raw_.edge_from[e], raw_.edge_to[e]);
+    for (int32_t u = 0; u < num_coll; ++u)
+      for (int32_t k = unit_begin[u] + 1; k < unit_begin[u + 1]; ++k)
+        unite(unit_members[unit_begin[u]], unit_members[k]);
+    std::vector<int32_t> step_first(num_steps, -1);
+    for (int32_t i = 0; i < n; ++i) {
+      int32_t s = raw_.step[i];
+      if (step_first[s] < 0) {
+        step_first[s] = i;
+      } else if (Find(parent, i) != Find(parent, step_first[s])) {
+        return InvalidArgumentError(
+            "dependency graph: {} is not connected to the rest of its step (dangling op; "
+            "e.g. not linked to {})",
+            Describe(describe, i), Describe(describe, step_first[s]));
+      }
+    }
+  }
+
+  DepGraph g;
+  g.num_steps_ = num_steps;
+  g.num_collectives_ = num_coll;
+  g.worker_ = raw_.worker;
+  g.stream_ = raw_.stream;
+  g.step_ = raw_.step;
+  g.pos_of_.assign(n, -1);
+  g.node_at_.reserve(n);
+  g.unit_begin_.reserve(num_units + 1);
+  for (int32_t u : order) {
+    g.unit_begin_.push_back(static_cast<int32_t>(g.node_at_.size()));
+    for (int32_t k = unit_begin[u]; k < unit_begin[u + 1]; ++k) {
+      g.pos_of_[unit_members[k]] = static_cast<int32_t>(g.node_at_.size());
+      g.node_at_.push_back(unit_members[k]);
+    }
+  }
+  g.unit_begin_.push_back(n);
+  g.step_at_.resize(n);
+  g.dep_begin_.assign(n + 1, 0);
+  g.dep_pos_.reserve(raw_.edge_from.size());
+  for (int32_t p = 0; p < n; ++p) {
+    NodeId node = g.node_at_[p];
+    g.step_at_[p] = raw_.step[node];
+    for (int32_t j = in_begin[node]; j < in_begin[node + 1]; ++j) g.dep_pos_.push_back(g.pos_of_[in_from[j]]);
+    g.dep_begin_[p + 1] = static_cast<int32_t>(g.dep_pos_.size());
+  }
+  return g;
+}
+
+std::vector<NodeId> DepGraph::DependenciesOf(NodeId n) const {
+  std::vector<NodeId> deps;
+  int32_t p = pos_of_[n];
+  for (int32_t k = dep_begin_[p]; k < dep_begin_[p + 1]; ++k) deps.push_back(node_at_[dep_pos_[k]]);
+  return deps;
+}
+
+std::vector<NodeId> DepGraph::CollectiveOf(NodeId n) const {
+  int32_t p = pos_of_[n];
+  // Units are contiguous: find the unit holding position p by binary search.
+  auto it = std::upper_bound(unit_begin_.begin(), unit_begin_.end(), p);
+  int32_t u = static_cast<int32_t>(it - unit_begin_.begin()) - 1;
+  return std::vector<NodeId>(node_at_.begin() + unit_begin_[u], node_at_.begin() + unit_begin_[u + 1]);
+}
+
+}  // namespace trainscope::graph

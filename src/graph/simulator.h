@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// Simulator: topological replay of a DepGraph with given op durations (Lin et al., OSDI'25,
+// section 4.2 "simulation").
+//
+// For every unit in topological order:
+//   ready(n) = max(end of n's dependencies) + delay(n)      (0 + delay(n) without dependencies)
+//   plain op:    start(n) = ready(n), end(n) = start(n) + dur(n)
+//   collective:  start(m) = ready(m) for each member m,
+//                end(m)   = max over members of ready  +  dur(m)
+// Each step starts at time 0 (times are relative to the step start), and the step's end is the
+// latest end of its nodes.
+// Units: nanoseconds (int64). Durations and delays are indexed by NodeId.
+// Cost: one pass over the CSR arrays; no allocation inside Run() (the scratch buffer is sized at
+// construction). Thread safety: one Simulator per thread; the DepGraph may be shared.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "graph/dep_graph.h"
+
+namespace trainscope::graph {
+
+class Simulator {
+ public:
+  // `graph` must outlive the simulator.
+  explicit Simulator(const DepGraph& graph);
+
+  // Replays the graph. `dur_ns` has num_nodes entries; `delay_ns` is empty (no delays) or has
+  // num_nodes entries. `step_end_ns` receives num_steps entries. `start_ns` / `end_ns` are
+  // optional (empty to skip) per-node outputs indexed by NodeId.
+  void Run(std::span<const int64_t> dur_ns, std::span<const int64_t> delay_ns,
+           std::span<int64_t> step_end_ns, std::span<int64_t> start_ns = {},
+           std::span<int64_t> end_ns = {});
+
+  const DepGraph& graph() const { return graph_; }
+
+ private:
+  const DepGraph& graph_;
+  std::vector<int64_t> end_at_;    // by position
+  std::vector<int64_t> ready_at_;  // by position (collective members)
+};
+
+}  // namespace trainscope::graph

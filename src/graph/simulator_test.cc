@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests of graph::Simulator: a hand-computed case and random graphs against ReferenceSimulate.
+#include "graph/simulator.h"
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "graph/reference_simulator.h"
+#include "support/status_matchers.h"
+
+namespace trainscope::graph {
+namespace {
+
+TEST(SimulatorTest, HandComputedCollective) {
+  // worker 0: a0 (10) -> c0 (2); worker 1: a1 (4) -> c1 (3) -> d1 (5); {c0, c1} a collective.
+  GraphBuilder b;
+  NodeId a0 = b.AddNode(0, 0, 0), c0 = b.AddNode(0, 1, 0);
+  NodeId a1 = b.AddNode(1, 0, 0), c1 = b.AddNode(1, 1, 0), d1 = b.AddNode(1, 0, 0);
+  b.AddEdge(a0, c0);
+  b.AddEdge(a1, c1);
+  b.AddEdge(c1, d1);
+  NodeId members[] = {c0, c1};
+  b.AddCollective(members);
+  ASSERT_OK_AND_ASSIGN(DepGraph g, b.Build());
+  Simulator sim(g);
+  std::vector<int64_t> dur = {10, 2, 4, 3, 5};
+  std::vector<int64_t> start(5), end(5), step_end(1);
+  sim.Run(dur, {}, step_end, start, end);
+  // c0 ready 10, c1 ready 4: both transfer from 10; c0 ends 12, c1 ends 13; d1 13..18.
+  EXPECT_EQ(start[c1], 4);
+  EXPECT_EQ(end[c0], 12);
+  EXPECT_EQ(end[c1], 13);
+  EXPECT_EQ(start[d1], 13);
+  EXPECT_EQ(step_end[0], 18);
+  // A 20-unit launch delay on a1: a1 20..24, collective from 24, d1 27..32.
+  std::vector<int64_t> delay = {0, 0, 20, 0, 0};
+  sim.Run(dur, delay, step_end, start, end);
+  EXPECT_EQ(end[c0], 26);
+  EXPECT_EQ(end[d1], 32);
+  EXPECT_EQ(step_end[0], 32);
+}
+
+// Layered random graphs: edges go from lower to higher layers, collectives stay in one layer,
+// so the contracted graph is acyclic by construction.
+TEST(SimulatorTest, RandomGraphsMatchReference) {
+  std::mt19937_64 rng(42);
+  for (int trial = 0; trial < 50; ++trial) {
+    const int layers = 2 + static_cast<int>(rng() % 8);
+    const int width = 1 + static_cast<int>(rng() % 6);
+    const int steps = 1 + static_cast<int>(rng() % 3);
+    GraphBuilder b;
+    std::vector<std::vector<std::vector<NodeId>>> at(steps, std::vector<std::vector<NodeId>>(layers));
+    for (int s = 0; s < steps; ++s)
+      for (int l = 0; l < layers; ++l)
+        for (int w = 0; w < width; ++w) at[s][l].push_back(b.AddNode(w, l % 3, s));
+    for (int s = 0; s < steps; ++s) {
+      for (int l = 1; l < layers; ++l) {
+        for (NodeId n : at[s][l]) {
+          // Always one edge from the previous layer (keeps the step connected), plus extras.
+          b.AddEdge(at[s][l - 1][rng() % width], n);
+          int extra = static_cast<int>(rng() % 3);
+          for (int k = 0; k < extra; ++k) {
+            int from = static_cast<int>(rng() % l);
+            b.AddEdge(at[s][from][rng() % width], n);
+          }
+        }
+        if (width > 1 && rng() % 2 == 0) {
+          std::vector<NodeId> members(at[s][l].begin(), at[s][l].begin() + 1 + rng() % width);
+          b.AddCollective(members);
+        }
+      }
+      for (NodeId n : at[s][0]) b.AddEdge(n, at[s][1][0]);
+    }
+    ASSERT_OK_AND_ASSIGN(DepGraph g, b.Build());
+    const int n = g.num_nodes();
+    std::vector<int64_t> dur(n), delay(n);
+    for (int i = 0; i < n; ++i) {
+      dur[i] = static_cast<int64_t>(rng() % 1000);
+      delay[i] = rng() % 4 == 0 ? static_cast<int64_t>(rng() % 100) : 0;
+    }
+    Simulator sim(g);
+    std::vector<int64_t> start(n), end(n), step_end(g.num_steps());
+    sim.Run(dur, delay, step_end, start, end);
+    ReferenceResult ref = ReferenceSimulate(b.raw(), dur, delay);
+    EXPECT_EQ(start, ref.start_ns) << "trial " << trial;
+    EXPECT_EQ(end, ref.end_ns) << "trial " << trial;
+    EXPECT_EQ(step_end, ref.step_end_ns) << "trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace trainscope::graph

@@ -43,7 +43,7 @@ TEST(DepGraphTest, ReportsCycleWithOpName) {
   b.AddEdge(z, x);
   auto g = b.Build({}, Name);
   EXPECT_THAT(g.status(), StatusIs(StatusCode::kInvalidArgument, "cycle"));
-  EXPECT_THAT(g.status().message(), HasSubstr("op1"));
+  EXPECT_THAT(g.status().message(), ::testing::HasSubstr("op1"));
 }
 
 TEST(DepGraphTest, ReportsCycleThroughCollective) {

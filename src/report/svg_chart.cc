@@ -84,7 +84,7 @@ std::string Heatmap(const HeatmapSpec& spec) {
   // Large grids (1,024 ranks) shrink cells and drop cell text; the page stays light.
   const int cell = rows * cols > 2048 ? 6 : (rows > 32 || cols > 32 ? 14 : 44);
   const bool cell_text = cell >= 44;
-  const int left = 70, top = 28, legend = 60;
+  const int left = 86, top = 44, legend = 60;
   const int width = left + static_cast<int>(cols) * cell + legend + 20;
   const int height = top + static_cast<int>(rows) * cell + 36;
   size_t points = 0;
@@ -134,6 +134,12 @@ std::string Heatmap(const HeatmapSpec& spec) {
                    "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
                    left + static_cast<int>(c) * cell + cell / 2, top - 8, HtmlEscape(label));
   }
+  fmt::format_to(std::back_inserter(body),
+                 "<text x=\"{}\" y=\"14\" font-weight=\"600\">{}</text>"
+                 "<text x=\"14\" y=\"{}\" font-weight=\"600\" transform=\"rotate(-90 14 {})\" "
+                 "text-anchor=\"middle\">{}</text>",
+                 left, HtmlEscape(spec.column_axis), top + static_cast<int>(rows) * cell / 2,
+                 top + static_cast<int>(rows) * cell / 2, HtmlEscape(spec.row_axis));
   // Colour legend.
   int lx = left + static_cast<int>(cols) * cell + 16;
   int lh = std::max(60, static_cast<int>(rows) * cell);
@@ -228,15 +234,16 @@ std::string LineChart(const LineChartSpec& spec) {
                  left, top, top + ph, left + pw, left + pw / 2, height - 6,
                  HtmlEscape(spec.x_label), top + ph / 2, HtmlEscape(spec.y_label));
   // Legend for highlighted series.
-  int lx = left + 8;
+  // Legend for highlighted series, in the x-label row at the left (clear of the data).
+  int lx = left;
   color_index = 0;
   for (const LineSeries& s : spec.series) {
     if (!s.highlight) continue;
     fmt::format_to(std::back_inserter(body),
                    "<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"4\" fill=\"{}\"/>"
                    "<text x=\"{}\" y=\"{}\">{}</text>",
-                   lx, top + ph - 14, kCategorical[(color_index++) % kCategorical.size()],
-                   lx + 18, top + ph - 9, HtmlEscape(s.name));
+                   lx, height - 11, kCategorical[(color_index++) % kCategorical.size()],
+                   lx + 18, height - 6, HtmlEscape(s.name));
     lx += 30 + 7 * static_cast<int>(s.name.size());
   }
   return Open("line", spec.id, width, height, points, spec.caption) + body + Close(spec.caption);

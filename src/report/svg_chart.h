@@ -15,8 +15,10 @@ namespace trainscope::report {
 struct HeatmapSpec {
   std::string id;
   std::string caption;
-  std::vector<std::string> row_labels;     // e.g. "dp 0".."dp N-1"
-  std::vector<std::string> column_labels;  // e.g. "stage 0".."stage P-1"
+  std::string row_axis;                    // e.g. "DP rank"
+  std::string column_axis;                 // e.g. "pipeline stage"
+  std::vector<std::string> row_labels;     // e.g. "0".."N-1"
+  std::vector<std::string> column_labels;  // e.g. "0".."P-1"
   std::vector<std::vector<double>> values; // [row][column]; NaN = no data (drawn hatched grey)
   double min_value = 1.0;                  // colour scale bounds; values are clamped
   double max_value = 2.0;

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+// Op-table CSV streaming parser, meta YAML parser and folder discovery.
+#include "ingest/optable/op_table_reader.h"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <string_view>
+#include <unordered_map>
+
+#include <yaml-cpp/yaml.h>
+
+namespace trainscope::ingest {
+namespace {
+
+enum Col { kDp, kStage, kRank, kStep, kOptype, kStart, kDur, kSeq, kMc, kMb, kGmc, kNumCols };
+constexpr std::array<std::string_view, kNumCols> kColNames = {
+    "dp_rank", "stage", "rank", "step", "optype", "start_ts", "duration", "seq_id", "mc", "mb_id", "gmc"};
+
+class CsvParser {
+ public:
+  CsvParser(OpTable& table, const std::string& name) : table_(table), name_(name) {}
+
+  Status Line(std::string_view line) {
+    ++line_no_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_no_ == 1) return Header(line);
+    if (line.empty()) return OkStatus();
+    std::array<std::string_view, kNumCols> cell;
+    std::array<size_t, kNumCols> cell_col{};
+    size_t field = 0, pos = 0;
+    int32_t index = 0;
+    while (true) {
+      size_t comma = line.find(',', pos);
+      std::string_view value = line.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+      if (index < static_cast<int32_t>(col_of_field_.size()) && col_of_field_[index] >= 0) {
+        cell[col_of_field_[index]] = value;
+        cell_col[col_of_field_[index]] = pos + 1;
+      }
+      ++field;
+      ++index;
+      if (comma == std::string_view::npos) break;
+      pos = comma + 1;
+    }
+    if (field != col_of_field_.size()) {
+      return InvalidArgumentError("{}:{}:1: expected {} fields as in the header, got {}", name_, line_no_,
+                                  col_of_field_.size(), field);
+    }
+    int32_t ints[kNumCols];
+    for (int c : {kDp, kStage, kRank, kStep, kSeq, kMc, kMb, kGmc}) {
+      std::string_view v = cell[c];
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), ints[c]);
+      if (ec != std::errc() || ptr != v.data() + v.size()) {
+        return InvalidArgumentError("{}:{}:{}: column '{}': expected an integer, got '{}'", name_, line_no_,
+                                    cell_col[c], kColNames[c], v);
+      }
+    }
+    double secs[2];
+    for (int k = 0; k < 2; ++k) {
+      int c = k == 0 ? kStart : kDur;
+      std::string_view v = cell[c];
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), secs[k]);
+      if (ec != std::errc() || ptr != v.data() + v.size() || !std::isfinite(secs[k])) {
+        return InvalidArgumentError("{}:{}:{}: column '{}': expected a number of seconds, got '{}'", name_,
+                                    line_no_, cell_col[c], kColNames[c], v);
+      }
+    }
+    if (secs[1] < 0) {
+      return InvalidArgumentError("{}:{}:{}: negative duration {}", name_, line_no_, cell_col[kDur], secs[1]);
+    }
+    if (ints[kDp] < 0 || ints[kStage] < 0 || ints[kRank] < 0 || ints[kSeq] < 0) {
+      return InvalidArgumentError("{}:{}:1: dp_rank, stage, rank and seq_id must be >= 0", name_, line_no_);
+    }
+    std::string_view type = cell[kOptype];
+    if (type.empty()) return InvalidArgumentError("{}:{}:{}: empty optype", name_, line_no_, cell_col[kOptype]);
+    auto it = optype_index_.find(std::string(type));
+    int16_t type_id;
+    if (it == optype_index_.end()) {
+      if (table_.optype_names.size() >= 1000) {
+        return InvalidArgumentError("{}:{}: more than 1000 distinct optypes", name_, line_no_);
+      }
+      type_id = static_cast<int16_t>(table_.optype_names.size());
+      table_.optype_names.emplace_back(type);
+      optype_index_.emplace(std::string(type), type_id);
+    } else {
+      type_id = it->second;
+    }
+    table_.dp_rank.push_back(ints[kDp]);
+    table_.stage.push_back(ints[kStage]);
+    table_.rank.push_back(ints[kRank]);
+    table_.step.push_back(ints[kStep]);
+    table_.seq_id.push_back(ints[kSeq]);
+    table_.mc.push_back(ints[kMc]);
+    table_.mb_id.push_back(ints[kMb]);
+    table_.gmc.push_back(ints[kGmc]);
+    table_.optype.push_back(type_id);
+    table_.start_ns.push_back(std::llround(secs[0] * 1e9));
+    table_.dur_ns.push_back(std::llround(secs[1] * 1e9));
+    return OkStatus();
+  }
+
+  Status Finish() const {
+    if (line_no_ == 0) return InvalidArgumentError("{}: empty file (no header)", name_);
+    return OkStatus();
+  }
+
+ private:
+  Status Header(std::string_view line) {
+    std::array<bool, kNumCols> seen{};
+    size_t pos = 0;
+    while (true) {
+      size_t comma = line.find(',', pos);
+      std::string_view name = line.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+      int col = -1;
+      for (int c = 0; c < kNumCols; ++c)
+        if (kColNames[c] == name) col = c;
+      if (col >= 0 && seen[col]) {
+        return InvalidArgumentError("{}:1:{}: column '{}' appears twice", name_, pos + 1, name);
+      }
+      if (col >= 0) seen[col] = true;
+      col_of_field_.push_back(col);
+      if (comma == std::string_view::npos) break;
+      pos = comma + 1;
+    }
+    for (int c = 0; c < kNumCols; ++c) {
+      if (!seen[c]) return InvalidArgumentError("{}:1:1: header lacks column '{}'", name_, kColNames[c]);
+    }
+    return OkStatus();
+  }
+
+  OpTable& table_;
+  const std::string& name_;
+  int64_t line_no_ = 0;
+  std::vector<int> col_of_field_;
+  std::unordered_map<std::string, int16_t> optype_index_;
+};
+
+}  // namespace
+
+Status ParseOpTableCsv(ByteSource& source, OpTable& table) {
+  CsvParser parser(table, source.path());
+  std::string buffer;
+  std::vector<char> chunk(1 << 20);
+  while (true) {
+    TS_ASSIGN_OR_RETURN(size_t got, source.Read(chunk.data(), chunk.size()));
+    if (got == 0) break;
+    buffer.append(chunk.data(), got);
+    size_t begin = 0;
+    for (size_t nl = buffer.find('\n', begin); nl != std::string::npos; nl = buffer.find('\n', begin)) {
+      TS_RETURN_IF_ERROR(parser.Line(std::string_view(buffer).substr(begin, nl - begin)));
+      begin = nl + 1;
+    }
+    buffer.erase(0, begin);
+  }
+  if (!buffer.empty()) TS_RETURN_IF_ERROR(parser.Line(buffer));
+  return parser.Finish();
+}
+
+Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string& name) {
+  OpTableMeta meta;
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) return InvalidArgumentError("{}: expected a YAML mapping at the top", name);
+    if (root["trial_name"]) meta.trial_name = root["trial_name"].as<std::string>();
+    if (root["run_id"]) meta.run_id = root["run_id"].as<int64_t>();
+    struct Field {
+      const char* key;
+      int32_t* value;
+    };
+    for (Field f : {Field{"dp_size", &meta.dp_size}, Field{"pp_size", &meta.pp_size},
+                    Field{"tp_size", &meta.tp_size}, Field{"dsp_size", &meta.dsp_size},
+                    Field{"vpp_size", &meta.vpp_size}, Field{"world_size", &meta.world_size}}) {
+      if (!root[f.key]) continue;
+      *f.value = root[f.key].as<int32_t>();
+      if (*f.value <= 0) {
+        return InvalidArgumentError("{}:{}: {} must be a positive integer", name, root[f.key].Mark().line + 1,
+                                    f.key);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+  if (meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {
+    return InvalidArgumentError("{}: world_size {} != dp_size*pp_size*tp_size*dsp_size = {}", name,
+                                meta.world_size, meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size);
+  }
+  return meta;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsTraceCsv(const fs::path& p) {
+  std::string name = p.filename().string();
+  return name.starts_with("trace-") && (name.ends_with(".csv") || name.ends_with(".csv.gz"));
+}
+
+std::string TraceSuffix(const fs::path& p) {
+  std::string name = p.filename().string();
+  name = name.substr(6);
+  return name.substr(0, name.find(".csv"));
+}
+
+}  // namespace
+
+bool LooksLikeOpTable(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec))
+      if (IsTraceCsv(entry.path())) return true;
+    return false;
+  }
+  return IsTraceCsv(fs::path(path));
+}
+
+Result<OpTable> ReadOpTable(const std::string& path) {
+  std::error_code ec;
+  fs::path csv;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      if (!IsTraceCsv(entry.path())) continue;
+      if (!csv.empty()) {
+        return InvalidArgumentError("{}: more than one op table (trace-*.csv[.gz]) in the folder: {} and {}",
+                                    path, csv.filename().string(), entry.path().filename().string());
+      }
+      csv = entry.path();
+    }
+    if (csv.empty()) return NotFoundError("{}: no op table (trace-*.csv or trace-*.csv.gz) in the folder", path);
+  } else if (fs::exists(path, ec)) {
+    csv = path;
+  } else {
+    return NotFoundError("{}: no such file or folder", path);
+  }
+  fs::path meta_path = csv.parent_path() / ("meta-" + TraceSuffix(csv) + ".yaml");
+  if (!fs::exists(meta_path, ec)) {
+    return NotFoundError("{}: job metadata {} not found (dp/pp sizes are needed)", csv.string(),
+                         meta_path.string());
+  }
+  OpTable table;
+  table.source = csv.string();
+  TS_ASSIGN_OR_RETURN(std::string meta_text, ReadFileToString(meta_path.string()));
+  TS_ASSIGN_OR_RETURN(table.meta, ParseOpTableMeta(meta_text, meta_path.string()));
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenByteSource(csv.string()));
+  TS_RETURN_IF_ERROR(ParseOpTableCsv(*source, table));
+  return table;
+}
+
+}  // namespace trainscope::ingest

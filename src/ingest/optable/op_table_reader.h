@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reader of the what-if op tables of Lin et al. (OSDI'25 artifact, ByteDance-Seed/
+// StragglerAnalysis): `trace-<name>.csv[.gz]` (one row per traced op) + `meta-<name>.yaml`.
+//
+// CSV columns (any order, extra columns ignored): dp_rank, stage, rank, step, optype,
+// start_ts, duration (seconds, start relative to its step start), seq_id, mc, mb_id, gmc.
+// Times are converted to int64 nanoseconds (rounded). Optype strings are interned in
+// `optype_names`. The CSV is streamed through a ByteSource (gzip-transparent); errors name
+// file:line:column. Thread safety: functions are reentrant; the table is a plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/byte_source.h"
+#include "base/status.h"
+
+namespace trainscope::ingest {
+
+struct OpTableMeta {
+  std::string trial_name;
+  int64_t run_id = 0;
+  int32_t dp_size = 1, pp_size = 1, tp_size = 1, dsp_size = 1, vpp_size = 1, world_size = 1;
+};
+
+struct OpTable {
+  std::string source;  // CSV path (for messages)
+  OpTableMeta meta;
+  std::vector<std::string> optype_names;  // optype column values, interned
+  // One entry per row.
+  std::vector<int32_t> dp_rank, stage, rank, step, seq_id, mc, mb_id, gmc;
+  std::vector<int16_t> optype;            // index into optype_names
+  std::vector<int64_t> start_ns, dur_ns;  // start relative to its step's start
+  size_t size() const { return step.size(); }
+};
+
+// Parses the CSV from `source` into `table` (meta untouched).
+Status ParseOpTableCsv(ByteSource& source, OpTable& table);
+// Parses meta YAML text; `name` is used in messages.
+Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string& name);
+// `path` is a folder holding exactly one trace-*.csv[.gz] (+ its meta-*.yaml), or the CSV itself
+// (its meta is the sibling meta-<name>.yaml).
+Result<OpTable> ReadOpTable(const std::string& path);
+// True if `path` looks like an op-table folder or CSV (used by the CLI to pick a reader).
+bool LooksLikeOpTable(const std::string& path);
+
+}  // namespace trainscope::ingest

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+// EventBatchParser: simdjson on-demand walk over a batch of events (see event_parser.h).
+#include "ingest/kineto/event_parser.h"
+
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include <fmt/core.h>
+#include <simdjson.h>
+
+#include "ingest/kineto/event_scanner.h"
+#include "ingest/kineto/kineto_args.h"
+#include "ingest/kineto/raw_event.h"
+
+namespace trainscope::ingest::kineto {
+namespace od = simdjson::ondemand;
+
+namespace {
+
+std::string_view TypeName(od::json_type type) {
+  switch (type) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a boolean";
+    case od::json_type::null: return "null";
+  }
+  return "unknown";
+}
+
+// Key text without quotes. Keys with escapes compare unequal to every known key and are
+// ignored, which is what we want for keys we do not know.
+std::string_view KeyView(od::raw_json_string key) {
+  const char* start = key.raw();
+  const char* quote = static_cast<const char*>(std::memchr(start, '"', 256));
+  return quote == nullptr ? std::string_view() : std::string_view(start, size_t(quote - start));
+}
+
+// Reads a string field; on a type mismatch notes the problem and returns an error code.
+simdjson::error_code GetString(od::value value, std::string_view field, std::string_view* out,
+                               RawEvent* event) {
+  auto error = value.get_string().get(*out);
+  if (error == simdjson::INCORRECT_TYPE && event->problem.empty()) {
+    od::json_type type{};
+    if (value.type().get(type) == simdjson::SUCCESS) {
+      event->problem = fmt::format("\"{}\" is {}, expected a string", field, TypeName(type));
+      return simdjson::SUCCESS;
+    }
+  }
+  return error;
+}
+
+// Integer field that may also be a string ("Spans") or a double: strings give -1.
+simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
+  od::json_type type{};
+  if (auto error = value.type().get(type)) return error;
+  if (type == od::json_type::number) {
+    double d = 0;
+    if (value.get_int64().get(*out) == simdjson::SUCCESS) return simdjson::SUCCESS;
+    if (auto error = value.get_double().get(d)) return error;
+    *out = static_cast<int64_t>(d);
+    return simdjson::SUCCESS;
+  }
+  *out = -1;
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
+  for (auto field : args) {
+    od::raw_json_string key;
+    if (auto error = field.key().get(key)) return error;
+    const ArgSpec* spec = FindArg(KeyView(key));
+    if (spec == nullptr) continue;
+    od::value value;
+    if (auto error = field.value().get(value)) return error;
+    int64_t number = spec->default_value;
+    std::string_view text;
+    if (spec->type == ArgType::kInt) {
+      if (auto error = GetLooseInt(value, &number)) return error;
+    } else {
+      od::json_type type{};
+      if (auto error = value.type().get(type)) return error;
+      if (type == od::json_type::string) {
+        if (auto error = value.get_string().get(text)) return error;
+      } else if (type == od::json_type::array) {  // "Process Group Ranks" as a real array
+        od::array items;
+        if (auto error = value.get_array().get(items)) return error;
+        for (auto item : items) {
+          int64_t member = 0;
+          if (auto error = item.get_int64().get(member)) return error;
+          event->text_storage += std::to_string(member) + ",";
+        }
+        text = event->text_storage;
+      }
+    }
+    model::CollectiveArgs& c = event->collective;
+    switch (spec->field) {
+      case ArgField::kCorrelation: event->correlation = number; break;
+      case ArgField::kExternalId: event->external_id = number; break;
+      case ArgField::kStream: event->stream = number; break;
+      case ArgField::kDevice: break;
+      case ArgField::kCollectiveName: c.collective_name = text; break;
+      case ArgField::kInNelems: c.in_nelems = number; break;
+      case ArgField::kOutNelems: c.out_nelems = number; break;
+      case ArgField::kDtype: c.dtype = text; break;
+      case ArgField::kGroupName: c.group_name = text; break;
+      case ArgField::kGroupDescription: c.group_description = text; break;
+      case ArgField::kGroupRanks: c.group_ranks = text; break;
+      case ArgField::kSeq: c.seq = number; break;
+      case ArgField::kMetadataName: event->metadata_name = text; break;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code ParseEvent(od::object object, RawEvent* event) {
+  for (auto field : object) {
+    od::raw_json_string raw_key;
+    if (auto error = field.key().get(raw_key)) return error;
+    std::string_view key = KeyView(raw_key);
+    od::value value;
+    if (auto error = field.value().get(value)) return error;
+    simdjson::error_code error = simdjson::SUCCESS;
+    std::string_view text;
+    if (key == "ph") {
+      error = GetString(value, key, &text, event);
+      if (!text.empty()) event->ph = text[0];
+    } else if (key == "cat") {
+      error = GetString(value, key, &event->cat, event);
+    } else if (key == "name") {
+      error = GetString(value, key, &event->name, event);
+    } else if (key == "ts") {
+      event->ts_token = value.raw_json_token();
+    } else if (key == "dur") {
+      event->dur_token = value.raw_json_token();
+    } else if (key == "pid") {
+      error = GetLooseInt(value, &event->pid);
+    } else if (key == "tid") {
+      error = GetLooseInt(value, &event->tid);
+    } else if (key == "args") {
+      od::object args;
+      error = value.get_object().get(args);
+      if (error == simdjson::INCORRECT_TYPE) {
+        if (event->problem.empty()) event->problem = "\"args\" is not an object";
+        error = simdjson::SUCCESS;
+      } else if (!error) {
+        error = ParseArgs(args, event);
+      }
+    }
+    if (error) return error;
+  }
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+struct EventBatchParser::Impl {
+  Impl(model::RankTraceBuilder* builder, Diagnostics* diagnostics, std::string name)
+      : sink(builder, diagnostics, name), source(std::move(name)) {}
+  od::parser parser;
+  EventSink sink;
+  std::string source;
+  uint64_t events_seen = 0;
+};
+
+EventBatchParser::EventBatchParser(model::RankTraceBuilder* builder, Diagnostics* diagnostics,
+                                   std::string source)
+    : impl_(std::make_unique<Impl>(builder, diagnostics, std::move(source))) {}
+EventBatchParser::~EventBatchParser() = default;
+
+void EventBatchParser::Finish() { impl_->sink.Finish(); }
+uint64_t EventBatchParser::events_seen() const { return impl_->events_seen; }
+
+Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_end,
+                                    uint64_t stream_offset, uint64_t first_index) {
+  char saved = buf[batch_end];
+  buf[first_start - 1] = '[';
+  buf[batch_end] = ']';
+  size_t length = batch_end + 1 - (first_start - 1);
+  simdjson::padded_string_view view(buf + first_start - 1, length,
+                                    length + simdjson::SIMDJSON_PADDING);
+  std::vector<size_t> starts;  // element offsets, computed only when a message needs them
+  auto offset_of = [&](uint64_t in_batch) -> uint64_t {
+    if (starts.empty()) starts = ElementStarts(buf, first_start, batch_end);
+    size_t at = in_batch < starts.size() ? starts[in_batch] : first_start;
+    return stream_offset + at;
+  };
+  uint64_t in_batch = 0;
+  simdjson::error_code error = simdjson::SUCCESS;
+  od::document doc;
+  od::array events;
+  error = impl_->parser.iterate(view).get(doc);
+  if (!error) error = doc.get_array().get(events);
+  if (!error) {
+    for (auto element : events) {
+      od::object object;
+      if ((error = element.get_object().get(object))) break;
+      RawEvent event;
+      if ((error = ParseEvent(object, &event))) break;
+      if (std::optional<std::string> why = impl_->sink.Add(event)) {
+        impl_->sink.Skip(first_index + in_batch, offset_of(in_batch), *why);
+      }
+      ++in_batch;
+    }
+  }
+  buf[batch_end] = saved;
+  impl_->events_seen += in_batch;
+  if (error) {
+    return InvalidArgumentError("{}: event {} (byte {}): invalid JSON: {}", impl_->source,
+                                first_index + in_batch, offset_of(in_batch),
+                                simdjson::error_message(error));
+  }
+  return OkStatus();
+}
+
+}  // namespace trainscope::ingest::kineto

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// The known-args table, category names, and exact timestamp conversion.
+#include "ingest/kineto/kineto_args.h"
+
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace trainscope::ingest::kineto {
+
+using model::EventKind;
+
+const ArgSpec kKnownArgs[] = {
+    // raw name                  field                        type          default  schema
+    {"correlation",               ArgField::kCorrelation,      ArgType::kInt,    0,  1},
+    {"External id",               ArgField::kExternalId,       ArgType::kInt,    0,  1},
+    {"stream",                    ArgField::kStream,           ArgType::kInt,   -1,  1},
+    {"device",                    ArgField::kDevice,           ArgType::kInt,   -1,  1},
+    {"Collective name",           ArgField::kCollectiveName,   ArgType::kString, 0,  1},
+    {"In msg nelems",             ArgField::kInNelems,         ArgType::kInt,   -1,  1},
+    {"Out msg nelems",            ArgField::kOutNelems,        ArgType::kInt,   -1,  1},
+    {"dtype",                     ArgField::kDtype,            ArgType::kString, 0,  1},
+    {"Process Group Name",        ArgField::kGroupName,        ArgType::kString, 0,  1},
+    {"Process Group Description", ArgField::kGroupDescription, ArgType::kString, 0,  1},
+    {"Process Group Ranks",       ArgField::kGroupRanks,       ArgType::kString, 0,  1},
+    {"Seq",                       ArgField::kSeq,              ArgType::kInt,   -1,  1},
+    {"name",                      ArgField::kMetadataName,     ArgType::kString, 0,  1},
+};
+const int kKnownArgCount = static_cast<int>(std::size(kKnownArgs));
+
+namespace {
+
+constexpr size_t kMaxKeyLength = 32;
+
+struct ArgIndex {
+  // Specs bucketed by key length; each bucket holds one or two entries.
+  std::array<std::vector<const ArgSpec*>, kMaxKeyLength> by_length;
+  ArgIndex() {
+    for (const ArgSpec& spec : kKnownArgs) by_length[spec.raw_name.size()].push_back(&spec);
+  }
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const ArgSpec* FindArg(std::string_view raw_name) {
+  static const ArgIndex index;
+  if (raw_name.size() >= kMaxKeyLength) return nullptr;
+  for (const ArgSpec* spec : index.by_length[raw_name.size()]) {
+    if (spec->raw_name == raw_name) return spec;
+  }
+  return nullptr;
+}
+
+EventKind KindFromCategory(std::string_view category) {
+  static const std::pair<std::string_view, EventKind> kCategories[] = {
+      {"kernel", EventKind::kKernel},
+      {"gpu_memcpy", EventKind::kMemcpy},
+      {"memcpy", EventKind::kMemcpy},
+      {"gpu_memset", EventKind::kMemset},
+      {"memset", EventKind::kMemset},
+      {"cpu_op", EventKind::kCpuOp},
+      {"operator", EventKind::kCpuOp},
+      {"cuda_runtime", EventKind::kCudaRuntime},
+      {"cuda_driver", EventKind::kCudaRuntime},
+      {"runtime", EventKind::kCudaRuntime},
+      {"python_function", EventKind::kPythonFunction},
+      {"python", EventKind::kPythonFunction},
+      {"user_annotation", EventKind::kUserAnnotation},
+      {"gpu_user_annotation", EventKind::kGpuUserAnnotation},
+  };
+  for (const auto& [name, kind] : kCategories) {
+    if (EqualsIgnoreCase(category, name)) return kind;
+  }
+  return EventKind::kOther;
+}
+
+std::optional<int64_t> MicrosToNanos(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
+                            token.back() == '\r' || token.back() == '\t')) {
+    token.remove_suffix(1);
+  }
+  size_t i = 0, n = token.size();
+  bool negative = i < n && token[i] == '-';
+  if (negative) ++i;
+  if (i == n || token[i] < '0' || token[i] > '9') return std::nullopt;
+  // Fast exact path: integer part below 9e15 us (so ns fit in int64), any fraction, no exponent.
+  uint64_t whole = 0;
+  size_t digits = 0;
+  for (; i < n && token[i] >= '0' && token[i] <= '9'; ++i, ++digits) {
+    whole = whole * 10 + static_cast<uint64_t>(token[i] - '0');
+  }
+  uint64_t frac = 0;  // nanoseconds from the first 3 fraction digits
+  bool round_up = false;
+  if (i < n && token[i] == '.') {
+    ++i;
+    size_t frac_digits = 0;
+    for (; i < n && token[i] >= '0' && token[i] <= '9'; ++i, ++frac_digits) {
+      if (frac_digits < 3) frac = frac * 10 + static_cast<uint64_t>(token[i] - '0');
+      if (frac_digits == 3) round_up = token[i] >= '5';
+    }
+    if (frac_digits == 0) return std::nullopt;
+    for (; frac_digits < 3; ++frac_digits) frac *= 10;
+  }
+  if (i == n && digits <= 16 && whole <= 9'000'000'000'000'000ULL) {
+    auto ns = static_cast<int64_t>(whole * 1000 + frac + (round_up ? 1 : 0));
+    return negative ? -ns : ns;
+  }
+  // Exponent or very long integers: go through double (still exact to ~1 ns below 2^53 ns).
+  if (i < n && token[i] != 'e' && token[i] != 'E') return std::nullopt;
+  std::string copy(token);
+  char* parse_end = nullptr;
+  double micros = std::strtod(copy.c_str(), &parse_end);
+  if (parse_end != copy.c_str() + copy.size() || !std::isfinite(micros)) return std::nullopt;
+  double ns = micros * 1000.0;
+  if (std::fabs(ns) >= 9.2e18) return std::nullopt;
+  return static_cast<int64_t>(std::llround(ns));
+}
+
+}  // namespace trainscope::ingest::kineto

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Kineto fields the reader understands, in one declarative table (after HTA's
+// hta/configs/event_args_formats/event_args_1.0.0.yaml): raw name in the event's `args`, the
+// field it fills, its JSON type, the value used when it is absent, and the first Kineto
+// schemaVersion that writes it. Any other arg is skipped without being decoded.
+// Also: the exact microsecond -> nanosecond conversion of `ts` / `dur` tokens.
+// Private to the Kineto reader. Thread safety: constant data and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "model/trace.h"
+
+namespace trainscope::ingest::kineto {
+
+enum class ArgField : uint8_t {
+  kCorrelation, kExternalId, kStream, kDevice,
+  kCollectiveName, kInNelems, kOutNelems, kDtype,
+  kGroupName, kGroupDescription, kGroupRanks, kSeq,
+  kMetadataName,  // args.name of `M` events (thread_name, process_name)
+};
+
+enum class ArgType : uint8_t { kInt, kString };
+
+struct ArgSpec {
+  std::string_view raw_name;
+  ArgField field;
+  ArgType type;
+  int64_t default_value;  // for kInt fields; strings default to ""
+  int min_schema_version;
+};
+
+// The table itself (kineto_args.cc).
+extern const ArgSpec kKnownArgs[];
+extern const int kKnownArgCount;
+
+// The spec for an args key, or nullptr if the reader ignores it. O(1): bucketed by length.
+const ArgSpec* FindArg(std::string_view raw_name);
+
+// Kineto `cat` -> event kind ("kernel" -> kKernel, ...; unknown -> kOther). Case-insensitive,
+// and accepts the old profiler spellings ("Kernel", "Operator", "Runtime", "Memcpy").
+model::EventKind KindFromCategory(std::string_view category);
+
+// Converts a JSON number token in microseconds ("12.5", "1694128201421205", "3e2") to
+// nanoseconds, rounding to nearest. nullopt if the token is not a finite number (a string,
+// NaN, Infinity, an object...) or does not fit in int64.
+std::optional<int64_t> MicrosToNanos(std::string_view token);
+
+}  // namespace trainscope::ingest::kineto

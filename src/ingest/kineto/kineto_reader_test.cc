@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kineto reader on small inline traces (expected values worked out by hand in comments).
+#include "ingest/kineto/kineto_reader.h"
+
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+
+namespace trainscope::ingest::kineto {
+namespace {
+
+using model::EventKind;
+using testing::StatusIs;
+
+Result<model::RankTrace> Read(const std::string& text, RankFileInfo* info, Diagnostics* diags) {
+  auto source = MemoryByteSource("mem.json", text.data(), text.size());
+  return ReadKinetoRank(*source, info, diags);
+}
+
+// Two ranks' worth of Kineto: step 3 on the CPU, a launch and its kernel, an NCCL all_reduce
+// with collective args; baseTimeNanoseconds comes after traceEvents (as in real files).
+const char* kRank = R"json({
+  "schemaVersion": 1,
+  "distributedInfo": {"backend": "nccl", "rank": 1, "world_size": 2,
+    "pg_config": [{"pg_name": "0", "pg_desc": "default_pg", "pg_size": 2, "ranks": [0, 1]}]},
+  "traceEvents": [
+    {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#3", "pid": 10, "tid": 10,
+     "ts": 100, "dur": 50},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 10, "tid": 10,
+     "ts": 110.5, "dur": 2, "args": {"correlation": 7, "unknown": {"deep": [1, 2]}}},
+    {"ph": "X", "cat": "kernel", "name": "gemm", "pid": 0, "tid": 7, "ts": 160.25, "dur": 10,
+     "args": {"correlation": 7, "stream": 7, "device": 0}},
+    {"ph": "X", "cat": "kernel", "name": "ncclDevKernel_AllReduce_Sum_f32_RING_LL(x)",
+     "pid": 0, "tid": 40, "ts": 120, "dur": 20,
+     "args": {"stream": 40, "Collective name": "allreduce", "In msg nelems": 1024,
+              "Out msg nelems": 1024, "dtype": "Float", "Process Group Name": "0",
+              "Process Group Description": "default_pg", "Process Group Ranks": "[0, 1]",
+              "Seq": 5}},
+    {"ph": "X", "cat": "made_up_category", "name": "mystery", "pid": 10, "tid": 10,
+     "ts": 130, "dur": 1},
+    {"ph": "M", "name": "thread_name", "pid": 10, "tid": 10, "args": {"name": "main \"thread\""}},
+    {"ph": "s", "id": 7, "pid": 10, "tid": 10, "ts": 110.5, "cat": "ac2g", "name": "ac2g"}
+  ],
+  "baseTimeNanoseconds": 1000000
+})json";
+
+TEST(KinetoReaderTest, ReadsEventsArgsAndTopLevel) {
+  RankFileInfo info;
+  Diagnostics diags;
+  ASSERT_OK_AND_ASSIGN(model::RankTrace r, Read(kRank, &info, &diags));
+  EXPECT_TRUE(diags.empty());
+  EXPECT_EQ(info.rank, 1);
+  EXPECT_EQ(info.world_size, 2);
+  EXPECT_EQ(info.events_in_file, 7u);
+  EXPECT_EQ(info.base_time_ns, 1000000);
+  ASSERT_EQ(info.pg_config.size(), 1u);
+  EXPECT_EQ(info.pg_config[0].ranks, (std::vector<int>{0, 1}));
+  EXPECT_EQ(r.rank, 1);
+  // 5 complete events (M and s are not events). Sorted: step(100), launch(110.5),
+  // nccl(120), mystery(130), gemm(160.25). ts = us * 1000 + base 1e6 ns.
+  ASSERT_EQ(r.events.size(), 5u);
+  EXPECT_EQ(r.events.ts[1], 1'110'500);
+  EXPECT_EQ(r.events.ts[4], 1'160'250);
+  EXPECT_EQ(r.events.kind[2], EventKind::kCollective);
+  EXPECT_EQ(r.events.kind[3], EventKind::kOther);
+  EXPECT_EQ(r.events.kind[4], EventKind::kKernel);
+  EXPECT_EQ(r.events.link[4], model::EventId(1));
+  EXPECT_EQ(r.events.step[4], model::StepIndex(0));
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_EQ(r.steps[0].number, 3);
+  ASSERT_EQ(r.collectives.size(), 1u);
+  EXPECT_EQ(r.collectives.type[0], model::CollectiveType::kAllReduce);
+  EXPECT_EQ(r.collectives.in_nelems[0], 1024);
+  EXPECT_EQ(r.collectives.bytes[0], 4096);
+  EXPECT_EQ(r.collectives.seq[0], 5);
+  EXPECT_EQ(r.collectives.stream[0], 40);
+  ASSERT_TRUE(r.collectives.group[0].valid());
+  EXPECT_EQ(r.process_groups[r.collectives.group[0].value()].description, "default_pg");
+  EXPECT_EQ(r.strings.Get(r.tracks[r.events.track[0].value()].name), "main \"thread\"");
+}
+
+TEST(KinetoReaderTest, ChromeArrayFormAndBeginEndPairs) {
+  const char* text = R"([
+    {"ph": "B", "name": "outer", "pid": 1, "tid": 1, "ts": 10},
+    {"ph": "B", "name": "inner", "pid": 1, "tid": 1, "ts": 12},
+    {"ph": "E", "pid": 1, "tid": 1, "ts": 15},
+    {"ph": "E", "pid": 1, "tid": 1, "ts": 20},
+    {"ph": "X", "name": "x", "pid": 1, "tid": 2, "ts": 1e1, "dur": 0.0015}
+  ])";
+  RankFileInfo info;
+  Diagnostics diags;
+  ASSERT_OK_AND_ASSIGN(model::RankTrace r, Read(text, &info, &diags));
+  EXPECT_FALSE(info.has_distributed_info);
+  ASSERT_EQ(r.events.size(), 3u);
+  // Sorted by (ts, -dur): outer [10,20) and x [10, 10.0015) tie on ts; outer is longer.
+  EXPECT_EQ(r.Name(model::EventId(0)), "outer");
+  EXPECT_EQ(r.events.dur[0], 10'000);
+  EXPECT_EQ(r.events.dur[1], 2);  // 0.0015 us = 1.5 ns, rounded to nearest
+  EXPECT_EQ(r.Name(model::EventId(2)), "inner");
+  EXPECT_EQ(r.events.dur[2], 3'000);
+}
+
+TEST(KinetoReaderTest, ManyEventsAcrossBatchesAndBufferRefills) {
+  // 60k events (~6 MB) cross the 256 KiB batch size and the 4 MiB buffer several times.
+  std::string text = R"({"traceEvents": [)";
+  for (int i = 0; i < 60000; ++i) {
+    if (i > 0) text += ",\n";
+    text += R"({"ph":"X","cat":"cpu_op","name":"op)" + std::to_string(i % 100) +
+            R"(","pid":1,"tid":1,"ts":)" + std::to_string(i) + R"(,"dur":1,"args":{"x":"pad pad pad pad pad pad pad"}})";
+  }
+  text += "]}";
+  RankFileInfo info;
+  Diagnostics diags;
+  ASSERT_OK_AND_ASSIGN(model::RankTrace r, Read(text, &info, &diags));
+  ASSERT_EQ(r.events.size(), 60000u);
+  for (size_t i = 0; i < r.events.size(); ++i) ASSERT_EQ(r.events.ts[i], int64_t(i) * 1000);
+  EXPECT_EQ(r.Name(model::EventId(12345)), "op45");
+  EXPECT_EQ(r.strings.size(), 101u);  // "" + op0..op99
+}
+
+}  // namespace
+}  // namespace trainscope::ingest::kineto

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+// StreamReader: the top-level state machine and the batch loop over traceEvents.
+#include "ingest/kineto/stream_reader.h"
+
+#include <cstring>
+#include <string_view>
+
+#include <fmt/core.h>
+
+#include "ingest/kineto/event_scanner.h"
+
+namespace trainscope::ingest::kineto {
+namespace {
+
+constexpr size_t kInitialBuffer = size_t{4} << 20;   // bytes
+constexpr size_t kBatchBytes = size_t{256} << 10;    // events handed to simdjson at once
+constexpr size_t kMaxEventBytes = size_t{1} << 30;   // a single event larger than this is bad
+constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanoseconds",
+                                          "schemaVersion", "deviceProperties"};
+
+bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+std::string Printable(char c) {
+  if (c >= 0x20 && c < 0x7f) return std::string(1, c);
+  return fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+}
+
+}  // namespace
+
+Status StreamReader::Error(StatusCode code, uint64_t offset, std::string_view what) const {
+  return Status(code, fmt::format("{}: byte {}: {}", source_->path(), offset, what));
+}
+
+Result<bool> StreamReader::Fill() {
+  if (eof_) return false;
+  size_t keep = end_ - pos_;
+  if (keep > kMaxEventBytes) {
+    return Error(StatusCode::kOutOfRange, Offset(), "one JSON value is larger than 1 GiB");
+  }
+  // Data always starts at buf_[1], so a batch can be wrapped in '[' ... ']' in place.
+  if (buf_.capacity() == 0) buf_.Reserve(kInitialBuffer);
+  if (keep > 0 && pos_ > 1) std::memmove(buf_.data() + 1, buf_.data() + pos_, keep);
+  buf_offset_ += static_cast<int64_t>(pos_) - 1;
+  pos_ = 1;
+  end_ = 1 + keep;
+  if (end_ + kInitialBuffer / 4 > buf_.capacity() - 1) buf_.Reserve(buf_.capacity() * 2, end_);
+  TS_ASSIGN_OR_RETURN(size_t got,
+                      source_->Read(buf_.data() + end_, buf_.capacity() - 1 - end_));
+  if (got == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += got;
+  return true;
+}
+
+Result<char> StreamReader::NextNonSpace(std::string_view context) {
+  while (true) {
+    while (pos_ < end_ && IsSpace(buf_.data()[pos_])) ++pos_;
+    if (pos_ < end_) return buf_.data()[pos_++];
+    TS_ASSIGN_OR_RETURN(bool more, Fill());
+    if (!more) {
+      if (Offset() == 0) {
+        return Error(StatusCode::kDataLoss, 0, "empty file (no JSON value)");
+      }
+      return Error(StatusCode::kDataLoss, Offset(),
+                   fmt::format("unexpected end of input {} (file truncated?)", context));
+    }
+  }
+}
+
+Status StreamReader::ReadStringBody(std::string* out) {
+  bool escaped = false;
+  while (true) {
+    if (pos_ == end_) {
+      TS_ASSIGN_OR_RETURN(bool more, Fill());
+      if (!more) return Error(StatusCode::kDataLoss, Offset(), "unexpected end inside a string");
+    }
+    char c = buf_.data()[pos_++];
+    if (!escaped && c == '"') return OkStatus();
+    escaped = !escaped && c == '\\';
+    out->push_back(c);
+  }
+}
+
+Status StreamReader::CaptureValue(char first, std::string* out) {
+  out->push_back(first);
+  if (first == '"') {
+    TS_RETURN_IF_ERROR(ReadStringBody(out));
+    out->push_back('"');
+    return OkStatus();
+  }
+  int depth = (first == '{' || first == '[') ? 1 : 0;
+  bool in_string = false, escaped = false;
+  while (true) {
+    if (pos_ == end_) {
+      TS_ASSIGN_OR_RETURN(bool more, Fill());
+      if (!more) {
+        if (depth == 0) return OkStatus();
+        return Error(StatusCode::kDataLoss, Offset(), "unexpected end inside a top-level value");
+      }
+    }
+    char c = buf_.data()[pos_];
+    if (depth == 0 && (c == ',' || c == '}' || c == ']' || IsSpace(c))) return OkStatus();
+    ++pos_;
+    out->push_back(c);
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return OkStatus();
+    }
+  }
+}
+
+Status StreamReader::StreamEvents() {
+  bool need_comma = false;
+  while (true) {
+    ScanResult r = ScanEventArray(buf_.data(), pos_, end_, kBatchBytes, need_comma);
+    if (!r.error.empty()) {
+      return Error(StatusCode::kInvalidArgument,
+                   static_cast<uint64_t>(buf_offset_) + r.error_offset,
+                   fmt::format("traceEvents element {}: {}", event_count + r.count, r.error));
+    }
+    if (r.count > 0) {
+      TS_RETURN_IF_ERROR(parser_->ParseBatch(buf_.data(), r.first_start, r.batch_end,
+                                             static_cast<uint64_t>(buf_offset_), event_count));
+      event_count += r.count;
+    }
+    pos_ = r.resume;
+    need_comma = r.need_comma;
+    if (r.array_closed) return OkStatus();
+    if (r.count == 0) {
+      TS_ASSIGN_OR_RETURN(bool more, Fill());
+      if (!more) {
+        return Error(StatusCode::kDataLoss, Offset(),
+                     fmt::format("unexpected end of input inside traceEvents after {} complete "
+                                 "events (file truncated?)", event_count));
+      }
+    }
+  }
+}
+
+Status StreamReader::ExpectEnd() {
+  while (true) {
+    while (pos_ < end_ && IsSpace(buf_.data()[pos_])) ++pos_;
+    if (pos_ < end_) {
+      return Error(StatusCode::kInvalidArgument, Offset(),
+                   fmt::format("unexpected '{}' after the end of the JSON document",
+                               Printable(buf_.data()[pos_])));
+    }
+    TS_ASSIGN_OR_RETURN(bool more, Fill());
+    if (!more) return OkStatus();
+  }
+}
+
+Status StreamReader::Run() {
+  buf_offset_ = -1;
+  pos_ = end_ = 1;
+  TS_ASSIGN_OR_RETURN(char first, NextNonSpace("at the start"));
+  if (first == '[') {  // Chrome trace, array form: the document is the event list
+    TS_RETURN_IF_ERROR(StreamEvents());
+    return ExpectEnd();
+  }
+  if (first != '{') {
+    return Error(StatusCode::kInvalidArgument, Offset() - 1,
+                 fmt::format("expected a JSON object or array, found '{}'", Printable(first)));
+  }
+  bool seen_events = false;
+  std::string key, scratch;
+  for (bool first_key = true;; first_key = false) {
+    TS_ASSIGN_OR_RETURN(char c, NextNonSpace("in the top-level object"));
+    if (c == '}') break;
+    if (!first_key) {
+      if (c != ',') {
+        return Error(StatusCode::kInvalidArgument, Offset() - 1,
+                     fmt::format("expected ',' or '}}' in the top-level object, found '{}'",
+                                 Printable(c)));
+      }
+      TS_ASSIGN_OR_RETURN(c, NextNonSpace("in the top-level object"));
+    }
+    if (c != '"') {
+      return Error(StatusCode::kInvalidArgument, Offset() - 1,
+                   fmt::format("expected a key in the top-level object, found '{}'",
+                               Printable(c)));
+    }
+    key.clear();
+    TS_RETURN_IF_ERROR(ReadStringBody(&key));
+    TS_ASSIGN_OR_RETURN(c, NextNonSpace("after a key"));
+    if (c != ':') {
+      return Error(StatusCode::kInvalidArgument, Offset() - 1,
+                   fmt::format("expected ':' after key \"{}\"", key));
+    }
+    TS_ASSIGN_OR_RETURN(c, NextNonSpace(fmt::format("in the value of \"{}\"", key)));
+    if (key == "traceEvents") {
+      if (c != '[') {
+        return Error(StatusCode::kInvalidArgument, Offset() - 1,
+                     fmt::format("\"traceEvents\" must be an array, found '{}'", Printable(c)));
+      }
+      TS_RETURN_IF_ERROR(StreamEvents());
+      seen_events = true;
+      continue;
+    }
+    bool kept = false;
+    for (std::string_view k : kKeptKeys) kept = kept || key == k;
+    std::string* out = kept ? &top_values[key] : &scratch;
+    out->clear();
+    TS_RETURN_IF_ERROR(CaptureValue(c, out));
+  }
+  if (!seen_events) {
+    return Error(StatusCode::kInvalidArgument, Offset(),
+                 "the top-level object has no \"traceEvents\" array");
+  }
+  return ExpectEnd();
+}
+
+}  // namespace trainscope::ingest::kineto

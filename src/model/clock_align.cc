@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// Clock alignment from matching collective end times (see clock_align.h).
+#include "model/clock_align.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+namespace trainscope::model {
+namespace {
+
+// Collective rows per matching channel (group name, or "stream N"), in time order.
+std::map<std::string, std::vector<size_t>> Channels(const RankTrace& rank) {
+  std::map<std::string, std::vector<size_t>> channels;
+  const CollectiveTable& c = rank.collectives;
+  for (size_t row = 0; row < c.size(); ++row) {
+    std::string key = c.group[row].valid()
+                          ? "pg " + rank.process_groups[c.group[row].value()].name
+                          : fmt::format("stream {}", c.stream[row]);
+    channels[key].push_back(row);
+  }
+  for (auto& [key, rows] : channels) {
+    std::sort(rows.begin(), rows.end(), [&](size_t a, size_t b) {
+      return rank.events.ts[c.event[a].value()] < rank.events.ts[c.event[b].value()];
+    });
+  }
+  return channels;
+}
+
+void Shift(RankTrace& rank, int64_t offset) {
+  for (int64_t& ts : rank.events.ts) ts += offset;
+  for (Step& step : rank.steps) step.ts += offset;
+}
+
+}  // namespace
+
+int64_t EstimateOffset(const RankTrace& reference, const RankTrace& other, int* matched) {
+  auto ref_channels = Channels(reference);
+  auto other_channels = Channels(other);
+  std::vector<int64_t> deltas;
+  for (const auto& [key, ref_rows] : ref_channels) {
+    auto it = other_channels.find(key);
+    if (it == other_channels.end()) continue;
+    size_t n = std::min(ref_rows.size(), it->second.size());
+    for (size_t k = 0; k < n; ++k) {
+      size_t a = ref_rows[k], b = it->second[k];
+      if (reference.collectives.type[a] != other.collectives.type[b]) continue;
+      deltas.push_back(reference.events.end(reference.collectives.event[a]) -
+                       other.events.end(other.collectives.event[b]));
+    }
+  }
+  *matched = static_cast<int>(deltas.size());
+  if (deltas.empty()) return 0;
+  auto mid = deltas.begin() + static_cast<std::ptrdiff_t>(deltas.size() / 2);
+  std::nth_element(deltas.begin(), mid, deltas.end());
+  return *mid;
+}
+
+void AlignClocks(JobTrace& job) {
+  job.clocks.assign(job.ranks.size(), ClockAlignment{});
+  const RankTrace* reference = nullptr;
+  for (size_t i = 0; i < job.ranks.size(); ++i) {
+    RankTrace& rank = job.ranks[i];
+    ClockAlignment& clock = job.clocks[i];
+    if (rank.base_time_ns != 0) {
+      clock.source = ClockSource::kBaseTime;
+      continue;
+    }
+    if (reference == nullptr) {
+      reference = &rank;
+      clock.source = ClockSource::kReference;
+      continue;
+    }
+    int matched = 0;
+    int64_t offset = EstimateOffset(*reference, rank, &matched);
+    clock.matched_collectives = matched;
+    if (matched == 0) {
+      job.diagnostics.Add("clock_not_aligned", Severity::kInfo, rank.source, "",
+                          fmt::format("rank {} shares no collective with rank {}; its clock is "
+                                      "used as is", rank.rank, reference->rank));
+      continue;
+    }
+    clock.source = ClockSource::kCollectiveEnds;
+    clock.offset_ns = offset;
+    Shift(rank, offset);
+  }
+}
+
+}  // namespace trainscope::model

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// RankTraceBuilder: row appends, then the whole-rank passes of Finish().
+#include "model/rank_builder.h"
+
+#include <algorithm>
+#include <charconv>
+#include <numeric>
+
+#include <fmt/core.h>
+
+namespace trainscope::model {
+namespace {
+
+template <typename T>
+void Permute(Column<T>& column, const std::vector<uint32_t>& order) {
+  Column<T> sorted;
+  sorted.reserve(column.size());
+  for (uint32_t from : order) sorted.push_back(column[from]);
+  column.swap(sorted);
+}
+
+std::vector<int> ParseRankList(std::string_view text) {
+  // "[0, 1, 2]" -> {0, 1, 2}; anything that is not a digit separates numbers.
+  std::vector<int> ranks;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    if (*p >= '0' && *p <= '9') {
+      int value = 0;
+      auto [next, ec] = std::from_chars(p, end, value);
+      if (ec == std::errc()) ranks.push_back(value);
+      p = next == p ? p + 1 : next;
+    } else {
+      ++p;
+    }
+  }
+  return ranks;
+}
+
+}  // namespace
+
+int DtypeBytes(std::string_view dtype) {
+  static const std::pair<std::string_view, int> kSizes[] = {
+      {"Float", 4},    {"float", 4},   {"Half", 2},     {"BFloat16", 2}, {"Double", 8},
+      {"double", 8},   {"Int", 4},     {"int", 4},      {"int32_t", 4},  {"Long", 8},
+      {"int64_t", 8},  {"Short", 2},   {"Byte", 1},     {"Char", 1},     {"Bool", 1},
+      {"int8_t", 1},   {"uint8_t", 1}, {"c10::Half", 2}, {"c10::BFloat16", 2}};
+  for (const auto& [name, size] : kSizes) {
+    if (dtype == name) return size;
+  }
+  return 0;
+}
+
+RankTraceBuilder::RankTraceBuilder(int rank, std::string source) {
+  trace_.rank = rank;
+  trace_.source = std::move(source);
+}
+
+TrackId RankTraceBuilder::Track(int64_t pid, int64_t tid, bool gpu) {
+  TrackKey key{pid, tid, gpu};
+  if (last_track_.valid() && key == last_key_) return last_track_;
+  auto [it, added] = track_index_.try_emplace(key, TrackId(static_cast<uint32_t>(trace_.tracks.size())));
+  if (added) trace_.tracks.push_back(model::Track{pid, tid, gpu, StringId(0)});
+  last_key_ = key;
+  last_track_ = it->second;
+  return it->second;
+}
+
+void RankTraceBuilder::SetTrackName(int64_t pid, int64_t tid, std::string_view name) {
+  StringId id = trace_.strings.Intern(name);
+  for (bool gpu : {false, true}) {
+    auto it = track_index_.find(TrackKey{pid, tid, gpu});
+    if (it != track_index_.end()) trace_.tracks[it->second.value()].name = id;
+  }
+}
+
+void RankTraceBuilder::Reserve(size_t events) {
+  EventTable& e = trace_.events;
+  e.ts.reserve(events), e.dur.reserve(events), e.name.reserve(events);
+  e.kind.reserve(events), e.track.reserve(events), e.correlation.reserve(events);
+  e.external_id.reserve(events);
+}
+
+uint32_t RankTraceBuilder::AddEvent(const EventRow& row) {
+  EventTable& e = trace_.events;
+  auto index = static_cast<uint32_t>(e.ts.size());
+  e.ts.push_back(row.ts);
+  e.dur.push_back(row.dur);
+  e.name.push_back(row.name);
+  e.kind.push_back(row.kind);
+  e.track.push_back(row.track);
+  e.correlation.push_back(row.correlation);
+  e.external_id.push_back(row.external_id);
+  return index;
+}
+
+ProcessGroupId RankTraceBuilder::GroupFor(const CollectiveArgs& args) {
+  if (args.group_name.empty()) return ProcessGroupId::Invalid();
+  auto& groups = trace_.process_groups;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].name == args.group_name) return ProcessGroupId(static_cast<uint32_t>(i));
+  }
+  groups.push_back(ProcessGroup{std::string(args.group_name),
+                                std::string(args.group_description),
+                                ParseRankList(args.group_ranks)});
+  return ProcessGroupId(static_cast<uint32_t>(groups.size() - 1));
+}
+
+void RankTraceBuilder::AddProcessGroup(ProcessGroup group) {
+  for (const ProcessGroup& g : trace_.process_groups) {
+    if (g.name == group.name) return;
+  }
+  trace_.process_groups.push_back(std::move(group));
+}
+
+void RankTraceBuilder::AddCollective(uint32_t index, CollectiveType kernel_type,
+                                     const CollectiveArgs& args, int64_t stream) {
+  CollectiveTable& c = trace_.collectives;
+  CollectiveType type = args.collective_name.empty() ? kernel_type
+                                                     : ParseCollectiveType(args.collective_name);
+  int elem_bytes = DtypeBytes(args.dtype);
+  c.event.push_back(EventId(index));
+  c.type.push_back(type);
+  c.in_nelems.push_back(args.in_nelems);
+  c.out_nelems.push_back(args.out_nelems);
+  c.dtype.push_back(trace_.strings.Intern(args.dtype));
+  c.bytes.push_back(args.in_nelems >= 0 && elem_bytes > 0 ? args.in_nelems * elem_bytes : -1);
+  c.group.push_back(GroupFor(args));
+  c.seq.push_back(args.seq);
+  c.stream.push_back(stream);
+}
+
+void RankTraceBuilder::SortEvents() {
+  EventTable& e = trace_.events;
+  std::vector<uint32_t> order(e.size());
+  std::iota(order.begin(), order.end(), 0u);
+  bool sorted = true;
+  for (size_t i = 1; i < e.size() && sorted; ++i) {
+    sorted = e.ts[i - 1] < e.ts[i] || (e.ts[i - 1] == e.ts[i] && e.dur[i - 1] >= e.dur[i]);
+  }
+  if (!sorted) {
+    std::stable_sort(order.begin(), order.end(), [&e](uint32_t a, uint32_t b) {
+      return e.ts[a] != e.ts[b] ? e.ts[a] < e.ts[b] : e.dur[a] > e.dur[b];
+    });
+    Permute(e.ts, order), Permute(e.dur, order), Permute(e.name, order);
+    Permute(e.kind, order), Permute(e.track, order), Permute(e.correlation, order);
+    Permute(e.external_id, order);
+  }
+  std::vector<uint32_t> new_index(order.size());
+  for (uint32_t i = 0; i < order.size(); ++i) new_index[order[i]] = i;
+  for (EventId& id : trace_.collectives.event) id = EventId(new_index[id.value()]);
+}
+
+RankTrace RankTraceBuilder::Finish(int64_t base_time_ns, Diagnostics* diagnostics) && {
+  trace_.base_time_ns = base_time_ns;
+  if (base_time_ns != 0) {
+    for (int64_t& ts : trace_.events.ts) ts += base_time_ns;
+  }
+  SortEvents();
+  LinkLaunches(diagnostics);
+  AssignSteps();
+  TypeCollectivesFromAnnotations();
+  return std::move(trace_);
+}
+
+}  // namespace trainscope::model

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// The cross-event passes of RankTraceBuilder::Finish(): launch links, steps, collective types.
+#include <algorithm>
+#include <charconv>
+#include <unordered_map>
+
+#include <fmt/core.h>
+
+#include "model/rank_builder.h"
+
+namespace trainscope::model {
+
+void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
+  EventTable& e = trace_.events;
+  e.link.assign(e.size(), EventId::Invalid());
+  std::unordered_map<int64_t, uint32_t> launch_by_correlation;
+  for (uint32_t i = 0; i < e.size(); ++i) {
+    if (e.kind[i] == EventKind::kCudaRuntime && e.correlation[i] != 0) {
+      launch_by_correlation.emplace(e.correlation[i], i);
+    }
+  }
+  for (uint32_t i = 0; i < e.size(); ++i) {
+    if (!IsGpuKind(e.kind[i]) || e.correlation[i] == 0) continue;
+    auto it = launch_by_correlation.find(e.correlation[i]);
+    if (it == launch_by_correlation.end()) continue;
+    uint32_t launch = it->second;
+    e.link[i] = EventId(launch);
+    if (!e.link[launch].valid()) e.link[launch] = EventId(i);
+    if (e.ts[i] < e.ts[launch] && diagnostics != nullptr) {
+      // A GPU op cannot start before the CPU call that launched it: the two clocks disagree.
+      // Recovery: keep both timestamps as written.
+      diagnostics->Add("gpu_op_before_launch", Severity::kWarning, trace_.source,
+                       fmt::format("correlation {}", e.correlation[i]),
+                       fmt::format("GPU op '{}' starts {} ns before its launch; timestamps kept",
+                                   trace_.strings.Get(e.name[i]), e.ts[launch] - e.ts[i]));
+    }
+  }
+}
+
+void RankTraceBuilder::AssignSteps() {
+  EventTable& e = trace_.events;
+  constexpr std::string_view kPrefix = "ProfilerStep#";
+  for (uint32_t i = 0; i < e.size(); ++i) {
+    if (e.kind[i] != EventKind::kUserAnnotation) continue;
+    std::string_view name = trace_.strings.Get(e.name[i]);
+    if (name.substr(0, kPrefix.size()) != kPrefix) continue;
+    int64_t number = 0;
+    std::string_view digits = name.substr(kPrefix.size());
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    if (ec != std::errc() || ptr != digits.data() + digits.size()) continue;
+    trace_.steps.push_back(Step{number, e.ts[i], e.dur[i], EventId(i)});
+  }
+  // Events are sorted by ts, so steps are too.
+  const std::vector<Step>& steps = trace_.steps;
+  e.step.assign(e.size(), StepIndex::Invalid());
+  if (steps.empty()) return;
+  for (uint32_t i = 0; i < e.size(); ++i) {
+    int64_t t = e.link[i].valid() && IsGpuKind(e.kind[i]) ? e.ts[e.link[i].value()] : e.ts[i];
+    auto it = std::upper_bound(steps.begin(), steps.end(), t,
+                               [](int64_t value, const Step& s) { return value < s.ts; });
+    if (it == steps.begin()) continue;
+    --it;
+    if (t < it->ts + it->dur || (t == it->ts && it->dur == 0)) {
+      e.step[i] = StepIndex(static_cast<uint32_t>(it - steps.begin()));
+    }
+  }
+}
+
+void RankTraceBuilder::TypeCollectivesFromAnnotations() {
+  // Old traces name all-to-all and p2p kernels alike (ncclKernel_SendRecv) and carry no
+  // "Collective name"; the CPU side says which it was with a `nccl:<coll>` annotation around
+  // the launch. Find, for each such kernel, the innermost annotation on the launch's thread.
+  EventTable& e = trace_.events;
+  CollectiveTable& c = trace_.collectives;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> annotations_by_track;
+  for (uint32_t i = 0; i < e.size(); ++i) {
+    if (e.kind[i] != EventKind::kUserAnnotation) continue;
+    if (trace_.strings.Get(e.name[i]).substr(0, 5) == "nccl:") {
+      annotations_by_track[e.track[i].value()].push_back(i);
+    }
+  }
+  if (annotations_by_track.empty()) return;
+  for (size_t row = 0; row < c.size(); ++row) {
+    if (c.type[row] != CollectiveType::kSendRecv && c.type[row] != CollectiveType::kOther) {
+      continue;
+    }
+    EventId launch = e.link[c.event[row].value()];
+    if (!launch.valid()) continue;
+    auto found = annotations_by_track.find(e.track[launch.value()].value());
+    if (found == annotations_by_track.end()) continue;
+    int64_t t = e.ts[launch.value()];
+    // Annotations are in ts order; the innermost enclosing one is the last that starts at or
+    // before t and contains it. Nesting is shallow, so a few steps back suffice.
+    const std::vector<uint32_t>& spans = found->second;
+    auto it = std::upper_bound(spans.begin(), spans.end(), t,
+                               [&e](int64_t value, uint32_t i) { return value < e.ts[i]; });
+    for (int back = 0; it != spans.begin() && back < 8; ++back) {
+      --it;
+      if (t <= e.ts[*it] + e.dur[*it]) {
+        c.type[row] = ParseCollectiveType(trace_.strings.Get(e.name[*it]).substr(5));
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace trainscope::model

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared-window peer memory and the MPI-collective baselines.
+#include "overlap/mpi/mpi_world.h"
+
+#include <cblas.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace trainscope::overlap {
+
+bool LaunchedByMpiLauncher() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_NTASKS"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+Status MpiStatus(int code, const char* call) {
+  if (code == MPI_SUCCESS) return OkStatus();
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return InternalError("{} failed: {}", call, std::string(text, static_cast<size_t>(length)));
+}
+
+Status InitMpi(int* argc, char*** argv) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) return OkStatus();
+  int provided = 0;
+  TS_RETURN_IF_ERROR(
+      MpiStatus(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread"));
+  if (provided < MPI_THREAD_FUNNELED) {
+    return InternalError("MPI provides thread level {} < MPI_THREAD_FUNNELED", provided);
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<MpiWorld>> MpiWorld::Create(MPI_Comm comm, size_t payload_bytes) {
+  std::unique_ptr<MpiWorld> world(new MpiWorld());
+  int comm_size = 0;
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(comm, &comm_size), "MPI_Comm_size"));
+  TS_RETURN_IF_ERROR(MpiStatus(
+      MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &world->comm_),
+      "MPI_Comm_split_type"));
+  int node_size = 0;
+  MPI_Comm_size(world->comm_, &node_size);
+  MPI_Comm_rank(world->comm_, &world->rank_);
+  if (node_size != comm_size) {
+    return FailedPreconditionError(
+        "the TP group spans {} ranks but only {} share this node's memory; the CPU backend "
+        "needs all TP ranks on one node",
+        comm_size, node_size);
+  }
+  world->bytes_ = (kHeaderBytes + payload_bytes + 63) / 64 * 64;
+  std::byte* mine = nullptr;
+  TS_RETURN_IF_ERROR(MpiStatus(
+      MPI_Win_allocate_shared(static_cast<MPI_Aint>(world->bytes_), 1, MPI_INFO_NULL,
+                              world->comm_, &mine, &world->window_),
+      "MPI_Win_allocate_shared"));
+  std::memset(mine, 0, world->bytes_);
+  for (int peer = 0; peer < node_size; ++peer) {
+    MPI_Aint size = 0;
+    int disp_unit = 0;
+    std::byte* base = nullptr;
+    TS_RETURN_IF_ERROR(MpiStatus(MPI_Win_shared_query(world->window_, peer, &size, &disp_unit,
+                                                      &base),
+                                 "MPI_Win_shared_query"));
+    world->segments_.push_back(base);
+  }
+  TS_RETURN_IF_ERROR(
+      MpiStatus(MPI_Win_lock_all(MPI_MODE_NOCHECK, world->window_), "MPI_Win_lock_all"));
+  // Every segment is zeroed before anyone looks at a signal.
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Barrier(world->comm_), "MPI_Barrier"));
+  return world;
+}
+
+MpiWorld::~MpiWorld() {
+  if (window_ != MPI_WIN_NULL) {
+    MPI_Win_unlock_all(window_);
+    MPI_Win_free(&window_);
+  }
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem,
+                        const float* a, const float* b, float* c, float* scratch) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const int64_t m = problem.total_rows(), n = problem.n, k = problem.k;
+  const int64_t width = op == OpKind::kAgGemm ? k : n;
+  std::vector<int> counts, displs;
+  int64_t offset = 0;
+  for (int64_t rows : problem.rows_per_rank) {
+    if (rows * width > INT32_MAX) return OutOfRangeError("shard of {} floats exceeds int", rows * width);
+    counts.push_back(static_cast<int>(rows * width));
+    displs.push_back(static_cast<int>(offset * width));
+    offset += rows;
+  }
+  auto gemm = [&](const float* lhs, float* out) {
+    if (m == 0) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0f, lhs, static_cast<int>(k), b,
+                static_cast<int>(n), 0.0f, out, static_cast<int>(n));
+  };
+  if (op == OpKind::kAgGemm) {
+    TS_RETURN_IF_ERROR(MpiStatus(MPI_Allgatherv(a, counts[static_cast<size_t>(rank)], MPI_FLOAT,
+                                                scratch, counts.data(), displs.data(), MPI_FLOAT,
+                                                comm),
+                                 "MPI_Allgatherv"));
+    gemm(scratch, c);
+    return OkStatus();
+  }
+  gemm(a, scratch);
+  return MpiStatus(MPI_Reduce_scatter(scratch, c, counts.data(), MPI_FLOAT, MPI_SUM, comm),
+                   "MPI_Reduce_scatter");
+}
+
+}  // namespace trainscope::overlap

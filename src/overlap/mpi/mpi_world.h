@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// MPI backend of the overlap operators: MPI ranks = TP ranks on one node, each rank's
+// segment allocated with MPI_Win_allocate_shared and mapped into every peer with
+// MPI_Win_shared_query (the CPU analogue of CUDA IPC handles, brief section 6). A passive
+// epoch (MPI_Win_lock_all) stays open for the window's lifetime; all synchronisation is done
+// with atomics in the segments, never with fences.
+// Also: the non-overlapped baselines through MPI's own collectives (MPI_Allgatherv and
+// MPI_Reduce_scatter), and helpers to detect an mpirun launch.
+// Thread safety: MPI is called only from the thread that called InitMpi (MPI_THREAD_FUNNELED);
+// transfer agents only touch shared memory.
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <vector>
+
+#include "base/status.h"
+#include "overlap/peer_world.h"
+#include "overlap/problem.h"
+
+namespace trainscope::overlap {
+
+// True when the process was started by mpirun/mpiexec (Open MPI, MPICH/Hydra or Slurm PMI).
+bool LaunchedByMpiLauncher();
+
+// MPI_Init_thread(FUNNELED) if not initialised yet; MPI_Finalize at exit is the caller's.
+Status InitMpi(int* argc, char*** argv);
+
+// Wraps an MPI return code: OK, or kInternal naming the call and the MPI error string.
+Status MpiStatus(int code, const char* call);
+
+class MpiWorld final : public PeerWorld {
+ public:
+  // Collective over `comm`: every rank must share memory with every other (one node).
+  static Result<std::unique_ptr<MpiWorld>> Create(MPI_Comm comm, size_t payload_bytes);
+  ~MpiWorld() override;
+
+  int rank() const override { return rank_; }
+  int size() const override { return static_cast<int>(segments_.size()); }
+  std::byte* segment(int rank) const override { return segments_[rank]; }
+  size_t segment_bytes() const override { return bytes_; }
+  MPI_Comm comm() const { return comm_; }
+
+ private:
+  MpiWorld() = default;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Win window_ = MPI_WIN_NULL;
+  int rank_ = 0;
+  size_t bytes_ = 0;
+  std::vector<std::byte*> segments_;
+};
+
+// Non-overlapped baseline with MPI's collective (brief section 6).
+// AG: MPI_Allgatherv(a_shard -> gathered[M, k]), then one cblas_sgemm into c[M, n].
+// RS: one cblas_sgemm into partial[M, n], then MPI_Reduce_scatter into c[rows_r, n].
+// `scratch` must hold M * max(k, n) floats.
+Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem,
+                        const float* a, const float* b, float* c, float* scratch);
+
+}  // namespace trainscope::overlap

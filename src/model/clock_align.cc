@@ -3,32 +3,15 @@
 #include "model/clock_align.h"
 
 #include <algorithm>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include "model/collective_match.h"
+
 namespace trainscope::model {
 namespace {
-
-// Collective rows per matching channel (group name, or "stream N"), in time order.
-std::map<std::string, std::vector<size_t>> Channels(const RankTrace& rank) {
-  std::map<std::string, std::vector<size_t>> channels;
-  const CollectiveTable& c = rank.collectives;
-  for (size_t row = 0; row < c.size(); ++row) {
-    std::string key = c.group[row].valid()
-                          ? "pg " + rank.process_groups[c.group[row].value()].name
-                          : fmt::format("stream {}", c.stream[row]);
-    channels[key].push_back(row);
-  }
-  for (auto& [key, rows] : channels) {
-    std::sort(rows.begin(), rows.end(), [&](size_t a, size_t b) {
-      return rank.events.ts[c.event[a].value()] < rank.events.ts[c.event[b].value()];
-    });
-  }
-  return channels;
-}
 
 void Shift(RankTrace& rank, int64_t offset) {
   for (int64_t& ts : rank.events.ts) ts += offset;
@@ -38,8 +21,8 @@ void Shift(RankTrace& rank, int64_t offset) {
 }  // namespace
 
 int64_t EstimateOffset(const RankTrace& reference, const RankTrace& other, int* matched) {
-  auto ref_channels = Channels(reference);
-  auto other_channels = Channels(other);
+  auto ref_channels = CollectiveChannels(reference);
+  auto other_channels = CollectiveChannels(other);
   std::vector<int64_t> deltas;
   for (const auto& [key, ref_rows] : ref_channels) {
     auto it = other_channels.find(key);

@@ -5,7 +5,10 @@ list(APPEND TS_MODEL_SRCS
   ${CMAKE_CURRENT_LIST_DIR}/trace.cc
   ${CMAKE_CURRENT_LIST_DIR}/rank_builder.cc
   ${CMAKE_CURRENT_LIST_DIR}/rank_builder_passes.cc
-  ${CMAKE_CURRENT_LIST_DIR}/clock_align.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/clock_align.cc
+  ${CMAKE_CURRENT_LIST_DIR}/collective_match.cc
+  ${CMAKE_CURRENT_LIST_DIR}/trace_summary.cc
+  ${CMAKE_CURRENT_LIST_DIR}/perfetto_export.cc)
 
 ts_test(NAME model_trace_test
   SRCS ${CMAKE_CURRENT_LIST_DIR}/string_pool_test.cc ${CMAKE_CURRENT_LIST_DIR}/rank_builder_test.cc

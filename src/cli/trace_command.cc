@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// `trainscope trace info PATH` and `trainscope trace export --perfetto OUT PATH`: load a
+// PyTorch-profiler (Kineto) trace (a file or a directory of per-rank files), summarise it or
+// export it for ui.perfetto.dev.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "base/json_writer.h"
+#include "cli/command.h"
+#include "ingest/kineto/kineto_reader.h"
+#include "model/perfetto_export.h"
+#include "model/trace_summary.h"
+
+namespace trainscope::cli {
+namespace {
+
+struct TraceArgs {
+  std::string path;
+  std::string perfetto_out;
+};
+
+Result<model::JobTrace> LoadJob(const std::string& path) {
+  ingest::kineto::ReadOptions options;
+  options.threads = Globals().threads;
+  TS_ASSIGN_OR_RETURN(model::JobTrace job, ingest::kineto::ReadKinetoJob(path, options));
+  if (Globals().strict) TS_RETURN_IF_ERROR(model::StrictCheck(job.diagnostics));
+  return job;
+}
+
+Status RunInfo(const TraceArgs& args) {
+  TS_ASSIGN_OR_RETURN(model::JobTrace job, LoadJob(args.path));
+  model::JobSummary summary = model::Summarise(job);
+  if (Globals().json) {
+    JsonWriter out(stdout, /*pretty=*/true);
+    model::WriteSummaryJson(summary, job.diagnostics, out);
+    out.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    std::fputs(model::FormatSummaryText(summary, job.diagnostics).c_str(), stdout);
+  }
+  return OkStatus();
+}
+
+Status RunExport(const TraceArgs& args) {
+  TS_ASSIGN_OR_RETURN(model::JobTrace job, LoadJob(args.path));
+  TS_ASSIGN_OR_RETURN(model::PerfettoExportStats stats,
+                      model::WritePerfettoJson(job, args.perfetto_out));
+  if (Globals().json) {
+    JsonWriter out(stdout);
+    out.BeginObject().Field("perfetto", args.perfetto_out).Field("ranks", job.ranks.size());
+    out.Field("slices", stats.slices).Field("flows", stats.flows).Field("bytes", stats.bytes);
+    out.EndObject();
+    out.Flush();
+    std::fputc('\n', stdout);
+  } else if (!Globals().quiet) {
+    std::printf("wrote %s: %zu rank(s), %lld slices, %lld cross-rank collective flows\n"
+                "open it at https://ui.perfetto.dev\n",
+                args.perfetto_out.c_str(), job.ranks.size(),
+                static_cast<long long>(stats.slices), static_cast<long long>(stats.flows));
+  }
+  for (const Diagnostic& d : job.diagnostics.items()) {
+    if (!Globals().json && d.severity != Severity::kInfo) {
+      std::fprintf(stderr, "trainscope: warning: %s\n", d.message.c_str());
+    }
+  }
+  return OkStatus();
+}
+
+void RegisterTrace(CLI::App& root) {
+  auto args = std::make_shared<TraceArgs>();
+  CLI::App* trace = root.add_subcommand("trace", "Inspect and export PyTorch-profiler traces");
+  trace->require_subcommand(1);
+
+  CLI::App* info = trace->add_subcommand(
+      "info", "Ranks, world size, steps, time span, events per kind, collectives per process "
+              "group, clock offsets and warnings of a trace (file or directory of rank files)");
+  info->add_option("PATH", args->path, "Kineto JSON(.gz) file or directory of per-rank files")
+      ->required();
+  info->callback([args] { RunAndSetExit([args] { return RunInfo(*args); }); });
+
+  CLI::App* exporter = trace->add_subcommand(
+      "export", "Write the whole job as one Chrome-JSON trace for ui.perfetto.dev");
+  exporter->add_option("--perfetto", args->perfetto_out, "Output file (Chrome trace JSON)")
+      ->required();
+  exporter->add_option("PATH", args->path, "Kineto JSON(.gz) file or directory")->required();
+  exporter->callback([args] { RunAndSetExit([args] { return RunExport(*args); }); });
+}
+
+}  // namespace
+
+TS_REGISTER_COMMAND(80, RegisterTrace);
+
+}  // namespace trainscope::cli

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// `trainscope whatif PATH`: straggler what-if analysis (Lin et al., OSDI'25) of an op table
+// (trace-*.csv[.gz] + meta-*.yaml) with summary, tables, --json and --perfetto output.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/diagnostics.h"
+#include "base/json_writer.h"
+#include "cli/command.h"
+#include "ingest/optable/op_table_reader.h"
+#include "whatif/analysis.h"
+#include "whatif/cause.h"
+#include "whatif/megatron_model.h"
+#include "whatif/perfetto_export.h"
+#include "whatif/result_json.h"
+#include "whatif/result_text.h"
+
+namespace trainscope::cli {
+namespace {
+
+struct WhatIfOptions {
+  std::string path;
+  std::string perfetto;
+  int top = 10;
+};
+
+// Moves the reader's table into the analysis input, mapping optype strings to kinds.
+Result<whatif::OpJob> ToOpJob(ingest::OpTable&& t) {
+  whatif::OpJob job;
+  job.name = t.meta.trial_name.empty() ? t.source : t.meta.trial_name;
+  job.dp_size = t.meta.dp_size;
+  job.pp_size = t.meta.pp_size;
+  job.tp_size = t.meta.tp_size;
+  job.dsp_size = t.meta.dsp_size;
+  job.vpp_size = t.meta.vpp_size;
+  job.world_size = t.meta.world_size;
+  std::vector<whatif::OpKind> kinds;
+  for (const std::string& name : t.optype_names) {
+    auto kind = whatif::ParseOpKind(name);
+    if (!kind) {
+      size_t row = 0;
+      while (t.optype_names[t.optype[row]] != name) ++row;
+      return InvalidArgumentError("{}:{}: unknown optype '{}' (the Megatron dependency model knows forward/backward-"
+                                  "compute, -send/-recv, params-all-gather, grads-reduce-scatter, separate-grads-all-"
+                                  "reduce, layernorm/embedding-grads-all-reduce, optimizer-clip-main-grad, optimizer, gc)",
+                                  t.source, row + 2, name);
+    }
+    kinds.push_back(*kind);
+  }
+  job.kind.resize(t.size());
+  for (size_t i = 0; i < t.size(); ++i) job.kind[i] = kinds[t.optype[i]];
+  job.dp_rank = std::move(t.dp_rank);
+  job.stage = std::move(t.stage);
+  job.rank = std::move(t.rank);
+  job.step = std::move(t.step);
+  job.seq_id = std::move(t.seq_id);
+  job.mc = std::move(t.mc);
+  job.mb_id = std::move(t.mb_id);
+  job.gmc = std::move(t.gmc);
+  job.start_ns = std::move(t.start_ns);
+  job.dur_ns = std::move(t.dur_ns);
+  return job;
+}
+
+Status RunWhatIf(const WhatIfOptions& opt) {
+  const GlobalOptions& g = Globals();
+  if (!ingest::LooksLikeOpTable(opt.path)) {
+    return UnimplementedError("{}: not an op-table folder or trace-*.csv[.gz]; the Kineto path of `whatif` is not "
+                              "implemented yet",
+                              opt.path);
+  }
+  TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(opt.path));
+  const std::string source = table.source;
+  TS_ASSIGN_OR_RETURN(whatif::OpJob job, ToOpJob(std::move(table)));
+  TS_ASSIGN_OR_RETURN(whatif::JobModel model, whatif::BuildMegatronModel(job));
+  Diagnostics diagnostics;
+  if (model.clipped_transfers > 0) {
+    diagnostics.Add("negative_transfer_clipped", Severity::kInfo, source, "",
+                    fmt::format("{} transfer times <= -10 ms (clock skew) set to 0", model.clipped_transfers));
+  }
+  if (model.negative_transfers > 0) {
+    diagnostics.Add("small_negative_transfer", Severity::kInfo, source, "",
+                    fmt::format("{} transfer times in (-10 ms, 0) kept as measured (clock skew)",
+                                model.negative_transfers));
+  }
+  if (model.clipped_delays > 0) {
+    diagnostics.Add("negative_launch_delay_clipped", Severity::kInfo, source, "",
+                    fmt::format("{} launch delays <= -10 ms set to 0", model.clipped_delays));
+  }
+  whatif::AnalysisOptions options;
+  options.threads = g.threads;
+  TS_ASSIGN_OR_RETURN(whatif::WhatIfResult result, whatif::AnalyzeWhatIf(job, model, options));
+  whatif::Cause cause = whatif::ClassifyCause(job, model, result, g.threads);
+  if (result.error_median > 0.02 || result.error_max > 0.05) {
+    diagnostics.Add("simulation_error_high", Severity::kWarning, source, "",
+                    fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%", result.error_median * 100,
+                                result.error_max * 100));
+  }
+  if (!opt.perfetto.empty()) {
+    TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(job, model, opt.perfetto));
+  }
+  if (g.json) {
+    JsonWriter w(stdout, false);
+    whatif::WriteWhatIfJson(job, model, result, cause, diagnostics, w);
+    w.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    std::string text = whatif::RenderWhatIfText(job, model, result, cause, diagnostics, opt.top);
+    std::fputs(text.c_str(), stdout);
+  }
+  return OkStatus();
+}
+
+void RegisterWhatIf(CLI::App& root) {
+  auto opt = std::make_shared<WhatIfOptions>();
+  CLI::App* cmd = root.add_subcommand("whatif", "Straggler what-if analysis of a multi-rank trace (OSDI'25 method)");
+  cmd->add_option("path", opt->path, "Op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself")
+      ->required();
+  cmd->add_option("--perfetto", opt->perfetto, "Write actual and ideal timelines side by side (Perfetto JSON)");
+  cmd->add_option("--top", opt->top, "Rows in the worker table")->check(CLI::PositiveNumber);
+  cmd->callback([opt] { RunAndSetExit([opt] { return RunWhatIf(*opt); }); });
+}
+
+}  // namespace
+
+TS_REGISTER_COMMAND(40, RegisterWhatIf);
+
+}  // namespace trainscope::cli

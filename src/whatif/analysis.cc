@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// AnalyzeWhatIf: validation, ideal replay, attribution and the M_W / M_S explanations.
+#include "whatif/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "base/parallel.h"
+#include "graph/simulator.h"
+
+namespace trainscope::whatif {
+namespace {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + mid, v.end());
+  double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  double lo = *std::max_element(v.begin(), v.begin() + mid);
+  return (lo + hi) / 2;
+}
+
+std::vector<double> ToSeconds(const std::vector<int64_t>& ns) {
+  std::vector<double> s(ns.size());
+  for (size_t i = 0; i < ns.size(); ++i) s[i] = static_cast<double>(ns[i]) * 1e-9;
+  return s;
+}
+
+// Runs one replay with `base` durations where rows in `rows` take `overlay` durations.
+std::vector<int64_t> ReplayMixed(const graph::DepGraph& g, const std::vector<int64_t>& base,
+                                 const std::vector<int64_t>& overlay, const std::vector<int32_t>& rows) {
+  std::vector<int64_t> dur = base;
+  for (int32_t r : rows) dur[r] = overlay[r];
+  graph::Simulator sim(g);
+  std::vector<int64_t> step_end(g.num_steps());
+  sim.Run(dur, {}, step_end);
+  return step_end;
+}
+
+}  // namespace
+
+double MeanSeconds(const std::vector<int64_t>& step_ns) {
+  if (step_ns.empty()) return 0;
+  long double sum = 0;
+  for (int64_t v : step_ns) sum += static_cast<long double>(v);
+  return static_cast<double>(sum / static_cast<long double>(step_ns.size()) * 1e-9L);
+}
+
+std::vector<int64_t> IdealDurations(const OpJob& job, const JobModel& model) {
+  const size_t n = job.size();
+  std::vector<std::vector<double>> values(kOpKindCount);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t v = model.is_comm[i] ? model.transfer_ns[i] : job.dur_ns[i];
+    values[static_cast<size_t>(job.kind[i])].push_back(static_cast<double>(v));
+  }
+  std::vector<int64_t> ideal_of_kind(kOpKindCount, 0);
+  for (int k = 0; k < kOpKindCount; ++k) {
+    auto& v = values[k];
+    if (v.empty()) continue;
+    double ideal = IsCommKind(static_cast<OpKind>(k))
+                       ? Median(v)
+                       : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    ideal_of_kind[k] = std::llround(ideal);
+  }
+  std::vector<int64_t> ideal(n);
+  for (size_t i = 0; i < n; ++i) ideal[i] = ideal_of_kind[static_cast<size_t>(job.kind[i])];
+  return ideal;
+}
+
+Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, const AnalysisOptions& options) {
+  const graph::DepGraph& g = model.graph;
+  const int32_t num_steps = model.num_steps();
+  WhatIfResult r;
+  r.steps = model.steps;
+  r.ops = static_cast<int64_t>(job.size());
+  r.gpus = job.world_size;
+  const std::vector<int64_t> actual = model.ActualDurations(job);
+  const std::vector<int64_t> ideal = IdealDurations(job, model);
+
+  std::vector<int64_t> replay(num_steps), nodelay(num_steps), ideal_steps(num_steps);
+  {
+    graph::Simulator sim(g);
+    sim.Run(actual, model.launch_delay_ns, replay);
+    sim.Run(actual, {}, nodelay);
+    sim.Run(ideal, {}, ideal_steps);
+    r.simulations += 3;
+  }
+  r.step_time_s = ToSeconds(model.step_time_ns);
+  r.step_replay_s = ToSeconds(replay);
+  r.step_nodelay_s = ToSeconds(nodelay);
+  r.step_ideal_s = ToSeconds(ideal_steps);
+  for (int32_t s = 0; s < num_steps; ++s) {
+    r.step_slowdown.push_back(r.step_nodelay_s[s] / r.step_ideal_s[s]);
+    r.step_launch_slowdown.push_back(r.step_time_s[s] / r.step_nodelay_s[s]);
+    r.step_error.push_back(std::abs(r.step_replay_s[s] - r.step_time_s[s]) / r.step_time_s[s]);
+  }
+  r.error_median = Median(r.step_error);
+  r.error_max = *std::max_element(r.step_error.begin(), r.step_error.end());
+  const double t_ori = MeanSeconds(nodelay), t_ideal = MeanSeconds(ideal_steps);
+  r.slowdown = t_ori / t_ideal;
+  r.launch_slowdown = MeanSeconds(model.step_time_ns) / t_ori;
+  r.waste_fraction = 1 - 1 / r.slowdown;
+  r.straggling = r.slowdown >= options.straggling_threshold;
+  double traced_s = 0;
+  for (double t : r.step_time_s) traced_s += t;
+  r.traced_gpu_hours = traced_s * job.world_size / 3600.0;
+  r.wasted_gpu_hours = r.traced_gpu_hours * r.waste_fraction;
+
+  // Attribution groups: op kind labels, stages, DP ranks.
+  struct Group {
+    std::vector<Attribution>* out;
+    std::string label;
+    int32_t key;
+    std::vector<int32_t> rows;
+  };
+  std::vector<Group> groups;
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < job.size(); ++i) {
+    std::string label(AttributionLabel(job.kind[i]));
+    auto it = std::find(labels.begin(), labels.end(), label);
+    if (it == labels.end()) {
+      labels.push_back(label);
+      groups.push_back({&r.by_optype, label, -1, {}});
+      it = labels.end() - 1;
+    }
+    groups[it - labels.begin()].rows.push_back(static_cast<int32_t>(i));
+  }
+  const size_t first_stage = groups.size();
+  for (int32_t s = 0; s < model.pp; ++s) groups.push_back({&r.by_stage, std::to_string(s), s, {}});
+  const size_t first_dp = groups.size();
+  for (int32_t d = 0; d < model.dp; ++d) groups.push_back({&r.by_dp_rank, std::to_string(d), d, {}});
+  for (size_t i = 0; i < job.size(); ++i) {
+    groups[first_stage + job.stage[i]].rows.push_back(static_cast<int32_t>(i));
+    groups[first_dp + job.dp_rank[i]].rows.push_back(static_cast<int32_t>(i));
+  }
+  std::vector<std::vector<int64_t>> group_steps(groups.size());
+  ParallelFor(groups.size(), options.threads,
+              [&](size_t k) { group_steps[k] = ReplayMixed(g, ideal, actual, groups[k].rows); });
+  r.simulations += static_cast<int64_t>(groups.size());
+  for (size_t k = 0; k < groups.size(); ++k) {
+    Attribution a{groups[k].label, groups[k].key, MeanSeconds(group_steps[k]) / t_ideal, {}};
+    for (int32_t s = 0; s < num_steps; ++s)
+      a.per_step.push_back(static_cast<double>(group_steps[k][s]) / static_cast<double>(ideal_steps[s]));
+    groups[k].out->push_back(std::move(a));
+  }
+
+  // Worker scores and the M_W / M_S selections.
+  for (int32_t d = 0; d < model.dp; ++d) {
+    for (int32_t s = 0; s < model.pp; ++s) {
+      r.workers.push_back({d, s, model.worker_rank[d * model.pp + s],
+                           std::min(r.by_dp_rank[d].slowdown, r.by_stage[s].slowdown)});
+    }
+  }
+  std::vector<WorkerScore> ranked = r.workers;
+  std::stable_sort(ranked.begin(), ranked.end(), [](const WorkerScore& a, const WorkerScore& b) {
+    return a.score != b.score ? a.score > b.score : a.rank < b.rank;
+  });
+  const size_t top = static_cast<size_t>(
+      std::ceil(static_cast<double>(ranked.size()) * options.worker_top_percent / 100.0 - 1e-9));
+  std::vector<uint8_t> w_sel(model.num_workers(), 0);
+  for (size_t k = 0; k < top && k < ranked.size(); ++k) {
+    w_sel[ranked[k].dp_rank * model.pp + ranked[k].stage] = 1;
+    r.m_w.selected.push_back(ranked[k].rank);
+  }
+  r.m_s.selected.push_back(model.pp - 1);
+  std::vector<int32_t> w_rows, s_rows;
+  for (size_t i = 0; i < job.size(); ++i) {
+    if (w_sel[model.worker[i]]) w_rows.push_back(static_cast<int32_t>(i));
+    if (job.stage[i] == model.pp - 1) s_rows.push_back(static_cast<int32_t>(i));
+  }
+  std::vector<double> t(4);
+  ParallelFor(4, options.threads, [&](size_t k) {
+    const auto& rows = k < 2 ? w_rows : s_rows;
+    // Even k: remove (actual with the selection ideal); odd k: add (ideal with the selection actual).
+    t[k] = MeanSeconds(k % 2 == 0 ? ReplayMixed(g, actual, ideal, rows) : ReplayMixed(g, ideal, actual, rows));
+  });
+  r.simulations += 4;
+  for (int k = 0; k < 2; ++k) {
+    Explanation& e = k == 0 ? r.m_w : r.m_s;
+    e.t_ori_s = t_ori;
+    e.t_ideal_s = t_ideal;
+    e.t_rem_s = t[2 * k];
+    e.t_add_s = t[2 * k + 1];
+    e.rem = (t_ori - e.t_rem_s) / (t_ori - t_ideal);
+    e.add = (e.t_add_s - t_ideal) / (t_ori - t_ideal);
+  }
+  return r;
+}
+
+}  // namespace trainscope::whatif

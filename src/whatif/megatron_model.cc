@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// BuildMegatronModel: instantiates the per-stage template for every (step, dp_rank), builds the
+// DepGraph, and derives transfer times and launch delays from the measured trace.
+#include "whatif/megatron_model.h"
+
+#include <algorithm>
+
+#include "whatif/internal/megatron_template.h"
+
+namespace trainscope::whatif {
+namespace {
+
+// The artifact's tolerance for clock skew: more negative values are treated as 0.
+constexpr int64_t kSkewToleranceNs = 10'000'000;
+
+int32_t StreamOf(OpKind kind) {
+  switch (kind) {
+    case OpKind::kForwardCompute:
+    case OpKind::kBackwardCompute:
+    case OpKind::kGc:
+    case OpKind::kOptimizer: return 0;
+    case OpKind::kParamsAllGather:
+    case OpKind::kGradsReduceScatter:
+    case OpKind::kSeparateGradsAllReduce: return 1;
+    case OpKind::kForwardSend: return 2;
+    case OpKind::kForwardRecv: return 3;
+    case OpKind::kBackwardSend: return 4;
+    case OpKind::kBackwardRecv: return 5;
+    default: return 6;  // layernorm / embedding all-reduce, clip-grad sync
+  }
+}
+
+}  // namespace
+
+std::string DescribeOp(const OpJob& job, int64_t row) {
+  return fmt::format("{} seq {} stage {} dp_rank {} step {}", OpKindName(job.kind[row]), job.seq_id[row],
+                     job.stage[row], job.dp_rank[row], job.step[row]);
+}
+
+std::vector<int64_t> JobModel::ActualDurations(const OpJob& job) const {
+  std::vector<int64_t> d(job.size());
+  for (size_t i = 0; i < d.size(); ++i) d[i] = is_comm[i] ? transfer_ns[i] : job.dur_ns[i];
+  return d;
+}
+
+Result<JobModel> BuildMegatronModel(const OpJob& job) {
+  const int64_t n = static_cast<int64_t>(job.size());
+  if (n == 0) return InvalidArgumentError("{}: the op table is empty", job.name);
+  if (n > INT32_MAX / 2) return InvalidArgumentError("{}: {} ops is more than supported", job.name, n);
+  JobModel m;
+  int32_t max_dp = 0, max_stage = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    max_dp = std::max(max_dp, job.dp_rank[i]);
+    max_stage = std::max(max_stage, job.stage[i]);
+    m.steps.push_back(job.step[i]);
+  }
+  std::sort(m.steps.begin(), m.steps.end());
+  m.steps.erase(std::unique(m.steps.begin(), m.steps.end()), m.steps.end());
+  m.dp = max_dp + 1;
+  m.pp = max_stage + 1;
+  const int32_t num_steps = m.num_steps();
+  m.step_index.resize(n);
+  std::vector<int64_t> step_start(num_steps, INT64_MAX);
+  for (int64_t i = 0; i < n; ++i) {
+    m.step_index[i] = static_cast<int32_t>(std::lower_bound(m.steps.begin(), m.steps.end(), job.step[i]) - m.steps.begin());
+    step_start[m.step_index[i]] = std::min(step_start[m.step_index[i]], job.start_ns[i]);
+  }
+  m.start_ns.resize(n);
+  m.step_time_ns.assign(num_steps, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    m.start_ns[i] = job.start_ns[i] - step_start[m.step_index[i]];
+    m.step_time_ns[m.step_index[i]] = std::max(m.step_time_ns[m.step_index[i]], m.start_ns[i] + job.dur_ns[i]);
+  }
+
+  // Template from dp_rank 0 of the first step.
+  std::vector<int64_t> template_rows;
+  int32_t max_mc = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (job.dp_rank[i] == 0 && m.step_index[i] == 0) {
+      template_rows.push_back(i);
+      max_mc = std::max(max_mc, job.mc[i]);
+    }
+  }
+  const bool use_dp = m.dp * job.dsp_size > 1;
+  TS_ASSIGN_OR_RETURN(internal::ModelTemplate t,
+                      internal::BuildModelTemplate(job, template_rows, m.pp, max_mc + 1, use_dp));
+  const int32_t num_t = static_cast<int32_t>(t.rows.size());
+  m.template_ops = num_t;
+
+  // Every (step, dp_rank) instance must hold exactly the template's ops.
+  const int64_t instances = static_cast<int64_t>(num_steps) * m.dp;
+  std::vector<int32_t> row_of(instances * num_t, -1);
+  m.worker.resize(n);
+  m.worker_rank.assign(m.num_workers(), -1);
+  for (int64_t i = 0; i < n; ++i) {
+    auto it = t.index.find(internal::OpKey(job.stage[i], job.kind[i], job.seq_id[i]));
+    if (it == t.index.end()) {
+      return InvalidArgumentError("{}: op {} is not in the dependency model (absent from dp_rank 0 of step {})",
+                                  job.name, DescribeOp(job, i), m.steps[0]);
+    }
+    int32_t& slot = row_of[(static_cast<int64_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * num_t + it->second];
+    if (slot >= 0) return InvalidArgumentError("{}: op {} appears twice", job.name, DescribeOp(job, i));
+    slot = static_cast<int32_t>(i);
+    m.worker[i] = job.dp_rank[i] * m.pp + job.stage[i];
+    int32_t& wr = m.worker_rank[m.worker[i]];
+    if (wr >= 0 && wr != job.rank[i]) {
+      return InvalidArgumentError("{}: dp_rank {} stage {} has two global ranks ({} and {})", job.name,
+                                  job.dp_rank[i], job.stage[i], wr, job.rank[i]);
+    }
+    wr = job.rank[i];
+  }
+  for (int64_t k = 0; k < instances * num_t; ++k) {
+    if (row_of[k] >= 0) continue;
+    int64_t tmpl = t.rows[k % num_t];
+    int64_t inst = k / num_t;
+    return InvalidArgumentError(
+        "{}: {} seq {} stage {} is missing on dp_rank {} step {} (every step and DP rank must trace the same ops; "
+        "incomplete groups cannot be simulated)",
+        job.name, OpKindName(job.kind[tmpl]), job.seq_id[tmpl], job.stage[tmpl], inst % m.dp, m.steps[inst / m.dp]);
+  }
+
+  graph::GraphBuilder b;
+  for (int64_t i = 0; i < n; ++i) b.AddNode(m.worker[i], StreamOf(job.kind[i]), m.step_index[i]);
+  std::vector<int64_t> dep_end(n, INT64_MIN);
+  for (int64_t inst = 0; inst < instances; ++inst) {
+    const int32_t* rows = &row_of[inst * num_t];
+    for (auto [before, after] : t.edges) {
+      b.AddEdge(rows[before], rows[after]);
+      dep_end[rows[after]] = std::max(dep_end[rows[after]], m.start_ns[rows[before]] + job.dur_ns[rows[before]]);
+    }
+  }
+  m.is_comm.assign(n, 0);
+  m.transfer_ns.assign(job.dur_ns.begin(), job.dur_ns.end());
+  std::vector<graph::NodeId> members;
+  auto add_group = [&](bool collective) {
+    int64_t latest = INT64_MIN;
+    for (graph::NodeId r : members) latest = std::max(latest, m.start_ns[r]);
+    for (graph::NodeId r : members) {
+      m.is_comm[r] = 1;
+      int64_t transfer = m.start_ns[r] + job.dur_ns[r] - latest;
+      if (transfer <= -kSkewToleranceNs) {
+        transfer = 0;
+        ++m.clipped_transfers;
+      } else if (transfer < 0) {
+        ++m.negative_transfers;
+      }
+      m.transfer_ns[r] = transfer;
+    }
+    if (collective) b.AddCollective(members);
+  };
+  for (const auto& g : t.groups) {
+    if (g.dp_sync) {
+      for (int32_t s = 0; s < num_steps; ++s) {
+        members.clear();
+        for (int32_t d = 0; d < m.dp; ++d)
+          for (int32_t op : g.ops) members.push_back(row_of[(static_cast<int64_t>(s) * m.dp + d) * num_t + op]);
+        add_group(true);
+      }
+    } else {
+      for (int64_t inst = 0; inst < instances; ++inst) {
+        members.clear();
+        for (int32_t op : g.ops) members.push_back(row_of[inst * num_t + op]);
+        add_group(members.size() > 1);
+      }
+    }
+  }
+  m.launch_delay_ns.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t delay = m.start_ns[i] - (dep_end[i] == INT64_MIN ? 0 : dep_end[i]);
+    if (delay <= -kSkewToleranceNs) {
+      delay = 0;
+      ++m.clipped_delays;
+    }
+    m.launch_delay_ns[i] = delay;
+  }
+  TS_ASSIGN_OR_RETURN(m.graph, b.Build({}, [&job](graph::NodeId id) { return DescribeOp(job, id); }));
+  return m;
+}
+
+}  // namespace trainscope::whatif

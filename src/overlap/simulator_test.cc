@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// Simulator limits (brief 8) and its check against the published Flux figures (brief 5).
+#include "overlap/simulator.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+
+namespace trainscope::overlap {
+namespace {
+
+OverlapOptions GpuTiles() {
+  OverlapOptions options;
+  options.tile_m = 128;
+  options.tile_n = 256;
+  options.comm_rows = 128;
+  return options;
+}
+
+// Brief section 5, implied calibration (ours): achieved bf16 GEMM rate and NCCL AG algbw.
+SimHardware A800() {
+  SimHardware hw;
+  hw.workers = 108;
+  hw.gemm_flops_per_s = 260e12;
+  hw.link_bandwidth_bytes_per_s = 133e9;
+  hw.link_latency_s = 2e-6;
+  hw.bytes_per_element = 2;
+  hw.full_cost_edge_tiles = true;
+  hw.step_sync_s = 10e-6;
+  return hw;
+}
+SimHardware H800() {
+  SimHardware hw = A800();
+  hw.workers = 132;
+  hw.gemm_flops_per_s = 760e12;
+  hw.link_bandwidth_bytes_per_s = 151e9;
+  return hw;
+}
+
+// Paper shapes (GPT-3 175B, N = 8): AG (n, k) = (49152, 12288), RS (n, k) = (12288, 49152);
+// local problems AG [m, k] x [k, n/8], RS [m, k/8] x [k/8, n].
+ShardedProblem PaperAg(int64_t m) { return ShardedProblem::Even(m, 49152 / 8, 12288, 8); }
+ShardedProblem PaperRs(int64_t m) { return ShardedProblem::Even(m, 12288, 49152 / 8, 8); }
+
+TEST(Simulator, InfiniteBandwidthGivesGemmTime) {
+  SimHardware hw = H800();
+  hw.link_bandwidth_bytes_per_s = 1e30;
+  hw.link_latency_s = 0;
+  for (OpKind op : {OpKind::kAgGemm, OpKind::kGemmRs}) {
+    ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(op, op == OpKind::kAgGemm ? PaperAg(4096)
+                                                                          : PaperRs(4096),
+                                               GpuTiles(), hw));
+    EXPECT_NEAR(r.t_fused_s, r.t_gemm_s, 1e-9 * r.t_gemm_s);
+    EXPECT_NEAR(r.t_nonoverlap_s, r.t_gemm_s, 1e-9 * r.t_gemm_s);
+    // AG: 32 x 24 = 768 tiles on 132 SMs = 6 waves of 128x256x12288 tiles;
+    // RS: 32 x 48 = 1536 tiles = 12 waves of 128x256x6144 tiles.
+    const bool ag = op == OpKind::kAgGemm;
+    const double tau = 2.0 * 128 * 256 * (ag ? 12288 : 6144) / (760e12 / 132);
+    EXPECT_NEAR(r.t_gemm_s, (ag ? 6 : 12) * tau, 1e-12);
+  }
+}
+
+TEST(Simulator, ZeroComputeGivesCommTimePlusOneTile) {
+  SimHardware hw = A800();
+  hw.gemm_flops_per_s = 1e30;  // compute ~ 0
+  for (OpKind op : {OpKind::kAgGemm, OpKind::kGemmRs}) {
+    ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(op, op == OpKind::kAgGemm ? PaperAg(2048)
+                                                                          : PaperRs(2048),
+                                               GpuTiles(), hw));
+    // Fused = the comm tiles' link time (one latency per comm tile) + one (vanishing) tile.
+    const double bytes = 7.0 * 256 * (op == OpKind::kAgGemm ? 12288 : 12288) * 2;
+    const double link = bytes / 133e9 + 14 * 2e-6;
+    EXPECT_NEAR(r.t_fused_s, link, 1e-9) << OpKindName(op);
+    EXPECT_NEAR(r.t_comm_s, bytes / 133e9 + 7 * 2e-6, 1e-9);
+  }
+}
+
+TEST(Simulator, BaselineHasZeroEfficiencyAndSerialComputeIsExact) {
+  EXPECT_DOUBLE_EQ(OverlapEfficiency(3.0, 1.0, 3.0), 0.0);
+  EXPECT_DOUBLE_EQ(OverlapEfficiency(1.0, 1.0, 3.0), 1.0);
+  EXPECT_TRUE(std::isnan(OverlapEfficiency(1.0, 1.0, 1.0)));
+  // One worker, tiny ragged shape: T_g = flops / rate exactly (edge tiles cost their share).
+  SimHardware cpu;
+  cpu.gemm_flops_per_s = 1e9;
+  cpu.link_bandwidth_bytes_per_s = 1e6;
+  OverlapOptions options;
+  options.tile_m = 4;
+  options.tile_n = 4;
+  ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(OpKind::kAgGemm, {{3, 0, 6}, 7, 5}, options, cpu));
+  EXPECT_NEAR(r.t_gemm_s, 2.0 * 9 * 7 * 5 / 1e9, 1e-15);
+  EXPECT_NEAR(r.t_comm_s, 9.0 * 5 * 4 / 1e6, 1e-12);  // busiest: rank 1 receives all 9 rows
+}
+
+struct Anchor {
+  const char* name;
+  SimHardware hw;
+  bool ag;
+  double flux_total_ms;
+};
+
+// README table at m = 4096, N = 8 (brief section 5): Flux totals.
+TEST(Simulator, WithinFifteenPercentOfPublishedFluxTotals) {
+  const Anchor anchors[] = {{"A800 AG", A800(), true, 2.469},
+                            {"A800 RS", A800(), false, 2.508},
+                            {"H800 AG", H800(), true, 0.957},
+                            {"H800 RS", H800(), false, 0.932}};
+  for (const Anchor& anchor : anchors) {
+    ASSERT_OK_AND_ASSIGN(SimResult r,
+                         Simulate(anchor.ag ? OpKind::kAgGemm : OpKind::kGemmRs,
+                                  anchor.ag ? PaperAg(4096) : PaperRs(4096), GpuTiles(),
+                                  anchor.hw));
+    const double error = r.t_fused_s * 1e3 / anchor.flux_total_ms - 1.0;
+    std::printf("%s: T_g %.3f T_c %.3f T_m %.3f T_f %.3f ms (Flux %.3f, error %+.1f%%) "
+                "E_f %.2f E_m %.2f\n",
+                anchor.name, r.t_gemm_s * 1e3, r.t_nonoverlap_s * 1e3, r.t_decomp_s * 1e3,
+                r.t_fused_s * 1e3, anchor.flux_total_ms, error * 100, r.efficiency_fused,
+                r.efficiency_decomp);
+    EXPECT_LT(std::fabs(error), 0.15) << anchor.name;
+  }
+}
+
+// Paper Fig. 14 / Sec. 5.1: decomposition (TE) has negative E at small m.
+TEST(Simulator, DecompositionNegativeAtSmallM) {
+  for (int64_t m : {64, 512, 1024}) {
+    for (OpKind op : {OpKind::kAgGemm, OpKind::kGemmRs}) {
+      ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(op, op == OpKind::kAgGemm ? PaperAg(m)
+                                                                            : PaperRs(m),
+                                                 GpuTiles(), H800()));
+      std::printf("H800 %s m %lld: E_m %.2f E_f %.2f\n", std::string(OpKindName(op)).c_str(),
+                  static_cast<long long>(m), r.efficiency_decomp, r.efficiency_fused);
+      EXPECT_LT(r.efficiency_decomp, 0.0) << "m " << m;
+    }
+  }
+}
+
+TEST(Simulator, RejectsBadHardware) {
+  SimHardware hw;
+  EXPECT_THAT(Simulate(OpKind::kAgGemm, {{4}, 4, 4}, {}, hw).status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, "must be positive"));
+  EXPECT_THAT(PredictTpFusion(4096, 12288, 49152, 7, H800()).status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, "tp | ffn"));
+  ASSERT_OK_AND_ASSIGN(FusionPrediction p, PredictTpFusion(4096, 12288, 49152, 8, H800()));
+  EXPECT_GT(p.exposed_comm_saved_s, 0.0);
+}
+
+}  // namespace
+}  // namespace trainscope::overlap

@@ -36,8 +36,9 @@ std::string TrackName(const RankTrace& rank, const Track& track) {
   return name.empty() ? base : fmt::format("{} ({})", base, name);
 }
 
+template <typename T>
 void Metadata(JsonWriter& out, std::string_view name, int64_t pid, int64_t tid,
-              std::string_view key, const std::string& value) {
+              std::string_view key, const T& value) {
   out.BeginObject().Field("ph", "M").Field("name", name).Field("pid", pid).Field("tid", tid);
   out.Key("args").BeginObject().Field(key, value).EndObject().EndObject();
 }
@@ -58,7 +59,7 @@ Result<PerfettoExportStats> WritePerfettoJson(const JobTrace& job, const std::st
   out.BeginObject().Field("displayTimeUnit", "ns").Key("traceEvents").BeginArray();
   for (const RankTrace& rank : job.ranks) {
     Metadata(out, "process_name", rank.rank, 0, "name", fmt::format("rank {}", rank.rank));
-    Metadata(out, "process_sort_index", rank.rank, 0, "sort_index", std::to_string(rank.rank));
+    Metadata(out, "process_sort_index", rank.rank, 0, "sort_index", rank.rank);
     for (size_t t = 0; t < rank.tracks.size(); ++t) {
       Metadata(out, "thread_name", rank.rank, static_cast<int64_t>(t), "name",
                TrackName(rank, rank.tracks[t]));

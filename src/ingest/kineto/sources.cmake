@@ -8,7 +8,8 @@ list(APPEND TS_INGEST_SRCS
   ${CMAKE_CURRENT_LIST_DIR}/stream_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/top_level.cc
   ${CMAKE_CURRENT_LIST_DIR}/rank_reader.cc
-  ${CMAKE_CURRENT_LIST_DIR}/job_reader.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/job_reader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/demo_trace_data.cc)
 
 ts_test(NAME kineto_reader_test
   SRCS ${CMAKE_CURRENT_LIST_DIR}/kineto_reader_test.cc ${CMAKE_CURRENT_LIST_DIR}/event_scanner_test.cc

@@ -67,6 +67,33 @@ simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
   return simdjson::SUCCESS;
 }
 
+// ts / dur: keep the raw number token (converted exactly later). Non-numbers are a problem of
+// the event (skipped), except tokens that are not JSON at all, which are fatal.
+void GetTimeToken(od::value value, std::string_view field, std::string_view* out,
+                  RawEvent* event) {
+  std::string_view token = value.raw_json_token();
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
+                            token.back() == '\r' || token.back() == '\t')) {
+    token.remove_suffix(1);
+  }
+  char c = token.empty() ? ' ' : token[0];
+  bool number_start = (c >= '0' && c <= '9') || c == '-';
+  bool non_finite = token == "NaN" || token == "nan" || token == "Infinity" ||
+                    token == "-Infinity" || token == "inf" || token == "-inf";
+  if ((number_start || non_finite) && token != "-") {
+    *out = token;
+  } else if (c == '"' || c == '{' || c == '[' || token == "true" || token == "false" ||
+             token == "null") {
+    if (event->problem.empty()) {
+      std::string_view what = c == '"' ? "a string" : c == '{' ? "an object" : c == '[' ? "an array" : token;
+      event->problem = fmt::format("\"{}\" is {}, expected a number", field, what);
+    }
+  } else if (event->fatal.empty()) {
+    event->fatal = fmt::format("\"{}\" has a value that is not JSON ({})", field,
+                               token.substr(0, 20));
+  }
+}
+
 simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
   for (auto field : args) {
     od::raw_json_string key;
@@ -132,9 +159,9 @@ simdjson::error_code ParseEvent(od::object object, RawEvent* event) {
     } else if (key == "name") {
       error = GetString(value, key, &event->name, event);
     } else if (key == "ts") {
-      event->ts_token = value.raw_json_token();
+      GetTimeToken(value, key, &event->ts_token, event);
     } else if (key == "dur") {
-      event->dur_token = value.raw_json_token();
+      GetTimeToken(value, key, &event->dur_token, event);
     } else if (key == "pid") {
       error = GetLooseInt(value, &event->pid);
     } else if (key == "tid") {
@@ -199,6 +226,11 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
       if ((error = element.get_object().get(object))) break;
       RawEvent event;
       if ((error = ParseEvent(object, &event))) break;
+      if (!event.fatal.empty()) {
+        buf[batch_end] = saved;
+        return InvalidArgumentError("{}: event {} (byte {}): invalid JSON: {}", impl_->source,
+                                    first_index + in_batch, offset_of(in_batch), event.fatal);
+      }
       if (std::optional<std::string> why = impl_->sink.Add(event)) {
         impl_->sink.Skip(first_index + in_batch, offset_of(in_batch), *why);
       }

@@ -31,6 +31,8 @@ struct RawEvent {
   std::string_view metadata_name;  // args.name of M events
   model::CollectiveArgs collective;
   std::string text_storage;  // backing store for a decoded array arg (rare)
+  // A token that is not JSON at all (simdjson does not validate skipped atoms): fatal.
+  std::string fatal;
   // First problem found while decoding (wrong JSON type, ...); empty if none.
   std::string problem;
 };

@@ -13,4 +13,12 @@ list(APPEND TS_INGEST_SRCS
 
 ts_test(NAME kineto_reader_test
   SRCS ${CMAKE_CURRENT_LIST_DIR}/kineto_reader_test.cc ${CMAKE_CURRENT_LIST_DIR}/event_scanner_test.cc
+       ${CMAKE_CURRENT_LIST_DIR}/bad_input_test.cc
   DEPS trainscope::ingest trainscope::model)
+
+# CLI-level tests of `trainscope trace` / `demo` (the trainscope target is defined later, in
+# src/cli; the generator expression resolves at generate time).
+add_test(NAME cli_trace COMMAND ${CMAKE_COMMAND} -DTS_BIN=$<TARGET_FILE:trainscope>
+         -DTS_BAD=${CMAKE_SOURCE_DIR}/tests/data/bad -DTS_KINETO=${CMAKE_SOURCE_DIR}/tests/data/kineto
+         -DTS_TMP=${CMAKE_BINARY_DIR}/cli_trace_tmp -P ${CMAKE_SOURCE_DIR}/tests/cli/trace_cli_test.cmake)
+set_tests_properties(cli_trace PROPERTIES LABELS fast)

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every input in tests/data/bad/ (see its README) gives its one clear message: the file, the
+// place (byte offset or event index) and what is wrong. Byte offsets were checked with
+// python3 (e.g. `t=open(f).read(); t.index('42')` for event_not_object.json; the events of the
+// one-line-per-event files start at bytes 67 and 157, found with re.finditer('{"ph"', t)).
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "ingest/kineto/kineto_reader.h"
+#include "support/status_matchers.h"
+#include "support/test_data.h"
+
+namespace trainscope::ingest::kineto {
+namespace {
+
+using testing::StatusIs;
+using trainscope::testing::TestDataPath;
+
+struct ErrorCase {
+  const char* input;  // under tests/data/bad/
+  StatusCode code;
+  const char* message;  // expected substring, after "<path>: "
+};
+
+class BadInputTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(BadInputTest, FailsWithOneClearMessage) {
+  const ErrorCase& c = GetParam();
+  std::string path = TestDataPath(std::string("bad/") + c.input);
+  Result<model::JobTrace> job = ReadKinetoJob(path, ReadOptions{1});
+  ASSERT_FALSE(job.has_value()) << c.input << " loaded without error";
+  EXPECT_THAT(job, StatusIs(c.code, c.message));
+  // The message names the file that is wrong.
+  EXPECT_NE(job.error().message().find("tests/data/bad/"), std::string::npos)
+      << job.error().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, BadInputTest,
+    ::testing::Values(
+        ErrorCase{"empty.json", StatusCode::kDataLoss, "empty.json: byte 0: empty file"},
+        ErrorCase{"whitespace_only.json", StatusCode::kDataLoss,
+                  "byte 6: unexpected end of input at the start"},
+        // First 5000 bytes of demo/rank-0.json: 31 whole events, the last ending at byte 4842
+        // (python3: json.loads on each event line of the cut file).
+        ErrorCase{"truncated.json", StatusCode::kDataLoss,
+                  "byte 4842: unexpected end of input inside traceEvents after 31 complete"},
+        ErrorCase{"truncated.json.gz", StatusCode::kDataLoss, "truncated gzip stream"},
+        ErrorCase{"corrupt.json.gz", StatusCode::kDataLoss, "corrupt gzip data"},
+        ErrorCase{"invalid_literal.json", StatusCode::kInvalidArgument,
+                  "event 1 (byte 157): invalid JSON: \"dur\" has a value that is not JSON (tru)"},
+        ErrorCase{"not_json.txt", StatusCode::kInvalidArgument,
+                  "byte 0: expected a JSON object or array, found 'h'"},
+        ErrorCase{"trace_events_not_array.json", StatusCode::kInvalidArgument,
+                  "byte 16: \"traceEvents\" must be an array, found '{'"},
+        ErrorCase{"no_trace_events.json", StatusCode::kInvalidArgument,
+                  "the top-level object has no \"traceEvents\" array"},
+        ErrorCase{"event_not_object.json", StatusCode::kInvalidArgument,
+                  "byte 91: traceEvents element 1: event is not a JSON object"},
+        ErrorCase{"missing_comma.json", StatusCode::kInvalidArgument,
+                  "byte 156: traceEvents element 1: expected ',' or ']' after event 1"},
+        ErrorCase{"trailing_garbage.json", StatusCode::kInvalidArgument,
+                  "byte 159: unexpected 'x' after the end of the JSON document"},
+        ErrorCase{"rank_wrong_type.json", StatusCode::kInvalidArgument,
+                  "distributedInfo.rank is a string, expected an integer"},
+        ErrorCase{"rank_outside_world.json", StatusCode::kInvalidArgument,
+                  "contradictory distributedInfo: rank 5 is outside world_size 4"},
+        ErrorCase{"distributed_info_no_rank.json", StatusCode::kInvalidArgument,
+                  "distributedInfo has no \"rank\""},
+        ErrorCase{"distributed_info_not_object.json", StatusCode::kInvalidArgument,
+                  "distributedInfo is an array, expected an object"},
+        ErrorCase{"base_time_string.json", StatusCode::kInvalidArgument,
+                  "baseTimeNanoseconds is a string, expected an integer"},
+        ErrorCase{"duplicate_ranks", StatusCode::kInvalidArgument,
+                  "b.json: duplicate rank 1 (also in"},
+        ErrorCase{"other_job", StatusCode::kInvalidArgument,
+                  "rank-1.json: world_size 8 differs from world_size 2 in"},
+        ErrorCase{"pg_mismatch", StatusCode::kInvalidArgument,
+                  "rank-1.json: distributedInfo.pg_config differs from the one in"},
+        ErrorCase{"unknown_rank", StatusCode::kInvalidArgument,
+                  "alpha.json: no distributedInfo and no rank in the file name"}));
+
+struct RecoveryCase {
+  const char* input;
+  const char* diagnostic;  // name
+  const char* message;     // expected substring
+  size_t events_kept;
+};
+
+class RecoveryTest : public ::testing::TestWithParam<RecoveryCase> {};
+
+TEST_P(RecoveryTest, SkipsOrWarnsAndSaysSo) {
+  const RecoveryCase& c = GetParam();
+  ASSERT_OK_AND_ASSIGN(model::JobTrace job,
+                       ReadKinetoJob(TestDataPath(std::string("bad/") + c.input), ReadOptions{1}));
+  ASSERT_EQ(job.diagnostics.Count(c.diagnostic), 1) << c.input;
+  bool found = false;
+  for (const Diagnostic& d : job.diagnostics.items()) {
+    if (d.name == c.diagnostic) {
+      EXPECT_NE(d.message.find(c.message), std::string::npos) << d.message;
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+  ASSERT_EQ(job.ranks.size(), 1u);
+  EXPECT_EQ(job.ranks[0].events.size(), c.events_kept);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, RecoveryTest,
+    ::testing::Values(
+        RecoveryCase{"negative_dur.json", "malformed_event",
+                     "event 1 (byte 157): negative \"dur\" (-5 us); event skipped", 1},
+        RecoveryCase{"nan_dur.json", "malformed_event",
+                     "event 1 (byte 157): \"dur\" is not a finite number (NaN); event skipped", 1},
+        RecoveryCase{"ts_string.json", "malformed_event",
+                     "event 1 (byte 157): \"ts\" is a string, expected a number; event skipped",
+                     1},
+        RecoveryCase{"name_wrong_type.json", "malformed_event",
+                     "event 1 (byte 157): \"name\" is a number, expected a string", 1},
+        RecoveryCase{"end_without_begin.json", "malformed_event",
+                     "event 1 (byte 157): \"E\" (end) event with no open \"B\" event", 1},
+        // The kernel (ts 90 us) starts 10 us before its launch (ts 100 us): clocks disagree.
+        RecoveryCase{"kernel_before_launch.json", "gpu_op_before_launch",
+                     "GPU op 'gemm' starts 10000 ns before its launch; timestamps kept", 2}));
+
+}  // namespace
+}  // namespace trainscope::ingest::kineto

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: Apache-2.0
+# `trainscope trace` and `trainscope demo` at the CLI level: exit codes, the one-line error
+# naming file and place, --strict, and the public --json keys. Run with -DTS_BIN=<trainscope>
+# -DTS_BAD=<tests/data/bad> -DTS_KINETO=<tests/data/kineto> -DTS_TMP=<scratch dir>.
+function(expect_rc expected)
+  execute_process(COMMAND ${TS_BIN} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(NOT rc EQUAL ${expected})
+    message(FATAL_ERROR "trainscope ${ARGN}: exit ${rc}, expected ${expected}\n${out}\n${err}")
+  endif()
+  set(last_out "${out}" PARENT_SCOPE)
+  set(last_err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect_error expected_regex)
+  expect_rc(3 ${ARGN})
+  if(NOT last_err MATCHES "${expected_regex}")
+    message(FATAL_ERROR "trainscope ${ARGN}: stderr does not match '${expected_regex}':\n${last_err}")
+  endif()
+  string(REGEX MATCHALL "\n" lines "${last_err}")
+  list(LENGTH lines line_count)
+  if(NOT line_count EQUAL 1)
+    message(FATAL_ERROR "trainscope ${ARGN}: expected one error line, got:\n${last_err}")
+  endif()
+endfunction()
+
+# Bad inputs: exit 3, one line naming the file and the place.
+expect_error("error: .*bad/truncated.json: byte 4842: unexpected end of input inside traceEvents"
+             trace info ${TS_BAD}/truncated.json)
+expect_error("error: .*bad/empty.json: byte 0: empty file" trace info ${TS_BAD}/empty.json)
+expect_error("error: .*bad/corrupt.json.gz: .*corrupt gzip data" trace info ${TS_BAD}/corrupt.json.gz)
+expect_error("error: .*bad/missing_comma.json: byte 156: traceEvents element 1"
+             trace info ${TS_BAD}/missing_comma.json)
+expect_error("error: .*duplicate_ranks/b.json: duplicate rank 1"
+             trace info ${TS_BAD}/duplicate_ranks)
+expect_error("error: .*other_job/rank-1.json: world_size 8 differs"
+             trace export --perfetto ${TS_TMP}/never.json ${TS_BAD}/other_job)
+expect_error("error: .*no-such-file.json: no such file or directory"
+             trace info ${TS_BAD}/no-such-file.json)
+
+# A documented recovery: exit 0 with the warning shown; --strict turns it into exit 3.
+expect_rc(0 trace info ${TS_BAD}/negative_dur.json)
+if(NOT last_out MATCHES "data_loss.*event 1 \\(byte 157\\): negative \"dur\" \\(-5 us\\); event skipped")
+  message(FATAL_ERROR "negative_dur warning not shown:\n${last_out}")
+endif()
+expect_error("error: .*negative_dur.json: event 1 \\(byte 157\\): negative \"dur\".*--strict"
+             --strict trace info ${TS_BAD}/negative_dur.json)
+
+# --json keys are a public interface.
+expect_rc(0 --json trace info ${TS_KINETO}/demo)
+string(JSON world_size GET "${last_out}" world_size)
+string(JSON rank1 GET "${last_out}" ranks 1 rank)
+string(JSON kernels GET "${last_out}" ranks 1 kernels)
+string(JSON collectives GET "${last_out}" ranks 1 collectives)
+string(JSON events GET "${last_out}" ranks 1 events)
+string(JSON steps GET "${last_out}" ranks 1 steps)
+# The demo rank: per step 12 compute kernels + 1 all_reduce kernel, 2 steps (make_demo_trace.py).
+if(NOT world_size EQUAL 4 OR NOT rank1 EQUAL 1 OR NOT kernels EQUAL 26 OR NOT collectives EQUAL 2
+   OR NOT steps STREQUAL "[ 1, 2 ]")
+  message(FATAL_ERROR "unexpected trace info --json: ${last_out}")
+endif()
+
+# Demo: writes the Perfetto trace where asked, says where.
+file(REMOVE_RECURSE ${TS_TMP}/demo)
+expect_rc(0 demo --out ${TS_TMP}/demo)
+if(NOT EXISTS ${TS_TMP}/demo/trace.perfetto.json OR NOT last_out MATCHES "trace.perfetto.json")
+  message(FATAL_ERROR "demo did not write its Perfetto trace:\n${last_out}")
+endif()
+file(READ ${TS_TMP}/demo/trace.perfetto.json perfetto)
+string(JSON first_ph GET "${perfetto}" traceEvents 0 ph)
+string(JSON process GET "${perfetto}" traceEvents 0 args name)
+if(NOT first_ph STREQUAL "M" OR NOT process STREQUAL "rank 0")
+  message(FATAL_ERROR "unexpected Perfetto trace start: ${first_ph} ${process}")
+endif()
+expect_rc(0 --json demo --out ${TS_TMP}/demo)
+string(JSON demo_world GET "${last_out}" trace world_size)
+if(NOT demo_world EQUAL 4)
+  message(FATAL_ERROR "demo --json: ${last_out}")
+endif()

@@ -68,7 +68,12 @@ class LstmVae {
   // Trains on windows X (T x N, normalised) with Adam and minibatches as matrix columns.
   VaeTrainReport Train(const Eigen::MatrixXd& windows, const VaeTrainOptions& options);
 
-  Eigen::VectorXd& params() { return params_; }
+  // Replaces all parameters (keeps the float copy in sync).
+  void SetParams(const Eigen::VectorXd& params) {
+    params_ = params;
+    RefreshFloat();
+  }
+  Eigen::VectorXd& params() { return params_; }  // call SetParams(params()) after editing
   const Eigen::VectorXd& params() const { return params_; }
 
  private:

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+// One detection call: normalisation, channel priority, the Mahalanobis baseline and references.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "base/parallel.h"
+#include "minder/detector.h"
+
+namespace trainscope::minder {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Channel indices in priority order: the named metrics first (mean, then [min]), then the rest.
+std::vector<size_t> ChannelOrder(const Grid& grid, const std::vector<std::string>& order) {
+  std::vector<size_t> out;
+  std::vector<uint8_t> used(grid.channels.size(), 0);
+  for (const std::string& name : order) {
+    for (size_t c = 0; c < grid.channels.size(); ++c) {
+      if (!used[c] && (grid.channels[c].metric == name || grid.channels[c].name == name)) {
+        out.push_back(c);
+        used[c] = 1;
+      }
+    }
+  }
+  for (size_t c = 0; c < grid.channels.size(); ++c) {
+    if (!used[c]) out.push_back(c);
+  }
+  return out;
+}
+
+void NormaliseGrid(Grid* grid, const Reference* ref) {
+  for (Channel& ch : grid->channels) {
+    auto it = ref != nullptr ? ref->bounds.find(ch.name) : decltype(ref->bounds.end()){};
+    if (ref != nullptr && it != ref->bounds.end()) {
+      ch.lo = it->second.first;
+      ch.hi = it->second.second;
+    } else {
+      FitBounds(&ch);
+    }
+    Normalise(&ch);
+  }
+}
+
+const LstmVae* VaeFor(const ModelSet* models, const std::string& metric) {
+  if (models == nullptr) return nullptr;
+  const MetricModel* m = models->Find(metric);
+  return m == nullptr ? nullptr : &m->vae;
+}
+
+}  // namespace
+
+ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
+  ChannelScores out;
+  out.name = "mahalanobis";
+  const int machines = static_cast<int>(grid.machines.size());
+  const int windows = std::max(0, grid.steps - kWindow + 1);
+  const int dims = static_cast<int>(grid.channels.size());
+  out.candidate.assign(static_cast<size_t>(windows), -1);
+  out.z.assign(static_cast<size_t>(windows), 0.f);
+  out.margin.assign(static_cast<size_t>(windows), 0.f);
+  out.missing.assign(static_cast<size_t>(windows), 0);
+  out.gpu.assign(static_cast<size_t>(windows), -1);
+  std::vector<float> offset(static_cast<size_t>(machines), 0.f);
+  if (options.reference != nullptr) {
+    auto it = options.reference->score_offset.find(out.name);
+    if (it != options.reference->score_offset.end()) {
+      for (int m = 0; m < machines; ++m) {
+        auto jt = it->second.find(grid.machines[static_cast<size_t>(m)]);
+        if (jt != it->second.end()) offset[static_cast<size_t>(m)] = static_cast<float>(jt->second);
+      }
+    }
+  }
+  ParallelFor(static_cast<size_t>(windows), options.threads, [&](size_t w) {
+    // Each machine's vector of window means over all channels.
+    std::vector<int> idx;
+    std::vector<Eigen::VectorXd> vec;
+    for (int m = 0; m < machines; ++m) {
+      Eigen::VectorXd v(dims);
+      bool ok = true;
+      for (int c = 0; c < dims && ok; ++c) {
+        double s = 0;
+        for (int t = 0; t < kWindow; ++t) {
+          float x = grid.At(static_cast<size_t>(c), static_cast<size_t>(m), w + static_cast<size_t>(t));
+          if (std::isnan(x)) ok = false;
+          s += x;
+        }
+        v[c] = s / kWindow;
+      }
+      if (ok) {
+        idx.push_back(m);
+        vec.push_back(std::move(v));
+      }
+    }
+    const int n = static_cast<int>(idx.size());
+    if (n < 3) return;
+    std::vector<float> s(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      Eigen::VectorXd mu = Eigen::VectorXd::Zero(dims);
+      for (int j = 0; j < n; ++j) if (j != i) mu += vec[static_cast<size_t>(j)];
+      mu /= (n - 1);
+      Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(dims, dims);
+      for (int j = 0; j < n; ++j) {
+        if (j == i) continue;
+        Eigen::VectorXd d = vec[static_cast<size_t>(j)] - mu;
+        cov.noalias() += d * d.transpose();
+      }
+      cov /= std::max(1, n - 2);
+      // Shrinkage towards a scaled identity (peers may be fewer than dimensions).
+      const double alpha = 0.5;
+      double scale = cov.trace() / dims + 1e-3;
+      Eigen::MatrixXd shrunk = (1 - alpha) * cov;
+      shrunk.diagonal().array() += alpha * scale;
+      Eigen::VectorXd d = vec[static_cast<size_t>(i)] - mu;
+      s[static_cast<size_t>(i)] = static_cast<float>(std::sqrt(std::max(0.0, d.dot(shrunk.ldlt().solve(d))))) -
+                                  offset[static_cast<size_t>(idx[static_cast<size_t>(i)])];
+    }
+    std::vector<float> tmp = s;
+    std::nth_element(tmp.begin(), tmp.begin() + n / 2, tmp.end());
+    float med = tmp[static_cast<size_t>(n / 2)];
+    for (float& v : tmp) v = std::fabs(v - med);
+    std::nth_element(tmp.begin(), tmp.begin() + n / 2, tmp.end());
+    float mad = tmp[static_cast<size_t>(n / 2)];
+    size_t best = static_cast<size_t>(std::max_element(s.begin(), s.end()) - s.begin());
+    float second = -std::numeric_limits<float>::infinity();
+    for (size_t k = 0; k < s.size(); ++k) if (k != best) second = std::max(second, s[k]);
+    float denom = 1.4826f * mad + static_cast<float>(options.mad_floor);
+    out.candidate[w] = idx[best];
+    out.z[w] = (s[best] - med) / denom;
+    out.margin[w] = (s[best] - second) / denom;
+  });
+  return out;
+}
+
+Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions& options) {
+  if (grid.machines.size() < 2) {
+    return FailedPreconditionError(
+        "only {} machine(s) with data ({}): Minder compares a machine with its peers, so a "
+        "single machine cannot be judged", grid.machines.size(),
+        grid.machines.empty() ? std::string("none") : grid.machines[0]);
+  }
+  if (options.method == Method::kMinder && (models == nullptr || models->empty())) {
+    return FailedPreconditionError("Minder needs trained models (see `trainscope minder train`)");
+  }
+  NormaliseGrid(&grid, options.reference);
+  Detection det;
+  det.windows = std::max(0, grid.steps - kWindow + 1);
+  if (options.method == Method::kMahalanobis) {
+    ChannelScores scores = ScoreMahalanobis(grid, options);
+    det.channels_tried.push_back(scores.name);
+    det.alerts = FindAlerts(grid, scores, options);
+    return det;
+  }
+  for (size_t c : ChannelOrder(grid, options.metric_order)) {
+    const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, grid.channels[c].metric) : nullptr;
+    ChannelScores scores = ScoreChannel(grid, c, vae, options, false);
+    det.channels_tried.push_back(scores.name);
+    std::vector<Alert> alerts = FindAlerts(grid, scores, options);
+    det.alerts.insert(det.alerts.end(), alerts.begin(), alerts.end());
+    if (!alerts.empty() && options.first_channel_decides) break;
+  }
+  return det;
+}
+
+Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options) {
+  Reference ref;
+  NormaliseGrid(&grid, nullptr);
+  for (const Channel& ch : grid.channels) ref.bounds[ch.name] = {ch.lo, ch.hi};
+  auto learn = [&](const ChannelScores& scores) {
+    std::vector<float> med(grid.machines.size(), kNaN);
+    for (size_t m = 0; m < grid.machines.size(); ++m) {
+      std::vector<float> v;
+      for (const auto& row : scores.machine_score) if (!std::isnan(row[m])) v.push_back(row[m]);
+      if (v.empty()) continue;
+      std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+      med[m] = v[v.size() / 2];
+    }
+    std::vector<float> present;
+    for (float v : med) if (!std::isnan(v)) present.push_back(v);
+    if (present.empty()) return;
+    std::nth_element(present.begin(), present.begin() + static_cast<long>(present.size() / 2), present.end());
+    float fleet = present[present.size() / 2];
+    for (size_t m = 0; m < grid.machines.size(); ++m) {
+      if (!std::isnan(med[m])) ref.score_offset[scores.name][grid.machines[m]] = med[m] - fleet;
+    }
+  };
+  DetectOptions plain = options;
+  plain.reference = nullptr;
+  for (size_t c = 0; c < grid.channels.size(); ++c) {
+    const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, grid.channels[c].metric) : nullptr;
+    learn(ScoreChannel(grid, c, vae, plain, true));
+  }
+  return ref;
+}
+
+}  // namespace trainscope::minder

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-window scoring, the robust outlier test, continuity runs and metric priority.
+#include "minder/detector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "base/parallel.h"
+
+namespace trainscope::minder {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+float Median(std::vector<float>& v) {
+  size_t k = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  float hi = v[k];
+  if (v.size() % 2 == 1) return hi;
+  float lo = *std::max_element(v.begin(), v.begin() + static_cast<long>(k));
+  return 0.5f * (lo + hi);
+}
+
+// Robust outlier statistic of scores `s` (present machines `idx`): fills top, z, margin.
+void OutlierTest(const std::vector<float>& s, const std::vector<int>& idx, double mad_floor,
+                 int* top, float* z, float* margin) {
+  std::vector<float> tmp = s;
+  float med = Median(tmp);
+  for (float& v : tmp) v = std::fabs(v - med);
+  float mad = Median(tmp);
+  size_t best = 0, second = s.size() > 1 ? 1 : 0;
+  if (s.size() > 1 && s[1] > s[0]) std::swap(best, second);
+  for (size_t k = 2; k < s.size(); ++k) {
+    if (s[k] > s[best]) {
+      second = best;
+      best = k;
+    } else if (s[k] > s[second]) {
+      second = k;
+    }
+  }
+  float denom = 1.4826f * mad + static_cast<float>(mad_floor);
+  *top = idx[best];
+  *z = (s[best] - med) / denom;
+  *margin = (s[best] - s[second]) / denom;
+}
+
+std::vector<float> OffsetsFor(const Grid& grid, const std::string& channel, const Reference* ref) {
+  std::vector<float> off(grid.machines.size(), 0.f);
+  if (ref == nullptr) return off;
+  auto it = ref->score_offset.find(channel);
+  if (it == ref->score_offset.end()) return off;
+  for (size_t m = 0; m < grid.machines.size(); ++m) {
+    auto jt = it->second.find(grid.machines[m]);
+    if (jt != it->second.end()) off[m] = static_cast<float>(jt->second);
+  }
+  return off;
+}
+
+}  // namespace
+
+ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
+                           const DetectOptions& options, bool keep_machine_scores) {
+  ChannelScores out;
+  out.name = grid.channels[channel].name;
+  const int machines = static_cast<int>(grid.machines.size());
+  const int windows = std::max(0, grid.steps - kWindow + 1);
+  Eigen::MatrixXf x = ChannelWindows(grid, channel);
+  std::vector<uint8_t> valid(static_cast<size_t>(x.cols()));
+  for (Eigen::Index c = 0; c < x.cols(); ++c) {
+    valid[static_cast<size_t>(c)] = x.col(c).allFinite() ? 1 : 0;
+    if (!valid[static_cast<size_t>(c)]) x.col(c).setZero();
+  }
+  Eigen::MatrixXf e;
+  if (vae != nullptr) {
+    e.resize(x.rows(), x.cols());
+    constexpr Eigen::Index kChunk = 8192;
+    size_t chunks = static_cast<size_t>((x.cols() + kChunk - 1) / kChunk);
+    ParallelFor(chunks, options.threads, [&](size_t k) {
+      Eigen::Index first = static_cast<Eigen::Index>(k) * kChunk;
+      Eigen::Index count = std::min(kChunk, x.cols() - first);
+      e.middleCols(first, count) = vae->ReconstructFloat(x.middleCols(first, count));
+    });
+  } else {
+    e = std::move(x);
+  }
+  std::vector<float> offset = OffsetsFor(grid, out.name, options.reference);
+  out.candidate.assign(static_cast<size_t>(windows), -1);
+  out.z.assign(static_cast<size_t>(windows), 0.f);
+  out.margin.assign(static_cast<size_t>(windows), 0.f);
+  out.missing.assign(static_cast<size_t>(windows), 0);
+  out.gpu.assign(static_cast<size_t>(windows), -1);
+  if (keep_machine_scores) out.machine_score.assign(static_cast<size_t>(windows), std::vector<float>(static_cast<size_t>(machines), kNaN));
+  const Channel& ch = grid.channels[channel];
+  ParallelFor(static_cast<size_t>(windows), options.threads, [&](size_t w) {
+    std::vector<int> idx;
+    std::vector<float> emb;
+    int first_missing = -1;
+    for (int m = 0; m < machines; ++m) {
+      size_t col = static_cast<size_t>(m) * static_cast<size_t>(windows) + w;
+      if (!valid[col]) {
+        if (first_missing < 0) first_missing = m;
+        continue;
+      }
+      idx.push_back(m);
+      const float* p = e.col(static_cast<Eigen::Index>(col)).data();
+      emb.insert(emb.end(), p, p + kWindow);
+    }
+    const int n = static_cast<int>(idx.size());
+    if (first_missing >= 0 && n >= 2 && n >= options.min_present_fraction * machines) {
+      out.candidate[w] = first_missing;
+      out.missing[w] = 1;
+      if (ch.is_min) out.gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
+      return;
+    }
+    if (n < 3) return;  // two machines cannot say which one differs
+    std::vector<float> s(static_cast<size_t>(n));
+    MeanPairwiseDistances(emb.data(), kWindow, n, s.data());
+    for (int k = 0; k < n; ++k) s[static_cast<size_t>(k)] -= offset[static_cast<size_t>(idx[static_cast<size_t>(k)])];
+    if (keep_machine_scores) {
+      for (int k = 0; k < n; ++k) out.machine_score[w][static_cast<size_t>(idx[static_cast<size_t>(k)])] = s[static_cast<size_t>(k)];
+    }
+    int top = -1;
+    float z = 0, margin = 0;
+    OutlierTest(s, idx, options.mad_floor, &top, &z, &margin);
+    out.z[w] = z;
+    out.margin[w] = margin;
+    out.candidate[w] = top;  // FindAlerts applies the threshold
+    if (ch.is_min) {
+      // The GPU giving the min at the window's last second.
+      out.gpu[w] = ch.gpu[static_cast<size_t>(top) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
+    }
+  });
+  return out;
+}
+
+std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
+                              const DetectOptions& options) {
+  std::vector<Alert> alerts;
+  const int windows = static_cast<int>(scores.candidate.size());
+  const int need = std::max(1, options.continuity_windows);
+  const int max_gaps = static_cast<int>(options.gap_tolerance * need);
+  int run_machine = -1, run_start = 0, last_hit = 0, hits = 0, gaps = 0;
+  double z_sum = 0, margin_sum = 0;
+  bool alerted = false, run_missing = false;
+  int run_gpu = -1;
+  auto close_run = [&]() {
+    if (run_machine >= 0 && alerted) {
+      Alert& a = alerts.back();
+      a.end_ns = grid.t0_ns + static_cast<int64_t>(last_hit + kWindow) * model::kNanosPerSecond;
+      a.windows = hits;
+      a.score = z_sum / hits;
+      a.margin = margin_sum / hits;
+    }
+    run_machine = -1;
+    alerted = false;
+  };
+  for (int w = 0; w < windows; ++w) {
+    int c = scores.candidate[static_cast<size_t>(w)];
+    bool missing = scores.missing[static_cast<size_t>(w)] != 0;
+    if (c >= 0 && !missing && scores.z[static_cast<size_t>(w)] < options.threshold) c = -1;
+    if (c < 0) {
+      if (run_machine >= 0 && ++gaps > max_gaps) close_run();
+      continue;
+    }
+    if (c != run_machine) {
+      close_run();
+      run_machine = c;
+      run_start = w;
+      hits = gaps = 0;
+      z_sum = margin_sum = 0;
+      run_missing = true;
+      run_gpu = -1;
+    }
+    last_hit = w;
+    ++hits;
+    run_missing = run_missing && missing;
+    if (scores.gpu[static_cast<size_t>(w)] >= 0) run_gpu = scores.gpu[static_cast<size_t>(w)];
+    z_sum += missing ? options.threshold : scores.z[static_cast<size_t>(w)];
+    margin_sum += missing ? 0.0 : scores.margin[static_cast<size_t>(w)];
+    if (!alerted && last_hit - run_start + 1 >= need) {
+      alerted = true;
+      Alert a;
+      a.machine = grid.machines[static_cast<size_t>(run_machine)];
+      a.metric = scores.name;
+      a.start_ns = grid.t0_ns + static_cast<int64_t>(run_start) * model::kNanosPerSecond;
+      alerts.push_back(a);
+    }
+    if (alerted) {
+      alerts.back().missing = run_missing;
+      alerts.back().gpu = run_gpu;
+    }
+  }
+  close_run();
+  return alerts;
+}
+
+}  // namespace trainscope::minder

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// Minder detection (NSDI'25 section 4; Minder brief sections 2-3) and its baselines.
+//
+// Per channel and window (8 s, step 1 s): each machine's window is denoised by the channel's
+// LSTM-VAE (decoder output, latent mean); the pairwise Euclidean distances between machines'
+// reconstructions give each machine's score = mean distance to the others (sum/(N-1)); the
+// candidate is the top machine when its robust outlier statistic
+//     z = (s_max - median(s)) / (1.4826 * MAD(s) + mad_floor)
+// passes `threshold` (calibrated on healthy data). An alert needs the same candidate for
+// `continuity_windows` consecutive windows (240 = 4 min), surviving gaps of up to 5 % of that
+// but never a different candidate. Channels are tried in priority order; the first that alerts
+// decides. A machine missing in a window while most peers are present is that window's
+// candidate (so an unreachable machine is named from missingness alone).
+// Baselines: kRawDistance skips the VAE; kMahalanobis compares each machine's vector of window
+// means over all channels with the peers' mean and shrinkage covariance (one pseudo-channel).
+// Optional Reference: normalisation bounds and per-machine score baselines learned from a
+// healthy period of the same job, for persistent role differences (busy nodes).
+// Thread safety: pure functions; uses ParallelFor internally.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "minder/model_set.h"
+#include "minder/preprocess.h"
+
+namespace trainscope::minder {
+
+enum class Method { kMinder, kRawDistance, kMahalanobis };
+
+struct Reference {
+  std::map<std::string, std::pair<double, double>> bounds;            // channel -> (lo, hi)
+  std::map<std::string, std::map<std::string, double>> score_offset;  // channel -> machine -> s
+};
+
+struct DetectOptions {
+  Method method = Method::kMinder;
+  std::vector<std::string> metric_order;  // channel priority (metric names); others follow
+  double threshold = 6.0;                 // robust z an outlier must pass
+  double mad_floor = 0.05;                // added to 1.4826*MAD (normalised distance units)
+  int continuity_windows = 240;           // 1 = continuity off
+  double gap_tolerance = 0.05;
+  double min_present_fraction = 0.75;     // peers needed to call a missing machine the outlier
+  bool first_channel_decides = true;      // false: alerts of every channel (evaluation per metric)
+  int threads = 0;
+  const Reference* reference = nullptr;
+};
+
+struct Alert {
+  std::string machine;
+  std::string metric;  // channel name ("cpu", "gpu_util[min]", "mahalanobis")
+  int gpu = -1;        // min channels: the GPU at fault
+  int64_t start_ns = 0, end_ns = 0;
+  double score = 0;    // mean robust z over the run's windows
+  double margin = 0;   // mean (s_top - s_second) in the same robust units
+  int windows = 0;     // windows with this candidate
+  bool missing = false;  // decided by missingness
+};
+
+// Per-window outcome of one channel.
+struct ChannelScores {
+  std::string name;
+  std::vector<int> candidate;  // machine index or -1
+  std::vector<float> z, margin;
+  std::vector<uint8_t> missing;
+  std::vector<int16_t> gpu;
+  std::vector<std::vector<float>> machine_score;  // [window][machine] (for baselines and features)
+};
+
+struct Detection {
+  std::vector<Alert> alerts;
+  std::vector<std::string> channels_tried;
+  int windows = 0;
+};
+
+// Windows of a normalised channel for every machine: columns machine*W + w (8 x M*W), NaN kept.
+Eigen::MatrixXf ChannelWindows(const Grid& grid, size_t channel);
+
+// Scores one channel (Minder or raw distance). `keep_machine_scores` fills machine_score.
+ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
+                           const DetectOptions& options, bool keep_machine_scores);
+ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options);
+// Continuity runs of one channel's candidates -> alerts.
+std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
+                              const DetectOptions& options);
+
+// Normalises `grid` (with reference bounds when given) and runs the method over its channels.
+Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions& options);
+
+// Learns bounds and per-machine median scores from a healthy grid.
+Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options);
+
+// Mean distance of each machine to all others for `e` (D x n), into `score` (n); exact O(n^2 D).
+void MeanPairwiseDistances(const float* e, int dims, int n, float* score);
+
+}  // namespace trainscope::minder

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text model files: a short header (metric, sizes, bounds, provenance) and the 389 parameters.
+#include "minder/model_set.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/core.h>
+
+#include "base/byte_source.h"
+
+namespace trainscope::minder {
+
+const MetricModel* ModelSet::Find(const std::string& metric) const {
+  std::string base = metric;
+  if (base.ends_with("[min]")) base.resize(base.size() - 5);
+  auto it = models_.find(base);
+  if (it != models_.end()) return &it->second;
+  it = models_.find(kGeneric);
+  return it == models_.end() ? nullptr : &it->second;
+}
+
+Status SaveModel(const MetricModel& model, const std::string& metric, const std::string& path) {
+  std::string text = fmt::format(
+      "trainscope-minder-lstm-vae 1\nmetric {}\nwindow {} hidden {} latent {}\nbounds {:.17g} {:.17g}\n"
+      "train_mse {:.6g}\nepochs {}\ntrained_on {}\nparams {}\n",
+      metric, kWindow, kHidden, kLatent, model.lo, model.hi, model.train_mse, model.epochs,
+      model.trained_on, LstmVae::kParams);
+  for (int k = 0; k < LstmVae::kParams; ++k) {
+    text += fmt::format("{:.9g}{}", model.vae.params()[k], (k % 8 == 7 || k + 1 == LstmVae::kParams) ? "\n" : " ");
+  }
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return IoError("{}: cannot write model file", path);
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) return IoError("{}: write failed", path);
+  return OkStatus();
+}
+
+Result<MetricModel> LoadModel(const std::string& path, std::string* metric) {
+  TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  MetricModel model;
+  std::string_view rest = text;
+  int line_no = 0;
+  auto next_line = [&]() -> std::string_view {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    ++line_no;
+    return line;
+  };
+  auto bad = [&](std::string_view what) {
+    return InvalidArgumentError("{}:{}: {}", path, line_no, what);
+  };
+  if (next_line() != "trainscope-minder-lstm-vae 1") return bad("not a trainscope Minder model (version 1)");
+  std::string_view line = next_line();
+  if (!line.starts_with("metric ")) return bad("expected 'metric <name>'");
+  *metric = std::string(line.substr(7));
+  if (next_line() != fmt::format("window {} hidden {} latent {}", kWindow, kHidden, kLatent)) {
+    return bad("model sizes differ from this build (window 8, hidden 4, latent 8)");
+  }
+  line = next_line();
+  if (std::sscanf(std::string(line).c_str(), "bounds %lf %lf", &model.lo, &model.hi) != 2) return bad("expected 'bounds <lo> <hi>'");
+  line = next_line();
+  if (std::sscanf(std::string(line).c_str(), "train_mse %lf", &model.train_mse) != 1) return bad("expected 'train_mse <x>'");
+  line = next_line();
+  if (std::sscanf(std::string(line).c_str(), "epochs %d", &model.epochs) != 1) return bad("expected 'epochs <n>'");
+  line = next_line();
+  if (!line.starts_with("trained_on ")) return bad("expected 'trained_on <text>'");
+  model.trained_on = std::string(line.substr(11));
+  if (next_line() != fmt::format("params {}", LstmVae::kParams)) return bad("expected 'params 389'");
+  int k = 0;
+  while (k < LstmVae::kParams) {
+    if (rest.empty()) return bad(fmt::format("truncated: {} of {} parameters", k, LstmVae::kParams));
+    line = next_line();
+    while (!line.empty()) {
+      size_t sp = line.find(' ');
+      std::string_view tok = line.substr(0, sp);
+      line.remove_prefix(sp == std::string_view::npos ? line.size() : sp + 1);
+      if (tok.empty()) continue;
+      double v = 0;
+      auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+      if (ec != std::errc() || p != tok.data() + tok.size() || !std::isfinite(v)) {
+        return bad(fmt::format("bad parameter '{}'", tok));
+      }
+      if (k >= LstmVae::kParams) return bad("too many parameters");
+      model.vae.params()[k++] = v;
+    }
+  }
+  model.vae.SetParams(model.vae.params());
+  return model;
+}
+
+Status ModelSet::Save(const std::string& dir) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IoError("{}: cannot create directory: {}", dir, ec.message());
+  for (const auto& [metric, model] : models_) {
+    std::string file = metric;
+    for (char& c : file) if (c == '/' || c == '{' || c == '}' || c == '"' || c == ' ') c = '_';
+    TS_RETURN_IF_ERROR(SaveModel(model, metric, dir + "/" + file + ".vae"));
+  }
+  return OkStatus();
+}
+
+Result<ModelSet> ModelSet::Load(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return NotFoundError("{}: cannot read model directory: {}", dir, ec.message());
+  ModelSet set;
+  std::vector<std::string> files;
+  for (const auto& entry : it) {
+    if (entry.path().extension() == ".vae") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) {
+    std::string metric;
+    TS_ASSIGN_OR_RETURN(MetricModel model, LoadModel(f, &metric));
+    set.Put(metric, std::move(model));
+  }
+  if (set.empty()) return NotFoundError("{}: no *.vae model files", dir);
+  return set;
+}
+
+}  // namespace trainscope::minder

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+// Grid alignment, nearest-sample fill, skew removal and robust normalisation.
+#include "minder/preprocess.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+
+#include <fmt/core.h>
+
+namespace trainscope::minder {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr int64_t kS = model::kNanosPerSecond;
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Fills NaN slots of `row` (length T) from the nearest original sample within `reach` seconds.
+void NearestFill(float* row, int steps, int reach) {
+  std::vector<int> prev(static_cast<size_t>(steps), -1), next(static_cast<size_t>(steps), -1);
+  int last = -1;
+  for (int t = 0; t < steps; ++t) {
+    if (!std::isnan(row[t])) last = t;
+    prev[t] = last;
+  }
+  last = -1;
+  for (int t = steps - 1; t >= 0; --t) {
+    if (!std::isnan(row[t])) last = t;
+    next[t] = last;
+  }
+  for (int t = 0; t < steps; ++t) {
+    if (!std::isnan(row[t])) continue;
+    int best = -1;
+    if (prev[t] >= 0 && t - prev[t] <= reach) best = prev[t];
+    if (next[t] >= 0 && next[t] - t <= reach && (best < 0 || next[t] - t < t - best)) best = next[t];
+    if (best >= 0) row[t] = row[best];
+  }
+}
+
+// Correlation of first differences of a machine row (shifted by s) with the fleet mean row.
+double DiffCorrelation(const float* row, const std::vector<double>& ref, int steps, int shift) {
+  double sxy = 0, sxx = 0, syy = 0;
+  for (int t = 1; t < steps; ++t) {
+    int u = t + shift;
+    if (u < 1 || u >= steps) continue;
+    double a = static_cast<double>(row[u]) - row[u - 1];
+    double b = ref[t] - ref[t - 1];
+    if (std::isnan(a) || std::isnan(b)) continue;
+    sxy += a * b;
+    sxx += a * a;
+    syy += b * b;
+  }
+  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
+}
+
+}  // namespace
+
+Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& options,
+                       Diagnostics* diags) {
+  // Metrics to use, in the given order.
+  std::vector<int32_t> metric_ids;
+  if (options.metrics.empty()) {
+    for (int32_t id = 0; id < table.metrics().size(); ++id) {
+      if (table.metrics().Name(id) != "label") metric_ids.push_back(id);
+    }
+  } else {
+    for (const std::string& name : options.metrics) {
+      auto id = table.metrics().Find(name);
+      if (!id) {
+        if (diags) diags->Add("metric_absent", Severity::kWarning, name, "",
+                              "requested metric has no samples in the input; skipped");
+        continue;
+      }
+      metric_ids.push_back(*id);
+    }
+  }
+  int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+  std::vector<uint8_t> machine_seen(static_cast<size_t>(table.machines().size()), 0);
+  std::vector<int> metric_slot(static_cast<size_t>(table.metrics().size()), -1);
+  for (size_t k = 0; k < metric_ids.size(); ++k) metric_slot[static_cast<size_t>(metric_ids[k])] = static_cast<int>(k);
+  for (size_t row = 0; row < table.size(); ++row) {
+    int64_t ts = table.ts()[row];
+    if (ts < options.start_ns || ts >= options.end_ns) continue;
+    if (metric_slot[static_cast<size_t>(table.metric()[row])] < 0) continue;
+    lo = std::min(lo, ts);
+    hi = std::max(hi, ts);
+    machine_seen[static_cast<size_t>(table.machine()[row])] = 1;
+  }
+  if (lo > hi) return FailedPreconditionError("no samples of the selected metrics in the time range (empty pull)");
+  Grid grid;
+  grid.t0_ns = FloorDiv(lo + kS / 2, kS) * kS;
+  int64_t span = FloorDiv(hi + kS / 2, kS) - grid.t0_ns / kS + 1;
+  if (span > 30LL * 86400) return InvalidArgumentError("time span of {} s is over 30 days", span);
+  grid.steps = static_cast<int>(span);
+  std::vector<int> machine_index(machine_seen.size(), -1);
+  for (size_t m = 0; m < machine_seen.size(); ++m) {
+    if (!machine_seen[m]) continue;
+    machine_index[m] = static_cast<int>(grid.machines.size());
+    grid.machines.push_back(table.machines().Name(static_cast<int32_t>(m)));
+  }
+  for (const std::string& want : options.expected_machines) {
+    if (std::find(grid.machines.begin(), grid.machines.end(), want) == grid.machines.end()) {
+      grid.absent.push_back(want);
+      if (diags) diags->Add("machine_absent", Severity::kDataLoss, want, "",
+                            "machine has no sample in the whole pull; reported, not compared");
+    }
+  }
+  const size_t M = grid.machines.size(), T = static_cast<size_t>(grid.steps);
+  // Per (metric slot, gpu, machine): a row on the grid; sums and counts handle duplicates.
+  struct Series { std::vector<float> sum; std::vector<uint16_t> count; int64_t last_ts = INT64_MIN; };
+  std::vector<std::map<int16_t, std::vector<Series>>> series(metric_ids.size());
+  int64_t duplicates = 0, backwards = 0;
+  for (size_t row = 0; row < table.size(); ++row) {
+    int64_t ts = table.ts()[row];
+    if (ts < options.start_ns || ts >= options.end_ns) continue;
+    int slot = metric_slot[static_cast<size_t>(table.metric()[row])];
+    if (slot < 0) continue;
+    auto& per_machine = series[static_cast<size_t>(slot)][table.gpu()[row]];
+    if (per_machine.empty()) per_machine.resize(M);
+    Series& s = per_machine[static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])])];
+    if (s.sum.empty()) {
+      s.sum.assign(T, 0.f);
+      s.count.assign(T, 0);
+    }
+    if (ts < s.last_ts) ++backwards;
+    s.last_ts = std::max(s.last_ts, ts);
+    size_t t = static_cast<size_t>(FloorDiv(ts + kS / 2, kS) - grid.t0_ns / kS);
+    if (s.count[t] > 0) ++duplicates;
+    s.sum[t] += static_cast<float>(table.value()[row]);
+    if (s.count[t] < 65535) ++s.count[t];
+  }
+  if (diags && duplicates > 0) {
+    diags->Add("duplicate_timestamp", Severity::kWarning, "grid", fmt::format("{} samples", duplicates),
+               "several samples of one series in one second; their mean is used");
+  }
+  if (diags && backwards > 0) {
+    diags->Add("non_monotonic_time", Severity::kWarning, "grid", fmt::format("{} samples", backwards),
+               "samples out of time order; they were sorted onto the grid");
+  }
+  // Rows per GPU, filled; then mean (and min) channels.
+  for (size_t k = 0; k < metric_ids.size(); ++k) {
+    const std::string& name = table.metrics().Name(metric_ids[k]);
+    bool per_gpu = series[k].size() > 1 || (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
+    Channel mean{name, name, false, std::vector<float>(M * T, kNaN), {}, 0, 1};
+    Channel mn{name + "[min]", name, true, std::vector<float>(M * T, kNaN), std::vector<int16_t>(M * T, -1), 0, 1};
+    std::vector<float> acc(M * T, 0.f), minv(M * T, std::numeric_limits<float>::infinity());
+    std::vector<int> cnt(M * T, 0);
+    std::vector<int16_t> argmin(M * T, -1), missing_gpu(M * T, -1);
+    std::vector<int> gpus_of(M, 0);
+    for (auto& [gpu, per_machine] : series[k]) {
+      for (size_t m = 0; m < M; ++m) {
+        Series& s = per_machine[m];
+        if (s.sum.empty()) continue;
+        ++gpus_of[m];
+        std::vector<float> row(T, kNaN);
+        for (size_t t = 0; t < T; ++t) {
+          if (s.count[t] > 0) row[t] = s.sum[t] / s.count[t];
+        }
+        NearestFill(row.data(), grid.steps, options.fill_seconds);
+        for (size_t t = 0; t < T; ++t) {
+          size_t i = m * T + t;
+          if (std::isnan(row[t])) {
+            missing_gpu[i] = gpu;
+            continue;
+          }
+          acc[i] += row[t];
+          ++cnt[i];
+          if (row[t] < minv[i]) minv[i] = row[t], argmin[i] = gpu;
+        }
+      }
+    }
+    for (size_t m = 0; m < M; ++m) {
+      for (size_t t = 0; t < T; ++t) {
+        size_t i = m * T + t;
+        if (cnt[i] > 0) mean.values[i] = acc[i] / static_cast<float>(cnt[i]);
+        if (!per_gpu) continue;
+        // A GPU whose series vanished makes the min missing and is the GPU named.
+        bool all = cnt[i] == gpus_of[m] && cnt[i] > 0;
+        mn.values[i] = all ? minv[i] : kNaN;
+        mn.gpu[i] = all ? argmin[i] : missing_gpu[i];
+      }
+    }
+    grid.channels.push_back(std::move(mean));
+    if (per_gpu) grid.channels.push_back(std::move(mn));
+  }
+  // Clock skew: per machine the shift in [-max, max] whose first differences best match the
+  // fleet mean over all channels; applied only when clearly better than no shift.
+  grid.skew_seconds.assign(M, 0);
+  if (options.align_skew && M >= 3 && T > 60) {
+    std::vector<std::vector<double>> ref(grid.channels.size(), std::vector<double>(T, 0.0));
+    for (size_t c = 0; c < grid.channels.size(); ++c) {
+      for (size_t t = 0; t < T; ++t) {
+        double s = 0;
+        int n = 0;
+        for (size_t m = 0; m < M; ++m) {
+          float v = grid.At(c, m, t);
+          if (!std::isnan(v)) s += v, ++n;
+        }
+        ref[c][t] = n > 0 ? s / n : std::nan("");
+      }
+    }
+    for (size_t m = 0; m < M; ++m) {
+      double best = -1e9, zero = 0;
+      int best_shift = 0;
+      for (int shift = -options.max_skew_seconds; shift <= options.max_skew_seconds; ++shift) {
+        double total = 0;
+        for (size_t c = 0; c < grid.channels.size(); ++c) {
+          total += DiffCorrelation(&grid.channels[c].values[m * T], ref[c], grid.steps, shift);
+        }
+        total /= static_cast<double>(std::max<size_t>(1, grid.channels.size()));
+        if (shift == 0) zero = total;
+        if (total > best) best = total, best_shift = shift;
+      }
+      if (best_shift != 0 && best > 0.3 && best - zero > 0.1) {
+        grid.skew_seconds[m] = best_shift;
+        for (Channel& ch : grid.channels) {
+          std::vector<float> row(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
+          for (size_t t = 0; t < T; ++t) {
+            long u = static_cast<long>(t) + best_shift;
+            ch.values[m * T + t] = u >= 0 && u < static_cast<long>(T) ? row[static_cast<size_t>(u)] : kNaN;
+          }
+        }
+        if (diags) diags->Add("clock_skew", Severity::kInfo, grid.machines[m],
+                              fmt::format("{} s", best_shift), "clock skew aligned away");
+      }
+    }
+  }
+  return grid;
+}
+
+void FitBounds(Channel* channel) {
+  std::vector<float> present;
+  present.reserve(channel->values.size());
+  for (float v : channel->values) if (!std::isnan(v)) present.push_back(v);
+  if (present.empty()) {
+    channel->lo = 0;
+    channel->hi = 1;
+    return;
+  }
+  auto pick = [&present](double q) {
+    size_t k = static_cast<size_t>(q * static_cast<double>(present.size() - 1));
+    std::nth_element(present.begin(), present.begin() + static_cast<long>(k), present.end());
+    return static_cast<double>(present[k]);
+  };
+  channel->lo = pick(0.01);
+  channel->hi = pick(0.99);
+  double floor = 1e-6 * std::max(1.0, std::fabs(channel->hi));
+  if (channel->hi - channel->lo < floor) channel->hi = channel->lo + floor;
+}
+
+void Normalise(Channel* channel) {
+  const float lo = static_cast<float>(channel->lo);
+  const float inv = static_cast<float>(1.0 / (channel->hi - channel->lo));
+  for (float& v : channel->values) {
+    if (!std::isnan(v)) v = std::clamp((v - lo) * inv, -0.5f, 1.5f);
+  }
+}
+
+}  // namespace trainscope::minder

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pre-processing tests: grid, nearest fill within 3 s, gaps, duplicates, order, skew, GPUs.
+#include "minder/preprocess.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+
+namespace trainscope::minder {
+namespace {
+
+constexpr int64_t kS = model::kNanosPerSecond;
+
+TEST(PreprocessTest, FillsShortGapsAndReportsLongOnes) {
+  model::MetricTable t;
+  int32_t a = t.InternMachine("a"), cpu = t.InternMetric("cpu");
+  // Samples at 0..3, then a 2 s hole (4, 5), sample at 6, then a 10 s hole, sample at 17.
+  for (int s : {0, 1, 2, 3, 6, 17}) t.Append(s * kS + 100, a, cpu, model::kNoGpu, s);
+  t.Append(2 * kS, a, cpu, model::kNoGpu, 4);  // duplicate second 2 (and out of order)
+  Diagnostics d;
+  GridOptions opt;
+  opt.expected_machines = {"a", "ghost"};
+  ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(t, opt, &d));
+  ASSERT_EQ(g.steps, 18);
+  EXPECT_EQ(g.absent, std::vector<std::string>{"ghost"});
+  EXPECT_EQ(d.Count("machine_absent"), 1);
+  EXPECT_EQ(d.Count("duplicate_timestamp"), 1);
+  EXPECT_EQ(d.Count("non_monotonic_time"), 1);
+  EXPECT_FLOAT_EQ(g.At(0, 0, 2), 3.f);  // mean of the duplicates 2 and 4
+  EXPECT_FLOAT_EQ(g.At(0, 0, 4), 3.f);  // nearest is second 3 (1 s) before 6 (2 s)
+  EXPECT_FLOAT_EQ(g.At(0, 0, 5), 6.f);
+  EXPECT_FLOAT_EQ(g.At(0, 0, 9), 6.f);   // 3 s from 6: filled
+  EXPECT_TRUE(std::isnan(g.At(0, 0, 10)));  // 4 s from either side: missing
+  EXPECT_FLOAT_EQ(g.At(0, 0, 14), 17.f);
+}
+
+TEST(PreprocessTest, PerGpuMeanMinAndMissingGpu) {
+  model::MetricTable t;
+  int32_t a = t.InternMachine("a"), util = t.InternMetric("gpu_util");
+  for (int s = 0; s < 10; ++s) {
+    t.Append(s * kS, a, util, 0, 90);
+    t.Append(s * kS, a, util, 1, s < 5 ? 80 : 20);
+    if (s < 3) t.Append(s * kS, a, util, 2, 70);  // GPU 2 drops at second 3
+  }
+  ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(t, GridOptions{}, nullptr));
+  ASSERT_EQ(g.channels.size(), 2u);
+  EXPECT_EQ(g.channels[1].name, "gpu_util[min]");
+  EXPECT_FLOAT_EQ(g.At(0, 0, 0), 80.f);
+  EXPECT_FLOAT_EQ(g.At(1, 0, 0), 70.f);
+  EXPECT_EQ(g.channels[1].gpu[0], 2);
+  EXPECT_FLOAT_EQ(g.At(1, 0, 4), 70.f);  // GPU 2 filled from second 2 (2 s away)
+  EXPECT_FLOAT_EQ(g.At(1, 0, 5), 20.f);  // GPU 2 still filled (3 s); GPU 1 now lower
+  EXPECT_EQ(g.channels[1].gpu[5], 1);
+  EXPECT_TRUE(std::isnan(g.At(1, 0, 6)));  // then missing: the min is missing, GPU 2 named
+  EXPECT_EQ(g.channels[1].gpu[6], 2);
+  EXPECT_FLOAT_EQ(g.At(0, 0, 6), 55.f);  // mean over the GPUs present
+}
+
+TEST(PreprocessTest, AlignsClockSkew) {
+  model::MetricTable t;
+  int32_t cpu = t.InternMetric("cpu");
+  for (int m = 0; m < 5; ++m) {
+    std::string name = "n";
+    name += std::to_string(m);
+    int32_t id = t.InternMachine(name);
+    int skew = m == 3 ? 2 : 0;  // n3's clock runs 2 s ahead
+    for (int s = 0; s < 300; ++s) {
+      double v = std::sin(s * 0.7) + ((s / 13) % 2);
+      t.Append((s + skew) * kS, id, cpu, model::kNoGpu, v);
+    }
+  }
+  Diagnostics d;
+  ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(t, GridOptions{}, &d));
+  EXPECT_EQ(g.skew_seconds[3], 2);
+  EXPECT_EQ(g.skew_seconds[0], 0);
+  EXPECT_EQ(d.Count("clock_skew"), 1);
+  EXPECT_FLOAT_EQ(g.At(0, 3, 100), g.At(0, 0, 100));
+}
+
+TEST(PreprocessTest, RobustBoundsIgnoreOutliers) {
+  Channel ch;
+  for (int k = 0; k < 1000; ++k) ch.values.push_back(static_cast<float>(k % 100));
+  ch.values.push_back(1e6f);
+  ch.values.push_back(std::nanf(""));
+  FitBounds(&ch);
+  EXPECT_NEAR(ch.lo, 0.0, 1.0);
+  EXPECT_NEAR(ch.hi, 99.0, 1.0);
+  Normalise(&ch);
+  EXPECT_FLOAT_EQ(ch.values[1000], 1.5f);  // clipped
+}
+
+TEST(PreprocessTest, EmptyPullIsAnError) {
+  model::MetricTable t;
+  t.InternMetric("cpu");
+  EXPECT_THAT(BuildGrid(t, GridOptions{}, nullptr),
+              testing::StatusIs(StatusCode::kFailedPrecondition, "empty pull"));
+}
+
+}  // namespace
+}  // namespace trainscope::minder

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// GPU presets and small derived quantities of a JobConfig.
+#include "workload/config.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace trainscope::workload {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+bool LookupGpu(const std::string& name, GpuSpec* out) {
+  // Vendor datasheets, dense BF16 (brief section 1). NVLink figures are per direction.
+  // Efficiency defaults [A]: A100 reaches a larger share of its lower peak on Megatron GEMMs.
+  struct Row {
+    const char* key;
+    const char* name;
+    double peak, hbm, hbm_bw, nvlink, gemm_eff, attn_eff;
+  };
+  static constexpr Row kRows[] = {
+      {"a100", "A100-80GB", 312e12, 80e9, 2.0e12, 300e9, 0.80, 0.50},
+      {"h100", "H100-80GB", 989e12, 80e9, 3.35e12, 450e9, 0.70, 0.45},
+      {"h800", "H800-80GB", 989e12, 80e9, 3.35e12, 200e9, 0.70, 0.45},
+      {"h200", "H200-141GB", 989e12, 141e9, 4.8e12, 450e9, 0.72, 0.45},
+  };
+  const std::string key = Lower(name);
+  for (const Row& row : kRows) {
+    if (key.rfind(row.key, 0) == 0) {
+      out->name = row.name;
+      out->peak_flops = row.peak;
+      out->hbm_bytes = row.hbm;
+      out->hbm_bw = row.hbm_bw;
+      out->nvlink_bw = row.nvlink;
+      out->gemm_eff_max = row.gemm_eff;
+      out->attn_eff = row.attn_eff;
+      return true;
+    }
+  }
+  return false;
+}
+
+int MainBlockIndex(const JobConfig& job) {
+  int index = -1;
+  for (size_t i = 0; i < job.blocks.size(); ++i) {
+    const BlockKind kind = job.blocks[i].kind;
+    if (kind == BlockKind::kDense || kind == BlockKind::kMoe || kind == BlockKind::kDit) {
+      index = static_cast<int>(i);
+    }
+  }
+  return index;
+}
+
+int64_t FfnHidden(const BlockConfig& block) {
+  if (block.ffn_hidden > 0) return block.ffn_hidden;
+  if (block.kind == BlockKind::kVit) {
+    return static_cast<int64_t>(block.mlp_ratio * static_cast<double>(block.hidden));
+  }
+  return 4 * block.hidden;
+}
+
+int KvHeads(const BlockConfig& block) { return block.kv_heads > 0 ? block.kv_heads : block.heads; }
+
+int DataParallelSize(const BlockConfig& block, int gpus) {
+  const int model_parallel = std::max(1, block.plan.tp * block.plan.pp * block.plan.cp);
+  return std::max(1, gpus / model_parallel);
+}
+
+}  // namespace trainscope::workload

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// JobConfig: the model + parallelism + cluster description of one training job (docs/workload.md
+// is the schema reference). Every value the source reports do not publish (marked [A] in
+// ../shared/briefs/workloads.md) is a field with a default; `assumed` records which fields
+// kept their default so every prediction can list the assumptions it rests on.
+// Units: FLOP/s, bytes, bytes/s, seconds unless the field name says otherwise.
+// Thread safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trainscope::workload {
+
+enum class BlockKind { kDense, kMoe, kVit, kDit };
+enum class FfnAct { kGelu, kSwiglu };
+enum class DpMode { kDp, kZero1, kZero2, kZero3, kFsdp };
+enum class PpSchedule { k1f1b, kInterleaved };
+enum class CpKind { kRing, kUlysses };
+enum class Recompute { kNone, kSelective, kFull, kOffload };
+enum class Balancing { kNone, kGreedyFlops, kRuntimeLookup };
+enum class DitStreams { kSingle, kDual, kHybrid };
+
+// How one block is laid out over the GPUs (Megatron rank order: tp fastest, then cp, dp, pp).
+struct ParallelPlan {
+  DpMode dp_mode = DpMode::kZero1;
+  int fsdp_shard = 0;        // hybrid shard group size; 0 = whole DP group
+  int tp = 1;
+  bool sp = true;            // sequence parallel with TP
+  bool tp_overlap = false;   // TP collectives overlapped with GEMMs (Flux/MegaScale style)
+  int pp = 1;
+  PpSchedule schedule = PpSchedule::k1f1b;
+  int vpp = 1;               // virtual stages (model chunks) per PP rank
+  int cp = 1;
+  CpKind cp_kind = CpKind::kRing;
+  int ep = 1;
+  int micro_batch = 1;       // sequences per microbatch
+  Recompute recompute = Recompute::kSelective;
+  Balancing balancing = Balancing::kNone;
+  int balancing_group = 128; // ranks per balancing group
+  bool dp_overlap = true;    // grad reduce overlapped with backward of later chunks [A]
+};
+
+// One image/video sample kind of a DiT mix.
+struct SampleKind {
+  std::string name;
+  int width = 256, height = 256;
+  int frames = 1;           // 1 = image
+  double weight = 1.0;      // share of samples
+};
+
+struct BlockConfig {
+  std::string name;
+  BlockKind kind = BlockKind::kDense;
+  bool frozen = false;
+  std::vector<std::string> inputs;  // data edges: blocks whose output feeds this one
+  // Transformer shape (all kinds).
+  int layers = 0;
+  int64_t hidden = 0;
+  int heads = 0;
+  int kv_heads = 0;          // 0 = heads (MHA)
+  int64_t ffn_hidden = 0;    // 0 = 4*hidden (GELU) or from mlp_ratio (ViT)
+  FfnAct ffn_act = FfnAct::kGelu;
+  int64_t vocab = 0;         // 0 = no embedding/logits (ViT, DiT)
+  int64_t seq_len = 0;       // tokens per sequence (LLM) or per packed ViT/DiT sequence
+  bool tied_embeddings = false;
+  bool bias = true;          // linear biases (GPT-3, ViT); Llama-style models have none
+  bool causal = true;        // decoder attention; ViT/DiT are bidirectional
+  bool flash_attention = true;  // fused attention: no s^2 activations stored
+  // MoE.
+  int num_experts = 0;
+  int top_k = 0;
+  int64_t expert_ffn_hidden = 0;
+  int shared_experts = 0;
+  int moe_layer_freq = 1;
+  double capacity_factor = 1.0;
+  double router_imbalance = 1.1;   // slowest EP rank's load / mean [A]
+  // ViT.
+  int patch = 14;
+  double mlp_ratio = 4.0;
+  int pooling = 2;                 // k x k average pooling after the ViT
+  int64_t adapter_out = 0;         // two-layer MLP adapter: hidden -> adapter_out -> adapter_out
+  double visual_token_share = 0.5; // share of LLM tokens that are visual [A]
+  int64_t image_vit_tokens = 5476; // ViT tokens of one image (1024^2 -> 1036^2 / 14^2) [A]
+  double image_tokens_cv = 0.6;    // coefficient of variation of per-image tokens [A]
+  // DiT.
+  DitStreams streams = DitStreams::kSingle;
+  double shared_ffn_fraction = 0.0;  // hybrid stream: share of FFN weights shared by streams
+  int64_t text_tokens = 256;         // text tokens per sample [A]
+  int64_t text_dim = 4096;           // text-encoder width projected into the DiT [A]
+  int vae_dt = 4, vae_dh = 16, vae_dw = 16, vae_channels = 48;
+  int patch_t = 1, patch_h = 1, patch_w = 1;
+  std::vector<SampleKind> samples;
+  ParallelPlan plan;
+};
+
+struct GpuSpec {
+  std::string name = "H100-80GB";
+  double peak_flops = 989e12;        // dense BF16
+  double hbm_bytes = 80e9;
+  double hbm_bw = 3.35e12;
+  double nvlink_bw = 450e9;          // per direction
+  double gemm_eff_max = 0.72;        // achieved / peak on large GEMMs [A]
+  double gemm_half_dim = 96;         // GEMM smallest dim at which efficiency is half of max [A]
+  double attn_eff = 0.55;            // flash-attention core efficiency [A]
+  double pcie_bw = 50e9;             // host link per GPU, per direction (activation offload) [A]
+};
+
+struct ClusterConfig {
+  GpuSpec gpu;
+  int gpus = 8;
+  int gpus_per_node = 8;
+  int nics_per_node = 8;
+  double nic_gbps = 400;             // per NIC, per direction
+  double nvlink_bus_eff = 0.80;      // NCCL bus bandwidth / link bandwidth, intra-node [A]
+  double nic_bus_eff = 0.80;         // same across nodes [A]
+  double hop_latency_s = 8e-6;       // per ring step [A]
+  double oversubscription = 1.0;     // fat-tree oversubscription above the rail [A]
+};
+
+// Efficiency knobs of the training software: all [A].
+struct SystemConfig {
+  double elementwise_bytes_per_elem = 24;  // HBM bytes per [token, h] element per layer fwd (norms,
+                                           // dropout, residual; activations counted apart)
+  double backward_efficiency = 0.9;        // backward kernels' efficiency relative to forward
+  double tp_overlap_fraction = 0.0;        // share of TP comm hidden when plan.tp_overlap (set 0.8)
+  double dp_exposed_fraction = 0.15;       // share of overlapped DP comm still exposed
+  double pp_p2p_blocking = 1.0;            // 1 = p2p time adds to the sender's timeline
+  double grad_reduce_bytes = 4;            // bytes per gradient element reduced (fp32 main grads)
+  double optimizer_bytes_per_param = 32;   // HBM traffic of the fused Adam update
+  double fragmentation = 0.10;             // allocator fragmentation on top of live memory
+  double comm_buffer_bytes = 1.5e9;        // NCCL + bucket buffers per GPU
+  bool parallel_block = false;             // GPT-J/PaLM parallel attention+MLP (MegaScale)
+  double step_overhead_s = 0.0;            // fixed per-step host/launch overhead
+};
+
+struct TrainingConfig {
+  int64_t global_batch = 0;          // sequences per step (of the main block)
+  double global_batch_tokens = 0;    // alternative: tokens per step (DiT, Seed1.5-VL)
+  double tokens_total = 0;           // token budget for GPU-hours; 0 = not given
+  double effective_time_ratio = 0.9; // useful training time / wall time [A]
+};
+
+struct Assumption {
+  std::string field;   // dotted path, e.g. "blocks.llm.layers"
+  std::string value;
+  std::string note;    // why / source
+};
+
+struct JobConfig {
+  std::string name;
+  std::string description;
+  std::vector<BlockConfig> blocks;   // in data order; the last non-frozen LLM/DiT is the main block
+  ClusterConfig cluster;
+  SystemConfig system;
+  TrainingConfig training;
+  std::vector<Assumption> assumed;   // fields left at an [A] default or declared assumed in YAML
+  std::string source;                // file or preset it came from
+};
+
+// The GPU presets of the brief's table (A100, H100, H800, H200). Returns false when unknown.
+bool LookupGpu(const std::string& name, GpuSpec* out);
+
+// Index of the block that carries the training batch (LLM or DiT); -1 if none.
+int MainBlockIndex(const JobConfig& job);
+
+// Effective FFN width (applies the GELU 4h and ViT mlp_ratio defaults).
+int64_t FfnHidden(const BlockConfig& block);
+int KvHeads(const BlockConfig& block);
+
+// Derived DP size of a block: gpus / (tp * pp * cp) (EP folds into DP for dense parts).
+int DataParallelSize(const BlockConfig& block, int gpus);
+
+}  // namespace trainscope::workload

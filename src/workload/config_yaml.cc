@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+// YAML -> JobConfig. Every field is optional except the model shape; fields tagged [A] in the
+// workloads brief record an Assumption when they keep their default.
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <utility>
+
+#include "base/byte_source.h"
+#include "workload/config_io.h"
+
+namespace trainscope::workload {
+namespace {
+
+template <typename E, size_t N>
+Result<E> ParseEnum(std::string_view text, const std::array<std::pair<const char*, E>, N>& table,
+                    std::string_view what) {
+  std::string options;
+  for (const auto& [name, value] : table) {
+    if (text == name) return value;
+    options += options.empty() ? name : std::string(", ") + name;
+  }
+  return InvalidArgumentError("unknown {} '{}' (expected one of: {})", what, text, options);
+}
+
+constexpr std::array<std::pair<const char*, BlockKind>, 6> kKinds{{{"dense", BlockKind::kDense},
+    {"dense_transformer", BlockKind::kDense}, {"moe", BlockKind::kMoe},
+    {"moe_transformer", BlockKind::kMoe}, {"vit", BlockKind::kVit}, {"dit", BlockKind::kDit}}};
+constexpr std::array<std::pair<const char*, DpMode>, 6> kDpModes{{{"dp", DpMode::kDp},
+    {"zero1", DpMode::kZero1}, {"zero2", DpMode::kZero2}, {"zero3", DpMode::kZero3},
+    {"fsdp", DpMode::kFsdp}, {"ddp", DpMode::kDp}}};
+constexpr std::array<std::pair<const char*, PpSchedule>, 3> kSchedules{{{"1f1b",
+    PpSchedule::k1f1b}, {"interleaved_1f1b", PpSchedule::kInterleaved},
+    {"interleaved", PpSchedule::kInterleaved}}};
+constexpr std::array<std::pair<const char*, CpKind>, 2> kCpKinds{{{"ring", CpKind::kRing},
+    {"ulysses", CpKind::kUlysses}}};
+constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{{{"none", Recompute::kNone},
+    {"selective", Recompute::kSelective}, {"full", Recompute::kFull},
+    {"offload", Recompute::kOffload}}};
+constexpr std::array<std::pair<const char*, FfnAct>, 2> kActs{{{"gelu", FfnAct::kGelu},
+    {"swiglu", FfnAct::kSwiglu}}};
+constexpr std::array<std::pair<const char*, Balancing>, 3> kBalancing{{{"none", Balancing::kNone},
+    {"greedy_flops", Balancing::kGreedyFlops}, {"runtime_lookup", Balancing::kRuntimeLookup}}};
+constexpr std::array<std::pair<const char*, DitStreams>, 3> kStreams{{{"single",
+    DitStreams::kSingle}, {"dual", DitStreams::kDual}, {"hybrid", DitStreams::kHybrid}}};
+
+template <typename E, size_t N>
+std::string_view NameOf(E v, const std::array<std::pair<const char*, E>, N>& table) {
+  for (const auto& [name, value] : table) {
+    if (value == v) return name;
+  }
+  return "?";
+}
+
+// Reads fields of one YAML mapping; the first error sticks and names the field and place.
+class FieldReader {
+ public:
+  FieldReader(const YAML::Node& node, std::string path, JobConfig* job, Status* error)
+      : node_(node), path_(std::move(path)), job_(job), error_(error) {}
+
+  template <typename T>
+  void Get(const char* key, T* out) {
+    Read(key, out);
+  }
+  // An [A] field: when absent, its default is recorded as an assumption.
+  template <typename T>
+  void Assumed(const char* key, T* out, const char* note) {
+    if (!Read(key, out)) Assume(key, fmt::format("{}", *out), note);
+  }
+  template <typename E, size_t N>
+  void Enum(const char* key, E* out, const std::array<std::pair<const char*, E>, N>& table) {
+    std::string text;
+    if (!Read(key, &text)) return;
+    Result<E> parsed = ParseEnum(text, table, path_ + key);
+    if (!parsed.ok()) return Fail(node_[key], parsed.error().message());
+    *out = *parsed;
+  }
+  void Assume(const char* key, std::string value, const char* note) {
+    job_->assumed.push_back({path_ + key, std::move(value), note});
+  }
+  bool Has(const char* key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+  YAML::Node Child(const char* key) const { return node_[key]; }
+  const std::string& path() const { return path_; }
+
+  void Fail(const YAML::Node& at, const std::string& message) {
+    if (!error_->ok()) return;
+    const YAML::Mark mark = at.Mark();
+    *error_ = InvalidArgumentError("line {}:{}: {}", mark.line + 1, mark.column + 1, message);
+  }
+
+ private:
+  template <typename T>
+  bool Read(const char* key, T* out) {
+    const YAML::Node value = node_[key];
+    if (!value.IsDefined() || value.IsNull()) return false;
+    try {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        *out = static_cast<T>(value.as<double>());  // allows 3e11 for counts
+        if (static_cast<double>(*out) != value.as<double>()) {
+          Fail(value, fmt::format("{}{}: expected an integer", path_, key));
+        }
+      } else {
+        *out = value.as<T>();
+      }
+    } catch (const YAML::Exception&) {
+      Fail(value, fmt::format("{}{}: cannot read '{}' as the expected type", path_, key,
+                              value.IsScalar() ? value.Scalar() : std::string("<node>")));
+    }
+    return true;
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  JobConfig* job_;
+  Status* error_;
+};
+
+void ReadPlan(FieldReader& r, ParallelPlan* plan) {
+  r.Enum("dp_mode", &plan->dp_mode, kDpModes);
+  r.Get("fsdp_shard", &plan->fsdp_shard);
+  r.Get("tp", &plan->tp);
+  r.Get("sp", &plan->sp);
+  r.Get("tp_overlap", &plan->tp_overlap);
+  r.Get("pp", &plan->pp);
+  r.Enum("schedule", &plan->schedule, kSchedules);
+  r.Get("vpp", &plan->vpp);
+  if (plan->vpp > 1 && !r.Has("schedule")) plan->schedule = PpSchedule::kInterleaved;
+  r.Get("cp", &plan->cp);
+  r.Enum("cp_kind", &plan->cp_kind, kCpKinds);
+  r.Get("ep", &plan->ep);
+  r.Get("micro_batch", &plan->micro_batch);
+  r.Enum("recompute", &plan->recompute, kRecompute);
+  r.Enum("balancing", &plan->balancing, kBalancing);
+  r.Get("balancing_group", &plan->balancing_group);
+  r.Assumed("dp_overlap", &plan->dp_overlap, "grad reduce overlapped with backward");
+}
+
+void ReadBlock(FieldReader& r, BlockConfig* b) {
+  r.Get("name", &b->name);
+  r.Enum("kind", &b->kind, kKinds);
+  b->causal = b->kind == BlockKind::kDense || b->kind == BlockKind::kMoe;
+  b->bias = b->kind != BlockKind::kDit;
+  r.Get("frozen", &b->frozen);
+  r.Get("inputs", &b->inputs);
+  r.Get("layers", &b->layers);
+  r.Get("hidden", &b->hidden);
+  r.Get("heads", &b->heads);
+  r.Get("kv_heads", &b->kv_heads);
+  r.Get("ffn_hidden", &b->ffn_hidden);
+  r.Enum("ffn_act", &b->ffn_act, kActs);
+  r.Get("vocab", &b->vocab);
+  r.Get("seq_len", &b->seq_len);
+  r.Get("tied_embeddings", &b->tied_embeddings);
+  r.Get("bias", &b->bias);
+  r.Get("causal", &b->causal);
+  r.Get("flash_attention", &b->flash_attention);
+  r.Get("num_experts", &b->num_experts);
+  r.Get("top_k", &b->top_k);
+  r.Get("expert_ffn_hidden", &b->expert_ffn_hidden);
+  r.Get("shared_experts", &b->shared_experts);
+  r.Get("moe_layer_freq", &b->moe_layer_freq);
+  r.Get("capacity_factor", &b->capacity_factor);
+  if (b->kind == BlockKind::kMoe) {
+    r.Assumed("router_imbalance", &b->router_imbalance, "slowest EP rank load / mean");
+  }
+  r.Get("patch", &b->patch);
+  r.Get("mlp_ratio", &b->mlp_ratio);
+  r.Get("pooling", &b->pooling);
+  r.Get("adapter_out", &b->adapter_out);
+  if (b->kind == BlockKind::kVit) {
+    r.Assumed("visual_token_share", &b->visual_token_share, "share of LLM tokens that are visual");
+    r.Assumed("image_vit_tokens", &b->image_vit_tokens, "ViT tokens per image (1024^2 image)");
+    r.Assumed("image_tokens_cv", &b->image_tokens_cv, "spread of per-image token counts");
+  }
+  r.Enum("streams", &b->streams, kStreams);
+  r.Get("shared_ffn_fraction", &b->shared_ffn_fraction);
+  r.Get("text_tokens", &b->text_tokens);
+  r.Get("text_dim", &b->text_dim);
+  r.Get("vae_dt", &b->vae_dt);
+  r.Get("vae_dh", &b->vae_dh);
+  r.Get("vae_dw", &b->vae_dw);
+  r.Get("vae_channels", &b->vae_channels);
+  r.Get("patch_t", &b->patch_t);
+  r.Get("patch_h", &b->patch_h);
+  r.Get("patch_w", &b->patch_w);
+}
+
+Status ParseRoot(const YAML::Node& root, JobConfig* job) {
+  Status error;
+  if (!root.IsMap()) return InvalidArgumentError("line 1: the document must be a mapping");
+  FieldReader top(root, "", job, &error);
+  top.Get("name", &job->name);
+  top.Get("description", &job->description);
+  const YAML::Node blocks = root["blocks"];
+  if (!blocks.IsDefined() || !blocks.IsSequence() || blocks.size() == 0) {
+    return InvalidArgumentError("'blocks' must be a non-empty list of model blocks");
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    BlockConfig block;
+    block.name = fmt::format("block{}", i);
+    std::string path = fmt::format("blocks[{}].", i);
+    FieldReader r(blocks[i], path, job, &error);
+    ReadBlock(r, &block);
+    const YAML::Node par = blocks[i]["parallel"];
+    if (par.IsDefined()) {
+      FieldReader pr(par, path + "parallel.", job, &error);
+      ReadPlan(pr, &block.plan);
+    }
+    const YAML::Node samples = blocks[i]["samples"];
+    for (size_t s = 0; samples.IsDefined() && samples.IsSequence() && s < samples.size(); ++s) {
+      SampleKind kind;
+      FieldReader sr(samples[s], fmt::format("{}samples[{}].", path, s), job, &error);
+      sr.Get("name", &kind.name);
+      sr.Get("width", &kind.width);
+      sr.Get("height", &kind.height);
+      sr.Get("frames", &kind.frames);
+      sr.Get("weight", &kind.weight);
+      block.samples.push_back(kind);
+    }
+    job->blocks.push_back(std::move(block));
+  }
+  const YAML::Node cluster = root["cluster"];
+  ClusterConfig& c = job->cluster;
+  if (cluster.IsDefined()) {
+    FieldReader r(cluster, "cluster.", job, &error);
+    std::string gpu_name = c.gpu.name;
+    r.Get("gpu", &gpu_name);
+    if (!LookupGpu(gpu_name, &c.gpu)) {
+      r.Fail(cluster["gpu"], fmt::format("cluster.gpu: unknown GPU '{}' (A100, H100, H800, "
+                                         "H200; override peak_flops etc. for others)", gpu_name));
+    }
+    r.Get("peak_flops", &c.gpu.peak_flops);
+    r.Get("hbm_bytes", &c.gpu.hbm_bytes);
+    r.Get("hbm_bw", &c.gpu.hbm_bw);
+    r.Get("nvlink_bw", &c.gpu.nvlink_bw);
+    r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, "achieved/peak on large GEMMs");
+    r.Assumed("gemm_half_dim", &c.gpu.gemm_half_dim, "GEMM dim at half efficiency");
+    r.Assumed("attn_eff", &c.gpu.attn_eff, "attention-core efficiency");
+    r.Get("pcie_bw", &c.gpu.pcie_bw);
+    r.Get("gpus", &c.gpus);
+    r.Get("gpus_per_node", &c.gpus_per_node);
+    r.Get("nics_per_node", &c.nics_per_node);
+    r.Get("nic_gbps", &c.nic_gbps);
+    r.Assumed("nvlink_bus_eff", &c.nvlink_bus_eff, "NCCL bus bw / NVLink bw");
+    r.Assumed("nic_bus_eff", &c.nic_bus_eff, "NCCL bus bw / NIC bw");
+    r.Get("hop_latency_s", &c.hop_latency_s);
+    r.Get("oversubscription", &c.oversubscription);
+  }
+  const YAML::Node system = root["system"];
+  SystemConfig& s = job->system;
+  FieldReader sr(system.IsDefined() ? system : YAML::Node(YAML::NodeType::Map), "system.", job,
+                 &error);
+  sr.Assumed("elementwise_bytes_per_elem", &s.elementwise_bytes_per_elem,
+             "HBM traffic of non-GEMM ops");
+  sr.Assumed("backward_efficiency", &s.backward_efficiency, "backward vs forward kernel efficiency");
+  sr.Get("tp_overlap_fraction", &s.tp_overlap_fraction);
+  sr.Assumed("dp_exposed_fraction", &s.dp_exposed_fraction, "overlapped DP comm still exposed");
+  sr.Get("pp_p2p_blocking", &s.pp_p2p_blocking);
+  sr.Assumed("grad_reduce_bytes", &s.grad_reduce_bytes, "fp32 gradient reduction");
+  sr.Get("optimizer_bytes_per_param", &s.optimizer_bytes_per_param);
+  sr.Assumed("fragmentation", &s.fragmentation, "allocator fragmentation");
+  sr.Assumed("comm_buffer_bytes", &s.comm_buffer_bytes, "NCCL and bucket buffers");
+  sr.Get("parallel_block", &s.parallel_block);
+  sr.Get("step_overhead_s", &s.step_overhead_s);
+  const YAML::Node training = root["training"];
+  TrainingConfig& t = job->training;
+  FieldReader tr(training.IsDefined() ? training : YAML::Node(YAML::NodeType::Map),
+                 "training.", job, &error);
+  tr.Get("global_batch", &t.global_batch);
+  tr.Get("global_batch_tokens", &t.global_batch_tokens);
+  tr.Get("tokens_total", &t.tokens_total);
+  tr.Assumed("effective_time_ratio", &t.effective_time_ratio, "useful time / wall time");
+  // Explicit assumptions a preset declares for values it sets (the [A] shape of Seed's LLM).
+  const YAML::Node assumptions = root["assumptions"];
+  for (size_t i = 0; assumptions.IsDefined() && assumptions.IsSequence() && i < assumptions.size(); ++i) {
+    Assumption a;
+    FieldReader ar(assumptions[i], fmt::format("assumptions[{}].", i), job, &error);
+    ar.Get("field", &a.field);
+    ar.Get("value", &a.value);
+    ar.Get("note", &a.note);
+    job->assumed.push_back(std::move(a));
+  }
+  return error;
+}
+
+}  // namespace
+
+Result<JobConfig> ParseJobConfig(std::string_view yaml_text, std::string_view source) {
+  JobConfig job;
+  job.source = std::string(source);
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml_text));
+    Status status = ParseRoot(root, &job);
+    if (!status.ok()) return status.WithPrefix(source);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError("{}: line {}:{}: {}", source, e.mark.line + 1, e.mark.column + 1,
+                                e.msg);
+  }
+  Status valid = ValidateJobConfig(job);
+  if (!valid.ok()) return valid.WithPrefix(source);
+  return job;
+}
+
+Result<JobConfig> LoadJobConfig(const std::string& path) {
+  TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return ParseJobConfig(text, path);
+}
+
+std::string_view Name(BlockKind v) { return NameOf(v, kKinds); }
+std::string_view Name(DpMode v) { return NameOf(v, kDpModes); }
+std::string_view Name(PpSchedule v) { return NameOf(v, kSchedules); }
+std::string_view Name(CpKind v) { return NameOf(v, kCpKinds); }
+std::string_view Name(Recompute v) { return NameOf(v, kRecompute); }
+std::string_view Name(FfnAct v) { return NameOf(v, kActs); }
+Result<Recompute> ParseRecompute(std::string_view text) {
+  return ParseEnum(text, kRecompute, "recompute");
+}
+
+}  // namespace trainscope::workload

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-layer kernel lists and their seconds (cost_model.h).
+#include "workload/cost_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace trainscope::workload {
+
+std::string_view CollectiveName(Collective c) {
+  switch (c) {
+    case Collective::kAllReduce: return "all-reduce";
+    case Collective::kAllGather: return "all-gather";
+    case Collective::kReduceScatter: return "reduce-scatter";
+    case Collective::kAllToAll: return "all-to-all";
+    case Collective::kP2p: return "p2p";
+  }
+  return "?";
+}
+
+namespace {
+
+Kernel MakeKernel(std::string name, KernelKind kind) {
+  Kernel k;
+  k.name = std::move(name);
+  k.kind = kind;
+  return k;
+}
+
+double NicPerGpu(const ClusterConfig& c) {
+  return c.nics_per_node * c.nic_gbps * 1e9 / 8 / c.gpus_per_node * c.nic_bus_eff /
+         std::max(1.0, c.oversubscription);
+}
+double NvlinkBus(const ClusterConfig& c) { return c.gpu.nvlink_bw * c.nvlink_bus_eff; }
+bool InsideNode(const ClusterConfig& c, int size, int stride) {
+  return static_cast<int64_t>(size) * stride <= c.gpus_per_node;
+}
+int MembersPerNode(const ClusterConfig& c, int size, int stride) {
+  return std::clamp(c.gpus_per_node / std::max(1, stride), 1, size);
+}
+
+}  // namespace
+
+double BusBandwidth(const ClusterConfig& c, int size, int stride) {
+  if (InsideNode(c, size, stride)) return NvlinkBus(c);
+  return std::min(NvlinkBus(c), MembersPerNode(c, size, stride) * NicPerGpu(c));
+}
+
+double CollectiveSeconds(const ClusterConfig& c, Collective kind, int size, int stride,
+                         double bytes) {
+  if (size <= 1 || bytes <= 0) return 0;
+  const double n = size;
+  const double latency = c.hop_latency_s;
+  switch (kind) {
+    case Collective::kAllReduce:
+      return 2 * (n - 1) / n * bytes / BusBandwidth(c, size, stride) + 2 * (n - 1) * latency;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+      return (n - 1) / n * bytes / BusBandwidth(c, size, stride) + (n - 1) * latency;
+    case Collective::kAllToAll: {
+      if (InsideNode(c, size, stride)) return (n - 1) / n * bytes / NvlinkBus(c) + n * latency;
+      const double k = MembersPerNode(c, size, stride);
+      const double remote = (n - k) / n * bytes / NicPerGpu(c);
+      const double local = (k - 1) / n * bytes / NvlinkBus(c);
+      return std::max(remote, local) + n * latency;
+    }
+    case Collective::kP2p: {
+      const double bw = InsideNode(c, 2, stride) ? NvlinkBus(c) : NicPerGpu(c);
+      return bytes / bw + latency;
+    }
+  }
+  return 0;
+}
+
+double GemmSeconds(const GpuSpec& gpu, double m, double n, double k) {
+  const double d = std::min({m, n, k});
+  const double eff = gpu.gemm_eff_max * d / (d + gpu.gemm_half_dim);
+  return 2 * m * n * k / (gpu.peak_flops * eff);
+}
+
+namespace {
+
+// Builds the forward kernels of one layer. `tokens` are this rank's tokens (after CP).
+class LayerBuilder {
+ public:
+  LayerBuilder(const BlockConfig& b, const JobConfig& job, double micro_tokens)
+      : b_(b), job_(job), p_(b.plan), gpu_(job.cluster.gpu) {
+    t_ = p_.tp;
+    tokens_ = micro_tokens / p_.cp;
+    h_ = static_cast<double>(b.hidden);
+    kv_dim_ = KvHeads(b) * h_ / b.heads;
+    sp_tokens_ = p_.sp ? tokens_ / t_ : tokens_;
+  }
+
+  void Gemm(std::vector<Kernel>* out, const char* name, double m, double k, double n) {
+    Kernel kern = MakeKernel(name, KernelKind::kGemm);
+    kern.seconds = GemmSeconds(gpu_, m, n, k);
+    kern.flops = 2 * m * n * k;
+    out->push_back(kern);
+  }
+  // Norm / dropout / residual kernels on [tokens, h]: split by TP only with SP.
+  void Elementwise(std::vector<Kernel>* out, const char* name, double share) {
+    Kernel kern = MakeKernel(name, KernelKind::kElementwise);
+    kern.seconds = share * job_.system.elementwise_bytes_per_elem * sp_tokens_ * h_ /
+                   gpu_.hbm_bw;
+    out->push_back(kern);
+  }
+  // Activation function on [tokens, width/t]: read and write bf16 (SwiGLU reads two inputs).
+  void Activation(std::vector<Kernel>* out, const char* name, double width, bool swiglu) {
+    Kernel kern = MakeKernel(name, KernelKind::kElementwise);
+    kern.seconds = (swiglu ? 6.0 : 4.0) * tokens_ * width / t_ / gpu_.hbm_bw;
+    out->push_back(kern);
+  }
+  void Comm(std::vector<Kernel>* out, const char* name, Collective c, const char* group,
+            int size, int stride, double bytes, double hidden_share) {
+    if (size <= 1) return;
+    Kernel kern = MakeKernel(name, KernelKind::kComm);
+    kern.collective = c;
+    kern.group = group;
+    kern.group_size = size;
+    kern.bytes = bytes;
+    kern.seconds = CollectiveSeconds(job_.cluster, c, size, stride, bytes);
+    kern.exposed = kern.seconds * (1 - hidden_share);
+    out->push_back(kern);
+  }
+  double TpHidden() const { return p_.tp_overlap ? job_.system.tp_overlap_fraction : 0.0; }
+  // TP entry/exit of a sub-block (attention or MLP): AG/RS with SP, else all-reduce after.
+  void TpEnter(std::vector<Kernel>* out) {
+    if (p_.sp) Comm(out, "tp_all_gather", Collective::kAllGather, "tp", t_, 1, 2 * tokens_ * h_,
+                    TpHidden());
+  }
+  void TpExit(std::vector<Kernel>* out) {
+    if (p_.sp) {
+      Comm(out, "tp_reduce_scatter", Collective::kReduceScatter, "tp", t_, 1, 2 * tokens_ * h_,
+           TpHidden());
+    } else {
+      Comm(out, "tp_all_reduce", Collective::kAllReduce, "tp", t_, 1, 2 * tokens_ * h_,
+           TpHidden());
+    }
+  }
+
+  double AttnFlops() const {
+    const bool skip = b_.flash_attention && b_.causal;
+    return 4 * tokens_ * AttentionContext(b_) * h_ / t_ * (skip ? 0.5 : 1.0);
+  }
+  void Attention(std::vector<Kernel>* out) {
+    Kernel kern = MakeKernel("attention_core", KernelKind::kAttention);
+    kern.flops = AttnFlops();
+    double eff = gpu_.attn_eff;
+    // Unfused attention also streams the a*s^2 score matrix through HBM (softmax, dropout).
+    kern.seconds = kern.flops / (gpu_.peak_flops * eff);
+    if (!b_.flash_attention) {
+      kern.seconds += 6.0 * b_.heads / t_ * tokens_ * AttentionContext(b_) * 2 / gpu_.hbm_bw;
+    }
+    out->push_back(kern);
+  }
+
+  void Forward(std::vector<Kernel>* out, bool attention_only = false) {
+    const int cp = p_.cp;
+    Elementwise(out, "norm_rope", 0.25);  // shares of elementwise_bytes_per_elem: 1/4, 1/2, 1/4
+    TpEnter(out);
+    Gemm(out, "qkv_gemm", tokens_, h_, (h_ + 2 * kv_dim_) / t_);
+    if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
+      Comm(out, "cp_all_to_all_qkv", Collective::kAllToAll, "cp", cp, t_,
+           2 * tokens_ * (h_ + 2 * kv_dim_) / t_, 0);
+    }
+    Attention(out);
+    if (cp > 1 && p_.cp_kind == CpKind::kRing) {
+      // c-1 KV exchanges overlapped with the attention blocks: only the excess is exposed.
+      Kernel& attn = out->back();
+      const double kv_bytes = 2 * 2 * tokens_ * kv_dim_ / t_;
+      const double ring = (cp - 1) * CollectiveSeconds(job_.cluster, Collective::kP2p, 2, t_,
+                                                       kv_bytes);
+      Comm(out, "cp_ring_kv", Collective::kP2p, "cp", cp, t_, (cp - 1) * kv_bytes, 1.0);
+      out->back().seconds = ring;
+      out->back().exposed = std::max(0.0, ring - attn.seconds);
+    }
+    if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
+      Comm(out, "cp_all_to_all_out", Collective::kAllToAll, "cp", cp, t_, 2 * tokens_ * h_ / t_,
+           0);
+    }
+    if (attention_only) return;
+    Gemm(out, "attn_out_gemm", tokens_, h_ / t_, h_);
+    if (!job_.system.parallel_block) {
+      TpExit(out);
+      Elementwise(out, "residual_norm", 0.5);
+      TpEnter(out);
+    }
+    Mlp(out);
+    TpExit(out);
+    Elementwise(out, "residual_dropout", 0.25);
+  }
+
+  void Mlp(std::vector<Kernel>* out) {
+    const bool swiglu = b_.ffn_act == FfnAct::kSwiglu;
+    if (b_.kind == BlockKind::kMoe) {
+      const int ep = p_.ep;
+      const double local = sp_tokens_;  // tokens enter the MoE layer split by SP
+      const double routed = local * b_.top_k;
+      const double ef = static_cast<double>(b_.expert_ffn_hidden > 0 ? b_.expert_ffn_hidden
+                                                                     : FfnHidden(b_));
+      Gemm(out, "router_gemm", local, h_, b_.num_experts);
+      const int ep_stride = t_ * p_.cp;
+      Comm(out, "ep_dispatch_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
+           2 * routed * h_ * b_.router_imbalance, 0);
+      // The slowest EP rank carries router_imbalance x the mean load.
+      const double m_expert = routed * b_.router_imbalance;
+      const double per_expert_m = m_expert * ep / b_.num_experts;
+      const double shard = ep > 1 ? 1.0 : t_;
+      const double local_experts = ep > 1 ? static_cast<double>(b_.num_experts) / ep
+                                          : static_cast<double>(b_.num_experts);
+      const double n1 = (swiglu ? 2 : 1) * ef / shard;
+      Kernel fc1 = MakeKernel("expert_fc1_gemm", KernelKind::kGemm);
+      fc1.flops = 2 * m_expert * h_ * n1;
+      fc1.seconds = local_experts * GemmSeconds(gpu_, per_expert_m, n1, h_);
+      out->push_back(fc1);
+      Activation(out, "expert_act", ef * b_.top_k * b_.router_imbalance * t_ / shard, swiglu);
+      Kernel fc2 = MakeKernel("expert_fc2_gemm", KernelKind::kGemm);
+      fc2.flops = 2 * m_expert * ef / shard * h_;
+      fc2.seconds = local_experts * GemmSeconds(gpu_, per_expert_m, h_, ef / shard);
+      out->push_back(fc2);
+      Comm(out, "ep_combine_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
+           2 * routed * h_ * b_.router_imbalance, 0);
+      if (b_.shared_experts > 0) {
+        Gemm(out, "shared_fc1_gemm", local, h_, (swiglu ? 2 : 1) * ef * b_.shared_experts);
+        Gemm(out, "shared_fc2_gemm", local, ef * b_.shared_experts, h_);
+      }
+      return;
+    }
+    const double f = static_cast<double>(FfnHidden(b_));
+    Gemm(out, "fc1_gemm", tokens_, h_, (swiglu ? 2 : 1) * f / t_);
+    Activation(out, "activation", f, swiglu);
+    Gemm(out, "fc2_gemm", tokens_, f / t_, h_);
+  }
+
+  double tokens() const { return tokens_; }
+  double h() const { return h_; }
+
+ private:
+  const BlockConfig& b_;
+  const JobConfig& job_;
+  const ParallelPlan& p_;
+  const GpuSpec& gpu_;
+  int t_ = 1;
+  double tokens_ = 0, h_ = 0, kv_dim_ = 0, sp_tokens_ = 0;
+};
+
+double CriticalPath(const std::vector<Kernel>& kernels) {
+  double s = 0;
+  for (const Kernel& k : kernels) s += k.kind == KernelKind::kComm ? k.exposed : k.seconds;
+  return s;
+}
+
+// Backward of a kernel list: compute x2 (dgrad + wgrad; frozen: dgrad only), comm mirrored.
+void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff,
+                    std::vector<Kernel>* out) {
+  for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) {
+    Kernel k = *it;
+    k.name += "_bwd";
+    if (k.kind == KernelKind::kComm) {
+      if (k.collective == Collective::kAllGather) {
+        k.collective = Collective::kReduceScatter;
+      } else if (k.collective == Collective::kReduceScatter) {
+        k.collective = Collective::kAllGather;
+      }
+    } else {
+      const double factor = (k.kind == KernelKind::kGemm && frozen) ? 1.0 : 2.0;
+      k.seconds *= factor / bwd_eff;
+      k.flops *= factor;
+    }
+    out->push_back(k);
+  }
+}
+
+}  // namespace
+
+BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, double micro_tokens) {
+  BlockTiming timing;
+  timing.micro_tokens = micro_tokens;
+  LayerBuilder builder(b, job, micro_tokens);
+  builder.Forward(&timing.layer_fwd);
+  if (b.plan.recompute == Recompute::kFull) {
+    for (Kernel k : timing.layer_fwd) {
+      k.name = "recompute_" + k.name;
+      timing.layer_bwd.push_back(k);
+    }
+  } else if (b.plan.recompute == Recompute::kSelective) {
+    std::vector<Kernel> attn;
+    builder.Forward(&attn, /*attention_only=*/true);
+    for (Kernel& k : attn) {
+      if (k.kind == KernelKind::kAttention) {
+        k.name = "recompute_attention_core";
+        timing.layer_bwd.push_back(k);
+      }
+    }
+  }
+  AppendBackward(timing.layer_fwd, b.frozen, job.system.backward_efficiency, &timing.layer_bwd);
+  const ClusterConfig& cl = job.cluster;
+  const int dp_layer = DataParallelSize(b, cl.gpus);
+  const int shard_layer = b.plan.fsdp_shard > 0 ? std::min(b.plan.fsdp_shard, dp_layer) : dp_layer;
+  if (!b.frozen && shard_layer > 1 &&
+      (b.plan.dp_mode == DpMode::kZero3 || b.plan.dp_mode == DpMode::kFsdp)) {
+    // FSDP: gather the next layer's weights while this one computes (prefetch); backward gathers
+    // again and reduce-scatters the gradients. Only what the layer's compute cannot hide shows.
+    const ParamCounts pc = CountParams(b);
+    const double layer_bytes = 2 * (pc.total - pc.embedding) / b.layers / b.plan.tp;
+    const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind,
+                         double bytes) {
+      Kernel k = MakeKernel(name, KernelKind::kComm);
+      k.collective = kind;
+      k.group = "dp";
+      k.group_size = shard_layer;
+      k.bytes = bytes;
+      k.seconds = CollectiveSeconds(cl, kind, shard_layer, b.plan.tp * b.plan.cp, bytes);
+      list->push_back(k);
+    };
+    const double fwd_compute = CriticalPath(timing.layer_fwd);
+    const double bwd_compute = CriticalPath(timing.layer_bwd);
+    add(&timing.layer_fwd, "fsdp_all_gather", Collective::kAllGather, layer_bytes);
+    timing.layer_fwd.back().exposed = std::max(0.0, timing.layer_fwd.back().seconds - fwd_compute);
+    add(&timing.layer_bwd, "fsdp_all_gather_bwd", Collective::kAllGather, layer_bytes);
+    add(&timing.layer_bwd, "fsdp_reduce_scatter", Collective::kReduceScatter,
+        layer_bytes * job.system.grad_reduce_bytes / 2);
+    const double comm = timing.layer_bwd[timing.layer_bwd.size() - 1].seconds +
+                        timing.layer_bwd[timing.layer_bwd.size() - 2].seconds;
+    timing.layer_bwd.back().exposed = std::max(0.0, comm - bwd_compute);
+  }
+  if (b.plan.recompute == Recompute::kOffload && !b.frozen) {
+    // Offloaded activations (what selective recompute would keep) go to host memory during the
+    // forward and come back during the backward, overlapped with the layer's compute.
+    BlockConfig kept = b;
+    kept.plan.recompute = Recompute::kSelective;
+    const double bytes = LayerActivationBytes(kept, micro_tokens);
+    const double fwd_compute = CriticalPath(timing.layer_fwd);
+    const double bwd_compute = CriticalPath(timing.layer_bwd);
+    Kernel out = MakeKernel("offload_d2h", KernelKind::kComm);
+    out.collective = Collective::kP2p;
+    out.group = "host";
+    out.bytes = bytes;
+    out.seconds = bytes / job.cluster.gpu.pcie_bw;
+    out.exposed = std::max(0.0, out.seconds - fwd_compute);
+    timing.layer_fwd.push_back(out);
+    Kernel in = out;
+    in.name = "prefetch_h2d";
+    in.exposed = std::max(0.0, in.seconds - bwd_compute);
+    timing.layer_bwd.insert(timing.layer_bwd.begin(), in);
+  }
+  timing.layer_fwd_s = CriticalPath(timing.layer_fwd);
+  timing.layer_bwd_s = CriticalPath(timing.layer_bwd);
+  const GpuSpec& gpu = job.cluster.gpu;
+  const ParallelPlan& p = b.plan;
+  const double tokens = builder.tokens();
+  const double h = builder.h();
+  if (b.vocab > 0) {
+    const double v = static_cast<double>(b.vocab);
+    timing.head_fwd_s = GemmSeconds(gpu, tokens, v / p.tp, h) +
+                        3 * 4 * tokens * v / p.tp / gpu.hbm_bw;  // fp32 softmax + loss
+    timing.head_bwd_s = 2 * timing.head_fwd_s;
+    timing.embed_fwd_s = 4 * tokens * h / gpu.hbm_bw;
+    timing.embed_bwd_s = 2 * timing.embed_fwd_s;
+  }
+  const ClusterConfig& c = job.cluster;
+  const int dp_size = DataParallelSize(b, c.gpus);
+  const double act_bytes = 2 * tokens * h / (p.sp ? p.tp : 1);
+  timing.p2p_s = CollectiveSeconds(c, Collective::kP2p, 2, p.tp * p.cp * dp_size, act_bytes);
+  // Parameters and DP traffic of one pipeline stage (first stage: the larger with embeddings).
+  const MemoryBreakdown mem = BlockMemory(b, job, 1);
+  timing.params_on_rank = mem.params_on_rank;
+  if (!b.frozen) {
+    const double grad_bytes = job.system.grad_reduce_bytes * mem.params_on_rank;
+    const int stride = p.tp * p.cp;
+    switch (p.dp_mode) {
+      case DpMode::kDp:
+        timing.dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size, stride,
+                                             grad_bytes);
+        break;
+      case DpMode::kZero1:
+      case DpMode::kZero2:
+        timing.dp_grad_s = CollectiveSeconds(c, Collective::kReduceScatter, dp_size, stride,
+                                             grad_bytes);
+        timing.dp_param_s = CollectiveSeconds(c, Collective::kAllGather, dp_size, stride,
+                                              2 * mem.params_on_rank);
+        break;
+      case DpMode::kZero3:
+      case DpMode::kFsdp: {
+        const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp_size) : dp_size;
+        // Layer-wise reduce-scatter is in layer_bwd; replicas all-reduce their shard after.
+        if (dp_size > shard) {
+            timing.dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size / shard,
+                                                stride * shard, grad_bytes / shard);
+        }
+        break;
+      }
+    }
+    const int shard_for_opt = p.dp_mode == DpMode::kDp ? 1 : dp_size;
+    timing.optimizer_s = mem.params_on_rank / shard_for_opt *
+                         job.system.optimizer_bytes_per_param / gpu.hbm_bw;
+  }
+  return timing;
+}
+
+}  // namespace trainscope::workload
+
+namespace trainscope::workload {
+namespace {
+
+double SentBytes(Collective c, int n, double bytes) {
+  if (n <= 1) return 0;
+  const double f = (n - 1.0) / n;
+  switch (c) {
+    case Collective::kAllReduce: return 2 * f * bytes;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll: return f * bytes;
+    case Collective::kP2p: return bytes;
+  }
+  return 0;
+}
+
+void Accumulate(std::vector<CommVolume>* out, const std::string& group, Collective c, int size,
+                double sent, double count, double seconds) {
+  if (size <= 1 || count <= 0) return;
+  const std::string name = group + " " + std::string(CollectiveName(c));
+  for (CommVolume& v : *out) {
+    if (v.name == name) {
+      v.bytes_per_rank += sent * count;
+      v.count += count;
+      v.seconds += seconds * count;
+      return;
+    }
+  }
+  out->push_back({name, group, std::string(CollectiveName(c)), size, sent * count, count,
+                  seconds * count});
+}
+
+}  // namespace
+
+void AddStepComm(const BlockConfig& b, const JobConfig& job, int64_t microbatches,
+                 BlockTiming* timing) {
+  const ParallelPlan& p = b.plan;
+  const double layers_per_rank = std::ceil(static_cast<double>(b.layers) / p.pp);
+  const double passes = layers_per_rank * static_cast<double>(microbatches);
+  for (const auto* list : {&timing->layer_fwd, &timing->layer_bwd}) {
+    for (const Kernel& k : *list) {
+      if (k.kind != KernelKind::kComm) continue;
+      Accumulate(&timing->comm, k.group, k.collective, k.group_size,
+                 SentBytes(k.collective, k.group_size, k.bytes), passes, k.seconds);
+    }
+  }
+  const int vpp = p.schedule == PpSchedule::kInterleaved ? p.vpp : 1;
+  if (p.pp > 1) {
+    const double act_bytes = 2 * timing->micro_tokens / p.cp * static_cast<double>(b.hidden) / (p.sp ? p.tp : 1);
+    Accumulate(&timing->comm, "pp", Collective::kP2p, p.pp, act_bytes,
+               2.0 * static_cast<double>(microbatches) * vpp, timing->p2p_s);
+  }
+  const int dp = DataParallelSize(b, job.cluster.gpus);
+  if (!b.frozen && dp > 1) {
+    const double grads = job.system.grad_reduce_bytes * timing->params_on_rank;
+    switch (p.dp_mode) {
+      case DpMode::kDp:
+        Accumulate(&timing->comm, "dp", Collective::kAllReduce, dp,
+                   SentBytes(Collective::kAllReduce, dp, grads), 1, timing->dp_grad_s);
+        break;
+      case DpMode::kZero1:
+      case DpMode::kZero2:
+        Accumulate(&timing->comm, "dp", Collective::kReduceScatter, dp,
+                   SentBytes(Collective::kReduceScatter, dp, grads), 1, timing->dp_grad_s);
+        Accumulate(&timing->comm, "dp", Collective::kAllGather, dp,
+                   SentBytes(Collective::kAllGather, dp, 2 * timing->params_on_rank), 1,
+                   timing->dp_param_s);
+        break;
+      case DpMode::kZero3:
+      case DpMode::kFsdp:
+        if (timing->dp_grad_s > 0) {
+          Accumulate(&timing->comm, "dp-replica", Collective::kAllReduce, dp, 0, 1,
+                     timing->dp_grad_s);
+        }
+        break;
+    }
+  }
+}
+
+}  // namespace trainscope::workload

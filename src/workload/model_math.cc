@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parameter, FLOP and memory formulas of model_math.h.
+#include "workload/model_math.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace trainscope::workload {
+namespace {
+
+struct Widths {
+  double h, kv_dim, f, ef;
+  bool swiglu;
+};
+
+Widths WidthsOf(const BlockConfig& b) {
+  const double h = static_cast<double>(b.hidden);
+  const double head_dim = h / b.heads;
+  return {h, KvHeads(b) * head_dim, static_cast<double>(FfnHidden(b)),
+          static_cast<double>(b.expert_ffn_hidden > 0 ? b.expert_ffn_hidden : FfnHidden(b)),
+          b.ffn_act == FfnAct::kSwiglu};
+}
+
+double MlpWeights(const Widths& w, double f) { return (w.swiglu ? 3.0 : 2.0) * w.h * f; }
+double MlpBiases(const Widths& w, double f, bool bias) {
+  return bias ? (w.swiglu ? 2.0 * f : f) + w.h : 0.0;
+}
+double AttnWeights(const Widths& w) { return 2 * w.h * w.h + 2 * w.h * w.kv_dim; }
+
+int MoeLayers(const BlockConfig& b) {
+  if (b.kind != BlockKind::kMoe) return 0;
+  return b.layers / std::max(1, b.moe_layer_freq);
+}
+
+// Streams of a DiT layer: attention weights per stream, FFN copies (hybrid shares a fraction).
+double AttnCopies(const BlockConfig& b) {
+  return b.kind == BlockKind::kDit && b.streams != DitStreams::kSingle ? 2.0 : 1.0;
+}
+double FfnCopies(const BlockConfig& b) {
+  if (b.kind != BlockKind::kDit) return 1.0;
+  switch (b.streams) {
+    case DitStreams::kSingle: return 1.0;
+    case DitStreams::kDual: return 2.0;
+    case DitStreams::kHybrid: return 2.0 - b.shared_ffn_fraction;
+  }
+  return 1.0;
+}
+
+}  // namespace
+
+ParamCounts CountParams(const BlockConfig& b) {
+  const Widths w = WidthsOf(b);
+  ParamCounts p;
+  const double attn = AttnWeights(w) + (b.bias ? 2 * w.h + 2 * w.kv_dim : 0.0);
+  const double norms = b.bias ? 4 * w.h : 2 * w.h;
+  const double mlp = MlpWeights(w, w.f) + MlpBiases(w, w.f, b.bias);
+  const double expert = MlpWeights(w, w.ef) + MlpBiases(w, w.ef, b.bias);
+  const int moe_layers = MoeLayers(b);
+  const int dense_layers = b.layers - moe_layers;
+  const double common = (attn + norms) * AttnCopies(b);
+  p.per_layer_dense = common + mlp * FfnCopies(b);
+  p.per_layer_expert = b.num_experts * expert;
+  const double moe_common = common + b.shared_experts * expert + w.h * b.num_experts;
+  p.total = dense_layers * p.per_layer_dense +
+            moe_layers * (moe_common + p.per_layer_expert);
+  p.active = dense_layers * p.per_layer_dense + moe_layers * (moe_common + b.top_k * expert);
+  // Embeddings, heads and adapters.
+  double embed = 0;
+  const double final_norm = b.bias ? 2 * w.h : w.h;
+  switch (b.kind) {
+    case BlockKind::kDense:
+    case BlockKind::kMoe:
+      embed = static_cast<double>(b.vocab) * w.h * (b.tied_embeddings ? 1 : 2) + final_norm;
+      break;
+    case BlockKind::kVit: {
+      embed = 3.0 * b.patch * b.patch * w.h + (b.bias ? w.h : 0) + final_norm;
+      if (b.adapter_out > 0) {
+        const double out = static_cast<double>(b.adapter_out);
+        p.adapter = w.h * out + out * out + (b.bias ? 2 * out : 0);
+      }
+      break;
+    }
+    case BlockKind::kDit: {
+      const double patch_dim = static_cast<double>(b.vae_channels) * b.patch_t * b.patch_h *
+                               b.patch_w;
+      // Patch in/out, text projection, timestep MLP (256 -> h -> h) and one shared AdaSingle
+      // modulation (h -> 6h).
+      embed = 2 * patch_dim * w.h + static_cast<double>(b.text_dim) * w.h + 256 * w.h +
+              w.h * w.h + 6 * w.h * w.h + final_norm;
+      break;
+    }
+  }
+  p.embedding = embed + p.adapter;
+  p.total += p.embedding;
+  p.active += p.embedding;
+  return p;
+}
+
+double DitSampleTokens(const BlockConfig& b, const SampleKind& kind) {
+  const double latent_t = 1.0 + std::floor(static_cast<double>(kind.frames > 1 ? kind.frames : 0) /
+                                           b.vae_dt);
+  const double t = std::ceil(latent_t / b.patch_t);
+  const double hh = std::floor(static_cast<double>(kind.height) / b.vae_dh / b.patch_h);
+  const double ww = std::floor(static_cast<double>(kind.width) / b.vae_dw / b.patch_w);
+  return t * hh * ww + static_cast<double>(b.text_tokens);
+}
+
+double SequenceTokens(const BlockConfig& b) {
+  if (b.kind == BlockKind::kDit) {
+    double weight = 0, tokens = 0;
+    for (const SampleKind& k : b.samples) {
+      weight += k.weight;
+      tokens += k.weight * DitSampleTokens(b, k);
+    }
+    return weight > 0 ? tokens / weight : 0;
+  }
+  if (b.kind == BlockKind::kVit) return static_cast<double>(b.image_vit_tokens);
+  return static_cast<double>(b.seq_len);
+}
+
+double AttentionContext(const BlockConfig& b) {
+  if (b.kind == BlockKind::kDit) {
+    double s1 = 0, s2 = 0;
+    for (const SampleKind& k : b.samples) {
+      const double s = DitSampleTokens(b, k);
+      s1 += k.weight * s;
+      s2 += k.weight * s * s;
+    }
+    return s1 > 0 ? s2 / s1 : 0;
+  }
+  if (b.kind == BlockKind::kVit) {
+    // Block-diagonal attention over packed images: E[n^2]/E[n] = mean * (1 + cv^2).
+    return static_cast<double>(b.image_vit_tokens) * (1 + b.image_tokens_cv * b.image_tokens_cv);
+  }
+  return static_cast<double>(b.seq_len);
+}
+
+LayerFlops ForwardLayerFlopsPerToken(const BlockConfig& b) {
+  const Widths w = WidthsOf(b);
+  const int moe_layers = MoeLayers(b);
+  const int dense_layers = b.layers - moe_layers;
+  // Each token passes one stream's weights, so DiT streams do not multiply the FLOPs.
+  const double moe_mlp = (b.top_k + b.shared_experts) * MlpWeights(w, w.ef) + w.h * b.num_experts;
+  const double mlp = (dense_layers * MlpWeights(w, w.f) + moe_layers * moe_mlp) / b.layers;
+  LayerFlops f;
+  f.gemm = 2 * (AttnWeights(w) + mlp);
+  f.attn_core_full = 4 * AttentionContext(b) * w.h;
+  return f;
+}
+
+double LogitFlopsPerToken(const BlockConfig& b) {
+  return b.vocab > 0 ? 2.0 * static_cast<double>(b.hidden) * static_cast<double>(b.vocab) : 0;
+}
+
+StepFlops BlockStepFlops(const BlockConfig& b, double tokens, bool upstream_trainable,
+                         bool attn_causal_skip) {
+  const LayerFlops lf = ForwardLayerFlopsPerToken(b);
+  const double logits = LogitFlopsPerToken(b);
+  const double passes = b.frozen ? (upstream_trainable ? 2.0 : 1.0) : 3.0;
+  StepFlops s;
+  const auto fwd = [&](double attn) { return tokens * (b.layers * (lf.gemm + attn) + logits); };
+  s.model_full = passes * fwd(lf.attn_core_full);
+  s.model_causal = passes * fwd(lf.AttnCore(AttnConvention::kCausal, b.causal));
+  const double attn_hw = attn_causal_skip ? lf.AttnCore(AttnConvention::kCausal, b.causal)
+                                          : lf.attn_core_full;
+  s.hardware = passes * fwd(attn_hw);
+  if (passes > 1) {
+    if (b.plan.recompute == Recompute::kFull) {
+      s.hardware += tokens * b.layers * (lf.gemm + attn_hw);
+    } else if (b.plan.recompute == Recompute::kSelective) {
+      s.hardware += tokens * b.layers * attn_hw;
+    }
+  }
+  return s;
+}
+
+double StateBytesPerParam(DpMode mode, int d) {
+  const double dd = std::max(1, d);
+  switch (mode) {
+    case DpMode::kDp: return 16;
+    case DpMode::kZero1: return 4 + 12 / dd;
+    case DpMode::kZero2: return 2 + 14 / dd;
+    case DpMode::kZero3:
+    case DpMode::kFsdp: return 16 / dd;
+  }
+  return 16;
+}
+
+double LayerActivationBytes(const BlockConfig& b, double micro_tokens) {
+  const Widths w = WidthsOf(b);
+  const ParallelPlan& p = b.plan;
+  const double t = p.tp;
+  const double tokens = micro_tokens / p.cp;  // CP divides the sequence
+  const double sbh = tokens * w.h;
+  if (p.recompute == Recompute::kFull) return 2 * sbh / (p.sp ? t : 1.0);
+  if (p.recompute == Recompute::kOffload) return 2 * sbh / t;  // MLAC: only the live layer input
+  // Korthikanti's 34 = attention 11 + MLP 19 + norms 4, scaled to the stored widths.
+  const double heads = b.heads;
+  const double attn = 7 + 4 * KvHeads(b) / heads;
+  double f_eff = (w.swiglu ? 1.5 : 1.0) * w.f;
+  if (b.kind == BlockKind::kMoe) f_eff = (w.swiglu ? 1.5 : 1.0) * w.ef * (b.top_k + b.shared_experts);
+  const double mlp = 3 + 16 * f_eff / (4 * w.h);
+  const double total = attn + mlp + 4;
+  // 5as/h: softmax input/output + dropout mask of the score matrix; only without a fused kernel
+  // and without selective recompute.
+  const bool store_scores = p.recompute == Recompute::kNone && !b.flash_attention;
+  const double scores = store_scores ? 5 * heads * AttentionContext(b) / w.h : 0;
+  if (p.sp || t == 1) return sbh / t * (total + scores);
+  return sbh * (10 + (total - 10) / t + scores / t);
+}
+
+MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t microbatches) {
+  const ParallelPlan& p = b.plan;
+  const ParamCounts pc = CountParams(b);
+  const int dp = DataParallelSize(b, job.cluster.gpus);
+  const double layers_per_stage = std::ceil(static_cast<double>(b.layers) / p.pp);
+  const int moe_layers = MoeLayers(b);
+  const double moe_share = b.layers > 0 ? static_cast<double>(moe_layers) / b.layers : 0;
+  // Experts are split by EP (expert TP = 1) or, without EP, by TP.
+  const double expert_params =
+      layers_per_stage * moe_share * pc.per_layer_expert / (p.ep > 1 ? p.ep : p.tp);
+  const double dense_layer = (pc.total - pc.embedding - moe_layers * pc.per_layer_expert) /
+                             b.layers;
+  const double dense_params = layers_per_stage * dense_layer / p.tp;
+  const double vocab_h = static_cast<double>(b.vocab) * static_cast<double>(b.hidden) / p.tp;
+  const double first_extra = b.vocab > 0 ? vocab_h : pc.embedding / p.tp;
+  const double vocab_copies = b.tied_embeddings ? 1.0 : 2.0;
+  const double final_norm = b.vocab > 0 ? (pc.embedding - vocab_copies * vocab_h * p.tp) / p.tp : 0;
+  const double last_extra = b.vocab > 0 ? vocab_h + final_norm : 0;
+  const double micro_tokens = SequenceTokens(b) * p.micro_batch;
+  const double layer_act = LayerActivationBytes(b, micro_tokens);
+  const double in_flight = p.pp == 1 ? 1.0 : static_cast<double>(std::min<int64_t>(microbatches,
+                                                                                    p.pp));
+  const double interleave = p.vpp > 1 ? 1 + (p.pp - 1.0) / (p.pp * p.vpp) : 1.0;
+  const auto states = [&](double params, int shards, MemoryBreakdown* m) {
+    if (b.frozen) {
+      m->weights += 2 * params;
+      return;
+    }
+    const double d = std::max(1, shards);
+    const bool sharded_w = p.dp_mode == DpMode::kZero3 || p.dp_mode == DpMode::kFsdp;
+    m->weights += sharded_w ? 2 * params / d : 2 * params;
+    m->grads += p.dp_mode == DpMode::kDp || p.dp_mode == DpMode::kZero1 ? 2 * params
+                                                                         : 2 * params / d;
+    m->optimizer += p.dp_mode == DpMode::kDp ? 12 * params : 12 * params / d;
+  };
+  const auto stage = [&](bool first, bool last) {
+    MemoryBreakdown m;
+    // A tied output layer shares the embedding when both sit on one stage.
+    const bool shared = first && last && b.tied_embeddings;
+    const double extra = (first ? first_extra : 0) + (last ? last_extra : 0) -
+                         (shared ? vocab_h : 0);
+    m.params_on_rank = dense_params + expert_params + extra;
+    const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp) : dp;
+    states(dense_params + extra, shard, &m);
+    states(expert_params, std::max(1, shard / p.ep), &m);
+    if (!b.frozen && (p.dp_mode == DpMode::kZero3 || p.dp_mode == DpMode::kFsdp)) {
+      m.weights += 2 * 2 * dense_layer / p.tp;  // two layers gathered (current + prefetch)
+      m.grads += 2 * dense_layer / p.tp;
+    }
+    const double flight = first ? in_flight * interleave : 1.0;
+    m.activations = layer_act * layers_per_stage * flight;
+    if (last && b.vocab > 0) m.logits = 4.0 * micro_tokens / p.cp * static_cast<double>(b.vocab) /
+                                        p.tp;
+    return m;
+  };
+  MemoryBreakdown first = stage(true, p.pp == 1);
+  MemoryBreakdown last = stage(p.pp == 1, true);
+  const auto live = [](const MemoryBreakdown& m) {
+    return m.weights + m.grads + m.optimizer + m.activations + m.logits;
+  };
+  MemoryBreakdown worst = live(first) >= live(last) ? first : last;
+  worst.worst_stage = live(first) >= live(last) ? "first" : "last";
+  return worst;
+}
+
+}  // namespace trainscope::workload

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// Closed-form counts of a training job: parameters, FLOPs, per-GPU memory and communication
+// volumes (workloads brief section 2). No timing here: cost_model.h turns these into seconds.
+//
+// Conventions. FLOPs count 2 per multiply-add. "Model" FLOPs follow Megatron
+// (Narayanan et al. 2021, eq. 3): forward + 2x backward, no recompute; attention scores and
+// attention-times-values count the full s^2 ("full" convention, what Megatron's MFU uses) or
+// half of it for causal blocks ("causal" convention, what a kernel that skips masked tiles does).
+// "Hardware" FLOPs add the recomputed forward work. Memory follows Korthikanti et al. 2022
+// (arXiv 2205.05198), section 4, generalised to GQA, SwiGLU and MoE by scaling the attention and
+// MLP terms with the widths they store. All byte counts are per GPU.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workload/config.h"
+
+namespace trainscope::workload {
+
+struct ParamCounts {
+  double total = 0;        // all weights of the block
+  double active = 0;       // weights touched per token (MoE: top_k + shared experts)
+  double per_layer_dense = 0;   // attention + dense MLP + norms of one layer
+  double per_layer_expert = 0;  // routed expert weights of one MoE layer (all experts)
+  double embedding = 0;    // token / patch / text embeddings + output layer + adapters
+  double adapter = 0;      // ViT adapter (included in total, reported apart)
+};
+
+ParamCounts CountParams(const BlockConfig& block);
+
+// Tokens of one sequence (LLM: seq_len; DiT: mean over the sample mix incl. text tokens).
+double SequenceTokens(const BlockConfig& block);
+// Attention context length per token under the "full" convention (E[s^2]/E[s] for mixes and
+// packed images, seq_len otherwise).
+double AttentionContext(const BlockConfig& block);
+// DiT latent tokens of one sample kind: (1 + frames/dt)/pt * (H/dh/ph) * (W/dw/pw) + text.
+double DitSampleTokens(const BlockConfig& block, const SampleKind& kind);
+
+enum class AttnConvention { kFull, kCausal };
+
+// Forward FLOPs per token of one layer: GEMMs (2 x weights touched) and the attention core.
+struct LayerFlops {
+  double gemm = 0;
+  double attn_core_full = 0;  // 4 * s_ctx * heads*head_dim
+  double AttnCore(AttnConvention c, bool causal) const {
+    return (c == AttnConvention::kCausal && causal) ? attn_core_full / 2 : attn_core_full;
+  }
+};
+LayerFlops ForwardLayerFlopsPerToken(const BlockConfig& block);
+// Logits GEMM per token (2 h V); 0 when the block has no vocabulary.
+double LogitFlopsPerToken(const BlockConfig& block);
+
+struct StepFlops {
+  double model_full = 0;     // 3 x forward, full attention convention
+  double model_causal = 0;   // 3 x forward, causal convention
+  double hardware = 0;       // + recompute, attention as the kernel computes it
+};
+// FLOPs of one training step of `block` processing `tokens` tokens; `upstream_trainable` says
+// whether a frozen block still needs its input gradients computed.
+StepFlops BlockStepFlops(const BlockConfig& block, double tokens, bool upstream_trainable,
+                         bool attn_causal_skip);
+
+struct MemoryBreakdown {
+  double weights = 0, grads = 0, optimizer = 0;  // model states
+  double activations = 0;
+  double logits = 0;
+  double buffers = 0;
+  double fragmentation = 0;
+  double total = 0;
+  double params_on_rank = 0;
+  std::string worst_stage;     // "first" or "last"
+};
+
+// Korthikanti activation bytes of one layer for one microbatch on one GPU.
+double LayerActivationBytes(const BlockConfig& block, double micro_tokens);
+MemoryBreakdown BlockMemory(const BlockConfig& block, const JobConfig& job, int64_t microbatches);
+
+// Communication of one step for one rank.
+struct CommVolume {
+  std::string name;        // e.g. "tp all-gather+reduce-scatter"
+  std::string group;       // tp | cp | ep | pp | dp | dp-vit
+  std::string collective;  // all-reduce | all-gather | reduce-scatter | all-to-all | p2p
+  int group_size = 1;
+  double bytes_per_rank = 0;  // bytes this rank sends per step
+  double count = 0;           // collective calls per step
+  double seconds = 0;         // transfer time on the critical path per step (filled by cost model)
+};
+
+// Bytes each parameter holds for a DP mode with d shards (brief 2.3).
+double StateBytesPerParam(DpMode mode, int d);
+
+}  // namespace trainscope::workload

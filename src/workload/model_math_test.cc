@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parameter, FLOP and memory counts against hand computation and published sizes.
+#include "workload/model_math.h"
+
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+#include "workload/config_io.h"
+#include "workload/predictor.h"
+
+namespace trainscope::workload {
+namespace {
+
+// A small dense model whose numbers are worked out by hand below.
+BlockConfig SmallDense() {
+  BlockConfig b;
+  b.name = "tiny";
+  b.kind = BlockKind::kDense;
+  b.layers = 2;
+  b.hidden = 64;
+  b.heads = 4;
+  b.ffn_hidden = 256;
+  b.vocab = 100;
+  b.seq_len = 16;
+  b.bias = false;
+  b.flash_attention = false;
+  b.plan.tp = 1;
+  b.plan.sp = false;
+  b.plan.dp_mode = DpMode::kDp;
+  b.plan.recompute = Recompute::kNone;
+  return b;
+}
+
+TEST(ModelMath, SmallDenseParamsByHand) {
+  const ParamCounts p = CountParams(SmallDense());
+  // Per layer: attention 4*64^2 = 16384, MLP 2*64*256 = 32768, two RMSNorms 2*64 = 128.
+  // Embedding + untied output 2*100*64 = 12800, final norm 64.
+  EXPECT_EQ(p.total, 2 * (16384 + 32768 + 128) + 12800 + 64);
+  EXPECT_EQ(p.active, p.total);
+}
+
+TEST(ModelMath, SmallDenseFlopsMatchMegatronFormula) {
+  const BlockConfig b = SmallDense();
+  const double B = 8, s = 16, l = 2, h = 64, V = 100;
+  const double tokens = B * s;
+  const StepFlops f = BlockStepFlops(b, tokens, false, /*attn_causal_skip=*/false);
+  // Narayanan et al. 2021 eq. 3: 72 B s l h^2 (1 + s/(6h) + V/(12 l h)) = 83,558,400.
+  const double megatron = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
+  EXPECT_DOUBLE_EQ(megatron, 83558400.0);
+  EXPECT_DOUBLE_EQ(f.model_full, megatron);
+  // Causal convention: the 12 B s^2 l h attention term (3,145,728) halves.
+  EXPECT_DOUBLE_EQ(f.model_causal, megatron - 0.5 * 12 * B * s * s * l * h);
+  EXPECT_DOUBLE_EQ(f.hardware, f.model_full);  // no recompute, no causal skip
+  BlockConfig full = b;
+  full.plan.recompute = Recompute::kFull;
+  // Full recompute: 96 B s l h^2 (1 + s/(6h) + V/(16 l h)).
+  EXPECT_DOUBLE_EQ(BlockStepFlops(full, tokens, false, false).hardware,
+                   96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h)));
+}
+
+TEST(ModelMath, SmallDenseMemoryByHand) {
+  JobConfig job;
+  job.cluster.gpus = 1;
+  job.system.fragmentation = 0.1;
+  job.system.comm_buffer_bytes = 0;
+  job.training.global_batch = 1;
+  BlockConfig b = SmallDense();
+  // Korthikanti eq. (1): s b h (34 + 5 a s / h) = 16*64*(34 + 5) = 39,936 bytes per layer.
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(b, 16), 39936.0);
+  b.plan.recompute = Recompute::kSelective;
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(b, 16), 34.0 * 16 * 64);
+  b.plan.tp = 2;
+  b.plan.sp = false;  // TP only: s b h (10 + 24/t)
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(b, 16), 16.0 * 64 * (10 + 24.0 / 2));
+  b.plan.sp = true;  // TP + SP + selective: 34 s b h / t
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(b, 16), 34.0 * 16 * 64 / 2);
+  b.plan.recompute = Recompute::kFull;  // layer input only, split by SP
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(b, 16), 2.0 * 16 * 64 / 2);
+
+  b = SmallDense();
+  job.blocks = {b};
+  ASSERT_OK_AND_ASSIGN(Prediction p, Predict(job));
+  const double params = 111424;
+  const double states = 16 * params;                 // plain DP, mixed-precision Adam
+  const double acts = 2 * 39936.0;                   // two layers, one microbatch
+  const double logits = 4.0 * 16 * 100;              // fp32 logits of one microbatch
+  EXPECT_DOUBLE_EQ(p.memory.weights + p.memory.grads + p.memory.optimizer, states);
+  EXPECT_DOUBLE_EQ(p.memory.activations, acts);
+  EXPECT_DOUBLE_EQ(p.memory.logits, logits);
+  EXPECT_NEAR(p.memory_per_gpu_bytes, 1.1 * (states + acts + logits), 1e-6);
+  EXPECT_TRUE(p.fits);
+}
+
+TEST(ModelMath, StateBytesPerParamFollowZeroPaper) {
+  EXPECT_EQ(StateBytesPerParam(DpMode::kDp, 8), 16);
+  EXPECT_EQ(StateBytesPerParam(DpMode::kZero1, 4), 4 + 3);
+  EXPECT_EQ(StateBytesPerParam(DpMode::kZero2, 2), 2 + 7);
+  EXPECT_EQ(StateBytesPerParam(DpMode::kFsdp, 16), 1);
+}
+
+TEST(ModelMath, SeedVitHas532MParameters) {
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("seed15vl"));
+  const BlockConfig& vit = job.blocks[0];
+  ASSERT_EQ(vit.kind, BlockKind::kVit);
+  const ParamCounts p = CountParams(vit);
+  const double vit_only = p.total - p.adapter;
+  EXPECT_NEAR(vit_only / 532e6, 1.0, 0.005) << vit_only;
+}
+
+TEST(ModelMath, SeedLlmIs20BActive) {
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("seed15vl"));
+  const ParamCounts p = CountParams(job.blocks[1]);
+  EXPECT_NEAR(p.active / 20e9, 1.0, 0.02) << p.active;
+  // The brief's illustrative shape aims at ~200B total (Seed1.5-Thinking); it gives ~186B.
+  EXPECT_GT(p.total, 180e9);
+  EXPECT_LT(p.total, 205e9);
+}
+
+TEST(ModelMath, SeaweedIs7B) {
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("seaweed7b"));
+  const ParamCounts p = CountParams(job.blocks[0]);
+  EXPECT_NEAR(p.total / 7.0e9, 1.0, 0.01) << p.total;
+}
+
+TEST(ModelMath, DitTokensOfTheBrief) {
+  BlockConfig b;
+  b.kind = BlockKind::kDit;
+  b.text_tokens = 0;
+  // (1 + T/4) x (H/16) x (W/16): 720p 5 s 24 fps -> 31 x 45 x 80 = 111,600.
+  EXPECT_EQ(DitSampleTokens(b, {"v", 1280, 720, 120, 1}), 111600);
+  EXPECT_EQ(DitSampleTokens(b, {"v", 640, 480, 120, 1}), 37200);
+  EXPECT_EQ(DitSampleTokens(b, {"v", 256, 256, 120, 1}), 7936);
+  EXPECT_EQ(DitSampleTokens(b, {"i", 256, 256, 1, 1}), 256);
+}
+
+}  // namespace
+}  // namespace trainscope::workload

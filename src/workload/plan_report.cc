@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text and JSON rendering of predictions and sweeps (plan_report.h).
+#include "workload/plan_report.h"
+
+#include "workload/config_io.h"
+
+namespace trainscope::workload {
+namespace {
+
+std::string Si(double v) {
+  const char* units[] = {"", "K", "M", "G", "T", "P", "E", "Z"};
+  int u = 0;
+  while (std::abs(v) >= 1000 && u < 7) {
+    v /= 1000;
+    ++u;
+  }
+  return fmt::format("{:.3g}{}", v, units[u]);
+}
+std::string Gb(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
+
+const ParallelPlan& MainPlan(const JobConfig& job) {
+  return job.blocks[static_cast<size_t>(MainBlockIndex(job))].plan;
+}
+
+}  // namespace
+
+std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
+  std::string s;
+  const ParallelPlan& plan = MainPlan(job);
+  s += fmt::format("{}: {}\n", p.name, job.description);
+  s += fmt::format("  cluster      {} x {} ({:.0f} TFLOP/s, {:.0f} GB)\n", p.gpus,
+                   job.cluster.gpu.name, job.cluster.gpu.peak_flops / 1e12,
+                   job.cluster.gpu.hbm_bytes / 1e9);
+  s += fmt::format("  layout       tp={}{} pp={} vpp={} cp={}({}) ep={} dp={} ({}), mb={}, m={}, "
+                   "recompute={}\n",
+                   plan.tp, plan.sp ? "+sp" : "", plan.pp, plan.vpp, plan.cp, Name(plan.cp_kind),
+                   plan.ep, p.dp, Name(plan.dp_mode), plan.micro_batch, p.microbatches,
+                   Name(plan.recompute));
+  s += fmt::format("  batch        {} sequences, {} tokens per step\n", p.global_batch,
+                   Si(p.tokens_per_step));
+  s += "\nParameters\n";
+  for (const BlockSummary& b : p.blocks) {
+    s += fmt::format("  {:<10} {:<6} total {:>8}  active {:>8}  per rank {:>8}{}\n", b.name,
+                     Name(b.kind), Si(b.params.total), Si(b.params.active),
+                     Si(b.params_on_rank), b.frozen ? "  (frozen)" : "");
+  }
+  s += fmt::format("  {:<17} total {:>8}  active {:>8}  per rank {:>8}\n", "all",
+                   Si(p.params_total), Si(p.params_active), Si(p.params_per_rank));
+  s += "\nFLOPs per step\n";
+  s += fmt::format("  model (full attention, Megatron)   {}\n", Si(p.model_flops));
+  s += fmt::format("  model (causal attention halved)    {}\n", Si(p.model_flops_causal));
+  s += fmt::format("  hardware (with recompute)          {}\n", Si(p.hardware_flops));
+  const MemoryBreakdown& m = p.memory;
+  s += fmt::format("\nMemory per GPU ({} stage)\n", m.worst_stage);
+  s += fmt::format("  weights {}  grads {}  optimizer {}  activations {}  logits {}\n",
+                   Gb(m.weights), Gb(m.grads), Gb(m.optimizer), Gb(m.activations), Gb(m.logits));
+  s += fmt::format("  buffers {}  fragmentation {}  total {} of {}: {}\n", Gb(m.buffers),
+                   Gb(m.fragmentation), Gb(m.total), Gb(p.hbm_bytes),
+                   p.fits ? "fits" : "DOES NOT FIT");
+  s += "\nCommunication per step per rank\n";
+  for (const CommVolume& c : p.comm) {
+    s += fmt::format("  {:<24} group {:>5}  {:>9}B  {:>8.0f} calls  {:>8.3f} s\n", c.name,
+                     c.group_size, Si(c.bytes_per_rank), c.count, c.seconds);
+  }
+  s += "\nTime\n";
+  s += fmt::format("  step time      {:.3f} s (compute {:.3f} s, idle/exposed {:.1f}%)\n",
+                   p.step_time_s, p.compute_s, 100 * p.bubble_fraction);
+  s += fmt::format("  MFU            {:.1f}% (causal convention {:.1f}%), HFU {:.1f}%\n",
+                   100 * p.mfu, 100 * p.mfu_causal, 100 * p.hfu);
+  s += fmt::format("  throughput     {} tokens/s, {:.0f} model TFLOP/s per GPU\n",
+                   Si(p.tokens_per_s), p.tflops_per_gpu);
+  if (p.has_budget) {
+    s += fmt::format("  job            {} tokens = {:.0f} steps: {:.3g} GPU-hours, {:.1f} days "
+                     "(effective-time ratio {:.2f})\n",
+                     Si(p.tokens_total), p.steps_total, p.gpu_hours, p.calendar_days,
+                     p.effective_time_ratio);
+  }
+  for (const std::string& note : p.notes) s += fmt::format("  note: {}\n", note);
+  s += fmt::format("\nAssumptions ({})\n", p.assumptions.size());
+  for (const Assumption& a : p.assumptions) {
+    s += fmt::format("  {} = {}  ({})\n", a.field, a.value, a.note);
+  }
+  return s;
+}
+
+void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
+  const ParallelPlan& plan = MainPlan(job);
+  w.BeginObject();
+  w.Field("name", p.name);
+  w.Field("source", job.source);
+  w.Field("gpu", job.cluster.gpu.name);
+  w.Field("gpus", p.gpus);
+  w.Key("layout").BeginObject();
+  w.Field("tp", plan.tp).Field("sp", plan.sp).Field("pp", plan.pp).Field("vpp", plan.vpp);
+  w.Field("cp", plan.cp).Field("ep", plan.ep).Field("dp", p.dp);
+  w.Field("micro_batch", plan.micro_batch).Field("microbatches", p.microbatches);
+  w.Field("recompute", Name(plan.recompute)).Field("dp_mode", Name(plan.dp_mode));
+  w.EndObject();
+  w.Field("global_batch", p.global_batch);
+  w.Field("tokens_per_step", p.tokens_per_step);
+  w.Field("step_time_s", p.step_time_s);
+  w.Field("mfu", p.mfu);
+  w.Field("mfu_causal", p.mfu_causal);
+  w.Field("hfu", p.hfu);
+  w.Field("tokens_per_s", p.tokens_per_s);
+  w.Field("tflops_per_gpu", p.tflops_per_gpu);
+  w.Field("compute_s", p.compute_s);
+  w.Field("bubble_fraction", p.bubble_fraction);
+  w.Field("params_total", p.params_total);
+  w.Field("params_active", p.params_active);
+  w.Field("params_per_rank", p.params_per_rank);
+  w.Field("model_flops", p.model_flops);
+  w.Field("model_flops_causal", p.model_flops_causal);
+  w.Field("hardware_flops", p.hardware_flops);
+  w.Field("memory_per_gpu_bytes", p.memory_per_gpu_bytes);
+  w.Field("fits", p.fits);
+  const MemoryBreakdown& m = p.memory;
+  w.Key("memory").BeginObject();
+  w.Field("weights", m.weights).Field("grads", m.grads).Field("optimizer", m.optimizer);
+  w.Field("activations", m.activations).Field("logits", m.logits).Field("buffers", m.buffers);
+  w.Field("fragmentation", m.fragmentation).Field("hbm_bytes", p.hbm_bytes);
+  w.Field("worst_stage", m.worst_stage);
+  w.EndObject();
+  w.Key("blocks").BeginArray();
+  for (const BlockSummary& b : p.blocks) {
+    w.BeginObject();
+    w.Field("name", b.name).Field("kind", Name(b.kind)).Field("frozen", b.frozen);
+    w.Field("params_total", b.params.total).Field("params_active", b.params.active);
+    w.Field("params_per_rank", b.params_on_rank).Field("model_flops", b.flops.model_full);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("comm").BeginArray();
+  for (const CommVolume& c : p.comm) {
+    w.BeginObject();
+    w.Field("group", c.group).Field("collective", c.collective).Field("group_size", c.group_size);
+    w.Field("bytes_per_rank", c.bytes_per_rank).Field("count", c.count);
+    w.Field("seconds", c.seconds);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (p.has_budget) {
+    w.Field("tokens_total", p.tokens_total);
+    w.Field("steps_total", p.steps_total);
+    w.Field("gpu_hours", p.gpu_hours);
+    w.Field("calendar_days", p.calendar_days);
+    w.Field("effective_time_ratio", p.effective_time_ratio);
+  }
+  w.Key("notes").BeginArray();
+  for (const std::string& n : p.notes) w.String(n);
+  w.EndArray();
+  w.Key("assumptions").BeginArray();
+  for (const Assumption& a : p.assumptions) {
+    w.BeginObject();
+    w.Field("field", a.field).Field("value", a.value).Field("note", a.note);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+std::string RenderSweepText(const SweepResult& sweep, int top) {
+  std::string s = fmt::format("{} layouts evaluated, {} fit; ranked by predicted step time\n",
+                              sweep.evaluated, sweep.fitting);
+  s += fmt::format("  {:>4}  {:<36} {:>10} {:>7} {:>10}  {}\n", "rank", "layout", "step s", "MFU",
+                   "memory", "");
+  int shown = 0;
+  for (const SweepEntry& e : sweep.entries) {
+    if (shown++ >= top) break;
+    if (!e.valid) {
+      s += fmt::format("  {:>4}  {:<36} invalid: {}\n", "-", e.layout, e.reason);
+      continue;
+    }
+    s += fmt::format("  {:>4}  {:<36} {:>10.3f} {:>6.1f}% {:>10}  {}\n",
+                     e.fits ? std::to_string(shown) : "-", e.layout, e.step_time_s, 100 * e.mfu,
+                     Gb(e.memory_per_gpu_bytes), e.fits ? "" : "does not fit");
+  }
+  return s;
+}
+
+void WriteSweepJson(const SweepResult& sweep, JsonWriter& w) {
+  w.BeginObject();
+  w.Field("evaluated", sweep.evaluated).Field("fitting", sweep.fitting);
+  w.Key("layouts").BeginArray();
+  for (const SweepEntry& e : sweep.entries) {
+    w.BeginObject();
+    w.Field("layout", e.layout).Field("valid", e.valid);
+    if (e.valid) {
+      w.Field("step_time_s", e.step_time_s).Field("mfu", e.mfu);
+      w.Field("memory_per_gpu_bytes", e.memory_per_gpu_bytes).Field("fits", e.fits);
+    } else {
+      w.Field("reason", e.reason);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+}  // namespace trainscope::workload

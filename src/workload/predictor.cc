@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+// Predictor: counts, memory, per-op costs and the replayed step (predictor.h).
+#include "workload/predictor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "workload/config_io.h"
+
+namespace trainscope::workload {
+namespace {
+
+bool UpstreamTrainable(const JobConfig& job, const BlockConfig& block) {
+  for (const std::string& input : block.inputs) {
+    for (const BlockConfig& other : job.blocks) {
+      if (other.name == input && (!other.frozen || UpstreamTrainable(job, other))) return true;
+    }
+  }
+  return false;
+}
+
+// Expected max / mean of per-GPU vision work: LPT balancing within groups leaves about one
+// image of slack; without balancing the slowest of N GPUs sits ~3 sigma above the mean.
+double VisionImbalance(const BlockConfig& vit, double images_per_gpu, int gpus) {
+  if (images_per_gpu <= 0) return 1.0;
+  const double cv = vit.image_tokens_cv;
+  if (vit.plan.balancing != Balancing::kNone) return 1.0 + (1.0 + cv * cv) / images_per_gpu;
+  const double z = std::sqrt(2.0 * std::log(std::max(2, gpus)));
+  return 1.0 + z * cv / std::sqrt(images_per_gpu);
+}
+
+}  // namespace
+
+Result<std::pair<int64_t, int64_t>> Microbatches(const JobConfig& job) {
+  const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
+  const int64_t dp = DataParallelSize(main, job.cluster.gpus);
+  const int64_t per_step = dp * main.plan.micro_batch;
+  int64_t batch = job.training.global_batch;
+  if (batch <= 0) {
+    const double seq = SequenceTokens(main);
+    batch = std::max<int64_t>(1, std::llround(job.training.global_batch_tokens / seq / static_cast<double>(per_step))) *
+            per_step;
+  }
+  if (batch % per_step != 0) {
+    return InvalidArgumentError("training.global_batch {} not a multiple of dp {} x micro_batch {}",
+                                batch, dp, main.plan.micro_batch);
+  }
+  return std::make_pair(batch / per_step, batch);
+}
+
+Result<const StepGraph*> Planner::Graph(const StepShape& shape) {
+  for (const auto& g : graphs_) {
+    if (g->shape == shape) return g.get();
+  }
+  TS_ASSIGN_OR_RETURN(StepGraph built, BuildStepGraph(shape));
+  if (graphs_.size() >= 64) graphs_.erase(graphs_.begin());
+  graphs_.push_back(std::make_unique<StepGraph>(std::move(built)));
+  return graphs_.back().get();
+}
+
+Result<Prediction> Planner::Predict(const JobConfig& job) {
+  Prediction out;
+  out.name = job.name;
+  out.gpus = job.cluster.gpus;
+  out.assumptions = job.assumed;
+  out.effective_time_ratio = job.training.effective_time_ratio;
+  const int main_index = MainBlockIndex(job);
+  const BlockConfig& main = job.blocks[static_cast<size_t>(main_index)];
+  const ParallelPlan& plan = main.plan;
+  TS_ASSIGN_OR_RETURN(auto mb_batch, Microbatches(job));
+  out.microbatches = mb_batch.first;
+  out.global_batch = mb_batch.second;
+  out.dp = DataParallelSize(main, job.cluster.gpus);
+  const double seq = SequenceTokens(main);
+  out.tokens_per_step = static_cast<double>(out.global_batch) * seq;
+  if (job.training.global_batch <= 0) {
+    out.notes.push_back(fmt::format(
+        "global batch {} sequences ({:.3g} tokens) realised from {:.3g} requested tokens",
+        out.global_batch, out.tokens_per_step, job.training.global_batch_tokens));
+  }
+
+  // Per block: counts, FLOPs and memory.
+  const BlockConfig* vision = nullptr;
+  BlockTiming vision_timing;
+  double vision_imbalance = 1.0;
+  for (size_t i = 0; i < job.blocks.size(); ++i) {
+    const BlockConfig& b = job.blocks[i];
+    BlockSummary s;
+    s.name = b.name;
+    s.kind = b.kind;
+    s.frozen = b.frozen;
+    s.params = CountParams(b);
+    if (b.kind == BlockKind::kVit) {
+      // Visual LLM tokens x pooling^2 ViT tokens, spread over every GPU.
+      s.tokens_per_step = out.tokens_per_step * b.visual_token_share * b.pooling * b.pooling;
+      const double per_gpu = s.tokens_per_step / job.cluster.gpus;
+      vision = &b;
+      vision_timing = ComputeBlockTiming(b, job, per_gpu);
+      vision_imbalance = VisionImbalance(b, per_gpu / static_cast<double>(b.image_vit_tokens),
+                                         b.plan.balancing != Balancing::kNone
+                                             ? b.plan.balancing_group : job.cluster.gpus);
+      s.memory = BlockMemory(b, job, 1);
+      s.memory.activations = LayerActivationBytes(b, per_gpu) * b.layers;
+      s.params_on_rank = s.memory.params_on_rank;
+    } else if (static_cast<int>(i) == main_index) {
+      s.tokens_per_step = out.tokens_per_step;
+      s.memory = BlockMemory(b, job, out.microbatches);
+      s.params_on_rank = s.memory.params_on_rank;
+    } else {
+      s.tokens_per_step = out.tokens_per_step;
+      s.memory = BlockMemory(b, job, out.microbatches);
+      s.params_on_rank = s.memory.params_on_rank;
+    }
+    s.flops = BlockStepFlops(b, s.tokens_per_step, UpstreamTrainable(job, b), b.flash_attention);
+    out.params_total += s.params.total;
+    out.params_active += s.params.active;
+    out.params_per_rank += s.params_on_rank;
+    out.model_flops += s.flops.model_full;
+    out.model_flops_causal += s.flops.model_causal;
+    out.hardware_flops += s.flops.hardware;
+    MemoryBreakdown& m = out.memory;
+    m.weights += s.memory.weights;
+    m.grads += s.memory.grads;
+    m.optimizer += s.memory.optimizer;
+    m.activations += s.memory.activations;
+    m.logits += s.memory.logits;
+    m.params_on_rank += s.memory.params_on_rank;
+    if (static_cast<int>(i) == main_index) m.worst_stage = s.memory.worst_stage;
+    out.blocks.push_back(std::move(s));
+  }
+  MemoryBreakdown& m = out.memory;
+  m.buffers = job.system.comm_buffer_bytes;
+  const double live = m.weights + m.grads + m.optimizer + m.activations + m.logits + m.buffers;
+  m.fragmentation = live * job.system.fragmentation;
+  m.total = live + m.fragmentation;
+  out.memory_per_gpu_bytes = m.total;
+  out.hbm_bytes = job.cluster.gpu.hbm_bytes;
+  out.fits = m.total <= job.cluster.gpu.hbm_bytes;
+
+  // Per-op costs of the main block and the replayed step.
+  BlockTiming t = ComputeBlockTiming(main, job, seq * plan.micro_batch);
+  AddStepComm(main, job, out.microbatches, &t);
+  out.comm = t.comm;
+  StepShape shape;
+  shape.pp = plan.pp;
+  shape.vpp = plan.schedule == PpSchedule::kInterleaved ? plan.vpp : 1;
+  shape.microbatches = static_cast<int>(out.microbatches);
+  shape.vision = vision != nullptr;
+  shape.dp_overlap = plan.dp_overlap;
+  TS_ASSIGN_OR_RETURN(const StepGraph* graph, Graph(shape));
+  const int virtual_stages = shape.pp * shape.vpp;
+  const int base_layers = main.layers / virtual_stages;
+  const int extra_layers = main.layers % virtual_stages;
+  const double exposed = job.system.dp_exposed_fraction;
+  const double vision_fwd = vision ? vision->layers * vision_timing.layer_fwd_s * vision_imbalance
+                                   : 0.0;
+  const double vision_bwd = vision ? vision->layers * vision_timing.layer_bwd_s * vision_imbalance
+                                   : 0.0;
+  const double p2p = t.p2p_s * job.system.pp_p2p_blocking;
+  const auto duration = [&](const StepOp& op) -> double {
+    const int vs = op.chunk * shape.pp + op.stage;
+    const double layers = base_layers + (vs < extra_layers ? 1 : 0);
+    switch (op.type) {
+      case StepOpType::kForward:
+        return layers * t.layer_fwd_s + (vs == 0 ? t.embed_fwd_s : 0) +
+               (vs == virtual_stages - 1 ? t.head_fwd_s : 0);
+      case StepOpType::kBackward:
+        return layers * t.layer_bwd_s + (vs == 0 ? t.embed_bwd_s : 0) +
+               (vs == virtual_stages - 1 ? t.head_bwd_s : 0);
+      case StepOpType::kSendForward:
+      case StepOpType::kSendBackward: return p2p;
+      case StepOpType::kVisionForward: return vision_fwd;
+      case StepOpType::kVisionBackward: return vision_bwd;
+      case StepOpType::kGradSync:
+        if (op.chunk < 0) return vision_timing.dp_grad_s;
+        // Chunks synced while later backward runs still cost `exposed` of their time.
+        return t.dp_grad_s / shape.vpp;
+      case StepOpType::kBarrier: return job.cluster.hop_latency_s * 4;
+      case StepOpType::kOptimizer: return t.optimizer_s + vision_timing.optimizer_s;
+      case StepOpType::kParamGather:
+        return (t.dp_param_s + vision_timing.dp_param_s) * (plan.dp_overlap ? exposed : 1.0);
+    }
+    return 0.0;
+  };
+  const StepReplay replay = SimulateStep(*graph, duration, false);
+  // Overlapped DP reduces still contend with compute for SMs and HBM: charge `exposed` of them.
+  const double dp_contention = plan.dp_overlap ? exposed * t.dp_grad_s : 0.0;
+  out.step_time_s = replay.step_s + dp_contention + job.system.step_overhead_s;
+  out.compute_s = replay.compute_busy_s;
+  out.bubble_fraction = out.step_time_s > 0 ? 1 - out.compute_s / out.step_time_s : 0;
+  const double capacity = out.step_time_s * job.cluster.gpus * job.cluster.gpu.peak_flops;
+  out.mfu = out.model_flops / capacity;
+  out.mfu_causal = out.model_flops_causal / capacity;
+  out.hfu = out.hardware_flops / capacity;
+  out.tokens_per_s = out.tokens_per_step / out.step_time_s;
+  out.tflops_per_gpu = out.model_flops / out.step_time_s / job.cluster.gpus / 1e12;
+  if (job.training.tokens_total > 0) {
+    out.has_budget = true;
+    out.tokens_total = job.training.tokens_total;
+    out.steps_total = job.training.tokens_total / out.tokens_per_step;
+    out.gpu_hours = out.steps_total * out.step_time_s * job.cluster.gpus / 3600 /
+                    job.training.effective_time_ratio;
+    out.calendar_days = out.gpu_hours / job.cluster.gpus / 24;
+  }
+  if (!out.fits) {
+    out.notes.push_back(fmt::format("does not fit: {:.1f} GB needed, {:.1f} GB on the GPU",
+                                    m.total / 1e9, job.cluster.gpu.hbm_bytes / 1e9));
+  }
+  return out;
+}
+
+Result<Prediction> Predict(const JobConfig& job) {
+  Planner planner;
+  return planner.Predict(job);
+}
+
+double ImpliedMfu(const Prediction& p, const JobConfig& job, double published_gpu_hours) {
+  if (p.tokens_per_step <= 0 || published_gpu_hours <= 0) return 0;
+  const double flops = p.model_flops / p.tokens_per_step * job.training.tokens_total;
+  return flops / (published_gpu_hours * 3600 * job.cluster.gpu.peak_flops);
+}
+
+}  // namespace trainscope::workload

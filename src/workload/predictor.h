@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// Predictor: JobConfig -> parameters, FLOPs, memory, communication, step time (replayed on the
+// step's dependency graph), MFU/HFU, tokens/s and whole-job GPU-hours, with the assumptions used.
+// A Planner caches compiled step graphs by pipeline shape so sweeps over layouts reuse them.
+// Thread safety: Planner is not thread-safe (one per thread); Prediction is a value.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "base/status.h"
+#include "workload/config.h"
+#include "workload/cost_model.h"
+#include "workload/model_math.h"
+#include "workload/schedule.h"
+
+namespace trainscope::workload {
+
+struct BlockSummary {
+  std::string name;
+  BlockKind kind;
+  bool frozen = false;
+  ParamCounts params;
+  double params_on_rank = 0;
+  StepFlops flops;
+  double tokens_per_step = 0;   // tokens this block processes per step
+  MemoryBreakdown memory;
+};
+
+struct Prediction {
+  std::string name;
+  int gpus = 0;
+  int dp = 0;                   // main block's DP size
+  int64_t global_batch = 0;     // sequences (samples) per step of the main block
+  int64_t microbatches = 0;     // per pipeline
+  double tokens_per_step = 0;   // main block tokens
+  std::vector<BlockSummary> blocks;
+  double params_total = 0, params_active = 0, params_per_rank = 0;
+  double model_flops = 0;        // per step, full-attention convention (Megatron MFU)
+  double model_flops_causal = 0; // per step, causal convention
+  double hardware_flops = 0;     // per step, with recompute, as the kernels compute
+  double memory_per_gpu_bytes = 0;
+  MemoryBreakdown memory;        // summed over blocks
+  bool fits = false;
+  double hbm_bytes = 0;
+  std::vector<CommVolume> comm;
+  double step_time_s = 0;
+  double compute_s = 0;          // busiest stage's forward+backward time
+  double bubble_fraction = 0;    // idle share of the compute stream of the busiest stage
+  double mfu = 0, mfu_causal = 0, hfu = 0;
+  double tokens_per_s = 0;
+  double tflops_per_gpu = 0;     // model FLOPs (full convention) / s / GPU
+  bool has_budget = false;
+  double tokens_total = 0, steps_total = 0, gpu_hours = 0, calendar_days = 0;
+  double effective_time_ratio = 1;
+  std::vector<Assumption> assumptions;
+  std::vector<std::string> notes;
+};
+
+class Planner {
+ public:
+  Result<Prediction> Predict(const JobConfig& job);
+  // Step graph for a shape, compiled once.
+  Result<const StepGraph*> Graph(const StepShape& shape);
+
+ private:
+  std::vector<std::unique_ptr<StepGraph>> graphs_;
+};
+
+// One-off prediction (a fresh Planner).
+Result<Prediction> Predict(const JobConfig& job);
+
+// Microbatches per pipeline and the realised global batch (sequences) of the main block.
+Result<std::pair<int64_t, int64_t>> Microbatches(const JobConfig& job);
+
+// Fraction of peak the published GPU-hours imply: model FLOPs of `tokens_total` tokens at this
+// prediction's FLOPs per token over gpu_hours x 3600 x peak.
+double ImpliedMfu(const Prediction& p, const JobConfig& job, double published_gpu_hours);
+
+}  // namespace trainscope::workload

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pipeline bubbles come out of the replayed schedule: check them against (p-1)/m and
+// (p-1)/(v m) when every microbatch costs the same and transfers are free.
+#include "workload/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+
+namespace trainscope::workload {
+namespace {
+
+double ReplayPipeline(int p, int v, int m, double fwd, double bwd, double p2p = 0) {
+  StepShape shape{p, v, m, false, true};
+  Result<StepGraph> graph = BuildStepGraph(shape);
+  EXPECT_OK(graph);
+  if (!graph.ok()) return -1;
+  const auto dur = [&](const StepOp& op) {
+    switch (op.type) {
+      case StepOpType::kForward: return fwd;
+      case StepOpType::kBackward: return bwd;
+      case StepOpType::kSendForward:
+      case StepOpType::kSendBackward: return p2p;
+      default: return 0.0;
+    }
+  };
+  return SimulateStep(*graph, dur, false).step_s;
+}
+
+TEST(Schedule, OneStageHasNoBubble) {
+  for (int m : {1, 3, 16}) {
+    EXPECT_NEAR(ReplayPipeline(1, 1, m, 1.0, 2.0), m * 3.0, 1e-9) << m;
+  }
+}
+
+TEST(Schedule, OneFOneBBubbleIsPMinusOneOverM) {
+  for (auto [p, m] : {std::pair{2, 4}, {4, 8}, {8, 64}, {4, 3}}) {
+    const double ideal = m * 3.0;
+    const double step = ReplayPipeline(p, 1, m, 1.0, 2.0);
+    EXPECT_NEAR((step - ideal) / ideal, (p - 1.0) / m, 1e-9) << p << " " << m;
+  }
+}
+
+TEST(Schedule, InterleavedBubbleIsPMinusOneOverVM) {
+  for (auto [p, v, m] : {std::tuple{2, 2, 4}, {4, 2, 8}, {8, 3, 64}, {4, 4, 16}}) {
+    // Each chunk holds 1/v of the stage's layers.
+    const double f = 1.0 / v, b = 2.0 / v;
+    const double ideal = m * 3.0;
+    const double step = ReplayPipeline(p, v, m, f, b);
+    EXPECT_NEAR((step - ideal) / ideal, (p - 1.0) / (v * m), 1e-9) << p << " " << v << " " << m;
+  }
+}
+
+TEST(Schedule, MegatronOrderWarmup) {
+  // Rank 0 of 4 with 2 chunks: (p-1)*2 + (v-1)*p = 10 warm-up forwards.
+  const auto order = PipelineOrder(4, 2, 8, 0);
+  ASSERT_EQ(order.size(), 32u);
+  for (int k = 0; k < 10; ++k) EXPECT_TRUE(order[k].forward) << k;
+  EXPECT_FALSE(order[11].forward);
+  // Forward k=4 is chunk 1, microbatch 0; backward 0 is chunk 1 (last chunk first).
+  EXPECT_EQ(order[4].chunk, 1);
+  EXPECT_EQ(order[4].microbatch, 0);
+  EXPECT_EQ(order[11].chunk, 1);
+}
+
+TEST(Schedule, RejectsInterleavingWithUnevenMicrobatches) {
+  EXPECT_THAT(BuildStepGraph({4, 2, 6, false, true}),
+              testing::StatusIs(StatusCode::kInvalidArgument, "divisible by pp"));
+}
+
+}  // namespace
+}  // namespace trainscope::workload

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// Predictions against published runs (../shared/data/validation/published_runs.csv).
+// Each row with a layout is predicted from its preset (presets/val-<id>.yaml, generated from the
+// same CSV) and compared with the published iteration time, MFU or TFLOP/s. Tolerances are per
+// row, here, never in the CSV; any row above 10% carries a note. The Seaweed-7B and Seed1.5-VL
+// rows are consistency checks: the MFU implied by their published GPU-hours is printed next to
+// the predicted one, and the Seed1.5-VL gap is asserted to exist, not calibrated away.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/byte_source.h"
+#include "support/status_matchers.h"
+#include "support/test_data.h"
+#include "workload/config_io.h"
+#include "workload/predictor.h"
+
+namespace trainscope::workload {
+namespace {
+
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      out.push_back(cell);
+      cell.clear();
+    } else {
+      cell += c;
+    }
+  }
+  out.push_back(cell);
+  return out;
+}
+
+// Per-row tolerance (absolute percentage error). Default 10%.
+double Tolerance(const std::string& id) {
+  static const std::map<std::string, double> kWider = {
+      // Notes for any row above 10% go here.
+  };
+  auto it = kWider.find(id);
+  return it == kWider.end() ? 10.0 : it->second;
+}
+
+TEST(Validation, PublishedRunsWithinTolerance) {
+  TS_SKIP_IF_NO_SHARED_DATA("validation/published_runs.csv");
+  ASSERT_OK_AND_ASSIGN(std::string text,
+                       ReadFileToString(testing::SharedDataPath("validation/published_runs.csv")));
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = SplitCsvLine(line);
+  const auto col = [&](const char* name) {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return i;
+    }
+    ADD_FAILURE() << "column " << name;
+    return size_t{0};
+  };
+  Planner planner;
+  double sum_ape = 0, max_ape = 0;
+  int rows = 0;
+  std::string table = "row                              metric     published  predicted   APE%\n";
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const std::vector<std::string> r = SplitCsvLine(line);
+    std::string id = r[col("id")];
+    std::string preset = "val-" + id;
+    for (char& c : preset) c = c == '_' ? '-' : c;
+    if (PresetText(preset).empty()) continue;  // consistency rows: see the test below
+    ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(preset));
+    // The preset must carry the row's layout.
+    const BlockConfig& b = job.blocks[0];
+    EXPECT_EQ(std::to_string(job.cluster.gpus), r[col("gpus")]) << id;
+    EXPECT_EQ(std::to_string(b.plan.tp), r[col("tp")]) << id;
+    EXPECT_EQ(std::to_string(b.plan.pp), r[col("pp")]) << id;
+    EXPECT_EQ(std::to_string(b.layers), r[col("layers")]) << id;
+    EXPECT_EQ(std::to_string(b.hidden), r[col("hidden")]) << id;
+    ASSERT_OK_AND_ASSIGN(Prediction p, planner.Predict(job));
+    EXPECT_EQ(std::to_string(p.dp), r[col("dp")]) << id;
+    const std::string metric = r[col("measured_metric")];
+    const double published = std::stod(r[col("measured_value")]);
+    double predicted = 0;
+    if (metric == "iteration_time") {
+      predicted = p.step_time_s;
+    } else if (metric == "mfu") {
+      predicted = 100 * p.mfu;
+    } else if (metric == "tflops_per_gpu") {
+      predicted = p.tflops_per_gpu;
+    } else if (metric == "aggregate_pflops") {
+      // Narayanan et al. count hardware FLOPs (with the full recompute).
+      predicted = p.hardware_flops / p.step_time_s / 1e15;
+    } else {
+      ADD_FAILURE() << id << ": unknown metric " << metric;
+      continue;
+    }
+    const double ape = 100 * std::abs(predicted - published) / published;
+    sum_ape += ape;
+    max_ape = std::max(max_ape, ape);
+    ++rows;
+    table += fmt::format("{:<32} {:<10} {:>9.4g} {:>10.4g} {:>6.2f}\n", id, metric.substr(0, 10),
+                         published, predicted, ape);
+    EXPECT_LE(ape, Tolerance(id)) << id << ": published " << published << ", predicted "
+                                  << predicted;
+  }
+  ASSERT_GT(rows, 20);
+  table += fmt::format("rows {}  mean APE {:.2f}%  max APE {:.2f}%  (Calculon: 3.65% / 8.87%)\n",
+                       rows, sum_ape / rows, max_ape);
+  std::printf("%s", table.c_str());
+}
+
+TEST(Validation, SeedAndSeaweedConsistency) {
+  // Seed1.5-VL: 1.3M H800-hours for stages 0-2 (16B + 3T + 240B tokens).
+  ASSERT_OK_AND_ASSIGN(JobConfig s1, LoadPreset("seed15vl"));
+  ASSERT_OK_AND_ASSIGN(JobConfig s2, LoadPreset("seed15vl-stage2"));
+  ASSERT_OK_AND_ASSIGN(Prediction p1, Predict(s1));
+  ASSERT_OK_AND_ASSIGN(Prediction p2, Predict(s2));
+  const double predicted_hours = p1.gpu_hours + p2.gpu_hours;
+  const double flops = p1.model_flops / p1.tokens_per_step * s1.training.tokens_total +
+                       p2.model_flops / p2.tokens_per_step * s2.training.tokens_total;
+  const double implied_mfu = flops / (1.3e6 * 3600 * s1.cluster.gpu.peak_flops);
+  std::printf("Seed1.5-VL: predicted MFU %.1f%% (stage 1) / %.1f%% (stage 2), %.3g GPU-hours "
+              "for stages 1-2; published 1.3M GPU-hours imply MFU %.1f%%\n",
+              100 * p1.mfu, 100 * p2.mfu, predicted_hours, 100 * implied_mfu);
+  // The brief's gap (section 3.4): the published hours imply a much lower MFU than this layout
+  // predicts. Show what closes it instead of calibrating: the effective-time ratio the hours
+  // would need, or the share of the hours the final run would be.
+  const double gap = 1.3e6 / predicted_hours;
+  std::printf("Seed1.5-VL gap: published / predicted GPU-hours = %.2f; closing it needs an "
+              "effective-time ratio of %.2f (assumed %.2f), or MFU %.1f%%, or the final run to be "
+              "%.0f%% of the published hours\n",
+              gap, s1.training.effective_time_ratio / gap, s1.training.effective_time_ratio,
+              100 * implied_mfu, 100 / gap);
+  EXPECT_GT(implied_mfu, 0.05);
+  EXPECT_LT(implied_mfu, 0.20);
+  EXPECT_GT(gap, 1.15) << "gap closed? re-read the brief's section 3.4";
+
+  // Seaweed-7B: 665k H100-hours, MFU 38%.
+  ASSERT_OK_AND_ASSIGN(JobConfig sw, LoadPreset("seaweed7b"));
+  ASSERT_OK_AND_ASSIGN(Prediction ps, Predict(sw));
+  const double tokens_at_38 = 0.38 * 665e3 * 3600 * sw.cluster.gpu.peak_flops /
+                              (ps.model_flops / ps.tokens_per_step);
+  std::printf("Seaweed-7B: predicted MFU %.1f%% (published 38%%); 665k GPU-hours at 38%% MFU "
+              "train %.3g tokens of this 720p mix (6N accounting: ~2.1e13)\n",
+              100 * ps.mfu, tokens_at_38);
+  // Consistency, not accuracy: the layout and sample mix are assumed. 720p MFU is ~85% attention
+  // core, so it tracks the assumed attention efficiency (H100 attn_eff 0.45).
+  EXPECT_NEAR(ps.mfu, 0.38, 0.38 * 0.15);
+}
+
+}  // namespace
+}  // namespace trainscope::workload

@@ -118,6 +118,24 @@ void FusedOperator::ComputeTile(int64_t tile, const float* a, int64_t lda, const
   ++stats_.tile_computations[static_cast<size_t>(tile)];
 }
 
+FusedOperator::LinkLoad FusedOperator::PlannedLinkLoad() {
+  ops_.clear();
+  std::vector<float> c(static_cast<size_t>(tiling_.shard_rows(rank_) * tiling_.n()) + 1);
+  if (op_ == OpKind::kAgGemm) {
+    BuildAgOps(1);
+  } else {
+    BuildRsOps(1, c.data());
+  }
+  LinkLoad load;
+  for (const TransferOp& op : ops_) {
+    if (op.local) continue;
+    load.bytes += static_cast<double>(op.count) * sizeof(float);
+    ++load.transfers;
+  }
+  ops_.clear();
+  return load;
+}
+
 Status FusedOperator::Run(const float* a, const float* b, float* c, Method method) {
   const uint32_t epoch = world_.NextEpoch();
   if (epoch >= (1u << 24)) {

@@ -66,6 +66,13 @@ class FusedOperator {
   // RS: a = A [M, k],            b = B [k, n], c = C_shard [rows_r, n].
   Status Run(const float* a, const float* b, float* c, Method method = Method::kFused);
 
+  // Bytes and transfers this rank's agent sends over the (emulated) link per call.
+  struct LinkLoad {
+    double bytes = 0;
+    int64_t transfers = 0;
+  };
+  LinkLoad PlannedLinkLoad();
+
   const RunStats& last_stats() const { return stats_; }
   const Tiling& tiling() const { return tiling_; }
   OpKind op() const { return op_; }

@@ -48,13 +48,14 @@ void FusedOperator::BuildRsOps(uint32_t epoch, float* c) {
       const bool last = step == tp - 1;
       for (int64_t ct = tiling_.first_comm_tile(shard); ct < tiling_.first_comm_tile(shard + 1);
            ++ct) {
-        float* out_c = c + local_row(ct) * n;
+        float* out_c = last ? c + local_row(ct) * n : nullptr;  // own shard only
         TransferOp op = make(ct, TransferOp::Kind::kSum, partial(rank_, ct), nullptr, rank_);
         op.wait_flag = done(rank_, ct);
         op.wait_peer = rank_;
         if (tp == 1) {
           op.kind = TransferOp::Kind::kCopy;
           op.dst = out_c;
+          op.local = true;
         } else if (options_.transfer == TransferMode::kPush) {
           if (step == 0) {
             op.kind = TransferOp::Kind::kCopy;
@@ -65,6 +66,7 @@ void FusedOperator::BuildRsOps(uint32_t epoch, float* c) {
           }
           if (last) {
             op.dst = out_c;
+            op.local = true;  // sums what already arrived; nothing crosses the link
           } else {
             op.dst = Floats(right, layouts_[right].ring) + cts[ct].row_begin * n;
             op.set_flag = word(right, layouts_[right].ring_sig, ct);
@@ -102,6 +104,7 @@ void FusedOperator::BuildRsOps(uint32_t epoch, float* c) {
                            partial(src, ct), nullptr, dest);
       op.wait_flag = done(src, ct);
       op.wait_peer = src;
+      op.local = src == dest;
       if (write) {
         op.dst = slot(dest, src, ct);
         op.set_flag = word(dest, layouts_[dest].slot_sig, src * num_ct + ct);

@@ -125,7 +125,7 @@ Status TransferAgent::Execute(const TransferOp& op, uint32_t epoch) {
       break;
     }
   }
-  if (options_.link.emulated()) {
+  if (options_.link.emulated() && !op.local) {
     const double bytes = static_cast<double>(count * sizeof(float));
     const double done_s = std::max(issue_s, link_free_at_s_) + options_.link.latency_s +
                           bytes / options_.link.bandwidth_bytes_per_s;

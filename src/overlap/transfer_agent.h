@@ -42,6 +42,7 @@ struct TransferOp {
   uint32_t set_value = 0;
   uint32_t* lock = nullptr;             // kAccumulate only
   uint32_t* counter = nullptr;          // kAccumulate: (epoch << 8) | sources added
+  bool local = false;                   // stays in this rank's memory: not paced by the link
   int target_rank = -1;                 // whose signal this op sets (for tests/reports)
   int64_t signal = -1;                  // comm tile index
 };

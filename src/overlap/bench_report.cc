@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text table and JSON of a benchmark result, with the simulator's prediction beside it.
+#include <fmt/format.h>
+
+#include "overlap/bench.h"
+
+namespace trainscope::overlap {
+namespace {
+void WriteLink(JsonWriter& json, const LinkModel& link) {
+  json.Key("link").BeginObject();
+  json.Field("kind", link.emulated() ? "emulated" : "shared_memory");
+  json.Field("bandwidth_bytes_per_s", link.bandwidth_bytes_per_s);
+  json.Field("latency_s", link.latency_s);
+  json.Field("description", link.Describe());
+  json.EndObject();
+}
+}  // namespace
+
+void WriteBenchJson(JsonWriter& json, const BenchResult& r, const SimResult* prediction) {
+  const BenchConfig& config = r.config;
+  json.BeginObject();
+  json.Field("op", OpKindName(config.op));
+  json.Field("tp", config.problem.tp());
+  json.Field("m", config.problem.total_rows());
+  json.Field("n", config.problem.n);
+  json.Field("k", config.problem.k);
+  json.Key("rows_per_rank").BeginArray();
+  for (int64_t rows : config.problem.rows_per_rank) json.Int(rows);
+  json.EndArray();
+  json.Field("options", config.options.Describe());
+  json.Field("reps", config.reps);
+  WriteLink(json, config.options.link);
+  json.Field("t_gemm_s", r.t_gemm_s);
+  json.Field("t_own_gemm_s", r.t_own_gemm_s);
+  json.Field("t_signals_preset_s", r.t_preset_s);
+  json.Field("t_nonoverlap_s", r.t_nonoverlap_s);
+  json.Field("t_nonoverlap_agent_s", r.t_nonoverlap_agent_s);
+  json.Field("t_nonoverlap_mpi_s", r.t_nonoverlap_mpi_s);
+  json.Field("nonoverlap_collective", r.nonoverlap_collective);
+  json.Field("t_decomp_s", r.t_decomp_s);
+  json.Field("t_fused_s", r.t_fused_s);
+  json.Field("ect_nonoverlap_s", r.t_nonoverlap_s - r.t_gemm_s);
+  json.Field("ect_decomp_s", r.t_decomp_s - r.t_gemm_s);
+  json.Field("ect_fused_s", r.t_fused_s - r.t_gemm_s);
+  json.Field("repo_style_comm_s", r.t_fused_s - r.t_own_gemm_s);
+  json.Field("efficiency_decomp", r.efficiency_decomp);
+  json.Field("efficiency_fused", r.efficiency_fused);
+  json.Field("speedup_vs_nonoverlap", r.speedup_vs_nonoverlap);
+  json.Field("speedup_vs_decomp", r.speedup_vs_decomp);
+  json.Field("fusion_overhead", r.fusion_overhead);
+  json.Field("comm_share", r.comm_share);
+  json.Field("gemm_gflops_per_s", r.gemm_flops / r.t_gemm_s / 1e9);
+  json.Field("link_bytes_per_call", r.link_bytes);
+  json.Field("link_transfers_per_call", r.link_transfers);
+  if (prediction != nullptr) {
+    json.Key("prediction").BeginObject();
+    json.Field("t_gemm_s", prediction->t_gemm_s);
+    json.Field("t_nonoverlap_s", prediction->t_nonoverlap_s);
+    json.Field("t_decomp_s", prediction->t_decomp_s);
+    json.Field("t_fused_s", prediction->t_fused_s);
+    json.Field("efficiency_decomp", prediction->efficiency_decomp);
+    json.Field("efficiency_fused", prediction->efficiency_fused);
+    json.EndObject();
+  }
+  json.EndObject();
+}
+
+std::string FormatBenchTable(const BenchResult& r, const SimResult* p) {
+  const BenchConfig& config = r.config;
+  std::string out = fmt::format(
+      "overlap bench: {} m={} n={} k={} tp={} ({}), median of {} reps (max over ranks)\n"
+      "link: {}\n"
+      "non-overlapped collective: {}\n\n",
+      OpKindName(config.op), config.problem.total_rows(), config.problem.n, config.problem.k,
+      config.problem.tp(), config.options.Describe(), config.reps,
+      config.options.link.Describe(), r.nonoverlap_collective);
+  auto row = [&](const char* name, double measured, double predicted) {
+    out += fmt::format("  {:<34} {:>10.3f} ms", name, measured * 1e3);
+    if (p != nullptr && predicted >= 0) out += fmt::format("   (simulator {:>9.3f} ms)", predicted * 1e3);
+    out += "\n";
+  };
+  row("T_g  best unsplit GEMM", r.t_gemm_s, p ? p->t_gemm_s : -1);
+  row("     own tile loop, no waits", r.t_own_gemm_s, -1);
+  row("     tile loop, signals preset", r.t_preset_s, -1);
+  row("T_c  non-overlapped", r.t_nonoverlap_s, p ? p->t_nonoverlap_s : -1);
+  if (r.t_nonoverlap_mpi_s == r.t_nonoverlap_mpi_s) row("     (MPI collective)", r.t_nonoverlap_mpi_s, -1);
+  row("     (transfer agent)", r.t_nonoverlap_agent_s, -1);
+  row("T_m  decomposition", r.t_decomp_s, p ? p->t_decomp_s : -1);
+  row("T_f  fused", r.t_fused_s, p ? p->t_fused_s : -1);
+  out += fmt::format(
+      "\n  effective comm time (T - T_g): non-overlapped {:.3f} ms, decomposition {:.3f} ms, "
+      "fused {:.3f} ms\n"
+      "  repo-style comm (T_f - own tile loop): {:.3f} ms\n"
+      "  overlap efficiency E: decomposition {:.3f}, fused {:.3f}",
+      (r.t_nonoverlap_s - r.t_gemm_s) * 1e3, (r.t_decomp_s - r.t_gemm_s) * 1e3,
+      (r.t_fused_s - r.t_gemm_s) * 1e3, (r.t_fused_s - r.t_own_gemm_s) * 1e3,
+      r.efficiency_decomp, r.efficiency_fused);
+  if (p != nullptr) {
+    out += fmt::format("   (simulator: {:.3f}, {:.3f})", p->efficiency_decomp, p->efficiency_fused);
+  }
+  out += fmt::format(
+      "\n  speedup T_c/T_f {:.3f}x, T_m/T_f {:.3f}x\n"
+      "  fusion overhead (preset / own tile loop - 1): {:+.2f}%\n"
+      "  comm share (T_c - T_g) / T_c: {:.1f}%\n"
+      "  GEMM rate {:.1f} GFLOP/s per rank; link {:.3g} MB in {} transfers per call\n",
+      r.speedup_vs_nonoverlap, r.speedup_vs_decomp, r.fusion_overhead * 100, r.comm_share * 100,
+      r.gemm_flops / r.t_gemm_s / 1e9, r.link_bytes / 1e6, r.link_transfers);
+  return out;
+}
+
+}  // namespace trainscope::overlap

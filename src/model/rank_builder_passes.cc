@@ -13,16 +13,20 @@ namespace trainscope::model {
 void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
   EventTable& e = trace_.events;
   e.link.assign(e.size(), EventId::Invalid());
-  std::unordered_map<int64_t, uint32_t> launch_by_correlation;
+  // (correlation, launch row) of every CUDA runtime call, sorted for binary search: flat and
+  // cache-friendly, unlike a node-based hash map of millions of entries.
+  std::vector<std::pair<int64_t, uint32_t>> launches;
   for (uint32_t i = 0; i < e.size(); ++i) {
     if (e.kind[i] == EventKind::kCudaRuntime && e.correlation[i] != 0) {
-      launch_by_correlation.emplace(e.correlation[i], i);
+      launches.emplace_back(e.correlation[i], i);
     }
   }
+  std::sort(launches.begin(), launches.end());
   for (uint32_t i = 0; i < e.size(); ++i) {
     if (!IsGpuKind(e.kind[i]) || e.correlation[i] == 0) continue;
-    auto it = launch_by_correlation.find(e.correlation[i]);
-    if (it == launch_by_correlation.end()) continue;
+    auto it = std::lower_bound(launches.begin(), launches.end(),
+                               std::pair<int64_t, uint32_t>(e.correlation[i], 0));
+    if (it == launches.end() || it->first != e.correlation[i]) continue;
     uint32_t launch = it->second;
     e.link[i] = EventId(launch);
     if (!e.link[launch].valid()) e.link[launch] = EventId(i);

@@ -31,11 +31,19 @@ std::string_view TypeName(od::json_type type) {
 }
 
 // Key text without quotes. Keys with escapes compare unequal to every known key and are
-// ignored, which is what we want for keys we do not know.
-std::string_view KeyView(od::raw_json_string key) {
+// ignored, which is what we want for keys we do not know. Keys are short: a plain loop beats
+// a memchr call.
+inline std::string_view KeyView(od::raw_json_string key) {
   const char* start = key.raw();
-  const char* quote = static_cast<const char*>(std::memchr(start, '"', 256));
-  return quote == nullptr ? std::string_view() : std::string_view(start, size_t(quote - start));
+  size_t n = 0;
+  while (start[n] != '"' && n < 256) ++n;
+  return {start, n};
+}
+
+// key == literal, with the length known at compile time so the compare is inlined.
+template <size_t N>
+inline bool Is(std::string_view key, const char (&literal)[N]) {
+  return key.size() == N - 1 && __builtin_memcmp(key.data(), literal, N - 1) == 0;
 }
 
 // Reads a string field; on a type mismatch notes the problem and returns an error code.
@@ -54,11 +62,11 @@ simdjson::error_code GetString(od::value value, std::string_view field, std::str
 
 // Integer field that may also be a string ("Spans") or a double: strings give -1.
 simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
+  if (value.get_int64().get(*out) == simdjson::SUCCESS) return simdjson::SUCCESS;
   od::json_type type{};
   if (auto error = value.type().get(type)) return error;
   if (type == od::json_type::number) {
     double d = 0;
-    if (value.get_int64().get(*out) == simdjson::SUCCESS) return simdjson::SUCCESS;
     if (auto error = value.get_double().get(d)) return error;
     *out = static_cast<int64_t>(d);
     return simdjson::SUCCESS;
@@ -151,30 +159,42 @@ simdjson::error_code ParseEvent(od::object object, RawEvent* event) {
     if (auto error = field.value().get(value)) return error;
     simdjson::error_code error = simdjson::SUCCESS;
     std::string_view text;
-    if (key == "ph") {
-      error = GetString(value, key, &text, event);
-      if (!text.empty()) event->ph = text[0];
-    } else if (key == "cat") {
-      error = GetString(value, key, &event->cat, event);
-    } else if (key == "name") {
-      error = GetString(value, key, &event->name, event);
-    } else if (key == "ts") {
-      GetTimeToken(value, key, &event->ts_token, event);
-    } else if (key == "dur") {
-      GetTimeToken(value, key, &event->dur_token, event);
-    } else if (key == "pid") {
-      error = GetLooseInt(value, &event->pid);
-    } else if (key == "tid") {
-      error = GetLooseInt(value, &event->tid);
-    } else if (key == "args") {
-      od::object args;
-      error = value.get_object().get(args);
-      if (error == simdjson::INCORRECT_TYPE) {
-        if (event->problem.empty()) event->problem = "\"args\" is not an object";
-        error = simdjson::SUCCESS;
-      } else if (!error) {
-        error = ParseArgs(args, event);
-      }
+    switch (key.size()) {
+      case 2:
+        if (Is(key, "ph")) {
+          error = GetString(value, key, &text, event);
+          if (!text.empty()) event->ph = text[0];
+        } else if (Is(key, "ts")) {
+          GetTimeToken(value, key, &event->ts_token, event);
+        }
+        break;
+      case 3:
+        if (Is(key, "cat")) {
+          error = GetString(value, key, &event->cat, event);
+        } else if (Is(key, "dur")) {
+          GetTimeToken(value, key, &event->dur_token, event);
+        } else if (Is(key, "pid")) {
+          error = GetLooseInt(value, &event->pid);
+        } else if (Is(key, "tid")) {
+          error = GetLooseInt(value, &event->tid);
+        }
+        break;
+      case 4:
+        if (Is(key, "name")) {
+          error = GetString(value, key, &event->name, event);
+        } else if (Is(key, "args")) {
+          od::object args;
+          error = value.get_object().get(args);
+          if (error == simdjson::INCORRECT_TYPE) {
+            if (event->problem.empty()) event->problem = "\"args\" is not an object";
+            error = simdjson::SUCCESS;
+          } else if (!error) {
+            error = ParseArgs(args, event);
+          }
+        }
+        break;
+      default:
+        break;
     }
     if (error) return error;
   }

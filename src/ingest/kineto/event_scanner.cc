@@ -11,55 +11,81 @@
 namespace trainscope::ingest::kineto {
 namespace {
 
-// Bit i set <=> p[i] is one of " \ { } [ ].
-inline uint64_t StructuralMask(const char* p) {
+inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+struct BlockMasks {
+  uint64_t quote, backslash, open, close;
+};
+
+inline uint64_t MoveMask(__m128i v, int k) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(v))) << (16 * k);
+}
+
+// Classifies the 64 bytes at p (SSE2: four 16-byte compares per character class).
+inline BlockMasks Classify(const char* p) {
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
   const __m128i open_brace = _mm_set1_epi8('{'), close_brace = _mm_set1_epi8('}');
   const __m128i open_bracket = _mm_set1_epi8('['), close_bracket = _mm_set1_epi8(']');
-  uint64_t mask = 0;
+  BlockMasks m{0, 0, 0, 0};
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-    __m128i m = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, open_brace), _mm_cmpeq_epi8(v, close_brace)),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, open_bracket),
-                                  _mm_cmpeq_epi8(v, close_bracket))));
-    mask |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(m))) << (16 * k);
+    m.quote |= MoveMask(_mm_cmpeq_epi8(v, quote), k);
+    m.backslash |= MoveMask(_mm_cmpeq_epi8(v, backslash), k);
+    m.open |= MoveMask(_mm_or_si128(_mm_cmpeq_epi8(v, open_brace), _mm_cmpeq_epi8(v, open_bracket)), k);
+    m.close |=
+        MoveMask(_mm_or_si128(_mm_cmpeq_epi8(v, close_brace), _mm_cmpeq_epi8(v, close_bracket)), k);
   }
-  return mask;
+  return m;
 }
 
-inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+// Bits of characters escaped by a backslash (simdjson's odd-length backslash run detection).
+// `carry` is 1 when the block's first character is escaped by the previous block's last one.
+inline uint64_t Escaped(uint64_t backslash, uint64_t* carry) {
+  constexpr uint64_t kEvenBits = 0x5555555555555555ULL;
+  backslash &= ~*carry;
+  uint64_t follows_escape = (backslash << 1) | *carry;
+  uint64_t odd_sequence_starts = backslash & ~kEvenBits & ~follows_escape;
+  unsigned long long sequences_starting_on_even_bits = 0;
+  *carry = __builtin_uaddll_overflow(odd_sequence_starts, backslash,
+                                     &sequences_starting_on_even_bits) ? 1 : 0;
+  uint64_t invert_mask = sequences_starting_on_even_bits << 1;
+  return (kEvenBits ^ invert_mask) & follows_escape;
+}
+
+// Bit i set <=> an odd number of bits at or below i are set (string interiors from quotes).
+inline uint64_t PrefixXor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
 
 // Finds the end of the object starting at buf[start] == '{'. Returns the offset just past its
-// closing '}', or 0 if it does not end before `end`.
+// closing '}', or 0 if it does not end before `end`. Strings are found for 64 bytes at a time
+// (escapes, then quotes, then a prefix XOR), so only brackets outside strings are visited.
 size_t ObjectEnd(const char* buf, size_t start, size_t end) {
   int depth = 0;
-  bool in_string = false;
-  size_t skip_until = 0;  // an escaped byte to ignore
+  uint64_t escape_carry = 0, in_string_carry = 0;
   for (size_t block = start; block < end; block += 64) {
-    uint64_t mask = StructuralMask(buf + block);
-    if (end - block < 64) mask &= (uint64_t{1} << (end - block)) - 1;
-    while (mask != 0) {
-      size_t pos = block + static_cast<size_t>(__builtin_ctzll(mask));
-      mask &= mask - 1;
-      if (pos < skip_until) continue;
-      char c = buf[pos];
-      if (in_string) {
-        if (c == '\\') {
-          skip_until = pos + 2;
-        } else if (c == '"') {
-          in_string = false;
-        }
-        continue;
-      }
-      switch (c) {
-        case '"': in_string = true; break;
-        case '{': case '[': ++depth; break;
-        case '}': case ']':
-          if (--depth == 0) return pos + 1;
-          break;
-        default: break;  // a backslash outside a string: simdjson will reject it
+    BlockMasks m = Classify(buf + block);
+    if (end - block < 64) {
+      uint64_t valid = (uint64_t{1} << (end - block)) - 1;
+      m.quote &= valid, m.backslash &= valid, m.open &= valid, m.close &= valid;
+    }
+    uint64_t escaped = (m.backslash | escape_carry) != 0 ? Escaped(m.backslash, &escape_carry) : 0;
+    uint64_t in_string = PrefixXor(m.quote & ~escaped) ^ in_string_carry;
+    in_string_carry = static_cast<uint64_t>(static_cast<int64_t>(in_string) >> 63);
+    uint64_t brackets = (m.open | m.close) & ~in_string;
+    while (brackets != 0) {
+      int bit = __builtin_ctzll(brackets);
+      brackets &= brackets - 1;
+      if ((m.open >> bit) & 1) {
+        ++depth;
+      } else if (--depth == 0) {
+        return block + static_cast<size_t>(bit) + 1;
       }
     }
   }

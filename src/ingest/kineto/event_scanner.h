@@ -8,9 +8,10 @@
 // resume. It does not validate the JSON inside an element (simdjson does that when it parses
 // the batch); it does check what lies *between* elements: one comma, then an object.
 //
-// Speed: 64 bytes are classified per step with SSE2 (x86-64 baseline) into a bit mask of the
-// six bytes that matter (`"` `\` `{` `}` `[` `]`); only those positions are visited, so long
-// names and numbers cost one vector compare per 16 bytes.
+// Speed: 64 bytes are classified per step with SSE2 (x86-64 baseline) into bit masks of
+// quotes, backslashes and brackets. Escaped characters come from odd-length backslash runs,
+// string interiors from a prefix XOR of the unescaped quotes (both as in simdjson's stage 1),
+// so only brackets outside strings are visited one by one (a few per event).
 //
 // Buffer contract: at least 64 readable bytes past `end` (PaddedBuffer padding).
 // Thread safety: pure function.

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -57,21 +58,25 @@ const ArgSpec* FindArg(std::string_view raw_name) {
   static const ArgIndex index;
   if (raw_name.size() >= kMaxKeyLength) return nullptr;
   for (const ArgSpec* spec : index.by_length[raw_name.size()]) {
-    if (spec->raw_name == raw_name) return spec;
+    // Same length already; the first byte rejects most candidates without a memcmp call.
+    if (spec->raw_name[0] == raw_name[0] &&
+        std::memcmp(spec->raw_name.data(), raw_name.data(), raw_name.size()) == 0) {
+      return spec;
+    }
   }
   return nullptr;
 }
 
 EventKind KindFromCategory(std::string_view category) {
   static const std::pair<std::string_view, EventKind> kCategories[] = {
+      {"cpu_op", EventKind::kCpuOp},  // most frequent first
+      {"cuda_runtime", EventKind::kCudaRuntime},
       {"kernel", EventKind::kKernel},
       {"gpu_memcpy", EventKind::kMemcpy},
       {"memcpy", EventKind::kMemcpy},
       {"gpu_memset", EventKind::kMemset},
       {"memset", EventKind::kMemset},
-      {"cpu_op", EventKind::kCpuOp},
       {"operator", EventKind::kCpuOp},
-      {"cuda_runtime", EventKind::kCudaRuntime},
       {"cuda_driver", EventKind::kCudaRuntime},
       {"runtime", EventKind::kCudaRuntime},
       {"python_function", EventKind::kPythonFunction},
@@ -79,7 +84,10 @@ EventKind KindFromCategory(std::string_view category) {
       {"user_annotation", EventKind::kUserAnnotation},
       {"gpu_user_annotation", EventKind::kGpuUserAnnotation},
   };
-  for (const auto& [name, kind] : kCategories) {
+  for (const auto& [name, kind] : kCategories) {  // Kineto spells them in lower case
+    if (category == name) return kind;
+  }
+  for (const auto& [name, kind] : kCategories) {  // old profilers: "Kernel", "Operator"
     if (EqualsIgnoreCase(category, name)) return kind;
   }
   return EventKind::kOther;

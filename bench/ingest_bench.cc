@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kineto ingestion throughput: the streaming simdjson reader against nlohmann-json (SAX into
+// the same model, bench/ingest_nlohmann.h) on the same bytes, in the same run, one thread.
+// Cases: the real traces of ../shared/data/traces (decompressed in memory first; their gzip
+// files as a separate case), a generated trace of >= 1 GiB read from /tmp (made on first use),
+// and a tiny Smoke case for CI. Counters: GB/s of both, the speed-up, model bytes per event,
+// peak RSS of the process so far.
+// Run: build/bench/ingest_bench --benchmark_filter=Ingest   (ingest_bench is under bench/)
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "base/byte_source.h"
+#include "ingest/kineto/demo_trace.h"
+#include "ingest/kineto/kineto_reader.h"
+#include "ingest_nlohmann.h"
+#include "ingest_trace_gen.h"
+
+namespace trainscope::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Input {
+  std::string name;
+  std::string bytes;  // decompressed JSON
+};
+
+double PeakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU seconds of the calling thread: the per-core cost, unaffected by other load on the host.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+model::RankTrace ReadOurs(ByteSource& source) {
+  ingest::kineto::RankFileInfo info;
+  Diagnostics diags;
+  Result<model::RankTrace> trace = ingest::kineto::ReadKinetoRank(source, &info, &diags);
+  return trace.has_value() ? std::move(trace).value() : model::RankTrace{};
+}
+
+struct Timing {
+  double wall = 0, cpu = 0;
+};
+
+void Report(benchmark::State& state, double bytes, Timing ours, Timing nlohmann, size_t events,
+            size_t model_bytes) {
+  state.counters["ours_GBps_wall"] = bytes / ours.wall / 1e9;
+  state.counters["ours_GBps_cpu"] = bytes / ours.cpu / 1e9;
+  state.counters["nlohmann_GBps_wall"] = bytes / nlohmann.wall / 1e9;
+  state.counters["nlohmann_GBps_cpu"] = bytes / nlohmann.cpu / 1e9;
+  state.counters["speedup_wall"] = nlohmann.wall / ours.wall;
+  state.counters["speedup_cpu"] = nlohmann.cpu / ours.cpu;
+  state.counters["events"] = static_cast<double>(events);
+  state.counters["model_bytes_per_event"] =
+      events > 0 ? static_cast<double>(model_bytes) / static_cast<double>(events) : 0;
+  state.counters["peak_rss_MB"] = PeakRssMb();
+}
+
+// Uncompressed inputs already in memory: both parsers read the same bytes.
+void BM_IngestMemory(benchmark::State& state, const std::vector<Input>* inputs) {
+  double bytes = 0;
+  Timing ours, nl;
+  size_t events = 0, model_bytes = 0;
+  for (auto _ : state) {
+    auto start = Clock::now();
+    double cpu_start = ThreadCpuSeconds();
+    events = model_bytes = 0;
+    for (const Input& input : *inputs) {
+      auto source = MemoryByteSource(input.name, input.bytes.data(), input.bytes.size());
+      model::RankTrace trace = ReadOurs(*source);
+      events += trace.events.size();
+      model_bytes += trace.MemoryBytes();
+    }
+    double s = Since(start);
+    state.SetIterationTime(s);
+    ours.wall += s;
+    ours.cpu += ThreadCpuSeconds() - cpu_start;
+  }
+  for (const Input& input : *inputs) bytes += static_cast<double>(input.bytes.size());
+  ours.wall /= static_cast<double>(state.iterations());
+  ours.cpu /= static_cast<double>(state.iterations());
+  auto start = Clock::now();
+  double cpu_start = ThreadCpuSeconds();
+  size_t nl_events = 0;
+  for (const Input& input : *inputs) {
+    nl_events += LoadWithNlohmann(input.bytes.data(), input.bytes.size()).events.size();
+  }
+  nl.wall = Since(start);
+  nl.cpu = ThreadCpuSeconds() - cpu_start;
+  if (nl_events != events) state.SkipWithError("nlohmann and simdjson models differ");
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+  Report(state, bytes, ours, nl, events, model_bytes);
+}
+
+// The real traces' .json.gz files, inflated while streaming (throughput in decompressed bytes).
+void BM_IngestGzip(benchmark::State& state, std::vector<std::string> paths, double plain_bytes) {
+  size_t events = 0;
+  for (auto _ : state) {
+    events = 0;
+    for (const std::string& path : paths) {
+      auto source = OpenByteSource(path);
+      if (!source.has_value()) return state.SkipWithError("cannot open trace");
+      events += ReadOurs(**source).events.size();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(plain_bytes) * state.iterations());
+  state.counters["events"] = static_cast<double>(events);
+  state.counters["peak_rss_MB"] = PeakRssMb();
+}
+
+// >= 1 GiB generated trace read from its file by the streaming reader; nlohmann gets the same
+// file memory-mapped and pre-faulted (its fastest input), parsed once.
+void BM_IngestGenerated(benchmark::State& state, std::string path) {
+  double bytes = static_cast<double>(fs::file_size(path));
+  Timing ours, nl;
+  size_t events = 0, model_bytes = 0;
+  for (auto _ : state) {
+    auto start = Clock::now();
+    double cpu_start = ThreadCpuSeconds();
+    auto source = OpenByteSource(path);
+    if (!source.has_value()) return state.SkipWithError("cannot open generated trace");
+    model::RankTrace trace = ReadOurs(**source);
+    double s = Since(start);
+    state.SetIterationTime(s);
+    ours.wall += s;
+    ours.cpu += ThreadCpuSeconds() - cpu_start;
+    events = trace.events.size();
+    model_bytes = trace.MemoryBytes();
+  }
+  ours.wall /= static_cast<double>(state.iterations());
+  ours.cpu /= static_cast<double>(state.iterations());
+  double ours_peak = PeakRssMb();
+  int fd = open(path.c_str(), O_RDONLY);
+  void* map = mmap(nullptr, static_cast<size_t>(bytes), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  auto start = Clock::now();
+  double cpu_start = ThreadCpuSeconds();
+  size_t nl_events =
+      LoadWithNlohmann(static_cast<const char*>(map), static_cast<size_t>(bytes)).events.size();
+  nl.wall = Since(start);
+  nl.cpu = ThreadCpuSeconds() - cpu_start;
+  munmap(map, static_cast<size_t>(bytes));
+  close(fd);
+  if (nl_events != events) state.SkipWithError("nlohmann and simdjson models differ");
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+  Report(state, bytes, ours, nl, events, model_bytes);
+  state.counters["peak_rss_MB_ours"] = ours_peak;
+}
+
+std::vector<std::string> TraceFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().string().ends_with(".json.gz")) files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<Input>* Decompress(const std::vector<std::string>& files) {
+  auto* inputs = new std::vector<Input>();  // lives for the whole run
+  for (const std::string& f : files) {
+    Result<std::string> text = ReadFileToString(f);
+    if (text.has_value()) inputs->push_back({f, std::move(text).value()});
+  }
+  return inputs;
+}
+
+void RegisterAll() {
+  auto* smoke = new std::vector<Input>();
+  for (const auto& file : ingest::kineto::DemoTraceFiles()) {
+    smoke->push_back({file.name, std::string(file.bytes, file.size)});
+  }
+  benchmark::RegisterBenchmark("BM_Ingest_Smoke", BM_IngestMemory, smoke)->UseManualTime();
+  for (const char* set : {"param-dlrm-8rank", "hta-sampled-2rank", "hta-nccl-pg"}) {
+    std::vector<std::string> files = TraceFiles(std::string(TS_DATA_DIR) + "/traces/" + set);
+    if (files.empty()) continue;
+    std::vector<Input>* inputs = Decompress(files);
+    double plain = 0;
+    for (const Input& input : *inputs) plain += static_cast<double>(input.bytes.size());
+    benchmark::RegisterBenchmark((std::string("BM_Ingest/") + set).c_str(), BM_IngestMemory, inputs)
+        ->UseManualTime()->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((std::string("BM_IngestGzip/") + set).c_str(), BM_IngestGzip,
+                                 files, plain)->Unit(benchmark::kMillisecond);
+  }
+  const char* env = std::getenv("TS_BENCH_GENERATED_BYTES");
+  uint64_t target = env != nullptr ? std::stoull(env) : (uint64_t{1} << 30) + (uint64_t{1} << 24);
+  std::string path = "/tmp/trainscope_ingest_bench_" + std::to_string(target) + ".json";
+  benchmark::RegisterBenchmark("BM_Ingest/generated", [path, target](benchmark::State& state) {
+    std::error_code ec;
+    if (!fs::exists(path, ec) || fs::file_size(path, ec) < target) {
+      if (!WriteSyntheticKinetoTrace(path, target)) return state.SkipWithError("cannot write trace");
+    }
+    BM_IngestGenerated(state, path);
+  })->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+}
+
+}  // namespace
+}  // namespace trainscope::bench
+
+int main(int argc, char** argv) {
+  trainscope::bench::RegisterAll();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

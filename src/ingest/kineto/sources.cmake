@@ -22,3 +22,6 @@ add_test(NAME cli_trace COMMAND ${CMAKE_COMMAND} -DTS_BIN=$<TARGET_FILE:trainsco
          -DTS_BAD=${CMAKE_SOURCE_DIR}/tests/data/bad -DTS_KINETO=${CMAKE_SOURCE_DIR}/tests/data/kineto
          -DTS_TMP=${CMAKE_BINARY_DIR}/cli_trace_tmp -P ${CMAKE_SOURCE_DIR}/tests/cli/trace_cli_test.cmake)
 set_tests_properties(cli_trace PROPERTIES LABELS fast)
+
+ts_test(NAME kineto_real_traces_test SRCS ${CMAKE_CURRENT_LIST_DIR}/real_traces_test.cc
+  DEPS trainscope::ingest trainscope::model LABELS data)

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// `trainscope plan [CONFIG | --preset NAME | model flags] [--sweep AXIS=V1,V2 ...]`: predicts
+// step time, MFU, memory and GPU-hours of a training job (src/workload/).
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "base/json_writer.h"
+#include "cli/command.h"
+#include "workload/config_io.h"
+#include "workload/plan_report.h"
+#include "workload/predictor.h"
+#include "workload/sweep.h"
+
+namespace trainscope::cli {
+namespace {
+
+using namespace trainscope::workload;
+
+struct PlanOptions {
+  std::string config, preset;
+  bool list = false;
+  std::vector<std::string> sweep;
+  int top = 20;
+  std::optional<int> layers, heads, kv_heads, experts, top_k, gpus, tp, pp, vpp, cp, ep;
+  std::optional<int64_t> hidden, ffn, seq, vocab, global_batch, micro_batch;
+  std::optional<std::string> gpu, recompute;
+  std::optional<bool> sp;
+  std::optional<double> tokens;
+};
+
+// A job from flags alone: one dense (or MoE with --experts) decoder.
+Result<JobConfig> JobFromFlags(const PlanOptions& o) {
+  if (!o.layers || !o.hidden || !o.heads || !o.seq || !o.gpus || !o.global_batch) {
+    return InvalidArgumentError(
+        "plan: give CONFIG, --preset NAME, or at least --layers --hidden --heads --seq --gpus "
+        "--global-batch (see trainscope plan --help)");
+  }
+  JobConfig job;
+  job.name = "flags";
+  job.description = "model and layout from command-line flags";
+  job.source = "command line";
+  BlockConfig b;
+  b.name = "llm";
+  b.kind = o.experts.value_or(0) > 0 ? BlockKind::kMoe : BlockKind::kDense;
+  b.bias = false;
+  b.vocab = 32000;
+  b.ffn_act = FfnAct::kSwiglu;
+  job.blocks.push_back(b);
+  job.training.global_batch = 1;
+  job.assumed.push_back({"blocks[0].ffn_act", "swiglu", "flag default (Llama-style decoder)"});
+  job.assumed.push_back({"blocks[0].bias", "false", "flag default"});
+  return job;
+}
+
+Result<JobConfig> BuildJob(const PlanOptions& o) {
+  JobConfig job;
+  if (!o.config.empty()) {
+    TS_ASSIGN_OR_RETURN(job, LoadJobConfig(o.config));
+  } else if (!o.preset.empty()) {
+    TS_ASSIGN_OR_RETURN(job, LoadPreset(o.preset));
+  } else {
+    TS_ASSIGN_OR_RETURN(job, JobFromFlags(o));
+  }
+  BlockConfig& b = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
+  ParallelPlan& p = b.plan;
+  if (o.layers) b.layers = *o.layers;
+  if (o.hidden) b.hidden = *o.hidden;
+  if (o.heads) b.heads = *o.heads;
+  if (o.kv_heads) b.kv_heads = *o.kv_heads;
+  if (o.ffn) {
+    b.ffn_hidden = *o.ffn;
+    if (b.kind == BlockKind::kMoe) b.expert_ffn_hidden = *o.ffn;
+  }
+  if (o.seq) b.seq_len = *o.seq;
+  if (o.vocab) b.vocab = *o.vocab;
+  if (o.experts) {
+    b.num_experts = *o.experts;
+    if (*o.experts > 0 && b.kind == BlockKind::kDense) b.kind = BlockKind::kMoe;
+    if (b.kind == BlockKind::kMoe && b.top_k == 0) b.top_k = std::min(2, *o.experts);
+  }
+  if (o.top_k) b.top_k = *o.top_k;
+  if (o.gpu && !LookupGpu(*o.gpu, &job.cluster.gpu)) {
+    return InvalidArgumentError("--gpu: unknown GPU '{}' (A100, H100, H800, H200)", *o.gpu);
+  }
+  if (o.gpus) job.cluster.gpus = *o.gpus;
+  if (o.tp) p.tp = *o.tp;
+  if (o.pp) p.pp = *o.pp;
+  if (o.vpp) {
+    p.vpp = *o.vpp;
+    p.schedule = *o.vpp > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
+  }
+  if (o.cp) p.cp = *o.cp;
+  if (o.ep) p.ep = *o.ep;
+  if (o.sp) p.sp = *o.sp;
+  if (o.micro_batch) p.micro_batch = static_cast<int>(*o.micro_batch);
+  if (o.recompute) {
+    TS_ASSIGN_OR_RETURN(p.recompute, ParseRecompute(*o.recompute));
+  }
+  if (o.global_batch) {
+    job.training.global_batch = *o.global_batch;
+    job.training.global_batch_tokens = 0;
+  }
+  if (o.tokens) job.training.tokens_total = *o.tokens;
+  TS_RETURN_IF_ERROR(ValidateJobConfig(job).WithPrefix(job.source));
+  return job;
+}
+
+Status RunPlan(const PlanOptions& o) {
+  const GlobalOptions& g = Globals();
+  if (o.list) {
+    for (const std::string& name : PresetNames()) std::printf("%s\n", name.c_str());
+    return OkStatus();
+  }
+  TS_ASSIGN_OR_RETURN(JobConfig job, BuildJob(o));
+  Planner planner;
+  if (!o.sweep.empty()) {
+    std::vector<SweepAxis> axes;
+    for (const std::string& text : o.sweep) {
+      TS_ASSIGN_OR_RETURN(SweepAxis axis, ParseSweepAxis(text));
+      axes.push_back(std::move(axis));
+    }
+    TS_ASSIGN_OR_RETURN(SweepResult result, Sweep(job, axes, planner));
+    if (g.json) {
+      JsonWriter w(stdout);
+      WriteSweepJson(result, w);
+      w.Flush();
+      std::fputc('\n', stdout);
+    } else {
+      std::fputs(RenderSweepText(result, o.top).c_str(), stdout);
+    }
+    return OkStatus();
+  }
+  TS_ASSIGN_OR_RETURN(Prediction p, planner.Predict(job));
+  if (g.json) {
+    JsonWriter w(stdout);
+    WritePlanJson(p, job, w);
+    w.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    std::fputs(RenderPlanText(p, job).c_str(), stdout);
+  }
+  return OkStatus();
+}
+
+void RegisterPlan(CLI::App& root) {
+  auto o = std::make_shared<PlanOptions>();
+  CLI::App* cmd = root.add_subcommand(
+      "plan", "Predict step time, MFU, memory per GPU and GPU-hours of a training job");
+  cmd->add_option("config", o->config, "Job YAML (docs/workload.md)");
+  cmd->add_option("--preset", o->preset, "Built-in job (see --list-presets)");
+  cmd->add_flag("--list-presets", o->list, "Print the built-in presets");
+  cmd->add_option("--sweep", o->sweep,
+                  "Layouts to rank, e.g. --sweep tp=1,2,4,8 pp=1,2,4 (axes: tp pp vpp cp ep mb gpus)")
+      ->expected(1, 8);
+  cmd->add_option("--top", o->top, "Rows of the sweep table")->check(CLI::PositiveNumber);
+  cmd->add_option("--layers", o->layers, "Transformer layers");
+  cmd->add_option("--hidden", o->hidden, "Hidden size");
+  cmd->add_option("--heads", o->heads, "Attention heads");
+  cmd->add_option("--kv-heads", o->kv_heads, "KV heads (GQA)");
+  cmd->add_option("--ffn", o->ffn, "FFN hidden size (per expert for MoE)");
+  cmd->add_option("--seq", o->seq, "Sequence length");
+  cmd->add_option("--vocab", o->vocab, "Vocabulary size");
+  cmd->add_option("--experts", o->experts, "Routed experts (MoE)");
+  cmd->add_option("--top-k", o->top_k, "Experts per token (MoE)");
+  cmd->add_option("--gpu", o->gpu, "A100, H100, H800 or H200");
+  cmd->add_option("--gpus", o->gpus, "Number of GPUs");
+  cmd->add_option("--tp", o->tp, "Tensor parallel size");
+  cmd->add_option("--pp", o->pp, "Pipeline parallel size");
+  cmd->add_option("--vpp", o->vpp, "Virtual stages per pipeline rank (interleaved 1F1B)");
+  cmd->add_option("--cp", o->cp, "Context parallel size");
+  cmd->add_option("--ep", o->ep, "Expert parallel size");
+  cmd->add_option("--global-batch", o->global_batch, "Sequences per step");
+  cmd->add_option("--micro-batch", o->micro_batch, "Sequences per microbatch");
+  cmd->add_option("--recompute", o->recompute, "none | selective | full | offload");
+  cmd->add_option("--sp", o->sp, "Sequence parallelism with TP (true/false)");
+  cmd->add_option("--tokens", o->tokens, "Token budget for GPU-hours (e.g. 3e11)");
+  cmd->callback([o] { RunAndSetExit([o] { return RunPlan(*o); }); });
+}
+
+}  // namespace
+
+TS_REGISTER_COMMAND(20, RegisterPlan);
+
+}  // namespace trainscope::cli

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "workload/config_io.h"
+#include "workload/step_costs.h"
 
 namespace trainscope::workload {
 namespace {
@@ -145,47 +146,11 @@ Result<Prediction> Planner::Predict(const JobConfig& job) {
   shape.pp = plan.pp;
   shape.vpp = plan.schedule == PpSchedule::kInterleaved ? plan.vpp : 1;
   shape.microbatches = static_cast<int>(out.microbatches);
-  shape.vision = vision != nullptr;
   shape.dp_overlap = plan.dp_overlap;
   TS_ASSIGN_OR_RETURN(const StepGraph* graph, Graph(shape));
-  const int virtual_stages = shape.pp * shape.vpp;
-  const int base_layers = main.layers / virtual_stages;
-  const int extra_layers = main.layers % virtual_stages;
-  const double exposed = job.system.dp_exposed_fraction;
-  const double vision_fwd = vision ? vision->layers * vision_timing.layer_fwd_s * vision_imbalance
-                                   : 0.0;
-  const double vision_bwd = vision ? vision->layers * vision_timing.layer_bwd_s * vision_imbalance
-                                   : 0.0;
-  const double p2p = t.p2p_s * job.system.pp_p2p_blocking;
-  const auto duration = [&](const StepOp& op) -> double {
-    const int vs = op.chunk * shape.pp + op.stage;
-    const double layers = base_layers + (vs < extra_layers ? 1 : 0);
-    switch (op.type) {
-      case StepOpType::kForward:
-        return layers * t.layer_fwd_s + (vs == 0 ? t.embed_fwd_s : 0) +
-               (vs == virtual_stages - 1 ? t.head_fwd_s : 0);
-      case StepOpType::kBackward:
-        return layers * t.layer_bwd_s + (vs == 0 ? t.embed_bwd_s : 0) +
-               (vs == virtual_stages - 1 ? t.head_bwd_s : 0);
-      case StepOpType::kSendForward:
-      case StepOpType::kSendBackward: return p2p;
-      case StepOpType::kVisionForward: return vision_fwd;
-      case StepOpType::kVisionBackward: return vision_bwd;
-      case StepOpType::kGradSync:
-        if (op.chunk < 0) return vision_timing.dp_grad_s;
-        // Chunks synced while later backward runs still cost `exposed` of their time.
-        return t.dp_grad_s / shape.vpp;
-      case StepOpType::kBarrier: return job.cluster.hop_latency_s * 4;
-      case StepOpType::kOptimizer: return t.optimizer_s + vision_timing.optimizer_s;
-      case StepOpType::kParamGather:
-        return (t.dp_param_s + vision_timing.dp_param_s) * (plan.dp_overlap ? exposed : 1.0);
-    }
-    return 0.0;
-  };
-  const StepReplay replay = SimulateStep(*graph, duration, false);
-  // Overlapped DP reduces still contend with compute for SMs and HBM: charge `exposed` of them.
-  const double dp_contention = plan.dp_overlap ? exposed * t.dp_grad_s : 0.0;
-  out.step_time_s = replay.step_s + dp_contention + job.system.step_overhead_s;
+  const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
+  const StepReplay replay = SimulateStep(*graph, [&](const StepOp& op) { return costs.Seconds(op); });
+  out.step_time_s = replay.step_s;
   out.compute_s = replay.compute_busy_s;
   out.bubble_fraction = out.step_time_s > 0 ? 1 - out.compute_s / out.step_time_s : 0;
   const double capacity = out.step_time_s * job.cluster.gpus * job.cluster.gpu.peak_flops;

@@ -13,14 +13,18 @@ const char* StepOpName(StepOpType type) {
   switch (type) {
     case StepOpType::kForward: return "forward-compute";
     case StepOpType::kBackward: return "backward-compute";
-    case StepOpType::kSendForward: return "forward-send";
-    case StepOpType::kSendBackward: return "backward-send";
-    case StepOpType::kVisionForward: return "vision-forward";
-    case StepOpType::kVisionBackward: return "vision-backward";
-    case StepOpType::kGradSync: return "grads-reduce-scatter";
-    case StepOpType::kBarrier: return "optimizer-clip-main-grad";
-    case StepOpType::kOptimizer: return "optimizer";
+    case StepOpType::kForwardSend: return "forward-send";
+    case StepOpType::kForwardRecv: return "forward-recv";
+    case StepOpType::kBackwardSend: return "backward-send";
+    case StepOpType::kBackwardRecv: return "backward-recv";
     case StepOpType::kParamGather: return "params-all-gather";
+    case StepOpType::kGradSync: return "grads-reduce-scatter";
+    case StepOpType::kSeparateGradSync: return "separate-grads-all-reduce";
+    case StepOpType::kGc: return "gc";
+    case StepOpType::kLayernormAllReduce: return "layernorm-grads-all-reduce";
+    case StepOpType::kEmbeddingAllReduce: return "embedding-grads-all-reduce";
+    case StepOpType::kClipGrad: return "optimizer-clip-main-grad";
+    case StepOpType::kOptimizer: return "optimizer";
   }
   return "?";
 }
@@ -52,135 +56,250 @@ std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int st
   return order;
 }
 
+namespace {
+
+// Builds one worker's ops and intra-worker edges; records what the cross-worker pass needs.
+struct WorkerNodes {
+  std::vector<graph::NodeId> fwd_send, fwd_recv, bwd_send, bwd_recv;  // real ones, in order
+  std::vector<graph::NodeId> param_gather, grad_sync;
+  graph::NodeId separate = -1, embedding = -1, clip = -1;
+};
+
+class StepBuilder {
+ public:
+  explicit StepBuilder(const StepShape& s) : s_(s) {}
+
+  graph::NodeId Add(StepOp op) {
+    op.seq = seq_[Key(op)]++;
+    ops_.push_back(op);
+    return builder_.AddNode(op.replica * s_.pp + op.stage, Stream(op.type), 0);
+  }
+  void Edge(graph::NodeId a, graph::NodeId b) {
+    if (a >= 0 && b >= 0) builder_.AddEdge(a, b);
+  }
+  void Chain(const std::vector<graph::NodeId>& nodes) {
+    for (size_t i = 1; i < nodes.size(); ++i) Edge(nodes[i - 1], nodes[i]);
+  }
+
+  WorkerNodes Worker(int replica, int stage) {
+    seq_.assign(seq_.size(), 0);
+    const int p = s_.pp, v = s_.vpp;
+    const int last_gmc = p * v - 1;
+    WorkerNodes w;
+    const auto op = [&](StepOpType t, int chunk = -1, int mb = -1, bool noop = false) {
+      StepOp o{t, noop, static_cast<int16_t>(stage), static_cast<int16_t>(chunk), mb, replica, 0};
+      return Add(o);
+    };
+    // DP parameter gathers at the step start.
+    std::vector<graph::NodeId> dp_stream;
+    const int gathers = s_.dp_overlap ? v : 1;
+    for (int c = 0; c < gathers; ++c) {
+      w.param_gather.push_back(op(StepOpType::kParamGather, c));
+      dp_stream.push_back(w.param_gather.back());
+    }
+    std::vector<graph::NodeId> compute, fsend, frecv, bsend, brecv;
+    std::vector<graph::NodeId> first_fwd(static_cast<size_t>(v), -1), last_bwd(v, -1);
+    graph::NodeId prev_fwd = -1, prev_bwd = -1;
+    for (const ComputeSlot& slot : PipelineOrder(p, v, s_.microbatches, stage)) {
+      const int gmc = slot.chunk * p + stage;
+      if (slot.forward) {
+        const bool recv_noop = gmc == 0, send_noop = gmc == last_gmc;
+        const graph::NodeId recv = op(StepOpType::kForwardRecv, -1, -1, recv_noop);
+        const graph::NodeId comp = op(StepOpType::kForward, slot.chunk, slot.microbatch);
+        const graph::NodeId send = op(StepOpType::kForwardSend, -1, -1, send_noop);
+        Edge(prev_fwd, recv);
+        Edge(recv, comp);
+        Edge(comp, send);
+        frecv.push_back(recv);
+        fsend.push_back(send);
+        if (!recv_noop) w.fwd_recv.push_back(recv);
+        if (!send_noop) w.fwd_send.push_back(send);
+        if (first_fwd[slot.chunk] < 0) first_fwd[slot.chunk] = comp;
+        compute.push_back(comp);
+        prev_fwd = comp;
+      } else {
+        const bool recv_noop = gmc == last_gmc, send_noop = gmc == 0;
+        const graph::NodeId recv = op(StepOpType::kBackwardRecv, -1, -1, recv_noop);
+        const graph::NodeId comp = op(StepOpType::kBackward, slot.chunk, slot.microbatch);
+        const graph::NodeId send = op(StepOpType::kBackwardSend, -1, -1, send_noop);
+        Edge(prev_bwd, recv);
+        Edge(recv, comp);
+        Edge(comp, send);
+        if (prev_bwd < 0 && compute.size() >= 2) {
+          Edge(compute[compute.size() - 2], recv);  // what-if model: first backward p2p
+          Edge(compute[compute.size() - 2], send);
+        }
+        brecv.push_back(recv);
+        bsend.push_back(send);
+        if (!recv_noop) w.bwd_recv.push_back(recv);
+        if (!send_noop) w.bwd_send.push_back(send);
+        last_bwd[slot.chunk] = comp;
+        compute.push_back(comp);
+        prev_bwd = comp;
+      }
+    }
+    for (const auto* stream : {&compute, &fsend, &frecv, &bsend, &brecv}) Chain(*stream);
+    for (int c = 0; c < gathers; ++c) Edge(w.param_gather[c], first_fwd[c]);
+    if (!s_.dp_overlap) {
+      for (int c = 1; c < v; ++c) Edge(w.param_gather[0], first_fwd[c]);
+    }
+    // Overlapped DP: each chunk's reduce-scatter after its last backward (chunks finish in
+    // reverse order).
+    if (s_.dp_overlap) {
+      for (int c = v - 1; c >= 0; --c) {
+        w.grad_sync.push_back(op(StepOpType::kGradSync, c));
+        Edge(last_bwd[c], w.grad_sync.back());
+        dp_stream.push_back(w.grad_sync.back());
+      }
+    }
+    // Tail.
+    const graph::NodeId gc = op(StepOpType::kGc);
+    Edge(compute.back(), gc);
+    std::vector<graph::NodeId> tail;
+    tail.push_back(op(StepOpType::kLayernormAllReduce));
+    Edge(gc, tail.back());
+    if (stage == 0 || stage == p - 1) {
+      w.embedding = op(StepOpType::kEmbeddingAllReduce);
+      tail.push_back(w.embedding);
+    }
+    if (s_.dp_overlap) {
+      Edge(w.grad_sync.back(), tail.front());
+      w.separate = op(StepOpType::kSeparateGradSync);
+      tail.push_back(w.separate);
+    } else {
+      for (int c = v - 1; c >= 0; --c) {
+        w.grad_sync.push_back(op(StepOpType::kGradSync, c));
+        tail.push_back(w.grad_sync.back());
+        dp_stream.push_back(w.grad_sync.back());
+      }
+    }
+    w.clip = op(StepOpType::kClipGrad);
+    tail.push_back(w.clip);
+    tail.push_back(op(StepOpType::kOptimizer));
+    Chain(tail);
+    Chain(dp_stream);
+    return w;
+  }
+
+  Result<StepGraph> Build() {
+    const int p = s_.pp;
+    std::vector<WorkerNodes> workers;
+    workers.reserve(static_cast<size_t>(s_.dp * p));
+    for (int d = 0; d < s_.dp; ++d) {
+      for (int stage = 0; stage < p; ++stage) workers.push_back(Worker(d, stage));
+    }
+    const auto at = [&](int d, int stage) -> WorkerNodes& {
+      return workers[static_cast<size_t>(d * p + stage)];
+    };
+    std::vector<graph::NodeId> clip;
+    for (int d = 0; d < s_.dp; ++d) {
+      for (int stage = 0; stage < p; ++stage) {
+        WorkerNodes& w = at(d, stage);
+        // k-th real send pairs with the k-th real recv of the peer stage.
+        const WorkerNodes& next = at(d, (stage + 1) % p);
+        const WorkerNodes& prev = at(d, (stage + p - 1) % p);
+        TS_CHECK(w.fwd_send.size() == next.fwd_recv.size(), "fwd p2p count mismatch");
+        TS_CHECK(w.bwd_send.size() == prev.bwd_recv.size(), "bwd p2p count mismatch");
+        for (size_t k = 0; k < w.fwd_send.size(); ++k) {
+          const graph::NodeId pair[] = {w.fwd_send[k], next.fwd_recv[k]};
+          builder_.AddCollective(pair);
+        }
+        for (size_t k = 0; k < w.bwd_send.size(); ++k) {
+          const graph::NodeId pair[] = {w.bwd_send[k], prev.bwd_recv[k]};
+          builder_.AddCollective(pair);
+        }
+        clip.push_back(w.clip);
+      }
+      if (p > 1) {
+        const graph::NodeId pair[] = {at(d, 0).embedding, at(d, p - 1).embedding};
+        builder_.AddCollective(pair);
+      } else {
+        const graph::NodeId one[] = {at(d, 0).embedding};
+        builder_.AddCollective(one);
+      }
+    }
+    // DP collectives: the same op on every replica of a stage.
+    for (int stage = 0; stage < p; ++stage) {
+      const auto group = [&](auto member) {
+        std::vector<graph::NodeId> members;
+        for (int d = 0; d < s_.dp; ++d) members.push_back(member(at(d, stage)));
+        builder_.AddCollective(members);
+      };
+      for (size_t k = 0; k < at(0, stage).param_gather.size(); ++k) {
+        group([&](const WorkerNodes& w) { return w.param_gather[k]; });
+      }
+      for (size_t k = 0; k < at(0, stage).grad_sync.size(); ++k) {
+        group([&](const WorkerNodes& w) { return w.grad_sync[k]; });
+      }
+      if (s_.dp_overlap) group([&](const WorkerNodes& w) { return w.separate; });
+    }
+    builder_.AddCollective(clip);
+    StepGraph out;
+    out.shape = s_;
+    TS_ASSIGN_OR_RETURN(out.graph, builder_.Build());
+    out.ops = std::move(ops_);
+    return out;
+  }
+
+ private:
+  static int32_t Stream(StepOpType t) {
+    switch (t) {
+      case StepOpType::kForwardSend: return 1;
+      case StepOpType::kForwardRecv: return 2;
+      case StepOpType::kBackwardSend: return 3;
+      case StepOpType::kBackwardRecv: return 4;
+      case StepOpType::kParamGather:
+      case StepOpType::kGradSync: return 5;
+      default: return 0;
+    }
+  }
+  static size_t Key(const StepOp& op) { return static_cast<size_t>(op.type); }
+
+  StepShape s_;
+  graph::GraphBuilder builder_;
+  std::vector<StepOp> ops_;
+  std::vector<int32_t> seq_ = std::vector<int32_t>(16, 0);
+};
+
+}  // namespace
+
 Result<StepGraph> BuildStepGraph(const StepShape& shape) {
   const int p = shape.pp, v = shape.vpp, m = shape.microbatches;
-  if (p < 1 || v < 1 || m < 1) return InvalidArgumentError("pipeline: pp, vpp, microbatches >= 1");
+  if (p < 1 || v < 1 || m < 1 || shape.dp < 1) {
+    return InvalidArgumentError("pipeline: pp, vpp, microbatches and dp must be >= 1");
+  }
   if (v > 1 && m % p != 0) {
     return InvalidArgumentError("interleaved schedule needs microbatches ({}) divisible by pp ({})",
                                 m, p);
   }
-  StepGraph out;
-  out.shape = shape;
-  graph::GraphBuilder b;
-  const auto add = [&](StepOpType type, int stage, int chunk, int mb, int stream) {
-    out.ops.push_back({type, static_cast<int16_t>(stage), static_cast<int16_t>(chunk), mb});
-    return b.AddNode(stage, stream, 0);
-  };
-  const int virtual_stages = p * v;
-  // Node ids of compute and sends by (virtual stage, microbatch).
-  std::vector<graph::NodeId> fwd(static_cast<size_t>(virtual_stages * m), -1);
-  std::vector<graph::NodeId> bwd(fwd.size(), -1);
-  std::vector<std::vector<graph::NodeId>> chunk_last_bwd(static_cast<size_t>(p),
-                                                          std::vector<graph::NodeId>(v, -1));
-  std::vector<graph::NodeId> last_compute(static_cast<size_t>(p), -1);
-  std::vector<graph::NodeId> vision_fwd(static_cast<size_t>(p), -1);
-  const auto idx = [&](int vs, int mb) { return static_cast<size_t>(vs * m + mb); };
-  for (int stage = 0; stage < p; ++stage) {
-    graph::NodeId prev = -1;
-    if (shape.vision) {
-      prev = vision_fwd[stage] = add(StepOpType::kVisionForward, stage, -1, -1, kStreamCompute);
-    }
-    for (const ComputeSlot& s : PipelineOrder(p, v, m, stage)) {
-      const int vs = s.chunk * p + stage;
-      const graph::NodeId node = add(s.forward ? StepOpType::kForward : StepOpType::kBackward,
-                                     stage, s.chunk, s.microbatch, kStreamCompute);
-      (s.forward ? fwd : bwd)[idx(vs, s.microbatch)] = node;
-      if (prev >= 0) b.AddEdge(prev, node);
-      prev = node;
-      if (!s.forward) chunk_last_bwd[stage][s.chunk] = node;
-    }
-    last_compute[stage] = prev;
-  }
-  // P2P: a send node per producer, consumed by the next (fwd) / previous (bwd) virtual stage.
-  const auto send = [&](StepOpType type, int vs, int mb, graph::NodeId from, graph::NodeId to) {
-    const int stage = vs % p;
-    const int stream = type == StepOpType::kSendForward ? kStreamSendFwd : kStreamSendBwd;
-    const graph::NodeId node = add(type, stage, vs / p, mb, stream);
-    b.AddEdge(from, node);
-    b.AddEdge(node, to);
-    return node;
-  };
-  for (int mb = 0; mb < m; ++mb) {
-    for (int vs = 0; vs + 1 < virtual_stages; ++vs) {
-      send(StepOpType::kSendForward, vs, mb, fwd[idx(vs, mb)], fwd[idx(vs + 1, mb)]);
-      send(StepOpType::kSendBackward, vs + 1, mb, bwd[idx(vs + 1, mb)], bwd[idx(vs, mb)]);
-    }
-    b.AddEdge(fwd[idx(virtual_stages - 1, mb)], bwd[idx(virtual_stages - 1, mb)]);
-    if (shape.vision) {
-      for (int stage = 0; stage < p; ++stage) b.AddEdge(vision_fwd[stage], fwd[idx(0, mb)]);
-    }
-  }
-  // Each send follows its producer, which is ordered on the compute stream, so sends leave in
-  // program order without extra stream edges (transfers of one stage may overlap).
-  std::vector<graph::NodeId> barrier_members;
-  std::vector<graph::NodeId> tail(static_cast<size_t>(p), -1);
-  for (int stage = 0; stage < p; ++stage) {
-    graph::NodeId compute_end = last_compute[stage];
-    if (shape.vision) {
-      const graph::NodeId vb = add(StepOpType::kVisionBackward, stage, -1, -1, kStreamCompute);
-      b.AddEdge(compute_end, vb);
-      // Visual-token gradients come from every microbatch's stage-0 backward.
-      for (int mb = 0; mb < m; ++mb) b.AddEdge(bwd[idx(0, mb)], vb);
-      compute_end = vb;
-    }
-    graph::NodeId prev_sync = -1;
-    for (int chunk = v - 1; chunk >= 0; --chunk) {
-      const graph::NodeId sync = add(StepOpType::kGradSync, stage, chunk, -1, kStreamDp);
-      b.AddEdge(shape.dp_overlap ? chunk_last_bwd[stage][chunk] : compute_end, sync);
-      if (prev_sync >= 0) b.AddEdge(prev_sync, sync);
-      prev_sync = sync;
-    }
-    if (shape.vision) {
-      const graph::NodeId sync = add(StepOpType::kGradSync, stage, -1, -1, kStreamDp);
-      b.AddEdge(compute_end, sync);
-      b.AddEdge(prev_sync, sync);
-      prev_sync = sync;
-    }
-    const graph::NodeId barrier = add(StepOpType::kBarrier, stage, -1, -1, kStreamCompute);
-    b.AddEdge(compute_end, barrier);
-    b.AddEdge(prev_sync, barrier);
-    barrier_members.push_back(barrier);
-    const graph::NodeId opt = add(StepOpType::kOptimizer, stage, -1, -1, kStreamCompute);
-    b.AddEdge(barrier, opt);
-    const graph::NodeId gather = add(StepOpType::kParamGather, stage, -1, -1, kStreamDp);
-    b.AddEdge(opt, gather);
-    tail[stage] = gather;
-  }
-  b.AddCollective(barrier_members);
-  TS_ASSIGN_OR_RETURN(out.graph, b.Build());
-  return out;
+  StepBuilder builder(shape);
+  return builder.Build();
 }
 
-StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration, bool with_ops) {
-  const size_t n = step.ops.size();
-  std::vector<int64_t> dur(n);
-  for (size_t i = 0; i < n; ++i) dur[i] = std::llround(duration(step.ops[i]) * 1e9);
+int64_t SimulateStepNs(const StepGraph& step, std::span<const int64_t> dur_ns,
+                       std::span<const int64_t> delay_ns, std::span<int64_t> start_ns,
+                       std::span<int64_t> end_ns) {
   graph::Simulator sim(step.graph);
   int64_t step_end = 0;
-  StepReplay out;
-  std::vector<int64_t> start, end;
-  if (with_ops) {
-    start.resize(n);
-    end.resize(n);
-  }
-  sim.Run(dur, {}, std::span<int64_t>(&step_end, 1), start, end);
-  out.step_s = static_cast<double>(step_end) * 1e-9;
-  std::vector<double> busy(static_cast<size_t>(step.shape.pp), 0.0);
+  sim.Run(dur_ns, delay_ns, std::span<int64_t>(&step_end, 1), start_ns, end_ns);
+  return step_end;
+}
+
+StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration) {
+  const size_t n = step.ops.size();
+  std::vector<int64_t> dur(n);
+  std::vector<double> busy(static_cast<size_t>(step.shape.pp * step.shape.dp), 0.0);
   for (size_t i = 0; i < n; ++i) {
-    const StepOpType t = step.ops[i].type;
-    if (t == StepOpType::kForward || t == StepOpType::kBackward) {
-      busy[static_cast<size_t>(step.ops[i].stage)] += static_cast<double>(dur[i]) * 1e-9;
+    const StepOp& op = step.ops[i];
+    dur[i] = std::llround(duration(op) * 1e9);
+    if (op.type == StepOpType::kForward || op.type == StepOpType::kBackward) {
+      busy[static_cast<size_t>(op.replica * step.shape.pp + op.stage)] +=
+          static_cast<double>(dur[i]) * 1e-9;
     }
   }
+  StepReplay out;
+  out.step_s = static_cast<double>(SimulateStepNs(step, dur, {}, {}, {})) * 1e-9;
   out.compute_busy_s = *std::max_element(busy.begin(), busy.end());
-  if (with_ops) {
-    out.start_s.resize(n);
-    out.end_s.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      out.start_s[i] = static_cast<double>(start[i]) * 1e-9;
-      out.end_s[i] = static_cast<double>(end[i]) * 1e-9;
-    }
-  }
   return out;
 }
 

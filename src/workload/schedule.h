@@ -1,22 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
-// The dependency graph of one training step of one pipeline replica, built on graph::DepGraph
-// (the engine the what-if analysis uses), and its replay.
+// The dependency graph of one training step, built on graph::DepGraph (the engine the what-if
+// analysis uses), and its replay.
 //
-// Workers are pipeline stages. Per stage: a compute stream running, in Megatron's order, the
-// forward and backward passes of every (model chunk, microbatch) (1F1B, or interleaved 1F1B with
-// v chunks: Megatron-LM `forward_backward_pipelining_with_interleaving`, warm-up
-// (p - r - 1) * 2 + (v - 1) * p forwards on rank r); a p2p stream per direction carrying
-// activations and gradients to the next/previous virtual stage; a DP stream with the gradient
-// reduce of each chunk (after that chunk's last backward when DP comm overlaps, else after the
-// last compute); then a cross-stage barrier (gradient clipping), the optimizer and the ZeRO
-// parameter all-gather. Optional vision-encoder passes (Seed1.5-VL's ViT) run on every stage
-// before the first forward and after the last backward.
-// The bubble is whatever idle time this replay leaves: no bubble formula is used.
+// Workers are (DP replica, pipeline stage) pairs, as in the what-if op tables. The ops and edges
+// are those of the Megatron dependency model of whatif/megatron_model.h (Lin et al., OSDI'25), so
+// a synthesised op table replays to the same step time under the what-if analysis:
+//  - compute stream: forward/backward of every (model chunk, microbatch) in Megatron's order
+//    (1F1B, or interleaved with v chunks: Megatron-LM
+//    `forward_backward_pipelining_with_interleaving`, warm-up (p - r - 1) * 2 + (v - 1) * p);
+//  - per forward (backward) compute a recv before it and a send after it; sends and recvs whose
+//    peer virtual stage does not exist are no-ops; the k-th real send of a stage and the k-th
+//    real recv of the next (previous) stage form one collective (the transfer starts when both
+//    are posted); the previous compute of the same direction precedes a recv; the first backward
+//    send/recv waits for the forward two computes before the first backward;
+//  - DP stream: a params all-gather per chunk before the chunk's first forward (one in all when
+//    DP comm is not overlapped), a grads reduce-scatter per chunk after its last backward
+//    (overlapped) or in the step tail; DP ops are collectives over the DP replicas;
+//  - tail: last compute -> gc -> layernorm all-reduce -> embedding all-reduce (first + last
+//    stage) -> [separate-grads-all-reduce | reduce-scatters] -> clip-grad (all workers) ->
+//    optimizer. Each stream is a chain.
+// The bubble is whatever idle time the replay leaves: no bubble formula is used.
 // Thread safety: a StepGraph is immutable once built; SimulateStep needs its own scratch.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "base/status.h"
@@ -29,7 +38,7 @@ struct StepShape {
   int pp = 1;
   int vpp = 1;
   int microbatches = 1;
-  bool vision = false;       // ViT forward/backward around the pipeline
+  int dp = 1;                // DP replicas in the graph (1 for prediction; all for synthesis)
   bool dp_overlap = true;
   bool operator==(const StepShape&) const = default;
 };
@@ -37,27 +46,32 @@ struct StepShape {
 enum class StepOpType : uint8_t {
   kForward,
   kBackward,
-  kSendForward,   // activation to the next virtual stage
-  kSendBackward,  // gradient to the previous virtual stage
-  kVisionForward,
-  kVisionBackward,
-  kGradSync,      // DP reduce of one chunk's gradients
-  kBarrier,       // cross-stage gradient-norm sync
+  kForwardSend,
+  kForwardRecv,
+  kBackwardSend,
+  kBackwardRecv,
+  kParamGather,
+  kGradSync,            // grads reduce-scatter of one chunk
+  kSeparateGradSync,    // overlapped DP: the tail op waiting for the reduce-scatters
+  kGc,
+  kLayernormAllReduce,
+  kEmbeddingAllReduce,
+  kClipGrad,
   kOptimizer,
-  kParamGather,   // ZeRO all-gather of updated parameters
 };
+// The what-if artifact's optype string ("forward-compute", ...).
 const char* StepOpName(StepOpType type);
 
 struct StepOp {
   StepOpType type;
-  int16_t stage;
-  int16_t chunk;       // model chunk on this stage (-1 when not applicable)
-  int32_t microbatch;  // -1 when not applicable
+  bool noop = false;     // p2p without a peer (pipeline ends)
+  int16_t stage = 0;
+  int16_t chunk = -1;    // model chunk on this stage (mc), -1 when not applicable
+  int32_t microbatch = -1;
+  int32_t replica = 0;   // DP rank
+  int32_t seq = 0;       // order among ops of this type on this worker
+  int32_t GlobalChunk(int pp) const { return chunk < 0 ? -1 : chunk * pp + stage; }
 };
-
-// Stream ids used in the graph.
-enum StepStream : int32_t { kStreamCompute = 0, kStreamSendFwd = 1, kStreamSendBwd = 2,
-                            kStreamDp = 3 };
 
 struct StepGraph {
   StepShape shape;
@@ -76,16 +90,18 @@ std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int st
 // Builds and compiles the graph. Interleaving needs microbatches % pp == 0.
 Result<StepGraph> BuildStepGraph(const StepShape& shape);
 
-// Duration of each op in seconds.
 using OpDuration = std::function<double(const StepOp&)>;
 
 struct StepReplay {
   double step_s = 0;
-  double compute_busy_s = 0;      // max over stages of summed forward+backward time
-  std::vector<double> start_s, end_s;  // per op, when requested
+  double compute_busy_s = 0;  // max over workers of summed forward+backward time
 };
 
-// Replays the graph; `with_ops` fills per-op start/end (for trace synthesis).
-StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration, bool with_ops);
+// Replays the graph with durations from `duration` (seconds).
+StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration);
+// Replays with durations and delays in ns (per op); fills per-op start/end (ns) when non-empty.
+int64_t SimulateStepNs(const StepGraph& step, std::span<const int64_t> dur_ns,
+                       std::span<const int64_t> delay_ns, std::span<int64_t> start_ns,
+                       std::span<int64_t> end_ns);
 
 }  // namespace trainscope::workload

@@ -11,7 +11,7 @@ namespace trainscope::workload {
 namespace {
 
 double ReplayPipeline(int p, int v, int m, double fwd, double bwd, double p2p = 0) {
-  StepShape shape{p, v, m, false, true};
+  StepShape shape{p, v, m, 1, true};
   Result<StepGraph> graph = BuildStepGraph(shape);
   EXPECT_OK(graph);
   if (!graph.ok()) return -1;
@@ -19,12 +19,14 @@ double ReplayPipeline(int p, int v, int m, double fwd, double bwd, double p2p = 
     switch (op.type) {
       case StepOpType::kForward: return fwd;
       case StepOpType::kBackward: return bwd;
-      case StepOpType::kSendForward:
-      case StepOpType::kSendBackward: return p2p;
+      case StepOpType::kForwardSend:
+      case StepOpType::kBackwardSend:
+      case StepOpType::kForwardRecv:
+      case StepOpType::kBackwardRecv: return op.noop ? 0.0 : p2p;
       default: return 0.0;
     }
   };
-  return SimulateStep(*graph, dur, false).step_s;
+  return SimulateStep(*graph, dur).step_s;
 }
 
 TEST(Schedule, OneStageHasNoBubble) {
@@ -64,7 +66,7 @@ TEST(Schedule, MegatronOrderWarmup) {
 }
 
 TEST(Schedule, RejectsInterleavingWithUnevenMicrobatches) {
-  EXPECT_THAT(BuildStepGraph({4, 2, 6, false, true}),
+  EXPECT_THAT(BuildStepGraph({4, 2, 6, 1, true}),
               testing::StatusIs(StatusCode::kInvalidArgument, "divisible by pp"));
 }
 

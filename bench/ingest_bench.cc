@@ -6,10 +6,11 @@
 // and a tiny Smoke case for CI. Counters: GB/s of both, the speed-up, model bytes per event,
 // peak RSS of the process so far.
 // Run: build/bench/ingest_bench --benchmark_filter=Ingest   (ingest_bench is under bench/)
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,8 +18,6 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
 
 #include "base/byte_source.h"
 #include "ingest/kineto/demo_trace.h"
@@ -154,7 +153,8 @@ void BM_IngestGenerated(benchmark::State& state, std::string path) {
   ours.cpu /= static_cast<double>(state.iterations());
   double ours_peak = PeakRssMb();
   int fd = open(path.c_str(), O_RDONLY);
-  void* map = mmap(nullptr, static_cast<size_t>(bytes), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  void* map =
+      mmap(nullptr, static_cast<size_t>(bytes), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   auto start = Clock::now();
   double cpu_start = ThreadCpuSeconds();
   size_t nl_events =
@@ -201,20 +201,27 @@ void RegisterAll() {
     double plain = 0;
     for (const Input& input : *inputs) plain += static_cast<double>(input.bytes.size());
     benchmark::RegisterBenchmark((std::string("BM_Ingest/") + set).c_str(), BM_IngestMemory, inputs)
-        ->UseManualTime()->Unit(benchmark::kMillisecond);
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string("BM_IngestGzip/") + set).c_str(), BM_IngestGzip,
-                                 files, plain)->Unit(benchmark::kMillisecond);
+                                 files, plain)
+        ->Unit(benchmark::kMillisecond);
   }
   const char* env = std::getenv("TS_BENCH_GENERATED_BYTES");
   uint64_t target = env != nullptr ? std::stoull(env) : (uint64_t{1} << 30) + (uint64_t{1} << 24);
   std::string path = "/tmp/trainscope_ingest_bench_" + std::to_string(target) + ".json";
-  benchmark::RegisterBenchmark("BM_Ingest/generated", [path, target](benchmark::State& state) {
-    std::error_code ec;
-    if (!fs::exists(path, ec) || fs::file_size(path, ec) < target) {
-      if (!WriteSyntheticKinetoTrace(path, target)) return state.SkipWithError("cannot write trace");
-    }
-    BM_IngestGenerated(state, path);
-  })->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+  benchmark::RegisterBenchmark("BM_Ingest/generated",
+                               [path, target](benchmark::State& state) {
+                                 std::error_code ec;
+                                 if (!fs::exists(path, ec) || fs::file_size(path, ec) < target) {
+                                   if (!WriteSyntheticKinetoTrace(path, target))
+                                     return state.SkipWithError("cannot write trace");
+                                 }
+                                 BM_IngestGenerated(state, path);
+                               })
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(3);
 }
 
 }  // namespace

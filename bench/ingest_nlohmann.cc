@@ -2,10 +2,9 @@
 // nlohmann-json SAX -> EventSink baseline (see ingest_nlohmann.h).
 #include "ingest_nlohmann.h"
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "ingest/kineto/kineto_args.h"
 #include "ingest/kineto/raw_event.h"
@@ -80,13 +79,26 @@ class SaxLoader final : public nlohmann::json_sax<Json> {
   bool Scalar(const std::string& text) {
     if (in_args_ && depth_ == 4 && arg_ != nullptr) {
       switch (arg_->field) {
-        case ArgField::kCollectiveName: event_.coll_name = text; break;
-        case ArgField::kDtype: event_.dtype = text; break;
-        case ArgField::kGroupName: event_.pg_name = text; break;
-        case ArgField::kGroupDescription: event_.pg_desc = text; break;
-        case ArgField::kGroupRanks: event_.pg_ranks = text; break;
-        case ArgField::kMetadataName: event_.meta = text; break;
-        default: break;
+        case ArgField::kCollectiveName:
+          event_.coll_name = text;
+          break;
+        case ArgField::kDtype:
+          event_.dtype = text;
+          break;
+        case ArgField::kGroupName:
+          event_.pg_name = text;
+          break;
+        case ArgField::kGroupDescription:
+          event_.pg_desc = text;
+          break;
+        case ArgField::kGroupRanks:
+          event_.pg_ranks = text;
+          break;
+        case ArgField::kMetadataName:
+          event_.meta = text;
+          break;
+        default:
+          break;
       }
     } else if (depth_ == 3 && in_events_) {
       if (key_ == "ph") event_.ph = text;
@@ -99,13 +111,26 @@ class SaxLoader final : public nlohmann::json_sax<Json> {
   bool Number(const std::string& token, int64_t value) {
     if (in_args_ && depth_ == 4 && arg_ != nullptr) {
       switch (arg_->field) {
-        case ArgField::kCorrelation: event_.correlation = value; break;
-        case ArgField::kExternalId: event_.external_id = value; break;
-        case ArgField::kStream: event_.stream = value; break;
-        case ArgField::kInNelems: event_.in_nelems = value; break;
-        case ArgField::kOutNelems: event_.out_nelems = value; break;
-        case ArgField::kSeq: event_.seq = value; break;
-        default: break;
+        case ArgField::kCorrelation:
+          event_.correlation = value;
+          break;
+        case ArgField::kExternalId:
+          event_.external_id = value;
+          break;
+        case ArgField::kStream:
+          event_.stream = value;
+          break;
+        case ArgField::kInNelems:
+          event_.in_nelems = value;
+          break;
+        case ArgField::kOutNelems:
+          event_.out_nelems = value;
+          break;
+        case ArgField::kSeq:
+          event_.seq = value;
+          break;
+        default:
+          break;
       }
     } else if (depth_ == 3 && in_events_) {
       if (key_ == "ts") event_.ts = token;

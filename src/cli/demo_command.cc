@@ -44,13 +44,14 @@ Status RunDemo(const std::string& out_dir) {
     std::fputc('\n', stdout);
     return OkStatus();
   }
-  std::printf("trainscope demo: bundled 4-rank PyTorch-profiler trace (rank 2 is a straggler, "
-              "rank 3's clock is skewed)\n\n%s\n",
-              model::FormatSummaryText(summary, job.diagnostics).c_str());
-  std::printf("Perfetto trace: %s (%lld slices, %lld cross-rank collective flows)\n"
-              "Open it at https://ui.perfetto.dev\n",
-              perfetto.c_str(), static_cast<long long>(stats.slices),
-              static_cast<long long>(stats.flows));
+  std::printf(
+      "trainscope demo: bundled 4-rank PyTorch-profiler trace (rank 2 is a straggler, "
+      "rank 3's clock is skewed)\n\n%s\n",
+      model::FormatSummaryText(summary, job.diagnostics).c_str());
+  std::printf(
+      "Perfetto trace: %s (%lld slices, %lld cross-rank collective flows)\n"
+      "Open it at https://ui.perfetto.dev\n",
+      perfetto.c_str(), static_cast<long long>(stats.slices), static_cast<long long>(stats.flows));
   return OkStatus();
 }
 

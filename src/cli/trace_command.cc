@@ -2,11 +2,11 @@
 // `trainscope trace info PATH` and `trainscope trace export --perfetto OUT PATH`: load a
 // PyTorch-profiler (Kineto) trace (a file or a directory of per-rank files), summarise it or
 // export it for ui.perfetto.dev.
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
-
-#include <fmt/core.h>
 
 #include "base/json_writer.h"
 #include "cli/command.h"
@@ -56,10 +56,11 @@ Status RunExport(const TraceArgs& args) {
     out.Flush();
     std::fputc('\n', stdout);
   } else if (!Globals().quiet) {
-    std::printf("wrote %s: %zu rank(s), %lld slices, %lld cross-rank collective flows\n"
-                "open it at https://ui.perfetto.dev\n",
-                args.perfetto_out.c_str(), job.ranks.size(),
-                static_cast<long long>(stats.slices), static_cast<long long>(stats.flows));
+    std::printf(
+        "wrote %s: %zu rank(s), %lld slices, %lld cross-rank collective flows\n"
+        "open it at https://ui.perfetto.dev\n",
+        args.perfetto_out.c_str(), job.ranks.size(), static_cast<long long>(stats.slices),
+        static_cast<long long>(stats.flows));
   }
   for (const Diagnostic& d : job.diagnostics.items()) {
     if (!Globals().json && d.severity != Severity::kInfo) {
@@ -75,8 +76,9 @@ void RegisterTrace(CLI::App& root) {
   trace->require_subcommand(1);
 
   CLI::App* info = trace->add_subcommand(
-      "info", "Ranks, world size, steps, time span, events per kind, collectives per process "
-              "group, clock offsets and warnings of a trace (file or directory of rank files)");
+      "info",
+      "Ranks, world size, steps, time span, events per kind, collectives per process "
+      "group, clock offsets and warnings of a trace (file or directory of rank files)");
   info->add_option("PATH", args->path, "Kineto JSON(.gz) file or directory of per-rank files")
       ->required();
   info->callback([args] { RunAndSetExit([args] { return RunInfo(*args); }); });

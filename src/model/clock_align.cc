@@ -2,11 +2,11 @@
 // Clock alignment from matching collective end times (see clock_align.h).
 #include "model/clock_align.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
-
-#include <fmt/core.h>
 
 #include "model/collective_match.h"
 
@@ -63,7 +63,8 @@ void AlignClocks(JobTrace& job) {
     if (matched == 0) {
       job.diagnostics.Add("clock_not_aligned", Severity::kInfo, rank.source, "",
                           fmt::format("rank {} shares no collective with rank {}; its clock is "
-                                      "used as is", rank.rank, reference->rank));
+                                      "used as is",
+                                      rank.rank, reference->rank));
       continue;
     }
     clock.source = ClockSource::kCollectiveEnds;

@@ -2,9 +2,9 @@
 // Collective channels and cross-rank instance matching (see collective_match.h).
 #include "model/collective_match.h"
 
-#include <algorithm>
-
 #include <fmt/core.h>
+
+#include <algorithm>
 
 namespace trainscope::model {
 

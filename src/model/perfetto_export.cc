@@ -2,13 +2,13 @@
 // Chrome-JSON export of a JobTrace for the Perfetto UI (see perfetto_export.h).
 #include "model/perfetto_export.h"
 
+#include <fmt/core.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
-
-#include <fmt/core.h>
 
 #include "base/json_writer.h"
 #include "model/collective_match.h"

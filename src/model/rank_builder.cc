@@ -2,13 +2,13 @@
 // RankTraceBuilder: row appends, then the whole-rank passes of Finish().
 #include "model/rank_builder.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <numeric>
 #include <type_traits>
-
-#include <fmt/core.h>
 
 namespace trainscope::model {
 namespace {
@@ -45,10 +45,10 @@ std::vector<int> ParseRankList(std::string_view text) {
 
 int DtypeBytes(std::string_view dtype) {
   static const std::pair<std::string_view, int> kSizes[] = {
-      {"Float", 4},    {"float", 4},   {"Half", 2},     {"BFloat16", 2}, {"Double", 8},
-      {"double", 8},   {"Int", 4},     {"int", 4},      {"int32_t", 4},  {"Long", 8},
-      {"int64_t", 8},  {"Short", 2},   {"Byte", 1},     {"Char", 1},     {"Bool", 1},
-      {"int8_t", 1},   {"uint8_t", 1}, {"c10::Half", 2}, {"c10::BFloat16", 2}};
+      {"Float", 4},   {"float", 4},   {"Half", 2},      {"BFloat16", 2},     {"Double", 8},
+      {"double", 8},  {"Int", 4},     {"int", 4},       {"int32_t", 4},      {"Long", 8},
+      {"int64_t", 8}, {"Short", 2},   {"Byte", 1},      {"Char", 1},         {"Bool", 1},
+      {"int8_t", 1},  {"uint8_t", 1}, {"c10::Half", 2}, {"c10::BFloat16", 2}};
   for (const auto& [name, size] : kSizes) {
     if (dtype == name) return size;
   }
@@ -63,7 +63,8 @@ RankTraceBuilder::RankTraceBuilder(int rank, std::string source) {
 TrackId RankTraceBuilder::Track(int64_t pid, int64_t tid, bool gpu) {
   TrackKey key{pid, tid, gpu};
   if (last_track_.valid() && key == last_key_) return last_track_;
-  auto [it, added] = track_index_.try_emplace(key, TrackId(static_cast<uint32_t>(trace_.tracks.size())));
+  auto [it, added] =
+      track_index_.try_emplace(key, TrackId(static_cast<uint32_t>(trace_.tracks.size())));
   if (added) trace_.tracks.push_back(model::Track{pid, tid, gpu, StringId(0)});
   last_key_ = key;
   last_track_ = it->second;
@@ -104,8 +105,7 @@ ProcessGroupId RankTraceBuilder::GroupFor(const CollectiveArgs& args) {
   for (size_t i = 0; i < groups.size(); ++i) {
     if (groups[i].name == args.group_name) return ProcessGroupId(static_cast<uint32_t>(i));
   }
-  groups.push_back(ProcessGroup{std::string(args.group_name),
-                                std::string(args.group_description),
+  groups.push_back(ProcessGroup{std::string(args.group_name), std::string(args.group_description),
                                 ParseRankList(args.group_ranks)});
   return ProcessGroupId(static_cast<uint32_t>(groups.size() - 1));
 }
@@ -120,8 +120,8 @@ void RankTraceBuilder::AddProcessGroup(ProcessGroup group) {
 void RankTraceBuilder::AddCollective(uint32_t index, CollectiveType kernel_type,
                                      const CollectiveArgs& args, int64_t stream) {
   CollectiveTable& c = trace_.collectives;
-  CollectiveType type = args.collective_name.empty() ? kernel_type
-                                                     : ParseCollectiveType(args.collective_name);
+  CollectiveType type =
+      args.collective_name.empty() ? kernel_type : ParseCollectiveType(args.collective_name);
   int elem_bytes = DtypeBytes(args.dtype);
   c.event.push_back(EventId(index));
   c.type.push_back(type);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The cross-event passes of RankTraceBuilder::Finish(): launch links, steps, collective types.
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <charconv>
 #include <unordered_map>
-
-#include <fmt/core.h>
 
 #include "model/rank_builder.h"
 

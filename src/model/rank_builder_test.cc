@@ -82,8 +82,8 @@ TEST(RankBuilderTest, KernelBeforeLaunchIsDiagnosed) {
   RankTraceBuilder b(0, "f.json");
   TrackId cpu = b.Track(1, 1, false), gpu = b.Track(0, 7, true);
   b.AddEvent(EventRow{500, 10, b.strings().Intern("k"), EventKind::kKernel, gpu, 9, 0});
-  b.AddEvent(EventRow{600, 10, b.strings().Intern("cudaLaunchKernel"), EventKind::kCudaRuntime,
-                      cpu, 9, 0});
+  b.AddEvent(EventRow{600, 10, b.strings().Intern("cudaLaunchKernel"), EventKind::kCudaRuntime, cpu,
+                      9, 0});
   Diagnostics diags;
   RankTrace r = std::move(b).Finish(0, &diags);
   EXPECT_EQ(diags.Count("gpu_op_before_launch"), 1);

@@ -2,10 +2,10 @@
 // StringPool: interning is idempotent, ids are dense, views survive growth.
 #include "model/string_pool.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace trainscope::model {
 namespace {
@@ -30,7 +30,8 @@ TEST(StringPoolTest, ManyStringsSurviveTableGrowth) {
   std::vector<std::string> reference;
   std::vector<StringId> ids;
   for (int i = 0; i < 100000; ++i) {
-    reference.push_back("kernel_" + std::to_string(i * 7919) + std::string(static_cast<size_t>(i % 40), 'x'));
+    reference.push_back("kernel_" + std::to_string(i * 7919) +
+                        std::string(static_cast<size_t>(i % 40), 'x'));
     ids.push_back(pool.Intern(reference.back()));
   }
   for (size_t i = 0; i < reference.size(); ++i) {

@@ -28,21 +28,23 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 std::string_view EventKindName(EventKind kind) {
   static constexpr std::array<std::string_view, kEventKindCount> kNames = {
-      "kernel", "memcpy", "memset", "cpu_op", "cuda_runtime", "python_function",
-      "user_annotation", "gpu_user_annotation", "collective", "other"};
+      "kernel",          "memcpy",
+      "memset",          "cpu_op",
+      "cuda_runtime",    "python_function",
+      "user_annotation", "gpu_user_annotation",
+      "collective",      "other"};
   return kNames[static_cast<size_t>(kind)];
 }
 
 bool IsGpuKind(EventKind kind) {
-  return kind == EventKind::kKernel || kind == EventKind::kMemcpy ||
-         kind == EventKind::kMemset || kind == EventKind::kCollective ||
-         kind == EventKind::kGpuUserAnnotation;
+  return kind == EventKind::kKernel || kind == EventKind::kMemcpy || kind == EventKind::kMemset ||
+         kind == EventKind::kCollective || kind == EventKind::kGpuUserAnnotation;
 }
 
 std::string_view CollectiveTypeName(CollectiveType type) {
   static constexpr std::array<std::string_view, kCollectiveTypeCount> kNames = {
       "all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast",
-      "send", "recv", "barrier", "send_recv", "other"};
+      "send",       "recv",       "barrier",        "send_recv",  "other"};
   return kNames[static_cast<size_t>(type)];
 }
 
@@ -76,10 +78,14 @@ bool ParseNcclKernelName(std::string_view kernel_name, CollectiveType* type) {
 
 std::string_view ClockSourceName(ClockSource source) {
   switch (source) {
-    case ClockSource::kBaseTime: return "base_time";
-    case ClockSource::kReference: return "reference";
-    case ClockSource::kCollectiveEnds: return "collective_ends";
-    case ClockSource::kNone: return "none";
+    case ClockSource::kBaseTime:
+      return "base_time";
+    case ClockSource::kReference:
+      return "reference";
+    case ClockSource::kCollectiveEnds:
+      return "collective_ends";
+    case ClockSource::kNone:
+      return "none";
   }
   return "none";
 }

@@ -50,7 +50,14 @@ std::string_view EventKindName(EventKind kind);
 bool IsGpuKind(EventKind kind);
 
 enum class CollectiveType : uint8_t {
-  kAllReduce, kAllGather, kReduceScatter, kAllToAll, kBroadcast, kSend, kRecv, kBarrier,
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kAllToAll,
+  kBroadcast,
+  kSend,
+  kRecv,
+  kBarrier,
   kSendRecv,  // an old-style ncclKernel_SendRecv with no CPU annotation saying what it was
   kOther,
 };
@@ -72,8 +79,8 @@ struct ProcessGroup {
 
 // Per-event columns. Row i of every column describes EventId(i).
 struct EventTable {
-  Column<int64_t> ts;           // ns, job-wide clock
-  Column<int64_t> dur;          // ns, >= 0
+  Column<int64_t> ts;   // ns, job-wide clock
+  Column<int64_t> dur;  // ns, >= 0
   Column<StringId> name;
   Column<EventKind> kind;
   Column<TrackId> track;        // thread or stream it ran on
@@ -91,7 +98,7 @@ struct Track {
   int64_t pid = 0;  // process id (CPU) or device index (GPU); -1 if the trace gave a string
   int64_t tid = 0;  // thread id (CPU) or stream (GPU); -1 if the trace gave a string
   bool gpu = false;
-  StringId name;    // from thread_name metadata, if any
+  StringId name;  // from thread_name metadata, if any
 };
 
 // A ProfilerStep#N annotation span on the CPU.
@@ -104,15 +111,15 @@ struct Step {
 
 // One NCCL collective as it ran on this rank's GPU.
 struct CollectiveTable {
-  Column<EventId> event;            // the kernel's row in EventTable
+  Column<EventId> event;  // the kernel's row in EventTable
   Column<CollectiveType> type;
-  Column<int64_t> in_nelems;        // -1 if unknown
-  Column<int64_t> out_nelems;       // -1 if unknown
-  Column<StringId> dtype;           // "Float", "int8_t", ...; "" if unknown
-  Column<int64_t> bytes;            // in_nelems * dtype size; -1 if unknown
-  Column<ProcessGroupId> group;     // into RankTrace::process_groups; Invalid if unknown
-  Column<int64_t> seq;              // Kineto "Seq" arg; -1 if absent
-  Column<int64_t> stream;           // GPU stream the kernel ran on
+  Column<int64_t> in_nelems;     // -1 if unknown
+  Column<int64_t> out_nelems;    // -1 if unknown
+  Column<StringId> dtype;        // "Float", "int8_t", ...; "" if unknown
+  Column<int64_t> bytes;         // in_nelems * dtype size; -1 if unknown
+  Column<ProcessGroupId> group;  // into RankTrace::process_groups; Invalid if unknown
+  Column<int64_t> seq;           // Kineto "Seq" arg; -1 if absent
+  Column<int64_t> stream;        // GPU stream the kernel ran on
 
   size_t size() const { return event.size(); }
 };
@@ -125,8 +132,8 @@ struct RankTrace {
   std::vector<Track> tracks;
   std::vector<Step> steps;  // sorted by ts
   CollectiveTable collectives;
-  std::vector<ProcessGroup> process_groups;    // groups this rank's trace mentions
-  int64_t base_time_ns = 0;  // baseTimeNanoseconds of the file (0 if absent)
+  std::vector<ProcessGroup> process_groups;  // groups this rank's trace mentions
+  int64_t base_time_ns = 0;                  // baseTimeNanoseconds of the file (0 if absent)
 
   std::string_view Name(EventId id) const { return strings.Get(events.name[id.value()]); }
   // Bytes held by this rank's tables and strings.
@@ -149,9 +156,9 @@ struct ClockAlignment {
 };
 
 struct JobTrace {
-  int world_size = 0;                      // from distributedInfo (or ranks seen)
-  std::vector<RankTrace> ranks;            // sorted by rank, unique ranks
-  std::vector<ClockAlignment> clocks;      // parallel to `ranks`
+  int world_size = 0;                        // from distributedInfo (or ranks seen)
+  std::vector<RankTrace> ranks;              // sorted by rank, unique ranks
+  std::vector<ClockAlignment> clocks;        // parallel to `ranks`
   std::vector<ProcessGroup> process_groups;  // union over ranks, by name
   Diagnostics diagnostics;
 

@@ -2,19 +2,21 @@
 // Job summary: counting over the model, and its text and JSON renderings.
 #include "model/trace_summary.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "model/collective_match.h"
 
 namespace trainscope::model {
 namespace {
 
-std::string Milliseconds(int64_t ns) { return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6); }
+std::string Milliseconds(int64_t ns) {
+  return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);
+}
 
 std::string JoinSteps(const std::vector<int64_t>& steps) {
   if (steps.empty()) return "none";
@@ -83,7 +85,9 @@ void WriteSummaryJson(const JobSummary& s, const Diagnostics& diagnostics, JsonW
   out.Key("steps").BeginArray();
   for (int64_t step : s.steps) out.Int(step);
   out.EndArray();
-  out.Field("begin_ns", s.begin_ns).Field("end_ns", s.end_ns).Field("span_ns", s.end_ns - s.begin_ns);
+  out.Field("begin_ns", s.begin_ns)
+      .Field("end_ns", s.end_ns)
+      .Field("span_ns", s.end_ns - s.begin_ns);
   out.Key("events_by_kind").BeginObject();
   for (size_t k = 0; k < s.by_kind.size(); ++k) {
     out.Field(EventKindName(static_cast<EventKind>(k)), s.by_kind[k]);
@@ -120,7 +124,8 @@ void WriteSummaryJson(const JobSummary& s, const Diagnostics& diagnostics, JsonW
     out.EndArray();
     out.Key("collectives").BeginObject();
     for (size_t t = 0; t < g.by_type.size(); ++t) {
-      if (g.by_type[t] > 0) out.Field(CollectiveTypeName(static_cast<CollectiveType>(t)), g.by_type[t]);
+      if (g.by_type[t] > 0)
+        out.Field(CollectiveTypeName(static_cast<CollectiveType>(t)), g.by_type[t]);
     }
     out.EndObject();
     out.EndObject();
@@ -149,9 +154,9 @@ Status StrictCheck(const Diagnostics& diagnostics) {
 }
 
 std::string FormatSummaryText(const JobSummary& s, const Diagnostics& diagnostics) {
-  std::string out = fmt::format("world size {}, {} rank(s) present, steps {}, span {}\n",
-                                s.world_size, s.ranks.size(), JoinSteps(s.steps),
-                                Milliseconds(s.end_ns - s.begin_ns));
+  std::string out =
+      fmt::format("world size {}, {} rank(s) present, steps {}, span {}\n", s.world_size,
+                  s.ranks.size(), JoinSteps(s.steps), Milliseconds(s.end_ns - s.begin_ns));
   out += "events by kind:";
   for (size_t k = 0; k < s.by_kind.size(); ++k) {
     if (s.by_kind[k] > 0) {
@@ -172,7 +177,8 @@ std::string FormatSummaryText(const JobSummary& s, const Diagnostics& diagnostic
     out += ":";
     for (size_t t = 0; t < g.by_type.size(); ++t) {
       if (g.by_type[t] > 0) {
-        out += fmt::format(" {} {}", CollectiveTypeName(static_cast<CollectiveType>(t)), g.by_type[t]);
+        out +=
+            fmt::format(" {} {}", CollectiveTypeName(static_cast<CollectiveType>(t)), g.by_type[t]);
       }
     }
     out += "\n";

@@ -3,9 +3,9 @@
 // place (byte offset or event index) and what is wrong. Byte offsets were checked with
 // python3 (e.g. `t=open(f).read(); t.index('42')` for event_not_object.json; the events of the
 // one-line-per-event files start at bytes 67 and 157, found with re.finditer('{"ph"', t)).
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "ingest/kineto/kineto_reader.h"
 #include "support/status_matchers.h"
@@ -115,8 +115,7 @@ INSTANTIATE_TEST_SUITE_P(
         RecoveryCase{"nan_dur.json", "malformed_event",
                      "event 1 (byte 157): \"dur\" is not a finite number (NaN); event skipped", 1},
         RecoveryCase{"ts_string.json", "malformed_event",
-                     "event 1 (byte 157): \"ts\" is a string, expected a number; event skipped",
-                     1},
+                     "event 1 (byte 157): \"ts\" is a string, expected a number; event skipped", 1},
         RecoveryCase{"name_wrong_type.json", "malformed_event",
                      "event 1 (byte 157): \"name\" is a number, expected a string", 1},
         RecoveryCase{"end_without_begin.json", "malformed_event",

@@ -2,12 +2,12 @@
 // EventBatchParser: simdjson on-demand walk over a batch of events (see event_parser.h).
 #include "ingest/kineto/event_parser.h"
 
+#include <fmt/core.h>
+#include <simdjson.h>
+
 #include <cstring>
 #include <string_view>
 #include <vector>
-
-#include <fmt/core.h>
-#include <simdjson.h>
 
 #include "ingest/kineto/event_scanner.h"
 #include "ingest/kineto/kineto_args.h"
@@ -20,12 +20,18 @@ namespace {
 
 std::string_view TypeName(od::json_type type) {
   switch (type) {
-    case od::json_type::array: return "an array";
-    case od::json_type::object: return "an object";
-    case od::json_type::number: return "a number";
-    case od::json_type::string: return "a string";
-    case od::json_type::boolean: return "a boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "unknown";
 }
@@ -77,11 +83,10 @@ simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
 
 // ts / dur: keep the raw number token (converted exactly later). Non-numbers are a problem of
 // the event (skipped), except tokens that are not JSON at all, which are fatal.
-void GetTimeToken(od::value value, std::string_view field, std::string_view* out,
-                  RawEvent* event) {
+void GetTimeToken(od::value value, std::string_view field, std::string_view* out, RawEvent* event) {
   std::string_view token = value.raw_json_token();
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
-                            token.back() == '\r' || token.back() == '\t')) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                            token.back() == '\t')) {
     token.remove_suffix(1);
   }
   char c = token.empty() ? ' ' : token[0];
@@ -93,12 +98,15 @@ void GetTimeToken(od::value value, std::string_view field, std::string_view* out
   } else if (c == '"' || c == '{' || c == '[' || token == "true" || token == "false" ||
              token == "null") {
     if (event->problem.empty()) {
-      std::string_view what = c == '"' ? "a string" : c == '{' ? "an object" : c == '[' ? "an array" : token;
+      std::string_view what = c == '"'   ? "a string"
+                              : c == '{' ? "an object"
+                              : c == '[' ? "an array"
+                                         : token;
       event->problem = fmt::format("\"{}\" is {}, expected a number", field, what);
     }
   } else if (event->fatal.empty()) {
-    event->fatal = fmt::format("\"{}\" has a value that is not JSON ({})", field,
-                               token.substr(0, 20));
+    event->fatal =
+        fmt::format("\"{}\" has a value that is not JSON ({})", field, token.substr(0, 20));
   }
 }
 
@@ -132,19 +140,44 @@ simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
     }
     model::CollectiveArgs& c = event->collective;
     switch (spec->field) {
-      case ArgField::kCorrelation: event->correlation = number; break;
-      case ArgField::kExternalId: event->external_id = number; break;
-      case ArgField::kStream: event->stream = number; break;
-      case ArgField::kDevice: break;
-      case ArgField::kCollectiveName: c.collective_name = text; break;
-      case ArgField::kInNelems: c.in_nelems = number; break;
-      case ArgField::kOutNelems: c.out_nelems = number; break;
-      case ArgField::kDtype: c.dtype = text; break;
-      case ArgField::kGroupName: c.group_name = text; break;
-      case ArgField::kGroupDescription: c.group_description = text; break;
-      case ArgField::kGroupRanks: c.group_ranks = text; break;
-      case ArgField::kSeq: c.seq = number; break;
-      case ArgField::kMetadataName: event->metadata_name = text; break;
+      case ArgField::kCorrelation:
+        event->correlation = number;
+        break;
+      case ArgField::kExternalId:
+        event->external_id = number;
+        break;
+      case ArgField::kStream:
+        event->stream = number;
+        break;
+      case ArgField::kDevice:
+        break;
+      case ArgField::kCollectiveName:
+        c.collective_name = text;
+        break;
+      case ArgField::kInNelems:
+        c.in_nelems = number;
+        break;
+      case ArgField::kOutNelems:
+        c.out_nelems = number;
+        break;
+      case ArgField::kDtype:
+        c.dtype = text;
+        break;
+      case ArgField::kGroupName:
+        c.group_name = text;
+        break;
+      case ArgField::kGroupDescription:
+        c.group_description = text;
+        break;
+      case ArgField::kGroupRanks:
+        c.group_ranks = text;
+        break;
+      case ArgField::kSeq:
+        c.seq = number;
+        break;
+      case ArgField::kMetadataName:
+        event->metadata_name = text;
+        break;
     }
   }
   return simdjson::SUCCESS;

@@ -28,8 +28,7 @@ namespace trainscope::ingest::kineto {
 
 class EventBatchParser {
  public:
-  EventBatchParser(model::RankTraceBuilder* builder, Diagnostics* diagnostics,
-                   std::string source);
+  EventBatchParser(model::RankTraceBuilder* builder, Diagnostics* diagnostics, std::string source);
   ~EventBatchParser();
 
   // Parses the events in buf[first_start, batch_end). Requires first_start >= 1 and 64

@@ -3,10 +3,9 @@
 #include "ingest/kineto/event_scanner.h"
 
 #include <emmintrin.h>
+#include <fmt/core.h>
 
 #include <cstdint>
-
-#include <fmt/core.h>
 
 namespace trainscope::ingest::kineto {
 namespace {
@@ -31,7 +30,8 @@ inline BlockMasks Classify(const char* p) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
     m.quote |= MoveMask(_mm_cmpeq_epi8(v, quote), k);
     m.backslash |= MoveMask(_mm_cmpeq_epi8(v, backslash), k);
-    m.open |= MoveMask(_mm_or_si128(_mm_cmpeq_epi8(v, open_brace), _mm_cmpeq_epi8(v, open_bracket)), k);
+    m.open |=
+        MoveMask(_mm_or_si128(_mm_cmpeq_epi8(v, open_brace), _mm_cmpeq_epi8(v, open_bracket)), k);
     m.close |=
         MoveMask(_mm_or_si128(_mm_cmpeq_epi8(v, close_brace), _mm_cmpeq_epi8(v, close_bracket)), k);
   }
@@ -46,8 +46,10 @@ inline uint64_t Escaped(uint64_t backslash, uint64_t* carry) {
   uint64_t follows_escape = (backslash << 1) | *carry;
   uint64_t odd_sequence_starts = backslash & ~kEvenBits & ~follows_escape;
   unsigned long long sequences_starting_on_even_bits = 0;
-  *carry = __builtin_uaddll_overflow(odd_sequence_starts, backslash,
-                                     &sequences_starting_on_even_bits) ? 1 : 0;
+  *carry =
+      __builtin_uaddll_overflow(odd_sequence_starts, backslash, &sequences_starting_on_even_bits)
+          ? 1
+          : 0;
   uint64_t invert_mask = sequences_starting_on_even_bits << 1;
   return (kEvenBits ^ invert_mask) & follows_escape;
 }

@@ -24,12 +24,12 @@
 namespace trainscope::ingest::kineto {
 
 struct ScanResult {
-  size_t count = 0;          // complete elements found
-  size_t first_start = 0;    // offset of the first element's '{' (if count > 0)
-  size_t batch_end = 0;      // offset just past the last complete element (if count > 0)
-  size_t resume = 0;         // where the next scan starts (partial element or separator)
-  bool need_comma = false;   // state to pass to the next scan
-  bool array_closed = false; // found the array's ']'; `resume` is just past it
+  size_t count = 0;           // complete elements found
+  size_t first_start = 0;     // offset of the first element's '{' (if count > 0)
+  size_t batch_end = 0;       // offset just past the last complete element (if count > 0)
+  size_t resume = 0;          // where the next scan starts (partial element or separator)
+  bool need_comma = false;    // state to pass to the next scan
+  bool array_closed = false;  // found the array's ']'; `resume` is just past it
   // Non-empty if the bytes between elements are wrong; `error_offset` is where.
   std::string error;
   size_t error_offset = 0;

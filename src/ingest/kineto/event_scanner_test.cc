@@ -2,9 +2,9 @@
 // Event scanner: boundaries found by hand-counting offsets in small strings.
 #include "ingest/kineto/event_scanner.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace trainscope::ingest::kineto {
 namespace {

@@ -10,10 +10,10 @@ namespace trainscope::ingest::kineto {
 using model::EventKind;
 
 void EventSink::Skip(uint64_t index, uint64_t offset, std::string_view why) {
-  diagnostics_->Add("malformed_event", Severity::kDataLoss, source_,
-                    fmt::format("event {} (byte {})", index, offset),
-                    fmt::format("{}: event {} (byte {}): {}; event skipped", source_, index,
-                                offset, why));
+  diagnostics_->Add(
+      "malformed_event", Severity::kDataLoss, source_,
+      fmt::format("event {} (byte {})", index, offset),
+      fmt::format("{}: event {} (byte {}): {}; event skipped", source_, index, offset, why));
 }
 
 void EventSink::AddComplete(const RawEvent& event, int64_t ts, int64_t dur) {
@@ -50,8 +50,7 @@ std::optional<std::string> EventSink::Add(const RawEvent& event) {
   if (event.ph != 'X' && event.ph != 'B' && event.ph != 'E') return std::nullopt;  // flows...
   if (event.ts_token.empty()) return ("no \"ts\"");
   std::optional<int64_t> ts = MicrosToNanos(event.ts_token);
-  if (!ts) return (fmt::format("\"ts\" is not a finite number ({})",
-                                                  event.ts_token));
+  if (!ts) return (fmt::format("\"ts\" is not a finite number ({})", event.ts_token));
   if (event.ph == 'X') {
     if (event.dur_token.empty()) return ("complete event has no \"dur\"");
     std::optional<int64_t> dur = MicrosToNanos(event.dur_token);
@@ -91,9 +90,9 @@ std::optional<std::string> EventSink::Add(const RawEvent& event) {
 void EventSink::Finish() {
   for (auto& [track, stack] : open_spans_) {
     for (const Open& open : stack) {
-      diagnostics_->Add("unclosed_span", Severity::kDataLoss, source_, open.name,
-                        fmt::format("{}: \"B\" event '{}' never ends; span dropped", source_,
-                                    open.name));
+      diagnostics_->Add(
+          "unclosed_span", Severity::kDataLoss, source_, open.name,
+          fmt::format("{}: \"B\" event '{}' never ends; span dropped", source_, open.name));
     }
   }
   for (const auto& [key, name] : thread_names_) {

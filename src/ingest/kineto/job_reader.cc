@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // ReadKinetoJob: files -> ranks (in parallel) -> checks across files -> one aligned JobTrace.
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <optional>
 #include <set>
-
-#include <fmt/core.h>
 
 #include "base/parallel.h"
 #include "ingest/kineto/kineto_reader.h"
@@ -75,7 +75,8 @@ Status PlaceRanks(std::vector<RankFile>& files, JobTrace* job) {
           file.info.pg_config != ref.pg_config) {
         return InvalidArgumentError(
             "{}: distributedInfo.pg_config differs from the one in {}: a rank file from another "
-            "job?", trace.source, first_info->trace->source);
+            "job?",
+            trace.source, first_info->trace->source);
       }
       continue;
     }
@@ -86,13 +87,14 @@ Status PlaceRanks(std::vector<RankFile>& files, JobTrace* job) {
                                        trace.source, *rank));
     } else if (files.size() == 1) {
       trace.rank = 0;
-      job->diagnostics.Add("no_distributed_info", Severity::kWarning, trace.source, "",
-                           fmt::format("{}: no distributedInfo; read as rank 0 of a 1-rank job",
-                                       trace.source));
+      job->diagnostics.Add(
+          "no_distributed_info", Severity::kWarning, trace.source, "",
+          fmt::format("{}: no distributedInfo; read as rank 0 of a 1-rank job", trace.source));
     } else {
       return InvalidArgumentError(
           "{}: no distributedInfo and no rank in the file name (rank-N, workerN): cannot tell "
-          "which rank it is", trace.source);
+          "which rank it is",
+          trace.source);
     }
   }
   int max_rank = 0;
@@ -119,8 +121,8 @@ void Summarise(JobTrace* job) {
   }
   if (!missing.empty()) {
     job->diagnostics.Add("missing_ranks", Severity::kWarning, "job", "",
-                         fmt::format("{} of {} ranks present; missing ranks: {}",
-                                     job->ranks.size(), job->world_size, FormatRanges(missing)));
+                         fmt::format("{} of {} ranks present; missing ranks: {}", job->ranks.size(),
+                                     job->world_size, FormatRanges(missing)));
   }
   std::set<int64_t> all_steps;
   for (const model::RankTrace& rank : job->ranks) {
@@ -169,10 +171,9 @@ Result<JobTrace> ReadKinetoJobFromSources(std::vector<std::unique_ptr<ByteSource
   TS_RETURN_IF_ERROR(PlaceRanks(files, &job));
   std::vector<model::RankTrace> ranks;
   for (RankFile& file : files) ranks.push_back(std::move(*file.trace));
-  std::stable_sort(ranks.begin(), ranks.end(), [](const model::RankTrace& a,
-                                                  const model::RankTrace& b) {
-    return a.rank < b.rank;
-  });
+  std::stable_sort(
+      ranks.begin(), ranks.end(),
+      [](const model::RankTrace& a, const model::RankTrace& b) { return a.rank < b.rank; });
   for (size_t i = 1; i < ranks.size(); ++i) {
     if (ranks[i].rank == ranks[i - 1].rank) {
       return InvalidArgumentError("{}: duplicate rank {} (also in {})", ranks[i].source,

@@ -14,6 +14,7 @@ namespace trainscope::ingest::kineto {
 
 using model::EventKind;
 
+// clang-format off
 const ArgSpec kKnownArgs[] = {
     // raw name                  field                        type          default  schema
     {"correlation",               ArgField::kCorrelation,      ArgType::kInt,    0,  1},
@@ -30,6 +31,7 @@ const ArgSpec kKnownArgs[] = {
     {"Seq",                       ArgField::kSeq,              ArgType::kInt,   -1,  1},
     {"name",                      ArgField::kMetadataName,     ArgType::kString, 0,  1},
 };
+// clang-format on
 const int kKnownArgCount = static_cast<int>(std::size(kKnownArgs));
 
 namespace {
@@ -94,8 +96,8 @@ EventKind KindFromCategory(std::string_view category) {
 }
 
 std::optional<int64_t> MicrosToNanos(std::string_view token) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
-                            token.back() == '\r' || token.back() == '\t')) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                            token.back() == '\t')) {
     token.remove_suffix(1);
   }
   size_t i = 0, n = token.size();

@@ -16,9 +16,18 @@
 namespace trainscope::ingest::kineto {
 
 enum class ArgField : uint8_t {
-  kCorrelation, kExternalId, kStream, kDevice,
-  kCollectiveName, kInNelems, kOutNelems, kDtype,
-  kGroupName, kGroupDescription, kGroupRanks, kSeq,
+  kCorrelation,
+  kExternalId,
+  kStream,
+  kDevice,
+  kCollectiveName,
+  kInNelems,
+  kOutNelems,
+  kDtype,
+  kGroupName,
+  kGroupDescription,
+  kGroupRanks,
+  kSeq,
   kMetadataName,  // args.name of `M` events (thread_name, process_name)
 };
 

@@ -57,7 +57,7 @@ Result<model::RankTrace> ReadKinetoRank(ByteSource& source, RankFileInfo* info,
 Result<model::JobTrace> ReadKinetoJob(const std::string& path, const ReadOptions& options);
 
 // As ReadKinetoJob over already-open sources (embedded demo trace, tests, fuzzer).
-Result<model::JobTrace> ReadKinetoJobFromSources(
-    std::vector<std::unique_ptr<ByteSource>> sources, const ReadOptions& options);
+Result<model::JobTrace> ReadKinetoJobFromSources(std::vector<std::unique_ptr<ByteSource>> sources,
+                                                 const ReadOptions& options);
 
 }  // namespace trainscope::ingest::kineto

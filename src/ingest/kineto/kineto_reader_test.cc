@@ -106,7 +106,8 @@ TEST(KinetoReaderTest, ManyEventsAcrossBatchesAndBufferRefills) {
   for (int i = 0; i < 60000; ++i) {
     if (i > 0) text += ",\n";
     text += R"({"ph":"X","cat":"cpu_op","name":"op)" + std::to_string(i % 100) +
-            R"(","pid":1,"tid":1,"ts":)" + std::to_string(i) + R"(,"dur":1,"args":{"x":"pad pad pad pad pad pad pad"}})";
+            R"(","pid":1,"tid":1,"ts":)" + std::to_string(i) +
+            R"(,"dur":1,"args":{"x":"pad pad pad pad pad pad pad"}})";
   }
   text += "]}";
   RankFileInfo info;

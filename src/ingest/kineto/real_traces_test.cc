@@ -11,11 +11,11 @@
 //   (one line in the shell)
 // i.e. events = complete ("X") events, kernels = cat "kernel" (NCCL kernels included),
 // collectives = NCCL kernels, steps = ProfilerStep#N annotations.
+#include <gtest/gtest.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "ingest/kineto/kineto_reader.h"
 #include "model/trace_summary.h"
@@ -52,9 +52,14 @@ TEST(RealTracesTest, ParamDlrm8Rank) {
   ASSERT_OK_AND_ASSIGN(model::JobTrace job,
                        ReadKinetoJob(SharedDataPath("traces/param-dlrm-8rank"), ReadOptions{}));
   EXPECT_EQ(job.world_size, 8);
-  CheckRanks(job, {{0, 2460, 245, 8, {10}}, {1, 2527, 310, 8, {10}}, {2, 2449, 246, 8, {10}},
-                   {3, 2552, 315, 8, {10}}, {4, 2470, 251, 8, {10}}, {5, 2440, 245, 8, {10}},
-                   {6, 2451, 246, 8, {10}}, {7, 2440, 246, 8, {10}}});
+  CheckRanks(job, {{0, 2460, 245, 8, {10}},
+                   {1, 2527, 310, 8, {10}},
+                   {2, 2449, 246, 8, {10}},
+                   {3, 2552, 315, 8, {10}},
+                   {4, 2470, 251, 8, {10}},
+                   {5, 2440, 245, 8, {10}},
+                   {6, 2451, 246, 8, {10}},
+                   {7, 2440, 246, 8, {10}}});
   // README: per rank 5 SendRecv kernels from all_to_all (typed through their nccl:all_to_all
   // CPU annotation) and 3 all_reduce kernels.
   for (const model::RankTrace& rank : job.ranks) {

@@ -2,21 +2,21 @@
 // StreamReader: the top-level state machine and the batch loop over traceEvents.
 #include "ingest/kineto/stream_reader.h"
 
+#include <fmt/core.h>
+
 #include <cstring>
 #include <string_view>
-
-#include <fmt/core.h>
 
 #include "ingest/kineto/event_scanner.h"
 
 namespace trainscope::ingest::kineto {
 namespace {
 
-constexpr size_t kInitialBuffer = size_t{4} << 20;   // bytes
-constexpr size_t kBatchBytes = size_t{256} << 10;    // events handed to simdjson at once
-constexpr size_t kMaxEventBytes = size_t{1} << 30;   // a single event larger than this is bad
-constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanoseconds",
-                                          "schemaVersion", "deviceProperties"};
+constexpr size_t kInitialBuffer = size_t{4} << 20;  // bytes
+constexpr size_t kBatchBytes = size_t{256} << 10;   // events handed to simdjson at once
+constexpr size_t kMaxEventBytes = size_t{1} << 30;  // a single event larger than this is bad
+constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanoseconds", "schemaVersion",
+                                          "deviceProperties"};
 
 bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
@@ -44,8 +44,7 @@ Result<bool> StreamReader::Fill() {
   pos_ = 1;
   end_ = 1 + keep;
   if (end_ + kInitialBuffer / 4 > buf_.capacity() - 1) buf_.Reserve(buf_.capacity() * 2, end_);
-  TS_ASSIGN_OR_RETURN(size_t got,
-                      source_->Read(buf_.data() + end_, buf_.capacity() - 1 - end_));
+  TS_ASSIGN_OR_RETURN(size_t got, source_->Read(buf_.data() + end_, buf_.capacity() - 1 - end_));
   if (got == 0) {
     eof_ = true;
     return false;
@@ -144,7 +143,8 @@ Status StreamReader::StreamEvents() {
       if (!more) {
         return Error(StatusCode::kDataLoss, Offset(),
                      fmt::format("unexpected end of input inside traceEvents after {} complete "
-                                 "events (file truncated?)", event_count));
+                                 "events (file truncated?)",
+                                 event_count));
       }
     }
   }
@@ -182,16 +182,15 @@ Status StreamReader::Run() {
     if (c == '}') break;
     if (!first_key) {
       if (c != ',') {
-        return Error(StatusCode::kInvalidArgument, Offset() - 1,
-                     fmt::format("expected ',' or '}}' in the top-level object, found '{}'",
-                                 Printable(c)));
+        return Error(
+            StatusCode::kInvalidArgument, Offset() - 1,
+            fmt::format("expected ',' or '}}' in the top-level object, found '{}'", Printable(c)));
       }
       TS_ASSIGN_OR_RETURN(c, NextNonSpace("in the top-level object"));
     }
     if (c != '"') {
       return Error(StatusCode::kInvalidArgument, Offset() - 1,
-                   fmt::format("expected a key in the top-level object, found '{}'",
-                               Printable(c)));
+                   fmt::format("expected a key in the top-level object, found '{}'", Printable(c)));
     }
     key.clear();
     TS_RETURN_IF_ERROR(ReadStringBody(&key));

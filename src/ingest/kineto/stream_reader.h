@@ -28,15 +28,17 @@ class StreamReader {
   uint64_t event_count = 0;
 
  private:
-  Result<bool> Fill();                 // more bytes in buf_[pos_, end_); false at EOF
+  Result<bool> Fill();  // more bytes in buf_[pos_, end_); false at EOF
   Result<char> NextNonSpace(std::string_view context);  // consumes it
-  Status ReadStringBody(std::string* out);               // after the opening quote
-  Status CaptureValue(char first, std::string* out);     // `first` already consumed
-  Status StreamEvents();                                 // after the '['
+  Status ReadStringBody(std::string* out);              // after the opening quote
+  Status CaptureValue(char first, std::string* out);    // `first` already consumed
+  Status StreamEvents();                                // after the '['
   Status ExpectEnd();
 
   Status Error(StatusCode code, uint64_t offset, std::string_view what) const;
-  uint64_t Offset() const { return static_cast<uint64_t>(buf_offset_ + static_cast<int64_t>(pos_)); }
+  uint64_t Offset() const {
+    return static_cast<uint64_t>(buf_offset_ + static_cast<int64_t>(pos_));
+  }
 
   ByteSource* source_;
   EventBatchParser* parser_;

@@ -12,14 +12,20 @@ namespace dom = simdjson::dom;
 
 std::string_view TypeName(dom::element_type type) {
   switch (type) {
-    case dom::element_type::ARRAY: return "an array";
-    case dom::element_type::OBJECT: return "an object";
+    case dom::element_type::ARRAY:
+      return "an array";
+    case dom::element_type::OBJECT:
+      return "an object";
     case dom::element_type::INT64:
     case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE: return "a number";
-    case dom::element_type::STRING: return "a string";
-    case dom::element_type::BOOL: return "a boolean";
-    case dom::element_type::NULL_VALUE: return "null";
+    case dom::element_type::DOUBLE:
+      return "a number";
+    case dom::element_type::STRING:
+      return "a string";
+    case dom::element_type::BOOL:
+      return "a boolean";
+    case dom::element_type::NULL_VALUE:
+      return "null";
   }
   return "unknown";
 }
@@ -29,8 +35,8 @@ class Decoder {
   explicit Decoder(const std::string& path) : path_(path) {}
 
   Status WrongType(std::string_view field, dom::element value, std::string_view expected) {
-    return InvalidArgumentError("{}: {} is {}, expected {}", path_, field,
-                                TypeName(value.type()), expected);
+    return InvalidArgumentError("{}: {} is {}, expected {}", path_, field, TypeName(value.type()),
+                                expected);
   }
 
   Result<int64_t> Int(dom::element value, std::string_view field) {
@@ -47,10 +53,12 @@ class Decoder {
 
   Status ProcessGroups(dom::element value, RankFileInfo* info) {
     dom::array groups;
-    if (value.get_array().get(groups)) return WrongType("distributedInfo.pg_config", value, "an array");
+    if (value.get_array().get(groups))
+      return WrongType("distributedInfo.pg_config", value, "an array");
     for (dom::element g : groups) {
       dom::object group;
-      if (g.get_object().get(group)) return WrongType("distributedInfo.pg_config[]", g, "an object");
+      if (g.get_object().get(group))
+        return WrongType("distributedInfo.pg_config[]", g, "an object");
       model::ProcessGroup pg;
       for (auto [key, field] : group) {
         if (key == "pg_name") {
@@ -59,7 +67,8 @@ class Decoder {
           TS_ASSIGN_OR_RETURN(pg.description, String(field, "pg_config[].pg_desc"));
         } else if (key == "ranks") {
           dom::array ranks;
-          if (field.get_array().get(ranks)) return WrongType("pg_config[].ranks", field, "an array");
+          if (field.get_array().get(ranks))
+            return WrongType("pg_config[].ranks", field, "an array");
           for (dom::element r : ranks) {
             TS_ASSIGN_OR_RETURN(int64_t rank, Int(r, "pg_config[].ranks[]"));
             pg.ranks.push_back(static_cast<int>(rank));
@@ -97,15 +106,16 @@ class Decoder {
     }
     if (info->rank < 0 || info->rank >= info->world_size) {
       return InvalidArgumentError(
-          "{}: contradictory distributedInfo: rank {} is outside world_size {}", path_,
-          info->rank, info->world_size);
+          "{}: contradictory distributedInfo: rank {} is outside world_size {}", path_, info->rank,
+          info->world_size);
     }
     for (const model::ProcessGroup& pg : info->pg_config) {
       for (int member : pg.ranks) {
         if (member < 0 || member >= info->world_size) {
           return InvalidArgumentError(
               "{}: contradictory distributedInfo: process group '{}' lists rank {} outside "
-              "world_size {}", path_, pg.name, member, info->world_size);
+              "world_size {}",
+              path_, pg.name, member, info->world_size);
         }
       }
     }

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// One-GPU arrangement of the fused operators (brief section 7): all TP ranks are buffers on
+// one device driven by this process; each rank's fused GEMM kernel (hand-written, fp32 SIMT,
+// 64 x 64 tiles, persistent blocks) runs beside a one-block copy agent kernel that emulates
+// the link by pacing itself on %globaltimer. cuBLAS gives T_g. Direct schedule, Write mode.
+// Built only when nvcc is found (target trainscope_overlap_cuda); nothing else depends on it.
+// Thread safety: one call at a time per process (uses the current device).
+#pragma once
+
+#include <vector>
+
+#include "base/status.h"
+#include "overlap/problem.h"
+
+namespace trainscope::overlap::cuda {
+
+// True when a CUDA device is visible to this process.
+bool DeviceAvailable();
+
+struct OneGpuTimings {
+  double t_cublas_s = 0;      // T_g: cublasSgemm of rank 0's local problem
+  double t_own_gemm_s = 0;    // own fused kernel, no waits
+  double t_preset_s = 0;      // own fused kernel, all signals preset (fusion overhead)
+  double t_sequential_s = 0;  // paced copy agent, then cuBLAS (RS: cuBLAS, then copies)
+  double t_fused_s = 0;       // fused kernel + copy agent concurrently
+};
+
+// Runs the operator for every rank (inputs and outputs as FusedOperator::Run, host memory,
+// one entry per rank) and checks every kernel's deadline. With `timings`, also times rank 0
+// (median of `reps`).
+Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions& options,
+                 const std::vector<const float*>& a, const std::vector<const float*>& b,
+                 const std::vector<float*>& c, int reps, OneGpuTimings* timings);
+
+}  // namespace trainscope::overlap::cuda

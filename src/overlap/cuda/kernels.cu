@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hand-written CUDA kernels of the one-GPU overlap path: a persistent fp32 tile GEMM whose
+// prologue waits on system-scope acquire loads of the comm-tile signals (AG) or whose epilogue
+// releases "partial done" signals (RS), a one-block copy agent paced on %globaltimer (the
+// emulated link), and the rank-order slot reduction. No CUTLASS: shared-memory SIMT SGEMM.
+#include <cuda_runtime.h>
+
+#include "overlap/cuda/kernels.h"
+
+namespace trainscope::overlap::cuda {
+namespace {
+
+constexpr int kTileK = 16;
+constexpr int kThreads = 256;  // 16 x 16 threads, 4 x 4 outputs each
+
+__device__ __forceinline__ uint64_t GlobalTimer() {
+  uint64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+__device__ __forceinline__ uint32_t LoadAcquireSys(const uint32_t* p) {
+  uint32_t v;
+  asm volatile("ld.acquire.sys.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+  return v;
+}
+__device__ __forceinline__ void StoreReleaseSys(uint32_t* p, uint32_t v) {
+  asm volatile("st.release.sys.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
+}
+
+// Spins until *p == expected or the deadline; records the first timeout. Returns success.
+__device__ bool WaitSignal(const uint32_t* p, uint32_t expected, uint64_t deadline, int tile,
+                           int signal, DeviceError* error) {
+  uint32_t seen = LoadAcquireSys(p);
+  while (seen != expected) {
+    if (GlobalTimer() > deadline) {
+      if (atomicCAS(&error->flag, 0, 1) == 0) {
+        error->tile = tile;
+        error->signal = signal;
+        error->seen = seen;
+      }
+      return false;
+    }
+    __nanosleep(100);
+    seen = LoadAcquireSys(p);
+  }
+  return true;
+}
+
+__global__ void FusedGemmKernel(FusedGemmArgs args) {
+  __shared__ float a_tile[kTileK][kTileM + 1];
+  __shared__ float b_tile[kTileK][kTileN];
+  __shared__ int64_t current;
+  __shared__ int ok;
+  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+  const uint64_t deadline = GlobalTimer() + args.timeout_ns;
+  while (true) {
+    if (threadIdx.x == 0) {
+      const int64_t slot = atomicAdd(args.counter, 1);
+      current = slot < args.num_tiles ? args.order[slot] : -1;
+      ok = 1;
+      if (current >= 0 && args.wait) {
+        const int64_t row_tile = current / args.col_tiles;
+        for (int64_t ct = args.first[row_tile]; ct <= args.last[row_tile] && ok; ++ct) {
+          ok = WaitSignal(args.signals + ct, args.epoch, deadline, static_cast<int>(current),
+                          static_cast<int>(ct), args.error);
+        }
+      }
+      if (volatile int* flag = &args.error->flag; *flag != 0) ok = 0;
+    }
+    __syncthreads();
+    if (current < 0 || !ok) return;
+    const int64_t row0 = (current / args.col_tiles) * kTileM;
+    const int64_t col0 = (current % args.col_tiles) * kTileN;
+    float acc[4][4] = {};
+    for (int64_t k0 = 0; k0 < args.k; k0 += kTileK) {
+      for (int idx = threadIdx.x; idx < kTileM * kTileK; idx += kThreads) {
+        const int r = idx / kTileK, kk = idx % kTileK;
+        const int64_t row = row0 + r, kcol = k0 + kk;
+        a_tile[kk][r] = (row < args.m && kcol < args.k) ? args.a[row * args.k + kcol] : 0.0f;
+      }
+      for (int idx = threadIdx.x; idx < kTileK * kTileN; idx += kThreads) {
+        const int kk = idx / kTileN, c = idx % kTileN;
+        const int64_t krow = k0 + kk, col = col0 + c;
+        b_tile[kk][c] = (krow < args.k && col < args.n) ? args.b[krow * args.n + col] : 0.0f;
+      }
+      __syncthreads();
+#pragma unroll
+      for (int kk = 0; kk < kTileK; ++kk) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+#pragma unroll
+          for (int j = 0; j < 4; ++j) acc[i][j] += a_tile[kk][ty + 16 * i] * b_tile[kk][tx + 16 * j];
+        }
+      }
+      __syncthreads();
+    }
+    for (int i = 0; i < 4; ++i) {
+      for (int j = 0; j < 4; ++j) {
+        const int64_t row = row0 + ty + 16 * i, col = col0 + tx + 16 * j;
+        if (row < args.m && col < args.n) args.out[row * args.n + col] = acc[i][j];
+      }
+    }
+    if (args.done_counts != nullptr) {
+      __threadfence();  // the tile's stores before the count
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        const int64_t row_tile = current / args.col_tiles;
+        for (int64_t ct = args.first[row_tile]; ct <= args.last[row_tile]; ++ct) {
+          if (atomicAdd(args.done_counts + ct, 1u) + 1 == args.needed[ct]) {
+            __threadfence_system();
+            StoreReleaseSys(args.done_flags + ct, args.epoch);
+          }
+        }
+      }
+    }
+    __syncthreads();
+  }
+}
+
+__global__ void CopyAgentKernel(const CopyOp* ops, int64_t count, uint32_t epoch,
+                                double bytes_per_ns, double latency_ns, uint64_t timeout_ns,
+                                DeviceError* error) {
+  __shared__ int ok;
+  const uint64_t deadline = GlobalTimer() + timeout_ns;
+  double link_free = 0.0;
+  for (int64_t op_idx = 0; op_idx < count; ++op_idx) {
+    const CopyOp op = ops[op_idx];
+    if (threadIdx.x == 0) {
+      ok = op.wait == nullptr || WaitSignal(op.wait, epoch, deadline, -1, op.signal, error);
+    }
+    __syncthreads();
+    if (!ok) return;
+    const double issue = static_cast<double>(GlobalTimer());
+    for (int64_t idx = threadIdx.x; idx < op.count; idx += blockDim.x) op.dst[idx] = op.src[idx];
+    __threadfence_system();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      if (op.paced && bytes_per_ns > 0) {
+        link_free = fmax(issue, link_free) + latency_ns + op.count * 4.0 / bytes_per_ns;
+        while (static_cast<double>(GlobalTimer()) < link_free) __nanosleep(200);
+      }
+      if (op.set != nullptr) StoreReleaseSys(op.set, epoch);
+    }
+    __syncthreads();
+  }
+}
+
+__global__ void RankOrderSumKernel(const float* const* parts, int tp, float* out, int64_t count) {
+  for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < count;
+       idx += int64_t{gridDim.x} * blockDim.x) {
+    float sum = parts[0][idx];
+    for (int s = 1; s < tp; ++s) sum += parts[s][idx];
+    out[idx] = sum;
+  }
+}
+
+__global__ void SetSignalsKernel(uint32_t* signals, int64_t begin, int64_t end, uint32_t value) {
+  for (int64_t idx = begin + threadIdx.x; idx < end; idx += blockDim.x) {
+    StoreReleaseSys(signals + idx, value);
+  }
+}
+
+}  // namespace
+
+void LaunchFusedGemm(const FusedGemmArgs& args, int blocks, void* stream) {
+  FusedGemmKernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(args);
+}
+
+void LaunchCopyAgent(const CopyOp* ops, int64_t count, uint32_t epoch, double bytes_per_ns,
+                     double latency_ns, uint64_t timeout_ns, DeviceError* error, void* stream) {
+  CopyAgentKernel<<<1, 256, 0, static_cast<cudaStream_t>(stream)>>>(
+      ops, count, epoch, bytes_per_ns, latency_ns, timeout_ns, error);
+}
+
+void LaunchRankOrderSum(const float* const* parts, int tp, float* out, int64_t count,
+                        void* stream) {
+  if (count <= 0) return;
+  const int blocks = static_cast<int>((count + 255) / 256 < 1024 ? (count + 255) / 256 : 1024);
+  RankOrderSumKernel<<<blocks, 256, 0, static_cast<cudaStream_t>(stream)>>>(parts, tp, out,
+                                                                             count);
+}
+
+void LaunchSetSignals(uint32_t* signals, int64_t begin, int64_t end, uint32_t value,
+                      void* stream) {
+  if (end <= begin) return;
+  SetSignalsKernel<<<1, 256, 0, static_cast<cudaStream_t>(stream)>>>(signals, begin, end, value);
+}
+
+}  // namespace trainscope::overlap::cuda

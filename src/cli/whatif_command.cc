@@ -27,44 +27,6 @@ struct WhatIfOptions {
   int top = 10;
 };
 
-// Moves the reader's table into the analysis input, mapping optype strings to kinds.
-Result<whatif::OpJob> ToOpJob(ingest::OpTable&& t) {
-  whatif::OpJob job;
-  job.name = t.meta.trial_name.empty() ? t.source : t.meta.trial_name;
-  job.dp_size = t.meta.dp_size;
-  job.pp_size = t.meta.pp_size;
-  job.tp_size = t.meta.tp_size;
-  job.dsp_size = t.meta.dsp_size;
-  job.vpp_size = t.meta.vpp_size;
-  job.world_size = t.meta.world_size;
-  std::vector<whatif::OpKind> kinds;
-  for (const std::string& name : t.optype_names) {
-    auto kind = whatif::ParseOpKind(name);
-    if (!kind) {
-      size_t row = 0;
-      while (t.optype_names[t.optype[row]] != name) ++row;
-      return InvalidArgumentError("{}:{}: unknown optype '{}' (the Megatron dependency model knows forward/backward-"
-                                  "compute, -send/-recv, params-all-gather, grads-reduce-scatter, separate-grads-all-"
-                                  "reduce, layernorm/embedding-grads-all-reduce, optimizer-clip-main-grad, optimizer, gc)",
-                                  t.source, row + 2, name);
-    }
-    kinds.push_back(*kind);
-  }
-  job.kind.resize(t.size());
-  for (size_t i = 0; i < t.size(); ++i) job.kind[i] = kinds[t.optype[i]];
-  job.dp_rank = std::move(t.dp_rank);
-  job.stage = std::move(t.stage);
-  job.rank = std::move(t.rank);
-  job.step = std::move(t.step);
-  job.seq_id = std::move(t.seq_id);
-  job.mc = std::move(t.mc);
-  job.mb_id = std::move(t.mb_id);
-  job.gmc = std::move(t.gmc);
-  job.start_ns = std::move(t.start_ns);
-  job.dur_ns = std::move(t.dur_ns);
-  return job;
-}
-
 Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
   if (!ingest::LooksLikeOpTable(opt.path)) {
@@ -74,7 +36,7 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   }
   TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(opt.path));
   const std::string source = table.source;
-  TS_ASSIGN_OR_RETURN(whatif::OpJob job, ToOpJob(std::move(table)));
+  TS_ASSIGN_OR_RETURN(whatif::OpJob job, whatif::OpJobFromTable(std::move(table)));
   TS_ASSIGN_OR_RETURN(whatif::JobModel model, whatif::BuildMegatronModel(job));
   Diagnostics diagnostics;
   if (model.clipped_transfers > 0) {

@@ -24,6 +24,15 @@ int32_t Find(std::vector<int32_t>& parent, int32_t x) {
 
 }  // namespace
 
+void GraphBuilder::Reserve(int32_t nodes, int64_t edges) {
+  raw_.worker.reserve(nodes);
+  raw_.stream.reserve(nodes);
+  raw_.step.reserve(nodes);
+  raw_.collective_of.reserve(nodes);
+  raw_.edge_from.reserve(static_cast<size_t>(edges));
+  raw_.edge_to.reserve(static_cast<size_t>(edges));
+}
+
 NodeId GraphBuilder::AddNode(int32_t worker, int32_t stream, int32_t step) {
   TS_CHECK(step >= 0, "step index must be >= 0, got {}", step);
   raw_.worker.push_back(worker);

@@ -56,6 +56,8 @@ struct RawGraph {
 
 class GraphBuilder {
  public:
+  // Optional: reserves room for `nodes` nodes and `edges` edges (avoids regrowth on big jobs).
+  void Reserve(int32_t nodes, int64_t edges);
   // Adds a node; ids are dense and returned in order 0, 1, 2, ...
   NodeId AddNode(int32_t worker, int32_t stream, int32_t step);
   // `after` starts no earlier than `before` ends. Duplicate edges are harmless.

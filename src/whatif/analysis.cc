@@ -6,8 +6,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "base/parallel.h"
 #include "graph/simulator.h"
+#include "whatif/replay_batch.h"
 
 namespace trainscope::whatif {
 namespace {
@@ -28,17 +28,6 @@ std::vector<double> ToSeconds(const std::vector<int64_t>& ns) {
   return s;
 }
 
-// Runs one replay with `base` durations where rows in `rows` take `overlay` durations.
-std::vector<int64_t> ReplayMixed(const graph::DepGraph& g, const std::vector<int64_t>& base,
-                                 const std::vector<int64_t>& overlay, const std::vector<int32_t>& rows) {
-  std::vector<int64_t> dur = base;
-  for (int32_t r : rows) dur[r] = overlay[r];
-  graph::Simulator sim(g);
-  std::vector<int64_t> step_end(g.num_steps());
-  sim.Run(dur, {}, step_end);
-  return step_end;
-}
-
 }  // namespace
 
 double MeanSeconds(const std::vector<int64_t>& step_ns) {
@@ -49,12 +38,13 @@ double MeanSeconds(const std::vector<int64_t>& step_ns) {
 }
 
 std::vector<int64_t> IdealDurations(const OpJob& job, const JobModel& model) {
+  return IdealDurationsFrom(job, model.ActualDurations(job));
+}
+
+std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int64_t>& sim_dur_ns) {
   const size_t n = job.size();
   std::vector<std::vector<double>> values(kOpKindCount);
-  for (size_t i = 0; i < n; ++i) {
-    int64_t v = model.is_comm[i] ? model.transfer_ns[i] : job.dur_ns[i];
-    values[static_cast<size_t>(job.kind[i])].push_back(static_cast<double>(v));
-  }
+  for (size_t i = 0; i < n; ++i) values[static_cast<size_t>(job.kind[i])].push_back(static_cast<double>(sim_dur_ns[i]));
   std::vector<int64_t> ideal_of_kind(kOpKindCount, 0);
   for (int k = 0; k < kOpKindCount; ++k) {
     auto& v = values[k];
@@ -136,8 +126,9 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, cons
     groups[first_dp + job.dp_rank[i]].rows.push_back(static_cast<int32_t>(i));
   }
   std::vector<std::vector<int64_t>> group_steps(groups.size());
-  ParallelFor(groups.size(), options.threads,
-              [&](size_t k) { group_steps[k] = ReplayMixed(g, ideal, actual, groups[k].rows); });
+  std::vector<ReplayTask> tasks;
+  for (size_t k = 0; k < groups.size(); ++k) tasks.push_back({&ideal, &actual, &groups[k].rows, &group_steps[k]});
+  RunReplays(g, tasks, options.threads);
   r.simulations += static_cast<int64_t>(groups.size());
   for (size_t k = 0; k < groups.size(); ++k) {
     Attribution a{groups[k].label, groups[k].key, MeanSeconds(group_steps[k]) / t_ideal, {}};
@@ -170,12 +161,14 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, cons
     if (w_sel[model.worker[i]]) w_rows.push_back(static_cast<int32_t>(i));
     if (job.stage[i] == model.pp - 1) s_rows.push_back(static_cast<int32_t>(i));
   }
+  // Remove views (actual with the selection ideal) first, then add views (ideal with it actual).
+  std::vector<std::vector<int64_t>> explain_steps(4);
+  RunReplays(g,
+             {{&actual, &ideal, &w_rows, &explain_steps[0]}, {&actual, &ideal, &s_rows, &explain_steps[2]},
+              {&ideal, &actual, &w_rows, &explain_steps[1]}, {&ideal, &actual, &s_rows, &explain_steps[3]}},
+             options.threads);
   std::vector<double> t(4);
-  ParallelFor(4, options.threads, [&](size_t k) {
-    const auto& rows = k < 2 ? w_rows : s_rows;
-    // Even k: remove (actual with the selection ideal); odd k: add (ideal with the selection actual).
-    t[k] = MeanSeconds(k % 2 == 0 ? ReplayMixed(g, actual, ideal, rows) : ReplayMixed(g, ideal, actual, rows));
-  });
+  for (int k = 0; k < 4; ++k) t[k] = MeanSeconds(explain_steps[k]);
   r.simulations += 4;
   for (int k = 0; k < 2; ++k) {
     Explanation& e = k == 0 ? r.m_w : r.m_s;

@@ -76,6 +76,8 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, cons
 
 // Ideal simulated duration of every op (see above), in ns, indexed by row.
 std::vector<int64_t> IdealDurations(const OpJob& job, const JobModel& model);
+// The same ideal computed from other simulated durations (e.g. a job with one cause removed).
+std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int64_t>& sim_dur_ns);
 
 // Mean over steps of `step_ns` in seconds.
 double MeanSeconds(const std::vector<int64_t>& step_ns);

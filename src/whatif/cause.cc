@@ -8,8 +8,7 @@
 #include <numeric>
 #include <unordered_map>
 
-#include "base/parallel.h"
-#include "graph/simulator.h"
+#include "whatif/replay_batch.h"
 
 namespace trainscope::whatif {
 
@@ -83,13 +82,9 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   std::vector<std::vector<int32_t>> rows(workers);
   for (size_t i = 0; i < job.size(); ++i) rows[model.worker[i]].push_back(static_cast<int32_t>(i));
   std::vector<std::vector<int64_t>> cell_steps(workers);
-  ParallelFor(workers, threads, [&](size_t w) {
-    std::vector<int64_t> dur = ideal;
-    for (int32_t i : rows[w]) dur[i] = actual[i];
-    graph::Simulator sim(model.graph);
-    cell_steps[w].resize(num_steps);
-    sim.Run(dur, {}, cell_steps[w]);
-  });
+  std::vector<ReplayTask> tasks;
+  for (int32_t w = 0; w < workers; ++w) tasks.push_back({&ideal, &actual, &rows[w], &cell_steps[w]});
+  RunReplays(model.graph, tasks, threads);
   double ideal_mean = 0;
   for (double t : r.step_ideal_s) ideal_mean += t;
   ideal_mean /= static_cast<double>(r.step_ideal_s.size());
@@ -172,69 +167,150 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
                                  "slowest DP rank changes in {} of {} step transitions",
                                  corr, th.fb_correlation, compute_excess, top_dp_changes, std::max(0, num_steps - 1))});
   }
-  // Heatmap: isolated hot cell (one worker) and stripes (stages).
-  int32_t hot = static_cast<int32_t>(std::max_element(c.cell_slowdown.begin(), c.cell_slowdown.end()) -
-                                     c.cell_slowdown.begin());
-  const double hot_excess = c.cell_slowdown[hot] - 1;
-  {
-    const int32_t hd = hot / pp, hs = hot % pp;
-    double peer_max = 0;
-    for (int32_t d = 0; d < dp; ++d)
-      if (d != hd) peer_max = std::max(peer_max, c.cell_slowdown[d * pp + hs] - 1);
-    for (int32_t s = 0; s < pp; ++s)
-      if (s != hs) peer_max = std::max(peer_max, c.cell_slowdown[hd * pp + s] - 1);
-    c.metrics.emplace_back("hot_cell_excess", hot_excess);
-    c.metrics.emplace_back("hot_cell_peer_excess", peer_max);
-    if (hot_excess >= th.min_excess && peer_max <= th.peer_ratio * hot_excess && workers > 1) {
+  // Heatmap patterns. Evidence comes from compute durations: a worker whose compute per step is
+  // >= worker_ratio x its stage peers' median (one slow worker), or a stage whose forward/backward
+  // compute is >= stage_ratio x the other stages' median on every DP rank (a stripe). Impact comes
+  // from replays: keeping only that worker / stage real, in the residual job where every *other*
+  // candidate is brought to its peers' speed (outliers inflate the mean-based ideal and would
+  // otherwise hide each other).
+  std::vector<double> fwd_sum(workers, 0), bwd_sum(workers, 0), fwd_n(workers, 0), bwd_n(workers, 0);
+  for (size_t i = 0; i < job.size(); ++i) {
+    const int32_t w = model.worker[i];
+    if (job.kind[i] == OpKind::kForwardCompute) fwd_sum[w] += static_cast<double>(job.dur_ns[i]), fwd_n[w] += 1;
+    if (job.kind[i] == OpKind::kBackwardCompute) bwd_sum[w] += static_cast<double>(job.dur_ns[i]), bwd_n[w] += 1;
+  }
+  auto median_of = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  };
+  struct Candidate {
+    Pattern pattern;
+    int32_t worker = -1, stage = -1, kind = -1;  // kind: 0 forward, 1 backward (stripes)
+    double ratio = 1;                 // evidence
+    std::vector<double> scale;        // per worker: divide this candidate's forward (or all) compute by it
+    std::vector<double> scale_bwd;    // stripes: per worker, for backward compute
+    std::vector<int32_t> impact_rows; // rows kept real for the impact replay
+  };
+  std::vector<Candidate> cands;
+  if (dp > 1) {
+    for (int32_t w = 0; w < workers; ++w) {
+      std::vector<double> others;
+      for (int32_t d = 0; d < dp; ++d)
+        if (d != w / pp) others.push_back(fwd_sum[d * pp + w % pp] + bwd_sum[d * pp + w % pp]);
+      const double base = median_of(others);
+      const double ratio = base > 0 ? (fwd_sum[w] + bwd_sum[w]) / base : 0;
+      if (ratio < th.worker_ratio) continue;
+      Candidate cand{Pattern::kOneSlowWorker, w, w % pp, -1, ratio, std::vector<double>(workers, 1.0), {}, rows[w]};
+      cand.scale[w] = ratio;
+      cand.scale_bwd = cand.scale;
+      cands.push_back(std::move(cand));
+    }
+  }
+  if (pp > 1) {
+    for (int32_t s = 0; s < pp; ++s) {
+      Candidate cand{Pattern::kStageImbalance, -1, s, -1, 0, std::vector<double>(workers, 1.0), {}, {}};
+      cand.scale_bwd.assign(workers, 1.0);
+      for (int kind = 0; kind < 2; ++kind) {
+        const std::vector<double>& sum = kind == 0 ? fwd_sum : bwd_sum;
+        const std::vector<double>& cnt = kind == 0 ? fwd_n : bwd_n;
+        std::vector<double>& scale = kind == 0 ? cand.scale : cand.scale_bwd;
+        double min_ratio = std::numeric_limits<double>::infinity();
+        for (int32_t d = 0; d < dp; ++d) {
+          std::vector<double> others;
+          for (int32_t t = 0; t < pp; ++t)
+            if (t != s && cnt[d * pp + t] > 0) others.push_back(sum[d * pp + t] / cnt[d * pp + t]);
+          const int32_t w = d * pp + s;
+          const double base = others.empty() ? 0 : median_of(others);
+          const double ratio = base > 0 && cnt[w] > 0 ? sum[w] / cnt[w] / base : 0;
+          min_ratio = std::min(min_ratio, ratio);
+          scale[w] = std::max(1.0, ratio);
+        }
+        if (min_ratio > cand.ratio) {
+          cand.ratio = min_ratio;
+          cand.kind = kind;
+        }
+      }
+      if (cand.ratio < th.stage_ratio) continue;
+      for (size_t i = 0; i < job.size(); ++i)
+        if (job.stage[i] == s) cand.impact_rows.push_back(static_cast<int32_t>(i));
+      cands.push_back(std::move(cand));
+    }
+  }
+  // Residual replays: 2 per candidate (residual ideal; candidate real on the residual ideal).
+  std::vector<std::vector<int64_t>> residual(cands.size()), residual_ideal(cands.size());
+  std::vector<std::vector<int64_t>> cand_steps(2 * cands.size());
+  std::vector<ReplayTask> cand_tasks;
+  for (size_t k = 0; k < cands.size(); ++k) {
+    residual[k] = actual;
+    for (size_t j = 0; j < cands.size(); ++j) {
+      if (j == k) continue;
+      const Candidate& o = cands[j];
+      for (size_t i = 0; i < job.size(); ++i) {
+        if (!IsComputeKind(job.kind[i])) continue;
+        if (o.pattern == Pattern::kOneSlowWorker ? model.worker[i] != o.worker : job.stage[i] != o.stage) continue;
+        const double scale = (job.kind[i] == OpKind::kForwardCompute ? o.scale : o.scale_bwd)[model.worker[i]];
+        residual[k][i] = std::llround(static_cast<double>(residual[k][i]) / scale);
+      }
+    }
+    residual_ideal[k] = IdealDurationsFrom(job, residual[k]);
+  }
+  for (size_t k = 0; k < cands.size(); ++k) {
+    cand_tasks.push_back({&residual_ideal[k], nullptr, nullptr, &cand_steps[2 * k]});
+    cand_tasks.push_back({&residual_ideal[k], &residual[k], &cands[k].impact_rows, &cand_steps[2 * k + 1]});
+  }
+  RunReplays(model.graph, cand_tasks, threads);
+  for (size_t k = 0; k < cands.size(); ++k) {
+    const Candidate& cand = cands[k];
+    const double alone = MeanSeconds(cand_steps[2 * k + 1]) / MeanSeconds(cand_steps[2 * k]);
+    const double impact = alone - 1;
+    if (impact < th.min_impact) continue;
+    const std::string others = cands.size() > 1 ? " (other outliers brought to their peers' speed)" : "";
+    if (cand.pattern == Pattern::kOneSlowWorker) {
+      const int32_t w = cand.worker;
       int32_t same = 0;
       for (int32_t s = 0; s < num_steps; ++s) {
         int32_t best = 0;
-        for (int32_t w = 1; w < workers; ++w)
-          if (cell_steps[w][s] > cell_steps[best][s]) best = w;
-        same += best == hot;
+        for (int32_t v = 1; v < workers; ++v)
+          if (cell_steps[v][s] > cell_steps[best][s]) best = v;
+        same += best == w;
       }
-      found.push_back({Pattern::kOneSlowWorker, hot_excess,
-                       fmt::format("worker rank {} (dp_rank {}, stage {}) alone slows the job to {:.3f}x while every "
-                                   "other worker of its stage and DP rank stays within {:.3f}x; it is the hottest "
-                                   "worker in {} of {} steps; fixing the top {} worker(s) removes {:.0f}% of the "
-                                   "slowdown (M_W)",
-                                   model.worker_rank[hot], hd, hs, c.cell_slowdown[hot], 1 + peer_max, same, num_steps,
+      found.push_back({Pattern::kOneSlowWorker, impact,
+                       fmt::format("worker rank {} (dp_rank {}, stage {}) computes {:.2f}x as long as the other "
+                                   "workers of its stage; alone it slows the job to {:.3f}x{}; hottest worker in {} "
+                                   "of {} steps; fixing the top {} worker(s) removes {:.0f}% of the slowdown (M_W)",
+                                   model.worker_rank[w], w / pp, w % pp, cand.ratio, alone, others, same, num_steps,
                                    r.m_w.selected.size(), r.m_w.rem * 100)});
-      c.metrics.emplace_back("hot_cell_steps_fraction", static_cast<double>(same) / num_steps);
+    } else {
+      const int32_t s = cand.stage;
+      std::string which = s == pp - 1 ? "last stage" : s == 0 ? "first stage" : fmt::format("stage {}", s);
+      int32_t top_steps = 0;
+      for (int32_t step = 0; step < num_steps; ++step) {
+        int32_t best = 0;
+        for (int32_t t = 1; t < pp; ++t)
+          if (r.by_stage[t].per_step[step] > r.by_stage[best].per_step[step]) best = t;
+        top_steps += best == s;
+      }
+      found.push_back({Pattern::kStageImbalance, impact,
+                       fmt::format("{} (stage {}): its {} compute takes >= {:.2f}x the other stages' on every DP "
+                                   "rank; that stage alone slows the job to {:.3f}x{}; slowest stage in {} of {} "
+                                   "steps{}",
+                                   which, s, cand.kind == 0 ? "forward" : "backward", cand.ratio, alone, others,
+                                   top_steps, num_steps,
+                                   s == pp - 1 ? fmt::format("; fixing the last stage removes {:.0f}% of the "
+                                                             "slowdown (M_S)", r.m_s.rem * 100)
+                                               : std::string())});
     }
   }
-  for (int32_t s = 0; s < pp; ++s) {
-    double lo = std::numeric_limits<double>::infinity(), hi = -1;
-    for (int32_t d = 0; d < dp; ++d) {
-      lo = std::min(lo, c.cell_slowdown[d * pp + s] - 1);
-      hi = std::max(hi, c.cell_slowdown[d * pp + s] - 1);
-    }
-    if (hi < th.min_excess || lo < th.min_excess || lo < th.peer_ratio * hi) continue;
-    if (dp == 1 && pp == 1) continue;
-    std::string which = s == pp - 1 ? "last stage" : s == 0 ? "first stage" : fmt::format("stage {}", s);
-    int32_t top_steps = 0;
-    for (int32_t step = 0; step < num_steps; ++step) {
-      int32_t best = 0;
-      for (int32_t t = 1; t < pp; ++t)
-        if (r.by_stage[t].per_step[step] > r.by_stage[best].per_step[step]) best = t;
-      top_steps += best == s;
-    }
-    double ms = s == pp - 1 ? r.m_s.rem : std::numeric_limits<double>::quiet_NaN();
-    found.push_back({Pattern::kStageImbalance, r.by_stage[s].slowdown - 1,
-                     fmt::format("{} is slow on every DP rank (workers of stage {} alone slow the job {:.3f}x to "
-                                 "{:.3f}x; stage {} alone {:.3f}x); slowest stage in {} of {} steps{}",
-                                 which, s, 1 + lo, 1 + hi, s, r.by_stage[s].slowdown, top_steps, num_steps,
-                                 std::isfinite(ms) ? fmt::format("; fixing the last stage removes {:.0f}% of the "
-                                                                 "slowdown (M_S)", ms * 100)
-                                                   : std::string())});
-  }
+  c.metrics.emplace_back("heatmap_candidates", static_cast<double>(cands.size()));
 
   std::stable_sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) { return a.impact > b.impact; });
   if (found.empty() || (excess < 0.1 && launch_excess < th.launch_excess)) {
     c.pattern = Pattern::kNone;
     c.evidence = fmt::format("no straggler pattern: S = {:.3f} (< 1.1 is not straggling), launch slowdown {:.3f}; "
                              "hottest worker alone {:.3f}x",
-                             r.slowdown, r.launch_slowdown, c.cell_slowdown[hot]);
+                             r.slowdown, r.launch_slowdown,
+                             *std::max_element(c.cell_slowdown.begin(), c.cell_slowdown.end()));
     c.secondary = found;
   } else {
     c.pattern = found[0].pattern;

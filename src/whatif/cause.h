@@ -8,11 +8,12 @@
 //  - sequence_length_imbalance: per-microbatch forward/backward compute durations correlate >= 0.9
 //    (Pearson, after removing each worker's and chunk's mean), compute carries the slowdown
 //    (compute excess >= 0.05); evidence includes how often the hottest DP rank changes per step.
-//  - one_slow_worker: an isolated hot cell of the worker heatmap: the cell's "add" slowdown
-//    (only that worker real) has excess >= 0.05 and every other cell of its stage and of its DP
-//    rank has at most half of that excess.
-//  - stage_imbalance: a stripe: some stage's cells all have excess >= 0.05 and >= half of that
-//    stage's largest cell excess (named first/last stage when it is one of those).
+//  - one_slow_worker: an isolated hot cell: a worker's compute time per step is >= 1.15x the
+//    median of the other workers of its stage (DP > 1), and keeping only that worker real slows
+//    the job by >= 1% (impact = that "alone" slowdown - 1).
+//  - stage_imbalance: a stripe: a stage's mean forward (or backward) compute is >= 1.1x the
+//    median of the other stages' on every DP rank, and keeping only that stage real slows the job
+//    by >= 1% (named first/last stage when it is one of those).
 //  - none: no pattern fires (or S < 1.1 and no launch effect).
 // Each detected pattern gets an impact (its excess); the largest is the primary `pattern`, the
 // others are listed in `secondary`. `persistent`: the primary's hot spot is the same in >= 80% of
@@ -43,7 +44,9 @@ struct CauseThresholds {
   double comm_share = 0.5;
   double min_excess = 0.05;
   double fb_correlation = 0.9;
-  double peer_ratio = 0.5;
+  double worker_ratio = 1.15;
+  double stage_ratio = 1.1;
+  double min_impact = 0.01;
   double persistent_fraction = 0.8;
 };
 inline constexpr CauseThresholds kThresholds{};

@@ -120,6 +120,7 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
   }
 
   graph::GraphBuilder b;
+  b.Reserve(static_cast<int32_t>(n), instances * static_cast<int64_t>(t.edges.size()));
   for (int64_t i = 0; i < n; ++i) b.AddNode(m.worker[i], StreamOf(job.kind[i]), m.step_index[i]);
   std::vector<int64_t> dep_end(n, INT64_MIN);
   for (int64_t inst = 0; inst < instances; ++inst) {

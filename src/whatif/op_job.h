@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
+
 namespace trainscope::whatif {
 
 enum class OpKind : uint8_t {
@@ -51,5 +53,47 @@ struct OpJob {
   std::vector<int64_t> start_ns, dur_ns;
   size_t size() const { return step.size(); }
 };
+
+// Moves the columns of a reader's table (any type with the op-table reader's members: source,
+// meta, optype_names, optype and the int/time columns, e.g. ingest::OpTable) into an OpJob,
+// mapping optype strings to kinds. Unknown optypes are an error naming source:line.
+template <typename Table>
+Result<OpJob> OpJobFromTable(Table&& t) {
+  OpJob job;
+  job.name = t.meta.trial_name.empty() ? t.source : t.meta.trial_name;
+  job.dp_size = t.meta.dp_size;
+  job.pp_size = t.meta.pp_size;
+  job.tp_size = t.meta.tp_size;
+  job.dsp_size = t.meta.dsp_size;
+  job.vpp_size = t.meta.vpp_size;
+  job.world_size = t.meta.world_size;
+  std::vector<OpKind> kinds;
+  for (const std::string& name : t.optype_names) {
+    std::optional<OpKind> kind = ParseOpKind(name);
+    if (!kind) {
+      size_t row = 0;
+      while (t.optype_names[t.optype[row]] != name) ++row;
+      return InvalidArgumentError(
+          "{}:{}: unknown optype '{}' (the Megatron dependency model knows forward/backward-compute, "
+          "forward/backward-send/-recv, params-all-gather, grads-reduce-scatter, separate-grads-all-reduce, "
+          "layernorm/embedding-grads-all-reduce, optimizer-clip-main-grad, optimizer, gc)",
+          t.source, row + 2, name);
+    }
+    kinds.push_back(*kind);
+  }
+  job.kind.resize(t.optype.size());
+  for (size_t i = 0; i < t.optype.size(); ++i) job.kind[i] = kinds[t.optype[i]];
+  job.dp_rank = std::move(t.dp_rank);
+  job.stage = std::move(t.stage);
+  job.rank = std::move(t.rank);
+  job.step = std::move(t.step);
+  job.seq_id = std::move(t.seq_id);
+  job.mc = std::move(t.mc);
+  job.mb_id = std::move(t.mb_id);
+  job.gmc = std::move(t.gmc);
+  job.start_ns = std::move(t.start_ns);
+  job.dur_ns = std::move(t.dur_ns);
+  return job;
+}
 
 }  // namespace trainscope::whatif

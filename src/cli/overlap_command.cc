@@ -2,12 +2,12 @@
 // `trainscope overlap bench` (all methods interleaved on MPI ranks, the paper's metrics,
 // the simulator's prediction beside them) and `trainscope overlap predict` (the simulator
 // alone, for GPU shapes and links). Run bench as `mpirun -np N trainscope overlap bench ...`.
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
-
-#include <fmt/core.h>
 
 #include "base/json_writer.h"
 #include "cli/command.h"
@@ -27,7 +27,7 @@ struct OverlapArgs {
   int64_t m = 1024;
   int64_t n = 0;  // global (paper convention); 0 = the brief's default for the op
   int64_t k = 0;
-  int tp = 0;     // 0 = MPI world size
+  int tp = 0;  // 0 = MPI world size
   double link_gbps = 0;
   double link_us = 0;
   double comm_share = 0;
@@ -58,9 +58,10 @@ Result<overlap::ShardedProblem> LocalProblem(const OverlapArgs& args, OpKind op,
   const int64_t k = args.k > 0 ? args.k : (ag ? 1536 : 6144);
   const int64_t split = ag ? n : k;
   if (args.m <= 0 || n <= 0 || k <= 0 || tp <= 0 || split % tp != 0) {
-    return InvalidArgumentError("--m {} --n {} --k {} --tp {}: sizes must be positive and tp must "
-                                "divide {} for --op {}",
-                                args.m, n, k, tp, ag ? "n" : "k", args.op);
+    return InvalidArgumentError(
+        "--m {} --n {} --k {} --tp {}: sizes must be positive and tp must "
+        "divide {} for --op {}",
+        args.m, n, k, tp, ag ? "n" : "k", args.op);
   }
   return overlap::ShardedProblem::Even(args.m, ag ? n / tp : n, ag ? k : k / tp, tp);
 }
@@ -80,13 +81,13 @@ Result<overlap::OverlapOptions> Options(const OverlapArgs& args, bool gpu) {
   if (args.transfer != "pull" && args.transfer != "push") {
     return InvalidArgumentError("--transfer {}: expected pull or push", args.transfer);
   }
-  options.transfer = args.transfer == "pull" ? overlap::TransferMode::kPull
-                                             : overlap::TransferMode::kPush;
+  options.transfer =
+      args.transfer == "pull" ? overlap::TransferMode::kPull : overlap::TransferMode::kPush;
   if (args.schedule != "direct" && args.schedule != "ring") {
     return InvalidArgumentError("--schedule {}: expected direct or ring", args.schedule);
   }
-  options.schedule = args.schedule == "direct" ? overlap::ScheduleKind::kDirect
-                                               : overlap::ScheduleKind::kRing;
+  options.schedule =
+      args.schedule == "direct" ? overlap::ScheduleKind::kDirect : overlap::ScheduleKind::kRing;
   if (args.rs_mode != "write" && args.rs_mode != "reduce") {
     return InvalidArgumentError("--rs-mode {}: expected write or reduce", args.rs_mode);
   }
@@ -117,9 +118,8 @@ Status BenchOnWorld(overlap::PeerWorld& world, const overlap::BenchConfig& confi
   TS_ASSIGN_OR_RETURN(overlap::BenchResult result,
                       overlap::RunBenchmark(world, config, mpi_baseline));
   if (world.rank() != 0) return OkStatus();
-  Result<overlap::SimResult> prediction =
-      overlap::Simulate(config.op, config.problem, result.config.options,
-                        overlap::CpuHardwareFromBench(result));
+  Result<overlap::SimResult> prediction = overlap::Simulate(
+      config.op, config.problem, result.config.options, overlap::CpuHardwareFromBench(result));
   Print(result, prediction.ok() ? &*prediction : nullptr);
   return OkStatus();
 }
@@ -163,8 +163,7 @@ Status RunBench(const OverlapArgs& args) {
     std::vector<float> scratch(
         static_cast<size_t>(m * std::max(config.problem.n, config.problem.k)) + 1);
     overlap::ExternalBaseline mpi = [&](const float* a, const float* b, float* c) {
-      return overlap::MpiNonOverlapped(MPI_COMM_WORLD, op, config.problem, a, b, c,
-                                       scratch.data());
+      return overlap::MpiNonOverlapped(MPI_COMM_WORLD, op, config.problem, a, b, c, scratch.data());
     };
     return BenchOnWorld(*world, config, mpi);
   }();
@@ -256,8 +255,9 @@ void AddShapeOptions(CLI::App* app, OverlapArgs& args) {
   app->add_option("--link-gbps", args.link_gbps,
                   "Link bandwidth in GB/s (1e9 bytes/s); bench: 0 = real shared memory");
   app->add_option("--link-us", args.link_us, "Link latency per transfer in microseconds");
-  app->add_option("--tile-m", args.tile_m, "GEMM tile rows (default: bench m/tp/2 in [16, 128], "
-                                           "predict 128)");
+  app->add_option("--tile-m", args.tile_m,
+                  "GEMM tile rows (default: bench m/tp/2 in [16, 128], "
+                  "predict 128)");
   app->add_option("--tile-n", args.tile_n, "GEMM tile columns (default: bench 1024, predict 256)");
   app->add_option("--comm-rows", args.comm_rows,
                   "Rows per comm tile (0 = whole shard; default: the tile rows)");
@@ -273,12 +273,14 @@ void RegisterOverlap(CLI::App& root) {
       "overlap", "Flux-style fused GEMM + TP collective: benchmark and predict");
   overlap->require_subcommand(1);
   CLI::App* bench = overlap->add_subcommand(
-      "bench", "Run non-overlapped, decomposition and fused methods interleaved on MPI ranks "
-               "(mpirun -np N trainscope overlap bench ...) and report T_g, T_c, T_m, T_f, E");
+      "bench",
+      "Run non-overlapped, decomposition and fused methods interleaved on MPI ranks "
+      "(mpirun -np N trainscope overlap bench ...) and report T_g, T_c, T_m, T_f, E");
   AddShapeOptions(bench, *args);
   bench->add_option("--comm-share", args->comm_share,
                     "Pick the emulated link bandwidth so that (T_c - T_g) / T_c is this share");
-  bench->add_option("--reps", args->reps, "Timed repetitions (median)")->capture_default_str()
+  bench->add_option("--reps", args->reps, "Timed repetitions (median)")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   bench->add_option("--timeout", args->timeout_s, "Deadline of every wait in seconds")
       ->capture_default_str();

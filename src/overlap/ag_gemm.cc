@@ -42,8 +42,8 @@ void FusedOperator::BuildAgOps(uint32_t epoch) {
         }
       } else {
         const int peer = (rank_ + step) % tp;
-        for (int64_t ct = tiling_.first_comm_tile(rank_);
-             ct < tiling_.first_comm_tile(rank_ + 1); ++ct) {
+        for (int64_t ct = tiling_.first_comm_tile(rank_); ct < tiling_.first_comm_tile(rank_ + 1);
+             ++ct) {
           add(rank_, peer, ct, nullptr, -1);  // own signals are set before the agent starts
         }
       }
@@ -75,16 +75,15 @@ Status FusedOperator::RunAg(const float* a_shard, const float* b, float* c, Meth
     std::memcpy(gathered + tiling_.shard_begin(rank_) * k, a_shard,
                 static_cast<size_t>(own_rows * k) * sizeof(float));
   }
-  for (int64_t ct = tiling_.first_comm_tile(rank_); ct < tiling_.first_comm_tile(rank_ + 1);
-       ++ct) {
+  for (int64_t ct = tiling_.first_comm_tile(rank_); ct < tiling_.first_comm_tile(rank_ + 1); ++ct) {
     StoreRelease(signals + ct, epoch);
   }
   auto whole_gemm = [&](int64_t row0, int64_t rows) {
     if (rows <= 0) return;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
                 static_cast<int>(tiling_.n()), static_cast<int>(k), 1.0f, gathered + row0 * k,
-                static_cast<int>(k), b, static_cast<int>(tiling_.n()), 0.0f,
-                c + row0 * tiling_.n(), static_cast<int>(tiling_.n()));
+                static_cast<int>(k), b, static_cast<int>(tiling_.n()), 0.0f, c + row0 * tiling_.n(),
+                static_cast<int>(tiling_.n()));
   };
   auto wait_rows = [&](int64_t first_ct, int64_t last_ct, int64_t tile) -> Status {
     for (int64_t ct = first_ct; ct <= last_ct; ++ct) {
@@ -127,8 +126,8 @@ Status FusedOperator::RunAg(const float* a_shard, const float* b, float* c, Meth
     std::vector<int> chunks = {rank_};
     for (int peer : AgArrivalRanks(rank_, tiling_.tp(), options_)) chunks.push_back(peer);
     for (int shard : chunks) {
-      compute = wait_rows(tiling_.first_comm_tile(shard), tiling_.first_comm_tile(shard + 1) - 1,
-                          -1);
+      compute =
+          wait_rows(tiling_.first_comm_tile(shard), tiling_.first_comm_tile(shard + 1) - 1, -1);
       if (!compute.ok()) break;
       whole_gemm(tiling_.shard_begin(shard), tiling_.shard_rows(shard));
     }

@@ -2,13 +2,13 @@
 // Interleaved timing of all methods and the paper's metrics.
 #include "overlap/bench.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace trainscope::overlap {
 namespace {
@@ -52,10 +52,10 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
   for (float& v : b) v = dist(rng);
   const double timeout = config.options.timeout_s;
 
-  TS_ASSIGN_OR_RETURN(auto fused,
-                      FusedOperator::Create(world, config.op, problem, config.options));
+  TS_ASSIGN_OR_RETURN(auto fused, FusedOperator::Create(world, config.op, problem, config.options));
   auto run = [&](Method method) {
-    return [&fused, &a, &b, &c, method] { return fused->Run(a.data(), b.data(), c.data(), method); };
+    return
+        [&fused, &a, &b, &c, method] { return fused->Run(a.data(), b.data(), c.data(), method); };
   };
   const FusedOperator::LinkLoad load = fused->PlannedLinkLoad();
   TS_ASSIGN_OR_RETURN(result.link_bytes, world.AllMax(load.bytes, timeout));
@@ -77,8 +77,8 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
     const double t_gemm = Median(samples);
     const double share = config.target_comm_share;
     const double t_comm = t_gemm * share / (1 - share);
-    const double pacing = t_comm - static_cast<double>(result.link_transfers) *
-                                       config.options.link.latency_s;
+    const double pacing =
+        t_comm - static_cast<double>(result.link_transfers) * config.options.link.latency_s;
     if (!(pacing > 0) || result.link_bytes <= 0) {
       return InvalidArgumentError(
           "cannot reach comm share {}: T_g {:.3g} s, {} transfers x {:.3g} s latency, {} bytes",
@@ -86,8 +86,8 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
     }
     result.config.options.link.bandwidth_bytes_per_s = result.link_bytes / pacing;
     fused.reset();  // the agent's link is fixed at creation
-    TS_ASSIGN_OR_RETURN(fused, FusedOperator::Create(world, config.op, problem,
-                                                     result.config.options));
+    TS_ASSIGN_OR_RETURN(fused,
+                        FusedOperator::Create(world, config.op, problem, result.config.options));
   }
   const bool emulated = result.config.options.link.emulated();
 
@@ -118,8 +118,8 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
   result.t_nonoverlap_agent_s = Median(entries[3].samples);
   result.t_decomp_s = Median(entries[4].samples);
   result.t_fused_s = Median(entries[5].samples);
-  result.t_nonoverlap_mpi_s = entries.size() > 6 ? Median(entries[6].samples)
-                                                 : std::numeric_limits<double>::quiet_NaN();
+  result.t_nonoverlap_mpi_s =
+      entries.size() > 6 ? Median(entries[6].samples) : std::numeric_limits<double>::quiet_NaN();
   result.t_nonoverlap_s = result.t_nonoverlap_agent_s;
   result.nonoverlap_collective =
       emulated ? "transfer agent through the emulated link" : "transfer agent (memcpy)";
@@ -147,8 +147,8 @@ SimHardware CpuHardwareFromBench(const BenchResult& result) {
   const LinkModel& link = result.config.options.link;
   // A real shared-memory link: model it as the measured agent collective's rate.
   const double agent_comm = result.t_nonoverlap_agent_s - result.t_gemm_s;
-  hw.link_bandwidth_bytes_per_s = link.emulated() ? link.bandwidth_bytes_per_s
-                                                  : result.link_bytes / std::max(agent_comm, 1e-9);
+  hw.link_bandwidth_bytes_per_s =
+      link.emulated() ? link.bandwidth_bytes_per_s : result.link_bytes / std::max(agent_comm, 1e-9);
   hw.link_latency_s = link.latency_s;
   hw.bytes_per_element = 4;
   return hw;

@@ -43,8 +43,8 @@ struct BenchResult {
   double efficiency_decomp = 0, efficiency_fused = 0;
   double speedup_vs_nonoverlap = 0, speedup_vs_decomp = 0;
   double fusion_overhead = 0, comm_share = 0;
-  double gemm_flops = 0;          // per rank
-  double link_bytes = 0;          // busiest rank's agent, per call
+  double gemm_flops = 0;  // per rank
+  double link_bytes = 0;  // busiest rank's agent, per call
   int64_t link_transfers = 0;
 };
 

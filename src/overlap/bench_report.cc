@@ -72,18 +72,20 @@ std::string FormatBenchTable(const BenchResult& r, const SimResult* p) {
       "link: {}\n"
       "non-overlapped collective: {}\n\n",
       OpKindName(config.op), config.problem.total_rows(), config.problem.n, config.problem.k,
-      config.problem.tp(), config.options.Describe(), config.reps,
-      config.options.link.Describe(), r.nonoverlap_collective);
+      config.problem.tp(), config.options.Describe(), config.reps, config.options.link.Describe(),
+      r.nonoverlap_collective);
   auto row = [&](const char* name, double measured, double predicted) {
     out += fmt::format("  {:<34} {:>10.3f} ms", name, measured * 1e3);
-    if (p != nullptr && predicted >= 0) out += fmt::format("   (simulator {:>9.3f} ms)", predicted * 1e3);
+    if (p != nullptr && predicted >= 0)
+      out += fmt::format("   (simulator {:>9.3f} ms)", predicted * 1e3);
     out += "\n";
   };
   row("T_g  best unsplit GEMM", r.t_gemm_s, p ? p->t_gemm_s : -1);
   row("     own tile loop, no waits", r.t_own_gemm_s, -1);
   row("     tile loop, signals preset", r.t_preset_s, -1);
   row("T_c  non-overlapped", r.t_nonoverlap_s, p ? p->t_nonoverlap_s : -1);
-  if (r.t_nonoverlap_mpi_s == r.t_nonoverlap_mpi_s) row("     (MPI collective)", r.t_nonoverlap_mpi_s, -1);
+  if (r.t_nonoverlap_mpi_s == r.t_nonoverlap_mpi_s)
+    row("     (MPI collective)", r.t_nonoverlap_mpi_s, -1);
   row("     (transfer agent)", r.t_nonoverlap_agent_s, -1);
   row("T_m  decomposition", r.t_decomp_s, p ? p->t_decomp_s : -1);
   row("T_f  fused", r.t_fused_s, p ? p->t_fused_s : -1);
@@ -93,8 +95,8 @@ std::string FormatBenchTable(const BenchResult& r, const SimResult* p) {
       "  repo-style comm (T_f - own tile loop): {:.3f} ms\n"
       "  overlap efficiency E: decomposition {:.3f}, fused {:.3f}",
       (r.t_nonoverlap_s - r.t_gemm_s) * 1e3, (r.t_decomp_s - r.t_gemm_s) * 1e3,
-      (r.t_fused_s - r.t_gemm_s) * 1e3, (r.t_fused_s - r.t_own_gemm_s) * 1e3,
-      r.efficiency_decomp, r.efficiency_fused);
+      (r.t_fused_s - r.t_gemm_s) * 1e3, (r.t_fused_s - r.t_own_gemm_s) * 1e3, r.efficiency_decomp,
+      r.efficiency_fused);
   if (p != nullptr) {
     out += fmt::format("   (simulator: {:.3f}, {:.3f})", p->efficiency_decomp, p->efficiency_fused);
   }

@@ -13,12 +13,18 @@ size_t Align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 std::string_view MethodName(Method method) {
   switch (method) {
-    case Method::kFused: return "fused";
-    case Method::kDecomposed: return "decomposed";
-    case Method::kSequential: return "sequential";
-    case Method::kSignalsPreset: return "signals_preset";
-    case Method::kTileLoop: return "tile_loop";
-    case Method::kWholeGemm: return "whole_gemm";
+    case Method::kFused:
+      return "fused";
+    case Method::kDecomposed:
+      return "decomposed";
+    case Method::kSequential:
+      return "sequential";
+    case Method::kSignalsPreset:
+      return "signals_preset";
+    case Method::kTileLoop:
+      return "tile_loop";
+    case Method::kWholeGemm:
+      return "whole_gemm";
   }
   return "?";
 }
@@ -65,8 +71,7 @@ Result<size_t> FusedOperator::PayloadBytes(OpKind op, const ShardedProblem& prob
 
 FusedOperator::FusedOperator(PeerWorld& world, OpKind op, Tiling tiling,
                              const OverlapOptions& options)
-    : world_(world), op_(op), tiling_(std::move(tiling)), options_(options),
-      rank_(world.rank()) {
+    : world_(world), op_(op), tiling_(std::move(tiling)), options_(options), rank_(world.rank()) {
   for (int rank = 0; rank < tiling_.tp(); ++rank) {
     layouts_.push_back(MakeLayout(op_, tiling_, rank));
   }
@@ -82,8 +87,8 @@ Result<std::unique_ptr<FusedOperator>> FusedOperator::Create(PeerWorld& world, O
                                                              const OverlapOptions& options) {
   TS_ASSIGN_OR_RETURN(Tiling tiling, Tiling::Create(problem, options));
   if (tiling.tp() != world.size()) {
-    return InvalidArgumentError("problem has {} shards but the TP group has {} ranks",
-                                tiling.tp(), world.size());
+    return InvalidArgumentError("problem has {} shards but the TP group has {} ranks", tiling.tp(),
+                                world.size());
   }
   TS_ASSIGN_OR_RETURN(size_t payload, PayloadBytes(op, problem, options));
   if (payload + PeerWorld::kHeaderBytes > world.segment_bytes()) {
@@ -144,8 +149,8 @@ Status FusedOperator::Run(const float* a, const float* b, float* c, Method metho
   stats_.tile_computations.assign(static_cast<size_t>(tiling_.num_gemm_tiles()), 0);
   stats_.delivered.clear();
   ops_.clear();
-  Status status = op_ == OpKind::kAgGemm ? RunAg(a, b, c, method, epoch)
-                                         : RunRs(a, b, c, method, epoch);
+  Status status =
+      op_ == OpKind::kAgGemm ? RunAg(a, b, c, method, epoch) : RunRs(a, b, c, method, epoch);
   TS_RETURN_IF_ERROR(status);
   stats_.transfers_planned = static_cast<int64_t>(ops_.size());
   for (int64_t op_idx : agent_->delivered()) {

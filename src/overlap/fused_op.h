@@ -85,10 +85,10 @@ class FusedOperator {
     size_t signals = 0;   // AG: u32 per comm tile. RS: "partial done" per comm tile.
     size_t slot_sig = 0;  // RS: u32 [tp][comm tiles], set when source s filled its slot
     size_t locks = 0, counters = 0, ring_sig = 0;  // RS: u32 per comm tile
-    size_t data = 0;      // AG: gathered A [M, k]. RS: partial P [M, n].
-    size_t ring = 0;      // RS: ring sum buffer [M, n]
-    size_t slots = 0;     // RS: [tp][rows_rank, n]
-    size_t acc = 0;       // RS: [rows_rank, n]
+    size_t data = 0;                               // AG: gathered A [M, k]. RS: partial P [M, n].
+    size_t ring = 0;                               // RS: ring sum buffer [M, n]
+    size_t slots = 0;                              // RS: [tp][rows_rank, n]
+    size_t acc = 0;                                // RS: [rows_rank, n]
     size_t end = 0;
   };
   static Layout MakeLayout(OpKind op, const Tiling& tiling, int rank);

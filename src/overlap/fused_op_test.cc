@@ -5,12 +5,12 @@
 // transfer delays, withheld signal -> timeout report.
 #include "overlap/fused_op.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "overlap/testing_reference.h"
 #include "support/status_matchers.h"
@@ -89,8 +89,8 @@ TEST(FusedOperator, MatchesReferenceOverShapeGridAndKnobs) {
       problems.push_back(ShardedProblem::Even(m, tp % 2 == 0 ? 5 : 11, tp == 3 ? 2 : 7, tp));
     }
   }
-  problems.push_back({{0, 9, 3}, 6, 5});        // zero-row first rank, uneven
-  problems.push_back({{6, 0, 1, 10}, 3, 9});    // zero-row rank inside
+  problems.push_back({{0, 9, 3}, 6, 5});      // zero-row first rank, uneven
+  problems.push_back({{6, 0, 1, 10}, 3, 9});  // zero-row rank inside
   for (OpKind op : {OpKind::kAgGemm, OpKind::kGemmRs}) {
     for (const ShardedProblem& problem : problems) {
       for (int64_t comm_rows : {int64_t{0}, int64_t{2}, kTm}) {

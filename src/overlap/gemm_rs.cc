@@ -21,9 +21,12 @@ void FusedOperator::BuildRsOps(uint32_t epoch, float* c) {
   auto partial = [&](int rank, int64_t ct) {
     return Floats(rank, layouts_[rank].data) + cts[ct].row_begin * n;
   };
-  auto local_row = [&](int64_t ct) { return cts[ct].row_begin - tiling_.shard_begin(cts[ct].rank); };
+  auto local_row = [&](int64_t ct) {
+    return cts[ct].row_begin - tiling_.shard_begin(cts[ct].rank);
+  };
   auto slot = [&](int dest, int src, int64_t ct) {
-    return Floats(dest, layouts_[dest].slots) + (src * tiling_.shard_rows(dest) + local_row(ct)) * n;
+    return Floats(dest, layouts_[dest].slots) +
+           (src * tiling_.shard_rows(dest) + local_row(ct)) * n;
   };
   auto make = [&](int64_t ct, TransferOp::Kind kind, const float* src, float* dst, int target) {
     TransferOp op;
@@ -98,8 +101,7 @@ void FusedOperator::BuildRsOps(uint32_t epoch, float* c) {
     if (write && peer == rank_) continue;  // the destination reads its own partial directly
     const int dest = push ? peer : rank_;
     const int src = push ? rank_ : peer;
-    for (int64_t ct = tiling_.first_comm_tile(dest); ct < tiling_.first_comm_tile(dest + 1);
-         ++ct) {
+    for (int64_t ct = tiling_.first_comm_tile(dest); ct < tiling_.first_comm_tile(dest + 1); ++ct) {
       TransferOp op = make(ct, write ? TransferOp::Kind::kCopy : TransferOp::Kind::kAccumulate,
                            partial(src, ct), nullptr, dest);
       op.wait_flag = done(src, ct);
@@ -123,8 +125,7 @@ Status FusedOperator::FinishRs(float* c, uint32_t epoch) {
   const int tp = tiling_.tp();
   const int64_t n = tiling_.n();
   const Layout& me = layouts_[rank_];
-  for (int64_t ct = tiling_.first_comm_tile(rank_); ct < tiling_.first_comm_tile(rank_ + 1);
-       ++ct) {
+  for (int64_t ct = tiling_.first_comm_tile(rank_); ct < tiling_.first_comm_tile(rank_ + 1); ++ct) {
     const CommTile& tile = tiling_.comm_tiles()[ct];
     const int64_t local_row = tile.row_begin - tiling_.shard_begin(rank_);
     const size_t count = static_cast<size_t>(tile.rows() * n);

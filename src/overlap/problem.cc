@@ -60,8 +60,8 @@ Status ValidateProblem(const ShardedProblem& problem, const OverlapOptions& opti
     return InvalidArgumentError("n = {} and k = {} must be positive", problem.n, problem.k);
   }
   if (options.tile_m <= 0 || options.tile_n <= 0 || options.comm_rows < 0) {
-    return InvalidArgumentError("tile {}x{} / comm_rows {}: tiles must be positive",
-                                options.tile_m, options.tile_n, options.comm_rows);
+    return InvalidArgumentError("tile {}x{} / comm_rows {}: tiles must be positive", options.tile_m,
+                                options.tile_n, options.comm_rows);
   }
   if (options.link.bandwidth_bytes_per_s < 0 || options.link.latency_s < 0) {
     return InvalidArgumentError("link bandwidth and latency must be >= 0");

@@ -54,13 +54,13 @@ struct LinkModel {
 };
 
 struct OverlapOptions {
-  int64_t tile_m = 64;     // GEMM tile rows (TM)
-  int64_t tile_n = 256;    // GEMM tile columns (TN); each tile uses the full k
-  int64_t comm_rows = 0;   // rows per comm tile inside a shard; 0 = whole shard (one chunk)
+  int64_t tile_m = 64;    // GEMM tile rows (TM)
+  int64_t tile_n = 256;   // GEMM tile columns (TN); each tile uses the full k
+  int64_t comm_rows = 0;  // rows per comm tile inside a shard; 0 = whole shard (one chunk)
   TransferMode transfer = TransferMode::kPull;
   ScheduleKind schedule = ScheduleKind::kDirect;
   RsMode rs_mode = RsMode::kWrite;
-  bool swizzle = true;     // AG: own shard first then arrival order; RS: shifted by rank
+  bool swizzle = true;  // AG: own shard first then arrival order; RS: shifted by rank
   LinkModel link;
   double timeout_s = 30.0;  // deadline of every spin
   // Test hooks: random sleep in [0, jitter_max_us] before each transfer; withhold one transfer.

@@ -15,8 +15,8 @@ Status WaitForSignal(const uint32_t* word, uint32_t expected, bool at_least, dou
   if (ready(seen)) return OkStatus();
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(timeout_s));
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
   auto sleep = std::chrono::microseconds(1);
   for (uint64_t spin = 0;; ++spin) {
     seen = LoadAcquire(word);

@@ -53,10 +53,10 @@ struct Sim {
   const OverlapOptions& options;
 
   double TileTime(int64_t rows, int64_t cols, double efficiency) const {
-    const double r = hw.full_cost_edge_tiles ? static_cast<double>(tiling.tile_m())
-                                             : static_cast<double>(rows);
-    const double c = hw.full_cost_edge_tiles ? static_cast<double>(tiling.tile_n())
-                                             : static_cast<double>(cols);
+    const double r =
+        hw.full_cost_edge_tiles ? static_cast<double>(tiling.tile_m()) : static_cast<double>(rows);
+    const double c =
+        hw.full_cost_edge_tiles ? static_cast<double>(tiling.tile_n()) : static_cast<double>(cols);
     const double per_worker = hw.gemm_flops_per_s / hw.workers * efficiency;
     return 2.0 * r * c * static_cast<double>(tiling.k()) / per_worker;
   }
@@ -85,8 +85,8 @@ struct Sim {
     for (int peer = 0; peer < tiling.tp(); ++peer) {
       const int64_t rows = tiling.shard_rows(peer);
       if (peer == rank || rows == 0) continue;
-      total += hw.link_latency_s + static_cast<double>(rows) * RowBytes() /
-                                       hw.link_bandwidth_bytes_per_s;
+      total += hw.link_latency_s +
+               static_cast<double>(rows) * RowBytes() / hw.link_bandwidth_bytes_per_s;
     }
     return total;
   }
@@ -110,8 +110,8 @@ struct Sim {
       for (int peer : PeerOrder(rank)) {
         for (int64_t ct = tiling.first_comm_tile(peer); ct < tiling.first_comm_tile(peer + 1);
              ++ct) {
-          arrival[ct] = link.Send(0.0, static_cast<double>(tiling.comm_tiles()[ct].rows()) *
-                                           RowBytes());
+          arrival[ct] =
+              link.Send(0.0, static_cast<double>(tiling.comm_tiles()[ct].rows()) * RowBytes());
         }
       }
       for (int64_t tile : AgTileOrder(tiling, rank, options)) {
@@ -130,11 +130,10 @@ struct Sim {
     }
     double end = workers.last();
     for (int dest : PeerOrder(rank)) {
-      for (int64_t ct = tiling.first_comm_tile(dest); ct < tiling.first_comm_tile(dest + 1);
-           ++ct) {
-        end = std::max(end, link.Send(ready[ct], static_cast<double>(
-                                                     tiling.comm_tiles()[ct].rows()) *
-                                                     RowBytes()));
+      for (int64_t ct = tiling.first_comm_tile(dest); ct < tiling.first_comm_tile(dest + 1); ++ct) {
+        end = std::max(
+            end,
+            link.Send(ready[ct], static_cast<double>(tiling.comm_tiles()[ct].rows()) * RowBytes()));
       }
     }
     return end;
@@ -147,17 +146,17 @@ struct Sim {
     if (op == OpKind::kAgGemm) {
       compute_end = ChunkGemm(tiling.shard_rows(rank), 0.0);
       for (int peer : PeerOrder(rank)) {
-        const double arrived = link.Send(
-            0.0, static_cast<double>(tiling.shard_rows(peer)) * RowBytes());
-        compute_end = ChunkGemm(tiling.shard_rows(peer),
-                                std::max(compute_end, arrived) + hw.step_sync_s);
+        const double arrived =
+            link.Send(0.0, static_cast<double>(tiling.shard_rows(peer)) * RowBytes());
+        compute_end =
+            ChunkGemm(tiling.shard_rows(peer), std::max(compute_end, arrived) + hw.step_sync_s);
       }
       return compute_end;
     }
     for (int dest : PeerOrder(rank)) {
       compute_end = ChunkGemm(tiling.shard_rows(dest), compute_end) + hw.step_sync_s;
-      end = std::max(end, link.Send(compute_end, static_cast<double>(tiling.shard_rows(dest)) *
-                                                     RowBytes()));
+      end = std::max(
+          end, link.Send(compute_end, static_cast<double>(tiling.shard_rows(dest)) * RowBytes()));
     }
     compute_end = ChunkGemm(tiling.shard_rows(rank), compute_end);
     return std::max(end, compute_end);
@@ -172,8 +171,8 @@ double OverlapEfficiency(double t, double t_gemm, double t_nonoverlap) {
   return 1.0 - (t - t_gemm) / ect_baseline;
 }
 
-Result<SimResult> Simulate(OpKind op, const ShardedProblem& problem,
-                           const OverlapOptions& options, const SimHardware& hardware) {
+Result<SimResult> Simulate(OpKind op, const ShardedProblem& problem, const OverlapOptions& options,
+                           const SimHardware& hardware) {
   if (hardware.workers < 1 || !(hardware.gemm_flops_per_s > 0) ||
       !(hardware.link_bandwidth_bytes_per_s > 0) || hardware.link_latency_s < 0 ||
       !(hardware.fused_gemm_efficiency > 0) || !(hardware.fused_link_efficiency > 0)) {
@@ -218,12 +217,12 @@ Result<FusionPrediction> PredictTpFusion(int64_t m, int64_t hidden, int64_t ffn,
   options.tile_n = 256;
   options.comm_rows = 128;
   FusionPrediction prediction;
-  TS_ASSIGN_OR_RETURN(prediction.ag, Simulate(OpKind::kAgGemm,
-                                              ShardedProblem::Even(m, ffn / tp, hidden, tp),
-                                              options, hardware));
-  TS_ASSIGN_OR_RETURN(prediction.rs, Simulate(OpKind::kGemmRs,
-                                              ShardedProblem::Even(m, hidden, ffn / tp, tp),
-                                              options, hardware));
+  TS_ASSIGN_OR_RETURN(
+      prediction.ag,
+      Simulate(OpKind::kAgGemm, ShardedProblem::Even(m, ffn / tp, hidden, tp), options, hardware));
+  TS_ASSIGN_OR_RETURN(
+      prediction.rs,
+      Simulate(OpKind::kGemmRs, ShardedProblem::Even(m, hidden, ffn / tp, tp), options, hardware));
   prediction.exposed_comm_saved_s = (prediction.ag.t_nonoverlap_s - prediction.ag.t_fused_s) +
                                     (prediction.rs.t_nonoverlap_s - prediction.rs.t_fused_s);
   return prediction;

@@ -26,15 +26,15 @@
 namespace trainscope::overlap {
 
 struct SimHardware {
-  int workers = 1;                      // SMs (GPU) or cores per rank (CPU)
-  double gemm_flops_per_s = 0;          // achieved rate of a large unsplit GEMM, whole device
-  double fused_gemm_efficiency = 1.0;   // own fused tile loop rate / best GEMM rate
+  int workers = 1;                        // SMs (GPU) or cores per rank (CPU)
+  double gemm_flops_per_s = 0;            // achieved rate of a large unsplit GEMM, whole device
+  double fused_gemm_efficiency = 1.0;     // own fused tile loop rate / best GEMM rate
   double link_bandwidth_bytes_per_s = 0;  // per rank, as the baseline collective achieves it
-  double link_latency_s = 0;            // per transfer
-  double fused_link_efficiency = 1.0;   // fused path's copies vs the baseline collective
-  double step_sync_s = 0;               // decomposition: host sync per chunk step
-  int bytes_per_element = 4;            // 4 fp32, 2 bf16
-  bool full_cost_edge_tiles = false;    // GPU: a partial tile costs a whole tile
+  double link_latency_s = 0;              // per transfer
+  double fused_link_efficiency = 1.0;     // fused path's copies vs the baseline collective
+  double step_sync_s = 0;                 // decomposition: host sync per chunk step
+  int bytes_per_element = 4;              // 4 fp32, 2 bf16
+  bool full_cost_edge_tiles = false;      // GPU: a partial tile costs a whole tile
 };
 
 struct SimResult {
@@ -46,8 +46,8 @@ struct SimResult {
 // E = 1 - (t - t_gemm) / (t_nonoverlap - t_gemm); NaN when there is no communication.
 double OverlapEfficiency(double t, double t_gemm, double t_nonoverlap);
 
-Result<SimResult> Simulate(OpKind op, const ShardedProblem& problem,
-                           const OverlapOptions& options, const SimHardware& hardware);
+Result<SimResult> Simulate(OpKind op, const ShardedProblem& problem, const OverlapOptions& options,
+                           const SimHardware& hardware);
 
 // What-if helper ("fuse TP communication in this job"): global GEMM shape (m, n, k as in
 // the paper: AG multiplies [m, k] by [k, n/tp], RS [m, k/tp] by [k/tp, n]), TP degree, GPU

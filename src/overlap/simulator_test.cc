@@ -2,9 +2,9 @@
 // Simulator limits (brief 8) and its check against the published Flux figures (brief 5).
 #include "overlap/simulator.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "support/status_matchers.h"
 
@@ -49,9 +49,9 @@ TEST(Simulator, InfiniteBandwidthGivesGemmTime) {
   hw.link_bandwidth_bytes_per_s = 1e30;
   hw.link_latency_s = 0;
   for (OpKind op : {OpKind::kAgGemm, OpKind::kGemmRs}) {
-    ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(op, op == OpKind::kAgGemm ? PaperAg(4096)
-                                                                          : PaperRs(4096),
-                                               GpuTiles(), hw));
+    ASSERT_OK_AND_ASSIGN(
+        SimResult r,
+        Simulate(op, op == OpKind::kAgGemm ? PaperAg(4096) : PaperRs(4096), GpuTiles(), hw));
     EXPECT_NEAR(r.t_fused_s, r.t_gemm_s, 1e-9 * r.t_gemm_s);
     EXPECT_NEAR(r.t_nonoverlap_s, r.t_gemm_s, 1e-9 * r.t_gemm_s);
     // AG: 32 x 24 = 768 tiles on 132 SMs = 6 waves of 128x256x12288 tiles;
@@ -66,9 +66,9 @@ TEST(Simulator, ZeroComputeGivesCommTimePlusOneTile) {
   SimHardware hw = A800();
   hw.gemm_flops_per_s = 1e30;  // compute ~ 0
   for (OpKind op : {OpKind::kAgGemm, OpKind::kGemmRs}) {
-    ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(op, op == OpKind::kAgGemm ? PaperAg(2048)
-                                                                          : PaperRs(2048),
-                                               GpuTiles(), hw));
+    ASSERT_OK_AND_ASSIGN(
+        SimResult r,
+        Simulate(op, op == OpKind::kAgGemm ? PaperAg(2048) : PaperRs(2048), GpuTiles(), hw));
     // Fused = the comm tiles' link time (one latency per comm tile) + one (vanishing) tile.
     const double bytes = 7.0 * 256 * (op == OpKind::kAgGemm ? 12288 : 12288) * 2;
     const double link = bytes / 133e9 + 14 * 2e-6;
@@ -107,16 +107,16 @@ TEST(Simulator, WithinFifteenPercentOfPublishedFluxTotals) {
                             {"H800 AG", H800(), true, 0.957},
                             {"H800 RS", H800(), false, 0.932}};
   for (const Anchor& anchor : anchors) {
-    ASSERT_OK_AND_ASSIGN(SimResult r,
-                         Simulate(anchor.ag ? OpKind::kAgGemm : OpKind::kGemmRs,
-                                  anchor.ag ? PaperAg(4096) : PaperRs(4096), GpuTiles(),
-                                  anchor.hw));
+    ASSERT_OK_AND_ASSIGN(
+        SimResult r, Simulate(anchor.ag ? OpKind::kAgGemm : OpKind::kGemmRs,
+                              anchor.ag ? PaperAg(4096) : PaperRs(4096), GpuTiles(), anchor.hw));
     const double error = r.t_fused_s * 1e3 / anchor.flux_total_ms - 1.0;
-    std::printf("%s: T_g %.3f T_c %.3f T_m %.3f T_f %.3f ms (Flux %.3f, error %+.1f%%) "
-                "E_f %.2f E_m %.2f\n",
-                anchor.name, r.t_gemm_s * 1e3, r.t_nonoverlap_s * 1e3, r.t_decomp_s * 1e3,
-                r.t_fused_s * 1e3, anchor.flux_total_ms, error * 100, r.efficiency_fused,
-                r.efficiency_decomp);
+    std::printf(
+        "%s: T_g %.3f T_c %.3f T_m %.3f T_f %.3f ms (Flux %.3f, error %+.1f%%) "
+        "E_f %.2f E_m %.2f\n",
+        anchor.name, r.t_gemm_s * 1e3, r.t_nonoverlap_s * 1e3, r.t_decomp_s * 1e3,
+        r.t_fused_s * 1e3, anchor.flux_total_ms, error * 100, r.efficiency_fused,
+        r.efficiency_decomp);
     EXPECT_LT(std::fabs(error), 0.15) << anchor.name;
   }
 }
@@ -125,9 +125,9 @@ TEST(Simulator, WithinFifteenPercentOfPublishedFluxTotals) {
 TEST(Simulator, DecompositionNegativeAtSmallM) {
   for (int64_t m : {64, 512, 1024}) {
     for (OpKind op : {OpKind::kAgGemm, OpKind::kGemmRs}) {
-      ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(op, op == OpKind::kAgGemm ? PaperAg(m)
-                                                                            : PaperRs(m),
-                                                 GpuTiles(), H800()));
+      ASSERT_OK_AND_ASSIGN(
+          SimResult r,
+          Simulate(op, op == OpKind::kAgGemm ? PaperAg(m) : PaperRs(m), GpuTiles(), H800()));
       std::printf("H800 %s m %lld: E_m %.2f E_f %.2f\n", std::string(OpKindName(op)).c_str(),
                   static_cast<long long>(m), r.efficiency_decomp, r.efficiency_fused);
       EXPECT_LT(r.efficiency_decomp, 0.0) << "m " << m;

@@ -4,12 +4,12 @@
 // Header-only; included by tests only. Thread safety: none needed.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "overlap/problem.h"
 
@@ -40,7 +40,7 @@ inline std::vector<RankData> MakeInputs(OpKind op, const ShardedProblem& problem
 // Reference: gather everything to one place, GEMM in double, then the collective.
 // Returns per rank the expected C and a per-element error bound (sum of |a||b|).
 inline void CheckAgainstReference(OpKind op, const ShardedProblem& problem,
-                           const std::vector<RankData>& data, const std::string& label) {
+                                  const std::vector<RankData>& data, const std::string& label) {
   const int64_t m = problem.total_rows(), n = problem.n, k = problem.k;
   const int tp = problem.tp();
   std::vector<int64_t> offsets(1, 0);
@@ -77,6 +77,5 @@ inline void CheckAgainstReference(OpKind op, const ShardedProblem& problem,
     }
   }
 }
-
 
 }  // namespace trainscope::overlap::testing_support

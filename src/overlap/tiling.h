@@ -18,8 +18,8 @@
 namespace trainscope::overlap {
 
 struct CommTile {
-  int rank = 0;            // shard owner (AG source / RS destination)
-  int64_t row_begin = 0;   // global rows [row_begin, row_end)
+  int rank = 0;           // shard owner (AG source / RS destination)
+  int64_t row_begin = 0;  // global rows [row_begin, row_end)
   int64_t row_end = 0;
   int64_t rows() const { return row_end - row_begin; }
 };
@@ -66,7 +66,7 @@ class Tiling {
   Range RowTilesOf(int64_t comm_tile) const;
 
  private:
-  std::vector<int64_t> row_offsets_;   // tp + 1 entries
+  std::vector<int64_t> row_offsets_;  // tp + 1 entries
   std::vector<CommTile> comm_tiles_;
   std::vector<int64_t> comm_offsets_;  // tp + 1 entries
   int64_t n_ = 0, k_ = 0, tile_m_ = 1, tile_n_ = 1, row_tiles_ = 0, col_tiles_ = 0;

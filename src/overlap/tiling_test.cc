@@ -3,10 +3,10 @@
 // of the swizzled orders, own-shard-first AG order, RS destination shift.
 #include "overlap/tiling.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "support/status_matchers.h"
 

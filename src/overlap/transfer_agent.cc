@@ -11,8 +11,7 @@
 namespace trainscope::overlap {
 namespace {
 double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 void SleepUntilSeconds(double t) {
   const double now = NowSeconds();
@@ -21,8 +20,9 @@ void SleepUntilSeconds(double t) {
 }  // namespace
 
 TransferAgent::TransferAgent(int rank, const OverlapOptions& options)
-    : rank_(rank), options_(options), rng_state_(options.jitter_seed * 0x9E3779B97F4A7C15ull +
-                                                 static_cast<uint64_t>(rank) + 1) {
+    : rank_(rank),
+      options_(options),
+      rng_state_(options.jitter_seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(rank) + 1) {
   thread_ = std::thread([this] { Loop(); });
 }
 

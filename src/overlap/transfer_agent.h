@@ -37,14 +37,14 @@ struct TransferOp {
   const float* src = nullptr;
   const float* src2 = nullptr;
   float* dst = nullptr;
-  int64_t count = 0;                    // floats (full rows, contiguous)
-  uint32_t* set_flag = nullptr;         // release-store set_value when done (if set)
+  int64_t count = 0;             // floats (full rows, contiguous)
+  uint32_t* set_flag = nullptr;  // release-store set_value when done (if set)
   uint32_t set_value = 0;
-  uint32_t* lock = nullptr;             // kAccumulate only
-  uint32_t* counter = nullptr;          // kAccumulate: (epoch << 8) | sources added
-  bool local = false;                   // stays in this rank's memory: not paced by the link
-  int target_rank = -1;                 // whose signal this op sets (for tests/reports)
-  int64_t signal = -1;                  // comm tile index
+  uint32_t* lock = nullptr;     // kAccumulate only
+  uint32_t* counter = nullptr;  // kAccumulate: (epoch << 8) | sources added
+  bool local = false;           // stays in this rank's memory: not paced by the link
+  int target_rank = -1;         // whose signal this op sets (for tests/reports)
+  int64_t signal = -1;          // comm tile index
 };
 
 // Accumulation counter value meaning "`added` sources summed in call `epoch`".

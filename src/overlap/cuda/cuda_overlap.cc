@@ -13,13 +13,13 @@
 #include "overlap/cuda/kernels.h"
 #include "overlap/tiling.h"
 
-#define TS_CUDA_RETURN_IF_ERROR(call)                                                      \
-  do {                                                                                     \
-    cudaError_t ts_cuda_error_ = (call);                                                   \
-    if (ts_cuda_error_ != cudaSuccess) {                                                   \
+#define TS_CUDA_RETURN_IF_ERROR(call)                                                         \
+  do {                                                                                        \
+    cudaError_t ts_cuda_error_ = (call);                                                      \
+    if (ts_cuda_error_ != cudaSuccess) {                                                      \
       return ::trainscope::InternalError("{} failed at {}:{}: {}", #call, __FILE__, __LINE__, \
-                                         cudaGetErrorString(ts_cuda_error_));              \
-    }                                                                                      \
+                                         cudaGetErrorString(ts_cuda_error_));                 \
+    }                                                                                         \
   } while (0)
 
 namespace trainscope::overlap::cuda {
@@ -41,7 +41,7 @@ class DeviceMemory {
   }
   template <typename T>
   Result<T*> Upload(const std::vector<T>& host) {
-    TS_ASSIGN_OR_RETURN(T* ptr, Alloc<T>(host.size()));
+    TS_ASSIGN_OR_RETURN(T * ptr, Alloc<T>(host.size()));
     if (!host.empty()) {
       TS_CUDA_RETURN_IF_ERROR(
           cudaMemcpy(ptr, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
@@ -58,8 +58,8 @@ struct RankBuffers {
   float* data = nullptr;        // AG: gathered [M, k]; RS: partial [M, n]
   uint32_t* signals = nullptr;  // AG: per comm tile; RS: partial-done flags
   uint32_t* done_counts = nullptr;
-  float* slots = nullptr;       // RS: [tp][rows_r, n]
-  uint32_t* slot_sig = nullptr; // RS: [tp][comm tiles]
+  float* slots = nullptr;        // RS: [tp][rows_r, n]
+  uint32_t* slot_sig = nullptr;  // RS: [tp][comm tiles]
   int64_t* order = nullptr;
   CopyOp* ops = nullptr;
   int64_t op_count = 0;
@@ -100,11 +100,11 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
     const Tiling::Range rows = tiling.RowTilesOf(ct);
     needed[ct] = static_cast<uint32_t>((rows.last - rows.first + 1) * tiling.col_tiles());
   }
-  TS_ASSIGN_OR_RETURN(int64_t* d_first, memory.Upload(first));
-  TS_ASSIGN_OR_RETURN(int64_t* d_last, memory.Upload(last));
-  TS_ASSIGN_OR_RETURN(uint32_t* d_needed, memory.Upload(needed));
+  TS_ASSIGN_OR_RETURN(int64_t * d_first, memory.Upload(first));
+  TS_ASSIGN_OR_RETURN(int64_t * d_last, memory.Upload(last));
+  TS_ASSIGN_OR_RETURN(uint32_t * d_needed, memory.Upload(needed));
   TS_ASSIGN_OR_RETURN(int* d_counter, memory.Alloc<int>(1));
-  TS_ASSIGN_OR_RETURN(DeviceError* d_error, memory.Alloc<DeviceError>(1));
+  TS_ASSIGN_OR_RETURN(DeviceError * d_error, memory.Alloc<DeviceError>(1));
 
   std::vector<RankBuffers> ranks(static_cast<size_t>(tp));
   for (int rank = 0; rank < tp; ++rank) {
@@ -208,7 +208,8 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
     TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(d_counter, 0, sizeof(int), compute));
     TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(rb.done_counts, 0, num_ct * sizeof(uint32_t), compute));
     TS_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(compute));
-    LaunchCopyAgent(rb.ops, rb.op_count, epoch, bytes_per_ns, latency_ns, timeout_ns, d_error, copy);
+    LaunchCopyAgent(rb.ops, rb.op_count, epoch, bytes_per_ns, latency_ns, timeout_ns, d_error,
+                    copy);
     LaunchFusedGemm(gemm_args(rank, ag, !ag), blocks, compute);
     TS_CUDA_RETURN_IF_ERROR(cudaGetLastError());
     TS_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(compute));
@@ -221,8 +222,8 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
     if (error.flag == 0) return OkStatus();
     return FailedPreconditionError(
         "rank {}: GPU timed out after {:.3g} s at {} waiting on signal {} for epoch {} (saw {})",
-        rank, options.timeout_s, error.tile >= 0 ? fmt::format("GEMM tile {}", error.tile)
-                                                 : std::string("the copy agent"),
+        rank, options.timeout_s,
+        error.tile >= 0 ? fmt::format("GEMM tile {}", error.tile) : std::string("the copy agent"),
         error.signal, epoch, error.seen);
   };
 
@@ -236,8 +237,8 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
     const int64_t rows = tiling.shard_rows(rank);
     if (!ag) LaunchRankOrderSum(rb.parts, tp, rb.c, rows * n, compute);
     TS_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(compute));
-    TS_CUDA_RETURN_IF_ERROR(cudaMemcpy(c[rank], rb.c, static_cast<size_t>((ag ? m : rows) * n) *
-                                                          sizeof(float),
+    TS_CUDA_RETURN_IF_ERROR(cudaMemcpy(c[rank], rb.c,
+                                       static_cast<size_t>((ag ? m : rows) * n) * sizeof(float),
                                        cudaMemcpyDeviceToHost));
   }
   if (timings == nullptr) return OkStatus();
@@ -252,11 +253,12 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
   const float one = 1.0f, zero = 0.0f;
   auto cublas = [&]() -> Status {
     // Row-major C[M, n] = A[M, k] x B[k, n] is column-major C^T = B^T x A^T.
-    const cublasStatus_t status = cublasSgemm(
-        handle, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m),
-        static_cast<int>(k), &one, r0.b, static_cast<int>(n), ag ? r0.data : r0.a,
-        static_cast<int>(k), &zero, ag ? r0.c : r0.data, static_cast<int>(n));
-    if (status != CUBLAS_STATUS_SUCCESS) return InternalError("cublasSgemm failed: {}", int(status));
+    const cublasStatus_t status =
+        cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m),
+                    static_cast<int>(k), &one, r0.b, static_cast<int>(n), ag ? r0.data : r0.a,
+                    static_cast<int>(k), &zero, ag ? r0.c : r0.data, static_cast<int>(n));
+    if (status != CUBLAS_STATUS_SUCCESS)
+      return InternalError("cublasSgemm failed: {}", int(status));
     return OkStatus();
   };
   auto kernel_only = [&](bool preset) -> Status {
@@ -286,7 +288,8 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
       const auto start = std::chrono::steady_clock::now();
       TS_RETURN_IF_ERROR(fn());
       TS_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());
-      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double t =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (rep > 0) samples.push_back(t);  // the first is warm-up
     }
     std::sort(samples.begin(), samples.end());

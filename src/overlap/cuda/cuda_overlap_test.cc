@@ -62,12 +62,12 @@ TEST(CudaOverlap, EmulatedLinkTimings) {
     OneGpuTimings t;
     ASSERT_OK(RunAllRanks(op, problem, options, data, &t));
     const double e = OverlapEfficiency(t.t_fused_s, t.t_cublas_s, t.t_sequential_s);
-    std::printf("%s: cuBLAS %.3f ms, own kernel %.3f ms (%.2fx cuBLAS), preset %.3f ms "
-                "(fusion overhead %+.1f%%), sequential %.3f ms, fused %.3f ms, E %.2f\n",
-                ag ? "AG" : "RS", t.t_cublas_s * 1e3, t.t_own_gemm_s * 1e3,
-                t.t_own_gemm_s / t.t_cublas_s, t.t_preset_s * 1e3,
-                (t.t_preset_s / t.t_own_gemm_s - 1) * 100, t.t_sequential_s * 1e3,
-                t.t_fused_s * 1e3, e);
+    std::printf(
+        "%s: cuBLAS %.3f ms, own kernel %.3f ms (%.2fx cuBLAS), preset %.3f ms "
+        "(fusion overhead %+.1f%%), sequential %.3f ms, fused %.3f ms, E %.2f\n",
+        ag ? "AG" : "RS", t.t_cublas_s * 1e3, t.t_own_gemm_s * 1e3, t.t_own_gemm_s / t.t_cublas_s,
+        t.t_preset_s * 1e3, (t.t_preset_s / t.t_own_gemm_s - 1) * 100, t.t_sequential_s * 1e3,
+        t.t_fused_s * 1e3, e);
     EXPECT_GT(t.t_fused_s, 0.0);
   }
 }

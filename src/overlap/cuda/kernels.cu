@@ -89,7 +89,8 @@ __global__ void FusedGemmKernel(FusedGemmArgs args) {
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
 #pragma unroll
-          for (int j = 0; j < 4; ++j) acc[i][j] += a_tile[kk][ty + 16 * i] * b_tile[kk][tx + 16 * j];
+          for (int j = 0; j < 4; ++j)
+            acc[i][j] += a_tile[kk][ty + 16 * i] * b_tile[kk][tx + 16 * j];
         }
       }
       __syncthreads();
@@ -168,20 +169,18 @@ void LaunchFusedGemm(const FusedGemmArgs& args, int blocks, void* stream) {
 
 void LaunchCopyAgent(const CopyOp* ops, int64_t count, uint32_t epoch, double bytes_per_ns,
                      double latency_ns, uint64_t timeout_ns, DeviceError* error, void* stream) {
-  CopyAgentKernel<<<1, 256, 0, static_cast<cudaStream_t>(stream)>>>(
-      ops, count, epoch, bytes_per_ns, latency_ns, timeout_ns, error);
+  CopyAgentKernel<<<1, 256, 0, static_cast<cudaStream_t>(stream)>>>(ops, count, epoch, bytes_per_ns,
+                                                                    latency_ns, timeout_ns, error);
 }
 
 void LaunchRankOrderSum(const float* const* parts, int tp, float* out, int64_t count,
                         void* stream) {
   if (count <= 0) return;
   const int blocks = static_cast<int>((count + 255) / 256 < 1024 ? (count + 255) / 256 : 1024);
-  RankOrderSumKernel<<<blocks, 256, 0, static_cast<cudaStream_t>(stream)>>>(parts, tp, out,
-                                                                             count);
+  RankOrderSumKernel<<<blocks, 256, 0, static_cast<cudaStream_t>(stream)>>>(parts, tp, out, count);
 }
 
-void LaunchSetSignals(uint32_t* signals, int64_t begin, int64_t end, uint32_t value,
-                      void* stream) {
+void LaunchSetSignals(uint32_t* signals, int64_t begin, int64_t end, uint32_t value, void* stream) {
   if (end <= begin) return;
   SetSignalsKernel<<<1, 256, 0, static_cast<cudaStream_t>(stream)>>>(signals, begin, end, value);
 }

@@ -3,9 +3,8 @@
 // rank's C is gathered to rank 0 and checked against a double-precision GEMM + collective
 // computed there; MPI's own collective baseline is checked the same way. Run under
 // `mpirun -np N` with N in {1, 2, 3, 4, 8} (ctest label mpi).
-#include <mpi.h>
-
 #include <gtest/gtest.h>
+#include <mpi.h>
 
 #include "overlap/fused_op.h"
 #include "overlap/mpi/mpi_world.h"
@@ -104,9 +103,9 @@ TEST(MpiOverlap, FusedMatchesGatherToOneReference) {
                           Method::kFused, 2));
         GatherToRankZero(data);
         if (WorldRank() == 0) {
-          CheckAgainstReference(op, problem, data,
-                                fmt::format("{} m {} {}", OpKindName(op), problem.total_rows(),
-                                            options.Describe()));
+          CheckAgainstReference(
+              op, problem, data,
+              fmt::format("{} m {} {}", OpKindName(op), problem.total_rows(), options.Describe()));
         }
       }
     }
@@ -145,8 +144,8 @@ TEST(MpiOverlap, WithheldSignalReportsInsteadOfHanging) {
   options.withhold_rank = 1;
   options.withhold_transfer = 0;
   std::vector<RankData> data = MakeInputs(OpKind::kAgGemm, problem, 1);
-  Status status = RunOnce(OpKind::kAgGemm, problem, options,
-                          data[static_cast<size_t>(WorldRank())], Method::kFused, 1);
+  Status status = RunOnce(OpKind::kAgGemm, problem, options, data[static_cast<size_t>(WorldRank())],
+                          Method::kFused, 1);
   // Every rank fails with a report (rank 1 at its tile wait, the others at the barrier).
   EXPECT_THAT(status, testing::StatusIs(StatusCode::kFailedPrecondition, "timed out"));
   if (WorldRank() == 1) {

@@ -41,9 +41,9 @@ Result<std::unique_ptr<MpiWorld>> MpiWorld::Create(MPI_Comm comm, size_t payload
   std::unique_ptr<MpiWorld> world(new MpiWorld());
   int comm_size = 0;
   TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(comm, &comm_size), "MPI_Comm_size"));
-  TS_RETURN_IF_ERROR(MpiStatus(
-      MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &world->comm_),
-      "MPI_Comm_split_type"));
+  TS_RETURN_IF_ERROR(
+      MpiStatus(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &world->comm_),
+                "MPI_Comm_split_type"));
   int node_size = 0;
   MPI_Comm_size(world->comm_, &node_size);
   MPI_Comm_rank(world->comm_, &world->rank_);
@@ -55,18 +55,18 @@ Result<std::unique_ptr<MpiWorld>> MpiWorld::Create(MPI_Comm comm, size_t payload
   }
   world->bytes_ = (kHeaderBytes + payload_bytes + 63) / 64 * 64;
   std::byte* mine = nullptr;
-  TS_RETURN_IF_ERROR(MpiStatus(
-      MPI_Win_allocate_shared(static_cast<MPI_Aint>(world->bytes_), 1, MPI_INFO_NULL,
-                              world->comm_, &mine, &world->window_),
-      "MPI_Win_allocate_shared"));
+  TS_RETURN_IF_ERROR(
+      MpiStatus(MPI_Win_allocate_shared(static_cast<MPI_Aint>(world->bytes_), 1, MPI_INFO_NULL,
+                                        world->comm_, &mine, &world->window_),
+                "MPI_Win_allocate_shared"));
   std::memset(mine, 0, world->bytes_);
   for (int peer = 0; peer < node_size; ++peer) {
     MPI_Aint size = 0;
     int disp_unit = 0;
     std::byte* base = nullptr;
-    TS_RETURN_IF_ERROR(MpiStatus(MPI_Win_shared_query(world->window_, peer, &size, &disp_unit,
-                                                      &base),
-                                 "MPI_Win_shared_query"));
+    TS_RETURN_IF_ERROR(
+        MpiStatus(MPI_Win_shared_query(world->window_, peer, &size, &disp_unit, &base),
+                  "MPI_Win_shared_query"));
     world->segments_.push_back(base);
   }
   TS_RETURN_IF_ERROR(
@@ -84,8 +84,8 @@ MpiWorld::~MpiWorld() {
   if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
-Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem,
-                        const float* a, const float* b, float* c, float* scratch) {
+Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem, const float* a,
+                        const float* b, float* c, float* scratch) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const int64_t m = problem.total_rows(), n = problem.n, k = problem.k;
@@ -93,22 +93,23 @@ Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem,
   std::vector<int> counts, displs;
   int64_t offset = 0;
   for (int64_t rows : problem.rows_per_rank) {
-    if (rows * width > INT32_MAX) return OutOfRangeError("shard of {} floats exceeds int", rows * width);
+    if (rows * width > INT32_MAX)
+      return OutOfRangeError("shard of {} floats exceeds int", rows * width);
     counts.push_back(static_cast<int>(rows * width));
     displs.push_back(static_cast<int>(offset * width));
     offset += rows;
   }
   auto gemm = [&](const float* lhs, float* out) {
     if (m == 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(k), 1.0f, lhs, static_cast<int>(k), b,
-                static_cast<int>(n), 0.0f, out, static_cast<int>(n));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), 1.0f, lhs, static_cast<int>(k), b, static_cast<int>(n), 0.0f,
+                out, static_cast<int>(n));
   };
   if (op == OpKind::kAgGemm) {
-    TS_RETURN_IF_ERROR(MpiStatus(MPI_Allgatherv(a, counts[static_cast<size_t>(rank)], MPI_FLOAT,
-                                                scratch, counts.data(), displs.data(), MPI_FLOAT,
-                                                comm),
-                                 "MPI_Allgatherv"));
+    TS_RETURN_IF_ERROR(
+        MpiStatus(MPI_Allgatherv(a, counts[static_cast<size_t>(rank)], MPI_FLOAT, scratch,
+                                 counts.data(), displs.data(), MPI_FLOAT, comm),
+                  "MPI_Allgatherv"));
     gemm(scratch, c);
     return OkStatus();
   }

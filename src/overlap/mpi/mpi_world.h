@@ -55,7 +55,7 @@ class MpiWorld final : public PeerWorld {
 // AG: MPI_Allgatherv(a_shard -> gathered[M, k]), then one cblas_sgemm into c[M, n].
 // RS: one cblas_sgemm into partial[M, n], then MPI_Reduce_scatter into c[rows_r, n].
 // `scratch` must hold M * max(k, n) floats.
-Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem,
-                        const float* a, const float* b, float* c, float* scratch);
+Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem, const float* a,
+                        const float* b, float* c, float* scratch);
 
 }  // namespace trainscope::overlap

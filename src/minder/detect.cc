@@ -30,19 +30,6 @@ std::vector<size_t> ChannelOrder(const Grid& grid, const std::vector<std::string
   return out;
 }
 
-void NormaliseGrid(Grid* grid, const Reference* ref) {
-  for (Channel& ch : grid->channels) {
-    auto it = ref != nullptr ? ref->bounds.find(ch.name) : decltype(ref->bounds.end()){};
-    if (ref != nullptr && it != ref->bounds.end()) {
-      ch.lo = it->second.first;
-      ch.hi = it->second.second;
-    } else {
-      FitBounds(&ch);
-    }
-    Normalise(&ch);
-  }
-}
-
 const LstmVae* VaeFor(const ModelSet* models, const std::string& metric) {
   if (models == nullptr) return nullptr;
   const MetricModel* m = models->Find(metric);
@@ -50,6 +37,37 @@ const LstmVae* VaeFor(const ModelSet* models, const std::string& metric) {
 }
 
 }  // namespace
+
+void NormaliseGrid(Grid* grid, const Reference* ref) {
+  const size_t T = static_cast<size_t>(grid->steps);
+  for (Channel& ch : grid->channels) {
+    if (ref != nullptr) {
+      auto mb = ref->machine_bounds.find(ch.name);
+      if (mb != ref->machine_bounds.end()) {
+        for (size_t m = 0; m < grid->machines.size(); ++m) {
+          auto it = mb->second.find(grid->machines[m]);
+          double lo = 0, hi = 1;
+          if (it != mb->second.end()) lo = it->second.first, hi = it->second.second;
+          const float flo = static_cast<float>(lo), inv = static_cast<float>(1.0 / (hi - lo));
+          for (size_t t = 0; t < T; ++t) {
+            float& v = ch.values[m * T + t];
+            if (!std::isnan(v)) v = std::clamp((v - flo) * inv, -0.5f, 1.5f);
+          }
+        }
+        continue;
+      }
+      auto it = ref->bounds.find(ch.name);
+      if (it != ref->bounds.end()) {
+        ch.lo = it->second.first;
+        ch.hi = it->second.second;
+        Normalise(&ch);
+        continue;
+      }
+    }
+    FitBounds(&ch);
+    Normalise(&ch);
+  }
+}
 
 ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
   ChannelScores out;
@@ -163,10 +181,33 @@ Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions&
   return det;
 }
 
-Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options) {
+Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options,
+                         bool per_machine_bounds) {
   Reference ref;
-  NormaliseGrid(&grid, nullptr);
-  for (const Channel& ch : grid.channels) ref.bounds[ch.name] = {ch.lo, ch.hi};
+  if (per_machine_bounds) {
+    const size_t T = static_cast<size_t>(grid.steps);
+    for (Channel& ch : grid.channels) {
+      for (size_t m = 0; m < grid.machines.size(); ++m) {
+        Channel one;
+        one.values.assign(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
+        FitBounds(&one);
+        ref.machine_bounds[ch.name][grid.machines[m]] = {one.lo, one.hi};
+      }
+    }
+    // Fleet-wide floor on the range width.
+    for (Channel& ch : grid.channels) {
+      Channel all = ch;
+      FitBounds(&all);
+      double floor = 0.1 * (all.hi - all.lo);
+      for (auto& [name, b] : ref.machine_bounds[ch.name]) {
+        if (b.second - b.first < floor) b.second = b.first + floor;
+      }
+    }
+    NormaliseGrid(&grid, &ref);
+  } else {
+    NormaliseGrid(&grid, nullptr);
+    for (const Channel& ch : grid.channels) ref.bounds[ch.name] = {ch.lo, ch.hi};
+  }
   auto learn = [&](const ChannelScores& scores) {
     std::vector<float> med(grid.machines.size(), kNaN);
     for (size_t m = 0; m < grid.machines.size(); ++m) {
@@ -187,6 +228,9 @@ Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions&
   };
   DetectOptions plain = options;
   plain.reference = nullptr;
+  if (options.method == Method::kMahalanobis) {
+    return ref;  // the baseline uses the bounds only
+  }
   for (size_t c = 0; c < grid.channels.size(); ++c) {
     const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, grid.channels[c].metric) : nullptr;
     learn(ScoreChannel(grid, c, vae, plain, true));

@@ -32,6 +32,8 @@ enum class Method { kMinder, kRawDistance, kMahalanobis };
 
 struct Reference {
   std::map<std::string, std::pair<double, double>> bounds;            // channel -> (lo, hi)
+  // Per-machine bounds (role-aware mode): channel -> machine -> (lo, hi); used when present.
+  std::map<std::string, std::map<std::string, std::pair<double, double>>> machine_bounds;
   std::map<std::string, std::map<std::string, double>> score_offset;  // channel -> machine -> s
 };
 
@@ -89,8 +91,14 @@ std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
 // Normalises `grid` (with reference bounds when given) and runs the method over its channels.
 Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions& options);
 
-// Learns bounds and per-machine median scores from a healthy grid.
-Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options);
+// Learns bounds and per-machine median scores from a healthy grid. `per_machine_bounds`: each
+// machine is normalised with its own robust bounds (role-aware: a busy node is compared by how
+// it moves relative to its own normal range, not by its level).
+Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options,
+                         bool per_machine_bounds = false);
+// Normalises every channel: per-machine reference bounds, else channel reference bounds, else
+// robust bounds of the grid itself.
+void NormaliseGrid(Grid* grid, const Reference* ref);
 
 // Mean distance of each machine to all others for `e` (D x n), into `score` (n); exact O(n^2 D).
 void MeanPairwiseDistances(const float* e, int dims, int n, float* score);

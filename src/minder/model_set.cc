@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -93,6 +94,55 @@ Result<MetricModel> LoadModel(const std::string& path, std::string* metric) {
   }
   model.vae.SetParams(model.vae.params());
   return model;
+}
+
+Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir) {
+  std::string path = dir + "/detector.txt";
+  TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  DetectorDefaults d;
+  std::string_view rest = text;
+  int line_no = 0;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    ++line_no;
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("threshold ")) {
+      std::string_view num = line.substr(10);
+      auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), d.threshold);
+      if (ec != std::errc() || !(d.threshold > 0)) return InvalidArgumentError("{}:{}: bad threshold", path, line_no);
+    } else if (line.starts_with("order ")) {
+      std::string_view list = line.substr(6);
+      while (!list.empty()) {
+        size_t c = list.find(',');
+        if (c != 0) d.order.emplace_back(list.substr(0, c));
+        list.remove_prefix(c == std::string_view::npos ? list.size() : c + 1);
+      }
+    } else {
+      return InvalidArgumentError("{}:{}: expected 'threshold <z>' or 'order <metrics>'", path, line_no);
+    }
+  }
+  return d;
+}
+
+Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string& comment,
+                            const std::string& dir) {
+  std::string text = "# " + comment + "\n" + fmt::format("threshold {:.4g}\norder ", defaults.threshold);
+  for (size_t k = 0; k < defaults.order.size(); ++k) text += (k ? "," : "") + defaults.order[k];
+  text += "\n";
+  std::string path = dir + "/detector.txt";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return IoError("{}: cannot write", path);
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fclose(f) == 0 && ok;
+  return ok ? OkStatus() : IoError("{}: write failed", path);
+}
+
+std::string DefaultModelsDir() {
+  const char* env = std::getenv("TRAINSCOPE_MINDER_MODELS");
+  if (env != nullptr && *env != 0) return env;
+  return TS_MINDER_MODELS_DIR;
 }
 
 Status ModelSet::Save(const std::string& dir) const {

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "minder/lstm_vae.h"
@@ -38,6 +39,18 @@ class ModelSet {
  private:
   std::map<std::string, MetricModel> models_;
 };
+
+// Detector defaults shipped beside the models (`detector.txt`): the calibrated threshold and the
+// learned metric priority. Lines: `threshold <z>`, `order <m1,m2,...>`, `# comment`.
+struct DetectorDefaults {
+  double threshold = 6.0;
+  std::vector<std::string> order;
+};
+Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir);
+Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string& comment,
+                            const std::string& dir);
+// `$TRAINSCOPE_MINDER_MODELS`, else the source tree's models/minder.
+std::string DefaultModelsDir();
 
 Status SaveModel(const MetricModel& model, const std::string& metric, const std::string& path);
 Result<MetricModel> LoadModel(const std::string& path, std::string* metric);

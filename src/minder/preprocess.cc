@@ -90,9 +90,10 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   }
   if (lo > hi) return FailedPreconditionError("no samples of the selected metrics in the time range (empty pull)");
   Grid grid;
-  grid.t0_ns = FloorDiv(lo + kS / 2, kS) * kS;
-  int64_t span = FloorDiv(hi + kS / 2, kS) - grid.t0_ns / kS + 1;
-  if (span > 30LL * 86400) return InvalidArgumentError("time span of {} s is over 30 days", span);
+  const int64_t step = options.step_ns > 0 ? options.step_ns : kS;
+  grid.t0_ns = FloorDiv(lo + step / 2, step) * step;
+  int64_t span = FloorDiv(hi + step / 2, step) - grid.t0_ns / step + 1;
+  if (span > 30LL * 86400) return InvalidArgumentError("time span of {} steps is over 30 days at 1 s", span);
   grid.steps = static_cast<int>(span);
   std::vector<int> machine_index(machine_seen.size(), -1);
   for (size_t m = 0; m < machine_seen.size(); ++m) {
@@ -126,7 +127,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     }
     if (ts < s.last_ts) ++backwards;
     s.last_ts = std::max(s.last_ts, ts);
-    size_t t = static_cast<size_t>(FloorDiv(ts + kS / 2, kS) - grid.t0_ns / kS);
+    size_t t = static_cast<size_t>(FloorDiv(ts + step / 2, step) - grid.t0_ns / step);
     if (s.count[t] > 0) ++duplicates;
     s.sum[t] += static_cast<float>(table.value()[row]);
     if (s.count[t] < 65535) ++s.count[t];

@@ -22,7 +22,8 @@
 namespace trainscope::minder {
 
 struct GridOptions {
-  int fill_seconds = 3;           // nearest-sample fill reach
+  int64_t step_ns = model::kNanosPerSecond;  // grid step (1 s; 60 s for minute data like SMD)
+  int fill_seconds = 3;           // nearest-sample fill reach, in grid steps
   int max_skew_seconds = 2;       // clock skew searched per machine
   bool align_skew = true;
   std::vector<std::string> metrics;            // empty: every metric except `label`

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: Apache-2.0
+// `trainscope minder train|detect|replay|inject|eval`: find the faulty machine of a training job
+// from per-second metrics (Minder, NSDI'25). Thin: parse flags, load, call trainscope::minder.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "base/byte_source.h"
+#include "base/json_writer.h"
+#include "cli/command.h"
+#include "ingest/metrics/metric_readers.h"
+#include "minder/detector.h"
+#include "minder/eval.h"
+#include "minder/inject.h"
+#include "minder/replay.h"
+#include "minder/synth.h"
+#include "minder/train.h"
+#include "model/metric_names.h"
+
+namespace trainscope::cli {
+namespace {
+
+namespace mi = ::trainscope::minder;
+
+struct InputFlags {
+  std::vector<std::string> files;
+  std::string names_file;   // extra name-mapping rules
+  bool raw_names = false;   // keep exporter names (no mapping to Minder's seven)
+  std::vector<std::string> machines;  // expected machines (absent ones are reported)
+};
+
+struct DetectFlags {
+  std::string models = mi::DefaultModelsDir();
+  std::vector<std::string> metrics;
+  std::string method = "minder";
+  double threshold = 0;  // 0: the models' detector.txt
+  int continuity = 240;
+  bool role_aware = false;
+};
+
+void AddInputFlags(CLI::App* cmd, InputFlags* in) {
+  cmd->add_option("files", in->files, "Metric files: long CSV (.csv/.csv.gz), Prometheus query_range "
+                  "JSON, or Prometheus text exposition")->required();
+  cmd->add_option("--names", in->names_file, "Extra name-mapping rules (minder,source,label_filter,transform,aggregate)");
+  cmd->add_flag("--raw-names", in->raw_names, "Do not map exporter names to Minder's seven metrics");
+  cmd->add_option("--machines", in->machines, "Machines expected in the job (absent ones are reported)")->delimiter(',');
+}
+
+void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {
+  cmd->add_option("--models", d->models, "Directory of *.vae models and detector.txt")->capture_default_str();
+  cmd->add_option("--metrics", d->metrics, "Metric priority order (comma-separated); default: learned")->delimiter(',');
+  cmd->add_option("--method", d->method, "minder | raw | mahalanobis")->capture_default_str();
+  cmd->add_option("--threshold", d->threshold, "Robust outlier threshold (default: calibrated, detector.txt)");
+  cmd->add_option("--continuity", d->continuity, "Windows (s) the same candidate must persist; 1 = off")->capture_default_str();
+}
+
+void PrintDiagnostics(const Diagnostics& diags) {
+  if (Globals().quiet || Globals().json) return;
+  for (const Diagnostic& d : diags.items()) {
+    std::fprintf(stderr, "trainscope: %s: %s (%s, %lld x, first at %s)\n", std::string(SeverityName(d.severity)).c_str(),
+                 d.name.c_str(), d.source.c_str(), static_cast<long long>(d.count), d.first_location.c_str());
+  }
+}
+
+void WriteDiagnostics(const Diagnostics& diags, JsonWriter* json) {
+  json->Key("diagnostics").BeginArray();
+  for (const Diagnostic& d : diags.items()) {
+    json->BeginObject().Field("name", d.name).Field("severity", SeverityName(d.severity)).Field("source", d.source);
+    json->Field("count", d.count).Field("first_location", d.first_location).Field("message", d.message).EndObject();
+  }
+  json->EndArray();
+}
+
+Result<model::MetricTable> LoadInput(const InputFlags& in, Diagnostics* diags) {
+  TS_ASSIGN_OR_RETURN(model::MetricTable table, ingest::LoadMetrics(in.files, {}, diags));
+  if (in.raw_names) return table;
+  std::vector<model::MetricMapping> rules;
+  if (!in.names_file.empty()) {
+    TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(in.names_file));
+    TS_ASSIGN_OR_RETURN(rules, model::ParseMetricMappings(text, in.names_file));
+  }
+  const auto& defaults = model::DefaultMetricMappings();
+  rules.insert(rules.end(), defaults.begin(), defaults.end());
+  return model::MapMetricNames(table, rules, /*keep_unmapped=*/true, diags);
+}
+
+Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDefaults* defaults) {
+  mi::DetectOptions o;
+  auto loaded = mi::LoadDetectorDefaults(f.models);
+  if (loaded.ok()) *defaults = *loaded;
+  o.threshold = f.threshold > 0 ? f.threshold : defaults->threshold;
+  o.metric_order = f.metrics.empty() ? defaults->order : f.metrics;
+  o.continuity_windows = std::max(1, f.continuity);
+  o.threads = Globals().threads;
+  if (f.method == "minder") {
+    o.method = mi::Method::kMinder;
+  } else if (f.method == "raw") {
+    o.method = mi::Method::kRawDistance;
+  } else if (f.method == "mahalanobis") {
+    o.method = mi::Method::kMahalanobis;
+  } else {
+    return InvalidArgumentError("--method must be minder, raw or mahalanobis (got '{}')", f.method);
+  }
+  return o;
+}
+
+void WriteAlert(const mi::Alert& a, JsonWriter* json, int64_t call_ns = -1) {
+  json->BeginObject().Field("machine", a.machine).Field("metric", a.metric);
+  json->Field("start", static_cast<double>(a.start_ns) / 1e9).Field("end", static_cast<double>(a.end_ns) / 1e9);
+  json->Field("score", a.score).Field("margin", a.margin).Field("windows", a.windows).Field("missing", a.missing);
+  if (a.gpu >= 0) json->Field("gpu", a.gpu);
+  if (call_ns >= 0) json->Field("call", static_cast<double>(call_ns) / 1e9);
+  json->EndObject();
+}
+
+std::string AlertText(const mi::Alert& a) {
+  return fmt::format("ALERT machine {} metric {}{} from {} to {} ({} windows): score {:.2f}, margin {:.2f}{}",
+                     a.machine, a.metric, a.gpu >= 0 ? fmt::format(" (GPU {})", a.gpu) : "",
+                     a.start_ns / 1'000'000'000, a.end_ns / 1'000'000'000, a.windows, a.score, a.margin,
+                     a.missing ? " [machine missing]" : "");
+}
+
+Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, bool replay, int every, int pull,
+                 int reference_seconds) {
+  Diagnostics diags;
+  TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(in, &diags));
+  mi::DetectorDefaults defaults;
+  TS_ASSIGN_OR_RETURN(mi::DetectOptions opt, MakeDetectOptions(f, &defaults));
+  std::unique_ptr<mi::ModelSet> models;
+  if (opt.method == mi::Method::kMinder) {
+    TS_ASSIGN_OR_RETURN(mi::ModelSet loaded, mi::ModelSet::Load(f.models));
+    models = std::make_unique<mi::ModelSet>(std::move(loaded));
+  }
+  mi::GridOptions go;
+  go.expected_machines = in.machines;
+  TS_ASSIGN_OR_RETURN(mi::Grid grid, mi::BuildGrid(table, go, &diags));
+  if (!replay && last_seconds > 0 && grid.steps > last_seconds) {
+    grid = mi::SliceGrid(grid, grid.steps - last_seconds, last_seconds);
+  }
+  if (Globals().strict && diags.HasAtLeast(Severity::kDataLoss)) {
+    PrintDiagnostics(diags);
+    return DataLossError("data loss in the input (see diagnostics) and --strict is set");
+  }
+  std::vector<mi::CallAlert> alerts;
+  std::vector<std::string> tried;
+  int calls = 1;
+  if (replay) {
+    mi::ReplayOptions ro;
+    ro.detect = opt;
+    ro.every_seconds = every;
+    ro.pull_seconds = pull;
+    ro.reference_seconds = reference_seconds;
+    TS_ASSIGN_OR_RETURN(mi::ReplayResult rr, mi::Replay(grid, models.get(), ro));
+    alerts = std::move(rr.alerts);
+    calls = rr.calls;
+  } else {
+    TS_ASSIGN_OR_RETURN(mi::Detection det, mi::Detect(grid, models.get(), opt));
+    for (const auto& a : det.alerts) alerts.push_back({grid.t0_ns + static_cast<int64_t>(grid.steps) * 1'000'000'000, a});
+    tried = det.channels_tried;
+  }
+  if (Globals().json) {
+    JsonWriter json(stdout);
+    json.BeginObject();
+    json.Key("alerts").BeginArray();
+    for (const auto& ca : alerts) WriteAlert(ca.alert, &json, replay ? ca.call_ns : -1);
+    json.EndArray();
+    json.Field("machines", grid.machines.size()).Field("seconds", grid.steps).Field("calls", calls);
+    json.Field("threshold", opt.threshold).Field("continuity_windows", opt.continuity_windows);
+    json.Key("absent_machines").BeginArray();
+    for (const auto& a : grid.absent) json.String(a);
+    json.EndArray();
+    json.Key("clock_skew_s").BeginObject();
+    for (size_t m = 0; m < grid.machines.size(); ++m) {
+      if (grid.skew_seconds[m] != 0) json.Field(grid.machines[m], grid.skew_seconds[m]);
+    }
+    json.EndObject();
+    json.Key("channels_tried").BeginArray();
+    for (const auto& c : tried) json.String(c);
+    json.EndArray();
+    WriteDiagnostics(diags, &json);
+    json.EndObject();
+    json.Flush();
+    std::fputc('\n', stdout);
+    return OkStatus();
+  }
+  PrintDiagnostics(diags);
+  fmt::print("{} machines, {} s, {} call(s); threshold {:.3g} (robust z), continuity {} windows\n",
+             grid.machines.size(), grid.steps, calls, opt.threshold, opt.continuity_windows);
+  for (const auto& a : grid.absent) fmt::print("machine {} is absent from the whole pull (not compared)\n", a);
+  for (const auto& ca : alerts) {
+    fmt::print("{}{}\n", replay ? fmt::format("call at {}: ", ca.call_ns / 1'000'000'000) : "", AlertText(ca.alert));
+  }
+  if (alerts.empty()) fmt::print("no faulty machine found\n");
+  return OkStatus();
+}
+
+Status RunTrain(const std::vector<std::string>& files, const std::string& out, int synthetic_jobs,
+                const mi::TrainOptions& topt_in, bool raw_names) {
+  mi::TrainOptions topt = topt_in;
+  topt.threads = Globals().threads;
+  std::vector<mi::Grid> grids;
+  Diagnostics diags;
+  for (const std::string& file : files) {
+    InputFlags in;
+    in.files = {file};
+    in.raw_names = raw_names;
+    TS_ASSIGN_OR_RETURN(model::MetricTable t, LoadInput(in, &diags));
+    // Minute data (SMD) is windowed on a 60 s grid: the model learns shapes of 8 samples.
+    mi::GridOptions go;
+    if (t.size() > 1 && t.ts()[t.size() - 1] - t.ts()[0] > 0) {
+      int64_t first = t.ts()[0], gap = 0;
+      for (size_t r = 1; r < t.size() && gap == 0; ++r) gap = t.ts()[r] - first;
+      if (gap >= 60'000'000'000) go.step_ns = gap;
+    }
+    go.align_skew = false;
+    TS_ASSIGN_OR_RETURN(mi::Grid g, mi::BuildGrid(t, go, &diags));
+    grids.push_back(std::move(g));
+  }
+  for (int k = 0; k < synthetic_jobs; ++k) {
+    model::MetricTable t;
+    mi::SynthesizeJob(mi::SynthJobOptions{.machines = 8, .seconds = 1800, .step_seconds = 5.0 + k,
+                                          .seed = 500 + static_cast<uint64_t>(k)}, &t);
+    TS_ASSIGN_OR_RETURN(mi::Grid g, mi::BuildGrid(t, mi::GridOptions{}, &diags));
+    grids.push_back(std::move(g));
+  }
+  if (grids.empty()) return InvalidArgumentError("no training data: give files or --synthetic-jobs");
+  std::vector<mi::TrainedMetric> reports;
+  TS_ASSIGN_OR_RETURN(mi::ModelSet set, mi::TrainModels(grids, topt, &reports));
+  TS_RETURN_IF_ERROR(set.Save(out));
+  if (Globals().json) {
+    JsonWriter json(stdout);
+    json.BeginObject().Key("models").BeginArray();
+    for (const auto& r : reports) {
+      json.BeginObject().Field("metric", r.metric).Field("windows", r.report.windows).Field("epochs", r.report.epochs);
+      json.Field("mse", r.report.final_mse).Field("seconds", r.report.seconds).EndObject();
+    }
+    json.EndArray().Field("out", out).EndObject();
+    json.Flush();
+    std::fputc('\n', stdout);
+    return OkStatus();
+  }
+  PrintDiagnostics(diags);
+  for (const auto& r : reports) {
+    fmt::print("{:<24} {:>7} windows {:>3} epochs  reconstruction MSE {:.3g}  {:.1f} s\n", r.metric,
+               r.report.windows, r.report.epochs, r.report.final_mse, r.report.seconds);
+  }
+  fmt::print("models written to {}\n", out);
+  return OkStatus();
+}
+
+std::string CsvOf(const model::MetricTable& t) {
+  // Long CSV: one row per (timestamp, machine, gpu), one column per metric.
+  std::map<std::tuple<int64_t, int32_t, int16_t>, std::vector<std::string>> rows;
+  const size_t metrics = static_cast<size_t>(t.metrics().size());
+  bool gpu = false;
+  for (size_t r = 0; r < t.size(); ++r) {
+    auto& row = rows[{t.ts()[r], t.machine()[r], t.gpu()[r]}];
+    row.resize(metrics);
+    row[static_cast<size_t>(t.metric()[r])] = fmt::format("{:.6g}", t.value()[r]);
+    gpu = gpu || t.gpu()[r] != model::kNoGpu;
+  }
+  std::string out = gpu ? "timestamp,machine,gpu" : "timestamp,machine";
+  for (const auto& m : t.metrics().names()) out += "," + m;
+  out += "\n";
+  for (const auto& [key, row] : rows) {
+    out += fmt::format("{},{}", static_cast<double>(std::get<0>(key)) / 1e9, t.machines().Name(std::get<1>(key)));
+    if (gpu) out += std::get<2>(key) >= 0 ? fmt::format(",{}", std::get<2>(key)) : ",";
+    for (const auto& v : row) out += "," + v;
+    out += "\n";
+  }
+  return out;
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return IoError("{}: cannot write", path);
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fclose(f) == 0 && ok;
+  return ok ? OkStatus() : IoError("{}: write failed", path);
+}
+
+Status RunInject(const InputFlags& in, const std::string& out, const std::string& labels_out,
+                 const std::string& profiles, const mi::InjectOptions& io) {
+  Diagnostics diags;
+  InputFlags raw = in;
+  raw.raw_names = true;
+  TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(raw, &diags));
+  std::vector<mi::FaultEffect> effects = mi::DefaultFaultProfiles();
+  if (!profiles.empty()) {
+    TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(profiles));
+    TS_ASSIGN_OR_RETURN(effects, mi::ParseFaultProfiles(text, profiles));
+  }
+  std::vector<mi::FaultLabel> labels;
+  model::MetricTable injected = mi::InjectFaults(table, effects, io, &labels);
+  TS_RETURN_IF_ERROR(WriteText(out, CsvOf(injected)));
+  std::string text = "machine,type,start,end\n";
+  for (const auto& l : labels) text += fmt::format("{},{},{},{}\n", l.machine, l.type, l.start_ns / 1'000'000'000, l.end_ns / 1'000'000'000);
+  TS_RETURN_IF_ERROR(WriteText(labels_out, text));
+  if (Globals().json) {
+    JsonWriter json(stdout);
+    json.BeginObject().Key("faults").BeginArray();
+    for (const auto& l : labels) {
+      json.BeginObject().Field("machine", l.machine).Field("type", l.type).Field("start", l.start_ns / 1'000'000'000);
+      json.Field("end", l.end_ns / 1'000'000'000).Field("control", l.control).EndObject();
+    }
+    json.EndArray().Field("out", out).Field("labels", labels_out).EndObject();
+    json.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    fmt::print("{} faults injected; data {} labels {}\n", labels.size(), out, labels_out);
+  }
+  return OkStatus();
+}
+
+std::vector<std::string> CsvFilesIn(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string p = e.path().string();
+    if (p.ends_with(suffix)) out.push_back(p);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status RunEval(const std::string& exathlon, const std::string& smd, const std::vector<int>& synth,
+               int seeds, const DetectFlags& f, const std::string& save_defaults) {
+  TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(f.models));
+  mi::EvalOptions eo;
+  eo.models = &models;
+  eo.seeds = seeds;
+  eo.synthetic_sizes = synth;
+  eo.metric_order = f.metrics;
+  eo.threads = Globals().threads;
+  Diagnostics diags;
+  auto load = [&](const std::string& path) -> Result<mi::NamedTable> {
+    TS_ASSIGN_OR_RETURN(model::MetricTable t, ingest::LoadMetrics({path}, {}, &diags));
+    return mi::NamedTable{ingest::internal::MachineFromPath(path), std::move(t)};
+  };
+  if (!exathlon.empty()) {
+    for (const std::string& p : CsvFilesIn(exathlon, ".csv.gz")) {
+      TS_ASSIGN_OR_RETURN(mi::NamedTable t, load(p));
+      eo.traces.push_back(std::move(t));
+    }
+    if (eo.traces.empty()) return NotFoundError("{}: no *.csv.gz traces", exathlon);
+  }
+  if (!smd.empty()) {
+    for (const std::string& p : CsvFilesIn(smd, "_test.csv.gz")) {
+      std::string train = p.substr(0, p.size() - 12) + "_train.csv.gz";
+      TS_ASSIGN_OR_RETURN(mi::NamedTable te, load(p));
+      TS_ASSIGN_OR_RETURN(mi::NamedTable tr, load(train));
+      eo.smd_test.push_back(std::move(te));
+      eo.smd_train.push_back(std::move(tr));
+    }
+  }
+  TS_ASSIGN_OR_RETURN(mi::EvalReport report, mi::RunEvaluation(eo));
+  if (!save_defaults.empty()) {
+    mi::DetectorDefaults d;
+    for (const auto& v : report.variants) {
+      if (v.name == "minder" && v.family == "exathlon") {
+        for (double t : v.thresholds) d.threshold = std::max(d.threshold, t);
+      }
+    }
+    auto it = report.learned_order.find("synthetic");
+    if (it != report.learned_order.end()) d.order = it->second;
+    TS_RETURN_IF_ERROR(mi::SaveDetectorDefaults(d, "written by trainscope minder eval --save-defaults", save_defaults));
+  }
+  if (Globals().json) {
+    JsonWriter json(stdout);
+    mi::WriteEvaluationJson(report, &json);
+    json.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    mi::PrintEvaluation(report, stdout);
+  }
+  return OkStatus();
+}
+
+void RegisterMinder(CLI::App& root) {
+  CLI::App* minder = root.add_subcommand("minder", "Find the faulty machine of a training job from per-second metrics");
+  minder->require_subcommand(1);
+
+  auto* detect = minder->add_subcommand("detect", "One detection call on a pull (default: its last 15 min)");
+  static InputFlags din;
+  static DetectFlags dflags;
+  static int last = 900;
+  AddInputFlags(detect, &din);
+  AddDetectFlags(detect, &dflags);
+  detect->add_option("--last", last, "Seconds at the end of the input to analyse (0 = all)")->capture_default_str();
+  detect->callback([] { RunAndSetExit([] { return RunDetect(din, dflags, last, false, 0, 0, 0); }); });
+
+  auto* replay = minder->add_subcommand("replay", "Simulate the production schedule (every 8 min on the last 15 min)");
+  static InputFlags rin;
+  static DetectFlags rflags;
+  static int every = 480, pull = 900, reference = 0;
+  AddInputFlags(replay, &rin);
+  AddDetectFlags(replay, &rflags);
+  replay->add_option("--every", every, "Seconds between calls")->capture_default_str();
+  replay->add_option("--pull", pull, "Seconds of data per call")->capture_default_str();
+  replay->add_option("--reference-seconds", reference,
+                     "Healthy reference at the start (per-machine baselines for role differences)")->capture_default_str();
+  replay->callback([] { RunAndSetExit([] { return RunDetect(rin, rflags, 0, true, every, pull, reference); }); });
+
+  auto* train = minder->add_subcommand("train", "Train one LSTM-VAE per metric (+ a generic one) on healthy data");
+  static std::vector<std::string> tfiles;
+  static std::string tout;
+  static int synth_jobs = 0;
+  static mi::TrainOptions topt;
+  static bool traw = false;
+  train->add_option("files", tfiles, "Healthy metric files (each one job)");
+  train->add_option("--out", tout, "Output model directory")->required();
+  train->add_option("--synthetic-jobs", synth_jobs, "Also train on this many synthetic lock-step jobs");
+  train->add_option("--epochs", topt.vae.max_epochs, "Maximum epochs")->capture_default_str();
+  train->add_option("--max-windows", topt.vae.max_windows, "Windows sampled per metric")->capture_default_str();
+  train->add_option("--seed", topt.vae.seed, "Random seed")->capture_default_str();
+  train->add_option("--lr", topt.vae.learning_rate, "Adam learning rate")->capture_default_str();
+  train->add_option("--beta", topt.vae.beta, "KL weight")->capture_default_str();
+  train->add_option("--metrics", topt.metrics, "Metrics to train own models for (default: all)")->delimiter(',');
+  train->add_option("--provenance", topt.provenance, "Training-data note stored in each model file");
+  train->add_flag("--raw-names", traw, "Do not map exporter names to Minder's seven");
+  train->callback([] { RunAndSetExit([] { return RunTrain(tfiles, tout, synth_jobs, topt, traw); }); });
+
+  auto* inject = minder->add_subcommand("inject", "Inject labelled faults into a healthy recording");
+  static InputFlags iin;
+  static std::string iout, ilabels, iprofiles;
+  static mi::InjectOptions iopt;
+  static bool no_realism = false;
+  AddInputFlags(inject, &iin);
+  inject->add_option("--out", iout, "Output long CSV")->required();
+  inject->add_option("--labels", ilabels, "Output labels CSV (machine,type,start,end)")->required();
+  inject->add_option("--profiles", iprofiles, "Fault profile file (type,weight,metric,effect,value)");
+  inject->add_option("--seed", iopt.seed, "Random seed")->capture_default_str();
+  inject->add_flag("--no-realism", no_realism, "No random gaps, clock skew or short spikes");
+  inject->callback([] {
+    iopt.realism = !no_realism;
+    RunAndSetExit([] { return RunInject(iin, iout, ilabels, iprofiles, iopt); });
+  });
+
+  auto* eval = minder->add_subcommand("eval", "Full Minder vs baselines on injected faults, one run");
+  static std::string exathlon = "../shared/data/metrics/exathlon-spark4/traces";
+  static std::string smd = "../shared/data/metrics/smd-subset";
+  static std::vector<int> synth = {16, 64};
+  static int seeds = 3;
+  static DetectFlags eflags;
+  static std::string save_defaults;
+  eval->add_option("--exathlon", exathlon, "Directory of healthy Exathlon traces ('' = none)")->capture_default_str();
+  eval->add_option("--smd", smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
+  eval->add_option("--synthetic", synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
+  eval->add_option("--seeds", seeds, "Injection seeds per recording")->capture_default_str();
+  eval->add_option("--models", eflags.models, "Model directory")->capture_default_str();
+  eval->add_option("--metrics", eflags.metrics, "Fixed metric order instead of the learned one")->delimiter(',');
+  eval->add_option("--save-defaults", save_defaults, "Write detector.txt (threshold, learned order) here");
+  eval->callback([] { RunAndSetExit([] { return RunEval(exathlon, smd, synth, seeds, eflags, save_defaults); }); });
+}
+
+}  // namespace
+
+TS_REGISTER_COMMAND(50, RegisterMinder);
+
+}  // namespace trainscope::cli

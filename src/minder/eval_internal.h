@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internals of the evaluation shared by its translation units (not a public interface).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "minder/detector.h"
+#include "minder/replay.h"
+
+namespace trainscope::minder::internal {
+
+struct Scored {
+  Grid grid;  // normalised, after the reference period
+  Reference ref_minder, ref_raw;
+  std::vector<ChannelScores> minder, raw;
+  ChannelScores mahalanobis;
+};
+
+struct Event {
+  std::string machine, metric;
+  int64_t start_ns = 0, end_ns = 0, call_ns = 0;
+};
+
+std::string ExathlonWindow(const std::string& trace);
+ChannelScores SliceScores(const ChannelScores& s, int first, int count);
+Result<Scored> ScoreRecording(const model::MetricTable& table, const ModelSet* models,
+                              int reference_seconds, int threads, bool keep_machine_scores);
+std::vector<Event> Schedule(const Scored& sc, const std::vector<const ChannelScores*>& channels,
+                            double threshold, int continuity, int every_s, int pull_s);
+double Calibrate(const std::vector<const Scored*>& healthy,
+                 const std::function<std::vector<const ChannelScores*>(const Scored&)>& pick,
+                 int continuity);
+
+}  // namespace trainscope::minder::internal

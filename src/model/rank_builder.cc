@@ -7,20 +7,20 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <numeric>
+#include <memory>
 #include <type_traits>
 
 namespace trainscope::model {
 namespace {
 
-// Reorders `column` by `order` through `scratch`, which is shared by all columns: fresh memory
-// is expensive to touch on our VMs, so only the scratch (8 bytes per row) is new.
+// Reorders the n rows of `column` by `order` through `scratch` (>= 8 bytes a row), which all
+// columns share: fresh memory is expensive to touch on our VMs.
 template <typename T>
-void Permute(Column<T>& column, const std::vector<uint32_t>& order, Column<int64_t>& scratch) {
+void Permute(Column<T>& column, const uint32_t* order, size_t n, void* scratch) {
   static_assert(sizeof(T) <= sizeof(int64_t) && std::is_trivially_copyable_v<T>);
-  T* tmp = reinterpret_cast<T*>(scratch.data());
-  for (size_t i = 0; i < order.size(); ++i) tmp[i] = column[order[i]];
-  std::memcpy(column.data(), tmp, order.size() * sizeof(T));
+  T* tmp = static_cast<T*>(scratch);
+  for (size_t i = 0; i < n; ++i) tmp[i] = column[order[i]];
+  std::memcpy(column.data(), tmp, n * sizeof(T));
 }
 
 std::vector<int> ParseRankList(std::string_view text) {
@@ -136,34 +136,36 @@ void RankTraceBuilder::AddCollective(uint32_t index, CollectiveType kernel_type,
 
 void RankTraceBuilder::SortEvents() {
   EventTable& e = trace_.events;
-  std::vector<uint32_t> order(e.size());
-  std::iota(order.begin(), order.end(), 0u);
+  const size_t n = e.size();
   bool sorted = true;
-  for (size_t i = 1; i < e.size() && sorted; ++i) {
+  for (size_t i = 1; i < n && sorted; ++i) {
     sorted = e.ts[i - 1] < e.ts[i] || (e.ts[i - 1] == e.ts[i] && e.dur[i - 1] >= e.dur[i]);
   }
-  if (!sorted) {
-    // Sort contiguous keys (ts, -dur, index) rather than indices into two columns.
-    struct Key {
-      int64_t ts, neg_dur;
-      uint32_t index;
-    };
-    std::vector<Key> keys(e.size());
-    for (uint32_t i = 0; i < e.size(); ++i) keys[i] = Key{e.ts[i], -e.dur[i], i};
-    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
-      if (a.ts != b.ts) return a.ts < b.ts;
-      if (a.neg_dur != b.neg_dur) return a.neg_dur < b.neg_dur;
-      return a.index < b.index;
-    });
-    for (size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
-    Column<int64_t> scratch(e.size());
-    Permute(e.ts, order, scratch), Permute(e.dur, order, scratch);
-    Permute(e.name, order, scratch), Permute(e.kind, order, scratch);
-    Permute(e.track, order, scratch), Permute(e.correlation, order, scratch);
-    Permute(e.external_id, order, scratch);
-  }
-  std::vector<uint32_t> new_index(order.size());
-  for (uint32_t i = 0; i < order.size(); ++i) new_index[order[i]] = i;
+  if (sorted) return;
+  // Sort contiguous keys (ts, -dur, index) rather than indices into two columns. Storage is
+  // left uninitialised (every element is written first): no zeroing pass over fresh memory.
+  struct Key {
+    int64_t ts, neg_dur;
+    uint32_t index;
+  };
+  std::unique_ptr<Key[]> keys(new Key[n]);
+  for (uint32_t i = 0; i < n; ++i) keys[i] = Key{e.ts[i], -e.dur[i], i};
+  std::sort(keys.get(), keys.get() + n, [](const Key& a, const Key& b) {
+    if (a.ts != b.ts) return a.ts < b.ts;
+    if (a.neg_dur != b.neg_dur) return a.neg_dur < b.neg_dur;
+    return a.index < b.index;
+  });
+  std::unique_ptr<uint32_t[]> order(new uint32_t[n]);
+  for (size_t i = 0; i < n; ++i) order[i] = keys[i].index;
+  // The keys' memory (24 bytes a row) is now free: it is the gather scratch of every column,
+  // then the old -> new row map.
+  void* scratch = keys.get();
+  Permute(e.ts, order.get(), n, scratch), Permute(e.dur, order.get(), n, scratch);
+  Permute(e.name, order.get(), n, scratch), Permute(e.kind, order.get(), n, scratch);
+  Permute(e.track, order.get(), n, scratch), Permute(e.correlation, order.get(), n, scratch);
+  Permute(e.external_id, order.get(), n, scratch);
+  auto* new_index = static_cast<uint32_t*>(scratch);
+  for (uint32_t i = 0; i < n; ++i) new_index[order[i]] = i;
   for (EventId& id : trace_.collectives.event) id = EventId(new_index[id.value()]);
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -12,9 +13,9 @@
 namespace trainscope::ingest::kineto {
 namespace {
 
-constexpr size_t kInitialBuffer = size_t{4} << 20;  // bytes
-constexpr size_t kBatchBytes = size_t{256} << 10;   // events handed to simdjson at once
-constexpr size_t kMaxEventBytes = size_t{1} << 30;  // a single event larger than this is bad
+constexpr size_t kMaxInitialBuffer = size_t{4} << 20;  // bytes
+constexpr size_t kBatchBytes = size_t{256} << 10;      // events handed to simdjson at once
+constexpr size_t kMaxEventBytes = size_t{1} << 30;     // a single event larger than this is bad
 constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanoseconds", "schemaVersion",
                                           "deviceProperties"};
 
@@ -38,12 +39,18 @@ Result<bool> StreamReader::Fill() {
     return Error(StatusCode::kOutOfRange, Offset(), "one JSON value is larger than 1 GiB");
   }
   // Data always starts at buf_[1], so a batch can be wrapped in '[' ... ']' in place.
-  if (buf_.capacity() == 0) buf_.Reserve(kInitialBuffer);
+  if (buf_.capacity() == 0) {
+    // Small files get a small buffer (gzip inflates ~10x): 4 MiB of fresh memory would cost
+    // more than parsing them.
+    uint64_t size = source_->file_size() * (source_->compressed() ? 10 : 1) + 256;
+    buf_.Reserve(static_cast<size_t>(std::clamp<uint64_t>(size, 4096, kMaxInitialBuffer)));
+  }
   if (keep > 0 && pos_ > 1) std::memmove(buf_.data() + 1, buf_.data() + pos_, keep);
   buf_offset_ += static_cast<int64_t>(pos_) - 1;
   pos_ = 1;
   end_ = 1 + keep;
-  if (end_ + kInitialBuffer / 4 > buf_.capacity() - 1) buf_.Reserve(buf_.capacity() * 2, end_);
+  // Grow when a partial value fills more than 3/4 of the buffer, so each read brings enough.
+  if (end_ + buf_.capacity() / 4 > buf_.capacity() - 1) buf_.Reserve(buf_.capacity() * 2, end_);
   TS_ASSIGN_OR_RETURN(size_t got, source_->Read(buf_.data() + end_, buf_.capacity() - 1 - end_));
   if (got == 0) {
     eof_ = true;

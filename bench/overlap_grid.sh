@@ -21,14 +21,14 @@ python3 - "$OUT" <<'PY'
 import glob, json, os, sys
 out = sys.argv[1]
 rows = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out, "*.json")))]
-lines = ["| op | m | comm share | link GB/s | T_g ms | T_c ms | T_m ms | T_f ms | E decomp | E fused | "
+lines = ["| op | m | target share | measured share | link GB/s | T_g ms | T_c ms | T_m ms | T_f ms | E decomp | E fused | "
          "T_c/T_f | T_m/T_f | fusion overhead | sim T_f ms | sim E fused |",
-         "|" + "---|" * 15]
-for r in sorted(rows, key=lambda r: (r["op"], r["comm_share"] > 0.55, r["link"]["bandwidth_bytes_per_s"], r["m"])):
+         "|" + "---|" * 16]
+for r in sorted(rows, key=lambda r: (r["op"], r.get("target_comm_share", r["comm_share"]), r["m"])):
     p = r.get("prediction", {})
-    lines.append("| {op} | {m} | {cs:.2f} | {bw:.4f} | {tg:.1f} | {tc:.1f} | {tm:.1f} | {tf:.1f} | {ed:.2f} | {ef:.2f} | "
+    lines.append("| {op} | {m} | {ts} | {cs:.2f} | {bw:.4f} | {tg:.1f} | {tc:.1f} | {tm:.1f} | {tf:.1f} | {ed:.2f} | {ef:.2f} | "
                  "{s1:.2f} | {s2:.2f} | {fo:+.1%} | {pf:.1f} | {pe:.2f} |".format(
-        op=r["op"], m=r["m"], cs=r["comm_share"], bw=r["link"]["bandwidth_bytes_per_s"] / 1e9,
+        op=r["op"], m=r["m"], ts=r.get("target_comm_share", "?"), cs=r["comm_share"], bw=r["link"]["bandwidth_bytes_per_s"] / 1e9,
         tg=r["t_gemm_s"] * 1e3, tc=r["t_nonoverlap_s"] * 1e3, tm=r["t_decomp_s"] * 1e3,
         tf=r["t_fused_s"] * 1e3, ed=r["efficiency_decomp"], ef=r["efficiency_fused"],
         s1=r["speedup_vs_nonoverlap"], s2=r["speedup_vs_decomp"], fo=r["fusion_overhead"],

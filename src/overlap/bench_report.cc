@@ -29,6 +29,7 @@ void WriteBenchJson(JsonWriter& json, const BenchResult& r, const SimResult* pre
   json.EndArray();
   json.Field("options", config.options.Describe());
   json.Field("reps", config.reps);
+  json.Field("target_comm_share", config.target_comm_share);
   WriteLink(json, config.options.link);
   json.Field("t_gemm_s", r.t_gemm_s);
   json.Field("t_own_gemm_s", r.t_own_gemm_s);

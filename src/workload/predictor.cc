@@ -59,7 +59,7 @@ Result<const StepGraph*> Planner::Graph(const StepShape& shape) {
   return graphs_.back().get();
 }
 
-Result<Prediction> Planner::Predict(const JobConfig& job) {
+Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
   Prediction out;
   out.name = job.name;
   out.gpus = job.cluster.gpus;
@@ -151,6 +151,11 @@ Result<Prediction> Planner::Predict(const JobConfig& job) {
   const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
   const StepReplay replay = SimulateStep(*graph, [&](const StepOp& op) { return costs.Seconds(op); });
   out.step_time_s = replay.step_s;
+  if (detail != nullptr) {
+    detail->main_timing = t;
+    detail->costs = costs;
+    detail->shape = shape;
+  }
   out.compute_s = replay.compute_busy_s;
   out.bubble_fraction = out.step_time_s > 0 ? 1 - out.compute_s / out.step_time_s : 0;
   const double capacity = out.step_time_s * job.cluster.gpus * job.cluster.gpu.peak_flops;

@@ -17,6 +17,7 @@
 #include "workload/cost_model.h"
 #include "workload/model_math.h"
 #include "workload/schedule.h"
+#include "workload/step_costs.h"
 
 namespace trainscope::workload {
 
@@ -61,9 +62,17 @@ struct Prediction {
   std::vector<std::string> notes;
 };
 
+// What the trace synthesiser needs besides the numbers: per-layer kernels and op costs.
+struct PlanDetail {
+  BlockTiming main_timing;
+  StepCosts costs;
+  StepShape shape;
+};
+
 class Planner {
  public:
-  Result<Prediction> Predict(const JobConfig& job);
+  // `detail`, when given, receives the kernel lists and step costs behind the prediction.
+  Result<Prediction> Predict(const JobConfig& job, PlanDetail* detail = nullptr);
   // Step graph for a shape, compiled once.
   Result<const StepGraph*> Graph(const StepShape& shape);
 

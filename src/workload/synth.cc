@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+// Synthesis driver: fault parsing, per-step variation and replay (synth.h).
+#include "workload/synth.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "workload/config_io.h"
+#include "workload/internal/synth_timeline.h"
+
+namespace trainscope::workload {
+
+std::string_view FaultName(FaultType type) {
+  switch (type) {
+    case FaultType::kStraggler: return "straggler";
+    case FaultType::kSlowStage: return "slow_stage";
+    case FaultType::kGcPause: return "gc";
+    case FaultType::kSlowLink: return "slow_link";
+    case FaultType::kHang: return "hang";
+    case FaultType::kDead: return "dead";
+  }
+  return "?";
+}
+
+Result<Fault> ParseFault(std::string_view text) {
+  Fault f;
+  const size_t colon = text.find(':');
+  const std::string_view type = text.substr(0, colon);
+  bool known = false;
+  for (FaultType t : {FaultType::kStraggler, FaultType::kSlowStage, FaultType::kGcPause,
+                      FaultType::kSlowLink, FaultType::kHang, FaultType::kDead}) {
+    if (type == FaultName(t)) {
+      f.type = t;
+      known = true;
+    }
+  }
+  if (!known) {
+    return InvalidArgumentError("--inject '{}': unknown fault '{}' (straggler, slow_stage, gc, "
+                                "slow_link, hang, dead)", text, type);
+  }
+  if (f.type == FaultType::kSlowLink) f.factor = 4.0;
+  std::string_view rest = colon == std::string_view::npos ? "" : text.substr(colon + 1);
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view kv = rest.substr(0, comma);
+    const size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgumentError("--inject '{}': expected key=value, got '{}'", text, kv);
+    }
+    const std::string_view key = kv.substr(0, eq);
+    const std::string value(kv.substr(eq + 1));
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    if (end == value.c_str() || *end != '\0' || !std::isfinite(number) || number < 0) {
+      return InvalidArgumentError("--inject '{}': '{}' is not a non-negative number", text, value);
+    }
+    if (key == "rank") {
+      f.rank = static_cast<int>(number);
+    } else if (key == "stage") {
+      f.stage = static_cast<int>(number);
+    } else if (key == "factor") {
+      f.factor = number;
+    } else if (key == "seconds") {
+      f.seconds = number;
+    } else if (key == "step") {
+      f.step = static_cast<int>(number);
+    } else if (key == "every") {
+      f.every = std::max(1, static_cast<int>(number));
+    } else {
+      return InvalidArgumentError("--inject '{}': unknown key '{}' (rank, stage, factor, seconds, "
+                                  "step, every)", text, key);
+    }
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  if (f.factor <= 0) return InvalidArgumentError("--inject '{}': factor must be > 0", text);
+  return f;
+}
+
+namespace {
+
+bool IsCompute(StepOpType t) { return t == StepOpType::kForward || t == StepOpType::kBackward; }
+bool IsTransfer(const StepOp& op) {
+  switch (op.type) {
+    case StepOpType::kForwardSend:
+    case StepOpType::kForwardRecv:
+    case StepOpType::kBackwardSend:
+    case StepOpType::kBackwardRecv: return !op.noop;
+    case StepOpType::kParamGather:
+    case StepOpType::kGradSync:
+    case StepOpType::kEmbeddingAllReduce: return true;
+    default: return false;
+  }
+}
+
+// Relative cost of each DiT sample kind (per-token GEMMs + attention over its own length).
+std::vector<double> SampleCosts(const BlockConfig& b, std::vector<double>* weights) {
+  const LayerFlops lf = ForwardLayerFlopsPerToken(b);
+  std::vector<double> cost;
+  double mean = 0, wsum = 0;
+  for (const SampleKind& k : b.samples) {
+    const double s = DitSampleTokens(b, k);
+    cost.push_back(s * (lf.gemm + 4 * s * static_cast<double>(b.hidden)));
+    weights->push_back(k.weight);
+    mean += k.weight * cost.back();
+    wsum += k.weight;
+  }
+  for (double& c : cost) c /= mean / wsum;
+  return cost;
+}
+
+}  // namespace
+
+Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& options) {
+  if (options.steps < 1) return InvalidArgumentError("--steps must be >= 1");
+  internal::Timeline t;
+  t.job = &job;
+  t.options = options;
+  Planner planner;
+  TS_ASSIGN_OR_RETURN(t.prediction, planner.Predict(job, &t.detail));
+  const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
+  t.pp = main.plan.pp;
+  t.tp = main.plan.tp;
+  t.cp = main.plan.cp;
+  t.dp = t.prediction.dp;
+  t.world = job.cluster.gpus;
+  t.gpus_per_node = job.cluster.gpus_per_node;
+  for (const Fault& f : options.faults) {
+    if (f.rank >= t.world) {
+      return InvalidArgumentError("--inject {}: rank {} outside the job's {} ranks",
+                                  FaultName(f.type), f.rank, t.world);
+    }
+    if (f.type == FaultType::kSlowStage && f.stage >= t.pp) {
+      return InvalidArgumentError("--inject slow_stage: stage {} outside pp {}", f.stage, t.pp);
+    }
+  }
+  StepShape shape = t.detail.shape;
+  shape.dp = t.dp;
+  TS_ASSIGN_OR_RETURN(t.graph, BuildStepGraph(shape));
+  const size_t n = t.graph.ops.size();
+  std::mt19937_64 rng(options.seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::exponential_distribution<double> jitter(1.0 / std::max(1e-12, options.launch_jitter_s));
+  std::vector<double> weights;
+  const std::vector<double> sample_cost =
+      main.kind == BlockKind::kDit ? SampleCosts(main, &weights) : std::vector<double>();
+  std::discrete_distribution<int> pick(weights.begin(), weights.end());
+  const StepCosts& costs = t.detail.costs;
+  std::vector<int64_t> dur(n), delay(n);
+  int64_t clock = 0;
+  for (int step = 0; step < options.steps; ++step) {
+    // Work of each (replica, microbatch): F and B of one microbatch share it.
+    std::vector<double> work(static_cast<size_t>(t.dp * shape.microbatches));
+    for (double& w : work) {
+      if (!sample_cost.empty()) {
+        w = sample_cost[static_cast<size_t>(pick(rng))];
+      } else {
+        w = std::exp(options.microbatch_cv * normal(rng) -
+                     0.5 * options.microbatch_cv * options.microbatch_cv);
+      }
+    }
+    std::vector<double> factor(n, 1.0);
+    const Fault* stall = nullptr;
+    for (const Fault& f : options.faults) {
+      if ((f.type == FaultType::kHang || f.type == FaultType::kDead) && f.step == step) stall = &f;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const StepOp& op = t.graph.ops[i];
+      double seconds = costs.Seconds(op);
+      const int worker = t.WorkerOf(op);
+      if (IsCompute(op.type)) {
+        factor[i] = work[static_cast<size_t>(op.replica * shape.microbatches + op.microbatch)];
+      }
+      for (const Fault& f : options.faults) {
+        if (step < f.step) continue;
+        const bool mine = t.WorkerOfRank(f.rank) == worker;
+        if (f.type == FaultType::kStraggler && mine && IsCompute(op.type)) factor[i] *= f.factor;
+        if (f.type == FaultType::kSlowStage && op.stage == f.stage && IsCompute(op.type)) {
+          factor[i] *= f.factor;
+        }
+        if (f.type == FaultType::kSlowLink && mine && IsTransfer(op)) seconds *= f.factor;
+        if (f.type == FaultType::kGcPause && mine && op.type == StepOpType::kGc &&
+            (step - f.step) % f.every == 0) {
+          seconds += f.seconds;
+        }
+      }
+      if (IsCompute(op.type)) seconds *= factor[i];
+      if (stall != nullptr && t.WorkerOfRank(stall->rank) == worker && op.type ==
+          StepOpType::kBackward && op.seq == 0) {
+        seconds = 3600.0;  // never finishes: the job stalls here
+      }
+      dur[i] = std::llround(seconds * 1e9);
+      const bool real = !op.noop && op.type != StepOpType::kSeparateGradSync;
+      delay[i] = real ? std::llround(jitter(rng) * 1e9) : 0;
+    }
+    std::vector<int64_t> start(n), end(n);
+    const int64_t len = SimulateStepNs(t.graph, dur, delay, start, end);
+    t.step_begin_ns.push_back(clock);
+    t.compute_factor.push_back(std::move(factor));
+    if (stall != nullptr) {
+      // Everyone blocks behind the stalled rank; the NCCL watchdog fires after 10 minutes.
+      int64_t stall_at = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const StepOp& op = t.graph.ops[i];
+        if (t.WorkerOfRank(stall->rank) == t.WorkerOf(op) && op.type == StepOpType::kBackward &&
+            op.seq == 0) {
+          stall_at = start[i];
+        }
+      }
+      t.stall = stall;
+      t.stall_begin_ns = clock + stall_at;
+      t.cut_ns = t.stall_begin_ns;
+      t.step_len_ns.push_back(stall_at);
+      t.start_ns.push_back(std::move(start));
+      t.end_ns.push_back(std::move(end));
+      t.steps = step + 1;
+      clock += stall_at + std::llround(600e9);
+      break;
+    }
+    t.step_len_ns.push_back(len);
+    t.start_ns.push_back(std::move(start));
+    t.end_ns.push_back(std::move(end));
+    t.steps = step + 1;
+    clock += len + std::llround(options.step_gap_s * 1e9);
+  }
+  t.job_end_ns = clock;
+
+  SynthSummary summary;
+  summary.name = job.name;
+  summary.ranks = t.world;
+  summary.workers = t.dp * t.pp;
+  summary.machines = (t.world + t.gpus_per_node - 1) / t.gpus_per_node;
+  summary.steps = t.steps;
+  summary.predicted_step_s = t.prediction.step_time_s;
+  double total = 0;
+  int complete = 0;
+  for (int s = 0; s < t.steps; ++s) {
+    const double len = static_cast<double>(t.step_len_ns[static_cast<size_t>(s)]) * 1e-9;
+    summary.step_s.push_back(len);
+    if (t.stall == nullptr || s + 1 < t.steps) {
+      total += len;
+      ++complete;
+    }
+  }
+  summary.mean_step_s = complete > 0 ? total / complete : 0;
+  std::error_code ec;
+  std::filesystem::create_directories(options.out_dir, ec);
+  if (ec) return IoError("{}: cannot create output folder: {}", options.out_dir, ec.message());
+  TS_RETURN_IF_ERROR(internal::WriteOpTable(t, options.out_dir, &summary));
+  if (options.write_metrics) TS_RETURN_IF_ERROR(internal::WriteMetrics(t, options.out_dir, &summary));
+  if (options.write_kineto && options.kernels != KernelDetail::kNone) {
+    TS_RETURN_IF_ERROR(internal::WriteKineto(t, options.out_dir, &summary));
+  }
+  return summary;
+}
+
+}  // namespace trainscope::workload

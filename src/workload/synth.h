@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// Trace synthesis: turns a JobConfig into what a real run of it would leave behind, for the
+// analyses downstream (what-if, Minder, trace tools):
+//  - one Kineto (PyTorch profiler) JSON trace per rank: distributedInfo, ProfilerStep#N
+//    annotations, per-layer kernels on the compute stream, NCCL kernels with the profiler's
+//    collective args, PP/DP traffic on their own streams;
+//  - the what-if op table (trace-<name>.csv.gz + meta-<name>.yaml, the OSDI'25 artifact format);
+//  - per-machine, per-second monitoring metrics (long CSV, DCGM/node_exporter names) and a
+//    labels file (machine, fault type, start, end) for the injected faults.
+// Every step is replayed on the job-wide step graph (schedule.h) with per-op durations from the
+// predictor's costs, varied by: per-microbatch work drawn from the config's distributions
+// (sample mix of a DiT, vision load of a VLM, sequence packing otherwise), launch jitter, and the
+// injected faults. Deterministic for a seed. Memory: the per-step op timelines of the graph
+// (ops x steps x 16 bytes); ranks are written one at a time.
+// Thread safety: functions without shared state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "workload/config.h"
+
+namespace trainscope::workload {
+
+enum class FaultType { kStraggler, kSlowStage, kGcPause, kSlowLink, kHang, kDead };
+std::string_view FaultName(FaultType type);
+
+struct Fault {
+  FaultType type = FaultType::kStraggler;
+  int rank = 0;          // global rank (straggler, gc, slow_link, hang, dead)
+  int stage = 0;         // slow_stage
+  double factor = 1.5;   // compute (straggler, slow_stage) or transfer (slow_link) multiplier
+  double seconds = 0.5;  // gc pause length
+  int step = 0;          // first affected step (0-based)
+  int every = 1;         // gc: pause every `every` steps
+};
+
+// Parses "straggler:rank=5,factor=1.5,step=2", "slow_stage:stage=3,factor=1.3",
+// "gc:rank=2,seconds=0.4,every=2", "slow_link:rank=9,factor=4", "hang:rank=3,step=5",
+// "dead:rank=3,step=5".
+Result<Fault> ParseFault(std::string_view text);
+
+enum class KernelDetail { kPerLayer, kPerOp, kNone };
+
+struct SynthOptions {
+  int steps = 4;
+  uint64_t seed = 1;
+  std::string out_dir;
+  std::vector<Fault> faults;
+  KernelDetail kernels = KernelDetail::kPerLayer;
+  double launch_jitter_s = 20e-6;   // mean launch delay per op [A]
+  double microbatch_cv = 0.03;      // spread of per-microbatch work for text LLMs [A]
+  double step_gap_s = 0.005;        // host time between steps (data loading) [A]
+  int64_t start_unix_s = 1767225600;  // 2026-01-01, wall clock of the first step
+  bool write_kineto = true;
+  bool write_metrics = true;
+};
+
+struct SynthSummary {
+  std::string name;
+  int ranks = 0, workers = 0, machines = 0, steps = 0;
+  double mean_step_s = 0;
+  std::vector<double> step_s;
+  double predicted_step_s = 0;
+  int64_t kineto_events = 0;
+  int64_t op_rows = 0;
+  std::vector<std::string> files;
+};
+
+Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& options);
+
+}  // namespace trainscope::workload

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kineto (PyTorch profiler) JSON writer of a synthesised job: one file per rank, streamed.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/json_writer.h"
+#include "workload/internal/synth_timeline.h"
+
+namespace trainscope::workload::internal {
+namespace {
+
+constexpr int kComputeStream = 7, kTpStream = 21, kPpStream = 25, kDpStream = 33;
+
+struct Group {
+  const char* name;   // process group name ("1")
+  const char* desc;   // "tp", ...
+  std::vector<int> ranks;
+};
+
+std::string RankList(const std::vector<int>& ranks) {
+  std::string s = "[";
+  for (size_t i = 0; i < ranks.size(); ++i) s += fmt::format("{}{}", i ? ", " : "", ranks[i]);
+  return s + "]";
+}
+
+const char* NcclName(Collective c) {
+  switch (c) {
+    case Collective::kAllReduce: return "ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevComm*, unsigned long, ncclWork*)";
+    case Collective::kAllGather: return "ncclDevKernel_AllGather_RING_LL(ncclDevComm*, unsigned long, ncclWork*)";
+    case Collective::kReduceScatter: return "ncclDevKernel_ReduceScatter_Sum_bf16_RING_LL(ncclDevComm*, unsigned long, ncclWork*)";
+    case Collective::kAllToAll:
+    case Collective::kP2p: return "ncclDevKernel_SendRecv(ncclDevComm*, unsigned long, ncclWork*)";
+  }
+  return "ncclDevKernel";
+}
+const char* CollectiveArg(Collective c) {
+  switch (c) {
+    case Collective::kAllReduce: return "allreduce";
+    case Collective::kAllGather: return "_allgather_base";
+    case Collective::kReduceScatter: return "_reduce_scatter_base";
+    case Collective::kAllToAll: return "all_to_all";
+    case Collective::kP2p: return "send";
+  }
+  return "";
+}
+
+class RankWriter {
+ public:
+  RankWriter(const Timeline& t, std::FILE* file, int rank)
+      : t_(t), w_(file), rank_(rank), device_(rank % t.gpus_per_node) {
+    const bool hopper = t.job->cluster.gpu.name.rfind("A100", 0) != 0;
+    gemm_ = hopper ? "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x256x64_warpgroupsize2x1x1_execute_segment_k_off_kernel__5x_cublas"
+                   : "ampere_bf16_s16816gemm_bf16_128x256_ldg8_f2f_stages_64x3_tn";
+    const int w = rank / (t.tp * t.cp);
+    stage_ = w / t.dp;
+    replica_ = w % t.dp;
+    cp_rank_ = (rank / t.tp) % t.cp;
+    tp_rank_ = rank % t.tp;
+    const auto collect = [&](auto pred) {
+      std::vector<int> ranks;
+      for (int r = 0; r < t.world; ++r) {
+        const int rw = r / (t.tp * t.cp);
+        if (pred(rw / t.dp, rw % t.dp, (r / t.tp) % t.cp, r % t.tp)) ranks.push_back(r);
+      }
+      return ranks;
+    };
+    groups_ = {
+        {"1", "tp", collect([&](int s, int d, int c, int) { return s == stage_ && d == replica_ && c == cp_rank_; })},
+        {"2", "cp", collect([&](int s, int d, int, int tr) { return s == stage_ && d == replica_ && tr == tp_rank_; })},
+        {"3", "dp", collect([&](int s, int, int c, int tr) { return s == stage_ && c == cp_rank_ && tr == tp_rank_; })},
+        {"4", "pp", collect([&](int, int d, int c, int tr) { return d == replica_ && c == cp_rank_ && tr == tp_rank_; })},
+    };
+    const int ep = t.job->blocks[static_cast<size_t>(MainBlockIndex(*t.job))].plan.ep;
+    std::vector<int> ep_ranks;
+    const std::vector<int>& dp = groups_[2].ranks;
+    const int first = (replica_ / ep) * ep;
+    for (int k = first; k < first + ep && k < static_cast<int>(dp.size()); ++k) ep_ranks.push_back(dp[k]);
+    groups_.push_back({"5", "ep", ep_ranks});
+    seq_.assign(groups_.size() + 1, 0);
+  }
+
+  void Header() {
+    w_.BeginObject();
+    w_.Field("schemaVersion", 1);
+    w_.Key("deviceProperties").BeginArray().BeginObject();
+    w_.Field("id", device_).Field("name", "NVIDIA " + t_.job->cluster.gpu.name);
+    w_.Field("totalGlobalMem", static_cast<int64_t>(t_.job->cluster.gpu.hbm_bytes));
+    w_.EndObject().EndArray();
+    w_.Key("distributedInfo").BeginObject();
+    w_.Field("backend", "nccl").Field("rank", rank_).Field("world_size", t_.world);
+    w_.Field("pg_count", static_cast<int>(groups_.size()) + 1);
+    w_.Key("pg_config").BeginArray();
+    w_.BeginObject().Field("pg_name", "0").Field("pg_desc", "default_pg");
+    w_.Field("backend_config", "cuda:nccl").Field("pg_size", t_.world).Field("ranks", "all");
+    w_.EndObject();
+    for (const Group& g : groups_) {
+      w_.BeginObject().Field("pg_name", g.name).Field("pg_desc", g.desc);
+      w_.Field("backend_config", "cuda:nccl").Field("pg_size", static_cast<int>(g.ranks.size()));
+      w_.Key("ranks").BeginArray();
+      for (int r : g.ranks) w_.Int(r);
+      w_.EndArray().EndObject();
+    }
+    w_.EndArray();
+    w_.Field("nccl_version", "2.21.5");
+    w_.EndObject();
+    w_.Key("traceEvents").BeginArray();
+  }
+
+  void Footer() {
+    w_.EndArray();
+    w_.Field("traceName", fmt::format("rank-{}.json", rank_));
+    w_.Field("displayTimeUnit", "ms");
+    w_.Field("baseTimeNanoseconds", t_.options.start_unix_s * 1'000'000'000);
+    w_.EndObject();
+    w_.Flush();
+  }
+
+  void Event(const char* cat, std::string_view name, int64_t pid, int64_t tid, int64_t ts_ns,
+             int64_t dur_ns) {
+    w_.BeginObject();
+    w_.Field("ph", "X").Field("cat", cat).Field("name", name).Field("pid", pid).Field("tid", tid);
+    w_.Field("ts", static_cast<double>(ts_ns) * 1e-3).Field("dur", static_cast<double>(dur_ns) * 1e-3);
+    ++events_;
+  }
+
+  void Kernel(std::string_view name, int stream, int64_t ts_ns, int64_t dur_ns) {
+    Event("kernel", name, device_, stream, ts_ns, dur_ns);
+    w_.Key("args").BeginObject();
+    w_.Field("External id", correlation_).Field("device", device_).Field("stream", stream);
+    w_.Field("correlation", correlation_++);
+    w_.EndObject().EndObject();
+  }
+
+  // `group` indexes groups_ (-1 = world); `elems` per message.
+  void Nccl(Collective c, int group, int stream, int64_t ts_ns, int64_t dur_ns, double bytes) {
+    Event("kernel", NcclName(c), device_, stream, ts_ns, dur_ns);
+    const Group* g = group >= 0 ? &groups_[static_cast<size_t>(group)] : nullptr;
+    const int size = g ? static_cast<int>(g->ranks.size()) : t_.world;
+    const int64_t elems = static_cast<int64_t>(bytes / 2);
+    int64_t in = elems, out = elems;
+    if (c == Collective::kAllGather) in = elems / std::max(1, size);
+    if (c == Collective::kReduceScatter) out = elems / std::max(1, size);
+    w_.Key("args").BeginObject();
+    w_.Field("External id", correlation_).Field("device", device_).Field("stream", stream);
+    w_.Field("correlation", correlation_++);
+    w_.Field("Collective name", CollectiveArg(c)).Field("In msg nelems", in);
+    w_.Field("Out msg nelems", out).Field("Group size", size).Field("dtype", "BFloat16");
+    w_.Field("Process Group Name", g ? g->name : "0");
+    w_.Field("Process Group Description", g ? g->desc : "default_pg");
+    w_.Field("Process Group Ranks", g ? RankList(g->ranks) : "all");
+    w_.Field("Seq", seq_[static_cast<size_t>(group + 1)]++);
+    w_.EndObject().EndObject();
+  }
+
+  int GroupIndex(const std::string& name) const {
+    for (size_t i = 0; i < groups_.size(); ++i) {
+      if (name == groups_[i].desc) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // Fills [begin, begin+dur) with `repeat` copies of a layer's kernels, scaled to fit.
+  void Layers(const std::vector<workload::Kernel>& kernels, double layers, int64_t begin,
+              int64_t dur, double extra_s, const char* extra_name) {
+    double path = extra_s;
+    for (const auto& k : kernels) path += k.kind == KernelKind::kComm ? k.exposed : k.seconds;
+    path = (path - extra_s) * layers + extra_s;
+    if (path <= 0) return;
+    const double scale = static_cast<double>(dur) / path;
+    double clock = static_cast<double>(begin);
+    if (extra_s > 0) {
+      const int64_t d = static_cast<int64_t>(extra_s * scale);
+      Kernel(extra_name, kComputeStream, static_cast<int64_t>(clock), d);
+      clock += static_cast<double>(d);
+    }
+    const int whole = static_cast<int>(layers);
+    for (int layer = 0; layer < whole; ++layer) {
+      for (const auto& k : kernels) {
+        if (k.kind == KernelKind::kComm) {
+          const int64_t d = static_cast<int64_t>(k.seconds * scale);
+          if (k.group == "host") {
+            Kernel("Memcpy DtoH (Device -> Pinned)", kDpStream + 4, static_cast<int64_t>(clock), d);
+          } else {
+            Nccl(k.collective, GroupIndex(k.group), kTpStream, static_cast<int64_t>(clock), d, k.bytes);
+          }
+          clock += k.exposed * scale;
+          continue;
+        }
+        const int64_t d = static_cast<int64_t>(k.seconds * scale);
+        const char* name = k.kind == KernelKind::kGemm ? gemm_
+                           : k.kind == KernelKind::kAttention
+                               ? (k.name.find("bwd") != std::string::npos
+                                      ? "flash_bwd_dq_dk_dv_loop_seqk_parallel_kernel"
+                                      : "flash_fwd_kernel")
+                               : "void at::native::vectorized_elementwise_kernel<4>";
+        Kernel(name, kComputeStream, static_cast<int64_t>(clock), d);
+        clock += static_cast<double>(d);
+      }
+    }
+  }
+
+  int64_t events() const { return events_; }
+  JsonWriter& writer() { return w_; }
+
+ private:
+  const Timeline& t_;
+  JsonWriter w_;
+  int rank_, device_;
+  int stage_ = 0, replica_ = 0, cp_rank_ = 0, tp_rank_ = 0;
+  const char* gemm_;
+  std::vector<Group> groups_;
+  std::vector<int64_t> seq_;
+  int64_t correlation_ = 1;
+  int64_t events_ = 0;
+};
+
+}  // namespace
+
+Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summary) {
+  // Ops of each worker in graph order.
+  std::vector<std::vector<int32_t>> ops_of(static_cast<size_t>(t.dp * t.pp));
+  for (size_t i = 0; i < t.graph.ops.size(); ++i) {
+    ops_of[static_cast<size_t>(t.WorkerOf(t.graph.ops[i]))].push_back(static_cast<int32_t>(i));
+  }
+  const StepCosts& costs = t.detail.costs;
+  const BlockTiming& timing = t.detail.main_timing;
+  const int virtual_stages = t.pp * t.detail.shape.vpp;
+  const int layers = t.job->blocks[static_cast<size_t>(MainBlockIndex(*t.job))].layers;
+  for (int rank = 0; rank < t.world; ++rank) {
+    const std::string path = fmt::format("{}/rank-{}.json", dir, rank);
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (file == nullptr) return IoError("{}: cannot open for writing", path);
+    RankWriter rw(t, file, rank);
+    rw.Header();
+    const int worker = t.WorkerOfRank(rank);
+    const int64_t pid = 100000 + rank;
+    for (int step = 0; step < t.steps; ++step) {
+      const int64_t base = t.step_begin_ns[static_cast<size_t>(step)];
+      const auto& start = t.start_ns[static_cast<size_t>(step)];
+      const auto& end = t.end_ns[static_cast<size_t>(step)];
+      const int64_t len = t.step_len_ns[static_cast<size_t>(step)];
+      rw.Event("user_annotation", fmt::format("ProfilerStep#{}", step + 1), pid, pid, base, len);
+      rw.writer().Key("args").BeginObject().EndObject().EndObject();
+      for (int32_t i : ops_of[static_cast<size_t>(worker)]) {
+        const StepOp& op = t.graph.ops[static_cast<size_t>(i)];
+        const int64_t b = base + start[static_cast<size_t>(i)];
+        int64_t e = base + end[static_cast<size_t>(i)];
+        if (e > t.cut_ns) continue;  // never completed (hang/dead)
+        const int64_t d = e - b;
+        switch (op.type) {
+          case StepOpType::kForward:
+          case StepOpType::kBackward: {
+            const bool fwd = op.type == StepOpType::kForward;
+            const int gmc = op.GlobalChunk(t.pp);
+            const double chunk_layers = layers / virtual_stages + (gmc < layers % virtual_stages ? 1 : 0);
+            if (t.options.kernels == KernelDetail::kPerOp) {
+              rw.Kernel(fwd ? "megatron_forward_step" : "megatron_backward_step", kComputeStream, b, d);
+            } else {
+              const double extra = (fwd ? costs.fwd_s : costs.bwd_s)[static_cast<size_t>(gmc)] -
+                                   chunk_layers * (fwd ? timing.layer_fwd_s : timing.layer_bwd_s);
+              rw.Layers(fwd ? timing.layer_fwd : timing.layer_bwd, chunk_layers, b, d,
+                        std::max(0.0, extra), fwd ? "embedding_or_head_fwd" : "embedding_or_head_bwd");
+            }
+            break;
+          }
+          case StepOpType::kForwardSend:
+          case StepOpType::kForwardRecv:
+          case StepOpType::kBackwardSend:
+          case StepOpType::kBackwardRecv:
+            if (!op.noop) rw.Nccl(Collective::kP2p, 3, kPpStream, b, d, timing.micro_tokens / t.cp * 2);
+            break;
+          case StepOpType::kParamGather:
+            rw.Nccl(Collective::kAllGather, 2, kDpStream, b, d, 2 * timing.params_on_rank);
+            break;
+          case StepOpType::kGradSync:
+            rw.Nccl(Collective::kReduceScatter, 2, kDpStream, b, d, 4 * timing.params_on_rank);
+            break;
+          case StepOpType::kEmbeddingAllReduce:
+          case StepOpType::kLayernormAllReduce:
+          case StepOpType::kClipGrad:
+            if (d > 0) rw.Nccl(Collective::kAllReduce, -1, kDpStream, b, d, 4);
+            break;
+          case StepOpType::kOptimizer:
+            rw.Kernel("void multi_tensor_apply_kernel<TensorListMetadata<4>, AdamFunctor<float>>",
+                      kComputeStream, b, d);
+            break;
+          case StepOpType::kGc:
+            if (d > 0) {
+              rw.Event("python_function", "gc.collect", pid, pid, b, d);
+              rw.writer().Key("args").BeginObject().EndObject().EndObject();
+            }
+            break;
+          case StepOpType::kSeparateGradSync: break;
+        }
+        if (rw.writer().str().size() > (1 << 20)) rw.writer().Flush();
+      }
+    }
+    rw.Footer();
+    summary->kineto_events += rw.events();
+    if (std::fclose(file) != 0) return IoError("{}: write failed", path);
+    if (rank < 4 || rank + 1 == t.world) summary->files.push_back(path);
+  }
+  return OkStatus();
+}
+
+}  // namespace trainscope::workload::internal

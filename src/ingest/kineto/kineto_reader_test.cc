@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/status_matchers.h"
+#include "support/test_data.h"
 
 namespace trainscope::ingest::kineto {
 namespace {
@@ -117,6 +118,36 @@ TEST(KinetoReaderTest, ManyEventsAcrossBatchesAndBufferRefills) {
   for (size_t i = 0; i < r.events.size(); ++i) ASSERT_EQ(r.events.ts[i], int64_t(i) * 1000);
   EXPECT_EQ(r.Name(model::EventId(12345)), "op45");
   EXPECT_EQ(r.strings.size(), 101u);  // "" + op0..op99
+}
+
+}  // namespace
+}  // namespace trainscope::ingest::kineto
+
+namespace trainscope::ingest::kineto {
+namespace {
+
+TEST(KinetoJobTest, DemoJobClockSkewIsRemoved) {
+  // tests/data/kineto/make_demo_trace.py: rank 3's clock runs 250 us ahead and no file has a
+  // base time; all ranks' all_reduce kernels end at the same true time.
+  ASSERT_OK_AND_ASSIGN(
+      model::JobTrace job,
+      ReadKinetoJob(trainscope::testing::TestDataPath("kineto/demo"), ReadOptions{2}));
+  ASSERT_EQ(job.ranks.size(), 4u);
+  EXPECT_EQ(job.world_size, 4);
+  EXPECT_EQ(job.clocks[0].source, model::ClockSource::kReference);
+  for (size_t r = 1; r < 4; ++r) {
+    EXPECT_EQ(job.clocks[r].source, model::ClockSource::kCollectiveEnds);
+    EXPECT_EQ(job.clocks[r].matched_collectives, 2);
+    EXPECT_EQ(job.clocks[r].offset_ns, r == 3 ? -250'000 : 0);
+  }
+  // After alignment the k-th all_reduce ends at the same ns on every rank.
+  for (size_t k = 0; k < 2; ++k) {
+    int64_t end0 = job.ranks[0].events.end(job.ranks[0].collectives.event[k]);
+    for (const model::RankTrace& rank : job.ranks) {
+      EXPECT_EQ(rank.events.end(rank.collectives.event[k]), end0) << "rank " << rank.rank;
+    }
+  }
+  EXPECT_TRUE(job.diagnostics.empty());
 }
 
 }  // namespace

@@ -152,3 +152,30 @@ TEST(KinetoJobTest, DemoJobClockSkewIsRemoved) {
 
 }  // namespace
 }  // namespace trainscope::ingest::kineto
+
+namespace trainscope::ingest::kineto {
+namespace {
+
+TEST(KinetoJobTest, StepsAbsentOnSomeRanksAreReported) {
+  auto rank_file = [](int rank, const std::string& steps) {
+    return R"({"distributedInfo": {"rank": )" + std::to_string(rank) +
+           R"(, "world_size": 2}, "traceEvents": [)" + steps + "]}";
+  };
+  auto step = [](int n, int ts) {
+    return R"({"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#)" + std::to_string(n) +
+           R"(", "pid": 1, "tid": 1, "ts": )" + std::to_string(ts) + R"(, "dur": 10})";
+  };
+  std::string r0 = rank_file(0, step(1, 0) + "," + step(2, 20));
+  std::string r1 = rank_file(1, step(1, 0));
+  std::vector<std::unique_ptr<ByteSource>> sources;
+  sources.push_back(MemoryByteSource("r0.json", r0.data(), r0.size()));
+  sources.push_back(MemoryByteSource("r1.json", r1.data(), r1.size()));
+  ASSERT_OK_AND_ASSIGN(model::JobTrace job, ReadKinetoJobFromSources(std::move(sources), {}));
+  ASSERT_EQ(job.diagnostics.Count("step_absent"), 1);
+  EXPECT_EQ(job.diagnostics.items()[0].message,
+            "rank 1 has no ProfilerStep# 2 that other ranks have");
+  EXPECT_EQ(job.diagnostics.items()[0].source, "r1.json");
+}
+
+}  // namespace
+}  // namespace trainscope::ingest::kineto

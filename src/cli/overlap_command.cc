@@ -181,21 +181,11 @@ Status RunBench(const OverlapArgs& args) {
 }
 
 Result<overlap::SimHardware> Hardware(const OverlapArgs& args) {
-  overlap::SimHardware hw;
-  hw.full_cost_edge_tiles = true;
-  hw.step_sync_s = 10e-6;
-  hw.link_latency_s = 2e-6;
-  if (args.gpu == "h800") {
-    hw.workers = 132;
-    hw.gemm_flops_per_s = 760e12;
-    hw.link_bandwidth_bytes_per_s = 151e9;
-  } else if (args.gpu == "a800") {
-    hw.workers = 108;
-    hw.gemm_flops_per_s = 260e12;
-    hw.link_bandwidth_bytes_per_s = 133e9;
-  } else if (args.gpu != "custom") {
-    return InvalidArgumentError("--gpu {}: expected h800, a800 or custom", args.gpu);
-  }
+  // custom = the h800 preset with --sms / --gemm-tflops / --link-gbps / --link-us overriding.
+  Result<overlap::SimHardware> preset =
+      overlap::GpuPreset(args.gpu == "custom" ? "h800" : args.gpu);
+  if (!preset.ok()) return preset.status().WithPrefix("--gpu");
+  overlap::SimHardware hw = *preset;
   if (args.sms > 0) hw.workers = args.sms;
   if (args.gemm_tflops > 0) hw.gemm_flops_per_s = args.gemm_tflops * 1e12;
   if (args.link_gbps > 0) hw.link_bandwidth_bytes_per_s = args.link_gbps * 1e9;

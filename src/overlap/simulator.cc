@@ -206,6 +206,26 @@ Result<SimResult> Simulate(OpKind op, const ShardedProblem& problem, const Overl
   return result;
 }
 
+Result<SimHardware> GpuPreset(std::string_view name) {
+  SimHardware hw;
+  hw.full_cost_edge_tiles = true;
+  hw.step_sync_s = 10e-6;
+  hw.link_latency_s = 2e-6;
+  hw.bytes_per_element = 2;
+  if (name == "h800") {
+    hw.workers = 132;
+    hw.gemm_flops_per_s = 760e12;
+    hw.link_bandwidth_bytes_per_s = 151e9;
+  } else if (name == "a800") {
+    hw.workers = 108;
+    hw.gemm_flops_per_s = 260e12;
+    hw.link_bandwidth_bytes_per_s = 133e9;
+  } else {
+    return InvalidArgumentError("GPU preset '{}': expected h800 or a800", name);
+  }
+  return hw;
+}
+
 Result<FusionPrediction> PredictTpFusion(int64_t m, int64_t hidden, int64_t ffn, int tp,
                                          const SimHardware& hardware) {
   if (m <= 0 || hidden <= 0 || ffn <= 0 || tp < 1 || ffn % tp != 0) {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "base/status.h"
 #include "overlap/problem.h"
@@ -48,6 +49,11 @@ double OverlapEfficiency(double t, double t_gemm, double t_nonoverlap);
 
 Result<SimResult> Simulate(OpKind op, const ShardedProblem& problem, const OverlapOptions& options,
                            const SimHardware& hardware);
+
+// Calibrated GPU presets (brief section 5, implied figures): "h800" (132 SMs, 760 TFLOP/s bf16,
+// 151 GB/s NCCL AG algbw) and "a800" (108 SMs, 260 TFLOP/s, 133 GB/s); 2 us per transfer,
+// 10 us host sync per decomposition step, bf16, full-cost edge tiles.
+Result<SimHardware> GpuPreset(std::string_view name);
 
 // What-if helper ("fuse TP communication in this job"): global GEMM shape (m, n, k as in
 // the paper: AG multiplies [m, k] by [k, n/tp], RS [m, k/tp] by [k/tp, n]), TP degree, GPU

@@ -20,24 +20,8 @@ OverlapOptions GpuTiles() {
 }
 
 // Brief section 5, implied calibration (ours): achieved bf16 GEMM rate and NCCL AG algbw.
-SimHardware A800() {
-  SimHardware hw;
-  hw.workers = 108;
-  hw.gemm_flops_per_s = 260e12;
-  hw.link_bandwidth_bytes_per_s = 133e9;
-  hw.link_latency_s = 2e-6;
-  hw.bytes_per_element = 2;
-  hw.full_cost_edge_tiles = true;
-  hw.step_sync_s = 10e-6;
-  return hw;
-}
-SimHardware H800() {
-  SimHardware hw = A800();
-  hw.workers = 132;
-  hw.gemm_flops_per_s = 760e12;
-  hw.link_bandwidth_bytes_per_s = 151e9;
-  return hw;
-}
+SimHardware A800() { return *GpuPreset("a800"); }
+SimHardware H800() { return *GpuPreset("h800"); }
 
 // Paper shapes (GPT-3 175B, N = 8): AG (n, k) = (49152, 12288), RS (n, k) = (12288, 49152);
 // local problems AG [m, k] x [k, n/8], RS [m, k/8] x [k/8, n].

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/parallel.h"
+#include "base/progress.h"
 #include "ingest/kineto/kineto_reader.h"
 #include "model/clock_align.h"
 
@@ -154,6 +155,7 @@ Result<JobTrace> ReadKinetoJobFromSources(std::vector<std::unique_ptr<ByteSource
                                           const ReadOptions& options) {
   if (sources.empty()) return NotFoundError("no trace files given");
   std::vector<RankFile> files(sources.size());
+  Progress progress("reading trace files", static_cast<int64_t>(sources.size()), "files");
   ParallelFor(sources.size(), options.threads, [&](size_t i) {
     Result<model::RankTrace> trace =
         ReadKinetoRank(*sources[i], &files[i].info, &files[i].diagnostics);
@@ -162,7 +164,9 @@ Result<JobTrace> ReadKinetoJobFromSources(std::vector<std::unique_ptr<ByteSource
     } else {
       files[i].status = trace.error();
     }
+    progress.Advance();
   });
+  progress.Finish();
   JobTrace job;
   for (RankFile& file : files) {
     TS_RETURN_IF_ERROR(file.status);

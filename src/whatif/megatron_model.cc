@@ -52,7 +52,7 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
   for (int64_t i = 0; i < n; ++i) {
     max_dp = std::max(max_dp, job.dp_rank[i]);
     max_stage = std::max(max_stage, job.stage[i]);
-    m.steps.push_back(job.step[i]);
+    if (m.steps.empty() || m.steps.back() != job.step[i]) m.steps.push_back(job.step[i]);  // rows come in runs
   }
   std::sort(m.steps.begin(), m.steps.end());
   m.steps.erase(std::unique(m.steps.begin(), m.steps.end()), m.steps.end());

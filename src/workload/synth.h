@@ -50,7 +50,7 @@ struct SynthOptions {
   std::string out_dir;
   std::vector<Fault> faults;
   KernelDetail kernels = KernelDetail::kPerLayer;
-  double launch_jitter_s = 20e-6;   // mean launch delay per op [A]
+  double launch_jitter_s = 10e-6;   // mean launch delay per op [A]
   double microbatch_cv = 0.03;      // spread of per-microbatch work for text LLMs [A]
   double step_gap_s = 0.005;        // host time between steps (data loading) [A]
   int64_t start_unix_s = 1767225600;  // 2026-01-01, wall clock of the first step

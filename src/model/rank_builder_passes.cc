@@ -21,7 +21,10 @@ void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
       launches.emplace_back(e.correlation[i], i);
     }
   }
-  std::sort(launches.begin(), launches.end());
+  // Kineto writes runtime calls in correlation order, so this is usually already sorted.
+  if (!std::is_sorted(launches.begin(), launches.end())) {
+    std::sort(launches.begin(), launches.end());
+  }
   for (uint32_t i = 0; i < e.size(); ++i) {
     if (!IsGpuKind(e.kind[i]) || e.correlation[i] == 0) continue;
     auto it = std::lower_bound(launches.begin(), launches.end(),

@@ -30,15 +30,21 @@ struct WhatIfOptions {
 Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
   if (!ingest::LooksLikeOpTable(opt.path)) {
-    return UnimplementedError("{}: not an op-table folder or trace-*.csv[.gz]; the Kineto path of `whatif` is not "
+    return UnimplementedError("{}: not an op-table folder or .csv[.gz] file; the Kineto path of `whatif` is not "
                               "implemented yet",
                               opt.path);
   }
   TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(opt.path));
   const std::string source = table.source;
+  const bool meta_found = table.meta_found;
   TS_ASSIGN_OR_RETURN(whatif::OpJob job, whatif::OpJobFromTable(std::move(table)));
   TS_ASSIGN_OR_RETURN(whatif::JobModel model, whatif::BuildMegatronModel(job));
   Diagnostics diagnostics;
+  if (!meta_found) {
+    diagnostics.Add("meta_missing", Severity::kWarning, source, "",
+                    "no meta YAML beside the op table: DP/PP sizes taken from the rows, TP = 1, world size = DP x "
+                    "PP (GPU-hours may be undercounted)");
+  }
   if (model.clipped_transfers > 0) {
     diagnostics.Add("negative_transfer_clipped", Severity::kInfo, source, "",
                     fmt::format("{} transfer times <= -10 ms (clock skew) set to 0", model.clipped_transfers));

@@ -40,7 +40,7 @@ double ForwardBackwardCorrelation(const OpJob& job, const JobModel& model) {
   for (size_t i = 0; i < job.size(); ++i) {
     if (!IsComputeKind(job.kind[i]) || job.mb_id[i] < 0) continue;
     uint64_t g = (static_cast<uint64_t>(job.dp_rank[i]) << 40) | (static_cast<uint64_t>(job.stage[i]) << 20) |
-                 static_cast<uint64_t>(job.mc[i] + 1);
+                 static_cast<uint64_t>(static_cast<int64_t>(job.mc[i]) + 1);
     auto [git, inserted] = group_of.emplace(g, static_cast<int32_t>(group_of.size()));
     uint64_t key = (g * 1315423911ULL) ^ (static_cast<uint64_t>(model.step_index[i]) << 32) ^
                    static_cast<uint64_t>(job.mb_id[i]);

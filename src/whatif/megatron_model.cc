@@ -12,6 +12,8 @@ namespace {
 
 // The artifact's tolerance for clock skew: more negative values are treated as 0.
 constexpr int64_t kSkewToleranceNs = 10'000'000;
+// Bounds that keep per-worker arrays small for any input.
+constexpr int32_t kMaxRanks = 1 << 16;
 
 int32_t StreamOf(OpKind kind) {
   switch (kind) {
@@ -50,6 +52,10 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
   JobModel m;
   int32_t max_dp = 0, max_stage = 0;
   for (int64_t i = 0; i < n; ++i) {
+    if (job.dp_rank[i] < 0 || job.stage[i] < 0 || job.dp_rank[i] >= kMaxRanks || job.stage[i] >= kMaxRanks) {
+      return InvalidArgumentError("{}: op {}: dp_rank and stage must be in [0, {})", job.name, DescribeOp(job, i),
+                                  kMaxRanks);
+    }
     max_dp = std::max(max_dp, job.dp_rank[i]);
     max_stage = std::max(max_stage, job.stage[i]);
     if (m.steps.empty() || m.steps.back() != job.step[i]) m.steps.push_back(job.step[i]);  // rows come in runs
@@ -58,6 +64,10 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
   m.steps.erase(std::unique(m.steps.begin(), m.steps.end()), m.steps.end());
   m.dp = max_dp + 1;
   m.pp = max_stage + 1;
+  if (static_cast<int64_t>(m.dp) * m.pp > n) {
+    return InvalidArgumentError("{}: {} DP ranks x {} stages but only {} ops: the op table cannot be complete",
+                                job.name, m.dp, m.pp, n);
+  }
   const int32_t num_steps = m.num_steps();
   m.step_index.resize(n);
   std::vector<int64_t> step_start(num_steps, INT64_MAX);
@@ -78,7 +88,7 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
   for (int64_t i = 0; i < n; ++i) {
     if (job.dp_rank[i] == 0 && m.step_index[i] == 0) {
       template_rows.push_back(i);
-      max_mc = std::max(max_mc, job.mc[i]);
+      max_mc = std::max(max_mc, std::min(job.mc[i], kMaxRanks));
     }
   }
   const bool use_dp = m.dp * job.dsp_size > 1;
@@ -86,9 +96,15 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
                       internal::BuildModelTemplate(job, template_rows, m.pp, max_mc + 1, use_dp));
   const int32_t num_t = static_cast<int32_t>(t.rows.size());
   m.template_ops = num_t;
-
   // Every (step, dp_rank) instance must hold exactly the template's ops.
   const int64_t instances = static_cast<int64_t>(num_steps) * m.dp;
+  if (instances * num_t > 4 * n + 1024) {  // guard before allocating; the exact check names the op
+    return InvalidArgumentError(
+        "{}: {} ops, but {} steps x {} DP ranks x {} ops of dp_rank 0 in step {} = {}: most (step, dp_rank) groups are "
+        "incomplete (incomplete groups cannot be simulated)",
+        job.name, n, num_steps, m.dp, num_t, m.steps[0], instances * num_t);
+  }
+
   std::vector<int32_t> row_of(instances * num_t, -1);
   m.worker.resize(n);
   m.worker_rank.assign(m.num_workers(), -1);

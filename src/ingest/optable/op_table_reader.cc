@@ -2,6 +2,7 @@
 // Op-table CSV streaming parser, meta YAML parser and folder discovery.
 #include "ingest/optable/op_table_reader.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -60,8 +61,8 @@ class CsvParser {
       int c = k == 0 ? kStart : kDur;
       std::string_view v = cell[c];
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), secs[k]);
-      if (ec != std::errc() || ptr != v.data() + v.size() || !std::isfinite(secs[k])) {
-        return InvalidArgumentError("{}:{}:{}: column '{}': expected a number of seconds, got '{}'", name_,
+      if (ec != std::errc() || ptr != v.data() + v.size() || !std::isfinite(secs[k]) || std::abs(secs[k]) > 1e6) {
+        return InvalidArgumentError("{}:{}:{}: column '{}': expected a number of seconds (|value| <= 1e6), got '{}'", name_,
                                     line_no_, cell_col[c], kColNames[c], v);
       }
     }
@@ -206,10 +207,16 @@ bool IsTraceCsv(const fs::path& p) {
   return name.starts_with("trace-") && (name.ends_with(".csv") || name.ends_with(".csv.gz"));
 }
 
-std::string TraceSuffix(const fs::path& p) {
+bool IsCsv(const fs::path& p) {
   std::string name = p.filename().string();
-  name = name.substr(6);
-  return name.substr(0, name.find(".csv"));
+  return name.ends_with(".csv") || name.ends_with(".csv.gz");
+}
+
+fs::path MetaPathFor(const fs::path& csv) {
+  std::string name = csv.filename().string();
+  std::string stem = name.substr(0, name.find(".csv"));
+  if (stem.starts_with("trace-")) return csv.parent_path() / ("meta-" + stem.substr(6) + ".yaml");
+  return csv.parent_path() / (stem + ".yaml");
 }
 
 }  // namespace
@@ -221,7 +228,7 @@ bool LooksLikeOpTable(const std::string& path) {
       if (IsTraceCsv(entry.path())) return true;
     return false;
   }
-  return IsTraceCsv(fs::path(path));
+  return IsCsv(fs::path(path));
 }
 
 Result<OpTable> ReadOpTable(const std::string& path) {
@@ -242,17 +249,26 @@ Result<OpTable> ReadOpTable(const std::string& path) {
   } else {
     return NotFoundError("{}: no such file or folder", path);
   }
-  fs::path meta_path = csv.parent_path() / ("meta-" + TraceSuffix(csv) + ".yaml");
-  if (!fs::exists(meta_path, ec)) {
-    return NotFoundError("{}: job metadata {} not found (dp/pp sizes are needed)", csv.string(),
-                         meta_path.string());
-  }
+  const fs::path meta_path = MetaPathFor(csv);
   OpTable table;
   table.source = csv.string();
-  TS_ASSIGN_OR_RETURN(std::string meta_text, ReadFileToString(meta_path.string()));
-  TS_ASSIGN_OR_RETURN(table.meta, ParseOpTableMeta(meta_text, meta_path.string()));
+  table.meta_found = fs::exists(meta_path, ec);
+  if (table.meta_found) {
+    TS_ASSIGN_OR_RETURN(std::string meta_text, ReadFileToString(meta_path.string()));
+    TS_ASSIGN_OR_RETURN(table.meta, ParseOpTableMeta(meta_text, meta_path.string()));
+  }
   TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenByteSource(csv.string()));
   TS_RETURN_IF_ERROR(ParseOpTableCsv(*source, table));
+  if (!table.meta_found) {
+    int32_t dp = 0, pp = 0;
+    for (size_t i = 0; i < table.size(); ++i) {
+      dp = std::max(dp, table.dp_rank[i] + 1);
+      pp = std::max(pp, table.stage[i] + 1);
+    }
+    table.meta.dp_size = std::max(dp, 1);
+    table.meta.pp_size = std::max(pp, 1);
+    table.meta.world_size = table.meta.dp_size * table.meta.pp_size;
+  }
   return table;
 }
 

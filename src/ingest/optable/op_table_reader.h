@@ -27,6 +27,7 @@ struct OpTableMeta {
 struct OpTable {
   std::string source;  // CSV path (for messages)
   OpTableMeta meta;
+  bool meta_found = true;  // false: no meta YAML beside the CSV; sizes derived from the rows
   std::vector<std::string> optype_names;  // optype column values, interned
   // One entry per row.
   std::vector<int32_t> dp_rank, stage, rank, step, seq_id, mc, mb_id, gmc;
@@ -39,10 +40,11 @@ struct OpTable {
 Status ParseOpTableCsv(ByteSource& source, OpTable& table);
 // Parses meta YAML text; `name` is used in messages.
 Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string& name);
-// `path` is a folder holding exactly one trace-*.csv[.gz] (+ its meta-*.yaml), or the CSV itself
-// (its meta is the sibling meta-<name>.yaml).
+// `path` is a folder holding exactly one trace-*.csv[.gz] (+ its meta-*.yaml), or a CSV file
+// (its meta is the sibling meta-<name>.yaml for trace-<name>.csv, else <stem>.yaml). Without a
+// meta file, dp/pp sizes come from the rows (tp = 1, world = dp * pp) and meta_found is false.
 Result<OpTable> ReadOpTable(const std::string& path);
-// True if `path` looks like an op-table folder or CSV (used by the CLI to pick a reader).
+// True if `path` is an op-table folder or a .csv / .csv.gz file (used by the CLI to pick a reader).
 bool LooksLikeOpTable(const std::string& path);
 
 }  // namespace trainscope::ingest

@@ -117,8 +117,8 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
         int32_t op = comm[k];
         if (Kind(op) != kind || !real(op)) continue;
         TS_ASSIGN_OR_RETURN(int32_t match, Need(stage, dir, compute_id, "p2p matching"));
-        int32_t peer_gmc = job_.gmc[t_.rows[match]] + P2pDelta(kind);
-        no_op[k] = (peer_gmc >= vpp_ * pp_ || peer_gmc < 0) ? 1 : 0;
+        const int64_t peer_gmc = static_cast<int64_t>(job_.gmc[t_.rows[match]]) + P2pDelta(kind);
+        no_op[k] = (peer_gmc >= static_cast<int64_t>(vpp_) * pp_ || peer_gmc < 0) ? 1 : 0;
         if (send) {
           Edge(match, op);  // compute -> send
         } else {

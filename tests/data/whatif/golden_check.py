@@ -25,6 +25,13 @@ def main() -> int:
         print(out.stderr)
         return 1
     ours = json.loads(out.stdout)
+    head = ["slowdown", "waste_fraction", "wasted_gpu_hours", "straggling", "simulation_error", "cause"]
+    if list(ours)[:len(head)] != head:
+        print(f"--json top-level keys start {list(ours)[:len(head)]}, expected {head}")
+        return 1
+    if set(ours["cause"]) < {"pattern", "evidence"}:
+        print("cause lacks pattern/evidence")
+        return 1
     with open(os.path.join(data_dir, f"result-{name}.json")) as f:
         ref = json.load(f)
     checks = []  # (what, ours, reference)

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+// Trace synthesis: determinism, formats, fault signatures; the 4,096-GPU Seed1.5-VL step with
+// bounded memory (label slow, see synth_scale_test).
+#include "workload/synth.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include "base/byte_source.h"
+#include "support/status_matchers.h"
+#include "support/test_data.h"
+#include "workload/config_io.h"
+
+namespace trainscope::workload {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  Result<std::string> text = ReadFileToString(path);
+  EXPECT_OK(text);
+  return text.ok() ? *text : std::string();
+}
+
+JobConfig SmallJob() {
+  Result<JobConfig> job = LoadJobConfig(testing::TestDataPath("workload/small_pipeline.yaml"));
+  EXPECT_OK(job);
+  return *job;
+}
+
+std::string TempDir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("ts_synth_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+TEST(Synth, DeterministicForASeed) {
+  SynthOptions a;
+  a.steps = 2;
+  a.seed = 3;
+  a.out_dir = TempDir("a");
+  SynthOptions b = a;
+  b.out_dir = TempDir("b");
+  SynthOptions c = a;
+  c.seed = 4;
+  c.out_dir = TempDir("c");
+  const JobConfig job = SmallJob();
+  ASSERT_OK_AND_ASSIGN(SynthSummary sa, Synthesize(job, a));
+  ASSERT_OK_AND_ASSIGN(SynthSummary sb, Synthesize(job, b));
+  ASSERT_OK_AND_ASSIGN(SynthSummary sc, Synthesize(job, c));
+  for (const char* file : {"/trace-small-pipeline.csv.gz", "/metrics.csv.gz", "/rank-5.json"}) {
+    EXPECT_EQ(Slurp(a.out_dir + file), Slurp(b.out_dir + file)) << file;
+    EXPECT_NE(Slurp(a.out_dir + file), Slurp(c.out_dir + file)) << file;
+  }
+  EXPECT_EQ(sa.step_s, sb.step_s);
+  EXPECT_NE(sa.step_s, sc.step_s);
+  for (const auto& dir : {a.out_dir, b.out_dir, c.out_dir}) std::filesystem::remove_all(dir);
+}
+
+TEST(Synth, KinetoTraceHasProfilerSchema) {
+  SynthOptions o;
+  o.steps = 2;
+  o.out_dir = TempDir("kineto");
+  ASSERT_OK_AND_ASSIGN(SynthSummary s, Synthesize(SmallJob(), o));
+  EXPECT_EQ(s.ranks, 16);
+  const auto trace = nlohmann::json::parse(Slurp(o.out_dir + "/rank-5.json"));
+  EXPECT_EQ(trace["distributedInfo"]["rank"], 5);
+  EXPECT_EQ(trace["distributedInfo"]["world_size"], 16);
+  int steps = 0, nccl = 0, gemm = 0;
+  std::set<std::string> groups;
+  for (const auto& e : trace["traceEvents"]) {
+    const std::string name = e["name"];
+    if (name.rfind("ProfilerStep#", 0) == 0) ++steps;
+    if (e["cat"] == "kernel") {
+      EXPECT_TRUE(e["args"].contains("correlation"));
+      EXPECT_TRUE(e["args"].contains("stream"));
+      if (name.rfind("ncclDevKernel", 0) == 0) {
+        ++nccl;
+        for (const char* key : {"Collective name", "Process Group Name", "Process Group Ranks",
+                                "In msg nelems", "Out msg nelems", "dtype", "Seq"}) {
+          EXPECT_TRUE(e["args"].contains(key)) << key;
+        }
+        groups.insert(e["args"]["Process Group Description"].get<std::string>());
+      }
+      if (name.find("gemm") != std::string::npos) ++gemm;
+    }
+  }
+  EXPECT_EQ(steps, 2);
+  EXPECT_GT(gemm, 100);
+  EXPECT_GT(nccl, 50);
+  EXPECT_TRUE(groups.count("tp") && groups.count("pp") && groups.count("dp"));
+  std::filesystem::remove_all(o.out_dir);
+}
+
+TEST(Synth, OpTableMetricsAndLabels) {
+  SynthOptions o;
+  o.steps = 3;
+  o.out_dir = TempDir("tables");
+  o.kernels = KernelDetail::kNone;
+  ASSERT_OK_AND_ASSIGN(Fault slow, ParseFault("slow_link:rank=9,factor=20,step=1"));
+  o.faults.push_back(slow);
+  ASSERT_OK_AND_ASSIGN(Fault dead, ParseFault("dead:rank=3,step=2"));
+  o.faults.push_back(dead);
+  ASSERT_OK_AND_ASSIGN(SynthSummary s, Synthesize(SmallJob(), o));
+  EXPECT_EQ(s.steps, 3);  // the third step stalls on the dead rank
+  std::istringstream csv(Slurp(o.out_dir + "/trace-small-pipeline.csv.gz"));
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "dp_rank,stage,rank,step,optype,start_ts,duration,seq_id,mc,mb_id,gmc");
+  const std::string meta = Slurp(o.out_dir + "/meta-small-pipeline.yaml");
+  EXPECT_NE(meta.find("dp_size: 2"), std::string::npos);
+  EXPECT_NE(meta.find("pp_size: 4"), std::string::npos);
+  EXPECT_NE(meta.find("vpp_size: 2"), std::string::npos);
+  const std::string labels = Slurp(o.out_dir + "/labels.csv");
+  EXPECT_NE(labels.find("node0001,slow_link,"), std::string::npos) << labels;
+  EXPECT_NE(labels.find("node0000,dead,"), std::string::npos) << labels;
+  // Metrics: node0000's cells go empty once it is dead; node0001 shows the PFC storm.
+  std::istringstream metrics(Slurp(o.out_dir + "/metrics.csv.gz"));
+  std::string line;
+  std::getline(metrics, line);
+  EXPECT_EQ(line.rfind("timestamp,machine,DCGM_FI_DEV_GPU_UTIL", 0), 0u);
+  int empty_rows = 0;
+  double pfc_max[2] = {0, 0};
+  while (std::getline(metrics, line)) {
+    const bool node0 = line.find(",node0000,") != std::string::npos;
+    if (line.ends_with(",,,,,,,,,,")) {
+      EXPECT_TRUE(node0) << line;
+      ++empty_rows;
+      continue;
+    }
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 12u) << line;
+    pfc_max[node0 ? 0 : 1] = std::max(pfc_max[node0 ? 0 : 1], std::stod(cells[9]));
+  }
+  EXPECT_GT(empty_rows, 60);  // the 10-minute watchdog window
+  EXPECT_GT(pfc_max[1], 10 * pfc_max[0]);
+  std::filesystem::remove_all(o.out_dir);
+}
+
+TEST(Synth, FaultParsing) {
+  ASSERT_OK_AND_ASSIGN(Fault f, ParseFault("straggler:rank=5,factor=1.5,step=2"));
+  EXPECT_EQ(f.rank, 5);
+  EXPECT_EQ(f.factor, 1.5);
+  EXPECT_EQ(f.step, 2);
+  EXPECT_THAT(ParseFault("meteor:rank=1"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "unknown fault 'meteor'"));
+  EXPECT_THAT(ParseFault("gc:rank=x"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "not a non-negative number"));
+  EXPECT_THAT(ParseFault("gc:colour=1"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "unknown key 'colour'"));
+  SynthOptions o;
+  o.out_dir = TempDir("bad");
+  o.faults.push_back({FaultType::kStraggler, 999});
+  EXPECT_THAT(Synthesize(SmallJob(), o),
+              testing::StatusIs(StatusCode::kInvalidArgument, "outside the job's 16 ranks"));
+}
+
+// Issue 6 item 5: a 4,096-GPU Seed1.5-VL step synthesises with ranks streamed to disk.
+TEST(SynthScale, Seed15vl4096GpuStepInBoundedMemory) {
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("seed15vl"));
+  ASSERT_EQ(job.cluster.gpus, 4096);
+  SynthOptions o;
+  o.steps = 1;
+  o.kernels = KernelDetail::kPerOp;
+  o.out_dir = TempDir("seed4096");
+  ASSERT_OK_AND_ASSIGN(SynthSummary s, Synthesize(job, o));
+  EXPECT_EQ(s.ranks, 4096);
+  EXPECT_EQ(s.machines, 512);
+  // Slower than the single-replica prediction: every DP collective waits for the slowest of 256
+  // replicas' microbatch draws (3% spread each).
+  EXPECT_GT(s.mean_step_s / s.predicted_step_s, 1.0);
+  EXPECT_LT(s.mean_step_s / s.predicted_step_s, 1.10);
+  EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/rank-4095.json"));
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  std::printf("seed15vl 4096 GPUs, 1 step: %lld Kineto events, %lld op rows, peak RSS %.0f MB\n",
+              static_cast<long long>(s.kineto_events), static_cast<long long>(s.op_rows), peak_mb);
+  EXPECT_LT(peak_mb, 2048);
+  std::filesystem::remove_all(o.out_dir);
+}
+
+}  // namespace
+}  // namespace trainscope::workload

@@ -109,7 +109,15 @@ Status TransferAgent::Execute(const TransferOp& op, uint32_t epoch) {
     case TransferOp::Kind::kAccumulate: {
       std::atomic_ref<uint32_t> lock_word(*op.lock);
       uint32_t expected = 0;
-      while (!lock_word.compare_exchange_weak(expected, 1, std::memory_order_acquire)) {
+      const double lock_deadline_s = NowSeconds() + options_.timeout_s;
+      for (uint64_t spin = 0;
+           !lock_word.compare_exchange_weak(expected, 1, std::memory_order_acquire); ++spin) {
+        if ((spin & 1023) == 1023 && NowSeconds() > lock_deadline_s) {
+          return FailedPreconditionError(
+              "rank {}: timed out after {:.3g} s waiting on the accumulate lock of comm tile {} "
+              "in rank {}'s memory for epoch {}",
+              rank_, options_.timeout_s, op.signal, op.target_rank, epoch);
+        }
         expected = 0;
         std::this_thread::yield();
       }

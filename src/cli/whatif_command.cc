@@ -17,6 +17,7 @@
 #include "whatif/perfetto_export.h"
 #include "whatif/result_json.h"
 #include "whatif/result_text.h"
+#include "whatif/scenario.h"
 
 namespace trainscope::cli {
 namespace {
@@ -25,6 +26,8 @@ struct WhatIfOptions {
   std::string path;
   std::string perfetto;
   int top = 10;
+  std::vector<std::string> scale;
+  std::vector<int32_t> fix_rank, fix_step;
 };
 
 Status RunWhatIf(const WhatIfOptions& opt) {
@@ -67,16 +70,27 @@ Status RunWhatIf(const WhatIfOptions& opt) {
                     fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%", result.error_median * 100,
                                 result.error_max * 100));
   }
+  std::vector<whatif::Scenario> scenarios;
+  for (const std::string& text : opt.scale) {
+    TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseScaleScenario(text));
+    scenarios.push_back(sc);
+  }
+  for (int32_t rank : opt.fix_rank) scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
+  for (int32_t step : opt.fix_step) scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
+  std::vector<whatif::ScenarioResult> scenario_results;
+  if (!scenarios.empty()) {
+    TS_ASSIGN_OR_RETURN(scenario_results, whatif::RunScenarios(job, model, scenarios, g.threads));
+  }
   if (!opt.perfetto.empty()) {
     TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(job, model, opt.perfetto));
   }
   if (g.json) {
     JsonWriter w(stdout, false);
-    whatif::WriteWhatIfJson(job, model, result, cause, diagnostics, w);
+    whatif::WriteWhatIfJson(job, model, result, cause, diagnostics, w, scenario_results);
     w.Flush();
     std::fputc('\n', stdout);
   } else {
-    std::string text = whatif::RenderWhatIfText(job, model, result, cause, diagnostics, opt.top);
+    std::string text = whatif::RenderWhatIfText(job, model, result, cause, diagnostics, opt.top, scenario_results);
     std::fputs(text.c_str(), stdout);
   }
   return OkStatus();
@@ -89,6 +103,10 @@ void RegisterWhatIf(CLI::App& root) {
       ->required();
   cmd->add_option("--perfetto", opt->perfetto, "Write actual and ideal timelines side by side (Perfetto JSON)");
   cmd->add_option("--top", opt->top, "Rows in the worker table")->check(CLI::PositiveNumber);
+  cmd->add_option("--scale", opt->scale,
+                  "Scenario: scale an op class, CLASS=FACTOR (compute, comm or an op kind; comm=0.5: 2x faster)");
+  cmd->add_option("--fix-rank", opt->fix_rank, "Scenario: this global rank's ops at ideal durations");
+  cmd->add_option("--fix-step", opt->fix_step, "Scenario: this step's ops at ideal durations");
   cmd->callback([opt] { RunAndSetExit([opt] { return RunWhatIf(*opt); }); });
 }
 

@@ -34,7 +34,7 @@ void WriteExplanation(const char* key, const char* selected_key, const Explanati
 }  // namespace
 
 void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult& r, const Cause& cause,
-                     const Diagnostics& diagnostics, JsonWriter& w) {
+                     const Diagnostics& diagnostics, JsonWriter& w, const std::vector<ScenarioResult>& scenarios) {
   w.BeginObject();
   w.Field("slowdown", r.slowdown);
   w.Field("waste_fraction", r.waste_fraction);
@@ -99,6 +99,12 @@ void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult
   w.EndArray();
   WriteExplanation("m_w", "ranks", r.m_w, w);
   WriteExplanation("m_s", "stages", r.m_s, w);
+  w.Key("scenarios").BeginArray();
+  for (const ScenarioResult& sc : scenarios) {
+    w.BeginObject().Field("name", sc.name).Field("baseline_s", sc.baseline_s).Field("scenario_s", sc.scenario_s);
+    w.Field("speedup", sc.speedup).EndObject();
+  }
+  w.EndArray();
   w.Key("diagnostics").BeginArray();
   for (const Diagnostic& d : diagnostics.items()) {
     w.BeginObject().Field("name", d.name).Field("severity", SeverityName(d.severity));

@@ -8,10 +8,12 @@
 #include "base/json_writer.h"
 #include "whatif/analysis.h"
 #include "whatif/cause.h"
+#include "whatif/scenario.h"
 
 namespace trainscope::whatif {
 
 void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult& result, const Cause& cause,
-                     const Diagnostics& diagnostics, JsonWriter& w);
+                     const Diagnostics& diagnostics, JsonWriter& w,
+                     const std::vector<ScenarioResult>& scenarios = {});
 
 }  // namespace trainscope::whatif

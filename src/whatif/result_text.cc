@@ -20,7 +20,7 @@ void Table(std::string& out, const char* title, const std::vector<Attribution>& 
 }  // namespace
 
 std::string RenderWhatIfText(const OpJob& job, const JobModel& model, const WhatIfResult& r, const Cause& cause,
-                             const Diagnostics& diagnostics, int top) {
+                             const Diagnostics& diagnostics, int top, const std::vector<ScenarioResult>& scenarios) {
   std::string out;
   out += fmt::format("what-if analysis of {}: {} ops, {} steps, DP {} x PP {} (TP {}, world {})\n", job.name, r.ops,
                      r.steps.size(), model.dp, model.pp, job.tp_size, job.world_size);
@@ -36,6 +36,10 @@ std::string RenderWhatIfText(const OpJob& job, const JobModel& model, const What
   for (const Finding& f : cause.secondary) out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
   out += fmt::format("  M_W (fix top workers)  rem {:.3f}  add {:.3f}\n", r.m_w.rem, r.m_w.add);
   out += fmt::format("  M_S (fix last stage)   rem {:.3f}  add {:.3f}\n", r.m_s.rem, r.m_s.add);
+  for (const ScenarioResult& sc : scenarios) {
+    out += fmt::format("  scenario {:<24} step {:.4f} s -> {:.4f} s  (speedup {:.3f}x)\n", sc.name, sc.baseline_s,
+                       sc.scenario_s, sc.speedup);
+  }
   Table(out, "op type (only it real)", r.by_optype);
   Table(out, "PP stage", r.by_stage);
   Table(out, "DP rank", r.by_dp_rank);

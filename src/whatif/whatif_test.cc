@@ -10,6 +10,7 @@
 #include "whatif/cause.h"
 #include "whatif/megatron_model.h"
 #include "whatif/retime.h"
+#include "whatif/scenario.h"
 #include "whatif/synthetic_job.h"
 
 namespace trainscope::whatif {
@@ -86,6 +87,20 @@ TEST(WhatIfTest, SlowWorkerSlowdownMatchesReferenceAndIsNamed) {
   Cause c = ClassifyCause(job, model, r, 2);
   EXPECT_EQ(c.pattern, Pattern::kOneSlowWorker) << c.evidence;
   EXPECT_TRUE(c.persistent);
+  // Scenarios: fixing the slow rank is M_W's remove view; scaling by 1 changes nothing; doubling
+  // compute makes steps much longer.
+  ASSERT_OK_AND_ASSIGN(Scenario all_compute, ParseScaleScenario("compute=2"));
+  EXPECT_OK(ParseScaleScenario("comm=0.5").status());
+  ASSERT_OK_AND_ASSIGN(Scenario same, ParseScaleScenario("forward-compute=1"));
+  EXPECT_FALSE(ParseScaleScenario("compute").ok());
+  EXPECT_FALSE(ParseScaleScenario("bogus=2").ok());
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<ScenarioResult> sc,
+      RunScenarios(job, model, {{Scenario::Kind::kFixRank, "", 1, 2 * 4 + 1}, same, all_compute}, 2));
+  EXPECT_NEAR(sc[0].scenario_s, r.m_w.t_rem_s, 1e-12);
+  EXPECT_DOUBLE_EQ(sc[1].speedup, 1.0);
+  EXPECT_GT(sc[2].scenario_s, sc[2].baseline_s * 1.5);
+  EXPECT_FALSE(RunScenarios(job, model, {{Scenario::Kind::kFixRank, "", 1, 999}}, 1).ok());
 }
 
 TEST(WhatIfTest, ClassifierNamesInjectedPatterns) {

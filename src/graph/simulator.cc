@@ -9,7 +9,9 @@
 namespace trainscope::graph {
 
 Simulator::Simulator(const DepGraph& graph)
-    : graph_(graph), end_at_(graph.num_nodes()), ready_at_(graph.num_nodes()) {}
+    : graph_(graph),
+      end_at_(new int64_t[static_cast<size_t>(graph.num_nodes())]),
+      ready_at_(new int64_t[static_cast<size_t>(graph.num_nodes())]) {}
 
 void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> delay_ns,
                     std::span<int64_t> step_end_ns, std::span<int64_t> start_ns,
@@ -31,8 +33,8 @@ void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> de
   const int32_t* step_at = graph_.step_at().data();
   const int64_t* dur = dur_ns.data();
   const int64_t* delay = delay_ns.empty() ? nullptr : delay_ns.data();
-  int64_t* end_at = end_at_.data();
-  int64_t* ready_at = ready_at_.data();
+  int64_t* end_at = end_at_.get();
+  int64_t* ready_at = ready_at_.get();
   std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
 
   const int32_t num_units = graph_.num_units();

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -38,8 +39,9 @@ class Simulator {
 
  private:
   const DepGraph& graph_;
-  std::vector<int64_t> end_at_;    // by position
-  std::vector<int64_t> ready_at_;  // by position (collective members)
+  // Scratch by position, left uninitialised (Run writes before it reads): no memset per simulator.
+  std::unique_ptr<int64_t[]> end_at_;
+  std::unique_ptr<int64_t[]> ready_at_;
 };
 
 }  // namespace trainscope::graph

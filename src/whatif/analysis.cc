@@ -66,8 +66,10 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, cons
   r.steps = model.steps;
   r.ops = static_cast<int64_t>(job.size());
   r.gpus = job.world_size;
-  const std::vector<int64_t> actual = model.ActualDurations(job);
-  const std::vector<int64_t> ideal = IdealDurations(job, model);
+  r.actual_ns = model.ActualDurations(job);
+  r.ideal_ns = IdealDurations(job, model);
+  const std::vector<int64_t>& actual = r.actual_ns;
+  const std::vector<int64_t>& ideal = r.ideal_ns;
 
   std::vector<int64_t> replay(num_steps), nodelay(num_steps), ideal_steps(num_steps);
   {

@@ -70,6 +70,8 @@ struct WhatIfResult {
   Explanation m_w, m_s;
   int64_t simulations = 0;
   int64_t ops = 0;
+  std::vector<int64_t> actual_ns;  // per row: simulated durations under the trace
+  std::vector<int64_t> ideal_ns;   // per row: ideal simulated durations
 };
 
 Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, const AnalysisOptions& options);

@@ -77,8 +77,8 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   const int32_t workers = model.num_workers(), pp = model.pp, dp = model.dp;
   const int32_t num_steps = model.num_steps();
   // Per-worker "add" replays: only that worker's ops at actual durations.
-  const std::vector<int64_t> actual = model.ActualDurations(job);
-  const std::vector<int64_t> ideal = IdealDurations(job, model);
+  const std::vector<int64_t>& actual = r.actual_ns;
+  const std::vector<int64_t>& ideal = r.ideal_ns;
   std::vector<std::vector<int32_t>> rows(workers);
   for (size_t i = 0; i < job.size(); ++i) rows[model.worker[i]].push_back(static_cast<int32_t>(i));
   std::vector<std::vector<int64_t>> cell_steps(workers);

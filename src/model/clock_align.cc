@@ -13,6 +13,10 @@
 namespace trainscope::model {
 namespace {
 
+// Offsets beyond this (31 years) are not clocks disagreeing but unrelated files; the bound also
+// keeps every shifted ts in int64 (the reader accepts ts in [0, 3e18] ns).
+constexpr int64_t kMaxOffsetNs = 1'000'000'000'000'000'000;
+
 void Shift(RankTrace& rank, int64_t offset) {
   for (int64_t& ts : rank.events.ts) ts += offset;
   for (Step& step : rank.steps) step.ts += offset;
@@ -65,6 +69,13 @@ void AlignClocks(JobTrace& job) {
                           fmt::format("rank {} shares no collective with rank {}; its clock is "
                                       "used as is",
                                       rank.rank, reference->rank));
+      continue;
+    }
+    if (offset > kMaxOffsetNs || offset < -kMaxOffsetNs) {
+      job.diagnostics.Add("clock_not_aligned", Severity::kWarning, rank.source, "",
+                          fmt::format("rank {}: estimated clock offset {} ns is implausible "
+                                      "(over 31 years); its clock is used as is",
+                                      rank.rank, offset));
       continue;
     }
     clock.source = ClockSource::kCollectiveEnds;

@@ -84,7 +84,9 @@ class RankTraceBuilder {
   };
   struct TrackKeyHash {
     size_t operator()(const TrackKey& k) const {
-      return std::hash<int64_t>()(k.pid * 1000003 + k.tid * 2 + (k.gpu ? 1 : 0));
+      // Unsigned arithmetic: wraps instead of overflowing on extreme ids.
+      uint64_t h = static_cast<uint64_t>(k.pid) * 1000003u + static_cast<uint64_t>(k.tid) * 2u;
+      return std::hash<uint64_t>()(h + (k.gpu ? 1u : 0u));
     }
   };
   std::unordered_map<TrackKey, TrackId, TrackKeyHash> track_index_;

@@ -5,6 +5,7 @@
 // one-line-per-event files start at bytes 67 and 157, found with re.finditer('{"ph"', t)).
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "ingest/kineto/kineto_reader.h"
@@ -123,6 +124,31 @@ INSTANTIATE_TEST_SUITE_P(
         // The kernel (ts 90 us) starts 10 us before its launch (ts 100 us): clocks disagree.
         RecoveryCase{"kernel_before_launch.json", "gpu_op_before_launch",
                      "GPU op 'gemm' starts 10000 ns before its launch; timestamps kept", 2}));
+
+}  // namespace
+}  // namespace trainscope::ingest::kineto
+
+namespace trainscope::ingest::kineto {
+namespace {
+
+// Regressions for undefined behaviour found by fuzz/kineto_reader_fuzzer.cc (UBSan reports):
+// a double pid outside int64 was cast to int64; tid = INT64_MIN overflowed the track hash.
+TEST(BadInputRegressionTest, ExtremeIdsLoadWithoutOverflow) {
+  for (const char* input : {"pid_huge_double.json", "tid_int64_min.json"}) {
+    ASSERT_OK_AND_ASSIGN(
+        model::JobTrace job,
+        ReadKinetoJob(trainscope::testing::TestDataPath(std::string("bad/") + input),
+                      ReadOptions{1}));
+    ASSERT_EQ(job.ranks.size(), 1u);
+    ASSERT_EQ(job.ranks[0].events.size(), 1u);
+    const model::Track& track = job.ranks[0].tracks[0];
+    if (std::string(input) == "pid_huge_double.json") {
+      EXPECT_EQ(track.pid, -1);
+    } else {
+      EXPECT_EQ(track.tid, std::numeric_limits<int64_t>::min());
+    }
+  }
+}
 
 }  // namespace
 }  // namespace trainscope::ingest::kineto

@@ -74,7 +74,8 @@ simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
   if (type == od::json_type::number) {
     double d = 0;
     if (auto error = value.get_double().get(d)) return error;
-    *out = static_cast<int64_t>(d);
+    // Out of int64 range (or a huge uint64): not a usable id, same as a string.
+    *out = (d > -9.2e18 && d < 9.2e18) ? static_cast<int64_t>(d) : -1;
     return simdjson::SUCCESS;
   }
   *out = -1;

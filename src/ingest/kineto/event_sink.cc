@@ -51,6 +51,9 @@ std::optional<std::string> EventSink::Add(const RawEvent& event) {
   if (event.ts_token.empty()) return ("no \"ts\"");
   std::optional<int64_t> ts = MicrosToNanos(event.ts_token);
   if (!ts) return (fmt::format("\"ts\" is not a finite number ({})", event.ts_token));
+  if (*ts < 0 || *ts > kMaxTsNs) {
+    return fmt::format("\"ts\" {} us is negative or after the year 2065", event.ts_token);
+  }
   if (event.ph == 'X') {
     if (event.dur_token.empty()) return ("complete event has no \"dur\"");
     std::optional<int64_t> dur = MicrosToNanos(event.dur_token);
@@ -59,6 +62,9 @@ std::optional<std::string> EventSink::Add(const RawEvent& event) {
     }
     if (*dur < 0) {
       return (fmt::format("negative \"dur\" ({} us)", event.dur_token));
+    }
+    if (*dur > kMaxDurNs) {
+      return fmt::format("\"dur\" {} us is out of range (more than 31 years)", event.dur_token);
     }
     AddComplete(event, *ts, *dur);
     return std::nullopt;

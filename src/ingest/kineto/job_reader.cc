@@ -37,7 +37,7 @@ std::optional<int> RankFromFileName(const std::string& path) {
       while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits]))) {
         ++digits;
       }
-      if (digits > i && digits - i < 8) return std::stoi(name.substr(i, digits - i));
+      if (digits > i && digits - i < 7) return std::stoi(name.substr(i, digits - i));
     }
   }
   return std::nullopt;

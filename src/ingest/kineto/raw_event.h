@@ -17,6 +17,13 @@
 
 namespace trainscope::ingest::kineto {
 
+// Accepted ranges (ns) that keep every later sum in int64: ts in [0, 3e18] (epoch ns reach year
+// 2065), dur in [0, 1e18], baseTimeNanoseconds in [0, 3e18] (top_level.cc), clock offsets
+// within +-1e18 (model/clock_align.cc). So ts + base + dur + offset < 8e18 < 2^63, and any
+// difference of two such times fits too.
+inline constexpr int64_t kMaxTsNs = 3'000'000'000'000'000'000;
+inline constexpr int64_t kMaxDurNs = 1'000'000'000'000'000'000;
+
 struct RawEvent {
   char ph = 0;
   std::string_view cat;

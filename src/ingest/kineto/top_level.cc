@@ -10,6 +10,10 @@ namespace {
 
 namespace dom = simdjson::dom;
 
+// Bounds that keep every later sum of times in int64 (see kMaxTsNs in raw_event.h).
+constexpr int64_t kMaxWorldSize = int64_t{1} << 20;
+constexpr int64_t kMaxBaseTimeNs = 3'000'000'000'000'000'000;
+
 std::string_view TypeName(dom::element_type type) {
   switch (type) {
     case dom::element_type::ARRAY:
@@ -88,10 +92,17 @@ class Decoder {
     for (auto [key, field] : object) {
       if (key == "rank") {
         TS_ASSIGN_OR_RETURN(int64_t rank, Int(field, "distributedInfo.rank"));
+        if (rank < -1 || rank > kMaxWorldSize) {
+          return InvalidArgumentError("{}: distributedInfo.rank {} is out of range", path_, rank);
+        }
         info->rank = static_cast<int>(rank);
         has_rank = true;
       } else if (key == "world_size") {
         TS_ASSIGN_OR_RETURN(int64_t size, Int(field, "distributedInfo.world_size"));
+        if (size > kMaxWorldSize) {
+          return InvalidArgumentError("{}: distributedInfo.world_size {} is larger than {}", path_,
+                                      size, kMaxWorldSize);
+        }
         info->world_size = static_cast<int>(size);
       } else if (key == "backend") {
         TS_ASSIGN_OR_RETURN(info->backend, String(field, "distributedInfo.backend"));
@@ -142,8 +153,8 @@ Status DecodeTopLevel(const std::string& path, const std::map<std::string, std::
       TS_RETURN_IF_ERROR(decoder.DistributedInfo(value, info));
     } else if (key == "baseTimeNanoseconds") {
       TS_ASSIGN_OR_RETURN(info->base_time_ns, decoder.Int(value, "baseTimeNanoseconds"));
-      if (info->base_time_ns < 0) {
-        return InvalidArgumentError("{}: baseTimeNanoseconds is negative ({})", path,
+      if (info->base_time_ns < 0 || info->base_time_ns > kMaxBaseTimeNs) {
+        return InvalidArgumentError("{}: baseTimeNanoseconds {} is out of range [0, 3e18]", path,
                                     info->base_time_ns);
       }
     } else if (key == "schemaVersion") {

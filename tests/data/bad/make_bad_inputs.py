@@ -59,6 +59,10 @@ def main():
         '"ts": 100, "dur": 5, "args": {"correlation": 7}},\n'
         '{"ph": "X", "cat": "kernel", "name": "gemm", "pid": 0, "tid": 7, "ts": 90, "dur": 5, '
         '"args": {"correlation": 7}}'))
+    # Regressions for undefined behaviour the fuzzer found (fixed; these must load cleanly):
+    # a pid far outside int64 as a double, and tid = INT64_MIN (overflowed the track hash).
+    w("pid_huge_double.json", base % ok.replace('"pid": 1', '"pid": 4.4e117'))
+    w("tid_int64_min.json", base % ok.replace('"tid": 1', '"tid": -9223372036854775808'))
     # Job level: directories of rank files.
     for n in ("a", "b"):
         w(f"duplicate_ranks/{n}.json",

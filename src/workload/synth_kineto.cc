@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Kineto (PyTorch profiler) JSON writer of a synthesised job: one file per rank, streamed.
+#include <array>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,10 +15,61 @@ namespace {
 constexpr int kComputeStream = 7, kTpStream = 21, kPpStream = 25, kDpStream = 33;
 
 struct Group {
-  const char* name;   // process group name ("1")
+  std::string name;   // process group name ("1")
   const char* desc;   // "tp", ...
   std::vector<int> ranks;
 };
+
+// Every process group of the job (PyTorch's pg_config is the same on every rank: each rank
+// creates all groups), and each rank's group of each kind (tp, cp, dp, pp, ep).
+struct JobGroups {
+  std::vector<Group> all;
+  std::vector<std::array<int, 5>> of_rank;
+  std::string pg_config_json;
+};
+
+JobGroups BuildGroups(const Timeline& t) {
+  JobGroups g;
+  g.of_rank.assign(static_cast<size_t>(t.world), {0, 0, 0, 0, 0});
+  const int ep = t.job->blocks[static_cast<size_t>(MainBlockIndex(*t.job))].plan.ep;
+  static constexpr const char* kKinds[] = {"tp", "cp", "dp", "pp", "ep"};
+  for (int kind = 0; kind < 5; ++kind) {
+    std::map<std::array<int, 4>, int> index;
+    for (int r = 0; r < t.world; ++r) {
+      const int w = r / (t.tp * t.cp), stage = w / t.dp, replica = w % t.dp;
+      const int c = (r / t.tp) % t.cp, tr = r % t.tp;
+      std::array<int, 4> key{};
+      switch (kind) {
+        case 0: key = {stage, replica, c, 0}; break;
+        case 1: key = {stage, replica, tr, 0}; break;
+        case 2: key = {stage, c, tr, 0}; break;
+        case 3: key = {replica, c, tr, 0}; break;
+        default: key = {stage, c, tr, replica / std::max(1, ep)}; break;
+      }
+      auto [it, added] = index.emplace(key, static_cast<int>(g.all.size()));
+      if (added) g.all.push_back({std::to_string(g.all.size() + 1), kKinds[kind], {}});
+      g.all[static_cast<size_t>(it->second)].ranks.push_back(r);
+      g.of_rank[static_cast<size_t>(r)][static_cast<size_t>(kind)] = it->second;
+    }
+  }
+  JsonWriter w;
+  w.BeginArray();
+  w.BeginObject().Field("pg_name", "0").Field("pg_desc", "default_pg");
+  w.Field("backend_config", "cuda:nccl").Field("pg_size", t.world);
+  w.Key("ranks").BeginArray();
+  for (int r = 0; r < t.world; ++r) w.Int(r);
+  w.EndArray().EndObject();
+  for (const Group& group : g.all) {
+    w.BeginObject().Field("pg_name", group.name).Field("pg_desc", group.desc);
+    w.Field("backend_config", "cuda:nccl").Field("pg_size", static_cast<int>(group.ranks.size()));
+    w.Key("ranks").BeginArray();
+    for (int r : group.ranks) w.Int(r);
+    w.EndArray().EndObject();
+  }
+  w.EndArray();
+  g.pg_config_json = w.TakeString();
+  return g;
+}
 
 std::string RankList(const std::vector<int>& ranks) {
   std::string s = "[";
@@ -47,8 +100,8 @@ const char* CollectiveArg(Collective c) {
 
 class RankWriter {
  public:
-  RankWriter(const Timeline& t, std::FILE* file, int rank)
-      : t_(t), w_(file), rank_(rank), device_(rank % t.gpus_per_node) {
+  RankWriter(const Timeline& t, const JobGroups& groups, std::FILE* file, int rank)
+      : t_(t), job_groups_(groups), w_(file), rank_(rank), device_(rank % t.gpus_per_node) {
     const bool hopper = t.job->cluster.gpu.name.rfind("A100", 0) != 0;
     gemm_ = hopper ? "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x256x64_warpgroupsize2x1x1_execute_segment_k_off_kernel__5x_cublas"
                    : "ampere_bf16_s16816gemm_bf16_128x256_ldg8_f2f_stages_64x3_tn";
@@ -57,27 +110,14 @@ class RankWriter {
     replica_ = w % t.dp;
     cp_rank_ = (rank / t.tp) % t.cp;
     tp_rank_ = rank % t.tp;
-    const auto collect = [&](auto pred) {
-      std::vector<int> ranks;
-      for (int r = 0; r < t.world; ++r) {
-        const int rw = r / (t.tp * t.cp);
-        if (pred(rw / t.dp, rw % t.dp, (r / t.tp) % t.cp, r % t.tp)) ranks.push_back(r);
-      }
-      return ranks;
-    };
-    groups_ = {
-        {"1", "tp", collect([&](int s, int d, int c, int) { return s == stage_ && d == replica_ && c == cp_rank_; })},
-        {"2", "cp", collect([&](int s, int d, int, int tr) { return s == stage_ && d == replica_ && tr == tp_rank_; })},
-        {"3", "dp", collect([&](int s, int, int c, int tr) { return s == stage_ && c == cp_rank_ && tr == tp_rank_; })},
-        {"4", "pp", collect([&](int, int d, int c, int tr) { return d == replica_ && c == cp_rank_ && tr == tp_rank_; })},
-    };
-    const int ep = t.job->blocks[static_cast<size_t>(MainBlockIndex(*t.job))].plan.ep;
-    std::vector<int> ep_ranks;
-    const std::vector<int>& dp = groups_[2].ranks;
-    const int first = (replica_ / ep) * ep;
-    for (int k = first; k < first + ep && k < static_cast<int>(dp.size()); ++k) ep_ranks.push_back(dp[k]);
-    groups_.push_back({"5", "ep", ep_ranks});
+    for (int kind = 0; kind < 5; ++kind) {
+      groups_.push_back(&groups.all[static_cast<size_t>(
+          groups.of_rank[static_cast<size_t>(rank)][static_cast<size_t>(kind)])]);
+    }
     seq_.assign(groups_.size() + 1, 0);
+    std::vector<int> all(static_cast<size_t>(t.world));
+    for (int r = 0; r < t.world; ++r) all[static_cast<size_t>(r)] = r;
+    world_ranks_ = RankList(all);
   }
 
   void Header() {
@@ -89,19 +129,8 @@ class RankWriter {
     w_.EndObject().EndArray();
     w_.Key("distributedInfo").BeginObject();
     w_.Field("backend", "nccl").Field("rank", rank_).Field("world_size", t_.world);
-    w_.Field("pg_count", static_cast<int>(groups_.size()) + 1);
-    w_.Key("pg_config").BeginArray();
-    w_.BeginObject().Field("pg_name", "0").Field("pg_desc", "default_pg");
-    w_.Field("backend_config", "cuda:nccl").Field("pg_size", t_.world).Field("ranks", "all");
-    w_.EndObject();
-    for (const Group& g : groups_) {
-      w_.BeginObject().Field("pg_name", g.name).Field("pg_desc", g.desc);
-      w_.Field("backend_config", "cuda:nccl").Field("pg_size", static_cast<int>(g.ranks.size()));
-      w_.Key("ranks").BeginArray();
-      for (int r : g.ranks) w_.Int(r);
-      w_.EndArray().EndObject();
-    }
-    w_.EndArray();
+    w_.Field("pg_count", static_cast<int>(job_groups_.all.size()) + 1);
+    w_.Key("pg_config").Raw(job_groups_.pg_config_json);
     w_.Field("nccl_version", "2.21.5");
     w_.EndObject();
     w_.Key("traceEvents").BeginArray();
@@ -133,9 +162,10 @@ class RankWriter {
   }
 
   // `group` indexes groups_ (-1 = world); `elems` per message.
-  void Nccl(Collective c, int group, int stream, int64_t ts_ns, int64_t dur_ns, double bytes) {
+  void Nccl(Collective c, int group, int stream, int64_t ts_ns, int64_t dur_ns, double bytes,
+            const char* collective_name = nullptr) {
     Event("kernel", NcclName(c), device_, stream, ts_ns, dur_ns);
-    const Group* g = group >= 0 ? &groups_[static_cast<size_t>(group)] : nullptr;
+    const Group* g = group >= 0 ? groups_[static_cast<size_t>(group)] : nullptr;
     const int size = g ? static_cast<int>(g->ranks.size()) : t_.world;
     const int64_t elems = static_cast<int64_t>(bytes / 2);
     int64_t in = elems, out = elems;
@@ -144,18 +174,19 @@ class RankWriter {
     w_.Key("args").BeginObject();
     w_.Field("External id", correlation_).Field("device", device_).Field("stream", stream);
     w_.Field("correlation", correlation_++);
-    w_.Field("Collective name", CollectiveArg(c)).Field("In msg nelems", in);
+    w_.Field("Collective name", collective_name ? collective_name : CollectiveArg(c));
+    w_.Field("In msg nelems", in);
     w_.Field("Out msg nelems", out).Field("Group size", size).Field("dtype", "BFloat16");
-    w_.Field("Process Group Name", g ? g->name : "0");
+    w_.Field("Process Group Name", g ? g->name : std::string("0"));
     w_.Field("Process Group Description", g ? g->desc : "default_pg");
-    w_.Field("Process Group Ranks", g ? RankList(g->ranks) : "all");
+    w_.Field("Process Group Ranks", g ? RankList(g->ranks) : world_ranks_);
     w_.Field("Seq", seq_[static_cast<size_t>(group + 1)]++);
     w_.EndObject().EndObject();
   }
 
   int GroupIndex(const std::string& name) const {
     for (size_t i = 0; i < groups_.size(); ++i) {
-      if (name == groups_[i].desc) return static_cast<int>(i);
+      if (name == groups_[i]->desc) return static_cast<int>(i);
     }
     return -1;
   }
@@ -205,11 +236,13 @@ class RankWriter {
 
  private:
   const Timeline& t_;
+  const JobGroups& job_groups_;
   JsonWriter w_;
   int rank_, device_;
   int stage_ = 0, replica_ = 0, cp_rank_ = 0, tp_rank_ = 0;
   const char* gemm_;
-  std::vector<Group> groups_;
+  std::vector<const Group*> groups_;  // this rank's tp, cp, dp, pp, ep groups
+  std::string world_ranks_;
   std::vector<int64_t> seq_;
   int64_t correlation_ = 1;
   int64_t events_ = 0;
@@ -223,6 +256,7 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
   for (size_t i = 0; i < t.graph.ops.size(); ++i) {
     ops_of[static_cast<size_t>(t.WorkerOf(t.graph.ops[i]))].push_back(static_cast<int32_t>(i));
   }
+  const JobGroups groups = BuildGroups(t);
   const StepCosts& costs = t.detail.costs;
   const BlockTiming& timing = t.detail.main_timing;
   const int virtual_stages = t.pp * t.detail.shape.vpp;
@@ -231,7 +265,7 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
     const std::string path = fmt::format("{}/rank-{}.json", dir, rank);
     std::FILE* file = std::fopen(path.c_str(), "wb");
     if (file == nullptr) return IoError("{}: cannot open for writing", path);
-    RankWriter rw(t, file, rank);
+    RankWriter rw(t, groups, file, rank);
     rw.Header();
     const int worker = t.WorkerOfRank(rank);
     const int64_t pid = 100000 + rank;
@@ -268,13 +302,18 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
           case StepOpType::kForwardRecv:
           case StepOpType::kBackwardSend:
           case StepOpType::kBackwardRecv:
-            if (!op.noop) rw.Nccl(Collective::kP2p, 3, kPpStream, b, d, timing.micro_tokens / t.cp * 2);
+            if (!op.noop) {
+              const bool recv = op.type == StepOpType::kForwardRecv ||
+                                op.type == StepOpType::kBackwardRecv;
+              rw.Nccl(Collective::kP2p, 3, kPpStream, b, d, timing.micro_tokens / t.cp * 2,
+                      recv ? "recv" : "send");
+            }
             break;
           case StepOpType::kParamGather:
-            rw.Nccl(Collective::kAllGather, 2, kDpStream, b, d, 2 * timing.params_on_rank);
+            if (t.dp > 1) rw.Nccl(Collective::kAllGather, 2, kDpStream, b, d, 2 * timing.params_on_rank);
             break;
           case StepOpType::kGradSync:
-            rw.Nccl(Collective::kReduceScatter, 2, kDpStream, b, d, 4 * timing.params_on_rank);
+            if (t.dp > 1) rw.Nccl(Collective::kReduceScatter, 2, kDpStream, b, d, 4 * timing.params_on_rank);
             break;
           case StepOpType::kEmbeddingAllReduce:
           case StepOpType::kLayernormAllReduce:

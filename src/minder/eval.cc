@@ -123,8 +123,10 @@ double Calibrate(const std::vector<const Scored*>& healthy, const std::function<
     }
     return false;
   };
-  double lo = 0.5, hi = 1e4;
-  if (!any_alert(lo)) return lo * 1.1;
+  // Never below a robust z of 3 (the usual outlier cut), even when continuity alone keeps
+  // healthy data silent.
+  double lo = 3.0, hi = 1e4;
+  if (!any_alert(lo)) return lo;
   for (int it = 0; it < 40; ++it) {
     double mid = std::sqrt(lo * hi);
     (any_alert(mid) ? lo : hi) = mid;

@@ -36,6 +36,9 @@ struct EvalOptions {
   int seeds = 3;
   int reference_seconds = 900;
   int top_metrics = 7;
+  // Level metrics (memory, page counts) drift for hours and say nothing about lock-step
+  // activity; like Minder (activity metrics: PFC, CPU, GPU, NVLink) they are not candidates.
+  std::vector<std::string> exclude_prefixes = {"MEM_", "VM_"};
   std::vector<std::string> metric_order;   // empty: learned by the tree
   const ModelSet* models = nullptr;
   int threads = 0;

@@ -159,7 +159,13 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
   std::map<std::string, std::vector<std::string>> all_names;
   for (size_t r = 0; r < recs.size(); ++r) {
     auto& names = all_names[recs[r].family];
-    if (names.empty()) for (const auto& c : healthy[r]->minder) names.push_back(c.name);
+    if (names.empty()) {
+      for (const auto& c : healthy[r]->minder) {
+        bool skip = false;
+        for (const auto& p : options.exclude_prefixes) skip = skip || c.name.rfind(p, 0) == 0;
+        if (!skip) names.push_back(c.name);
+      }
+    }
     if (!options.metric_order.empty()) continue;
     TS_ASSIGN_OR_RETURN(Injected inj, inject(r, options.seed * 7 + 100003 + r, true));
     AddTreeRows(*inj.scored, inj.labels, names, &tree_rows[recs[r].family], &tree_y[recs[r].family]);

@@ -5,6 +5,10 @@
 #include <memory>
 #include <string>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <CLI/CLI.hpp>
 
 #include "base/diagnostics.h"
@@ -32,6 +36,12 @@ struct WhatIfOptions {
 
 Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
+#if defined(__GLIBC__)
+  // The analysis allocates and frees many op-sized arrays; keeping freed memory in the heap (not
+  // returned to the kernel) avoids paying first-touch page faults for each of them again.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   if (!ingest::LooksLikeOpTable(opt.path)) {
     return UnimplementedError("{}: not an op-table folder or .csv[.gz] file; the Kineto path of `whatif` is not "
                               "implemented yet",

@@ -1,24 +1,59 @@
 // SPDX-License-Identifier: Apache-2.0
-// `trainscope demo`: runs on the bundled 4-rank trace (no input needed): summarises it like
-// `trace info` and exports it for ui.perfetto.dev. Later issues grow it into the full pipeline.
+// `trainscope demo`: the whole loop on an embedded default, no input and no network needed.
+// 1. plan: predict the seed15vl-demo job (Seed1.5-VL stage 1 on 64 GPUs, 8 machines);
+// 2. synth: synthesise 40 steps of it with a straggling worker (rank 13, compute x1.3) and,
+//    later in the run, a faulty machine (node0005's NIC slowed x4 from step 20);
+// 3. whatif: straggler what-if analysis of its op table;
+// 4. minder: faulty-machine detection on its per-second metrics, production call schedule;
+// 5. report: savings, report.html, Perfetto traces, demo.json.
+// The bundled 4-rank PyTorch-profiler sample is also exported, to show the Kineto path.
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "base/byte_source.h"
 #include "base/json_writer.h"
+#include "base/progress.h"
+#include "cli/app/report_builder.h"
+#include "cli/app/report_output.h"
 #include "cli/command.h"
 #include "ingest/kineto/demo_trace.h"
 #include "ingest/kineto/kineto_reader.h"
 #include "model/perfetto_export.h"
 #include "model/trace_summary.h"
+#include "whatif/perfetto_export.h"
+#include "workload/config_io.h"
+#include "workload/synth.h"
 
 namespace trainscope::cli {
 namespace {
 
-Status RunDemo(const std::string& out_dir) {
+struct DemoOptions {
+  std::string out = "trainscope-demo";
+  uint64_t seed = 2026;
+  int steps = 40;
+};
+
+// Progress lines on a terminal only (never in pipes, CI logs or --json runs).
+void Stage(int index, const char* what) {
+  if (!ProgressEnabled()) return;
+  std::fprintf(stderr, "\033[1m[%d/5]\033[0m %s\n", index, what);
+}
+
+struct SampleExport {
+  std::string path;          // Perfetto JSON
+  std::string summary_json;  // `trace info --json` of the sample
+};
+
+// The bundled 4-rank PyTorch-profiler sample, exported for ui.perfetto.dev.
+Result<SampleExport> ExportBundledSample(const std::string& out_dir) {
   namespace kineto = ingest::kineto;
   std::vector<std::unique_ptr<ByteSource>> sources;
   for (const kineto::EmbeddedTraceFile& file : kineto::DemoTraceFiles()) {
@@ -28,39 +63,108 @@ Status RunDemo(const std::string& out_dir) {
   options.threads = Globals().threads;
   TS_ASSIGN_OR_RETURN(model::JobTrace job,
                       kineto::ReadKinetoJobFromSources(std::move(sources), options));
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) return IoError("{}: cannot create directory: {}", out_dir, ec.message());
-  std::string perfetto = (std::filesystem::path(out_dir) / "trace.perfetto.json").string();
-  TS_ASSIGN_OR_RETURN(model::PerfettoExportStats stats, model::WritePerfettoJson(job, perfetto));
+  SampleExport out;
+  out.path = (std::filesystem::path(out_dir) / "trace.perfetto.json").string();
+  TS_ASSIGN_OR_RETURN(model::PerfettoExportStats stats, model::WritePerfettoJson(job, out.path));
+  (void)stats;
+  JsonWriter summary;
+  model::WriteSummaryJson(model::Summarise(job), job.diagnostics, summary);
+  out.summary_json = summary.TakeString();
+  return out;
+}
 
-  model::JobSummary summary = model::Summarise(job);
-  if (Globals().json) {
-    JsonWriter out(stdout, /*pretty=*/true);
-    out.BeginObject().Field("perfetto_trace", perfetto).Key("trace");
-    model::WriteSummaryJson(summary, job.diagnostics, out);
-    out.EndObject();
-    out.Flush();
+Status RunDemo(const DemoOptions& opt) {
+  const GlobalOptions& g = Globals();
+  const std::filesystem::path out(opt.out);
+  const std::string job_dir = (out / "job").string();
+  std::error_code ec;
+  std::filesystem::create_directories(job_dir, ec);
+  if (ec) return IoError("{}: cannot create directory: {}", job_dir, ec.message());
+
+  Stage(1, "plan: predicting the Seed1.5-VL stage-1 job on 64 GPUs");
+  PlanInput plan;
+  TS_ASSIGN_OR_RETURN(plan.config, workload::LoadPreset("seed15vl-demo"));
+  workload::Planner planner;
+  TS_ASSIGN_OR_RETURN(plan.prediction, planner.Predict(plan.config));
+
+  Stage(2, "synth: 40 steps with a straggling worker and, later, a faulty machine");
+  workload::SynthOptions synth;
+  synth.steps = opt.steps;
+  synth.seed = opt.seed;
+  synth.out_dir = job_dir;
+  synth.write_kineto = false;
+  synth.kernels = workload::KernelDetail::kNone;
+  TS_ASSIGN_OR_RETURN(workload::Fault straggler,
+                      workload::ParseFault("straggler:rank=13,factor=1.3,step=0"));
+  TS_ASSIGN_OR_RETURN(workload::Fault nic, workload::ParseFault(fmt::format(
+                                               "slow_link:rank=42,factor=4,step={}", opt.steps / 2)));
+  synth.faults = {straggler, nic};
+  TS_ASSIGN_OR_RETURN(workload::SynthSummary synthesised, workload::Synthesize(plan.config, synth));
+
+  Stage(3, "whatif: replaying every step with stragglers idealised");
+  TS_ASSIGN_OR_RETURN(StragglerRun stragglers, RunStragglerAnalysis(job_dir, g.threads));
+  std::string whatif_trace = (out / "whatif.perfetto.json").string();
+  TS_RETURN_IF_ERROR(
+      whatif::WritePerfettoTimelines(stragglers.job, stragglers.model, whatif_trace));
+
+  Stage(4, "minder: comparing the 8 machines' per-second metrics");
+  FaultRunOptions fault_options;
+  fault_options.threads = g.threads;
+  TS_ASSIGN_OR_RETURN(FaultRun faults,
+                      RunFaultDetection({(std::filesystem::path(job_dir) / "metrics.csv.gz").string()},
+                                        fault_options));
+
+  Stage(5, "report: savings, HTML, Perfetto traces");
+  TS_ASSIGN_OR_RETURN(SampleExport sample, ExportBundledSample(opt.out));
+  const std::string& sample_trace = sample.path;
+  ReportInputs inputs;
+  inputs.title = "trainscope demo: Seed1.5-VL stage 1 on 64 GPUs";
+  inputs.subtitle = fmt::format(
+      "Synthesised job ({} steps, seed {}): injected a straggling worker (rank 13, compute "
+      "x1.3 from step 0) and a faulty machine (node0005, NIC x4 slower from step {}). The "
+      "verdict below is what trainscope found, not what was injected.",
+      opt.steps, opt.seed, opt.steps / 2);
+  inputs.stragglers = &stragglers;
+  inputs.faults = &faults;
+  inputs.plan = &plan;
+  inputs.trace_links = {{"whatif.perfetto.json", "What-if: actual and ideal timelines side by side"},
+                        {"trace.perfetto.json", "Bundled 4-rank PyTorch-profiler sample (Kineto reader)"}};
+  report::JobReport report = BuildJobReport(inputs);
+  TS_ASSIGN_OR_RETURN(std::string html, WriteReportHtml(report, opt.out));
+
+  // demo.json: the same document --json prints (the golden test reads it).
+  JsonWriter json;
+  json.BeginObject().Field("report", html).Field("whatif_perfetto", whatif_trace);
+  json.Field("perfetto_trace", sample_trace).Key("trace").Raw(sample.summary_json);
+  json.Field("steps", synthesised.steps);
+  json.Field("mean_step_s", synthesised.mean_step_s).Field("seed", opt.seed);
+  WriteReportJsonFields(report, json);
+  json.EndObject();
+  std::string json_path = (out / "demo.json").string();
+  std::ofstream(json_path) << json.str() << "\n";
+  if (g.json) {
+    std::fputs(json.str().c_str(), stdout);
     std::fputc('\n', stdout);
     return OkStatus();
   }
-  std::printf(
-      "trainscope demo: bundled 4-rank PyTorch-profiler trace (rank 2 is a straggler, "
-      "rank 3's clock is skewed)\n\n%s\n",
-      model::FormatSummaryText(summary, job.diagnostics).c_str());
-  std::printf(
-      "Perfetto trace: %s (%lld slices, %lld cross-rank collective flows)\n"
-      "Open it at https://ui.perfetto.dev\n",
-      perfetto.c_str(), static_cast<long long>(stats.slices), static_cast<long long>(stats.flows));
+  PrintReportSummary(report, html, false, g.quiet);
+  if (!g.quiet) {
+    std::printf("Perfetto traces: %s, %s (open at https://ui.perfetto.dev)\nJSON: %s\n",
+                whatif_trace.c_str(), sample_trace.c_str(), json_path.c_str());
+  }
   return OkStatus();
 }
 
 void RegisterDemo(CLI::App& root) {
-  auto out_dir = std::make_shared<std::string>("trainscope-demo");
+  auto opt = std::make_shared<DemoOptions>();
   CLI::App* demo = root.add_subcommand(
-      "demo", "Run trainscope on its bundled example trace (summary + Perfetto export)");
-  demo->add_option("--out", *out_dir, "Output directory")->capture_default_str();
-  demo->callback([out_dir] { RunAndSetExit([out_dir] { return RunDemo(*out_dir); }); });
+      "demo", "The whole loop on an embedded job: plan, synth, whatif, minder, report");
+  demo->add_option("--out", opt->out, "Output directory")->capture_default_str();
+  demo->add_option("--seed", opt->seed, "Random seed of the synthesised job")->capture_default_str();
+  demo->add_option("--steps", opt->steps, "Steps to synthesise")
+      ->check(CLI::Range(4, 400))
+      ->capture_default_str();
+  demo->callback([opt] { RunAndSetExit([opt] { return RunDemo(*opt); }); });
 }
 
 }  // namespace

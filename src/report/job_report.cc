@@ -82,19 +82,21 @@ void RenderStragglers(const StragglerPart& s, HtmlDocument& doc) {
   doc.Paragraph(
       "Each value is the slowdown when only that group keeps its measured durations and "
       "everything else is idealised (1.0 = that group costs nothing).");
-  if (!s.worker_scores.empty()) {
+  auto heatmap = [&](const std::vector<std::vector<double>>& grid, const char* id,
+                     const char* caption) {
+    if (grid.empty() || grid[0].empty()) return;
     HeatmapSpec heat;
-    heat.id = "worker-heatmap";
-    heat.caption = "Worker score (DP rank x pipeline stage): min(S of its DP rank, S of its stage)";
-    for (size_t r = 0; r < s.worker_scores.size(); ++r) heat.row_labels.push_back(fmt::format("{}", r));
-    for (size_t c = 0; c < s.worker_scores[0].size(); ++c) {
+    heat.id = id;
+    heat.caption = caption;
+    for (size_t r = 0; r < grid.size(); ++r) heat.row_labels.push_back(fmt::format("{}", r));
+    for (size_t c = 0; c < grid[0].size(); ++c) {
       heat.column_labels.push_back(fmt::format("{}", c));
     }
     heat.row_axis = "DP rank";
     heat.column_axis = "pipeline stage";
-    heat.values = s.worker_scores;
+    heat.values = grid;
     double hi = 1.0;
-    for (const auto& row : s.worker_scores) {
+    for (const auto& row : grid) {
       for (double v : row) {
         if (std::isfinite(v)) hi = std::max(hi, v);
       }
@@ -103,7 +105,13 @@ void RenderStragglers(const StragglerPart& s, HtmlDocument& doc) {
     heat.max_value = std::max(1.05, hi);
     heat.value_format = "{:.3f}";
     doc.Raw(Heatmap(heat));
-  }
+  };
+  heatmap(s.worker_scores, "worker-heatmap",
+          "Worker score (DP rank x pipeline stage): min(S of its DP rank, S of its stage), the "
+          "paper's heatmap");
+  heatmap(s.worker_alone, "worker-alone-heatmap",
+          "Slowdown with only this worker's measured durations (all others ideal): an isolated "
+          "hot cell is a slow worker");
   if (!s.per_step.empty()) {
     LineChartSpec line;
     line.id = "per-step-slowdown";
@@ -205,21 +213,22 @@ void RenderSavings(const std::vector<Saving>& savings, HtmlDocument& doc) {
   doc.BeginSection("savings", "What fixing each finding would save");
   std::vector<Saving> sorted = savings;
   std::stable_sort(sorted.begin(), sorted.end(), [](const Saving& a, const Saving& b) {
-    return a.gpu_hours_per_day > b.gpu_hours_per_day;
+    return a.gpu_hours > b.gpu_hours;
   });
   BarChartSpec spec;
   spec.id = "savings-chart";
-  spec.caption = "GPU-hours saved per day, largest first";
+  spec.caption = "GPU-hours saved (per day of training, or per incident for faults), largest first";
   spec.reference = 0;
   spec.value_format = "{:.1f}";
   std::vector<std::vector<std::string>> rows;
   for (const Saving& s : sorted) {
-    spec.bars.push_back(Bar{s.action, s.gpu_hours_per_day, ""});
-    rows.push_back({s.action, fmt::format("{:.1f}", s.gpu_hours_per_day), Pct(s.step_time_gain),
+    std::string value = fmt::format("{:.1f} per {}", s.gpu_hours, s.basis);
+    spec.bars.push_back(Bar{s.action, s.gpu_hours, value});
+    rows.push_back({s.action, value, s.step_time_gain > 0 ? Pct(s.step_time_gain) : "-",
                     s.evidence});
   }
   doc.Raw(BarChart(spec));
-  doc.Table("savings-table", {"action", "GPU-h/day", "step time saved", "evidence"}, rows,
+  doc.Table("savings-table", {"action", "GPU-hours saved", "step time saved", "evidence"}, rows,
             {1, 2});
 }
 

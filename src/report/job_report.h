@@ -30,6 +30,8 @@ struct StragglerPart {
   std::vector<std::string> cause_evidence;
   // Worker heatmap: rows = DP ranks, columns = PP stages, values = worker score.
   std::vector<std::vector<double>> worker_scores;
+  // Same grid: slowdown when only that worker keeps its measured durations (isolates one cell).
+  std::vector<std::vector<double>> worker_alone;
   std::vector<NamedValue> per_step;      // name = step id
   std::vector<NamedValue> by_op_type;
   std::vector<NamedValue> by_stage;
@@ -77,8 +79,9 @@ struct PlanPart {
 
 struct Saving {
   std::string action;          // "fix the straggling worker dp 3 / stage 1"
-  double gpu_hours_per_day = 0;
-  double step_time_gain = 0;   // fraction of step time saved
+  double gpu_hours = 0;        // GPU-hours saved per `basis`
+  std::string basis = "day";   // "day" (steady state) or "incident" (one fault)
+  double step_time_gain = 0;   // fraction of step time saved (0 when not a step-time effect)
   std::string evidence;
 };
 

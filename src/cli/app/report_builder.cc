@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// Maps analysis results onto the report view model and estimates savings.
+#include "cli/app/report_builder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "overlap/simulator.h"
+
+namespace trainscope::cli {
+namespace {
+
+std::vector<report::NamedValue> FromAttribution(const std::vector<whatif::Attribution>& in,
+                                                const char* prefix) {
+  std::vector<report::NamedValue> out;
+  for (const whatif::Attribution& a : in) {
+    out.push_back({prefix[0] != '\0' ? fmt::format("{} {}", prefix, a.label) : a.label,
+                   a.slowdown, ""});
+  }
+  return out;
+}
+
+std::string WorkerName(const whatif::WhatIfResult& r, int32_t rank) {
+  for (const whatif::WorkerScore& w : r.workers) {
+    if (w.rank == rank) return fmt::format("dp {} / stage {} (rank {})", w.dp_rank, w.stage, rank);
+  }
+  return fmt::format("rank {}", rank);
+}
+
+report::StragglerPart ToStragglerPart(const StragglerRun& run) {
+  const whatif::WhatIfResult& r = run.result;
+  report::StragglerPart s;
+  s.slowdown = r.slowdown;
+  s.waste_fraction = r.waste_fraction;
+  if (r.wasted_gpu_hours > 0) s.wasted_gpu_hours = r.wasted_gpu_hours;
+  s.simulation_error = r.error_median;
+  s.cause_pattern = std::string(whatif::PatternName(run.cause.pattern));
+  if (!run.cause.evidence.empty()) s.cause_evidence.push_back(run.cause.evidence);
+  for (const whatif::Finding& f : run.cause.secondary) {
+    s.cause_evidence.push_back(fmt::format("also {}: {}", whatif::PatternName(f.pattern),
+                                           f.evidence));
+  }
+  s.worker_scores.assign(static_cast<size_t>(run.job.dp_size),
+                         std::vector<double>(static_cast<size_t>(run.job.pp_size), std::nan("")));
+  for (const whatif::WorkerScore& w : r.workers) {
+    if (w.dp_rank >= 0 && w.dp_rank < run.job.dp_size && w.stage >= 0 && w.stage < run.job.pp_size) {
+      s.worker_scores[static_cast<size_t>(w.dp_rank)][static_cast<size_t>(w.stage)] = w.score;
+    }
+  }
+  if (run.cause.cell_slowdown.size() == r.workers.size()) {
+    s.worker_alone.assign(s.worker_scores.size(),
+                          std::vector<double>(static_cast<size_t>(run.job.pp_size), std::nan("")));
+    for (size_t i = 0; i < r.workers.size(); ++i) {
+      const whatif::WorkerScore& w = r.workers[i];
+      if (w.dp_rank >= 0 && w.dp_rank < run.job.dp_size && w.stage >= 0 && w.stage < run.job.pp_size) {
+        s.worker_alone[static_cast<size_t>(w.dp_rank)][static_cast<size_t>(w.stage)] =
+            run.cause.cell_slowdown[i];
+      }
+    }
+  }
+  for (size_t i = 0; i < r.steps.size() && i < r.step_slowdown.size(); ++i) {
+    s.per_step.push_back({fmt::format("{}", r.steps[i]), r.step_slowdown[i], ""});
+  }
+  s.by_op_type = FromAttribution(r.by_optype, "");
+  s.by_stage = FromAttribution(r.by_stage, "stage");
+  s.by_dp_rank = FromAttribution(r.by_dp_rank, "dp");
+  std::vector<whatif::WorkerScore> workers = r.workers;
+  std::stable_sort(workers.begin(), workers.end(),
+                   [](const auto& a, const auto& b) { return a.score > b.score; });
+  for (size_t i = 0; i < workers.size() && i < 10; ++i) {
+    s.top_workers.push_back({fmt::format("dp {} / stage {}", workers[i].dp_rank, workers[i].stage),
+                             workers[i].score, fmt::format("rank {}", workers[i].rank)});
+  }
+  return s;
+}
+
+report::FaultPart ToFaultPart(const FaultRun& run) {
+  report::FaultPart f;
+  f.deciding_metric = run.deciding_metric;
+  f.threshold = run.threshold;
+  f.machines = run.machines;
+  for (const MachineScoreSeries& s : run.series) f.series.push_back({s.machine, s.t_s, s.z});
+  for (const minder::Alert& a : run.alerts) {
+    f.alerts.push_back({a.machine + (a.gpu >= 0 ? fmt::format(" (GPU {})", a.gpu) : ""),
+                        a.metric, static_cast<double>(a.start_ns - run.t0_ns) / 1e9,
+                        static_cast<double>(a.end_ns - run.t0_ns) / 1e9, a.score, a.margin});
+  }
+  return f;
+}
+
+report::PlanPart ToPlanPart(const PlanInput& plan) {
+  const workload::Prediction& p = plan.prediction;
+  report::PlanPart out;
+  out.name = p.name;
+  out.gpus = p.gpus;
+  out.step_time_s = p.step_time_s;
+  out.bubble_s = p.bubble_fraction * p.step_time_s;
+  out.compute_s = std::min(p.compute_s, p.step_time_s - out.bubble_s);
+  out.exposed_comm_s = std::max(0.0, p.step_time_s - out.compute_s - out.bubble_s);
+  out.mfu = p.mfu;
+  out.memory_per_gpu_bytes = p.memory_per_gpu_bytes;
+  out.memory_capacity_bytes = p.hbm_bytes;
+  const workload::MemoryBreakdown& m = p.memory;
+  out.memory_breakdown_bytes = {{"weights", m.weights, ""},         {"gradients", m.grads, ""},
+                                {"optimizer states", m.optimizer, ""}, {"activations", m.activations, ""},
+                                {"logits", m.logits, ""},           {"buffers", m.buffers, ""},
+                                {"fragmentation", m.fragmentation, ""}};
+  if (p.has_budget) out.gpu_hours = p.gpu_hours;
+  return out;
+}
+
+void AddStragglerSavings(const StragglerRun& run, double gpus, std::vector<report::Saving>* out) {
+  const whatif::WhatIfResult& r = run.result;
+  if (!(r.slowdown > 1.0)) return;
+  out->push_back({"remove all straggling (every op at its ideal duration)",
+                  gpus * 24 * r.waste_fraction, "day", r.waste_fraction,
+                  fmt::format("S = {:.3f}", r.slowdown)});
+  // The single worker the classifier isolates (its "alone" slowdown, add view): fixing it saves
+  // about (alone - 1) x T_ideal of the T_ori = S x T_ideal step.
+  const std::vector<double>& alone = run.cause.cell_slowdown;
+  if (run.cause.Names(whatif::Pattern::kOneSlowWorker) && alone.size() == r.workers.size()) {
+    size_t worst = static_cast<size_t>(std::max_element(alone.begin(), alone.end()) - alone.begin());
+    double gain = std::clamp((alone[worst] - 1.0) / r.slowdown, 0.0, 1.0);
+    out->push_back({"fix the slow worker " + WorkerName(r, r.workers[worst].rank),
+                    gpus * 24 * gain, "day", gain,
+                    fmt::format("alone it slows the job to {:.3f}x (add view)", alone[worst])});
+  }
+  auto add = [&](const whatif::Explanation& e, std::string action) {
+    if (!(e.t_ori_s > 0) || e.selected.empty() || !(e.t_rem_s < e.t_ori_s)) return;
+    double gain = std::max(0.0, (e.t_ori_s - e.t_rem_s) / e.t_ori_s);
+    if (gain < 1e-3) return;  // the selection explains nothing (M_W on ties, say)
+    out->push_back({std::move(action), gpus * 24 * gain, "day", gain,
+                    fmt::format("fixing only them removes {:.0f}% of the straggling (rem view)",
+                                100 * e.rem)});
+  };
+  std::string workers;
+  for (int32_t rank : r.m_w.selected) {
+    workers += (workers.empty() ? "" : ", ") + WorkerName(r, rank);
+  }
+  add(r.m_w, "fix the worst workers: " + workers);
+  add(r.m_s, fmt::format("rebalance the last pipeline stage (stage {})", run.job.pp_size - 1));
+}
+
+void AddFaultSavings(const FaultRun& run, double gpus, std::vector<report::Saving>* out) {
+  // Minder's delay: the 4-minute continuity window plus half the 8-minute call period.
+  const double delay_h = (240.0 + 240.0) / 3600.0;
+  for (const minder::Alert& a : run.alerts) {
+    out->push_back({"evict machine " + a.machine + " (Minder alert) instead of manual triage",
+                    gpus * std::max(0.0, kManualTriageHours - delay_h), "incident", 0,
+                    fmt::format("metric {}, score {:.1f}, margin {:.1f}", a.metric, a.score,
+                                a.margin)});
+  }
+}
+
+void AddOverlapSavings(const PlanInput& plan, std::vector<report::Saving>* out,
+                       std::vector<std::string>* notes) {
+  int main = workload::MainBlockIndex(plan.config);
+  if (main < 0) return;
+  const workload::BlockConfig& block = plan.config.blocks[static_cast<size_t>(main)];
+  if (block.plan.tp <= 1) {
+    notes->push_back("Flux-style TP overlap: not applicable, the plan uses no tensor parallelism "
+                     "(TP = 1).");
+    return;
+  }
+  auto hw = overlap::GpuPreset(plan.config.cluster.gpu.name.find("A") == 0 ? "a800" : "h800");
+  if (!hw.ok()) return;
+  int64_t m = block.seq_len * std::max<int64_t>(1, block.plan.micro_batch);
+  auto fusion = overlap::PredictTpFusion(m, block.hidden, workload::FfnHidden(block),
+                                         block.plan.tp, *hw);
+  if (!fusion.ok()) return;
+  const workload::Prediction& p = plan.prediction;
+  double layers_per_stage = static_cast<double>(block.layers) / std::max(1, block.plan.pp);
+  double saved_s = fusion->exposed_comm_saved_s * layers_per_stage *
+                   static_cast<double>(p.microbatches) * 2 * 2;
+  double gain = std::clamp(saved_s / p.step_time_s, 0.0, 1.0);
+  out->push_back({fmt::format("fuse TP communication into the GEMMs (Flux, TP {})", block.plan.tp),
+                  p.gpus * 24 * gain, "day", gain,
+                  fmt::format("fused E = {:.2f} (AG) / {:.2f} (RS) on the MLP shapes",
+                              fusion->ag.efficiency_fused, fusion->rs.efficiency_fused)});
+}
+
+}  // namespace
+
+report::JobReport BuildJobReport(const ReportInputs& in) {
+  report::JobReport r;
+  r.title = in.title;
+  r.subtitle = in.subtitle;
+  r.trace_links = in.trace_links;
+  r.diagnostics = in.diagnostics;
+  double gpus = 0;
+  if (in.plan != nullptr) {
+    r.plan = ToPlanPart(*in.plan);
+    gpus = in.plan->prediction.gpus;
+    for (const workload::Assumption& a : in.plan->prediction.assumptions) {
+      r.assumptions.push_back(fmt::format("{} = {}{}", a.field, a.value,
+                                          a.note.empty() ? "" : " (" + a.note + ")"));
+    }
+  }
+  if (in.stragglers != nullptr) {
+    r.stragglers = ToStragglerPart(*in.stragglers);
+    if (gpus == 0) gpus = in.stragglers->result.gpus;
+    AddStragglerSavings(*in.stragglers, gpus, &r.savings);
+    for (const Diagnostic& d : in.stragglers->diagnostics.items()) {
+      r.diagnostics.push_back(fmt::format("[{}] {}: {} ({}x)", SeverityName(d.severity), d.source,
+                                          d.message, d.count));
+    }
+  }
+  if (in.faults != nullptr) {
+    r.faults = ToFaultPart(*in.faults);
+    AddFaultSavings(*in.faults, gpus, &r.savings);
+    for (const std::string& m : in.faults->absent_machines) {
+      r.diagnostics.push_back("machine " + m + " absent from the whole metrics pull");
+    }
+    for (const Diagnostic& d : in.faults->diagnostics.items()) {
+      r.diagnostics.push_back(fmt::format("[{}] {}: {} ({}x, first at {})",
+                                          SeverityName(d.severity), d.source, d.name, d.count,
+                                          d.first_location));
+    }
+  }
+  if (in.plan != nullptr) AddOverlapSavings(*in.plan, &r.savings, &r.assumptions);
+  r.assumptions.push_back(fmt::format(
+      "Savings: GPU-hours per day = GPUs x 24 h x step-time fraction saved; a faulty machine "
+      "saves GPUs x (manual triage {:.0f} min - Minder delay 8 min) per incident",
+      kManualTriageHours * 60));
+  return r;
+}
+
+}  // namespace trainscope::cli

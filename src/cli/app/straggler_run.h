@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// StragglerRun: the what-if analysis of one job from its files (op-table folder or CSV), as the
+// `whatif`, `report` and `demo` commands run it: read, build the Megatron dependency model,
+// analyse, classify the cause, and collect diagnostics. Thread safety: reentrant.
+#pragma once
+
+#include <string>
+
+#include "base/diagnostics.h"
+#include "base/status.h"
+#include "whatif/analysis.h"
+#include "whatif/cause.h"
+#include "whatif/megatron_model.h"
+#include "whatif/op_job.h"
+
+namespace trainscope::cli {
+
+struct StragglerRun {
+  std::string source;
+  whatif::OpJob job;
+  whatif::JobModel model;
+  whatif::WhatIfResult result;
+  whatif::Cause cause;
+  Diagnostics diagnostics;
+};
+
+// `path`: an op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself.
+Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads);
+
+}  // namespace trainscope::cli

@@ -79,7 +79,17 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
     ParallelFor(chunks, options.threads, [&](size_t k) {
       Eigen::Index first = static_cast<Eigen::Index>(k) * kChunk;
       Eigen::Index count = std::min(kChunk, x.cols() - first);
-      e.middleCols(first, count) = vae->ReconstructFloat(x.middleCols(first, count));
+      // The VAE denoises the window's shape; its level is carried around it (the models were
+      // trained on healthy windows, so a level far outside that range, e.g. a machine dropping
+      // to idle, would otherwise be "denoised" back towards healthy and hidden).
+      Eigen::MatrixXf block = x.middleCols(first, count);
+      Eigen::RowVectorXf level = block.colwise().mean();
+      block.rowwise() -= level;
+      block.array() += 0.5f;
+      Eigen::MatrixXf y = vae->ReconstructFloat(block);
+      y.array() -= 0.5f;
+      y.rowwise() += level;
+      e.middleCols(first, count) = y;
     });
   } else {
     e = std::move(x);

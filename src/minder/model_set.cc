@@ -131,6 +131,8 @@ Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string&
   std::string text = "# " + comment + "\n" + fmt::format("threshold {:.4g}\norder ", defaults.threshold);
   for (size_t k = 0; k < defaults.order.size(); ++k) text += (k ? "," : "") + defaults.order[k];
   text += "\n";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
   std::string path = dir + "/detector.txt";
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return IoError("{}: cannot write", path);

@@ -7,10 +7,10 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <benchmark/benchmark.h>
+
 #include <filesystem>
 #include <memory>
-
-#include <benchmark/benchmark.h>
 
 #include "graph/simulator.h"
 #include "ingest/optable/op_table_reader.h"
@@ -50,7 +50,9 @@ double SecondsPerReplay(const JobModel& model, const std::vector<int64_t>& dur, 
     benchmark::DoNotOptimize(step_end.data());
   }
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
-  return (static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) * 1e-9) / reps;
+  return (static_cast<double>(b.tv_sec - a.tv_sec) +
+          static_cast<double>(b.tv_nsec - a.tv_nsec) * 1e-9) /
+         reps;
 }
 
 void BM_WhatIfReplayAR(benchmark::State& state) {
@@ -66,9 +68,9 @@ void BM_WhatIfReplayAR(benchmark::State& state) {
     sim.Run(dur, {}, step_end);
     benchmark::DoNotOptimize(step_end.data());
   }
-  state.counters["ops_per_s"] =
-      benchmark::Counter(static_cast<double>(ar->job.size()) * static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  state.counters["ops_per_s"] = benchmark::Counter(
+      static_cast<double>(ar->job.size()) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_WhatIfReplayAR)->Unit(benchmark::kMillisecond);
 
@@ -105,7 +107,8 @@ void BM_WhatIfFullAnalysisAR(benchmark::State& state) {
     auto t4 = Clock::now();
     benchmark::DoNotOptimize(cause.pattern);
     sims = result->simulations + static_cast<int64_t>(cause.cell_slowdown.size());
-    t_read += secs(t0, t1), t_model += secs(t1, t2), t_analysis += secs(t2, t3), t_cause += secs(t3, t4);
+    t_read += secs(t0, t1), t_model += secs(t1, t2), t_analysis += secs(t2, t3),
+        t_cause += secs(t3, t4);
   }
   const double n = static_cast<double>(state.iterations());
   const double total = (t_read + t_model + t_analysis + t_cause) / n;
@@ -162,8 +165,9 @@ void BM_WhatIfReplay_Smoke(benchmark::State& state) {
     sim.Run(dur, {}, step_end);
     benchmark::DoNotOptimize(step_end.data());
   }
-  state.counters["ops_per_s"] = benchmark::Counter(static_cast<double>(dur.size()) * static_cast<double>(state.iterations()),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["ops_per_s"] =
+      benchmark::Counter(static_cast<double>(dur.size()) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_WhatIfReplay_Smoke);
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: op-table CSV -> OpJob -> dependency model -> what-if analysis and cause. Any input
 // must give a Status or a result, never a crash.
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 
 #include "base/byte_source.h"
 #include "ingest/optable/op_table_reader.h"

@@ -43,9 +43,10 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
   if (!ingest::LooksLikeOpTable(opt.path)) {
-    return UnimplementedError("{}: not an op-table folder or .csv[.gz] file; the Kineto path of `whatif` is not "
-                              "implemented yet",
-                              opt.path);
+    return UnimplementedError(
+        "{}: not an op-table folder or .csv[.gz] file; the Kineto path of `whatif` is not "
+        "implemented yet",
+        opt.path);
   }
   TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(opt.path));
   const std::string source = table.source;
@@ -55,12 +56,14 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   Diagnostics diagnostics;
   if (!meta_found) {
     diagnostics.Add("meta_missing", Severity::kWarning, source, "",
-                    "no meta YAML beside the op table: DP/PP sizes taken from the rows, TP = 1, world size = DP x "
+                    "no meta YAML beside the op table: DP/PP sizes taken from the rows, TP = 1, "
+                    "world size = DP x "
                     "PP (GPU-hours may be undercounted)");
   }
   if (model.clipped_transfers > 0) {
-    diagnostics.Add("negative_transfer_clipped", Severity::kInfo, source, "",
-                    fmt::format("{} transfer times <= -10 ms (clock skew) set to 0", model.clipped_transfers));
+    diagnostics.Add(
+        "negative_transfer_clipped", Severity::kInfo, source, "",
+        fmt::format("{} transfer times <= -10 ms (clock skew) set to 0", model.clipped_transfers));
   }
   if (model.negative_transfers > 0) {
     diagnostics.Add("small_negative_transfer", Severity::kInfo, source, "",
@@ -77,16 +80,18 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   whatif::Cause cause = whatif::ClassifyCause(job, model, result, g.threads);
   if (result.error_median > 0.02 || result.error_max > 0.05) {
     diagnostics.Add("simulation_error_high", Severity::kWarning, source, "",
-                    fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%", result.error_median * 100,
-                                result.error_max * 100));
+                    fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%",
+                                result.error_median * 100, result.error_max * 100));
   }
   std::vector<whatif::Scenario> scenarios;
   for (const std::string& text : opt.scale) {
     TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseScaleScenario(text));
     scenarios.push_back(sc);
   }
-  for (int32_t rank : opt.fix_rank) scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
-  for (int32_t step : opt.fix_step) scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
+  for (int32_t rank : opt.fix_rank)
+    scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
+  for (int32_t step : opt.fix_step)
+    scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
   std::vector<whatif::ScenarioResult> scenario_results;
   if (!scenarios.empty()) {
     TS_ASSIGN_OR_RETURN(scenario_results, whatif::RunScenarios(job, model, scenarios, g.threads));
@@ -100,7 +105,8 @@ Status RunWhatIf(const WhatIfOptions& opt) {
     w.Flush();
     std::fputc('\n', stdout);
   } else {
-    std::string text = whatif::RenderWhatIfText(job, model, result, cause, diagnostics, opt.top, scenario_results);
+    std::string text =
+        whatif::RenderWhatIfText(job, model, result, cause, diagnostics, opt.top, scenario_results);
     std::fputs(text.c_str(), stdout);
   }
   return OkStatus();
@@ -108,14 +114,19 @@ Status RunWhatIf(const WhatIfOptions& opt) {
 
 void RegisterWhatIf(CLI::App& root) {
   auto opt = std::make_shared<WhatIfOptions>();
-  CLI::App* cmd = root.add_subcommand("whatif", "Straggler what-if analysis of a multi-rank trace (OSDI'25 method)");
-  cmd->add_option("path", opt->path, "Op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself")
+  CLI::App* cmd = root.add_subcommand(
+      "whatif", "Straggler what-if analysis of a multi-rank trace (OSDI'25 method)");
+  cmd->add_option("path", opt->path,
+                  "Op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself")
       ->required();
-  cmd->add_option("--perfetto", opt->perfetto, "Write actual and ideal timelines side by side (Perfetto JSON)");
+  cmd->add_option("--perfetto", opt->perfetto,
+                  "Write actual and ideal timelines side by side (Perfetto JSON)");
   cmd->add_option("--top", opt->top, "Rows in the worker table")->check(CLI::PositiveNumber);
   cmd->add_option("--scale", opt->scale,
-                  "Scenario: scale an op class, CLASS=FACTOR (compute, comm or an op kind; comm=0.5: 2x faster)");
-  cmd->add_option("--fix-rank", opt->fix_rank, "Scenario: this global rank's ops at ideal durations");
+                  "Scenario: scale an op class, CLASS=FACTOR (compute, comm or an op kind; "
+                  "comm=0.5: 2x faster)");
+  cmd->add_option("--fix-rank", opt->fix_rank,
+                  "Scenario: this global rank's ops at ideal durations");
   cmd->add_option("--fix-step", opt->fix_step, "Scenario: this step's ops at ideal durations");
   cmd->callback([opt] { RunAndSetExit([opt] { return RunWhatIf(*opt); }); });
 }

@@ -54,7 +54,8 @@ int32_t GraphBuilder::AddCollective(std::span<const NodeId> members) {
   int32_t index = static_cast<int32_t>(raw_.collective_begin.size()) - 1;
   for (NodeId m : members) {
     TS_CHECK(m >= 0 && m < num_nodes(), "collective member {} is unknown", m);
-    TS_CHECK(raw_.collective_of[m] < 0, "node {} is already in collective {}", m, raw_.collective_of[m]);
+    TS_CHECK(raw_.collective_of[m] < 0, "node {} is already in collective {}", m,
+             raw_.collective_of[m]);
     raw_.collective_of[m] = index;
     raw_.collective_members.push_back(m);
   }
@@ -69,7 +70,8 @@ Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
   // Unit of each node: collectives first, then one unit per plain node.
   std::vector<int32_t> unit_of(n);
   int32_t num_units = num_coll;
-  for (int32_t i = 0; i < n; ++i) unit_of[i] = raw_.collective_of[i] >= 0 ? raw_.collective_of[i] : num_units++;
+  for (int32_t i = 0; i < n; ++i)
+    unit_of[i] = raw_.collective_of[i] >= 0 ? raw_.collective_of[i] : num_units++;
 
   // Incoming edges per node (CSR by target).
   std::vector<int32_t> in_begin(n + 1, 0);
@@ -78,7 +80,8 @@ Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
   std::vector<NodeId> in_from(raw_.edge_from.size());
   {
     std::vector<int32_t> fill(in_begin.begin(), in_begin.end() - 1);
-    for (size_t e = 0; e < raw_.edge_from.size(); ++e) in_from[fill[raw_.edge_to[e]]++] = raw_.edge_from[e];
+    for (size_t e = 0; e < raw_.edge_from.size(); ++e)
+      in_from[fill[raw_.edge_to[e]]++] = raw_.edge_from[e];
   }
   // Members of each unit.
   std::vector<int32_t> unit_begin(num_units + 1, 0);
@@ -150,10 +153,10 @@ Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
         break;
       }
     }
-    return InvalidArgumentError("dependency graph has a cycle through {} ({} ops cannot be ordered): {}",
-                                Describe(describe, unit_members[unit_begin[u]]),
-                                num_units - static_cast<int32_t>(order.size()),
-                                cycle);
+    return InvalidArgumentError(
+        "dependency graph has a cycle through {} ({} ops cannot be ordered): {}",
+        Describe(describe, unit_members[unit_begin[u]]),
+        num_units - static_cast<int32_t>(order.size()), cycle);
   }
 
   int32_t num_steps = 0;
@@ -203,7 +206,8 @@ Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
   for (int32_t p = 0; p < n; ++p) {
     NodeId node = g.node_at_[p];
     g.step_at_[p] = raw_.step[node];
-    for (int32_t j = in_begin[node]; j < in_begin[node + 1]; ++j) g.dep_pos_.push_back(g.pos_of_[in_from[j]]);
+    for (int32_t j = in_begin[node]; j < in_begin[node + 1]; ++j)
+      g.dep_pos_.push_back(g.pos_of_[in_from[j]]);
     g.dep_begin_[p + 1] = static_cast<int32_t>(g.dep_pos_.size());
   }
   return g;
@@ -221,7 +225,8 @@ std::vector<NodeId> DepGraph::CollectiveOf(NodeId n) const {
   // Units are contiguous: find the unit holding position p by binary search.
   auto it = std::upper_bound(unit_begin_.begin(), unit_begin_.end(), p);
   int32_t u = static_cast<int32_t>(it - unit_begin_.begin()) - 1;
-  return std::vector<NodeId>(node_at_.begin() + unit_begin_[u], node_at_.begin() + unit_begin_[u + 1]);
+  return std::vector<NodeId>(node_at_.begin() + unit_begin_[u],
+                             node_at_.begin() + unit_begin_[u + 1]);
 }
 
 }  // namespace trainscope::graph

@@ -49,8 +49,8 @@ class DepGraph;
 struct RawGraph {
   std::vector<int32_t> worker, stream, step;  // per node
   std::vector<NodeId> edge_from, edge_to;
-  std::vector<int32_t> collective_of;          // per node, -1 when none
-  std::vector<int32_t> collective_begin{0};    // CSR into collective_members
+  std::vector<int32_t> collective_of;        // per node, -1 when none
+  std::vector<int32_t> collective_begin{0};  // CSR into collective_members
   std::vector<NodeId> collective_members;
 };
 

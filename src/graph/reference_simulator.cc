@@ -58,10 +58,15 @@ struct Reference {
 ReferenceResult ReferenceSimulate(const RawGraph& graph, const std::vector<int64_t>& dur_ns,
                                   const std::vector<int64_t>& delay_ns) {
   const size_t n = graph.step.size();
-  Reference ref{graph, dur_ns, delay_ns, std::vector<std::vector<NodeId>>(n),
-                std::vector<int8_t>(n, 0), std::vector<int64_t>(n, 0),
+  Reference ref{graph,
+                dur_ns,
+                delay_ns,
+                std::vector<std::vector<NodeId>>(n),
+                std::vector<int8_t>(n, 0),
+                std::vector<int64_t>(n, 0),
                 std::vector<int64_t>(n, LLONG_MIN)};
-  for (size_t e = 0; e < graph.edge_from.size(); ++e) ref.deps[graph.edge_to[e]].push_back(graph.edge_from[e]);
+  for (size_t e = 0; e < graph.edge_from.size(); ++e)
+    ref.deps[graph.edge_to[e]].push_back(graph.edge_from[e]);
   ReferenceResult out;
   int32_t num_steps = 0;
   for (int32_t s : graph.step) num_steps = std::max(num_steps, s + 1);

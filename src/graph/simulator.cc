@@ -17,13 +17,15 @@ void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> de
                     std::span<int64_t> step_end_ns, std::span<int64_t> start_ns,
                     std::span<int64_t> end_ns) {
   const int32_t n = graph_.num_nodes();
-  TS_CHECK(static_cast<int32_t>(dur_ns.size()) == n, "durations: {} for {} nodes", dur_ns.size(), n);
-  TS_CHECK(delay_ns.empty() || static_cast<int32_t>(delay_ns.size()) == n, "delays: {} for {} nodes",
-           delay_ns.size(), n);
-  TS_CHECK(static_cast<int32_t>(step_end_ns.size()) == graph_.num_steps(), "step ends: {} for {} steps",
-           step_end_ns.size(), graph_.num_steps());
+  TS_CHECK(static_cast<int32_t>(dur_ns.size()) == n, "durations: {} for {} nodes", dur_ns.size(),
+           n);
+  TS_CHECK(delay_ns.empty() || static_cast<int32_t>(delay_ns.size()) == n,
+           "delays: {} for {} nodes", delay_ns.size(), n);
+  TS_CHECK(static_cast<int32_t>(step_end_ns.size()) == graph_.num_steps(),
+           "step ends: {} for {} steps", step_end_ns.size(), graph_.num_steps());
   const bool want_nodes = !start_ns.empty();
-  TS_CHECK(start_ns.size() == end_ns.size() && (!want_nodes || static_cast<int32_t>(start_ns.size()) == n),
+  TS_CHECK(start_ns.size() == end_ns.size() &&
+               (!want_nodes || static_cast<int32_t>(start_ns.size()) == n),
            "per-node outputs must both be empty or have {} entries", n);
 
   const int32_t* unit_begin = graph_.unit_begin().data();
@@ -48,7 +50,8 @@ void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> de
       int64_t ready = 0;
       if (dep_begin[p] != dep_begin[p + 1]) {
         ready = end_at[dep_pos[dep_begin[p]]];
-        for (int32_t k = dep_begin[p] + 1; k < dep_begin[p + 1]; ++k) ready = std::max(ready, end_at[dep_pos[k]]);
+        for (int32_t k = dep_begin[p] + 1; k < dep_begin[p + 1]; ++k)
+          ready = std::max(ready, end_at[dep_pos[k]]);
       }
       if (delay != nullptr) ready += delay[node_at[p]];
       ready_at[p] = ready;

@@ -2,9 +2,9 @@
 // Tests of graph::Simulator: a hand-computed case and random graphs against ReferenceSimulate.
 #include "graph/simulator.h"
 
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "graph/reference_simulator.h"
 #include "support/status_matchers.h"
@@ -50,7 +50,8 @@ TEST(SimulatorTest, RandomGraphsMatchReference) {
     const int width = 1 + static_cast<int>(rng() % 6);
     const int steps = 1 + static_cast<int>(rng() % 3);
     GraphBuilder b;
-    std::vector<std::vector<std::vector<NodeId>>> at(steps, std::vector<std::vector<NodeId>>(layers));
+    std::vector<std::vector<std::vector<NodeId>>> at(steps,
+                                                     std::vector<std::vector<NodeId>>(layers));
     for (int s = 0; s < steps; ++s)
       for (int l = 0; l < layers; ++l)
         for (int w = 0; w < width; ++w) at[s][l].push_back(b.AddNode(w, l % 3, s));

@@ -44,7 +44,8 @@ std::vector<int64_t> IdealDurations(const OpJob& job, const JobModel& model) {
 std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int64_t>& sim_dur_ns) {
   const size_t n = job.size();
   std::vector<std::vector<double>> values(kOpKindCount);
-  for (size_t i = 0; i < n; ++i) values[static_cast<size_t>(job.kind[i])].push_back(static_cast<double>(sim_dur_ns[i]));
+  for (size_t i = 0; i < n; ++i)
+    values[static_cast<size_t>(job.kind[i])].push_back(static_cast<double>(sim_dur_ns[i]));
   std::vector<int64_t> ideal_of_kind(kOpKindCount, 0);
   for (int k = 0; k < kOpKindCount; ++k) {
     auto& v = values[k];
@@ -59,7 +60,8 @@ std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int6
   return ideal;
 }
 
-Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, const AnalysisOptions& options) {
+Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
+                                   const AnalysisOptions& options) {
   const graph::DepGraph& g = model.graph;
   const int32_t num_steps = model.num_steps();
   WhatIfResult r;
@@ -122,20 +124,23 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, cons
   const size_t first_stage = groups.size();
   for (int32_t s = 0; s < model.pp; ++s) groups.push_back({&r.by_stage, std::to_string(s), s, {}});
   const size_t first_dp = groups.size();
-  for (int32_t d = 0; d < model.dp; ++d) groups.push_back({&r.by_dp_rank, std::to_string(d), d, {}});
+  for (int32_t d = 0; d < model.dp; ++d)
+    groups.push_back({&r.by_dp_rank, std::to_string(d), d, {}});
   for (size_t i = 0; i < job.size(); ++i) {
     groups[first_stage + job.stage[i]].rows.push_back(static_cast<int32_t>(i));
     groups[first_dp + job.dp_rank[i]].rows.push_back(static_cast<int32_t>(i));
   }
   std::vector<std::vector<int64_t>> group_steps(groups.size());
   std::vector<ReplayTask> tasks;
-  for (size_t k = 0; k < groups.size(); ++k) tasks.push_back({&ideal, &actual, &groups[k].rows, &group_steps[k]});
+  for (size_t k = 0; k < groups.size(); ++k)
+    tasks.push_back({&ideal, &actual, &groups[k].rows, &group_steps[k]});
   RunReplays(g, tasks, options.threads);
   r.simulations += static_cast<int64_t>(groups.size());
   for (size_t k = 0; k < groups.size(); ++k) {
     Attribution a{groups[k].label, groups[k].key, MeanSeconds(group_steps[k]) / t_ideal, {}};
     for (int32_t s = 0; s < num_steps; ++s)
-      a.per_step.push_back(static_cast<double>(group_steps[k][s]) / static_cast<double>(ideal_steps[s]));
+      a.per_step.push_back(static_cast<double>(group_steps[k][s]) /
+                           static_cast<double>(ideal_steps[s]));
     groups[k].out->push_back(std::move(a));
   }
 
@@ -166,8 +171,10 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, cons
   // Remove views (actual with the selection ideal) first, then add views (ideal with it actual).
   std::vector<std::vector<int64_t>> explain_steps(4);
   RunReplays(g,
-             {{&actual, &ideal, &w_rows, &explain_steps[0]}, {&actual, &ideal, &s_rows, &explain_steps[2]},
-              {&ideal, &actual, &w_rows, &explain_steps[1]}, {&ideal, &actual, &s_rows, &explain_steps[3]}},
+             {{&actual, &ideal, &w_rows, &explain_steps[0]},
+              {&actual, &ideal, &s_rows, &explain_steps[2]},
+              {&ideal, &actual, &w_rows, &explain_steps[1]},
+              {&ideal, &actual, &s_rows, &explain_steps[3]}},
              options.threads);
   std::vector<double> t(4);
   for (int k = 0; k < 4; ++k) t[k] = MeanSeconds(explain_steps[k]);

@@ -27,16 +27,16 @@
 namespace trainscope::whatif {
 
 struct AnalysisOptions {
-  int threads = 1;                     // <= 0: all cores
-  double worker_top_percent = 3.0;     // M_W selects ceil(percent * workers / 100) workers
-  double straggling_threshold = 1.1;   // S at or above this: the job straggles
+  int threads = 1;                    // <= 0: all cores
+  double worker_top_percent = 3.0;    // M_W selects ceil(percent * workers / 100) workers
+  double straggling_threshold = 1.1;  // S at or above this: the job straggles
 };
 
 struct Attribution {
-  std::string label;              // op kind label, stage or DP rank as text
-  int32_t key = -1;               // stage / DP rank (-1 for op kinds)
-  double slowdown = 0;            // mean step time with only this group real / ideal
-  std::vector<double> per_step;   // same, per step
+  std::string label;             // op kind label, stage or DP rank as text
+  int32_t key = -1;              // stage / DP rank (-1 for op kinds)
+  double slowdown = 0;           // mean step time with only this group real / ideal
+  std::vector<double> per_step;  // same, per step
 };
 
 struct WorkerScore {
@@ -52,21 +52,21 @@ struct Explanation {
 
 struct WhatIfResult {
   std::vector<int32_t> steps;
-  std::vector<double> step_time_s;     // measured
-  std::vector<double> step_replay_s;   // replay with actual durations and launch delays
-  std::vector<double> step_nodelay_s;  // replay without launch delays
-  std::vector<double> step_ideal_s;    // ideal replay
-  std::vector<double> step_slowdown;   // nodelay / ideal
+  std::vector<double> step_time_s;           // measured
+  std::vector<double> step_replay_s;         // replay with actual durations and launch delays
+  std::vector<double> step_nodelay_s;        // replay without launch delays
+  std::vector<double> step_ideal_s;          // ideal replay
+  std::vector<double> step_slowdown;         // nodelay / ideal
   std::vector<double> step_launch_slowdown;  // measured / nodelay
-  std::vector<double> step_error;      // |replay - measured| / measured
+  std::vector<double> step_error;            // |replay - measured| / measured
   double slowdown = 1, launch_slowdown = 1;
   double error_median = 0, error_max = 0;
   double waste_fraction = 0;
-  int32_t gpus = 0;                    // world size
+  int32_t gpus = 0;                                   // world size
   double traced_gpu_hours = 0, wasted_gpu_hours = 0;  // over the traced steps
   bool straggling = false;
   std::vector<Attribution> by_optype, by_stage, by_dp_rank;
-  std::vector<WorkerScore> workers;    // dp-major
+  std::vector<WorkerScore> workers;  // dp-major
   Explanation m_w, m_s;
   int64_t simulations = 0;
   int64_t ops = 0;
@@ -74,7 +74,8 @@ struct WhatIfResult {
   std::vector<int64_t> ideal_ns;   // per row: ideal simulated durations
 };
 
-Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model, const AnalysisOptions& options);
+Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
+                                   const AnalysisOptions& options);
 
 // Ideal simulated duration of every op (see above), in ns, indexed by row.
 std::vector<int64_t> IdealDurations(const OpJob& job, const JobModel& model);

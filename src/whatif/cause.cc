@@ -14,19 +14,26 @@ namespace trainscope::whatif {
 
 std::string_view PatternName(Pattern p) {
   switch (p) {
-    case Pattern::kNone: return "none";
-    case Pattern::kOneSlowWorker: return "one_slow_worker";
-    case Pattern::kStageImbalance: return "stage_imbalance";
-    case Pattern::kSequenceLength: return "sequence_length_imbalance";
-    case Pattern::kCpuStalls: return "cpu_stalls";
-    case Pattern::kSlowCommunication: return "slow_communication";
+    case Pattern::kNone:
+      return "none";
+    case Pattern::kOneSlowWorker:
+      return "one_slow_worker";
+    case Pattern::kStageImbalance:
+      return "stage_imbalance";
+    case Pattern::kSequenceLength:
+      return "sequence_length_imbalance";
+    case Pattern::kCpuStalls:
+      return "cpu_stalls";
+    case Pattern::kSlowCommunication:
+      return "slow_communication";
   }
   return "none";
 }
 
 bool Cause::Names(Pattern p) const {
   if (pattern == p) return true;
-  return std::any_of(secondary.begin(), secondary.end(), [p](const Finding& f) { return f.pattern == p; });
+  return std::any_of(secondary.begin(), secondary.end(),
+                     [p](const Finding& f) { return f.pattern == p; });
 }
 
 double ForwardBackwardCorrelation(const OpJob& job, const JobModel& model) {
@@ -39,7 +46,8 @@ double ForwardBackwardCorrelation(const OpJob& job, const JobModel& model) {
   std::unordered_map<uint64_t, int32_t> group_of;
   for (size_t i = 0; i < job.size(); ++i) {
     if (!IsComputeKind(job.kind[i]) || job.mb_id[i] < 0) continue;
-    uint64_t g = (static_cast<uint64_t>(job.dp_rank[i]) << 40) | (static_cast<uint64_t>(job.stage[i]) << 20) |
+    uint64_t g = (static_cast<uint64_t>(job.dp_rank[i]) << 40) |
+                 (static_cast<uint64_t>(job.stage[i]) << 20) |
                  static_cast<uint64_t>(static_cast<int64_t>(job.mc[i]) + 1);
     auto [git, inserted] = group_of.emplace(g, static_cast<int32_t>(group_of.size()));
     uint64_t key = (g * 1315423911ULL) ^ (static_cast<uint64_t>(model.step_index[i]) << 32) ^
@@ -83,13 +91,15 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   for (size_t i = 0; i < job.size(); ++i) rows[model.worker[i]].push_back(static_cast<int32_t>(i));
   std::vector<std::vector<int64_t>> cell_steps(workers);
   std::vector<ReplayTask> tasks;
-  for (int32_t w = 0; w < workers; ++w) tasks.push_back({&ideal, &actual, &rows[w], &cell_steps[w]});
+  for (int32_t w = 0; w < workers; ++w)
+    tasks.push_back({&ideal, &actual, &rows[w], &cell_steps[w]});
   RunReplays(model.graph, tasks, threads);
   double ideal_mean = 0;
   for (double t : r.step_ideal_s) ideal_mean += t;
   ideal_mean /= static_cast<double>(r.step_ideal_s.size());
   c.cell_slowdown.resize(workers);
-  for (int32_t w = 0; w < workers; ++w) c.cell_slowdown[w] = MeanSeconds(cell_steps[w]) / ideal_mean;
+  for (int32_t w = 0; w < workers; ++w)
+    c.cell_slowdown[w] = MeanSeconds(cell_steps[w]) / ideal_mean;
 
   std::vector<Finding> found;
   const double excess = r.slowdown - 1;
@@ -102,13 +112,15 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
     std::vector<double> per_worker(workers, 0);
     double gc_ns = 0;
     for (size_t i = 0; i < job.size(); ++i) {
-      per_worker[model.worker[i]] += static_cast<double>(std::max<int64_t>(0, model.launch_delay_ns[i]));
+      per_worker[model.worker[i]] +=
+          static_cast<double>(std::max<int64_t>(0, model.launch_delay_ns[i]));
       if (job.kind[i] == OpKind::kGc) gc_ns += static_cast<double>(job.dur_ns[i]);
     }
     double total = std::accumulate(per_worker.begin(), per_worker.end(), 0.0);
     std::vector<int32_t> order(workers);
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return per_worker[a] > per_worker[b]; });
+    std::sort(order.begin(), order.end(),
+              [&](int32_t a, int32_t b) { return per_worker[a] > per_worker[b]; });
     const int32_t quarter = std::max(1, (workers + 3) / 4);
     double top = 0;
     std::string ranks;
@@ -120,12 +132,14 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
     const double share = total > 0 ? top / total : 0;
     c.metrics.emplace_back("launch_delay_top_quarter_share", share);
     if (launch_excess >= th.launch_excess) {
-      found.push_back({Pattern::kCpuStalls, launch_excess,
-                       fmt::format("launch delays (GPU idle while the CPU had not issued the next op) add {:.1f}% "
-                                   "to the step time (launch slowdown {:.3f}); the top quarter of workers hold "
-                                   "{:.0f}% of the delay: {}; gc ops take {:.1f} ms per step in total",
-                                   launch_excess * 100, r.launch_slowdown, share * 100, ranks,
-                                   gc_ns / num_steps * 1e-6)});
+      found.push_back(
+          {Pattern::kCpuStalls, launch_excess,
+           fmt::format(
+               "launch delays (GPU idle while the CPU had not issued the next op) add {:.1f}% "
+               "to the step time (launch slowdown {:.3f}); the top quarter of workers hold "
+               "{:.0f}% of the delay: {}; gc ops take {:.1f} ms per step in total",
+               launch_excess * 100, r.launch_slowdown, share * 100, ranks,
+               gc_ns / num_steps * 1e-6)});
     }
   }
   // Attributed excess by op kind.
@@ -136,16 +150,20 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
     all_excess += e;
     std::optional<OpKind> kind = ParseOpKind(a.label);
     bool is_comm = !kind || IsCommKind(*kind);  // merged pp-comm labels are comm
-    if (kind && IsComputeKind(*kind)) compute_excess += e;
-    else if (is_comm) comm_excess += e;
+    if (kind && IsComputeKind(*kind))
+      compute_excess += e;
+    else if (is_comm)
+      comm_excess += e;
   }
   const double comm_share = all_excess > 0 ? comm_excess / all_excess : 0;
   c.metrics.emplace_back("comm_share_of_excess", comm_share);
   if (excess >= th.min_excess && comm_share >= th.comm_share && comm_excess >= th.min_excess) {
-    found.push_back({Pattern::kSlowCommunication, comm_excess,
-                     fmt::format("communication op kinds carry {:.0f}% of the attributed slowdown (sum of S-1 over "
-                                 "comm kinds {:.3f})",
-                                 comm_share * 100, comm_excess)});
+    found.push_back(
+        {Pattern::kSlowCommunication, comm_excess,
+         fmt::format(
+             "communication op kinds carry {:.0f}% of the attributed slowdown (sum of S-1 over "
+             "comm kinds {:.3f})",
+             comm_share * 100, comm_excess)});
   }
   // Sequence-length imbalance.
   const double corr = ForwardBackwardCorrelation(job, model);
@@ -161,11 +179,13 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
     top_dp_changes += top_of(s) != top_of(s - 1);
   }
   if (std::isfinite(corr) && corr >= th.fb_correlation && compute_excess >= th.min_excess) {
-    found.push_back({Pattern::kSequenceLength, compute_excess,
-                     fmt::format("forward and backward compute of the same microbatch vary together (correlation "
-                                 "{:.2f} >= {:.1f}), as sequence-length cost does; compute carries S-1 = {:.3f}; the "
-                                 "slowest DP rank changes in {} of {} step transitions",
-                                 corr, th.fb_correlation, compute_excess, top_dp_changes, std::max(0, num_steps - 1))});
+    found.push_back(
+        {Pattern::kSequenceLength, compute_excess,
+         fmt::format(
+             "forward and backward compute of the same microbatch vary together (correlation "
+             "{:.2f} >= {:.1f}), as sequence-length cost does; compute carries S-1 = {:.3f}; the "
+             "slowest DP rank changes in {} of {} step transitions",
+             corr, th.fb_correlation, compute_excess, top_dp_changes, std::max(0, num_steps - 1))});
   }
   // Heatmap patterns. Evidence comes from compute durations: a worker whose compute per step is
   // >= worker_ratio x its stage peers' median (one slow worker), or a stage whose forward/backward
@@ -173,11 +193,14 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   // from replays: keeping only that worker / stage real, in the residual job where every *other*
   // candidate is brought to its peers' speed (outliers inflate the mean-based ideal and would
   // otherwise hide each other).
-  std::vector<double> fwd_sum(workers, 0), bwd_sum(workers, 0), fwd_n(workers, 0), bwd_n(workers, 0);
+  std::vector<double> fwd_sum(workers, 0), bwd_sum(workers, 0), fwd_n(workers, 0),
+      bwd_n(workers, 0);
   for (size_t i = 0; i < job.size(); ++i) {
     const int32_t w = model.worker[i];
-    if (job.kind[i] == OpKind::kForwardCompute) fwd_sum[w] += static_cast<double>(job.dur_ns[i]), fwd_n[w] += 1;
-    if (job.kind[i] == OpKind::kBackwardCompute) bwd_sum[w] += static_cast<double>(job.dur_ns[i]), bwd_n[w] += 1;
+    if (job.kind[i] == OpKind::kForwardCompute)
+      fwd_sum[w] += static_cast<double>(job.dur_ns[i]), fwd_n[w] += 1;
+    if (job.kind[i] == OpKind::kBackwardCompute)
+      bwd_sum[w] += static_cast<double>(job.dur_ns[i]), bwd_n[w] += 1;
   }
   auto median_of = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -187,10 +210,11 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   struct Candidate {
     Pattern pattern;
     int32_t worker = -1, stage = -1, kind = -1;  // kind: 0 forward, 1 backward (stripes)
-    double ratio = 1;                 // evidence
-    std::vector<double> scale;        // per worker: divide this candidate's forward (or all) compute by it
-    std::vector<double> scale_bwd;    // stripes: per worker, for backward compute
-    std::vector<int32_t> impact_rows; // rows kept real for the impact replay
+    double ratio = 1;                            // evidence
+    std::vector<double>
+        scale;  // per worker: divide this candidate's forward (or all) compute by it
+    std::vector<double> scale_bwd;     // stripes: per worker, for backward compute
+    std::vector<int32_t> impact_rows;  // rows kept real for the impact replay
   };
   std::vector<Candidate> cands;
   if (dp > 1) {
@@ -201,7 +225,8 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
       const double base = median_of(others);
       const double ratio = base > 0 ? (fwd_sum[w] + bwd_sum[w]) / base : 0;
       if (ratio < th.worker_ratio) continue;
-      Candidate cand{Pattern::kOneSlowWorker, w, w % pp, -1, ratio, std::vector<double>(workers, 1.0), {}, rows[w]};
+      Candidate cand{Pattern::kOneSlowWorker,           w,  w % pp, -1, ratio,
+                     std::vector<double>(workers, 1.0), {}, rows[w]};
       cand.scale[w] = ratio;
       cand.scale_bwd = cand.scale;
       cands.push_back(std::move(cand));
@@ -209,7 +234,8 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   }
   if (pp > 1) {
     for (int32_t s = 0; s < pp; ++s) {
-      Candidate cand{Pattern::kStageImbalance, -1, s, -1, 0, std::vector<double>(workers, 1.0), {}, {}};
+      Candidate cand{Pattern::kStageImbalance,          -1, s, -1, 0,
+                     std::vector<double>(workers, 1.0), {}, {}};
       cand.scale_bwd.assign(workers, 1.0);
       for (int kind = 0; kind < 2; ++kind) {
         const std::vector<double>& sum = kind == 0 ? fwd_sum : bwd_sum;
@@ -248,8 +274,11 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
       const Candidate& o = cands[j];
       for (size_t i = 0; i < job.size(); ++i) {
         if (!IsComputeKind(job.kind[i])) continue;
-        if (o.pattern == Pattern::kOneSlowWorker ? model.worker[i] != o.worker : job.stage[i] != o.stage) continue;
-        const double scale = (job.kind[i] == OpKind::kForwardCompute ? o.scale : o.scale_bwd)[model.worker[i]];
+        if (o.pattern == Pattern::kOneSlowWorker ? model.worker[i] != o.worker
+                                                 : job.stage[i] != o.stage)
+          continue;
+        const double scale =
+            (job.kind[i] == OpKind::kForwardCompute ? o.scale : o.scale_bwd)[model.worker[i]];
         residual[k][i] = std::llround(static_cast<double>(residual[k][i]) / scale);
       }
     }
@@ -257,7 +286,8 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   }
   for (size_t k = 0; k < cands.size(); ++k) {
     cand_tasks.push_back({&residual_ideal[k], nullptr, nullptr, &cand_steps[2 * k]});
-    cand_tasks.push_back({&residual_ideal[k], &residual[k], &cands[k].impact_rows, &cand_steps[2 * k + 1]});
+    cand_tasks.push_back(
+        {&residual_ideal[k], &residual[k], &cands[k].impact_rows, &cand_steps[2 * k + 1]});
   }
   RunReplays(model.graph, cand_tasks, threads);
   for (size_t k = 0; k < cands.size(); ++k) {
@@ -265,7 +295,8 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
     const double alone = MeanSeconds(cand_steps[2 * k + 1]) / MeanSeconds(cand_steps[2 * k]);
     const double impact = alone - 1;
     if (impact < th.min_impact) continue;
-    const std::string others = cands.size() > 1 ? " (other outliers brought to their peers' speed)" : "";
+    const std::string others =
+        cands.size() > 1 ? " (other outliers brought to their peers' speed)" : "";
     if (cand.pattern == Pattern::kOneSlowWorker) {
       const int32_t w = cand.worker;
       int32_t same = 0;
@@ -275,15 +306,19 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
           if (cell_steps[v][s] > cell_steps[best][s]) best = v;
         same += best == w;
       }
-      found.push_back({Pattern::kOneSlowWorker, impact,
-                       fmt::format("worker rank {} (dp_rank {}, stage {}) computes {:.2f}x as long as the other "
-                                   "workers of its stage; alone it slows the job to {:.3f}x{}; hottest worker in {} "
-                                   "of {} steps; fixing the top {} worker(s) removes {:.0f}% of the slowdown (M_W)",
-                                   model.worker_rank[w], w / pp, w % pp, cand.ratio, alone, others, same, num_steps,
-                                   r.m_w.selected.size(), r.m_w.rem * 100)});
+      found.push_back(
+          {Pattern::kOneSlowWorker, impact,
+           fmt::format(
+               "worker rank {} (dp_rank {}, stage {}) computes {:.2f}x as long as the other "
+               "workers of its stage; alone it slows the job to {:.3f}x{}; hottest worker in {} "
+               "of {} steps; fixing the top {} worker(s) removes {:.0f}% of the slowdown (M_W)",
+               model.worker_rank[w], w / pp, w % pp, cand.ratio, alone, others, same, num_steps,
+               r.m_w.selected.size(), r.m_w.rem * 100)});
     } else {
       const int32_t s = cand.stage;
-      std::string which = s == pp - 1 ? "last stage" : s == 0 ? "first stage" : fmt::format("stage {}", s);
+      std::string which = s == pp - 1 ? "last stage"
+                          : s == 0    ? "first stage"
+                                      : fmt::format("stage {}", s);
       int32_t top_steps = 0;
       for (int32_t step = 0; step < num_steps; ++step) {
         int32_t best = 0;
@@ -291,26 +326,31 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
           if (r.by_stage[t].per_step[step] > r.by_stage[best].per_step[step]) best = t;
         top_steps += best == s;
       }
-      found.push_back({Pattern::kStageImbalance, impact,
-                       fmt::format("{} (stage {}): its {} compute takes >= {:.2f}x the other stages' on every DP "
-                                   "rank; that stage alone slows the job to {:.3f}x{}; slowest stage in {} of {} "
-                                   "steps{}",
-                                   which, s, cand.kind == 0 ? "forward" : "backward", cand.ratio, alone, others,
-                                   top_steps, num_steps,
-                                   s == pp - 1 ? fmt::format("; fixing the last stage removes {:.0f}% of the "
-                                                             "slowdown (M_S)", r.m_s.rem * 100)
-                                               : std::string())});
+      found.push_back(
+          {Pattern::kStageImbalance, impact,
+           fmt::format(
+               "{} (stage {}): its {} compute takes >= {:.2f}x the other stages' on every DP "
+               "rank; that stage alone slows the job to {:.3f}x{}; slowest stage in {} of {} "
+               "steps{}",
+               which, s, cand.kind == 0 ? "forward" : "backward", cand.ratio, alone, others,
+               top_steps, num_steps,
+               s == pp - 1 ? fmt::format("; fixing the last stage removes {:.0f}% of the "
+                                         "slowdown (M_S)",
+                                         r.m_s.rem * 100)
+                           : std::string())});
     }
   }
   c.metrics.emplace_back("heatmap_candidates", static_cast<double>(cands.size()));
 
-  std::stable_sort(found.begin(), found.end(), [](const Finding& a, const Finding& b) { return a.impact > b.impact; });
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Finding& a, const Finding& b) { return a.impact > b.impact; });
   if (found.empty() || (excess < 0.1 && launch_excess < th.launch_excess)) {
     c.pattern = Pattern::kNone;
-    c.evidence = fmt::format("no straggler pattern: S = {:.3f} (< 1.1 is not straggling), launch slowdown {:.3f}; "
-                             "hottest worker alone {:.3f}x",
-                             r.slowdown, r.launch_slowdown,
-                             *std::max_element(c.cell_slowdown.begin(), c.cell_slowdown.end()));
+    c.evidence = fmt::format(
+        "no straggler pattern: S = {:.3f} (< 1.1 is not straggling), launch slowdown {:.3f}; "
+        "hottest worker alone {:.3f}x",
+        r.slowdown, r.launch_slowdown,
+        *std::max_element(c.cell_slowdown.begin(), c.cell_slowdown.end()));
     c.secondary = found;
   } else {
     c.pattern = found[0].pattern;

@@ -69,8 +69,8 @@ struct Cause {
 };
 
 // Runs the per-worker "add" replays (in parallel) and classifies.
-Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult& result, int threads,
-                    const CauseThresholds& thresholds = kThresholds);
+Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult& result,
+                    int threads, const CauseThresholds& thresholds = kThresholds);
 
 // Pearson correlation of forward vs backward compute duration per microbatch, after removing the
 // mean of each (dp_rank, stage, chunk); NaN when fewer than 3 pairs.

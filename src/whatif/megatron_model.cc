@@ -20,23 +20,30 @@ int32_t StreamOf(OpKind kind) {
     case OpKind::kForwardCompute:
     case OpKind::kBackwardCompute:
     case OpKind::kGc:
-    case OpKind::kOptimizer: return 0;
+    case OpKind::kOptimizer:
+      return 0;
     case OpKind::kParamsAllGather:
     case OpKind::kGradsReduceScatter:
-    case OpKind::kSeparateGradsAllReduce: return 1;
-    case OpKind::kForwardSend: return 2;
-    case OpKind::kForwardRecv: return 3;
-    case OpKind::kBackwardSend: return 4;
-    case OpKind::kBackwardRecv: return 5;
-    default: return 6;  // layernorm / embedding all-reduce, clip-grad sync
+    case OpKind::kSeparateGradsAllReduce:
+      return 1;
+    case OpKind::kForwardSend:
+      return 2;
+    case OpKind::kForwardRecv:
+      return 3;
+    case OpKind::kBackwardSend:
+      return 4;
+    case OpKind::kBackwardRecv:
+      return 5;
+    default:
+      return 6;  // layernorm / embedding all-reduce, clip-grad sync
   }
 }
 
 }  // namespace
 
 std::string DescribeOp(const OpJob& job, int64_t row) {
-  return fmt::format("{} seq {} stage {} dp_rank {} step {}", OpKindName(job.kind[row]), job.seq_id[row],
-                     job.stage[row], job.dp_rank[row], job.step[row]);
+  return fmt::format("{} seq {} stage {} dp_rank {} step {}", OpKindName(job.kind[row]),
+                     job.seq_id[row], job.stage[row], job.dp_rank[row], job.step[row]);
 }
 
 std::vector<int64_t> JobModel::ActualDurations(const OpJob& job) const {
@@ -48,38 +55,44 @@ std::vector<int64_t> JobModel::ActualDurations(const OpJob& job) const {
 Result<JobModel> BuildMegatronModel(const OpJob& job) {
   const int64_t n = static_cast<int64_t>(job.size());
   if (n == 0) return InvalidArgumentError("{}: the op table is empty", job.name);
-  if (n > INT32_MAX / 2) return InvalidArgumentError("{}: {} ops is more than supported", job.name, n);
+  if (n > INT32_MAX / 2)
+    return InvalidArgumentError("{}: {} ops is more than supported", job.name, n);
   JobModel m;
   int32_t max_dp = 0, max_stage = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (job.dp_rank[i] < 0 || job.stage[i] < 0 || job.dp_rank[i] >= kMaxRanks || job.stage[i] >= kMaxRanks) {
-      return InvalidArgumentError("{}: op {}: dp_rank and stage must be in [0, {})", job.name, DescribeOp(job, i),
-                                  kMaxRanks);
+    if (job.dp_rank[i] < 0 || job.stage[i] < 0 || job.dp_rank[i] >= kMaxRanks ||
+        job.stage[i] >= kMaxRanks) {
+      return InvalidArgumentError("{}: op {}: dp_rank and stage must be in [0, {})", job.name,
+                                  DescribeOp(job, i), kMaxRanks);
     }
     max_dp = std::max(max_dp, job.dp_rank[i]);
     max_stage = std::max(max_stage, job.stage[i]);
-    if (m.steps.empty() || m.steps.back() != job.step[i]) m.steps.push_back(job.step[i]);  // rows come in runs
+    if (m.steps.empty() || m.steps.back() != job.step[i])
+      m.steps.push_back(job.step[i]);  // rows come in runs
   }
   std::sort(m.steps.begin(), m.steps.end());
   m.steps.erase(std::unique(m.steps.begin(), m.steps.end()), m.steps.end());
   m.dp = max_dp + 1;
   m.pp = max_stage + 1;
   if (static_cast<int64_t>(m.dp) * m.pp > n) {
-    return InvalidArgumentError("{}: {} DP ranks x {} stages but only {} ops: the op table cannot be complete",
-                                job.name, m.dp, m.pp, n);
+    return InvalidArgumentError(
+        "{}: {} DP ranks x {} stages but only {} ops: the op table cannot be complete", job.name,
+        m.dp, m.pp, n);
   }
   const int32_t num_steps = m.num_steps();
   m.step_index.resize(n);
   std::vector<int64_t> step_start(num_steps, INT64_MAX);
   for (int64_t i = 0; i < n; ++i) {
-    m.step_index[i] = static_cast<int32_t>(std::lower_bound(m.steps.begin(), m.steps.end(), job.step[i]) - m.steps.begin());
+    m.step_index[i] = static_cast<int32_t>(
+        std::lower_bound(m.steps.begin(), m.steps.end(), job.step[i]) - m.steps.begin());
     step_start[m.step_index[i]] = std::min(step_start[m.step_index[i]], job.start_ns[i]);
   }
   m.start_ns.resize(n);
   m.step_time_ns.assign(num_steps, 0);
   for (int64_t i = 0; i < n; ++i) {
     m.start_ns[i] = job.start_ns[i] - step_start[m.step_index[i]];
-    m.step_time_ns[m.step_index[i]] = std::max(m.step_time_ns[m.step_index[i]], m.start_ns[i] + job.dur_ns[i]);
+    m.step_time_ns[m.step_index[i]] =
+        std::max(m.step_time_ns[m.step_index[i]], m.start_ns[i] + job.dur_ns[i]);
   }
 
   // Template from dp_rank 0 of the first step.
@@ -100,7 +113,8 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
   const int64_t instances = static_cast<int64_t>(num_steps) * m.dp;
   if (instances * num_t > 4 * n + 1024) {  // guard before allocating; the exact check names the op
     return InvalidArgumentError(
-        "{}: {} ops, but {} steps x {} DP ranks x {} ops of dp_rank 0 in step {} = {}: most (step, dp_rank) groups are "
+        "{}: {} ops, but {} steps x {} DP ranks x {} ops of dp_rank 0 in step {} = {}: most (step, "
+        "dp_rank) groups are "
         "incomplete (incomplete groups cannot be simulated)",
         job.name, n, num_steps, m.dp, num_t, m.steps[0], instances * num_t);
   }
@@ -111,17 +125,20 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
   for (int64_t i = 0; i < n; ++i) {
     auto it = t.index.find(internal::OpKey(job.stage[i], job.kind[i], job.seq_id[i]));
     if (it == t.index.end()) {
-      return InvalidArgumentError("{}: op {} is not in the dependency model (absent from dp_rank 0 of step {})",
-                                  job.name, DescribeOp(job, i), m.steps[0]);
+      return InvalidArgumentError(
+          "{}: op {} is not in the dependency model (absent from dp_rank 0 of step {})", job.name,
+          DescribeOp(job, i), m.steps[0]);
     }
-    int32_t& slot = row_of[(static_cast<int64_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * num_t + it->second];
-    if (slot >= 0) return InvalidArgumentError("{}: op {} appears twice", job.name, DescribeOp(job, i));
+    int32_t& slot = row_of[(static_cast<int64_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * num_t +
+                           it->second];
+    if (slot >= 0)
+      return InvalidArgumentError("{}: op {} appears twice", job.name, DescribeOp(job, i));
     slot = static_cast<int32_t>(i);
     m.worker[i] = job.dp_rank[i] * m.pp + job.stage[i];
     int32_t& wr = m.worker_rank[m.worker[i]];
     if (wr >= 0 && wr != job.rank[i]) {
-      return InvalidArgumentError("{}: dp_rank {} stage {} has two global ranks ({} and {})", job.name,
-                                  job.dp_rank[i], job.stage[i], wr, job.rank[i]);
+      return InvalidArgumentError("{}: dp_rank {} stage {} has two global ranks ({} and {})",
+                                  job.name, job.dp_rank[i], job.stage[i], wr, job.rank[i]);
     }
     wr = job.rank[i];
   }
@@ -130,9 +147,11 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
     int64_t tmpl = t.rows[k % num_t];
     int64_t inst = k / num_t;
     return InvalidArgumentError(
-        "{}: {} seq {} stage {} is missing on dp_rank {} step {} (every step and DP rank must trace the same ops; "
+        "{}: {} seq {} stage {} is missing on dp_rank {} step {} (every step and DP rank must "
+        "trace the same ops; "
         "incomplete groups cannot be simulated)",
-        job.name, OpKindName(job.kind[tmpl]), job.seq_id[tmpl], job.stage[tmpl], inst % m.dp, m.steps[inst / m.dp]);
+        job.name, OpKindName(job.kind[tmpl]), job.seq_id[tmpl], job.stage[tmpl], inst % m.dp,
+        m.steps[inst / m.dp]);
   }
 
   graph::GraphBuilder b;
@@ -143,7 +162,8 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
     const int32_t* rows = &row_of[inst * num_t];
     for (auto [before, after] : t.edges) {
       b.AddEdge(rows[before], rows[after]);
-      dep_end[rows[after]] = std::max(dep_end[rows[after]], m.start_ns[rows[before]] + job.dur_ns[rows[before]]);
+      dep_end[rows[after]] =
+          std::max(dep_end[rows[after]], m.start_ns[rows[before]] + job.dur_ns[rows[before]]);
     }
   }
   m.is_comm.assign(n, 0);
@@ -170,7 +190,8 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
       for (int32_t s = 0; s < num_steps; ++s) {
         members.clear();
         for (int32_t d = 0; d < m.dp; ++d)
-          for (int32_t op : g.ops) members.push_back(row_of[(static_cast<int64_t>(s) * m.dp + d) * num_t + op]);
+          for (int32_t op : g.ops)
+            members.push_back(row_of[(static_cast<int64_t>(s) * m.dp + d) * num_t + op]);
         add_group(true);
       }
     } else {
@@ -190,7 +211,8 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
     }
     m.launch_delay_ns[i] = delay;
   }
-  TS_ASSIGN_OR_RETURN(m.graph, b.Build({}, [&job](graph::NodeId id) { return DescribeOp(job, id); }));
+  TS_ASSIGN_OR_RETURN(m.graph,
+                      b.Build({}, [&job](graph::NodeId id) { return DescribeOp(job, id); }));
   return m;
 }
 

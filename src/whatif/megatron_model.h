@@ -10,10 +10,11 @@
 //    start order) and four PP streams (fwd-send, fwd-recv, bwd-send, bwd-recv), each a chain;
 //  - PP: the k-th send of a kind matches the k-th compute of its direction (sends that end before
 //    the first compute and recvs that start after the last one are no-ops of the tracer); compute
-//    -> send; recv -> its compute, and the previous compute of that direction -> recv. The k-th real
-//    fwd-send of stage s pairs with the k-th real fwd-recv of stage s+1 (backward: s -> s-1) as one
-//    collective; sends/recvs without a peer (pipeline ends, by global model chunk) stay alone. The
-//    first bwd send/recv waits for the forward compute two before the first backward compute;
+//    -> send; recv -> its compute, and the previous compute of that direction -> recv. The k-th
+//    real fwd-send of stage s pairs with the k-th real fwd-recv of stage s+1 (backward: s -> s-1)
+//    as one collective; sends/recvs without a peer (pipeline ends, by global model chunk) stay
+//    alone. The first bwd send/recv waits for the forward compute two before the first backward
+//    compute;
 //  - DP: the last params-all-gather of each model chunk precedes its first forward compute; tail:
 //    last compute -> gc -> layernorm all-reduce -> embedding all-reduce (first/last stage, one
 //    collective of the two) -> grads-reduce-scatters -> clip-grad (one collective over all stages
@@ -37,21 +38,21 @@
 namespace trainscope::whatif {
 
 struct JobModel {
-  graph::DepGraph graph;       // node id = row of the OpJob
+  graph::DepGraph graph;  // node id = row of the OpJob
   int32_t dp = 1, pp = 1;
-  std::vector<int32_t> steps;  // step number of each step index (ascending)
-  std::vector<int32_t> step_index;  // per row
-  std::vector<int32_t> worker;      // per row: dp_rank * pp + stage
-  std::vector<int32_t> worker_rank; // per worker: global rank
-  std::vector<uint8_t> is_comm;     // per row: member of a comm group (simulated with transfer)
-  std::vector<int64_t> start_ns;    // per row, relative to the step's earliest start
+  std::vector<int32_t> steps;        // step number of each step index (ascending)
+  std::vector<int32_t> step_index;   // per row
+  std::vector<int32_t> worker;       // per row: dp_rank * pp + stage
+  std::vector<int32_t> worker_rank;  // per worker: global rank
+  std::vector<uint8_t> is_comm;      // per row: member of a comm group (simulated with transfer)
+  std::vector<int64_t> start_ns;     // per row, relative to the step's earliest start
   std::vector<int64_t> transfer_ns;  // per row (comm: transfer time; others: duration)
   std::vector<int64_t> launch_delay_ns;  // per row
   std::vector<int64_t> step_time_ns;     // per step: measured (latest end - earliest start)
-  int64_t clipped_transfers = 0;   // transfer times <= -10 ms set to 0
-  int64_t negative_transfers = 0;  // small negative transfer times kept (> -10 ms)
-  int64_t clipped_delays = 0;      // launch delays <= -10 ms set to 0
-  int32_t template_ops = 0;        // ops per (step, dp_rank) instance
+  int64_t clipped_transfers = 0;         // transfer times <= -10 ms set to 0
+  int64_t negative_transfers = 0;        // small negative transfer times kept (> -10 ms)
+  int64_t clipped_delays = 0;            // launch delays <= -10 ms set to 0
+  int32_t template_ops = 0;              // ops per (step, dp_rank) instance
 
   int32_t num_steps() const { return static_cast<int32_t>(steps.size()); }
   int32_t num_workers() const { return dp * pp; }

@@ -7,12 +7,20 @@
 namespace trainscope::whatif {
 namespace {
 
-constexpr std::array<std::string_view, kOpKindCount> kNames = {
-    "forward-compute",  "backward-compute",          "forward-send",
-    "forward-recv",     "backward-send",             "backward-recv",
-    "params-all-gather", "grads-reduce-scatter",     "separate-grads-all-reduce",
-    "layernorm-grads-all-reduce", "embedding-grads-all-reduce", "optimizer-clip-main-grad",
-    "optimizer",        "gc"};
+constexpr std::array<std::string_view, kOpKindCount> kNames = {"forward-compute",
+                                                               "backward-compute",
+                                                               "forward-send",
+                                                               "forward-recv",
+                                                               "backward-send",
+                                                               "backward-recv",
+                                                               "params-all-gather",
+                                                               "grads-reduce-scatter",
+                                                               "separate-grads-all-reduce",
+                                                               "layernorm-grads-all-reduce",
+                                                               "embedding-grads-all-reduce",
+                                                               "optimizer-clip-main-grad",
+                                                               "optimizer",
+                                                               "gc"};
 
 }  // namespace
 
@@ -25,8 +33,8 @@ std::optional<OpKind> ParseOpKind(std::string_view name) {
 }
 
 bool IsP2pKind(OpKind kind) {
-  return kind == OpKind::kForwardSend || kind == OpKind::kForwardRecv || kind == OpKind::kBackwardSend ||
-         kind == OpKind::kBackwardRecv;
+  return kind == OpKind::kForwardSend || kind == OpKind::kForwardRecv ||
+         kind == OpKind::kBackwardSend || kind == OpKind::kBackwardRecv;
 }
 
 bool IsCommKind(OpKind kind) {
@@ -47,7 +55,9 @@ bool IsCommKind(OpKind kind) {
   }
 }
 
-bool IsComputeKind(OpKind kind) { return kind == OpKind::kForwardCompute || kind == OpKind::kBackwardCompute; }
+bool IsComputeKind(OpKind kind) {
+  return kind == OpKind::kForwardCompute || kind == OpKind::kBackwardCompute;
+}
 
 std::string_view AttributionLabel(OpKind kind) {
   if (kind == OpKind::kForwardSend || kind == OpKind::kForwardRecv) return "forward-pp-comm";

@@ -74,8 +74,10 @@ Result<OpJob> OpJobFromTable(Table&& t) {
       size_t row = 0;
       while (t.optype_names[t.optype[row]] != name) ++row;
       return InvalidArgumentError(
-          "{}:{}: unknown optype '{}' (the Megatron dependency model knows forward/backward-compute, "
-          "forward/backward-send/-recv, params-all-gather, grads-reduce-scatter, separate-grads-all-reduce, "
+          "{}:{}: unknown optype '{}' (the Megatron dependency model knows "
+          "forward/backward-compute, "
+          "forward/backward-send/-recv, params-all-gather, grads-reduce-scatter, "
+          "separate-grads-all-reduce, "
           "layernorm/embedding-grads-all-reduce, optimizer-clip-main-grad, optimizer, gc)",
           t.source, row + 2, name);
     }

@@ -12,8 +12,13 @@
 namespace trainscope::whatif {
 namespace {
 
-constexpr const char* kStreamNames[] = {"compute", "dp-comm", "pp fwd-send", "pp fwd-recv",
-                                        "pp bwd-send", "pp bwd-recv", "sync (layernorm/embedding/clip)"};
+constexpr const char* kStreamNames[] = {"compute",
+                                        "dp-comm",
+                                        "pp fwd-send",
+                                        "pp fwd-recv",
+                                        "pp bwd-send",
+                                        "pp bwd-recv",
+                                        "sync (layernorm/embedding/clip)"};
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -44,14 +49,18 @@ Status WritePerfettoTimelines(const OpJob& job, const JobModel& model, const std
     for (int timeline = 0; timeline < 2; ++timeline) {
       int32_t pid = model.worker_rank[wk] + timeline * pid_base;
       w.BeginObject().Field("ph", "M").Field("name", "process_name").Field("pid", pid);
-      w.Key("args").BeginObject().Field("name", fmt::format("{} rank {} (dp {}, stage {})",
-                                                            timeline ? "ideal" : "actual", model.worker_rank[wk],
-                                                            wk / model.pp, wk % model.pp));
+      w.Key("args").BeginObject().Field(
+          "name", fmt::format("{} rank {} (dp {}, stage {})", timeline ? "ideal" : "actual",
+                              model.worker_rank[wk], wk / model.pp, wk % model.pp));
       w.EndObject().EndObject();
       w.BeginObject().Field("ph", "M").Field("name", "process_sort_index").Field("pid", pid);
       w.Key("args").BeginObject().Field("sort_index", pid).EndObject().EndObject();
       for (int32_t stream = 0; stream < 7; ++stream) {
-        w.BeginObject().Field("ph", "M").Field("name", "thread_name").Field("pid", pid).Field("tid", stream);
+        w.BeginObject()
+            .Field("ph", "M")
+            .Field("name", "thread_name")
+            .Field("pid", pid)
+            .Field("tid", stream);
         w.Key("args").BeginObject().Field("name", kStreamNames[stream]).EndObject().EndObject();
       }
     }
@@ -59,19 +68,27 @@ Status WritePerfettoTimelines(const OpJob& job, const JobModel& model, const std
   for (size_t i = 0; i < n; ++i) {
     const int32_t s = model.step_index[i];
     const int32_t rank = model.worker_rank[model.worker[i]];
-    const bool straggling = ideal[i] > 0 ? static_cast<double>(actual[i]) >= 1.1 * static_cast<double>(ideal[i])
-                                         : actual[i] > 0;
+    const bool straggling =
+        ideal[i] > 0 ? static_cast<double>(actual[i]) >= 1.1 * static_cast<double>(ideal[i])
+                     : actual[i] > 0;
     for (int timeline = 0; timeline < 2; ++timeline) {
-      int64_t ts = timeline ? ideal_offset[s] + ideal_start[i] : actual_offset[s] + model.start_ns[i];
+      int64_t ts =
+          timeline ? ideal_offset[s] + ideal_start[i] : actual_offset[s] + model.start_ns[i];
       int64_t dur = timeline ? ideal_end[i] - ideal_start[i] : job.dur_ns[i];
-      w.BeginObject().Field("ph", "X").Field("name", OpKindName(job.kind[i])).Field("cat", "whatif");
-      w.Field("pid", rank + timeline * pid_base).Field("tid", g.stream(static_cast<graph::NodeId>(i)));
-      w.Field("ts", static_cast<double>(ts) * 1e-3).Field("dur", static_cast<double>(std::max<int64_t>(dur, 0)) * 1e-3);
+      w.BeginObject()
+          .Field("ph", "X")
+          .Field("name", OpKindName(job.kind[i]))
+          .Field("cat", "whatif");
+      w.Field("pid", rank + timeline * pid_base)
+          .Field("tid", g.stream(static_cast<graph::NodeId>(i)));
+      w.Field("ts", static_cast<double>(ts) * 1e-3)
+          .Field("dur", static_cast<double>(std::max<int64_t>(dur, 0)) * 1e-3);
       w.Key("args").BeginObject().Field("step", job.step[i]).Field("seq_id", job.seq_id[i]);
       w.Field("mb_id", job.mb_id[i]).Field("model_chunk", job.mc[i]);
       if (timeline == 0) {
         w.Field("straggling", straggling);
-        w.Field("sim_dur_ms", static_cast<double>(actual[i]) * 1e-6).Field("ideal_ms", static_cast<double>(ideal[i]) * 1e-6);
+        w.Field("sim_dur_ms", static_cast<double>(actual[i]) * 1e-6)
+            .Field("ideal_ms", static_cast<double>(ideal[i]) * 1e-6);
         w.Field("launch_delay_ms", static_cast<double>(model.launch_delay_ns[i]) * 1e-6);
       }
       w.EndObject().EndObject();
@@ -87,8 +104,13 @@ Status WritePerfettoTimelines(const OpJob& job, const JobModel& model, const std
     for (int32_t p = first; p < last; ++p) {
       graph::NodeId node = g.node_at()[p];
       int32_t s = model.step_index[node];
-      w.BeginObject().Field("ph", p == first ? "s" : "f").Field("id", flow_id).Field("name", "collective");
-      w.Field("cat", "collective").Field("pid", model.worker_rank[model.worker[node]]).Field("tid", g.stream(node));
+      w.BeginObject()
+          .Field("ph", p == first ? "s" : "f")
+          .Field("id", flow_id)
+          .Field("name", "collective");
+      w.Field("cat", "collective")
+          .Field("pid", model.worker_rank[model.worker[node]])
+          .Field("tid", g.stream(node));
       w.Field("ts", static_cast<double>(actual_offset[s] + model.start_ns[node]) * 1e-3);
       if (p != first) w.Field("bp", "e");
       w.EndObject();

@@ -7,7 +7,8 @@
 namespace trainscope::whatif {
 namespace {
 
-void WriteAttribution(const char* key, const std::vector<Attribution>& rows, const WhatIfResult& r, JsonWriter& w) {
+void WriteAttribution(const char* key, const std::vector<Attribution>& rows, const WhatIfResult& r,
+                      JsonWriter& w) {
   w.Key(key).BeginObject();
   for (const Attribution& a : rows) w.Field(a.label, a.slowdown);
   w.EndObject();
@@ -20,7 +21,8 @@ void WriteAttribution(const char* key, const std::vector<Attribution>& rows, con
   w.EndObject();
 }
 
-void WriteExplanation(const char* key, const char* selected_key, const Explanation& e, JsonWriter& w) {
+void WriteExplanation(const char* key, const char* selected_key, const Explanation& e,
+                      JsonWriter& w) {
   w.Key(key).BeginObject();
   w.Key(selected_key).BeginArray();
   for (int32_t v : e.selected) w.Int(v);
@@ -33,8 +35,9 @@ void WriteExplanation(const char* key, const char* selected_key, const Explanati
 
 }  // namespace
 
-void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult& r, const Cause& cause,
-                     const Diagnostics& diagnostics, JsonWriter& w, const std::vector<ScenarioResult>& scenarios) {
+void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult& r,
+                     const Cause& cause, const Diagnostics& diagnostics, JsonWriter& w,
+                     const std::vector<ScenarioResult>& scenarios) {
   w.BeginObject();
   w.Field("slowdown", r.slowdown);
   w.Field("waste_fraction", r.waste_fraction);
@@ -50,7 +53,10 @@ void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult
   w.Field("persistent", cause.persistent);
   w.Key("also").BeginArray();
   for (const Finding& f : cause.secondary) {
-    w.BeginObject().Field("pattern", PatternName(f.pattern)).Field("evidence", f.evidence).EndObject();
+    w.BeginObject()
+        .Field("pattern", PatternName(f.pattern))
+        .Field("evidence", f.evidence)
+        .EndObject();
   }
   w.EndArray();
   w.Key("metrics").BeginObject();
@@ -59,7 +65,9 @@ void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult
   w.EndObject();
 
   w.Key("job").BeginObject();
-  w.Field("name", job.name).Field("ops", r.ops).Field("steps", static_cast<int64_t>(r.steps.size()));
+  w.Field("name", job.name)
+      .Field("ops", r.ops)
+      .Field("steps", static_cast<int64_t>(r.steps.size()));
   w.Field("dp_size", model.dp).Field("pp_size", model.pp).Field("tp_size", job.tp_size);
   w.Field("world_size", job.world_size).Field("workers", model.num_workers());
   w.Field("traced_gpu_hours", r.traced_gpu_hours);
@@ -86,7 +94,8 @@ void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult
   for (const WorkerScore& ws : r.workers) {
     w.BeginObject().Field("rank", ws.rank).Field("dp_rank", ws.dp_rank).Field("stage", ws.stage);
     w.Field("score", ws.score);
-    if (!cause.cell_slowdown.empty()) w.Field("cell_slowdown", cause.cell_slowdown[ws.dp_rank * model.pp + ws.stage]);
+    if (!cause.cell_slowdown.empty())
+      w.Field("cell_slowdown", cause.cell_slowdown[ws.dp_rank * model.pp + ws.stage]);
     w.EndObject();
   }
   w.EndArray();
@@ -101,7 +110,10 @@ void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult
   WriteExplanation("m_s", "stages", r.m_s, w);
   w.Key("scenarios").BeginArray();
   for (const ScenarioResult& sc : scenarios) {
-    w.BeginObject().Field("name", sc.name).Field("baseline_s", sc.baseline_s).Field("scenario_s", sc.scenario_s);
+    w.BeginObject()
+        .Field("name", sc.name)
+        .Field("baseline_s", sc.baseline_s)
+        .Field("scenario_s", sc.scenario_s);
     w.Field("speedup", sc.speedup).EndObject();
   }
   w.EndArray();

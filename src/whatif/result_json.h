@@ -12,8 +12,8 @@
 
 namespace trainscope::whatif {
 
-void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult& result, const Cause& cause,
-                     const Diagnostics& diagnostics, JsonWriter& w,
+void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult& result,
+                     const Cause& cause, const Diagnostics& diagnostics, JsonWriter& w,
                      const std::vector<ScenarioResult>& scenarios = {});
 
 }  // namespace trainscope::whatif

@@ -13,8 +13,8 @@
 namespace trainscope::whatif {
 
 // `top`: rows of the worker table.
-std::string RenderWhatIfText(const OpJob& job, const JobModel& model, const WhatIfResult& result, const Cause& cause,
-                             const Diagnostics& diagnostics, int top,
+std::string RenderWhatIfText(const OpJob& job, const JobModel& model, const WhatIfResult& result,
+                             const Cause& cause, const Diagnostics& diagnostics, int top,
                              const std::vector<ScenarioResult>& scenarios = {});
 
 }  // namespace trainscope::whatif

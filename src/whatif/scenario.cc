@@ -13,9 +13,12 @@ namespace trainscope::whatif {
 
 std::string Scenario::Describe() const {
   switch (kind) {
-    case Kind::kScale: return fmt::format("{} x{}", op_class, factor);
-    case Kind::kFixRank: return fmt::format("fix rank {}", value);
-    case Kind::kFixStep: return fmt::format("fix step {}", value);
+    case Kind::kScale:
+      return fmt::format("{} x{}", op_class, factor);
+    case Kind::kFixRank:
+      return fmt::format("fix rank {}", value);
+    case Kind::kFixStep:
+      return fmt::format("fix step {}", value);
   }
   return "";
 }
@@ -30,18 +33,20 @@ Result<Scenario> ParseScaleScenario(const std::string& text) {
   s.op_class = text.substr(0, eq);
   const std::string number = text.substr(eq + 1);
   auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), s.factor);
-  if (ec != std::errc() || ptr != number.data() + number.size() || !(s.factor >= 0) || !std::isfinite(s.factor)) {
+  if (ec != std::errc() || ptr != number.data() + number.size() || !(s.factor >= 0) ||
+      !std::isfinite(s.factor)) {
     return InvalidArgumentError("--scale '{}': factor must be a number >= 0", text);
   }
   if (s.op_class != "compute" && s.op_class != "comm" && !ParseOpKind(s.op_class)) {
-    return InvalidArgumentError("--scale '{}': class must be compute, comm or an op kind (forward-compute, ...)",
-                                text);
+    return InvalidArgumentError(
+        "--scale '{}': class must be compute, comm or an op kind (forward-compute, ...)", text);
   }
   return s;
 }
 
 Result<std::vector<ScenarioResult>> RunScenarios(const OpJob& job, const JobModel& model,
-                                                 const std::vector<Scenario>& scenarios, int threads) {
+                                                 const std::vector<Scenario>& scenarios,
+                                                 int threads) {
   const std::vector<int64_t> actual = model.ActualDurations(job);
   const std::vector<int64_t> ideal = IdealDurations(job, model);
   const size_t k = scenarios.size();
@@ -50,7 +55,8 @@ Result<std::vector<ScenarioResult>> RunScenarios(const OpJob& job, const JobMode
   for (size_t s = 0; s < k; ++s) {
     const Scenario& sc = scenarios[s];
     if (sc.kind == Scenario::Kind::kFixRank &&
-        std::find(model.worker_rank.begin(), model.worker_rank.end(), sc.value) == model.worker_rank.end()) {
+        std::find(model.worker_rank.begin(), model.worker_rank.end(), sc.value) ==
+            model.worker_rank.end()) {
       return InvalidArgumentError("--fix-rank {}: no such rank in {}", sc.value, job.name);
     }
     if (sc.kind == Scenario::Kind::kFixStep &&
@@ -63,13 +69,17 @@ Result<std::vector<ScenarioResult>> RunScenarios(const OpJob& job, const JobMode
       bool selected = false;
       switch (sc.kind) {
         case Scenario::Kind::kScale:
-          selected = sc.op_class == "comm" ? IsCommKind(job.kind[i])
+          selected = sc.op_class == "comm"      ? IsCommKind(job.kind[i])
                      : sc.op_class == "compute" ? !IsCommKind(job.kind[i])
                                                 : job.kind[i] == *kind;
           if (selected) overlay[s][i] = std::llround(static_cast<double>(actual[i]) * sc.factor);
           break;
-        case Scenario::Kind::kFixRank: selected = job.rank[i] == sc.value; break;
-        case Scenario::Kind::kFixStep: selected = job.step[i] == sc.value; break;
+        case Scenario::Kind::kFixRank:
+          selected = job.rank[i] == sc.value;
+          break;
+        case Scenario::Kind::kFixStep:
+          selected = job.step[i] == sc.value;
+          break;
       }
       if (selected) rows[s].push_back(static_cast<int32_t>(i));
     }

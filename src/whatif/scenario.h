@@ -34,6 +34,7 @@ struct ScenarioResult {
 };
 
 Result<std::vector<ScenarioResult>> RunScenarios(const OpJob& job, const JobModel& model,
-                                                 const std::vector<Scenario>& scenarios, int threads);
+                                                 const std::vector<Scenario>& scenarios,
+                                                 int threads);
 
 }  // namespace trainscope::whatif

@@ -19,7 +19,8 @@ struct Row {
 
 Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph* schedule) {
   const int32_t D = spec.dp, P = spec.pp, M = spec.microbatches;
-  if (D < 1 || P < 1 || M < 1 || spec.steps < 1) return InvalidArgumentError("synthetic job: sizes must be >= 1");
+  if (D < 1 || P < 1 || M < 1 || spec.steps < 1)
+    return InvalidArgumentError("synthetic job: sizes must be >= 1");
   if (!spec.worker_factor.empty() && static_cast<int32_t>(spec.worker_factor.size()) != D * P)
     return InvalidArgumentError("synthetic job: worker_factor needs dp*pp entries");
   if (!spec.stage_fwd_factor.empty() && static_cast<int32_t>(spec.stage_fwd_factor.size()) != P)
@@ -29,7 +30,8 @@ Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph
   graph::GraphBuilder b;
   std::vector<Row> rows;
   std::vector<int32_t> row_step;
-  auto add = [&](int32_t step, int32_t d, int32_t s, OpKind kind, int32_t seq, int32_t mb, int64_t dur) {
+  auto add = [&](int32_t step, int32_t d, int32_t s, OpKind kind, int32_t seq, int32_t mb,
+                 int64_t dur) {
     rows.push_back({kind, d, s, seq, mb, dur});
     row_step.push_back(step);
     return b.AddNode(d * P + s, 0, step);
@@ -39,7 +41,8 @@ Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph
     std::vector<double> mb_factor(static_cast<size_t>(D) * M, 1.0);
     for (double& f : mb_factor) f = 1 + spec.microbatch_noise * unit(rng);
     // Per worker: node ids of each kind by microbatch / position.
-    std::vector<std::vector<graph::NodeId>> F(D * P), B(D * P), fs(D * P), fr(D * P), bs(D * P), br(D * P);
+    std::vector<std::vector<graph::NodeId>> F(D * P), B(D * P), fs(D * P), fr(D * P), bs(D * P),
+        br(D * P);
     std::vector<graph::NodeId> ag(D * P, -1), rs(D * P, -1), emb(D * P, -1), clip(D * P, -1);
     for (int32_t d = 0; d < D; ++d) {
       for (int32_t s = 0; s < P; ++s) {
@@ -51,13 +54,15 @@ Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph
         };
         for (int32_t k = 0; k < M; ++k) {
           double mf = mb_factor[d * M + k];
-          F[w].push_back(add(step, d, s, OpKind::kForwardCompute, k, k, noisy(static_cast<double>(spec.fwd_ns) * wf * sf * mf)));
+          F[w].push_back(add(step, d, s, OpKind::kForwardCompute, k, k,
+                             noisy(static_cast<double>(spec.fwd_ns) * wf * sf * mf)));
           B[w].push_back(add(step, d, s, OpKind::kBackwardCompute, k, k,
                              noisy(static_cast<double>(spec.fwd_ns) * spec.bwd_factor * wf * mf)));
           if (s > 0) fr[w].push_back(add(step, d, s, OpKind::kForwardRecv, k, -1, spec.p2p_ns));
           if (s > 0) bs[w].push_back(add(step, d, s, OpKind::kBackwardSend, k, -1, spec.p2p_ns));
           if (s < P - 1) fs[w].push_back(add(step, d, s, OpKind::kForwardSend, k, -1, spec.p2p_ns));
-          if (s < P - 1) br[w].push_back(add(step, d, s, OpKind::kBackwardRecv, k, -1, spec.p2p_ns));
+          if (s < P - 1)
+            br[w].push_back(add(step, d, s, OpKind::kBackwardRecv, k, -1, spec.p2p_ns));
         }
         // 1F1B compute order.
         const int32_t warm = std::min(P - 1 - s, M);
@@ -83,7 +88,8 @@ Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph
             if (k > 0) b.AddEdge(B[w][k - 1], br[w][k]), b.AddEdge(br[w][k - 1], br[w][k]);
           }
         }
-        if (warm >= 1) {  // first backward send/recv after the forward two before the first backward
+        if (warm >=
+            1) {  // first backward send/recv after the forward two before the first backward
           graph::NodeId two_before = order[warm - 1];
           if (s < P - 1) b.AddEdge(two_before, br[w][0]);
           if (s > 0) b.AddEdge(two_before, bs[w][0]);
@@ -91,7 +97,8 @@ Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph
         // Step tail.
         graph::NodeId gc = add(step, d, s, OpKind::kGc, 0, -1, spec.gc_ns);
         b.AddEdge(order.back(), gc);
-        graph::NodeId ln = add(step, d, s, OpKind::kLayernormGradsAllReduce, 0, -1, spec.layernorm_ns);
+        graph::NodeId ln =
+            add(step, d, s, OpKind::kLayernormGradsAllReduce, 0, -1, spec.layernorm_ns);
         b.AddEdge(gc, ln);
         graph::NodeId prev = ln;
         if (s == 0 || s == P - 1) {
@@ -142,9 +149,11 @@ Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph
   std::vector<int64_t> dur(n), delay(n, 0), start(n), end(n), step_end(spec.steps);
   for (size_t i = 0; i < n; ++i) dur[i] = rows[i].transfer;
   if (spec.gaps_per_step > 0 && !spec.gap_workers.empty()) {
-    std::vector<std::vector<std::vector<int32_t>>> computes(spec.steps, std::vector<std::vector<int32_t>>(D * P));
+    std::vector<std::vector<std::vector<int32_t>>> computes(
+        spec.steps, std::vector<std::vector<int32_t>>(D * P));
     for (size_t i = 0; i < n; ++i)
-      if (IsComputeKind(rows[i].kind)) computes[row_step[i]][rows[i].dp * P + rows[i].stage].push_back(static_cast<int32_t>(i));
+      if (IsComputeKind(rows[i].kind))
+        computes[row_step[i]][rows[i].dp * P + rows[i].stage].push_back(static_cast<int32_t>(i));
     for (int32_t step = 0; step < spec.steps; ++step) {
       for (int32_t k = 0; k < spec.gaps_per_step; ++k) {
         const auto& ops = computes[step][spec.gap_workers[rng() % spec.gap_workers.size()]];
@@ -168,7 +177,10 @@ Result<OpJob> GenerateSyntheticJob(const SyntheticJobSpec& spec, graph::RawGraph
     job.rank.push_back(r.stage * D + r.dp);
     job.step.push_back(row_step[i]);
     job.seq_id.push_back(r.seq);
-    job.mc.push_back(compute || r.kind == OpKind::kParamsAllGather || r.kind == OpKind::kGradsReduceScatter ? 0 : -1);
+    job.mc.push_back(compute || r.kind == OpKind::kParamsAllGather ||
+                             r.kind == OpKind::kGradsReduceScatter
+                         ? 0
+                         : -1);
     job.mb_id.push_back(compute ? r.mb : -1);
     job.gmc.push_back(compute ? r.stage : -1);
     job.start_ns.push_back(start[i]);

@@ -59,7 +59,8 @@ TEST(WhatIfTest, DerivedModelMatchesGeneratorSchedule) {
   ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
   // Any durations: the model derived from timestamps replays like the generator's schedule.
   std::vector<int64_t> dur = IdealDurations(job, model);
-  for (size_t i = 0; i < dur.size(); i += 3) dur[i] = dur[i] * 3 / 2 + static_cast<int64_t>(i % 7) * 1000;
+  for (size_t i = 0; i < dur.size(); i += 3)
+    dur[i] = dur[i] * 3 / 2 + static_cast<int64_t>(i % 7) * 1000;
   auto ref = graph::ReferenceSimulate(schedule, dur, {});
   graph::Simulator sim(model.graph);
   std::vector<int64_t> step_end(model.num_steps());
@@ -70,7 +71,8 @@ TEST(WhatIfTest, DerivedModelMatchesGeneratorSchedule) {
 
 TEST(WhatIfTest, SlowWorkerSlowdownMatchesReferenceAndIsNamed) {
   SyntheticJobSpec spec;
-  spec.dp = 4, spec.pp = 4, spec.microbatches = 8, spec.steps = 4, spec.op_noise = 0.02, spec.seed = 7;
+  spec.dp = 4, spec.pp = 4, spec.microbatches = 8, spec.steps = 4, spec.op_noise = 0.02,
+  spec.seed = 7;
   spec.worker_factor.assign(16, 1.0);
   spec.worker_factor[1 * 4 + 2] = 1.5;  // dp 1, stage 2
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
@@ -96,7 +98,8 @@ TEST(WhatIfTest, SlowWorkerSlowdownMatchesReferenceAndIsNamed) {
   EXPECT_FALSE(ParseScaleScenario("bogus=2").ok());
   ASSERT_OK_AND_ASSIGN(
       std::vector<ScenarioResult> sc,
-      RunScenarios(job, model, {{Scenario::Kind::kFixRank, "", 1, 2 * 4 + 1}, same, all_compute}, 2));
+      RunScenarios(job, model, {{Scenario::Kind::kFixRank, "", 1, 2 * 4 + 1}, same, all_compute},
+                   2));
   EXPECT_NEAR(sc[0].scenario_s, r.m_w.t_rem_s, 1e-12);
   EXPECT_DOUBLE_EQ(sc[1].speedup, 1.0);
   EXPECT_GT(sc[2].scenario_s, sc[2].baseline_s * 1.5);
@@ -153,21 +156,25 @@ TEST(WhatIfTest, MissingOpIsReportedWithPlace) {
   spec.dp = 2, spec.pp = 2, spec.microbatches = 2, spec.steps = 2;
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
   // Drop the last row (an op of dp_rank 1 in step 1).
-  for (auto* col : {&job.dp_rank, &job.stage, &job.rank, &job.step, &job.seq_id, &job.mc, &job.mb_id, &job.gmc})
+  for (auto* col :
+       {&job.dp_rank, &job.stage, &job.rank, &job.step, &job.seq_id, &job.mc, &job.mb_id, &job.gmc})
     col->pop_back();
   job.kind.pop_back();
   job.start_ns.pop_back();
   job.dur_ns.pop_back();
-  EXPECT_THAT(BuildMegatronModel(job).status(), StatusIs(StatusCode::kInvalidArgument, "is missing on dp_rank 1 step 1"));
+  EXPECT_THAT(BuildMegatronModel(job).status(),
+              StatusIs(StatusCode::kInvalidArgument, "is missing on dp_rank 1 step 1"));
 }
 
 TEST(WhatIfTest, DuplicateOpIsReported) {
   SyntheticJobSpec spec;
   spec.dp = 1, spec.pp = 2, spec.microbatches = 2, spec.steps = 1;
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-  job.seq_id[1] = job.seq_id[0];  // two ops of one kind with the same seq_id? rows 0/1 differ in kind
+  job.seq_id[1] =
+      job.seq_id[0];  // two ops of one kind with the same seq_id? rows 0/1 differ in kind
   job.kind[1] = job.kind[0];
-  EXPECT_THAT(BuildMegatronModel(job).status(), StatusIs(StatusCode::kInvalidArgument, "appears twice"));
+  EXPECT_THAT(BuildMegatronModel(job).status(),
+              StatusIs(StatusCode::kInvalidArgument, "appears twice"));
 }
 
 }  // namespace

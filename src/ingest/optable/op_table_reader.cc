@@ -2,6 +2,8 @@
 // Op-table CSV streaming parser, meta YAML parser and folder discovery.
 #include "ingest/optable/op_table_reader.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -9,14 +11,13 @@
 #include <filesystem>
 #include <string_view>
 
-#include <yaml-cpp/yaml.h>
-
 namespace trainscope::ingest {
 namespace {
 
 enum Col { kDp, kStage, kRank, kStep, kOptype, kStart, kDur, kSeq, kMc, kMb, kGmc, kNumCols };
 constexpr std::array<std::string_view, kNumCols> kColNames = {
-    "dp_rank", "stage", "rank", "step", "optype", "start_ts", "duration", "seq_id", "mc", "mb_id", "gmc"};
+    "dp_rank",  "stage",  "rank", "step",  "optype", "start_ts",
+    "duration", "seq_id", "mc",   "mb_id", "gmc"};
 
 class CsvParser {
  public:
@@ -33,7 +34,8 @@ class CsvParser {
     int32_t index = 0;
     while (true) {
       size_t comma = line.find(',', pos);
-      std::string_view value = line.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+      std::string_view value =
+          line.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
       if (index < static_cast<int32_t>(col_of_field_.size()) && col_of_field_[index] >= 0) {
         cell[col_of_field_[index]] = value;
         cell_col[col_of_field_[index]] = pos + 1;
@@ -44,16 +46,16 @@ class CsvParser {
       pos = comma + 1;
     }
     if (field != col_of_field_.size()) {
-      return InvalidArgumentError("{}:{}:1: expected {} fields as in the header, got {}", name_, line_no_,
-                                  col_of_field_.size(), field);
+      return InvalidArgumentError("{}:{}:1: expected {} fields as in the header, got {}", name_,
+                                  line_no_, col_of_field_.size(), field);
     }
     int32_t ints[kNumCols];
     for (int c : {kDp, kStage, kRank, kStep, kSeq, kMc, kMb, kGmc}) {
       std::string_view v = cell[c];
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), ints[c]);
       if (ec != std::errc() || ptr != v.data() + v.size()) {
-        return InvalidArgumentError("{}:{}:{}: column '{}': expected an integer, got '{}'", name_, line_no_,
-                                    cell_col[c], kColNames[c], v);
+        return InvalidArgumentError("{}:{}:{}: column '{}': expected an integer, got '{}'", name_,
+                                    line_no_, cell_col[c], kColNames[c], v);
       }
     }
     double secs[2];
@@ -61,19 +63,24 @@ class CsvParser {
       int c = k == 0 ? kStart : kDur;
       std::string_view v = cell[c];
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), secs[k]);
-      if (ec != std::errc() || ptr != v.data() + v.size() || !std::isfinite(secs[k]) || std::abs(secs[k]) > 1e6) {
-        return InvalidArgumentError("{}:{}:{}: column '{}': expected a number of seconds (|value| <= 1e6), got '{}'", name_,
-                                    line_no_, cell_col[c], kColNames[c], v);
+      if (ec != std::errc() || ptr != v.data() + v.size() || !std::isfinite(secs[k]) ||
+          std::abs(secs[k]) > 1e6) {
+        return InvalidArgumentError(
+            "{}:{}:{}: column '{}': expected a number of seconds (|value| <= 1e6), got '{}'", name_,
+            line_no_, cell_col[c], kColNames[c], v);
       }
     }
     if (secs[1] < 0) {
-      return InvalidArgumentError("{}:{}:{}: negative duration {}", name_, line_no_, cell_col[kDur], secs[1]);
+      return InvalidArgumentError("{}:{}:{}: negative duration {}", name_, line_no_, cell_col[kDur],
+                                  secs[1]);
     }
     if (ints[kDp] < 0 || ints[kStage] < 0 || ints[kRank] < 0 || ints[kSeq] < 0) {
-      return InvalidArgumentError("{}:{}:1: dp_rank, stage, rank and seq_id must be >= 0", name_, line_no_);
+      return InvalidArgumentError("{}:{}:1: dp_rank, stage, rank and seq_id must be >= 0", name_,
+                                  line_no_);
     }
     std::string_view type = cell[kOptype];
-    if (type.empty()) return InvalidArgumentError("{}:{}:{}: empty optype", name_, line_no_, cell_col[kOptype]);
+    if (type.empty())
+      return InvalidArgumentError("{}:{}:{}: empty optype", name_, line_no_, cell_col[kOptype]);
     // Few distinct optypes: a linear scan without allocation beats hashing a new string per row.
     int16_t type_id = -1;
     for (size_t k = 0; k < table_.optype_names.size(); ++k) {
@@ -114,7 +121,8 @@ class CsvParser {
     size_t pos = 0;
     while (true) {
       size_t comma = line.find(',', pos);
-      std::string_view name = line.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+      std::string_view name =
+          line.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
       int col = -1;
       for (int c = 0; c < kNumCols; ++c)
         if (kColNames[c] == name) col = c;
@@ -127,7 +135,8 @@ class CsvParser {
       pos = comma + 1;
     }
     for (int c = 0; c < kNumCols; ++c) {
-      if (!seen[c]) return InvalidArgumentError("{}:1:1: header lacks column '{}'", name_, kColNames[c]);
+      if (!seen[c])
+        return InvalidArgumentError("{}:1:1: header lacks column '{}'", name_, kColNames[c]);
     }
     return OkStatus();
   }
@@ -143,9 +152,10 @@ class CsvParser {
 Status ParseOpTableCsv(ByteSource& source, OpTable& table) {
   CsvParser parser(table, source.path());
   // Rows are ~60-70 bytes and gzip shrinks this CSV ~4x: reserve to avoid regrowth copies.
-  const size_t rows = static_cast<size_t>(source.file_size()) * (source.compressed() ? 4 : 1) / 60 + 16;
-  for (auto* col : {&table.dp_rank, &table.stage, &table.rank, &table.step, &table.seq_id, &table.mc, &table.mb_id,
-                    &table.gmc})
+  const size_t rows =
+      static_cast<size_t>(source.file_size()) * (source.compressed() ? 4 : 1) / 60 + 16;
+  for (auto* col : {&table.dp_rank, &table.stage, &table.rank, &table.step, &table.seq_id,
+                    &table.mc, &table.mb_id, &table.gmc})
     col->reserve(rows);
   table.optype.reserve(rows);
   table.start_ns.reserve(rows);
@@ -157,7 +167,8 @@ Status ParseOpTableCsv(ByteSource& source, OpTable& table) {
     if (got == 0) break;
     buffer.append(chunk.data(), got);
     size_t begin = 0;
-    for (size_t nl = buffer.find('\n', begin); nl != std::string::npos; nl = buffer.find('\n', begin)) {
+    for (size_t nl = buffer.find('\n', begin); nl != std::string::npos;
+         nl = buffer.find('\n', begin)) {
       TS_RETURN_IF_ERROR(parser.Line(std::string_view(buffer).substr(begin, nl - begin)));
       begin = nl + 1;
     }
@@ -184,8 +195,8 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
       if (!root[f.key]) continue;
       *f.value = root[f.key].as<int32_t>();
       if (*f.value <= 0) {
-        return InvalidArgumentError("{}:{}: {} must be a positive integer", name, root[f.key].Mark().line + 1,
-                                    f.key);
+        return InvalidArgumentError("{}:{}: {} must be a positive integer", name,
+                                    root[f.key].Mark().line + 1, f.key);
       }
     }
   } catch (const YAML::Exception& e) {
@@ -193,7 +204,8 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
   }
   if (meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {
     return InvalidArgumentError("{}: world_size {} != dp_size*pp_size*tp_size*dsp_size = {}", name,
-                                meta.world_size, meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size);
+                                meta.world_size,
+                                meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size);
   }
   return meta;
 }
@@ -238,12 +250,14 @@ Result<OpTable> ReadOpTable(const std::string& path) {
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       if (!IsTraceCsv(entry.path())) continue;
       if (!csv.empty()) {
-        return InvalidArgumentError("{}: more than one op table (trace-*.csv[.gz]) in the folder: {} and {}",
-                                    path, csv.filename().string(), entry.path().filename().string());
+        return InvalidArgumentError(
+            "{}: more than one op table (trace-*.csv[.gz]) in the folder: {} and {}", path,
+            csv.filename().string(), entry.path().filename().string());
       }
       csv = entry.path();
     }
-    if (csv.empty()) return NotFoundError("{}: no op table (trace-*.csv or trace-*.csv.gz) in the folder", path);
+    if (csv.empty())
+      return NotFoundError("{}: no op table (trace-*.csv or trace-*.csv.gz) in the folder", path);
   } else if (fs::exists(path, ec)) {
     csv = path;
   } else {

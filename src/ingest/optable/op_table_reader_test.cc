@@ -50,10 +50,12 @@ TEST(OpTableReaderTest, ColumnsInAnyOrder) {
 
 TEST(OpTableReaderTest, ErrorsNamePlace) {
   OpTable table;
-  EXPECT_THAT(Parse("dp_rank,stage\n0,1\n", table), StatusIs(StatusCode::kInvalidArgument, "t.csv:1:1: header lacks column 'rank'"));
+  EXPECT_THAT(Parse("dp_rank,stage\n0,1\n", table),
+              StatusIs(StatusCode::kInvalidArgument, "t.csv:1:1: header lacks column 'rank'"));
   table = {};
   EXPECT_THAT(Parse(std::string(kHeader) + "0,1,2,x3,gc,0.1,0.2,0,0,0,0\n", table),
-              StatusIs(StatusCode::kInvalidArgument, "t.csv:2:7: column 'step': expected an integer, got 'x3'"));
+              StatusIs(StatusCode::kInvalidArgument,
+                       "t.csv:2:7: column 'step': expected an integer, got 'x3'"));
   table = {};
   EXPECT_THAT(Parse(std::string(kHeader) + "0,1,2,3,gc,0.1,0.2,0,0,0\n", table),
               StatusIs(StatusCode::kInvalidArgument, "t.csv:2:1: expected 11 fields"));
@@ -65,8 +67,9 @@ TEST(OpTableReaderTest, ErrorsNamePlace) {
 }
 
 TEST(OpTableReaderTest, MetaValidation) {
-  ASSERT_OK_AND_ASSIGN(OpTableMeta meta,
-                       ParseOpTableMeta("trial_name: X\ndp_size: 2\npp_size: 4\nworld_size: 8\n", "m.yaml"));
+  ASSERT_OK_AND_ASSIGN(
+      OpTableMeta meta,
+      ParseOpTableMeta("trial_name: X\ndp_size: 2\npp_size: 4\nworld_size: 8\n", "m.yaml"));
   EXPECT_EQ(meta.dp_size, 2);
   EXPECT_EQ(meta.pp_size, 4);
   EXPECT_THAT(ParseOpTableMeta("dp_size: 2\nworld_size: 3\n", "m.yaml").status(),
@@ -78,7 +81,8 @@ TEST(OpTableReaderTest, MetaValidation) {
 }
 
 TEST(OpTableReaderTest, MissingFolderOrMeta) {
-  EXPECT_THAT(ReadOpTable("/nonexistent/x").status(), StatusIs(StatusCode::kNotFound, "/nonexistent/x"));
+  EXPECT_THAT(ReadOpTable("/nonexistent/x").status(),
+              StatusIs(StatusCode::kNotFound, "/nonexistent/x"));
 }
 
 }  // namespace

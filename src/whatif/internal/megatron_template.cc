@@ -16,7 +16,8 @@ constexpr int64_t kNoOpEpsNs = 50'000;
 
 class Builder {
  public:
-  Builder(const OpJob& job, ModelTemplate& t, int32_t pp, int32_t vpp) : job_(job), t_(t), pp_(pp), vpp_(vpp) {}
+  Builder(const OpJob& job, ModelTemplate& t, int32_t pp, int32_t vpp)
+      : job_(job), t_(t), pp_(pp), vpp_(vpp) {}
 
   int64_t Start(int32_t op) const { return job_.start_ns[t_.rows[op]]; }
   int64_t End(int32_t op) const { return job_.start_ns[t_.rows[op]] + job_.dur_ns[t_.rows[op]]; }
@@ -29,8 +30,9 @@ class Builder {
   Result<int32_t> Need(int32_t stage, OpKind kind, int32_t seq, const char* why) const {
     int32_t op = Find(stage, kind, seq);
     if (op < 0) {
-      return InvalidArgumentError("{}: dependency model needs {} seq {} on stage {} (dp_rank 0, first step) for {}",
-                                  job_.name, OpKindName(kind), seq, stage, why);
+      return InvalidArgumentError(
+          "{}: dependency model needs {} seq {} on stage {} (dp_rank 0, first step) for {}",
+          job_.name, OpKindName(kind), seq, stage, why);
     }
     return op;
   }
@@ -62,10 +64,14 @@ int32_t P2pDelta(OpKind kind) {
 
 OpKind P2pPeer(OpKind kind) {
   switch (kind) {
-    case OpKind::kForwardSend: return OpKind::kForwardRecv;
-    case OpKind::kForwardRecv: return OpKind::kForwardSend;
-    case OpKind::kBackwardSend: return OpKind::kBackwardRecv;
-    default: return OpKind::kBackwardSend;
+    case OpKind::kForwardSend:
+      return OpKind::kForwardRecv;
+    case OpKind::kForwardRecv:
+      return OpKind::kForwardSend;
+    case OpKind::kBackwardSend:
+      return OpKind::kBackwardRecv;
+    default:
+      return OpKind::kBackwardSend;
   }
 }
 
@@ -75,12 +81,14 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
   for (int32_t op : ops) {
     if (IsComputeKind(Kind(op))) comp.push_back(op);
     if (IsP2pKind(Kind(op))) comm.push_back(op);
-    if (Kind(op) == OpKind::kParamsAllGather || Kind(op) == OpKind::kGradsReduceScatter) dp_comm.push_back(op);
+    if (Kind(op) == OpKind::kParamsAllGather || Kind(op) == OpKind::kGradsReduceScatter)
+      dp_comm.push_back(op);
   }
   SortByStart(comp);
   SortByStart(comm);
   SortByStart(dp_comm);
-  if (comp.empty()) return InvalidArgumentError("{}: stage {} has no forward/backward compute", job_.name, stage);
+  if (comp.empty())
+    return InvalidArgumentError("{}: stage {} has no forward/backward compute", job_.name, stage);
 
   // PP p2p: match sends/recvs with computes, find no-ops (artifact get_peer_op_and_match_compute).
   std::vector<uint8_t> no_op(comm.size(), 1);
@@ -98,7 +106,8 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
       OpKind kind = fwd ? (send ? OpKind::kForwardSend : OpKind::kForwardRecv)
                         : (send ? OpKind::kBackwardSend : OpKind::kBackwardRecv);
       auto real = [&](int32_t op) {
-        return send ? End(op) >= first_compute_end - kNoOpEpsNs : Start(op) <= last_compute_start + kNoOpEpsNs;
+        return send ? End(op) >= first_compute_end - kNoOpEpsNs
+                    : Start(op) <= last_compute_start + kNoOpEpsNs;
       };
       int32_t count = 0;
       for (int32_t op : comm)
@@ -107,11 +116,13 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
       if (count != num_compute) {
         if ((stage != 0 && stage != pp_ - 1) || (count != 0 && count + 1 != num_compute)) {
           return InvalidArgumentError(
-              "{}: stage {} has {} {} ops within its compute window but {} {} ops (only the first/last stage may "
+              "{}: stage {} has {} {} ops within its compute window but {} {} ops (only the "
+              "first/last stage may "
               "miss one)",
               job_.name, stage, count, OpKindName(kind), num_compute, OpKindName(dir));
         }
-        if (!send && count + 1 == num_compute) compute_id = 1;  // missing first recv: skip its compute
+        if (!send && count + 1 == num_compute)
+          compute_id = 1;  // missing first recv: skip its compute
       }
       for (size_t k = 0; k < comm.size(); ++k) {
         int32_t op = comm[k];
@@ -133,7 +144,8 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
     }
   }
   // Pair the k-th real op of each kind with the k-th real op of its peer kind on the peer stage.
-  for (OpKind kind : {OpKind::kForwardSend, OpKind::kForwardRecv, OpKind::kBackwardSend, OpKind::kBackwardRecv}) {
+  for (OpKind kind :
+       {OpKind::kForwardSend, OpKind::kForwardRecv, OpKind::kBackwardSend, OpKind::kBackwardRecv}) {
     int32_t valid = 0;
     for (size_t k = 0; k < comm.size(); ++k) {
       if (Kind(comm[k]) != kind) continue;
@@ -150,7 +162,8 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
   }
   // Streams.
   Chain(comp);
-  for (OpKind kind : {OpKind::kForwardSend, OpKind::kForwardRecv, OpKind::kBackwardSend, OpKind::kBackwardRecv}) {
+  for (OpKind kind :
+       {OpKind::kForwardSend, OpKind::kForwardRecv, OpKind::kBackwardSend, OpKind::kBackwardRecv}) {
     std::vector<int32_t> stream;
     for (int32_t op : comm)
       if (Kind(op) == kind) stream.push_back(op);
@@ -160,9 +173,11 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
   for (size_t i = 0; i < comp.size(); ++i) {
     if (Kind(comp[i]) != OpKind::kBackwardCompute) continue;
     if (i >= 2) {
-      if (Kind(comp[i - 1]) != OpKind::kForwardCompute || Kind(comp[i - 2]) != OpKind::kForwardCompute) {
-        return InvalidArgumentError("{}: stage {}: the two computes before the first backward are not forward",
-                                    job_.name, stage);
+      if (Kind(comp[i - 1]) != OpKind::kForwardCompute ||
+          Kind(comp[i - 2]) != OpKind::kForwardCompute) {
+        return InvalidArgumentError(
+            "{}: stage {}: the two computes before the first backward are not forward", job_.name,
+            stage);
       }
       for (OpKind kind : {OpKind::kBackwardRecv, OpKind::kBackwardSend}) {
         int32_t first = Find(stage, kind, 0);
@@ -178,12 +193,14 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
     int32_t ag_count = 0;
     for (int32_t op : ops) ag_count += Kind(op) == OpKind::kParamsAllGather;
     for (int32_t i = ag_count - 1; i >= 0; --i) {
-      TS_ASSIGN_OR_RETURN(int32_t ag, Need(stage, OpKind::kParamsAllGather, i, "params-all-gather order"));
+      TS_ASSIGN_OR_RETURN(int32_t ag,
+                          Need(stage, OpKind::kParamsAllGather, i, "params-all-gather order"));
       int32_t chunk = job_.mc[t_.rows[ag]];
       if (std::find(assigned.begin(), assigned.end(), chunk) != assigned.end()) continue;
       int32_t first = -1;
       for (int32_t op : ops)
-        if (Kind(op) == OpKind::kForwardCompute && job_.mc[t_.rows[op]] == chunk && (first < 0 || Start(op) < Start(first)))
+        if (Kind(op) == OpKind::kForwardCompute && job_.mc[t_.rows[op]] == chunk &&
+            (first < 0 || Start(op) < Start(first)))
           first = op;
       if (first >= 0) Edge(ag, first);
       assigned.push_back(chunk);
@@ -193,12 +210,14 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
       int32_t rs_count = 0;
       for (int32_t op : ops) rs_count += Kind(op) == OpKind::kGradsReduceScatter;
       for (int32_t i = 0; i < rs_count; ++i) {
-        TS_ASSIGN_OR_RETURN(int32_t rs, Need(stage, OpKind::kGradsReduceScatter, i, "grads-reduce-scatter order"));
+        TS_ASSIGN_OR_RETURN(
+            int32_t rs, Need(stage, OpKind::kGradsReduceScatter, i, "grads-reduce-scatter order"));
         int32_t chunk = job_.mc[t_.rows[rs]];
         if (std::find(assigned.begin(), assigned.end(), chunk) != assigned.end()) continue;
         int32_t last = -1;
         for (int32_t op : ops)
-          if (Kind(op) == OpKind::kBackwardCompute && job_.mc[t_.rows[op]] == chunk && (last < 0 || End(op) > End(last)))
+          if (Kind(op) == OpKind::kBackwardCompute && job_.mc[t_.rows[op]] == chunk &&
+              (last < 0 || End(op) > End(last)))
             last = op;
         if (last >= 0) Edge(last, rs);
         assigned.push_back(chunk);
@@ -212,19 +231,24 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
   TS_ASSIGN_OR_RETURN(int32_t gc, Need(stage, OpKind::kGc, 0, "the step tail"));
   Edge(last_compute, gc);
   std::vector<int32_t> tail;
-  TS_ASSIGN_OR_RETURN(int32_t layernorm, Need(stage, OpKind::kLayernormGradsAllReduce, 0, "the step tail"));
+  TS_ASSIGN_OR_RETURN(int32_t layernorm,
+                      Need(stage, OpKind::kLayernormGradsAllReduce, 0, "the step tail"));
   tail.push_back(layernorm);
   if (stage == 0 || stage == pp_ - 1) {
-    TS_ASSIGN_OR_RETURN(int32_t emb, Need(stage, OpKind::kEmbeddingGradsAllReduce, 0, "the step tail"));
+    TS_ASSIGN_OR_RETURN(int32_t emb,
+                        Need(stage, OpKind::kEmbeddingGradsAllReduce, 0, "the step tail"));
     tail.push_back(emb);
   }
   int32_t rs_count = 0;
-  for (int32_t op : ops) rs_count = std::max(rs_count, Kind(op) == OpKind::kGradsReduceScatter ? Seq(op) + 1 : 0);
+  for (int32_t op : ops)
+    rs_count = std::max(rs_count, Kind(op) == OpKind::kGradsReduceScatter ? Seq(op) + 1 : 0);
   if (use_dp && overlap_dp) {
-    TS_ASSIGN_OR_RETURN(int32_t sep, Need(stage, OpKind::kSeparateGradsAllReduce, 0, "the step tail"));
+    TS_ASSIGN_OR_RETURN(int32_t sep,
+                        Need(stage, OpKind::kSeparateGradsAllReduce, 0, "the step tail"));
     tail.push_back(sep);
     if (rs_count > 0) {
-      TS_ASSIGN_OR_RETURN(int32_t last_rs, Need(stage, OpKind::kGradsReduceScatter, rs_count - 1, "the step tail"));
+      TS_ASSIGN_OR_RETURN(int32_t last_rs,
+                          Need(stage, OpKind::kGradsReduceScatter, rs_count - 1, "the step tail"));
       Edge(last_rs, layernorm);
     }
   } else if (use_dp) {
@@ -233,7 +257,8 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
       tail.push_back(rs);
     }
   }
-  TS_ASSIGN_OR_RETURN(int32_t clip, Need(stage, OpKind::kOptimizerClipMainGrad, 0, "the step tail"));
+  TS_ASSIGN_OR_RETURN(int32_t clip,
+                      Need(stage, OpKind::kOptimizerClipMainGrad, 0, "the step tail"));
   TS_ASSIGN_OR_RETURN(int32_t opt, Need(stage, OpKind::kOptimizer, 0, "the step tail"));
   tail.push_back(clip);
   tail.push_back(opt);
@@ -242,7 +267,8 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
   if (use_dp) {
     for (int32_t op : ops) {
       OpKind k = Kind(op);
-      if (k == OpKind::kParamsAllGather || k == OpKind::kGradsReduceScatter || k == OpKind::kSeparateGradsAllReduce)
+      if (k == OpKind::kParamsAllGather || k == OpKind::kGradsReduceScatter ||
+          k == OpKind::kSeparateGradsAllReduce)
         t_.groups.push_back({{op}, true});
     }
   }
@@ -251,8 +277,8 @@ Status Builder::Stage(int32_t stage, const std::vector<int32_t>& ops, bool use_d
 
 }  // namespace
 
-Result<ModelTemplate> BuildModelTemplate(const OpJob& job, const std::vector<int64_t>& rows, int32_t pp,
-                                         int32_t vpp, bool use_dp) {
+Result<ModelTemplate> BuildModelTemplate(const OpJob& job, const std::vector<int64_t>& rows,
+                                         int32_t pp, int32_t vpp, bool use_dp) {
   ModelTemplate t;
   t.rows = rows;
   std::vector<std::vector<int32_t>> by_stage(pp);
@@ -272,8 +298,9 @@ Result<ModelTemplate> BuildModelTemplate(const OpJob& job, const std::vector<int
   }
   for (auto& [name, members] : p2p_groups) {
     if (members.size() != 2) {
-      return InvalidArgumentError("{}: p2p pair {} has {} member(s) in the first step of dp_rank 0, expected 2 ({})",
-                                  job.name, name, members.size(), DescribeOp(job, rows[members[0]]));
+      return InvalidArgumentError(
+          "{}: p2p pair {} has {} member(s) in the first step of dp_rank 0, expected 2 ({})",
+          job.name, name, members.size(), DescribeOp(job, rows[members[0]]));
     }
     t.groups.push_back({members, false});
   }

@@ -20,9 +20,9 @@ inline uint64_t OpKey(int32_t stage, OpKind kind, int32_t seq) {
 }
 
 struct ModelTemplate {
-  std::vector<int64_t> rows;                         // template op -> row of the job
-  std::unordered_map<uint64_t, int32_t> index;       // OpKey -> template op
-  std::vector<std::pair<int32_t, int32_t>> edges;    // (before, after)
+  std::vector<int64_t> rows;                       // template op -> row of the job
+  std::unordered_map<uint64_t, int32_t> index;     // OpKey -> template op
+  std::vector<std::pair<int32_t, int32_t>> edges;  // (before, after)
   struct Group {
     std::vector<int32_t> ops;
     bool dp_sync = false;  // one collective across all DP ranks of the step
@@ -31,7 +31,7 @@ struct ModelTemplate {
 };
 
 // `rows` are the job rows of dp_rank 0 in the first step.
-Result<ModelTemplate> BuildModelTemplate(const OpJob& job, const std::vector<int64_t>& rows, int32_t pp,
-                                         int32_t vpp, bool use_dp);
+Result<ModelTemplate> BuildModelTemplate(const OpJob& job, const std::vector<int64_t>& rows,
+                                         int32_t pp, int32_t vpp, bool use_dp);
 
 }  // namespace trainscope::whatif::internal

@@ -4,9 +4,9 @@
 // with S checked against the plain reference simulator within 0.1%.
 // Lives under tests/ because it needs both the op-table reader (ingest) and the analyses (whatif),
 // which src/ layering keeps apart.
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "graph/reference_simulator.h"
 #include "ingest/optable/op_table_reader.h"
@@ -45,7 +45,8 @@ Result<Case> Analyze(OpJob job) {
 }
 
 Result<Case> Load(const std::string& set) {
-  TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(::trainscope::testing::SharedDataPath("traces/" + set)));
+  TS_ASSIGN_OR_RETURN(ingest::OpTable table,
+                      ingest::ReadOpTable(::trainscope::testing::SharedDataPath("traces/" + set)));
   TS_ASSIGN_OR_RETURN(OpJob job, OpJobFromTable(std::move(table)));
   return Analyze(std::move(job));
 }
@@ -68,19 +69,23 @@ OpJob Inject(const Case& base, Fault fault, int32_t dp_rank, int32_t stage) {
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<double> mb_factor(static_cast<size_t>(m.num_steps()) * m.dp * 64, 1.0);
   for (double& f : mb_factor) f = 1 + 0.6 * unit(rng);
-  std::vector<int32_t> gap_workers = {dp_rank * m.pp + stage, ((dp_rank + 1) % m.dp) * m.pp + (stage + 2) % m.pp};
+  std::vector<int32_t> gap_workers = {dp_rank * m.pp + stage,
+                                      ((dp_rank + 1) % m.dp) * m.pp + (stage + 2) % m.pp};
   for (size_t i = 0; i < job.size(); ++i) {
     const bool compute = IsComputeKind(job.kind[i]);
     switch (fault) {
       case Fault::kSlowWorker:
-        if (compute && job.dp_rank[i] == dp_rank && job.stage[i] == stage) dur[i] = dur[i] * 13 / 10;
+        if (compute && job.dp_rank[i] == dp_rank && job.stage[i] == stage)
+          dur[i] = dur[i] * 13 / 10;
         break;
       case Fault::kSlowStageForward:
-        if (job.kind[i] == OpKind::kForwardCompute && job.stage[i] == stage) dur[i] = dur[i] * 12 / 10;
+        if (job.kind[i] == OpKind::kForwardCompute && job.stage[i] == stage)
+          dur[i] = dur[i] * 12 / 10;
         break;
       case Fault::kMicrobatchNoise:
         if (compute && job.mb_id[i] >= 0 && job.mb_id[i] < 64) {
-          double f = mb_factor[(static_cast<size_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * 64 + job.mb_id[i]];
+          double f = mb_factor[(static_cast<size_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * 64 +
+                               job.mb_id[i]];
           dur[i] = static_cast<int64_t>(static_cast<double>(dur[i]) * f);
         }
         break;
@@ -92,9 +97,12 @@ OpJob Inject(const Case& base, Fault fault, int32_t dp_rank, int32_t stage) {
     // 200 ms gaps before random compute ops of two ranks; enough per step for a >= 5% effect.
     const int64_t step_ns = static_cast<int64_t>(MeanOf(m.step_time_ns));
     const int32_t gaps = static_cast<int32_t>(std::max<int64_t>(1, step_ns / 200'000'000 / 4));
-    std::vector<std::vector<int32_t>> computes(static_cast<size_t>(m.num_steps()) * m.num_workers());
+    std::vector<std::vector<int32_t>> computes(static_cast<size_t>(m.num_steps()) *
+                                               m.num_workers());
     for (size_t i = 0; i < job.size(); ++i)
-      if (IsComputeKind(job.kind[i])) computes[m.step_index[i] * m.num_workers() + m.worker[i]].push_back(static_cast<int32_t>(i));
+      if (IsComputeKind(job.kind[i]))
+        computes[m.step_index[i] * m.num_workers() + m.worker[i]].push_back(
+            static_cast<int32_t>(i));
     for (int32_t s = 0; s < m.num_steps(); ++s) {
       for (int32_t k = 0; k < gaps; ++k) {
         const auto& ops = computes[s * m.num_workers() + gap_workers[rng() % 2]];
@@ -119,7 +127,8 @@ TEST_P(WhatIfDataTest, OfficialCauseAndInjectedFaults) {
     EXPECT_NE(base.cause.evidence.find("last stage"), std::string::npos) << base.cause.evidence;
   } else {
     EXPECT_EQ(base.cause.pattern, Pattern::kOneSlowWorker) << base.cause.evidence;
-    EXPECT_NE(base.cause.evidence.find("dp_rank 0, stage 0"), std::string::npos) << base.cause.evidence;
+    EXPECT_NE(base.cause.evidence.find("dp_rank 0, stage 0"), std::string::npos)
+        << base.cause.evidence;
   }
   struct Injected {
     Fault fault;
@@ -135,28 +144,35 @@ TEST_P(WhatIfDataTest, OfficialCauseAndInjectedFaults) {
   };
   for (const Injected& inj : cases) {
     ASSERT_OK_AND_ASSIGN(Case c, Analyze(Inject(base, inj.fault, inj.dp_rank, inj.stage)));
-    SCOPED_TRACE(fmt::format("{}: injected {} -> named {} ({}); S {:.4f}", set, PatternName(inj.expect),
-                             PatternName(c.cause.pattern), c.cause.evidence, c.result.slowdown));
+    SCOPED_TRACE(fmt::format("{}: injected {} -> named {} ({}); S {:.4f}", set,
+                             PatternName(inj.expect), PatternName(c.cause.pattern),
+                             c.cause.evidence, c.result.slowdown));
     EXPECT_TRUE(c.cause.Names(inj.expect));
     // The finding must point at the injected place, not only at the pattern.
     std::string where;
-    if (inj.fault == Fault::kSlowWorker) where = fmt::format("dp_rank {}, stage {}", inj.dp_rank, inj.stage);
+    if (inj.fault == Fault::kSlowWorker)
+      where = fmt::format("dp_rank {}, stage {}", inj.dp_rank, inj.stage);
     if (inj.fault == Fault::kSlowStageForward) where = fmt::format("(stage {})", inj.stage);
     if (!where.empty()) {
-      bool found = c.cause.pattern == inj.expect && c.cause.evidence.find(where) != std::string::npos;
+      bool found =
+          c.cause.pattern == inj.expect && c.cause.evidence.find(where) != std::string::npos;
       for (const Finding& f : c.cause.secondary)
         found |= f.pattern == inj.expect && f.evidence.find(where) != std::string::npos;
       EXPECT_TRUE(found) << "no finding names " << where;
     }
     EXPECT_NEAR(c.result.slowdown / ReferenceSlowdown(c), 1.0, 1e-3);
     std::printf("%s injected %s: S %.4f (reference %.4f), launch %.4f, named %s%s\n", set.c_str(),
-                std::string(PatternName(inj.expect)).c_str(), c.result.slowdown, ReferenceSlowdown(c),
-                c.result.launch_slowdown, std::string(PatternName(c.cause.pattern)).c_str(),
-                c.cause.pattern == inj.expect ? "" : c.cause.Names(inj.expect) ? " (injected pattern named as secondary)" : " (NOT NAMED)");
+                std::string(PatternName(inj.expect)).c_str(), c.result.slowdown,
+                ReferenceSlowdown(c), c.result.launch_slowdown,
+                std::string(PatternName(c.cause.pattern)).c_str(),
+                c.cause.pattern == inj.expect ? ""
+                : c.cause.Names(inj.expect)   ? " (injected pattern named as secondary)"
+                                              : " (NOT NAMED)");
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Official, WhatIfDataTest, ::testing::Values("bytedance-wia-ST", "bytedance-wia-AR"));
+INSTANTIATE_TEST_SUITE_P(Official, WhatIfDataTest,
+                         ::testing::Values("bytedance-wia-ST", "bytedance-wia-AR"));
 
 }  // namespace
 }  // namespace trainscope::whatif

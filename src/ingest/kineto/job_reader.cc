@@ -72,12 +72,18 @@ Status PlaceRanks(std::vector<RankFile>& files, JobTrace* job) {
             "{}: world_size {} differs from world_size {} in {}: a rank file from another job?",
             trace.source, file.info.world_size, ref.world_size, first_info->trace->source);
       }
-      if (!file.info.pg_config.empty() && !ref.pg_config.empty() &&
-          file.info.pg_config != ref.pg_config) {
-        return InvalidArgumentError(
-            "{}: distributedInfo.pg_config differs from the one in {}: a rank file from another "
-            "job?",
-            trace.source, first_info->trace->source);
+      // Each rank lists the process groups it belongs to, so the lists may differ between
+      // ranks (TP/DP/PP groups); the same group name with other members cannot.
+      for (const model::ProcessGroup& mine : file.info.pg_config) {
+        for (const model::ProcessGroup& theirs : ref.pg_config) {
+          if (mine.name == theirs.name && mine.ranks != theirs.ranks) {
+            return InvalidArgumentError(
+                "{}: distributedInfo.pg_config differs from the one in {}: process group '{}' "
+                "has {} member(s) here and {} there: a rank file from another job?",
+                trace.source, first_info->trace->source, mine.name, mine.ranks.size(),
+                theirs.ranks.size());
+          }
+        }
       }
       continue;
     }

@@ -177,5 +177,24 @@ TEST(KinetoJobTest, StepsAbsentOnSomeRanksAreReported) {
   EXPECT_EQ(job.diagnostics.items()[0].source, "r1.json");
 }
 
+// Each rank lists only the process groups it belongs to (a TP group {0,1} on rank 0, {2,3} on
+// rank 2 of a 4-rank job): the lists differ but do not contradict, and the job gets their union.
+TEST(KinetoReaderTest, RanksWithDifferentProcessGroupsAreOneJob) {
+  auto rank_file = [](int rank, const std::string& tp_name, const std::string& tp_ranks) {
+    return R"({"distributedInfo": {"rank": )" + std::to_string(rank) +
+           R"(, "world_size": 4, "pg_config": [{"pg_name": "0", "pg_desc": "default_pg", )"
+           R"("ranks": [0, 1, 2, 3]}, {"pg_name": ")" + tp_name + R"(", "pg_desc": "tp", "ranks": )" +
+           tp_ranks + R"(}]}, "traceEvents": []})";
+  };
+  std::string r0 = rank_file(0, "1", "[0, 1]");
+  std::string r2 = rank_file(2, "2", "[2, 3]");
+  std::vector<std::unique_ptr<ByteSource>> sources;
+  sources.push_back(MemoryByteSource("r0.json", r0.data(), r0.size()));
+  sources.push_back(MemoryByteSource("r2.json", r2.data(), r2.size()));
+  ASSERT_OK_AND_ASSIGN(model::JobTrace job, ReadKinetoJobFromSources(std::move(sources), {}));
+  ASSERT_EQ(job.process_groups.size(), 3u);
+  EXPECT_EQ(job.world_size, 4);
+}
+
 }  // namespace
 }  // namespace trainscope::ingest::kineto

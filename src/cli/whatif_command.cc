@@ -5,16 +5,12 @@
 #include <memory>
 #include <string>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <CLI/CLI.hpp>
 
 #include "base/diagnostics.h"
 #include "base/json_writer.h"
+#include "cli/app/straggler_run.h"
 #include "cli/command.h"
-#include "ingest/optable/op_table_reader.h"
 #include "whatif/analysis.h"
 #include "whatif/cause.h"
 #include "whatif/megatron_model.h"
@@ -36,53 +32,12 @@ struct WhatIfOptions {
 
 Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
-#if defined(__GLIBC__)
-  // The analysis allocates and frees many op-sized arrays; keeping freed memory in the heap (not
-  // returned to the kernel) avoids paying first-touch page faults for each of them again.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-  if (!ingest::LooksLikeOpTable(opt.path)) {
-    return UnimplementedError(
-        "{}: not an op-table folder or .csv[.gz] file; the Kineto path of `whatif` is not "
-        "implemented yet",
-        opt.path);
-  }
-  TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(opt.path));
-  const std::string source = table.source;
-  const bool meta_found = table.meta_found;
-  TS_ASSIGN_OR_RETURN(whatif::OpJob job, whatif::OpJobFromTable(std::move(table)));
-  TS_ASSIGN_OR_RETURN(whatif::JobModel model, whatif::BuildMegatronModel(job));
-  Diagnostics diagnostics;
-  if (!meta_found) {
-    diagnostics.Add("meta_missing", Severity::kWarning, source, "",
-                    "no meta YAML beside the op table: DP/PP sizes taken from the rows, TP = 1, "
-                    "world size = DP x "
-                    "PP (GPU-hours may be undercounted)");
-  }
-  if (model.clipped_transfers > 0) {
-    diagnostics.Add(
-        "negative_transfer_clipped", Severity::kInfo, source, "",
-        fmt::format("{} transfer times <= -10 ms (clock skew) set to 0", model.clipped_transfers));
-  }
-  if (model.negative_transfers > 0) {
-    diagnostics.Add("small_negative_transfer", Severity::kInfo, source, "",
-                    fmt::format("{} transfer times in (-10 ms, 0) kept as measured (clock skew)",
-                                model.negative_transfers));
-  }
-  if (model.clipped_delays > 0) {
-    diagnostics.Add("negative_launch_delay_clipped", Severity::kInfo, source, "",
-                    fmt::format("{} launch delays <= -10 ms set to 0", model.clipped_delays));
-  }
-  whatif::AnalysisOptions options;
-  options.threads = g.threads;
-  TS_ASSIGN_OR_RETURN(whatif::WhatIfResult result, whatif::AnalyzeWhatIf(job, model, options));
-  whatif::Cause cause = whatif::ClassifyCause(job, model, result, g.threads);
-  if (result.error_median > 0.02 || result.error_max > 0.05) {
-    diagnostics.Add("simulation_error_high", Severity::kWarning, source, "",
-                    fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%",
-                                result.error_median * 100, result.error_max * 100));
-  }
+  TS_ASSIGN_OR_RETURN(StragglerRun run, RunStragglerAnalysis(opt.path, g.threads));
+  const whatif::OpJob& job = run.job;
+  const whatif::JobModel& model = run.model;
+  const whatif::WhatIfResult& result = run.result;
+  const whatif::Cause& cause = run.cause;
+  const Diagnostics& diagnostics = run.diagnostics;
   std::vector<whatif::Scenario> scenarios;
   for (const std::string& text : opt.scale) {
     TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseScaleScenario(text));

@@ -2,6 +2,10 @@
 // Reads an op table and runs the what-if analysis with its diagnostics.
 #include "cli/app/straggler_run.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <fmt/format.h>
 
 #include "ingest/optable/op_table_reader.h"
@@ -9,17 +13,29 @@
 namespace trainscope::cli {
 
 Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads) {
+#if defined(__GLIBC__)
+  // The analysis allocates and frees many op-sized arrays; keeping freed memory in the heap (not
+  // returned to the kernel) avoids paying first-touch page faults for each of them again.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   if (!ingest::LooksLikeOpTable(path)) {
     return UnimplementedError(
-        "{}: not an op-table folder or trace-*.csv[.gz]; the what-if analysis of Kineto traces "
-        "is not available yet (convert with `trainscope workload synth` style op tables)",
+        "{}: not an op-table folder or .csv[.gz] file; the Kineto path of `whatif` is not "
+        "implemented yet",
         path);
   }
   StragglerRun run;
   TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(path));
   run.source = table.source;
+  const bool meta_found = table.meta_found;
   TS_ASSIGN_OR_RETURN(run.job, whatif::OpJobFromTable(std::move(table)));
   TS_ASSIGN_OR_RETURN(run.model, whatif::BuildMegatronModel(run.job));
+  if (!meta_found) {
+    run.diagnostics.Add("meta_missing", Severity::kWarning, run.source, "",
+                        "no meta YAML beside the op table: DP/PP sizes taken from the rows, TP = "
+                        "1, world size = DP x PP (GPU-hours may be undercounted)");
+  }
   const whatif::JobModel& m = run.model;
   if (m.clipped_transfers > 0) {
     run.diagnostics.Add("negative_transfer_clipped", Severity::kInfo, run.source, "",

@@ -2,15 +2,7 @@
 # `trainscope trace` and `trainscope demo` at the CLI level: exit codes, the one-line error
 # naming file and place, --strict, and the public --json keys. Run with -DTS_BIN=<trainscope>
 # -DTS_BAD=<tests/data/bad> -DTS_KINETO=<tests/data/kineto> -DTS_TMP=<scratch dir>.
-function(expect_rc expected)
-  execute_process(COMMAND ${TS_BIN} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(NOT rc EQUAL ${expected})
-    message(FATAL_ERROR "trainscope ${ARGN}: exit ${rc}, expected ${expected}\n${out}\n${err}")
-  endif()
-  set(last_out "${out}" PARENT_SCOPE)
-  set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_rc.cmake)
 
 function(expect_error expected_regex)
   expect_rc(3 ${ARGN})

@@ -1,14 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # CLI conventions: --version and --help exit 0, usage errors exit 2 with a message.
-function(expect_rc expected)
-  execute_process(COMMAND ${TS_BIN} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(NOT rc EQUAL ${expected})
-    message(FATAL_ERROR "trainscope ${ARGN}: exit ${rc}, expected ${expected}\n${out}\n${err}")
-  endif()
-  set(last_out "${out}" PARENT_SCOPE)
-  set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect_rc.cmake)
 
 expect_rc(0 --version)
 if(NOT last_out MATCHES "^trainscope [0-9]+\\.[0-9]+\\.[0-9]+")

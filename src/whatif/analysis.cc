@@ -134,7 +134,7 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
   std::vector<ReplayTask> tasks;
   for (size_t k = 0; k < groups.size(); ++k)
     tasks.push_back({&ideal, &actual, &groups[k].rows, &group_steps[k]});
-  RunReplays(g, tasks, options.threads);
+  TS_RETURN_IF_ERROR(RunReplays(g, tasks, options.threads, options.distributor));
   r.simulations += static_cast<int64_t>(groups.size());
   for (size_t k = 0; k < groups.size(); ++k) {
     Attribution a{groups[k].label, groups[k].key, MeanSeconds(group_steps[k]) / t_ideal, {}};
@@ -170,12 +170,12 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
   }
   // Remove views (actual with the selection ideal) first, then add views (ideal with it actual).
   std::vector<std::vector<int64_t>> explain_steps(4);
-  RunReplays(g,
-             {{&actual, &ideal, &w_rows, &explain_steps[0]},
-              {&actual, &ideal, &s_rows, &explain_steps[2]},
-              {&ideal, &actual, &w_rows, &explain_steps[1]},
-              {&ideal, &actual, &s_rows, &explain_steps[3]}},
-             options.threads);
+  TS_RETURN_IF_ERROR(RunReplays(g,
+                                {{&actual, &ideal, &w_rows, &explain_steps[0]},
+                                 {&actual, &ideal, &s_rows, &explain_steps[2]},
+                                 {&ideal, &actual, &w_rows, &explain_steps[1]},
+                                 {&ideal, &actual, &s_rows, &explain_steps[3]}},
+                                options.threads, options.distributor));
   std::vector<double> t(4);
   for (int k = 0; k < 4; ++k) t[k] = MeanSeconds(explain_steps[k]);
   r.simulations += 4;

@@ -12,7 +12,8 @@
 //    last stage, both in the "rem" and "add" views: rem = (T_ori - T_rem) / (T_ori - T_ideal),
 //    add = (T_add - T_ideal) / (T_ori - T_ideal).
 //  - user scenarios (scenario.h) reuse the same machinery.
-// Simulations of independent groups run in parallel (ParallelFor), one Simulator per task.
+// Simulations of independent groups run in parallel (ParallelFor), one Simulator per task, and
+// across processes when AnalysisOptions::distributor is set (results are bitwise identical).
 // Units: seconds in results (double). Thread safety: functions are reentrant.
 #pragma once
 
@@ -26,10 +27,16 @@
 
 namespace trainscope::whatif {
 
+class TaskDistributor;  // whatif/replay_batch.h
+
 struct AnalysisOptions {
   int threads = 1;                    // <= 0: all cores
   double worker_top_percent = 3.0;    // M_W selects ceil(percent * workers / 100) workers
   double straggling_threshold = 1.1;  // S at or above this: the job straggles
+  // Not owned; null = this process only. When set, AnalyzeWhatIf is collective: every process
+  // calls it with the same job and options and gets the full result (attribution replays are
+  // split over the processes; validation and ideal replays run everywhere).
+  TaskDistributor* distributor = nullptr;
 };
 
 struct Attribution {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// RunReplays: chunked parallel replays with reused buffers.
+// RunReplays: chunked parallel replays with reused buffers, optionally split over processes.
 #include "whatif/replay_batch.h"
 
 #include <algorithm>
@@ -8,6 +8,13 @@
 #include "graph/simulator.h"
 
 namespace trainscope::whatif {
+
+void TaskShare(size_t count, int processes, int index, size_t* begin, size_t* end) {
+  const size_t p = static_cast<size_t>(std::max(processes, 1));
+  const size_t i = static_cast<size_t>(std::clamp(index, 0, static_cast<int>(p) - 1));
+  *begin = count * i / p;
+  *end = count * (i + 1) / p;
+}
 
 void RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tasks, int threads) {
   if (tasks.empty()) return;
@@ -32,6 +39,37 @@ void RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tas
         for (int32_t r : *t.rows) dur[r] = (*t.base)[r];
     }
   });
+}
+
+Status RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tasks, int threads,
+                  TaskDistributor* distributor) {
+  if (distributor == nullptr || distributor->process_count() <= 1) {
+    RunReplays(graph, tasks, threads);
+    return OkStatus();
+  }
+  const size_t width = static_cast<size_t>(graph.num_steps());
+  std::vector<int64_t> all;
+  TS_RETURN_IF_ERROR(distributor->Run(
+      tasks.size(), width,
+      [&](size_t begin, size_t end, int64_t* out) {
+        // This process's share, replayed into scratch vectors, then packed task-major.
+        std::vector<std::vector<int64_t>> steps(end - begin);
+        std::vector<ReplayTask> mine(tasks.begin() + static_cast<std::ptrdiff_t>(begin),
+                                     tasks.begin() + static_cast<std::ptrdiff_t>(end));
+        for (size_t k = 0; k < mine.size(); ++k) mine[k].step_end_ns = &steps[k];
+        RunReplays(graph, mine, threads);
+        for (size_t k = 0; k < steps.size(); ++k)
+          std::copy(steps[k].begin(), steps[k].end(), out + k * width);
+      },
+      &all));
+  if (all.size() != tasks.size() * width)
+    return InternalError("task distributor returned {} values, expected {} tasks x {} steps",
+                         all.size(), tasks.size(), width);
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    const auto first = all.begin() + static_cast<std::ptrdiff_t>(k * width);
+    tasks[k].step_end_ns->assign(first, first + static_cast<std::ptrdiff_t>(width));
+  }
+  return OkStatus();
 }
 
 }  // namespace trainscope::whatif

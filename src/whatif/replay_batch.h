@@ -3,12 +3,21 @@
 // allocation: replay k uses durations `base` except on `rows`, which take `overlay`.
 // Tasks are split into one contiguous chunk per thread; each chunk owns one Simulator and one
 // duration buffer, applies a task's rows, replays, and restores them (cost O(rows), not O(ops)).
-// Units: ns. Thread safety: Run() is reentrant; tasks must not alias their outputs.
+// With a TaskDistributor the tasks are first split over processes (e.g. MPI ranks,
+// whatif/mpi/mpi_distributor.h): each process replays its contiguous share with its threads and
+// the step times are all-gathered, so every process ends with every task's result. Replays are
+// integer arithmetic and each task's result depends only on its inputs, so results are bitwise
+// identical however the tasks are split.
+// Units: ns. Thread safety: Run() is reentrant; tasks must not alias their outputs; a
+// distributor is called from the calling thread only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "base/status.h"
 #include "graph/dep_graph.h"
 
 namespace trainscope::whatif {
@@ -20,6 +29,29 @@ struct ReplayTask {
   std::vector<int64_t>* step_end_ns = nullptr;    // resized to num_steps
 };
 
+// Spreads independent tasks over cooperating processes. Collective: every process calls Run()
+// with the same count and width, in the same order.
+class TaskDistributor {
+ public:
+  // Fills out[0, (end - begin) * width) with the results of tasks [begin, end), task-major.
+  using LocalRun = std::function<void(size_t begin, size_t end, int64_t* out)>;
+
+  virtual ~TaskDistributor() = default;
+  // Runs `run` on this process's share of [0, count) (contiguous, a function of count and the
+  // process count only) and returns all count * width values, task-major, on every process.
+  virtual Status Run(size_t count, size_t width, const LocalRun& run,
+                     std::vector<int64_t>* all) = 0;
+  virtual int process_count() const = 0;
+  virtual int process_index() const = 0;
+};
+
+// The contiguous share [*begin, *end) of `count` tasks for process `index` of `processes`.
+void TaskShare(size_t count, int processes, int index, size_t* begin, size_t* end);
+
 void RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tasks, int threads);
+
+// Same, split over processes when `distributor` is non-null (collective then).
+Status RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tasks, int threads,
+                  TaskDistributor* distributor);
 
 }  // namespace trainscope::whatif

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// MpiTaskDistributor: the what-if TaskDistributor over an MPI communicator. Process i of P runs
+// the contiguous share [count * i / P, count * (i + 1) / P) of the tasks and the results are
+// all-gathered with MPI_Allgatherv (MPI_INT64_T), so every process holds all of them in task
+// order. Before each exchange the processes check (MPI_Allreduce) that they agree on the task
+// count and width; a mismatch is an error on every process, not a hang.
+// Also: detecting an mpirun launch and initialising MPI for a command-line run.
+// Thread safety: MPI is called only from the thread that calls Run (MPI_THREAD_FUNNELED is
+// enough); the local share may use threads that never call MPI.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/status.h"
+#include "whatif/replay_batch.h"
+
+namespace trainscope::whatif::mpi {
+
+class MpiTaskDistributor final : public TaskDistributor {
+ public:
+  // `comm` is duplicated (MPI_Comm_dup, collective) so the distributor's messages never mix
+  // with the caller's; the duplicate is freed in the destructor.
+  static Result<std::unique_ptr<MpiTaskDistributor>> Create(MPI_Comm comm);
+  ~MpiTaskDistributor() override;
+
+  Status Run(size_t count, size_t width, const LocalRun& run, std::vector<int64_t>* all) override;
+  int process_count() const override { return size_; }
+  int process_index() const override { return rank_; }
+  bool is_root() const { return rank_ == 0; }
+
+  // Tasks run by this process so far (for tests and the scale-out report).
+  int64_t local_tasks() const { return local_tasks_; }
+  // Seconds spent in this process's local share and in MPI exchanges so far (wall time).
+  double local_seconds() const { return local_seconds_; }
+  double exchange_seconds() const { return exchange_seconds_; }
+
+ private:
+  MpiTaskDistributor() = default;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+  int64_t local_tasks_ = 0;
+  double local_seconds_ = 0, exchange_seconds_ = 0;
+};
+
+// Wraps an MPI return code: OK, or kInternal naming the call and MPI's error string.
+Status MpiStatus(int code, const char* call);
+
+// True when the process was started by mpirun/mpiexec (Open MPI, PMIx, Hydra or Slurm).
+bool LaunchedByMpiLauncher();
+
+// For a command-line run (one line in a command): when launched by an MPI launcher, initialises
+// MPI if needed (MPI_Init_thread FUNNELED; MPI_Finalize is registered to run at exit) and
+// returns a distributor over MPI_COMM_WORLD; otherwise returns null (run in this process only).
+// Use: options.distributor = dist.get(); print results only where dist == nullptr or
+// dist->is_root().
+Result<std::unique_ptr<MpiTaskDistributor>> DistributorIfLaunchedByMpi();
+
+}  // namespace trainscope::whatif::mpi

@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <type_traits>
+
+#include "model/event_order.h"
 
 namespace trainscope::model {
 namespace {
@@ -137,34 +140,20 @@ void RankTraceBuilder::AddCollective(uint32_t index, CollectiveType kernel_type,
 void RankTraceBuilder::SortEvents() {
   EventTable& e = trace_.events;
   const size_t n = e.size();
-  bool sorted = true;
-  for (size_t i = 1; i < n && sorted; ++i) {
-    sorted = e.ts[i - 1] < e.ts[i] || (e.ts[i - 1] == e.ts[i] && e.dur[i - 1] >= e.dur[i]);
-  }
-  if (sorted) return;
-  // Sort contiguous keys (ts, -dur, index) rather than indices into two columns. Storage is
-  // left uninitialised (every element is written first): no zeroing pass over fresh memory.
-  struct Key {
-    int64_t ts, neg_dur;
-    uint32_t index;
-  };
-  std::unique_ptr<Key[]> keys(new Key[n]);
-  for (uint32_t i = 0; i < n; ++i) keys[i] = Key{e.ts[i], -e.dur[i], i};
-  std::sort(keys.get(), keys.get() + n, [](const Key& a, const Key& b) {
-    if (a.ts != b.ts) return a.ts < b.ts;
-    if (a.neg_dur != b.neg_dur) return a.neg_dur < b.neg_dur;
-    return a.index < b.index;
-  });
-  std::unique_ptr<uint32_t[]> order(new uint32_t[n]);
-  for (size_t i = 0; i < n; ++i) order[i] = keys[i].index;
-  // The keys' memory (24 bytes a row) is now free: it is the gather scratch of every column,
-  // then the old -> new row map.
-  void* scratch = keys.get();
-  Permute(e.ts, order.get(), n, scratch), Permute(e.dur, order.get(), n, scratch);
-  Permute(e.name, order.get(), n, scratch), Permute(e.kind, order.get(), n, scratch);
-  Permute(e.track, order.get(), n, scratch), Permute(e.correlation, order.get(), n, scratch);
-  Permute(e.external_id, order.get(), n, scratch);
-  auto* new_index = static_cast<uint32_t*>(scratch);
+  std::vector<uint32_t> order = EventOrder(e.ts.data(), e.dur.data(), n);
+  if (order.empty()) return;  // already in order
+  // One gather scratch (8 bytes a row) for every column, on huge pages: fresh memory is
+  // expensive to touch on our VMs. Left uninitialised: every element is written first.
+  HugePageAllocator<int64_t> alloc;
+  std::unique_ptr<int64_t, std::function<void(int64_t*)>> scratch(
+      alloc.allocate(n), [&alloc, n](int64_t* p) { alloc.deallocate(p, n); });
+  Permute(e.ts, order.data(), n, scratch.get()), Permute(e.dur, order.data(), n, scratch.get());
+  Permute(e.name, order.data(), n, scratch.get()), Permute(e.kind, order.data(), n, scratch.get());
+  Permute(e.track, order.data(), n, scratch.get());
+  Permute(e.correlation, order.data(), n, scratch.get());
+  Permute(e.external_id, order.data(), n, scratch.get());
+  // The old -> new row map, for the collectives' event ids.
+  auto* new_index = reinterpret_cast<uint32_t*>(scratch.get());
   for (uint32_t i = 0; i < n; ++i) new_index[order[i]] = i;
   for (EventId& id : trace_.collectives.event) id = EventId(new_index[id.value()]);
 }

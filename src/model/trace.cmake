@@ -3,6 +3,7 @@
 list(APPEND TS_MODEL_SRCS
   ${CMAKE_CURRENT_LIST_DIR}/string_pool.cc
   ${CMAKE_CURRENT_LIST_DIR}/trace.cc
+  ${CMAKE_CURRENT_LIST_DIR}/event_order.cc
   ${CMAKE_CURRENT_LIST_DIR}/rank_builder.cc
   ${CMAKE_CURRENT_LIST_DIR}/rank_builder_passes.cc
   ${CMAKE_CURRENT_LIST_DIR}/clock_align.cc
@@ -12,4 +13,5 @@ list(APPEND TS_MODEL_SRCS
 
 ts_test(NAME model_trace_test
   SRCS ${CMAKE_CURRENT_LIST_DIR}/string_pool_test.cc ${CMAKE_CURRENT_LIST_DIR}/rank_builder_test.cc
+       ${CMAKE_CURRENT_LIST_DIR}/event_order_test.cc
   DEPS trainscope::model)

@@ -86,15 +86,16 @@ simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
 // the event (skipped), except tokens that are not JSON at all, which are fatal.
 void GetTimeToken(od::value value, std::string_view field, std::string_view* out, RawEvent* event) {
   std::string_view token = value.raw_json_token();
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-                            token.back() == '\t')) {
-    token.remove_suffix(1);
-  }
   char c = token.empty() ? ' ' : token[0];
-  bool number_start = (c >= '0' && c <= '9') || c == '-';
+  auto space = [](char x) { return x == ' ' || x == '\n' || x == '\r' || x == '\t'; };
+  if ((c >= '0' && c <= '9') || (c == '-' && token.size() > 1 && !space(token[1]))) {
+    *out = token;  // the common case; MicrosToNanos trims and checks the rest
+    return;
+  }
+  while (!token.empty() && space(token.back())) token.remove_suffix(1);
   bool non_finite = token == "NaN" || token == "nan" || token == "Infinity" ||
                     token == "-Infinity" || token == "inf" || token == "-inf";
-  if ((number_start || non_finite) && token != "-") {
+  if (non_finite) {
     *out = token;
   } else if (c == '"' || c == '{' || c == '[' || token == "true" || token == "false" ||
              token == "null") {

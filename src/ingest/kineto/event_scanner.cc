@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// SSE2 event-boundary scanner (see event_scanner.h).
+// SIMD event-boundary scanner (see event_scanner.h).
 #include "ingest/kineto/event_scanner.h"
 
-#include <emmintrin.h>
 #include <fmt/core.h>
+#include <immintrin.h>
 
 #include <cstdint>
 
@@ -16,31 +16,70 @@ struct BlockMasks {
   uint64_t quote, backslash, open, close;
 };
 
+// '{' (0x7b) and '[' (0x5b) differ only in bit 0x20, as do '}' (0x7d) and ']' (0x5d); no other
+// byte ORed with 0x20 gives 0x7b or 0x7d. So one compare per bracket kind finds both.
+constexpr char kCaseBit = 0x20;
+
 inline uint64_t MoveMask(__m128i v, int k) {
   return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(v))) << (16 * k);
 }
 
-// Classifies the 64 bytes at p (SSE2: four 16-byte compares per character class).
-inline BlockMasks Classify(const char* p) {
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-  const __m128i open_brace = _mm_set1_epi8('{'), close_brace = _mm_set1_epi8('}');
-  const __m128i open_bracket = _mm_set1_epi8('['), close_bracket = _mm_set1_epi8(']');
-  BlockMasks m{0, 0, 0, 0};
-  for (int k = 0; k < 4; ++k) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-    m.quote |= MoveMask(_mm_cmpeq_epi8(v, quote), k);
-    m.backslash |= MoveMask(_mm_cmpeq_epi8(v, backslash), k);
-    m.open |=
-        MoveMask(_mm_or_si128(_mm_cmpeq_epi8(v, open_brace), _mm_cmpeq_epi8(v, open_bracket)), k);
-    m.close |=
-        MoveMask(_mm_or_si128(_mm_cmpeq_epi8(v, close_brace), _mm_cmpeq_epi8(v, close_bracket)), k);
+// Classifies the 64 bytes at p. SSE2 (the x86-64 baseline): four 16-byte loads.
+struct ClassifySse2 {
+  static inline BlockMasks Run(const char* p) {
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i case_bit = _mm_set1_epi8(kCaseBit);
+    const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+    BlockMasks m{0, 0, 0, 0};
+    for (int k = 0; k < 4; ++k) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      __m128i folded = _mm_or_si128(v, case_bit);
+      m.quote |= MoveMask(_mm_cmpeq_epi8(v, quote), k);
+      m.backslash |= MoveMask(_mm_cmpeq_epi8(v, backslash), k);
+      m.open |= MoveMask(_mm_cmpeq_epi8(folded, open), k);
+      m.close |= MoveMask(_mm_cmpeq_epi8(folded, close), k);
+    }
+    return m;
   }
-  return m;
-}
+};
+
+// AVX2: two 32-byte loads.
+struct ClassifyAvx2 {
+  __attribute__((target("avx2"))) static inline uint64_t Mask(__m256i eq, int k) {
+    return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(eq))) << (32 * k);
+  }
+  __attribute__((target("avx2"))) static inline BlockMasks Run(const char* p) {
+    const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+    const __m256i case_bit = _mm256_set1_epi8(kCaseBit);
+    const __m256i open = _mm256_set1_epi8('{'), close = _mm256_set1_epi8('}');
+    BlockMasks m{0, 0, 0, 0};
+    for (int k = 0; k < 2; ++k) {
+      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+      __m256i folded = _mm256_or_si256(v, case_bit);
+      m.quote |= Mask(_mm256_cmpeq_epi8(v, quote), k);
+      m.backslash |= Mask(_mm256_cmpeq_epi8(v, backslash), k);
+      m.open |= Mask(_mm256_cmpeq_epi8(folded, open), k);
+      m.close |= Mask(_mm256_cmpeq_epi8(folded, close), k);
+    }
+    return m;
+  }
+};
+
+// AVX-512BW: one 64-byte load, compares straight into bit masks.
+struct ClassifyAvx512 {
+  __attribute__((target("avx512f,avx512bw"))) static inline BlockMasks Run(const char* p) {
+    __m512i v = _mm512_loadu_si512(p);
+    __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(kCaseBit));
+    return BlockMasks{_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')),
+                      _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\')),
+                      _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{')),
+                      _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'))};
+  }
+};
 
 // Bits of characters escaped by a backslash (simdjson's odd-length backslash run detection).
 // `carry` is 1 when the block's first character is escaped by the previous block's last one.
-inline uint64_t Escaped(uint64_t backslash, uint64_t* carry) {
+__attribute__((always_inline)) inline uint64_t Escaped(uint64_t backslash, uint64_t* carry) {
   constexpr uint64_t kEvenBits = 0x5555555555555555ULL;
   backslash &= ~*carry;
   uint64_t follows_escape = (backslash << 1) | *carry;
@@ -55,7 +94,7 @@ inline uint64_t Escaped(uint64_t backslash, uint64_t* carry) {
 }
 
 // Bit i set <=> an odd number of bits at or below i are set (string interiors from quotes).
-inline uint64_t PrefixXor(uint64_t x) {
+__attribute__((always_inline)) inline uint64_t PrefixXor(uint64_t x) {
   x ^= x << 1;
   x ^= x << 2;
   x ^= x << 4;
@@ -68,11 +107,12 @@ inline uint64_t PrefixXor(uint64_t x) {
 // Finds the end of the object starting at buf[start] == '{'. Returns the offset just past its
 // closing '}', or 0 if it does not end before `end`. Strings are found for 64 bytes at a time
 // (escapes, then quotes, then a prefix XOR), so only brackets outside strings are visited.
-size_t ObjectEnd(const char* buf, size_t start, size_t end) {
+template <typename Classify>
+__attribute__((always_inline)) inline size_t ObjectEnd(const char* buf, size_t start, size_t end) {
   int depth = 0;
   uint64_t escape_carry = 0, in_string_carry = 0;
   for (size_t block = start; block < end; block += 64) {
-    BlockMasks m = Classify(buf + block);
+    BlockMasks m = Classify::Run(buf + block);
     if (end - block < 64) {
       uint64_t valid = (uint64_t{1} << (end - block)) - 1;
       m.quote &= valid, m.backslash &= valid, m.open &= valid, m.close &= valid;
@@ -94,10 +134,9 @@ size_t ObjectEnd(const char* buf, size_t start, size_t end) {
   return 0;
 }
 
-}  // namespace
-
-ScanResult ScanEventArray(const char* buf, size_t pos, size_t end, size_t batch_limit,
-                          bool need_comma) {
+template <typename Classify>
+__attribute__((always_inline)) inline ScanResult ScanEvents(const char* buf, size_t pos, size_t end,
+                                                            size_t batch_limit, bool need_comma) {
   ScanResult r;
   r.need_comma = need_comma;
   r.resume = pos;
@@ -127,7 +166,7 @@ ScanResult ScanEventArray(const char* buf, size_t pos, size_t end, size_t batch_
       r.error_offset = pos;
       return r;
     }
-    size_t object_end = ObjectEnd(buf, pos, end);
+    size_t object_end = ObjectEnd<Classify>(buf, pos, end);
     if (object_end == 0) return r;  // partial element: resume at its separator
     if (r.count == 0) r.first_start = pos;
     ++r.count;
@@ -139,6 +178,56 @@ ScanResult ScanEventArray(const char* buf, size_t pos, size_t end, size_t batch_
   }
 }
 
+// One instantiation per instruction set; the scan loop is compiled for it as a whole.
+ScanResult ScanSse2(const char* buf, size_t pos, size_t end, size_t limit, bool need_comma) {
+  return ScanEvents<ClassifySse2>(buf, pos, end, limit, need_comma);
+}
+__attribute__((target("avx2"))) ScanResult ScanAvx2(const char* buf, size_t pos, size_t end,
+                                                    size_t limit, bool need_comma) {
+  return ScanEvents<ClassifyAvx2>(buf, pos, end, limit, need_comma);
+}
+__attribute__((target("avx512f,avx512bw"))) ScanResult ScanAvx512(const char* buf, size_t pos,
+                                                                  size_t end, size_t limit,
+                                                                  bool need_comma) {
+  return ScanEvents<ClassifyAvx512>(buf, pos, end, limit, need_comma);
+}
+
+using ScanFn = ScanResult (*)(const char*, size_t, size_t, size_t, bool);
+
+ScanFn SelectScan(ScannerIsa isa) {
+  switch (isa) {
+    case ScannerIsa::kAvx512:
+      return ScanAvx512;
+    case ScannerIsa::kAvx2:
+      return ScanAvx2;
+    case ScannerIsa::kSse2:
+      return ScanSse2;
+  }
+  return ScanSse2;
+}
+
+}  // namespace
+
+ScannerIsa BestScannerIsa() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f")) {
+    return ScannerIsa::kAvx512;
+  }
+  if (__builtin_cpu_supports("avx2")) return ScannerIsa::kAvx2;
+  return ScannerIsa::kSse2;
+}
+
+ScanResult ScanEventArray(const char* buf, size_t pos, size_t end, size_t batch_limit,
+                          bool need_comma) {
+  static const ScanFn scan = SelectScan(BestScannerIsa());
+  return scan(buf, pos, end, batch_limit, need_comma);
+}
+
+ScanResult ScanEventArrayWith(ScannerIsa isa, const char* buf, size_t pos, size_t end,
+                              size_t batch_limit, bool need_comma) {
+  return SelectScan(isa)(buf, pos, end, batch_limit, need_comma);
+}
+
 std::vector<size_t> ElementStarts(const char* buf, size_t first_start, size_t batch_end) {
   std::vector<size_t> starts;
   size_t pos = first_start;
@@ -146,7 +235,7 @@ std::vector<size_t> ElementStarts(const char* buf, size_t first_start, size_t ba
     while (pos < batch_end && buf[pos] != '{') ++pos;
     if (pos >= batch_end) break;
     starts.push_back(pos);
-    size_t next = ObjectEnd(buf, pos, batch_end);
+    size_t next = ObjectEnd<ClassifySse2>(buf, pos, batch_end);
     if (next == 0) break;
     pos = next;
   }

@@ -8,16 +8,19 @@
 // resume. It does not validate the JSON inside an element (simdjson does that when it parses
 // the batch); it does check what lies *between* elements: one comma, then an object.
 //
-// Speed: 64 bytes are classified per step with SSE2 (x86-64 baseline) into bit masks of
+// Speed: 64 bytes are classified per step with SIMD compares into bit masks of
 // quotes, backslashes and brackets. Escaped characters come from odd-length backslash runs,
 // string interiors from a prefix XOR of the unescaped quotes (both as in simdjson's stage 1),
-// so only brackets outside strings are visited one by one (a few per event).
+// so only brackets outside strings are visited one by one (a few per event). The classifier
+// is chosen at run time (CI builds for baseline x86-64): AVX-512BW (one load and four compares
+// per block), AVX2, or SSE2. Each gets its own copy of the scan loop (target attributes).
 //
 // Buffer contract: at least 64 readable bytes past `end` (PaddedBuffer padding).
 // Thread safety: pure function.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,14 @@ struct ScanResult {
 // Stops after the first element that ends at or past pos + batch_limit.
 ScanResult ScanEventArray(const char* buf, size_t pos, size_t end, size_t batch_limit,
                           bool need_comma);
+
+// Instruction sets the scanner has a version for.
+enum class ScannerIsa : uint8_t { kSse2, kAvx2, kAvx512 };
+// The best one this CPU supports (the one ScanEventArray uses).
+ScannerIsa BestScannerIsa();
+// ScanEventArray with a given instruction set (tests compare them); `isa` must be supported.
+ScanResult ScanEventArrayWith(ScannerIsa isa, const char* buf, size_t pos, size_t end,
+                              size_t batch_limit, bool need_comma);
 
 // Start offsets of the elements in a batch region [first_start, batch_end) (error paths only).
 std::vector<size_t> ElementStarts(const char* buf, size_t first_start, size_t batch_end);

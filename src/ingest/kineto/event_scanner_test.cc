@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace trainscope::ingest::kineto {
@@ -64,6 +65,42 @@ TEST(EventScannerTest, StopsAtBatchLimit) {
   EXPECT_EQ(r.count, 2u);  // the second event ends at 5 >= limit 3
   EXPECT_EQ(r.batch_end, 5u);
   EXPECT_EQ(ElementStarts(b.data(), 0, 8), (std::vector<size_t>{0, 3, 6}));
+}
+
+// Every instruction set the CPU has gives the SSE2 answer, on random arrays of events whose
+// strings hold brackets, quotes and backslash runs at every alignment, cut at every length.
+TEST(EventScannerTest, InstructionSetsAgree) {
+  std::mt19937 rng(7);
+  const std::string pieces[] = {"{", "}", "[", "]", "\\\\", "\\\"", "x", "{}", "[1,2]", " "};
+  std::vector<ScannerIsa> isas = {ScannerIsa::kSse2};
+  if (BestScannerIsa() >= ScannerIsa::kAvx2) isas.push_back(ScannerIsa::kAvx2);
+  if (BestScannerIsa() >= ScannerIsa::kAvx512) isas.push_back(ScannerIsa::kAvx512);
+  for (int trial = 0; trial < 40; ++trial) {
+    std::string text;
+    for (int event = 0; event < 6; ++event) {
+      if (event > 0) text += " ,\n ";
+      text += "{\"name\":\"";
+      for (int k = static_cast<int>(rng() % 40); k > 0; --k) text += pieces[rng() % 10];
+      text += "\",\"args\":{\"a\":[[1],[2,{}]]}}";
+    }
+    text += "]";
+    std::string b = Padded(text);
+    for (size_t end = 0; end <= text.size(); end += 1 + rng() % 7) {
+      ScanResult want = ScanEventArrayWith(ScannerIsa::kSse2, b.data(), 0, end, 1 << 20, false);
+      for (ScannerIsa isa : isas) {
+        ScanResult got = ScanEventArrayWith(isa, b.data(), 0, end, 1 << 20, false);
+        EXPECT_EQ(got.count, want.count) << text.substr(0, end);
+        EXPECT_EQ(got.batch_end, want.batch_end);
+        EXPECT_EQ(got.resume, want.resume);
+        EXPECT_EQ(got.array_closed, want.array_closed);
+        EXPECT_EQ(got.error, want.error);
+      }
+      if (end == text.size()) {
+        EXPECT_EQ(want.count, 6u) << text;
+        EXPECT_TRUE(want.array_closed);
+      }
+    }
+  }
 }
 
 }  // namespace

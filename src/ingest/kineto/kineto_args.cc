@@ -36,15 +36,28 @@ const int kKnownArgCount = static_cast<int>(std::size(kKnownArgs));
 
 namespace {
 
-constexpr size_t kMaxKeyLength = 32;
+// Open-addressing table of the specs, hashed on (length, first byte, last byte). Most args
+// keys are ones we skip; they almost always land on an empty slot and cost no string compare.
+constexpr size_t kSlots = 64;
+
+inline size_t SlotOf(std::string_view key) {
+  return (key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
+          static_cast<unsigned char>(key.back())) &
+         (kSlots - 1);
+}
 
 struct ArgIndex {
-  // Specs bucketed by key length; each bucket holds one or two entries.
-  std::array<std::vector<const ArgSpec*>, kMaxKeyLength> by_length;
+  std::array<const ArgSpec*, kSlots> slots{};
   ArgIndex() {
-    for (const ArgSpec& spec : kKnownArgs) by_length[spec.raw_name.size()].push_back(&spec);
+    for (const ArgSpec& spec : kKnownArgs) {
+      size_t slot = SlotOf(spec.raw_name);
+      while (slots[slot] != nullptr) slot = (slot + 1) & (kSlots - 1);
+      slots[slot] = &spec;
+    }
   }
 };
+
+const ArgIndex kArgIndex;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -57,16 +70,15 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }  // namespace
 
 const ArgSpec* FindArg(std::string_view raw_name) {
-  static const ArgIndex index;
-  if (raw_name.size() >= kMaxKeyLength) return nullptr;
-  for (const ArgSpec* spec : index.by_length[raw_name.size()]) {
-    // Same length already; the first byte rejects most candidates without a memcmp call.
-    if (spec->raw_name[0] == raw_name[0] &&
+  if (raw_name.empty()) return nullptr;
+  for (size_t slot = SlotOf(raw_name);; slot = (slot + 1) & (kSlots - 1)) {
+    const ArgSpec* spec = kArgIndex.slots[slot];
+    if (spec == nullptr) return nullptr;
+    if (spec->raw_name.size() == raw_name.size() &&
         std::memcmp(spec->raw_name.data(), raw_name.data(), raw_name.size()) == 0) {
       return spec;
     }
   }
-  return nullptr;
 }
 
 EventKind KindFromCategory(std::string_view category) {

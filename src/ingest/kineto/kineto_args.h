@@ -45,7 +45,7 @@ struct ArgSpec {
 extern const ArgSpec kKnownArgs[];
 extern const int kKnownArgCount;
 
-// The spec for an args key, or nullptr if the reader ignores it. O(1): bucketed by length.
+// The spec for an args key, or nullptr if the reader ignores it. O(1): a small hash table.
 const ArgSpec* FindArg(std::string_view raw_name);
 
 // Kineto `cat` -> event kind ("kernel" -> kKernel, ...; unknown -> kOther). Case-insensitive,

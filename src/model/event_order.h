@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// EventOrder: the permutation that sorts event rows by (ts ascending, dur descending, row),
+// the order of RankTrace::events (a parent span before its children; ties keep file order).
+//
+// Algorithm. A least-significant-digit radix sort of the rows by ts - min(ts), 11 bits a pass,
+// over only as many digits as the time range needs (a few seconds of trace span 2^33 ns: three
+// passes), skipping digits every row shares. LSD radix sort is stable, so rows with equal ts
+// stay in row order; a last pass sorts each run of equal ts by (dur descending, row), which is
+// short (a parent and the children starting with it). Linear time, unlike comparison sorts, and
+// every pass streams through memory. Input that is already in order costs one check.
+//
+// Memory: 32 bytes a row of scratch, on huge pages (fresh 4 KiB pages are expensive to touch
+// on our VMs, see base/huge_buffer.h).
+// Thread safety: pure function.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace trainscope::model {
+
+// Returns order[i] = the row that goes to position i; `ts` and `dur` hold n values each. Empty
+// result if the rows are already in order.
+std::vector<uint32_t> EventOrder(const int64_t* ts, const int64_t* dur, size_t n);
+
+}  // namespace trainscope::model

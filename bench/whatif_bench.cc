@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // What-if benchmarks. Baseline measured in the same run: one replay of the job's dependency
-// graph. Cases: replay throughput on bytedance-wia-AR (ops/s per core), the full AR analysis end to
-// end from the CSV on one thread (reported as multiples of one replay), and a tiny synthetic
-// `_Smoke` case for CI.
+// graph (the validation replay: actual durations and launch delays). Cases: replay throughput on
+// bytedance-wia-AR (ops/s per core), the full AR analysis end to end from the CSV on one thread
+// (reported as multiples of one replay), the full analysis of a generated 1,024-worker, 50-step
+// job (same counters), and tiny synthetic `_Smoke` cases for CI.
 #include <ctime>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -17,6 +18,7 @@
 #include "whatif/analysis.h"
 #include "whatif/cause.h"
 #include "whatif/megatron_model.h"
+#include "whatif/synthetic_job.h"
 
 namespace trainscope::whatif {
 namespace {
@@ -38,21 +40,26 @@ std::unique_ptr<Loaded> Load(const std::string& dir) {
   return std::make_unique<Loaded>(Loaded{std::move(*job), std::move(*model)});
 }
 
-// Seconds per replay of `model` (median-free mean of `reps` runs).
-double SecondsPerReplay(const JobModel& model, const std::vector<int64_t>& dur, int reps) {
+// Process CPU time in seconds (the machine may be shared; one thread runs the analysis).
+double CpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// CPU seconds per validation replay of `job` (actual durations and launch delays; mean of `reps`
+// runs after one warm-up).
+double SecondsPerReplay(const OpJob& job, const JobModel& model, int reps) {
   graph::Simulator sim(model.graph);
+  const std::vector<int64_t> dur = model.ActualDurations(job);
   std::vector<int64_t> step_end(model.num_steps());
-  sim.Run(dur, {}, step_end);
-  timespec a, b;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);  // CPU time: comparable with the phases below
+  sim.Run(dur, model.launch_delay_ns, step_end);
+  const double t0 = CpuSeconds();
   for (int k = 0; k < reps; ++k) {
-    sim.Run(dur, {}, step_end);
+    sim.Run(dur, model.launch_delay_ns, step_end);
     benchmark::DoNotOptimize(step_end.data());
   }
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
-  return (static_cast<double>(b.tv_sec - a.tv_sec) +
-          static_cast<double>(b.tv_nsec - a.tv_nsec) * 1e-9) /
-         reps;
+  return (CpuSeconds() - t0) / reps;
 }
 
 void BM_WhatIfReplayAR(benchmark::State& state) {
@@ -80,35 +87,29 @@ void BM_WhatIfFullAnalysisAR(benchmark::State& state) {
     return;
   }
   std::unique_ptr<Loaded> ar = Load(kArDir);
-  const double replay_s = SecondsPerReplay(ar->model, ar->model.ActualDurations(ar->job), 50);
+  if (!ar) {
+    state.SkipWithError("bytedance-wia-AR unreadable");
+    return;
+  }
+  const double replay_s = SecondsPerReplay(ar->job, ar->model, 50);
   AnalysisOptions options;
   options.threads = 1;
   int64_t sims = 0;
   double t_read = 0, t_model = 0, t_analysis = 0, t_cause = 0;
-  // Phases in process CPU time (the machine may be shared; one thread runs the analysis).
-  struct Clock {
-    static double now() {
-      timespec ts;
-      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-      return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-    }
-  };
-  auto secs = [](double a, double b) { return b - a; };
   for (auto _ : state) {
-    auto t0 = Clock::now();
+    const double t0 = CpuSeconds();
     auto table = ingest::ReadOpTable(kArDir);
     auto job = OpJobFromTable(std::move(*table));
-    auto t1 = Clock::now();
+    const double t1 = CpuSeconds();
     auto model = BuildMegatronModel(*job);
-    auto t2 = Clock::now();
+    const double t2 = CpuSeconds();
     auto result = AnalyzeWhatIf(*job, *model, options);
-    auto t3 = Clock::now();
+    const double t3 = CpuSeconds();
     Cause cause = ClassifyCause(*job, *model, *result, 1);
-    auto t4 = Clock::now();
+    const double t4 = CpuSeconds();
     benchmark::DoNotOptimize(cause.pattern);
     sims = result->simulations + static_cast<int64_t>(cause.cell_slowdown.size());
-    t_read += secs(t0, t1), t_model += secs(t1, t2), t_analysis += secs(t2, t3),
-        t_cause += secs(t3, t4);
+    t_read += t1 - t0, t_model += t2 - t1, t_analysis += t3 - t2, t_cause += t4 - t3;
   }
   const double n = static_cast<double>(state.iterations());
   const double total = (t_read + t_model + t_analysis + t_cause) / n;
@@ -117,11 +118,85 @@ void BM_WhatIfFullAnalysisAR(benchmark::State& state) {
   state.counters["model_ms"] = t_model / n * 1e3;
   state.counters["analysis_ms"] = t_analysis / n * 1e3;
   state.counters["cause_ms"] = t_cause / n * 1e3;
+  state.counters["total_ms"] = total * 1e3;
   state.counters["simulations"] = static_cast<double>(sims);
-  // The whole analysis as a multiple of one replay (the in-run baseline).
+  // The whole run and the analysis alone as multiples of one replay (the in-run baseline).
   state.counters["x_one_replay"] = total / replay_s;
+  state.counters["analysis_x_replay"] = t_analysis / n / replay_s;
 }
 BENCHMARK(BM_WhatIfFullAnalysisAR)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// A generated 1F1B job: DP x PP workers, `steps` steps, 8 microbatches, noise and one slow worker.
+std::unique_ptr<Loaded> Generate(int32_t dp, int32_t pp, int32_t steps) {
+  SyntheticJobSpec spec;
+  spec.dp = dp, spec.pp = pp, spec.microbatches = 8, spec.steps = steps;
+  spec.op_noise = 0.1, spec.microbatch_noise = 0.2, spec.gc_ns = 1'000'000;
+  spec.worker_factor.assign(static_cast<size_t>(dp) * pp, 1.0);
+  spec.worker_factor[static_cast<size_t>(dp / 2) * pp + 1] = 1.5;
+  auto job = GenerateSyntheticJob(spec);
+  if (!job) return nullptr;
+  auto model = BuildMegatronModel(*job);
+  if (!model) return nullptr;
+  return std::make_unique<Loaded>(Loaded{std::move(*job), std::move(*model)});
+}
+
+// Model build + AnalyzeWhatIf (validation, ideal, every attribution replay, M_W / M_S) + the
+// cause classifier (one replay per worker) on one thread, from a generated job in memory.
+void FullAnalysisOfGenerated(benchmark::State& state, const Loaded& loaded) {
+  const double replay_s = SecondsPerReplay(loaded.job, loaded.model, 3);
+  AnalysisOptions options;
+  options.threads = 1;
+  int64_t sims = 0, cause_sims = 0;
+  double t_model = 0, t_analysis = 0, t_cause = 0;
+  for (auto _ : state) {
+    const double t0 = CpuSeconds();
+    auto model = BuildMegatronModel(loaded.job);
+    const double t1 = CpuSeconds();
+    auto result = AnalyzeWhatIf(loaded.job, *model, options);
+    const double t2 = CpuSeconds();
+    Cause cause = ClassifyCause(loaded.job, *model, *result, 1);
+    const double t3 = CpuSeconds();
+    benchmark::DoNotOptimize(cause.pattern);
+    sims = result->simulations;
+    cause_sims = static_cast<int64_t>(cause.cell_slowdown.size());
+    t_model += t1 - t0, t_analysis += t2 - t1, t_cause += t3 - t2;
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["ops"] = static_cast<double>(loaded.job.size());
+  state.counters["workers"] = static_cast<double>(loaded.model.num_workers());
+  state.counters["replay_ms"] = replay_s * 1e3;
+  state.counters["replay_ops_per_s"] = static_cast<double>(loaded.job.size()) / replay_s;
+  state.counters["model_ms"] = t_model / n * 1e3;
+  state.counters["analysis_ms"] = t_analysis / n * 1e3;
+  state.counters["cause_ms"] = t_cause / n * 1e3;
+  state.counters["simulations"] = static_cast<double>(sims);
+  state.counters["cause_simulations"] = static_cast<double>(cause_sims);
+  state.counters["analysis_x_replay"] = t_analysis / n / replay_s;
+  state.counters["x_one_replay"] = (t_model + t_analysis + t_cause) / n / replay_s;
+}
+
+void BM_WhatIfFullAnalysis1024Workers(benchmark::State& state) {
+  static std::unique_ptr<Loaded> job = Generate(256, 4, 50);  // 1,024 workers, 50 steps
+  if (!job) {
+    state.SkipWithError("generating the job failed");
+    return;
+  }
+  FullAnalysisOfGenerated(state, *job);
+}
+BENCHMARK(BM_WhatIfFullAnalysis1024Workers)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->Iterations(1);
+
+void BM_WhatIfFullAnalysis_Smoke(benchmark::State& state) {
+  static std::unique_ptr<Loaded> job = Generate(4, 4, 2);
+  if (!job) {
+    state.SkipWithError("generating the job failed");
+    return;
+  }
+  FullAnalysisOfGenerated(state, *job);
+}
+BENCHMARK(BM_WhatIfFullAnalysis_Smoke)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // Model construction alone (template, instantiation, graph checks and compilation) on AR.
 void BM_WhatIfModelAR(benchmark::State& state) {

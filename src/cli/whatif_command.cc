@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // `trainscope whatif PATH`: straggler what-if analysis (Lin et al., OSDI'25) of an op table
-// (trace-*.csv[.gz] + meta-*.yaml) with summary, tables, --json and --perfetto output.
+// (trace-*.csv[.gz] + meta-*.yaml) or of PyTorch-profiler (Kineto) traces, with summary,
+// tables, --json and --perfetto output.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "base/diagnostics.h"
 #include "base/json_writer.h"
@@ -13,6 +13,8 @@
 #include "cli/command.h"
 #include "whatif/analysis.h"
 #include "whatif/cause.h"
+#include "whatif/kineto_output.h"
+#include "whatif/kineto_perfetto.h"
 #include "whatif/megatron_model.h"
 #include "whatif/perfetto_export.h"
 #include "whatif/result_json.h"
@@ -30,8 +32,36 @@ struct WhatIfOptions {
   std::vector<int32_t> fix_rank, fix_step;
 };
 
+Status RunKinetoWhatIf(const WhatIfOptions& opt) {
+  const GlobalOptions& g = Globals();
+  if (!opt.scale.empty() || !opt.fix_rank.empty() || !opt.fix_step.empty()) {
+    return UnimplementedError(
+        "{}: --scale / --fix-rank / --fix-step are available for op tables only", opt.path);
+  }
+  TS_ASSIGN_OR_RETURN(KinetoStragglerRun run, RunKinetoStragglerAnalysis(opt.path, g.threads));
+  if (g.strict && run.diagnostics.HasAtLeast(Severity::kDataLoss)) {
+    return DataLossError("{}: data loss in the input (see diagnostics) and --strict is set",
+                         opt.path);
+  }
+  if (!opt.perfetto.empty()) {
+    TS_RETURN_IF_ERROR(whatif::WriteKinetoPerfetto(run.trace, run.model, run.result, opt.perfetto));
+  }
+  if (g.json) {
+    JsonWriter w(stdout, false);
+    whatif::WriteKinetoWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w);
+    w.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    std::string text =
+        whatif::RenderKinetoWhatIfText(run.model, run.result, run.cause, run.diagnostics, opt.top);
+    std::fputs(text.c_str(), stdout);
+  }
+  return OkStatus();
+}
+
 Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
+  if (!IsOpTableInput(opt.path)) return RunKinetoWhatIf(opt);
   TS_ASSIGN_OR_RETURN(StragglerRun run, RunStragglerAnalysis(opt.path, g.threads));
   const whatif::OpJob& job = run.job;
   const whatif::JobModel& model = run.model;
@@ -72,11 +102,13 @@ void RegisterWhatIf(CLI::App& root) {
   CLI::App* cmd = root.add_subcommand(
       "whatif", "Straggler what-if analysis of a multi-rank trace (OSDI'25 method)");
   cmd->add_option("path", opt->path,
-                  "Op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself")
+                  "Op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself, or a "
+                  "Kineto trace (.json[.gz]) or folder of per-rank traces")
       ->required();
   cmd->add_option("--perfetto", opt->perfetto,
                   "Write actual and ideal timelines side by side (Perfetto JSON)");
-  cmd->add_option("--top", opt->top, "Rows in the worker table")->check(CLI::PositiveNumber);
+  cmd->add_option("--top", opt->top, "Rows in the worker (Kineto: rank and op class) tables")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--scale", opt->scale,
                   "Scenario: scale an op class, CLASS=FACTOR (compute, comm or an op kind; "
                   "comm=0.5: 2x faster)");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reads an op table and runs the what-if analysis with its diagnostics.
+// Reads an op table or Kineto traces and runs the what-if analysis with its diagnostics.
 #include "cli/app/straggler_run.h"
 
 #if defined(__GLIBC__)
@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
+#include "ingest/kineto/kineto_reader.h"
 #include "ingest/optable/op_table_reader.h"
 
 namespace trainscope::cli {
@@ -21,8 +24,8 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads) 
 #endif
   if (!ingest::LooksLikeOpTable(path)) {
     return UnimplementedError(
-        "{}: not an op-table folder or .csv[.gz] file; the Kineto path of `whatif` is not "
-        "implemented yet",
+        "{}: not an op-table folder or .csv[.gz] file (this analysis needs the op table; "
+        "`trainscope whatif` also reads Kineto traces)",
         path);
   }
   StragglerRun run;
@@ -38,9 +41,9 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads) 
   }
   const whatif::JobModel& m = run.model;
   if (m.clipped_transfers > 0) {
-    run.diagnostics.Add("negative_transfer_clipped", Severity::kInfo, run.source, "",
-                        fmt::format("{} transfer times <= -10 ms (clock skew) set to 0",
-                                    m.clipped_transfers));
+    run.diagnostics.Add(
+        "negative_transfer_clipped", Severity::kInfo, run.source, "",
+        fmt::format("{} transfer times <= -10 ms (clock skew) set to 0", m.clipped_transfers));
   }
   if (m.negative_transfers > 0) {
     run.diagnostics.Add("small_negative_transfer", Severity::kInfo, run.source, "",
@@ -58,6 +61,48 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads) 
   run.cause = whatif::ClassifyCause(run.job, run.model, run.result, threads);
   if (run.result.error_median > 0.02 || run.result.error_max > 0.05) {
     run.diagnostics.Add("simulation_error_high", Severity::kWarning, run.source, "",
+                        fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%",
+                                    run.result.error_median * 100, run.result.error_max * 100));
+  }
+  return run;
+}
+
+bool IsOpTableInput(const std::string& path) { return ingest::LooksLikeOpTable(path); }
+
+Result<KinetoStragglerRun> RunKinetoStragglerAnalysis(const std::string& path, int threads) {
+  KinetoStragglerRun run;
+  ingest::kineto::ReadOptions read;
+  read.threads = threads;
+  TS_ASSIGN_OR_RETURN(run.trace, ingest::kineto::ReadKinetoJob(path, read));
+  run.source = path;
+  run.diagnostics.Merge(run.trace.diagnostics);
+  std::string name = std::filesystem::path(path).filename().string();
+  if (name.empty()) name = std::filesystem::path(path).parent_path().filename().string();
+  TS_ASSIGN_OR_RETURN(run.model, whatif::BuildKinetoModel(run.trace, name, &run.diagnostics));
+  const whatif::KinetoJobModel& m = run.model;
+  if (!m.dropped_steps.empty()) {
+    std::string steps;
+    for (int64_t s : m.dropped_steps) steps += (steps.empty() ? "" : ", ") + std::to_string(s);
+    run.diagnostics.Add("steps_not_simulated", Severity::kWarning, name, "",
+                        fmt::format("steps {} are not traced by every present rank; only the "
+                                    "steps all ranks traced are simulated",
+                                    steps));
+  }
+  if (m.stats.clipped_transfers > 0 || m.stats.negative_transfers > 0 ||
+      m.stats.clipped_delays > 0) {
+    run.diagnostics.Add(
+        "negative_times", Severity::kInfo, name, "",
+        fmt::format("{} transfer times <= -10 ms set to 0, {} small negative "
+                    "transfers kept, {} launch delays <= -10 ms set to 0 (clock "
+                    "skew)",
+                    m.stats.clipped_transfers, m.stats.negative_transfers, m.stats.clipped_delays));
+  }
+  whatif::AnalysisOptions options;
+  options.threads = threads;
+  TS_ASSIGN_OR_RETURN(run.result, whatif::AnalyzeKinetoWhatIf(run.model, options));
+  run.cause = whatif::ClassifyKinetoCause(run.model, run.result);
+  if (run.result.error_median > 0.02 || run.result.error_max > 0.05) {
+    run.diagnostics.Add("simulation_error_high", Severity::kWarning, name, "",
                         fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%",
                                     run.result.error_median * 100, run.result.error_max * 100));
   }

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// AnalyzeKinetoWhatIf: validation, launch effect, ideal replay and attribution on a Kineto job.
+#include "whatif/kineto_analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "graph/simulator.h"
+#include "whatif/replay_batch.h"
+
+namespace trainscope::whatif {
+namespace {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + mid, v.end());
+  const double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  return (*std::max_element(v.begin(), v.begin() + mid) + hi) / 2;
+}
+
+std::vector<double> ToSeconds(const std::vector<int64_t>& ns) {
+  std::vector<double> s(ns.size());
+  for (size_t i = 0; i < ns.size(); ++i) s[i] = static_cast<double>(ns[i]) * 1e-9;
+  return s;
+}
+
+}  // namespace
+
+std::vector<int64_t> KinetoIdealDurations(const KinetoJobModel& m) {
+  std::vector<std::vector<double>> values(m.class_names.size());
+  const size_t n = m.worker.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (m.fixed[i] || m.ideal_class[i] < 0) continue;
+    values[m.ideal_class[i]].push_back(static_cast<double>(m.transfer_ns[i]));
+  }
+  std::vector<int64_t> of_class(values.size(), 0);
+  for (size_t c = 0; c < values.size(); ++c) {
+    const auto& v = values[c];
+    if (v.empty()) continue;
+    of_class[c] = std::llround(m.class_is_comm[c] ? Median(v)
+                                                  : std::accumulate(v.begin(), v.end(), 0.0) /
+                                                        static_cast<double>(v.size()));
+  }
+  std::vector<int64_t> ideal(n);
+  for (size_t i = 0; i < n; ++i) {
+    ideal[i] = m.fixed[i] || m.ideal_class[i] < 0 ? m.transfer_ns[i] : of_class[m.ideal_class[i]];
+  }
+  return ideal;
+}
+
+Result<KinetoWhatIfResult> AnalyzeKinetoWhatIf(const KinetoJobModel& m,
+                                               const AnalysisOptions& options) {
+  const graph::DepGraph& g = m.graph;
+  const int32_t num_steps = m.num_steps();
+  const int32_t num_workers = m.num_workers();
+  KinetoWhatIfResult r;
+  r.steps = m.steps;
+  r.ops = m.num_nodes();
+  r.gpus = num_workers;
+  r.actual_ns = m.transfer_ns;
+  r.ideal_ns = KinetoIdealDurations(m);
+  const std::vector<int64_t>& actual = r.actual_ns;
+  const std::vector<int64_t>& ideal = r.ideal_ns;
+
+  std::vector<int64_t> replay(num_steps), nodelay(num_steps), ideal_steps(num_steps);
+  graph::Simulator sim(g);
+  sim.Run(actual, m.launch_delay_ns, replay);
+  sim.Run(actual, {}, nodelay);
+  sim.Run(ideal, {}, ideal_steps);
+  r.simulations += 3;
+  for (int32_t s = 0; s < num_steps; ++s) {
+    if (m.step_time_ns[s] <= 0 || nodelay[s] <= 0 || ideal_steps[s] <= 0) {
+      return InvalidArgumentError("{}: step {} has no GPU time (measured {} ns); cannot simulate",
+                                  m.name, m.steps[s], m.step_time_ns[s]);
+    }
+  }
+  r.step_time_s = ToSeconds(m.step_time_ns);
+  r.step_replay_s = ToSeconds(replay);
+  r.step_nodelay_s = ToSeconds(nodelay);
+  r.step_ideal_s = ToSeconds(ideal_steps);
+  for (int32_t s = 0; s < num_steps; ++s) {
+    r.step_slowdown.push_back(r.step_nodelay_s[s] / r.step_ideal_s[s]);
+    r.step_launch_slowdown.push_back(r.step_time_s[s] / r.step_nodelay_s[s]);
+    r.step_error.push_back(std::abs(r.step_replay_s[s] - r.step_time_s[s]) / r.step_time_s[s]);
+  }
+  r.error_median = Median(r.step_error);
+  r.error_max = *std::max_element(r.step_error.begin(), r.step_error.end());
+  const double t_ori = MeanSeconds(nodelay), t_ideal = MeanSeconds(ideal_steps);
+  r.slowdown = t_ori / t_ideal;
+  r.launch_slowdown = MeanSeconds(m.step_time_ns) / t_ori;
+  r.waste_fraction = 1 - 1 / r.slowdown;
+  r.straggling = r.slowdown >= options.straggling_threshold;
+  double traced_s = 0;
+  for (double t : r.step_time_s) traced_s += t;
+  r.traced_gpu_hours = traced_s * num_workers / 3600.0;
+  r.wasted_gpu_hours = r.traced_gpu_hours * r.waste_fraction;
+
+  // Per rank: launch effect of its delays alone, and its compute kernel time.
+  {
+    std::vector<int64_t> delay(m.num_nodes(), 0), steps(num_steps);
+    for (int32_t w = 0; w < num_workers; ++w) {
+      for (int32_t i = 0; i < m.num_nodes(); ++i)
+        delay[i] = m.worker[i] == w ? m.launch_delay_ns[i] : 0;
+      sim.Run(actual, delay, steps);
+      r.rank_launch_slowdown.push_back(MeanSeconds(steps) / t_ori);
+      ++r.simulations;
+    }
+    r.rank_compute_s.assign(num_workers, 0);
+    for (int32_t i = 0; i < m.num_nodes(); ++i) {
+      if (m.group[i] >= 0 && m.group_names[m.group[i]] == "compute")
+        r.rank_compute_s[m.worker[i]] += static_cast<double>(m.dur_ns[i]) * 1e-9 / num_steps;
+    }
+  }
+
+  // Attribution groups: op classes, ranks, steps.
+  struct Group {
+    std::vector<Attribution>* out;
+    std::string label;
+    int32_t key;
+    std::vector<int32_t> rows;
+  };
+  std::vector<Group> groups;
+  for (size_t c = 0; c < m.group_names.size(); ++c)
+    groups.push_back({&r.by_op_class, m.group_names[c], static_cast<int32_t>(c), {}});
+  const size_t first_rank = groups.size();
+  for (int32_t w = 0; w < num_workers; ++w)
+    groups.push_back({&r.by_rank, std::to_string(m.ranks[w]), m.ranks[w], {}});
+  const size_t first_step = groups.size();
+  for (int32_t s = 0; s < num_steps; ++s)
+    groups.push_back(
+        {&r.by_step, std::to_string(m.steps[s]), static_cast<int32_t>(m.steps[s]), {}});
+  for (int32_t i = 0; i < m.num_nodes(); ++i) {
+    if (m.group[i] >= 0) groups[m.group[i]].rows.push_back(i);
+    groups[first_rank + m.worker[i]].rows.push_back(i);
+    groups[first_step + m.step_index[i]].rows.push_back(i);
+  }
+  std::vector<std::vector<int64_t>> group_steps(groups.size());
+  std::vector<ReplayTask> tasks;
+  for (size_t k = 0; k < groups.size(); ++k)
+    tasks.push_back({&ideal, &actual, &groups[k].rows, &group_steps[k]});
+  RunReplays(g, tasks, options.threads);
+  r.simulations += static_cast<int64_t>(groups.size());
+  for (size_t k = 0; k < groups.size(); ++k) {
+    Attribution a{groups[k].label, groups[k].key, MeanSeconds(group_steps[k]) / t_ideal, {}};
+    for (int32_t s = 0; s < num_steps; ++s) {
+      a.per_step.push_back(static_cast<double>(group_steps[k][s]) /
+                           static_cast<double>(ideal_steps[s]));
+    }
+    groups[k].out->push_back(std::move(a));
+  }
+  return r;
+}
+
+}  // namespace trainscope::whatif

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+// BuildKinetoModel: GPU ops as nodes, program order and event-wait edges, times (kineto_model.h).
+#include "whatif/kineto_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+#include <utility>
+
+#include "whatif/internal/kineto_build.h"
+
+namespace trainscope::whatif {
+namespace {
+
+using internal::KinetoBuild;
+using model::EventKind;
+
+bool IsGpuOp(EventKind kind) {
+  return kind == EventKind::kKernel || kind == EventKind::kMemcpy || kind == EventKind::kMemset ||
+         kind == EventKind::kCollective;
+}
+
+// Steps every present rank traced; the others are dropped (and listed).
+void ChooseSteps(KinetoBuild& b) {
+  std::map<int64_t, int> seen;
+  for (const model::RankTrace& rank : b.job.ranks) {
+    std::set<int64_t> numbers;
+    for (const model::Step& s : rank.steps) numbers.insert(s.number);
+    for (int64_t n : numbers) ++seen[n];
+  }
+  const int present = static_cast<int>(b.job.ranks.size());
+  for (const auto& [number, count] : seen) {
+    (count == present ? b.m.steps : b.m.dropped_steps).push_back(number);
+  }
+  b.m.step_start_ns.assign(b.m.steps.size(), std::numeric_limits<int64_t>::max());
+  for (const model::RankTrace& rank : b.job.ranks) {
+    std::vector<int32_t> map(rank.steps.size(), -1);
+    for (size_t i = 0; i < rank.steps.size(); ++i) {
+      auto it = std::lower_bound(b.m.steps.begin(), b.m.steps.end(), rank.steps[i].number);
+      if (it == b.m.steps.end() || *it != rank.steps[i].number) continue;
+      const auto s = static_cast<int32_t>(it - b.m.steps.begin());
+      // A number traced twice by one rank (restarted profiler): the first span is the step.
+      if (std::find(map.begin(), map.end(), s) != map.end()) continue;
+      map[i] = s;
+      b.m.step_start_ns[s] = std::min(b.m.step_start_ns[s], rank.steps[i].ts);
+    }
+    b.step_of_index.push_back(std::move(map));
+  }
+}
+
+void AddNodes(KinetoBuild& b) {
+  KinetoJobModel& m = b.m;
+  int32_t streams = 0;
+  for (size_t w = 0; w < b.job.ranks.size(); ++w) {
+    const model::RankTrace& rank = b.job.ranks[w];
+    const model::EventTable& ev = rank.events;
+    std::vector<int32_t> stream_of_track(rank.tracks.size(), -1);
+    std::vector<int32_t> last_of_stream;
+    b.node_of_event.emplace_back(ev.size(), -1);
+    for (size_t e = 0; e < ev.size(); ++e) {
+      const EventKind kind = ev.kind[e];
+      if (!IsGpuOp(kind)) continue;
+      const model::StepIndex si = ev.step[e];
+      const int32_t step = si.valid() ? b.step_of_index[w][si.value()] : -1;
+      if (step < 0) {
+        ++m.stats.ops_outside_steps;
+        continue;
+      }
+      const uint32_t track = ev.track[e].value();
+      if (stream_of_track[track] < 0) {
+        stream_of_track[track] = streams++;
+        last_of_stream.resize(streams, -1);
+      }
+      const int32_t stream = stream_of_track[track];
+      const graph::NodeId n = b.builder.AddNode(static_cast<int32_t>(w), stream, step);
+      b.node_of_event[w][e] = n;
+      m.worker.push_back(static_cast<int32_t>(w));
+      m.step_index.push_back(step);
+      m.event.push_back(static_cast<uint32_t>(e));
+      m.dur_ns.push_back(ev.dur[e]);
+      b.start_abs.push_back(ev.ts[e]);
+      b.end_abs.push_back(ev.ts[e] + ev.dur[e]);
+      b.stream.push_back(stream);
+      std::string name(rank.Name(model::EventId(static_cast<uint32_t>(e))));
+      const char* prefix = kind == EventKind::kMemcpy   ? "memcpy"
+                           : kind == EventKind::kMemset ? "memset"
+                                                        : "compute";
+      // Collectives get their class and group from the matcher.
+      m.ideal_class.push_back(
+          kind == EventKind::kCollective ? -1 : b.ClassId(prefix + (" " + name), false));
+      m.group.push_back(kind == EventKind::kCollective ? -1 : b.GroupId(prefix));
+      m.is_comm.push_back(0);
+      m.fixed.push_back(0);
+      const int32_t prev = last_of_stream[stream];
+      if (prev >= 0 && m.step_index[prev] == step) {
+        b.builder.AddEdge(prev, n);
+        ++m.stats.stream_edges;
+      }
+      last_of_stream[stream] = n;
+    }
+  }
+}
+
+// cudaStreamWaitEvent: the next op launched by the thread waits for the op launched last (before
+// the call) on another stream. `recent[0]` is the last launched op, `recent[1]` the last one on a
+// stream other than recent[0]'s.
+void AddEventWaits(KinetoBuild& b) {
+  for (size_t w = 0; w < b.job.ranks.size(); ++w) {
+    const model::RankTrace& rank = b.job.ranks[w];
+    const model::EventTable& ev = rank.events;
+    int32_t recent[2] = {-1, -1};
+    std::map<uint32_t, std::pair<int32_t, int32_t>> pending;  // CPU track -> recent at the wait
+    for (size_t e = 0; e < ev.size(); ++e) {
+      if (ev.kind[e] != EventKind::kCudaRuntime) continue;
+      const uint32_t track = ev.track[e].value();
+      if (rank.Name(model::EventId(static_cast<uint32_t>(e))) == "cudaStreamWaitEvent") {
+        pending[track] = {recent[0], recent[1]};
+        continue;
+      }
+      const model::EventId target = ev.link[e];
+      const int32_t n = target.valid() ? b.node_of_event[w][target.value()] : -1;
+      if (n < 0) continue;
+      if (auto it = pending.find(track); it != pending.end()) {
+        auto [r0, r1] = it->second;
+        const int32_t src = r0 >= 0 && b.stream[r0] != b.stream[n] ? r0 : r1;
+        if (src >= 0 && b.stream[src] != b.stream[n] && b.m.step_index[src] == b.m.step_index[n] &&
+            b.end_abs[src] <= b.start_abs[n]) {
+          b.builder.AddEdge(src, n);
+          ++b.m.stats.event_wait_edges;
+        } else {
+          ++b.m.stats.event_waits_unresolved;
+        }
+        pending.erase(it);
+      }
+      if (recent[0] >= 0 && b.stream[recent[0]] != b.stream[n]) recent[1] = recent[0];
+      recent[0] = n;
+    }
+  }
+}
+
+// Transfer times of collective members, launch delays and measured step times.
+void ComputeTimes(KinetoBuild& b) {
+  KinetoJobModel& m = b.m;
+  const graph::RawGraph& raw = b.builder.raw();
+  const size_t n = m.worker.size();
+  m.transfer_ns = m.dur_ns;
+  for (size_t c = 0; c + 1 < raw.collective_begin.size(); ++c) {
+    int64_t latest = std::numeric_limits<int64_t>::min();
+    for (int32_t i = raw.collective_begin[c]; i < raw.collective_begin[c + 1]; ++i)
+      latest = std::max(latest, b.start_abs[raw.collective_members[i]]);
+    for (int32_t i = raw.collective_begin[c]; i < raw.collective_begin[c + 1]; ++i) {
+      const graph::NodeId node = raw.collective_members[i];
+      int64_t t = b.end_abs[node] - latest;
+      if (t <= -internal::kClipNs) {
+        t = 0;
+        ++m.stats.clipped_transfers;
+      } else if (t < 0) {
+        ++m.stats.negative_transfers;
+      }
+      m.transfer_ns[node] = t;
+    }
+  }
+  std::vector<int64_t> ready(n, std::numeric_limits<int64_t>::min());
+  for (size_t e = 0; e < raw.edge_from.size(); ++e)
+    ready[raw.edge_to[e]] = std::max(ready[raw.edge_to[e]], b.end_abs[raw.edge_from[e]]);
+  m.launch_delay_ns.resize(n);
+  m.start_ns.resize(n);
+  m.step_time_ns.assign(m.steps.size(), 0);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t step_start = m.step_start_ns[m.step_index[i]];
+    const int64_t base = ready[i] == std::numeric_limits<int64_t>::min() ? step_start : ready[i];
+    int64_t delay = b.start_abs[i] - base;
+    if (delay <= -internal::kClipNs) {
+      delay = 0;
+      ++m.stats.clipped_delays;
+    }
+    m.launch_delay_ns[i] = delay;
+    m.start_ns[i] = b.start_abs[i] - step_start;
+    int64_t& t = m.step_time_ns[m.step_index[i]];
+    t = std::max(t, b.end_abs[i] - step_start);
+  }
+}
+
+int32_t Find(std::vector<int32_t>& parent, int32_t x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+// Weakly connected parts per step beyond one; names an op of the first extra part.
+void CheckConnectivity(KinetoBuild& b, const graph::NodeDescriber& describe) {
+  const graph::RawGraph& raw = b.builder.raw();
+  const auto n = static_cast<int32_t>(b.m.worker.size());
+  std::vector<int32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0);
+  auto unite = [&](int32_t x, int32_t y) { parent[Find(parent, x)] = Find(parent, y); };
+  for (size_t e = 0; e < raw.edge_from.size(); ++e) unite(raw.edge_from[e], raw.edge_to[e]);
+  for (size_t c = 0; c + 1 < raw.collective_begin.size(); ++c)
+    for (int32_t i = raw.collective_begin[c] + 1; i < raw.collective_begin[c + 1]; ++i)
+      unite(raw.collective_members[i - 1], raw.collective_members[i]);
+  std::vector<int32_t> first_root(b.m.steps.size(), -1);
+  int32_t example = -1;
+  for (int32_t i = 0; i < n; ++i) {
+    if (Find(parent, i) != i) continue;
+    int32_t& root = first_root[b.m.step_index[i]];
+    if (root < 0) {
+      root = i;
+    } else {
+      ++b.m.stats.disconnected_parts;
+      if (example < 0) example = i;
+    }
+  }
+  if (example >= 0 && b.diagnostics != nullptr) {
+    b.diagnostics->Add("graph_disconnected", Severity::kInfo, b.m.name, describe(example),
+                       fmt::format("{} parts of steps share no recorded dependency with the rest "
+                                   "(streams without event waits or collectives); they are "
+                                   "replayed independently from the step start",
+                                   b.m.stats.disconnected_parts));
+  }
+}
+
+}  // namespace
+
+namespace internal {
+
+int32_t KinetoBuild::ClassId(const std::string& class_name, bool comm) {
+  auto [it, inserted] = class_ids.emplace(class_name, static_cast<int32_t>(m.class_names.size()));
+  if (inserted) {
+    m.class_names.push_back(class_name);
+    m.class_is_comm.push_back(comm ? 1 : 0);
+  }
+  return it->second;
+}
+
+int32_t KinetoBuild::GroupId(const std::string& group_name) {
+  auto [it, inserted] = group_ids.emplace(group_name, static_cast<int32_t>(m.group_names.size()));
+  if (inserted) m.group_names.push_back(group_name);
+  return it->second;
+}
+
+}  // namespace internal
+
+std::string DescribeKinetoOp(const model::JobTrace& job, const KinetoJobModel& m,
+                             graph::NodeId node) {
+  const model::RankTrace& rank = job.ranks[m.worker[node]];
+  const model::EventId e(m.event[node]);
+  std::string name(rank.Name(e));
+  if (name.size() > 60) name = name.substr(0, 57) + "...";
+  const int32_t step = m.step_index[node];
+  return fmt::format("rank {} stream {} '{}' step {} at +{:.3f} ms", rank.rank,
+                     rank.tracks[rank.events.track[e.value()].value()].tid, name, m.steps[step],
+                     static_cast<double>(rank.events.ts[e.value()] - m.step_start_ns[step]) * 1e-6);
+}
+
+Result<KinetoJobModel> BuildKinetoModel(const model::JobTrace& job, const std::string& name,
+                                        Diagnostics* diagnostics) {
+  KinetoJobModel m;
+  m.name = name;
+  m.world_size = std::max<int32_t>(job.world_size, static_cast<int32_t>(job.ranks.size()));
+  if (job.ranks.empty()) return InvalidArgumentError("{}: the trace holds no rank", name);
+  std::vector<uint8_t> present(static_cast<size_t>(m.world_size), 0);
+  for (const model::RankTrace& rank : job.ranks) {
+    m.ranks.push_back(rank.rank);
+    if (rank.rank >= 0 && rank.rank < m.world_size) present[rank.rank] = 1;
+  }
+  for (int32_t r = 0; r < m.world_size; ++r)
+    if (!present[r]) m.absent_ranks.push_back(r);
+  KinetoBuild b{job, m, diagnostics, {}, {}, {}, {}, {}, {}, {}, {}};
+  ChooseSteps(b);
+  if (m.steps.empty()) {
+    return InvalidArgumentError(
+        "{}: no ProfilerStep#N annotation is traced by every rank; the what-if analysis needs "
+        "steps (profile with torch.profiler.schedule / prof.step())",
+        name);
+  }
+  AddNodes(b);
+  if (m.worker.empty()) {
+    return InvalidArgumentError("{}: no GPU op was launched inside a ProfilerStep", name);
+  }
+  AddEventWaits(b);
+  internal::MatchKinetoCollectives(b);
+  ComputeTimes(b);
+  auto describe = [&](graph::NodeId node) { return DescribeKinetoOp(job, m, node); };
+  graph::BuildOptions options;
+  options.require_connected_steps = false;
+  TS_ASSIGN_OR_RETURN(m.graph, b.builder.Build(options, describe));
+  CheckConnectivity(b, describe);
+  return m;
+}
+
+}  // namespace trainscope::whatif

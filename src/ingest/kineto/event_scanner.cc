@@ -24,8 +24,27 @@ inline uint64_t MoveMask(__m128i v, int k) {
   return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(v))) << (16 * k);
 }
 
-// Classifies the 64 bytes at p. SSE2 (the x86-64 baseline): four 16-byte loads.
+// Bit i set <=> an odd number of bits at or below i are set (string interiors from quotes).
+inline uint64_t PrefixXorShifts(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+__attribute__((target("pclmul"))) inline uint64_t PrefixXorClmul(uint64_t x) {
+  __m128i product = _mm_clmulepi64_si128(_mm_set_epi64x(0, static_cast<int64_t>(x)),
+                                         _mm_set1_epi8(static_cast<char>(0xff)), 0);
+  return static_cast<uint64_t>(_mm_cvtsi128_si64(product));
+}
+
+// Each instruction set: Run classifies the 64 bytes at p; PrefixXor computes string interiors.
+// SSE2 (the x86-64 baseline): four 16-byte loads, a shift-and-xor prefix XOR.
 struct ClassifySse2 {
+  static inline uint64_t PrefixXor(uint64_t x) { return PrefixXorShifts(x); }
   static inline BlockMasks Run(const char* p) {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     const __m128i case_bit = _mm_set1_epi8(kCaseBit);
@@ -43,8 +62,11 @@ struct ClassifySse2 {
   }
 };
 
-// AVX2: two 32-byte loads.
+// AVX2: two 32-byte loads; prefix XOR as a carry-less multiply by all ones (as simdjson).
 struct ClassifyAvx2 {
+  __attribute__((target("pclmul"))) static inline uint64_t PrefixXor(uint64_t x) {
+    return PrefixXorClmul(x);
+  }
   __attribute__((target("avx2"))) static inline uint64_t Mask(__m256i eq, int k) {
     return static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(eq))) << (32 * k);
   }
@@ -67,6 +89,9 @@ struct ClassifyAvx2 {
 
 // AVX-512BW: one 64-byte load, compares straight into bit masks.
 struct ClassifyAvx512 {
+  __attribute__((target("pclmul"))) static inline uint64_t PrefixXor(uint64_t x) {
+    return PrefixXorClmul(x);
+  }
   __attribute__((target("avx512f,avx512bw"))) static inline BlockMasks Run(const char* p) {
     __m512i v = _mm512_loadu_si512(p);
     __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(kCaseBit));
@@ -93,17 +118,6 @@ __attribute__((always_inline)) inline uint64_t Escaped(uint64_t backslash, uint6
   return (kEvenBits ^ invert_mask) & follows_escape;
 }
 
-// Bit i set <=> an odd number of bits at or below i are set (string interiors from quotes).
-__attribute__((always_inline)) inline uint64_t PrefixXor(uint64_t x) {
-  x ^= x << 1;
-  x ^= x << 2;
-  x ^= x << 4;
-  x ^= x << 8;
-  x ^= x << 16;
-  x ^= x << 32;
-  return x;
-}
-
 // Finds the end of the object starting at buf[start] == '{'. Returns the offset just past its
 // closing '}', or 0 if it does not end before `end`. Strings are found for 64 bytes at a time
 // (escapes, then quotes, then a prefix XOR), so only brackets outside strings are visited.
@@ -118,17 +132,20 @@ __attribute__((always_inline)) inline size_t ObjectEnd(const char* buf, size_t s
       m.quote &= valid, m.backslash &= valid, m.open &= valid, m.close &= valid;
     }
     uint64_t escaped = (m.backslash | escape_carry) != 0 ? Escaped(m.backslash, &escape_carry) : 0;
-    uint64_t in_string = PrefixXor(m.quote & ~escaped) ^ in_string_carry;
+    uint64_t in_string = Classify::PrefixXor(m.quote & ~escaped) ^ in_string_carry;
     in_string_carry = static_cast<uint64_t>(static_cast<int64_t>(in_string) >> 63);
-    uint64_t brackets = (m.open | m.close) & ~in_string;
-    while (brackets != 0) {
+    uint64_t opens = m.open & ~in_string, closes = m.close & ~in_string;
+    int close_count = __builtin_popcountll(closes);
+    if (depth > close_count) {  // the object cannot end in this block: count, do not walk
+      depth += __builtin_popcountll(opens) - close_count;
+      continue;
+    }
+    // Walk the brackets; the depth update is arithmetic, not a branch on the bracket kind
+    // (which follows the event's shape and mispredicts).
+    for (uint64_t brackets = opens | closes; brackets != 0; brackets &= brackets - 1) {
       int bit = __builtin_ctzll(brackets);
-      brackets &= brackets - 1;
-      if ((m.open >> bit) & 1) {
-        ++depth;
-      } else if (--depth == 0) {
-        return block + static_cast<size_t>(bit) + 1;
-      }
+      depth += static_cast<int>((opens >> bit) & 1) * 2 - 1;
+      if (depth == 0) return block + static_cast<size_t>(bit) + 1;
     }
   }
   return 0;
@@ -182,13 +199,14 @@ __attribute__((always_inline)) inline ScanResult ScanEvents(const char* buf, siz
 ScanResult ScanSse2(const char* buf, size_t pos, size_t end, size_t limit, bool need_comma) {
   return ScanEvents<ClassifySse2>(buf, pos, end, limit, need_comma);
 }
-__attribute__((target("avx2"))) ScanResult ScanAvx2(const char* buf, size_t pos, size_t end,
-                                                    size_t limit, bool need_comma) {
+__attribute__((target("avx2,pclmul"))) ScanResult ScanAvx2(const char* buf, size_t pos, size_t end,
+                                                           size_t limit, bool need_comma) {
   return ScanEvents<ClassifyAvx2>(buf, pos, end, limit, need_comma);
 }
-__attribute__((target("avx512f,avx512bw"))) ScanResult ScanAvx512(const char* buf, size_t pos,
-                                                                  size_t end, size_t limit,
-                                                                  bool need_comma) {
+__attribute__((target("avx512f,avx512bw,pclmul"))) ScanResult ScanAvx512(const char* buf,
+                                                                         size_t pos, size_t end,
+                                                                         size_t limit,
+                                                                         bool need_comma) {
   return ScanEvents<ClassifyAvx512>(buf, pos, end, limit, need_comma);
 }
 
@@ -210,6 +228,7 @@ ScanFn SelectScan(ScannerIsa isa) {
 
 ScannerIsa BestScannerIsa() {
   __builtin_cpu_init();
+  if (!__builtin_cpu_supports("pclmul")) return ScannerIsa::kSse2;
   if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f")) {
     return ScannerIsa::kAvx512;
   }

@@ -13,7 +13,8 @@
 // string interiors from a prefix XOR of the unescaped quotes (both as in simdjson's stage 1),
 // so only brackets outside strings are visited one by one (a few per event). The classifier
 // is chosen at run time (CI builds for baseline x86-64): AVX-512BW (one load and four compares
-// per block), AVX2, or SSE2. Each gets its own copy of the scan loop (target attributes).
+// per block), AVX2, or SSE2; the first two take the prefix XOR from a carry-less multiply
+// (PCLMUL). Each gets its own copy of the scan loop (target attributes).
 //
 // Buffer contract: at least 64 readable bytes past `end` (PaddedBuffer padding).
 // Thread safety: pure function.

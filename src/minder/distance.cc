@@ -1,61 +1,179 @@
 // SPDX-License-Identifier: Apache-2.0
-// The O(N^2) pairwise-distance kernel of Minder's similarity step, vectorised for the CPU found
-// at run time (GCC function multi-versioning), and the window extraction feeding it.
+// The O(N^2) pairwise-distance kernel of Minder's similarity step (each pair once, vectorised
+// over machines, per instruction set with run-time dispatch), and the window extraction.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "base/check.h"
 #include "minder/detector.h"
+#include "minder/internal/kernels.h"
+
+#define TS_MINDER_INLINE inline __attribute__((always_inline))
 
 namespace trainscope::minder {
+namespace internal {
 namespace {
 
-// et: D x n row-major (dimension k of machine j at et[k*n + j]). score[j] += sum_i d(i, j).
-// Full rows instead of the symmetric half keep the inner loop free of reductions, so it
-// vectorises over j without -ffast-math; the flop count doubles but runs 8-16 lanes wide.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void DistanceRows(const float* __restrict et, int n, float* __restrict score) {
-  for (int i = 0; i < n; ++i) {
-    float ei[kWindow];
-    for (int k = 0; k < kWindow; ++k) ei[k] = et[k * n + i];
-    for (int j = 0; j < n; ++j) {
+constexpr int kLanes = 16;  // one AVX-512 register of machines j per step
+
+// Adds d(i, j) to score[i] and score[j] for rows i in [i0, i0 + R) and all j >= j0. R rows
+// share the loads of machine j's dimensions; row sums collect per lane, reduced at the end.
+template <int D, int R>
+TS_MINDER_INLINE void RowBlock(const float* __restrict et, int n, int i0, int j0,
+                               float* __restrict score) {
+  float e[R][D];
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < D; ++k) e[r][k] = et[k * n + i0 + r];
+  }
+  float acc[R][kLanes] = {};
+  int j = j0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      float v[D];
+      for (int k = 0; k < D; ++k) v[k] = et[k * n + j + l];
+      float sum = 0.f;
+      for (int r = 0; r < R; ++r) {
+        float d = 0.f;
+        for (int k = 0; k < D; ++k) d += (v[k] - e[r][k]) * (v[k] - e[r][k]);
+        d = std::sqrt(d);
+        sum += d;
+        acc[r][l] += d;
+      }
+      score[j + l] += sum;
+    }
+  }
+  float row[R] = {};
+  for (; j < n; ++j) {
+    for (int r = 0; r < R; ++r) {
       float d = 0.f;
-      for (int k = 0; k < kWindow; ++k) {
-        float diff = et[k * n + j] - ei[k];
+      for (int k = 0; k < D; ++k) {
+        const float diff = et[k * n + j] - e[r][k];
         d += diff * diff;
       }
-      score[j] += std::sqrt(d);
+      d = std::sqrt(d);
+      score[j] += d;
+      row[r] += d;
     }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int l = 0; l < kLanes; ++l) row[r] += acc[r][l];
+    score[i0 + r] += row[r];
   }
 }
 
-}  // namespace
-
-void MeanPairwiseDistances(const float* e, int dims, int n, float* score) {
-  std::fill(score, score + n, 0.f);
-  if (n < 2) return;
-  // Transpose D x n (column per machine) into row-major dims for the kernel.
-  thread_local std::vector<float> et;
-  et.assign(static_cast<size_t>(dims) * static_cast<size_t>(n), 0.f);
-  for (int j = 0; j < n; ++j) {
-    for (int k = 0; k < dims; ++k) et[static_cast<size_t>(k) * n + j] = e[static_cast<size_t>(j) * dims + k];
-  }
-  if (dims == kWindow) {
-    DistanceRows(et.data(), n, score);
-  } else {
-    for (int i = 0; i < n; ++i) {
-      for (int j = 0; j < n; ++j) {
+// score[j] += d(i, j) and score[i] += d(i, j) for every pair i < j: blocks of kRows rows against
+// the machines after the block; pairs inside a block one row at a time.
+template <int D>
+TS_MINDER_INLINE void PairRows(const float* __restrict et, int n, float* __restrict score) {
+  constexpr int kRows = 4;
+  int i = 0;
+  for (; i + kRows <= n; i += kRows) {
+    for (int r = 0; r < kRows - 1; ++r) {
+      for (int q = r + 1; q < kRows; ++q) {
         float d = 0.f;
-        for (int k = 0; k < dims; ++k) {
-          float diff = et[static_cast<size_t>(k) * n + j] - et[static_cast<size_t>(k) * n + i];
+        for (int k = 0; k < D; ++k) {
+          const float diff = et[k * n + i + q] - et[k * n + i + r];
           d += diff * diff;
         }
-        score[j] += std::sqrt(d);
+        d = std::sqrt(d);
+        score[i + r] += d;
+        score[i + q] += d;
+      }
+    }
+    RowBlock<D, kRows>(et, n, i, i + kRows, score);
+  }
+  for (; i < n; ++i) RowBlock<D, 1>(et, n, i, i + 1, score);
+}
+
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma,prefer-vector-width=512")))
+void PairRowsAvx512(const float* et, int n, float* score) {
+  PairRows<kWindow>(et, n, score);
+}
+__attribute__((target("avx2,fma"))) void PairRowsAvx2(const float* et, int n, float* score) {
+  PairRows<kWindow>(et, n, score);
+}
+void PairRowsGeneric(const float* et, int n, float* score) { PairRows<kWindow>(et, n, score); }
+
+}  // namespace
+
+bool IsaSupported(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+    case Isa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default:
+      return true;
+  }
+}
+
+const char* IsaName(Isa isa) {
+  switch (ResolveIsa(isa)) {
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    default:
+      return "generic";
+  }
+}
+
+Isa ResolveIsa(Isa isa) {
+  if (isa != Isa::kAuto) return IsaSupported(isa) ? isa : Isa::kGeneric;
+  static const Isa best = IsaSupported(Isa::kAvx512) ? Isa::kAvx512
+                          : IsaSupported(Isa::kAvx2) ? Isa::kAvx2
+                                                     : Isa::kGeneric;
+  return best;
+}
+
+void MeanDistancesRowMajor(const float* et, int dims, int n, float* score, Isa isa) {
+  std::fill(score, score + n, 0.f);
+  if (n < 2) return;
+  if (dims == kWindow) {
+    switch (ResolveIsa(isa)) {
+      case Isa::kAvx512:
+        PairRowsAvx512(et, n, score);
+        break;
+      case Isa::kAvx2:
+        PairRowsAvx2(et, n, score);
+        break;
+      default:
+        PairRowsGeneric(et, n, score);
+        break;
+    }
+  } else {
+    for (int i = 0; i < n; ++i) {
+      for (int j = i + 1; j < n; ++j) {
+        float d = 0.f;
+        for (int k = 0; k < dims; ++k) {
+          const float diff = et[k * n + j] - et[k * n + i];
+          d += diff * diff;
+        }
+        d = std::sqrt(d);
+        score[i] += d;
+        score[j] += d;
       }
     }
   }
   const float inv = 1.f / static_cast<float>(n - 1);
   for (int j = 0; j < n; ++j) score[j] *= inv;
+}
+
+}  // namespace internal
+
+void MeanPairwiseDistances(const float* e, int dims, int n, float* score) {
+  // Transpose D x n (column per machine) into row-major dims for the kernel.
+  thread_local std::vector<float> et;
+  et.resize(static_cast<size_t>(dims) * static_cast<size_t>(std::max(n, 0)));
+  for (int j = 0; j < n; ++j) {
+    for (int k = 0; k < dims; ++k) {
+      et[static_cast<size_t>(k) * static_cast<size_t>(n) + static_cast<size_t>(j)] =
+          e[static_cast<size_t>(j) * static_cast<size_t>(dims) + static_cast<size_t>(k)];
+    }
+  }
+  internal::MeanDistancesRowMajor(et.data(), dims, n, score);
 }
 
 Eigen::MatrixXf ChannelWindows(const Grid& grid, size_t channel) {

@@ -11,16 +11,20 @@
 #include <numeric>
 #include <vector>
 
+#include "base/check.h"
+#include "minder/internal/kernels.h"
+
 namespace trainscope::minder {
 namespace {
 
 constexpr int H = kHidden;
 constexpr int L = kLatent;
 constexpr int G = 4 * kHidden;  // gate rows i, f, g, o
-// Offsets of each tensor in the flat parameter vector.
-constexpr int kWxe = 0, kWhe = kWxe + G, kBe = kWhe + G * H, kWmu = kBe + G, kBmu = kWmu + L * H,
-              kWlv = kBmu + L, kBlv = kWlv + L * H, kWxd = kBlv + L, kWhd = kWxd + G * L,
-              kBd = kWhd + G * H, kWo = kBd + G, kBo = kWo + H, kEnd = kBo + 1;
+// Offsets of each tensor in the flat parameter vector (shared with the inference kernel).
+using V = internal::VaeLayout;
+constexpr int kWxe = V::kWxe, kWhe = V::kWhe, kBe = V::kBe, kWmu = V::kWmu, kBmu = V::kBmu,
+              kWlv = V::kWlv, kBlv = V::kBlv, kWxd = V::kWxd, kWhd = V::kWhd, kBd = V::kBd,
+              kWo = V::kWo, kBo = V::kBo, kEnd = V::kEnd;
 static_assert(kEnd == LstmVae::kParams);
 
 template <typename S>
@@ -243,59 +247,11 @@ Eigen::MatrixXd LstmVae::Reconstruct(const Eigen::MatrixXd& x) const {
 }
 
 Eigen::MatrixXf LstmVae::ReconstructFloat(const Eigen::MatrixXf& x) const {
+  TS_CHECK(x.rows() == kWindow, "float inference takes windows of {} samples, got {}", kWindow,
+           x.rows());
   KeepFreedMemory();
-  Tensors<float, const float> w(params_f_.data());
-  const Eigen::Index n = x.cols();
-  const int t_steps = static_cast<int>(x.rows());
-  Eigen::MatrixXf y(t_steps, n);
-  // Column blocks small enough for L1/L2; fixed row counts let Eigen unroll the tiny GEMMs.
-  constexpr Eigen::Index kBlock = 256;
-  using GateM = Eigen::Matrix<float, G, Eigen::Dynamic>;
-  using HidM = Eigen::Matrix<float, H, Eigen::Dynamic>;
-  using LatM = Eigen::Matrix<float, L, Eigen::Dynamic>;
-  GateM pre(G, kBlock), u(G, kBlock);
-  HidM h(H, kBlock), c(H, kBlock);
-  LatM z(L, kBlock);
-  const Eigen::Matrix<float, G, 1> wxe = w.wxe, be = w.be, bd = w.bd;
-  const Eigen::Matrix<float, G, H> whe = w.whe, whd = w.whd;
-  const Eigen::Matrix<float, L, H> wmu = w.wmu;
-  const Eigen::Matrix<float, L, 1> bmu = w.bmu;
-  const Eigen::Matrix<float, G, L> wxd = w.wxd;
-  const Eigen::Matrix<float, 1, H> wo = w.wo;
-  const float bo = w.bo(0);
-  auto cell = [&](Eigen::Index b) {
-    auto p = pre.leftCols(b).array();
-    p.topRows(2 * H) = (p.topRows(2 * H) * 0.5f).tanh() * 0.5f + 0.5f;
-    p.middleRows(2 * H, H) = p.middleRows(2 * H, H).tanh();
-    p.bottomRows(H) = (p.bottomRows(H) * 0.5f).tanh() * 0.5f + 0.5f;
-    c.leftCols(b).array() = p.middleRows(H, H) * c.leftCols(b).array() +
-                            p.topRows(H) * p.middleRows(2 * H, H);
-    h.leftCols(b).array() = p.bottomRows(H) * c.leftCols(b).array().tanh();
-  };
-  for (Eigen::Index first = 0; first < n; first += kBlock) {
-    const Eigen::Index b = std::min(kBlock, n - first);
-    h.leftCols(b).setZero();
-    c.leftCols(b).setZero();
-    for (int t = 0; t < t_steps; ++t) {
-      pre.leftCols(b).noalias() = wxe * x.block(t, first, 1, b);
-      pre.leftCols(b).noalias() += whe * h.leftCols(b);
-      pre.leftCols(b).colwise() += be;
-      cell(b);
-    }
-    z.leftCols(b).noalias() = wmu * h.leftCols(b);
-    z.leftCols(b).colwise() += bmu;
-    u.leftCols(b).noalias() = wxd * z.leftCols(b);
-    u.leftCols(b).colwise() += bd;
-    h.leftCols(b).setZero();
-    c.leftCols(b).setZero();
-    for (int t = 0; t < t_steps; ++t) {
-      pre.leftCols(b) = u.leftCols(b);
-      pre.leftCols(b).noalias() += whd * h.leftCols(b);
-      cell(b);
-      y.block(t, first, 1, b).noalias() = wo * h.leftCols(b);
-      y.block(t, first, 1, b).array() += bo;
-    }
-  }
+  Eigen::MatrixXf y(x.rows(), x.cols());
+  internal::ReconstructWindows(params_f_.data(), x.data(), x.cols(), y.data());
   return y;
 }
 

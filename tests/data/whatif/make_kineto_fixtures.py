@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes the hand-made Kineto fixtures of the what-if Kineto path (tests/data/whatif/kineto_*).
+
+One step (ProfilerStep#1, 0..100 us on both ranks), compute stream 7, NCCL stream 20, times in
+microseconds relative to baseTimeNanoseconds (so no clock alignment is applied):
+
+  rank 0: gemm_a 5-15, gemm_b 15-25 | wait | all_reduce 25-45 | wait | gemm_a 45-55
+  rank 1: gemm_a 5-25, gemm_b 25-35 | wait | all_reduce 35-45 | wait | gemm_a 45-55
+
+Each `wait` is a cudaStreamWaitEvent call between the launches, so the all-reduce waits for
+gemm_b and the last gemm_a waits for the all-reduce. Hand-computed results (see
+src/whatif/kineto_test.cc): measured step 55 us, no-delay replay 50 us, ideal 45 us (gemm_a at
+its mean 12.5 us, gemm_b 10 us, all-reduce at its median transfer 10 us), S = 50/45.
+
+Variants: kineto_absent (world_size 3: rank 2 is absent, the all-reduce group is incomplete),
+kineto_mismatch (rank 1's NCCL kernel is an all-gather: the ranks disagree on the collective).
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def rank_events(rank, nccl_kernel):
+    slow = rank == 1
+    g_a0 = (5, 20 if slow else 10)
+    g_b = (g_a0[0] + g_a0[1], 10)
+    coll = (g_b[0] + g_b[1], 45 - (g_b[0] + g_b[1]))
+    g_a1 = (45, 10)
+    ev = [
+        {"ph": "M", "name": "thread_name", "pid": 100, "tid": 100, "args": {"name": "python"}},
+        {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#1", "pid": 100, "tid": 100,
+         "ts": 0, "dur": 100},
+    ]
+    kernels = [("gemm_a", 7, g_a0, 1), ("gemm_b", 7, g_b, 3), (nccl_kernel, 20, coll, 6),
+               ("gemm_a", 7, g_a1, 8)]
+    waits = [4, 7]
+    for name, stream, (ts, dur), launch in kernels:
+        corr = launch * 10
+        ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 100,
+                   "tid": 100, "ts": launch, "dur": 0.5, "args": {"correlation": corr}})
+        ev.append({"ph": "X", "cat": "kernel", "name": name, "pid": 0, "tid": stream, "ts": ts,
+                   "dur": dur, "args": {"correlation": corr, "stream": stream, "device": 0}})
+    for ts in waits:
+        ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaStreamWaitEvent", "pid": 100,
+                   "tid": 100, "ts": ts, "dur": 0.5, "args": {"correlation": 900 + ts}})
+    return ev
+
+
+def write(folder, world, kernels):
+    os.makedirs(os.path.join(HERE, folder), exist_ok=True)
+    for rank in (0, 1):
+        doc = {"schemaVersion": 1,
+               "distributedInfo": {"backend": "nccl", "rank": rank, "world_size": world},
+               "baseTimeNanoseconds": 1700000000000000000,
+               "traceEvents": rank_events(rank, kernels[rank])}
+        with open(os.path.join(HERE, folder, f"rank{rank}.json"), "w") as f:
+            json.dump(doc, f, indent=0)
+            f.write("\n")
+
+
+AR = "ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, ncclWork*)"
+AG = "ncclDevKernel_AllGather_RING_LL(ncclDevComm*, unsigned long, ncclWork*)"
+
+if __name__ == "__main__":
+    write("kineto_2rank", 2, [AR, AR])
+    write("kineto_absent", 3, [AR, AR])
+    write("kineto_mismatch", 2, [AR, AG])
+    sys.exit(0)

@@ -7,6 +7,92 @@
 #include "base/check.h"
 
 namespace trainscope::graph {
+namespace {
+
+struct Arrays {
+  const int32_t* unit_begin;
+  const int32_t* dep_begin;
+  const int32_t* dep_pos;
+  const NodeId* node_at;
+  const int32_t* step_at;
+  const int64_t* dur;
+  const int64_t* delay;
+  int64_t* end_at;
+  int64_t* ready_at;
+  int64_t* step_end;
+};
+
+// Without dependencies a node is ready at the step start (0); otherwise at the latest end of its
+// dependencies (not clamped at 0: a negative transfer time may make that negative); + delay.
+template <bool kDelay>
+inline int64_t Ready(const Arrays& a, int32_t p) {
+  const int32_t d0 = a.dep_begin[p], d1 = a.dep_begin[p + 1];
+  int64_t ready = 0;
+  if (d0 != d1) {
+    ready = a.end_at[a.dep_pos[d0]];
+    for (int32_t k = d0 + 1; k < d1; ++k) ready = std::max(ready, a.end_at[a.dep_pos[k]]);
+  }
+  if constexpr (kDelay) ready += a.delay[a.node_at[p]];
+  return ready;
+}
+
+// Latest end per step, kept in a register while consecutive positions share a step (the replay
+// order is step by step when steps are separate) instead of a load/store per op to the same slot.
+class StepEnds {
+ public:
+  explicit StepEnds(int64_t* step_end) : step_end_(step_end) {}
+  void Add(int32_t step, int64_t end) {
+    if (step != step_) {
+      Flush();
+      step_ = step;
+      max_ = INT64_MIN;
+    }
+    max_ = std::max(max_, end);
+  }
+  void Flush() {
+    if (step_ >= 0) step_end_[step_] = std::max(step_end_[step_], max_);
+  }
+
+ private:
+  int64_t* step_end_;
+  int32_t step_ = -1;
+  int64_t max_ = INT64_MIN;
+};
+
+template <bool kDelay, bool kNodes>
+void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_ns) {
+  StepEnds steps(a.step_end);
+  int32_t first = a.unit_begin[0];
+  for (int32_t u = 0; u < num_units; ++u) {
+    const int32_t last = a.unit_begin[u + 1];
+    if (last - first == 1) {  // a plain op (most units)
+      const int32_t p = first;
+      const NodeId node = a.node_at[p];
+      const int64_t ready = Ready<kDelay>(a, p);
+      const int64_t end = ready + a.dur[node];
+      a.end_at[p] = end;
+      steps.Add(a.step_at[p], end);
+      if constexpr (kNodes) start_ns[node] = ready, end_ns[node] = end;
+    } else {  // a collective: every member starts when the last one is ready
+      int64_t group_start = INT64_MIN;
+      for (int32_t p = first; p < last; ++p) {
+        a.ready_at[p] = Ready<kDelay>(a, p);
+        group_start = std::max(group_start, a.ready_at[p]);
+      }
+      for (int32_t p = first; p < last; ++p) {
+        const NodeId node = a.node_at[p];
+        const int64_t end = group_start + a.dur[node];
+        a.end_at[p] = end;
+        steps.Add(a.step_at[p], end);
+        if constexpr (kNodes) start_ns[node] = a.ready_at[p], end_ns[node] = end;
+      }
+    }
+    first = last;
+  }
+  steps.Flush();
+}
+
+}  // namespace
 
 Simulator::Simulator(const DepGraph& graph)
     : graph_(graph),
@@ -28,47 +114,27 @@ void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> de
                (!want_nodes || static_cast<int32_t>(start_ns.size()) == n),
            "per-node outputs must both be empty or have {} entries", n);
 
-  const int32_t* unit_begin = graph_.unit_begin().data();
-  const int32_t* dep_begin = graph_.dep_begin().data();
-  const int32_t* dep_pos = graph_.dep_pos().data();
-  const NodeId* node_at = graph_.node_at().data();
-  const int32_t* step_at = graph_.step_at().data();
-  const int64_t* dur = dur_ns.data();
-  const int64_t* delay = delay_ns.empty() ? nullptr : delay_ns.data();
-  int64_t* end_at = end_at_.get();
-  int64_t* ready_at = ready_at_.get();
   std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
-
-  const int32_t num_units = graph_.num_units();
-  for (int32_t u = 0; u < num_units; ++u) {
-    const int32_t first = unit_begin[u];
-    const int32_t last = unit_begin[u + 1];
-    int64_t group_start = INT64_MIN;
-    for (int32_t p = first; p < last; ++p) {
-      // Without dependencies a node starts at the step start (0); otherwise at the latest end of
-      // its dependencies (not clamped at 0: a negative transfer time may make that negative).
-      int64_t ready = 0;
-      if (dep_begin[p] != dep_begin[p + 1]) {
-        ready = end_at[dep_pos[dep_begin[p]]];
-        for (int32_t k = dep_begin[p] + 1; k < dep_begin[p + 1]; ++k)
-          ready = std::max(ready, end_at[dep_pos[k]]);
-      }
-      if (delay != nullptr) ready += delay[node_at[p]];
-      ready_at[p] = ready;
-      group_start = std::max(group_start, ready);
-    }
-    for (int32_t p = first; p < last; ++p) {
-      const NodeId node = node_at[p];
-      const int64_t start = last - first == 1 ? ready_at[p] : group_start;
-      const int64_t end = start + dur[node];
-      end_at[p] = end;
-      int64_t& step_end = step_end_ns[step_at[p]];
-      step_end = std::max(step_end, end);
-      if (want_nodes) {
-        start_ns[node] = ready_at[p];
-        end_ns[node] = end;
-      }
-    }
+  const Arrays a{graph_.unit_begin().data(),
+                 graph_.dep_begin().data(),
+                 graph_.dep_pos().data(),
+                 graph_.node_at().data(),
+                 graph_.step_at().data(),
+                 dur_ns.data(),
+                 delay_ns.empty() ? nullptr : delay_ns.data(),
+                 end_at_.get(),
+                 ready_at_.get(),
+                 step_end_ns.data()};
+  // One instantiation per (delays, per-node outputs) so the loop carries no per-op flag tests.
+  if (want_nodes) {
+    if (a.delay != nullptr)
+      Replay<true, true>(a, graph_.num_units(), start_ns.data(), end_ns.data());
+    else
+      Replay<false, true>(a, graph_.num_units(), start_ns.data(), end_ns.data());
+  } else if (a.delay != nullptr) {
+    Replay<true, false>(a, graph_.num_units(), nullptr, nullptr);
+  } else {
+    Replay<false, false>(a, graph_.num_units(), nullptr, nullptr);
   }
 }
 

@@ -72,6 +72,8 @@ TEST(SimulatorTest, RandomGraphsMatchReference) {
         }
       }
       for (NodeId n : at[s][0]) b.AddEdge(n, at[s][1][0]);
+      // Every third trial: an edge across steps (the replay order then interleaves steps).
+      if (trial % 3 == 0 && s > 0) b.AddEdge(at[s - 1][layers - 1][0], at[s][1][0]);
     }
     ASSERT_OK_AND_ASSIGN(DepGraph g, b.Build());
     const int n = g.num_nodes();
@@ -87,6 +89,15 @@ TEST(SimulatorTest, RandomGraphsMatchReference) {
     EXPECT_EQ(start, ref.start_ns) << "trial " << trial;
     EXPECT_EQ(end, ref.end_ns) << "trial " << trial;
     EXPECT_EQ(step_end, ref.step_end_ns) << "trial " << trial;
+    // The variants without per-node outputs and without delays give the same step ends.
+    std::vector<int64_t> step_only(g.num_steps());
+    sim.Run(dur, delay, step_only);
+    EXPECT_EQ(step_only, ref.step_end_ns) << "trial " << trial;
+    ReferenceResult ref_nodelay = ReferenceSimulate(b.raw(), dur, {});
+    sim.Run(dur, {}, step_only);
+    EXPECT_EQ(step_only, ref_nodelay.step_end_ns) << "trial " << trial;
+    sim.Run(dur, {}, step_end, start, end);
+    EXPECT_EQ(end, ref_nodelay.end_ns) << "trial " << trial;
   }
 }
 

@@ -51,7 +51,7 @@ std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int6
     auto& v = values[k];
     if (v.empty()) continue;
     double ideal = IsCommKind(static_cast<OpKind>(k))
-                       ? Median(v)
+                       ? Median(std::move(v))
                        : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     ideal_of_kind[k] = std::llround(ideal);
   }
@@ -69,7 +69,7 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
   r.ops = static_cast<int64_t>(job.size());
   r.gpus = job.world_size;
   r.actual_ns = model.ActualDurations(job);
-  r.ideal_ns = IdealDurations(job, model);
+  r.ideal_ns = IdealDurationsFrom(job, r.actual_ns);
   const std::vector<int64_t>& actual = r.actual_ns;
   const std::vector<int64_t>& ideal = r.ideal_ns;
 
@@ -110,16 +110,22 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
     std::vector<int32_t> rows;
   };
   std::vector<Group> groups;
-  std::vector<std::string> labels;
-  for (size_t i = 0; i < job.size(); ++i) {
-    std::string label(AttributionLabel(job.kind[i]));
-    auto it = std::find(labels.begin(), labels.end(), label);
-    if (it == labels.end()) {
-      labels.push_back(label);
-      groups.push_back({&r.by_optype, label, -1, {}});
-      it = labels.end() - 1;
+  {
+    // Group of each kind's label, in order of first appearance (kinds sharing a label share it).
+    std::vector<int32_t> group_of_kind(kOpKindCount, -1);
+    for (size_t i = 0; i < job.size(); ++i) {
+      int32_t& g_idx = group_of_kind[static_cast<size_t>(job.kind[i])];
+      if (g_idx < 0) {
+        const std::string_view label = AttributionLabel(job.kind[i]);
+        for (size_t k = 0; k < groups.size() && g_idx < 0; ++k)
+          if (groups[k].label == label) g_idx = static_cast<int32_t>(k);
+        if (g_idx < 0) {
+          g_idx = static_cast<int32_t>(groups.size());
+          groups.push_back({&r.by_optype, std::string(label), -1, {}});
+        }
+      }
+      groups[g_idx].rows.push_back(static_cast<int32_t>(i));
     }
-    groups[it - labels.begin()].rows.push_back(static_cast<int32_t>(i));
   }
   const size_t first_stage = groups.size();
   for (int32_t s = 0; s < model.pp; ++s) groups.push_back({&r.by_stage, std::to_string(s), s, {}});

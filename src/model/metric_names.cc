@@ -135,16 +135,21 @@ MetricTable MapMetricNames(const MetricTable& in, const std::vector<MetricMappin
   using Key = std::tuple<int32_t, int32_t, int16_t, int64_t>;
   std::map<Key, std::pair<double, int>> mapped;
   std::vector<int32_t> target(rules.size(), -1);
+  std::vector<uint8_t> reported(static_cast<size_t>(in.metrics().size()), 0);  // unmapped, once
   for (size_t row = 0; row < in.size(); ++row) {
     int32_t metric = in.metric()[row];
     int r = rule_of[static_cast<size_t>(metric)];
     if (r < 0) {
+      if (diags != nullptr && !reported[static_cast<size_t>(metric)]) {
+        reported[static_cast<size_t>(metric)] = 1;
+        diags->Add("unmapped_metric", Severity::kInfo, in.metrics().Name(metric), "",
+                   keep_unmapped ? "no Minder name rule matches this metric; it is compared under "
+                                   "its own name (the generic model denoises it)"
+                                 : "no Minder name rule matches this metric; it is not used");
+      }
       if (keep_unmapped) {
         int32_t id = out.InternMetric(in.metrics().Name(metric));
         out.Append(in.ts()[row], in.machine()[row], id, in.gpu()[row], in.value()[row]);
-      } else if (diags != nullptr) {
-        diags->Add("unmapped_metric", Severity::kInfo, in.metrics().Name(metric), "",
-                   "no Minder name rule matches this metric; it is not used");
       }
       continue;
     }

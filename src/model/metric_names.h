@@ -47,8 +47,8 @@ Result<std::vector<MetricMapping>> ParseMetricMappings(std::string_view text,
                                                        std::string_view origin);
 
 // Applies `rules` (first matching rule wins per series). Metrics no rule matches are copied
-// under their own name when `keep_unmapped` (so any metric set works), else dropped with an
-// `unmapped_metric` info diagnostic.
+// under their own name when `keep_unmapped` (so any metric set works), else dropped; either way
+// one `unmapped_metric` info diagnostic per such metric says so.
 MetricTable MapMetricNames(const MetricTable& in, const std::vector<MetricMapping>& rules,
                            bool keep_unmapped, Diagnostics* diags);
 

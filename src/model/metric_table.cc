@@ -78,24 +78,41 @@ MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags) {
     if (in.gpu()[a] != in.gpu()[b]) return in.gpu()[a] < in.gpu()[b];
     return in.ts()[a] < in.ts()[b];
   });
-  for (size_t k = 0; k < order.size(); ++k) {
-    size_t row = order[k];
-    int32_t metric = in.metric()[row];
+  auto same_series = [&in](size_t a, size_t b) {
+    return in.metric()[a] == in.metric()[b] && in.machine()[a] == in.machine()[b] &&
+           in.gpu()[a] == in.gpu()[b];
+  };
+  size_t prev = 0;  // first row of the previous group
+  double prev_value = 0;
+  bool have_prev = false;
+  for (size_t k = 0; k < order.size();) {
+    // A group: the samples of one series at one timestamp (duplicates merge into their mean).
+    const size_t row = order[k];
+    size_t end = k + 1;
+    double sum = in.value()[row];
+    while (end < order.size() && same_series(order[end], row) && in.ts()[order[end]] == in.ts()[row]) {
+      sum += in.value()[order[end]];
+      ++end;
+    }
+    const double value = sum / static_cast<double>(end - k);
+    k = end;
+    const int32_t metric = in.metric()[row];
+    const bool continues = have_prev && same_series(prev, row);
+    const size_t before = prev;
+    const double before_value = prev_value;
+    prev = row;
+    prev_value = value;
+    have_prev = true;
     if (!in.IsCounter(metric)) {
-      out.Append(in.ts()[row], in.machine()[row], metric, in.gpu()[row], in.value()[row]);
+      out.Append(in.ts()[row], in.machine()[row], metric, in.gpu()[row], value);
       continue;
     }
-    if (k == 0) continue;
-    size_t prev = order[k - 1];
-    bool same_series = in.metric()[prev] == metric && in.machine()[prev] == in.machine()[row] &&
-                       in.gpu()[prev] == in.gpu()[row];
-    if (!same_series) continue;
-    int64_t dt = in.ts()[row] - in.ts()[prev];
-    if (dt <= 0) continue;  // duplicate timestamp: no rate
+    if (!continues) continue;  // first sample of a counter series: no rate
+    const int64_t dt = in.ts()[row] - in.ts()[before];
     double dt_s = static_cast<double>(dt) / static_cast<double>(kNanosPerSecond);
-    double diff = in.value()[row] - in.value()[prev];
+    double diff = value - before_value;
     if (diff < 0) {
-      diff = in.value()[row];
+      diff = value;
       if (diags != nullptr) {
         diags->Add("counter_reset", Severity::kInfo, in.metrics().Name(metric),
                    fmt::format("machine {} ts {} s", in.machines().Name(in.machine()[row]),

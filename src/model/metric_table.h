@@ -80,6 +80,8 @@ bool IsDcgmBlank(double value);
 // (machine, metric, gpu) series: (v[i]-v[i-1])/(t[i]-t[i-1]). A negative difference is a counter
 // reset (exporter restart): the rate is v[i]/(t[i]-t[i-1]) and a `counter_reset` diagnostic is
 // recorded. The first sample of each series has no rate and is dropped. Gauges are copied.
+// The output is time-sorted per series, and samples of one series with the same timestamp
+// (duplicates) become one sample with their mean value, for gauges and counters alike.
 MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags);
 
 // Splits `name{a="1",b="2"}` into the base name and the label text inside the braces.

@@ -2,6 +2,10 @@
 // Tests of the metric table: counters to rates (with a reset), DCGM blanks, name mapping.
 #include "model/metric_table.h"
 
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "model/metric_names.h"
@@ -83,6 +87,62 @@ TEST(MetricTableTest, ParsesUserRulesWithErrors) {
               testing::StatusIs(StatusCode::kInvalidArgument, "r.csv:1:"));
   EXPECT_THAT(ParseMetricMappings("\ncpu,x\n", "r.csv"),
               testing::StatusIs(StatusCode::kInvalidArgument, "r.csv:2"));
+}
+
+}  // namespace
+}  // namespace trainscope::model
+
+namespace trainscope::model {
+namespace {
+
+TEST(MetricTableBadInputTest, DuplicatesMergeIntoTheirMeanForGaugesAndCounters) {
+  MetricTable t;
+  int32_t a = t.InternMachine("a");
+  int32_t gauge = t.InternMetric("util");
+  int32_t counter = t.InternMetric("bytes_total");
+  t.SetCounter(counter, true);
+  const int64_t s = kNanosPerSecond;
+  // Out of order and with a duplicate second in each series.
+  t.Append(2 * s, a, gauge, kNoGpu, 50);
+  t.Append(1 * s, a, gauge, kNoGpu, 10);
+  t.Append(2 * s, a, gauge, kNoGpu, 70);
+  t.Append(1 * s, a, counter, kNoGpu, 100);
+  t.Append(3 * s, a, counter, kNoGpu, 400);
+  t.Append(3 * s, a, counter, kNoGpu, 500);
+  MetricTable r = CountersToRates(t, nullptr);
+  ASSERT_EQ(r.size(), 3u);  // gauge at 1 s and 2 s; counter rate at 3 s
+  std::vector<std::tuple<int32_t, int64_t, double>> rows;
+  for (size_t i = 0; i < r.size(); ++i) rows.emplace_back(r.metric()[i], r.ts()[i], r.value()[i]);
+  std::sort(rows.begin(), rows.end());
+  EXPECT_EQ(rows[0], std::make_tuple(gauge, 1 * s, 10.0));
+  EXPECT_EQ(rows[1], std::make_tuple(gauge, 2 * s, 60.0));             // mean of 50 and 70
+  EXPECT_EQ(rows[2], std::make_tuple(counter, 3 * s, (450.0 - 100) / 2));  // mean 450 over 2 s
+}
+
+TEST(MetricTableBadInputTest, UnknownMetricNamesAreKeptAndReported) {
+  MetricTable t;
+  int32_t a = t.InternMachine("a");
+  int32_t known = t.InternMetric("DCGM_FI_DEV_GPU_UTIL");
+  int32_t unknown = t.InternMetric("my_custom_throughput");
+  for (int k = 0; k < 5; ++k) {
+    t.Append(k * kNanosPerSecond, a, known, 0, 90);
+    t.Append(k * kNanosPerSecond, a, unknown, kNoGpu, 7);
+  }
+  Diagnostics kept_diags;
+  MetricTable kept = MapMetricNames(t, DefaultMetricMappings(), /*keep_unmapped=*/true, &kept_diags);
+  EXPECT_TRUE(kept.metrics().Find("gpu_util").has_value());
+  ASSERT_TRUE(kept.metrics().Find("my_custom_throughput").has_value());
+  EXPECT_EQ(kept.size(), 10u);
+  EXPECT_EQ(kept_diags.Count("unmapped_metric"), 1);  // once per metric, not per sample
+  ASSERT_EQ(kept_diags.items().size(), 1u);
+  EXPECT_EQ(kept_diags.items()[0].source, "my_custom_throughput");
+  EXPECT_NE(kept_diags.items()[0].message.find("its own name"), std::string::npos);
+  Diagnostics dropped_diags;
+  MetricTable dropped = MapMetricNames(t, DefaultMetricMappings(), false, &dropped_diags);
+  EXPECT_FALSE(dropped.metrics().Find("my_custom_throughput").has_value());
+  EXPECT_EQ(dropped.size(), 5u);
+  EXPECT_EQ(dropped_diags.Count("unmapped_metric"), 1);
+  EXPECT_NE(dropped_diags.items()[0].message.find("not used"), std::string::npos);
 }
 
 }  // namespace

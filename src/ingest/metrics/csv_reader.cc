@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Long-CSV metric reader: `timestamp,machine[,gpu],<metrics...>`, empty cell = missing.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -56,6 +57,11 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
     pos = last_unterminated ? text.size() : nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
+    const size_t fields = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+    if (last_unterminated && fields < columns.size()) {
+      return DataLossError("{}:{}: truncated last line ({} of {} fields, no newline)", origin,
+                           line_no, fields, columns.size());
+    }
     size_t fpos = 0;
     size_t field_idx = 0;
     int64_t ts = 0;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "base/byte_source.h"
 #include "ingest/metrics/metric_readers.h"
@@ -94,6 +95,50 @@ SeriesIdentity IdentifySeries(std::string_view name,
 
 }  // namespace internal
 
+namespace {
+
+struct SeriesKey {
+  int32_t metric, machine;
+  int16_t gpu;
+  bool operator==(const SeriesKey&) const = default;
+};
+struct SeriesKeyHash {
+  size_t operator()(const SeriesKey& k) const {
+    uint64_t h = (static_cast<uint64_t>(static_cast<uint32_t>(k.metric)) << 32) ^
+                 static_cast<uint32_t>(k.machine) ^ (static_cast<uint64_t>(static_cast<uint16_t>(k.gpu)) << 48);
+    return static_cast<size_t>(h * 0x9E3779B97F4A7C15ULL);
+  }
+};
+
+// Records samples of one series (metric, machine, GPU) in the rows [first, end) read from one
+// file that repeat a timestamp or go back in time. Recovery (CountersToRates, BuildGrid): the
+// samples are sorted into time order and duplicates replaced by their mean.
+void CheckTimeOrder(const model::MetricTable& t, size_t first, std::string_view origin,
+                    Diagnostics* diags) {
+  if (diags == nullptr) return;
+  std::unordered_map<SeriesKey, int64_t, SeriesKeyHash> last;
+  auto where = [&](size_t row) {
+    return fmt::format("machine {} metric {} at {} s", t.machines().Name(t.machine()[row]),
+                       t.metrics().Name(t.metric()[row]),
+                       static_cast<double>(t.ts()[row]) / static_cast<double>(model::kNanosPerSecond));
+  };
+  for (size_t row = first; row < t.size(); ++row) {
+    auto [it, inserted] = last.try_emplace(SeriesKey{t.metric()[row], t.machine()[row], t.gpu()[row]},
+                                           t.ts()[row]);
+    if (inserted) continue;
+    if (t.ts()[row] == it->second) {
+      diags->Add("duplicate_timestamp", Severity::kWarning, origin, where(row),
+                 "several samples of one series at one timestamp; their mean is used");
+    } else if (t.ts()[row] < it->second) {
+      diags->Add("non_monotonic_time", Severity::kWarning, origin, where(row),
+                 "samples of one series go back in time; they are sorted into time order");
+    }
+    it->second = std::max(it->second, t.ts()[row]);
+  }
+}
+
+}  // namespace
+
 MetricFormat DetectMetricFormat(std::string_view text, std::string_view path) {
   if (path.ends_with(".json") || path.ends_with(".json.gz")) return MetricFormat::kPromJson;
   if (path.ends_with(".csv") || path.ends_with(".csv.gz")) return MetricFormat::kCsv;
@@ -112,6 +157,7 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
     TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
     MetricFormat format = options.format == MetricFormat::kAuto ? DetectMetricFormat(text, path)
                                                                 : options.format;
+    const size_t first_row = table.size();
     switch (format) {
       case MetricFormat::kCsv:
         TS_RETURN_IF_ERROR(ReadLongCsv(text, path, &table, diags));
@@ -124,6 +170,7 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
         TS_RETURN_IF_ERROR(ReadPromText(text, path, 0, options.text_interval_ns, &table, diags));
         break;
     }
+    CheckTimeOrder(table, first_row, path, diags);
   }
   if (table.size() == 0) {
     return FailedPreconditionError("{}: no samples (an empty pull)",

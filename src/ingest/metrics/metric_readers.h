@@ -9,7 +9,12 @@
 // distinguishing labels stay in the metric key (`name{mode="idle"}`).
 // Recoveries (documented, recorded as Diagnostics): NaN/Inf values and DCGM blank sentinels near
 // 2^63 are read as missing samples (`non_finite_value`, `dcgm_blank`); Prometheus `warnings` are
-// kept (`prometheus_warning`). Malformed input is an error naming file and line:column.
+// kept (`prometheus_warning`); samples of one series that repeat a timestamp or go back in time
+// within a file are recorded (`duplicate_timestamp`, `non_monotonic_time`, naming file, machine,
+// metric and time) and then sorted into time order with duplicates merged into their mean
+// (model::CountersToRates). Malformed input is an error naming file and line:column (CSV, text)
+// or byte (JSON); input that ends early (a cut last CSV line, a truncated gzip stream, JSON
+// ending inside a string, array or object) is a kDataLoss error saying "truncated".
 // Thread safety: each call is independent.
 #pragma once
 

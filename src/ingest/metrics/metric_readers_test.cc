@@ -133,3 +133,82 @@ TEST(PromTextTest, ErrorsNameLineAndColumn) {
 
 }  // namespace
 }  // namespace trainscope::ingest
+
+namespace trainscope::ingest {
+namespace {
+
+using ::trainscope::testing::StatusIs;
+
+// The bad-input fixtures of tests/data/minder/bad (see its README and make_bad_inputs.py).
+std::string Bad(std::string_view name) {
+  return std::string(TS_TEST_DATA_DIR) + "/minder/bad/" + std::string(name);
+}
+
+TEST(BadMetricInputTest, NanAndInfAreMissingWithTheirPlace) {
+  Diagnostics d;
+  ASSERT_OK_AND_ASSIGN(model::MetricTable t, LoadMetrics({Bad("bad_nan_inf.csv")}, {}, &d));
+  EXPECT_EQ(t.size(), 4u * 40u - 3u);  // NaN, Inf and -inf dropped
+  EXPECT_EQ(d.Count("non_finite_value"), 3);
+  ASSERT_FALSE(d.items().empty());
+  EXPECT_EQ(d.items()[0].first_location, "line 11 column 9");  // the NaN of row 10 (m1, 1002 s)
+}
+
+TEST(BadMetricInputTest, DuplicateTimestampsNamedAndMerged) {
+  Diagnostics d;
+  ASSERT_OK_AND_ASSIGN(model::MetricTable t, LoadMetrics({Bad("bad_duplicate_ts.csv")}, {}, &d));
+  EXPECT_EQ(d.Count("duplicate_timestamp"), 1);
+  EXPECT_EQ(d.Count("non_monotonic_time"), 0);
+  const Diagnostic* dup = nullptr;
+  for (const auto& item : d.items()) if (item.name == "duplicate_timestamp") dup = &item;
+  ASSERT_NE(dup, nullptr);
+  EXPECT_NE(dup->source.find("bad_duplicate_ts.csv"), std::string::npos);
+  EXPECT_EQ(dup->first_location, "machine m1 metric DCGM_FI_DEV_GPU_UTIL at 1010 s");
+  // One sample per series and second remains; its value is the mean of the two.
+  EXPECT_EQ(t.size(), 4u * 40u);
+  int seen = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t.machines().Name(t.machine()[i]) == "m1" && t.ts()[i] == 1010 * model::kNanosPerSecond) {
+      ++seen;
+      // The fixture row: 90 + 0.5 sin(1.3*10 + 1) -> "90.50" (rounded to 2 places), duplicate 91.
+      EXPECT_NEAR(t.value()[i], (std::round((90 + 0.5 * std::sin(14.0)) * 100) / 100 + 91) / 2, 1e-9);
+    }
+  }
+  EXPECT_EQ(seen, 1);
+}
+
+TEST(BadMetricInputTest, NonMonotonicTimeNamedAndSorted) {
+  Diagnostics d;
+  ASSERT_OK_AND_ASSIGN(model::MetricTable t, LoadMetrics({Bad("bad_non_monotonic.csv")}, {}, &d));
+  EXPECT_EQ(d.Count("non_monotonic_time"), 4 * 5);  // seconds 1020..1024 of each machine
+  EXPECT_EQ(d.Count("duplicate_timestamp"), 0);
+  for (const auto& item : d.items()) {
+    if (item.name == "non_monotonic_time") {
+      EXPECT_EQ(item.first_location, "machine m0 metric DCGM_FI_DEV_GPU_UTIL at 1020 s");
+    }
+  }
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (t.machine()[i] == t.machine()[i - 1] && t.metric()[i] == t.metric()[i - 1]) {
+      ASSERT_LT(t.ts()[i - 1], t.ts()[i]) << "row " << i;
+    }
+  }
+}
+
+TEST(BadMetricInputTest, TruncatedFilesAreDataLossWithPlace) {
+  EXPECT_THAT(LoadMetrics({Bad("bad_truncated.csv")}, {}, nullptr),
+              StatusIs(StatusCode::kDataLoss, "bad_truncated.csv:161: truncated last line"));
+  EXPECT_THAT(LoadMetrics({Bad("bad_truncated.csv.gz")}, {}, nullptr),
+              StatusIs(StatusCode::kDataLoss, "bad_truncated.csv.gz: byte 339: truncated gzip"));
+  EXPECT_THAT(LoadMetrics({Bad("bad_prom_truncated.json")}, {}, nullptr),
+              StatusIs(StatusCode::kDataLoss, "bad_prom_truncated.json: byte 162: truncated JSON"));
+  EXPECT_THAT(LoadMetrics({Bad("bad_prom_error.json")}, {}, nullptr),
+              StatusIs(StatusCode::kFailedPrecondition, "timeout: query timed out"));
+}
+
+TEST(BadMetricInputTest, EmptyPullIsAnError) {
+  EXPECT_THAT(LoadMetrics({Bad("bad_empty_pull.csv")}, {}, nullptr),
+              StatusIs(StatusCode::kFailedPrecondition, "bad_empty_pull.csv: no samples (an empty pull)"));
+  EXPECT_THAT(LoadMetrics({}, {}, nullptr), StatusIs(StatusCode::kFailedPrecondition, "empty pull"));
+}
+
+}  // namespace
+}  // namespace trainscope::ingest

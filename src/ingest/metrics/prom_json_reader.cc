@@ -119,7 +119,13 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
   simdjson::padded_string padded(text);
   od::parser parser;
   od::document doc;
-  if (auto ec = parser.iterate(padded).get(doc)) return JsonError(origin, "not JSON", ec, 0);
+  if (auto ec = parser.iterate(padded).get(doc)) {
+    if (ec == simdjson::UNCLOSED_STRING || ec == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+      return DataLossError("{}: byte {}: truncated JSON (the input ends inside a string, array or "
+                           "object): {}", origin, text.size(), simdjson::error_message(ec));
+    }
+    return JsonError(origin, "not JSON", ec, 0);
+  }
   const char* base = padded.data();
   od::json_type type;
   if (auto ec = doc.type().get(type)) return JsonError(origin, "not JSON", ec, 0);

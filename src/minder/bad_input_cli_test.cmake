@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: Apache-2.0
+# `trainscope minder detect` on each bad input of issue 5 item 9 (tests/data/minder/bad): exit 3
+# with one error line naming the file and the place, or exit 0 with the documented recovery
+# shown as a diagnostic. Run with -DTS_BIN=<trainscope> -DTS_BAD=<tests/data/minder/bad>.
+include(${CMAKE_CURRENT_LIST_DIR}/../../tests/cli/expect_rc.cmake)
+
+function(expect_error expected_regex)
+  expect_rc(3 minder detect ${ARGN} --last 0)
+  if(NOT last_err MATCHES "${expected_regex}")
+    message(FATAL_ERROR "minder detect ${ARGN}: stderr does not match '${expected_regex}':\n${last_err}")
+  endif()
+endfunction()
+
+function(expect_recovery expected_regex)
+  expect_rc(0 minder detect ${ARGN} --last 0 --continuity 5)
+  if(NOT last_err MATCHES "${expected_regex}")
+    message(FATAL_ERROR "minder detect ${ARGN}: recovery not shown, want '${expected_regex}':\n${last_err}")
+  endif()
+  if(NOT last_out MATCHES "4 machines, 40 s")
+    message(FATAL_ERROR "minder detect ${ARGN}: expected 4 machines over 40 s:\n${last_out}")
+  endif()
+endfunction()
+
+# Errors: file and place (line, byte) in one message, exit 3.
+expect_error("error: .*bad_truncated.csv:161: truncated last line" ${TS_BAD}/bad_truncated.csv)
+expect_error("error: .*bad_truncated.csv.gz: byte 339: truncated gzip stream" ${TS_BAD}/bad_truncated.csv.gz)
+expect_error("error: .*bad_prom_truncated.json: byte 162: truncated JSON" ${TS_BAD}/bad_prom_truncated.json)
+expect_error("error: .*bad_prom_error.json: Prometheus returned an error: timeout" ${TS_BAD}/bad_prom_error.json)
+expect_error("error: .*bad_empty_pull.csv: no samples \\(an empty pull\\)" ${TS_BAD}/bad_empty_pull.csv)
+expect_error("error: only 1 machine\\(s\\) with data \\(m0\\).*single machine cannot be judged"
+             ${TS_BAD}/bad_single_machine.csv)
+
+# Documented recoveries, shown with file and place.
+expect_recovery("warning: non_finite_value \\(.*bad_nan_inf.csv, 3 x, first at line 11 column 9\\)"
+                ${TS_BAD}/bad_nan_inf.csv)
+expect_recovery("warning: duplicate_timestamp \\(.*bad_duplicate_ts.csv, 1 x, first at machine m1 metric DCGM_FI_DEV_GPU_UTIL at 1010 s\\)"
+                ${TS_BAD}/bad_duplicate_ts.csv)
+expect_recovery("warning: non_monotonic_time \\(.*bad_non_monotonic.csv, 20 x, first at machine m0 metric DCGM_FI_DEV_GPU_UTIL at 1020 s\\)"
+                ${TS_BAD}/bad_non_monotonic.csv)
+expect_recovery("info: unmapped_metric \\(my_custom_throughput" ${TS_BAD}/bad_unknown_metric.csv)
+
+# The unknown metric is still compared, under its own name.
+expect_rc(0 --json minder detect ${TS_BAD}/bad_unknown_metric.csv --last 0)
+string(JSON tried GET "${last_out}" channels_tried 0)
+if(NOT tried STREQUAL "my_custom_throughput")
+  message(FATAL_ERROR "unknown metric not compared: channels_tried[0] = '${tried}'\n${last_out}")
+endif()
+
+# A machine expected but absent from the whole pull is reported (data_loss), never silently
+# dropped; --strict turns that into exit 3.
+expect_rc(0 minder detect ${TS_BAD}/bad_missing_machine.csv --machines m0,m1,m2,m3 --last 0)
+if(NOT last_out MATCHES "machine m3 is absent from the whole pull" OR NOT last_err MATCHES "data_loss: machine_absent \\(m3")
+  message(FATAL_ERROR "absent machine not reported:\n${last_out}\n${last_err}")
+endif()
+expect_rc(0 --json minder detect ${TS_BAD}/bad_missing_machine.csv --machines m0,m1,m2,m3 --last 0)
+string(JSON absent GET "${last_out}" absent_machines 0)
+if(NOT absent STREQUAL "m3")
+  message(FATAL_ERROR "absent_machines[0] = '${absent}'\n${last_out}")
+endif()
+expect_rc(3 --strict minder detect ${TS_BAD}/bad_missing_machine.csv --machines m0,m1,m2,m3 --last 0)

@@ -96,6 +96,7 @@ Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDe
   auto loaded = mi::LoadDetectorDefaults(f.models);
   if (loaded.ok()) *defaults = *loaded;
   o.threshold = f.threshold > 0 ? f.threshold : defaults->threshold;
+  if (f.threshold <= 0) o.channel_thresholds = defaults->channel_thresholds;  // --threshold: one for all
   o.metric_order = f.metrics.empty() ? defaults->order : f.metrics;
   o.continuity_windows = std::max(1, f.continuity);
   o.threads = Globals().threads;
@@ -331,7 +332,8 @@ std::vector<std::string> CsvFilesIn(const std::string& dir, const std::string& s
 }
 
 Status RunEval(const std::string& exathlon, const std::string& smd, const std::vector<int>& synth,
-               int seeds, const DetectFlags& f, const std::string& save_defaults) {
+               const std::vector<std::string>& workload, int seeds, const DetectFlags& f,
+               const std::string& save_defaults, const std::string& fault_log) {
   TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(f.models));
   mi::EvalOptions eo;
   eo.models = &models;
@@ -339,6 +341,7 @@ Status RunEval(const std::string& exathlon, const std::string& smd, const std::v
   eo.synthetic_sizes = synth;
   eo.metric_order = f.metrics;
   eo.threads = Globals().threads;
+  eo.fault_log = fault_log;
   Diagnostics diags;
   auto load = [&](const std::string& path) -> Result<mi::NamedTable> {
     TS_ASSIGN_OR_RETURN(model::MetricTable t, ingest::LoadMetrics({path}, {}, &diags));
@@ -360,6 +363,13 @@ Status RunEval(const std::string& exathlon, const std::string& smd, const std::v
       eo.smd_train.push_back(std::move(tr));
     }
   }
+  for (const std::string& path : workload) {
+    InputFlags in;
+    in.files = {path};
+    TS_ASSIGN_OR_RETURN(model::MetricTable t, LoadInput(in, &diags));
+    std::string name = std::filesystem::path(path).parent_path().filename().string();
+    eo.workload_jobs.push_back(mi::NamedTable{name.empty() ? path : name, std::move(t)});
+  }
   TS_ASSIGN_OR_RETURN(mi::EvalReport report, mi::RunEvaluation(eo));
   if (!save_defaults.empty()) {
     mi::DetectorDefaults d;
@@ -368,8 +378,17 @@ Status RunEval(const std::string& exathlon, const std::string& smd, const std::v
         for (double t : v.thresholds) d.threshold = std::max(d.threshold, t);
       }
     }
-    auto it = report.learned_order.find("synthetic");
+    // GPU-job defaults (order, per-channel thresholds) from the workload-model jobs when
+    // evaluated, else the simple synthetic jobs; the fallback threshold from Exathlon.
+    const std::string gpu_family = report.learned_order.count("workload") ? "workload" : "synthetic";
+    auto it = report.learned_order.find(gpu_family);
     if (it != report.learned_order.end()) d.order = it->second;
+    auto ct = report.channel_thresholds.find(gpu_family);
+    if (ct != report.channel_thresholds.end()) {
+      for (const auto& [channel, zs] : ct->second) {
+        for (double z : zs) d.channel_thresholds[channel] = std::max(d.channel_thresholds[channel], z);
+      }
+    }
     TS_RETURN_IF_ERROR(mi::SaveDetectorDefaults(d, "written by trainscope minder eval --save-defaults", save_defaults));
   }
   if (Globals().json) {
@@ -449,7 +468,8 @@ void RegisterMinder(CLI::App& root) {
   static std::vector<int> synth = {16, 64};
   static int seeds = 3;
   static DetectFlags eflags;
-  static std::string save_defaults;
+  static std::string save_defaults, fault_log;
+  static std::vector<std::string> workload;
   eval->add_option("--exathlon", exathlon, "Directory of healthy Exathlon traces ('' = none)")->capture_default_str();
   eval->add_option("--smd", smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
   eval->add_option("--synthetic", synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
@@ -457,7 +477,11 @@ void RegisterMinder(CLI::App& root) {
   eval->add_option("--models", eflags.models, "Model directory")->capture_default_str();
   eval->add_option("--metrics", eflags.metrics, "Fixed metric order instead of the learned one")->delimiter(',');
   eval->add_option("--save-defaults", save_defaults, "Write detector.txt (threshold, learned order) here");
-  eval->callback([] { RunAndSetExit([] { return RunEval(exathlon, smd, synth, seeds, eflags, save_defaults); }); });
+  eval->add_option("--workload", workload, "metrics.csv.gz of jobs from `trainscope workload synth` (family 'workload')")->delimiter(',');
+  eval->add_option("--fault-log", fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
+  eval->callback([] {
+    RunAndSetExit([] { return RunEval(exathlon, smd, synth, workload, seeds, eflags, save_defaults, fault_log); });
+  });
 }
 
 }  // namespace

@@ -80,16 +80,7 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
   out.margin.assign(static_cast<size_t>(windows), 0.f);
   out.missing.assign(static_cast<size_t>(windows), 0);
   out.gpu.assign(static_cast<size_t>(windows), -1);
-  std::vector<float> offset(static_cast<size_t>(machines), 0.f);
-  if (options.reference != nullptr) {
-    auto it = options.reference->score_offset.find(out.name);
-    if (it != options.reference->score_offset.end()) {
-      for (int m = 0; m < machines; ++m) {
-        auto jt = it->second.find(grid.machines[static_cast<size_t>(m)]);
-        if (jt != it->second.end()) offset[static_cast<size_t>(m)] = static_cast<float>(jt->second);
-      }
-    }
-  }
+  const std::vector<float> baseline = ScoreBaselines(grid, out.name, options.reference);
   ParallelFor(static_cast<size_t>(windows), options.threads, [&](size_t w) {
     // Each machine's vector of window means over all channels.
     std::vector<int> idx;
@@ -114,16 +105,18 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
     const int n = static_cast<int>(idx.size());
     if (n < 3) return;
     std::vector<float> s(static_cast<size_t>(n));
+    // Peers' mean and covariance for each machine by leaving it out of the totals (O(N d^2)
+    // per window instead of O(N^2 d^2)).
+    Eigen::VectorXd total = Eigen::VectorXd::Zero(dims);
+    Eigen::MatrixXd outer = Eigen::MatrixXd::Zero(dims, dims);
+    for (const Eigen::VectorXd& v : vec) {
+      total += v;
+      outer.noalias() += v * v.transpose();
+    }
     for (int i = 0; i < n; ++i) {
-      Eigen::VectorXd mu = Eigen::VectorXd::Zero(dims);
-      for (int j = 0; j < n; ++j) if (j != i) mu += vec[static_cast<size_t>(j)];
-      mu /= (n - 1);
-      Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(dims, dims);
-      for (int j = 0; j < n; ++j) {
-        if (j == i) continue;
-        Eigen::VectorXd d = vec[static_cast<size_t>(j)] - mu;
-        cov.noalias() += d * d.transpose();
-      }
+      const Eigen::VectorXd& own = vec[static_cast<size_t>(i)];
+      Eigen::VectorXd mu = (total - own) / (n - 1);
+      Eigen::MatrixXd cov = outer - own * own.transpose() - (n - 1) * mu * mu.transpose();
       cov /= std::max(1, n - 2);
       // Shrinkage towards a scaled identity (peers may be fewer than dimensions).
       const double alpha = 0.5;
@@ -131,8 +124,9 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
       Eigen::MatrixXd shrunk = (1 - alpha) * cov;
       shrunk.diagonal().array() += alpha * scale;
       Eigen::VectorXd d = vec[static_cast<size_t>(i)] - mu;
-      s[static_cast<size_t>(i)] = static_cast<float>(std::sqrt(std::max(0.0, d.dot(shrunk.ldlt().solve(d))))) -
-                                  offset[static_cast<size_t>(idx[static_cast<size_t>(i)])];
+      float v = static_cast<float>(std::sqrt(std::max(0.0, d.dot(shrunk.ldlt().solve(d)))));
+      if (!baseline.empty()) v = std::fabs(v - baseline[static_cast<size_t>(idx[static_cast<size_t>(i)])]);
+      s[static_cast<size_t>(i)] = v;
     }
     std::vector<float> tmp = s;
     std::nth_element(tmp.begin(), tmp.begin() + n / 2, tmp.end());
@@ -217,13 +211,8 @@ Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions&
       std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
       med[m] = v[v.size() / 2];
     }
-    std::vector<float> present;
-    for (float v : med) if (!std::isnan(v)) present.push_back(v);
-    if (present.empty()) return;
-    std::nth_element(present.begin(), present.begin() + static_cast<long>(present.size() / 2), present.end());
-    float fleet = present[present.size() / 2];
     for (size_t m = 0; m < grid.machines.size(); ++m) {
-      if (!std::isnan(med[m])) ref.score_offset[scores.name][grid.machines[m]] = med[m] - fleet;
+      if (!std::isnan(med[m])) ref.score_offset[scores.name][grid.machines[m]] = med[m];
     }
   };
   DetectOptions plain = options;

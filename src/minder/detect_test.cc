@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Detection tests: distance kernel vs brute force, an injected deviation found with the right
-// machine and time, continuity against a short spike, missingness, single machine.
+// machine and time, continuity against a short spike, missingness, single machine, hysteresis
+// and per-channel thresholds, the busy-node trap and the reference that handles it, fault
+// injection victims, detector defaults files.
 #include "minder/detector.h"
 
 #include <cmath>
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
+
+#include "minder/inject.h"
+#include "minder/replay.h"
 #include "minder/synth.h"
 #include "support/status_matchers.h"
 
@@ -118,6 +125,134 @@ TEST(DetectTest, SingleMachineAndMissingModels) {
   DetectOptions o = Options(240);
   o.method = Method::kMinder;
   EXPECT_THAT(Detect(g3, nullptr, o), testing::StatusIs(StatusCode::kFailedPrecondition, "models"));
+}
+
+// Hand-made per-window outcomes: machine 2 on top for 300 windows, z alternating 7 and 4.
+ChannelScores Alternating(int windows) {
+  ChannelScores s;
+  s.name = "cpu";
+  s.candidate.assign(static_cast<size_t>(windows), 2);
+  s.z.resize(static_cast<size_t>(windows));
+  for (int w = 0; w < windows; ++w) s.z[static_cast<size_t>(w)] = w % 2 == 0 ? 7.f : 4.f;
+  s.margin.assign(static_cast<size_t>(windows), 1.f);
+  s.missing.assign(static_cast<size_t>(windows), 0);
+  s.gpu.assign(static_cast<size_t>(windows), -1);
+  return s;
+}
+
+TEST(DetectTest, HysteresisKeepsAFluctuatingOutlierAndPerChannelThresholds) {
+  Grid g;
+  g.machines = {"a", "b", "c", "d"};
+  ChannelScores s = Alternating(300);
+  DetectOptions o;
+  o.threshold = 6;
+  o.continuity_windows = 240;
+  o.hold_fraction = 0.5;  // 4 >= 3 keeps the run
+  std::vector<Alert> a = FindAlerts(g, s, o);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].machine, "c");
+  EXPECT_EQ(a[0].windows, 300);
+  EXPECT_NEAR(a[0].score, 5.5, 1e-6);  // mean of 7 and 4
+  o.hold_fraction = 1.0;  // every other window a gap: 150 gaps > 5 % of 240
+  EXPECT_TRUE(FindAlerts(g, s, o).empty());
+  o.hold_fraction = 0.5;
+  o.channel_thresholds["cpu"] = 8;  // no window starts a run
+  EXPECT_TRUE(FindAlerts(g, s, o).empty());
+  EXPECT_EQ(o.ThresholdFor("cpu"), 8);
+  EXPECT_EQ(o.ThresholdFor("gpu_util"), 6);
+  // A different machine over the threshold breaks the run (and starts its own).
+  o.channel_thresholds.clear();
+  s.candidate[150] = 1;
+  s.z[150] = 9;
+  EXPECT_TRUE(FindAlerts(g, s, o).empty());
+}
+
+// m0003 has a different role (twice the GPU utilisation level and swing of its peers) all the
+// time; from second 1500 to 1800 it stalls to its peers' pattern (a busy node going quiet).
+model::MetricTable BusyNodeJob(bool stall) {
+  model::MetricTable t;
+  SynthesizeJob(SynthJobOptions{.machines = 6, .seconds = 2400, .start_s = 0, .seed = 9}, &t);
+  model::MetricTable out;
+  for (const auto& m : t.machines().names()) out.InternMachine(m);
+  for (const auto& m : t.metrics().names()) out.InternMetric(m);
+  for (size_t i = 0; i < t.size(); ++i) {
+    int64_t s = t.ts()[i] / kS;
+    bool busy = t.machine()[i] == 3 && t.metrics().Name(t.metric()[i]) == "gpu_util";
+    bool stalled = stall && s >= 1500 && s < 1800;
+    out.Append(t.ts()[i], t.machine()[i], t.metric()[i], t.gpu()[i],
+               busy && !stalled ? 2 * t.value()[i] : t.value()[i]);
+  }
+  return out;
+}
+
+TEST(DetectTest, BusyNodeTrapAndTheReferenceThatHandlesIt) {
+  DetectOptions o = Options(240);
+  o.metric_order = {"gpu_util"};
+  ASSERT_OK_AND_ASSIGN(Grid healthy, BuildGrid(BusyNodeJob(false), GridOptions{}, nullptr));
+  // Pure peer comparison names the busy node although nothing is wrong.
+  ASSERT_OK_AND_ASSIGN(Detection trap, Detect(SliceGrid(healthy, 900, 1500), nullptr, o));
+  ASSERT_FALSE(trap.alerts.empty());
+  EXPECT_EQ(trap.alerts[0].machine, "m0003");
+  // A reference from the first 15 min (per-machine bounds and score baselines): silent.
+  Reference ref = LearnReference(SliceGrid(healthy, 0, 900), nullptr, o, /*per_machine_bounds=*/true);
+  DetectOptions with_ref = o;
+  with_ref.reference = &ref;
+  ASSERT_OK_AND_ASSIGN(Detection quiet, Detect(SliceGrid(healthy, 900, 1500), nullptr, with_ref));
+  EXPECT_TRUE(quiet.alerts.empty());
+  // ... and the busy node's stall (it becomes like its peers) is found, in time.
+  ASSERT_OK_AND_ASSIGN(Grid faulty, BuildGrid(BusyNodeJob(true), GridOptions{}, nullptr));
+  ASSERT_OK_AND_ASSIGN(Detection found, Detect(SliceGrid(faulty, 900, 1500), nullptr, with_ref));
+  ASSERT_EQ(found.alerts.size(), 1u);
+  EXPECT_EQ(found.alerts[0].machine, "m0003");
+  EXPECT_NEAR(static_cast<double>(found.alerts[0].start_ns / kS), 1500 - 7, 8);
+  EXPECT_NEAR(static_cast<double>(found.alerts[0].end_ns / kS), 1800, 8);
+}
+
+TEST(DetectTest, ReductionFaultsLandOnMachinesWithActivityToLose) {
+  // Machine i0 is idle (activity 0); the others work. A pure-reduction fault ("stall") can only
+  // show on a working machine; an additive one ("spin") anywhere.
+  model::MetricTable t;
+  const int32_t act = t.InternMetric("act");
+  for (int m = 0; m < 4; ++m) t.InternMachine("i" + std::to_string(m));
+  for (int64_t s = 0; s < 40000; ++s) {
+    for (int32_t m = 0; m < 4; ++m) t.Append(s * kS, m, act, model::kNoGpu, m == 0 ? 0.0 : 50.0);
+  }
+  std::vector<FaultEffect> stall = {{"stall", 1, "act", "scale", 0.1}};
+  std::vector<FaultEffect> spin = {{"spin", 1, "act", "add", 10}};
+  auto victims = [&](const std::vector<FaultEffect>& p, bool uniform) {
+    InjectOptions io;
+    io.realism = false;
+    io.controls = 0;
+    io.uniform_victims = uniform;
+    std::vector<FaultLabel> labels;
+    InjectFaults(t, p, io, &labels);
+    std::map<std::string, int> count;
+    for (const FaultLabel& l : labels) count[l.machine]++;
+    return count;
+  };
+  auto active = victims(stall, false);
+  EXPECT_EQ(active.count("i0"), 0u);
+  EXPECT_GT(active.size(), 1u);
+  EXPECT_GT(victims(stall, true).count("i0"), 0u);  // uniform draws hit the idle machine too
+  EXPECT_GT(victims(spin, false).count("i0"), 0u);
+}
+
+TEST(DetectTest, DetectorDefaultsWithPerChannelThresholds) {
+  const std::string dir = ::testing::TempDir() + "/minder_defaults";
+  DetectorDefaults d;
+  d.threshold = 12.5;
+  d.channel_thresholds = {{"gpu_util", 3.25}, {"NET_ib0-read-KB/s", 7}};
+  d.order = {"gpu_util", "cpu"};
+  ASSERT_OK(SaveDetectorDefaults(d, "test", dir));
+  ASSERT_OK_AND_ASSIGN(DetectorDefaults back, LoadDetectorDefaults(dir));
+  EXPECT_EQ(back.threshold, 12.5);
+  EXPECT_EQ(back.channel_thresholds, d.channel_thresholds);
+  EXPECT_EQ(back.order, d.order);
+  std::FILE* f = std::fopen((dir + "/detector.txt").c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs("threshold gpu_util -1\n", f);
+  std::fclose(f);
+  EXPECT_THAT(LoadDetectorDefaults(dir), testing::StatusIs(StatusCode::kInvalidArgument, "detector.txt:1"));
 }
 
 }  // namespace

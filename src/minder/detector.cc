@@ -45,17 +45,26 @@ void OutlierTest(const std::vector<float>& s, const std::vector<int>& idx, doubl
   *margin = (s[best] - s[second]) / denom;
 }
 
-std::vector<float> OffsetsFor(const Grid& grid, const std::string& channel, const Reference* ref) {
-  std::vector<float> off(grid.machines.size(), 0.f);
-  if (ref == nullptr) return off;
+}  // namespace
+
+// Per-machine median healthy scores of `channel` (empty without a reference); a machine the
+// reference does not know gets the median of the known ones.
+std::vector<float> ScoreBaselines(const Grid& grid, const std::string& channel, const Reference* ref) {
+  if (ref == nullptr) return {};
   auto it = ref->score_offset.find(channel);
-  if (it == ref->score_offset.end()) return off;
+  if (it == ref->score_offset.end() || it->second.empty()) return {};
+  std::vector<float> known;
+  for (const auto& [machine, s] : it->second) known.push_back(static_cast<float>(s));
+  const float fallback = Median(known);
+  std::vector<float> base(grid.machines.size(), fallback);
   for (size_t m = 0; m < grid.machines.size(); ++m) {
     auto jt = it->second.find(grid.machines[m]);
-    if (jt != it->second.end()) off[m] = static_cast<float>(jt->second);
+    if (jt != it->second.end()) base[m] = static_cast<float>(jt->second);
   }
-  return off;
+  return base;
 }
+
+namespace {
 
 }  // namespace
 
@@ -94,7 +103,7 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
   } else {
     e = std::move(x);
   }
-  std::vector<float> offset = OffsetsFor(grid, out.name, options.reference);
+  const std::vector<float> baseline = ScoreBaselines(grid, out.name, options.reference);
   out.candidate.assign(static_cast<size_t>(windows), -1);
   out.z.assign(static_cast<size_t>(windows), 0.f);
   out.margin.assign(static_cast<size_t>(windows), 0.f);
@@ -126,7 +135,12 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
     if (n < 3) return;  // two machines cannot say which one differs
     std::vector<float> s(static_cast<size_t>(n));
     MeanPairwiseDistances(emb.data(), kWindow, n, s.data());
-    for (int k = 0; k < n; ++k) s[static_cast<size_t>(k)] -= offset[static_cast<size_t>(idx[static_cast<size_t>(k)])];
+    if (!baseline.empty()) {
+      for (int k = 0; k < n; ++k) {
+        float& v = s[static_cast<size_t>(k)];
+        v = std::fabs(v - baseline[static_cast<size_t>(idx[static_cast<size_t>(k)])]);
+      }
+    }
     if (keep_machine_scores) {
       for (int k = 0; k < n; ++k) out.machine_score[w][static_cast<size_t>(idx[static_cast<size_t>(k)])] = s[static_cast<size_t>(k)];
     }
@@ -150,6 +164,8 @@ std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
   const int windows = static_cast<int>(scores.candidate.size());
   const int need = std::max(1, options.continuity_windows);
   const int max_gaps = static_cast<int>(options.gap_tolerance * need);
+  const double threshold = options.ThresholdFor(scores.name);
+  const double hold = std::min(1.0, std::max(0.0, options.hold_fraction)) * threshold;
   int run_machine = -1, run_start = 0, last_hit = 0, hits = 0, gaps = 0;
   double z_sum = 0, margin_sum = 0;
   bool alerted = false, run_missing = false;
@@ -168,7 +184,9 @@ std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
   for (int w = 0; w < windows; ++w) {
     int c = scores.candidate[static_cast<size_t>(w)];
     bool missing = scores.missing[static_cast<size_t>(w)] != 0;
-    if (c >= 0 && !missing && scores.z[static_cast<size_t>(w)] < options.threshold) c = -1;
+    const float zw = scores.z[static_cast<size_t>(w)];
+    // Over the threshold, or (hysteresis) the running candidate still on top over `hold`.
+    if (c >= 0 && !missing && zw < threshold && !(c == run_machine && zw >= hold)) c = -1;
     if (c < 0) {
       if (run_machine >= 0 && ++gaps > max_gaps) close_run();
       continue;
@@ -186,7 +204,7 @@ std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
     ++hits;
     run_missing = run_missing && missing;
     if (scores.gpu[static_cast<size_t>(w)] >= 0) run_gpu = scores.gpu[static_cast<size_t>(w)];
-    z_sum += missing ? options.threshold : scores.z[static_cast<size_t>(w)];
+    z_sum += missing ? threshold : zw;
     margin_sum += missing ? 0.0 : scores.margin[static_cast<size_t>(w)];
     if (!alerted && last_hit - run_start + 1 >= need) {
       alerted = true;

@@ -6,15 +6,20 @@
 // reconstructions give each machine's score = mean distance to the others (sum/(N-1)); the
 // candidate is the top machine when its robust outlier statistic
 //     z = (s_max - median(s)) / (1.4826 * MAD(s) + mad_floor)
-// passes `threshold` (calibrated on healthy data). An alert needs the same candidate for
+// passes the channel's threshold (calibrated per channel on healthy data: channels differ in how
+// noisy their healthy peer distances are). An alert needs the same candidate for
 // `continuity_windows` consecutive windows (240 = 4 min), surviving gaps of up to 5 % of that
-// but never a different candidate. Channels are tried in priority order; the first that alerts
+// but never a different candidate. A run starts at a window over the threshold and continues
+// through windows where the same machine is still the top one with z over `hold_fraction` x the
+// threshold (hysteresis: with few machines the per-window z of a persistent outlier fluctuates
+// around the threshold, and a single dip must not restart the 4-minute count). Channels are tried in priority order; the first that alerts
 // decides. A machine missing in a window while most peers are present is that window's
 // candidate (so an unreachable machine is named from missingness alone).
 // Baselines: kRawDistance skips the VAE; kMahalanobis compares each machine's vector of window
 // means over all channels with the peers' mean and shrinkage covariance (one pseudo-channel).
 // Optional Reference: normalisation bounds and per-machine score baselines learned from a
-// healthy period of the same job, for persistent role differences (busy nodes).
+// healthy period of the same job, for persistent role differences (busy nodes); scores then
+// measure each machine's departure from its own baseline, compared across peers as above.
 // Thread safety: pure functions; uses ParallelFor internally.
 #pragma once
 
@@ -34,13 +39,18 @@ struct Reference {
   std::map<std::string, std::pair<double, double>> bounds;            // channel -> (lo, hi)
   // Per-machine bounds (role-aware mode): channel -> machine -> (lo, hi); used when present.
   std::map<std::string, std::map<std::string, std::pair<double, double>>> machine_bounds;
-  std::map<std::string, std::map<std::string, double>> score_offset;  // channel -> machine -> s
+  // channel -> machine -> median healthy score. With it a machine's score is |s - median|: how
+  // far its distance to the peers has moved from its own normal, in either direction (a busy node
+  // that stalls becomes *closer* to its idle peers; that is its fault signature).
+  std::map<std::string, std::map<std::string, double>> score_offset;
 };
 
 struct DetectOptions {
   Method method = Method::kMinder;
   std::vector<std::string> metric_order;  // channel priority (metric names); others follow
   double threshold = 6.0;                 // robust z an outlier must pass
+  std::map<std::string, double> channel_thresholds;  // per channel name; `threshold` otherwise
+  double hold_fraction = 0.5;             // a started run continues while z >= this x threshold
   double mad_floor = 0.05;                // added to 1.4826*MAD (normalised distance units)
   int continuity_windows = 240;           // 1 = continuity off
   double gap_tolerance = 0.05;
@@ -48,6 +58,10 @@ struct DetectOptions {
   bool first_channel_decides = true;      // false: alerts of every channel (evaluation per metric)
   int threads = 0;
   const Reference* reference = nullptr;
+  double ThresholdFor(const std::string& channel) const {
+    auto it = channel_thresholds.find(channel);
+    return it == channel_thresholds.end() ? threshold : it->second;
+  }
 };
 
 struct Alert {
@@ -99,6 +113,9 @@ Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions&
 // Normalises every channel: per-machine reference bounds, else channel reference bounds, else
 // robust bounds of the grid itself.
 void NormaliseGrid(Grid* grid, const Reference* ref);
+
+// Per-machine median healthy scores of `channel` from `ref` (empty when it has none).
+std::vector<float> ScoreBaselines(const Grid& grid, const std::string& channel, const Reference* ref);
 
 // Mean distance of each machine to all others for `e` (D x n), into `score` (n); exact O(n^2 D).
 void MeanPairwiseDistances(const float* e, int dims, int n, float* score);

@@ -73,13 +73,10 @@ Result<Scored> ScoreRecording(const model::MetricTable& table, const ModelSet* m
 
 // Alerts of one call schedule over whole-recording scores, merged into events.
 std::vector<Event> Schedule(const Scored& sc, const std::vector<const ChannelScores*>& channels,
-                            double threshold, int continuity, int every_s, int pull_s) {
+                            const DetectOptions& opt, int every_s, int pull_s) {
   std::vector<Event> events;
   const int windows = static_cast<int>(channels.empty() ? 0 : channels[0]->candidate.size());
   const int steps = sc.grid.steps;
-  DetectOptions opt;
-  opt.threshold = threshold;
-  opt.continuity_windows = continuity;
   for (int end = pull_s;; end += every_s) {
     int clipped = std::min(end, steps);
     int first = std::max(0, clipped - pull_s);
@@ -111,11 +108,11 @@ std::vector<Event> Schedule(const Scored& sc, const std::vector<const ChannelSco
 
 // Smallest threshold (x1.1) with no alert over whole recordings, by bisection in log space.
 double Calibrate(const std::vector<const Scored*>& healthy, const std::function<std::vector<const ChannelScores*>(const Scored&)>& pick,
-                 int continuity) {
+                 const DetectOptions& base) {
   auto any_alert = [&](double thr) {
-    DetectOptions opt;
+    DetectOptions opt = base;
+    opt.channel_thresholds.clear();
     opt.threshold = thr;
-    opt.continuity_windows = continuity;
     for (const Scored* sc : healthy) {
       for (const ChannelScores* ch : pick(*sc)) {
         if (!FindAlerts(sc->grid, *ch, opt).empty()) return true;
@@ -123,9 +120,10 @@ double Calibrate(const std::vector<const Scored*>& healthy, const std::function<
     }
     return false;
   };
-  // Never below a robust z of 3 (the usual outlier cut), even when continuity alone keeps
-  // healthy data silent.
-  double lo = 3.0, hi = 1e4;
+  // Never so low that the level holding a run (hold_fraction x threshold) drops below a robust
+  // z of 3, the usual outlier cut (threshold 6 with the default hysteresis), even when
+  // continuity alone keeps the healthy data silent.
+  double lo = 3.0 / std::clamp(base.hold_fraction, 0.25, 1.0), hi = 1e4;
   if (!any_alert(lo)) return lo;
   for (int it = 0; it < 40; ++it) {
     double mid = std::sqrt(lo * hi);

@@ -32,18 +32,24 @@ struct NamedTable {
 struct EvalOptions {
   std::vector<NamedTable> traces;          // healthy recordings (Exathlon), loaded by the caller
   std::vector<int> synthetic_sizes;        // synthetic jobs of these N (e.g. 16, 64)
+  // Multi-machine jobs synthesised by the workload model (`trainscope workload synth`), names
+  // already mapped to Minder's metrics; family "workload", one calibration group per job.
+  std::vector<NamedTable> workload_jobs;
   int synthetic_seconds = 3600;
   int seeds = 3;
   int reference_seconds = 900;
   int top_metrics = 7;
   // Level metrics (memory, page counts) drift for hours and say nothing about lock-step
   // activity; like Minder (activity metrics: PFC, CPU, GPU, NVLink) they are not candidates.
-  std::vector<std::string> exclude_prefixes = {"MEM_", "VM_"};
+  std::vector<std::string> exclude_prefixes = {"MEM_", "VM_", "node_memory"};
   std::vector<std::string> metric_order;   // empty: learned by the tree
   const ModelSet* models = nullptr;
   int threads = 0;
   uint64_t seed = 1;
   std::vector<NamedTable> smd_train, smd_test;  // optional per-machine part (same order)
+  // Optional CSV, one row per (injected fault, channel): how visible the fault is and how the
+  // full method's per-window outlier test saw it (for diagnosing missed faults).
+  std::string fault_log;
 };
 
 struct Prf {
@@ -77,6 +83,8 @@ struct EvalReport {
   std::vector<VariantResult> variants;
   std::map<std::string, std::vector<std::string>> learned_order;  // family -> channel order
   std::map<std::string, int> faults_injected;                     // family -> count
+  // Full Minder's calibrated threshold per family and channel, one per calibration group.
+  std::map<std::string, std::map<std::string, std::vector<double>>> channel_thresholds;
   int pure_peer_healthy_alerts = 0;     // Exathlon, no reference: the busy-node trap
   double pure_peer_machine_hours = 0;
   std::vector<std::string> pure_peer_alerted_machines;

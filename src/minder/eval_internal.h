@@ -27,10 +27,11 @@ std::string ExathlonWindow(const std::string& trace);
 ChannelScores SliceScores(const ChannelScores& s, int first, int count);
 Result<Scored> ScoreRecording(const model::MetricTable& table, const ModelSet* models,
                               int reference_seconds, int threads, bool keep_machine_scores);
+// `detect` supplies the (per-channel) thresholds, hysteresis and continuity.
 std::vector<Event> Schedule(const Scored& sc, const std::vector<const ChannelScores*>& channels,
-                            double threshold, int continuity, int every_s, int pull_s);
+                            const DetectOptions& detect, int every_s, int pull_s);
 double Calibrate(const std::vector<const Scored*>& healthy,
                  const std::function<std::vector<const ChannelScores*>(const Scored&)>& pick,
-                 int continuity);
+                 const DetectOptions& base);
 
 }  // namespace trainscope::minder::internal

@@ -29,6 +29,14 @@ void PrintEvaluation(const EvalReport& report, std::FILE* out) {
     fmt::print(out, "Metric priority ({}; CART on injected windows): {}\n", family, s);
   }
   for (const auto& [family, n] : report.faults_injected) fmt::print(out, "Faults injected ({}): {}\n", family, n);
+  for (const auto& [family, channels] : report.channel_thresholds) {
+    std::string s;
+    for (const auto& [name, zs] : channels) {
+      s += (s.empty() ? "" : ", ") + name + " ";
+      for (size_t k = 0; k < zs.size(); ++k) s += fmt::format("{}{:.1f}", k ? "/" : "", zs[k]);
+    }
+    fmt::print(out, "Calibrated thresholds ({}; per channel, one per calibration group): {}\n", family, s);
+  }
   fmt::print(out, "\n{:<10} {:<34} {:>5} {:>5} {:>5} {:>8} {:>13} {:>13} {:>10} {:>8}\n", "family", "variant",
              "P", "R", "F1", "thr", "delay8 med/p90", "delay1 med/p90", "FA/mach-h", "ctrl-al");
   for (const VariantResult& v : report.variants) {
@@ -39,7 +47,7 @@ void PrintEvaluation(const EvalReport& report, std::FILE* out) {
                Quantile(v.delay_1min_s, 0.9), PerHour(v), v.control_alerts);
   }
   // Per fault type for the four main variants.
-  for (const std::string family : {"exathlon", "synthetic"}) {
+  for (const std::string family : {"exathlon", "workload", "synthetic"}) {
     std::set<std::string> types;
     for (const auto& v : report.variants) {
       if (v.family != family) continue;
@@ -96,6 +104,17 @@ void WriteEvaluationJson(const EvalReport& report, JsonWriter* json) {
   json->EndObject();
   json->Key("faults_injected").BeginObject();
   for (const auto& [family, n] : report.faults_injected) json->Field(family, n);
+  json->EndObject();
+  json->Key("channel_thresholds").BeginObject();
+  for (const auto& [family, channels] : report.channel_thresholds) {
+    json->Key(family).BeginObject();
+    for (const auto& [name, zs] : channels) {
+      json->Key(name).BeginArray();
+      for (double z : zs) json->Double(z);
+      json->EndArray();
+    }
+    json->EndObject();
+  }
   json->EndObject();
   json->Key("variants").BeginArray();
   for (const VariantResult& v : report.variants) {

@@ -13,6 +13,10 @@
 #include "minder/inject.h"
 #include "minder/synth.h"
 
+#include <cstdio>
+
+#include <fmt/core.h>
+
 namespace trainscope::minder {
 namespace {
 
@@ -114,6 +118,66 @@ void Match(const std::vector<Event>& events, const std::vector<FaultLabel>& labe
 
 std::vector<SmdMachineResult> EvaluateSmd(const EvalOptions& options);
 
+// One CSV row per (fault, channel): injected effect on the faulty machine (mean |injected -
+// healthy| in normalised units), the share of fault windows where that machine is the top
+// candidate and where it passes `thr`, the median z when it is top, and its longest run.
+void LogFault(std::FILE* out, const std::string& family, const std::string& recording, const Scored& healthy,
+              const Scored& sc, const FaultLabel& f, bool detected, const DetectOptions& detect,
+              const std::vector<std::string>& top) {
+  const Grid& g = sc.grid;
+  int m = -1;
+  for (size_t k = 0; k < g.machines.size(); ++k) if (g.machines[k] == f.machine) m = static_cast<int>(k);
+  if (m < 0 || sc.minder.empty()) return;
+  const int windows = static_cast<int>(sc.minder[0].candidate.size());
+  int w0 = std::max(0, static_cast<int>((f.start_ns - g.t0_ns) / kS));
+  int w1 = std::min(windows, static_cast<int>((f.end_ns - g.t0_ns) / kS) - kWindow + 1);
+  if (w1 <= w0) return;
+  const int shift = static_cast<int>((g.t0_ns - healthy.grid.t0_ns) / kS);
+  for (size_t c = 0; c < sc.minder.size(); ++c) {
+    const ChannelScores& cs = sc.minder[c];
+    const double thr = detect.ThresholdFor(cs.name);
+    double effect = 0;
+    int effect_n = 0;
+    for (int t = w0; t < w1 + kWindow - 1 && c < healthy.grid.channels.size(); ++t) {
+      int u = t + shift;
+      if (u < 0 || u >= healthy.grid.steps || t >= g.steps) continue;
+      float a = g.At(c, static_cast<size_t>(m), static_cast<size_t>(t));
+      float b = healthy.grid.At(c, static_cast<size_t>(m), static_cast<size_t>(u));
+      if (std::isnan(a) || std::isnan(b)) continue;
+      effect += std::fabs(a - b);
+      ++effect_n;
+    }
+    int n_top = 0, n_hit = 0, raw_hit = 0;
+    std::vector<float> z_top;
+    for (int w = w0; w < w1; ++w) {
+      size_t i = static_cast<size_t>(w);
+      if (cs.candidate[i] == m) {
+        ++n_top;
+        if (cs.missing[i] || cs.z[i] >= thr) ++n_hit;
+        if (!cs.missing[i]) z_top.push_back(cs.z[i]);
+      }
+      const ChannelScores& rs = sc.raw[c];
+      if (rs.candidate[i] == m && (rs.missing[i] || rs.z[i] >= thr)) ++raw_hit;
+    }
+    Grid shell;
+    shell.t0_ns = g.t0_ns + static_cast<int64_t>(w0) * kS;
+    shell.machines = g.machines;
+    DetectOptions one = detect;
+    one.continuity_windows = 1;
+    int run = 0;
+    for (const Alert& a : FindAlerts(shell, internal::SliceScores(cs, w0, w1 - w0), one)) {
+      if (a.machine == f.machine) run = std::max(run, a.windows);
+    }
+    std::sort(z_top.begin(), z_top.end());
+    double med = z_top.empty() ? 0 : z_top[z_top.size() / 2];
+    bool in_top = std::find(top.begin(), top.end(), cs.name) != top.end();
+    const double n = w1 - w0;
+    fmt::print(out, "{},{},{},{},{},{},{},{},{},{:.4f},{:.3f},{:.3f},{:.2f},{},{:.3f},{:.2f}\n", family, recording,
+               f.type, f.machine, f.start_ns / kS, (f.end_ns - f.start_ns) / kS, detected ? 1 : 0, cs.name,
+               in_top ? 1 : 0, effect_n ? effect / effect_n : 0.0, n_top / n, n_hit / n, med, run, raw_hit / n, thr);
+  }
+}
+
 }  // namespace
 
 Result<EvalReport> RunEvaluation(const EvalOptions& options) {
@@ -124,6 +188,9 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
   std::vector<std::unique_ptr<model::MetricTable>> owned;
   for (const NamedTable& t : options.traces) {
     recs.push_back({t.name, "exathlon", internal::ExathlonWindow(t.name), &t.table});
+  }
+  for (const NamedTable& t : options.workload_jobs) {
+    recs.push_back({t.name, "workload", t.name, &t.table});
   }
   for (int n : options.synthetic_sizes) {
     auto table = std::make_unique<model::MetricTable>();
@@ -199,11 +266,13 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
     int kind;  // 0 minder, 1 raw, 2 mahalanobis
     int continuity;
     std::string alone;  // single channel
+    int calibration = 0;  // 0 per channel with hysteresis, 1 one threshold for all, 2 no hysteresis
   };
   for (const auto& [family, top] : order) {
-    std::vector<Variant> variants = {{"minder", 0, 240, ""}, {"raw_distance", 1, 240, ""},
-                                     {"mahalanobis", 2, 240, ""}, {"continuity_off", 0, 1, ""}};
-    for (const auto& c : top) variants.push_back({"alone:" + c, 0, 240, c});
+    std::vector<Variant> variants = {{"minder", 0, 240, "", 0}, {"raw_distance", 1, 240, "", 0},
+                                     {"mahalanobis", 2, 240, "", 0}, {"continuity_off", 0, 1, "", 0},
+                                     {"minder_one_threshold", 0, 240, "", 1}, {"minder_no_hysteresis", 0, 240, "", 2}};
+    for (const auto& c : top) variants.push_back({"alone:" + c, 0, 240, c, 0});
     auto pick_for = [&, top_copy = top](int kind, const std::string& alone) {
       return [kind, alone, top_copy](const Scored& sc) {
         if (kind == 2) return std::vector<const ChannelScores*>{&sc.mahalanobis};
@@ -211,8 +280,10 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
         return alone.empty() ? Pick(all, top_copy) : Pick(all, {alone});
       };
     };
-    // Thresholds per group (leave the group out when the family has other groups).
-    std::map<std::string, std::array<double, 3>> thr;
+    // Thresholds per group, calibrated on the healthy recordings of the family's other groups
+    // (leave-one-group-out; the group itself when it is the only one): per channel (each
+    // channel alone raises no alert), or one for all channels (the older scheme, an ablation).
+    std::map<std::string, std::map<std::pair<int, int>, DetectOptions>> thr;
     for (size_t r = 0; r < recs.size(); ++r) {
       if (recs[r].family != family || thr.count(recs[r].group)) continue;
       std::vector<const Scored*> cal, same;
@@ -221,31 +292,94 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
         (recs[q].group != recs[r].group ? cal : same).push_back(healthy[q].get());
       }
       if (cal.empty()) cal = same;
-      for (int kind = 0; kind < 3; ++kind) thr[recs[r].group][static_cast<size_t>(kind)] = internal::Calibrate(cal, pick_for(kind, ""), 240);
+      for (int kind = 0; kind < 3; ++kind) {
+        for (int calibration = 0; calibration < 3; ++calibration) {
+          if (kind != 0 && calibration != 0) continue;
+          DetectOptions base;
+          base.continuity_windows = 240;
+          base.hold_fraction = calibration == 2 ? 1.0 : 0.5;
+          if (calibration == 1) {
+            base.threshold = internal::Calibrate(cal, pick_for(kind, ""), base);
+          } else {
+            base.threshold = 0;
+            std::vector<std::string> names = kind == 2 ? std::vector<std::string>{"mahalanobis"} : top;
+            for (const std::string& n : names) {
+              double t = internal::Calibrate(cal, pick_for(kind == 2 ? 2 : kind, kind == 2 ? "" : n), base);
+              base.channel_thresholds[n] = t;
+              base.threshold = std::max(base.threshold, t);
+            }
+          }
+          thr[recs[r].group][{kind, calibration}] = base;
+        }
+      }
     }
     for (const Variant& var : variants) {
       VariantResult v;
       v.name = var.name;
       v.family = family;
-      for (const auto& [g, t] : thr) v.thresholds.push_back(t[static_cast<size_t>(var.kind)]);
+      for (const auto& [g, t] : thr) {
+        const DetectOptions& o = t.at({var.kind, var.calibration});
+        v.thresholds.push_back(var.alone.empty() ? o.threshold : o.ThresholdFor(var.alone));
+        if (var.name == "minder") {
+          for (const auto& [n, z] : o.channel_thresholds) report.channel_thresholds[family][n].push_back(z);
+        }
+      }
       auto pick = pick_for(var.kind, var.alone);
+      auto options_for = [&](const std::string& group) {
+        DetectOptions o = thr[group].at({var.kind, var.calibration});
+        o.continuity_windows = var.continuity;
+        return o;
+      };
       for (const Injected& inj : injected) {
         const Recording& rec = recs[inj.recording];
         if (rec.family != family) continue;
-        double t = thr[rec.group][static_cast<size_t>(var.kind)];
+        DetectOptions o = options_for(rec.group);
         auto channels = pick(*inj.scored);
-        Match(internal::Schedule(*inj.scored, channels, t, var.continuity, 480, 900), inj.labels, &v, &v.delay_8min_s);
+        Match(internal::Schedule(*inj.scored, channels, o, 480, 900), inj.labels, &v, &v.delay_8min_s);
         VariantResult scratch;
-        Match(internal::Schedule(*inj.scored, channels, t, var.continuity, 60, 900), inj.labels, &scratch, &v.delay_1min_s);
+        Match(internal::Schedule(*inj.scored, channels, o, 60, 900), inj.labels, &scratch, &v.delay_1min_s);
       }
       for (size_t r = 0; r < recs.size(); ++r) {
         if (recs[r].family != family) continue;
-        double t = thr[recs[r].group][static_cast<size_t>(var.kind)];
-        auto events = internal::Schedule(*healthy[r], pick(*healthy[r]), t, var.continuity, 480, 900);
+        auto events = internal::Schedule(*healthy[r], pick(*healthy[r]), options_for(recs[r].group), 480, 900);
         v.healthy_alerts += static_cast<int>(events.size());
         v.healthy_machine_hours += static_cast<double>(healthy[r]->grid.machines.size()) * healthy[r]->grid.steps / 3600.0;
       }
       report.variants.push_back(std::move(v));
+    }
+    if (!options.fault_log.empty()) {
+      std::FILE* log = std::fopen(options.fault_log.c_str(), family == order.begin()->first ? "w" : "a");
+      if (log != nullptr) {
+        if (family == order.begin()->first) {
+          fmt::print(log, "family,recording,type,machine,start_s,dur_s,detected,channel,in_top,effect,frac_top,"
+                          "frac_hit,median_z_top,longest_run,raw_frac_hit,threshold\n");
+        }
+        auto pick = pick_for(0, "");
+        for (const Injected& inj : injected) {
+          const Recording& rec = recs[inj.recording];
+          if (rec.family != family) continue;
+          const DetectOptions& o = thr[rec.group].at({0, 0});
+          auto events = internal::Schedule(*inj.scored, pick(*inj.scored), o, 480, 900);
+          for (const FaultLabel& f : inj.labels) {
+            if (f.control) continue;
+            bool hit = false;
+            for (const Event& e : events) {
+              hit = hit || (e.machine == f.machine && e.start_ns < f.end_ns + 120 * kS && e.end_ns > f.start_ns);
+            }
+            LogFault(log, family, rec.name, *healthy[inj.recording], *inj.scored, f, hit, o, top);
+          }
+        }
+        // Alerts of the full method on the untouched healthy recordings (all false alarms).
+        for (size_t r = 0; r < recs.size(); ++r) {
+          if (recs[r].family != family) continue;
+          const DetectOptions& o = thr[recs[r].group].at({0, 0});
+          for (const Event& e : internal::Schedule(*healthy[r], pick(*healthy[r]), o, 480, 900)) {
+            fmt::print(log, "{},{},healthy_alert,{},{},{},0,{},1,0,0,0,0,0,0,{:.2f}\n", family, recs[r].name, e.machine,
+                       e.start_ns / kS, (e.end_ns - e.start_ns) / kS, e.metric, o.ThresholdFor(e.metric));
+          }
+        }
+        std::fclose(log);
+      }
     }
     // The busy-node trap: Minder without a reference on healthy Exathlon (bounds per call).
     if (family == "exathlon") {
@@ -257,7 +391,8 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
         ro.detect.method = Method::kMinder;
         ro.detect.metric_order = top;
         ro.detect.threads = options.threads;
-        ro.detect.threshold = thr[recs[r].group][0];
+        ro.detect.threshold = thr[recs[r].group].at({0, 0}).threshold;
+        ro.detect.channel_thresholds = thr[recs[r].group].at({0, 0}).channel_thresholds;
         Grid g = SliceGrid(*grid, options.reference_seconds, grid->steps - options.reference_seconds);
         // Only the top channels take part, as in the full method.
         std::vector<Channel> keep;

@@ -24,6 +24,58 @@ bool Matches(const std::string& metric, const std::string& sub) {
   return sub == "*" || metric.find(sub) != std::string::npos;
 }
 
+// Machines a fault of `type` can visibly change in [from, to): every machine when one of its
+// effects is not a reduction (add, missing, scale above 1); else those carrying at least
+// `share` of the busiest machine's mean of a reduced metric.
+std::vector<int> ActiveVictims(const model::MetricTable& in, const std::vector<FaultEffect>& profiles,
+                               const std::string& type, int64_t from, int64_t to, double share) {
+  const int32_t machines = in.machines().size();
+  std::vector<int> all(static_cast<size_t>(machines));
+  for (int32_t m = 0; m < machines; ++m) all[static_cast<size_t>(m)] = m;
+  std::vector<int32_t> reduced;  // metric ids
+  for (int32_t id = 0; id < in.metrics().size(); ++id) {
+    const std::string& name = in.metrics().Name(id);
+    for (const FaultEffect& e : profiles) {
+      if (e.type != type || !Matches(name, e.metric_substring)) continue;
+      // `toward` a level (idle power, 100 % idle) and the peers' part change nothing by
+      // themselves on a machine already there; they neither qualify nor disqualify.
+      if (e.effect == "toward" || e.effect == "peers") continue;
+      if (!((e.effect == "scale" && e.value < 1) || e.effect == "flap")) return all;
+      reduced.push_back(id);
+    }
+  }
+  std::sort(reduced.begin(), reduced.end());
+  reduced.erase(std::unique(reduced.begin(), reduced.end()), reduced.end());
+  if (reduced.empty()) return all;
+  std::vector<int> slot(static_cast<size_t>(in.metrics().size()), -1);
+  for (size_t k = 0; k < reduced.size(); ++k) slot[static_cast<size_t>(reduced[k])] = static_cast<int>(k);
+  std::vector<double> sum(reduced.size() * static_cast<size_t>(machines), 0.0);
+  std::vector<int64_t> count(sum.size(), 0);
+  for (size_t r = 0; r < in.size(); ++r) {
+    if (in.ts()[r] < from || in.ts()[r] >= to) continue;
+    int k = slot[static_cast<size_t>(in.metric()[r])];
+    if (k < 0 || !std::isfinite(in.value()[r])) continue;
+    size_t i = static_cast<size_t>(k) * static_cast<size_t>(machines) + static_cast<size_t>(in.machine()[r]);
+    sum[i] += std::fabs(in.value()[r]);
+    ++count[i];
+  }
+  std::vector<int> out;
+  for (int32_t m = 0; m < machines; ++m) {
+    bool active = false;
+    for (size_t k = 0; k < reduced.size() && !active; ++k) {
+      double busiest = 0;
+      for (int32_t q = 0; q < machines; ++q) {
+        size_t i = k * static_cast<size_t>(machines) + static_cast<size_t>(q);
+        if (count[i] > 0) busiest = std::max(busiest, sum[i] / static_cast<double>(count[i]));
+      }
+      size_t i = k * static_cast<size_t>(machines) + static_cast<size_t>(m);
+      active = busiest > 0 && count[i] > 0 && sum[i] / static_cast<double>(count[i]) >= share * busiest;
+    }
+    if (active) out.push_back(m);
+  }
+  return out;
+}
+
 }  // namespace
 
 const std::vector<FaultEffect>& DefaultFaultProfiles() {
@@ -48,7 +100,9 @@ const std::vector<FaultEffect>& DefaultFaultProfiles() {
       {"pcie", 0, "gpu_util", "scale", 0.6}, {"pcie", 0, "gpu_power", "scale", 0.7},
       {"pcie", 0, "NET_ib0", "scale", 0.35}, {"pcie", 0, "NETPACKET_ib0", "scale", 0.35},
       {"pcie", 0, "NET_em1", "scale", 0.5}, {"pcie", 0, "CPU_ALL_Sys%", "add", 3},
+      {"pcie", 0, "infiniband_port_data", "scale", 0.35},
       {"nic", 5.7, "NET_ib0", "scale", 0.0}, {"nic", 0, "NETPACKET_ib0", "scale", 0.0},
+      {"nic", 0, "infiniband_port_data", "scale", 0.0}, {"nic", 0, "infiniband_port_data", "peers", 0.5},
       {"nic", 0, "NET_ib0", "peers", 0.5}, {"nic", 0, "pfc_tx", "scale", 0.0},
       {"nic", 0, "nvlink", "scale", 0.2}, {"nic", 0, "gpu_util", "scale", 0.3},
       {"nic", 0, "gpu_util", "peers", 0.7},
@@ -62,6 +116,7 @@ const std::vector<FaultEffect>& DefaultFaultProfiles() {
       {"nvlink", 1.7, "nvlink", "scale", 0.1}, {"nvlink", 0, "gpu_util", "scale", 0.8},
       {"aoc", 0.9, "NET_ib0", "flap", 0.0}, {"aoc", 0, "NETPACKET_ib0", "flap", 0.0},
       {"aoc", 0, "pfc_tx", "flap", 0.0}, {"aoc", 0, "nvlink", "flap", 0.0},
+      {"aoc", 0, "infiniband_port_data", "flap", 0.0},
   };
   return kProfiles;
 }
@@ -139,7 +194,15 @@ model::MetricTable InjectFaults(const model::MetricTable& in, const std::vector<
     for (const auto& t : usable) {
       if ((pick -= weight[t]) <= 0) { type = t; break; }
     }
-    int m = static_cast<int>(UniformInt(&rng, 0, machines - 1));
+    std::vector<int> eligible = options.uniform_victims ? std::vector<int>{}
+                                                        : ActiveVictims(in, profiles, type, cursor, cursor + dur,
+                                                                        options.active_share);
+    if (!options.uniform_victims && eligible.empty()) {
+      cursor += 60 * kS;  // nothing this fault could change here: try a minute later
+      continue;
+    }
+    int m = options.uniform_victims ? static_cast<int>(UniformInt(&rng, 0, machines - 1))
+                                    : eligible[static_cast<size_t>(UniformInt(&rng, 0, static_cast<int64_t>(eligible.size()) - 1))];
     faults.push_back(FaultLabel{in.machines().Name(m), type, cursor, cursor + dur, false});
     fault_machine.push_back(m);
     fault_lag.push_back(UniformInt(&rng, 10, 60) * kS);

@@ -12,6 +12,11 @@
 //   missing  the sample is removed (value ignored)
 //   peers    the same scale applied to every other machine after a 10-60 s lag (NIC dropout)
 // A type whose metrics are absent from the data is not drawn.
+// Victims: a fault whose every effect only lowers activity (`scale` below 1, `flap`: a stall,
+// a link going quiet) is invisible on a machine that has no such activity to lose (an idle
+// Exathlon node); such a fault is placed on a machine carrying at least `active_share` of the
+// busiest machine's mean of one of those metrics over the fault interval (in a training job,
+// every machine qualifies). `uniform_victims` draws any machine (the older, harder-to-read mix).
 // Thread safety: pure.
 #pragma once
 
@@ -48,6 +53,8 @@ struct InjectOptions {
   int max_faults = 1000;
   bool realism = true;             // gaps, skew, spikes
   int controls = 1;                // many-machine events per recording (0 = none)
+  bool uniform_victims = false;    // true: any machine, even one the fault cannot change
+  double active_share = 0.25;
 };
 
 // The default profiles (Exathlon OS metric names and Minder's seven names).

@@ -109,9 +109,17 @@ Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir) {
     ++line_no;
     if (line.empty() || line.front() == '#') continue;
     if (line.starts_with("threshold ")) {
-      std::string_view num = line.substr(10);
-      auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), d.threshold);
-      if (ec != std::errc() || !(d.threshold > 0)) return InvalidArgumentError("{}:{}: bad threshold", path, line_no);
+      // `threshold <z>` (every channel) or `threshold <channel> <z>`.
+      std::string_view arg = line.substr(10);
+      size_t space = arg.rfind(' ');
+      std::string_view num = space == std::string_view::npos ? arg : arg.substr(space + 1);
+      double z = 0;
+      auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), z);
+      if (ec != std::errc() || p != num.data() + num.size() || !(z > 0)) {
+        return InvalidArgumentError("{}:{}: bad threshold", path, line_no);
+      }
+      if (space == std::string_view::npos) d.threshold = z;
+      else d.channel_thresholds[std::string(arg.substr(0, space))] = z;
     } else if (line.starts_with("order ")) {
       std::string_view list = line.substr(6);
       while (!list.empty()) {
@@ -128,7 +136,9 @@ Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir) {
 
 Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string& comment,
                             const std::string& dir) {
-  std::string text = "# " + comment + "\n" + fmt::format("threshold {:.4g}\norder ", defaults.threshold);
+  std::string text = "# " + comment + "\n" + fmt::format("threshold {:.4g}\n", defaults.threshold);
+  for (const auto& [channel, z] : defaults.channel_thresholds) text += fmt::format("threshold {} {:.4g}\n", channel, z);
+  text += "order ";
   for (size_t k = 0; k < defaults.order.size(); ++k) text += (k ? "," : "") + defaults.order[k];
   text += "\n";
   std::error_code ec;

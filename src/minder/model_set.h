@@ -43,7 +43,8 @@ class ModelSet {
 // Detector defaults shipped beside the models (`detector.txt`): the calibrated threshold and the
 // learned metric priority. Lines: `threshold <z>`, `order <m1,m2,...>`, `# comment`.
 struct DetectorDefaults {
-  double threshold = 6.0;
+  double threshold = 6.0;                            // channels without their own
+  std::map<std::string, double> channel_thresholds;  // `threshold <channel> <z>` lines
   std::vector<std::string> order;
 };
 Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir);

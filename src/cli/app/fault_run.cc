@@ -76,6 +76,7 @@ Result<FaultRun> RunFaultDetection(const std::vector<std::string>& files,
   TS_ASSIGN_OR_RETURN(minder::Grid grid, minder::BuildGrid(table, {}, &run.diagnostics));
   minder::DetectOptions detect;
   detect.threshold = defaults.threshold;
+  detect.channel_thresholds = defaults.channel_thresholds;
   detect.metric_order = defaults.order;
   detect.threads = options.threads;
   run.threshold = detect.threshold;
@@ -120,6 +121,7 @@ Result<FaultRun> RunFaultDetection(const std::vector<std::string>& files,
   if (channel == grid.channels.size() && !grid.channels.empty()) channel = 0;
   if (channel < grid.channels.size()) {
     run.deciding_metric = grid.channels[channel].name;
+    run.threshold = detect.ThresholdFor(run.deciding_metric);
     minder::Grid normalised = grid;
     minder::NormaliseGrid(&normalised, nullptr);
     const minder::MetricModel* mm = models.Find(grid.channels[channel].metric);

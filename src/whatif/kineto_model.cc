@@ -106,8 +106,8 @@ void AddNodes(KinetoBuild& b) {
 }
 
 // cudaStreamWaitEvent: the next op launched by the thread waits for the op launched last (before
-// the call) on another stream. `recent[0]` is the last launched op, `recent[1]` the last one on a
-// stream other than recent[0]'s.
+// the call) on another stream; an NCCL launch without a recorded wait implies one. `recent[0]` is
+// the last launched op, `recent[1]` the last one on a stream other than recent[0]'s.
 void AddEventWaits(KinetoBuild& b) {
   for (size_t w = 0; w < b.job.ranks.size(); ++w) {
     const model::RankTrace& rank = b.job.ranks[w];
@@ -124,17 +124,21 @@ void AddEventWaits(KinetoBuild& b) {
       const model::EventId target = ev.link[e];
       const int32_t n = target.valid() ? b.node_of_event[w][target.value()] : -1;
       if (n < 0) continue;
-      if (auto it = pending.find(track); it != pending.end()) {
-        auto [r0, r1] = it->second;
+      auto it = pending.find(track);
+      const bool recorded = it != pending.end();
+      // ProcessGroupNCCL always makes its stream wait for the current stream before a
+      // collective, so an NCCL launch implies the wait even when the trace omits the call.
+      if (recorded || ev.kind[target.value()] == EventKind::kCollective) {
+        auto [r0, r1] = recorded ? it->second : std::make_pair(recent[0], recent[1]);
         const int32_t src = r0 >= 0 && b.stream[r0] != b.stream[n] ? r0 : r1;
-        if (src >= 0 && b.stream[src] != b.stream[n] && b.m.step_index[src] == b.m.step_index[n] &&
-            b.end_abs[src] <= b.start_abs[n]) {
-          b.builder.AddEdge(src, n);
-          ++b.m.stats.event_wait_edges;
-        } else {
-          ++b.m.stats.event_waits_unresolved;
-        }
-        pending.erase(it);
+        const bool agrees = src >= 0 && b.stream[src] != b.stream[n] &&
+                            b.m.step_index[src] == b.m.step_index[n] &&
+                            b.end_abs[src] <= b.start_abs[n];
+        if (agrees) b.builder.AddEdge(src, n);
+        KinetoModelStats& st = b.m.stats;
+        ++(recorded ? (agrees ? st.event_wait_edges : st.event_waits_unresolved)
+                    : (agrees ? st.nccl_sync_edges : st.nccl_syncs_unresolved));
+        if (recorded) pending.erase(it);
       }
       if (recent[0] >= 0 && b.stream[recent[0]] != b.stream[n]) recent[1] = recent[0];
       recent[0] = n;

@@ -9,7 +9,9 @@
 //    next op launched by that CPU thread (on stream T) wait for the op launched last before the
 //    call on another stream (PyTorch's record-event/wait-event pairs around NCCL calls). The
 //    trace does not name the event, so the edge is only kept when the trace agrees with it (the
-//    source ended before the target started); other waits are counted as unresolved;
+//    source ended before the target started); other waits are counted as unresolved. An NCCL
+//    launch without a recorded wait (traces that drop most runtime calls) gets the same edge:
+//    ProcessGroupNCCL always syncs its stream with the current stream before a collective;
 //  - collectives: within one channel (process group, or the NCCL stream when the trace has no
 //    group info) and one step, the k-th NCCL op of every member is one instance, checked by
 //    collective type and element count (all-to-all and p2p sizes may differ per rank); a send
@@ -42,7 +44,9 @@ namespace trainscope::whatif {
 struct KinetoModelStats {
   int64_t stream_edges = 0;
   int64_t event_wait_edges = 0;
-  int64_t event_waits_unresolved = 0;    // waits the trace contradicts or with no source/target
+  int64_t event_waits_unresolved = 0;  // waits the trace contradicts or with no source/target
+  int64_t nccl_sync_edges = 0;         // implied waits of NCCL launches without a recorded one
+  int64_t nccl_syncs_unresolved = 0;
   int64_t collectives_complete = 0;      // instances over complete groups (shared nodes)
   int64_t collectives_partial = 0;       // instances with absent members (kept measured)
   int64_t collective_ops_unmatched = 0;  // NCCL ops not synchronised (mismatch, lone member)

@@ -97,6 +97,8 @@ void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r,
   w.Key("graph").BeginObject();
   w.Field("stream_edges", st.stream_edges).Field("event_wait_edges", st.event_wait_edges);
   w.Field("event_waits_unresolved", st.event_waits_unresolved);
+  w.Field("nccl_sync_edges", st.nccl_sync_edges);
+  w.Field("nccl_syncs_unresolved", st.nccl_syncs_unresolved);
   w.Field("collectives_complete", st.collectives_complete);
   w.Field("collectives_partial", st.collectives_partial);
   w.Field("collective_ops_unmatched", st.collective_ops_unmatched);
@@ -161,9 +163,10 @@ std::string RenderKinetoWhatIfText(const KinetoJobModel& m, const KinetoWhatIfRe
     out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
   const KinetoModelStats& st = m.stats;
   out += fmt::format(
-      "  graph               {} stream-order + {} event-wait edges ({} waits unresolved); "
-      "{} collectives shared, {} over incomplete groups, {} NCCL ops unmatched\n",
-      st.stream_edges, st.event_wait_edges, st.event_waits_unresolved, st.collectives_complete,
+      "  graph               {} stream-order + {} event-wait + {} implied NCCL-sync edges ({} "
+      "unresolved); {} collectives shared, {} over incomplete groups, {} NCCL ops unmatched\n",
+      st.stream_edges, st.event_wait_edges, st.nccl_sync_edges,
+      st.event_waits_unresolved + st.nccl_syncs_unresolved, st.collectives_complete,
       st.collectives_partial, st.collective_ops_unmatched);
   const size_t rows = static_cast<size_t>(std::max(top, 1));
   TextTable(out, "op class (only it real)", r.by_op_class, rows);

@@ -139,6 +139,20 @@ TEST(KinetoWhatIfTest, MismatchedCollectivesAreNotSynchronised) {
   EXPECT_NEAR(run.result.step_ideal_s[0], 55e-6, 1e-12);
 }
 
+TEST(KinetoWhatIfTest, NcclLaunchImpliesTheWaitWhenNoneIsRecorded) {
+  ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_nowait")));
+  const KinetoJobModel& m = run.model;
+  EXPECT_EQ(m.stats.event_wait_edges, 0);
+  EXPECT_EQ(m.stats.nccl_sync_edges, 2);  // gemm_b -> all_reduce on each rank
+  // The last gemm_a no longer waits for the all-reduce. No delays: rank 1's all-reduce is
+  // ready at 30 and ends at 40, its gemm_a runs 30-40: step 40. Ideal: gemm_b ends at 22.5,
+  // the all-reduce at 32.5, gemm_a 22.5-35: step 35. Measured 55, replayed exactly.
+  EXPECT_NEAR(run.result.step_nodelay_s[0], 40e-6, 1e-12);
+  EXPECT_NEAR(run.result.step_ideal_s[0], 35e-6, 1e-12);
+  EXPECT_NEAR(run.result.slowdown, 40.0 / 35.0, 1e-9);
+  EXPECT_EQ(run.result.error_max, 0);
+}
+
 TEST(KinetoWhatIfTest, TraceWithoutStepsIsAClearError) {
   const std::string path = ::testing::TempDir() + "kineto_no_step.json";
   {

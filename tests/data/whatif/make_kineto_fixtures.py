@@ -14,7 +14,8 @@ src/whatif/kineto_test.cc): measured step 55 us, no-delay replay 50 us, ideal 45
 its mean 12.5 us, gemm_b 10 us, all-reduce at its median transfer 10 us), S = 50/45.
 
 Variants: kineto_absent (world_size 3: rank 2 is absent, the all-reduce group is incomplete),
-kineto_mismatch (rank 1's NCCL kernel is an all-gather: the ranks disagree on the collective).
+kineto_mismatch (rank 1's NCCL kernel is an all-gather: the ranks disagree on the collective),
+kineto_nowait (no cudaStreamWaitEvent calls: only the wait implied by the NCCL launch remains).
 """
 import json
 import os
@@ -23,7 +24,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def rank_events(rank, nccl_kernel):
+def rank_events(rank, nccl_kernel, waits=(4, 7)):
     slow = rank == 1
     g_a0 = (5, 20 if slow else 10)
     g_b = (g_a0[0] + g_a0[1], 10)
@@ -36,7 +37,6 @@ def rank_events(rank, nccl_kernel):
     ]
     kernels = [("gemm_a", 7, g_a0, 1), ("gemm_b", 7, g_b, 3), (nccl_kernel, 20, coll, 6),
                ("gemm_a", 7, g_a1, 8)]
-    waits = [4, 7]
     for name, stream, (ts, dur), launch in kernels:
         corr = launch * 10
         ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 100,
@@ -49,13 +49,13 @@ def rank_events(rank, nccl_kernel):
     return ev
 
 
-def write(folder, world, kernels):
+def write(folder, world, kernels, waits=(4, 7)):
     os.makedirs(os.path.join(HERE, folder), exist_ok=True)
     for rank in (0, 1):
         doc = {"schemaVersion": 1,
                "distributedInfo": {"backend": "nccl", "rank": rank, "world_size": world},
                "baseTimeNanoseconds": 1700000000000000000,
-               "traceEvents": rank_events(rank, kernels[rank])}
+               "traceEvents": rank_events(rank, kernels[rank], waits)}
         with open(os.path.join(HERE, folder, f"rank{rank}.json"), "w") as f:
             json.dump(doc, f, indent=0)
             f.write("\n")
@@ -68,4 +68,5 @@ if __name__ == "__main__":
     write("kineto_2rank", 2, [AR, AR])
     write("kineto_absent", 3, [AR, AR])
     write("kineto_mismatch", 2, [AR, AG])
+    write("kineto_nowait", 2, [AR, AR], waits=())
     sys.exit(0)

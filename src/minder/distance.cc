@@ -86,6 +86,42 @@ TS_MINDER_INLINE void PairRows(const float* __restrict et, int n, float* __restr
   for (; i < n; ++i) RowBlock<D, 1>(et, n, i, i + 1, score);
 }
 
+// score[i - row_begin] = sum over all j != i of d(i, j) for rows i in [row_begin, row_end): full
+// rows, each summed per lane over j in index order, then the lanes in a fixed order, so a row's
+// value does not depend on which rows are computed with it (the basis of the MPI split).
+template <int D>
+TS_MINDER_INLINE void FullRows(const float* __restrict et, int n, int row_begin, int row_end,
+                               float* __restrict score) {
+  for (int i = row_begin; i < row_end; ++i) {
+    float e[D];
+    for (int k = 0; k < D; ++k) e[k] = et[k * n + i];
+    float acc[kLanes] = {};
+    int j = 0;
+    for (; j + kLanes <= n; j += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        float d = 0.f;
+        for (int k = 0; k < D; ++k) {
+          const float diff = et[k * n + j + l] - e[k];
+          d += diff * diff;
+        }
+        acc[l] += std::sqrt(d);  // d(i, i) = 0 adds nothing
+      }
+    }
+    float tail = 0.f;
+    for (; j < n; ++j) {
+      float d = 0.f;
+      for (int k = 0; k < D; ++k) {
+        const float diff = et[k * n + j] - e[k];
+        d += diff * diff;
+      }
+      tail += std::sqrt(d);
+    }
+    float total = 0.f;
+    for (int l = 0; l < kLanes; ++l) total += acc[l];
+    score[i - row_begin] = total + tail;
+  }
+}
+
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma,prefer-vector-width=512")))
 void PairRowsAvx512(const float* et, int n, float* score) {
   PairRows<kWindow>(et, n, score);
@@ -94,6 +130,18 @@ __attribute__((target("avx2,fma"))) void PairRowsAvx2(const float* et, int n, fl
   PairRows<kWindow>(et, n, score);
 }
 void PairRowsGeneric(const float* et, int n, float* score) { PairRows<kWindow>(et, n, score); }
+
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma,prefer-vector-width=512")))
+void FullRowsAvx512(const float* et, int n, int b, int e, float* score) {
+  FullRows<kWindow>(et, n, b, e, score);
+}
+__attribute__((target("avx2,fma"))) void FullRowsAvx2(const float* et, int n, int b, int e,
+                                                     float* score) {
+  FullRows<kWindow>(et, n, b, e, score);
+}
+void FullRowsGeneric(const float* et, int n, int b, int e, float* score) {
+  FullRows<kWindow>(et, n, b, e, score);
+}
 
 }  // namespace
 
@@ -159,6 +207,45 @@ void MeanDistancesRowMajor(const float* et, int dims, int n, float* score, Isa i
   }
   const float inv = 1.f / static_cast<float>(n - 1);
   for (int j = 0; j < n; ++j) score[j] *= inv;
+}
+
+void MeanDistancesRows(const float* et, int dims, int n, int row_begin, int row_end, float* score,
+                       Isa isa) {
+  TS_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= n, "rows [{}, {}) of {}",
+           row_begin, row_end, n);
+  float* out = score;
+  if (n < 2) {
+    std::fill(out, out + (row_end - row_begin), 0.f);
+    return;
+  }
+  if (dims == kWindow) {
+    switch (ResolveIsa(isa)) {
+      case Isa::kAvx512:
+        FullRowsAvx512(et, n, row_begin, row_end, out);
+        break;
+      case Isa::kAvx2:
+        FullRowsAvx2(et, n, row_begin, row_end, out);
+        break;
+      default:
+        FullRowsGeneric(et, n, row_begin, row_end, out);
+        break;
+    }
+  } else {
+    for (int i = row_begin; i < row_end; ++i) {
+      float total = 0.f;
+      for (int j = 0; j < n; ++j) {
+        float d = 0.f;
+        for (int k = 0; k < dims; ++k) {
+          const float diff = et[k * n + j] - et[k * n + i];
+          d += diff * diff;
+        }
+        total += std::sqrt(d);
+      }
+      out[i - row_begin] = total;
+    }
+  }
+  const float inv = 1.f / static_cast<float>(n - 1);
+  for (int i = 0; i < row_end - row_begin; ++i) out[i] *= inv;
 }
 
 }  // namespace internal

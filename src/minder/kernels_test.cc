@@ -84,6 +84,31 @@ TEST(MinderKernelsTest, DistancesMatchBruteForceOnEveryIsa) {
   }
 }
 
+TEST(MinderKernelsTest, RowRangesMatchBruteForceAndAreIndependentOfTheSplit) {
+  uint64_t rng = 9;
+  for (int n : {2, 5, 16, 31, 100}) {
+    Eigen::MatrixXf ef = (NormalMatrix(kWindow, n, &rng) * 0.1).cast<float>();
+    Eigen::MatrixXf et = ef.transpose();
+    for (Isa isa : Isas()) {
+      std::vector<float> all(static_cast<size_t>(n));
+      MeanDistancesRows(et.data(), kWindow, n, 0, n, all.data(), isa);
+      for (int i = 0; i < n; ++i) {
+        double r = 0;
+        for (int j = 0; j < n; ++j) r += (ef.col(i).cast<double>() - ef.col(j).cast<double>()).norm();
+        r /= n - 1;
+        EXPECT_NEAR(all[static_cast<size_t>(i)], r, 1e-5 * r + 1e-9) << IsaName(isa) << " n=" << n;
+      }
+      // Any split of the rows gives bitwise the same values.
+      for (int cut : {1, n / 3, n - 1}) {
+        std::vector<float> part(static_cast<size_t>(n));
+        MeanDistancesRows(et.data(), kWindow, n, 0, cut, part.data(), isa);
+        MeanDistancesRows(et.data(), kWindow, n, cut, n, part.data() + cut, isa);
+        EXPECT_EQ(part, all) << IsaName(isa) << " n=" << n << " cut=" << cut;
+      }
+    }
+  }
+}
+
 TEST(MinderKernelsTest, AutoPicksASupportedIsa) {
   EXPECT_TRUE(IsaSupported(ResolveIsa(Isa::kAuto)));
   EXPECT_NE(ResolveIsa(Isa::kAuto), Isa::kAuto);

@@ -39,4 +39,10 @@ void ReconstructWindows(const float* params, const float* x, int64_t n, float* y
 // machine j at et[k*n + j]); score[j] = sum_i |e_i - e_j| / (n - 1). Each pair computed once.
 void MeanDistancesRowMajor(const float* et, int dims, int n, float* score, Isa isa = Isa::kAuto);
 
+// The same for rows [row_begin, row_end) only, into score[0 .. row_end - row_begin): full rows
+// (n D flops each, no symmetry), each row's value independent of the range it is computed in, so
+// splitting the rows over processes (minder/mpi) gives bitwise the one-process result.
+void MeanDistancesRows(const float* et, int dims, int n, int row_begin, int row_end, float* score,
+                       Isa isa = Isa::kAuto);
+
 }  // namespace trainscope::minder::internal

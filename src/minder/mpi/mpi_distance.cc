@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Row-partitioned pairwise distances over MPI ranks, all-gathered.
+#include "minder/mpi/mpi_distance.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "minder/internal/kernels.h"
+
+namespace trainscope::minder::mpi {
+namespace {
+
+Status MpiStatus(int code, const char* call) {
+  if (code == MPI_SUCCESS) return OkStatus();
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return InternalError("{} failed: {}", call, std::string(text, static_cast<size_t>(length)));
+}
+
+}  // namespace
+
+Status InitMpi(int* argc, char*** argv) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) return OkStatus();
+  int provided = 0;
+  TS_RETURN_IF_ERROR(
+      MpiStatus(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread"));
+  if (provided < MPI_THREAD_FUNNELED) {
+    return InternalError("MPI provides thread level {} < MPI_THREAD_FUNNELED", provided);
+  }
+  return OkStatus();
+}
+
+std::pair<int, int> RowRange(int n, int rank, int ranks) {
+  const int64_t begin = static_cast<int64_t>(n) * rank / ranks;
+  const int64_t end = static_cast<int64_t>(n) * (rank + 1) / ranks;
+  return {static_cast<int>(begin), static_cast<int>(end)};
+}
+
+Status MeanPairwiseDistancesMpi(MPI_Comm comm, int dims, std::span<const float* const> et,
+                                std::span<const int> n, std::span<float* const> score) {
+  if (et.size() != n.size() || score.size() != n.size()) {
+    return InvalidArgumentError("{} embedding sets, {} sizes, {} outputs: one each per window",
+                                et.size(), n.size(), score.size());
+  }
+  int rank = 0, ranks = 1;
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank"));
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(comm, &ranks), "MPI_Comm_size"));
+  // Rank r's rows of every window, back to back: the send buffer, and r's block of the gather.
+  std::vector<int> counts(static_cast<size_t>(ranks), 0), displs(static_cast<size_t>(ranks), 0);
+  int64_t total = 0;
+  for (int r = 0; r < ranks; ++r) {
+    int64_t c = 0;
+    for (int w : n) {
+      auto [b, e] = RowRange(w, r, ranks);
+      c += e - b;
+    }
+    if (total + c > INT32_MAX) {
+      return InvalidArgumentError("{} scores in one gather exceed MPI's int counts; call per channel "
+                                  "or fewer windows at a time", total + c);
+    }
+    counts[static_cast<size_t>(r)] = static_cast<int>(c);
+    displs[static_cast<size_t>(r)] = static_cast<int>(total);
+    total += c;
+  }
+  std::vector<float> mine(static_cast<size_t>(counts[static_cast<size_t>(rank)]));
+  size_t at = 0;
+  for (size_t w = 0; w < n.size(); ++w) {
+    auto [b, e] = RowRange(n[w], rank, ranks);
+    internal::MeanDistancesRows(et[w], dims, n[w], b, e, mine.data() + at);
+    at += static_cast<size_t>(e - b);
+  }
+  std::vector<float> all(static_cast<size_t>(total));
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Allgatherv(mine.data(), counts[static_cast<size_t>(rank)], MPI_FLOAT,
+                                              all.data(), counts.data(), displs.data(), MPI_FLOAT, comm),
+                               "MPI_Allgatherv"));
+  // Unpack: rank r's block holds its rows of window 0, then of window 1, ...
+  for (int r = 0; r < ranks; ++r) {
+    size_t from = static_cast<size_t>(displs[static_cast<size_t>(r)]);
+    for (size_t w = 0; w < n.size(); ++w) {
+      auto [b, e] = RowRange(n[w], r, ranks);
+      for (int i = b; i < e; ++i) score[w][i] = all[from++];
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace trainscope::minder::mpi

@@ -4,12 +4,19 @@
 
 #include <climits>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 namespace trainscope::whatif::mpi {
 namespace {
 
 bool g_finalize_registered = false;
+
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 void FinalizeMpiAtExit() {
   int finalized = 0;
@@ -77,9 +84,10 @@ Status MpiTaskDistributor::Run(size_t count, size_t width, const LocalRun& run,
   size_t begin = 0, end = 0;
   TaskShare(count, size_, rank_, &begin, &end);
   std::vector<int64_t> share((end - begin) * width);
-  const double t0 = MPI_Wtime();
+  const double t0 = MPI_Wtime(), cpu0 = ProcessCpuSeconds();
   if (end > begin) run(begin, end, share.data());
   const double t1 = MPI_Wtime();
+  local_cpu_seconds_ += ProcessCpuSeconds() - cpu0;
   all->assign(count * width, 0);
   TS_RETURN_IF_ERROR(MpiStatus(MPI_Allgatherv(share.data(), counts[rank_], MPI_INT64_T, all->data(),
                                               counts.data(), displs.data(), MPI_INT64_T, comm_),

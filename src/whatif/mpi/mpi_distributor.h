@@ -34,8 +34,10 @@ class MpiTaskDistributor final : public TaskDistributor {
 
   // Tasks run by this process so far (for tests and the scale-out report).
   int64_t local_tasks() const { return local_tasks_; }
-  // Seconds spent in this process's local share and in MPI exchanges so far (wall time).
+  // Seconds spent in this process's local share (wall and process CPU time) and in MPI
+  // exchanges (wall) so far.
   double local_seconds() const { return local_seconds_; }
+  double local_cpu_seconds() const { return local_cpu_seconds_; }
   double exchange_seconds() const { return exchange_seconds_; }
 
  private:
@@ -43,7 +45,7 @@ class MpiTaskDistributor final : public TaskDistributor {
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   int64_t local_tasks_ = 0;
-  double local_seconds_ = 0, exchange_seconds_ = 0;
+  double local_seconds_ = 0, local_cpu_seconds_ = 0, exchange_seconds_ = 0;
 };
 
 // Wraps an MPI return code: OK, or kInternal naming the call and MPI's error string.

@@ -25,9 +25,11 @@ void AdviseHugePages(void* ptr, size_t bytes) {
 void PaddedBuffer::Reserve(size_t bytes, size_t keep) {
   if (bytes <= capacity_) return;
   size_t new_capacity = std::max(bytes, capacity_ + capacity_ / 2);
-  constexpr size_t kAlign = 64;
-  size_t alloc = (new_capacity + padding_ + kAlign - 1) / kAlign * kAlign;
-  char* p = static_cast<char*>(std::aligned_alloc(kAlign, alloc));
+  // Buffers of a huge page or more start on a huge-page boundary, so all of them can use one.
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t align = new_capacity >= kHugePage ? kHugePage : 64;
+  size_t alloc = (new_capacity + padding_ + align - 1) / align * align;
+  char* p = static_cast<char*>(std::aligned_alloc(align, alloc));
   if (p == nullptr) throw std::bad_alloc();
   AdviseHugePages(p, alloc);
   if (keep > 0) std::memcpy(p, data_.get(), keep);

@@ -6,8 +6,6 @@
 #include <array>
 #include <memory>
 
-#include "base/huge_buffer.h"
-
 namespace trainscope::model {
 namespace {
 
@@ -38,7 +36,7 @@ bool InOrder(const int64_t* ts, const int64_t* dur, size_t n) {
 
 }  // namespace
 
-std::vector<uint32_t> EventOrder(const int64_t* ts, const int64_t* dur, size_t n) {
+Column<uint32_t> EventOrder(const int64_t* ts, const int64_t* dur, size_t n) {
   if (InOrder(ts, dur, n)) return {};
   int64_t min_ts = *std::min_element(ts, ts + n);
   int64_t max_ts = *std::max_element(ts, ts + n);
@@ -75,8 +73,9 @@ std::vector<uint32_t> EventOrder(const int64_t* ts, const int64_t* dur, size_t n
     }
     std::swap(from, to);
   }
-  std::vector<uint32_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(from[i].row);
+  Column<uint32_t> order;
+  ReserveOnHugePages(order, n);
+  for (size_t i = 0; i < n; ++i) order.push_back(static_cast<uint32_t>(from[i].row));
   // Runs of equal ts: longest first, then by row (the radix passes kept row order).
   for (size_t begin = 0; begin < n;) {
     size_t end = begin + 1;

@@ -31,7 +31,8 @@ TEST(EventOrderTest, MatchesStableSortOnRandomRows) {
         dur[i] = static_cast<int64_t>(rng() % 4);
       }
       std::vector<uint32_t> want = Reference(ts, dur);
-      std::vector<uint32_t> got = EventOrder(ts.data(), dur.data(), n);
+      Column<uint32_t> column = EventOrder(ts.data(), dur.data(), n);
+      std::vector<uint32_t> got(column.begin(), column.end());
       if (got.empty()) {  // "already in order": then the identity must be the answer
         std::vector<uint32_t> identity(n);
         std::iota(identity.begin(), identity.end(), 0u);
@@ -47,7 +48,8 @@ TEST(EventOrderTest, SortedInputNeedsNoPermutation) {
   std::vector<int64_t> ts = {1, 2, 2, 5}, dur = {9, 4, 3, 0};
   EXPECT_TRUE(EventOrder(ts.data(), dur.data(), ts.size()).empty());
   dur[2] = 5;  // equal ts, longer second: out of order
-  EXPECT_EQ(EventOrder(ts.data(), dur.data(), ts.size()), (std::vector<uint32_t>{0, 2, 1, 3}));
+  Column<uint32_t> order = EventOrder(ts.data(), dur.data(), ts.size());
+  EXPECT_EQ(std::vector<uint32_t>(order.begin(), order.end()), (std::vector<uint32_t>{0, 2, 1, 3}));
 }
 
 }  // namespace

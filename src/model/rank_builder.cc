@@ -84,9 +84,10 @@ void RankTraceBuilder::SetTrackName(int64_t pid, int64_t tid, std::string_view n
 
 void RankTraceBuilder::Reserve(size_t events) {
   EventTable& e = trace_.events;
-  e.ts.reserve(events), e.dur.reserve(events), e.name.reserve(events);
-  e.kind.reserve(events), e.track.reserve(events), e.correlation.reserve(events);
-  e.external_id.reserve(events);
+  ReserveOnHugePages(e.ts, events), ReserveOnHugePages(e.dur, events);
+  ReserveOnHugePages(e.name, events), ReserveOnHugePages(e.kind, events);
+  ReserveOnHugePages(e.track, events), ReserveOnHugePages(e.correlation, events);
+  ReserveOnHugePages(e.external_id, events);
 }
 
 uint32_t RankTraceBuilder::AddEvent(const EventRow& row) {
@@ -140,7 +141,7 @@ void RankTraceBuilder::AddCollective(uint32_t index, CollectiveType kernel_type,
 void RankTraceBuilder::SortEvents() {
   EventTable& e = trace_.events;
   const size_t n = e.size();
-  std::vector<uint32_t> order = EventOrder(e.ts.data(), e.dur.data(), n);
+  Column<uint32_t> order = EventOrder(e.ts.data(), e.dur.data(), n);
   if (order.empty()) return;  // already in order
   // One gather scratch (8 bytes a row) for every column, on huge pages: fresh memory is
   // expensive to touch on our VMs. Left uninitialised: every element is written first.

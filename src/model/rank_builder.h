@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/diagnostics.h"
+#include "model/event_order.h"
 #include "model/trace.h"
 
 namespace trainscope::model {

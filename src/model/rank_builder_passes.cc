@@ -12,10 +12,12 @@ namespace trainscope::model {
 
 void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
   EventTable& e = trace_.events;
+  ReserveOnHugePages(e.link, e.size());
   e.link.assign(e.size(), EventId::Invalid());
   // (correlation, launch row) of every CUDA runtime call, sorted for binary search: flat and
   // cache-friendly, unlike a node-based hash map of millions of entries.
-  std::vector<std::pair<int64_t, uint32_t>> launches;
+  Column<std::pair<int64_t, uint32_t>> launches;
+  ReserveOnHugePages(launches, e.size() / 2);
   for (uint32_t i = 0; i < e.size(); ++i) {
     if (e.kind[i] == EventKind::kCudaRuntime && e.correlation[i] != 0) {
       launches.emplace_back(e.correlation[i], i);
@@ -59,6 +61,7 @@ void RankTraceBuilder::AssignSteps() {
   }
   // Events are sorted by ts, so steps are too.
   const std::vector<Step>& steps = trace_.steps;
+  ReserveOnHugePages(e.step, e.size());
   e.step.assign(e.size(), StepIndex::Invalid());
   if (steps.empty()) return;
   for (uint32_t i = 0; i < e.size(); ++i) {

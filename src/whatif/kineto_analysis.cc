@@ -92,6 +92,18 @@ Result<KinetoWhatIfResult> AnalyzeKinetoWhatIf(const KinetoJobModel& m,
   const double t_ori = MeanSeconds(nodelay), t_ideal = MeanSeconds(ideal_steps);
   r.slowdown = t_ori / t_ideal;
   r.launch_slowdown = MeanSeconds(m.step_time_ns) / t_ori;
+  {
+    std::vector<int64_t> ideal_gaps(num_steps);
+    sim.Run(ideal, m.launch_delay_ns, ideal_gaps);
+    ++r.simulations;
+    r.slowdown_with_gaps = MeanSeconds(replay) / MeanSeconds(ideal_gaps);
+    double gaps = 0, waits = 0;
+    for (int32_t i = 0; i < m.num_nodes(); ++i) {
+      gaps += static_cast<double>(std::max<int64_t>(m.launch_delay_ns[i], 0));
+      waits += static_cast<double>(m.launch_wait_ns[i]);
+    }
+    r.launch_wait_share = gaps > 0 ? waits / gaps : 0;
+  }
   r.waste_fraction = 1 - 1 / r.slowdown;
   r.straggling = r.slowdown >= options.straggling_threshold;
   double traced_s = 0;

@@ -3,7 +3,8 @@
 //  - validation: replay with actual durations (collectives: transfer times) and launch delays vs
 //    the measured step times; error per step, median and max;
 //  - launch slowdown: mean measured / mean replay without launch delays (the CPU-side effect),
-//    and per rank: replay with only that rank's launch delays / no-delay replay;
+//    and per rank: replay with only that rank's launch delays / no-delay replay; the share of the
+//    gap time that GPU ops spent waiting for their CPU launch call (launch -> kernel);
 //  - ideal: a compute op (kernel, memcpy, memset) at the mean duration of ops with its name
 //    (same kernel = same work), a synchronised collective at the median transfer time of its
 //    (type, element count, dtype); ops kept measured (collectives over incomplete groups,
@@ -40,6 +41,10 @@ struct KinetoWhatIfResult {
   std::vector<double> step_launch_slowdown;  // measured / nodelay
   std::vector<double> step_error;            // |replay - measured| / measured
   double slowdown = 1, launch_slowdown = 1;
+  // S with the launch gaps kept in both replays (actual + gaps / ideal + gaps): what fixing the
+  // GPU-side stragglers alone would give a launch-bound job.
+  double slowdown_with_gaps = 1;
+  double launch_wait_share = 0;  // share of the gap time spent before the op's CPU launch call
   double error_median = 0, error_max = 0;
   double waste_fraction = 0;
   bool straggling = false;

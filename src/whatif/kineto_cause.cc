@@ -30,6 +30,7 @@ Cause ClassifyKinetoCause(const KinetoJobModel& m, const KinetoWhatIfResult& r,
 
   // CPU-side stalls: the launch-delay effect, with the ranks whose delays alone cost the most.
   cause.metrics.emplace_back("launch_slowdown", r.launch_slowdown);
+  cause.metrics.emplace_back("launch_wait_share", r.launch_wait_share);
   if (r.launch_slowdown >= 1 + th.launch_excess) {
     std::vector<int32_t> order(workers);
     std::iota(order.begin(), order.end(), 0);
@@ -45,9 +46,9 @@ Cause ClassifyKinetoCause(const KinetoJobModel& m, const KinetoWhatIfResult& r,
     findings.push_back(
         {Pattern::kCpuStalls, r.launch_slowdown - 1,
          fmt::format("measured steps are {:.3f}x the replay without launch gaps (threshold "
-                     "{:.2f}): GPU ops wait for their CPU launch or stalls; ranks whose gaps "
-                     "alone cost most: {}",
-                     r.launch_slowdown, 1 + th.launch_excess, ranks)});
+                     "{:.2f}); {:.0f}% of the gap time is GPU ops waiting for their CPU launch "
+                     "call; ranks whose gaps alone cost most: {}",
+                     r.launch_slowdown, 1 + th.launch_excess, 100 * r.launch_wait_share, ranks)});
   }
 
   // Slow communication: comm classes carry most of the attributed excess.

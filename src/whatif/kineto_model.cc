@@ -84,6 +84,7 @@ void AddNodes(KinetoBuild& b) {
       m.dur_ns.push_back(ev.dur[e]);
       b.start_abs.push_back(ev.ts[e]);
       b.end_abs.push_back(ev.ts[e] + ev.dur[e]);
+      b.launch_abs.push_back(ev.link[e].valid() ? ev.ts[ev.link[e].value()] : ev.ts[e]);
       b.stream.push_back(stream);
       std::string name(rank.Name(model::EventId(static_cast<uint32_t>(e))));
       const char* prefix = kind == EventKind::kMemcpy   ? "memcpy"
@@ -172,6 +173,7 @@ void ComputeTimes(KinetoBuild& b) {
   for (size_t e = 0; e < raw.edge_from.size(); ++e)
     ready[raw.edge_to[e]] = std::max(ready[raw.edge_to[e]], b.end_abs[raw.edge_from[e]]);
   m.launch_delay_ns.resize(n);
+  m.launch_wait_ns.resize(n);
   m.start_ns.resize(n);
   m.step_time_ns.assign(m.steps.size(), 0);
   for (size_t i = 0; i < n; ++i) {
@@ -183,6 +185,8 @@ void ComputeTimes(KinetoBuild& b) {
       ++m.stats.clipped_delays;
     }
     m.launch_delay_ns[i] = delay;
+    m.launch_wait_ns[i] =
+        std::clamp<int64_t>(b.launch_abs[i] - base, 0, std::max<int64_t>(delay, 0));
     m.start_ns[i] = b.start_abs[i] - step_start;
     int64_t& t = m.step_time_ns[m.step_index[i]];
     t = std::max(t, b.end_abs[i] - step_start);
@@ -272,7 +276,7 @@ Result<KinetoJobModel> BuildKinetoModel(const model::JobTrace& job, const std::s
   }
   for (int32_t r = 0; r < m.world_size; ++r)
     if (!present[r]) m.absent_ranks.push_back(r);
-  KinetoBuild b{job, m, diagnostics, {}, {}, {}, {}, {}, {}, {}, {}};
+  KinetoBuild b{job, m, diagnostics, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   ChooseSteps(b);
   if (m.steps.empty()) {
     return InvalidArgumentError(

@@ -79,6 +79,7 @@ struct KinetoJobModel {
   std::vector<int64_t> dur_ns;       // measured duration
   std::vector<int64_t> transfer_ns;  // simulated duration under the trace (comm: transfer)
   std::vector<int64_t> launch_delay_ns;
+  std::vector<int64_t> launch_wait_ns;  // part of the delay before the op's CPU launch call began
 
   // Ideal classes: "kernel <name>", "memcpy <name>", "<Coll> <nelems> <dtype>".
   std::vector<std::string> class_names;

@@ -106,6 +106,8 @@ void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r,
   w.Field("disconnected_parts", st.disconnected_parts);
   w.EndObject();
   w.Field("launch_slowdown", r.launch_slowdown);
+  w.Field("slowdown_with_launch_gaps", r.slowdown_with_gaps);
+  w.Field("launch_wait_share", r.launch_wait_share);
   w.Field("straggling_threshold", 1.1);
   w.Key("steps").BeginArray();
   for (size_t s = 0; s < r.steps.size(); ++s) {
@@ -151,8 +153,13 @@ std::string RenderKinetoWhatIfText(const KinetoJobModel& m, const KinetoWhatIfRe
       "  waste               {:.1f}% of GPU time, {:.6f} GPU-hours over the traced steps "
       "({} GPUs)\n",
       r.waste_fraction * 100, r.wasted_gpu_hours, r.gpus);
-  out += fmt::format("  launch slowdown     {:.3f}  (CPU launch gaps, separate from S)\n",
-                     r.launch_slowdown);
+  out += fmt::format(
+      "  launch slowdown     {:.3f}  (CPU launch gaps, separate from S; {:.0f}% of the gap time "
+      "before the CPU launch call)\n",
+      r.launch_slowdown, 100 * r.launch_wait_share);
+  out +=
+      fmt::format("  S with gaps kept    {:.3f}  (actual / ideal, both replayed with the gaps)\n",
+                  r.slowdown_with_gaps);
   out += fmt::format(
       "  simulation error    median {:.2f}%, max {:.2f}% (replay vs measured step time)\n",
       r.error_median * 100, r.error_max * 100);

@@ -73,6 +73,10 @@ TEST(KinetoWhatIfTest, HandComputedTwoRankJob) {
   EXPECT_NEAR(r.step_ideal_s[0], 45e-6, 1e-12);
   EXPECT_NEAR(r.slowdown, 50.0 / 45.0, 1e-9);
   EXPECT_NEAR(r.launch_slowdown, 55.0 / 50.0, 1e-9);
+  // Gaps: the first gemm_a of each rank starts 5 us after the step start, 1 us of it before its
+  // launch call (ts 1): 2 of 10 us. Ideal with the gaps kept: 5 + 12.5 + 10 + 10 + 12.5 = 50.
+  EXPECT_NEAR(r.launch_wait_share, 0.2, 1e-12);
+  EXPECT_NEAR(r.slowdown_with_gaps, 55.0 / 50.0, 1e-9);
   EXPECT_TRUE(r.straggling);
   EXPECT_NEAR(r.waste_fraction, 1 - 45.0 / 50.0, 1e-9);
   // Only rank 1 real: r1 ready at 30, all-reduce ends 40, r0's ideal gemm_a 40-52.5.

@@ -27,6 +27,7 @@ struct KinetoBuild {
   std::vector<std::vector<int32_t>> node_of_event;  // per worker: EventId -> node or -1
   std::vector<std::vector<int32_t>> step_of_index;  // per worker: StepIndex -> model step or -1
   std::vector<int64_t> start_abs, end_abs;          // per node, job clock
+  std::vector<int64_t> launch_abs;                  // per node: its CPU launch (or its start)
   std::vector<int32_t> stream;                      // per node: dense (worker, track) id
   std::unordered_map<std::string, int32_t> class_ids, group_ids;
 

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -58,10 +59,41 @@ inline bool Is(std::string_view key, const char (&literal)[N]) {
   return key.size() == N - 1 && __builtin_memcmp(key.data(), literal, N - 1) == 0;
 }
 
+// Offset of the first '"' or '\\' at or after p, 16 bytes at a time (SSE2). The caller knows
+// one lies ahead in the batch, whose buffer has 64 readable bytes past its end.
+inline size_t QuoteOrBackslash(const char* p) {
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  for (size_t n = 0;; n += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n));
+    auto found = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+    if (found != 0) return n + static_cast<size_t>(__builtin_ctz(found));
+  }
+}
+
+// Where string values are decoded. A string without escapes (nearly all of them) is used in
+// place, as a view into the batch; one with escapes is unescaped by simdjson into `next`, a
+// scratch buffer as large as the batch (unescaping never lengthens a string). Views stay valid
+// until the next batch, like those of simdjson's get_string.
+struct StringDecoder {
+  const od::parser* parser;
+  uint8_t* next;
+};
+
 // Reads a string field; on a type mismatch notes the problem and returns an error code.
 simdjson::error_code GetString(od::value value, std::string_view field, std::string_view* out,
-                               RawEvent* event) {
-  auto error = value.get_string().get(*out);
+                               RawEvent* event, StringDecoder* decoder) {
+  od::raw_json_string raw;
+  auto error = value.get_raw_json_string().get(raw);
+  if (error == simdjson::SUCCESS) {
+    const char* start = raw.raw();
+    size_t length = QuoteOrBackslash(start);
+    if (start[length] == '"') {
+      *out = std::string_view(start, length);
+      return simdjson::SUCCESS;
+    }
+    return decoder->parser->unescape(raw, decoder->next).get(*out);
+  }
   if (error == simdjson::INCORRECT_TYPE && event->problem.empty()) {
     od::json_type type{};
     if (value.type().get(type) == simdjson::SUCCESS) {
@@ -191,7 +223,7 @@ simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
   return simdjson::SUCCESS;
 }
 
-simdjson::error_code ParseEvent(od::object object, RawEvent* event) {
+simdjson::error_code ParseEvent(od::object object, RawEvent* event, StringDecoder* decoder) {
   for (auto field : object) {
     od::raw_json_string raw_key;
     if (auto error = field.key().get(raw_key)) return error;
@@ -203,7 +235,7 @@ simdjson::error_code ParseEvent(od::object object, RawEvent* event) {
     switch (key.size()) {
       case 2:
         if (Is(key, "ph")) {
-          error = GetString(value, key, &text, event);
+          error = GetString(value, key, &text, event, decoder);
           if (!text.empty()) event->ph = text[0];
         } else if (Is(key, "ts")) {
           GetTimeToken(value, key, &event->ts_token, event);
@@ -211,7 +243,7 @@ simdjson::error_code ParseEvent(od::object object, RawEvent* event) {
         break;
       case 3:
         if (Is(key, "cat")) {
-          error = GetString(value, key, &event->cat, event);
+          error = GetString(value, key, &event->cat, event, decoder);
         } else if (Is(key, "dur")) {
           GetTimeToken(value, key, &event->dur_token, event);
         } else if (Is(key, "pid")) {
@@ -222,7 +254,7 @@ simdjson::error_code ParseEvent(od::object object, RawEvent* event) {
         break;
       case 4:
         if (Is(key, "name")) {
-          error = GetString(value, key, &event->name, event);
+          error = GetString(value, key, &event->name, event, decoder);
         } else if (Is(key, "args")) {
           od::object args;
           error = value.get_object().get(args);
@@ -251,6 +283,10 @@ struct EventBatchParser::Impl {
   EventSink sink;
   std::string source;
   uint64_t events_seen = 0;
+  // StringDecoder scratch: the batch's length plus simdjson's padding (its string copy writes
+  // whole blocks). Uninitialised; only strings with escapes are written to it.
+  std::unique_ptr<uint8_t[]> strings;
+  size_t strings_capacity = 0;
 };
 
 EventBatchParser::EventBatchParser(model::RankTraceBuilder* builder, Diagnostics* diagnostics,
@@ -279,6 +315,11 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
   simdjson::error_code error = simdjson::SUCCESS;
   od::document doc;
   od::array events;
+  if (impl_->strings_capacity < length + simdjson::SIMDJSON_PADDING) {
+    impl_->strings_capacity = std::max(length + simdjson::SIMDJSON_PADDING, size_t{1} << 18);
+    impl_->strings.reset(new uint8_t[impl_->strings_capacity]);
+  }
+  StringDecoder decoder{&impl_->parser, impl_->strings.get()};
   error = impl_->parser.iterate(view).get(doc);
   if (!error) error = doc.get_array().get(events);
   if (!error) {
@@ -286,7 +327,7 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
       od::object object;
       if ((error = element.get_object().get(object))) break;
       RawEvent event;
-      if ((error = ParseEvent(object, &event))) break;
+      if ((error = ParseEvent(object, &event, &decoder))) break;
       if (!event.fatal.empty()) {
         buf[batch_end] = saved;
         return InvalidArgumentError("{}: event {} (byte {}): invalid JSON: {}", impl_->source,

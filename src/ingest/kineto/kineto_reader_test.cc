@@ -101,6 +101,26 @@ TEST(KinetoReaderTest, ChromeArrayFormAndBeginEndPairs) {
   EXPECT_EQ(r.events.dur[2], 3'000);
 }
 
+// Names are used in place unless they hold escapes; those are decoded (quote, backslash, \n,
+// \u00e9 = UTF-8 C3 A9), also next to plain ones and in "cat". A bad escape is invalid JSON.
+TEST(KinetoReaderTest, EscapedStringsAreDecoded) {
+  const char* text = R"([
+    {"ph": "X", "cat": "cpu\u005fop", "name": "a\"b\\c\n\u00e9", "pid": 1, "tid": 1, "ts": 1,
+     "dur": 1},
+    {"ph": "X", "cat": "cpu_op", "name": "plain", "pid": 1, "tid": 1, "ts": 2, "dur": 1}
+  ])";
+  RankFileInfo info;
+  Diagnostics diags;
+  ASSERT_OK_AND_ASSIGN(model::RankTrace r, Read(text, &info, &diags));
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.Name(model::EventId(0)), "a\"b\\c\n\xc3\xa9");
+  EXPECT_EQ(r.events.kind[0], EventKind::kCpuOp);
+  EXPECT_EQ(r.Name(model::EventId(1)), "plain");
+  const char* bad = R"([{"ph": "X", "name": "a\qb", "pid": 1, "tid": 1, "ts": 1, "dur": 1}])";
+  EXPECT_THAT(Read(bad, &info, &diags).status(),
+              StatusIs(StatusCode::kInvalidArgument, "event 0 (byte 1): invalid JSON"));
+}
+
 TEST(KinetoReaderTest, ManyEventsAcrossBatchesAndBufferRefills) {
   // 60k events (~6 MB) cross the 256 KiB batch size and the 4 MiB buffer several times.
   std::string text = R"({"traceEvents": [)";

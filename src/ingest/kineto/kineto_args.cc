@@ -36,29 +36,6 @@ const int kKnownArgCount = static_cast<int>(std::size(kKnownArgs));
 
 namespace {
 
-// Open-addressing table of the specs, hashed on (length, first byte, last byte). Most args
-// keys are ones we skip; they almost always land on an empty slot and cost no string compare.
-constexpr size_t kSlots = 64;
-
-inline size_t SlotOf(std::string_view key) {
-  return (key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
-          static_cast<unsigned char>(key.back())) &
-         (kSlots - 1);
-}
-
-struct ArgIndex {
-  std::array<const ArgSpec*, kSlots> slots{};
-  ArgIndex() {
-    for (const ArgSpec& spec : kKnownArgs) {
-      size_t slot = SlotOf(spec.raw_name);
-      while (slots[slot] != nullptr) slot = (slot + 1) & (kSlots - 1);
-      slots[slot] = &spec;
-    }
-  }
-};
-
-const ArgIndex kArgIndex;
-
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -85,17 +62,21 @@ inline bool EightDigits(const char* p, uint64_t* value) {
 
 }  // namespace
 
-const ArgSpec* FindArg(std::string_view raw_name) {
-  if (raw_name.empty()) return nullptr;
-  for (size_t slot = SlotOf(raw_name);; slot = (slot + 1) & (kSlots - 1)) {
-    const ArgSpec* spec = kArgIndex.slots[slot];
-    if (spec == nullptr) return nullptr;
-    if (spec->raw_name.size() == raw_name.size() &&
-        std::memcmp(spec->raw_name.data(), raw_name.data(), raw_name.size()) == 0) {
-      return spec;
-    }
+namespace {
+
+std::array<const ArgSpec*, kArgSlots> BuildArgSlots() {
+  std::array<const ArgSpec*, kArgSlots> slots{};
+  for (const ArgSpec& spec : kKnownArgs) {
+    size_t slot = ArgSlot(spec.raw_name);
+    while (slots[slot] != nullptr) slot = (slot + 1) & (kArgSlots - 1);
+    slots[slot] = &spec;
   }
+  return slots;
 }
+
+}  // namespace
+
+const std::array<const ArgSpec*, kArgSlots> kArgSlotTable = BuildArgSlots();
 
 EventKind KindFromCategory(std::string_view category) {
   static const std::pair<std::string_view, EventKind> kCategories[] = {

@@ -7,7 +7,10 @@
 // Private to the Kineto reader. Thread safety: constant data and pure functions.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -45,8 +48,29 @@ struct ArgSpec {
 extern const ArgSpec kKnownArgs[];
 extern const int kKnownArgCount;
 
-// The spec for an args key, or nullptr if the reader ignores it. O(1): a small hash table.
-const ArgSpec* FindArg(std::string_view raw_name);
+// Open-addressing table of kKnownArgs, hashed on (length, first byte, last byte). Most args keys
+// are ones we skip; they almost always land on an empty slot and cost no string compare.
+inline constexpr size_t kArgSlots = 64;
+inline size_t ArgSlot(std::string_view key) {
+  return (key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
+          static_cast<unsigned char>(key.back())) &
+         (kArgSlots - 1);
+}
+extern const std::array<const ArgSpec*, kArgSlots> kArgSlotTable;
+
+// The spec for an args key, or nullptr if the reader ignores it. O(1), inline: it runs for
+// every args key of every event.
+inline const ArgSpec* FindArg(std::string_view raw_name) {
+  if (raw_name.empty()) return nullptr;
+  for (size_t slot = ArgSlot(raw_name);; slot = (slot + 1) & (kArgSlots - 1)) {
+    const ArgSpec* spec = kArgSlotTable[slot];
+    if (spec == nullptr) return nullptr;
+    if (spec->raw_name.size() == raw_name.size() &&
+        std::memcmp(spec->raw_name.data(), raw_name.data(), raw_name.size()) == 0) {
+      return spec;
+    }
+  }
+}
 
 // Kineto `cat` -> event kind ("kernel" -> kKernel, ...; unknown -> kOther). Case-insensitive,
 // and accepts the old profiler spellings ("Kernel", "Operator", "Runtime", "Memcpy").

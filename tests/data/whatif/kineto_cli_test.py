@@ -4,7 +4,7 @@
 
 Usage: kineto_cli_test.py TRAINSCOPE TESTS_DATA_WHATIF_DIR WORK_DIR
 Uses the hand-made fixtures of make_kineto_fixtures.py; expected numbers are the hand-computed
-ones of src/whatif/kineto_test.cc (S = 50/45, rank 1 alone 52.5/45).
+ones of tests/data/whatif/kineto_whatif_test.cc (S = 50/45, rank 1 alone 52.5/45).
 """
 import json
 import os

@@ -6,7 +6,7 @@ For every ProfilerStep#N traced by all rank files of the folder: start = the ear
 ProfilerStep#N start over the ranks, end = the latest end of a GPU op (cat kernel, gpu_memcpy,
 gpu_memset) whose CPU launch (the cuda_runtime/cuda_driver event with the same args.correlation)
 starts inside that rank's ProfilerStep#N span (ops without a launch: their own start). Prints
-`N step_time_us gpu_ops` per step. The expected values in src/whatif/kineto_data_test.cc come
+`N step_time_us gpu_ops` per step. The expected values in tests/data/whatif/kineto_whatif_data_test.cc come
 from this script:  python3 tests/data/whatif/kineto_step_times.py ../shared/data/traces/<set>
 """
 import glob

@@ -10,7 +10,7 @@ microseconds relative to baseTimeNanoseconds (so no clock alignment is applied):
 
 Each `wait` is a cudaStreamWaitEvent call between the launches, so the all-reduce waits for
 gemm_b and the last gemm_a waits for the all-reduce. Hand-computed results (see
-src/whatif/kineto_test.cc): measured step 55 us, no-delay replay 50 us, ideal 45 us (gemm_a at
+tests/data/whatif/kineto_whatif_test.cc): measured step 55 us, no-delay replay 50 us, ideal 45 us (gemm_a at
 its mean 12.5 us, gemm_b 10 us, all-reduce at its median transfer 10 us), S = 50/45.
 
 Variants: kineto_absent (world_size 3: rank 2 is absent, the all-reduce group is incomplete),

@@ -59,13 +59,11 @@ std::string CheckInstances(const KinetoBuild& b, const ChannelStep& cs,
       const model::CollectiveTable& c = b.job.ranks[w].collectives;
       const size_t row = cs.rows[w][k];
       const CollectiveType t = c.type[row];
-      const bool p2p_pair = IsP2p(t0) && IsP2p(t) && cs.expected.size() == 2 && workers.size() == 2;
-      if (IsP2p(t) && cs.expected.size() != 2) {
-        *bad_worker = w;
-        return fmt::format("op {} is a {} in a group of {} ranks: the peer is not recorded", k,
-                           model::CollectiveTypeName(t), cs.expected.size());
-      }
-      if (t != t0 && !p2p_pair) {
+      // A send pairs with the recv of the other member (the trace names no peer, so only in
+      // two-rank groups; UnpairableP2p screens the others out first).
+      const bool p2p = IsP2p(t0) || IsP2p(t);
+      const bool p2p_pair = IsP2p(t0) && IsP2p(t) && (t != t0 || w == workers[0]);
+      if (p2p ? !p2p_pair : t != t0) {
         *bad_worker = w;
         return fmt::format("op {} is {} on rank {} but {} on rank {}", k,
                            model::CollectiveTypeName(t), b.job.ranks[w].rank,
@@ -94,6 +92,15 @@ std::string CheckInstances(const KinetoBuild& b, const ChannelStep& cs,
     }
   }
   return {};
+}
+
+// True when the channel-step holds p2p ops whose peer cannot be told (group size != 2).
+bool UnpairableP2p(const KinetoBuild& b, const ChannelStep& cs) {
+  if (cs.expected.size() == 2) return false;
+  for (size_t w = 0; w < cs.rows.size(); ++w)
+    for (size_t row : cs.rows[w])
+      if (IsP2p(b.job.ranks[w].collectives.type[row])) return true;
+  return false;
 }
 
 }  // namespace
@@ -135,6 +142,17 @@ void MatchKinetoCollectives(KinetoBuild& b) {
       if (member || !cs.rows[w].empty()) workers.push_back(w);
     }
     const bool complete = present == cs.expected.size();
+    if (UnpairableP2p(b, cs)) {
+      if (b.diagnostics != nullptr) {
+        b.diagnostics->Add("p2p_unpaired", Severity::kWarning, m.name, key.first,
+                           fmt::format("send/recv ops in a group of {} ranks: the trace does not "
+                                       "name their peers, so they are replayed at their measured "
+                                       "durations, not paired",
+                                       cs.expected.size()));
+      }
+      Unsynchronised(b, cs);
+      continue;
+    }
     size_t bad = workers[0];
     std::string why = CheckInstances(b, cs, workers, &bad);
     if (!why.empty()) {

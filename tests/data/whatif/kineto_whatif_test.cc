@@ -157,6 +157,16 @@ TEST(KinetoWhatIfTest, NcclLaunchImpliesTheWaitWhenNoneIsRecorded) {
   EXPECT_EQ(run.result.error_max, 0);
 }
 
+TEST(KinetoWhatIfTest, SendPairsWithRecvInATwoRankGroup) {
+  ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_p2p")));
+  EXPECT_EQ(run.model.stats.collectives_complete, 1);
+  EXPECT_EQ(run.model.stats.collective_ops_unmatched, 0);
+  EXPECT_TRUE(run.diagnostics.empty());
+  // Same timelines as kineto_2rank with the all-reduce replaced by a send/recv pair.
+  EXPECT_NEAR(run.result.slowdown, 50.0 / 45.0, 1e-9);
+  EXPECT_NEAR(Find(run.result.by_op_class, "comm send").slowdown, 1.0, 1e-9);
+}
+
 TEST(KinetoWhatIfTest, TraceWithoutStepsIsAClearError) {
   const std::string path = ::testing::TempDir() + "kineto_no_step.json";
   {

@@ -15,7 +15,8 @@ its mean 12.5 us, gemm_b 10 us, all-reduce at its median transfer 10 us), S = 50
 
 Variants: kineto_absent (world_size 3: rank 2 is absent, the all-reduce group is incomplete),
 kineto_mismatch (rank 1's NCCL kernel is an all-gather: the ranks disagree on the collective),
-kineto_nowait (no cudaStreamWaitEvent calls: only the wait implied by the NCCL launch remains).
+kineto_nowait (no cudaStreamWaitEvent calls: only the wait implied by the NCCL launch remains),
+kineto_p2p (the NCCL op is a send on rank 0 and a recv on rank 1 in the two-rank group "1").
 """
 import json
 import os
@@ -24,7 +25,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def rank_events(rank, nccl_kernel, waits=(4, 7)):
+def rank_events(rank, nccl_kernel, waits=(4, 7), nccl_args=None):
     slow = rank == 1
     g_a0 = (5, 20 if slow else 10)
     g_b = (g_a0[0] + g_a0[1], 10)
@@ -41,21 +42,24 @@ def rank_events(rank, nccl_kernel, waits=(4, 7)):
         corr = launch * 10
         ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 100,
                    "tid": 100, "ts": launch, "dur": 0.5, "args": {"correlation": corr}})
+        args = {"correlation": corr, "stream": stream, "device": 0}
+        if stream == 20 and nccl_args:
+            args.update(nccl_args)
         ev.append({"ph": "X", "cat": "kernel", "name": name, "pid": 0, "tid": stream, "ts": ts,
-                   "dur": dur, "args": {"correlation": corr, "stream": stream, "device": 0}})
+                   "dur": dur, "args": args})
     for ts in waits:
         ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaStreamWaitEvent", "pid": 100,
                    "tid": 100, "ts": ts, "dur": 0.5, "args": {"correlation": 900 + ts}})
     return ev
 
 
-def write(folder, world, kernels, waits=(4, 7)):
+def write(folder, world, kernels, waits=(4, 7), nccl_args=(None, None)):
     os.makedirs(os.path.join(HERE, folder), exist_ok=True)
     for rank in (0, 1):
         doc = {"schemaVersion": 1,
                "distributedInfo": {"backend": "nccl", "rank": rank, "world_size": world},
                "baseTimeNanoseconds": 1700000000000000000,
-               "traceEvents": rank_events(rank, kernels[rank], waits)}
+               "traceEvents": rank_events(rank, kernels[rank], waits, nccl_args[rank])}
         with open(os.path.join(HERE, folder, f"rank{rank}.json"), "w") as f:
             json.dump(doc, f, indent=0)
             f.write("\n")
@@ -63,10 +67,15 @@ def write(folder, world, kernels, waits=(4, 7)):
 
 AR = "ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, ncclWork*)"
 AG = "ncclDevKernel_AllGather_RING_LL(ncclDevComm*, unsigned long, ncclWork*)"
+SR = "ncclDevKernel_SendRecv(ncclDevComm*, unsigned long, ncclWork*)"
 
 if __name__ == "__main__":
     write("kineto_2rank", 2, [AR, AR])
     write("kineto_absent", 3, [AR, AR])
     write("kineto_mismatch", 2, [AR, AG])
     write("kineto_nowait", 2, [AR, AR], waits=())
+    pg = {"Process Group Name": "1", "Process Group Description": "pp", "Process Group Ranks":
+          "[0, 1]", "Group size": 2, "In msg nelems": 1024, "dtype": "Float"}
+    write("kineto_p2p", 2, [SR, SR], nccl_args=({**pg, "Collective name": "send"},
+                                                {**pg, "Collective name": "recv"}))
     sys.exit(0)

@@ -91,7 +91,7 @@ void BM_WhatIfFullAnalysisAR(benchmark::State& state) {
     state.SkipWithError("bytedance-wia-AR unreadable");
     return;
   }
-  const double replay_s = SecondsPerReplay(ar->job, ar->model, 50);
+  const double replay_s = SecondsPerReplay(ar->job, ar->model, 200);
   AnalysisOptions options;
   options.threads = 1;
   int64_t sims = 0;

@@ -294,7 +294,13 @@ Result<KinetoJobModel> BuildKinetoModel(const model::JobTrace& job, const std::s
   auto describe = [&](graph::NodeId node) { return DescribeKinetoOp(job, m, node); };
   graph::BuildOptions options;
   options.require_connected_steps = false;
-  TS_ASSIGN_OR_RETURN(m.graph, b.builder.Build(options, describe));
+  Result<graph::DepGraph> graph = b.builder.Build(options, describe);
+  if (!graph.has_value()) {
+    return InvalidArgumentError(
+        "{}: {} (likely collectives issued in different orders on different ranks)", name,
+        graph.error().message());
+  }
+  m.graph = std::move(*graph);
   CheckConnectivity(b, describe);
   return m;
 }

@@ -167,6 +167,15 @@ TEST(KinetoWhatIfTest, SendPairsWithRecvInATwoRankGroup) {
   EXPECT_NEAR(Find(run.result.by_op_class, "comm send").slowdown, 1.0, 1e-9);
 }
 
+TEST(KinetoWhatIfTest, CollectivesInOppositeOrdersAreACycleNamingTheOp) {
+  ASSERT_OK_AND_ASSIGN(model::JobTrace trace,
+                       ingest::kineto::ReadKinetoJob(TestDataPath("whatif/kineto_cycle"), {}));
+  EXPECT_THAT(BuildKinetoModel(trace, "kineto_cycle", nullptr).status(),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "kineto_cycle: dependency graph has a cycle through rank 0 stream 20 "
+                       "'ncclDevKernel_AllReduce"));
+}
+
 TEST(KinetoWhatIfTest, TraceWithoutStepsIsAClearError) {
   const std::string path = ::testing::TempDir() + "kineto_no_step.json";
   {

@@ -16,7 +16,8 @@ its mean 12.5 us, gemm_b 10 us, all-reduce at its median transfer 10 us), S = 50
 Variants: kineto_absent (world_size 3: rank 2 is absent, the all-reduce group is incomplete),
 kineto_mismatch (rank 1's NCCL kernel is an all-gather: the ranks disagree on the collective),
 kineto_nowait (no cudaStreamWaitEvent calls: only the wait implied by the NCCL launch remains),
-kineto_p2p (the NCCL op is a send on rank 0 and a recv on rank 1 in the two-rank group "1").
+kineto_p2p (the NCCL op is a send on rank 0 and a recv on rank 1 in the two-rank group "1"),
+kineto_cycle (see write_cycle: collectives issued in opposite orders, a dependency cycle).
 """
 import json
 import os
@@ -65,6 +66,32 @@ def write(folder, world, kernels, waits=(4, 7), nccl_args=(None, None)):
             f.write("\n")
 
 
+def write_cycle(folder):
+    """Two groups "a" and "b" (both ranks 0 and 1) on one NCCL stream, issued in opposite orders:
+    rank 0 runs a then b, rank 1 b then a. As shared collectives this is a cycle (a deadlock)."""
+    os.makedirs(os.path.join(HERE, folder), exist_ok=True)
+    for rank in (0, 1):
+        ev = [{"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#1", "pid": 100,
+               "tid": 100, "ts": 0, "dur": 100}]
+        order = ["a", "b"] if rank == 0 else ["b", "a"]
+        for i, group in enumerate(order):
+            corr = 10 + i
+            ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 100,
+                       "tid": 100, "ts": 1 + i, "dur": 0.5, "args": {"correlation": corr}})
+            ev.append({"ph": "X", "cat": "kernel", "name": AR, "pid": 0, "tid": 20,
+                       "ts": 10 + 10 * i, "dur": 10,
+                       "args": {"correlation": corr, "stream": 20, "device": 0,
+                                "Collective name": "allreduce", "Process Group Name": group,
+                                "Process Group Ranks": "[0, 1]", "In msg nelems": 8,
+                                "dtype": "Float"}})
+        doc = {"schemaVersion": 1,
+               "distributedInfo": {"backend": "nccl", "rank": rank, "world_size": 2},
+               "baseTimeNanoseconds": 1700000000000000000, "traceEvents": ev}
+        with open(os.path.join(HERE, folder, f"rank{rank}.json"), "w") as f:
+            json.dump(doc, f, indent=0)
+            f.write("\n")
+
+
 AR = "ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, ncclWork*)"
 AG = "ncclDevKernel_AllGather_RING_LL(ncclDevComm*, unsigned long, ncclWork*)"
 SR = "ncclDevKernel_SendRecv(ncclDevComm*, unsigned long, ncclWork*)"
@@ -76,6 +103,7 @@ if __name__ == "__main__":
     write("kineto_nowait", 2, [AR, AR], waits=())
     pg = {"Process Group Name": "1", "Process Group Description": "pp", "Process Group Ranks":
           "[0, 1]", "Group size": 2, "In msg nelems": 1024, "dtype": "Float"}
+    write_cycle("kineto_cycle")
     write("kineto_p2p", 2, [SR, SR], nccl_args=({**pg, "Collective name": "send"},
                                                 {**pg, "Collective name": "recv"}))
     sys.exit(0)

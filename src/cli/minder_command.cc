@@ -333,7 +333,7 @@ std::vector<std::string> CsvFilesIn(const std::string& dir, const std::string& s
 
 Status RunEval(const std::string& exathlon, const std::string& smd, const std::vector<int>& synth,
                const std::vector<std::string>& workload, int seeds, const DetectFlags& f,
-               const std::string& save_defaults, const std::string& fault_log) {
+               const std::string& save_defaults, const std::string& fault_log, bool uniform_victims) {
   TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(f.models));
   mi::EvalOptions eo;
   eo.models = &models;
@@ -342,6 +342,7 @@ Status RunEval(const std::string& exathlon, const std::string& smd, const std::v
   eo.metric_order = f.metrics;
   eo.threads = Globals().threads;
   eo.fault_log = fault_log;
+  eo.uniform_victims = uniform_victims;
   Diagnostics diags;
   auto load = [&](const std::string& path) -> Result<mi::NamedTable> {
     TS_ASSIGN_OR_RETURN(model::MetricTable t, ingest::LoadMetrics({path}, {}, &diags));
@@ -372,21 +373,28 @@ Status RunEval(const std::string& exathlon, const std::string& smd, const std::v
   }
   TS_ASSIGN_OR_RETURN(mi::EvalReport report, mi::RunEvaluation(eo));
   if (!save_defaults.empty()) {
+    // GPU-job defaults: the order learned on the workload-model jobs when evaluated (else the
+    // simple synthetic jobs); per-channel thresholds calibrated on the healthy GPU jobs of both
+    // families (max over groups); the fallback for other channels is the largest of those.
+    // Other metric sets (OS metrics) should be calibrated on their own healthy data.
     mi::DetectorDefaults d;
-    for (const auto& v : report.variants) {
-      if (v.name == "minder" && v.family == "exathlon") {
-        for (double t : v.thresholds) d.threshold = std::max(d.threshold, t);
-      }
-    }
-    // GPU-job defaults (order, per-channel thresholds) from the workload-model jobs when
-    // evaluated, else the simple synthetic jobs; the fallback threshold from Exathlon.
+    d.threshold = 0;
     const std::string gpu_family = report.learned_order.count("workload") ? "workload" : "synthetic";
     auto it = report.learned_order.find(gpu_family);
     if (it != report.learned_order.end()) d.order = it->second;
-    auto ct = report.channel_thresholds.find(gpu_family);
-    if (ct != report.channel_thresholds.end()) {
+    for (const char* family : {"workload", "synthetic"}) {
+      auto ct = report.channel_thresholds.find(family);
+      if (ct == report.channel_thresholds.end()) continue;
       for (const auto& [channel, zs] : ct->second) {
-        for (double z : zs) d.channel_thresholds[channel] = std::max(d.channel_thresholds[channel], z);
+        for (double z : zs) {
+          d.channel_thresholds[channel] = std::max(d.channel_thresholds[channel], z);
+          d.threshold = std::max(d.threshold, z);
+        }
+      }
+    }
+    if (d.channel_thresholds.empty()) {
+      for (const auto& v : report.variants) {
+        if (v.name == "minder") for (double t : v.thresholds) d.threshold = std::max(d.threshold, t);
       }
     }
     TS_RETURN_IF_ERROR(mi::SaveDetectorDefaults(d, "written by trainscope minder eval --save-defaults", save_defaults));
@@ -457,6 +465,8 @@ void RegisterMinder(CLI::App& root) {
   inject->add_option("--profiles", iprofiles, "Fault profile file (type,weight,metric,effect,value)");
   inject->add_option("--seed", iopt.seed, "Random seed")->capture_default_str();
   inject->add_flag("--no-realism", no_realism, "No random gaps, clock skew or short spikes");
+  inject->add_flag("--uniform-victims", iopt.uniform_victims,
+                   "Any machine may be the victim, even one a stall cannot change (idle)");
   inject->callback([] {
     iopt.realism = !no_realism;
     RunAndSetExit([] { return RunInject(iin, iout, ilabels, iprofiles, iopt); });
@@ -470,6 +480,7 @@ void RegisterMinder(CLI::App& root) {
   static DetectFlags eflags;
   static std::string save_defaults, fault_log;
   static std::vector<std::string> workload;
+  static bool uniform_victims_flag = false;
   eval->add_option("--exathlon", exathlon, "Directory of healthy Exathlon traces ('' = none)")->capture_default_str();
   eval->add_option("--smd", smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
   eval->add_option("--synthetic", synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
@@ -478,9 +489,10 @@ void RegisterMinder(CLI::App& root) {
   eval->add_option("--metrics", eflags.metrics, "Fixed metric order instead of the learned one")->delimiter(',');
   eval->add_option("--save-defaults", save_defaults, "Write detector.txt (threshold, learned order) here");
   eval->add_option("--workload", workload, "metrics.csv.gz of jobs from `trainscope workload synth` (family 'workload')")->delimiter(',');
+  eval->add_flag("--uniform-victims", uniform_victims_flag, "Inject on any machine (also idle ones a stall cannot change)");
   eval->add_option("--fault-log", fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
   eval->callback([] {
-    RunAndSetExit([] { return RunEval(exathlon, smd, synth, workload, seeds, eflags, save_defaults, fault_log); });
+    RunAndSetExit([] { return RunEval(exathlon, smd, synth, workload, seeds, eflags, save_defaults, fault_log, uniform_victims_flag); });
   });
 }
 

@@ -50,6 +50,7 @@ struct EvalOptions {
   // Optional CSV, one row per (injected fault, channel): how visible the fault is and how the
   // full method's per-window outlier test saw it (for diagnosing missed faults).
   std::string fault_log;
+  bool uniform_victims = false;  // InjectOptions::uniform_victims
 };
 
 struct Prf {

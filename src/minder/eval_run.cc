@@ -213,6 +213,7 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
     InjectOptions io;
     io.seed = seed;
     io.from_ns = healthy[r]->grid.t0_ns + 60 * kS;
+    io.uniform_victims = options.uniform_victims;
     model::MetricTable t = InjectFaults(*recs[r].table, DefaultFaultProfiles(), io, &inj.labels);
     TS_ASSIGN_OR_RETURN(Scored sc, internal::ScoreRecording(t, options.models, options.reference_seconds,
                                                             options.threads, keep));

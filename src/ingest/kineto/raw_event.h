@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // RawEvent: the fields of one trace event as the parser decoded them, before they become model
 // rows; and EventSink, which does that (B/E pairing, thread names, NCCL kernels).
-// Private to the Kineto reader. String views point into simdjson's buffers and are valid only
-// while the batch is being parsed. Thread safety: one sink per thread.
+// Private to the Kineto reader. String views point into the batch or the parser's string scratch
+// and are valid only while the batch is being parsed. Thread safety: one sink per thread.
 #pragma once
 
 #include <cstdint>

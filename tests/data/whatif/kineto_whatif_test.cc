@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "graph/reference_simulator.h"
@@ -19,6 +20,8 @@
 #include "support/test_data.h"
 #include "whatif/kineto_analysis.h"
 #include "whatif/kineto_model.h"
+#include "whatif/kineto_output.h"
+#include "whatif/kineto_perfetto.h"
 
 namespace trainscope::whatif {
 namespace {
@@ -91,6 +94,24 @@ TEST(KinetoWhatIfTest, HandComputedTwoRankJob) {
   EXPECT_NE(run.cause.evidence.find("rank 1"), std::string::npos) << run.cause.evidence;
   ASSERT_EQ(run.cause.secondary.size(), 1u);
   EXPECT_EQ(run.cause.secondary[0].pattern, Pattern::kCpuStalls);
+}
+
+TEST(KinetoWhatIfTest, OutputsRender) {
+  ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_absent")));
+  JsonWriter w;
+  WriteKinetoWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w);
+  EXPECT_EQ(w.str().rfind("{\"slowdown\":", 0), 0u) << w.str();
+  EXPECT_NE(w.str().find("\"absent_ranks\":[2]"), std::string::npos) << w.str();
+  const std::string text =
+      RenderKinetoWhatIfText(run.model, run.result, run.cause, run.diagnostics, 10);
+  EXPECT_NE(text.find("absent ranks        2 "), std::string::npos) << text;
+  const std::string path = ::testing::TempDir() + "kineto_perfetto_test.json";
+  EXPECT_OK(WriteKinetoPerfetto(run.trace, run.model, run.result, path));
+  std::ifstream f(path);
+  std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("\"ideal rank 1\""), std::string::npos);
+  std::remove(path.c_str());
+  EXPECT_EQ(FormatRankRanges({0, 1, 2, 5, 7, 8}), "0-2, 5, 7-8");
 }
 
 TEST(KinetoWhatIfTest, ReplayAgreesWithReferenceSimulator) {

@@ -177,7 +177,19 @@ std::string RenderKinetoWhatIfText(const KinetoJobModel& m, const KinetoWhatIfRe
       st.collectives_partial, st.collective_ops_unmatched);
   const size_t rows = static_cast<size_t>(std::max(top, 1));
   TextTable(out, "op class (only it real)", r.by_op_class, rows);
-  TextTable(out, "rank (only it real)", r.by_rank, rows);
+  out += fmt::format("\n{:<10} {:>9} {:>16} {:>14}\n", "rank", "S_alone", "compute_ms/step",
+                     "gaps_alone");
+  std::vector<size_t> order(r.by_rank.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return r.by_rank[a].slowdown > r.by_rank[b].slowdown;
+  });
+  for (size_t k = 0; k < order.size() && k < rows; ++k) {
+    const size_t w = order[k];
+    out += fmt::format("{:<10} {:>9.3f} {:>16.3f} {:>14.3f}\n", m.ranks[w], r.by_rank[w].slowdown,
+                       r.rank_compute_s[w] * 1e3, r.rank_launch_slowdown[w]);
+  }
+  if (order.size() > rows) out += fmt::format("({} more)\n", order.size() - rows);
   out += fmt::format("\n{:>8} {:>11} {:>11} {:>11} {:>11} {:>8} {:>7}\n", "step", "measured_s",
                      "replay_s", "no_delay_s", "ideal_s", "S", "err%");
   for (size_t s = 0; s < r.steps.size(); ++s) {

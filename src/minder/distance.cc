@@ -145,37 +145,6 @@ void FullRowsGeneric(const float* et, int n, int b, int e, float* score) {
 
 }  // namespace
 
-bool IsaSupported(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
-    case Isa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    default:
-      return true;
-  }
-}
-
-const char* IsaName(Isa isa) {
-  switch (ResolveIsa(isa)) {
-    case Isa::kAvx512:
-      return "avx512";
-    case Isa::kAvx2:
-      return "avx2";
-    default:
-      return "generic";
-  }
-}
-
-Isa ResolveIsa(Isa isa) {
-  if (isa != Isa::kAuto) return IsaSupported(isa) ? isa : Isa::kGeneric;
-  static const Isa best = IsaSupported(Isa::kAvx512) ? Isa::kAvx512
-                          : IsaSupported(Isa::kAvx2) ? Isa::kAvx2
-                                                     : Isa::kGeneric;
-  return best;
-}
-
 void MeanDistancesRowMajor(const float* et, int dims, int n, float* score, Isa isa) {
   std::fill(score, score + n, 0.f);
   if (n < 2) return;

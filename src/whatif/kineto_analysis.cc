@@ -164,6 +164,35 @@ Result<KinetoWhatIfResult> AnalyzeKinetoWhatIf(const KinetoJobModel& m,
     }
     groups[k].out->push_back(std::move(a));
   }
+
+  // M_W with ranks as the workers.
+  std::vector<int32_t> order(num_workers);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return r.by_rank[a].slowdown != r.by_rank[b].slowdown
+               ? r.by_rank[a].slowdown > r.by_rank[b].slowdown
+               : m.ranks[a] < m.ranks[b];
+  });
+  const auto top = static_cast<size_t>(
+      std::ceil(static_cast<double>(num_workers) * options.worker_top_percent / 100.0 - 1e-9));
+  std::vector<uint8_t> selected(num_workers, 0);
+  for (size_t k = 0; k < top && k < order.size(); ++k) {
+    selected[order[k]] = 1;
+    r.m_w.selected.push_back(m.ranks[order[k]]);
+  }
+  std::vector<int32_t> rows;
+  for (int32_t i = 0; i < m.num_nodes(); ++i)
+    if (selected[m.worker[i]]) rows.push_back(i);
+  std::vector<int64_t> rem_steps, add_steps;
+  RunReplays(g, {{&actual, &ideal, &rows, &rem_steps}, {&ideal, &actual, &rows, &add_steps}},
+             options.threads);
+  r.simulations += 2;
+  r.m_w.t_ori_s = t_ori;
+  r.m_w.t_ideal_s = t_ideal;
+  r.m_w.t_rem_s = MeanSeconds(rem_steps);
+  r.m_w.t_add_s = MeanSeconds(add_steps);
+  r.m_w.rem = (t_ori - r.m_w.t_rem_s) / (t_ori - t_ideal);
+  r.m_w.add = (r.m_w.t_add_s - t_ideal) / (t_ori - t_ideal);
   return r;
 }
 

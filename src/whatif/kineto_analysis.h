@@ -12,7 +12,9 @@
 //  - S = mean no-delay step time / mean ideal step time, per step too; waste = 1 - 1/S;
 //    wasted GPU-hours = present ranks x traced step time x waste; straggling if S >= threshold;
 //  - attribution ("add" view): only group X at actual durations, X = each op class (compute,
-//    memcpy, memset, comm <Coll>), each rank, each step.
+//    memcpy, memset, comm <Coll>), each rank, each step; M_W with ranks as workers (score = the
+//    rank's alone S; top ceil(3%) ranks, ties to the lower rank), rem and add views as for op
+//    tables (M_S needs pipeline stages: not applicable).
 // The cause classifier for Kineto input applies the patterns that per-kernel traces can show
 // (cpu_stalls, slow_communication, one_slow_worker = one slow rank); stage_imbalance and
 // sequence_length_imbalance need pipeline stages and microbatch ids that Kineto traces do not
@@ -51,8 +53,9 @@ struct KinetoWhatIfResult {
   int32_t gpus = 0;  // present ranks
   double traced_gpu_hours = 0, wasted_gpu_hours = 0;
   std::vector<Attribution> by_op_class, by_rank, by_step;  // key: group / rank / step number
-  std::vector<double> rank_launch_slowdown;                // per worker: only its delays / no delay
-  std::vector<double> rank_compute_s;  // per worker: compute kernel time per step
+  Explanation m_w;  // M_W over ranks: fix the top ceil(3%) ranks by alone S (rem / add views)
+  std::vector<double> rank_launch_slowdown;  // per worker: only its delays / no delay
+  std::vector<double> rank_compute_s;        // per worker: compute kernel time per step
   int64_t simulations = 0;
   int64_t ops = 0;
   std::vector<int64_t> actual_ns;  // per node: simulated duration under the trace

@@ -121,6 +121,11 @@ void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r,
   WriteTable("by_op_class", r.by_op_class, r, w);
   WriteTable("by_rank", r.by_rank, r, w);
   WriteTable("by_step", r.by_step, r, w);
+  w.Key("m_w").BeginObject().Key("ranks").BeginArray();
+  for (int32_t rank : r.m_w.selected) w.Int(rank);
+  w.EndArray().Field("rem", r.m_w.rem).Field("add", r.m_w.add);
+  w.Field("t_ori_s", r.m_w.t_ori_s).Field("t_ideal_s", r.m_w.t_ideal_s);
+  w.Field("t_rem_s", r.m_w.t_rem_s).Field("t_add_s", r.m_w.t_add_s).EndObject();
   w.Key("rank_table").BeginArray();
   for (int32_t k = 0; k < m.num_workers(); ++k) {
     w.BeginObject().Field("rank", m.ranks[k]).Field("alone", r.by_rank[k].slowdown);
@@ -168,6 +173,8 @@ std::string RenderKinetoWhatIfText(const KinetoJobModel& m, const KinetoWhatIfRe
                      cause.evidence);
   for (const Finding& f : cause.secondary)
     out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
+  out += fmt::format("  M_W (fix top ranks)  {}: rem {:.3f}  add {:.3f}\n",
+                     FormatRankRanges(r.m_w.selected), r.m_w.rem, r.m_w.add);
   const KinetoModelStats& st = m.stats;
   out += fmt::format(
       "  graph               {} stream-order + {} event-wait + {} implied NCCL-sync edges ({} "

@@ -88,6 +88,14 @@ TEST(KinetoWhatIfTest, HandComputedTwoRankJob) {
   EXPECT_NEAR(Find(r.by_op_class, "compute").slowdown, 50.0 / 45.0, 1e-9);
   EXPECT_NEAR(Find(r.by_op_class, "comm all_reduce").slowdown, 1.0, 1e-9);
   EXPECT_NEAR(Find(r.by_step, "1").slowdown, 50.0 / 45.0, 1e-9);
+  // M_W: ceil(3% of 2) = 1 rank, the one with the highest alone S (rank 1). Removing it (rank 1
+  // ideal, rank 0 actual): rank 0 ready at 20, rank 1 at 22.5, all-reduce ends 32.5, gemm_a
+  // 32.5-45 on rank 1: T_rem 45; T_add = 52.5 (only rank 1 real, above).
+  // rem = (50 - 45) / (50 - 45) = 1, add = (52.5 - 45) / (50 - 45) = 1.5.
+  EXPECT_EQ(r.m_w.selected, std::vector<int32_t>{1});
+  EXPECT_NEAR(r.m_w.t_rem_s, 45e-6, 1e-12);
+  EXPECT_NEAR(r.m_w.rem, 1.0, 1e-9);
+  EXPECT_NEAR(r.m_w.add, 1.5, 1e-9);
   // Rank 1's compute (40 us) is 1.33x rank 0's (30 us) and alone costs 16.7%: the primary
   // cause; the launch gaps (1.1x) are secondary.
   EXPECT_EQ(run.cause.pattern, Pattern::kOneSlowWorker);

@@ -59,6 +59,14 @@ class StepEnds {
   int64_t max_ = INT64_MIN;
 };
 
+// Members of the largest unit (collective), at least 1.
+int32_t MaxUnitSize(const DepGraph& graph) {
+  const std::span<const int32_t> begin = graph.unit_begin();
+  int32_t size = 1;
+  for (size_t u = 0; u + 1 < begin.size(); ++u) size = std::max(size, begin[u + 1] - begin[u]);
+  return size;
+}
+
 template <bool kDelay, bool kNodes>
 void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_ns) {
   StepEnds steps(a.step_end);
@@ -76,15 +84,15 @@ void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_
     } else {  // a collective: every member starts when the last one is ready
       int64_t group_start = INT64_MIN;
       for (int32_t p = first; p < last; ++p) {
-        a.ready_at[p] = Ready<kDelay>(a, p);
-        group_start = std::max(group_start, a.ready_at[p]);
+        a.ready_at[p - first] = Ready<kDelay>(a, p);
+        group_start = std::max(group_start, a.ready_at[p - first]);
       }
       for (int32_t p = first; p < last; ++p) {
         const NodeId node = a.node_at[p];
         const int64_t end = group_start + a.dur[node];
         a.end_at[p] = end;
         steps.Add(a.step_at[p], end);
-        if constexpr (kNodes) start_ns[node] = a.ready_at[p], end_ns[node] = end;
+        if constexpr (kNodes) start_ns[node] = a.ready_at[p - first], end_ns[node] = end;
       }
     }
     first = last;
@@ -97,7 +105,7 @@ void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_
 Simulator::Simulator(const DepGraph& graph)
     : graph_(graph),
       end_at_(new int64_t[static_cast<size_t>(graph.num_nodes())]),
-      ready_at_(new int64_t[static_cast<size_t>(graph.num_nodes())]) {}
+      ready_at_(new int64_t[static_cast<size_t>(MaxUnitSize(graph))]) {}
 
 void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> delay_ns,
                     std::span<int64_t> step_end_ns, std::span<int64_t> start_ns,

@@ -39,9 +39,9 @@ class Simulator {
 
  private:
   const DepGraph& graph_;
-  // Scratch by position, left uninitialised (Run writes before it reads): no memset per simulator.
-  std::unique_ptr<int64_t[]> end_at_;
-  std::unique_ptr<int64_t[]> ready_at_;
+  // Scratch left uninitialised (Run writes before it reads): no memset per simulator.
+  std::unique_ptr<int64_t[]> end_at_;    // by position
+  std::unique_ptr<int64_t[]> ready_at_;  // by member of the current collective
 };
 
 }  // namespace trainscope::graph

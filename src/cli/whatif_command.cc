@@ -15,6 +15,7 @@
 #include "whatif/cause.h"
 #include "whatif/kineto_output.h"
 #include "whatif/kineto_perfetto.h"
+#include "whatif/kineto_scenario.h"
 #include "whatif/megatron_model.h"
 #include "whatif/perfetto_export.h"
 #include "whatif/result_json.h"
@@ -34,26 +35,37 @@ struct WhatIfOptions {
 
 Status RunKinetoWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
-  if (!opt.scale.empty() || !opt.fix_rank.empty() || !opt.fix_step.empty()) {
-    return UnimplementedError(
-        "{}: --scale / --fix-rank / --fix-step are available for op tables only", opt.path);
+  std::vector<whatif::Scenario> scenarios;
+  for (const std::string& text : opt.scale) {
+    TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseKinetoScaleScenario(text));
+    scenarios.push_back(sc);
   }
+  for (int32_t rank : opt.fix_rank)
+    scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
+  for (int32_t step : opt.fix_step)
+    scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
   TS_ASSIGN_OR_RETURN(KinetoStragglerRun run, RunKinetoStragglerAnalysis(opt.path, g.threads));
   if (g.strict && run.diagnostics.HasAtLeast(Severity::kDataLoss)) {
     return DataLossError("{}: data loss in the input (see diagnostics) and --strict is set",
                          opt.path);
+  }
+  std::vector<whatif::ScenarioResult> scenario_results;
+  if (!scenarios.empty()) {
+    TS_ASSIGN_OR_RETURN(scenario_results,
+                        whatif::RunKinetoScenarios(run.model, run.result, scenarios, g.threads));
   }
   if (!opt.perfetto.empty()) {
     TS_RETURN_IF_ERROR(whatif::WriteKinetoPerfetto(run.trace, run.model, run.result, opt.perfetto));
   }
   if (g.json) {
     JsonWriter w(stdout, false);
-    whatif::WriteKinetoWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w);
+    whatif::WriteKinetoWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w,
+                                  scenario_results);
     w.Flush();
     std::fputc('\n', stdout);
   } else {
-    std::string text =
-        whatif::RenderKinetoWhatIfText(run.model, run.result, run.cause, run.diagnostics, opt.top);
+    std::string text = whatif::RenderKinetoWhatIfText(run.model, run.result, run.cause,
+                                                      run.diagnostics, opt.top, scenario_results);
     std::fputs(text.c_str(), stdout);
   }
   return OkStatus();

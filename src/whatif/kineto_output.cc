@@ -50,7 +50,8 @@ std::string FormatRankRanges(const std::vector<int32_t>& ranks) {
 }
 
 void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r, const Cause& cause,
-                           const Diagnostics& diagnostics, JsonWriter& w) {
+                           const Diagnostics& diagnostics, JsonWriter& w,
+                           const std::vector<ScenarioResult>& scenarios) {
   w.BeginObject();
   w.Field("slowdown", r.slowdown);
   w.Field("waste_fraction", r.waste_fraction);
@@ -133,6 +134,12 @@ void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r,
     w.Field("compute_s_per_step", r.rank_compute_s[k]).EndObject();
   }
   w.EndArray();
+  w.Key("scenarios").BeginArray();
+  for (const ScenarioResult& sc : scenarios) {
+    w.BeginObject().Field("name", sc.name).Field("baseline_s", sc.baseline_s);
+    w.Field("scenario_s", sc.scenario_s).Field("speedup", sc.speedup).EndObject();
+  }
+  w.EndArray();
   w.Key("diagnostics").BeginArray();
   for (const Diagnostic& d : diagnostics.items()) {
     w.BeginObject().Field("name", d.name).Field("severity", SeverityName(d.severity));
@@ -144,7 +151,8 @@ void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r,
 }
 
 std::string RenderKinetoWhatIfText(const KinetoJobModel& m, const KinetoWhatIfResult& r,
-                                   const Cause& cause, const Diagnostics& diagnostics, int top) {
+                                   const Cause& cause, const Diagnostics& diagnostics, int top,
+                                   const std::vector<ScenarioResult>& scenarios) {
   std::string out;
   out += fmt::format("what-if analysis of {} (Kineto): {} GPU ops, {} steps, {} of {} ranks\n",
                      m.name, r.ops, r.steps.size(), m.num_workers(), m.world_size);
@@ -175,6 +183,10 @@ std::string RenderKinetoWhatIfText(const KinetoJobModel& m, const KinetoWhatIfRe
     out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
   out += fmt::format("  M_W (fix top ranks)  {}: rem {:.3f}  add {:.3f}\n",
                      FormatRankRanges(r.m_w.selected), r.m_w.rem, r.m_w.add);
+  for (const ScenarioResult& sc : scenarios) {
+    out += fmt::format("  scenario {:<24} step {:.6f} s -> {:.6f} s  (speedup {:.3f}x)\n", sc.name,
+                       sc.baseline_s, sc.scenario_s, sc.speedup);
+  }
   const KinetoModelStats& st = m.stats;
   out += fmt::format(
       "  graph               {} stream-order + {} event-wait + {} implied NCCL-sync edges ({} "

@@ -13,15 +13,18 @@
 #include "whatif/cause.h"
 #include "whatif/kineto_analysis.h"
 #include "whatif/kineto_model.h"
+#include "whatif/scenario.h"
 
 namespace trainscope::whatif {
 
 void WriteKinetoWhatIfJson(const KinetoJobModel& model, const KinetoWhatIfResult& result,
-                           const Cause& cause, const Diagnostics& diagnostics, JsonWriter& w);
+                           const Cause& cause, const Diagnostics& diagnostics, JsonWriter& w,
+                           const std::vector<ScenarioResult>& scenarios = {});
 
 // `top`: rows of the rank table.
 std::string RenderKinetoWhatIfText(const KinetoJobModel& model, const KinetoWhatIfResult& result,
-                                   const Cause& cause, const Diagnostics& diagnostics, int top);
+                                   const Cause& cause, const Diagnostics& diagnostics, int top,
+                                   const std::vector<ScenarioResult>& scenarios = {});
 
 // "0-3, 5, 7-127".
 std::string FormatRankRanges(const std::vector<int32_t>& ranks);

@@ -61,8 +61,13 @@ rc, out, err = run(os.path.join(DATA, "kineto_mismatch"))
 check(rc == 0 and "collective_mismatch" in out, f"mismatch note: {rc} {out}")
 rc, out, err = run("--strict", os.path.join(DATA, "kineto_mismatch"))
 check(rc == 3 and "--strict" in err, f"--strict on data loss: {rc} {err}")
-rc, out, err = run("--scale", "compute=0.5", os.path.join(DATA, "kineto_2rank"))
-check(rc == 2 and "op tables only" in err, f"--scale on Kineto: {rc} {err}")
+rc, out, err = run("--json", "--scale", "comm=0", "--fix-rank", "1",
+                   os.path.join(DATA, "kineto_2rank"))
+sc = json.loads(out)["scenarios"] if rc == 0 else []
+check(len(sc) == 2 and abs(sc[0]["speedup"] - 1.25) < 1e-9 and abs(sc[1]["speedup"] - 50 / 45) < 1e-9,
+      f"scenarios on Kineto: {rc} {sc} {err}")
+rc, out, err = run("--scale", "memcpy=2", os.path.join(DATA, "kineto_2rank"))
+check(rc == 3 and "no op of class 'memcpy'" in err, f"unknown class: {rc} {err}")
 truncated = os.path.join(WORK, "truncated_rank0.json")
 with open(os.path.join(DATA, "kineto_2rank", "rank0.json")) as f:
     text = f.read()

@@ -22,6 +22,7 @@
 #include "whatif/kineto_model.h"
 #include "whatif/kineto_output.h"
 #include "whatif/kineto_perfetto.h"
+#include "whatif/kineto_scenario.h"
 
 namespace trainscope::whatif {
 namespace {
@@ -120,6 +121,33 @@ TEST(KinetoWhatIfTest, OutputsRender) {
   EXPECT_NE(json.find("\"ideal rank 1\""), std::string::npos);
   std::remove(path.c_str());
   EXPECT_EQ(FormatRankRanges({0, 1, 2, 5, 7, 8}), "0-2, 5, 7-8");
+}
+
+TEST(KinetoWhatIfTest, ScenariosHandComputed) {
+  ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_2rank")));
+  ASSERT_OK_AND_ASSIGN(Scenario comm, ParseKinetoScaleScenario("comm=0"));
+  ASSERT_OK_AND_ASSIGN(Scenario compute, ParseKinetoScaleScenario("compute=0.5"));
+  std::vector<Scenario> scenarios = {
+      comm, compute, {Scenario::Kind::kFixRank, "", 1, 1}, {Scenario::Kind::kFixStep, "", 1, 1}};
+  ASSERT_OK_AND_ASSIGN(std::vector<ScenarioResult> out,
+                       RunKinetoScenarios(run.model, run.result, scenarios, 2));
+  ASSERT_EQ(out.size(), 4u);
+  // Baseline: the no-delay replay, 50 us.
+  // comm=0: the all-reduce ends when rank 1 is ready (30), gemm_a 30-40.
+  EXPECT_NEAR(out[0].scenario_s, 40e-6, 1e-12);
+  EXPECT_NEAR(out[0].speedup, 50.0 / 40.0, 1e-9);
+  // compute=0.5: rank 1 ready at 10 + 5 = 15, all-reduce 15-25, gemm_a 25-30.
+  EXPECT_NEAR(out[1].scenario_s, 30e-6, 1e-12);
+  // Fix rank 1 (its ops ideal): T_rem of M_W, 45. Fix step 1 (the only step): the ideal, 45.
+  EXPECT_NEAR(out[2].scenario_s, 45e-6, 1e-12);
+  EXPECT_NEAR(out[3].scenario_s, 45e-6, 1e-12);
+  EXPECT_FALSE(ParseKinetoScaleScenario("comm").has_value());
+  ASSERT_OK_AND_ASSIGN(Scenario unknown, ParseKinetoScaleScenario("all_gather=2"));
+  EXPECT_THAT(RunKinetoScenarios(run.model, run.result, {unknown}, 1).status(),
+              StatusIs(StatusCode::kInvalidArgument, "no op of class 'all_gather'"));
+  EXPECT_THAT(
+      RunKinetoScenarios(run.model, run.result, {{Scenario::Kind::kFixRank, "", 1, 5}}, 1).status(),
+      StatusIs(StatusCode::kInvalidArgument, "--fix-rank 5"));
 }
 
 TEST(KinetoWhatIfTest, ReplayAgreesWithReferenceSimulator) {

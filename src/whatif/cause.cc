@@ -8,6 +8,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "base/check.h"
 #include "whatif/replay_batch.h"
 
 namespace trainscope::whatif {
@@ -81,6 +82,15 @@ double ForwardBackwardCorrelation(const OpJob& job, const JobModel& model) {
 
 Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult& r, int threads,
                     const CauseThresholds& th) {
+  // Without a distributor the replays cannot fail.
+  Result<Cause> cause = ClassifyCause(job, model, r, threads, nullptr, th);
+  TS_CHECK(cause.ok(), "{}", cause.status().ToString());
+  return *std::move(cause);
+}
+
+Result<Cause> ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult& r,
+                            int threads, TaskDistributor* distributor,
+                            const CauseThresholds& th) {
   Cause c;
   const int32_t workers = model.num_workers(), pp = model.pp, dp = model.dp;
   const int32_t num_steps = model.num_steps();
@@ -93,7 +103,7 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
   std::vector<ReplayTask> tasks;
   for (int32_t w = 0; w < workers; ++w)
     tasks.push_back({&ideal, &actual, &rows[w], &cell_steps[w]});
-  RunReplays(model.graph, tasks, threads);
+  TS_RETURN_IF_ERROR(RunReplays(model.graph, tasks, threads, distributor));
   double ideal_mean = 0;
   for (double t : r.step_ideal_s) ideal_mean += t;
   ideal_mean /= static_cast<double>(r.step_ideal_s.size());
@@ -289,7 +299,7 @@ Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult&
     cand_tasks.push_back(
         {&residual_ideal[k], &residual[k], &cands[k].impact_rows, &cand_steps[2 * k + 1]});
   }
-  RunReplays(model.graph, cand_tasks, threads);
+  TS_RETURN_IF_ERROR(RunReplays(model.graph, cand_tasks, threads, distributor));
   for (size_t k = 0; k < cands.size(); ++k) {
     const Candidate& cand = cands[k];
     const double alone = MeanSeconds(cand_steps[2 * k + 1]) / MeanSeconds(cand_steps[2 * k]);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "whatif/analysis.h"
+#include "whatif/replay_batch.h"
 
 namespace trainscope::whatif {
 
@@ -71,6 +72,11 @@ struct Cause {
 // Runs the per-worker "add" replays (in parallel) and classifies.
 Cause ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult& result,
                     int threads, const CauseThresholds& thresholds = kThresholds);
+// Same, with the replays split over cooperating processes when `distributor` is non-null
+// (collective then: every process calls it; results are bitwise those of one process).
+Result<Cause> ClassifyCause(const OpJob& job, const JobModel& model, const WhatIfResult& result,
+                            int threads, TaskDistributor* distributor,
+                            const CauseThresholds& thresholds = kThresholds);
 
 // Pearson correlation of forward vs backward compute duration per microbatch, after removing the
 // mean of each (dp_rank, stage, chunk); NaN when fewer than 3 pairs.

@@ -333,7 +333,8 @@ std::vector<std::string> CsvFilesIn(const std::string& dir, const std::string& s
 
 Status RunEval(const std::string& exathlon, const std::string& smd, const std::vector<int>& synth,
                const std::vector<std::string>& workload, int seeds, const DetectFlags& f,
-               const std::string& save_defaults, const std::string& fault_log, bool uniform_victims) {
+               const std::string& save_defaults, const std::string& fault_log, bool uniform_victims,
+               int top_metrics) {
   TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(f.models));
   mi::EvalOptions eo;
   eo.models = &models;
@@ -343,6 +344,7 @@ Status RunEval(const std::string& exathlon, const std::string& smd, const std::v
   eo.threads = Globals().threads;
   eo.fault_log = fault_log;
   eo.uniform_victims = uniform_victims;
+  eo.top_metrics = top_metrics;
   Diagnostics diags;
   auto load = [&](const std::string& path) -> Result<mi::NamedTable> {
     TS_ASSIGN_OR_RETURN(model::MetricTable t, ingest::LoadMetrics({path}, {}, &diags));
@@ -481,6 +483,7 @@ void RegisterMinder(CLI::App& root) {
   static std::string save_defaults, fault_log;
   static std::vector<std::string> workload;
   static bool uniform_victims_flag = false;
+  static int top_metrics = 7;
   eval->add_option("--exathlon", exathlon, "Directory of healthy Exathlon traces ('' = none)")->capture_default_str();
   eval->add_option("--smd", smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
   eval->add_option("--synthetic", synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
@@ -489,10 +492,12 @@ void RegisterMinder(CLI::App& root) {
   eval->add_option("--metrics", eflags.metrics, "Fixed metric order instead of the learned one")->delimiter(',');
   eval->add_option("--save-defaults", save_defaults, "Write detector.txt (threshold, learned order) here");
   eval->add_option("--workload", workload, "metrics.csv.gz of jobs from `trainscope workload synth` (family 'workload')")->delimiter(',');
+  eval->add_option("--top-metrics", top_metrics, "Channels Minder tries, from the top of the learned order")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   eval->add_flag("--uniform-victims", uniform_victims_flag, "Inject on any machine (also idle ones a stall cannot change)");
   eval->add_option("--fault-log", fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
   eval->callback([] {
-    RunAndSetExit([] { return RunEval(exathlon, smd, synth, workload, seeds, eflags, save_defaults, fault_log, uniform_victims_flag); });
+    RunAndSetExit([] { return RunEval(exathlon, smd, synth, workload, seeds, eflags, save_defaults, fault_log, uniform_victims_flag, top_metrics); });
   });
 }
 

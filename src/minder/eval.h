@@ -39,6 +39,7 @@ struct EvalOptions {
   int seeds = 3;
   int reference_seconds = 900;
   int top_metrics = 7;
+  int tree_seeds = 3;  // injections per recording that train the metric-priority tree
   // Level metrics (memory, page counts) drift for hours and say nothing about lock-step
   // activity; like Minder (activity metrics: PFC, CPU, GPU, NVLink) they are not candidates.
   std::vector<std::string> exclude_prefixes = {"MEM_", "VM_", "node_memory"};

@@ -193,6 +193,7 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
     recs.push_back({t.name, "workload", t.name, &t.table});
   }
   for (int n : options.synthetic_sizes) {
+    if (n < 2) continue;  // `--synthetic 0`: none
     auto table = std::make_unique<model::MetricTable>();
     SynthesizeJob(SynthJobOptions{.machines = n, .seconds = options.synthetic_seconds,
                                   .seed = options.seed * 1000 + static_cast<uint64_t>(n)}, table.get());
@@ -235,8 +236,10 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
       }
     }
     if (!options.metric_order.empty()) continue;
-    TS_ASSIGN_OR_RETURN(Injected inj, inject(r, options.seed * 7 + 100003 + r, true));
-    AddTreeRows(*inj.scored, inj.labels, names, &tree_rows[recs[r].family], &tree_y[recs[r].family]);
+    for (int k = 0; k < options.tree_seeds; ++k) {
+      TS_ASSIGN_OR_RETURN(Injected inj, inject(r, options.seed * 7 + 100003 + r + 7919ULL * static_cast<uint64_t>(k), true));
+      AddTreeRows(*inj.scored, inj.labels, names, &tree_rows[recs[r].family], &tree_y[recs[r].family]);
+    }
   }
   for (auto& [family, names] : all_names) {
     std::vector<std::string> ordered;

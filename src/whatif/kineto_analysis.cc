@@ -191,8 +191,10 @@ Result<KinetoWhatIfResult> AnalyzeKinetoWhatIf(const KinetoJobModel& m,
   r.m_w.t_ideal_s = t_ideal;
   r.m_w.t_rem_s = MeanSeconds(rem_steps);
   r.m_w.t_add_s = MeanSeconds(add_steps);
-  r.m_w.rem = (t_ori - r.m_w.t_rem_s) / (t_ori - t_ideal);
-  r.m_w.add = (r.m_w.t_add_s - t_ideal) / (t_ori - t_ideal);
+  // Without any slowdown to explain (T_ori == T_ideal) both shares are 0, not 0/0.
+  const double excess = t_ori - t_ideal;
+  r.m_w.rem = excess != 0 ? (t_ori - r.m_w.t_rem_s) / excess : 0;
+  r.m_w.add = excess != 0 ? (r.m_w.t_add_s - t_ideal) / excess : 0;
   return r;
 }
 

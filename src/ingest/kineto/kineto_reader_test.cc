@@ -203,8 +203,8 @@ TEST(KinetoReaderTest, RanksWithDifferentProcessGroupsAreOneJob) {
   auto rank_file = [](int rank, const std::string& tp_name, const std::string& tp_ranks) {
     return R"({"distributedInfo": {"rank": )" + std::to_string(rank) +
            R"(, "world_size": 4, "pg_config": [{"pg_name": "0", "pg_desc": "default_pg", )"
-           R"("ranks": [0, 1, 2, 3]}, {"pg_name": ")" + tp_name + R"(", "pg_desc": "tp", "ranks": )" +
-           tp_ranks + R"(}]}, "traceEvents": []})";
+           R"("ranks": [0, 1, 2, 3]}, {"pg_name": ")" +
+           tp_name + R"(", "pg_desc": "tp", "ranks": )" + tp_ranks + R"(}]}, "traceEvents": []})";
   };
   std::string r0 = rank_file(0, "1", "[0, 1]");
   std::string r2 = rank_file(2, "2", "[2, 3]");

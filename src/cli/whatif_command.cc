@@ -21,6 +21,9 @@
 #include "whatif/result_json.h"
 #include "whatif/result_text.h"
 #include "whatif/scenario.h"
+#if defined(TS_WHATIF_HAVE_MPI)
+#include "whatif/mpi/mpi_distributor.h"
+#endif
 
 namespace trainscope::cli {
 namespace {
@@ -33,7 +36,27 @@ struct WhatIfOptions {
   std::vector<int32_t> fix_rank, fix_step;
 };
 
-Status RunKinetoWhatIf(const WhatIfOptions& opt) {
+// Under mpirun the replays are split over the MPI processes (identical results); only the
+// first process writes output. Without an MPI launcher: this process alone.
+struct Distribution {
+  whatif::TaskDistributor* distributor = nullptr;
+  bool writes_output = true;
+#if defined(TS_WHATIF_HAVE_MPI)
+  std::unique_ptr<whatif::mpi::MpiTaskDistributor> mpi;
+#endif
+};
+
+Result<Distribution> MakeDistribution() {
+  Distribution d;
+#if defined(TS_WHATIF_HAVE_MPI)
+  TS_ASSIGN_OR_RETURN(d.mpi, whatif::mpi::DistributorIfLaunchedByMpi());
+  d.distributor = d.mpi.get();
+  d.writes_output = !d.mpi || d.mpi->is_root();
+#endif
+  return d;
+}
+
+Status RunKinetoWhatIf(const WhatIfOptions& opt, const Distribution& dist) {
   const GlobalOptions& g = Globals();
   std::vector<whatif::Scenario> scenarios;
   for (const std::string& text : opt.scale) {
@@ -44,7 +67,8 @@ Status RunKinetoWhatIf(const WhatIfOptions& opt) {
     scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
   for (int32_t step : opt.fix_step)
     scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
-  TS_ASSIGN_OR_RETURN(KinetoStragglerRun run, RunKinetoStragglerAnalysis(opt.path, g.threads));
+  TS_ASSIGN_OR_RETURN(KinetoStragglerRun run,
+                      RunKinetoStragglerAnalysis(opt.path, g.threads, dist.distributor));
   if (g.strict && run.diagnostics.HasAtLeast(Severity::kDataLoss)) {
     return DataLossError("{}: data loss in the input (see diagnostics) and --strict is set",
                          opt.path);
@@ -54,6 +78,7 @@ Status RunKinetoWhatIf(const WhatIfOptions& opt) {
     TS_ASSIGN_OR_RETURN(scenario_results,
                         whatif::RunKinetoScenarios(run.model, run.result, scenarios, g.threads));
   }
+  if (!dist.writes_output) return OkStatus();
   if (!opt.perfetto.empty()) {
     TS_RETURN_IF_ERROR(whatif::WriteKinetoPerfetto(run.trace, run.model, run.result, opt.perfetto));
   }
@@ -73,8 +98,10 @@ Status RunKinetoWhatIf(const WhatIfOptions& opt) {
 
 Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
-  if (!IsOpTableInput(opt.path)) return RunKinetoWhatIf(opt);
-  TS_ASSIGN_OR_RETURN(StragglerRun run, RunStragglerAnalysis(opt.path, g.threads));
+  TS_ASSIGN_OR_RETURN(Distribution dist, MakeDistribution());
+  if (!IsOpTableInput(opt.path)) return RunKinetoWhatIf(opt, dist);
+  TS_ASSIGN_OR_RETURN(StragglerRun run,
+                      RunStragglerAnalysis(opt.path, g.threads, dist.distributor));
   const whatif::OpJob& job = run.job;
   const whatif::JobModel& model = run.model;
   const whatif::WhatIfResult& result = run.result;
@@ -93,6 +120,7 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   if (!scenarios.empty()) {
     TS_ASSIGN_OR_RETURN(scenario_results, whatif::RunScenarios(job, model, scenarios, g.threads));
   }
+  if (!dist.writes_output) return OkStatus();
   if (!opt.perfetto.empty()) {
     TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(job, model, opt.perfetto));
   }

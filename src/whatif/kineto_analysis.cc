@@ -166,7 +166,7 @@ Result<KinetoWhatIfResult> AnalyzeKinetoWhatIf(const KinetoJobModel& m,
   std::vector<ReplayTask> tasks;
   for (size_t k = 0; k < groups.size(); ++k)
     tasks.push_back({&ideal, &actual, &groups[k].rows, &group_steps[k]});
-  RunReplays(g, tasks, options.threads);
+  TS_RETURN_IF_ERROR(RunReplays(g, tasks, options.threads, options.distributor));
   r.simulations += static_cast<int64_t>(groups.size());
   for (size_t k = 0; k < groups.size(); ++k) {
     Attribution a{groups[k].label, groups[k].key, MeanSeconds(group_steps[k]) / t_ideal, {}};
@@ -196,8 +196,9 @@ Result<KinetoWhatIfResult> AnalyzeKinetoWhatIf(const KinetoJobModel& m,
   for (int32_t i = 0; i < m.num_nodes(); ++i)
     if (selected[m.worker[i]]) rows.push_back(i);
   std::vector<int64_t> rem_steps, add_steps;
-  RunReplays(g, {{&actual, &ideal, &rows, &rem_steps}, {&ideal, &actual, &rows, &add_steps}},
-             options.threads);
+  TS_RETURN_IF_ERROR(RunReplays(
+      g, {{&actual, &ideal, &rows, &rem_steps}, {&ideal, &actual, &rows, &add_steps}},
+      options.threads, options.distributor));
   r.simulations += 2;
   r.m_w.t_ori_s = t_ori;
   r.m_w.t_ideal_s = t_ideal;

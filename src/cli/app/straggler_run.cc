@@ -15,7 +15,8 @@
 
 namespace trainscope::cli {
 
-Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads) {
+Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads,
+                                          whatif::TaskDistributor* distributor) {
 #if defined(__GLIBC__)
   // The analysis allocates and frees many op-sized arrays; keeping freed memory in the heap (not
   // returned to the kernel) avoids paying first-touch page faults for each of them again.
@@ -57,8 +58,10 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads) 
   }
   whatif::AnalysisOptions options;
   options.threads = threads;
+  options.distributor = distributor;
   TS_ASSIGN_OR_RETURN(run.result, whatif::AnalyzeWhatIf(run.job, run.model, options));
-  run.cause = whatif::ClassifyCause(run.job, run.model, run.result, threads);
+  TS_ASSIGN_OR_RETURN(run.cause,
+                      whatif::ClassifyCause(run.job, run.model, run.result, threads, distributor));
   if (run.result.error_median > 0.02 || run.result.error_max > 0.05) {
     run.diagnostics.Add("simulation_error_high", Severity::kWarning, run.source, "",
                         fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%",
@@ -69,7 +72,8 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads) 
 
 bool IsOpTableInput(const std::string& path) { return ingest::LooksLikeOpTable(path); }
 
-Result<KinetoStragglerRun> RunKinetoStragglerAnalysis(const std::string& path, int threads) {
+Result<KinetoStragglerRun> RunKinetoStragglerAnalysis(const std::string& path, int threads,
+                                                      whatif::TaskDistributor* distributor) {
   KinetoStragglerRun run;
   ingest::kineto::ReadOptions read;
   read.threads = threads;
@@ -99,6 +103,7 @@ Result<KinetoStragglerRun> RunKinetoStragglerAnalysis(const std::string& path, i
   }
   whatif::AnalysisOptions options;
   options.threads = threads;
+  options.distributor = distributor;
   TS_ASSIGN_OR_RETURN(run.result, whatif::AnalyzeKinetoWhatIf(run.model, options));
   run.cause = whatif::ClassifyKinetoCause(run.model, run.result);
   if (run.result.error_median > 0.02 || run.result.error_max > 0.05) {

@@ -17,6 +17,7 @@
 #include "whatif/kineto_model.h"
 #include "whatif/megatron_model.h"
 #include "whatif/op_job.h"
+#include "whatif/replay_batch.h"
 
 namespace trainscope::cli {
 
@@ -30,7 +31,10 @@ struct StragglerRun {
 };
 
 // `path`: an op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself.
-Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads);
+// `distributor` (optional, e.g. MPI): the independent replays are split over its processes
+// (collective then: every process calls this with the same input).
+Result<StragglerRun> RunStragglerAnalysis(const std::string& path, int threads,
+                                          whatif::TaskDistributor* distributor = nullptr);
 
 // True when `path` is an op table (RunStragglerAnalysis), false for Kineto input.
 bool IsOpTableInput(const std::string& path);
@@ -45,6 +49,7 @@ struct KinetoStragglerRun {
 };
 
 // `path`: a Kineto JSON file (.json / .json.gz) or a folder of per-rank files.
-Result<KinetoStragglerRun> RunKinetoStragglerAnalysis(const std::string& path, int threads);
+Result<KinetoStragglerRun> RunKinetoStragglerAnalysis(
+    const std::string& path, int threads, whatif::TaskDistributor* distributor = nullptr);
 
 }  // namespace trainscope::cli

@@ -21,19 +21,6 @@ Status MpiStatus(int code, const char* call) {
 
 }  // namespace
 
-Status InitMpi(int* argc, char*** argv) {
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (initialized) return OkStatus();
-  int provided = 0;
-  TS_RETURN_IF_ERROR(
-      MpiStatus(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread"));
-  if (provided < MPI_THREAD_FUNNELED) {
-    return InternalError("MPI provides thread level {} < MPI_THREAD_FUNNELED", provided);
-  }
-  return OkStatus();
-}
-
 std::pair<int, int> RowRange(int n, int rank, int ranks) {
   const int64_t begin = static_cast<int64_t>(n) * rank / ranks;
   const int64_t end = static_cast<int64_t>(n) * (rank + 1) / ranks;

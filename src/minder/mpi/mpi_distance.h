@@ -19,9 +19,6 @@
 
 namespace trainscope::minder::mpi {
 
-// MPI_Init_thread(FUNNELED) if MPI is not initialised yet; MPI_Finalize is the caller's.
-Status InitMpi(int* argc, char*** argv);
-
 // Rows [begin, end) of an n-row matrix for `rank` of `ranks`: contiguous, balanced, deterministic.
 std::pair<int, int> RowRange(int n, int rank, int ranks);
 

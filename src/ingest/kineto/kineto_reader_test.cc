@@ -121,8 +121,42 @@ TEST(KinetoReaderTest, EscapedStringsAreDecoded) {
               StatusIs(StatusCode::kInvalidArgument, "event 0 (byte 1): invalid JSON"));
 }
 
+// Integer fields (pid, tid, ids) are read without simdjson when they are plain digits; each
+// token below checks where that path ends: 18 digits (the most it takes), 19 digits, 0, a
+// negative, a double, whitespace before the comma. Not-JSON numbers stay errors.
+TEST(KinetoReaderTest, IntegerFieldsAreExact) {
+  const char* text = R"([
+    {"ph": "X", "name": "a", "pid": 123456789012345678 , "tid": 9223372036854775807, "ts": 1,
+     "dur": 1, "args": {"correlation": 0, "External id": 1000000000000000001}},
+    {"ph": "X", "name": "b", "pid": -5, "tid": 7.9, "ts": 2, "dur": 1,
+     "args": {"correlation": 42
+     , "External id": 99}}
+  ])";
+  RankFileInfo info;
+  Diagnostics diags;
+  ASSERT_OK_AND_ASSIGN(model::RankTrace r, Read(text, &info, &diags));
+  ASSERT_EQ(r.events.size(), 2u);
+  const model::Track& a = r.tracks[r.events.track[0].value()];
+  EXPECT_EQ(a.pid, 123456789012345678);
+  EXPECT_EQ(a.tid, 9223372036854775807);
+  EXPECT_EQ(r.events.correlation[0], 0);
+  EXPECT_EQ(r.events.external_id[0], 1000000000000000001);
+  const model::Track& b = r.tracks[r.events.track[1].value()];
+  EXPECT_EQ(b.pid, -5);
+  EXPECT_EQ(b.tid, 7);  // doubles are truncated
+  EXPECT_EQ(r.events.correlation[1], 42);
+  EXPECT_EQ(r.events.external_id[1], 99);
+  for (const char* bad : {R"([{"ph": "X", "name": "a", "pid": 12x, "ts": 1, "dur": 1}])",
+                          R"([{"ph": "X", "name": "a", "pid": 012, "ts": 1, "dur": 1}])",
+                          R"([{"ph": "X", "name": "a", "pid": 12 3, "ts": 1, "dur": 1}])"}) {
+    EXPECT_THAT(Read(bad, &info, &diags).status(),
+                StatusIs(StatusCode::kInvalidArgument, "event 0 (byte 1): invalid JSON"))
+        << bad;
+  }
+}
+
 TEST(KinetoReaderTest, ManyEventsAcrossBatchesAndBufferRefills) {
-  // 60k events (~6 MB) cross the 256 KiB batch size and the 4 MiB buffer several times.
+  // 60k events (~6 MB) cross the 128 KiB batch size and the 512 KiB buffer many times.
   std::string text = R"({"traceEvents": [)";
   for (int i = 0; i < 60000; ++i) {
     if (i > 0) text += ",\n";

@@ -13,9 +13,13 @@
 namespace trainscope::ingest::kineto {
 namespace {
 
-constexpr size_t kMaxInitialBuffer = size_t{4} << 20;  // bytes
-constexpr size_t kBatchBytes = size_t{256} << 10;      // events handed to simdjson at once
-constexpr size_t kMaxEventBytes = size_t{1} << 30;     // a single event larger than this is bad
+// Buffer and batch are small enough that the bytes one read() brings are still in the core's
+// L2 cache when the scanner, simdjson's stage 1 and the walk go over them: on a 1.09 GB trace,
+// 512 KiB / 128 KiB took ~20% less CPU than 4 MiB / 256 KiB (mmap of the file instead of read()
+// was 2x slower: page faults are costly in a VM).
+constexpr size_t kMaxInitialBuffer = size_t{512} << 10;  // bytes
+constexpr size_t kBatchBytes = size_t{128} << 10;        // events handed to simdjson at once
+constexpr size_t kMaxEventBytes = size_t{1} << 30;       // a single event larger than this is bad
 constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanoseconds", "schemaVersion",
                                           "deviceProperties"};
 
@@ -40,7 +44,7 @@ Result<bool> StreamReader::Fill() {
   }
   // Data always starts at buf_[1], so a batch can be wrapped in '[' ... ']' in place.
   if (buf_.capacity() == 0) {
-    // Small files get a small buffer (gzip inflates ~10x): 4 MiB of fresh memory would cost
+    // Small files get a small buffer (gzip inflates ~10x): 512 KiB of fresh memory would cost
     // more than parsing them.
     uint64_t size = source_->file_size() * (source_->compressed() ? 10 : 1) + 256;
     buf_.Reserve(static_cast<size_t>(std::clamp<uint64_t>(size, 4096, kMaxInitialBuffer)));

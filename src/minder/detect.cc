@@ -81,6 +81,8 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
   out.missing.assign(static_cast<size_t>(windows), 0);
   out.gpu.assign(static_cast<size_t>(windows), -1);
   const std::vector<float> baseline = ScoreBaselines(grid, out.name, options.reference);
+  // [window][machine] distance of each machine to its peers (minus its healthy baseline).
+  std::vector<std::vector<float>> score(static_cast<size_t>(windows), std::vector<float>(static_cast<size_t>(machines), kNaN));
   ParallelFor(static_cast<size_t>(windows), options.threads, [&](size_t w) {
     // Each machine's vector of window means over all channels.
     std::vector<int> idx;
@@ -104,7 +106,6 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
     }
     const int n = static_cast<int>(idx.size());
     if (n < 3) return;
-    std::vector<float> s(static_cast<size_t>(n));
     // Peers' mean and covariance for each machine by leaving it out of the totals (O(N d^2)
     // per window instead of O(N^2 d^2)).
     Eigen::VectorXd total = Eigen::VectorXd::Zero(dims);
@@ -125,23 +126,11 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
       shrunk.diagonal().array() += alpha * scale;
       Eigen::VectorXd d = vec[static_cast<size_t>(i)] - mu;
       float v = static_cast<float>(std::sqrt(std::max(0.0, d.dot(shrunk.ldlt().solve(d)))));
-      if (!baseline.empty()) v = std::fabs(v - baseline[static_cast<size_t>(idx[static_cast<size_t>(i)])]);
-      s[static_cast<size_t>(i)] = v;
+      const size_t m = static_cast<size_t>(idx[static_cast<size_t>(i)]);
+      score[w][m] = v - (baseline.empty() ? 0.f : baseline[m]);
     }
-    std::vector<float> tmp = s;
-    std::nth_element(tmp.begin(), tmp.begin() + n / 2, tmp.end());
-    float med = tmp[static_cast<size_t>(n / 2)];
-    for (float& v : tmp) v = std::fabs(v - med);
-    std::nth_element(tmp.begin(), tmp.begin() + n / 2, tmp.end());
-    float mad = tmp[static_cast<size_t>(n / 2)];
-    size_t best = static_cast<size_t>(std::max_element(s.begin(), s.end()) - s.begin());
-    float second = -std::numeric_limits<float>::infinity();
-    for (size_t k = 0; k < s.size(); ++k) if (k != best) second = std::max(second, s[k]);
-    float denom = 1.4826f * mad + static_cast<float>(options.mad_floor);
-    out.candidate[w] = idx[best];
-    out.z[w] = (s[best] - med) / denom;
-    out.margin[w] = (s[best] - second) / denom;
   });
+  RankWindows(&score, !baseline.empty(), options, &out);
   return out;
 }
 

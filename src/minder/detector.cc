@@ -64,9 +64,29 @@ std::vector<float> ScoreBaselines(const Grid& grid, const std::string& channel, 
   return base;
 }
 
-namespace {
-
-}  // namespace
+void RankWindows(std::vector<std::vector<float>>* score, bool departures, const DetectOptions& options,
+                 ChannelScores* out) {
+  const size_t windows = score->size();
+  const size_t machines = windows == 0 ? 0 : (*score)[0].size();
+  ParallelFor(windows, options.threads, [&](size_t w) {
+    std::vector<float>& row = (*score)[w];
+    std::vector<int> idx;
+    std::vector<float> s;
+    for (size_t m = 0; m < machines; ++m) {
+      if (std::isnan(row[m])) continue;
+      if (departures) row[m] = std::fabs(row[m]);
+      idx.push_back(static_cast<int>(m));
+      s.push_back(row[m]);
+    }
+    if (s.size() < 3) return;  // two machines cannot say which one differs
+    int top = -1;
+    float z = 0, margin = 0;
+    OutlierTest(s, idx, options.mad_floor, &top, &z, &margin);
+    out->z[w] = z;
+    out->margin[w] = margin;
+    out->candidate[w] = top;  // FindAlerts applies the threshold
+  });
+}
 
 ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
                            const DetectOptions& options, bool keep_machine_scores) {
@@ -109,7 +129,9 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
   out.margin.assign(static_cast<size_t>(windows), 0.f);
   out.missing.assign(static_cast<size_t>(windows), 0);
   out.gpu.assign(static_cast<size_t>(windows), -1);
-  if (keep_machine_scores) out.machine_score.assign(static_cast<size_t>(windows), std::vector<float>(static_cast<size_t>(machines), kNaN));
+  // [window][machine]: the machine's distance to its peers (minus its healthy baseline when a
+  // reference is given); NaN where it is absent or the window is decided by missingness.
+  std::vector<std::vector<float>> score(static_cast<size_t>(windows), std::vector<float>(static_cast<size_t>(machines), kNaN));
   const Channel& ch = grid.channels[channel];
   ParallelFor(static_cast<size_t>(windows), options.threads, [&](size_t w) {
     std::vector<int> idx;
@@ -132,29 +154,23 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
       if (ch.is_min) out.gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
       return;
     }
-    if (n < 3) return;  // two machines cannot say which one differs
+    if (n < 3) return;
     std::vector<float> s(static_cast<size_t>(n));
     MeanPairwiseDistances(emb.data(), kWindow, n, s.data());
-    if (!baseline.empty()) {
-      for (int k = 0; k < n; ++k) {
-        float& v = s[static_cast<size_t>(k)];
-        v = std::fabs(v - baseline[static_cast<size_t>(idx[static_cast<size_t>(k)])]);
-      }
-    }
-    if (keep_machine_scores) {
-      for (int k = 0; k < n; ++k) out.machine_score[w][static_cast<size_t>(idx[static_cast<size_t>(k)])] = s[static_cast<size_t>(k)];
-    }
-    int top = -1;
-    float z = 0, margin = 0;
-    OutlierTest(s, idx, options.mad_floor, &top, &z, &margin);
-    out.z[w] = z;
-    out.margin[w] = margin;
-    out.candidate[w] = top;  // FindAlerts applies the threshold
-    if (ch.is_min) {
-      // The GPU giving the min at the window's last second.
-      out.gpu[w] = ch.gpu[static_cast<size_t>(top) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
+    for (int k = 0; k < n; ++k) {
+      const size_t m = static_cast<size_t>(idx[static_cast<size_t>(k)]);
+      score[w][m] = s[static_cast<size_t>(k)] - (baseline.empty() ? 0.f : baseline[m]);
     }
   });
+  RankWindows(&score, !baseline.empty(), options, &out);
+  if (ch.is_min) {
+    // The GPU giving the min at the window's last second.
+    for (size_t w = 0; w < static_cast<size_t>(windows); ++w) {
+      const int top = out.candidate[w];
+      if (top >= 0 && !out.missing[w]) out.gpu[w] = ch.gpu[static_cast<size_t>(top) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
+    }
+  }
+  if (keep_machine_scores) out.machine_score = std::move(score);
   return out;
 }
 

@@ -98,6 +98,11 @@ Eigen::MatrixXf ChannelWindows(const Grid& grid, size_t channel);
 ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
                            const DetectOptions& options, bool keep_machine_scores);
 ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options);
+// Per-window candidates from machine scores `score` ([window][machine], NaN = absent): |x|
+// when the scores are signed departures from a reference, then the robust outlier test.
+// Updates `score` to the values tested.
+void RankWindows(std::vector<std::vector<float>>* score, bool departures, const DetectOptions& options,
+                 ChannelScores* out);
 // Continuity runs of one channel's candidates -> alerts.
 std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
                               const DetectOptions& options);

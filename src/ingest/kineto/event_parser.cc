@@ -38,25 +38,14 @@ std::string_view TypeName(od::json_type type) {
   return "unknown";
 }
 
-// Key text without quotes. Keys with escapes compare unequal to every known key and are
-// ignored, which is what we want for keys we do not know. The closing quote is found 16 bytes
-// at a time (SSE2): the batch buffer has 64 readable bytes past its end, so the loads stay in
-// it. Keys longer than 256 bytes are cut there (no known key is that long).
-inline std::string_view KeyView(od::raw_json_string key) {
-  const char* start = key.raw();
-  const __m128i quote = _mm_set1_epi8('"');
-  for (size_t n = 0; n < 256; n += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(start + n));
-    auto found = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
-    if (found != 0) return {start, n + static_cast<size_t>(__builtin_ctz(found))};
-  }
-  return {start, 256};
-}
-
-// key == literal, with the length known at compile time so the compare is inlined.
+// Whether the key at `key` (just past its opening quote) is `literal`, which includes the
+// closing quote: compared in place, without finding where the key ends. A key with an escape
+// never equals a known key, as it should not (keys we do not know are skipped anyway). The
+// batch buffer has 64 readable bytes past its end, so reading a few bytes past a short key is
+// safe.
 template <size_t N>
-inline bool Is(std::string_view key, const char (&literal)[N]) {
-  return key.size() == N - 1 && __builtin_memcmp(key.data(), literal, N - 1) == 0;
+inline bool KeyIs(const char* key, const char (&literal)[N]) {
+  return __builtin_memcmp(key, literal, N - 1) == 0;
 }
 
 // Offset of the first '"' or '\\' at or after p, 16 bytes at a time (SSE2). The caller knows
@@ -170,7 +159,7 @@ simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
   for (auto field : args) {
     od::raw_json_string key;
     if (auto error = field.key().get(key)) return error;
-    const ArgSpec* spec = FindArg(KeyView(key));
+    const ArgSpec* spec = FindArgAt(key.raw());
     if (spec == nullptr) continue;
     od::value value;
     if (auto error = field.value().get(value)) return error;
@@ -243,35 +232,38 @@ simdjson::error_code ParseEvent(od::object object, RawEvent* event, StringDecode
   for (auto field : object) {
     od::raw_json_string raw_key;
     if (auto error = field.key().get(raw_key)) return error;
-    std::string_view key = KeyView(raw_key);
+    const char* key = raw_key.raw();
     od::value value;
     if (auto error = field.value().get(value)) return error;
     simdjson::error_code error = simdjson::SUCCESS;
     std::string_view text;
-    switch (key.size()) {
-      case 2:
-        if (Is(key, "ph")) {
-          error = GetString(value, key, &text, event, decoder);
+    switch (key[0]) {
+      case 'p':
+        if (KeyIs(key, "ph\"")) {
+          error = GetString(value, "ph", &text, event, decoder);
           if (!text.empty()) event->ph = text[0];
-        } else if (Is(key, "ts")) {
-          GetTimeToken(value, key, &event->ts_token, event);
+        } else if (KeyIs(key, "pid\"")) {
+          error = GetLooseInt(value, &event->pid);
         }
         break;
-      case 3:
-        if (Is(key, "cat")) {
-          error = GetString(value, key, &event->cat, event, decoder);
-        } else if (Is(key, "dur")) {
-          GetTimeToken(value, key, &event->dur_token, event);
-        } else if (Is(key, "pid")) {
-          error = GetLooseInt(value, &event->pid);
-        } else if (Is(key, "tid")) {
+      case 't':
+        if (KeyIs(key, "ts\"")) {
+          GetTimeToken(value, "ts", &event->ts_token, event);
+        } else if (KeyIs(key, "tid\"")) {
           error = GetLooseInt(value, &event->tid);
         }
         break;
-      case 4:
-        if (Is(key, "name")) {
-          error = GetString(value, key, &event->name, event, decoder);
-        } else if (Is(key, "args")) {
+      case 'c':
+        if (KeyIs(key, "cat\"")) error = GetString(value, "cat", &event->cat, event, decoder);
+        break;
+      case 'd':
+        if (KeyIs(key, "dur\"")) GetTimeToken(value, "dur", &event->dur_token, event);
+        break;
+      case 'n':
+        if (KeyIs(key, "name\"")) error = GetString(value, "name", &event->name, event, decoder);
+        break;
+      case 'a':
+        if (KeyIs(key, "args\"")) {
           od::object args;
           error = value.get_object().get(args);
           if (error == simdjson::INCORRECT_TYPE) {

@@ -67,7 +67,7 @@ namespace {
 std::array<const ArgSpec*, kArgSlots> BuildArgSlots() {
   std::array<const ArgSpec*, kArgSlots> slots{};
   for (const ArgSpec& spec : kKnownArgs) {
-    size_t slot = ArgSlot(spec.raw_name);
+    size_t slot = ArgSlot(spec.raw_name.data());
     while (slots[slot] != nullptr) slot = (slot + 1) & (kArgSlots - 1);
     slots[slot] = &spec;
   }

@@ -48,12 +48,12 @@ struct ArgSpec {
 extern const ArgSpec kKnownArgs[];
 extern const int kKnownArgCount;
 
-// Open-addressing table of kKnownArgs, hashed on (length, first byte, last byte). Most args keys
-// are ones we skip; they almost always land on an empty slot and cost no string compare.
+// Open-addressing table of kKnownArgs, hashed on the first two bytes (every known key has at
+// least three), so a key can be looked up where it lies in the JSON text before its length is
+// known (FindArgAt). Most args keys are ones we skip; they almost always land on an empty slot.
 inline constexpr size_t kArgSlots = 64;
-inline size_t ArgSlot(std::string_view key) {
-  return (key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
-          static_cast<unsigned char>(key.back())) &
+inline size_t ArgSlot(const char* key) {
+  return (static_cast<unsigned char>(key[0]) * 5u + static_cast<unsigned char>(key[1]) * 3u) &
          (kArgSlots - 1);
 }
 extern const std::array<const ArgSpec*, kArgSlots> kArgSlotTable;
@@ -84,17 +84,30 @@ inline bool BytesEqual(const char* a, const char* b, size_t n) {
   return true;
 }
 
-// The spec for an args key, or nullptr if the reader ignores it. O(1), inline: it runs for
-// every args key of every event.
+// The spec for an args key, or nullptr if the reader ignores it. O(1), inline.
 inline const ArgSpec* FindArg(std::string_view raw_name) {
-  if (raw_name.empty()) return nullptr;
-  for (size_t slot = ArgSlot(raw_name);; slot = (slot + 1) & (kArgSlots - 1)) {
+  if (raw_name.size() < 2) return nullptr;
+  for (size_t slot = ArgSlot(raw_name.data());; slot = (slot + 1) & (kArgSlots - 1)) {
     const ArgSpec* spec = kArgSlotTable[slot];
     if (spec == nullptr) return nullptr;
     if (spec->raw_name.size() == raw_name.size() &&
         BytesEqual(spec->raw_name.data(), raw_name.data(), raw_name.size())) {
       return spec;
     }
+  }
+}
+
+// The same for a key still in the JSON text: `key` points just past its opening quote. A known
+// key matches when its bytes are followed by the closing quote (an unescaped one: the byte
+// before it is the known key's last, never a backslash). Runs for every args key of every
+// event, without first finding where the key ends. Reads at most 26 bytes from `key`, which
+// the caller guarantees are readable (simdjson's padding).
+inline const ArgSpec* FindArgAt(const char* key) {
+  for (size_t slot = ArgSlot(key);; slot = (slot + 1) & (kArgSlots - 1)) {
+    const ArgSpec* spec = kArgSlotTable[slot];
+    if (spec == nullptr) return nullptr;
+    size_t n = spec->raw_name.size();
+    if (BytesEqual(spec->raw_name.data(), key, n) && key[n] == '"') return spec;
   }
 }
 

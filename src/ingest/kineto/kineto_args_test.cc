@@ -20,6 +20,21 @@ TEST(KinetoArgsTest, FindArgFindsEveryKnownKeyAndNothingElse) {
   }
 }
 
+// FindArgAt sees keys as they lie in the JSON text (after the opening quote, with padding).
+TEST(KinetoArgsTest, FindArgAtMatchesOnlyWholeKeys) {
+  for (int i = 0; i < kKnownArgCount; ++i) {
+    std::string text = std::string(kKnownArgs[i].raw_name) + "\": 1}" + std::string(64, ' ');
+    EXPECT_EQ(FindArgAt(text.c_str()), &kKnownArgs[i]) << kKnownArgs[i].raw_name;
+  }
+  for (std::string_view other :
+       {"\"", "c\"", "Correlation\"", "correlatio\"", "correlationn\"", "Ev Idx\"", "Input Dims\"",
+        "Record function id\"", "stream \"", "Seq2\"", "Sequence number\"", "nam\"",
+        "correlation\\\"x\"", "Process Group\""}) {
+    std::string text = std::string(other) + ": 1}" + std::string(64, ' ');
+    EXPECT_EQ(FindArgAt(text.c_str()), nullptr) << other;
+  }
+}
+
 // Reference: the token's digits as one integer (__int128), scaled to ns and rounded half up
 // (the value's fraction of a ns is >= 1/2 exactly when its 4th fraction digit is >= 5).
 int64_t ReferenceNanos(const std::string& whole, const std::string& frac) {

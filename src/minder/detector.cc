@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/check.h"
 #include "base/parallel.h"
 
 namespace trainscope::minder {
@@ -133,35 +134,83 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
   // reference is given); NaN where it is absent or the window is decided by missingness.
   std::vector<std::vector<float>> score(static_cast<size_t>(windows), std::vector<float>(static_cast<size_t>(machines), kNaN));
   const Channel& ch = grid.channels[channel];
-  ParallelFor(static_cast<size_t>(windows), options.threads, [&](size_t w) {
-    std::vector<int> idx;
-    std::vector<float> emb;
+  // Present machines of window `w` into `idx`; true when the window needs distances (false: too
+  // few machines, or decided by missingness, which is recorded here).
+  auto present = [&](size_t w, std::vector<int>* idx) {
     int first_missing = -1;
     for (int m = 0; m < machines; ++m) {
-      size_t col = static_cast<size_t>(m) * static_cast<size_t>(windows) + w;
-      if (!valid[col]) {
+      if (!valid[static_cast<size_t>(m) * static_cast<size_t>(windows) + w]) {
         if (first_missing < 0) first_missing = m;
         continue;
       }
-      idx.push_back(m);
-      const float* p = e.col(static_cast<Eigen::Index>(col)).data();
-      emb.insert(emb.end(), p, p + kWindow);
+      idx->push_back(m);
     }
-    const int n = static_cast<int>(idx.size());
-    if (first_missing >= 0 && n >= 2 && n >= options.min_present_fraction * machines) {
+    const int n = static_cast<int>(idx->size());
+    // The absent machine is named while at most a quarter of the job (at least one machine) is
+    // absent: with 2 or 3 machines one absent one is already more than a quarter.
+    if (first_missing >= 0 && n >= 1 && machines - n <= std::max(1.0, (1 - options.min_present_fraction) * machines)) {
       out.candidate[w] = first_missing;
       out.missing[w] = 1;
       if (ch.is_min) out.gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
-      return;
+      return false;
     }
-    if (n < 3) return;
-    std::vector<float> s(static_cast<size_t>(n));
-    MeanPairwiseDistances(emb.data(), kWindow, n, s.data());
-    for (int k = 0; k < n; ++k) {
-      const size_t m = static_cast<size_t>(idx[static_cast<size_t>(k)]);
-      score[w][m] = s[static_cast<size_t>(k)] - (baseline.empty() ? 0.f : baseline[m]);
+    return n >= 3;
+  };
+  auto embedding = [&](size_t w, int m) {
+    return e.col(static_cast<Eigen::Index>(static_cast<size_t>(m) * static_cast<size_t>(windows) + w)).data();
+  };
+  auto store = [&](size_t w, const std::vector<int>& idx, const float* s) {
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const size_t m = static_cast<size_t>(idx[k]);
+      score[w][m] = s[k] - (baseline.empty() ? 0.f : baseline[m]);
     }
-  });
+  };
+  if (options.distance_backend == nullptr) {
+    ParallelFor(static_cast<size_t>(windows), options.threads, [&](size_t w) {
+      std::vector<int> idx;
+      if (!present(w, &idx)) return;
+      std::vector<float> emb;
+      for (int m : idx) emb.insert(emb.end(), embedding(w, m), embedding(w, m) + kWindow);
+      std::vector<float> s(idx.size());
+      MeanPairwiseDistances(emb.data(), kWindow, static_cast<int>(idx.size()), s.data());
+      store(w, idx, s.data());
+    });
+  } else {
+    // Gather every window's embeddings (kWindow x n row-major, back to back), one backend call on
+    // this thread, scatter the scores.
+    std::vector<std::vector<int>> idx(static_cast<size_t>(windows));
+    std::vector<uint8_t> needed(static_cast<size_t>(windows), 0);
+    ParallelFor(static_cast<size_t>(windows), options.threads,
+                [&](size_t w) { needed[w] = present(w, &idx[w]) ? 1 : 0; });
+    std::vector<size_t> which, offset;  // windows with distances, their first score
+    size_t total = 0;
+    for (size_t w = 0; w < static_cast<size_t>(windows); ++w) {
+      if (!needed[w]) continue;
+      which.push_back(w);
+      offset.push_back(total);
+      total += idx[w].size();
+    }
+    std::vector<float> et(total * kWindow), s(total);
+    std::vector<const float*> et_ptr(which.size());
+    std::vector<float*> s_ptr(which.size());
+    std::vector<int> n(which.size());
+    ParallelFor(which.size(), options.threads, [&](size_t k) {
+      const std::vector<int>& present_idx = idx[which[k]];
+      const size_t count = present_idx.size();
+      float* dst = et.data() + offset[k] * kWindow;
+      for (size_t j = 0; j < count; ++j) {
+        const float* src = embedding(which[k], present_idx[j]);
+        for (size_t d = 0; d < static_cast<size_t>(kWindow); ++d) dst[d * count + j] = src[d];
+      }
+      et_ptr[k] = dst;
+      s_ptr[k] = s.data() + offset[k];
+      n[k] = static_cast<int>(count);
+    });
+    const Status status = options.distance_backend->MeanDistances(kWindow, et_ptr, n, s_ptr);
+    TS_CHECK(status.ok(), "distance backend failed on channel {}: {}", out.name, status.ToString());
+    ParallelFor(which.size(), options.threads,
+                [&](size_t k) { store(which[k], idx[which[k]], s_ptr[k]); });
+  }
   RankWindows(&score, !baseline.empty(), options, &out);
   if (ch.is_min) {
     // The GPU giving the min at the window's last second.

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "minder/distance_backend.h"
 #include "minder/model_set.h"
 #include "minder/preprocess.h"
 
@@ -54,10 +55,14 @@ struct DetectOptions {
   double mad_floor = 0.05;                // added to 1.4826*MAD (normalised distance units)
   int continuity_windows = 240;           // 1 = continuity off
   double gap_tolerance = 0.05;
-  double min_present_fraction = 0.75;     // peers needed to call a missing machine the outlier
+  double min_present_fraction = 0.75;     // a missing machine is the outlier while at most 1 - this
+                                          // of the machines (and at least one) are absent
   bool first_channel_decides = true;      // false: alerts of every channel (evaluation per metric)
   int threads = 0;
   const Reference* reference = nullptr;
+  // Where the pairwise distances are computed: null = this process's threads; else one call per
+  // channel with every window (e.g. minder/mpi: split over MPI processes). Not owned.
+  DistanceBackend* distance_backend = nullptr;
   double ThresholdFor(const std::string& channel) const {
     auto it = channel_thresholds.find(channel);
     return it == channel_thresholds.end() ? threshold : it->second;
@@ -94,7 +99,10 @@ struct Detection {
 // Windows of a normalised channel for every machine: columns machine*W + w (8 x M*W), NaN kept.
 Eigen::MatrixXf ChannelWindows(const Grid& grid, size_t channel);
 
-// Scores one channel (Minder or raw distance). `keep_machine_scores` fills machine_score.
+// Scores one channel (Minder or raw distance). `keep_machine_scores` fills machine_score. With
+// options.distance_backend the distances of all windows go to the backend in one call from this
+// thread; a backend failure (an MPI error: the processes cannot go on with a collective sequence
+// after one failed) is fatal (TS_CHECK).
 ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
                            const DetectOptions& options, bool keep_machine_scores);
 ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options);

@@ -2,10 +2,12 @@
 // Row-partitioned pairwise distances over MPI ranks, all-gathered.
 #include "minder/mpi/mpi_distance.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "base/parallel.h"
 #include "minder/internal/kernels.h"
 
 namespace trainscope::minder::mpi {
@@ -28,7 +30,8 @@ std::pair<int, int> RowRange(int n, int rank, int ranks) {
 }
 
 Status MeanPairwiseDistancesMpi(MPI_Comm comm, int dims, std::span<const float* const> et,
-                                std::span<const int> n, std::span<float* const> score) {
+                                std::span<const int> n, std::span<float* const> score,
+                                int threads) {
   if (et.size() != n.size() || score.size() != n.size()) {
     return InvalidArgumentError("{} embedding sets, {} sizes, {} outputs: one each per window",
                                 et.size(), n.size(), score.size());
@@ -54,12 +57,28 @@ Status MeanPairwiseDistancesMpi(MPI_Comm comm, int dims, std::span<const float* 
     total += c;
   }
   std::vector<float> mine(static_cast<size_t>(counts[static_cast<size_t>(rank)]));
+  // This rank's rows as blocks of about kPairs pairs (a row's value does not depend on its block).
+  struct Block {
+    size_t window, at;
+    int begin, end;
+  };
+  constexpr int64_t kPairs = int64_t{1} << 18;
+  std::vector<Block> blocks;
   size_t at = 0;
   for (size_t w = 0; w < n.size(); ++w) {
     auto [b, e] = RowRange(n[w], rank, ranks);
-    internal::MeanDistancesRows(et[w], dims, n[w], b, e, mine.data() + at);
-    at += static_cast<size_t>(e - b);
+    const int rows = static_cast<int>(std::max<int64_t>(1, kPairs / std::max(1, n[w])));
+    for (int first = b; first < e; first += rows) {
+      const int last = std::min(e, first + rows);
+      blocks.push_back({w, at, first, last});
+      at += static_cast<size_t>(last - first);
+    }
   }
+  ParallelFor(blocks.size(), threads, [&](size_t k) {
+    const Block& blk = blocks[k];
+    internal::MeanDistancesRows(et[blk.window], dims, n[blk.window], blk.begin, blk.end,
+                                mine.data() + blk.at);
+  });
   std::vector<float> all(static_cast<size_t>(total));
   TS_RETURN_IF_ERROR(MpiStatus(MPI_Allgatherv(mine.data(), counts[static_cast<size_t>(rank)], MPI_FLOAT,
                                               all.data(), counts.data(), displs.data(), MPI_FLOAT, comm),

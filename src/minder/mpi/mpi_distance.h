@@ -24,8 +24,11 @@ std::pair<int, int> RowRange(int n, int rank, int ranks);
 
 // One embedding set per window: window w has n[w] machines, et[w] their `dims` x n[w] row-major
 // embeddings (dimension k of machine j at et[w][k * n[w] + j]); score[w] receives n[w] mean
-// distances (sum of distances to the others / (n[w] - 1)) on every rank.
+// distances (sum of distances to the others / (n[w] - 1)) on every rank. This rank's rows are
+// computed on up to `threads` threads (<= 0: all cores; blocks of rows, so the values do not
+// depend on it); MPI is called from the calling thread only.
 Status MeanPairwiseDistancesMpi(MPI_Comm comm, int dims, std::span<const float* const> et,
-                                std::span<const int> n, std::span<float* const> score);
+                                std::span<const int> n, std::span<float* const> score,
+                                int threads = 1);
 
 }  // namespace trainscope::minder::mpi

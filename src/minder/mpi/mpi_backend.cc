@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// Minder's distance backend over MPI processes (see mpi_backend.h).
+#include "minder/mpi/mpi_backend.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "minder/mpi/mpi_distance.h"
+
+namespace trainscope::minder::mpi {
+namespace {
+
+bool g_finalize_registered = false;
+
+// Scores per MPI_Allgatherv: well inside MPI's int counts, and bounds the gather buffers.
+constexpr int64_t kScoresPerExchange = int64_t{1} << 26;
+
+Status MpiStatus(int code, const char* call) {
+  if (code == MPI_SUCCESS) return OkStatus();
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return InternalError("{} failed: {}", call, std::string(text, static_cast<size_t>(length)));
+}
+
+void FinalizeMpiAtExit() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+}  // namespace
+
+bool LaunchedByMpiLauncher() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "SLURM_NTASKS"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+Result<std::unique_ptr<MpiDistanceBackend>> MpiDistanceBackend::Create(MPI_Comm comm, int threads) {
+  std::unique_ptr<MpiDistanceBackend> b(new MpiDistanceBackend());
+  b->threads_ = threads;
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_dup(comm, &b->comm_), "MPI_Comm_dup"));
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(b->comm_, &b->rank_), "MPI_Comm_rank"));
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(b->comm_, &b->size_), "MPI_Comm_size"));
+  return b;
+}
+
+MpiDistanceBackend::~MpiDistanceBackend() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
+}
+
+Status MpiDistanceBackend::MeanDistances(int dims, std::span<const float* const> et,
+                                         std::span<const int> n, std::span<float* const> score) {
+  const double t0 = MPI_Wtime();
+  // Every process must describe the same windows: compare (windows, scores, dims) by min and max.
+  long long total = 0;
+  for (int count : n) total += count;
+  const long long mine[3] = {static_cast<long long>(n.size()), total, dims};
+  long long lo[3], hi[3];
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Allreduce(mine, lo, 3, MPI_LONG_LONG, MPI_MIN, comm_), "MPI_Allreduce"));
+  TS_RETURN_IF_ERROR(MpiStatus(MPI_Allreduce(mine, hi, 3, MPI_LONG_LONG, MPI_MAX, comm_), "MPI_Allreduce"));
+  if (lo[0] != hi[0] || lo[1] != hi[1] || lo[2] != hi[2]) {
+    return FailedPreconditionError(
+        "MPI process {}: distance batches differ across processes (windows {}..{}, scores {}..{}); "
+        "every process must score the same job with the same options", rank_, lo[0], hi[0], lo[1], hi[1]);
+  }
+  // Consecutive windows in exchanges of at most kScoresPerExchange scores (a larger window alone).
+  size_t first = 0;
+  while (first < n.size()) {
+    size_t last = first;
+    int64_t scores = 0;
+    while (last < n.size() && (last == first || scores + n[last] <= kScoresPerExchange)) {
+      scores += n[last];
+      ++last;
+    }
+    TS_RETURN_IF_ERROR(MeanPairwiseDistancesMpi(comm_, dims, et.subspan(first, last - first),
+                                                n.subspan(first, last - first),
+                                                score.subspan(first, last - first), threads_));
+    first = last;
+  }
+  seconds_ += MPI_Wtime() - t0;
+  return OkStatus();
+}
+
+Result<std::unique_ptr<MpiDistanceBackend>> BackendIfLaunchedByMpi(int threads) {
+  if (!LaunchedByMpiLauncher()) return std::unique_ptr<MpiDistanceBackend>();
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    TS_RETURN_IF_ERROR(MpiStatus(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided),
+                                 "MPI_Init_thread"));
+    if (!g_finalize_registered) {
+      std::atexit(FinalizeMpiAtExit);
+      g_finalize_registered = true;
+    }
+  }
+  return MpiDistanceBackend::Create(MPI_COMM_WORLD, threads);
+}
+
+}  // namespace trainscope::minder::mpi

@@ -23,6 +23,9 @@
 #include "minder/synth.h"
 #include "minder/train.h"
 #include "model/metric_names.h"
+#if defined(TS_MINDER_HAVE_MPI)
+#include "minder/mpi/mpi_backend.h"
+#endif
 
 namespace trainscope::cli {
 namespace {
@@ -130,10 +133,21 @@ std::string AlertText(const mi::Alert& a) {
 
 Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, bool replay, int every, int pull,
                  int reference_seconds) {
+  // Under mpirun the pairwise distances are split over the MPI processes (identical results on
+  // every process, for any count); only the first one writes output.
+  bool writes_output = true;
+#if defined(TS_MINDER_HAVE_MPI)
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<mi::mpi::MpiDistanceBackend> mpi,
+                      mi::mpi::BackendIfLaunchedByMpi(Globals().threads));
+  writes_output = !mpi || mpi->is_root();
+#endif
   Diagnostics diags;
   TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(in, &diags));
   mi::DetectorDefaults defaults;
   TS_ASSIGN_OR_RETURN(mi::DetectOptions opt, MakeDetectOptions(f, &defaults));
+#if defined(TS_MINDER_HAVE_MPI)
+  opt.distance_backend = mpi.get();
+#endif
   std::unique_ptr<mi::ModelSet> models;
   if (opt.method == mi::Method::kMinder) {
     TS_ASSIGN_OR_RETURN(mi::ModelSet loaded, mi::ModelSet::Load(f.models));
@@ -166,6 +180,7 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
     for (const auto& a : det.alerts) alerts.push_back({grid.t0_ns + static_cast<int64_t>(grid.steps) * 1'000'000'000, a});
     tried = det.channels_tried;
   }
+  if (!writes_output) return OkStatus();
   if (Globals().json) {
     JsonWriter json(stdout);
     json.BeginObject();
@@ -331,8 +346,8 @@ std::vector<std::string> CsvFilesIn(const std::string& dir, const std::string& s
   return out;
 }
 
-Status RunEval(const std::string& exathlon, const std::string& smd, const std::vector<int>& synth,
-               const std::vector<std::string>& workload, int seeds, const DetectFlags& f,
+Status RunEval(const std::string& exathlon, const std::vector<int>& subsets, const std::string& smd,
+               const std::vector<int>& synth, const std::vector<std::string>& workload, int seeds, const DetectFlags& f,
                const std::string& save_defaults, const std::string& fault_log, bool uniform_victims,
                int top_metrics) {
   TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(f.models));
@@ -340,6 +355,7 @@ Status RunEval(const std::string& exathlon, const std::string& smd, const std::v
   eo.models = &models;
   eo.seeds = seeds;
   eo.synthetic_sizes = synth;
+  eo.exathlon_subsets = subsets;
   eo.metric_order = f.metrics;
   eo.threads = Globals().threads;
   eo.fault_log = fault_log;
@@ -478,6 +494,7 @@ void RegisterMinder(CLI::App& root) {
   static std::string exathlon = "../shared/data/metrics/exathlon-spark4/traces";
   static std::string smd = "../shared/data/metrics/smd-subset";
   static std::vector<int> synth = {16, 64};
+  static std::vector<int> subsets = {3, 2};
   static int seeds = 3;
   static DetectFlags eflags;
   static std::string save_defaults, fault_log;
@@ -485,6 +502,9 @@ void RegisterMinder(CLI::App& root) {
   static bool uniform_victims_flag = false;
   static int top_metrics = 7;
   eval->add_option("--exathlon", exathlon, "Directory of healthy Exathlon traces ('' = none)")->capture_default_str();
+  eval->add_option("--exathlon-machines", subsets,
+                   "Also evaluate Exathlon with only this many of its 4 machines (0 = none)")
+      ->delimiter(',')->capture_default_str();
   eval->add_option("--smd", smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
   eval->add_option("--synthetic", synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
   eval->add_option("--seeds", seeds, "Injection seeds per recording")->capture_default_str();
@@ -497,7 +517,7 @@ void RegisterMinder(CLI::App& root) {
   eval->add_flag("--uniform-victims", uniform_victims_flag, "Inject on any machine (also idle ones a stall cannot change)");
   eval->add_option("--fault-log", fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
   eval->callback([] {
-    RunAndSetExit([] { return RunEval(exathlon, smd, synth, workload, seeds, eflags, save_defaults, fault_log, uniform_victims_flag, top_metrics); });
+    RunAndSetExit([] { return RunEval(exathlon, subsets, smd, synth, workload, seeds, eflags, save_defaults, fault_log, uniform_victims_flag, top_metrics); });
   });
 }
 

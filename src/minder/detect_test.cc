@@ -101,6 +101,49 @@ TEST(DetectTest, UnreachableMachineNamedFromMissingness) {
   EXPECT_TRUE(d.alerts[0].missing);
 }
 
+// The last `keep` machines of `t` (m0003 is the one JobWithFault takes out).
+model::MetricTable LastMachines(const model::MetricTable& t, int keep) {
+  model::MetricTable out;
+  for (const auto& m : t.metrics().names()) out.InternMetric(m);
+  const int first = t.machines().size() - keep;
+  for (int m = first; m < t.machines().size(); ++m) out.InternMachine(t.machines().Name(m));
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t.machine()[i] < first) continue;
+    out.Append(t.ts()[i], t.machine()[i] - first, t.metric()[i], t.gpu()[i], t.value()[i]);
+  }
+  return out;
+}
+
+TEST(DetectTest, UnreachableMachineNamedInSmallJobs) {
+  // With 2 or 3 machines one absent machine is more than a quarter of the job; it is still the
+  // only one absent, so missingness names it (peer distances cannot: two machines cannot say
+  // which one differs).
+  for (int n : {2, 3}) {
+    SCOPED_TRACE(n);
+    ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(LastMachines(JobWithFault(4, 200, 800, 2), n), GridOptions{}, nullptr));
+    ASSERT_EQ(g.machines.size(), static_cast<size_t>(n));
+    ASSERT_OK_AND_ASSIGN(Detection d, Detect(g, nullptr, Options(240)));
+    ASSERT_EQ(d.alerts.size(), 1u);
+    EXPECT_EQ(d.alerts[0].machine, "m0003");
+    EXPECT_TRUE(d.alerts[0].missing);
+  }
+}
+
+TEST(DetectTest, ManyAbsentMachinesAreNotOneFault) {
+  // Machines 3..5 of 8 gone together (3 > a quarter of 8): a shared outage, no machine named.
+  model::MetricTable t = JobWithFault(8, 0, 0, 0), out;
+  for (const auto& m : t.metrics().names()) out.InternMetric(m);
+  for (const auto& m : t.machines().names()) out.InternMachine(m);
+  for (size_t i = 0; i < t.size(); ++i) {
+    const int64_t sec = t.ts()[i] / kS;
+    if (t.machine()[i] >= 3 && t.machine()[i] <= 5 && sec >= 200 && sec < 800) continue;
+    out.Append(t.ts()[i], t.machine()[i], t.metric()[i], t.gpu()[i], t.value()[i]);
+  }
+  ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(out, GridOptions{}, nullptr));
+  ASSERT_OK_AND_ASSIGN(Detection d, Detect(g, nullptr, Options(240)));
+  for (const Alert& a : d.alerts) EXPECT_FALSE(a.missing) << a.machine;
+}
+
 TEST(DetectTest, HealthyJobAndMahalanobisBaseline) {
   ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(JobWithFault(8, 0, 0, 0), GridOptions{}, nullptr));
   ASSERT_OK_AND_ASSIGN(Detection d, Detect(g, nullptr, Options(240)));

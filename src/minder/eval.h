@@ -32,6 +32,10 @@ struct NamedTable {
 struct EvalOptions {
   std::vector<NamedTable> traces;          // healthy recordings (Exathlon), loaded by the caller
   std::vector<int> synthetic_sizes;        // synthetic jobs of these N (e.g. 16, 64)
+  // Exathlon with fewer machines (brief section 6: where peer comparison stops working): for
+  // each k here (2 <= k < machines), every trace again with k of its machines, the dropped ones
+  // rotating with the trace; family "exathlon-n<k>", same leave-one-window-out calibration.
+  std::vector<int> exathlon_subsets = {3, 2};
   // Multi-machine jobs synthesised by the workload model (`trainscope workload synth`), names
   // already mapped to Minder's metrics; family "workload", one calibration group per job.
   std::vector<NamedTable> workload_jobs;

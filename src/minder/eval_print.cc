@@ -37,17 +37,21 @@ void PrintEvaluation(const EvalReport& report, std::FILE* out) {
     }
     fmt::print(out, "Calibrated thresholds ({}; per channel, one per calibration group): {}\n", family, s);
   }
-  fmt::print(out, "\n{:<10} {:<34} {:>5} {:>5} {:>5} {:>8} {:>13} {:>13} {:>10} {:>8}\n", "family", "variant",
+  fmt::print(out, "\n{:<12} {:<34} {:>5} {:>5} {:>5} {:>8} {:>13} {:>13} {:>10} {:>8}\n", "family", "variant",
              "P", "R", "F1", "thr", "delay8 med/p90", "delay1 med/p90", "FA/mach-h", "ctrl-al");
   for (const VariantResult& v : report.variants) {
     double thr = v.thresholds.empty() ? 0 : *std::max_element(v.thresholds.begin(), v.thresholds.end());
-    fmt::print(out, "{:<10} {:<34} {:5.3f} {:5.3f} {:5.3f} {:8.2f} {:6.0f}/{:<6.0f} {:6.0f}/{:<6.0f} {:10.4f} {:8d}\n",
+    fmt::print(out, "{:<12} {:<34} {:5.3f} {:5.3f} {:5.3f} {:8.2f} {:6.0f}/{:<6.0f} {:6.0f}/{:<6.0f} {:10.4f} {:8d}\n",
                v.family, v.name, v.overall.Precision(), v.overall.Recall(), v.overall.F1(), thr,
                Quantile(v.delay_8min_s, 0.5), Quantile(v.delay_8min_s, 0.9), Quantile(v.delay_1min_s, 0.5),
                Quantile(v.delay_1min_s, 0.9), PerHour(v), v.control_alerts);
   }
   // Per fault type for the four main variants.
-  for (const std::string family : {"exathlon", "workload", "synthetic"}) {
+  std::vector<std::string> families;
+  for (const VariantResult& v : report.variants) {
+    if (std::find(families.begin(), families.end(), v.family) == families.end()) families.push_back(v.family);
+  }
+  for (const std::string& family : families) {
     std::set<std::string> types;
     for (const auto& v : report.variants) {
       if (v.family != family) continue;

@@ -118,6 +118,29 @@ void Match(const std::vector<Event>& events, const std::vector<FaultLabel>& labe
 
 std::vector<SmdMachineResult> EvaluateSmd(const EvalOptions& options);
 
+// `table` with only the machines whose index (in name order) is in [first, first + k) mod n.
+model::MetricTable KeepMachines(const model::MetricTable& table, int first, int k) {
+  std::vector<std::string> names = table.machines().names();
+  std::sort(names.begin(), names.end());
+  const int n = static_cast<int>(names.size());
+  std::vector<uint8_t> keep(names.size(), 0);
+  for (int j = 0; j < k; ++j) {
+    keep[static_cast<size_t>(*table.machines().Find(names[static_cast<size_t>((first + j) % n)]))] = 1;
+  }
+  model::MetricTable out;
+  for (int32_t m = 0; m < table.metrics().size(); ++m) {
+    out.SetCounter(out.InternMetric(table.metrics().Name(m)), table.IsCounter(m));
+  }
+  std::vector<int32_t> machine_id(names.size(), -1);
+  for (size_t i = 0; i < table.size(); ++i) {
+    const auto m = static_cast<size_t>(table.machine()[i]);
+    if (!keep[m]) continue;
+    if (machine_id[m] < 0) machine_id[m] = out.InternMachine(table.machines().Name(static_cast<int32_t>(m)));
+    out.Append(table.ts()[i], machine_id[m], table.metric()[i], table.gpu()[i], table.value()[i]);
+  }
+  return out;
+}
+
 // One CSV row per (fault, channel): injected effect on the faulty machine (mean |injected -
 // healthy| in normalised units), the share of fault windows where that machine is the top
 // candidate and where it passes `thr`, the median z when it is top, and its longest run.
@@ -188,6 +211,15 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
   std::vector<std::unique_ptr<model::MetricTable>> owned;
   for (const NamedTable& t : options.traces) {
     recs.push_back({t.name, "exathlon", internal::ExathlonWindow(t.name), &t.table});
+  }
+  for (int k : options.exathlon_subsets) {
+    for (size_t i = 0; i < options.traces.size(); ++i) {
+      const NamedTable& t = options.traces[i];
+      if (k < 2 || k >= t.table.machines().size()) continue;
+      auto table = std::make_unique<model::MetricTable>(KeepMachines(t.table, static_cast<int>(i), k));
+      recs.push_back({t.name, "exathlon-n" + std::to_string(k), internal::ExathlonWindow(t.name), table.get()});
+      owned.push_back(std::move(table));
+    }
   }
   for (const NamedTable& t : options.workload_jobs) {
     recs.push_back({t.name, "workload", t.name, &t.table});

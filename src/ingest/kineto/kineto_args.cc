@@ -96,7 +96,9 @@ EventKind KindFromCategory(std::string_view category) {
       {"gpu_user_annotation", EventKind::kGpuUserAnnotation},
   };
   for (const auto& [name, kind] : kCategories) {  // Kineto spells them in lower case
-    if (category == name) return kind;
+    if (category.size() == name.size() && BytesEqual(category.data(), name.data(), name.size())) {
+      return kind;
+    }
   }
   for (const auto& [name, kind] : kCategories) {  // old profilers: "Kernel", "Operator"
     if (EqualsIgnoreCase(category, name)) return kind;

@@ -44,20 +44,32 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// If the 8 bytes at p are all ASCII digits, sets *value to their number (SWAR, after
-// simdjson's parse_eight_digits_unrolled) and returns true.
-inline bool EightDigits(const char* p, uint64_t* value) {
+constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL, kZeros = 0x3030303030303030ULL;
+constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+uint64_t Load8(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
-  constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL, kZeros = 0x3030303030303030ULL;
-  if ((v & kHigh) != kZeros || ((v + 0x0606060606060606ULL) & kHigh) != kZeros) return false;
-  v -= kZeros;  // little endian: the first digit is the lowest byte
+  return v;
+}
+
+// How many of the 8 bytes in v (little endian: the first byte is the lowest) are ASCII digits
+// before the first byte that is not. A byte >= 0xFA carries into the next one when adding 6,
+// but it is itself a non-digit, so only bytes after the first non-digit can be misread.
+inline int LeadingDigits(uint64_t v) {
+  uint64_t not_digit = ((v & kHigh) ^ kZeros) | (((v + 0x0606060606060606ULL) & kHigh) ^ kZeros);
+  return not_digit == 0 ? 8 : __builtin_ctzll(not_digit) / 8;
+}
+
+// The number written by the first k (1..8) bytes of v, which are digits (SWAR, after
+// simdjson's parse_eight_digits_unrolled; the other bytes are replaced by leading '0's).
+inline uint64_t DigitsValue(uint64_t v, int k) {
+  if (k < 8) v = (v << (8 * (8 - k))) | (kZeros >> (8 * k));
+  v -= kZeros;
   v = (v * 10) + (v >> 8);
-  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-      32;
-  *value = v;
-  return true;
+  return (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+          (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+         32;
 }
 
 }  // namespace
@@ -118,10 +130,16 @@ std::optional<int64_t> MicrosToNanos(std::string_view token) {
   // Fast exact path: integer part below 9e15 us (so ns fit in int64), any fraction, no exponent.
   uint64_t whole = 0;
   size_t digits = 0;
-  // Eight digits at a time while they are all digits (epoch-like timestamps have 13 to 16).
-  for (uint64_t eight = 0; i + 8 <= n && EightDigits(token.data() + i, &eight); i += 8) {
-    whole = whole * 100'000'000 + eight;
-    digits += 8;
+  // Up to eight digits per step, the run's length from a digit mask (epoch-like timestamps
+  // have 13 to 16); the last few bytes of a token one by one.
+  while (i + 8 <= n) {
+    uint64_t v = Load8(token.data() + i);
+    int k = LeadingDigits(v);
+    if (k == 0) break;
+    whole = whole * kPow10[k] + DigitsValue(v, k);
+    digits += static_cast<size_t>(k);
+    i += static_cast<size_t>(k);
+    if (k < 8) break;
   }
   for (; i < n && token[i] >= '0' && token[i] <= '9'; ++i, ++digits) {
     whole = whole * 10 + static_cast<uint64_t>(token[i] - '0');
@@ -130,13 +148,31 @@ std::optional<int64_t> MicrosToNanos(std::string_view token) {
   bool round_up = false;
   if (i < n && token[i] == '.') {
     ++i;
-    size_t frac_digits = 0;
-    for (; i < n && token[i] >= '0' && token[i] <= '9'; ++i, ++frac_digits) {
-      if (frac_digits < 3) frac = frac * 10 + static_cast<uint64_t>(token[i] - '0');
-      if (frac_digits == 3) round_up = token[i] >= '5';
+    size_t rest = n - i;
+    // A fraction that ends the token, read from the token's last 8 bytes.
+    int k = 0;
+    uint64_t tail = 0;
+    if (n >= 8 && rest >= 1 && rest <= 8) {
+      tail = Load8(token.data() + n - 8) >> (8 * (8 - rest));
+      k = LeadingDigits(tail);
     }
-    if (frac_digits == 0) return std::nullopt;
-    for (; frac_digits < 3; ++frac_digits) frac *= 10;
+    if (k > 0 && static_cast<size_t>(k) == rest) {
+      if (k <= 3) {
+        frac = DigitsValue(tail, k) * kPow10[3 - k];
+      } else {
+        frac = DigitsValue(tail, 3);
+        round_up = ((tail >> 24) & 0xFF) >= '5';
+      }
+      i = n;
+    } else {
+      size_t frac_digits = 0;
+      for (; i < n && token[i] >= '0' && token[i] <= '9'; ++i, ++frac_digits) {
+        if (frac_digits < 3) frac = frac * 10 + static_cast<uint64_t>(token[i] - '0');
+        if (frac_digits == 3) round_up = token[i] >= '5';
+      }
+      if (frac_digits == 0) return std::nullopt;
+      for (; frac_digits < 3; ++frac_digits) frac *= 10;
+    }
   }
   if (i == n && digits <= 16 && whole <= 9'000'000'000'000'000ULL) {
     auto ns = static_cast<int64_t>(whole * 1000 + frac + (round_up ? 1 : 0));

@@ -51,7 +51,7 @@ TEST(KinetoArgsTest, MicrosToNanosIsExactForRandomDecimals) {
   std::mt19937_64 rng(5);
   for (int trial = 0; trial < 20000; ++trial) {
     std::string whole, frac;
-    int whole_digits = 1 + static_cast<int>(rng() % 16), frac_digits = static_cast<int>(rng() % 8);
+    int whole_digits = 1 + static_cast<int>(rng() % 16), frac_digits = static_cast<int>(rng() % 10);
     for (int k = 0; k < whole_digits; ++k) whole += static_cast<char>('0' + rng() % 10);
     for (int k = 0; k < frac_digits; ++k) frac += static_cast<char>('0' + rng() % 10);
     if (whole.size() == 16 && whole > "9000000000000000") continue;  // beyond the exact path
@@ -70,6 +70,14 @@ TEST(KinetoArgsTest, MicrosToNanosRejectsNonNumbers) {
   }
   EXPECT_EQ(MicrosToNanos("3e2"), 300'000);
   EXPECT_EQ(MicrosToNanos("12345678.0005"), 12'345'678'001);
+  // Fractions read from the token's last 8 bytes, or not (exponent, 9+ digits, short token).
+  EXPECT_EQ(MicrosToNanos("1234567.5e3"), 1'234'567'500'000);
+  EXPECT_EQ(MicrosToNanos("12345678.12345678"), 12'345'678'123);
+  EXPECT_EQ(MicrosToNanos("12345678.123456789"), 12'345'678'123);
+  EXPECT_EQ(MicrosToNanos("1.2345678"), 1'235);
+  EXPECT_EQ(MicrosToNanos("1.5"), 1'500);
+  EXPECT_FALSE(MicrosToNanos("1234567.5x").has_value());
+  EXPECT_FALSE(MicrosToNanos("1234567.").has_value());
 }
 
 }  // namespace

@@ -93,23 +93,29 @@ simdjson::error_code GetString(od::value value, std::string_view field, std::str
   return error;
 }
 
+// Whether c may follow a number in JSON text (the end of the number token).
+inline bool EndsNumber(char c) {
+  return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 // Integer field that may also be a string ("Spans") or a double: strings give -1.
-// Plain positive integers of up to 18 digits (pids, tids, ids: nearly all) are read straight
-// from the token when a byte that may end a JSON number follows the digits; anything else (a
-// sign, a leading zero, a fraction, more digits...) goes through simdjson. The digits are all
-// the token's bytes up to that end, so each of them is checked here.
+// Plain non-negative integers of up to 18 digits without a leading zero (pids, tids, ids: nearly
+// all) are read straight from the token when a byte that may end a JSON number follows the
+// digits; anything else (a sign, "01", a fraction, more digits...) goes through simdjson. The
+// digits are all the token's bytes up to that end, so each of them is checked here.
 simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
   const char* p = value.raw_json_token().data();
   if (p[0] >= '1' && p[0] <= '9') {
     int64_t number = p[0] - '0';
     size_t n = 1;
     for (; n < 18 && p[n] >= '0' && p[n] <= '9'; ++n) number = number * 10 + (p[n] - '0');
-    char end = p[n];
-    if (end == ',' || end == '}' || end == ']' || end == ' ' || end == '\n' || end == '\r' ||
-        end == '\t') {
+    if (EndsNumber(p[n])) {
       *out = number;
       return simdjson::SUCCESS;
     }
+  } else if (p[0] == '0' && EndsNumber(p[1])) {  // GPU pids (device 0), correlation 0
+    *out = 0;
+    return simdjson::SUCCESS;
   }
   if (value.get_int64().get(*out) == simdjson::SUCCESS) return simdjson::SUCCESS;
   od::json_type type{};

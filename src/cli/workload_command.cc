@@ -22,7 +22,7 @@ struct SynthFlags {
   std::string config, preset, kernels = "per-layer";
   std::vector<std::string> inject;
   SynthOptions options;
-  bool no_metrics = false, no_kineto = false;
+  bool no_metrics = false, no_kineto = false, no_op_table = false;
 };
 
 Status RunSynth(SynthFlags& f) {
@@ -52,6 +52,7 @@ Status RunSynth(SynthFlags& f) {
   }
   f.options.write_metrics = !f.no_metrics;
   f.options.write_kineto = !f.no_kineto;
+  f.options.write_op_table = !f.no_op_table;
   TS_ASSIGN_OR_RETURN(SynthSummary s, Synthesize(job, f.options));
   if (Globals().json) {
     JsonWriter w(stdout);
@@ -100,6 +101,8 @@ void RegisterWorkload(CLI::App& root) {
   synth->add_option("--jitter", f->options.launch_jitter_s, "Mean launch delay per op (s)");
   synth->add_flag("--no-metrics", f->no_metrics, "Skip the per-machine metrics");
   synth->add_flag("--no-kineto", f->no_kineto, "Skip the per-rank Kineto traces");
+  synth->add_flag("--no-op-table", f->no_op_table,
+                  "Skip the what-if op table (metric-only jobs of many machines and steps)");
   synth->callback([f] { RunAndSetExit([f] { return RunSynth(*f); }); });
 }
 

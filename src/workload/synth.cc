@@ -249,7 +249,7 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
   std::error_code ec;
   std::filesystem::create_directories(options.out_dir, ec);
   if (ec) return IoError("{}: cannot create output folder: {}", options.out_dir, ec.message());
-  TS_RETURN_IF_ERROR(internal::WriteOpTable(t, options.out_dir, &summary));
+  if (options.write_op_table) TS_RETURN_IF_ERROR(internal::WriteOpTable(t, options.out_dir, &summary));
   if (options.write_metrics) TS_RETURN_IF_ERROR(internal::WriteMetrics(t, options.out_dir, &summary));
   if (options.write_kineto && options.kernels != KernelDetail::kNone) {
     TS_RETURN_IF_ERROR(internal::WriteKineto(t, options.out_dir, &summary));

@@ -56,6 +56,7 @@ struct SynthOptions {
   int64_t start_unix_s = 1767225600;  // 2026-01-01, wall clock of the first step
   bool write_kineto = true;
   bool write_metrics = true;
+  bool write_op_table = true;  // off for long metric-only jobs (the op table grows with ranks x steps)
 };
 
 struct SynthSummary {

@@ -63,6 +63,26 @@ TEST(Synth, DeterministicForASeed) {
   for (const auto& dir : {a.out_dir, b.out_dir, c.out_dir}) std::filesystem::remove_all(dir);
 }
 
+TEST(Synth, MetricsOnlyJobSkipsTheOpTable) {
+  // Long metric-only jobs (Minder's evaluation) skip the op table; the metrics do not change.
+  SynthOptions full;
+  full.steps = 2;
+  full.kernels = KernelDetail::kNone;
+  full.out_dir = TempDir("full");
+  SynthOptions lean = full;
+  lean.write_op_table = false;
+  lean.out_dir = TempDir("lean");
+  ASSERT_OK_AND_ASSIGN(SynthSummary sf, Synthesize(SmallJob(), full));
+  ASSERT_OK_AND_ASSIGN(SynthSummary sl, Synthesize(SmallJob(), lean));
+  EXPECT_GT(sf.op_rows, 0);
+  EXPECT_EQ(sl.op_rows, 0);
+  EXPECT_TRUE(std::filesystem::exists(full.out_dir + "/trace-small-pipeline.csv.gz"));
+  EXPECT_FALSE(std::filesystem::exists(lean.out_dir + "/trace-small-pipeline.csv.gz"));
+  EXPECT_EQ(Slurp(full.out_dir + "/metrics.csv.gz"), Slurp(lean.out_dir + "/metrics.csv.gz"));
+  EXPECT_EQ(sf.step_s, sl.step_s);
+  for (const auto& dir : {full.out_dir, lean.out_dir}) std::filesystem::remove_all(dir);
+}
+
 TEST(Synth, KinetoTraceHasProfilerSchema) {
   SynthOptions o;
   o.steps = 2;

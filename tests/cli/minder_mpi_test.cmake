@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-# `mpirun -np N trainscope --json minder detect FILE` prints exactly what `mpirun -np 1` prints
-# (the pairwise distances are split over the MPI processes, bitwise the same for any count; only
-# the first process writes), and names the same alerts (machine, metric, start, end) as the run
-# without MPI (threaded distances: the scores may differ in the last float bits), which are the
-# injected fault of the labels file. Run with -DTS_BIN=<trainscope> -DTS_MPIEXEC=<mpiexec>
-# -DTS_NP=<N> -DTS_INPUT=<metrics> -DTS_LABELS=<machine,type,start,end CSV>.
+# `mpirun -np N trainscope --json minder detect FILE` (and `minder replay`) prints exactly what
+# `mpirun -np 1` prints (the pairwise distances are split over the MPI processes, bitwise the same
+# for any count; only the first process writes) and names the same alerts (machine, metric, start,
+# end) as the run without MPI (threaded distances: scores may differ in the last float bits),
+# which are the injected fault of the labels file; bad input exits 3 under mpirun as without it.
+# Run with -DTS_BIN=<trainscope> -DTS_MPIEXEC=<mpiexec> -DTS_NP=<N> -DTS_INPUT=<metrics>
+# -DTS_LABELS=<machine,type,start,end CSV>.
 set(args --json minder detect ${TS_INPUT} --last 0)
 execute_process(COMMAND ${TS_BIN} ${args} RESULT_VARIABLE rc0 OUTPUT_VARIABLE plain ERROR_VARIABLE err0)
 execute_process(COMMAND ${TS_MPIEXEC} --oversubscribe --allow-run-as-root -np 1 ${TS_BIN} ${args}
@@ -59,6 +60,29 @@ list(GET alert 3 end)
 if(NOT machine STREQUAL victim OR start LESS fault_start OR start GREATER fault_end)
   message(FATAL_ERROR "alert '${mpi_keys}' is not the injected fault on ${victim} "
                       "(${fault_start}..${fault_end})")
+endif()
+# `minder replay` (two calls on the fixture) likewise.
+execute_process(COMMAND ${TS_MPIEXEC} --oversubscribe --allow-run-as-root -np 1 ${TS_BIN} --json minder replay ${TS_INPUT}
+                RESULT_VARIABLE rr1 OUTPUT_VARIABLE replay_one ERROR_VARIABLE rerr1)
+execute_process(COMMAND ${TS_MPIEXEC} --oversubscribe --allow-run-as-root -np ${TS_NP} ${TS_BIN} --json minder replay ${TS_INPUT}
+                RESULT_VARIABLE rrn OUTPUT_VARIABLE replay_many ERROR_VARIABLE rerrn)
+if(NOT rr1 EQUAL 0 OR NOT rrn EQUAL 0 OR NOT replay_one STREQUAL replay_many)
+  message(FATAL_ERROR "minder replay: exit ${rr1} / ${rrn}, output of 1 process:\n${replay_one}\n"
+                      "--- ${TS_NP} processes:\n${replay_many}\n${rerr1}\n${rerrn}")
+endif()
+string(JSON calls GET "${replay_one}" calls)
+if(calls LESS 2)
+  message(FATAL_ERROR "minder replay: ${calls} call(s), 2 expected")
+endif()
+# Bad input (not a metrics file): the same exit code under mpirun as without it.
+get_filename_component(dir ${TS_INPUT} DIRECTORY)
+execute_process(COMMAND ${TS_BIN} minder detect ${dir}/README.md RESULT_VARIABLE bad0
+                OUTPUT_QUIET ERROR_QUIET)
+execute_process(COMMAND ${TS_MPIEXEC} --oversubscribe --allow-run-as-root -np ${TS_NP} ${TS_BIN}
+                        minder detect ${dir}/README.md
+                RESULT_VARIABLE badn OUTPUT_QUIET ERROR_VARIABLE bad_err)
+if(NOT bad0 EQUAL 3 OR NOT badn EQUAL 3)
+  message(FATAL_ERROR "bad input: exit ${bad0} without MPI, ${badn} under mpirun (3 expected)\n${bad_err}")
 endif()
 string(LENGTH "${one}" bytes)
 message(STATUS "identical on 1 and ${TS_NP} processes (${bytes} bytes of JSON); alert ${mpi_keys} "

@@ -203,10 +203,20 @@ TEST(DetectTest, HysteresisKeepsAFluctuatingOutlierAndPerChannelThresholds) {
   EXPECT_TRUE(FindAlerts(g, s, o).empty());
   EXPECT_EQ(o.ThresholdFor("cpu"), 8);
   EXPECT_EQ(o.ThresholdFor("gpu_util"), 6);
-  // A different machine over the threshold breaks the run (and starts its own).
+  // Another machine on top for a window is a gap in c's run (a short spike elsewhere)...
   o.channel_thresholds.clear();
   s.candidate[150] = 1;
   s.z[150] = 9;
+  a = FindAlerts(g, s, o);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].machine, "c");
+  EXPECT_EQ(a[0].windows, 299);
+  // ...but on top for longer than the gap budget (12 windows) it breaks the run and starts its
+  // own, which c interrupts in turn: no 4-minute run is left.
+  for (int w = 140; w < 160; ++w) {
+    s.candidate[static_cast<size_t>(w)] = 1;
+    s.z[static_cast<size_t>(w)] = 9;
+  }
   EXPECT_TRUE(FindAlerts(g, s, o).empty());
 }
 

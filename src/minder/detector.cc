@@ -257,6 +257,11 @@ std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
       continue;
     }
     if (c != run_machine) {
+      // Another machine on top interrupts a running candidate like a gap does: with hundreds of
+      // machines some other one passes the threshold for a window or two every few minutes (a
+      // short spike, a 1-3 s sample gap), and breaking the run there would make a 4-minute run
+      // impossible. Only when the gap budget is spent does the other machine take over.
+      if (run_machine >= 0 && ++gaps <= max_gaps) continue;
       close_run();
       run_machine = c;
       run_start = w;

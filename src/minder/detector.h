@@ -8,8 +8,8 @@
 //     z = (s_max - median(s)) / (1.4826 * MAD(s) + mad_floor)
 // passes the channel's threshold (calibrated per channel on healthy data: channels differ in how
 // noisy their healthy peer distances are). An alert needs the same candidate for
-// `continuity_windows` consecutive windows (240 = 4 min), surviving gaps of up to 5 % of that
-// but never a different candidate. A run starts at a window over the threshold and continues
+// `continuity_windows` consecutive windows (240 = 4 min), surviving gaps of up to 5 % of that,
+// where a window with another machine on top counts as a gap (a short spike elsewhere). A run starts at a window over the threshold and continues
 // through windows where the same machine is still the top one with z over `hold_fraction` x the
 // threshold (hysteresis: with few machines the per-window z of a persistent outlier fluctuates
 // around the threshold, and a single dip must not restart the 4-minute count). Channels are tried in priority order; the first that alerts

@@ -142,13 +142,13 @@ Status RunBench(const OverlapArgs& args) {
         [&](overlap::PeerWorld& world) { return BenchOnWorld(world, config, nullptr); });
   }
 #if defined(TS_OVERLAP_HAVE_MPI)
-  if (!overlap::LaunchedByMpiLauncher()) {
+  if (!LaunchedByMpiLauncher()) {
     return FailedPreconditionError(
         "overlap bench runs one process per TP rank: start it as `mpirun -np N trainscope "
         "overlap bench ...` (the nccl-tests convention), or pass --ranks-as-threads to run the "
         "ranks as threads of this process");
   }
-  TS_RETURN_IF_ERROR(overlap::InitMpi(nullptr, nullptr));
+  TS_RETURN_IF_ERROR(InitMpiOnce());
   Status status = [&]() -> Status {
     int world_size = 0;
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);

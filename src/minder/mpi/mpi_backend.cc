@@ -7,38 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "base/mpi/mpi_support.h"
 #include "minder/mpi/mpi_distance.h"
 
 namespace trainscope::minder::mpi {
 namespace {
 
-bool g_finalize_registered = false;
-
 // Scores per MPI_Allgatherv: well inside MPI's int counts, and bounds the gather buffers.
 constexpr int64_t kScoresPerExchange = int64_t{1} << 26;
 
-Status MpiStatus(int code, const char* call) {
-  if (code == MPI_SUCCESS) return OkStatus();
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return InternalError("{} failed: {}", call, std::string(text, static_cast<size_t>(length)));
-}
-
-void FinalizeMpiAtExit() {
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
-}
-
 }  // namespace
-
-bool LaunchedByMpiLauncher() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "SLURM_NTASKS"}) {
-    if (std::getenv(name) != nullptr) return true;
-  }
-  return false;
-}
 
 Result<std::unique_ptr<MpiDistanceBackend>> MpiDistanceBackend::Create(MPI_Comm comm, int threads) {
   std::unique_ptr<MpiDistanceBackend> b(new MpiDistanceBackend());
@@ -90,17 +68,7 @@ Status MpiDistanceBackend::MeanDistances(int dims, std::span<const float* const>
 
 Result<std::unique_ptr<MpiDistanceBackend>> BackendIfLaunchedByMpi(int threads) {
   if (!LaunchedByMpiLauncher()) return std::unique_ptr<MpiDistanceBackend>();
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized) {
-    int provided = 0;
-    TS_RETURN_IF_ERROR(MpiStatus(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided),
-                                 "MPI_Init_thread"));
-    if (!g_finalize_registered) {
-      std::atexit(FinalizeMpiAtExit);
-      g_finalize_registered = true;
-    }
-  }
+  TS_RETURN_IF_ERROR(InitMpiOnce());
   return MpiDistanceBackend::Create(MPI_COMM_WORLD, threads);
 }
 

@@ -43,9 +43,6 @@ class MpiDistanceBackend final : public DistanceBackend {
   double seconds_ = 0;
 };
 
-// True when the process was started by mpirun/mpiexec (Open MPI, PMIx, Hydra or Slurm).
-bool LaunchedByMpiLauncher();
-
 // For a command-line run: when launched by an MPI launcher, initialises MPI if needed
 // (MPI_Init_thread FUNNELED; MPI_Finalize registered at exit) and returns a backend over
 // MPI_COMM_WORLD; otherwise null (distances on this process's threads). Use:

@@ -7,21 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "base/mpi/mpi_support.h"
 #include "base/parallel.h"
 #include "minder/internal/kernels.h"
 
 namespace trainscope::minder::mpi {
-namespace {
-
-Status MpiStatus(int code, const char* call) {
-  if (code == MPI_SUCCESS) return OkStatus();
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return InternalError("{} failed: {}", call, std::string(text, static_cast<size_t>(length)));
-}
-
-}  // namespace
 
 std::pair<int, int> RowRange(int n, int rank, int ranks) {
   const int64_t begin = static_cast<int64_t>(n) * rank / ranks;

@@ -9,34 +9,6 @@
 
 namespace trainscope::overlap {
 
-bool LaunchedByMpiLauncher() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_NTASKS"}) {
-    if (std::getenv(name) != nullptr) return true;
-  }
-  return false;
-}
-
-Status MpiStatus(int code, const char* call) {
-  if (code == MPI_SUCCESS) return OkStatus();
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return InternalError("{} failed: {}", call, std::string(text, static_cast<size_t>(length)));
-}
-
-Status InitMpi(int* argc, char*** argv) {
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (initialized) return OkStatus();
-  int provided = 0;
-  TS_RETURN_IF_ERROR(
-      MpiStatus(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread"));
-  if (provided < MPI_THREAD_FUNNELED) {
-    return InternalError("MPI provides thread level {} < MPI_THREAD_FUNNELED", provided);
-  }
-  return OkStatus();
-}
-
 Result<std::unique_ptr<MpiWorld>> MpiWorld::Create(MPI_Comm comm, size_t payload_bytes) {
   std::unique_ptr<MpiWorld> world(new MpiWorld());
   int comm_size = 0;

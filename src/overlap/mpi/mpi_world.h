@@ -6,7 +6,7 @@
 // with atomics in the segments, never with fences.
 // Also: the non-overlapped baselines through MPI's own collectives (MPI_Allgatherv and
 // MPI_Reduce_scatter), and helpers to detect an mpirun launch.
-// Thread safety: MPI is called only from the thread that called InitMpi (MPI_THREAD_FUNNELED);
+// Thread safety: MPI is called only from the thread that called InitMpiOnce (MPI_THREAD_FUNNELED);
 // transfer agents only touch shared memory.
 #pragma once
 
@@ -15,20 +15,15 @@
 #include <memory>
 #include <vector>
 
+#include "base/mpi/mpi_support.h"
 #include "base/status.h"
 #include "overlap/peer_world.h"
 #include "overlap/problem.h"
 
 namespace trainscope::overlap {
 
-// True when the process was started by mpirun/mpiexec (Open MPI, MPICH/Hydra or Slurm PMI).
-bool LaunchedByMpiLauncher();
-
-// MPI_Init_thread(FUNNELED) if not initialised yet; MPI_Finalize at exit is the caller's.
-Status InitMpi(int* argc, char*** argv);
-
-// Wraps an MPI return code: OK, or kInternal naming the call and the MPI error string.
-Status MpiStatus(int code, const char* call);
+// LaunchedByMpiLauncher, InitMpiOnce (MPI_Init_thread FUNNELED) and MpiStatus come from
+// base/mpi/mpi_support.h.
 
 class MpiWorld final : public PeerWorld {
  public:

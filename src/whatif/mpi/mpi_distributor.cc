@@ -10,36 +10,13 @@
 namespace trainscope::whatif::mpi {
 namespace {
 
-bool g_finalize_registered = false;
-
 double ProcessCpuSeconds() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-void FinalizeMpiAtExit() {
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
-}
-
 }  // namespace
-
-Status MpiStatus(int code, const char* call) {
-  if (code == MPI_SUCCESS) return OkStatus();
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return InternalError("{} failed: {}", call, std::string(text, static_cast<size_t>(length)));
-}
-
-bool LaunchedByMpiLauncher() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "SLURM_NTASKS"}) {
-    if (std::getenv(name) != nullptr) return true;
-  }
-  return false;
-}
 
 Result<std::unique_ptr<MpiTaskDistributor>> MpiTaskDistributor::Create(MPI_Comm comm) {
   std::unique_ptr<MpiTaskDistributor> d(new MpiTaskDistributor());
@@ -100,17 +77,7 @@ Status MpiTaskDistributor::Run(size_t count, size_t width, const LocalRun& run,
 
 Result<std::unique_ptr<MpiTaskDistributor>> DistributorIfLaunchedByMpi() {
   if (!LaunchedByMpiLauncher()) return std::unique_ptr<MpiTaskDistributor>();
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (!initialized) {
-    int provided = 0;
-    TS_RETURN_IF_ERROR(MpiStatus(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided),
-                                 "MPI_Init_thread"));
-    if (!g_finalize_registered) {
-      std::atexit(FinalizeMpiAtExit);
-      g_finalize_registered = true;
-    }
-  }
+  TS_RETURN_IF_ERROR(InitMpiOnce());
   return MpiTaskDistributor::Create(MPI_COMM_WORLD);
 }
 

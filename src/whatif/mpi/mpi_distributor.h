@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/mpi/mpi_support.h"
 #include "base/status.h"
 #include "whatif/replay_batch.h"
 
@@ -47,12 +48,6 @@ class MpiTaskDistributor final : public TaskDistributor {
   int64_t local_tasks_ = 0;
   double local_seconds_ = 0, local_cpu_seconds_ = 0, exchange_seconds_ = 0;
 };
-
-// Wraps an MPI return code: OK, or kInternal naming the call and MPI's error string.
-Status MpiStatus(int code, const char* call);
-
-// True when the process was started by mpirun/mpiexec (Open MPI, PMIx, Hydra or Slurm).
-bool LaunchedByMpiLauncher();
 
 // For a command-line run (one line in a command): when launched by an MPI launcher, initialises
 // MPI if needed (MPI_Init_thread FUNNELED; MPI_Finalize is registered to run at exit) and

@@ -16,6 +16,52 @@ using ingest::kineto::ArgField;
 using ingest::kineto::ArgSpec;
 using Json = nlohmann::json;
 
+// One trace event's fields as both baselines collect them.
+struct Event {
+  std::string ph, cat, name, ts, dur, meta, coll_name, dtype, pg_name, pg_desc, pg_ranks;
+  int64_t pid = -1, tid = -1, correlation = 0, external_id = 0, stream = -1;
+  int64_t in_nelems = -1, out_nelems = -1, seq = -1;
+};
+
+void SetStringArg(ArgField field, const std::string& text, Event* e) {
+  switch (field) {
+    case ArgField::kCollectiveName: e->coll_name = text; break;
+    case ArgField::kDtype: e->dtype = text; break;
+    case ArgField::kGroupName: e->pg_name = text; break;
+    case ArgField::kGroupDescription: e->pg_desc = text; break;
+    case ArgField::kGroupRanks: e->pg_ranks = text; break;
+    case ArgField::kMetadataName: e->meta = text; break;
+    default: break;
+  }
+}
+
+void SetNumberArg(ArgField field, int64_t value, Event* e) {
+  switch (field) {
+    case ArgField::kCorrelation: e->correlation = value; break;
+    case ArgField::kExternalId: e->external_id = value; break;
+    case ArgField::kStream: e->stream = value; break;
+    case ArgField::kInNelems: e->in_nelems = value; break;
+    case ArgField::kOutNelems: e->out_nelems = value; break;
+    case ArgField::kSeq: e->seq = value; break;
+    default: break;
+  }
+}
+
+void AddEvent(const Event& e, uint64_t index, ingest::kineto::EventSink* sink) {
+  ingest::kineto::RawEvent raw;
+  raw.ph = e.ph.empty() ? 0 : e.ph[0];
+  raw.cat = e.cat, raw.name = e.name, raw.pid = e.pid, raw.tid = e.tid;
+  raw.ts_token = e.ts, raw.dur_token = e.dur;
+  raw.correlation = e.correlation, raw.external_id = e.external_id;
+  raw.stream = e.stream, raw.metadata_name = e.meta;
+  raw.collective.collective_name = e.coll_name;
+  raw.collective.in_nelems = e.in_nelems, raw.collective.out_nelems = e.out_nelems;
+  raw.collective.dtype = e.dtype, raw.collective.group_name = e.pg_name;
+  raw.collective.group_description = e.pg_desc;
+  raw.collective.group_ranks = e.pg_ranks, raw.collective.seq = e.seq;
+  if (auto why = sink->Add(raw)) sink->Skip(index, 0, *why);
+}
+
 class SaxLoader final : public nlohmann::json_sax<Json> {
  public:
   explicit SaxLoader(model::RankTraceBuilder* builder, Diagnostics* diags)
@@ -70,36 +116,9 @@ class SaxLoader final : public nlohmann::json_sax<Json> {
   void Close() { sink_.Finish(); }
 
  private:
-  struct Event {
-    std::string ph, cat, name, ts, dur, meta, coll_name, dtype, pg_name, pg_desc, pg_ranks;
-    int64_t pid = -1, tid = -1, correlation = 0, external_id = 0, stream = -1;
-    int64_t in_nelems = -1, out_nelems = -1, seq = -1;
-  };
-
   bool Scalar(const std::string& text) {
     if (in_args_ && depth_ == 4 && arg_ != nullptr) {
-      switch (arg_->field) {
-        case ArgField::kCollectiveName:
-          event_.coll_name = text;
-          break;
-        case ArgField::kDtype:
-          event_.dtype = text;
-          break;
-        case ArgField::kGroupName:
-          event_.pg_name = text;
-          break;
-        case ArgField::kGroupDescription:
-          event_.pg_desc = text;
-          break;
-        case ArgField::kGroupRanks:
-          event_.pg_ranks = text;
-          break;
-        case ArgField::kMetadataName:
-          event_.meta = text;
-          break;
-        default:
-          break;
-      }
+      SetStringArg(arg_->field, text, &event_);
     } else if (depth_ == 3 && in_events_) {
       if (key_ == "ph") event_.ph = text;
       if (key_ == "cat") event_.cat = text;
@@ -110,28 +129,7 @@ class SaxLoader final : public nlohmann::json_sax<Json> {
 
   bool Number(const std::string& token, int64_t value) {
     if (in_args_ && depth_ == 4 && arg_ != nullptr) {
-      switch (arg_->field) {
-        case ArgField::kCorrelation:
-          event_.correlation = value;
-          break;
-        case ArgField::kExternalId:
-          event_.external_id = value;
-          break;
-        case ArgField::kStream:
-          event_.stream = value;
-          break;
-        case ArgField::kInNelems:
-          event_.in_nelems = value;
-          break;
-        case ArgField::kOutNelems:
-          event_.out_nelems = value;
-          break;
-        case ArgField::kSeq:
-          event_.seq = value;
-          break;
-        default:
-          break;
-      }
+      SetNumberArg(arg_->field, value, &event_);
     } else if (depth_ == 3 && in_events_) {
       if (key_ == "ts") event_.ts = token;
       if (key_ == "dur") event_.dur = token;
@@ -142,19 +140,7 @@ class SaxLoader final : public nlohmann::json_sax<Json> {
   }
 
   void Finish() {
-    ingest::kineto::RawEvent raw;
-    raw.ph = event_.ph.empty() ? 0 : event_.ph[0];
-    raw.cat = event_.cat, raw.name = event_.name, raw.pid = event_.pid, raw.tid = event_.tid;
-    raw.ts_token = event_.ts, raw.dur_token = event_.dur;
-    raw.correlation = event_.correlation, raw.external_id = event_.external_id;
-    raw.stream = event_.stream, raw.metadata_name = event_.meta;
-    raw.collective.collective_name = event_.coll_name;
-    raw.collective.in_nelems = event_.in_nelems, raw.collective.out_nelems = event_.out_nelems;
-    raw.collective.dtype = event_.dtype, raw.collective.group_name = event_.pg_name;
-    raw.collective.group_description = event_.pg_desc;
-    raw.collective.group_ranks = event_.pg_ranks, raw.collective.seq = event_.seq;
-    if (auto why = sink_.Add(raw)) sink_.Skip(index_, 0, *why);
-    ++index_;
+    AddEvent(event_, index_++, &sink_);
   }
 
   ingest::kineto::EventSink sink_;
@@ -166,7 +152,51 @@ class SaxLoader final : public nlohmann::json_sax<Json> {
   uint64_t index_ = 0;
 };
 
+// The usual way to use nlohmann: parse the whole document, then walk it. Numbers keep no
+// source text in the DOM, so ts/dur tokens are nlohmann's shortest round-trip form (the same
+// double the source text gives).
+int64_t AsInt(const Json& v) { return v.is_number_float() ? static_cast<int64_t>(v.get<double>()) : v.get<int64_t>(); }
+
 }  // namespace
+
+model::RankTrace LoadWithNlohmannDom(const char* data, size_t size) {
+  model::RankTraceBuilder builder(0, "nlohmann");
+  Diagnostics diags;
+  ingest::kineto::EventSink sink(&builder, &diags, "nlohmann");
+  Json doc = Json::parse(data, data + size, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return model::RankTrace{};
+  auto events = doc.find("traceEvents");
+  if (events == doc.end() || !events->is_array()) return model::RankTrace{};
+  uint64_t index = 0;
+  for (const Json& ev : *events) {
+    Event e;
+    if (!ev.is_object()) continue;
+    for (auto it = ev.begin(); it != ev.end(); ++it) {
+      const std::string& k = it.key();
+      const Json& v = it.value();
+      if (k == "args" && v.is_object()) {
+        for (auto a = v.begin(); a != v.end(); ++a) {
+          const ArgSpec* spec = ingest::kineto::FindArg(a.key());
+          if (spec == nullptr) continue;
+          if (a.value().is_string()) SetStringArg(spec->field, a.value().get_ref<const std::string&>(), &e);
+          if (a.value().is_number()) SetNumberArg(spec->field, AsInt(a.value()), &e);
+        }
+      } else if (v.is_string()) {
+        if (k == "ph") e.ph = v.get_ref<const std::string&>();
+        if (k == "cat") e.cat = v.get_ref<const std::string&>();
+        if (k == "name") e.name = v.get_ref<const std::string&>();
+      } else if (v.is_number()) {
+        if (k == "ts") e.ts = v.dump();
+        if (k == "dur") e.dur = v.dump();
+        if (k == "pid") e.pid = AsInt(v);
+        if (k == "tid") e.tid = AsInt(v);
+      }
+    }
+    AddEvent(e, index++, &sink);
+  }
+  sink.Finish();
+  return std::move(builder).Finish(0, &diags);
+}
 
 model::RankTrace LoadWithNlohmann(const char* data, size_t size) {
   model::RankTraceBuilder builder(0, "nlohmann");

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/byte_source.h"
+#include "base/cpu_time.h"
 #include "ingest/kineto/demo_trace.h"
 #include "ingest/kineto/kineto_reader.h"
 #include "ingest_nlohmann.h"
@@ -68,13 +69,6 @@ double PeakRssSinceResetMb() {
 
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// CPU seconds of the calling thread: the per-core cost, unaffected by other load on the host.
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 model::RankTrace ReadOurs(ByteSource& source) {

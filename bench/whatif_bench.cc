@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/cpu_time.h"
 #include "graph/simulator.h"
 #include "ingest/optable/op_table_reader.h"
 #include "whatif/analysis.h"
@@ -40,13 +41,6 @@ std::unique_ptr<Loaded> Load(const std::string& dir) {
   return std::make_unique<Loaded>(Loaded{std::move(*job), std::move(*model)});
 }
 
-// Process CPU time in seconds (the machine may be shared; one thread runs the analysis).
-double CpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 // CPU seconds per validation replay of `job` (actual durations and launch delays; mean of `reps`
 // runs after one warm-up).
 double SecondsPerReplay(const OpJob& job, const JobModel& model, int reps) {
@@ -54,12 +48,12 @@ double SecondsPerReplay(const OpJob& job, const JobModel& model, int reps) {
   const std::vector<int64_t> dur = model.ActualDurations(job);
   std::vector<int64_t> step_end(model.num_steps());
   sim.Run(dur, model.launch_delay_ns, step_end);
-  const double t0 = CpuSeconds();
+  const double t0 = ProcessCpuSeconds();
   for (int k = 0; k < reps; ++k) {
     sim.Run(dur, model.launch_delay_ns, step_end);
     benchmark::DoNotOptimize(step_end.data());
   }
-  return (CpuSeconds() - t0) / reps;
+  return (ProcessCpuSeconds() - t0) / reps;
 }
 
 void BM_WhatIfReplayAR(benchmark::State& state) {
@@ -97,16 +91,16 @@ void BM_WhatIfFullAnalysisAR(benchmark::State& state) {
   int64_t sims = 0;
   double t_read = 0, t_model = 0, t_analysis = 0, t_cause = 0;
   for (auto _ : state) {
-    const double t0 = CpuSeconds();
+    const double t0 = ProcessCpuSeconds();
     auto table = ingest::ReadOpTable(kArDir);
     auto job = OpJobFromTable(std::move(*table));
-    const double t1 = CpuSeconds();
+    const double t1 = ProcessCpuSeconds();
     auto model = BuildMegatronModel(*job);
-    const double t2 = CpuSeconds();
+    const double t2 = ProcessCpuSeconds();
     auto result = AnalyzeWhatIf(*job, *model, options);
-    const double t3 = CpuSeconds();
+    const double t3 = ProcessCpuSeconds();
     Cause cause = ClassifyCause(*job, *model, *result, 1);
-    const double t4 = CpuSeconds();
+    const double t4 = ProcessCpuSeconds();
     benchmark::DoNotOptimize(cause.pattern);
     sims = result->simulations + static_cast<int64_t>(cause.cell_slowdown.size());
     t_read += t1 - t0, t_model += t2 - t1, t_analysis += t3 - t2, t_cause += t4 - t3;
@@ -149,13 +143,13 @@ void FullAnalysisOfGenerated(benchmark::State& state, const Loaded& loaded) {
   int64_t sims = 0, cause_sims = 0;
   double t_model = 0, t_analysis = 0, t_cause = 0;
   for (auto _ : state) {
-    const double t0 = CpuSeconds();
+    const double t0 = ProcessCpuSeconds();
     auto model = BuildMegatronModel(loaded.job);
-    const double t1 = CpuSeconds();
+    const double t1 = ProcessCpuSeconds();
     auto result = AnalyzeWhatIf(loaded.job, *model, options);
-    const double t2 = CpuSeconds();
+    const double t2 = ProcessCpuSeconds();
     Cause cause = ClassifyCause(loaded.job, *model, *result, 1);
-    const double t3 = CpuSeconds();
+    const double t3 = ProcessCpuSeconds();
     benchmark::DoNotOptimize(cause.pattern);
     sims = result->simulations;
     cause_sims = static_cast<int64_t>(cause.cell_slowdown.size());

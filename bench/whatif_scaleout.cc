@@ -17,6 +17,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/cpu_time.h"
 #include "whatif/analysis.h"
 #include "whatif/megatron_model.h"
 #include "whatif/mpi/mpi_distributor.h"
@@ -45,12 +46,6 @@ uint64_t HashResult(const WhatIfResult& r) {
     for (double x : {e->t_rem_s, e->t_add_s, e->rem, e->add}) mix(x);
   mix(r.slowdown);
   return h;
-}
-
-double ProcessCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 double ResidentMiB() {

@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "base/check.h"
+#include "base/cpu_time.h"
 #include "minder/detector.h"
 #include "minder/mpi/mpi_backend.h"
 #include "minder/synth.h"
@@ -18,19 +19,13 @@
 namespace trainscope::minder::mpi {
 namespace {
 
-double CpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 // Wall (max over processes) and CPU (sum) of one Detect call; alerts into *alerts.
 void TimeDetect(const Grid& grid, const ModelSet& models, const DetectOptions& options,
                 double* wall, double* cpu, size_t* alerts) {
   MPI_Barrier(MPI_COMM_WORLD);
-  const double t0 = MPI_Wtime(), c0 = CpuSeconds();
+  const double t0 = MPI_Wtime(), c0 = ProcessCpuSeconds();
   Result<Detection> det = Detect(grid, &models, options);
-  const double mine[2] = {MPI_Wtime() - t0, CpuSeconds() - c0};
+  const double mine[2] = {MPI_Wtime() - t0, ProcessCpuSeconds() - c0};
   TS_CHECK(det.ok(), "{}", det.error().ToString());
   *alerts = det->alerts.size();
   MPI_Reduce(&mine[0], wall, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);

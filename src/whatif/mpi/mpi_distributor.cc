@@ -4,19 +4,11 @@
 
 #include <climits>
 #include <cstdlib>
-#include <ctime>
 #include <string>
 
+#include "base/cpu_time.h"
+
 namespace trainscope::whatif::mpi {
-namespace {
-
-double ProcessCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<MpiTaskDistributor>> MpiTaskDistributor::Create(MPI_Comm comm) {
   std::unique_ptr<MpiTaskDistributor> d(new MpiTaskDistributor());

@@ -56,17 +56,22 @@ Result<Distribution> MakeDistribution() {
   return d;
 }
 
-Status RunKinetoWhatIf(const WhatIfOptions& opt, const Distribution& dist) {
-  const GlobalOptions& g = Globals();
+// The user's scenarios: --scale (parsed by `parse_scale`), then --fix-rank and --fix-step.
+Result<std::vector<whatif::Scenario>> Scenarios(const WhatIfOptions& opt,
+                                                Result<whatif::Scenario> (*parse_scale)(const std::string&)) {
   std::vector<whatif::Scenario> scenarios;
   for (const std::string& text : opt.scale) {
-    TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseKinetoScaleScenario(text));
+    TS_ASSIGN_OR_RETURN(whatif::Scenario sc, parse_scale(text));
     scenarios.push_back(sc);
   }
-  for (int32_t rank : opt.fix_rank)
-    scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
-  for (int32_t step : opt.fix_step)
-    scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
+  for (int32_t rank : opt.fix_rank) scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
+  for (int32_t step : opt.fix_step) scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
+  return scenarios;
+}
+
+Status RunKinetoWhatIf(const WhatIfOptions& opt, const Distribution& dist) {
+  const GlobalOptions& g = Globals();
+  TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt, whatif::ParseScaleSyntax));
   TS_ASSIGN_OR_RETURN(KinetoStragglerRun run,
                       RunKinetoStragglerAnalysis(opt.path, g.threads, dist.distributor));
   if (g.strict && run.diagnostics.HasAtLeast(Severity::kDataLoss)) {
@@ -107,15 +112,7 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   const whatif::WhatIfResult& result = run.result;
   const whatif::Cause& cause = run.cause;
   const Diagnostics& diagnostics = run.diagnostics;
-  std::vector<whatif::Scenario> scenarios;
-  for (const std::string& text : opt.scale) {
-    TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseScaleScenario(text));
-    scenarios.push_back(sc);
-  }
-  for (int32_t rank : opt.fix_rank)
-    scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
-  for (int32_t step : opt.fix_step)
-    scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
+  TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt, whatif::ParseScaleScenario));
   std::vector<whatif::ScenarioResult> scenario_results;
   if (!scenarios.empty()) {
     TS_ASSIGN_OR_RETURN(scenario_results, whatif::RunScenarios(job, model, scenarios, g.threads));

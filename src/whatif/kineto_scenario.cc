@@ -20,23 +20,6 @@ bool InClass(const std::string& group, const std::string& op_class) {
 
 }  // namespace
 
-Result<Scenario> ParseKinetoScaleScenario(const std::string& text) {
-  const size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return InvalidArgumentError("--scale '{}': expected CLASS=FACTOR, e.g. comm=0.5", text);
-  }
-  Scenario s;
-  s.kind = Scenario::Kind::kScale;
-  s.op_class = text.substr(0, eq);
-  const std::string number = text.substr(eq + 1);
-  auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), s.factor);
-  if (ec != std::errc() || ptr != number.data() + number.size() || !(s.factor >= 0) ||
-      !std::isfinite(s.factor)) {
-    return InvalidArgumentError("--scale '{}': factor must be a number >= 0", text);
-  }
-  return s;
-}
-
 Result<std::vector<ScenarioResult>> RunKinetoScenarios(const KinetoJobModel& m,
                                                        const KinetoWhatIfResult& r,
                                                        const std::vector<Scenario>& scenarios,

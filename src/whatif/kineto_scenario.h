@@ -17,9 +17,8 @@
 
 namespace trainscope::whatif {
 
-// Parses "CLASS=FACTOR" (class checked against the model when the scenario runs).
-Result<Scenario> ParseKinetoScaleScenario(const std::string& text);
-
+// Scale scenarios come from ParseScaleSyntax (scenario.h); their class is checked against the
+// model when the scenario runs.
 // Errors name an unknown class (listing the job's classes), rank or step.
 Result<std::vector<ScenarioResult>> RunKinetoScenarios(const KinetoJobModel& model,
                                                        const KinetoWhatIfResult& result,

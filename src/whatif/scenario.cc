@@ -23,7 +23,7 @@ std::string Scenario::Describe() const {
   return "";
 }
 
-Result<Scenario> ParseScaleScenario(const std::string& text) {
+Result<Scenario> ParseScaleSyntax(const std::string& text) {
   const size_t eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
     return InvalidArgumentError("--scale '{}': expected CLASS=FACTOR, e.g. comm=0.5", text);
@@ -37,6 +37,11 @@ Result<Scenario> ParseScaleScenario(const std::string& text) {
       !std::isfinite(s.factor)) {
     return InvalidArgumentError("--scale '{}': factor must be a number >= 0", text);
   }
+  return s;
+}
+
+Result<Scenario> ParseScaleScenario(const std::string& text) {
+  TS_ASSIGN_OR_RETURN(Scenario s, ParseScaleSyntax(text));
   if (s.op_class != "compute" && s.op_class != "comm" && !ParseOpKind(s.op_class)) {
     return InvalidArgumentError(
         "--scale '{}': class must be compute, comm or an op kind (forward-compute, ...)", text);

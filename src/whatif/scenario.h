@@ -22,8 +22,11 @@ struct Scenario {
   std::string Describe() const;
 };
 
-// Parses "CLASS=FACTOR" (e.g. "comm=0.5") into a scaling scenario.
+// Parses "CLASS=FACTOR" (e.g. "comm=0.5") into a scaling scenario; CLASS must be compute, comm
+// or an op kind of the op-table model.
 Result<Scenario> ParseScaleScenario(const std::string& text);
+// The same syntax with CLASS unchecked (the Kineto path checks it against the job's classes).
+Result<Scenario> ParseScaleSyntax(const std::string& text);
 
 struct ScenarioResult {
   std::string name;

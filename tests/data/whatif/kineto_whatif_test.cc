@@ -125,8 +125,8 @@ TEST(KinetoWhatIfTest, OutputsRender) {
 
 TEST(KinetoWhatIfTest, ScenariosHandComputed) {
   ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_2rank")));
-  ASSERT_OK_AND_ASSIGN(Scenario comm, ParseKinetoScaleScenario("comm=0"));
-  ASSERT_OK_AND_ASSIGN(Scenario compute, ParseKinetoScaleScenario("compute=0.5"));
+  ASSERT_OK_AND_ASSIGN(Scenario comm, ParseScaleSyntax("comm=0"));
+  ASSERT_OK_AND_ASSIGN(Scenario compute, ParseScaleSyntax("compute=0.5"));
   std::vector<Scenario> scenarios = {
       comm, compute, {Scenario::Kind::kFixRank, "", 1, 1}, {Scenario::Kind::kFixStep, "", 1, 1}};
   ASSERT_OK_AND_ASSIGN(std::vector<ScenarioResult> out,
@@ -141,8 +141,8 @@ TEST(KinetoWhatIfTest, ScenariosHandComputed) {
   // Fix rank 1 (its ops ideal): T_rem of M_W, 45. Fix step 1 (the only step): the ideal, 45.
   EXPECT_NEAR(out[2].scenario_s, 45e-6, 1e-12);
   EXPECT_NEAR(out[3].scenario_s, 45e-6, 1e-12);
-  EXPECT_FALSE(ParseKinetoScaleScenario("comm").has_value());
-  ASSERT_OK_AND_ASSIGN(Scenario unknown, ParseKinetoScaleScenario("all_gather=2"));
+  EXPECT_FALSE(ParseScaleSyntax("comm").has_value());
+  ASSERT_OK_AND_ASSIGN(Scenario unknown, ParseScaleSyntax("all_gather=2"));
   EXPECT_THAT(RunKinetoScenarios(run.model, run.result, {unknown}, 1).status(),
               StatusIs(StatusCode::kInvalidArgument, "no op of class 'all_gather'"));
   EXPECT_THAT(

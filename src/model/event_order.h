@@ -9,7 +9,9 @@
 // short (a parent and the children starting with it). Linear time, unlike comparison sorts, and
 // every pass streams through memory. Input that is already in order costs one check.
 //
-// Memory: 32 bytes a row of scratch and the 4-byte result, on huge pages (fresh 4 KiB pages are
+// Rows are sorted as one 64-bit word each, (ts - min) << row bits | row, when the time range and
+// the row count fit in 64 bits together (any trace shorter than days), else as 16-byte items.
+// Memory: 16 (or 32) bytes a row of scratch and the 4-byte result, on huge pages (fresh 4 KiB pages are
 // expensive to touch on our VMs, see base/huge_buffer.h). Thread safety: pure function.
 #pragma once
 

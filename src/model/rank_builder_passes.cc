@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <unordered_map>
 
 #include "model/rank_builder.h"
@@ -14,14 +15,37 @@ void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
   EventTable& e = trace_.events;
   ReserveOnHugePages(e.link, e.size());
   e.link.assign(e.size(), EventId::Invalid());
-  // (correlation, launch row) of every CUDA runtime call, sorted for binary search: flat and
-  // cache-friendly, unlike a node-based hash map of millions of entries.
-  Column<std::pair<int64_t, uint32_t>> launches;
-  ReserveOnHugePages(launches, e.size() / 2);
+  // Correlation ids are small and dense in Kineto traces (a counter per process): then the launch
+  // row of each id is found in a table indexed by id - min. Otherwise (ids spread far apart) in
+  // a sorted list of (correlation, launch row) pairs by binary search.
+  int64_t min_id = INT64_MAX, max_id = INT64_MIN;
+  size_t launch_count = 0;
   for (uint32_t i = 0; i < e.size(); ++i) {
     if (e.kind[i] == EventKind::kCudaRuntime && e.correlation[i] != 0) {
-      launches.emplace_back(e.correlation[i], i);
+      min_id = std::min(min_id, e.correlation[i]);
+      max_id = std::max(max_id, e.correlation[i]);
+      ++launch_count;
     }
+  }
+  if (launch_count == 0) return;
+  const uint64_t span = static_cast<uint64_t>(max_id) - static_cast<uint64_t>(min_id);
+  const bool dense = span < 4 * static_cast<uint64_t>(e.size()) + 1024;
+  Column<uint32_t> by_id;  // dense: launch row + 1 of id min_id + k (0 = none)
+  Column<std::pair<int64_t, uint32_t>> launches;  // sparse
+  if (dense) {
+    ReserveOnHugePages(by_id, span + 1);
+    by_id.assign(span + 1, 0);
+  } else {
+    ReserveOnHugePages(launches, launch_count);
+  }
+  for (uint32_t i = 0; i < e.size(); ++i) {
+    if (e.kind[i] != EventKind::kCudaRuntime || e.correlation[i] == 0) continue;
+    if (!dense) {
+      launches.emplace_back(e.correlation[i], i);
+      continue;
+    }
+    uint32_t& slot = by_id[static_cast<uint64_t>(e.correlation[i]) - static_cast<uint64_t>(min_id)];
+    if (slot == 0) slot = i + 1;  // the first call with an id, as the sorted search finds
   }
   // Kineto writes runtime calls in correlation order, so this is usually already sorted.
   if (!std::is_sorted(launches.begin(), launches.end())) {
@@ -29,10 +53,18 @@ void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
   }
   for (uint32_t i = 0; i < e.size(); ++i) {
     if (!IsGpuKind(e.kind[i]) || e.correlation[i] == 0) continue;
-    auto it = std::lower_bound(launches.begin(), launches.end(),
-                               std::pair<int64_t, uint32_t>(e.correlation[i], 0));
-    if (it == launches.end() || it->first != e.correlation[i]) continue;
-    uint32_t launch = it->second;
+    const int64_t id = e.correlation[i];
+    uint32_t launch = 0;
+    if (dense) {
+      if (id < min_id || id > max_id) continue;
+      const uint32_t slot = by_id[static_cast<uint64_t>(id) - static_cast<uint64_t>(min_id)];
+      if (slot == 0) continue;
+      launch = slot - 1;
+    } else {
+      auto it = std::lower_bound(launches.begin(), launches.end(), std::pair<int64_t, uint32_t>(id, 0));
+      if (it == launches.end() || it->first != id) continue;
+      launch = it->second;
+    }
     e.link[i] = EventId(launch);
     if (!e.link[launch].valid()) e.link[launch] = EventId(i);
     if (e.ts[i] < e.ts[launch] && diagnostics != nullptr) {

@@ -69,20 +69,13 @@ struct StringDecoder {
   uint8_t* next;
 };
 
-// Reads a string field; on a type mismatch notes the problem and returns an error code.
-simdjson::error_code GetString(od::value value, std::string_view field, std::string_view* out,
-                               RawEvent* event, StringDecoder* decoder) {
-  od::raw_json_string raw;
-  auto error = value.get_raw_json_string().get(raw);
-  if (error == simdjson::SUCCESS) {
-    const char* start = raw.raw();
-    size_t length = QuoteOrBackslash(start);
-    if (start[length] == '"') {
-      *out = std::string_view(start, length);
-      return simdjson::SUCCESS;
-    }
-    return decoder->parser->unescape(raw, decoder->next).get(*out);
-  }
+// GetString's uncommon cases: a string with escapes (unescaped by simdjson into the scratch),
+// or not a string at all. Out of line so that the common path stays small.
+[[gnu::noinline]] simdjson::error_code GetStringSlow(od::value value, simdjson::error_code error,
+                                                     od::raw_json_string raw, std::string_view field,
+                                                     std::string_view* out, RawEvent* event,
+                                                     StringDecoder* decoder) {
+  if (error == simdjson::SUCCESS) return decoder->parser->unescape(raw, decoder->next).get(*out);
   if (error == simdjson::INCORRECT_TYPE && event->problem.empty()) {
     od::json_type type{};
     if (value.type().get(type) == simdjson::SUCCESS) {
@@ -93,9 +86,41 @@ simdjson::error_code GetString(od::value value, std::string_view field, std::str
   return error;
 }
 
+// Reads a string field; on a type mismatch notes the problem and returns an error code.
+inline simdjson::error_code GetString(od::value value, std::string_view field, std::string_view* out,
+                                      RawEvent* event, StringDecoder* decoder) {
+  od::raw_json_string raw;
+  auto error = value.get_raw_json_string().get(raw);
+  if (error == simdjson::SUCCESS) {
+    const char* start = raw.raw();
+    size_t length = QuoteOrBackslash(start);
+    if (start[length] == '"') {
+      *out = std::string_view(start, length);
+      return simdjson::SUCCESS;
+    }
+  }
+  return GetStringSlow(value, error, raw, field, out, event, decoder);
+}
+
 // Whether c may follow a number in JSON text (the end of the number token).
 inline bool EndsNumber(char c) {
   return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// GetLooseInt's uncommon cases, out of line: a sign, "01", a fraction, a string...
+[[gnu::noinline]] simdjson::error_code GetLooseIntSlow(od::value value, int64_t* out) {
+  if (value.get_int64().get(*out) == simdjson::SUCCESS) return simdjson::SUCCESS;
+  od::json_type type{};
+  if (auto error = value.type().get(type)) return error;
+  if (type == od::json_type::number) {
+    double d = 0;
+    if (auto error = value.get_double().get(d)) return error;
+    // Out of int64 range (or a huge uint64): not a usable id, same as a string.
+    *out = (d > -9.2e18 && d < 9.2e18) ? static_cast<int64_t>(d) : -1;
+    return simdjson::SUCCESS;
+  }
+  *out = -1;
+  return simdjson::SUCCESS;
 }
 
 // Integer field that may also be a string ("Spans") or a double: strings give -1.
@@ -103,7 +128,7 @@ inline bool EndsNumber(char c) {
 // all) are read straight from the token when a byte that may end a JSON number follows the
 // digits; anything else (a sign, "01", a fraction, more digits...) goes through simdjson. The
 // digits are all the token's bytes up to that end, so each of them is checked here.
-simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
+inline simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
   const char* p = value.raw_json_token().data();
   if (p[0] >= '1' && p[0] <= '9') {
     int64_t number = p[0] - '0';
@@ -117,18 +142,7 @@ simdjson::error_code GetLooseInt(od::value value, int64_t* out) {
     *out = 0;
     return simdjson::SUCCESS;
   }
-  if (value.get_int64().get(*out) == simdjson::SUCCESS) return simdjson::SUCCESS;
-  od::json_type type{};
-  if (auto error = value.type().get(type)) return error;
-  if (type == od::json_type::number) {
-    double d = 0;
-    if (auto error = value.get_double().get(d)) return error;
-    // Out of int64 range (or a huge uint64): not a usable id, same as a string.
-    *out = (d > -9.2e18 && d < 9.2e18) ? static_cast<int64_t>(d) : -1;
-    return simdjson::SUCCESS;
-  }
-  *out = -1;
-  return simdjson::SUCCESS;
+  return GetLooseIntSlow(value, out);
 }
 
 // ts / dur: keep the raw number token (converted exactly later). Non-numbers are a problem of

@@ -49,31 +49,33 @@ std::optional<std::string> EventSink::Add(const RawEvent& event) {
   }
   if (event.ph != 'X' && event.ph != 'B' && event.ph != 'E') return std::nullopt;  // flows...
   if (event.ts_token.empty()) return ("no \"ts\"");
-  std::optional<int64_t> ts = MicrosToNanos(event.ts_token);
-  if (!ts) return (fmt::format("\"ts\" is not a finite number ({})", event.ts_token));
-  if (*ts < 0 || *ts > kMaxTsNs) {
+  int64_t ts = 0;
+  if (!MicrosToNanos(event.ts_token, &ts)) {
+    return fmt::format("\"ts\" is not a finite number ({})", event.ts_token);
+  }
+  if (ts < 0 || ts > kMaxTsNs) {
     return fmt::format("\"ts\" {} us is negative or after the year 2065", event.ts_token);
   }
   if (event.ph == 'X') {
     if (event.dur_token.empty()) return ("complete event has no \"dur\"");
-    std::optional<int64_t> dur = MicrosToNanos(event.dur_token);
-    if (!dur) {
-      return (fmt::format("\"dur\" is not a finite number ({})", event.dur_token));
+    int64_t dur = 0;
+    if (!MicrosToNanos(event.dur_token, &dur)) {
+      return fmt::format("\"dur\" is not a finite number ({})", event.dur_token);
     }
-    if (*dur < 0) {
-      return (fmt::format("negative \"dur\" ({} us)", event.dur_token));
+    if (dur < 0) {
+      return fmt::format("negative \"dur\" ({} us)", event.dur_token);
     }
-    if (*dur > kMaxDurNs) {
+    if (dur > kMaxDurNs) {
       return fmt::format("\"dur\" {} us is out of range (more than 31 years)", event.dur_token);
     }
-    AddComplete(event, *ts, *dur);
+    AddComplete(event, ts, dur);
     return std::nullopt;
   }
   bool gpu = model::IsGpuKind(KindFromCategory(event.cat));
   uint32_t track = builder_->Track(event.pid, event.tid, gpu).value();
   std::vector<Open>& stack = open_spans_[track];
   if (event.ph == 'B') {
-    Open open{*ts, event, std::string(event.name), std::string(event.cat)};
+    Open open{ts, event, std::string(event.name), std::string(event.cat)};
     open.event.problem.clear();
     stack.push_back(std::move(open));
     Open& back = stack.back();
@@ -88,8 +90,8 @@ std::optional<std::string> EventSink::Add(const RawEvent& event) {
   stack.pop_back();
   open.event.name = open.name;
   open.event.cat = open.cat;
-  if (*ts < open.ts) return ("\"E\" event ends before its \"B\" began");
-  AddComplete(open.event, open.ts, *ts - open.ts);
+  if (ts < open.ts) return ("\"E\" event ends before its \"B\" began");
+  AddComplete(open.event, open.ts, ts - open.ts);
   return std::nullopt;
 }
 

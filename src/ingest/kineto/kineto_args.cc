@@ -118,7 +118,24 @@ EventKind KindFromCategory(std::string_view category) {
   return EventKind::kOther;
 }
 
-std::optional<int64_t> MicrosToNanos(std::string_view token) {
+namespace {
+
+// Exponent or very long integers: through double (still exact to ~1 ns below 2^53 ns). Kept out
+// of MicrosToNanos so that the common path needs no stack frame for the string copy.
+[[gnu::noinline, gnu::cold]] bool MicrosToNanosViaDouble(std::string_view token, int64_t* ns) {
+  std::string copy(token);
+  char* parse_end = nullptr;
+  double micros = std::strtod(copy.c_str(), &parse_end);
+  if (parse_end != copy.c_str() + copy.size() || !std::isfinite(micros)) return false;
+  double nanos = micros * 1000.0;
+  if (std::fabs(nanos) >= 9.2e18) return false;
+  *ns = static_cast<int64_t>(std::llround(nanos));
+  return true;
+}
+
+}  // namespace
+
+bool MicrosToNanos(std::string_view token, int64_t* ns) {
   while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
                             token.back() == '\t')) {
     token.remove_suffix(1);
@@ -126,7 +143,7 @@ std::optional<int64_t> MicrosToNanos(std::string_view token) {
   size_t i = 0, n = token.size();
   bool negative = i < n && token[i] == '-';
   if (negative) ++i;
-  if (i == n || token[i] < '0' || token[i] > '9') return std::nullopt;
+  if (i == n || token[i] < '0' || token[i] > '9') return false;
   // Fast exact path: integer part below 9e15 us (so ns fit in int64), any fraction, no exponent.
   uint64_t whole = 0;
   size_t digits = 0;
@@ -170,23 +187,17 @@ std::optional<int64_t> MicrosToNanos(std::string_view token) {
         if (frac_digits < 3) frac = frac * 10 + static_cast<uint64_t>(token[i] - '0');
         if (frac_digits == 3) round_up = token[i] >= '5';
       }
-      if (frac_digits == 0) return std::nullopt;
+      if (frac_digits == 0) return false;
       for (; frac_digits < 3; ++frac_digits) frac *= 10;
     }
   }
   if (i == n && digits <= 16 && whole <= 9'000'000'000'000'000ULL) {
-    auto ns = static_cast<int64_t>(whole * 1000 + frac + (round_up ? 1 : 0));
-    return negative ? -ns : ns;
+    auto value = static_cast<int64_t>(whole * 1000 + frac + (round_up ? 1 : 0));
+    *ns = negative ? -value : value;
+    return true;
   }
-  // Exponent or very long integers: go through double (still exact to ~1 ns below 2^53 ns).
-  if (i < n && token[i] != 'e' && token[i] != 'E') return std::nullopt;
-  std::string copy(token);
-  char* parse_end = nullptr;
-  double micros = std::strtod(copy.c_str(), &parse_end);
-  if (parse_end != copy.c_str() + copy.size() || !std::isfinite(micros)) return std::nullopt;
-  double ns = micros * 1000.0;
-  if (std::fabs(ns) >= 9.2e18) return std::nullopt;
-  return static_cast<int64_t>(std::llround(ns));
+  if (i < n && token[i] != 'e' && token[i] != 'E') return false;
+  return MicrosToNanosViaDouble(token, ns);
 }
 
 }  // namespace trainscope::ingest::kineto

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -248,7 +249,8 @@ simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
   return simdjson::SUCCESS;
 }
 
-simdjson::error_code ParseEvent(od::object object, RawEvent* event, StringDecoder* decoder) {
+[[gnu::always_inline]] inline simdjson::error_code ParseEvent(od::object object, RawEvent* event,
+                                                          StringDecoder* decoder) {
   for (auto field : object) {
     od::raw_json_string raw_key;
     if (auto error = field.key().get(raw_key)) return error;
@@ -315,6 +317,33 @@ struct EventBatchParser::Impl {
   // whole blocks). Uninitialised; only strings with escapes are written to it.
   std::unique_ptr<uint8_t[]> strings;
   size_t strings_capacity = 0;
+  std::vector<size_t> starts;  // element offsets in the buffer of a guessed batch
+
+  // Wraps buf[first_start, batch_end) in '[' ... ']' and sizes the string scratch. The two bytes
+  // overwritten are kept in `saved` (Unwrap puts them back: a speculative batch that fails is
+  // scanned again from the same bytes).
+  void Wrap(char* buf, size_t first_start, size_t batch_end, simdjson::padded_string_view* view) {
+    saved_before = buf[first_start - 1];
+    saved_after = buf[batch_end];
+    buf[first_start - 1] = '[';
+    buf[batch_end] = ']';
+    size_t length = batch_end + 1 - (first_start - 1);
+    *view = simdjson::padded_string_view(buf + first_start - 1, length,
+                                         length + simdjson::SIMDJSON_PADDING);
+    if (strings_capacity < length + simdjson::SIMDJSON_PADDING) {
+      strings_capacity = std::max(length + simdjson::SIMDJSON_PADDING, size_t{1} << 18);
+      strings.reset(new uint8_t[strings_capacity]);
+    }
+  }
+  void Unwrap(char* buf, size_t first_start, size_t batch_end) const {
+    buf[first_start - 1] = saved_before;
+    buf[batch_end] = saved_after;
+  }
+  char saved_before = 0, saved_after = 0;
+  template <typename OffsetOf>  // () -> input byte offset of the event (error paths only)
+  void Add(const RawEvent& event, uint64_t index, OffsetOf offset) {
+    if (std::optional<std::string> why = sink.Add(event)) sink.Skip(index, offset(), *why);
+  }
 };
 
 EventBatchParser::EventBatchParser(model::RankTraceBuilder* builder, Diagnostics* diagnostics,
@@ -327,12 +356,8 @@ uint64_t EventBatchParser::events_seen() const { return impl_->events_seen; }
 
 Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_end,
                                     uint64_t stream_offset, uint64_t first_index) {
-  char saved = buf[batch_end];
-  buf[first_start - 1] = '[';
-  buf[batch_end] = ']';
-  size_t length = batch_end + 1 - (first_start - 1);
-  simdjson::padded_string_view view(buf + first_start - 1, length,
-                                    length + simdjson::SIMDJSON_PADDING);
+  simdjson::padded_string_view view;
+  impl_->Wrap(buf, first_start, batch_end, &view);
   std::vector<size_t> starts;  // element offsets, computed only when a message needs them
   auto offset_of = [&](uint64_t in_batch) -> uint64_t {
     if (starts.empty()) starts = ElementStarts(buf, first_start, batch_end);
@@ -343,10 +368,6 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
   simdjson::error_code error = simdjson::SUCCESS;
   od::document doc;
   od::array events;
-  if (impl_->strings_capacity < length + simdjson::SIMDJSON_PADDING) {
-    impl_->strings_capacity = std::max(length + simdjson::SIMDJSON_PADDING, size_t{1} << 18);
-    impl_->strings.reset(new uint8_t[impl_->strings_capacity]);
-  }
   StringDecoder decoder{&impl_->parser, impl_->strings.get()};
   error = impl_->parser.iterate(view).get(doc);
   if (!error) error = doc.get_array().get(events);
@@ -357,17 +378,15 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
       RawEvent event;
       if ((error = ParseEvent(object, &event, &decoder))) break;
       if (!event.fatal.empty()) {
-        buf[batch_end] = saved;
+        impl_->Unwrap(buf, first_start, batch_end);
         return InvalidArgumentError("{}: event {} (byte {}): invalid JSON: {}", impl_->source,
                                     first_index + in_batch, offset_of(in_batch), event.fatal);
       }
-      if (std::optional<std::string> why = impl_->sink.Add(event)) {
-        impl_->sink.Skip(first_index + in_batch, offset_of(in_batch), *why);
-      }
+      impl_->Add(event, first_index + in_batch, [&, k = in_batch] { return offset_of(k); });
       ++in_batch;
     }
   }
-  buf[batch_end] = saved;
+  impl_->Unwrap(buf, first_start, batch_end);
   impl_->events_seen += in_batch;
   if (error) {
     return InvalidArgumentError("{}: event {} (byte {}): invalid JSON: {}", impl_->source,
@@ -375,6 +394,59 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
                                 simdjson::error_message(error));
   }
   return OkStatus();
+}
+
+GuessedBatch EventBatchParser::ParseGuessedBatch(char* buf, size_t first_start, size_t batch_end,
+                                                 uint64_t stream_offset, uint64_t first_index) {
+  simdjson::padded_string_view view;
+  impl_->Wrap(buf, first_start, batch_end, &view);
+  std::vector<size_t>& starts = impl_->starts;
+  starts.clear();
+  GuessedBatch out;
+  bool whole = false;
+  od::document doc;
+  od::array events;
+  StringDecoder decoder{&impl_->parser, impl_->strings.get()};
+  auto offset_of = [&](uint64_t k) { return stream_offset + starts[k]; };
+  if (impl_->parser.iterate(view).get(doc) == simdjson::SUCCESS &&
+      doc.get_array().get(events) == simdjson::SUCCESS) {
+    whole = true;
+    for (auto element : events) {
+      const char* at = nullptr;
+      od::object object;
+      if (element.current_location().get(at) != simdjson::SUCCESS ||
+          element.get_object().get(object) != simdjson::SUCCESS) {
+        whole = false;
+        break;
+      }
+      starts.push_back(static_cast<size_t>(at - buf));
+      RawEvent event;
+      // Every event walked before a failure is whole: the walk began at a real event and keeps
+      // the document's own depth. A failing event (truncated by the guess, or bad JSON that
+      // the exact path will report) is not added.
+      if (ParseEvent(object, &event, &decoder) != simdjson::SUCCESS || !event.fatal.empty()) {
+        starts.pop_back();
+        whole = false;
+        break;
+      }
+      impl_->Add(event, first_index + out.events, [&, k = out.events] { return offset_of(k); });
+      ++out.events;
+    }
+    // The guessed end cuts no event when the walk consumed every token: an event cut by it stays
+    // open (on-demand counts depth over any bracket kind, so the ']' written at the guess cannot
+    // close it) and fails above. Tokens left over mean the real array closed earlier.
+    // (current_location() is OUT_OF_BOUNDS exactly when every token was consumed.)
+    whole = whole && doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+  }
+  impl_->Unwrap(buf, first_start, batch_end);
+  impl_->events_seen += out.events;
+  if (whole) {
+    out.resume = batch_end;
+  } else if (out.events > 0) {
+    // Just past the last event added: the exact scan takes over from its separator.
+    out.resume = ElementEnd(buf, starts[out.events - 1], batch_end);
+  }
+  return out;
 }
 
 }  // namespace trainscope::ingest::kineto

@@ -26,6 +26,14 @@
 
 namespace trainscope::ingest::kineto {
 
+// What ParseGuessedBatch added: `events` whole events, after which the exact path resumes at
+// `resume`, the end of the last one (a separator or the array's end follows); nothing when
+// events == 0.
+struct GuessedBatch {
+  uint64_t events = 0;
+  size_t resume = 0;
+};
+
 class EventBatchParser {
  public:
   EventBatchParser(model::RankTraceBuilder* builder, Diagnostics* diagnostics, std::string source);
@@ -36,6 +44,13 @@ class EventBatchParser {
   // (for messages); `first_index` the index of the batch's first event in the file.
   Status ParseBatch(char* buf, size_t first_start, size_t batch_end, uint64_t stream_offset,
                     uint64_t first_index);
+
+  // For a batch whose end was guessed, not scanned: buf[first_start, batch_end) is parsed as by
+  // ParseBatch, event after event, as long as each is a whole, valid event; the rest (an event
+  // the guess cut, bad JSON, what follows the array's real end) is left to the exact path,
+  // which reports errors with ParseBatch's messages. Same buffer contract as ParseBatch.
+  GuessedBatch ParseGuessedBatch(char* buf, size_t first_start, size_t batch_end,
+                                 uint64_t stream_offset, uint64_t first_index);
 
   // Closes the file: reports `B` events never ended and applies thread names.
   void Finish();

@@ -247,6 +247,10 @@ ScanResult ScanEventArrayWith(ScannerIsa isa, const char* buf, size_t pos, size_
   return SelectScan(isa)(buf, pos, end, batch_limit, need_comma);
 }
 
+size_t ElementEnd(const char* buf, size_t start, size_t end) {
+  return ObjectEnd<ClassifySse2>(buf, start, end);
+}
+
 std::vector<size_t> ElementStarts(const char* buf, size_t first_start, size_t batch_end) {
   std::vector<size_t> starts;
   size_t pos = first_start;

@@ -52,6 +52,10 @@ ScannerIsa BestScannerIsa();
 ScanResult ScanEventArrayWith(ScannerIsa isa, const char* buf, size_t pos, size_t end,
                               size_t batch_limit, bool need_comma);
 
+// End (just past the closing '}') of the object whose '{' is at buf[start], or 0 if it does not
+// end before `end`.
+size_t ElementEnd(const char* buf, size_t start, size_t end);
+
 // Start offsets of the elements in a batch region [first_start, batch_end) (error paths only).
 std::vector<size_t> ElementStarts(const char* buf, size_t first_start, size_t batch_end);
 

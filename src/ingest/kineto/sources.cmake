@@ -14,6 +14,7 @@ list(APPEND TS_INGEST_SRCS
 ts_test(NAME kineto_reader_test
   SRCS ${CMAKE_CURRENT_LIST_DIR}/kineto_reader_test.cc ${CMAKE_CURRENT_LIST_DIR}/event_scanner_test.cc
        ${CMAKE_CURRENT_LIST_DIR}/bad_input_test.cc ${CMAKE_CURRENT_LIST_DIR}/kineto_args_test.cc
+       ${CMAKE_CURRENT_LIST_DIR}/guessed_batch_test.cc
   DEPS trainscope::ingest trainscope::model)
 
 # CLI-level tests of `trainscope trace` / `demo` (the trainscope target is defined later, in

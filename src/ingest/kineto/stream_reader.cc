@@ -19,7 +19,11 @@ namespace {
 // was 2x slower: page faults are costly in a VM).
 constexpr size_t kMaxInitialBuffer = size_t{512} << 10;  // bytes
 constexpr size_t kBatchBytes = size_t{128} << 10;        // events handed to simdjson at once
-constexpr size_t kMaxEventBytes = size_t{1} << 30;       // a single event larger than this is bad
+constexpr size_t kMaxEventBytes = size_t{1} << 30;
+// Bytes past a guessed batch that must be in the buffer too (the guess looks only inside the
+// batch, but the parser needs padding and a few bytes of the next separator).
+constexpr size_t kGuessSlack = 256;
+constexpr size_t kMinGuessBytes = size_t{16} << 10;  // less is left to the exact scan       // a single event larger than this is bad
 constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanoseconds", "schemaVersion",
                                           "deviceProperties"};
 
@@ -132,9 +136,55 @@ Status StreamReader::CaptureValue(char first, std::string* out) {
   }
 }
 
+// Where a batch of whole events probably ends: just past the last '}' before `limit` that a
+// ',' follows (spaces between allowed), or 0. Usually right, as events end with "}," and a
+// nested object inside an event rarely does; the parser proves it (TryParseWholeBatch).
+size_t GuessBatchEnd(const char* buf, size_t first, size_t limit) {
+  for (size_t at = limit; at > first;) {
+    const void* found = memrchr(buf + first, '}', at - first);
+    if (found == nullptr) return 0;
+    size_t close = static_cast<size_t>(static_cast<const char*>(found) - buf);
+    size_t next = close + 1;
+    while (next < limit && IsSpace(buf[next])) ++next;
+    if (next < limit && buf[next] == ',') return close + 1;
+    at = close;
+  }
+  return 0;
+}
+
 Status StreamReader::StreamEvents() {
   bool need_comma = false;
+  uint64_t guesses_right = 0, guesses_wrong = 0;
   while (true) {
+    // Fast path: with enough bytes at hand, guess where the last whole event before the batch
+    // limit ends and let simdjson parse up to there, without a scan of our own over the bytes.
+    // Input where guesses keep failing (nested objects that end in "},") stops guessing.
+    const char* buf = buf_.data();
+    if (end_ > pos_ + kGuessSlack && guesses_wrong * 16 <= guesses_right + 16) {
+      const size_t avail = end_ - kGuessSlack;
+      size_t first = pos_;
+      while (first < avail && IsSpace(buf[first])) ++first;
+      bool at_event = true;
+      if (need_comma) {
+        at_event = first < avail && buf[first] == ',';
+        for (++first; first < avail && IsSpace(buf[first]);) ++first;
+      }
+      at_event = at_event && first < avail && buf[first] == '{';
+      const size_t limit = std::min(first + kBatchBytes, avail);
+      size_t batch_end = 0;
+      if (at_event && limit >= first + kMinGuessBytes) batch_end = GuessBatchEnd(buf, first, limit);
+      if (batch_end > first) {
+        GuessedBatch got = parser_->ParseGuessedBatch(buf_.data(), first, batch_end,
+                                                      static_cast<uint64_t>(buf_offset_), event_count);
+        (got.resume == batch_end ? guesses_right : guesses_wrong) += 1;
+        if (got.events > 0) {
+          event_count += got.events;
+          pos_ = got.resume;
+          need_comma = true;
+          continue;
+        }
+      }
+    }
     ScanResult r = ScanEventArray(buf_.data(), pos_, end_, kBatchBytes, need_comma);
     if (!r.error.empty()) {
       return Error(StatusCode::kInvalidArgument,

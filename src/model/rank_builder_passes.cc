@@ -51,6 +51,7 @@ void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
   if (!std::is_sorted(launches.begin(), launches.end())) {
     std::sort(launches.begin(), launches.end());
   }
+  size_t next_launch = 0;  // sparse: where the next GPU op's launch probably is
   for (uint32_t i = 0; i < e.size(); ++i) {
     if (!IsGpuKind(e.kind[i]) || e.correlation[i] == 0) continue;
     const int64_t id = e.correlation[i];
@@ -61,9 +62,17 @@ void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
       if (slot == 0) continue;
       launch = slot - 1;
     } else {
-      auto it = std::lower_bound(launches.begin(), launches.end(), std::pair<int64_t, uint32_t>(id, 0));
-      if (it == launches.end() || it->first != id) continue;
-      launch = it->second;
+      // GPU ops come mostly in correlation order: try the pair after the last one found (the
+      // first of its id, as the search below would give) before searching.
+      size_t at = next_launch;
+      if (at >= launches.size() || launches[at].first != id || (at > 0 && launches[at - 1].first == id)) {
+        at = static_cast<size_t>(
+            std::lower_bound(launches.begin(), launches.end(), std::pair<int64_t, uint32_t>(id, 0)) -
+            launches.begin());
+        if (at == launches.size() || launches[at].first != id) continue;
+      }
+      next_launch = at + 1;
+      launch = launches[at].second;
     }
     e.link[i] = EventId(launch);
     if (!e.link[launch].valid()) e.link[launch] = EventId(i);
@@ -96,14 +105,23 @@ void RankTraceBuilder::AssignSteps() {
   ReserveOnHugePages(e.step, e.size());
   e.step.assign(e.size(), StepIndex::Invalid());
   if (steps.empty()) return;
+  // The step of time t is the last one starting at or before t (if t is inside it). Events are
+  // in ts order (GPU ops nearly so, by their launch's ts), so the last answer is tried first.
+  size_t last = 0;
+  auto starts_by = [&](size_t k, int64_t t) { return steps[k].ts <= t; };
   for (uint32_t i = 0; i < e.size(); ++i) {
     int64_t t = e.link[i].valid() && IsGpuKind(e.kind[i]) ? e.ts[e.link[i].value()] : e.ts[i];
-    auto it = std::upper_bound(steps.begin(), steps.end(), t,
-                               [](int64_t value, const Step& s) { return value < s.ts; });
-    if (it == steps.begin()) continue;
-    --it;
-    if (t < it->ts + it->dur || (t == it->ts && it->dur == 0)) {
-      e.step[i] = StepIndex(static_cast<uint32_t>(it - steps.begin()));
+    size_t k = last;
+    if (!(starts_by(k, t) && (k + 1 == steps.size() || !starts_by(k + 1, t)))) {
+      auto it = std::upper_bound(steps.begin(), steps.end(), t,
+                                 [](int64_t value, const Step& s) { return value < s.ts; });
+      if (it == steps.begin()) continue;
+      k = static_cast<size_t>(it - steps.begin()) - 1;
+    }
+    last = k;
+    const Step& step = steps[k];
+    if (t < step.ts + step.dur || (t == step.ts && step.dur == 0)) {
+      e.step[i] = StepIndex(static_cast<uint32_t>(k));
     }
   }
 }

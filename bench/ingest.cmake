@@ -4,4 +4,4 @@
 ts_bench(NAME ingest_bench
   SRCS ${CMAKE_CURRENT_LIST_DIR}/ingest_bench.cc ${CMAKE_CURRENT_LIST_DIR}/ingest_nlohmann.cc
        ${CMAKE_CURRENT_LIST_DIR}/ingest_trace_gen.cc
-  DEPS trainscope::ingest trainscope::model nlohmann_json::nlohmann_json fmt::fmt)
+  DEPS trainscope::ingest trainscope::model nlohmann_json::nlohmann_json fmt::fmt ZLIB::ZLIB)

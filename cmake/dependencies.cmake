@@ -2,6 +2,9 @@
 # Every dependency comes from Debian 12 packages (scripts/install-deps.sh installs them).
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
+# ISA-L (libisal-dev): gzip inflate for trace and metric input, 2-4x zlib's speed.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
 find_package(simdjson REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -89,27 +89,46 @@ class PlainSource final : public ByteSource {
   uint64_t offset_ = 0;
 };
 
-// gzip (RFC 1952) through zlib, members concatenated as gzip(1) allows.
+// Why isal_inflate stopped, for the error message.
+const char* InflateError(int rc) {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid back-reference distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "CRC mismatch";
+    default:
+      return "corrupt data";
+  }
+}
+
+// gzip (RFC 1952), members concatenated as gzip(1) allows, inflated by ISA-L's igzip (Debian
+// libisal-dev): 2-4x zlib's inflate speed on trace JSON; the CRC-32 and length of every member
+// are checked.
 class GzipSource final : public ByteSource {
  public:
   GzipSource(std::string path, std::unique_ptr<RawInput> raw, std::string prefix)
-      : raw_(std::move(raw)), in_(kInChunk) {
+      : raw_(std::move(raw)), in_(kInChunk), state_(std::make_unique<inflate_state>()) {
     path_ = std::move(path);
     std::memcpy(in_.data(), prefix.data(), prefix.size());
-    stream_.next_in = reinterpret_cast<Bytef*>(in_.data());
-    stream_.avail_in = static_cast<uInt>(prefix.size());
+    StartMember(reinterpret_cast<uint8_t*>(in_.data()), static_cast<uint32_t>(prefix.size()));
     consumed_ = prefix.size();
-    init_ok_ = inflateInit2(&stream_, 15 + 16) == Z_OK;
   }
-  ~GzipSource() override { inflateEnd(&stream_); }
 
   Result<size_t> Read(char* out, size_t capacity) override {
-    if (!init_ok_) return InternalError("{}: zlib initialisation failed", path_);
     if (done_ || capacity == 0) return size_t{0};
-    stream_.next_out = reinterpret_cast<Bytef*>(out);
-    stream_.avail_out = static_cast<uInt>(std::min<size_t>(capacity, 1u << 30));
-    while (stream_.avail_out > 0) {
-      if (stream_.avail_in == 0) {
+    inflate_state& s = *state_;
+    s.next_out = reinterpret_cast<uint8_t*>(out);
+    s.avail_out = static_cast<uint32_t>(std::min<size_t>(capacity, 1u << 30));
+    while (s.avail_out > 0) {
+      if (s.avail_in == 0 && s.block_state != ISAL_BLOCK_FINISH) {
         TS_ASSIGN_OR_RETURN(size_t n, raw_->Read(in_.data(), in_.size()));
         if (n == 0) {
           if (member_has_data_) {
@@ -119,26 +138,23 @@ class GzipSource final : public ByteSource {
           done_ = true;
           break;
         }
-        stream_.next_in = reinterpret_cast<Bytef*>(in_.data());
-        stream_.avail_in = static_cast<uInt>(n);
+        s.next_in = reinterpret_cast<uint8_t*>(in_.data());
+        s.avail_in = static_cast<uint32_t>(n);
         consumed_ += n;
       }
       member_has_data_ = true;
-      int rc = inflate(&stream_, Z_NO_FLUSH);
-      if (rc == Z_STREAM_END) {
-        member_has_data_ = false;
-        // Another member may follow; trailing zero padding is tolerated.
-        if (inflateReset(&stream_) != Z_OK) return InternalError("{}: inflateReset", path_);
-        continue;
-      }
-      if (rc == Z_BUF_ERROR && stream_.avail_in == 0) continue;  // need more input
-      if (rc != Z_OK) {
-        const char* why = stream_.msg != nullptr ? stream_.msg : "corrupt data";
+      const int rc = isal_inflate(&s);
+      if (rc < 0) {
         return DataLossError("{}: byte {}: corrupt gzip data ({})", path_, CompressedOffset(),
-                             why);
+                             InflateError(rc));
+      }
+      if (s.block_state == ISAL_BLOCK_FINISH) {
+        // The member ended (its CRC and length checked); another may follow.
+        member_has_data_ = false;
+        StartMember(s.next_in, s.avail_in);
       }
     }
-    return static_cast<size_t>(reinterpret_cast<char*>(stream_.next_out) - out);
+    return static_cast<size_t>(reinterpret_cast<char*>(state_->next_out) - out);
   }
   uint64_t file_offset() const override { return CompressedOffset(); }
   uint64_t file_size() const override { return raw_->size(); }
@@ -146,13 +162,23 @@ class GzipSource final : public ByteSource {
 
  private:
   static constexpr size_t kInChunk = 1 << 18;
-  uint64_t CompressedOffset() const { return consumed_ - stream_.avail_in; }
+  uint64_t CompressedOffset() const { return consumed_ - state_->avail_in; }
+  // A fresh state for the next member (init clears every field), input and output kept.
+  void StartMember(uint8_t* next_in, uint32_t avail_in) {
+    uint8_t* next_out = state_->next_out;
+    const uint32_t avail_out = state_->avail_out;
+    isal_inflate_init(state_.get());
+    state_->crc_flag = ISAL_GZIP;
+    state_->next_in = next_in;
+    state_->avail_in = avail_in;
+    state_->next_out = next_out;
+    state_->avail_out = avail_out;
+  }
 
   std::unique_ptr<RawInput> raw_;
   std::vector<char> in_;
-  z_stream stream_{};
+  std::unique_ptr<inflate_state> state_;  // ~100 KB (history and Huffman tables)
   uint64_t consumed_ = 0;
-  bool init_ok_ = false;
   bool done_ = false;
   bool member_has_data_ = false;
 };

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "support/status_matchers.h"
 
 namespace trainscope {
@@ -80,6 +83,50 @@ TEST(ByteSourceTest, CorruptGzipIsDataLoss) {
   for (size_t i = 20; i < 60; ++i) gz[i] = static_cast<char>(gz[i] ^ 0x5a);
   auto source = MemoryByteSource("bad.gz", gz.data(), gz.size());
   EXPECT_THAT(Drain(*source, 4096), StatusIs(StatusCode::kDataLoss, "corrupt gzip"));
+}
+
+// The trailer's CRC-32 (the 8 bytes before the last 4) no longer matches the data.
+TEST(ByteSourceTest, CrcMismatchIsDataLoss) {
+  std::string gz = Gzip(Text());
+  gz[gz.size() - 8] = static_cast<char>(gz[gz.size() - 8] ^ 1);
+  auto source = MemoryByteSource("crc.gz", gz.data(), gz.size());
+  EXPECT_THAT(Drain(*source, 4096), StatusIs(StatusCode::kDataLoss, "CRC mismatch"));
+}
+
+// Members of different sizes, read in chunks of every size from 1 byte (inflate resumes in the
+// middle of a member, of its header and of its trailer) and against zlib's own inflate.
+TEST(ByteSourceTest, ManyMembersAnyChunkSize) {
+  std::string text = Text(), gz;
+  std::vector<size_t> cuts = {0, 1, 7, 4096, 65'536, 131'071, text.size()};
+  for (size_t k = 1; k < cuts.size(); ++k) gz += Gzip(text.substr(cuts[k - 1], cuts[k] - cuts[k - 1]));
+  for (size_t chunk : {size_t{1}, size_t{3}, size_t{4096}, size_t{1} << 20}) {
+    if (chunk == 1 && text.size() > 100'000) {  // byte by byte: a prefix is enough
+      std::string small = Gzip(text.substr(0, 5000)) + Gzip(text.substr(5000, 3000));
+      auto source = MemoryByteSource("small.gz", small.data(), small.size());
+      ASSERT_OK_AND_ASSIGN(std::string got, Drain(*source, chunk));
+      EXPECT_EQ(got, text.substr(0, 8000));
+      continue;
+    }
+    auto source = MemoryByteSource("many.gz", gz.data(), gz.size());
+    ASSERT_OK_AND_ASSIGN(std::string got, Drain(*source, chunk));
+    EXPECT_EQ(got, text) << "chunk " << chunk;
+  }
+  // zlib inflates the same bytes to the same text (the reference).
+  z_stream zs{};
+  inflateInit2(&zs, 15 + 16);
+  std::string ref(text.size() + 16, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_in = static_cast<uInt>(gz.size());
+  zs.next_out = reinterpret_cast<Bytef*>(ref.data());
+  zs.avail_out = static_cast<uInt>(ref.size());
+  while (zs.avail_in > 0) {
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    ASSERT_TRUE(rc == Z_OK || rc == Z_STREAM_END) << rc;
+    if (rc == Z_STREAM_END) inflateReset(&zs);
+  }
+  ref.resize(static_cast<size_t>(reinterpret_cast<char*>(zs.next_out) - ref.data()));
+  inflateEnd(&zs);
+  EXPECT_EQ(ref, text);
 }
 
 TEST(ByteSourceTest, MissingFileIsNotFound) {

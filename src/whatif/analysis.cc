@@ -60,6 +60,26 @@ std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int6
   return ideal;
 }
 
+std::vector<WorkerScore> RankWorkers(const std::vector<WorkerScore>& workers,
+                                     const std::vector<Attribution>& by_dp_rank,
+                                     const std::vector<Attribution>& by_stage) {
+  // Ties on the score are common: every worker of a slow stage scores that stage's S when each
+  // DP rank is slower still (each carries the other stages' stragglers). Among them the worker
+  // whose other dimension is slower goes first (max(S_dp, S_stage): a lone slow worker's DP
+  // rank), then the lower rank.
+  auto other = [&](const WorkerScore& w) {
+    return std::max(by_dp_rank[static_cast<size_t>(w.dp_rank)].slowdown,
+                    by_stage[static_cast<size_t>(w.stage)].slowdown);
+  };
+  std::vector<WorkerScore> ranked = workers;
+  std::stable_sort(ranked.begin(), ranked.end(), [&other](const WorkerScore& a, const WorkerScore& b) {
+    if (a.score != b.score) return a.score > b.score;
+    const double oa = other(a), ob = other(b);
+    return oa != ob ? oa > ob : a.rank < b.rank;
+  });
+  return ranked;
+}
+
 Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
                                    const AnalysisOptions& options) {
   const graph::DepGraph& g = model.graph;
@@ -157,10 +177,7 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
                            std::min(r.by_dp_rank[d].slowdown, r.by_stage[s].slowdown)});
     }
   }
-  std::vector<WorkerScore> ranked = r.workers;
-  std::stable_sort(ranked.begin(), ranked.end(), [](const WorkerScore& a, const WorkerScore& b) {
-    return a.score != b.score ? a.score > b.score : a.rank < b.rank;
-  });
+  std::vector<WorkerScore> ranked = RankWorkers(r.workers, r.by_dp_rank, r.by_stage);
   const size_t top = static_cast<size_t>(
       std::ceil(static_cast<double>(ranked.size()) * options.worker_top_percent / 100.0 - 1e-9));
   std::vector<uint8_t> w_sel(model.num_workers(), 0);

@@ -51,6 +51,12 @@ struct WorkerScore {
   double score = 0;  // min(S_dp, S_stage)
 };
 
+// Workers by score, highest first (M_W takes the top ones); equal scores by max(S_dp, S_stage),
+// then by rank. `by_dp_rank` / `by_stage` are indexed by DP rank / stage.
+std::vector<WorkerScore> RankWorkers(const std::vector<WorkerScore>& workers,
+                                     const std::vector<Attribution>& by_dp_rank,
+                                     const std::vector<Attribution>& by_stage);
+
 struct Explanation {
   std::vector<int32_t> selected;  // global ranks (M_W) or stages (M_S)
   double t_ori_s = 0, t_ideal_s = 0, t_rem_s = 0, t_add_s = 0;

@@ -8,6 +8,8 @@
 #include <numeric>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "base/check.h"
 #include "whatif/replay_batch.h"
 
@@ -316,14 +318,25 @@ Result<Cause> ClassifyCause(const OpJob& job, const JobModel& model, const WhatI
           if (cell_steps[v][s] > cell_steps[best][s]) best = v;
         same += best == w;
       }
+      // M_W fixes the top workers by min(S_dp, S_stage) with everything else left as traced: say
+      // which, and that another pattern on the critical path can leave that fix at ~0%.
+      const bool in_mw = std::find(r.m_w.selected.begin(), r.m_w.selected.end(), model.worker_rank[w]) !=
+                         r.m_w.selected.end();
+      const std::string mw_note =
+          r.m_w.rem < 0.05 && cands.size() > 1
+              ? " (the other outliers keep the step time while they remain)"
+              : "";
       found.push_back(
           {Pattern::kOneSlowWorker, impact,
            fmt::format(
                "worker rank {} (dp_rank {}, stage {}) computes {:.2f}x as long as the other "
                "workers of its stage; alone it slows the job to {:.3f}x{}; hottest worker in {} "
-               "of {} steps; fixing the top {} worker(s) removes {:.0f}% of the slowdown (M_W)",
+               "of {} steps; fixing the top {} worker(s) by score (ranks {}{}) with the rest as "
+               "traced removes {:.0f}% of the slowdown (M_W){}",
                model.worker_rank[w], w / pp, w % pp, cand.ratio, alone, others, same, num_steps,
-               r.m_w.selected.size(), r.m_w.rem * 100)});
+               r.m_w.selected.size(), fmt::join(r.m_w.selected, ", "),
+               in_mw ? "" : fmt::format("; not rank {}", model.worker_rank[w]), r.m_w.rem * 100,
+               mw_note)});
     } else {
       const int32_t s = cand.stage;
       std::string which = s == pp - 1 ? "last stage"

@@ -106,6 +106,27 @@ TEST(WhatIfTest, SlowWorkerSlowdownMatchesReferenceAndIsNamed) {
   EXPECT_FALSE(RunScenarios(job, model, {{Scenario::Kind::kFixRank, "", 1, 999}}, 1).ok());
 }
 
+// The demo's case, by hand: DP ranks all at S >= 1.13 (each carries a slow last stage), stage 1
+// at 1.10 because of one worker on DP rank 1 (S_dp 1.23). Every stage-1 worker scores
+// min(S_dp, 1.10) = 1.10; the slow one (max 1.23) must come first, then the others by the larger
+// of their two S, then by rank. Stage-0 workers score min(S_dp, 1.01) = 1.01 and come last.
+TEST(WhatIfTest, WorkerScoreTiesGoToTheSlowerDpRank) {
+  std::vector<Attribution> dp = {{"0", 0, 1.13, {}}, {"1", 1, 1.23, {}}, {"2", 2, 1.14, {}}};
+  std::vector<Attribution> stage = {{"0", 0, 1.01, {}}, {"1", 1, 1.10, {}}};
+  std::vector<WorkerScore> workers;
+  for (int32_t d = 0; d < 3; ++d) {
+    for (int32_t s = 0; s < 2; ++s) {
+      workers.push_back({d, s, s * 3 + d, std::min(dp[static_cast<size_t>(d)].slowdown,
+                                                   stage[static_cast<size_t>(s)].slowdown)});
+    }
+  }
+  std::vector<int32_t> order;
+  for (const WorkerScore& w : RankWorkers(workers, dp, stage)) order.push_back(w.rank);
+  // Stage 1 (ranks 3, 4, 5 for dp 0, 1, 2): dp 1 (1.23), dp 2 (1.14), dp 0 (1.13); then stage 0
+  // (ranks 0, 1, 2), all at 1.01 with max 1.13 / 1.23 / 1.14: dp 1, dp 2, dp 0.
+  EXPECT_EQ(order, (std::vector<int32_t>{4, 5, 3, 1, 2, 0}));
+}
+
 TEST(WhatIfTest, ClassifierNamesInjectedPatterns) {
   SyntheticJobSpec base;
   base.dp = 4, base.pp = 4, base.microbatches = 8, base.steps = 4, base.op_noise = 0.02;

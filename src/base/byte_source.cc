@@ -143,10 +143,19 @@ class GzipSource final : public ByteSource {
         consumed_ += n;
       }
       member_has_data_ = true;
+      const uint8_t* in_before = s.next_in;
+      const uint8_t* out_before = s.next_out;
       const int rc = isal_inflate(&s);
       if (rc < 0) {
         return DataLossError("{}: byte {}: corrupt gzip data ({})", path_, CompressedOffset(),
                              InflateError(rc));
+      }
+      // isal_inflate returns when input runs out, output is full or the member ends; a call that
+      // moves nothing otherwise would loop forever, so it is reported instead.
+      if (s.next_in == in_before && s.next_out == out_before && s.avail_in > 0 && s.avail_out > 0 &&
+          s.block_state != ISAL_BLOCK_FINISH) {
+        return DataLossError("{}: byte {}: corrupt gzip data (inflate made no progress)", path_,
+                             CompressedOffset());
       }
       if (s.block_state == ISAL_BLOCK_FINISH) {
         // The member ended (its CRC and length checked); another may follow.

@@ -19,11 +19,11 @@ namespace {
 // was 2x slower: page faults are costly in a VM).
 constexpr size_t kMaxInitialBuffer = size_t{512} << 10;  // bytes
 constexpr size_t kBatchBytes = size_t{128} << 10;        // events handed to simdjson at once
-constexpr size_t kMaxEventBytes = size_t{1} << 30;
+constexpr size_t kMaxEventBytes = size_t{1} << 30;       // a single event larger than this is bad
 // Bytes past a guessed batch that must be in the buffer too (the guess looks only inside the
 // batch, but the parser needs padding and a few bytes of the next separator).
 constexpr size_t kGuessSlack = 256;
-constexpr size_t kMinGuessBytes = size_t{16} << 10;  // less is left to the exact scan       // a single event larger than this is bad
+constexpr size_t kMinGuessBytes = size_t{16} << 10;  // less is left to the exact scan
 constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanoseconds", "schemaVersion",
                                           "deviceProperties"};
 
@@ -138,7 +138,7 @@ Status StreamReader::CaptureValue(char first, std::string* out) {
 
 // Where a batch of whole events probably ends: just past the last '}' before `limit` that a
 // ',' follows (spaces between allowed), or 0. Usually right, as events end with "}," and a
-// nested object inside an event rarely does; the parser proves it (TryParseWholeBatch).
+// nested object inside an event rarely does; the parser proves it (ParseGuessedBatch).
 size_t GuessBatchEnd(const char* buf, size_t first, size_t limit) {
   for (size_t at = limit; at > first;) {
     const void* found = memrchr(buf + first, '}', at - first);

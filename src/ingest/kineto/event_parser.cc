@@ -318,9 +318,10 @@ struct EventBatchParser::Impl {
   std::unique_ptr<uint8_t[]> strings;
   size_t strings_capacity = 0;
   std::vector<size_t> starts;  // element offsets in the buffer of a guessed batch
+  char saved_before = 0, saved_after = 0;  // the bytes Wrap overwrote
 
   // Wraps buf[first_start, batch_end) in '[' ... ']' and sizes the string scratch. The two bytes
-  // overwritten are kept in `saved` (Unwrap puts them back: a speculative batch that fails is
+  // overwritten are kept (Unwrap puts them back: a speculative batch that fails is
   // scanned again from the same bytes).
   void Wrap(char* buf, size_t first_start, size_t batch_end, simdjson::padded_string_view* view) {
     saved_before = buf[first_start - 1];
@@ -339,7 +340,6 @@ struct EventBatchParser::Impl {
     buf[first_start - 1] = saved_before;
     buf[batch_end] = saved_after;
   }
-  char saved_before = 0, saved_after = 0;
   template <typename OffsetOf>  // () -> input byte offset of the event (error paths only)
   void Add(const RawEvent& event, uint64_t index, OffsetOf offset) {
     if (std::optional<std::string> why = sink.Add(event)) sink.Skip(index, offset(), *why);

@@ -7,29 +7,10 @@
 #include <numeric>
 
 #include "graph/simulator.h"
+#include "whatif/internal/shared_output.h"
 #include "whatif/replay_batch.h"
 
 namespace trainscope::whatif {
-namespace {
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + mid, v.end());
-  double hi = v[mid];
-  if (v.size() % 2 == 1) return hi;
-  double lo = *std::max_element(v.begin(), v.begin() + mid);
-  return (lo + hi) / 2;
-}
-
-std::vector<double> ToSeconds(const std::vector<int64_t>& ns) {
-  std::vector<double> s(ns.size());
-  for (size_t i = 0; i < ns.size(); ++i) s[i] = static_cast<double>(ns[i]) * 1e-9;
-  return s;
-}
-
-}  // namespace
-
 double MeanSeconds(const std::vector<int64_t>& step_ns) {
   if (step_ns.empty()) return 0;
   long double sum = 0;
@@ -51,7 +32,7 @@ std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int6
     auto& v = values[k];
     if (v.empty()) continue;
     double ideal = IsCommKind(static_cast<OpKind>(k))
-                       ? Median(std::move(v))
+                       ? internal::Median(std::move(v))
                        : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     ideal_of_kind[k] = std::llround(ideal);
   }
@@ -101,20 +82,8 @@ Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
     sim.Run(ideal, {}, ideal_steps);
     r.simulations += 3;
   }
-  r.step_time_s = ToSeconds(model.step_time_ns);
-  r.step_replay_s = ToSeconds(replay);
-  r.step_nodelay_s = ToSeconds(nodelay);
-  r.step_ideal_s = ToSeconds(ideal_steps);
-  for (int32_t s = 0; s < num_steps; ++s) {
-    r.step_slowdown.push_back(r.step_nodelay_s[s] / r.step_ideal_s[s]);
-    r.step_launch_slowdown.push_back(r.step_time_s[s] / r.step_nodelay_s[s]);
-    r.step_error.push_back(std::abs(r.step_replay_s[s] - r.step_time_s[s]) / r.step_time_s[s]);
-  }
-  r.error_median = Median(r.step_error);
-  r.error_max = *std::max_element(r.step_error.begin(), r.step_error.end());
+  internal::FillStepTimes(model.step_time_ns, replay, nodelay, ideal_steps, &r);
   const double t_ori = MeanSeconds(nodelay), t_ideal = MeanSeconds(ideal_steps);
-  r.slowdown = t_ori / t_ideal;
-  r.launch_slowdown = MeanSeconds(model.step_time_ns) / t_ori;
   r.waste_fraction = 1 - 1 / r.slowdown;
   r.straggling = r.slowdown >= options.straggling_threshold;
   double traced_s = 0;

@@ -9,28 +9,10 @@
 
 #include "base/parallel.h"
 #include "graph/simulator.h"
+#include "whatif/internal/shared_output.h"
 #include "whatif/replay_batch.h"
 
 namespace trainscope::whatif {
-namespace {
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + mid, v.end());
-  const double hi = v[mid];
-  if (v.size() % 2 == 1) return hi;
-  return (*std::max_element(v.begin(), v.begin() + mid) + hi) / 2;
-}
-
-std::vector<double> ToSeconds(const std::vector<int64_t>& ns) {
-  std::vector<double> s(ns.size());
-  for (size_t i = 0; i < ns.size(); ++i) s[i] = static_cast<double>(ns[i]) * 1e-9;
-  return s;
-}
-
-}  // namespace
-
 std::vector<int64_t> KinetoIdealDurations(const KinetoJobModel& m) {
   std::vector<std::vector<double>> values(m.class_names.size());
   const size_t n = m.worker.size();
@@ -42,7 +24,7 @@ std::vector<int64_t> KinetoIdealDurations(const KinetoJobModel& m) {
   for (size_t c = 0; c < values.size(); ++c) {
     const auto& v = values[c];
     if (v.empty()) continue;
-    of_class[c] = std::llround(m.class_is_comm[c] ? Median(v)
+    of_class[c] = std::llround(m.class_is_comm[c] ? internal::Median(v)
                                                   : std::accumulate(v.begin(), v.end(), 0.0) /
                                                         static_cast<double>(v.size()));
   }
@@ -79,20 +61,8 @@ Result<KinetoWhatIfResult> AnalyzeKinetoWhatIf(const KinetoJobModel& m,
                                   m.name, m.steps[s], m.step_time_ns[s]);
     }
   }
-  r.step_time_s = ToSeconds(m.step_time_ns);
-  r.step_replay_s = ToSeconds(replay);
-  r.step_nodelay_s = ToSeconds(nodelay);
-  r.step_ideal_s = ToSeconds(ideal_steps);
-  for (int32_t s = 0; s < num_steps; ++s) {
-    r.step_slowdown.push_back(r.step_nodelay_s[s] / r.step_ideal_s[s]);
-    r.step_launch_slowdown.push_back(r.step_time_s[s] / r.step_nodelay_s[s]);
-    r.step_error.push_back(std::abs(r.step_replay_s[s] - r.step_time_s[s]) / r.step_time_s[s]);
-  }
-  r.error_median = Median(r.step_error);
-  r.error_max = *std::max_element(r.step_error.begin(), r.step_error.end());
+  internal::FillStepTimes(m.step_time_ns, replay, nodelay, ideal_steps, &r);
   const double t_ori = MeanSeconds(nodelay), t_ideal = MeanSeconds(ideal_steps);
-  r.slowdown = t_ori / t_ideal;
-  r.launch_slowdown = MeanSeconds(m.step_time_ns) / t_ori;
   {
     std::vector<int64_t> ideal_gaps(num_steps);
     sim.Run(ideal, m.launch_delay_ns, ideal_gaps);

@@ -6,22 +6,10 @@
 
 #include <algorithm>
 
+#include "whatif/internal/shared_output.h"
+
 namespace trainscope::whatif {
 namespace {
-
-void WriteTable(const char* key, const std::vector<Attribution>& rows, const KinetoWhatIfResult& r,
-                JsonWriter& w) {
-  w.Key(key).BeginObject();
-  for (const Attribution& a : rows) w.Field(a.label, a.slowdown);
-  w.EndObject();
-  w.Key(std::string(key) + "_per_step").BeginObject();
-  for (size_t s = 0; s < r.steps.size(); ++s) {
-    w.Key(std::to_string(r.steps[s])).BeginObject();
-    for (const Attribution& a : rows) w.Field(a.label, a.per_step[s]);
-    w.EndObject();
-  }
-  w.EndObject();
-}
 
 void TextTable(std::string& out, const char* title, const std::vector<Attribution>& rows,
                size_t top) {
@@ -53,30 +41,7 @@ void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r,
                            const Diagnostics& diagnostics, JsonWriter& w,
                            const std::vector<ScenarioResult>& scenarios) {
   w.BeginObject();
-  w.Field("slowdown", r.slowdown);
-  w.Field("waste_fraction", r.waste_fraction);
-  w.Field("wasted_gpu_hours", r.wasted_gpu_hours);
-  w.Field("straggling", r.straggling);
-  w.Key("simulation_error").BeginObject();
-  w.Field("median", r.error_median).Field("max", r.error_max);
-  w.Field("within_floor", r.error_median <= 0.02 && r.error_max <= 0.05);
-  w.EndObject();
-  w.Key("cause").BeginObject();
-  w.Field("pattern", PatternName(cause.pattern));
-  w.Field("evidence", cause.evidence);
-  w.Field("persistent", cause.persistent);
-  w.Key("also").BeginArray();
-  for (const Finding& f : cause.secondary)
-    w.BeginObject()
-        .Field("pattern", PatternName(f.pattern))
-        .Field("evidence", f.evidence)
-        .EndObject();
-  w.EndArray();
-  w.Field("not_applicable", kKinetoNotApplicable);
-  w.Key("metrics").BeginObject();
-  for (const auto& [name, value] : cause.metrics) w.Field(name, value);
-  w.EndObject();
-  w.EndObject();
+  internal::WriteHeadline(r, cause, kKinetoNotApplicable, w);
 
   w.Field("input", "kineto");
   w.Key("job").BeginObject();
@@ -119,9 +84,9 @@ void WriteKinetoWhatIfJson(const KinetoJobModel& m, const KinetoWhatIfResult& r,
     w.Field("error", r.step_error[s]).EndObject();
   }
   w.EndArray();
-  WriteTable("by_op_class", r.by_op_class, r, w);
-  WriteTable("by_rank", r.by_rank, r, w);
-  WriteTable("by_step", r.by_step, r, w);
+  internal::WriteAttribution("by_op_class", r.by_op_class, r.steps, w);
+  internal::WriteAttribution("by_rank", r.by_rank, r.steps, w);
+  internal::WriteAttribution("by_step", r.by_step, r.steps, w);
   w.Key("m_w").BeginObject().Key("ranks").BeginArray();
   for (int32_t rank : r.m_w.selected) w.Int(rank);
   w.EndArray().Field("rem", r.m_w.rem).Field("add", r.m_w.add);
@@ -173,14 +138,7 @@ std::string RenderKinetoWhatIfText(const KinetoJobModel& m, const KinetoWhatIfRe
   out +=
       fmt::format("  S with gaps kept    {:.3f}  (actual / ideal, both replayed with the gaps)\n",
                   r.slowdown_with_gaps);
-  out += fmt::format(
-      "  simulation error    median {:.2f}%, max {:.2f}% (replay vs measured step time)\n",
-      r.error_median * 100, r.error_max * 100);
-  out += fmt::format("  cause               {}{}\n    {}\n", PatternName(cause.pattern),
-                     cause.persistent ? " (persistent across steps)" : " (varies across steps)",
-                     cause.evidence);
-  for (const Finding& f : cause.secondary)
-    out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
+  out += internal::ErrorAndCauseLines(r.error_median, r.error_max, cause);
   out += fmt::format("  M_W (fix top ranks)  {}: rem {:.3f}  add {:.3f}\n",
                      FormatRankRanges(r.m_w.selected), r.m_w.rem, r.m_w.add);
   for (const ScenarioResult& sc : scenarios) {

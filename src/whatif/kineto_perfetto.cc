@@ -12,13 +12,10 @@
 
 #include "base/json_writer.h"
 #include "graph/simulator.h"
+#include "whatif/internal/shared_output.h"
 
 namespace trainscope::whatif {
 namespace {
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
 
 constexpr int32_t kIdealPidBase = 1 << 20;  // ideal processes follow the actual ones
 
@@ -31,7 +28,7 @@ int64_t StreamTid(const model::JobTrace& trace, const KinetoJobModel& m, graph::
 
 Status WriteKinetoPerfetto(const model::JobTrace& trace, const KinetoJobModel& m,
                            const KinetoWhatIfResult& r, const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+  std::unique_ptr<std::FILE, internal::FileCloser> file(std::fopen(path.c_str(), "wb"));
   if (!file) return IoError("{}: cannot open for writing", path);
   const int32_t n = m.num_nodes();
   const graph::DepGraph& g = m.graph;
@@ -98,19 +95,12 @@ Status WriteKinetoPerfetto(const model::JobTrace& trace, const KinetoJobModel& m
     for (int32_t p = first; p < last; ++p) {
       const graph::NodeId node = g.node_at()[p];
       const int32_t s = m.step_index[node];
-      w.BeginObject().Field("ph", p == first ? "s" : "f").Field("id", flow_id);
-      w.Field("name", "collective").Field("cat", "collective");
-      w.Field("pid", m.ranks[m.worker[node]]).Field("tid", StreamTid(trace, m, node));
-      w.Field("ts", static_cast<double>(actual_offset[s] + m.start_ns[node]) * 1e-3);
-      if (p != first) w.Field("bp", "e");
-      w.EndObject();
+      internal::WriteCollectiveFlow(w, flow_id, p == first, m.ranks[m.worker[node]], StreamTid(trace, m, node),
+                                    static_cast<double>(actual_offset[s] + m.start_ns[node]) * 1e-3);
     }
     if (w.str().size() > (1 << 20)) w.Flush();
   }
-  w.EndArray().Field("displayTimeUnit", "ms").EndObject();
-  w.Flush();
-  if (std::ferror(file.get())) return IoError("{}: write failed", path);
-  return OkStatus();
+  return internal::FinishPerfettoTrace(w, file.get(), path);
 }
 
 }  // namespace trainscope::whatif

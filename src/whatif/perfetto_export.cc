@@ -7,6 +7,7 @@
 
 #include "base/json_writer.h"
 #include "graph/simulator.h"
+#include "whatif/internal/shared_output.h"
 #include "whatif/analysis.h"
 
 namespace trainscope::whatif {
@@ -20,14 +21,10 @@ constexpr const char* kStreamNames[] = {"compute",
                                         "pp bwd-recv",
                                         "sync (layernorm/embedding/clip)"};
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
 }  // namespace
 
 Status WritePerfettoTimelines(const OpJob& job, const JobModel& model, const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+  std::unique_ptr<std::FILE, internal::FileCloser> file(std::fopen(path.c_str(), "wb"));
   if (!file) return IoError("{}: cannot open for writing", path);
   const size_t n = job.size();
   const graph::DepGraph& g = model.graph;
@@ -104,23 +101,12 @@ Status WritePerfettoTimelines(const OpJob& job, const JobModel& model, const std
     for (int32_t p = first; p < last; ++p) {
       graph::NodeId node = g.node_at()[p];
       int32_t s = model.step_index[node];
-      w.BeginObject()
-          .Field("ph", p == first ? "s" : "f")
-          .Field("id", flow_id)
-          .Field("name", "collective");
-      w.Field("cat", "collective")
-          .Field("pid", model.worker_rank[model.worker[node]])
-          .Field("tid", g.stream(node));
-      w.Field("ts", static_cast<double>(actual_offset[s] + model.start_ns[node]) * 1e-3);
-      if (p != first) w.Field("bp", "e");
-      w.EndObject();
+      internal::WriteCollectiveFlow(w, flow_id, p == first, model.worker_rank[model.worker[node]], g.stream(node),
+                                    static_cast<double>(actual_offset[s] + model.start_ns[node]) * 1e-3);
     }
     if (w.str().size() > (1 << 20)) w.Flush();
   }
-  w.EndArray().Field("displayTimeUnit", "ms").EndObject();
-  w.Flush();
-  if (std::ferror(file.get())) return IoError("{}: write failed", path);
-  return OkStatus();
+  return internal::FinishPerfettoTrace(w, file.get(), path);
 }
 
 }  // namespace trainscope::whatif

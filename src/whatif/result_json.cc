@@ -4,22 +4,10 @@
 
 #include <string>
 
+#include "whatif/internal/shared_output.h"
+
 namespace trainscope::whatif {
 namespace {
-
-void WriteAttribution(const char* key, const std::vector<Attribution>& rows, const WhatIfResult& r,
-                      JsonWriter& w) {
-  w.Key(key).BeginObject();
-  for (const Attribution& a : rows) w.Field(a.label, a.slowdown);
-  w.EndObject();
-  w.Key(std::string(key) + "_per_step").BeginObject();
-  for (size_t s = 0; s < r.steps.size(); ++s) {
-    w.Key(std::to_string(r.steps[s])).BeginObject();
-    for (const Attribution& a : rows) w.Field(a.label, a.per_step[s]);
-    w.EndObject();
-  }
-  w.EndObject();
-}
 
 void WriteExplanation(const char* key, const char* selected_key, const Explanation& e,
                       JsonWriter& w) {
@@ -39,30 +27,7 @@ void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult
                      const Cause& cause, const Diagnostics& diagnostics, JsonWriter& w,
                      const std::vector<ScenarioResult>& scenarios) {
   w.BeginObject();
-  w.Field("slowdown", r.slowdown);
-  w.Field("waste_fraction", r.waste_fraction);
-  w.Field("wasted_gpu_hours", r.wasted_gpu_hours);
-  w.Field("straggling", r.straggling);
-  w.Key("simulation_error").BeginObject();
-  w.Field("median", r.error_median).Field("max", r.error_max);
-  w.Field("within_floor", r.error_median <= 0.02 && r.error_max <= 0.05);
-  w.EndObject();
-  w.Key("cause").BeginObject();
-  w.Field("pattern", PatternName(cause.pattern));
-  w.Field("evidence", cause.evidence);
-  w.Field("persistent", cause.persistent);
-  w.Key("also").BeginArray();
-  for (const Finding& f : cause.secondary) {
-    w.BeginObject()
-        .Field("pattern", PatternName(f.pattern))
-        .Field("evidence", f.evidence)
-        .EndObject();
-  }
-  w.EndArray();
-  w.Key("metrics").BeginObject();
-  for (const auto& [name, value] : cause.metrics) w.Field(name, value);
-  w.EndObject();
-  w.EndObject();
+  internal::WriteHeadline(r, cause, nullptr, w);
 
   w.Key("job").BeginObject();
   w.Field("name", job.name)
@@ -87,9 +52,9 @@ void WriteWhatIfJson(const OpJob& job, const JobModel& model, const WhatIfResult
     w.EndObject();
   }
   w.EndArray();
-  WriteAttribution("by_optype", r.by_optype, r, w);
-  WriteAttribution("by_stage", r.by_stage, r, w);
-  WriteAttribution("by_dp_rank", r.by_dp_rank, r, w);
+  internal::WriteAttribution("by_optype", r.by_optype, r.steps, w);
+  internal::WriteAttribution("by_stage", r.by_stage, r.steps, w);
+  internal::WriteAttribution("by_dp_rank", r.by_dp_rank, r.steps, w);
   w.Key("workers").BeginArray();
   for (const WorkerScore& ws : r.workers) {
     w.BeginObject().Field("rank", ws.rank).Field("dp_rank", ws.dp_rank).Field("stage", ws.stage);

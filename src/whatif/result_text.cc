@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "whatif/internal/shared_output.h"
+
 namespace trainscope::whatif {
 namespace {
 
@@ -35,14 +37,7 @@ std::string RenderWhatIfText(const OpJob& job, const JobModel& model, const What
       r.waste_fraction * 100, r.wasted_gpu_hours);
   out += fmt::format("  launch slowdown     {:.3f}  (CPU-side launch delays, separate from S)\n",
                      r.launch_slowdown);
-  out += fmt::format(
-      "  simulation error    median {:.2f}%, max {:.2f}% (replay vs measured step time)\n",
-      r.error_median * 100, r.error_max * 100);
-  out += fmt::format("  cause               {}{}\n    {}\n", PatternName(cause.pattern),
-                     cause.persistent ? " (persistent across steps)" : " (varies across steps)",
-                     cause.evidence);
-  for (const Finding& f : cause.secondary)
-    out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
+  out += internal::ErrorAndCauseLines(r.error_median, r.error_max, cause);
   out += fmt::format("  M_W (fix top workers)  rem {:.3f}  add {:.3f}\n", r.m_w.rem, r.m_w.add);
   out += fmt::format("  M_S (fix last stage)   rem {:.3f}  add {:.3f}\n", r.m_s.rem, r.m_s.add);
   for (const ScenarioResult& sc : scenarios) {

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared pieces of the op-table and Kineto what-if outputs (shared_output.h).
+#include "whatif/internal/shared_output.h"
+
+#include <fmt/format.h>
+
+namespace trainscope::whatif::internal {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  return (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid)) + hi) / 2;
+}
+
+std::vector<double> ToSeconds(const std::vector<int64_t>& ns) {
+  std::vector<double> s(ns.size());
+  for (size_t i = 0; i < ns.size(); ++i) s[i] = static_cast<double>(ns[i]) * 1e-9;
+  return s;
+}
+
+void WriteCause(const Cause& cause, const char* not_applicable, JsonWriter& w) {
+  w.Key("cause").BeginObject();
+  w.Field("pattern", PatternName(cause.pattern));
+  w.Field("evidence", cause.evidence);
+  w.Field("persistent", cause.persistent);
+  w.Key("also").BeginArray();
+  for (const Finding& f : cause.secondary) {
+    w.BeginObject().Field("pattern", PatternName(f.pattern)).Field("evidence", f.evidence).EndObject();
+  }
+  w.EndArray();
+  if (not_applicable != nullptr) w.Field("not_applicable", not_applicable);
+  w.Key("metrics").BeginObject();
+  for (const auto& [name, value] : cause.metrics) w.Field(name, value);
+  w.EndObject();
+  w.EndObject();
+}
+
+std::string ErrorAndCauseLines(double error_median, double error_max, const Cause& cause) {
+  std::string out = fmt::format(
+      "  simulation error    median {:.2f}%, max {:.2f}% (replay vs measured step time)\n",
+      error_median * 100, error_max * 100);
+  out += fmt::format("  cause               {}{}\n    {}\n", PatternName(cause.pattern),
+                     cause.persistent ? " (persistent across steps)" : " (varies across steps)",
+                     cause.evidence);
+  for (const Finding& f : cause.secondary)
+    out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
+  return out;
+}
+
+void WriteCollectiveFlow(JsonWriter& w, int64_t id, bool first, int64_t pid, int64_t tid, double ts_us) {
+  w.BeginObject().Field("ph", first ? "s" : "f").Field("id", id);
+  w.Field("name", "collective").Field("cat", "collective");
+  w.Field("pid", pid).Field("tid", tid).Field("ts", ts_us);
+  if (!first) w.Field("bp", "e");
+  w.EndObject();
+}
+
+Status FinishPerfettoTrace(JsonWriter& w, std::FILE* file, const std::string& path) {
+  w.EndArray().Field("displayTimeUnit", "ms").EndObject();
+  w.Flush();
+  if (std::ferror(file)) return IoError("{}: write failed", path);
+  return OkStatus();
+}
+
+}  // namespace trainscope::whatif::internal

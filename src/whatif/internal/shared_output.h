@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the op-table (Megatron) and Kineto what-if paths share: step-time arithmetic over the
+// replays, the attribution tables of --json, the error and cause lines of the text summary, and
+// the collective flow events and closing of the Perfetto timelines. One definition each, so the
+// two inputs cannot drift apart in how a number is computed or printed.
+// Thread safety: reentrant.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/diagnostics.h"
+#include "base/json_writer.h"
+#include "whatif/analysis.h"
+#include "whatif/cause.h"
+
+namespace trainscope::whatif::internal {
+
+// Median (mean of the two middle values for an even count); 0 for none.
+double Median(std::vector<double> v);
+std::vector<double> ToSeconds(const std::vector<int64_t>& ns);
+
+// Fills the per-step times (s), S = nodelay / ideal, the launch slowdown = measured / nodelay,
+// the replay error and their means from four per-step replays in ns (every entry > 0).
+template <class WhatIfResultT>
+void FillStepTimes(const std::vector<int64_t>& measured, const std::vector<int64_t>& replay,
+                   const std::vector<int64_t>& nodelay, const std::vector<int64_t>& ideal,
+                   WhatIfResultT* r) {
+  r->step_time_s = ToSeconds(measured);
+  r->step_replay_s = ToSeconds(replay);
+  r->step_nodelay_s = ToSeconds(nodelay);
+  r->step_ideal_s = ToSeconds(ideal);
+  for (size_t s = 0; s < measured.size(); ++s) {
+    r->step_slowdown.push_back(r->step_nodelay_s[s] / r->step_ideal_s[s]);
+    r->step_launch_slowdown.push_back(r->step_time_s[s] / r->step_nodelay_s[s]);
+    r->step_error.push_back(std::abs(r->step_replay_s[s] - r->step_time_s[s]) / r->step_time_s[s]);
+  }
+  r->error_median = Median(r->step_error);
+  r->error_max = r->step_error.empty() ? 0 : *std::max_element(r->step_error.begin(), r->step_error.end());
+  r->slowdown = MeanSeconds(nodelay) / MeanSeconds(ideal);
+  r->launch_slowdown = MeanSeconds(measured) / MeanSeconds(nodelay);
+}
+
+// `key`: {label: S} and `key`_per_step: {step: {label: S}}.
+template <class Steps>
+void WriteAttribution(const char* key, const std::vector<Attribution>& rows, const Steps& steps,
+                      JsonWriter& w) {
+  w.Key(key).BeginObject();
+  for (const Attribution& a : rows) w.Field(a.label, a.slowdown);
+  w.EndObject();
+  w.Key(std::string(key) + "_per_step").BeginObject();
+  for (size_t s = 0; s < steps.size(); ++s) {
+    w.Key(std::to_string(steps[s])).BeginObject();
+    for (const Attribution& a : rows) w.Field(a.label, a.per_step[s]);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+// The `cause` object of --json.
+void WriteCause(const Cause& cause, const char* not_applicable, JsonWriter& w);
+
+// The --json keys both inputs start with: slowdown, waste, straggling, simulation_error and the
+// cause object (with `not_applicable` before its metrics when given).
+template <class WhatIfResultT>
+void WriteHeadline(const WhatIfResultT& r, const Cause& cause, const char* not_applicable, JsonWriter& w) {
+  w.Field("slowdown", r.slowdown);
+  w.Field("waste_fraction", r.waste_fraction);
+  w.Field("wasted_gpu_hours", r.wasted_gpu_hours);
+  w.Field("straggling", r.straggling);
+  w.Key("simulation_error").BeginObject();
+  w.Field("median", r.error_median).Field("max", r.error_max);
+  w.Field("within_floor", r.error_median <= 0.02 && r.error_max <= 0.05);
+  w.EndObject();
+  WriteCause(cause, not_applicable, w);
+}
+
+// The summary's "simulation error", "cause" and "also" lines.
+std::string ErrorAndCauseLines(double error_median, double error_max, const Cause& cause);
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+// One flow event ("s" at the first member of a collective, "f" at the others) in Perfetto.
+void WriteCollectiveFlow(JsonWriter& w, int64_t id, bool first, int64_t pid, int64_t tid, double ts_us);
+// Closes the trace document, flushes it and reports a failed write of `path`.
+Status FinishPerfettoTrace(JsonWriter& w, std::FILE* file, const std::string& path);
+
+}  // namespace trainscope::whatif::internal

@@ -48,6 +48,28 @@ TEST(MinderKernelsTest, InferenceMatchesDoubleReferenceOnEveryIsa) {
                 .cwiseAbs().maxCoeff(), 2e-5);
 }
 
+TEST(MinderKernelsTest, LatentMeansMatchDoubleReferenceOnEveryIsa) {
+  LstmVae vae;
+  vae.Initialize(12);
+  Eigen::VectorXd p = vae.params() * 3.0;
+  vae.SetParams(p);
+  Eigen::VectorXf pf = p.cast<float>();
+  uint64_t rng = 6;
+  for (int n : {1, 63, 64, 65, 200}) {
+    Eigen::MatrixXd x = NormalMatrix(kWindow, n, &rng);
+    Eigen::MatrixXd ref = vae.Encode(x);
+    ASSERT_EQ(ref.rows(), kLatent);
+    Eigen::MatrixXf xf = x.cast<float>();
+    for (Isa isa : Isas()) {
+      Eigen::MatrixXf mu(kLatent, n);
+      EncodeWindows(pf.data(), xf.data(), n, mu.data(), isa);
+      EXPECT_LT((mu.cast<double>() - ref).cwiseAbs().maxCoeff(), 2e-5) << IsaName(isa) << " n=" << n;
+    }
+  }
+  Eigen::MatrixXd x = NormalMatrix(kWindow, 130, &rng);
+  EXPECT_LT((vae.EncodeFloat(x.cast<float>()).cast<double>() - vae.Encode(x)).cwiseAbs().maxCoeff(), 2e-5);
+}
+
 TEST(MinderKernelsTest, DistancesMatchBruteForceOnEveryIsa) {
   uint64_t rng = 7;
   for (int n : {2, 3, 4, 16, 17, 18, 33, 257}) {

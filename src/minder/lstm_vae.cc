@@ -255,6 +255,22 @@ Eigen::MatrixXf LstmVae::ReconstructFloat(const Eigen::MatrixXf& x) const {
   return y;
 }
 
+Eigen::MatrixXd LstmVae::Encode(const Eigen::MatrixXd& x) const {
+  Tensors<double, const double> w(params_.data());
+  ForwardState<double> st;
+  Forward(w, x, static_cast<const Eigen::MatrixXd*>(nullptr), &st);
+  return st.mu;
+}
+
+Eigen::MatrixXf LstmVae::EncodeFloat(const Eigen::MatrixXf& x) const {
+  TS_CHECK(x.rows() == kWindow, "float inference takes windows of {} samples, got {}", kWindow,
+           x.rows());
+  KeepFreedMemory();
+  Eigen::MatrixXf mu(kLatent, x.cols());
+  internal::EncodeWindows(params_f_.data(), x.data(), x.cols(), mu.data());
+  return mu;
+}
+
 VaeTrainReport LstmVae::Train(const Eigen::MatrixXd& windows, const VaeTrainOptions& options) {
   KeepFreedMemory();
   auto start = std::chrono::steady_clock::now();

@@ -66,6 +66,9 @@ class LstmVae {
   Eigen::MatrixXd Reconstruct(const Eigen::MatrixXd& x) const;
   // The same in float for detection (T x B in, T x B out).
   Eigen::MatrixXf ReconstructFloat(const Eigen::MatrixXf& x) const;
+  // Latent means (L x B) in double precision and in float (detection's `latent` embedding).
+  Eigen::MatrixXd Encode(const Eigen::MatrixXd& x) const;
+  Eigen::MatrixXf EncodeFloat(const Eigen::MatrixXf& x) const;
 
   // Trains on windows X (T x N, normalised) with Adam and minibatches as matrix columns.
   VaeTrainReport Train(const Eigen::MatrixXd& windows, const VaeTrainOptions& options);

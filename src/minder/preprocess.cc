@@ -251,12 +251,16 @@ void FitBounds(Channel* channel) {
   if (channel->hi - channel->lo < floor) channel->hi = channel->lo + floor;
 }
 
-void Normalise(Channel* channel) {
-  const float lo = static_cast<float>(channel->lo);
-  const float inv = static_cast<float>(1.0 / (channel->hi - channel->lo));
-  for (float& v : channel->values) {
-    if (!std::isnan(v)) v = std::clamp((v - lo) * inv, -0.5f, 1.5f);
+void NormaliseValues(float* values, size_t n, double lo, double hi) {
+  const float flo = static_cast<float>(lo);
+  const float inv = static_cast<float>(1.0 / (hi - lo));
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isnan(values[i])) values[i] = std::clamp((values[i] - flo) * inv, -0.5f, 1.5f);
   }
+}
+
+void Normalise(Channel* channel) {
+  NormaliseValues(channel->values.data(), channel->values.size(), channel->lo, channel->hi);
 }
 
 }  // namespace trainscope::minder

@@ -62,5 +62,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
 void FitBounds(Channel* channel);
 // x -> (x - lo) / (hi - lo), clipped to [-0.5, 1.5] so a fault far outside stays bounded.
 void Normalise(Channel* channel);
+// The same for `n` values in place, with bounds given (NaN stays NaN).
+void NormaliseValues(float* values, size_t n, double lo, double hi);
 
 }  // namespace trainscope::minder

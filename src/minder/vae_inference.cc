@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Batched LSTM-VAE inference (z = mu) for detection: 64 windows at a time as vector lanes, every
+// Batched LSTM-VAE inference (z = mu; or the latent mean alone) for detection: 64 windows at a time as vector lanes, every
 // loop running over lanes, compiled per instruction set and dispatched at run time.
 #include <algorithm>
 #include <cmath>
@@ -96,7 +96,9 @@ TS_MINDER_INLINE void LstmStep(const float (&wh)[G][H], const float (&in)[G][kLa
 
 static_assert(H == 4, "LstmStep unrolls the hidden dot product for H = 4");
 
-// Reconstructs `count` <= kLanes windows at x (column-major, T values each) into y.
+// Reconstructs `count` <= kLanes windows at x (column-major, T values each) into y, or with
+// kEncodeOnly writes their latent means (L values each) and skips the decoder.
+template <bool kEncodeOnly>
 TS_MINDER_INLINE void Block(const Weights& w, const float* x, int count, float* y) {
   alignas(64) float xt[T][kLanes];
   alignas(64) float in[G][kLanes];
@@ -127,6 +129,12 @@ TS_MINDER_INLINE void Block(const Weights& w, const float* x, int count, float* 
                 w.wmu[l][3] * h[3][b] + w.bmu[l];
     }
   }
+  if constexpr (kEncodeOnly) {
+    for (int b = 0; b < count; ++b) {
+      for (int l = 0; l < L; ++l) y[b * L + l] = z[l][b];
+    }
+    return;
+  }
   for (int g = 0; g < G; ++g) {
     for (int b = 0; b < kLanes; ++b) {
       float s = 0.f;
@@ -149,42 +157,55 @@ TS_MINDER_INLINE void Block(const Weights& w, const float* x, int count, float* 
   }
 }
 
+template <bool kEncodeOnly>
 TS_MINDER_INLINE void AllBlocks(const Weights& w, const float* x, int64_t n, float* y) {
+  constexpr int kOut = kEncodeOnly ? L : T;
   for (int64_t first = 0; first < n; first += kLanes) {
     const int count = static_cast<int>(std::min<int64_t>(kLanes, n - first));
-    Block(w, x + first * T, count, y + first * T);
+    Block<kEncodeOnly>(w, x + first * T, count, y + first * kOut);
   }
 }
 
+template <bool kEncodeOnly>
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma,prefer-vector-width=512")))
-void ReconstructAvx512(const Weights& w, const float* x, int64_t n, float* y) {
-  AllBlocks(w, x, n, y);
+void RunAvx512(const Weights& w, const float* x, int64_t n, float* y) {
+  AllBlocks<kEncodeOnly>(w, x, n, y);
 }
 
-__attribute__((target("avx2,fma"))) void ReconstructAvx2(const Weights& w, const float* x,
-                                                         int64_t n, float* y) {
-  AllBlocks(w, x, n, y);
+template <bool kEncodeOnly>
+__attribute__((target("avx2,fma"))) void RunAvx2(const Weights& w, const float* x, int64_t n, float* y) {
+  AllBlocks<kEncodeOnly>(w, x, n, y);
 }
 
-void ReconstructGeneric(const Weights& w, const float* x, int64_t n, float* y) {
-  AllBlocks(w, x, n, y);
+template <bool kEncodeOnly>
+void RunGeneric(const Weights& w, const float* x, int64_t n, float* y) {
+  AllBlocks<kEncodeOnly>(w, x, n, y);
+}
+
+template <bool kEncodeOnly>
+void Run(const float* params, const float* x, int64_t n, float* y, Isa isa) {
+  const Weights w = Unpack(params);
+  switch (ResolveIsa(isa)) {
+    case Isa::kAvx512:
+      RunAvx512<kEncodeOnly>(w, x, n, y);
+      return;
+    case Isa::kAvx2:
+      RunAvx2<kEncodeOnly>(w, x, n, y);
+      return;
+    default:
+      RunGeneric<kEncodeOnly>(w, x, n, y);
+      return;
+  }
 }
 
 }  // namespace
 
 void ReconstructWindows(const float* params, const float* x, int64_t n, float* y, Isa isa) {
-  const Weights w = Unpack(params);
-  switch (ResolveIsa(isa)) {
-    case Isa::kAvx512:
-      ReconstructAvx512(w, x, n, y);
-      return;
-    case Isa::kAvx2:
-      ReconstructAvx2(w, x, n, y);
-      return;
-    default:
-      ReconstructGeneric(w, x, n, y);
-      return;
-  }
+  Run<false>(params, x, n, y, isa);
+}
+
+void EncodeWindows(const float* params, const float* x, int64_t n, float* mu, Isa isa) {
+  Run<true>(params, x, n, mu, isa);
 }
 
 }  // namespace trainscope::minder::internal

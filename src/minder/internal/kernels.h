@@ -34,6 +34,8 @@ struct VaeLayout {
 // x + j*kWindow); `params`: the LstmVae parameters as float (LstmVae::kParams values).
 void ReconstructWindows(const float* params, const float* x, int64_t n, float* y,
                         Isa isa = Isa::kAuto);
+// Latent means of `n` windows (the encoder only): mu is kLatent x n column-major.
+void EncodeWindows(const float* params, const float* x, int64_t n, float* mu, Isa isa = Isa::kAuto);
 
 // Mean distance of each machine to all others: `et` is dims x n row-major (dimension k of
 // machine j at et[k*n + j]); score[j] = sum_i |e_i - e_j| / (n - 1). Each pair computed once.

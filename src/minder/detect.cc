@@ -48,11 +48,7 @@ void NormaliseGrid(Grid* grid, const Reference* ref) {
           auto it = mb->second.find(grid->machines[m]);
           double lo = 0, hi = 1;
           if (it != mb->second.end()) lo = it->second.first, hi = it->second.second;
-          const float flo = static_cast<float>(lo), inv = static_cast<float>(1.0 / (hi - lo));
-          for (size_t t = 0; t < T; ++t) {
-            float& v = ch.values[m * T + t];
-            if (!std::isnan(v)) v = std::clamp((v - flo) * inv, -0.5f, 1.5f);
-          }
+          NormaliseValues(ch.values.data() + m * T, T, lo, hi);
         }
         continue;
       }
@@ -75,11 +71,7 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
   const int machines = static_cast<int>(grid.machines.size());
   const int windows = std::max(0, grid.steps - kWindow + 1);
   const int dims = static_cast<int>(grid.channels.size());
-  out.candidate.assign(static_cast<size_t>(windows), -1);
-  out.z.assign(static_cast<size_t>(windows), 0.f);
-  out.margin.assign(static_cast<size_t>(windows), 0.f);
-  out.missing.assign(static_cast<size_t>(windows), 0);
-  out.gpu.assign(static_cast<size_t>(windows), -1);
+  out.Reset(static_cast<size_t>(windows));
   const std::vector<float> baseline = ScoreBaselines(grid, out.name, options.reference);
   // [window][machine] distance of each machine to its peers (minus its healthy baseline).
   std::vector<std::vector<float>> score(static_cast<size_t>(windows), std::vector<float>(static_cast<size_t>(machines), kNaN));

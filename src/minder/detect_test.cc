@@ -2,7 +2,7 @@
 // Detection tests: distance kernel vs brute force, an injected deviation found with the right
 // machine and time, continuity against a short spike, missingness, single machine, hysteresis
 // and per-channel thresholds, the busy-node trap and the reference that handles it, fault
-// injection victims, detector defaults files.
+// injection victims, detector defaults files, the evaluation's once-only counting of overlaps.
 #include "minder/detector.h"
 
 #include <cmath>
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "minder/eval_internal.h"
 #include "minder/inject.h"
 #include "minder/replay.h"
 #include "minder/synth.h"
@@ -174,12 +175,10 @@ TEST(DetectTest, SingleMachineAndMissingModels) {
 ChannelScores Alternating(int windows) {
   ChannelScores s;
   s.name = "cpu";
+  s.Reset(static_cast<size_t>(windows));
   s.candidate.assign(static_cast<size_t>(windows), 2);
-  s.z.resize(static_cast<size_t>(windows));
   for (int w = 0; w < windows; ++w) s.z[static_cast<size_t>(w)] = w % 2 == 0 ? 7.f : 4.f;
   s.margin.assign(static_cast<size_t>(windows), 1.f);
-  s.missing.assign(static_cast<size_t>(windows), 0);
-  s.gpu.assign(static_cast<size_t>(windows), -1);
   return s;
 }
 
@@ -218,6 +217,39 @@ TEST(DetectTest, HysteresisKeepsAFluctuatingOutlierAndPerChannelThresholds) {
     s.z[static_cast<size_t>(w)] = 9;
   }
   EXPECT_TRUE(FindAlerts(g, s, o).empty());
+  // Unless c stays an outlier under the other machine: second with z 5 >= the hold level 3, the
+  // run goes through those 20 windows. Score: (1650 - (10*7 + 10*4) + 20*5) / 300; the margin
+  // counts only the windows c leads (280 of 300, margin 1 each).
+  for (int w = 140; w < 160; ++w) {
+    s.runner_up[static_cast<size_t>(w)] = 2;
+    s.runner_up_z[static_cast<size_t>(w)] = 5;
+  }
+  a = FindAlerts(g, s, o);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].machine, "c");
+  EXPECT_EQ(a[0].windows, 300);
+  EXPECT_NEAR(a[0].score, 1640.0 / 300, 1e-6);
+  EXPECT_NEAR(a[0].margin, 280.0 / 300, 1e-6);
+  // Second but under the hold level (2 < 3): a gap again, the run breaks.
+  for (int w = 140; w < 160; ++w) s.runner_up_z[static_cast<size_t>(w)] = 2;
+  EXPECT_TRUE(FindAlerts(g, s, o).empty());
+}
+
+// The outlier test by hand: scores 1, 2, 3, 10, 9: median 3, MAD 2 (deviations 2, 1, 0, 7, 6),
+// denominator 1.4826 * 2 + 0.05; top machine 3 (z 7 / denom), runner-up machine 4 (z 6 / denom).
+TEST(DetectTest, OutlierTestNamesTopAndRunnerUp) {
+  std::vector<std::vector<float>> score = {{1, 2, 3, 10, 9}};
+  ChannelScores out;
+  out.Reset(1);
+  DetectOptions o;
+  o.threads = 1;
+  RankWindows(&score, false, o, &out);
+  const double denom = 1.4826 * 2 + 0.05;
+  EXPECT_EQ(out.candidate[0], 3);
+  EXPECT_NEAR(out.z[0], 7 / denom, 1e-5);
+  EXPECT_NEAR(out.margin[0], 1 / denom, 1e-5);
+  EXPECT_EQ(out.runner_up[0], 4);
+  EXPECT_NEAR(out.runner_up_z[0], 6 / denom, 1e-5);
 }
 
 // m0003 has a different role (twice the GPU utilisation level and swing of its peers) all the
@@ -306,6 +338,16 @@ TEST(DetectTest, DetectorDefaultsWithPerChannelThresholds) {
   std::fputs("threshold gpu_util -1\n", f);
   std::fclose(f);
   EXPECT_THAT(LoadDetectorDefaults(dir), testing::StatusIs(StatusCode::kInvalidArgument, "detector.txt:1"));
+}
+
+// Healthy exposure and false alarms counted once where recordings overlap in time (Exathlon).
+TEST(EvalTest, MergeSpansCountsOverlapsOnce) {
+  using Spans = std::vector<std::pair<int64_t, int64_t>>;
+  // Unsorted input; [0,10) and [5,20) overlap, [20,30) touches, [40,50) is 10 away.
+  EXPECT_EQ(internal::MergeSpans(Spans{{40, 50}, {0, 10}, {20, 30}, {5, 20}}, 0), (Spans{{0, 30}, {40, 50}}));
+  EXPECT_EQ(internal::MergeSpans(Spans{{40, 50}, {0, 10}, {20, 30}, {5, 20}}, 10), (Spans{{0, 50}}));
+  EXPECT_EQ(internal::MergeSpans(Spans{{0, 100}, {10, 20}}, 0), (Spans{{0, 100}}));  // contained
+  EXPECT_TRUE(internal::MergeSpans(Spans{}, 0).empty());
 }
 
 }  // namespace

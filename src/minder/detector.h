@@ -35,6 +35,9 @@
 namespace trainscope::minder {
 
 enum class Method { kMinder, kRawDistance, kMahalanobis };
+// What Minder compares per window (brief section 3): the decoder's reconstruction (8 values,
+// the paper's choice) or the encoder's latent mean (8 values, the cheaper variant).
+enum class Embedding { kReconstruction, kLatentMean };
 
 struct Reference {
   std::map<std::string, std::pair<double, double>> bounds;            // channel -> (lo, hi)
@@ -48,6 +51,7 @@ struct Reference {
 
 struct DetectOptions {
   Method method = Method::kMinder;
+  Embedding embedding = Embedding::kReconstruction;  // kMinder only
   std::vector<std::string> metric_order;  // channel priority (metric names); others follow
   double threshold = 6.0;                 // robust z an outlier must pass
   std::map<std::string, double> channel_thresholds;  // per channel name; `threshold` otherwise
@@ -85,9 +89,14 @@ struct ChannelScores {
   std::string name;
   std::vector<int> candidate;  // machine index or -1
   std::vector<float> z, margin;
+  // The machine with the second-largest score and its robust z: a running candidate that a
+  // transient outlier elsewhere pushes to second place is still an outlier in that window.
+  std::vector<int> runner_up;
+  std::vector<float> runner_up_z;
   std::vector<uint8_t> missing;
   std::vector<int16_t> gpu;
   std::vector<std::vector<float>> machine_score;  // [window][machine] (for baselines and features)
+  void Reset(size_t windows);  // every window: no candidate
 };
 
 struct Detection {

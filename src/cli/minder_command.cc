@@ -346,21 +346,39 @@ std::vector<std::string> CsvFilesIn(const std::string& dir, const std::string& s
   return out;
 }
 
-Status RunEval(const std::string& exathlon, const std::vector<int>& subsets, const std::string& smd,
-               const std::vector<int>& synth, const std::vector<std::string>& workload, int seeds, const DetectFlags& f,
-               const std::string& save_defaults, const std::string& fault_log, bool uniform_victims,
-               int top_metrics) {
-  TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(f.models));
+struct EvalFlags {
+  std::string exathlon = "../shared/data/metrics/exathlon-spark4/traces";
+  std::string smd = "../shared/data/metrics/smd-subset";
+  std::vector<int> synth = {16, 64};
+  std::vector<int> subsets = {3, 2};
+  int seeds = 3;
+  DetectFlags detect;
+  std::string save_defaults, fault_log, profiles;
+  std::vector<std::string> workload;
+  bool uniform_victims = false;
+  int top_metrics = 7;
+};
+
+Status RunEval(const EvalFlags& e) {
+  const std::string& exathlon = e.exathlon;
+  const std::string& smd = e.smd;
+  const std::string& save_defaults = e.save_defaults;
+  const std::vector<std::string>& workload = e.workload;
+  TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(e.detect.models));
   mi::EvalOptions eo;
   eo.models = &models;
-  eo.seeds = seeds;
-  eo.synthetic_sizes = synth;
-  eo.exathlon_subsets = subsets;
-  eo.metric_order = f.metrics;
+  eo.seeds = e.seeds;
+  eo.synthetic_sizes = e.synth;
+  eo.exathlon_subsets = e.subsets;
+  eo.metric_order = e.detect.metrics;
   eo.threads = Globals().threads;
-  eo.fault_log = fault_log;
-  eo.uniform_victims = uniform_victims;
-  eo.top_metrics = top_metrics;
+  eo.fault_log = e.fault_log;
+  eo.uniform_victims = e.uniform_victims;
+  eo.top_metrics = e.top_metrics;
+  if (!e.profiles.empty()) {
+    TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(e.profiles));
+    TS_ASSIGN_OR_RETURN(eo.profiles, mi::ParseFaultProfiles(text, e.profiles));
+  }
   Diagnostics diags;
   auto load = [&](const std::string& path) -> Result<mi::NamedTable> {
     TS_ASSIGN_OR_RETURN(model::MetricTable t, ingest::LoadMetrics({path}, {}, &diags));
@@ -491,34 +509,25 @@ void RegisterMinder(CLI::App& root) {
   });
 
   auto* eval = minder->add_subcommand("eval", "Full Minder vs baselines on injected faults, one run");
-  static std::string exathlon = "../shared/data/metrics/exathlon-spark4/traces";
-  static std::string smd = "../shared/data/metrics/smd-subset";
-  static std::vector<int> synth = {16, 64};
-  static std::vector<int> subsets = {3, 2};
-  static int seeds = 3;
-  static DetectFlags eflags;
-  static std::string save_defaults, fault_log;
-  static std::vector<std::string> workload;
-  static bool uniform_victims_flag = false;
-  static int top_metrics = 7;
-  eval->add_option("--exathlon", exathlon, "Directory of healthy Exathlon traces ('' = none)")->capture_default_str();
-  eval->add_option("--exathlon-machines", subsets,
+  static EvalFlags ef;
+  eval->add_option("--exathlon", ef.exathlon, "Directory of healthy Exathlon traces ('' = none)")->capture_default_str();
+  eval->add_option("--exathlon-machines", ef.subsets,
                    "Also evaluate Exathlon with only this many of its 4 machines (0 = none)")
       ->delimiter(',')->capture_default_str();
-  eval->add_option("--smd", smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
-  eval->add_option("--synthetic", synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
-  eval->add_option("--seeds", seeds, "Injection seeds per recording")->capture_default_str();
-  eval->add_option("--models", eflags.models, "Model directory")->capture_default_str();
-  eval->add_option("--metrics", eflags.metrics, "Fixed metric order instead of the learned one")->delimiter(',');
-  eval->add_option("--save-defaults", save_defaults, "Write detector.txt (threshold, learned order) here");
-  eval->add_option("--workload", workload, "metrics.csv.gz of jobs from `trainscope workload synth` (family 'workload')")->delimiter(',');
-  eval->add_option("--top-metrics", top_metrics, "Channels Minder tries, from the top of the learned order")
+  eval->add_option("--smd", ef.smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
+  eval->add_option("--synthetic", ef.synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
+  eval->add_option("--seeds", ef.seeds, "Injection seeds per recording")->capture_default_str();
+  eval->add_option("--models", ef.detect.models, "Model directory")->capture_default_str();
+  eval->add_option("--metrics", ef.detect.metrics, "Fixed metric order instead of the learned one")->delimiter(',');
+  eval->add_option("--save-defaults", ef.save_defaults, "Write detector.txt (threshold, learned order) here");
+  eval->add_option("--workload", ef.workload, "metrics.csv.gz of jobs from `trainscope workload synth` (family 'workload')")->delimiter(',');
+  eval->add_option("--top-metrics", ef.top_metrics, "Channels Minder tries, from the top of the learned order")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  eval->add_flag("--uniform-victims", uniform_victims_flag, "Inject on any machine (also idle ones a stall cannot change)");
-  eval->add_option("--fault-log", fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
-  eval->callback([] {
-    RunAndSetExit([] { return RunEval(exathlon, subsets, smd, synth, workload, seeds, eflags, save_defaults, fault_log, uniform_victims_flag, top_metrics); });
-  });
+  eval->add_flag("--uniform-victims", ef.uniform_victims, "Inject on any machine (also idle ones a stall cannot change)");
+  eval->add_option("--fault-log", ef.fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
+  eval->add_option("--profiles", ef.profiles,
+                   "Fault profile file (type,weight,metric,effect,value) instead of the default signatures");
+  eval->callback([] { RunAndSetExit([] { return RunEval(ef); }); });
 }
 
 }  // namespace

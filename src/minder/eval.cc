@@ -35,8 +35,23 @@ ChannelScores SliceScores(const ChannelScores& s, int first, int count) {
   out.candidate = cut(s.candidate);
   out.z = cut(s.z);
   out.margin = cut(s.margin);
+  out.runner_up = cut(s.runner_up);
+  out.runner_up_z = cut(s.runner_up_z);
   out.missing = cut(s.missing);
   out.gpu = cut(s.gpu);
+  return out;
+}
+
+std::vector<std::pair<int64_t, int64_t>> MergeSpans(std::vector<std::pair<int64_t, int64_t>> spans, int64_t join_ns) {
+  std::sort(spans.begin(), spans.end());
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const auto& s : spans) {
+    if (!out.empty() && s.first <= out.back().second + join_ns) {
+      out.back().second = std::max(out.back().second, s.second);
+    } else {
+      out.push_back(s);
+    }
+  }
   return out;
 }
 
@@ -53,6 +68,9 @@ Result<Scored> ScoreRecording(const model::MetricTable& table, const ModelSet* m
   opt.method = Method::kMinder;
   Grid ref_grid = SliceGrid(grid, 0, reference_seconds);
   sc.ref_minder = LearnReference(ref_grid, models, opt, true);
+  DetectOptions lat = opt;
+  lat.embedding = Embedding::kLatentMean;
+  sc.ref_latent = LearnReference(ref_grid, models, lat, true);
   opt.method = Method::kRawDistance;
   sc.ref_raw = LearnReference(ref_grid, models, opt, true);
   sc.grid = SliceGrid(grid, reference_seconds, grid.steps - reference_seconds);
@@ -63,6 +81,9 @@ Result<Scored> ScoreRecording(const model::MetricTable& table, const ModelSet* m
     m.reference = &sc.ref_minder;
     const MetricModel* mm = models->Find(sc.grid.channels[c].metric);
     sc.minder.push_back(ScoreChannel(sc.grid, c, mm ? &mm->vae : nullptr, m, keep_machine_scores));
+    m.embedding = Embedding::kLatentMean;
+    m.reference = &sc.ref_latent;
+    sc.latent.push_back(ScoreChannel(sc.grid, c, mm ? &mm->vae : nullptr, m, false));
     DetectOptions r = opt;
     r.reference = &sc.ref_raw;
     sc.raw.push_back(ScoreChannel(sc.grid, c, nullptr, r, false));

@@ -19,6 +19,7 @@
 
 #include "base/json_writer.h"
 #include "base/status.h"
+#include "minder/inject.h"
 #include "minder/model_set.h"
 #include "model/metric_table.h"
 
@@ -56,6 +57,7 @@ struct EvalOptions {
   // full method's per-window outlier test saw it (for diagnosing missed faults).
   std::string fault_log;
   bool uniform_victims = false;  // InjectOptions::uniform_victims
+  std::vector<FaultEffect> profiles;  // fault signatures; empty: DefaultFaultProfiles()
 };
 
 struct Prf {
@@ -78,6 +80,11 @@ struct VariantResult {
   int control_alerts = 0;               // alerts during many-machine negative controls
   int healthy_alerts = 0;
   double healthy_machine_hours = 0;
+  // The same without double counting: recordings of one group that share machines and wall time
+  // (Exathlon's traces of one time window) count that time once, and alerts on one machine that
+  // overlap in time count as one episode.
+  int healthy_distinct_alerts = 0;
+  double healthy_distinct_machine_hours = 0;
 };
 
 struct SmdMachineResult {

@@ -13,8 +13,8 @@ namespace trainscope::minder::internal {
 
 struct Scored {
   Grid grid;  // normalised, after the reference period
-  Reference ref_minder, ref_raw;
-  std::vector<ChannelScores> minder, raw;
+  Reference ref_minder, ref_raw, ref_latent;
+  std::vector<ChannelScores> minder, raw, latent;  // latent: Minder on the latent-mean embedding
   ChannelScores mahalanobis;
 };
 
@@ -24,6 +24,8 @@ struct Event {
 };
 
 std::string ExathlonWindow(const std::string& trace);
+// Union of [begin, end) spans, sorted; spans at most `join_ns` apart merge into one.
+std::vector<std::pair<int64_t, int64_t>> MergeSpans(std::vector<std::pair<int64_t, int64_t>> spans, int64_t join_ns);
 ChannelScores SliceScores(const ChannelScores& s, int first, int count);
 Result<Scored> ScoreRecording(const model::MetricTable& table, const ModelSet* models,
                               int reference_seconds, int threads, bool keep_machine_scores);

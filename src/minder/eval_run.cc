@@ -247,7 +247,8 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
     io.seed = seed;
     io.from_ns = healthy[r]->grid.t0_ns + 60 * kS;
     io.uniform_victims = options.uniform_victims;
-    model::MetricTable t = InjectFaults(*recs[r].table, DefaultFaultProfiles(), io, &inj.labels);
+    model::MetricTable t = InjectFaults(*recs[r].table, options.profiles.empty() ? DefaultFaultProfiles() : options.profiles,
+                                        io, &inj.labels);
     TS_ASSIGN_OR_RETURN(Scored sc, internal::ScoreRecording(t, options.models, options.reference_seconds,
                                                             options.threads, keep));
     inj.scored = std::make_unique<Scored>(std::move(sc));
@@ -299,7 +300,7 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
   // Variants.
   struct Variant {
     std::string name;
-    int kind;  // 0 minder, 1 raw, 2 mahalanobis
+    int kind;  // 0 minder, 1 raw, 2 mahalanobis, 3 minder on the latent mean
     int continuity;
     std::string alone;  // single channel
     int calibration = 0;  // 0 per channel with hysteresis, 1 one threshold for all, 2 no hysteresis
@@ -307,12 +308,13 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
   for (const auto& [family, top] : order) {
     std::vector<Variant> variants = {{"minder", 0, 240, "", 0}, {"raw_distance", 1, 240, "", 0},
                                      {"mahalanobis", 2, 240, "", 0}, {"continuity_off", 0, 1, "", 0},
-                                     {"minder_one_threshold", 0, 240, "", 1}, {"minder_no_hysteresis", 0, 240, "", 2}};
+                                     {"minder_one_threshold", 0, 240, "", 1}, {"minder_no_hysteresis", 0, 240, "", 2},
+                                     {"minder_latent", 3, 240, "", 0}};
     for (const auto& c : top) variants.push_back({"alone:" + c, 0, 240, c, 0});
     auto pick_for = [&, top_copy = top](int kind, const std::string& alone) {
       return [kind, alone, top_copy](const Scored& sc) {
         if (kind == 2) return std::vector<const ChannelScores*>{&sc.mahalanobis};
-        const auto& all = kind == 1 ? sc.raw : sc.minder;
+        const auto& all = kind == 1 ? sc.raw : kind == 3 ? sc.latent : sc.minder;
         return alone.empty() ? Pick(all, top_copy) : Pick(all, {alone});
       };
     };
@@ -328,7 +330,7 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
         (recs[q].group != recs[r].group ? cal : same).push_back(healthy[q].get());
       }
       if (cal.empty()) cal = same;
-      for (int kind = 0; kind < 3; ++kind) {
+      for (int kind = 0; kind < 4; ++kind) {
         for (int calibration = 0; calibration < 3; ++calibration) {
           if (kind != 0 && calibration != 0) continue;
           DetectOptions base;
@@ -375,11 +377,22 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
         VariantResult scratch;
         Match(internal::Schedule(*inj.scored, channels, o, 60, 900), inj.labels, &scratch, &v.delay_1min_s);
       }
+      std::map<std::pair<std::string, std::string>, std::vector<std::pair<int64_t, int64_t>>> covered, alerted;
       for (size_t r = 0; r < recs.size(); ++r) {
         if (recs[r].family != family) continue;
+        const Grid& grid = healthy[r]->grid;
         auto events = internal::Schedule(*healthy[r], pick(*healthy[r]), options_for(recs[r].group), 480, 900);
         v.healthy_alerts += static_cast<int>(events.size());
-        v.healthy_machine_hours += static_cast<double>(healthy[r]->grid.machines.size()) * healthy[r]->grid.steps / 3600.0;
+        v.healthy_machine_hours += static_cast<double>(grid.machines.size()) * grid.steps / 3600.0;
+        const int64_t end_ns = grid.t0_ns + static_cast<int64_t>(grid.steps) * model::kNanosPerSecond;
+        for (const std::string& m : grid.machines) covered[{recs[r].group, m}].push_back({grid.t0_ns, end_ns});
+        for (const Event& e : events) alerted[{recs[r].group, e.machine}].push_back({e.start_ns, e.end_ns});
+      }
+      for (auto& [key, spans] : covered) {
+        for (const auto& [a, b] : internal::MergeSpans(spans, 0)) v.healthy_distinct_machine_hours += static_cast<double>(b - a) / 3.6e12;
+      }
+      for (auto& [key, spans] : alerted) {
+        v.healthy_distinct_alerts += static_cast<int>(internal::MergeSpans(spans, 60 * model::kNanosPerSecond).size());
       }
       report.variants.push_back(std::move(v));
     }
@@ -484,10 +497,11 @@ std::vector<SmdMachineResult> EvaluateSmd(const EvalOptions& options) {
         ch.values = fit[m];
         FitBounds(&ch);
         if (ch.hi - ch.lo < 1e-3) continue;  // constant metric
-        const float lo = static_cast<float>(ch.lo), inv = static_cast<float>(1.0 / (ch.hi - ch.lo));
+        std::vector<float> v = cols[m];
+        NormaliseValues(v.data(), v.size(), ch.lo, ch.hi);
         Eigen::MatrixXf x(kWindow, static_cast<Eigen::Index>(n - kWindow + 1));
         for (Eigen::Index w = 0; w < x.cols(); ++w) {
-          for (int t = 0; t < kWindow; ++t) x(t, w) = std::clamp((cols[m][static_cast<size_t>(w + t)] - lo) * inv, -0.5f, 1.5f);
+          for (int t = 0; t < kWindow; ++t) x(t, w) = v[static_cast<size_t>(w + t)];
         }
         Eigen::MatrixXf y = generic->vae.ReconstructFloat(x);
         for (Eigen::Index w = 0; w < x.cols(); ++w) {

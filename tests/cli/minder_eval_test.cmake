@@ -27,7 +27,7 @@ foreach(i RANGE ${last})
   set(recall_${name} ${r})
   set(healthy_${name} ${healthy})
 endforeach()
-foreach(v minder raw_distance mahalanobis continuity_off)
+foreach(v minder raw_distance mahalanobis continuity_off minder_latent)
   if(NOT v IN_LIST seen)
     message(FATAL_ERROR "variant ${v} missing from ${seen}")
   endif()
@@ -41,4 +41,27 @@ if(NOT healthy_minder EQUAL 0)
 endif()
 if(NOT precision_continuity_off LESS precision_minder)
   message(FATAL_ERROR "continuity off should lose precision: ${precision_continuity_off} vs ${precision_minder}")
+endif()
+
+# --profiles: a file with one fault type injects only that type; a malformed line is an error
+# naming the file and line (exit 3).
+set(prof ${CMAKE_CURRENT_BINARY_DIR}/minder_eval_unreachable.prof)
+file(WRITE ${prof} "# only machines going dark\nunreachable,1,*,missing,0\n")
+execute_process(COMMAND ${TS_BIN} --json minder eval --exathlon "" --smd "" --synthetic 16 --seeds 1
+                        --models ${TS_MODELS} --profiles ${prof}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "minder eval --profiles exited ${rc}:\n${err}")
+endif()
+string(JSON faults GET "${out}" faults_injected synthetic)
+string(JSON unreachable GET "${out}" variants 0 per_type unreachable faults)
+if(faults LESS 1 OR NOT unreachable EQUAL faults)
+  message(FATAL_ERROR "--profiles with one type: ${unreachable} unreachable of ${faults} faults")
+endif()
+file(WRITE ${prof} "unreachable,1,*,missing\n")
+execute_process(COMMAND ${TS_BIN} minder eval --exathlon "" --smd "" --synthetic 16 --seeds 1
+                        --models ${TS_MODELS} --profiles ${prof}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 3 OR NOT err MATCHES "minder_eval_unreachable.prof:1: expected type,weight,metric,effect,value")
+  message(FATAL_ERROR "malformed profile: rc ${rc}, stderr:\n${err}")
 endif()

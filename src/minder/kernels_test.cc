@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The vectorised detection kernels against scalar double-precision references on random inputs,
-// on every instruction set this CPU runs: LSTM-VAE inference vs LstmVae::Reconstruct, pairwise
-// mean distances vs the brute-force double sum over all ordered pairs.
+// on every instruction set this CPU runs: LSTM-VAE inference vs LstmVae::Reconstruct/Encode,
+// pairwise mean distances vs the brute-force double sum over all ordered pairs.
 #include "minder/internal/kernels.h"
+
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "minder/detector.h"
 
@@ -22,52 +22,50 @@ std::vector<Isa> Isas() {
   return out;
 }
 
-TEST(MinderKernelsTest, InferenceMatchesDoubleReferenceOnEveryIsa) {
+// One batched inference kernel (reconstruction or latent mean) against its double-precision
+// LstmVae reference on every ISA, for batch sizes around the vector width, and the public float
+// method that wraps the kernel.
+struct InferencePath {
+  int rows;  // output rows per window
+  void (*kernel)(const float*, const float*, int64_t, float*, Isa);
+  Eigen::MatrixXd (LstmVae::*reference)(const Eigen::MatrixXd&) const;
+  Eigen::MatrixXf (LstmVae::*float_method)(const Eigen::MatrixXf&) const;
+};
+
+void ExpectMatchesDoubleReference(const InferencePath& path, uint64_t seed) {
   LstmVae vae;
-  vae.Initialize(11);
+  vae.Initialize(seed);
   // Larger weights than the U(-1/2, 1/2) start so gates saturate too (tanh clamp region).
   Eigen::VectorXd p = vae.params() * 3.0;
   vae.SetParams(p);
   Eigen::VectorXf pf = p.cast<float>();
-  uint64_t rng = 5;
+  uint64_t rng = seed + 100;
   for (int n : {1, 63, 64, 65, 200}) {
     Eigen::MatrixXd x = NormalMatrix(kWindow, n, &rng);
     x(0, 0) = 1e-5;  // near zero, where Eigen returns the argument itself
-    Eigen::MatrixXd ref = vae.Reconstruct(x);
+    Eigen::MatrixXd ref = (vae.*path.reference)(x);
+    ASSERT_EQ(ref.rows(), path.rows);
     Eigen::MatrixXf xf = x.cast<float>();
     for (Isa isa : Isas()) {
-      Eigen::MatrixXf y(kWindow, n);
-      ReconstructWindows(pf.data(), xf.data(), n, y.data(), isa);
-      double err = (y.cast<double>() - ref).cwiseAbs().maxCoeff();
-      EXPECT_LT(err, 2e-5) << IsaName(isa) << " n=" << n;
+      Eigen::MatrixXf out(path.rows, n);
+      path.kernel(pf.data(), xf.data(), n, out.data(), isa);
+      EXPECT_LT((out.cast<double>() - ref).cwiseAbs().maxCoeff(), 2e-5)
+          << IsaName(isa) << " n=" << n;
     }
   }
-  // The public float path uses the same kernel.
   Eigen::MatrixXd x = NormalMatrix(kWindow, 130, &rng);
-  EXPECT_LT((vae.ReconstructFloat(x.cast<float>()).cast<double>() - vae.Reconstruct(x))
-                .cwiseAbs().maxCoeff(), 2e-5);
+  Eigen::MatrixXf public_out = (vae.*path.float_method)(x.cast<float>());
+  EXPECT_LT((public_out.cast<double>() - (vae.*path.reference)(x)).cwiseAbs().maxCoeff(), 2e-5);
+}
+
+TEST(MinderKernelsTest, InferenceMatchesDoubleReferenceOnEveryIsa) {
+  ExpectMatchesDoubleReference(
+      {kWindow, &ReconstructWindows, &LstmVae::Reconstruct, &LstmVae::ReconstructFloat}, 11);
 }
 
 TEST(MinderKernelsTest, LatentMeansMatchDoubleReferenceOnEveryIsa) {
-  LstmVae vae;
-  vae.Initialize(12);
-  Eigen::VectorXd p = vae.params() * 3.0;
-  vae.SetParams(p);
-  Eigen::VectorXf pf = p.cast<float>();
-  uint64_t rng = 6;
-  for (int n : {1, 63, 64, 65, 200}) {
-    Eigen::MatrixXd x = NormalMatrix(kWindow, n, &rng);
-    Eigen::MatrixXd ref = vae.Encode(x);
-    ASSERT_EQ(ref.rows(), kLatent);
-    Eigen::MatrixXf xf = x.cast<float>();
-    for (Isa isa : Isas()) {
-      Eigen::MatrixXf mu(kLatent, n);
-      EncodeWindows(pf.data(), xf.data(), n, mu.data(), isa);
-      EXPECT_LT((mu.cast<double>() - ref).cwiseAbs().maxCoeff(), 2e-5) << IsaName(isa) << " n=" << n;
-    }
-  }
-  Eigen::MatrixXd x = NormalMatrix(kWindow, 130, &rng);
-  EXPECT_LT((vae.EncodeFloat(x.cast<float>()).cast<double>() - vae.Encode(x)).cwiseAbs().maxCoeff(), 2e-5);
+  ExpectMatchesDoubleReference({kLatent, &EncodeWindows, &LstmVae::Encode, &LstmVae::EncodeFloat},
+                               12);
 }
 
 TEST(MinderKernelsTest, DistancesMatchBruteForceOnEveryIsa) {
@@ -90,8 +88,8 @@ TEST(MinderKernelsTest, DistancesMatchBruteForceOnEveryIsa) {
       MeanDistancesRowMajor(et.data(), kWindow, n, s.data(), isa);
       for (int i = 0; i < n; ++i) {
         double r = ref[static_cast<size_t>(i)];
-        EXPECT_NEAR(s[static_cast<size_t>(i)], r, 1e-5 * r + 1e-9) << IsaName(isa) << " n=" << n
-                                                                  << " i=" << i;
+        EXPECT_NEAR(s[static_cast<size_t>(i)], r, 1e-5 * r + 1e-9)
+            << IsaName(isa) << " n=" << n << " i=" << i;
       }
     }
     // Other dimensions take the scalar path.
@@ -116,7 +114,8 @@ TEST(MinderKernelsTest, RowRangesMatchBruteForceAndAreIndependentOfTheSplit) {
       MeanDistancesRows(et.data(), kWindow, n, 0, n, all.data(), isa);
       for (int i = 0; i < n; ++i) {
         double r = 0;
-        for (int j = 0; j < n; ++j) r += (ef.col(i).cast<double>() - ef.col(j).cast<double>()).norm();
+        for (int j = 0; j < n; ++j)
+          r += (ef.col(i).cast<double>() - ef.col(j).cast<double>()).norm();
         r /= n - 1;
         EXPECT_NEAR(all[static_cast<size_t>(i)], r, 1e-5 * r + 1e-9) << IsaName(isa) << " n=" << n;
       }

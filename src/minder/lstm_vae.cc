@@ -156,6 +156,21 @@ void KeepFreedMemory() {
   });
 }
 
+// Inference forward pass with z = mu (no sampling), double precision.
+ForwardState<double> InferDouble(const Eigen::VectorXd& params, const Eigen::MatrixXd& x) {
+  Tensors<double, const double> w(params.data());
+  ForwardState<double> st;
+  Forward(w, x, static_cast<const Eigen::MatrixXd*>(nullptr), &st);
+  return st;
+}
+
+// The SIMD float kernels are unrolled for whole windows of kWindow samples.
+void CheckFloatWindows(const Eigen::MatrixXf& x) {
+  TS_CHECK(x.rows() == kWindow, "float inference takes windows of {} samples, got {}", kWindow,
+           x.rows());
+  KeepFreedMemory();
+}
+
 }  // namespace
 
 uint64_t SplitMix64(uint64_t* state) {
@@ -240,32 +255,22 @@ double LstmVae::LossAndGradient(const Eigen::MatrixXd& x, const Eigen::MatrixXd&
 }
 
 Eigen::MatrixXd LstmVae::Reconstruct(const Eigen::MatrixXd& x) const {
-  Tensors<double, const double> w(params_.data());
-  ForwardState<double> st;
-  Forward(w, x, static_cast<const Eigen::MatrixXd*>(nullptr), &st);
-  return st.y;
+  return InferDouble(params_, x).y;
 }
 
 Eigen::MatrixXf LstmVae::ReconstructFloat(const Eigen::MatrixXf& x) const {
-  TS_CHECK(x.rows() == kWindow, "float inference takes windows of {} samples, got {}", kWindow,
-           x.rows());
-  KeepFreedMemory();
+  CheckFloatWindows(x);
   Eigen::MatrixXf y(x.rows(), x.cols());
   internal::ReconstructWindows(params_f_.data(), x.data(), x.cols(), y.data());
   return y;
 }
 
 Eigen::MatrixXd LstmVae::Encode(const Eigen::MatrixXd& x) const {
-  Tensors<double, const double> w(params_.data());
-  ForwardState<double> st;
-  Forward(w, x, static_cast<const Eigen::MatrixXd*>(nullptr), &st);
-  return st.mu;
+  return InferDouble(params_, x).mu;
 }
 
 Eigen::MatrixXf LstmVae::EncodeFloat(const Eigen::MatrixXf& x) const {
-  TS_CHECK(x.rows() == kWindow, "float inference takes windows of {} samples, got {}", kWindow,
-           x.rows());
-  KeepFreedMemory();
+  CheckFloatWindows(x);
   Eigen::MatrixXf mu(kLatent, x.cols());
   internal::EncodeWindows(params_f_.data(), x.data(), x.cols(), mu.data());
   return mu;

@@ -164,8 +164,9 @@ ForwardState<double> InferDouble(const Eigen::VectorXd& params, const Eigen::Mat
   return st;
 }
 
-// The SIMD float kernels are unrolled for whole windows of kWindow samples.
-void CheckFloatWindows(const Eigen::MatrixXf& x) {
+// The SIMD float kernels are unrolled for whole windows of kWindow samples; their scratch stays
+// in the process (KeepFreedMemory).
+void PrepareFloatInference(const Eigen::MatrixXf& x) {
   TS_CHECK(x.rows() == kWindow, "float inference takes windows of {} samples, got {}", kWindow,
            x.rows());
   KeepFreedMemory();
@@ -259,7 +260,7 @@ Eigen::MatrixXd LstmVae::Reconstruct(const Eigen::MatrixXd& x) const {
 }
 
 Eigen::MatrixXf LstmVae::ReconstructFloat(const Eigen::MatrixXf& x) const {
-  CheckFloatWindows(x);
+  PrepareFloatInference(x);
   Eigen::MatrixXf y(x.rows(), x.cols());
   internal::ReconstructWindows(params_f_.data(), x.data(), x.cols(), y.data());
   return y;
@@ -270,7 +271,7 @@ Eigen::MatrixXd LstmVae::Encode(const Eigen::MatrixXd& x) const {
 }
 
 Eigen::MatrixXf LstmVae::EncodeFloat(const Eigen::MatrixXf& x) const {
-  CheckFloatWindows(x);
+  PrepareFloatInference(x);
   Eigen::MatrixXf mu(kLatent, x.cols());
   internal::EncodeWindows(params_f_.data(), x.data(), x.cols(), mu.data());
   return mu;

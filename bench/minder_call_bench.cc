@@ -9,6 +9,7 @@
 // name mapping, grid, detection) to show where the time goes.
 // Run: build/bench/minder_call_bench --benchmark_filter=DetectCommand/1024
 #include <benchmark/benchmark.h>
+#include <fmt/core.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,8 +18,6 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <fmt/core.h>
 
 #include "ingest/metrics/metric_readers.h"
 #include "minder/detector.h"
@@ -59,10 +58,13 @@ std::string JobFile(int machines, int seconds) {
   out += '\n';
   for (int s = 0; s < seconds; ++s) {
     for (int m = 0; m < machines; ++m) {
-      const size_t row = (static_cast<size_t>(m) * static_cast<size_t>(seconds) + static_cast<size_t>(s)) *
-                         static_cast<size_t>(metrics);
-      out += fmt::format("{},{}", t.ts()[row] / model::kNanosPerSecond, t.machines().Name(t.machine()[row]));
-      for (int k = 0; k < metrics; ++k) out += fmt::format(",{:.5g}", t.value()[row + static_cast<size_t>(k)]);
+      const size_t row =
+          (static_cast<size_t>(m) * static_cast<size_t>(seconds) + static_cast<size_t>(s)) *
+          static_cast<size_t>(metrics);
+      out += fmt::format("{},{}", t.ts()[row] / model::kNanosPerSecond,
+                         t.machines().Name(t.machine()[row]));
+      for (int k = 0; k < metrics; ++k)
+        out += fmt::format(",{:.5g}", t.value()[row + static_cast<size_t>(k)]);
       out += '\n';
     }
     if (out.size() > (1u << 20)) {
@@ -126,9 +128,13 @@ void BM_DetectCommand(benchmark::State& state, int machines, int seconds) {
   state.counters["gz_MB"] = static_cast<double>(fs::file_size(file)) / 1e6;
 }
 BENCHMARK_CAPTURE(BM_DetectCommand, 1024, 1024, 900)
-    ->Iterations(7)->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Iterations(7)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_DetectCommand, Smoke, 16, 120)
-    ->Iterations(2)->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Iterations(2)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The stages of the command's work (cli/minder_command.cc RunDetect), timed in this process.
 void BM_DetectStages(benchmark::State& state, int machines, int seconds) {
@@ -171,9 +177,13 @@ void BM_DetectStages(benchmark::State& state, int machines, int seconds) {
   state.counters["alerts"] = static_cast<double>(alerts);
 }
 BENCHMARK_CAPTURE(BM_DetectStages, 1024, 1024, 900)
-    ->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_DetectStages, Smoke, 16, 120)
-    ->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace trainscope::minder

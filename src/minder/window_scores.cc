@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scores of chosen windows of a channel, and a channel's alerts from the windows that decide
+// them (see window_scores.h).
+#include "minder/window_scores.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "base/parallel.h"
+#include "minder/internal/kernels.h"
+
+namespace trainscope::minder {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Per-thread buffers of one group of windows, reused across groups and calls.
+struct WindowBuffers {
+  std::vector<int> present;    // present machines of every window, back to back
+  std::vector<size_t> first;   // per window: its first entry in `present`
+  std::vector<uint8_t> needs;  // per window: distances needed
+  std::vector<float> et, s;    // one window's embeddings (kWindow x n row-major), scores
+};
+
+// Present machines of window `w` (all kWindow values finite) appended to `present`; true when
+// the window needs distances. A window decided by missingness is recorded in `out` as
+// ScoreChannel does.
+bool PresentMachines(const Grid& grid, const Channel& ch, size_t w, const DetectOptions& options,
+                     std::vector<int>* present, ChannelScores* out) {
+  const int machines = static_cast<int>(grid.machines.size());
+  const size_t T = static_cast<size_t>(grid.steps);
+  const size_t before = present->size();
+  int first_missing = -1;
+  for (int m = 0; m < machines; ++m) {
+    const float* v = ch.values.data() + static_cast<size_t>(m) * T + w;
+    bool finite = true;
+    for (int t = 0; t < kWindow; ++t) finite = finite && std::isfinite(v[t]);
+    if (!finite) {
+      if (first_missing < 0) first_missing = m;
+      continue;
+    }
+    present->push_back(m);
+  }
+  const int n = static_cast<int>(present->size() - before);
+  // The absent machine is named while at most a quarter of the job (at least one machine) is
+  // absent (ScoreChannel's rule).
+  if (first_missing >= 0 && n >= 1 &&
+      machines - n <= std::max(1.0, (1 - options.min_present_fraction) * machines)) {
+    out->candidate[w] = first_missing;
+    out->missing[w] = 1;
+    if (ch.is_min) out->gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * T + w + kWindow - 1];
+    return false;
+  }
+  return n >= 3;
+}
+
+// Embeddings (kWindow x cols) of windows `x` (kWindow x cols, normalised values), as
+// ScoreChannel computes them: the VAE reconstruction with the window's level carried around it,
+// the latent mean, or the values themselves.
+void Embed(const LstmVae* vae, Embedding embedding, Eigen::MatrixXf* x) {
+  if (vae == nullptr) return;
+  if (embedding == Embedding::kLatentMean) {
+    *x = vae->EncodeFloat(*x);
+    return;
+  }
+  Eigen::MatrixXf& block = *x;
+  Eigen::RowVectorXf level = block.colwise().mean();
+  block.rowwise() -= level;
+  block.array() += 0.5f;
+  Eigen::MatrixXf y = vae->ReconstructFloat(block);
+  y.array() -= 0.5f;
+  y.rowwise() += level;
+  block = std::move(y);
+}
+
+}  // namespace
+
+void ScoreWindows(const Grid& grid, size_t channel, const LstmVae* vae,
+                  const DetectOptions& options, const std::vector<int>& windows, ChannelScores* out,
+                  std::vector<std::vector<float>>* machine_score) {
+  const Channel& ch = grid.channels[channel];
+  const size_t machines = grid.machines.size();
+  const size_t T = static_cast<size_t>(grid.steps);
+  const std::vector<float> baseline = ScoreBaselines(grid, ch.name, options.reference);
+  // Tested scores of the windows, in the order of `windows`.
+  std::vector<std::vector<float>> score(windows.size());
+  // Groups of windows with about 8,192 machine windows each (the VAE runs a group in one call),
+  // at least a few groups per thread.
+  const int threads = options.threads > 0 ? options.threads : DefaultThreadCount();
+  size_t per_group = std::clamp<size_t>(8192 / std::max<size_t>(machines, 1), 1, 512);
+  per_group =
+      std::min(per_group, std::max<size_t>(1, windows.size() / (4 * static_cast<size_t>(threads))));
+  const size_t groups = (windows.size() + per_group - 1) / per_group;
+  ParallelFor(groups, options.threads, [&](size_t g) {
+    thread_local WindowBuffers buf;
+    const size_t begin = g * per_group, end = std::min(windows.size(), begin + per_group);
+    buf.present.clear();
+    buf.first.clear();
+    buf.needs.clear();
+    for (size_t i = begin; i < end; ++i) {
+      buf.first.push_back(buf.present.size());
+      const size_t w = static_cast<size_t>(windows[i]);
+      const size_t mark = buf.present.size();
+      const bool needs = PresentMachines(grid, ch, w, options, &buf.present, out);
+      if (!needs) buf.present.resize(mark);
+      buf.needs.push_back(needs ? 1 : 0);
+    }
+    buf.first.push_back(buf.present.size());
+    // Every present machine's window of every window that needs distances, one column each.
+    Eigen::MatrixXf x(kWindow, static_cast<Eigen::Index>(buf.present.size()));
+    for (size_t i = begin; i < end; ++i) {
+      const size_t w = static_cast<size_t>(windows[i]);
+      for (size_t k = buf.first[i - begin]; k < buf.first[i - begin + 1]; ++k) {
+        const float* v = ch.values.data() + static_cast<size_t>(buf.present[k]) * T + w;
+        for (int t = 0; t < kWindow; ++t) x(t, static_cast<Eigen::Index>(k)) = v[t];
+      }
+    }
+    Embed(vae, options.embedding, &x);
+    for (size_t i = begin; i < end; ++i) {
+      score[i].assign(machines, kNaN);
+      if (!buf.needs[i - begin]) continue;
+      const size_t first = buf.first[i - begin], n = buf.first[i - begin + 1] - first;
+      buf.et.resize(n * kWindow);
+      buf.s.resize(n);
+      for (size_t j = 0; j < n; ++j) {
+        const float* e = x.col(static_cast<Eigen::Index>(first + j)).data();
+        for (size_t d = 0; d < static_cast<size_t>(kWindow); ++d) buf.et[d * n + j] = e[d];
+      }
+      internal::MeanDistancesRowMajor(buf.et.data(), kWindow, static_cast<int>(n), buf.s.data());
+      for (size_t j = 0; j < n; ++j) {
+        const size_t m = static_cast<size_t>(buf.present[first + j]);
+        score[i][m] = buf.s[j] - (baseline.empty() ? 0.f : baseline[m]);
+      }
+    }
+  });
+  ChannelScores ranked;
+  ranked.Reset(windows.size());
+  RankWindows(&score, !baseline.empty(), options, &ranked);
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const size_t w = static_cast<size_t>(windows[i]);
+    if (ranked.candidate[i] >= 0) {  // ranked (missingness-decided windows have no scores)
+      out->candidate[w] = ranked.candidate[i];
+      out->z[w] = ranked.z[i];
+      out->margin[w] = ranked.margin[i];
+      out->runner_up[w] = ranked.runner_up[i];
+      out->runner_up_z[w] = ranked.runner_up_z[i];
+      if (ch.is_min) {
+        out->gpu[w] = ch.gpu[static_cast<size_t>(ranked.candidate[i]) * T + w + kWindow - 1];
+      }
+    }
+    if (machine_score != nullptr) (*machine_score)[w] = std::move(score[i]);
+  }
+}
+
+namespace {
+
+// Which windows lie in a span of `need` consecutive windows that the scored windows do not
+// settle: some machine X may still be a hit in all but `max_gaps` of the span's windows, because
+// fewer than max_gaps + 1 of its scored windows are certainly not hits for X. Empty when every
+// span is settled (then no run of need windows can form, and FindAlerts finds nothing).
+std::vector<uint8_t> UnsettledWindows(const ChannelScores& scores,
+                                      const std::vector<uint8_t>& scored, int need, int max_gaps,
+                                      double threshold, double hold) {
+  const int windows = static_cast<int>(scored.size());
+  const int spans = windows - need + 1;
+  // Scored windows per span, from prefix counts.
+  std::vector<int> prefix(static_cast<size_t>(windows) + 1, 0);
+  for (int w = 0; w < windows; ++w)
+    prefix[static_cast<size_t>(w) + 1] =
+        prefix[static_cast<size_t>(w)] + scored[static_cast<size_t>(w)];
+  // (machine, window) of every possible hit in a scored window; FindAlerts' hit rules, kept
+  // conservative (a NaN z counts as a hit there, so here too).
+  std::vector<std::pair<int, int>> hits;
+  for (int w = 0; w < windows; ++w) {
+    const size_t i = static_cast<size_t>(w);
+    if (!scored[i] || scores.candidate[i] < 0) continue;
+    if (scores.missing[i]) {
+      hits.emplace_back(scores.candidate[i], w);
+      continue;
+    }
+    const float z = scores.z[i];
+    if (!(z < threshold && z < hold)) hits.emplace_back(scores.candidate[i], w);
+    if (scores.runner_up[i] >= 0 && scores.runner_up_z[i] >= hold)
+      hits.emplace_back(scores.runner_up[i], w);
+  }
+  std::sort(hits.begin(), hits.end());
+  // The most possible hits of one machine in each span.
+  std::vector<int> most(static_cast<size_t>(spans), 0), count(static_cast<size_t>(spans) + 1, 0);
+  for (size_t k = 0; k < hits.size();) {
+    size_t end = k;
+    while (end < hits.size() && hits[end].first == hits[k].first) ++end;
+    // Spans [a, a + need) holding window v: a in [v - need + 1, v]; counted by a difference array
+    // over the range this machine touches.
+    const int lo = std::max(0, hits[k].second - need + 1);
+    const int hi = std::min(spans - 1, hits[end - 1].second);
+    std::fill(count.begin() + lo, count.begin() + hi + 2, 0);
+    for (size_t j = k; j < end; ++j) {
+      const int v = hits[j].second;
+      const int a0 = std::max(0, v - need + 1), a1 = std::min(spans - 1, v);
+      if (a0 > a1) continue;
+      ++count[static_cast<size_t>(a0)];
+      --count[static_cast<size_t>(a1) + 1];
+    }
+    int run = 0;
+    for (int a = lo; a <= hi; ++a) {
+      run += count[static_cast<size_t>(a)];
+      most[static_cast<size_t>(a)] = std::max(most[static_cast<size_t>(a)], run);
+    }
+    k = end;
+  }
+  std::vector<uint8_t> cover;
+  std::vector<int> open(static_cast<size_t>(windows) + 1, 0);
+  bool any = false;
+  for (int a = 0; a < spans; ++a) {
+    const int known = prefix[static_cast<size_t>(a + need)] - prefix[static_cast<size_t>(a)];
+    if (known - most[static_cast<size_t>(a)] > max_gaps) continue;
+    any = true;
+    ++open[static_cast<size_t>(a)];
+    --open[static_cast<size_t>(a + need)];
+  }
+  if (!any) return cover;
+  cover.assign(static_cast<size_t>(windows), 0);
+  int run = 0;
+  for (int w = 0; w < windows; ++w) {
+    run += open[static_cast<size_t>(w)];
+    cover[static_cast<size_t>(w)] = run > 0 ? 1 : 0;
+  }
+  return cover;
+}
+
+}  // namespace
+
+std::vector<Alert> ChannelAlerts(const Grid& grid, size_t channel, const LstmVae* vae,
+                                 const DetectOptions& options, int* scored_count) {
+  const int windows = std::max(0, grid.steps - kWindow + 1);
+  if (options.distance_backend != nullptr) {
+    if (scored_count != nullptr) *scored_count = windows;
+    return FindAlerts(grid, ScoreChannel(grid, channel, vae, options, false), options);
+  }
+  ChannelScores scores;
+  scores.name = grid.channels[channel].name;
+  scores.Reset(static_cast<size_t>(windows));
+  std::vector<uint8_t> scored(static_cast<size_t>(windows), 0);
+  int total = 0;
+  auto score = [&](const std::vector<int>& pick) {
+    ScoreWindows(grid, channel, vae, options, pick, &scores, nullptr);
+    for (int w : pick) scored[static_cast<size_t>(w)] = 1;
+    total += static_cast<int>(pick.size());
+  };
+  // FindAlerts' run parameters.
+  const int need = std::max(1, options.continuity_windows);
+  const int max_gaps = static_cast<int>(options.gap_tolerance * need);
+  const double threshold = options.ThresholdFor(scores.name);
+  const double hold = std::min(1.0, std::max(0.0, options.hold_fraction)) * threshold;
+  if (windows < need) {  // no run can last `need` windows
+    if (scored_count != nullptr) *scored_count = 0;
+    return {};
+  }
+  if (max_gaps + 1 <= need) {
+    // Strides: the first leaves max_gaps + 5 scored windows in every span.
+    const int first = std::max(1, need / (max_gaps + 5));
+    std::vector<uint8_t> cover(static_cast<size_t>(windows), 1);
+    for (int stride : {first, std::max(1, first / 4), 1}) {
+      std::vector<int> pick;
+      for (int w = 0; w < windows; ++w) {
+        if (cover[static_cast<size_t>(w)] && !scored[static_cast<size_t>(w)] && w % stride == 0)
+          pick.push_back(w);
+      }
+      score(pick);
+      cover = UnsettledWindows(scores, scored, need, max_gaps, threshold, hold);
+      if (cover.empty()) {
+        if (scored_count != nullptr) *scored_count = total;
+        return {};
+      }
+      if (stride == 1) break;
+    }
+  }
+  // Not settled: every window, then the continuity rule itself.
+  std::vector<int> rest;
+  for (int w = 0; w < windows; ++w) {
+    if (!scored[static_cast<size_t>(w)]) rest.push_back(w);
+  }
+  score(rest);
+  if (scored_count != nullptr) *scored_count = total;
+  return FindAlerts(grid, scores, options);
+}
+
+}  // namespace trainscope::minder

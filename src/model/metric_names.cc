@@ -2,6 +2,7 @@
 // Default exporter-to-Minder name table, user rule parsing and the mapping pass.
 #include "model/metric_names.h"
 
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <tuple>
@@ -39,22 +40,34 @@ double Apply(const MetricMapping& rule, double v) {
 }  // namespace
 
 const std::vector<MetricMapping>& DefaultMetricMappings() {
-  static const std::vector<MetricMapping> kRules = {
-      // PFC Tx pause frames on the RoCE priority (3): node_exporter ethtool collector, mlx5 and
-      // Broadcom spellings. Counters, so they arrive here as rates.
-      {"pfc_tx", "node_ethtool_transmitted_prio3_pause", "", T::kIdentity, 1, A::kSum},
-      {"pfc_tx", "node_ethtool_tx_prio3_pause", "", T::kIdentity, 1, A::kSum},
-      {"pfc_tx", "node_ethtool_tx_pfc_ena_frames_pri3", "", T::kIdentity, 1, A::kSum},
-      // CPU usage = 1 - idle share, averaged over CPUs (node_exporter) or from nmon's CPU_ALL.
-      {"cpu", "node_cpu_seconds_total", "mode=\"idle\"", T::kOneMinus, 1, A::kMean},
-      {"cpu", "CPU_ALL_Idle%", "", T::kOneMinusPercent, 1, A::kMean},
-      {"gpu_util", "DCGM_FI_DEV_GPU_UTIL", "", T::kIdentity, 1, A::kMean},
-      {"gpu_power", "DCGM_FI_DEV_POWER_USAGE", "", T::kIdentity, 1, A::kMean},
-      {"gr_engine", "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "", T::kIdentity, 1, A::kMean},
-      {"tensor", "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "", T::kIdentity, 1, A::kMean},
-      {"nvlink", "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", "", T::kIdentity, 1, A::kSum},
-      {"nvlink", "DCGM_FI_PROF_NVLINK_TX_BYTES", "", T::kIdentity, 1, A::kSum},
-  };
+  static const std::vector<MetricMapping> kRules = [] {
+    std::vector<MetricMapping> rules = {
+        // PFC Tx pause frames on the RoCE priority (3): node_exporter ethtool collector, mlx5 and
+        // Broadcom spellings. Counters, so they arrive here as rates.
+        {"pfc_tx", "node_ethtool_transmitted_prio3_pause", "", T::kIdentity, 1, A::kSum},
+        {"pfc_tx", "node_ethtool_tx_prio3_pause", "", T::kIdentity, 1, A::kSum},
+        {"pfc_tx", "node_ethtool_tx_pfc_ena_frames_pri3", "", T::kIdentity, 1, A::kSum},
+        // CPU usage = 1 - idle share, averaged over CPUs (node_exporter) or from nmon's CPU_ALL.
+        {"cpu", "node_cpu_seconds_total", "mode=\"idle\"", T::kOneMinus, 1, A::kMean},
+        {"cpu", "CPU_ALL_Idle%", "", T::kOneMinusPercent, 1, A::kMean},
+        {"gpu_util", "DCGM_FI_DEV_GPU_UTIL", "", T::kIdentity, 1, A::kMean},
+        {"gpu_power", "DCGM_FI_DEV_POWER_USAGE", "", T::kIdentity, 1, A::kMean},
+        {"gr_engine", "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "", T::kIdentity, 1, A::kMean},
+        {"tensor", "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "", T::kIdentity, 1, A::kMean},
+        {"nvlink", "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", "", T::kIdentity, 1, A::kSum},
+        {"nvlink", "DCGM_FI_PROF_NVLINK_TX_BYTES", "", T::kIdentity, 1, A::kSum},
+    };
+    // DCGM names also arrive lower-cased (dcgm-exporter's own lower-case option, remote-write
+    // pipelines that normalise names): `dcgm_fi_dev_gpu_util` follows the same rule.
+    const size_t upper = rules.size();
+    for (size_t r = 0; r < upper; ++r) {
+      if (!rules[r].source.starts_with("DCGM_")) continue;
+      MetricMapping lower = rules[r];
+      for (char& c : lower.source) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      rules.push_back(std::move(lower));
+    }
+    return rules;
+  }();
   return kRules;
 }
 
@@ -131,6 +144,7 @@ MetricTable MapMetricNames(const MetricTable& in, const std::vector<MetricMappin
   }
   MetricTable out;
   for (const std::string& m : in.machines().names()) out.InternMachine(m);
+  out.CopyDevices(in);
   // (target metric, machine, gpu, ts) -> (sum, count); std::map keeps the output time-sorted.
   using Key = std::tuple<int32_t, int32_t, int16_t, int64_t>;
   std::map<Key, std::pair<double, int>> mapped;

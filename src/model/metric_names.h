@@ -4,9 +4,10 @@
 //
 // Each rule says: samples of base name `source` whose labels contain every `key="value"` of
 // `label_filter` become Minder metric `minder`, after a transform (identity, 1-x, 1-x/100, x*k),
-// aggregated per (machine, GPU, timestamp) by mean or sum over the remaining labels (CPUs, links).
-// Counters are turned into rates before mapping (CountersToRates). Users extend the table with a
-// CSV file of the same columns (`minder,source,label_filter,transform,aggregate`).
+// aggregated per (machine, device, timestamp) by mean or sum over the remaining labels (CPUs,
+// links). DCGM rules also match the lower-cased name (`dcgm_fi_dev_gpu_util`). Counters are
+// turned into rates before mapping (CountersToRates). Users extend the table with a CSV file of
+// the same columns (`minder,source,label_filter,transform,aggregate`).
 // Thread safety: pure functions on values.
 #pragma once
 
@@ -37,7 +38,8 @@ struct MetricMapping {
   MetricAggregate aggregate = MetricAggregate::kMean;
 };
 
-// The documented default table (docs/minder.md lists it).
+// The documented default table (docs/minder.md lists it); every `DCGM_*` rule is followed by its
+// lower-case twin.
 const std::vector<MetricMapping>& DefaultMetricMappings();
 
 // Parses user rules, one per line: `minder,source,label_filter,transform,aggregate` where

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// MetricTable storage, the DCGM blank test and counter-to-rate conversion.
+// MetricTable storage and device tables, the DCGM blank test and counter-to-rate conversion.
 #include "model/metric_table.h"
 
 #include <algorithm>
@@ -23,6 +23,74 @@ std::optional<int32_t> NamePool::Find(std::string_view name) const {
   auto it = ids_.find(std::string(name));
   if (it == ids_.end()) return std::nullopt;
   return it->second;
+}
+
+std::string_view DeviceKindName(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kGpu: return "gpu";
+    case DeviceKind::kNic: return "nic";
+    case DeviceKind::kDevice: return "device";
+    case DeviceKind::kInterface: return "interface";
+  }
+  return "gpu";
+}
+
+std::optional<DeviceKind> DeviceKindFromName(std::string_view name) {
+  if (name == "gpu") return DeviceKind::kGpu;
+  if (name == "nic") return DeviceKind::kNic;
+  if (name == "device") return DeviceKind::kDevice;
+  if (name == "interface") return DeviceKind::kInterface;
+  return std::nullopt;
+}
+
+namespace {
+
+// The number of a canonical decimal name ("0", "7", "31"; not "07", "+1", "-1"), else -1.
+int DecimalIndex(std::string_view name) {
+  if (name.empty() || name.size() > 5 || (name.size() > 1 && name[0] == '0')) return -1;
+  int value = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value <= kMaxDevicesPerMachine ? value : -1;
+}
+
+}  // namespace
+
+Result<int16_t> MetricTable::InternDevice(int32_t machine, std::string_view name, DeviceKind kind) {
+  if (devices_.size() <= static_cast<size_t>(machine)) devices_.resize(static_cast<size_t>(machine) + 1);
+  DeviceTable& table = devices_[static_cast<size_t>(machine)];
+  auto& by_name = table.by_name[static_cast<size_t>(kind)];
+  if (auto it = by_name.find(name); it != by_name.end()) return it->second;
+  if (table.by_index.size() >= static_cast<size_t>(kMaxDevicesPerMachine)) {
+    return OutOfRangeError("machine '{}' has more than {} devices (at {} '{}')",
+                           machines_.Name(machine), kMaxDevicesPerMachine, DeviceKindName(kind), name);
+  }
+  int index = DecimalIndex(name);
+  if (index < 0 || table.by_index.count(static_cast<int16_t>(index)) != 0) {
+    while (table.by_index.count(static_cast<int16_t>(table.next_free)) != 0) ++table.next_free;
+    index = table.next_free;
+  }
+  const auto id = static_cast<int16_t>(index);
+  table.by_index.emplace(id, Device{std::string(name), kind});
+  by_name.emplace(std::string(name), id);
+  return id;
+}
+
+Device MetricTable::DeviceOf(int32_t machine, int16_t index) const {
+  if (index < 0) return Device{};
+  if (static_cast<size_t>(machine) < devices_.size()) {
+    const auto& by_index = devices_[static_cast<size_t>(machine)].by_index;
+    if (auto it = by_index.find(index); it != by_index.end()) return it->second;
+  }
+  return Device{std::to_string(index), DeviceKind::kGpu};
+}
+
+const std::map<int16_t, Device>& MetricTable::Devices(int32_t machine) const {
+  static const std::map<int16_t, Device> kNone;
+  if (static_cast<size_t>(machine) >= devices_.size()) return kNone;
+  return devices_[static_cast<size_t>(machine)].by_index;
 }
 
 int32_t MetricTable::InternMetric(std::string_view name) {
@@ -68,6 +136,7 @@ MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags) {
   MetricTable out;
   for (const std::string& m : in.machines().names()) out.InternMachine(m);
   for (int32_t id = 0; id < in.metrics().size(); ++id) out.InternMetric(in.metrics().Name(id));
+  out.CopyDevices(in);
   out.Reserve(in.size());
   // Row order: series by series, time-sorted, so differences are between neighbours in time.
   std::vector<size_t> order(in.size());
@@ -114,8 +183,11 @@ MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags) {
     if (diff < 0) {
       diff = value;
       if (diags != nullptr) {
+        const int32_t machine = in.machine()[row];
+        const std::string device = in.DeviceOf(machine, in.gpu()[row]).name;
         diags->Add("counter_reset", Severity::kInfo, in.metrics().Name(metric),
-                   fmt::format("machine {} ts {} s", in.machines().Name(in.machine()[row]),
+                   fmt::format("machine {}{} ts {} s", in.machines().Name(machine),
+                               device.empty() ? "" : " device " + device,
                                in.ts()[row] / kNanosPerSecond),
                    "counter decreased (exporter restart); rate taken from the new value");
       }

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// MetricTable: the columnar store of monitoring samples (timestamp, machine, metric, value, GPU).
+// MetricTable: the columnar store of monitoring samples (timestamp, machine, metric, value,
+// device).
 //
 // Readers (ingest/metrics/) append rows; analyses (minder/) read a const table. Time `ts` is
 // int64 nanoseconds since the Unix epoch (or a relative origin for data without real clocks).
 // A metric name may carry the labels that tell its series apart, Prometheus style
-// (`node_cpu_seconds_total{cpu="0",mode="idle"}`); machine and GPU labels are never part of it.
+// (`node_cpu_seconds_total{cpu="0",mode="idle"}`); machine and device labels are never part of it.
 // Values are doubles; missing samples are simply absent rows (readers never append NaN).
+// Devices: a row's `gpu` column is the index of a device on its machine (kNoGpu for machine-level
+// data). Each machine has its own device table, index -> name and kind (GPU, NIC, ...): a GPU
+// numbered `3` keeps index 3, a NIC `ens11np0` takes the lowest free index of its machine. Rows
+// appended with an index that was never interned are GPUs named by their number.
 // Ownership: the table owns its columns and names. Thread safety: none (build, then share const).
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +31,20 @@ namespace trainscope::model {
 
 inline constexpr int16_t kNoGpu = -1;
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
+inline constexpr int kMaxDevicesPerMachine = 32767;
+
+// What the device dimension of a row is; named after the CSV column / Prometheus label it came
+// from (`gpu`, `nic`, `device`, `interface`).
+enum class DeviceKind : uint8_t { kGpu, kNic, kDevice, kInterface };
+inline constexpr int kDeviceKinds = 4;
+std::string_view DeviceKindName(DeviceKind kind);
+// The kind a column or label name stands for; nullopt for other names.
+std::optional<DeviceKind> DeviceKindFromName(std::string_view name);
+
+struct Device {
+  std::string name;  // "3", "ens11np0", "mlx5_0", "unknown"
+  DeviceKind kind = DeviceKind::kGpu;
+};
 
 // Interns names into dense ids 0..size()-1.
 class NamePool {
@@ -44,7 +65,22 @@ class MetricTable {
   int32_t InternMachine(std::string_view name) { return machines_.Intern(name); }
   int32_t InternMetric(std::string_view name);
 
-  // Appends one sample. `gpu` is the GPU index on the machine or kNoGpu for machine-level data.
+  // Interns device `name` (not empty) of `kind` on `machine` (an id from InternMachine) and
+  // returns its index on that machine. A decimal name 0..32767 without sign or leading zero keeps
+  // its number as index unless another device holds it; other names take the machine's lowest
+  // free index. kOutOfRange error (no place: the caller adds it) past kMaxDevicesPerMachine.
+  Result<int16_t> InternDevice(int32_t machine, std::string_view name, DeviceKind kind);
+  // Name and kind of device `index` of `machine`: the interned one, else (a row appended with a
+  // bare index) a GPU named by its number; an empty name for kNoGpu.
+  Device DeviceOf(int32_t machine, int16_t index) const;
+  // The interned devices of `machine`, by index (empty for machine-level data).
+  const std::map<int16_t, Device>& Devices(int32_t machine) const;
+  // Takes the device tables of `from`, whose machine ids must be this table's (CountersToRates,
+  // MapMetricNames intern the machines of their input in order).
+  void CopyDevices(const MetricTable& from) { devices_ = from.devices_; }
+
+  // Appends one sample. `gpu` is the device index on the machine (InternDevice, or a bare GPU
+  // number) or kNoGpu for machine-level data.
   void Append(int64_t ts, int32_t machine, int32_t metric, int16_t gpu, double value);
   void Reserve(size_t rows);
 
@@ -63,8 +99,19 @@ class MetricTable {
   bool IsCounter(int32_t metric) const { return is_counter_[static_cast<size_t>(metric)] != 0; }
 
  private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct DeviceTable {
+    std::map<int16_t, Device> by_index;
+    // Per kind: name -> index (heterogeneous lookup: no string built per row).
+    std::unordered_map<std::string, int16_t, StringHash, std::equal_to<>> by_name[kDeviceKinds];
+    int next_free = 0;  // no index below it is free
+  };
   NamePool machines_;
   NamePool metrics_;
+  std::vector<DeviceTable> devices_;  // per machine id; shorter when machines have no devices
   std::vector<uint8_t> is_counter_;
   Column<int64_t> ts_;
   Column<int32_t> machine_;

@@ -3,9 +3,12 @@
 #include "model/metric_table.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string>
 #include <tuple>
 #include <vector>
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include "model/metric_names.h"
@@ -143,6 +146,96 @@ TEST(MetricTableBadInputTest, UnknownMetricNamesAreKeptAndReported) {
   EXPECT_EQ(dropped.size(), 5u);
   EXPECT_EQ(dropped_diags.Count("unmapped_metric"), 1);
   EXPECT_NE(dropped_diags.items()[0].message.find("not used"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trainscope::model
+
+namespace trainscope::model {
+namespace {
+
+TEST(MetricTableDeviceTest, InternsNamesPerMachineAndKeepsGpuNumbers) {
+  MetricTable t;
+  int32_t a = t.InternMachine("a"), b = t.InternMachine("b");
+  ASSERT_OK_AND_ASSIGN(int16_t g3, t.InternDevice(a, "3", DeviceKind::kGpu));
+  EXPECT_EQ(g3, 3);  // a GPU number is its index
+  ASSERT_OK_AND_ASSIGN(int16_t nic0, t.InternDevice(a, "ens11np0", DeviceKind::kNic));
+  ASSERT_OK_AND_ASSIGN(int16_t nic1, t.InternDevice(a, "unknown", DeviceKind::kNic));
+  EXPECT_EQ(nic0, 0);  // names: the machine's lowest free index
+  EXPECT_EQ(nic1, 1);
+  ASSERT_OK_AND_ASSIGN(int16_t again, t.InternDevice(a, "ens11np0", DeviceKind::kNic));
+  EXPECT_EQ(again, 0);
+  // GPU 0 arrives after a NIC took index 0: it takes the next free one and keeps its name.
+  ASSERT_OK_AND_ASSIGN(int16_t g0, t.InternDevice(a, "0", DeviceKind::kGpu));
+  EXPECT_EQ(g0, 2);
+  // "07" and "-1" are names, not numbers; machine b has its own table.
+  ASSERT_OK_AND_ASSIGN(int16_t odd, t.InternDevice(a, "07", DeviceKind::kGpu));
+  EXPECT_EQ(odd, 4);
+  ASSERT_OK_AND_ASSIGN(int16_t b0, t.InternDevice(b, "mlx5_0", DeviceKind::kDevice));
+  EXPECT_EQ(b0, 0);
+  EXPECT_EQ(t.DeviceOf(a, 2).name, "0");
+  EXPECT_EQ(t.DeviceOf(a, 0).kind, DeviceKind::kNic);
+  EXPECT_EQ(t.DeviceOf(b, 0).name, "mlx5_0");
+  EXPECT_EQ(t.DeviceOf(b, 5).name, "5");  // a bare index: a GPU named by its number
+  EXPECT_EQ(t.DeviceOf(b, 5).kind, DeviceKind::kGpu);
+  EXPECT_EQ(t.DeviceOf(b, kNoGpu).name, "");
+  EXPECT_EQ(t.Devices(a).size(), 5u);
+  EXPECT_TRUE(t.Devices(t.InternMachine("c")).empty());
+  EXPECT_EQ(DeviceKindFromName("interface"), DeviceKind::kInterface);
+  EXPECT_FALSE(DeviceKindFromName("port").has_value());
+}
+
+TEST(MetricTableDeviceTest, TooManyDevicesOnOneMachine) {
+  MetricTable t;
+  int32_t a = t.InternMachine("a");
+  for (int k = 0; k < kMaxDevicesPerMachine; ++k) {
+    ASSERT_TRUE(t.InternDevice(a, fmt::format("q{}", k), DeviceKind::kInterface).has_value());
+  }
+  EXPECT_THAT(t.InternDevice(a, "one-more", DeviceKind::kInterface),
+              testing::StatusIs(StatusCode::kOutOfRange, "machine 'a' has more than 32767 devices"));
+  EXPECT_TRUE(t.InternDevice(a, "q5", DeviceKind::kInterface).has_value());  // known ones still resolve
+}
+
+TEST(MetricTableDeviceTest, DeviceNamesSurviveRatesAndMapping) {
+  MetricTable t;
+  int32_t a = t.InternMachine("a");
+  int32_t rx = t.InternMetric("node_network_receive_bytes_total");
+  int32_t util = t.InternMetric("dcgm_fi_dev_gpu_util");
+  t.SetCounter(rx, true);
+  ASSERT_OK_AND_ASSIGN(int16_t nic, t.InternDevice(a, "ens11np0", DeviceKind::kDevice));
+  ASSERT_OK_AND_ASSIGN(int16_t gpu, t.InternDevice(a, "1", DeviceKind::kGpu));
+  t.Append(0, a, rx, nic, 1000);
+  t.Append(kS, a, rx, nic, 3000);
+  t.Append(0, a, util, gpu, 90);
+  MetricTable rates = CountersToRates(t, nullptr);
+  EXPECT_EQ(rates.DeviceOf(a, nic).name, "ens11np0");
+  MetricTable mapped = MapMetricNames(rates, DefaultMetricMappings(), true, nullptr);
+  EXPECT_EQ(mapped.DeviceOf(a, nic).name, "ens11np0");
+  EXPECT_EQ(mapped.DeviceOf(a, nic).kind, DeviceKind::kDevice);
+  auto gpu_util = mapped.metrics().Find("gpu_util");  // the lower-case DCGM name is mapped
+  ASSERT_TRUE(gpu_util.has_value());
+  for (size_t i = 0; i < mapped.size(); ++i) {
+    if (mapped.metric()[i] == *gpu_util) {
+      EXPECT_EQ(mapped.gpu()[i], 1);
+      EXPECT_EQ(mapped.value()[i], 90);
+    } else {
+      EXPECT_EQ(mapped.value()[i], 2000);  // 2000 B over 1 s on ens11np0
+      EXPECT_EQ(mapped.gpu()[i], nic);
+    }
+  }
+}
+
+TEST(MetricTableDeviceTest, EveryDcgmRuleHasALowerCaseTwin) {
+  for (const MetricMapping& rule : DefaultMetricMappings()) {
+    if (!rule.source.starts_with("DCGM_")) continue;
+    std::string lower = rule.source;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool found = false;
+    for (const MetricMapping& twin : DefaultMetricMappings()) {
+      found = found || (twin.source == lower && twin.minder == rule.minder && twin.aggregate == rule.aggregate);
+    }
+    EXPECT_TRUE(found) << rule.source;
+  }
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Long-CSV metric reader: `timestamp,machine[,gpu],<metrics...>`, empty cell = missing.
+// Long-CSV metric reader: `timestamp,machine[,gpu|nic|device|interface],<metrics...>`, empty
+// cell = missing.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "ingest/metrics/metric_readers.h"
 
@@ -20,6 +22,13 @@ std::string_view NextField(std::string_view line, size_t* pos) {
   return f;
 }
 
+// Whether the values of one metric column on one machine come per device or per machine; a
+// metric must be one or the other (Minder's `[min]` channel takes the min over devices).
+struct Level {
+  enum : uint8_t { kUnknown, kMachine, kDevice } level = kUnknown;
+  int64_t line = 0;  // the row that decided
+};
+
 }  // namespace
 
 Status ReadLongCsv(std::string_view text, std::string_view origin, model::MetricTable* out,
@@ -34,8 +43,10 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
     return InvalidArgumentError("{}:1:1: expected header 'timestamp,machine,<metrics...>'", origin);
   }
   size_t first_metric = 2;
-  bool has_gpu = columns[2] == "gpu";
-  if (has_gpu) first_metric = 3;
+  const std::optional<model::DeviceKind> device_kind = model::DeviceKindFromName(columns[2]);
+  const bool has_device = device_kind.has_value();
+  const std::string_view kind_name = has_device ? columns[2] : std::string_view();
+  if (has_device) first_metric = 3;
   if (first_metric >= columns.size()) {
     return InvalidArgumentError("{}:1: header names no metric column", origin);
   }
@@ -47,6 +58,7 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
     }
     metric_ids.push_back(out->InternMetric(columns[c]));
   }
+  std::vector<std::vector<Level>> levels;  // [machine][metric column], with a device column only
   size_t pos = line_end == std::string_view::npos ? text.size() : line_end + 1;
   int64_t line_no = 1;
   while (pos < text.size()) {
@@ -67,6 +79,8 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
     int64_t ts = 0;
     int32_t machine = -1;
     int16_t gpu = model::kNoGpu;
+    size_t device_col = 0;
+    std::string_view device_name;
     while (fpos <= line.size()) {
       size_t col = fpos + 1;
       std::string_view f = NextField(line, &fpos);
@@ -86,20 +100,47 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
       } else if (field_idx == 1) {
         if (f.empty()) return InvalidArgumentError("{}:{}:{}: empty machine name", origin, line_no, col);
         machine = out->InternMachine(f);
-      } else if (has_gpu && field_idx == 2) {
-        int g = -1;
-        auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), g);
-        if (!f.empty() && (ec != std::errc() || p != f.data() + f.size() || g < 0 || g > 4096)) {
-          return InvalidArgumentError("{}:{}:{}: bad GPU index '{}'", origin, line_no, col, f);
+      } else if (has_device && field_idx == 2) {
+        device_col = col;
+        device_name = f;
+        if (!f.empty()) {
+          Result<int16_t> index = out->InternDevice(machine, f, *device_kind);
+          if (!index.has_value()) {
+            return index.error().WithPrefix(fmt::format("{}:{}:{}", origin, line_no, col));
+          }
+          gpu = *index;
         }
-        if (!f.empty()) gpu = static_cast<int16_t>(g);
       } else if (!f.empty()) {
         double v = 0;
         if (!internal::ParseSampleValue(f, &v)) {
           return InvalidArgumentError("{}:{}:{}: bad number '{}' in column '{}'", origin, line_no,
                                       col, f, columns[field_idx]);
         }
-        int32_t metric = metric_ids[field_idx - first_metric];
+        const size_t metric_idx = field_idx - first_metric;
+        int32_t metric = metric_ids[metric_idx];
+        if (has_device) {
+          const auto m = static_cast<size_t>(machine);
+          if (levels.size() <= m) levels.resize(m + 1);
+          auto& of_machine = levels[m];
+          if (of_machine.empty()) of_machine.resize(metric_ids.size());
+          Level& level = of_machine[metric_idx];
+          const auto want = gpu == model::kNoGpu ? Level::kMachine : Level::kDevice;
+          if (level.level == Level::kUnknown) {
+            level.level = want;
+            level.line = line_no;
+          } else if (level.level != want && want == Level::kMachine) {
+            return InvalidArgumentError(
+                "{}:{}:{}: empty {} cell, but machine '{}' has per-{} values of '{}' (line {}); "
+                "name the {} or leave the value empty", origin, line_no, device_col, kind_name,
+                out->machines().Name(machine), kind_name, columns[field_idx], level.line, kind_name);
+          } else if (level.level != want) {
+            return InvalidArgumentError(
+                "{}:{}:{}: {} '{}' given, but machine '{}' has values of '{}' without a {} "
+                "(line {}); one metric is either per {} or per machine", origin, line_no,
+                device_col, kind_name, device_name, out->machines().Name(machine),
+                columns[field_idx], kind_name, level.line, kind_name);
+          }
+        }
         if (!std::isfinite(v)) {
           if (diags) diags->Add("non_finite_value", Severity::kWarning, origin,
                                 fmt::format("line {} column {}", line_no, col),

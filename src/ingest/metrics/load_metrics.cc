@@ -35,8 +35,13 @@ bool ParseSampleValue(std::string_view text, double* value) {
 }
 
 bool LooksLikeCounter(std::string_view name) {
-  return name.ends_with("_total") || name.ends_with("_TOTAL") || name.ends_with("_COUNTER") ||
-         name.ends_with("_CONSUMPTION") || name.ends_with("_pause");
+  if (name.ends_with("_total") || name.ends_with("_TOTAL") || name.ends_with("_COUNTER") ||
+      name.ends_with("_CONSUMPTION") || name.ends_with("_pause")) {
+    return true;
+  }
+  // Lower-cased DCGM names (`dcgm_fi_dev_pcie_replay_counter`); only under the dcgm_ prefix, as
+  // `_counter`/`_consumption` are gauges elsewhere.
+  return name.starts_with("dcgm_") && (name.ends_with("_counter") || name.ends_with("_consumption"));
 }
 
 std::string MachineFromPath(std::string_view path) {
@@ -46,38 +51,73 @@ std::string MachineFromPath(std::string_view path) {
   return std::string(dot == std::string_view::npos || dot == 0 ? base : base.substr(0, dot));
 }
 
+std::string MetricNameFromPath(std::string_view path) {
+  size_t slash = path.find_last_of('/');
+  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (base.ends_with(".gz")) base.remove_suffix(3);
+  if (base.ends_with(".json")) base.remove_suffix(5);
+  return std::string(base.empty() ? std::string_view("value") : base);
+}
+
+namespace {
+
+// Labels naming the machine, in order of preference. `node` and `exported_instance` come before
+// `instance`: under Kubernetes `instance` is the scrape address of the exporter pod, and when the
+// exporter exposes an `instance` of its own (federation, Pushgateway) Prometheus renames that one
+// `exported_instance`.
+constexpr std::string_view kMachineLabels[] = {"Hostname", "hostname", "node",
+                                               "exported_instance", "instance", "host"};
+// Identity and info labels: never part of a metric key (nor are their `exported_` forms, which
+// kube-prometheus creates when the exporter's own `pod`/`namespace`/... collide with the scrape
+// target's). Without this a metric splits into one series per pod that used the GPU.
+constexpr std::string_view kIdentityLabels[] = {
+    "Hostname", "hostname", "node",      "instance",       "host",          "job",
+    "pod",      "namespace", "container", "service",       "endpoint",      "monitor",
+    "prometheus", "prometheus_replica",   "pod_name",      "pod_namespace", "container_name",
+    "gpu",      "UUID",      "uuid",      "modelName",     "modelname",     "pci_bus_id"};
+
+bool IsIdentityLabel(std::string_view key) {
+  if (key.starts_with("exported_")) key.remove_prefix(9);
+  if (key.starts_with("DCGM_") || key.starts_with("dcgm_")) return true;  // driver version, ...
+  return std::find(std::begin(kIdentityLabels), std::end(kIdentityLabels), key) !=
+         std::end(kIdentityLabels);
+}
+
+}  // namespace
+
 SeriesIdentity IdentifySeries(std::string_view name,
                               const std::vector<std::pair<std::string, std::string>>& labels,
                               std::string_view fallback_machine) {
   SeriesIdentity id;
-  // Machine: the first of these labels present, in this order of preference.
-  static constexpr std::string_view kMachineLabels[] = {"Hostname", "hostname", "instance",
-                                                        "host", "node"};
-  for (std::string_view want : kMachineLabels) {
+  auto label = [&labels](std::string_view key) -> const std::string* {
     for (const auto& [k, v] : labels) {
-      if (k == want && id.machine.empty()) id.machine = v;
+      if (k == key && !v.empty()) return &v;  // an empty label value is an absent label
+    }
+    return nullptr;
+  };
+  for (std::string_view want : kMachineLabels) {
+    if (const std::string* v = label(want)) {
+      id.machine = *v;
+      break;
     }
   }
   if (id.machine.empty()) id.machine = std::string(fallback_machine);
-  bool has_gpu = false;
-  for (const auto& [k, v] : labels) {
-    if (k != "gpu") continue;
-    int g = -1;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), g);
-    if (ec == std::errc() && g >= 0 && g < 4096) {
-      id.gpu = static_cast<int16_t>(g);
-      has_gpu = true;
+  // Device: `gpu`, else `nic`, else `interface`, else node_exporter's per-link `device`.
+  const bool node_link = name.starts_with("node_network_") || name.starts_with("node_infiniband_");
+  std::string_view device_label;
+  for (std::string_view want : {"gpu", "nic", "interface", "device"}) {
+    if (want == "device" && !node_link) break;
+    if (const std::string* v = label(want)) {
+      id.device = *v;
+      id.device_kind = *model::DeviceKindFromName(want);
+      device_label = want;
+      break;
     }
   }
-  // Identity and info labels never split a metric.
-  static constexpr std::string_view kDropped[] = {
-      "Hostname", "hostname", "instance", "host",  "node",   "job",       "gpu",
-      "UUID",     "modelName", "pci_bus_id", "pod", "namespace", "container", "monitor",
-      "endpoint", "service"};
+  const bool has_gpu = id.device_kind == model::DeviceKind::kGpu && !id.device.empty();
   std::vector<std::pair<std::string, std::string>> kept;
   for (const auto& [k, v] : labels) {
-    bool drop = std::find(std::begin(kDropped), std::end(kDropped), k) != std::end(kDropped) ||
-                k.starts_with("DCGM_") || (has_gpu && k == "device");
+    bool drop = IsIdentityLabel(k) || k == device_label || (has_gpu && k == "device");
     if (!drop) kept.emplace_back(k, v);
   }
   std::sort(kept.begin(), kept.end());
@@ -152,8 +192,14 @@ MetricFormat DetectMetricFormat(std::string_view text, std::string_view path) {
 
 Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
                                        const LoadOptions& options, Diagnostics* diags) {
+  if (!options.unnamed_metrics.empty() && options.unnamed_metrics.size() != paths.size()) {
+    return InvalidArgumentError("{} name(s) for series without __name__ (--metric) for {} file(s): "
+                                "give one name per file, in file order",
+                                options.unnamed_metrics.size(), paths.size());
+  }
   model::MetricTable table;
-  for (const std::string& path : paths) {
+  for (size_t file_idx = 0; file_idx < paths.size(); ++file_idx) {
+    const std::string& path = paths[file_idx];
     TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
     MetricFormat format = options.format == MetricFormat::kAuto ? DetectMetricFormat(text, path)
                                                                 : options.format;
@@ -163,7 +209,9 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
         TS_RETURN_IF_ERROR(ReadLongCsv(text, path, &table, diags));
         break;
       case MetricFormat::kPromJson:
-        TS_RETURN_IF_ERROR(ReadPromQueryRange(text, path, &table, diags));
+        TS_RETURN_IF_ERROR(ReadPromQueryRange(
+            text, path, &table, diags,
+            options.unnamed_metrics.empty() ? std::string_view() : options.unnamed_metrics[file_idx]));
         break;
       case MetricFormat::kPromText:
       case MetricFormat::kAuto:

@@ -1,12 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 // Readers for monitoring metrics into a model::MetricTable (Minder brief section 4):
-//  - long CSV `timestamp,machine[,gpu],<metric columns...>` (gzip allowed), one row per machine
-//    (and GPU) and second, empty cell = missing; the format of ../shared/data/metrics;
+//  - long CSV `timestamp,machine[,DEVICE],<metric columns...>` (gzip allowed), one row per machine
+//    (and device) and second, empty cell = missing; the format of ../shared/data/metrics;
 //  - Prometheus HTTP API `query_range` JSON (matrix envelope or a bare `data.result` array);
 //  - Prometheus text exposition, one scrape or a sequence of scrapes.
-// Timestamps become int64 ns. Machine identity comes from `instance`, `Hostname` (or `hostname`,
-// `host`, `node`) labels, else from the file name; GPU identity from `gpu`. The remaining
-// distinguishing labels stay in the metric key (`name{mode="idle"}`).
+// Timestamps become int64 ns.
+// Machine: the first present of the labels `Hostname`, `hostname`, `node`, `exported_instance`,
+// `instance`, `host`, in this order, else the file name. Under kube-prometheus `instance` is
+// the exporter's scrape address and the exporter's own `instance` became `exported_instance`.
+// Device (the per-machine dimension Minder takes a min over): CSV column DEVICE = `gpu`, `nic`,
+// `device` or `interface` right after `machine`; Prometheus label `gpu`, else `nic`, else
+// `interface`, else `device` on node_exporter's `node_network_*` / `node_infiniband_*` series
+// (elsewhere `device` stays in the key, e.g. node_disk_*). Names need not be numbers
+// (`ens11np0`, `mlx5_0`, `unknown`); the table interns them per machine with their kind. A CSV
+// row with an empty device cell is machine-level data; a value of a metric that the same machine
+// also has per device (or the reverse) is an error at file:line:column, as is a machine with
+// more than 32767 devices.
+// With both `gpu` and `device` (dcgm-exporter: `device="nvidia0"`) `gpu` wins and `device` is
+// dropped. Identity and info labels never split a metric: the machine labels, the scrape
+// target's `job`, `pod`, `namespace`, `container`, `service`, `endpoint` (and every `exported_`
+// form), `UUID`, `modelName`, `pci_bus_id`, `DCGM_*`; the rest stay in the metric key
+// (`name{mode="idle"}`). A series without `__name__` (a query result such as `rate(x[1m])`) is
+// named after its file (stem without .json/.gz) or the name the caller gives for that file.
 // Recoveries (documented, recorded as Diagnostics): NaN/Inf values and DCGM blank sentinels near
 // 2^63 are read as missing samples (`non_finite_value`, `dcgm_blank`); Prometheus `warnings` are
 // kept (`prometheus_warning`); samples of one series that repeat a timestamp or go back in time
@@ -36,9 +51,10 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
                    Diagnostics* diags);
 
 // Appends a query_range response (or a bare result array). A `status:"error"` response becomes
-// a kFailedPrecondition error quoting errorType and error.
+// a kFailedPrecondition error quoting errorType and error. Series without `__name__` are named
+// `unnamed_metric`, or after `origin`'s file stem when it is empty (diagnostic `unnamed_series`).
 Status ReadPromQueryRange(std::string_view text, std::string_view origin, model::MetricTable* out,
-                          Diagnostics* diags);
+                          Diagnostics* diags, std::string_view unnamed_metric = {});
 
 // Appends Prometheus text exposition. Samples without a timestamp get
 // `start_ns + scrape_index * interval_ns`; a new scrape starts when a series repeats or at a
@@ -53,17 +69,22 @@ struct LoadOptions {
   MetricFormat format = MetricFormat::kAuto;
   int64_t text_interval_ns = model::kNanosPerSecond;  // scrape spacing for untimed exposition
   bool counters_to_rates = true;
+  // Names of the series without `__name__`, one per path in order (empty: each file's stem).
+  std::vector<std::string> unnamed_metrics;
 };
 
 // Reads every file of `paths` (gzip transparent) into one table, then turns counters into rates.
+// kInvalidArgument when `unnamed_metrics` is neither empty nor one name per path.
 Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
                                        const LoadOptions& options, Diagnostics* diags);
 
 namespace internal {
-// Splits Prometheus labels into (machine, gpu, metric key); shared by the two Prometheus readers.
+// Splits Prometheus labels into (machine, device, metric key); shared by the two Prometheus
+// readers.
 struct SeriesIdentity {
   std::string machine;
-  int16_t gpu = model::kNoGpu;
+  std::string device;  // empty: machine-level series
+  model::DeviceKind device_kind = model::DeviceKind::kGpu;
   std::string metric_key;
 };
 SeriesIdentity IdentifySeries(std::string_view name,
@@ -73,6 +94,8 @@ bool LooksLikeCounter(std::string_view name);
 // Parses a sample value ("1.5", "NaN", "+Inf", "-Inf", "1e+07"); false on malformed text.
 bool ParseSampleValue(std::string_view text, double* value);
 std::string MachineFromPath(std::string_view path);
+// The file name of `path` without `.gz` and then `.json`: the name of its unnamed series.
+std::string MetricNameFromPath(std::string_view path);
 }  // namespace internal
 
 }  // namespace trainscope::ingest

@@ -3,9 +3,13 @@
 #include "ingest/metrics/metric_readers.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include "model/metric_names.h"
 #include "support/status_matchers.h"
 
 namespace trainscope::ingest {
@@ -60,6 +64,75 @@ TEST(LongCsvTest, ErrorsNamePlace) {
   EXPECT_THAT(ReadLongCsv("", "f.csv", &t, nullptr), StatusIs(StatusCode::kDataLoss, "empty"));
   EXPECT_THAT(ReadLongCsv("timestamp,machine,cpu\nx,a,1\n", "f.csv", &t, nullptr),
               StatusIs(StatusCode::kInvalidArgument, "f.csv:2:1: bad timestamp"));
+}
+
+// Device names of `machine`, by index, as "name:kind".
+std::vector<std::string> DevicesOf(const model::MetricTable& t, std::string_view machine) {
+  std::vector<std::string> out;
+  auto id = t.machines().Find(machine);
+  if (!id) return out;
+  for (const auto& [index, device] : t.Devices(*id)) {
+    out.push_back(device.name + ":" + std::string(model::DeviceKindName(device.kind)));
+  }
+  return out;
+}
+
+double DeviceValue(const model::MetricTable& t, std::string_view machine, std::string_view device,
+                   std::string_view metric, int64_t ts) {
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t.machines().Name(t.machine()[i]) == machine && t.metrics().Name(t.metric()[i]) == metric &&
+        t.ts()[i] == ts && t.DeviceOf(t.machine()[i], t.gpu()[i]).name == device) {
+      return t.value()[i];
+    }
+  }
+  return std::nan("");
+}
+
+TEST(LongCsvTest, DeviceColumnOfAnyKindWithNames) {
+  model::MetricTable t;
+  ASSERT_OK(ReadLongCsv("timestamp,machine,nic,rx\n1,a,ens11np0,5\n1,a,unknown,6\n1,b,mlx5_0,7\n"
+                        "2,a,ens11np0,8\n",
+                        "n.csv", &t, nullptr));
+  EXPECT_EQ(DevicesOf(t, "a"), (std::vector<std::string>{"ens11np0:nic", "unknown:nic"}));
+  EXPECT_EQ(DevicesOf(t, "b"), std::vector<std::string>{"mlx5_0:nic"});
+  EXPECT_EQ(DeviceValue(t, "a", "unknown", "rx", kS), 6);
+  EXPECT_EQ(DeviceValue(t, "a", "ens11np0", "rx", 2 * kS), 8);
+  // Per machine: both machines' first NIC has index 0.
+  EXPECT_EQ(ValueOf(t, "b", "rx", kS, 0), 7);
+  for (const char* kind : {"device", "interface"}) {
+    model::MetricTable k;
+    ASSERT_OK(ReadLongCsv(std::string("timestamp,machine,") + kind + ",rx\n1,a,eth0,1\n", "k.csv", &k,
+                          nullptr));
+    EXPECT_EQ(DevicesOf(k, "a"), std::vector<std::string>{std::string("eth0:") + kind});
+  }
+  // Numeric GPU ids keep their number as index; machine-level rows leave the cell empty.
+  model::MetricTable g;
+  ASSERT_OK(ReadLongCsv("timestamp,machine,gpu,cpu,util\n1,a,,0.5,\n1,a,7,,90\n1,a,nvidia1,,80\n",
+                        "g.csv", &g, nullptr));
+  EXPECT_EQ(ValueOf(g, "a", "util", kS, 7), 90);
+  EXPECT_EQ(ValueOf(g, "a", "cpu", kS), 0.5);
+  EXPECT_EQ(DevicesOf(g, "a"), (std::vector<std::string>{"nvidia1:gpu", "7:gpu"}));
+}
+
+TEST(LongCsvTest, BadDeviceCellsNamePlace) {
+  model::MetricTable t;
+  EXPECT_THAT(ReadLongCsv("timestamp,machine,nic,rx\n1,a,ens1,5\n1,a,,6\n", "n.csv", &t, nullptr),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "n.csv:3:5: empty nic cell, but machine 'a' has per-nic values of 'rx' (line 2)"));
+  model::MetricTable r;
+  EXPECT_THAT(ReadLongCsv("timestamp,machine,nic,rx\n1,a,,5\n1,a,ens1,6\n", "n.csv", &r, nullptr),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "n.csv:3:5: nic 'ens1' given, but machine 'a' has values of 'rx' without a nic"));
+  // Another machine, or another metric, may be machine-level.
+  model::MetricTable ok;
+  EXPECT_OK(ReadLongCsv("timestamp,machine,nic,rx,cpu\n1,a,ens1,5,\n1,a,,,0.5\n1,b,,6,\n", "n.csv", &ok,
+                        nullptr));
+  std::string many = "timestamp,machine,nic,rx\n";
+  for (int k = 0; k <= model::kMaxDevicesPerMachine; ++k) many += fmt::format("1,a,eth{},1\n", k);
+  model::MetricTable m;
+  EXPECT_THAT(ReadLongCsv(many, "m.csv", &m, nullptr),
+              StatusIs(StatusCode::kOutOfRange,
+                       "m.csv:32769:5: machine 'a' has more than 32767 devices (at nic 'eth32767')"));
 }
 
 TEST(PromJsonTest, ReadsMatrixWithSpecialValues) {
@@ -208,6 +281,142 @@ TEST(BadMetricInputTest, EmptyPullIsAnError) {
   EXPECT_THAT(LoadMetrics({Bad("bad_empty_pull.csv")}, {}, nullptr),
               StatusIs(StatusCode::kFailedPrecondition, "bad_empty_pull.csv: no samples (an empty pull)"));
   EXPECT_THAT(LoadMetrics({}, {}, nullptr), StatusIs(StatusCode::kFailedPrecondition, "empty pull"));
+}
+
+}  // namespace
+}  // namespace trainscope::ingest
+
+namespace trainscope::ingest {
+namespace {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+TEST(PromLabelsTest, MachinePrecedenceDevicesAndIdentityLabels) {
+  // kube-prometheus: the target's labels describe the exporter, the exporter's own got `exported_`.
+  internal::SeriesIdentity id = internal::IdentifySeries(
+      "DCGM_FI_DEV_GPU_UTIL",
+      Labels{{"gpu", "3"}, {"device", "nvidia3"}, {"UUID", "GPU-x"}, {"instance", "10.0.0.7:9400"},
+             {"node", "gpu-node-3"}, {"pod", "dcgm-exporter-abc"}, {"exported_pod", "worker-0"},
+             {"exported_namespace", "train"}, {"exported_container", "pytorch"}, {"job", "dcgm"},
+             {"exported_job", "x"}, {"service", "dcgm"}, {"endpoint", "metrics"}, {"container", "exp"},
+             {"namespace", "gpu-operator"}, {"GPU_I_ID", "1"}},
+      "file");
+  EXPECT_EQ(id.machine, "gpu-node-3");  // node before instance (the exporter pod's address)
+  EXPECT_EQ(id.device, "3");
+  EXPECT_EQ(id.device_kind, model::DeviceKind::kGpu);
+  EXPECT_EQ(id.metric_key, "DCGM_FI_DEV_GPU_UTIL{GPU_I_ID=\"1\"}");
+  // Hostname first; exported_instance before instance; empty values are absent labels.
+  EXPECT_EQ(internal::IdentifySeries("up", Labels{{"instance", "a:1"}, {"Hostname", "h"}}, "f").machine, "h");
+  EXPECT_EQ(internal::IdentifySeries("up", Labels{{"Hostname", ""}, {"instance", "fed:9090"},
+                                                 {"exported_instance", "h2"}}, "f").machine, "h2");
+  EXPECT_EQ(internal::IdentifySeries("up", Labels{}, "f").machine, "f");
+  // node_exporter links: `device` is the device; elsewhere it stays in the key.
+  id = internal::IdentifySeries("node_infiniband_port_data_received_bytes_total",
+                                Labels{{"device", "mlx5_0"}, {"port", "1"}, {"instance", "h"}}, "f");
+  EXPECT_EQ(id.device, "mlx5_0");
+  EXPECT_EQ(id.device_kind, model::DeviceKind::kDevice);
+  EXPECT_EQ(id.metric_key, "node_infiniband_port_data_received_bytes_total{port=\"1\"}");
+  id = internal::IdentifySeries("node_disk_read_bytes_total", Labels{{"device", "sda"}}, "f");
+  EXPECT_EQ(id.device, "");
+  EXPECT_EQ(id.metric_key, "node_disk_read_bytes_total{device=\"sda\"}");
+  // `nic` and `interface` labels on any series.
+  id = internal::IdentifySeries("rdma_rx", Labels{{"nic", "ens11np0"}, {"host", "h"}}, "f");
+  EXPECT_EQ(id.device, "ens11np0");
+  EXPECT_EQ(id.device_kind, model::DeviceKind::kNic);
+  EXPECT_EQ(id.metric_key, "rdma_rx");
+}
+
+std::string Fixture(std::string_view name) {
+  return std::string(TS_TEST_DATA_DIR) + "/metrics/" + std::string(name);
+}
+
+TEST(RealShapeFixtureTest, RoceNicCsv) {
+  Diagnostics d;
+  ASSERT_OK_AND_ASSIGN(model::MetricTable t, LoadMetrics({Fixture("roce_nic.csv")}, {}, &d));
+  EXPECT_EQ(t.machines().names(),
+            (std::vector<std::string>{"NH-DC-NM129-A01-20U-GPU-2", "NH-DC-NM129-A02-28U-GPU-4",
+                                      "NH-DC-NM129-F03-12U-GPU-153"}));
+  EXPECT_EQ(t.metrics().names(), (std::vector<std::string>{"rdma_rx_MBps", "rdma_tx_MBps"}));
+  EXPECT_EQ(DevicesOf(t, "NH-DC-NM129-A01-20U-GPU-2"),
+            (std::vector<std::string>{"ens10np0:nic", "ens11np0:nic", "ens18np0:nic", "ens19np0:nic"}));
+  EXPECT_EQ(DevicesOf(t, "NH-DC-NM129-F03-12U-GPU-153"),
+            (std::vector<std::string>{"ens10np0:nic", "ens11np0:nic", "unknown:nic"}));
+  // 3 s x (4 + 4 + 3 NICs) x 2 metrics: the two NICs the topology sheet calls `unknown` share a
+  // name, so their rows are one device's duplicates, merged into their mean (and reported).
+  EXPECT_EQ(t.size(), 3u * 11u * 2u);
+  EXPECT_EQ(d.Count("duplicate_timestamp"), 3 * 2);
+  EXPECT_DOUBLE_EQ(DeviceValue(t, "NH-DC-NM129-F03-12U-GPU-153", "unknown", "rdma_tx_MBps", 1716480254 * kS),
+                   (2243072.0 + 2248537.048) / 2);
+  EXPECT_EQ(DeviceValue(t, "NH-DC-NM129-A02-28U-GPU-4", "ens18np0", "rdma_rx_MBps", 1716480256 * kS), 8312.839);
+}
+
+TEST(RealShapeFixtureTest, LowerCaseDcgmScrapeMapsLikeUpperCase) {
+  Diagnostics d;
+  ASSERT_OK_AND_ASSIGN(model::MetricTable raw, LoadMetrics({Fixture("dcgm_lowercase_scrape.txt")}, {}, &d));
+  EXPECT_EQ(raw.machines().names(), (std::vector<std::string>{"gpu-node-07", "gpu-node-08"}));
+  // `gpu` wins over `device="nvidia0"`; uuid, modelName, Hostname, driver version out of the key.
+  EXPECT_EQ(DevicesOf(raw, "gpu-node-07"), (std::vector<std::string>{"0:gpu", "1:gpu"}));
+  EXPECT_EQ(DevicesOf(raw, "gpu-node-08"), (std::vector<std::string>{"0:gpu", "1:gpu"}));
+  EXPECT_EQ(raw.metrics().names(),
+            (std::vector<std::string>{"dcgm_fi_dev_gpu_util", "dcgm_fi_dev_power_usage",
+                                      "dcgm_fi_prof_gr_engine_active",
+                                      "dcgm_fi_dev_total_energy_consumption"}));
+  // The energy counter became a rate: mJ/s = the power draw in mW.
+  EXPECT_NEAR(ValueOf(raw, "gpu-node-08", "dcgm_fi_dev_total_energy_consumption", 1716480001 * kS, 1),
+              87652, 1e-6);
+  model::MetricTable mapped = model::MapMetricNames(raw, model::DefaultMetricMappings(), true, nullptr);
+  EXPECT_EQ(mapped.metrics().names(),
+            (std::vector<std::string>{"gpu_util", "gpu_power", "gr_engine",
+                                      "dcgm_fi_dev_total_energy_consumption"}));
+  EXPECT_EQ(ValueOf(mapped, "gpu-node-08", "gpu_util", 1716480001 * kS, 1), 11);
+  EXPECT_EQ(ValueOf(mapped, "gpu-node-07", "gpu_power", 1716480000 * kS, 0), 391.204);
+  EXPECT_EQ(DevicesOf(mapped, "gpu-node-08"), (std::vector<std::string>{"0:gpu", "1:gpu"}));
+}
+
+TEST(RealShapeFixtureTest, KubePrometheusExportedLabelsStayOutOfTheKey) {
+  Diagnostics d;
+  LoadOptions raw_counters;
+  raw_counters.counters_to_rates = false;
+  ASSERT_OK_AND_ASSIGN(model::MetricTable t,
+                       LoadMetrics({Fixture("kube_prometheus_query_range.json")}, raw_counters, &d));
+  // Machines: Hostname (dcgm), instance relabelled to the node (node_exporter), exported_instance
+  // (through a federating Prometheus), never the exporter pod's address.
+  EXPECT_EQ(t.machines().names(), (std::vector<std::string>{"gpu-node-07", "gpu-node-08"}));
+  // One metric each: no split per pod, namespace, container, job, service or endpoint.
+  EXPECT_EQ(t.metrics().names(),
+            (std::vector<std::string>{"DCGM_FI_DEV_GPU_UTIL", "node_network_receive_bytes_total",
+                                      "node_infiniband_port_data_received_bytes_total{port=\"1\"}"}));
+  EXPECT_EQ(DevicesOf(t, "gpu-node-07"),
+            (std::vector<std::string>{"0:gpu", "1:gpu", "ens11np0:device", "mlx5_0:device"}));
+  EXPECT_EQ(DevicesOf(t, "gpu-node-08"), (std::vector<std::string>{"0:gpu", "1:gpu", "ens11np0:device"}));
+  // GPU 0 of gpu-node-07 is one series across its change of pod (seconds 0-2, then 3-4).
+  EXPECT_EQ(ValueOf(t, "gpu-node-07", "DCGM_FI_DEV_GPU_UTIL", 1716480002 * kS, 0), 96);
+  EXPECT_EQ(ValueOf(t, "gpu-node-07", "DCGM_FI_DEV_GPU_UTIL", 1716480003 * kS, 0), 41);
+  EXPECT_EQ(d.Count("duplicate_timestamp"), 0);
+  EXPECT_EQ(DeviceValue(t, "gpu-node-08", "ens11np0", "node_network_receive_bytes_total", 1716480000 * kS),
+            731122334455);
+}
+
+TEST(RealShapeFixtureTest, UnnamedSeriesAreNamedPerFile) {
+  const std::vector<std::string> files = {Fixture("avg_tensor_active.json"), Fixture("sum_rate_nvlink.json")};
+  Diagnostics d;
+  ASSERT_OK_AND_ASSIGN(model::MetricTable t, LoadMetrics(files, {}, &d));
+  EXPECT_EQ(t.metrics().names(), (std::vector<std::string>{"avg_tensor_active", "sum_rate_nvlink"}));
+  EXPECT_EQ(t.machines().names(), (std::vector<std::string>{"gpu-node-07", "gpu-node-08"}));
+  EXPECT_EQ(DevicesOf(t, "gpu-node-08"), (std::vector<std::string>{"0:gpu", "1:gpu"}));
+  EXPECT_EQ(ValueOf(t, "gpu-node-08", "avg_tensor_active", 1716480001 * kS, 1), 0.04);
+  EXPECT_EQ(ValueOf(t, "gpu-node-08", "sum_rate_nvlink", 1716480001 * kS), 2e9);
+  EXPECT_EQ(d.Count("unnamed_series"), 6);
+  // Names given per file (--metric): mapped by the default table like exporter names.
+  LoadOptions named;
+  named.unnamed_metrics = {"DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "nvlink_bytes"};
+  ASSERT_OK_AND_ASSIGN(model::MetricTable n, LoadMetrics(files, named, nullptr));
+  EXPECT_EQ(n.metrics().names(), (std::vector<std::string>{"DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "nvlink_bytes"}));
+  model::MetricTable mapped = model::MapMetricNames(n, model::DefaultMetricMappings(), true, nullptr);
+  EXPECT_EQ(ValueOf(mapped, "gpu-node-07", "tensor", 1716480000 * kS, 0), 0.41);
+  named.unnamed_metrics = {"one"};
+  EXPECT_THAT(LoadMetrics(files, named, nullptr),
+              StatusIs(StatusCode::kInvalidArgument, "1 name(s) for series without __name__ (--metric) for 2 file(s)"));
 }
 
 }  // namespace

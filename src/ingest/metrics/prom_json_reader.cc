@@ -17,14 +17,16 @@ Status JsonError(std::string_view origin, const char* what, simdjson::error_code
                               simdjson::error_message(ec));
 }
 
-// Reads one `{"metric":{...},"values":[[t,"v"],...]}` (or `"value":[t,"v"]`) series.
+// Reads one `{"metric":{...},"values":[[t,"v"],...]}` (or `"value":[t,"v"]`) series. A series
+// without `__name__` is named `unnamed`.
 Status ReadSeries(od::object series, std::string_view origin, const char* base,
-                  model::MetricTable* out, Diagnostics* diags) {
+                  std::string_view unnamed, model::MetricTable* out, Diagnostics* diags) {
   std::string name;
   std::vector<std::pair<std::string, std::string>> labels;
   bool seen_values = false;
   internal::SeriesIdentity id;
   int32_t machine = -1, metric = -1;
+  int16_t device = model::kNoGpu;
   auto offset = [&](od::value& v) {
     const char* loc = nullptr;
     if (v.current_location().get(loc) == simdjson::SUCCESS) return static_cast<size_t>(loc - base);
@@ -36,6 +38,7 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
     od::value v;
     if (auto ec = field.value().get(v)) return JsonError(origin, "series value", ec, 0);
     if (key == "metric") {
+      const size_t metric_at = offset(v);
       od::object lo;
       if (auto ec = v.get_object().get(lo)) return JsonError(origin, "'metric' must be an object", ec, offset(v));
       for (auto lf : lo) {
@@ -48,10 +51,20 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
           labels.emplace_back(std::string(lk), std::string(lv));
         }
       }
-      if (name.empty()) name = "value";
+      if (name.empty()) {
+        name = std::string(unnamed);
+        if (diags) diags->Add("unnamed_series", Severity::kInfo, origin, fmt::format("byte {}", metric_at),
+                              fmt::format("series without __name__ (a query result) named '{}'; "
+                                          "--metric NAME names them", name));
+      }
       id = internal::IdentifySeries(name, labels, internal::MachineFromPath(origin));
       machine = out->InternMachine(id.machine);
       metric = out->InternMetric(id.metric_key);
+      if (!id.device.empty()) {
+        Result<int16_t> index = out->InternDevice(machine, id.device, id.device_kind);
+        if (!index.has_value()) return index.error().WithPrefix(fmt::format("{}: byte {}", origin, metric_at));
+        device = *index;
+      }
       if (internal::LooksLikeCounter(name)) out->SetCounter(metric, true);
     } else if (key == "values" || key == "value") {
       if (metric < 0) {
@@ -81,7 +94,7 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
           if (diags) diags->Add("dcgm_blank", Severity::kInfo, origin, fmt::format("t={}", t),
                                 "DCGM blank sentinel (~2^63) read as missing");
         } else {
-          out->Append(std::llround(t * 1e9), machine, metric, id.gpu, value);
+          out->Append(std::llround(t * 1e9), machine, metric, device, value);
         }
         return OkStatus();
       };
@@ -103,11 +116,11 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
 }
 
 Status ReadResultArray(od::array result, std::string_view origin, const char* base,
-                       model::MetricTable* out, Diagnostics* diags) {
+                       std::string_view unnamed, model::MetricTable* out, Diagnostics* diags) {
   for (auto s : result) {
     od::object series;
     if (auto ec = s.get_object().get(series)) return JsonError(origin, "series must be an object", ec, 0);
-    TS_RETURN_IF_ERROR(ReadSeries(series, origin, base, out, diags));
+    TS_RETURN_IF_ERROR(ReadSeries(series, origin, base, unnamed, out, diags));
   }
   return OkStatus();
 }
@@ -115,7 +128,9 @@ Status ReadResultArray(od::array result, std::string_view origin, const char* ba
 }  // namespace
 
 Status ReadPromQueryRange(std::string_view text, std::string_view origin, model::MetricTable* out,
-                          Diagnostics* diags) {
+                          Diagnostics* diags, std::string_view unnamed_metric) {
+  const std::string unnamed =
+      unnamed_metric.empty() ? internal::MetricNameFromPath(origin) : std::string(unnamed_metric);
   simdjson::padded_string padded(text);
   od::parser parser;
   od::document doc;
@@ -132,7 +147,7 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
   if (type == od::json_type::array) {
     od::array arr;
     if (auto ec = doc.get_array().get(arr)) return JsonError(origin, "result array", ec, 0);
-    TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, out, diags));
+    TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, out, diags));
     return OkStatus();
   }
   od::object root;
@@ -178,7 +193,7 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
         } else if (dk == "result") {
           od::array arr;
           if (auto ec = df.value().get_array().get(arr)) return JsonError(origin, "'result'", ec, 0);
-          TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, out, diags));
+          TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, out, diags));
           have_data = true;
         }
       }

@@ -89,6 +89,7 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
       return InvalidArgumentError("{}:{}:1: expected a metric name", origin, line_no);
     }
     std::string_view name = line.substr(0, i);
+    const size_t labels_col = i + 1;
     labels.clear();
     if (i < line.size() && line[i] == '{') {
       TS_RETURN_IF_ERROR(ParseLabels(line, &i, origin, line_no, &labels));
@@ -116,7 +117,7 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
       ts = ms * 1'000'000;
     }
     internal::SeriesIdentity id = internal::IdentifySeries(name, labels, fallback);
-    std::string series_key = id.machine + '\x1f' + std::to_string(id.gpu) + '\x1f' + id.metric_key;
+    std::string series_key = id.machine + '\x1f' + id.device + '\x1f' + id.metric_key;
     if (!seen_in_scrape.insert(series_key).second) {
       ++scrape;  // the series repeats: the next scrape has begun
       seen_in_scrape.clear();
@@ -125,6 +126,14 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
     if (!has_ts) ts = start_ns + scrape * interval_ns;
     int32_t machine = out->InternMachine(id.machine);
     int32_t metric = out->InternMetric(id.metric_key);
+    int16_t device = model::kNoGpu;
+    if (!id.device.empty()) {
+      Result<int16_t> index = out->InternDevice(machine, id.device, id.device_kind);
+      if (!index.has_value()) {
+        return index.error().WithPrefix(fmt::format("{}:{}:{}", origin, line_no, labels_col));
+      }
+      device = *index;
+    }
     if (counters.count(std::string(name)) != 0 || internal::LooksLikeCounter(name)) {
       out->SetCounter(metric, true);
     }
@@ -135,7 +144,7 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
       if (diags) diags->Add("dcgm_blank", Severity::kInfo, origin, fmt::format("line {}", line_no),
                             "DCGM blank sentinel (~2^63) read as missing");
     } else {
-      out->Append(ts, machine, metric, id.gpu, value);
+      out->Append(ts, machine, metric, device, value);
     }
   }
   return OkStatus();

@@ -2,6 +2,7 @@
 // `trainscope minder train|detect|replay|inject|eval`: find the faulty machine of a training job
 // from per-second metrics (Minder, NSDI'25). Thin: parse flags, load, call trainscope::minder.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -37,6 +38,7 @@ struct InputFlags {
   std::string names_file;   // extra name-mapping rules
   bool raw_names = false;   // keep exporter names (no mapping to Minder's seven)
   std::vector<std::string> machines;  // expected machines (absent ones are reported)
+  std::vector<std::string> metric_names;  // --metric: names of series without __name__, per file
 };
 
 struct DetectFlags {
@@ -54,6 +56,9 @@ void AddInputFlags(CLI::App* cmd, InputFlags* in) {
   cmd->add_option("--names", in->names_file, "Extra name-mapping rules (minder,source,label_filter,transform,aggregate)");
   cmd->add_flag("--raw-names", in->raw_names, "Do not map exporter names to Minder's seven metrics");
   cmd->add_option("--machines", in->machines, "Machines expected in the job (absent ones are reported)")->delimiter(',');
+  cmd->add_option("--metric", in->metric_names,
+                  "Names of Prometheus series without __name__ (query results), one per file in file "
+                  "order (default: each file's name)")->delimiter(',');
 }
 
 void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {
@@ -82,7 +87,9 @@ void WriteDiagnostics(const Diagnostics& diags, JsonWriter* json) {
 }
 
 Result<model::MetricTable> LoadInput(const InputFlags& in, Diagnostics* diags) {
-  TS_ASSIGN_OR_RETURN(model::MetricTable table, ingest::LoadMetrics(in.files, {}, diags));
+  ingest::LoadOptions options;
+  options.unnamed_metrics = in.metric_names;
+  TS_ASSIGN_OR_RETURN(model::MetricTable table, ingest::LoadMetrics(in.files, options, diags));
   if (in.raw_names) return table;
   std::vector<model::MetricMapping> rules;
   if (!in.names_file.empty()) {
@@ -119,14 +126,27 @@ void WriteAlert(const mi::Alert& a, JsonWriter* json, int64_t call_ns = -1) {
   json->BeginObject().Field("machine", a.machine).Field("metric", a.metric);
   json->Field("start", static_cast<double>(a.start_ns) / 1e9).Field("end", static_cast<double>(a.end_ns) / 1e9);
   json->Field("score", a.score).Field("margin", a.margin).Field("windows", a.windows).Field("missing", a.missing);
-  if (a.gpu >= 0) json->Field("gpu", a.gpu);
+  // "gpu": the GPU's number (its name when that is one, as GPUs keep their number as index).
+  if (a.gpu >= 0 && (a.device_kind.empty() || a.device_kind == "gpu")) {
+    int number = a.gpu;
+    auto [p, ec] = std::from_chars(a.device.data(), a.device.data() + a.device.size(), number);
+    if (ec != std::errc() || p != a.device.data() + a.device.size()) number = a.gpu;
+    json->Field("gpu", number);
+  }
+  if (!a.device.empty()) json->Field("device", a.device).Field("device_kind", a.device_kind);
   if (call_ns >= 0) json->Field("call", static_cast<double>(call_ns) / 1e9);
   json->EndObject();
 }
 
 std::string AlertText(const mi::Alert& a) {
+  std::string device;
+  if (!a.device.empty()) {
+    device = fmt::format(" ({} {})", a.device_kind == "gpu" ? "GPU" : a.device_kind, a.device);
+  } else if (a.gpu >= 0) {
+    device = fmt::format(" (GPU {})", a.gpu);
+  }
   return fmt::format("ALERT machine {} metric {}{} from {} to {} ({} windows): score {:.2f}, margin {:.2f}{}",
-                     a.machine, a.metric, a.gpu >= 0 ? fmt::format(" (GPU {})", a.gpu) : "",
+                     a.machine, a.metric, device,
                      a.start_ns / 1'000'000'000, a.end_ns / 1'000'000'000, a.windows, a.score, a.margin,
                      a.missing ? " [machine missing]" : "");
 }
@@ -218,15 +238,21 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
 }
 
 Status RunTrain(const std::vector<std::string>& files, const std::string& out, int synthetic_jobs,
-                const mi::TrainOptions& topt_in, bool raw_names) {
+                const mi::TrainOptions& topt_in, bool raw_names, const std::vector<std::string>& metric_names) {
   mi::TrainOptions topt = topt_in;
   topt.threads = Globals().threads;
   std::vector<mi::Grid> grids;
   Diagnostics diags;
-  for (const std::string& file : files) {
+  if (!metric_names.empty() && metric_names.size() != files.size()) {
+    return InvalidArgumentError("--metric: {} name(s) for {} file(s); give one name per file, in file order",
+                                metric_names.size(), files.size());
+  }
+  for (size_t file_idx = 0; file_idx < files.size(); ++file_idx) {
+    const std::string& file = files[file_idx];
     InputFlags in;
     in.files = {file};
     in.raw_names = raw_names;
+    if (!metric_names.empty()) in.metric_names = {metric_names[file_idx]};
     TS_ASSIGN_OR_RETURN(model::MetricTable t, LoadInput(in, &diags));
     // Minute data (SMD) is windowed on a 60 s grid: the model learns shapes of 8 samples.
     mi::GridOptions go;
@@ -477,6 +503,7 @@ void RegisterMinder(CLI::App& root) {
   static int synth_jobs = 0;
   static mi::TrainOptions topt;
   static bool traw = false;
+  static std::vector<std::string> tmetric;
   train->add_option("files", tfiles, "Healthy metric files (each one job)");
   train->add_option("--out", tout, "Output model directory")->required();
   train->add_option("--synthetic-jobs", synth_jobs, "Also train on this many synthetic lock-step jobs");
@@ -488,7 +515,9 @@ void RegisterMinder(CLI::App& root) {
   train->add_option("--metrics", topt.metrics, "Metrics to train own models for (default: all)")->delimiter(',');
   train->add_option("--provenance", topt.provenance, "Training-data note stored in each model file");
   train->add_flag("--raw-names", traw, "Do not map exporter names to Minder's seven");
-  train->callback([] { RunAndSetExit([] { return RunTrain(tfiles, tout, synth_jobs, topt, traw); }); });
+  train->add_option("--metric", tmetric, "Names of Prometheus series without __name__, one per file")
+      ->delimiter(',');
+  train->callback([] { RunAndSetExit([] { return RunTrain(tfiles, tout, synth_jobs, topt, traw, tmetric); }); });
 
   auto* inject = minder->add_subcommand("inject", "Inject labelled faults into a healthy recording");
   static InputFlags iin;

@@ -316,6 +316,7 @@ std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
     if (alerted) {
       alerts.back().missing = run_missing;
       alerts.back().gpu = run_gpu;
+      std::tie(alerts.back().device, alerts.back().device_kind) = grid.DeviceOf(run_machine, run_gpu);
     }
   }
   close_run();

@@ -77,6 +77,8 @@ struct Alert {
   std::string machine;
   std::string metric;  // channel name ("cpu", "gpu_util[min]", "mahalanobis")
   int gpu = -1;        // min channels: the GPU at fault
+  std::string device;       // min channels: the device at fault ("3", "ens11np0")
+  std::string device_kind;  // its kind: "gpu", "nic", "device", "interface"
   int64_t start_ns = 0, end_ns = 0;
   double score = 0;    // mean robust z over the run's windows
   double margin = 0;   // mean (s_top - s_second) in the same robust units

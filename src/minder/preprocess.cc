@@ -100,6 +100,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     if (!machine_seen[m]) continue;
     machine_index[m] = static_cast<int>(grid.machines.size());
     grid.machines.push_back(table.machines().Name(static_cast<int32_t>(m)));
+    grid.devices.push_back(table.Devices(static_cast<int32_t>(m)));
   }
   for (const std::string& want : options.expected_machines) {
     if (std::find(grid.machines.begin(), grid.machines.end(), want) == grid.machines.end()) {
@@ -140,7 +141,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     diags->Add("non_monotonic_time", Severity::kWarning, "grid", fmt::format("{} samples", backwards),
                "samples out of time order; they were sorted onto the grid");
   }
-  // Rows per GPU, filled; then mean (and min) channels.
+  // Rows per device, filled; then mean (and min) channels.
   for (size_t k = 0; k < metric_ids.size(); ++k) {
     const std::string& name = table.metrics().Name(metric_ids[k]);
     bool per_gpu = series[k].size() > 1 || (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
@@ -177,7 +178,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
         size_t i = m * T + t;
         if (cnt[i] > 0) mean.values[i] = acc[i] / static_cast<float>(cnt[i]);
         if (!per_gpu) continue;
-        // A GPU whose series vanished makes the min missing and is the GPU named.
+        // A device whose series vanished makes the min missing and is the device named.
         bool all = cnt[i] == gpus_of[m] && cnt[i] > 0;
         mn.values[i] = all ? minv[i] : kNaN;
         mn.gpu[i] = all ? argmin[i] : missing_gpu[i];
@@ -229,6 +230,17 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     }
   }
   return grid;
+}
+
+std::pair<std::string, std::string> Grid::DeviceOf(int machine, int index) const {
+  if (index < 0) return {};
+  if (machine >= 0 && static_cast<size_t>(machine) < devices.size()) {
+    const auto& of_machine = devices[static_cast<size_t>(machine)];
+    if (auto it = of_machine.find(static_cast<int16_t>(index)); it != of_machine.end()) {
+      return {it->second.name, std::string(model::DeviceKindName(it->second.kind))};
+    }
+  }
+  return {std::to_string(index), "gpu"};
 }
 
 void FitBounds(Channel* channel) {

@@ -5,14 +5,17 @@
 // pull, and normalise each channel with robust min-max bounds (1st-99th percentile, recorded).
 //
 // A Channel is one metric on the grid for every machine (machine-major, M x T floats, NaN =
-// missing). Per-GPU metrics give two channels: `name` (mean over the machine's GPUs) and
-// `name[min]` (minimum over GPUs, with the GPU index giving it, so a single bad GPU shows).
+// missing). Per-device metrics (GPUs, NICs, ...) give two channels: `name` (mean over the
+// machine's devices) and `name[min]` (minimum over devices, with the device index giving it, so a
+// single bad GPU or NIC shows); Grid::DeviceOf names the device.
 // Thread safety: pure functions on values.
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/diagnostics.h"
@@ -37,7 +40,7 @@ struct Channel {
   std::string metric;  // the metric it comes from ("gpu_util")
   bool is_min = false;
   std::vector<float> values;  // M x T, machine-major, NaN = missing
-  std::vector<int16_t> gpu;   // min channels: GPU index giving the min (M x T); else empty
+  std::vector<int16_t> gpu;   // min channels: device index giving the min (M x T); else empty
   double lo = 0, hi = 1;      // normalisation bounds in raw units (after Normalise)
 };
 
@@ -48,6 +51,11 @@ struct Grid {
   std::vector<Channel> channels;
   std::vector<int> skew_seconds;    // per machine, the shift removed (+ = machine clock ahead)
   std::vector<std::string> absent;  // expected machines without any sample (not in `machines`)
+  // Per machine: device index -> name and kind, from the table (empty for machine-level data).
+  std::vector<std::map<int16_t, model::Device>> devices;
+  // Name and kind ("gpu", "nic", "device", "interface") of device `index` of `machine`; an index
+  // not in `devices` is a GPU named by its number; {"", ""} for index < 0.
+  std::pair<std::string, std::string> DeviceOf(int machine, int index) const;
   float At(size_t channel, size_t machine, size_t t) const {
     return channels[channel].values[machine * static_cast<size_t>(steps) + t];
   }

@@ -3,9 +3,14 @@
 #include "minder/preprocess.h"
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "minder/detector.h"
+#include "minder/replay.h"
 #include "support/status_matchers.h"
 
 namespace trainscope::minder {
@@ -77,6 +82,48 @@ TEST(PreprocessTest, AlignsClockSkew) {
   EXPECT_EQ(g.skew_seconds[0], 0);
   EXPECT_EQ(d.Count("clock_skew"), 1);
   EXPECT_FLOAT_EQ(g.At(0, 3, 100), g.At(0, 0, 100));
+}
+
+// issue 15: the `[min]` channel works for NICs named by the input exactly as for GPUs, and an
+// alert on it names the device and its kind.
+TEST(PreprocessTest, NicMinChannelNamesTheDevice) {
+  model::MetricTable t;
+  int32_t a = t.InternMachine("a"), b = t.InternMachine("b"), rx = t.InternMetric("rdma_rx_MBps");
+  ASSERT_OK_AND_ASSIGN(int16_t a0, t.InternDevice(a, "ens11np0", model::DeviceKind::kNic));
+  ASSERT_OK_AND_ASSIGN(int16_t a1, t.InternDevice(a, "ens18np0", model::DeviceKind::kNic));
+  ASSERT_OK_AND_ASSIGN(int16_t b0, t.InternDevice(b, "unknown", model::DeviceKind::kNic));
+  for (int s = 0; s < 20; ++s) {
+    t.Append(s * kS, a, rx, a0, 900);
+    t.Append(s * kS, a, rx, a1, s < 10 ? 800 : 5);  // ens18np0 of `a` stops carrying traffic
+    t.Append(s * kS, b, rx, b0, 850);
+  }
+  ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(t, GridOptions{}, nullptr));
+  ASSERT_EQ(g.channels.size(), 2u);
+  EXPECT_EQ(g.channels[1].name, "rdma_rx_MBps[min]");
+  EXPECT_FLOAT_EQ(g.At(1, 0, 12), 5.f);
+  const int16_t at_min = g.channels[1].gpu[12];
+  EXPECT_EQ(g.DeviceOf(0, at_min), (std::pair<std::string, std::string>{"ens18np0", "nic"}));
+  EXPECT_EQ(g.DeviceOf(1, g.channels[1].gpu[20 + 12]), (std::pair<std::string, std::string>{"unknown", "nic"}));
+  EXPECT_EQ(g.DeviceOf(0, -1), (std::pair<std::string, std::string>{}));
+  EXPECT_EQ(g.DeviceOf(0, 9), (std::pair<std::string, std::string>{"9", "gpu"}));  // bare index
+  Grid slice = SliceGrid(g, 10, 10);
+  EXPECT_EQ(slice.DeviceOf(0, at_min).first, "ens18np0");
+  // An alert on the min channel names the device that gave the min.
+  ChannelScores scores;
+  scores.name = g.channels[1].name;
+  scores.Reset(8);
+  for (size_t w = 0; w < 8; ++w) {
+    scores.candidate[w] = 0;
+    scores.z[w] = 10.f;
+    scores.gpu[w] = at_min;
+  }
+  DetectOptions opt;
+  opt.continuity_windows = 3;
+  std::vector<Alert> alerts = FindAlerts(slice, scores, opt);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].machine, "a");
+  EXPECT_EQ(alerts[0].device, "ens18np0");
+  EXPECT_EQ(alerts[0].device_kind, "nic");
 }
 
 TEST(PreprocessTest, RobustBoundsIgnoreOutliers) {

@@ -13,6 +13,7 @@ Grid SliceGrid(const Grid& grid, int first, int count) {
   out.machines = grid.machines;
   out.skew_seconds = grid.skew_seconds;
   out.absent = grid.absent;
+  out.devices = grid.devices;
   const size_t T = static_cast<size_t>(grid.steps), n = static_cast<size_t>(count);
   for (const Channel& ch : grid.channels) {
     Channel c;

@@ -7,3 +7,7 @@ ts_test(NAME metric_readers_test SRCS ${CMAKE_CURRENT_LIST_DIR}/metric_readers_t
         DEPS trainscope::ingest LABELS fast)
 ts_test(NAME metric_readers_data_test SRCS ${CMAKE_CURRENT_LIST_DIR}/metric_readers_data_test.cc
         DEPS trainscope::ingest LABELS data)
+# Through the CLI: a NIC-level fault is named by its NIC (tests/data/metrics/nic_fault.csv.gz).
+add_test(NAME minder_cli_nic_device COMMAND ${CMAKE_COMMAND} -DTS_BIN=$<TARGET_FILE:trainscope>
+         -DTS_DATA=${CMAKE_SOURCE_DIR}/tests/data/metrics -P ${CMAKE_CURRENT_LIST_DIR}/nic_device_cli_test.cmake)
+set_tests_properties(minder_cli_nic_device PROPERTIES LABELS fast)

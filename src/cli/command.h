@@ -23,6 +23,7 @@ enum ExitCode : int {
   kExitUsage = 2,
   kExitBadInput = 3,
   kExitInternal = 4,
+  kExitInconclusive = 5,  // the data cannot support a verdict (minder: too short, too coarse, too few peers)
 };
 
 // Options shared by every subcommand (given before or after the subcommand name).

@@ -5,7 +5,9 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <cmath>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -21,6 +23,7 @@
 #include "minder/eval.h"
 #include "minder/inject.h"
 #include "minder/replay.h"
+#include "minder/sampling.h"
 #include "minder/synth.h"
 #include "minder/train.h"
 #include "model/metric_names.h"
@@ -48,7 +51,22 @@ struct DetectFlags {
   double threshold = 0;  // 0: the models' detector.txt
   int continuity = 240;
   bool role_aware = false;
+  std::string groups_file;                   // machine,group lines
+  bool no_groups = false;                    // compare every machine with every other
+  std::vector<std::string> reference_files;  // detect: a healthy recording of the same job
+  int reference_seconds = 0;                 // detect: the first N s of the input are healthy
 };
+
+// A finite number > 0 (CLI11's PositiveNumber lets "nan" through).
+CLI::Validator PositiveFinite() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !std::isfinite(v) || v <= 0) return "must be a finite number > 0, got " + text;
+        return "";
+      },
+      "POSITIVE");
+}
 
 void AddInputFlags(CLI::App* cmd, InputFlags* in) {
   cmd->add_option("files", in->files, "Metric files: long CSV (.csv/.csv.gz), Prometheus query_range "
@@ -65,8 +83,13 @@ void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {
   cmd->add_option("--models", d->models, "Directory of *.vae models and detector.txt")->capture_default_str();
   cmd->add_option("--metrics", d->metrics, "Metric priority order (comma-separated); default: learned")->delimiter(',');
   cmd->add_option("--method", d->method, "minder | raw | mahalanobis")->capture_default_str();
-  cmd->add_option("--threshold", d->threshold, "Robust outlier threshold (default: calibrated, detector.txt)");
-  cmd->add_option("--continuity", d->continuity, "Windows (s) the same candidate must persist; 1 = off")->capture_default_str();
+  cmd->add_option("--threshold", d->threshold, "Robust outlier threshold (default: calibrated, detector.txt)")
+      ->check(PositiveFinite());
+  cmd->add_option("--continuity", d->continuity, "Windows (s) the same candidate must persist; 1 = off")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
+  cmd->add_option("--groups", d->groups_file, "Peer groups you know: lines 'machine,group' (default: found from the data)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--no-groups", d->no_groups, "Compare every machine with every other (one group)");
 }
 
 void PrintDiagnostics(const Diagnostics& diags) {
@@ -151,6 +174,75 @@ std::string AlertText(const mi::Alert& a) {
                      a.missing ? " [machine missing]" : "");
 }
 
+// The healthy reference of a detect call: --reference FILES (a healthy recording of the same
+// job), or the first --reference-seconds of the input, which are then cut off `grid`.
+Result<std::optional<mi::Reference>> ReferenceFor(const InputFlags& in, const DetectFlags& f, const mi::ModelSet* models,
+                                                  const mi::DetectOptions& opt, mi::Grid* grid, Diagnostics* diags) {
+  if (!f.reference_files.empty()) {
+    InputFlags ref_in = in;
+    ref_in.files = f.reference_files;
+    ref_in.machines.clear();
+    TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(ref_in, diags));
+    TS_ASSIGN_OR_RETURN(mi::Grid ref_grid, mi::BuildGrid(table, mi::GridOptions{}, diags));
+    return std::optional<mi::Reference>(mi::LearnReference(std::move(ref_grid), models, opt, f.role_aware));
+  }
+  if (f.reference_seconds <= 0) return std::optional<mi::Reference>();
+  if (f.reference_seconds >= grid->steps) {
+    return InvalidArgumentError("--reference-seconds {} leaves nothing to judge: the input holds {} s",
+                                f.reference_seconds, grid->steps);
+  }
+  mi::Reference ref = mi::LearnReference(mi::SliceGrid(*grid, 0, f.reference_seconds), models, opt, f.role_aware);
+  *grid = mi::SliceGrid(*grid, f.reference_seconds, grid->steps - f.reference_seconds);
+  return std::optional<mi::Reference>(std::move(ref));
+}
+
+// What one detect or replay run found, for the writers.
+struct DetectOutcome {
+  std::vector<mi::CallAlert> alerts;
+  std::vector<std::string> tried;
+  int calls = 1, inconclusive_calls = 0;
+  mi::Verdict verdict = mi::Verdict::kHealthy;
+  std::vector<std::string> inconclusive;
+  std::vector<mi::PeerGroup> groups;
+  std::vector<mi::SkippedChannel> skipped;
+  const mi::Reference* reference = nullptr;
+};
+
+void WriteGroupsJson(const mi::Grid& grid, const DetectOutcome& o, JsonWriter* json) {
+  json->Key("groups").BeginArray();
+  for (const mi::PeerGroup& g : o.groups) {
+    json->BeginObject().Field("label", g.label).Field("judged", g.judged).Field("size", g.machines.size());
+    if (!g.judged) json->Field("reason", g.reason);
+    json->Field("mean_correlation", g.mean_correlation);
+    json->Key("per_machine_scaled").BeginArray();
+    for (const auto& c : g.per_machine_scaled) json->String(c);
+    json->EndArray();
+    json->Key("machines").BeginArray();
+    for (int m : g.machines) json->String(grid.machines[static_cast<size_t>(m)]);
+    json->EndArray().EndObject();
+  }
+  json->EndArray();
+  json->Key("skipped_channels").BeginArray();
+  for (const mi::SkippedChannel& c : o.skipped) {
+    json->BeginObject().Field("channel", c.channel).Field("group", c.group).Field("reason", c.reason).EndObject();
+  }
+  json->EndArray();
+}
+
+void PrintGroupsText(const mi::Grid& grid, const DetectOutcome& o) {
+  if (Globals().quiet) return;
+  for (const mi::PeerGroup& g : o.groups) {
+    std::string names;
+    for (size_t k = 0; k < g.machines.size() && k < 6; ++k) names += (k ? ", " : "") + grid.machines[static_cast<size_t>(g.machines[k])];
+    if (g.machines.size() > 6) names += fmt::format(", ... ({} more)", g.machines.size() - 6);
+    fmt::print("group {}: {} machine(s){}{}: {}\n", g.label, g.machines.size(),
+               g.judged ? fmt::format(", mean correlation {:.2f}", g.mean_correlation) : "",
+               g.per_machine_scaled.empty() ? "" : ", each machine scaled by its own level", names);
+    if (!g.judged) fmt::print("  not judged: {}\n", g.reason);
+  }
+  for (const mi::SkippedChannel& c : o.skipped) fmt::print("channel {} skipped in group {}: {}\n", c.channel, c.group, c.reason);
+}
+
 Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, bool replay, int every, int pull,
                  int reference_seconds) {
   // Under mpirun the pairwise distances are split over the MPI processes (identical results on
@@ -168,47 +260,87 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
 #if defined(TS_MINDER_HAVE_MPI)
   opt.distance_backend = mpi.get();
 #endif
+  std::map<std::string, std::string> group_of;
+  if (!f.groups_file.empty()) {
+    TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(f.groups_file));
+    TS_ASSIGN_OR_RETURN(group_of, mi::ParseGroupsFile(text, f.groups_file));
+    opt.group_of = &group_of;
+  }
+  opt.find_groups = !f.no_groups;
   std::unique_ptr<mi::ModelSet> models;
   if (opt.method == mi::Method::kMinder) {
     TS_ASSIGN_OR_RETURN(mi::ModelSet loaded, mi::ModelSet::Load(f.models));
     models = std::make_unique<mi::ModelSet>(std::move(loaded));
   }
+  const std::string coarse = mi::CoarseSamplingReason(table);
   mi::GridOptions go;
   go.expected_machines = in.machines;
   TS_ASSIGN_OR_RETURN(mi::Grid grid, mi::BuildGrid(table, go, &diags));
-  if (!replay && last_seconds > 0 && grid.steps > last_seconds) {
-    grid = mi::SliceGrid(grid, grid.steps - last_seconds, last_seconds);
-  }
   if (Globals().strict && diags.HasAtLeast(Severity::kDataLoss)) {
     PrintDiagnostics(diags);
     return DataLossError("data loss in the input (see diagnostics) and --strict is set");
   }
-  std::vector<mi::CallAlert> alerts;
-  std::vector<std::string> tried;
-  int calls = 1;
-  if (replay) {
+  DetectOutcome o;
+  std::optional<mi::Reference> reference;
+  if (!replay) {
+    TS_ASSIGN_OR_RETURN(reference, ReferenceFor(in, f, models.get(), opt, &grid, &diags));
+    if (reference) {
+      opt.reference = &*reference;
+      o.reference = opt.reference;
+    }
+    if (last_seconds > 0 && grid.steps > last_seconds) grid = mi::SliceGrid(grid, grid.steps - last_seconds, last_seconds);
+  }
+  if (!coarse.empty()) {
+    o.inconclusive.push_back(coarse);  // a grid of mostly filled seconds: no call is made on it
+    o.calls = 0;
+    o.verdict = mi::Verdict::kInconclusive;
+  } else if (replay) {
     mi::ReplayOptions ro;
     ro.detect = opt;
     ro.every_seconds = every;
     ro.pull_seconds = pull;
     ro.reference_seconds = reference_seconds;
     TS_ASSIGN_OR_RETURN(mi::ReplayResult rr, mi::Replay(grid, models.get(), ro));
-    alerts = std::move(rr.alerts);
-    calls = rr.calls;
+    o.alerts = std::move(rr.alerts);
+    o.calls = rr.calls;
+    o.inconclusive_calls = rr.inconclusive_calls;
+    o.inconclusive = std::move(rr.inconclusive);
+    o.groups = std::move(rr.groups);
+    o.skipped = std::move(rr.skipped_channels);
+    o.verdict = mi::VerdictOf(rr);
+    reference = std::move(rr.reference);
+    if (reference_seconds > 0) o.reference = &*reference;
   } else {
     TS_ASSIGN_OR_RETURN(mi::Detection det, mi::Detect(grid, models.get(), opt));
-    for (const auto& a : det.alerts) alerts.push_back({grid.t0_ns + static_cast<int64_t>(grid.steps) * 1'000'000'000, a});
-    tried = det.channels_tried;
+    for (const auto& a : det.alerts) o.alerts.push_back({grid.t0_ns + static_cast<int64_t>(grid.steps) * 1'000'000'000, a});
+    o.tried = det.channels_tried;
+    o.verdict = mi::VerdictOf(det);
+    o.inconclusive = std::move(det.inconclusive);
+    o.inconclusive_calls = o.verdict == mi::Verdict::kInconclusive ? 1 : 0;
+    o.groups = std::move(det.groups);
+    o.skipped = std::move(det.skipped_channels);
   }
+  if (o.verdict == mi::Verdict::kInconclusive) SetExitCode(kExitInconclusive);
   if (!writes_output) return OkStatus();
   if (Globals().json) {
     JsonWriter json(stdout);
     json.BeginObject();
-    json.Key("alerts").BeginArray();
-    for (const auto& ca : alerts) WriteAlert(ca.alert, &json, replay ? ca.call_ns : -1);
+    json.Field("verdict", mi::VerdictName(o.verdict));
+    json.Key("inconclusive").BeginArray();
+    for (const auto& r : o.inconclusive) json.String(r);
     json.EndArray();
-    json.Field("machines", grid.machines.size()).Field("seconds", grid.steps).Field("calls", calls);
+    json.Key("alerts").BeginArray();
+    for (const auto& ca : o.alerts) WriteAlert(ca.alert, &json, replay ? ca.call_ns : -1);
+    json.EndArray();
+    json.Field("machines", grid.machines.size()).Field("seconds", grid.steps).Field("calls", o.calls);
+    json.Field("inconclusive_calls", o.inconclusive_calls);
     json.Field("threshold", opt.threshold).Field("continuity_windows", opt.continuity_windows);
+    if (o.reference != nullptr) {
+      json.Key("reference").BeginObject().Field("seconds", o.reference->seconds);
+      json.Field("excluded_seconds", o.reference->excluded_seconds).Field("grouped_machines", o.reference->group_of.size());
+      json.EndObject();
+    }
+    WriteGroupsJson(grid, o, &json);
     json.Key("absent_machines").BeginArray();
     for (const auto& a : grid.absent) json.String(a);
     json.EndArray();
@@ -218,7 +350,7 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
     }
     json.EndObject();
     json.Key("channels_tried").BeginArray();
-    for (const auto& c : tried) json.String(c);
+    for (const auto& c : o.tried) json.String(c);
     json.EndArray();
     WriteDiagnostics(diags, &json);
     json.EndObject();
@@ -228,12 +360,24 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
   }
   PrintDiagnostics(diags);
   fmt::print("{} machines, {} s, {} call(s); threshold {:.3g} (robust z), continuity {} windows\n",
-             grid.machines.size(), grid.steps, calls, opt.threshold, opt.continuity_windows);
+             grid.machines.size(), grid.steps, o.calls, opt.threshold, opt.continuity_windows);
+  if (o.reference != nullptr) {
+    fmt::print("reference: {} s, {} s left out (fewer than {:.0f}% of machines had data), {} machines in its groups\n",
+               o.reference->seconds, o.reference->excluded_seconds, 100 * opt.min_present_fraction,
+               o.reference->group_of.size());
+  }
   for (const auto& a : grid.absent) fmt::print("machine {} is absent from the whole pull (not compared)\n", a);
-  for (const auto& ca : alerts) {
+  PrintGroupsText(grid, o);
+  for (const auto& ca : o.alerts) {
     fmt::print("{}{}\n", replay ? fmt::format("call at {}: ", ca.call_ns / 1'000'000'000) : "", AlertText(ca.alert));
   }
-  if (alerts.empty()) fmt::print("no faulty machine found\n");
+  if (o.verdict == mi::Verdict::kInconclusive) {
+    fmt::print("inconclusive: the data cannot support a verdict\n");
+    for (const auto& r : o.inconclusive) fmt::print("  - {}\n", r);
+  } else if (o.alerts.empty()) {
+    fmt::print("no faulty machine found{}\n",
+               o.inconclusive_calls > 0 ? fmt::format(" ({} of {} calls inconclusive)", o.inconclusive_calls, o.calls) : "");
+  }
   return OkStatus();
 }
 
@@ -482,7 +626,14 @@ void RegisterMinder(CLI::App& root) {
   static int last = 900;
   AddInputFlags(detect, &din);
   AddDetectFlags(detect, &dflags);
-  detect->add_option("--last", last, "Seconds at the end of the input to analyse (0 = all)")->capture_default_str();
+  detect->add_option("--last", last, "Seconds at the end of the input to analyse (0 = all)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  detect->add_option("--reference", dflags.reference_files,
+                     "Healthy recording(s) of the same job: peer groups, bounds and per-machine baselines")
+      ->check(CLI::ExistingPath);
+  detect->add_option("--reference-seconds", dflags.reference_seconds,
+                     "The first N s of the input are a healthy reference; the rest is judged")
+      ->check(CLI::NonNegativeNumber);
   detect->callback([] { RunAndSetExit([] { return RunDetect(din, dflags, last, false, 0, 0, 0); }); });
 
   auto* replay = minder->add_subcommand("replay", "Simulate the production schedule (every 8 min on the last 15 min)");
@@ -491,10 +642,11 @@ void RegisterMinder(CLI::App& root) {
   static int every = 480, pull = 900, reference = 0;
   AddInputFlags(replay, &rin);
   AddDetectFlags(replay, &rflags);
-  replay->add_option("--every", every, "Seconds between calls")->capture_default_str();
-  replay->add_option("--pull", pull, "Seconds of data per call")->capture_default_str();
+  replay->add_option("--every", every, "Seconds between calls")->capture_default_str()->check(CLI::Range(1, 86400 * 30));
+  replay->add_option("--pull", pull, "Seconds of data per call")->capture_default_str()->check(CLI::Range(mi::kWindow, 86400 * 30));
   replay->add_option("--reference-seconds", reference,
-                     "Healthy reference at the start (per-machine baselines for role differences)")->capture_default_str();
+                     "Healthy reference at the start (per-machine baselines for role differences)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   replay->callback([] { RunAndSetExit([] { return RunDetect(rin, rflags, 0, true, every, pull, reference); }); });
 
   auto* train = minder->add_subcommand("train", "Train one LSTM-VAE per metric (+ a generic one) on healthy data");

@@ -27,8 +27,11 @@ expect_error("error: .*bad_truncated.csv.gz: byte 339: truncated gzip stream" ${
 expect_error("error: .*bad_prom_truncated.json: byte 162: truncated JSON" ${TS_BAD}/bad_prom_truncated.json)
 expect_error("error: .*bad_prom_error.json: Prometheus returned an error: timeout" ${TS_BAD}/bad_prom_error.json)
 expect_error("error: .*bad_empty_pull.csv: no samples \\(an empty pull\\)" ${TS_BAD}/bad_empty_pull.csv)
-expect_error("error: only 1 machine\\(s\\) with data \\(m0\\).*single machine cannot be judged"
-             ${TS_BAD}/bad_single_machine.csv)
+# One machine cannot be judged: the inconclusive verdict (exit 5) with its reason (issue 15).
+expect_rc(5 minder detect ${TS_BAD}/bad_single_machine.csv --last 0)
+if(NOT last_out MATCHES "inconclusive: the data cannot support a verdict.*1 machine\\(s\\) with data")
+  message(FATAL_ERROR "single machine: want the inconclusive verdict and its reason:\n${last_out}")
+endif()
 
 # Documented recoveries, shown with file and place.
 expect_recovery("warning: non_finite_value \\(.*bad_nan_inf.csv, 3 x, first at line 11 column 9\\)"
@@ -40,7 +43,7 @@ expect_recovery("warning: non_monotonic_time \\(.*bad_non_monotonic.csv, 20 x, f
 expect_recovery("info: unmapped_metric \\(my_custom_throughput" ${TS_BAD}/bad_unknown_metric.csv)
 
 # The unknown metric is still compared, under its own name.
-expect_rc(0 --json minder detect ${TS_BAD}/bad_unknown_metric.csv --last 0)
+expect_rc(0 --json minder detect ${TS_BAD}/bad_unknown_metric.csv --last 0 --continuity 5)
 string(JSON tried GET "${last_out}" channels_tried 0)
 if(NOT tried STREQUAL "my_custom_throughput")
   message(FATAL_ERROR "unknown metric not compared: channels_tried[0] = '${tried}'\n${last_out}")
@@ -48,11 +51,11 @@ endif()
 
 # A machine expected but absent from the whole pull is reported (data_loss), never silently
 # dropped; --strict turns that into exit 3.
-expect_rc(0 minder detect ${TS_BAD}/bad_missing_machine.csv --machines m0,m1,m2,m3 --last 0)
+expect_rc(0 minder detect ${TS_BAD}/bad_missing_machine.csv --machines m0,m1,m2,m3 --last 0 --continuity 5)
 if(NOT last_out MATCHES "machine m3 is absent from the whole pull" OR NOT last_err MATCHES "data_loss: machine_absent \\(m3")
   message(FATAL_ERROR "absent machine not reported:\n${last_out}\n${last_err}")
 endif()
-expect_rc(0 --json minder detect ${TS_BAD}/bad_missing_machine.csv --machines m0,m1,m2,m3 --last 0)
+expect_rc(0 --json minder detect ${TS_BAD}/bad_missing_machine.csv --machines m0,m1,m2,m3 --last 0 --continuity 5)
 string(JSON absent GET "${last_out}" absent_machines 0)
 if(NOT absent STREQUAL "m3")
   message(FATAL_ERROR "absent_machines[0] = '${absent}'\n${last_out}")

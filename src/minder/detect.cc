@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+
+#include <fmt/core.h>
 
 #include "base/parallel.h"
 #include "minder/detector.h"
@@ -12,8 +15,11 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Channel indices in priority order: the named metrics first (mean, then [min]), then the rest.
-std::vector<size_t> ChannelOrder(const Grid& grid, const std::vector<std::string>& order) {
+// Channel indices in priority order: the named metrics first (mean, then [min]), then the
+// channels with a calibrated threshold, then the rest: a channel nobody calibrated must not decide
+// ahead of one that was.
+std::vector<size_t> ChannelOrder(const Grid& grid, const std::vector<std::string>& order,
+                                 const std::map<std::string, double>& calibrated) {
   std::vector<size_t> out;
   std::vector<uint8_t> used(grid.channels.size(), 0);
   for (const std::string& name : order) {
@@ -24,10 +30,73 @@ std::vector<size_t> ChannelOrder(const Grid& grid, const std::vector<std::string
       }
     }
   }
-  for (size_t c = 0; c < grid.channels.size(); ++c) {
-    if (!used[c]) out.push_back(c);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t c = 0; c < grid.channels.size(); ++c) {
+      const bool has_threshold = calibrated.count(grid.channels[c].name) > 0;
+      if (!used[c] && has_threshold == (pass == 0)) {
+        out.push_back(c);
+        used[c] = 1;
+      }
+    }
   }
   return out;
+}
+
+// Blanks (NaN) every second where fewer than `min_present` of the machines have any sample;
+// returns how many. A reference learned over seconds that most machines miss would learn the gap.
+int BlankSparseSeconds(Grid* grid, double min_present) {
+  const size_t T = static_cast<size_t>(grid->steps), M = grid->machines.size();
+  int blanked = 0;
+  for (size_t t = 0; t < T; ++t) {
+    size_t present = 0;
+    for (size_t m = 0; m < M; ++m) {
+      for (const Channel& ch : grid->channels) {
+        if (!std::isnan(ch.values[m * T + t])) {
+          ++present;
+          break;
+        }
+      }
+    }
+    if (static_cast<double>(present) >= min_present * static_cast<double>(M)) continue;
+    ++blanked;
+    for (Channel& ch : grid->channels) {
+      for (size_t m = 0; m < M; ++m) ch.values[m * T + t] = kNaN;
+    }
+  }
+  return blanked;
+}
+
+// Role-aware bounds: each machine's own robust range, floored at a tenth of the range across
+// the grid so a quiet machine's noise is not blown up.
+std::map<std::string, std::map<std::string, std::pair<double, double>>> MachineBounds(const Grid& grid) {
+  std::map<std::string, std::map<std::string, std::pair<double, double>>> bounds;
+  const size_t T = static_cast<size_t>(grid.steps);
+  for (const Channel& ch : grid.channels) {
+    Channel all = ch;
+    FitBounds(&all);
+    const double floor = 0.1 * (all.hi - all.lo);
+    for (size_t m = 0; m < grid.machines.size(); ++m) {
+      Channel one;
+      one.values.assign(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
+      FitBounds(&one);
+      if (one.hi - one.lo < floor) one.hi = one.lo + floor;
+      bounds[ch.name][grid.machines[m]] = {one.lo, one.hi};
+    }
+  }
+  return bounds;
+}
+
+// Each machine's median healthy score of one channel into `ref`.
+void LearnScoreOffsets(const Grid& grid, const ChannelScores& scores, Reference* ref) {
+  for (size_t m = 0; m < grid.machines.size(); ++m) {
+    std::vector<float> v;
+    for (const auto& row : scores.machine_score) {
+      if (!std::isnan(row[m])) v.push_back(row[m]);
+    }
+    if (v.empty()) continue;
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+    ref->score_offset[scores.name][grid.machines[m]] = v[v.size() / 2];
+  }
 }
 
 const LstmVae* VaeFor(const ModelSet* models, const std::string& metric) {
@@ -126,32 +195,163 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options) {
   return out;
 }
 
-Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions& options) {
-  if (grid.machines.size() < 2) {
-    return FailedPreconditionError(
-        "only {} machine(s) with data ({}): Minder compares a machine with its peers, so a "
-        "single machine cannot be judged", grid.machines.size(),
-        grid.machines.empty() ? std::string("none") : grid.machines[0]);
+Verdict VerdictOf(const Detection& detection) {
+  if (!detection.alerts.empty()) return Verdict::kFaulty;
+  return detection.inconclusive.empty() ? Verdict::kHealthy : Verdict::kInconclusive;
+}
+
+std::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kFaulty: return "faulty";
+    case Verdict::kHealthy: return "healthy";
+    case Verdict::kInconclusive: return "inconclusive";
   }
+  return "inconclusive";
+}
+
+namespace {
+
+// The groups a detection compares within: the reference's, the user's, found, or one of all.
+std::vector<PeerGroup> GroupsFor(const Grid& grid, const DetectOptions& options) {
+  if (options.reference != nullptr && !options.reference->group_of.empty()) {
+    std::vector<PeerGroup> groups = GroupsFromMap(grid, options.reference->group_of, options.grouping);
+    for (PeerGroup& g : groups) {
+      if (g.label == "unassigned") g.reason = "not in a group of the healthy reference (new, or no peers there)";
+    }
+    return groups;
+  }
+  if (options.group_of != nullptr) return GroupsFromMap(grid, *options.group_of, options.grouping);
+  if (options.find_groups) return FindPeerGroups(grid, options.grouping);
+  PeerGroup all;
+  all.label = "all";
+  for (size_t m = 0; m < grid.machines.size(); ++m) all.machines.push_back(static_cast<int>(m));
+  if (static_cast<int>(all.machines.size()) < options.grouping.min_group) {
+    all.judged = false;
+    all.reason = fmt::format("{} machine(s): too few peers to tell which one differs (need {})",
+                             all.machines.size(), options.grouping.min_group);
+  }
+  return {all};
+}
+
+// Drops the channels of `grid` that cannot raise an alert, recording why.
+void DropUnusableChannels(Grid* grid, const std::string& group, const DetectOptions& options,
+                          std::vector<SkippedChannel>* skipped) {
+  std::vector<Channel> kept;
+  for (size_t c = 0; c < grid->channels.size(); ++c) {
+    std::string reason = UnusableChannelReason(*grid, c, options.grouping);
+    if (reason.empty()) {
+      kept.push_back(std::move(grid->channels[c]));
+    } else {
+      skipped->push_back({grid->channels[c].name, group, std::move(reason)});
+    }
+  }
+  grid->channels = std::move(kept);
+}
+
+// Normalises a group's grid: the reference's bounds, else the group's own (per machine where the
+// members' levels differ).
+void NormaliseGroup(Grid* grid, const Reference* ref, const GroupingOptions& grouping,
+                    std::vector<std::string>* per_machine_scaled) {
+  if (ref != nullptr) {
+    NormaliseGrid(grid, ref);
+    return;
+  }
+  Reference own;
+  own.machine_bounds = GroupBounds(*grid, per_machine_scaled, grouping);
+  NormaliseGrid(grid, &own);
+}
+
+// True when `a` spans the whole of `grid`'s pull, up to the continuity rule's gap budget at
+// either end: the deviation has no onset in the data.
+bool SpansWholePull(const Alert& a, const Grid& grid, const DetectOptions& options) {
+  const int64_t slack = static_cast<int64_t>(options.gap_tolerance * std::max(1, options.continuity_windows) + 1) *
+                        model::kNanosPerSecond;
+  const int64_t end = grid.t0_ns + static_cast<int64_t>(grid.steps) * model::kNanosPerSecond;
+  return !a.missing && a.start_ns - grid.t0_ns <= slack && end - a.end_ns <= slack;
+}
+
+// Moves the alerts of `alerts` that span the whole pull into `persistent` (no reference only).
+void SetAsidePersistent(const Grid& grid, const DetectOptions& options, std::vector<Alert>* alerts,
+                        std::vector<Alert>* persistent) {
+  if (options.reference != nullptr) return;
+  auto whole = [&](const Alert& a) { return SpansWholePull(a, grid, options); };
+  for (const Alert& a : *alerts) {
+    if (whole(a)) persistent->push_back(a);
+  }
+  alerts->erase(std::remove_if(alerts->begin(), alerts->end(), whole), alerts->end());
+}
+
+// The method over one normalised group grid.
+void DetectInGroup(const Grid& grid, const ModelSet* models, const DetectOptions& options, Detection* det) {
+  if (options.method == Method::kMahalanobis) {
+    ChannelScores scores = ScoreMahalanobis(grid, options);
+    det->channels_tried.push_back(scores.name);
+    std::vector<Alert> alerts = FindAlerts(grid, scores, options);
+    SetAsidePersistent(grid, options, &alerts, &det->persistent);
+    det->alerts.insert(det->alerts.end(), alerts.begin(), alerts.end());
+    return;
+  }
+  std::vector<std::string>* tried = &det->channels_tried;
+  for (size_t c : ChannelOrder(grid, options.metric_order, options.channel_thresholds)) {
+    const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, grid.channels[c].metric) : nullptr;
+    ChannelScores scores = ScoreChannel(grid, c, vae, options, false);
+    if (std::find(tried->begin(), tried->end(), scores.name) == tried->end()) tried->push_back(scores.name);
+    std::vector<Alert> alerts = FindAlerts(grid, scores, options);
+    SetAsidePersistent(grid, options, &alerts, &det->persistent);
+    det->alerts.insert(det->alerts.end(), alerts.begin(), alerts.end());
+    if (!alerts.empty() && options.first_channel_decides) break;
+  }
+}
+
+}  // namespace
+
+Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions& options) {
   if (options.method == Method::kMinder && (models == nullptr || models->empty())) {
     return FailedPreconditionError("Minder needs trained models (see `trainscope minder train`)");
   }
-  NormaliseGrid(&grid, options.reference);
   Detection det;
   det.windows = std::max(0, grid.steps - kWindow + 1);
-  if (options.method == Method::kMahalanobis) {
-    ChannelScores scores = ScoreMahalanobis(grid, options);
-    det.channels_tried.push_back(scores.name);
-    det.alerts = FindAlerts(grid, scores, options);
-    return det;
+  const bool too_few = static_cast<int>(grid.machines.size()) < options.grouping.min_group;
+  if (too_few) {
+    det.inconclusive.push_back(fmt::format(
+        "{} machine(s) with data: peer comparison needs at least {} (only a machine that stops reporting "
+        "can still be named)", grid.machines.size(), options.grouping.min_group));
   }
-  for (size_t c : ChannelOrder(grid, options.metric_order)) {
-    const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, grid.channels[c].metric) : nullptr;
-    ChannelScores scores = ScoreChannel(grid, c, vae, options, false);
-    det.channels_tried.push_back(scores.name);
-    std::vector<Alert> alerts = FindAlerts(grid, scores, options);
-    det.alerts.insert(det.alerts.end(), alerts.begin(), alerts.end());
-    if (!alerts.empty() && options.first_channel_decides) break;
+  const int need = kWindow + std::max(1, options.continuity_windows) - 1;
+  if (grid.steps < need) {
+    det.inconclusive.push_back(fmt::format(
+        "{} s of data: a fault must persist for {} windows of {} s ({} s in all) to be told from a transient",
+        grid.steps, std::max(1, options.continuity_windows), kWindow, need));
+  }
+  if (grid.steps < need) return det;
+  DetectOptions whole = options;
+  whole.find_groups = whole.find_groups && !too_few;
+  if (too_few) whole.grouping.min_group = 1;  // one group of all: missingness only
+  det.groups = GroupsFor(grid, whole);
+  int judged = 0;
+  for (PeerGroup& group : det.groups) {
+    if (!group.judged) continue;
+    Grid sub = SelectMachines(grid, group.machines);
+    DropUnusableChannels(&sub, group.label, options, &det.skipped_channels);
+    if (sub.channels.empty()) {
+      group.judged = false;
+      group.reason = "no channel of this group can raise an alert (see skipped_channels)";
+      continue;
+    }
+    ++judged;
+    NormaliseGroup(&sub, options.reference, options.grouping, &group.per_machine_scaled);
+    DetectInGroup(sub, models, options, &det);
+  }
+  for (const Alert& a : det.persistent) {
+    det.inconclusive.push_back(fmt::format(
+        "machine {} differs from its peers on {} for the whole pull (mean robust z {:.1f}, no onset seen): a role "
+        "difference or a fault older than the pull; a healthy reference (--reference) tells which",
+        a.machine, a.metric, a.score));
+  }
+  if (judged == 0 && !too_few) {
+    det.inconclusive.push_back(fmt::format(
+        "no group of at least {} machines that behave alike and have a channel that varies: nothing to compare",
+        options.grouping.min_group));
   }
   return det;
 }
@@ -159,51 +359,30 @@ Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions&
 Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options,
                          bool per_machine_bounds) {
   Reference ref;
-  if (per_machine_bounds) {
-    const size_t T = static_cast<size_t>(grid.steps);
-    for (Channel& ch : grid.channels) {
-      for (size_t m = 0; m < grid.machines.size(); ++m) {
-        Channel one;
-        one.values.assign(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
-        FitBounds(&one);
-        ref.machine_bounds[ch.name][grid.machines[m]] = {one.lo, one.hi};
-      }
-    }
-    // Fleet-wide floor on the range width.
-    for (Channel& ch : grid.channels) {
-      Channel all = ch;
-      FitBounds(&all);
-      double floor = 0.1 * (all.hi - all.lo);
-      for (auto& [name, b] : ref.machine_bounds[ch.name]) {
-        if (b.second - b.first < floor) b.second = b.first + floor;
-      }
-    }
-    NormaliseGrid(&grid, &ref);
-  } else {
-    NormaliseGrid(&grid, nullptr);
-    for (const Channel& ch : grid.channels) ref.bounds[ch.name] = {ch.lo, ch.hi};
-  }
-  auto learn = [&](const ChannelScores& scores) {
-    std::vector<float> med(grid.machines.size(), kNaN);
-    for (size_t m = 0; m < grid.machines.size(); ++m) {
-      std::vector<float> v;
-      for (const auto& row : scores.machine_score) if (!std::isnan(row[m])) v.push_back(row[m]);
-      if (v.empty()) continue;
-      std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-      med[m] = v[v.size() / 2];
-    }
-    for (size_t m = 0; m < grid.machines.size(); ++m) {
-      if (!std::isnan(med[m])) ref.score_offset[scores.name][grid.machines[m]] = med[m];
-    }
-  };
+  ref.seconds = grid.steps;
+  ref.excluded_seconds = BlankSparseSeconds(&grid, options.min_present_fraction);
   DetectOptions plain = options;
   plain.reference = nullptr;
-  if (options.method == Method::kMahalanobis) {
-    return ref;  // the baseline uses the bounds only
-  }
-  for (size_t c = 0; c < grid.channels.size(); ++c) {
-    const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, grid.channels[c].metric) : nullptr;
-    learn(ScoreChannel(grid, c, vae, plain, true));
+  for (const PeerGroup& group : GroupsFor(grid, plain)) {
+    if (!group.judged) continue;
+    Grid sub = SelectMachines(grid, group.machines);
+    for (const std::string& m : sub.machines) ref.group_of[m] = group.label;
+    Reference own;
+    if (per_machine_bounds) {
+      own.machine_bounds = MachineBounds(sub);
+    } else {
+      std::vector<std::string> scaled;
+      own.machine_bounds = GroupBounds(sub, &scaled, options.grouping);
+    }
+    for (auto& [channel, per_machine] : own.machine_bounds) {
+      ref.machine_bounds[channel].insert(per_machine.begin(), per_machine.end());
+    }
+    if (options.method == Method::kMahalanobis) continue;  // the baseline uses the bounds only
+    NormaliseGrid(&sub, &own);
+    for (size_t c = 0; c < sub.channels.size(); ++c) {
+      const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, sub.channels[c].metric) : nullptr;
+      LearnScoreOffsets(sub, ScoreChannel(sub, c, vae, plain, true), &ref);
+    }
   }
   return ref;
 }

@@ -161,8 +161,11 @@ TEST(DetectTest, SingleMachineAndMissingModels) {
   model::MetricTable t;
   SynthesizeJob(SynthJobOptions{.machines = 1, .seconds = 60}, &t);
   ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(t, GridOptions{}, nullptr));
-  EXPECT_THAT(Detect(g, nullptr, Options(240)),
-              testing::StatusIs(StatusCode::kFailedPrecondition, "single machine"));
+  // Issue 15: one machine cannot be judged, and says so (inconclusive), instead of "healthy".
+  ASSERT_OK_AND_ASSIGN(Detection one, Detect(g, nullptr, Options(1)));
+  EXPECT_EQ(VerdictOf(one), Verdict::kInconclusive);
+  ASSERT_FALSE(one.inconclusive.empty());
+  EXPECT_THAT(one.inconclusive[0], ::testing::HasSubstr("1 machine(s)"));
   model::MetricTable two;
   SynthesizeJob(SynthJobOptions{.machines = 3, .seconds = 60}, &two);
   ASSERT_OK_AND_ASSIGN(Grid g3, BuildGrid(two, GridOptions{}, nullptr));
@@ -243,6 +246,7 @@ TEST(DetectTest, OutlierTestNamesTopAndRunnerUp) {
   out.Reset(1);
   DetectOptions o;
   o.threads = 1;
+  o.relative_spread_floor = 0;  // the fixed floor alone
   RankWindows(&score, false, o, &out);
   const double denom = 1.4826 * 2 + 0.05;
   EXPECT_EQ(out.candidate[0], 3);
@@ -250,6 +254,28 @@ TEST(DetectTest, OutlierTestNamesTopAndRunnerUp) {
   EXPECT_NEAR(out.margin[0], 1 / denom, 1e-5);
   EXPECT_EQ(out.runner_up[0], 4);
   EXPECT_NEAR(out.runner_up_z[0], 6 / denom, 1e-5);
+}
+
+// The relative spread floor by hand (issue 15 item 2): window 0 as above (median 3), window 14
+// (the floor samples every 14th window) scores 1, 1, 1, 1, 5 (median 1, MAD 0), the windows
+// between them too few machines. Median of the sampled medians (3, 1) = 2, floor
+// max(0.05, 0.5 * 2) = 1: window 14's z is (5 - 1) / (0 + 1) = 4, not 4 / 0.05 = 80; window 0's
+// is 7 / (1.4826 * 2 + 1).
+TEST(DetectTest, RelativeSpreadFloorKeepsIdenticalPeersFromMakingAHugeZ) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<std::vector<float>> score(15, std::vector<float>{1, 2, nan, nan, nan});
+  score[0] = {1, 2, 3, 10, 9};
+  score[14] = {1, 1, 1, 1, 5};
+  ChannelScores out;
+  out.Reset(15);
+  DetectOptions o;
+  o.threads = 1;
+  ASSERT_DOUBLE_EQ(o.relative_spread_floor, 0.5);
+  RankWindows(&score, false, o, &out);
+  EXPECT_EQ(out.candidate[14], 4);
+  EXPECT_NEAR(out.z[14], 4.0, 1e-5);
+  EXPECT_EQ(out.candidate[7], -1);
+  EXPECT_NEAR(out.z[0], 7 / (1.4826 * 2 + 1), 1e-5);
 }
 
 // m0003 has a different role (twice the GPU utilisation level and swing of its peers) all the
@@ -274,10 +300,26 @@ TEST(DetectTest, BusyNodeTrapAndTheReferenceThatHandlesIt) {
   DetectOptions o = Options(240);
   o.metric_order = {"gpu_util"};
   ASSERT_OK_AND_ASSIGN(Grid healthy, BuildGrid(BusyNodeJob(false), GridOptions{}, nullptr));
-  // Pure peer comparison names the busy node although nothing is wrong.
-  ASSERT_OK_AND_ASSIGN(Detection trap, Detect(SliceGrid(healthy, 900, 1500), nullptr, o));
-  ASSERT_FALSE(trap.alerts.empty());
-  EXPECT_EQ(trap.alerts[0].machine, "m0003");
+  // Pure peer comparison over one group of all (--no-groups) names the busy node although nothing
+  // is wrong...
+  DetectOptions one_group = o;
+  one_group.find_groups = false;
+  ASSERT_OK_AND_ASSIGN(Detection trap, Detect(SliceGrid(healthy, 900, 1500), nullptr, one_group));
+  ASSERT_FALSE(trap.persistent.empty());
+  EXPECT_EQ(trap.persistent[0].machine, "m0003");
+  // ... as a difference without onset, which is no alert and no "healthy" either (issue 15).
+  EXPECT_TRUE(trap.alerts.empty());
+  EXPECT_EQ(VerdictOf(trap), Verdict::kInconclusive);
+  // Peer groups scale each machine by its own level where levels differ: no alert, and the stall
+  // (the busy node dropping to half its level) is found without a reference.
+  ASSERT_OK_AND_ASSIGN(Detection grouped, Detect(SliceGrid(healthy, 900, 1500), nullptr, o));
+  EXPECT_TRUE(grouped.alerts.empty());
+  ASSERT_OK_AND_ASSIGN(Grid stalled, BuildGrid(BusyNodeJob(true), GridOptions{}, nullptr));
+  ASSERT_OK_AND_ASSIGN(Detection stall_found, Detect(SliceGrid(stalled, 900, 1500), nullptr, o));
+  ASSERT_FALSE(stall_found.alerts.empty());
+  for (const Alert& a : stall_found.alerts) {
+    EXPECT_EQ(a.machine, "m0003") << a.metric << " " << a.start_ns / kS << "-" << a.end_ns / kS;
+  }
   // A reference from the first 15 min (per-machine bounds and score baselines): silent.
   Reference ref = LearnReference(SliceGrid(healthy, 0, 900), nullptr, o, /*per_machine_bounds=*/true);
   DetectOptions with_ref = o;

@@ -78,8 +78,26 @@ std::vector<float> ScoreBaselines(const Grid& grid, const std::string& channel, 
   return base;
 }
 
+double SpreadFloor(const std::vector<std::vector<float>>& score, bool departures, const DetectOptions& options) {
+  std::vector<float> medians;
+  for (size_t w = 0; w < score.size(); w += kSpreadFloorStride) {
+    std::vector<float> s;
+    for (float x : score[w]) {
+      if (!std::isnan(x)) s.push_back(departures ? std::fabs(x) : x);
+    }
+    if (s.size() >= 3) medians.push_back(Median(s));
+  }
+  if (medians.empty()) return options.mad_floor;
+  return std::max(options.mad_floor, options.relative_spread_floor * static_cast<double>(Median(medians)));
+}
+
 void RankWindows(std::vector<std::vector<float>>* score, bool departures, const DetectOptions& options,
                  ChannelScores* out) {
+  RankWindowsWithFloor(score, departures, SpreadFloor(*score, departures, options), options, out);
+}
+
+void RankWindowsWithFloor(std::vector<std::vector<float>>* score, bool departures, double floor,
+                          const DetectOptions& options, ChannelScores* out) {
   const size_t windows = score->size();
   const size_t machines = windows == 0 ? 0 : (*score)[0].size();
   ParallelFor(windows, options.threads, [&](size_t w) {
@@ -95,7 +113,7 @@ void RankWindows(std::vector<std::vector<float>>* score, bool departures, const 
     if (s.size() < 3) return;  // two machines cannot say which one differs
     int top = -1, second = -1;
     float z = 0, margin = 0, second_z = 0;
-    OutlierTest(s, idx, options.mad_floor, &top, &z, &margin, &second, &second_z);
+    OutlierTest(s, idx, floor, &top, &z, &margin, &second, &second_z);
     out->z[w] = z;
     out->margin[w] = margin;
     out->candidate[w] = top;  // FindAlerts applies the threshold

@@ -30,6 +30,7 @@
 #include "base/status.h"
 #include "minder/distance_backend.h"
 #include "minder/model_set.h"
+#include "minder/peer_groups.h"
 #include "minder/preprocess.h"
 
 namespace trainscope::minder {
@@ -47,6 +48,11 @@ struct Reference {
   // far its distance to the peers has moved from its own normal, in either direction (a busy node
   // that stalls becomes *closer* to its idle peers; that is its fault signature).
   std::map<std::string, std::map<std::string, double>> score_offset;
+  // Peer groups learned on the reference (machine -> group label; judged groups only): a machine
+  // is compared with the peers it had while healthy, whatever its fault does to it now.
+  std::map<std::string, std::string> group_of;
+  int seconds = 0;           // length of the reference
+  int excluded_seconds = 0;  // seconds left out: fewer than min_present_fraction of machines had data
 };
 
 struct DetectOptions {
@@ -57,6 +63,9 @@ struct DetectOptions {
   std::map<std::string, double> channel_thresholds;  // per channel name; `threshold` otherwise
   double hold_fraction = 0.5;             // a started run continues while z >= this x threshold
   double mad_floor = 0.05;                // added to 1.4826*MAD (normalised distance units)
+  // ... or this fraction of the channel's median peer score over the pull, when larger (peers that
+  // sit apart all along cannot make a small drift a large z).
+  double relative_spread_floor = 0.5;
   int continuity_windows = 240;           // 1 = continuity off
   double gap_tolerance = 0.05;
   double min_present_fraction = 0.75;     // a missing machine is the outlier while at most 1 - this
@@ -64,6 +73,11 @@ struct DetectOptions {
   bool first_channel_decides = true;      // false: alerts of every channel (evaluation per metric)
   int threads = 0;
   const Reference* reference = nullptr;
+  // Peers by role: machines are compared within groups that behave alike (found from the data,
+  // or `group_of` when the user knows them: machine -> group). false: one group of every machine.
+  bool find_groups = true;
+  const std::map<std::string, std::string>* group_of = nullptr;
+  GroupingOptions grouping;
   // Where the pairwise distances are computed: null = this process's threads; else one call per
   // channel with every window (e.g. minder/mpi: split over MPI processes). Not owned.
   DistanceBackend* distance_backend = nullptr;
@@ -101,11 +115,31 @@ struct ChannelScores {
   void Reset(size_t windows);  // every window: no candidate
 };
 
+struct SkippedChannel {
+  std::string channel;
+  std::string group;  // group label
+  std::string reason;
+};
+
 struct Detection {
   std::vector<Alert> alerts;
   std::vector<std::string> channels_tried;
   int windows = 0;
+  std::vector<PeerGroup> groups;  // every machine is in exactly one (judged or not)
+  std::vector<SkippedChannel> skipped_channels;
+  // Without a reference: runs that cover the whole pull (no onset seen). A machine that differs
+  // from its peers all along is a role or a fault older than the pull; the gap alone does not
+  // say which, so these are not alerts (they make the verdict inconclusive unless something
+  // else alerts). Missingness runs are always alerts.
+  std::vector<Alert> persistent;
+  // Why the data cannot support a verdict; empty when it can. With alerts the verdict is
+  // "faulty" regardless; without alerts and with reasons it is "inconclusive", never "healthy".
+  std::vector<std::string> inconclusive;
 };
+
+enum class Verdict { kFaulty, kHealthy, kInconclusive };
+Verdict VerdictOf(const Detection& detection);
+std::string_view VerdictName(Verdict verdict);  // "faulty", "healthy", "inconclusive"
 
 // Windows of a normalised channel for every machine: columns machine*W + w (8 x M*W), NaN kept.
 Eigen::MatrixXf ChannelWindows(const Grid& grid, size_t channel);
@@ -120,16 +154,31 @@ ChannelScores ScoreMahalanobis(const Grid& grid, const DetectOptions& options);
 // Per-window candidates from machine scores `score` ([window][machine], NaN = absent): |x|
 // when the scores are signed departures from a reference, then the robust outlier test.
 // Updates `score` to the values tested.
+// The denominator floor is SpreadFloor(*score, ...): see DetectOptions::relative_spread_floor.
 void RankWindows(std::vector<std::vector<float>>* score, bool departures, const DetectOptions& options,
                  ChannelScores* out);
+// The same with the floor given (added to 1.4826 * MAD).
+void RankWindowsWithFloor(std::vector<std::vector<float>>* score, bool departures, double floor,
+                          const DetectOptions& options, ChannelScores* out);
+// max(mad_floor, relative_spread_floor x the median of the per-window median scores), over the
+// windows w with w % kSpreadFloorStride == 0 (so a caller that scores only some windows can get
+// the same floor by scoring those first). Windows with fewer than 3 machines do not count.
+inline constexpr size_t kSpreadFloorStride = 14;
+double SpreadFloor(const std::vector<std::vector<float>>& score, bool departures, const DetectOptions& options);
 // Continuity runs of one channel's candidates -> alerts.
 std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
                               const DetectOptions& options);
 
-// Normalises `grid` (with reference bounds when given) and runs the method over its channels.
+// Splits the machines into peer groups (the reference's, the user's, or found from the data),
+// normalises each group (reference bounds when given, else the group's own, per machine where
+// levels differ) and runs the method over the channels each group can judge. Data that cannot
+// support a verdict (fewer than 3 machines, a pull shorter than a window plus the continuity
+// rule, no group or channel that can be judged) gives `inconclusive` reasons, not an error.
 Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions& options);
 
-// Learns bounds and per-machine median scores from a healthy grid. `per_machine_bounds`: each
+// Learns peer groups, bounds and per-machine median scores from a healthy grid. Seconds where
+// fewer than options.min_present_fraction of the machines have data are left out (and counted
+// in Reference::excluded_seconds), never learned from. `per_machine_bounds`: each
 // machine is normalised with its own robust bounds (role-aware: a busy node is compared by how
 // it moves relative to its own normal range, not by its level).
 Reference LearnReference(Grid grid, const ModelSet* models, const DetectOptions& options,

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <fmt/core.h>
+
 namespace trainscope::minder {
 
 Grid SliceGrid(const Grid& grid, int first, int count) {
@@ -35,17 +37,32 @@ Grid SliceGrid(const Grid& grid, int first, int count) {
   return out;
 }
 
+Verdict VerdictOf(const ReplayResult& result) {
+  if (!result.alerts.empty()) return Verdict::kFaulty;
+  return result.calls > result.inconclusive_calls ? Verdict::kHealthy : Verdict::kInconclusive;
+}
+
 Result<ReplayResult> Replay(const Grid& grid, const ModelSet* models, const ReplayOptions& options) {
+  if (options.pull_seconds < kWindow || options.every_seconds < 1 || options.reference_seconds < 0) {
+    return InvalidArgumentError("replay needs pull >= {} s, every >= 1 s and reference >= 0 s (got {}, {}, {})",
+                                kWindow, options.pull_seconds, options.every_seconds, options.reference_seconds);
+  }
   ReplayResult result;
   DetectOptions detect = options.detect;
-  Reference ref;
   int start = 0;
   if (options.reference_seconds > 0) {
     int ref_len = std::min(options.reference_seconds, grid.steps);
-    ref = LearnReference(SliceGrid(grid, 0, ref_len), models, detect);
-    detect.reference = &ref;
+    result.reference = LearnReference(SliceGrid(grid, 0, ref_len), models, detect);
+    detect.reference = &result.reference;
     start = ref_len;
   }
+  auto note = [&result](const std::vector<std::string>& reasons) {
+    for (const std::string& r : reasons) {
+      if (std::find(result.inconclusive.begin(), result.inconclusive.end(), r) == result.inconclusive.end()) {
+        result.inconclusive.push_back(r);
+      }
+    }
+  };
   // Calls at start + pull, start + pull + every, ...; the last partial pull is also called.
   for (int end = start + options.pull_seconds; ; end += options.every_seconds) {
     int clipped = std::min(end, grid.steps);
@@ -53,10 +70,18 @@ Result<ReplayResult> Replay(const Grid& grid, const ModelSet* models, const Repl
     if (clipped - first < kWindow) break;
     TS_ASSIGN_OR_RETURN(Detection det, Detect(SliceGrid(grid, first, clipped - first), models, detect));
     ++result.calls;
+    if (!det.inconclusive.empty() && det.alerts.empty()) ++result.inconclusive_calls;
+    note(det.inconclusive);
+    result.groups = std::move(det.groups);
+    result.skipped_channels = std::move(det.skipped_channels);
     for (const Alert& a : det.alerts) {
       result.alerts.push_back(CallAlert{grid.t0_ns + static_cast<int64_t>(clipped) * model::kNanosPerSecond, a});
     }
     if (clipped >= grid.steps) break;
+  }
+  if (result.calls == 0) {
+    note({fmt::format("{} s of data after the {} s reference: not enough for one call (a window is {} s)",
+                      std::max(0, grid.steps - start), start, kWindow)});
   }
   result.seconds_covered = grid.steps - start;
   return result;

@@ -28,8 +28,16 @@ struct CallAlert {
 struct ReplayResult {
   std::vector<CallAlert> alerts;
   int calls = 0;
+  int inconclusive_calls = 0;            // calls whose data could not support a verdict
+  std::vector<std::string> inconclusive;  // their reasons (distinct); also why no call ran
+  std::vector<PeerGroup> groups;          // the groups of the last call
+  std::vector<SkippedChannel> skipped_channels;  // of the last call
+  Reference reference;                    // learned from the first reference_seconds, if any
   double seconds_covered = 0;
 };
+
+// "faulty" with alerts; "inconclusive" when no call could judge; else "healthy".
+Verdict VerdictOf(const ReplayResult& result);
 
 // Columns [first, first + count) of `grid` as a grid of its own.
 Grid SliceGrid(const Grid& grid, int first, int count);

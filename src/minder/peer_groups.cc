@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: Apache-2.0
+// Peer groups: alike machines by chunked correlation or shared flat level, connected components.
+#include "minder/peer_groups.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <Eigen/Dense>
+#include <fmt/core.h>
+
+#include "minder/lstm_vae.h"
+
+namespace trainscope::minder {
+namespace {
+
+// q-quantile of the present values of `v` (copied); NaN when none.
+double Quantile(std::vector<float> v, double q) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](float x) { return std::isnan(x); }), v.end());
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+// p1-p99 range of a channel across the whole job (a strided sample of at most ~200k values).
+double ChannelScale(const Channel& ch) {
+  const size_t stride = std::max<size_t>(1, ch.values.size() / 200'000);
+  std::vector<float> sample;
+  sample.reserve(ch.values.size() / stride + 1);
+  for (size_t i = 0; i < ch.values.size(); i += stride) sample.push_back(ch.values[i]);
+  const double lo = Quantile(sample, 0.01), hi = Quantile(std::move(sample), 0.99);
+  return std::isnan(lo) ? 0.0 : hi - lo;
+}
+
+struct Moments {
+  double mean = 0, sd = 0;
+  bool present = false;  // enough samples (see RowMoments)
+};
+
+// Mean and standard deviation of the present values of row[first, first + count); present when
+// at least `min_fraction` of the span (and 2 samples) has values.
+Moments RowMoments(const float* row, int first, int count, double min_fraction = 0.5) {
+  double s = 0, ss = 0;
+  int n = 0;
+  for (int t = first; t < first + count; ++t) {
+    if (std::isnan(row[t])) continue;
+    s += row[t];
+    ss += static_cast<double>(row[t]) * row[t];
+    ++n;
+  }
+  Moments m;
+  if (n < 2 || n < min_fraction * count) return m;
+  m.present = true;
+  m.mean = s / n;
+  m.sd = std::sqrt(std::max(0.0, ss / n - m.mean * m.mean));
+  return m;
+}
+
+struct UnionFind {
+  std::vector<int> parent;
+  explicit UnionFind(int n) : parent(static_cast<size_t>(n)) { std::iota(parent.begin(), parent.end(), 0); }
+  int Find(int x) {
+    while (parent[static_cast<size_t>(x)] != x) x = parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
+    return x;
+  }
+  void Join(int a, int b) { parent[static_cast<size_t>(Find(a))] = Find(b); }
+};
+
+// Turns components (member lists) into labelled groups, largest first; small ones not judged.
+std::vector<PeerGroup> LabelGroups(std::vector<std::vector<int>> components, const GroupingOptions& options) {
+  std::stable_sort(components.begin(), components.end(),
+                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<PeerGroup> groups;
+  PeerGroup small;
+  small.label = "ungrouped";
+  small.judged = false;
+  small.reason = fmt::format("each behaves like fewer than {} machines of the job: too few peers to tell which one differs",
+                             options.min_group);
+  for (auto& members : components) {
+    if (static_cast<int>(members.size()) < options.min_group) {
+      small.machines.insert(small.machines.end(), members.begin(), members.end());
+      continue;
+    }
+    PeerGroup g;
+    g.label = fmt::format("g{}", groups.size() + 1);
+    std::sort(members.begin(), members.end());
+    g.machines = std::move(members);
+    groups.push_back(std::move(g));
+  }
+  if (!small.machines.empty()) {
+    std::sort(small.machines.begin(), small.machines.end());
+    groups.push_back(std::move(small));
+  }
+  return groups;
+}
+
+}  // namespace
+
+std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& options) {
+  const int machines = static_cast<int>(grid.machines.size());
+  const int steps = grid.steps;
+  std::vector<size_t> channels;
+  std::vector<double> scale;
+  for (size_t c = 0; c < grid.channels.size(); ++c) {
+    if (grid.channels[c].is_min) continue;  // the machine's mean channel carries its activity
+    channels.push_back(c);
+    scale.push_back(ChannelScale(grid.channels[c]));
+  }
+  auto row = [&](size_t c, int m) { return grid.channels[c].values.data() + static_cast<size_t>(m) * static_cast<size_t>(steps); };
+  // Static machines: flat on every channel wherever they have samples.
+  std::vector<uint8_t> is_static(static_cast<size_t>(machines), 1);
+  for (int m = 0; m < machines; ++m) {
+    for (size_t k = 0; k < channels.size(); ++k) {
+      const Moments mo = RowMoments(row(channels[k], m), 0, steps, 0.0);
+      if (mo.present && mo.sd > options.flat_tolerance * scale[k]) is_static[static_cast<size_t>(m)] = 0;
+    }
+  }
+  const int chunk = std::max(kWindow, std::min(steps, options.chunk_seconds));
+  const int chunks = std::max(1, steps / chunk);
+  std::vector<uint8_t> alike(static_cast<size_t>(machines) * static_cast<size_t>(machines), 0);
+  Eigen::MatrixXf corr_sum = Eigen::MatrixXf::Zero(machines, machines);
+  for (int k = 0; k < chunks; ++k) {
+    const int first = k * chunk;
+    const int count = k == chunks - 1 ? steps - first : chunk;
+    Eigen::MatrixXf activity = Eigen::MatrixXf::Zero(count, machines);
+    // Per machine: flat on every channel in this chunk (then compared by level), and the means.
+    std::vector<uint8_t> flat(static_cast<size_t>(machines), 1);
+    std::vector<Moments> mom(static_cast<size_t>(machines) * channels.size());
+    for (int m = 0; m < machines; ++m) {
+      for (size_t j = 0; j < channels.size(); ++j) {
+        const float* r = row(channels[j], m);
+        const Moments mo = RowMoments(r, first, count);
+        mom[static_cast<size_t>(m) * channels.size() + j] = mo;
+        if (!mo.present) continue;
+        if (mo.sd > 0.5 * options.level_tolerance * scale[j]) flat[static_cast<size_t>(m)] = 0;
+        if (mo.sd <= options.flat_tolerance * scale[j] || mo.sd <= 0) continue;
+        for (int t = 0; t < count; ++t) {
+          const float x = r[first + t];
+          if (!std::isnan(x)) activity(t, m) += static_cast<float>((x - mo.mean) / mo.sd);
+        }
+      }
+      const float norm = activity.col(m).norm();
+      if (norm > 0) activity.col(m) /= norm;
+    }
+    const Eigen::MatrixXf corr = activity.transpose() * activity;
+    corr_sum += corr;
+    for (int a = 0; a < machines; ++a) {
+      for (int b = a + 1; b < machines; ++b) {
+        bool same = corr(a, b) >= options.min_correlation;
+        if (!same && flat[static_cast<size_t>(a)] && flat[static_cast<size_t>(b)]) {
+          same = true;
+          bool any = false;
+          for (size_t j = 0; j < channels.size() && same; ++j) {
+            const Moments& x = mom[static_cast<size_t>(a) * channels.size() + j];
+            const Moments& y = mom[static_cast<size_t>(b) * channels.size() + j];
+            if (!x.present || !y.present) continue;
+            any = true;
+            same = std::fabs(x.mean - y.mean) <= options.level_tolerance * scale[j];
+          }
+          same = same && any;
+        }
+        if (same) alike[static_cast<size_t>(a) * static_cast<size_t>(machines) + static_cast<size_t>(b)] = 1;
+      }
+    }
+  }
+  UnionFind uf(machines);
+  for (int a = 0; a < machines; ++a) {
+    if (is_static[static_cast<size_t>(a)]) continue;
+    for (int b = a + 1; b < machines; ++b) {
+      if (!is_static[static_cast<size_t>(b)] && alike[static_cast<size_t>(a) * static_cast<size_t>(machines) + static_cast<size_t>(b)]) uf.Join(a, b);
+    }
+  }
+  std::vector<std::vector<int>> components(static_cast<size_t>(machines));
+  std::vector<int> flat_all;
+  for (int m = 0; m < machines; ++m) {
+    if (is_static[static_cast<size_t>(m)]) {
+      flat_all.push_back(m);
+    } else {
+      components[static_cast<size_t>(uf.Find(m))].push_back(m);
+    }
+  }
+  components.erase(std::remove_if(components.begin(), components.end(), [](const auto& c) { return c.empty(); }),
+                   components.end());
+  std::vector<PeerGroup> groups = LabelGroups(std::move(components), options);
+  for (PeerGroup& g : groups) {
+    double s = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < g.machines.size(); ++i) {
+      for (size_t j = i + 1; j < g.machines.size(); ++j, ++n) s += static_cast<double>(corr_sum(g.machines[i], g.machines[j])) / chunks;
+    }
+    g.mean_correlation = n > 0 ? s / static_cast<double>(n) : 0.0;
+  }
+  if (!flat_all.empty()) {
+    PeerGroup g;
+    g.label = "static";
+    g.machines = std::move(flat_all);
+    g.judged = false;
+    g.reason = "flat on every channel for the whole pull: a level gap alone cannot tell a fault from a role "
+               "(idle or other-job servers, or a machine that failed before the pull; a reference tells which)";
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+std::vector<PeerGroup> GroupsFromMap(const Grid& grid, const std::map<std::string, std::string>& group_of,
+                                     const GroupingOptions& options) {
+  std::map<std::string, std::vector<int>> by_name;
+  std::vector<int> unnamed;
+  for (size_t m = 0; m < grid.machines.size(); ++m) {
+    auto it = group_of.find(grid.machines[m]);
+    if (it == group_of.end()) {
+      unnamed.push_back(static_cast<int>(m));
+    } else {
+      by_name[it->second].push_back(static_cast<int>(m));
+    }
+  }
+  std::vector<PeerGroup> groups;
+  for (auto& [name, members] : by_name) {
+    PeerGroup g;
+    g.label = name;
+    g.machines = std::move(members);
+    if (static_cast<int>(g.machines.size()) < options.min_group) {
+      g.judged = false;
+      g.reason = fmt::format("{} machine(s) in the group: too few peers to tell which one differs (need {})",
+                             g.machines.size(), options.min_group);
+    }
+    groups.push_back(std::move(g));
+  }
+  if (!unnamed.empty()) {
+    PeerGroup g;
+    g.label = "unassigned";
+    g.machines = std::move(unnamed);
+    g.judged = false;
+    g.reason = "not named in the groups given";
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+Result<std::map<std::string, std::string>> ParseGroupsFile(std::string_view text, std::string_view origin) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    auto trim = [](std::string_view s) {
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+      return s;
+    };
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    size_t sep = line.find_first_of(", \t");
+    if (sep == std::string_view::npos) {
+      return InvalidArgumentError("{}:{}: expected 'machine,group', got '{}'", origin, line_no, line);
+    }
+    std::string_view machine = trim(line.substr(0, sep)), group = trim(line.substr(sep + 1));
+    if (line_no == 1 && machine == "machine") continue;  // header
+    if (machine.empty() || group.empty() || group.find_first_of(", \t") != std::string_view::npos) {
+      return InvalidArgumentError("{}:{}: expected 'machine,group', got '{}'", origin, line_no, line);
+    }
+    auto [it, fresh] = out.emplace(std::string(machine), std::string(group));
+    if (!fresh && it->second != group) {
+      return InvalidArgumentError("{}:{}: machine '{}' is already in group '{}'", origin, line_no, machine, it->second);
+    }
+  }
+  if (out.empty()) return InvalidArgumentError("{}: no 'machine,group' lines", origin);
+  return out;
+}
+
+std::string UnusableChannelReason(const Grid& grid, size_t channel, const GroupingOptions& options) {
+  const Channel& ch = grid.channels[channel];
+  const double scale = ChannelScale(ch);
+  bool any = false;
+  for (size_t m = 0; m < grid.machines.size(); ++m) {
+    const Moments mo = RowMoments(ch.values.data() + m * static_cast<size_t>(grid.steps), 0, grid.steps, 0.0);
+    if (!mo.present) continue;
+    if (mo.sd > options.flat_tolerance * scale && mo.sd > 0) return "";
+    any = true;
+  }
+  if (!any) return "no machine has samples";
+  return "constant within every machine over the pull: a level gap that never changes cannot be dated, so it "
+         "raises no alert";
+}
+
+Grid SelectMachines(const Grid& grid, const std::vector<int>& machines) {
+  Grid out;
+  out.t0_ns = grid.t0_ns;
+  out.steps = grid.steps;
+  out.absent = grid.absent;
+  const size_t T = static_cast<size_t>(grid.steps);
+  for (int m : machines) {
+    out.machines.push_back(grid.machines[static_cast<size_t>(m)]);
+    out.skew_seconds.push_back(grid.skew_seconds.empty() ? 0 : grid.skew_seconds[static_cast<size_t>(m)]);
+    if (!grid.devices.empty()) out.devices.push_back(grid.devices[static_cast<size_t>(m)]);
+  }
+  for (const Channel& ch : grid.channels) {
+    Channel c;
+    c.name = ch.name;
+    c.metric = ch.metric;
+    c.is_min = ch.is_min;
+    c.lo = ch.lo;
+    c.hi = ch.hi;
+    c.values.resize(machines.size() * T);
+    if (!ch.gpu.empty()) c.gpu.resize(machines.size() * T);
+    for (size_t k = 0; k < machines.size(); ++k) {
+      const size_t m = static_cast<size_t>(machines[k]);
+      std::copy_n(ch.values.begin() + static_cast<long>(m * T), T, c.values.begin() + static_cast<long>(k * T));
+      if (!ch.gpu.empty()) std::copy_n(ch.gpu.begin() + static_cast<long>(m * T), T, c.gpu.begin() + static_cast<long>(k * T));
+    }
+    out.channels.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::map<std::string, std::map<std::string, std::pair<double, double>>> GroupBounds(
+    const Grid& group_grid, std::vector<std::string>* per_machine_scaled, const GroupingOptions& options) {
+  std::map<std::string, std::map<std::string, std::pair<double, double>>> bounds;
+  const size_t T = static_cast<size_t>(group_grid.steps);
+  const size_t M = group_grid.machines.size();
+  for (const Channel& ch : group_grid.channels) {
+    // Each member's level: the 80th percentile of its values (its busy level, robust to a fault
+    // that covers part of the pull).
+    std::vector<double> level(M, 0);
+    bool positive = true;
+    for (size_t m = 0; m < M; ++m) {
+      std::vector<float> r(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
+      const double lo = Quantile(r, 0.0);
+      level[m] = Quantile(std::move(r), 0.8);
+      if (std::isnan(level[m])) level[m] = 0;
+      if (lo < 0) positive = false;
+    }
+    std::vector<float> lv(level.begin(), level.end());
+    const double p10 = Quantile(lv, 0.1), p90 = Quantile(lv, 0.9), mid = Quantile(lv, 0.5);
+    const bool scaled = positive && M >= 2 && mid > 0 && p90 > options.max_level_ratio * std::max(p10, 1e-12);
+    Channel work = ch;
+    if (scaled) {
+      per_machine_scaled->push_back(ch.name);
+      // An idle member of a busy group must not have its noise blown up to the group's scale.
+      for (double& l : level) l = std::max(l, 0.05 * mid);
+      for (size_t m = 0; m < M; ++m) {
+        for (size_t t = 0; t < T; ++t) work.values[m * T + t] = static_cast<float>(work.values[m * T + t] / level[m]);
+      }
+    }
+    FitBounds(&work);
+    // A channel that barely moves around each machine's level (memory in use, a steady link) must
+    // not have that wobble stretched over the whole normalised range: in units of the machine's own
+    // level the range is at least max_level_ratio / 4 (a machine halving its level moves by half of it).
+    if (scaled && work.hi - work.lo < 0.25 * options.max_level_ratio) {
+      const double mid_value = 0.5 * (work.hi + work.lo);
+      work.lo = mid_value - 0.125 * options.max_level_ratio;
+      work.hi = mid_value + 0.125 * options.max_level_ratio;
+    }
+    auto& b = bounds[ch.name];
+    for (size_t m = 0; m < M; ++m) {
+      const double k = scaled ? level[m] : 1.0;
+      b[group_grid.machines[m]] = {work.lo * k, work.hi * k};
+    }
+  }
+  return bounds;
+}
+
+}  // namespace trainscope::minder

@@ -9,6 +9,7 @@
 
 #include "base/parallel.h"
 #include "minder/detector.h"
+#include "minder/window_scores.h"
 
 namespace trainscope::minder {
 namespace {
@@ -294,9 +295,10 @@ void DetectInGroup(const Grid& grid, const ModelSet* models, const DetectOptions
   std::vector<std::string>* tried = &det->channels_tried;
   for (size_t c : ChannelOrder(grid, options.metric_order, options.channel_thresholds)) {
     const LstmVae* vae = options.method == Method::kMinder ? VaeFor(models, grid.channels[c].metric) : nullptr;
-    ChannelScores scores = ScoreChannel(grid, c, vae, options, false);
-    if (std::find(tried->begin(), tried->end(), scores.name) == tried->end()) tried->push_back(scores.name);
-    std::vector<Alert> alerts = FindAlerts(grid, scores, options);
+    const std::string& name = grid.channels[c].name;
+    if (std::find(tried->begin(), tried->end(), name) == tried->end()) tried->push_back(name);
+    // FindAlerts of the channel's scores, scoring only the windows that decide them.
+    std::vector<Alert> alerts = ChannelAlerts(grid, c, vae, options);
     SetAsidePersistent(grid, options, &alerts, &det->persistent);
     det->alerts.insert(det->alerts.end(), alerts.begin(), alerts.end());
     if (!alerts.empty() && options.first_channel_decides) break;

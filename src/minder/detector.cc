@@ -8,6 +8,7 @@
 
 #include "base/check.h"
 #include "base/parallel.h"
+#include "minder/window_scores.h"
 
 namespace trainscope::minder {
 namespace {
@@ -124,6 +125,11 @@ void RankWindowsWithFloor(std::vector<std::vector<float>>* score, bool departure
 
 ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
                            const DetectOptions& options, bool keep_machine_scores) {
+  // This process's threads: a few windows at a time in per-thread buffers (window_scores.h);
+  // the same scores as the whole-channel pass below (window_scores_test).
+  if (options.distance_backend == nullptr) {
+    return ScoreAllWindows(grid, channel, vae, options, keep_machine_scores);
+  }
   ChannelScores out;
   out.name = grid.channels[channel].name;
   const int machines = static_cast<int>(grid.machines.size());

@@ -77,14 +77,12 @@ void Embed(const LstmVae* vae, Embedding embedding, Eigen::MatrixXf* x) {
 }  // namespace
 
 void ScoreWindows(const Grid& grid, size_t channel, const LstmVae* vae,
-                  const DetectOptions& options, const std::vector<int>& windows, ChannelScores* out,
-                  std::vector<std::vector<float>>* machine_score) {
+                  const DetectOptions& options, const std::vector<int>& windows,
+                  std::vector<std::vector<float>>* score, ChannelScores* out) {
   const Channel& ch = grid.channels[channel];
   const size_t machines = grid.machines.size();
   const size_t T = static_cast<size_t>(grid.steps);
   const std::vector<float> baseline = ScoreBaselines(grid, ch.name, options.reference);
-  // Tested scores of the windows, in the order of `windows`.
-  std::vector<std::vector<float>> score(windows.size());
   // Groups of windows with about 8,192 machine windows each (the VAE runs a group in one call),
   // at least a few groups per thread.
   const int threads = options.threads > 0 ? options.threads : DefaultThreadCount();
@@ -100,9 +98,9 @@ void ScoreWindows(const Grid& grid, size_t channel, const LstmVae* vae,
     buf.needs.clear();
     for (size_t i = begin; i < end; ++i) {
       buf.first.push_back(buf.present.size());
-      const size_t w = static_cast<size_t>(windows[i]);
       const size_t mark = buf.present.size();
-      const bool needs = PresentMachines(grid, ch, w, options, &buf.present, out);
+      const bool needs =
+          PresentMachines(grid, ch, static_cast<size_t>(windows[i]), options, &buf.present, out);
       if (!needs) buf.present.resize(mark);
       buf.needs.push_back(needs ? 1 : 0);
     }
@@ -118,7 +116,8 @@ void ScoreWindows(const Grid& grid, size_t channel, const LstmVae* vae,
     }
     Embed(vae, options.embedding, &x);
     for (size_t i = begin; i < end; ++i) {
-      score[i].assign(machines, kNaN);
+      std::vector<float>& row = (*score)[static_cast<size_t>(windows[i])];
+      row.assign(machines, kNaN);
       if (!buf.needs[i - begin]) continue;
       const size_t first = buf.first[i - begin], n = buf.first[i - begin + 1] - first;
       buf.et.resize(n * kWindow);
@@ -130,27 +129,75 @@ void ScoreWindows(const Grid& grid, size_t channel, const LstmVae* vae,
       internal::MeanDistancesRowMajor(buf.et.data(), kWindow, static_cast<int>(n), buf.s.data());
       for (size_t j = 0; j < n; ++j) {
         const size_t m = static_cast<size_t>(buf.present[first + j]);
-        score[i][m] = buf.s[j] - (baseline.empty() ? 0.f : baseline[m]);
+        row[m] = buf.s[j] - (baseline.empty() ? 0.f : baseline[m]);
       }
     }
   });
+}
+
+namespace {
+
+// The device giving a min channel's value at the last second of each ranked window (ScoreChannel).
+void SetMinDevices(const Grid& grid, const Channel& ch, const std::vector<int>& windows,
+                   ChannelScores* out) {
+  if (!ch.is_min) return;
+  for (int w : windows) {
+    const int top = out->candidate[static_cast<size_t>(w)];
+    if (top >= 0 && !out->missing[static_cast<size_t>(w)]) {
+      out->gpu[static_cast<size_t>(w)] =
+          ch.gpu[static_cast<size_t>(top) * static_cast<size_t>(grid.steps) +
+                 static_cast<size_t>(w) + kWindow - 1];
+    }
+  }
+}
+
+// Ranks the rows of `windows` with the channel's spread floor into `out` (RankWindowsWithFloor,
+// window by window), leaving windows decided by missingness as they are.
+void RankSome(const Grid& grid, const Channel& ch, std::vector<std::vector<float>>* score,
+              const std::vector<int>& windows, bool departures, double floor,
+              const DetectOptions& options, ChannelScores* out) {
+  std::vector<std::vector<float>> rows(windows.size());
+  for (size_t i = 0; i < windows.size(); ++i)
+    rows[i].swap((*score)[static_cast<size_t>(windows[i])]);
   ChannelScores ranked;
   ranked.Reset(windows.size());
-  RankWindows(&score, !baseline.empty(), options, &ranked);
+  RankWindowsWithFloor(&rows, departures, floor, options, &ranked);
   for (size_t i = 0; i < windows.size(); ++i) {
     const size_t w = static_cast<size_t>(windows[i]);
-    if (ranked.candidate[i] >= 0) {  // ranked (missingness-decided windows have no scores)
-      out->candidate[w] = ranked.candidate[i];
-      out->z[w] = ranked.z[i];
-      out->margin[w] = ranked.margin[i];
-      out->runner_up[w] = ranked.runner_up[i];
-      out->runner_up_z[w] = ranked.runner_up_z[i];
-      if (ch.is_min) {
-        out->gpu[w] = ch.gpu[static_cast<size_t>(ranked.candidate[i]) * T + w + kWindow - 1];
-      }
-    }
-    if (machine_score != nullptr) (*machine_score)[w] = std::move(score[i]);
+    rows[i].swap((*score)[w]);
+    if (ranked.candidate[i] < 0) continue;  // fewer than 3 scores (or decided by missingness)
+    out->candidate[w] = ranked.candidate[i];
+    out->z[w] = ranked.z[i];
+    out->margin[w] = ranked.margin[i];
+    out->runner_up[w] = ranked.runner_up[i];
+    out->runner_up_z[w] = ranked.runner_up_z[i];
   }
+  SetMinDevices(grid, ch, windows, out);
+}
+
+std::vector<int> AllWindows(int windows) {
+  std::vector<int> all(static_cast<size_t>(windows));
+  for (int w = 0; w < windows; ++w) all[static_cast<size_t>(w)] = w;
+  return all;
+}
+
+}  // namespace
+
+ChannelScores ScoreAllWindows(const Grid& grid, size_t channel, const LstmVae* vae,
+                              const DetectOptions& options, bool keep_machine_scores) {
+  const int windows = std::max(0, grid.steps - kWindow + 1);
+  const Channel& ch = grid.channels[channel];
+  ChannelScores out;
+  out.name = ch.name;
+  out.Reset(static_cast<size_t>(windows));
+  std::vector<std::vector<float>> score(static_cast<size_t>(windows));
+  const std::vector<int> all = AllWindows(windows);
+  ScoreWindows(grid, channel, vae, options, all, &score, &out);
+  const bool departures = !ScoreBaselines(grid, ch.name, options.reference).empty();
+  RankWindows(&score, departures, options, &out);
+  SetMinDevices(grid, ch, all, &out);
+  if (keep_machine_scores) out.machine_score = std::move(score);
+  return out;
 }
 
 namespace {
@@ -238,16 +285,19 @@ std::vector<Alert> ChannelAlerts(const Grid& grid, size_t channel, const LstmVae
     if (scored_count != nullptr) *scored_count = windows;
     return FindAlerts(grid, ScoreChannel(grid, channel, vae, options, false), options);
   }
+  const Channel& ch = grid.channels[channel];
   ChannelScores scores;
-  scores.name = grid.channels[channel].name;
+  scores.name = ch.name;
   scores.Reset(static_cast<size_t>(windows));
+  std::vector<std::vector<float>> score(static_cast<size_t>(windows));
   std::vector<uint8_t> scored(static_cast<size_t>(windows), 0);
   int total = 0;
-  auto score = [&](const std::vector<int>& pick) {
-    ScoreWindows(grid, channel, vae, options, pick, &scores, nullptr);
+  auto score_windows = [&](const std::vector<int>& pick) {
+    ScoreWindows(grid, channel, vae, options, pick, &score, &scores);
     for (int w : pick) scored[static_cast<size_t>(w)] = 1;
     total += static_cast<int>(pick.size());
   };
+  const bool departures = !ScoreBaselines(grid, ch.name, options.reference).empty();
   // FindAlerts' run parameters.
   const int need = std::max(1, options.continuity_windows);
   const int max_gaps = static_cast<int>(options.gap_tolerance * need);
@@ -257,31 +307,40 @@ std::vector<Alert> ChannelAlerts(const Grid& grid, size_t channel, const LstmVae
     if (scored_count != nullptr) *scored_count = 0;
     return {};
   }
+  // The windows that give the spread floor first: every later ranking uses the exact floor.
+  std::vector<int> pick;
+  for (int w = 0; w < windows; w += static_cast<int>(kSpreadFloorStride)) pick.push_back(w);
+  score_windows(pick);
+  const double floor = SpreadFloor(score, departures, options);
+  RankSome(grid, ch, &score, pick, departures, floor, options, &scores);
   if (max_gaps + 1 <= need) {
-    // Strides: the first leaves max_gaps + 5 scored windows in every span.
+    // Then, where spans are not settled, a finer stride (one that leaves max_gaps + 5 windows
+    // in every span, when finer than the floor's), every 3rd window, every window.
     const int first = std::max(1, need / (max_gaps + 5));
-    std::vector<uint8_t> cover(static_cast<size_t>(windows), 1);
-    for (int stride : {first, std::max(1, first / 4), 1}) {
-      std::vector<int> pick;
-      for (int w = 0; w < windows; ++w) {
-        if (cover[static_cast<size_t>(w)] && !scored[static_cast<size_t>(w)] && w % stride == 0)
-          pick.push_back(w);
-      }
-      score(pick);
-      cover = UnsettledWindows(scores, scored, need, max_gaps, threshold, hold);
+    for (int stride : {first, 3, 1, 0}) {
+      const std::vector<uint8_t> cover =
+          UnsettledWindows(scores, scored, need, max_gaps, threshold, hold);
       if (cover.empty()) {
         if (scored_count != nullptr) *scored_count = total;
         return {};
       }
-      if (stride == 1) break;
+      if (stride == 0) break;
+      pick.clear();
+      for (int w = 0; w < windows; ++w) {
+        const size_t i = static_cast<size_t>(w);
+        if (cover[i] && !scored[i] && w % stride == 0) pick.push_back(w);
+      }
+      score_windows(pick);
+      RankSome(grid, ch, &score, pick, departures, floor, options, &scores);
     }
   }
   // Not settled: every window, then the continuity rule itself.
-  std::vector<int> rest;
+  pick.clear();
   for (int w = 0; w < windows; ++w) {
-    if (!scored[static_cast<size_t>(w)]) rest.push_back(w);
+    if (!scored[static_cast<size_t>(w)]) pick.push_back(w);
   }
-  score(rest);
+  score_windows(pick);
+  RankSome(grid, ch, &score, pick, departures, floor, options, &scores);
   if (scored_count != nullptr) *scored_count = total;
   return FindAlerts(grid, scores, options);
 }

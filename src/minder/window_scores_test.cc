@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// ScoreWindows against ScoreChannel (bit for bit, every channel, embedding and reference mode, and
-// for windows scored in any grouping), and ChannelAlerts against FindAlerts on the full scores
+// ScoreChannel (now ScoreAllWindows) against its whole-channel pass (bit for bit, every channel,
+// embedding and reference mode; ScoreWindows for windows scored in any grouping), and
+// ChannelAlerts against FindAlerts on the full scores
 // (healthy and faulty jobs, missing machines and GPUs, continuity, gap and threshold settings).
 #include "minder/window_scores.h"
 
@@ -8,6 +9,7 @@
 
 #include <cstring>
 
+#include "minder/internal/kernels.h"
 #include "minder/replay.h"
 #include "minder/synth.h"
 #include "support/status_matchers.h"
@@ -16,6 +18,28 @@ namespace trainscope::minder {
 namespace {
 
 constexpr int64_t kS = model::kNanosPerSecond;
+
+// A backend on this thread with the threaded path's kernel. ScoreChannel through a backend is
+// the whole-channel pass (ChannelWindows, the VAE on 8,192 windows per call, every window's
+// embeddings gathered), the reference that ScoreAllWindows must match bit for bit.
+class LocalBackend final : public DistanceBackend {
+ public:
+  Status MeanDistances(int dims, std::span<const float* const> et, std::span<const int> n,
+                       std::span<float* const> score) override {
+    for (size_t w = 0; w < et.size(); ++w) {
+      internal::MeanDistancesRowMajor(et[w], dims, n[w], score[w]);
+    }
+    return OkStatus();
+  }
+};
+
+// ScoreChannel's whole-channel pass.
+ChannelScores WholeChannelPass(const Grid& grid, size_t channel, const LstmVae* vae,
+                               DetectOptions options, bool keep_machine_scores) {
+  LocalBackend backend;
+  options.distance_backend = &backend;
+  return ScoreChannel(grid, channel, vae, options, keep_machine_scores);
+}
 
 const ModelSet& Models() {
   static const ModelSet* set = [] {
@@ -81,22 +105,31 @@ void ExpectSameScores(const ChannelScores& full, const ChannelScores& part) {
     ExpectSameBits(full.machine_score[w], part.machine_score[w], "machine_score");
 }
 
-// ScoreWindows over every window, in two interleaved halves, gives ScoreChannel's scores.
+// ScoreChannel (through ScoreAllWindows) gives the whole-channel pass's scores, and ScoreWindows
+// gives every window the same rows whichever windows it scores with it.
 void CheckChannels(const Grid& grid, const DetectOptions& options, bool use_vae) {
   const int windows = grid.steps - kWindow + 1;
   for (size_t c = 0; c < grid.channels.size(); ++c) {
     SCOPED_TRACE(grid.channels[c].name);
     const LstmVae* vae = use_vae ? &Models().Find(grid.channels[c].metric)->vae : nullptr;
-    ChannelScores full = ScoreChannel(grid, c, vae, options, true);
-    ChannelScores part;
-    part.name = full.name;
-    part.Reset(static_cast<size_t>(windows));
-    part.machine_score.assign(static_cast<size_t>(windows), {});
-    std::vector<int> odd, even;
-    for (int w = 0; w < windows; ++w) (w % 3 == 1 ? odd : even).push_back(w);
-    ScoreWindows(grid, c, vae, options, odd, &part, &part.machine_score);
-    ScoreWindows(grid, c, vae, options, even, &part, &part.machine_score);
-    ExpectSameScores(full, part);
+    ExpectSameScores(WholeChannelPass(grid, c, vae, options, true),
+                     ScoreChannel(grid, c, vae, options, true));
+    std::vector<int> all, odd, even;
+    for (int w = 0; w < windows; ++w) {
+      all.push_back(w);
+      (w % 3 == 1 ? odd : even).push_back(w);
+    }
+    ChannelScores one, two;
+    one.Reset(static_cast<size_t>(windows));
+    two.Reset(static_cast<size_t>(windows));
+    std::vector<std::vector<float>> rows_one(static_cast<size_t>(windows)), rows_two = rows_one;
+    ScoreWindows(grid, c, vae, options, all, &rows_one, &one);
+    ScoreWindows(grid, c, vae, options, odd, &rows_two, &two);
+    ScoreWindows(grid, c, vae, options, even, &rows_two, &two);
+    ExpectSameScores(one, two);
+    for (int w = 0; w < windows; ++w) {
+      ExpectSameBits(rows_one[static_cast<size_t>(w)], rows_two[static_cast<size_t>(w)], "rows");
+    }
   }
 }
 
@@ -161,7 +194,7 @@ TEST(WindowScoresTest, ChannelAlertsAreFindAlertsOfTheFullScores) {
                      << " hold " << k.hold);
         const LstmVae* vae = &Models().Find(grid.channels[c].metric)->vae;
         std::vector<Alert> want =
-            FindAlerts(grid, ScoreChannel(grid, c, vae, options, false), options);
+            FindAlerts(grid, WholeChannelPass(grid, c, vae, options, false), options);
         std::vector<Alert> got = ChannelAlerts(grid, c, vae, options);
         ExpectSameAlerts(want, got);
         alerts += want.size();

@@ -2,6 +2,7 @@
 // Default exporter-to-Minder name table, user rule parsing and the mapping pass.
 #include "model/metric_names.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
@@ -35,6 +36,34 @@ double Apply(const MetricMapping& rule, double v) {
     case T::kScale: return v * rule.scale;
   }
   return v;
+}
+
+// Per metric of `in`: the first rule it follows (-1 = none).
+std::vector<int> RuleOfMetric(const MetricTable& in, const std::vector<MetricMapping>& rules) {
+  std::vector<int> rule_of(static_cast<size_t>(in.metrics().size()), -1);
+  for (int32_t id = 0; id < in.metrics().size(); ++id) {
+    auto [base, labels] = SplitMetricKey(in.metrics().Name(id));
+    for (size_t r = 0; r < rules.size(); ++r) {
+      if (rules[r].source == base && LabelsMatch(labels, rules[r].label_filter)) {
+        rule_of[static_cast<size_t>(id)] = static_cast<int>(r);
+        break;
+      }
+    }
+  }
+  return rule_of;
+}
+
+void ReportUnmapped(std::string_view metric, bool keep_unmapped, Diagnostics* diags) {
+  if (diags == nullptr) return;
+  diags->Add("unmapped_metric", Severity::kInfo, metric, "",
+             keep_unmapped ? "no Minder name rule matches this metric; it is compared under "
+                             "its own name (the generic model denoises it)"
+                           : "no Minder name rule matches this metric; it is not used");
+}
+
+// True when MapMetricNames would copy every row under its own name: no rule matches a metric.
+bool KeepsEveryRow(const std::vector<int>& rule_of, bool keep_unmapped) {
+  return keep_unmapped && std::all_of(rule_of.begin(), rule_of.end(), [](int r) { return r < 0; });
 }
 
 }  // namespace
@@ -129,18 +158,32 @@ Result<std::vector<MetricMapping>> ParseMetricMappings(std::string_view text,
   return rules;
 }
 
+MetricTable MapMetricNames(MetricTable&& in, const std::vector<MetricMapping>& rules,
+                           bool keep_unmapped, Diagnostics* diags) {
+  if (!KeepsEveryRow(RuleOfMetric(in, rules), keep_unmapped)) {
+    return MapMetricNames(static_cast<const MetricTable&>(in), rules, keep_unmapped, diags);
+  }
+  // Every row stays, in its order; metrics are numbered (and reported) in the order of their
+  // first row, as the copying pass numbers them; metrics without rows are dropped.
+  const size_t metrics = static_cast<size_t>(in.metrics().size());
+  std::vector<int32_t> new_id(metrics, -1);
+  std::vector<std::string> names;
+  for (size_t row = 0; row < in.size() && names.size() < metrics; ++row) {
+    const auto metric = static_cast<size_t>(in.metric()[row]);
+    if (new_id[metric] >= 0) continue;
+    new_id[metric] = static_cast<int32_t>(names.size());
+    names.push_back(in.metrics().Name(static_cast<int32_t>(metric)));
+    ReportUnmapped(names.back(), keep_unmapped, diags);
+  }
+  in.RenumberMetrics(new_id, names);
+  return std::move(in);
+}
+
 MetricTable MapMetricNames(const MetricTable& in, const std::vector<MetricMapping>& rules,
                            bool keep_unmapped, Diagnostics* diags) {
-  // Per input metric: the rule it follows (-1 = none).
-  std::vector<int> rule_of(static_cast<size_t>(in.metrics().size()), -1);
-  for (int32_t id = 0; id < in.metrics().size(); ++id) {
-    auto [base, labels] = SplitMetricKey(in.metrics().Name(id));
-    for (size_t r = 0; r < rules.size(); ++r) {
-      if (rules[r].source == base && LabelsMatch(labels, rules[r].label_filter)) {
-        rule_of[static_cast<size_t>(id)] = static_cast<int>(r);
-        break;
-      }
-    }
+  const std::vector<int> rule_of = RuleOfMetric(in, rules);
+  if (KeepsEveryRow(rule_of, keep_unmapped)) {
+    return MapMetricNames(MetricTable(in), rules, keep_unmapped, diags);  // one bulk copy
   }
   MetricTable out;
   for (const std::string& m : in.machines().names()) out.InternMachine(m);
@@ -154,12 +197,9 @@ MetricTable MapMetricNames(const MetricTable& in, const std::vector<MetricMappin
     int32_t metric = in.metric()[row];
     int r = rule_of[static_cast<size_t>(metric)];
     if (r < 0) {
-      if (diags != nullptr && !reported[static_cast<size_t>(metric)]) {
+      if (!reported[static_cast<size_t>(metric)]) {
         reported[static_cast<size_t>(metric)] = 1;
-        diags->Add("unmapped_metric", Severity::kInfo, in.metrics().Name(metric), "",
-                   keep_unmapped ? "no Minder name rule matches this metric; it is compared under "
-                                   "its own name (the generic model denoises it)"
-                                 : "no Minder name rule matches this metric; it is not used");
+        ReportUnmapped(in.metrics().Name(metric), keep_unmapped, diags);
       }
       if (keep_unmapped) {
         int32_t id = out.InternMetric(in.metrics().Name(metric));

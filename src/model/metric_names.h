@@ -53,5 +53,9 @@ Result<std::vector<MetricMapping>> ParseMetricMappings(std::string_view text,
 // one `unmapped_metric` info diagnostic per such metric says so.
 MetricTable MapMetricNames(const MetricTable& in, const std::vector<MetricMapping>& rules,
                            bool keep_unmapped, Diagnostics* diags);
+// The same, taking `in`: when no rule matches any of its metrics and they are kept, the table is
+// renamed in place (no copy of its rows).
+MetricTable MapMetricNames(MetricTable&& in, const std::vector<MetricMapping>& rules,
+                           bool keep_unmapped, Diagnostics* diags);
 
 }  // namespace trainscope::model

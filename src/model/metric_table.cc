@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include <fmt/core.h>
+
+#include "base/parallel.h"
 
 namespace trainscope::model {
 
@@ -115,6 +118,47 @@ void MetricTable::Reserve(size_t rows) {
   value_.reserve(rows);
 }
 
+MetricTable::RowPointers MetricTable::AppendRows(size_t rows) {
+  const size_t first = size();
+  // The columns' fresh pages are faulted in (and zeroed) by as many threads as there are columns
+  // to grow when the growth is large: first touches cost more than the bytes written into them.
+  auto grow = [&](size_t column) {
+    switch (column) {
+      case 0: ts_.resize(first + rows); break;
+      case 1: value_.resize(first + rows); break;
+      case 2: machine_.resize(first + rows); break;
+      case 3: metric_.resize(first + rows); break;
+      default: gpu_.resize(first + rows); break;
+    }
+  };
+  ParallelFor(5, rows >= (size_t{1} << 20) ? 0 : 1, grow);
+  return RowPointers{ts_.data() + first, machine_.data() + first, metric_.data() + first,
+                     gpu_.data() + first, value_.data() + first};
+}
+
+void MetricTable::Truncate(size_t rows) {
+  if (rows >= size()) return;
+  ts_.resize(rows);
+  machine_.resize(rows);
+  metric_.resize(rows);
+  gpu_.resize(rows);
+  value_.resize(rows);
+}
+
+void MetricTable::RenumberMetrics(const std::vector<int32_t>& new_id,
+                                  const std::vector<std::string>& names) {
+  bool identity = true;
+  for (size_t id = 0; id < new_id.size(); ++id) {
+    identity = identity && (new_id[id] < 0 || new_id[id] == static_cast<int32_t>(id));
+  }
+  if (!identity) {
+    for (int32_t& metric : metric_) metric = new_id[static_cast<size_t>(metric)];
+  }
+  metrics_ = NamePool();
+  for (const std::string& name : names) metrics_.Intern(name);
+  is_counter_.assign(names.size(), 0);
+}
+
 void MetricTable::SetCounter(int32_t metric, bool counter) {
   if (is_counter_.size() <= static_cast<size_t>(metric)) {
     is_counter_.resize(static_cast<size_t>(metric) + 1, 0);
@@ -130,6 +174,42 @@ bool IsDcgmBlank(double value) {
   if (std::fabs(value - kInt64Blank) < 1048576.0) return true;
   if (value >= kInt32Blank && value <= 2147483647.0) return true;
   return false;
+}
+
+namespace {
+
+// True when every (metric, machine, device) series of `t` is in strictly increasing time order,
+// row by row: no duplicate to merge and nothing to sort. False also when the series are too many
+// to number densely (the caller then takes the general path).
+bool SeriesStrictlyIncreasing(const MetricTable& t) {
+  const size_t rows = t.size();
+  int lowest = kNoGpu, highest = kNoGpu;
+  for (size_t row = 0; row < rows; ++row) {
+    lowest = std::min<int>(lowest, t.gpu()[row]);
+    highest = std::max<int>(highest, t.gpu()[row]);
+  }
+  const size_t machines = static_cast<size_t>(t.machines().size());
+  const size_t devices = static_cast<size_t>(highest) + 2;  // kNoGpu and 0..highest
+  const size_t series = static_cast<size_t>(t.metrics().size()) * machines * devices;
+  if (lowest < kNoGpu || series > (size_t{1} << 20)) return false;
+  std::vector<int64_t> last(series, std::numeric_limits<int64_t>::min());
+  for (size_t row = 0; row < rows; ++row) {
+    const size_t key = (static_cast<size_t>(t.metric()[row]) * machines +
+                        static_cast<size_t>(t.machine()[row])) * devices +
+                       static_cast<size_t>(t.gpu()[row] + 1);
+    if (t.ts()[row] <= last[key]) return false;
+    last[key] = t.ts()[row];
+  }
+  return true;
+}
+
+}  // namespace
+
+MetricTable CountersToRates(MetricTable&& in, Diagnostics* diags) {
+  bool counters = false;
+  for (int32_t id = 0; id < in.metrics().size(); ++id) counters = counters || in.IsCounter(id);
+  if (!counters && SeriesStrictlyIncreasing(in)) return std::move(in);
+  return CountersToRates(static_cast<const MetricTable&>(in), diags);
 }
 
 MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags) {

@@ -83,6 +83,18 @@ class MetricTable {
   // number) or kNoGpu for machine-level data.
   void Append(int64_t ts, int32_t machine, int32_t metric, int16_t gpu, double value);
   void Reserve(size_t rows);
+  // Bulk appends for readers that fill rows from several threads: AppendRows grows every column
+  // by `rows` rows (zero until written) and returns where the first new row of each column is;
+  // Truncate(n) keeps the first n rows.
+  struct RowPointers {
+    int64_t* ts;
+    int32_t* machine;
+    int32_t* metric;
+    int16_t* gpu;
+    double* value;
+  };
+  RowPointers AppendRows(size_t rows);
+  void Truncate(size_t rows);
 
   size_t size() const { return ts_.size(); }
   const Column<int64_t>& ts() const { return ts_; }
@@ -93,6 +105,10 @@ class MetricTable {
 
   const NamePool& machines() const { return machines_; }
   const NamePool& metrics() const { return metrics_; }
+
+  // Renames the metrics in place: row ids go through `new_id` (old id -> new id; every id that
+  // has rows must map to one) and the names become `names` (by new id), none a counter.
+  void RenumberMetrics(const std::vector<int32_t>& new_id, const std::vector<std::string>& names);
 
   // Counters (Prometheus `# TYPE x counter`, `*_total`) must become rates before windowing.
   void SetCounter(int32_t metric, bool counter);
@@ -130,6 +146,10 @@ bool IsDcgmBlank(double value);
 // The output is time-sorted per series, and samples of one series with the same timestamp
 // (duplicates) become one sample with their mean value, for gauges and counters alike.
 MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags);
+// The same, taking `in`: when no metric is a counter and every series is already in strictly
+// increasing time order (nothing to convert, merge or sort), `in` itself comes back, its rows in
+// their order (no copy of the table).
+MetricTable CountersToRates(MetricTable&& in, Diagnostics* diags);
 
 // Splits `name{a="1",b="2"}` into the base name and the label text inside the braces.
 std::pair<std::string_view, std::string_view> SplitMetricKey(std::string_view key);

@@ -225,6 +225,108 @@ TEST(MetricTableDeviceTest, DeviceNamesSurviveRatesAndMapping) {
   }
 }
 
+// Rows of `t` as (metric name, machine name, device, ts, value), grouped by series in row order.
+std::vector<std::tuple<std::string, std::string, int16_t, int64_t, double>> SeriesRows(const MetricTable& t) {
+  std::vector<std::tuple<std::string, std::string, int16_t, int64_t, double>> rows;
+  for (size_t i = 0; i < t.size(); ++i) {
+    rows.emplace_back(t.metrics().Name(t.metric()[i]), t.machines().Name(t.machine()[i]), t.gpu()[i],
+                      t.ts()[i], t.value()[i]);
+  }
+  // Stable: within a series the row order is kept (it must be time order).
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
+           std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
+  });
+  return rows;
+}
+
+void ExpectSameTable(const MetricTable& a, const MetricTable& b) {
+  EXPECT_EQ(a.metrics().names(), b.metrics().names());
+  EXPECT_EQ(a.machines().names(), b.machines().names());
+  for (int32_t id = 0; id < a.metrics().size(); ++id) EXPECT_EQ(a.IsCounter(id), b.IsCounter(id));
+  EXPECT_EQ(SeriesRows(a), SeriesRows(b));
+}
+
+// Time-major rows (every machine's sample of one second, then the next), as a CSV export has
+// them; `mess` adds a duplicate and an out-of-order sample.
+MetricTable TimeMajor(bool counter, bool mess) {
+  MetricTable t;
+  for (const char* m : {"b", "a", "c"}) t.InternMachine(m);
+  const int32_t gauge = t.InternMetric("gauge"), bytes = t.InternMetric("bytes_total");
+  t.InternMetric("never_sampled");
+  t.SetCounter(bytes, counter);
+  for (int s = 0; s < 20; ++s) {
+    for (int32_t m = 0; m < 3; ++m) {
+      t.Append(s * kS, m, gauge, kNoGpu, 10.0 * s + m);
+      t.Append(s * kS, m, bytes, static_cast<int16_t>(m % 2), 1000.0 * s + m);
+    }
+  }
+  if (mess) {
+    t.Append(5 * kS, 1, gauge, kNoGpu, 7);
+    t.Append(25 * kS, 2, gauge, kNoGpu, 8);
+    t.Append(21 * kS, 2, gauge, kNoGpu, 9);
+  }
+  return t;
+}
+
+TEST(MetricTableTest, CountersToRatesTakingTheTableIsTheCopyingPass) {
+  for (bool counter : {false, true}) {
+    for (bool mess : {false, true}) {
+      SCOPED_TRACE(fmt::format("counter {} mess {}", counter, mess));
+      const MetricTable t = TimeMajor(counter, mess);
+      Diagnostics copied_diags, moved_diags;
+      const MetricTable copied = CountersToRates(t, &copied_diags);
+      MetricTable moved = CountersToRates(MetricTable(t), &moved_diags);
+      ExpectSameTable(copied, moved);
+      EXPECT_EQ(copied_diags.items().size(), moved_diags.items().size());
+      // Nothing to do: the rows come back in their own (time-major) order.
+      if (!counter && !mess) {
+        EXPECT_EQ(moved.ts()[1], 0);
+      }
+    }
+  }
+}
+
+TEST(MetricTableTest, MapMetricNamesTakingTheTableIsTheCopyingPass) {
+  MetricTable t;
+  const int32_t a = t.InternMachine("a"), b = t.InternMachine("b");
+  // Ids in one order, first rows in another, one metric without rows: the output numbers the
+  // metrics by their first row and leaves the empty one out.
+  const int32_t x = t.InternMetric("x"), y = t.InternMetric("y"), z = t.InternMetric("z");
+  t.InternMetric("empty");
+  t.SetCounter(x, true);
+  for (int s = 0; s < 5; ++s) {
+    t.Append(s * kS, b, z, kNoGpu, s);
+    t.Append(s * kS, a, y, 2, 2.0 * s);
+    t.Append(s * kS, b, x, kNoGpu, 3.0 * s);
+  }
+  std::vector<MetricMapping> none;  // no rule matches: renamed in place
+  std::vector<MetricMapping> one = {{"renamed", "y", "", MetricTransform::kScale, 2, MetricAggregate::kMean}};
+  const std::vector<const std::vector<MetricMapping>*> rule_sets = {&none, &one, &DefaultMetricMappings()};
+  for (const std::vector<MetricMapping>* rules : rule_sets) {
+    for (bool keep : {true, false}) {
+      SCOPED_TRACE(fmt::format("rules {} keep {}", rules->size(), keep));
+      Diagnostics copied_diags, moved_diags;
+      const MetricTable copied = MapMetricNames(t, *rules, keep, &copied_diags);
+      const MetricTable moved = MapMetricNames(MetricTable(t), *rules, keep, &moved_diags);
+      ExpectSameTable(copied, moved);
+      ASSERT_EQ(copied.size(), moved.size());
+      for (size_t i = 0; i < copied.size(); ++i) {
+        EXPECT_EQ(copied.metric()[i], moved.metric()[i]);
+        EXPECT_EQ(copied.ts()[i], moved.ts()[i]);
+      }
+      ASSERT_EQ(copied_diags.items().size(), moved_diags.items().size());
+      for (size_t i = 0; i < copied_diags.items().size(); ++i) {
+        EXPECT_EQ(copied_diags.items()[i].source, moved_diags.items()[i].source);
+        EXPECT_EQ(copied_diags.items()[i].message, moved_diags.items()[i].message);
+      }
+    }
+  }
+  const MetricTable renamed = MapMetricNames(MetricTable(t), none, true, nullptr);
+  EXPECT_EQ(renamed.metrics().names(), (std::vector<std::string>{"z", "y", "x"}));
+  EXPECT_FALSE(renamed.IsCounter(2));
+}
+
 TEST(MetricTableDeviceTest, EveryDcgmRuleHasALowerCaseTwin) {
   for (const MetricMapping& rule : DefaultMetricMappings()) {
     if (!rule.source.starts_with("DCGM_")) continue;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 #include "base/byte_source.h"
@@ -152,28 +153,53 @@ struct SeriesKeyHash {
 
 // Records samples of one series (metric, machine, GPU) in the rows [first, end) read from one
 // file that repeat a timestamp or go back in time. Recovery (CountersToRates, BuildGrid): the
-// samples are sorted into time order and duplicates replaced by their mean.
+// samples are sorted into time order and duplicates replaced by their mean. The last time of each
+// series is kept in a dense array when the series are few enough to number (metric x machine x
+// device index), else in a hash map.
 void CheckTimeOrder(const model::MetricTable& t, size_t first, std::string_view origin,
                     Diagnostics* diags) {
   if (diags == nullptr) return;
-  std::unordered_map<SeriesKey, int64_t, SeriesKeyHash> last;
   auto where = [&](size_t row) {
     return fmt::format("machine {} metric {} at {} s", t.machines().Name(t.machine()[row]),
                        t.metrics().Name(t.metric()[row]),
                        static_cast<double>(t.ts()[row]) / static_cast<double>(model::kNanosPerSecond));
   };
-  for (size_t row = first; row < t.size(); ++row) {
-    auto [it, inserted] = last.try_emplace(SeriesKey{t.metric()[row], t.machine()[row], t.gpu()[row]},
-                                           t.ts()[row]);
-    if (inserted) continue;
-    if (t.ts()[row] == it->second) {
-      diags->Add("duplicate_timestamp", Severity::kWarning, origin, where(row),
-                 "several samples of one series at one timestamp; their mean is used");
-    } else if (t.ts()[row] < it->second) {
-      diags->Add("non_monotonic_time", Severity::kWarning, origin, where(row),
-                 "samples of one series go back in time; they are sorted into time order");
+  // Compares row `row` with the series' last time `*last` (nullopt: its first sample).
+  auto check = [&](size_t row, std::optional<int64_t>* last) {
+    const int64_t ts = t.ts()[row];
+    if (last->has_value()) {
+      if (ts == **last) {
+        diags->Add("duplicate_timestamp", Severity::kWarning, origin, where(row),
+                   "several samples of one series at one timestamp; their mean is used");
+      } else if (ts < **last) {
+        diags->Add("non_monotonic_time", Severity::kWarning, origin, where(row),
+                   "samples of one series go back in time; they are sorted into time order");
+      }
+      *last = std::max(**last, ts);
+    } else {
+      *last = ts;
     }
-    it->second = std::max(it->second, t.ts()[row]);
+  };
+  int lowest = model::kNoGpu, highest = model::kNoGpu;
+  for (size_t row = first; row < t.size(); ++row) {
+    lowest = std::min<int>(lowest, t.gpu()[row]);
+    highest = std::max<int>(highest, t.gpu()[row]);
+  }
+  const size_t machines = static_cast<size_t>(t.machines().size());
+  const size_t devices = static_cast<size_t>(highest) + 2;  // kNoGpu and 0..highest
+  const size_t series = static_cast<size_t>(t.metrics().size()) * machines * devices;
+  if (lowest >= model::kNoGpu && series <= (size_t{1} << 20)) {
+    std::vector<std::optional<int64_t>> last(series);
+    for (size_t row = first; row < t.size(); ++row) {
+      check(row, &last[(static_cast<size_t>(t.metric()[row]) * machines +
+                        static_cast<size_t>(t.machine()[row])) * devices +
+                       static_cast<size_t>(t.gpu()[row] + 1)]);
+    }
+    return;
+  }
+  std::unordered_map<SeriesKey, std::optional<int64_t>, SeriesKeyHash> last;
+  for (size_t row = first; row < t.size(); ++row) {
+    check(row, &last[SeriesKey{t.metric()[row], t.machine()[row], t.gpu()[row]}]);
   }
 }
 
@@ -224,7 +250,7 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
     return FailedPreconditionError("{}: no samples (an empty pull)",
                                    paths.empty() ? std::string("<no input>") : paths.front());
   }
-  if (options.counters_to_rates) return model::CountersToRates(table, diags);
+  if (options.counters_to_rates) return model::CountersToRates(std::move(table), diags);
   return table;
 }
 

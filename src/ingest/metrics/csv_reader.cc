@@ -6,21 +6,13 @@
 #include <cmath>
 #include <optional>
 
+#include "ingest/metrics/csv_rows.h"
 #include "ingest/metrics/metric_readers.h"
 
 namespace trainscope::ingest {
 namespace {
 
-// Next field of a CSV line starting at `pos`; strips one pair of surrounding double quotes.
-std::string_view NextField(std::string_view line, size_t* pos) {
-  size_t start = *pos;
-  size_t comma = line.find(',', start);
-  size_t end = comma == std::string_view::npos ? line.size() : comma;
-  *pos = comma == std::string_view::npos ? line.size() + 1 : comma + 1;
-  std::string_view f = line.substr(start, end - start);
-  if (f.size() >= 2 && f.front() == '"' && f.back() == '"') f = f.substr(1, f.size() - 2);
-  return f;
-}
+using internal::NextCsvField;
 
 // Whether the values of one metric column on one machine come per device or per machine; a
 // metric must be one or the other (Minder's `[min]` channel takes the min over devices).
@@ -29,37 +21,46 @@ struct Level {
   int64_t line = 0;  // the row that decided
 };
 
-}  // namespace
-
-Status ReadLongCsv(std::string_view text, std::string_view origin, model::MetricTable* out,
-                   Diagnostics* diags) {
+// The header: column names, the device column, the metric columns interned in `out`.
+Result<internal::CsvHeader> ParseHeader(std::string_view text, std::string_view origin,
+                                        model::MetricTable* out) {
   if (text.empty()) return DataLossError("{}: empty file (no CSV header)", origin);
+  internal::CsvHeader h;
   size_t line_end = text.find('\n');
   std::string_view header = text.substr(0, line_end);
   if (!header.empty() && header.back() == '\r') header.remove_suffix(1);
-  std::vector<std::string_view> columns;
-  for (size_t pos = 0; pos <= header.size();) columns.push_back(NextField(header, &pos));
+  std::vector<std::string_view>& columns = h.columns;
+  for (size_t pos = 0; pos <= header.size();) columns.push_back(NextCsvField(header, &pos));
   if (columns.size() < 3 || columns[0] != "timestamp" || columns[1] != "machine") {
     return InvalidArgumentError("{}:1:1: expected header 'timestamp,machine,<metrics...>'", origin);
   }
-  size_t first_metric = 2;
-  const std::optional<model::DeviceKind> device_kind = model::DeviceKindFromName(columns[2]);
-  const bool has_device = device_kind.has_value();
-  const std::string_view kind_name = has_device ? columns[2] : std::string_view();
-  if (has_device) first_metric = 3;
-  if (first_metric >= columns.size()) {
+  h.device_kind = model::DeviceKindFromName(columns[2]);
+  if (h.device_kind.has_value()) h.first_metric = 3;
+  if (h.first_metric >= columns.size()) {
     return InvalidArgumentError("{}:1: header names no metric column", origin);
   }
-  std::vector<int32_t> metric_ids;
-  for (size_t c = first_metric; c < columns.size(); ++c) {
+  for (size_t c = h.first_metric; c < columns.size(); ++c) {
     if (columns[c].empty()) {
       return InvalidArgumentError("{}:1:{}: empty metric name in header (column {})", origin,
                                   header.find(",,") + 2, c + 1);
     }
-    metric_ids.push_back(out->InternMetric(columns[c]));
+    h.metric_ids.push_back(out->InternMetric(columns[c]));
   }
+  h.body = line_end == std::string_view::npos ? text.size() : line_end + 1;
+  return h;
+}
+
+// The rows one line at a time (any file; the only loop for files with a device column).
+Status ReadRowsByLine(std::string_view text, const internal::CsvHeader& h, std::string_view origin,
+                      model::MetricTable* out, Diagnostics* diags) {
+  const std::vector<std::string_view>& columns = h.columns;
+  const size_t first_metric = h.first_metric;
+  const std::vector<int32_t>& metric_ids = h.metric_ids;
+  const std::optional<model::DeviceKind>& device_kind = h.device_kind;
+  const bool has_device = device_kind.has_value();
+  const std::string_view kind_name = has_device ? columns[2] : std::string_view();
   std::vector<std::vector<Level>> levels;  // [machine][metric column], with a device column only
-  size_t pos = line_end == std::string_view::npos ? text.size() : line_end + 1;
+  size_t pos = h.body;
   int64_t line_no = 1;
   while (pos < text.size()) {
     ++line_no;
@@ -83,7 +84,7 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
     std::string_view device_name;
     while (fpos <= line.size()) {
       size_t col = fpos + 1;
-      std::string_view f = NextField(line, &fpos);
+      std::string_view f = NextCsvField(line, &fpos);
       if (field_idx >= columns.size()) {
         return InvalidArgumentError("{}:{}:{}: more fields than the {} header columns", origin,
                                     line_no, col, columns.size());
@@ -165,6 +166,31 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
     }
   }
   return OkStatus();
+}
+
+// Files from this size on are read in chunks (below it threads cost more than they save).
+constexpr size_t kChunkedFrom = size_t{4} << 20;
+constexpr size_t kChunkBytes = size_t{1} << 20;
+
+}  // namespace
+
+namespace internal {
+
+Status ReadLongCsvRows(std::string_view text, std::string_view origin, model::MetricTable* out,
+                       Diagnostics* diags, size_t chunk_bytes, int threads) {
+  TS_ASSIGN_OR_RETURN(CsvHeader header, ParseHeader(text, origin, out));
+  if (chunk_bytes == 0 || header.device_kind.has_value()) {
+    return ReadRowsByLine(text, header, origin, out, diags);
+  }
+  return ReadCsvRowsChunked(text, header, origin, out, diags, chunk_bytes, threads);
+}
+
+}  // namespace internal
+
+Status ReadLongCsv(std::string_view text, std::string_view origin, model::MetricTable* out,
+                   Diagnostics* diags) {
+  return internal::ReadLongCsvRows(text, origin, out, diags,
+                                   text.size() >= kChunkedFrom ? kChunkBytes : 0, 0);
 }
 
 }  // namespace trainscope::ingest

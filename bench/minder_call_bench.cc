@@ -158,7 +158,7 @@ void BM_DetectStages(benchmark::State& state, int machines, int seconds) {
     load += Since(t0);
     t0 = Clock::now();
     model::MetricTable mapped =
-        model::MapMetricNames(*table, model::DefaultMetricMappings(), true, &diags);
+        model::MapMetricNames(std::move(*table), model::DefaultMetricMappings(), true, &diags);
     map += Since(t0);
     t0 = Clock::now();
     auto grid = BuildGrid(mapped, GridOptions{}, &diags);

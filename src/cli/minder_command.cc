@@ -121,7 +121,7 @@ Result<model::MetricTable> LoadInput(const InputFlags& in, Diagnostics* diags) {
   }
   const auto& defaults = model::DefaultMetricMappings();
   rules.insert(rules.end(), defaults.begin(), defaults.end());
-  return model::MapMetricNames(table, rules, /*keep_unmapped=*/true, diags);
+  return model::MapMetricNames(std::move(table), rules, /*keep_unmapped=*/true, diags);
 }
 
 Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDefaults* defaults) {

@@ -66,7 +66,7 @@ Result<FaultRun> RunFaultDetection(const std::vector<std::string>& files,
                                    const FaultRunOptions& options) {
   FaultRun run;
   TS_ASSIGN_OR_RETURN(model::MetricTable raw, ingest::LoadMetrics(files, {}, &run.diagnostics));
-  model::MetricTable table = model::MapMetricNames(raw, model::DefaultMetricMappings(),
+  model::MetricTable table = model::MapMetricNames(std::move(raw), model::DefaultMetricMappings(),
                                                    /*keep_unmapped=*/true, &run.diagnostics);
   const std::string dir = options.models_dir.empty() ? minder::DefaultModelsDir()
                                                      : options.models_dir;

@@ -21,6 +21,7 @@
 #include "ingest/metrics/metric_readers.h"
 #include "minder/detector.h"
 #include "minder/eval.h"
+#include "minder/eval_roce.h"
 #include "minder/inject.h"
 #include "minder/replay.h"
 #include "minder/sampling.h"
@@ -51,6 +52,7 @@ struct DetectFlags {
   double threshold = 0;  // 0: the models' detector.txt
   int continuity = 240;
   bool role_aware = false;
+  double relative_spread_floor = 0.5;        // DetectOptions::relative_spread_floor
   std::string groups_file;                   // machine,group lines
   bool no_groups = false;                    // compare every machine with every other
   std::vector<std::string> reference_files;  // detect: a healthy recording of the same job
@@ -90,6 +92,9 @@ void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {
   cmd->add_option("--groups", d->groups_file, "Peer groups you know: lines 'machine,group' (default: found from the data)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--no-groups", d->no_groups, "Compare every machine with every other (one group)");
+  cmd->add_option("--spread-floor", d->relative_spread_floor,
+                  "Peers' spread is taken as at least this fraction of their median distance")
+      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
 }
 
 void PrintDiagnostics(const Diagnostics& diags) {
@@ -132,6 +137,7 @@ Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDe
   if (f.threshold <= 0) o.channel_thresholds = defaults->channel_thresholds;  // --threshold: one for all
   o.metric_order = f.metrics.empty() ? defaults->order : f.metrics;
   o.continuity_windows = std::max(1, f.continuity);
+  o.relative_spread_floor = f.relative_spread_floor;
   o.threads = Globals().threads;
   if (f.method == "minder") {
     o.method = mi::Method::kMinder;
@@ -224,7 +230,13 @@ void WriteGroupsJson(const mi::Grid& grid, const DetectOutcome& o, JsonWriter* j
   json->EndArray();
   json->Key("skipped_channels").BeginArray();
   for (const mi::SkippedChannel& c : o.skipped) {
-    json->BeginObject().Field("channel", c.channel).Field("group", c.group).Field("reason", c.reason).EndObject();
+    json->BeginObject().Field("channel", c.channel).Field("group", c.group).Field("reason", c.reason);
+    if (!c.machines.empty()) {
+      json->Key("machines").BeginArray();
+      for (const auto& m : c.machines) json->String(m);
+      json->EndArray();
+    }
+    json->EndObject();
   }
   json->EndArray();
 }
@@ -240,7 +252,14 @@ void PrintGroupsText(const mi::Grid& grid, const DetectOutcome& o) {
                g.per_machine_scaled.empty() ? "" : ", each machine scaled by its own level", names);
     if (!g.judged) fmt::print("  not judged: {}\n", g.reason);
   }
-  for (const mi::SkippedChannel& c : o.skipped) fmt::print("channel {} skipped in group {}: {}\n", c.channel, c.group, c.reason);
+  for (const mi::SkippedChannel& c : o.skipped) {
+    if (c.machines.empty()) {
+      fmt::print("channel {} skipped in group {}: {}\n", c.channel, c.group, c.reason);
+    } else {
+      fmt::print("channel {} not compared for {} machine(s) of group {} ({}{}): {}\n", c.channel, c.machines.size(), c.group,
+                 c.machines[0], c.machines.size() > 1 ? ", ..." : "", c.reason);
+    }
+  }
 }
 
 Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, bool replay, int every, int pull,
@@ -527,9 +546,42 @@ struct EvalFlags {
   std::vector<std::string> workload;
   bool uniform_victims = false;
   int top_metrics = 7;
+  std::string zhejiang;     // real RoCE telemetry: run that family (alone)
+  std::string roce_groups;  // its populations (machine,population), else found by the tool
 };
 
+// `minder eval --zhejiang FILE`: Minder and its baselines on real RoCE telemetry with NIC faults.
+Status RunRoceEval(const EvalFlags& e) {
+  TS_ASSIGN_OR_RETURN(mi::ModelSet models, mi::ModelSet::Load(e.detect.models));
+  Diagnostics diags;
+  InputFlags in;
+  in.files = {e.zhejiang};
+  in.raw_names = true;
+  TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(in, &diags));
+  mi::RoceEvalOptions ro;
+  ro.models = &models;
+  ro.seeds = e.seeds;
+  mi::DetectorDefaults defaults;
+  TS_ASSIGN_OR_RETURN(ro.detect, MakeDetectOptions(e.detect, &defaults));
+  if (!e.roce_groups.empty()) {
+    TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(e.roce_groups));
+    TS_ASSIGN_OR_RETURN(auto group_of, mi::ParseGroupsFile(text, e.roce_groups));
+    for (const auto& [machine, population] : group_of) ro.populations[population].push_back(machine);
+  }
+  TS_ASSIGN_OR_RETURN(mi::RoceEvalReport report, mi::RunRoceEvaluation(table, ro));
+  if (Globals().json) {
+    JsonWriter json(stdout);
+    mi::WriteRoceEvaluationJson(report, &json);
+    json.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    mi::PrintRoceEvaluation(report, stdout);
+  }
+  return OkStatus();
+}
+
 Status RunEval(const EvalFlags& e) {
+  if (!e.zhejiang.empty()) return RunRoceEval(e);
   const std::string& exathlon = e.exathlon;
   const std::string& smd = e.smd;
   const std::string& save_defaults = e.save_defaults;
@@ -708,6 +760,14 @@ void RegisterMinder(CLI::App& root) {
   eval->add_option("--fault-log", ef.fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
   eval->add_option("--profiles", ef.profiles,
                    "Fault profile file (type,weight,metric,effect,value) instead of the default signatures");
+  eval->add_option("--spread-floor", ef.detect.relative_spread_floor,
+                   "Peers' spread is taken as at least this fraction of their median distance")
+      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
+  eval->add_option("--zhejiang", ef.zhejiang,
+                   "Real RoCE telemetry (zhejiang-a100-roce CSV.gz): NIC faults injected into it, this family alone")
+      ->check(CLI::ExistingFile);
+  eval->add_option("--roce-groups", ef.roce_groups, "Populations for --zhejiang (machine,population lines)")
+      ->check(CLI::ExistingFile);
   eval->callback([] { RunAndSetExit([] { return RunEval(ef); }); });
 }
 

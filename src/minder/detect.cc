@@ -243,7 +243,7 @@ void DropUnusableChannels(Grid* grid, const std::string& group, const DetectOpti
     if (reason.empty()) {
       kept.push_back(std::move(grid->channels[c]));
     } else {
-      skipped->push_back({grid->channels[c].name, group, std::move(reason)});
+      skipped->push_back({grid->channels[c].name, group, std::move(reason), {}});
     }
   }
   grid->channels = std::move(kept);
@@ -262,33 +262,96 @@ void NormaliseGroup(Grid* grid, const Reference* ref, const GroupingOptions& gro
   NormaliseGrid(grid, &own);
 }
 
-// True when `a` spans the whole of `grid`'s pull, up to the continuity rule's gap budget at
-// either end: the deviation has no onset in the data.
-bool SpansWholePull(const Alert& a, const Grid& grid, const DetectOptions& options) {
-  const int64_t slack = static_cast<int64_t>(options.gap_tolerance * std::max(1, options.continuity_windows) + 1) *
-                        model::kNanosPerSecond;
-  const int64_t end = grid.t0_ns + static_cast<int64_t>(grid.steps) * model::kNanosPerSecond;
-  return !a.missing && a.start_ns - grid.t0_ns <= slack && end - a.end_ns <= slack;
-}
-
-// Moves the alerts of `alerts` that span the whole pull into `persistent` (no reference only).
-void SetAsidePersistent(const Grid& grid, const DetectOptions& options, std::vector<Alert>* alerts,
-                        std::vector<Alert>* persistent) {
-  if (options.reference != nullptr) return;
-  auto whole = [&](const Alert& a) { return SpansWholePull(a, grid, options); };
-  for (const Alert& a : *alerts) {
-    if (whole(a)) persistent->push_back(a);
+// True when the alerts' machine was already standing out before or after its runs: in at least
+// half of the windows outside them (and there are some) its robust z reaches the hold level, or
+// its runs cover the whole pull up to the gap budget. Then nothing in the pull dates the
+// difference: a role or a fault older than the pull, not an onset. `runs`: the alerts of one
+// machine on one channel; `scores` with machine_score.
+bool NoOnset(const std::vector<Alert>& runs, const Grid& grid, const ChannelScores& scores, const DetectOptions& options) {
+  if (runs.empty() || runs[0].missing) return false;
+  const int windows = static_cast<int>(scores.machine_score.size());
+  const auto machine_it = std::find(grid.machines.begin(), grid.machines.end(), runs[0].machine);
+  if (machine_it == grid.machines.end() || windows == 0) return false;
+  const size_t m = static_cast<size_t>(machine_it - grid.machines.begin());
+  const int slack = static_cast<int>(options.gap_tolerance * std::max(1, options.continuity_windows)) + 1;
+  std::vector<uint8_t> inside(static_cast<size_t>(windows), 0);
+  for (const Alert& a : runs) {
+    const int first = static_cast<int>((a.start_ns - grid.t0_ns) / model::kNanosPerSecond);
+    const int last = static_cast<int>((a.end_ns - grid.t0_ns) / model::kNanosPerSecond) - kWindow;
+    for (int w = std::max(0, first - slack); w <= std::min(windows - 1, last + slack); ++w) inside[static_cast<size_t>(w)] = 1;
   }
-  alerts->erase(std::remove_if(alerts->begin(), alerts->end(), whole), alerts->end());
+  const double hold = std::min(1.0, std::max(0.0, options.hold_fraction)) * options.ThresholdFor(scores.name);
+  const double floor = SpreadFloor(scores.machine_score, false, options);
+  int outside = 0, standing_out = 0;
+  std::vector<float> present;
+  for (int w = 0; w < windows; ++w) {
+    if (inside[static_cast<size_t>(w)]) continue;
+    const std::vector<float>& row = scores.machine_score[static_cast<size_t>(w)];
+    if (std::isnan(row[m])) continue;
+    present.clear();
+    for (float x : row) if (!std::isnan(x)) present.push_back(std::fabs(x));
+    if (present.size() < 3) continue;
+    std::nth_element(present.begin(), present.begin() + static_cast<long>(present.size() / 2), present.end());
+    const float med = present[present.size() / 2];
+    for (float& x : present) x = std::fabs(x - med);
+    std::nth_element(present.begin(), present.begin() + static_cast<long>(present.size() / 2), present.end());
+    const double z = (std::fabs(row[m]) - med) / (1.4826 * present[present.size() / 2] + floor);
+    ++outside;
+    if (z >= hold) ++standing_out;
+  }
+  return outside < slack || 2 * standing_out >= outside;
 }
 
-// The method over one normalised group grid.
-void DetectInGroup(const Grid& grid, const ModelSet* models, const DetectOptions& options, Detection* det) {
+// Moves the alerts of one channel whose machine shows no onset into `persistent` (no reference
+// only: with one, a departure from the machine's own healthy baseline is the onset).
+void SetAsidePersistent(const Grid& grid, const ChannelScores& scores, const DetectOptions& options,
+                        std::vector<Alert>* alerts, std::vector<Alert>* persistent) {
+  if (options.reference != nullptr || alerts->empty()) return;
+  std::map<std::string, std::vector<Alert>> by_machine;
+  for (const Alert& a : *alerts) by_machine[a.machine].push_back(a);
+  std::vector<Alert> kept;
+  for (auto& [machine, runs] : by_machine) {
+    std::vector<Alert>& to = NoOnset(runs, grid, scores, options) ? *persistent : kept;
+    to.insert(to.end(), runs.begin(), runs.end());
+  }
+  *alerts = std::move(kept);
+}
+
+// Per channel name, the machines flat over the pull in `grid` (raw values), recorded as skipped.
+std::map<std::string, std::vector<int>> FlatByChannel(const Grid& grid, const std::string& group,
+                                                      const DetectOptions& options,
+                                                      std::vector<SkippedChannel>* skipped) {
+  std::map<std::string, std::vector<int>> out;
+  for (size_t c = 0; c < grid.channels.size(); ++c) {
+    std::vector<int> flat = FlatMachines(grid, c, options.grouping);
+    if (flat.empty()) continue;
+    SkippedChannel s{grid.channels[c].name, group,
+                     "flat over the whole pull on this machine (a device that carries nothing all along): a level "
+                     "gap that never changes cannot be dated, so it is not compared on this channel", {}};
+    for (int m : flat) s.machines.push_back(grid.machines[static_cast<size_t>(m)]);
+    skipped->push_back(std::move(s));
+    out[grid.channels[c].name] = std::move(flat);
+  }
+  return out;
+}
+
+// `grid` without the machines `drop` (sorted indices).
+Grid WithoutMachines(const Grid& grid, const std::vector<int>& drop) {
+  std::vector<int> keep;
+  for (int m = 0; m < static_cast<int>(grid.machines.size()); ++m) {
+    if (!std::binary_search(drop.begin(), drop.end(), m)) keep.push_back(m);
+  }
+  return SelectMachines(grid, keep);
+}
+
+// The method over one normalised group grid; `flat`: per channel, machines not compared on it.
+void DetectInGroup(const Grid& grid, const ModelSet* models, const DetectOptions& options,
+                   const std::map<std::string, std::vector<int>>& flat, Detection* det) {
   if (options.method == Method::kMahalanobis) {
     ChannelScores scores = ScoreMahalanobis(grid, options);
     det->channels_tried.push_back(scores.name);
     std::vector<Alert> alerts = FindAlerts(grid, scores, options);
-    SetAsidePersistent(grid, options, &alerts, &det->persistent);
+    SetAsidePersistent(grid, scores, options, &alerts, &det->persistent);
     det->alerts.insert(det->alerts.end(), alerts.begin(), alerts.end());
     return;
   }
@@ -298,8 +361,14 @@ void DetectInGroup(const Grid& grid, const ModelSet* models, const DetectOptions
     const std::string& name = grid.channels[c].name;
     if (std::find(tried->begin(), tried->end(), name) == tried->end()) tried->push_back(name);
     // FindAlerts of the channel's scores, scoring only the windows that decide them.
-    std::vector<Alert> alerts = ChannelAlerts(grid, c, vae, options);
-    SetAsidePersistent(grid, options, &alerts, &det->persistent);
+    auto it = flat.find(name);
+    const Grid compared = it == flat.end() ? Grid{} : WithoutMachines(grid, it->second);
+    const Grid& used = it == flat.end() ? grid : compared;
+    std::vector<Alert> alerts = ChannelAlerts(used, c, vae, options);
+    // Rare (something alerted): the full scores tell whether the machine stood out all along.
+    if (!alerts.empty() && options.reference == nullptr) {
+      SetAsidePersistent(used, ScoreChannel(used, c, vae, options, true), options, &alerts, &det->persistent);
+    }
     det->alerts.insert(det->alerts.end(), alerts.begin(), alerts.end());
     if (!alerts.empty() && options.first_channel_decides) break;
   }
@@ -341,8 +410,11 @@ Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions&
       continue;
     }
     ++judged;
+    const std::map<std::string, std::vector<int>> flat =
+        options.method == Method::kMahalanobis ? std::map<std::string, std::vector<int>>{}
+                                               : FlatByChannel(sub, group.label, options, &det.skipped_channels);
     NormaliseGroup(&sub, options.reference, options.grouping, &group.per_machine_scaled);
-    DetectInGroup(sub, models, options, &det);
+    DetectInGroup(sub, models, options, flat, &det);
   }
   for (const Alert& a : det.persistent) {
     det.inconclusive.push_back(fmt::format(

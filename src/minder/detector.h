@@ -119,6 +119,7 @@ struct SkippedChannel {
   std::string channel;
   std::string group;  // group label
   std::string reason;
+  std::vector<std::string> machines;  // skipped for these machines only; empty: for the group
 };
 
 struct Detection {

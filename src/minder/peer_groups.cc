@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <functional>
 #include <numeric>
 
 #include <Eigen/Dense>
@@ -97,6 +99,72 @@ std::vector<PeerGroup> LabelGroups(std::vector<std::vector<int>> components, con
 
 }  // namespace
 
+// Average-linkage clusters of `members` (indices into `similarity`) cut where the mean
+// similarity between two clusters falls below `min_similarity`; returns, per member, the position
+// (in `members`) of its cluster's representative. Nearest-neighbour chain: O(n^2) time.
+// Average linkage rather than single: in a real cluster export a chain of pairwise-similar
+// machines links jobs that are not alike (253 servers of the Zhejiang hour: one component of 156
+// with a mean correlation of 0.27).
+std::vector<int> AverageLinkageClusters(const Eigen::MatrixXf& similarity, const std::vector<int>& members,
+                                        double min_similarity) {
+  const bool single = false;
+  const int n = static_cast<int>(members.size());
+  std::vector<int> rep(static_cast<size_t>(n));
+  std::iota(rep.begin(), rep.end(), 0);
+  if (n < 2) return rep;
+  // Distances between live clusters (1 - similarity), updated by Lance-Williams for averages.
+  Eigen::MatrixXd d(n, n);
+  for (int a = 0; a < n; ++a) {
+    for (int b = 0; b < n; ++b) d(a, b) = 1.0 - static_cast<double>(similarity(members[static_cast<size_t>(a)], members[static_cast<size_t>(b)]));
+  }
+  std::vector<int> size(static_cast<size_t>(n), 1);
+  std::vector<uint8_t> live(static_cast<size_t>(n), 1);
+  UnionFind uf(n);
+  const double cut = 1.0 - min_similarity;
+  std::vector<int> chain;
+  int remaining = n;
+  while (remaining > 1) {
+    if (chain.empty()) {
+      for (int a = 0; a < n; ++a) {
+        if (live[static_cast<size_t>(a)]) {
+          chain.push_back(a);
+          break;
+        }
+      }
+    }
+    const int a = chain.back();
+    const int prev = chain.size() >= 2 ? chain[chain.size() - 2] : -1;
+    int best = -1;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (int b = 0; b < n; ++b) {
+      if (b == a || !live[static_cast<size_t>(b)]) continue;
+      // Ties go to the previous chain element, so the chain ends in a reciprocal pair.
+      if (d(a, b) < best_d || (d(a, b) == best_d && b == prev)) {
+        best_d = d(a, b);
+        best = b;
+      }
+    }
+    if (best != prev) {
+      chain.push_back(best);
+      continue;
+    }
+    // a and prev are reciprocal nearest neighbours: merge prev into a.
+    chain.pop_back();
+    chain.pop_back();
+    if (best_d <= cut) uf.Join(prev, a);
+    const double wa = size[static_cast<size_t>(a)], wb = size[static_cast<size_t>(prev)];
+    for (int c = 0; c < n; ++c) {
+      if (!live[static_cast<size_t>(c)] || c == a || c == prev) continue;
+      d(a, c) = d(c, a) = single ? std::min(d(a, c), d(prev, c)) : (wa * d(a, c) + wb * d(prev, c)) / (wa + wb);
+    }
+    size[static_cast<size_t>(a)] += size[static_cast<size_t>(prev)];
+    live[static_cast<size_t>(prev)] = 0;
+    --remaining;
+  }
+  for (int a = 0; a < n; ++a) rep[static_cast<size_t>(a)] = uf.Find(a);
+  return rep;
+}
+
 std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& options) {
   const int machines = static_cast<int>(grid.machines.size());
   const int steps = grid.steps;
@@ -116,24 +184,26 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
       if (mo.present && mo.sd > options.flat_tolerance * scale[k]) is_static[static_cast<size_t>(m)] = 0;
     }
   }
-  const int chunk = std::max(kWindow, std::min(steps, options.chunk_seconds));
+  const int chunk = std::max({kWindow, std::min(steps, options.chunk_seconds), steps / std::max(1, options.max_chunks)});
   const int chunks = std::max(1, steps / chunk);
-  std::vector<uint8_t> alike(static_cast<size_t>(machines) * static_cast<size_t>(machines), 0);
+  // similarity(a, b): the best chunk's correlation of the two machines' activity (a fault that
+  // covers most of the pull leaves its victim alike its peers in the chunk before or after it;
+  // at most max_chunks chunks, so that over a long recording one chunk that correlated by chance
+  // does not make a pair alike), or 1 where both are steady (flat in every chunk) at the same
+  // level: a GPU pinned at 100 % has no shape to correlate. A machine flat in only some chunks
+  // (a victim whose traffic collapsed) is compared by its shape where it has one.
+  std::vector<Eigen::MatrixXf> chunk_corr;
   Eigen::MatrixXf corr_sum = Eigen::MatrixXf::Zero(machines, machines);
+  std::vector<uint8_t> steady(static_cast<size_t>(machines), 1);
   for (int k = 0; k < chunks; ++k) {
     const int first = k * chunk;
     const int count = k == chunks - 1 ? steps - first : chunk;
     Eigen::MatrixXf activity = Eigen::MatrixXf::Zero(count, machines);
-    // Per machine: flat on every channel in this chunk (then compared by level), and the means.
-    std::vector<uint8_t> flat(static_cast<size_t>(machines), 1);
-    std::vector<Moments> mom(static_cast<size_t>(machines) * channels.size());
     for (int m = 0; m < machines; ++m) {
       for (size_t j = 0; j < channels.size(); ++j) {
         const float* r = row(channels[j], m);
         const Moments mo = RowMoments(r, first, count);
-        mom[static_cast<size_t>(m) * channels.size() + j] = mo;
         if (!mo.present) continue;
-        if (mo.sd > 0.5 * options.level_tolerance * scale[j]) flat[static_cast<size_t>(m)] = 0;
         if (mo.sd <= options.flat_tolerance * scale[j] || mo.sd <= 0) continue;
         for (int t = 0; t < count; ++t) {
           const float x = r[first + t];
@@ -145,32 +215,59 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
     }
     const Eigen::MatrixXf corr = activity.transpose() * activity;
     corr_sum += corr;
-    for (int a = 0; a < machines; ++a) {
-      for (int b = a + 1; b < machines; ++b) {
-        bool same = corr(a, b) >= options.min_correlation;
-        if (!same && flat[static_cast<size_t>(a)] && flat[static_cast<size_t>(b)]) {
-          same = true;
-          bool any = false;
-          for (size_t j = 0; j < channels.size() && same; ++j) {
-            const Moments& x = mom[static_cast<size_t>(a) * channels.size() + j];
-            const Moments& y = mom[static_cast<size_t>(b) * channels.size() + j];
-            if (!x.present || !y.present) continue;
-            any = true;
-            same = std::fabs(x.mean - y.mean) <= options.level_tolerance * scale[j];
-          }
-          same = same && any;
-        }
-        if (same) alike[static_cast<size_t>(a) * static_cast<size_t>(machines) + static_cast<size_t>(b)] = 1;
+    chunk_corr.push_back(corr);
+  }
+  // Steady machines at the same level (means over the pull) are alike. Steady: the means of its
+  // 32-s blocks (longer than a training step, so bursts and a pipeline stage's phase average
+  // out) wobble little against its own level, or against the job's scale when it idles; not
+  // against the job's scale alone: a link carrying 12 GB/s +- 3 GB/s in a job whose busiest carry
+  // 70 moves.
+  Eigen::MatrixXf level_alike = Eigen::MatrixXf::Zero(machines, machines);
+  std::vector<Moments> whole(static_cast<size_t>(machines) * channels.size());
+  constexpr int kBlock = 32;
+  for (int m = 0; m < machines; ++m) {
+    for (size_t j = 0; j < channels.size(); ++j) {
+      const float* r = row(channels[j], m);
+      const Moments mo = RowMoments(r, 0, steps, 0.0);
+      whole[static_cast<size_t>(m) * channels.size() + j] = mo;
+      if (!mo.present) continue;
+      std::vector<float> block_means;
+      for (int b = 0; b + kBlock <= steps; b += kBlock) {
+        const Moments bm = RowMoments(r, b, kBlock);
+        if (bm.present) block_means.push_back(static_cast<float>(bm.mean));
+      }
+      const Moments blocks = RowMoments(block_means.data(), 0, static_cast<int>(block_means.size()), 0.0);
+      const double wobble = blocks.present ? blocks.sd : mo.sd;
+      if (wobble > 0.5 * options.level_tolerance * std::max(std::fabs(mo.mean), options.level_tolerance * scale[j])) {
+        steady[static_cast<size_t>(m)] = 0;
       }
     }
   }
-  UnionFind uf(machines);
   for (int a = 0; a < machines; ++a) {
-    if (is_static[static_cast<size_t>(a)]) continue;
+    if (!steady[static_cast<size_t>(a)]) continue;
     for (int b = a + 1; b < machines; ++b) {
-      if (!is_static[static_cast<size_t>(b)] && alike[static_cast<size_t>(a) * static_cast<size_t>(machines) + static_cast<size_t>(b)]) uf.Join(a, b);
+      if (!steady[static_cast<size_t>(b)]) continue;
+      bool same = true, any = false;
+      for (size_t j = 0; j < channels.size() && same; ++j) {
+        const Moments& x = whole[static_cast<size_t>(a) * channels.size() + j];
+        const Moments& y = whole[static_cast<size_t>(b) * channels.size() + j];
+        if (!x.present || !y.present) continue;
+        any = true;
+        same = std::fabs(x.mean - y.mean) <=
+               options.level_tolerance * std::max({std::fabs(x.mean), std::fabs(y.mean), options.level_tolerance * scale[j]});
+      }
+      if (same && any) level_alike(a, b) = level_alike(b, a) = 1.f;
     }
   }
+  Eigen::MatrixXf similarity = level_alike;
+  for (const Eigen::MatrixXf& corr : chunk_corr) similarity = similarity.cwiseMax(corr);
+  std::vector<int> active;
+  for (int m = 0; m < machines; ++m) {
+    if (!is_static[static_cast<size_t>(m)]) active.push_back(m);
+  }
+  std::vector<int> cluster = AverageLinkageClusters(similarity, active, options.min_correlation);
+  UnionFind uf(machines);
+  for (size_t k = 0; k < active.size(); ++k) uf.Join(active[k], active[static_cast<size_t>(cluster[k])]);
   std::vector<std::vector<int>> components(static_cast<size_t>(machines));
   std::vector<int> flat_all;
   for (int m = 0; m < machines; ++m) {
@@ -183,6 +280,22 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
   components.erase(std::remove_if(components.begin(), components.end(), [](const auto& c) { return c.empty(); }),
                    components.end());
   std::vector<PeerGroup> groups = LabelGroups(std::move(components), options);
+  // No clear roles: when groups cover less than half of the machines that move, the similarity
+  // found no structure to split by (a pipeline whose stages run one phase apart correlates only
+  // with its neighbours), and Minder's premise, one job in lock-step, is the better guess.
+  size_t grouped = 0;
+  for (const PeerGroup& g : groups) grouped += g.judged ? g.machines.size() : 0;
+  if (!active.empty() && 2 * grouped < active.size()) {
+    PeerGroup all;
+    all.label = "all";
+    all.machines = active;
+    all.reason.clear();
+    groups = {all};
+    if (static_cast<int>(all.machines.size()) < options.min_group) {
+      groups[0].judged = false;
+      groups[0].reason = fmt::format("{} machine(s) move: too few peers to tell which one differs", all.machines.size());
+    }
+  }
   for (PeerGroup& g : groups) {
     double s = 0;
     size_t n = 0;
@@ -288,6 +401,17 @@ std::string UnusableChannelReason(const Grid& grid, size_t channel, const Groupi
          "raises no alert";
 }
 
+std::vector<int> FlatMachines(const Grid& grid, size_t channel, const GroupingOptions& options) {
+  const Channel& ch = grid.channels[channel];
+  const double scale = ChannelScale(ch);
+  std::vector<int> flat;
+  for (size_t m = 0; m < grid.machines.size(); ++m) {
+    const Moments mo = RowMoments(ch.values.data() + m * static_cast<size_t>(grid.steps), 0, grid.steps, 0.0);
+    if (mo.present && mo.sd <= options.flat_tolerance * scale) flat.push_back(static_cast<int>(m));
+  }
+  return flat;
+}
+
 Grid SelectMachines(const Grid& grid, const std::vector<int>& machines) {
   Grid out;
   out.t0_ns = grid.t0_ns;
@@ -331,7 +455,7 @@ std::map<std::string, std::map<std::string, std::pair<double, double>>> GroupBou
     for (size_t m = 0; m < M; ++m) {
       std::vector<float> r(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
       const double lo = Quantile(r, 0.0);
-      level[m] = Quantile(std::move(r), 0.8);
+      level[m] = Quantile(std::move(r), options.level_quantile);
       if (std::isnan(level[m])) level[m] = 0;
       if (lo < 0) positive = false;
     }

@@ -6,13 +6,15 @@
 // 69 GB/s all hour. So machines are first put into groups that behave alike, and each machine is
 // compared with its own group only.
 //
-// Two machines are alike when, in some chunk of the pull (180 s by default, so a fault covering
-// most of the pull does not throw its victim out of its group), their per-second activity
-// correlates (>= min_correlation, standardised series summed over channels) or both are flat at
-// the same level (within level_tolerance of the channel's scale across the job). Groups are the
-// connected components of that relation. A machine flat on every channel for the whole pull is
+// Two machines' similarity is their best chunk's correlation of per-second activity (standardised
+// series summed over channels; chunks of 180 s, at most 5 per pull, so a fault covering most of
+// the pull does not throw its victim out of its group), or 1 where both are steady (flat in every
+// chunk: a GPU pinned at 100 %) at the same level (within level_tolerance of their level). Groups are average-linkage
+// clusters cut at a mean similarity of min_correlation. A machine flat on every channel for the whole pull is
 // not compared: a level gap alone cannot tell a fault from a role (the job's idle servers, a
-// machine that failed before the pull). Groups smaller than min_group are not judged.
+// machine that failed before the pull). Groups smaller than min_group are not judged. When the
+// groups found cover less than half of the machines that move, there is no clear structure and
+// they form one group, "all" (Minder's premise).
 //
 // Normalisation per group: where the members' levels of a channel differ by more than
 // max_level_ratio (p90 / p10 of their 80th-percentile levels), each machine is scaled by its own
@@ -24,17 +26,23 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "minder/preprocess.h"
 
 namespace trainscope::minder {
 
 struct GroupingOptions {
-  double min_correlation = 0.6;
+  double min_correlation = 0.7;  // mean similarity within a group (average linkage)
   double level_tolerance = 0.1;  // x the channel's p1-p99 range across the job
   double flat_tolerance = 1e-3;  // x that range: a machine this flat over the pull is static
   int chunk_seconds = 180;
+  int max_chunks = 5;  // longer recordings get longer chunks
   int min_group = 3;
   double max_level_ratio = 2.0;
+  // A member's level for per-machine scaling: this quantile of its values over the pull (high, so
+  // that a fault covering most of the pull does not become the level it is measured against).
+  double level_quantile = 0.95;
 };
 
 struct PeerGroup {
@@ -45,6 +53,12 @@ struct PeerGroup {
   bool judged = true;
   std::string reason;  // why not judged
 };
+
+// Average-linkage (UPGMA) clusters of `members` (indices into the symmetric `similarity`), cut
+// where the mean similarity between two clusters falls below `min_similarity`; per member, the
+// position in `members` of its cluster's representative. Nearest-neighbour chain, O(n^2).
+std::vector<int> AverageLinkageClusters(const Eigen::MatrixXf& similarity, const std::vector<int>& members,
+                                        double min_similarity);
 
 // Groups of `grid` (raw values, before normalisation) from its own data. Static machines and
 // groups below min_group come back with judged = false and the reason.
@@ -63,6 +77,12 @@ Result<std::map<std::string, std::string>> ParseGroupsFile(std::string_view text
 // member has a sample, or no member varies over the pull (a level gap that never changes is a
 // role or an old fault, not something peer comparison can date).
 std::string UnusableChannelReason(const Grid& grid, size_t channel, const GroupingOptions& options);
+
+// Machines of `grid` whose channel `channel` is flat over the whole pull (present, and its
+// standard deviation within flat_tolerance of the channel's scale across the grid): a NIC that
+// carries nothing all along. Such a machine is not compared on that channel; nothing in the pull
+// dates its difference (issue 15: a level gap alone raises no alert).
+std::vector<int> FlatMachines(const Grid& grid, size_t channel, const GroupingOptions& options);
 
 // The rows of `machines` (indices) of `grid` as a grid of their own.
 Grid SelectMachines(const Grid& grid, const std::vector<int>& machines);

@@ -9,6 +9,8 @@
 
 #include <fmt/core.h>
 
+#include "base/parallel.h"
+
 namespace trainscope::minder {
 namespace {
 
@@ -39,20 +41,45 @@ void NearestFill(float* row, int steps, int reach) {
   }
 }
 
-// Correlation of first differences of a machine row (shifted by s) with the fleet mean row.
-double DiffCorrelation(const float* row, const std::vector<double>& ref, int steps, int shift) {
+// Correlation of a machine's first differences `own` (own[u] = row[u] - row[u-1], shifted by
+// `shift`) with the fleet mean's `ref` (same form); seconds where either is NaN left out.
+double DiffCorrelation(const std::vector<double>& own, const std::vector<double>& ref, int steps,
+                       int shift) {
   double sxy = 0, sxx = 0, syy = 0;
   for (int t = 1; t < steps; ++t) {
     int u = t + shift;
     if (u < 1 || u >= steps) continue;
-    double a = static_cast<double>(row[u]) - row[u - 1];
-    double b = ref[t] - ref[t - 1];
+    double a = own[static_cast<size_t>(u)];
+    double b = ref[static_cast<size_t>(t)];
     if (std::isnan(a) || std::isnan(b)) continue;
     sxy += a * b;
     sxx += a * a;
     syy += b * b;
   }
   return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
+}
+
+// True when device `gpu` of grid machine `m` is a GPU (or a bare GPU number).
+bool DeviceIsGpu(const Grid& grid, size_t m, int16_t gpu) {
+  if (m >= grid.devices.size()) return true;
+  auto it = grid.devices[m].find(gpu);
+  return it == grid.devices[m].end() || it->second.kind == model::DeviceKind::kGpu;
+}
+
+// Trailing mean of the present values of row[t - span + 1 .. t]; NaN where row[t] is NaN.
+std::vector<float> TrailingMean(const std::vector<float>& row, int span) {
+  std::vector<float> out(row.size(), kNaN);
+  double sum = 0;
+  int n = 0;
+  for (size_t t = 0; t < row.size(); ++t) {
+    if (!std::isnan(row[t])) sum += row[t], ++n;
+    if (t >= static_cast<size_t>(span) && !std::isnan(row[t - static_cast<size_t>(span)])) {
+      sum -= row[t - static_cast<size_t>(span)];
+      --n;
+    }
+    if (!std::isnan(row[t]) && n > 0) out[t] = static_cast<float>(sum / n);
+  }
+  return out;
 }
 
 }  // namespace
@@ -113,25 +140,48 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   // Per (metric slot, gpu, machine): a row on the grid; sums and counts handle duplicates.
   struct Series { std::vector<float> sum; std::vector<uint16_t> count; int64_t last_ts = INT64_MIN; };
   std::vector<std::map<int16_t, std::vector<Series>>> series(metric_ids.size());
-  int64_t duplicates = 0, backwards = 0;
-  for (size_t row = 0; row < table.size(); ++row) {
-    int64_t ts = table.ts()[row];
-    if (ts < options.start_ns || ts >= options.end_ns) continue;
-    int slot = metric_slot[static_cast<size_t>(table.metric()[row])];
-    if (slot < 0) continue;
-    auto& per_machine = series[static_cast<size_t>(slot)][table.gpu()[row]];
-    if (per_machine.empty()) per_machine.resize(M);
-    Series& s = per_machine[static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])])];
-    if (s.sum.empty()) {
-      s.sum.assign(T, 0.f);
-      s.count.assign(T, 0);
+  // One metric slot per task (its series are its own), rows in table order within it; the grid
+  // second of a timestamp with the 1 s step as a constant divisor (a multiplication, not a
+  // 64-bit division per sample).
+  const int64_t first_step = grid.t0_ns / step;
+  auto grid_second = [&](int64_t ts) {
+    return step == kS ? FloorDiv(ts + kS / 2, kS) - first_step
+                      : FloorDiv(ts + step / 2, step) - first_step;
+  };
+  std::vector<int64_t> slot_duplicates(metric_ids.size(), 0), slot_backwards(metric_ids.size(), 0);
+  ParallelFor(metric_ids.size(), 0, [&](size_t slot) {
+    int16_t cached_gpu = 0;
+    std::vector<Series>* per_machine = nullptr;
+    int64_t duplicates = 0, backwards = 0;
+    for (size_t row = 0; row < table.size(); ++row) {
+      if (metric_slot[static_cast<size_t>(table.metric()[row])] != static_cast<int>(slot)) continue;
+      const int64_t ts = table.ts()[row];
+      if (ts < options.start_ns || ts >= options.end_ns) continue;
+      const int16_t gpu = table.gpu()[row];
+      if (per_machine == nullptr || gpu != cached_gpu) {
+        per_machine = &series[slot][gpu];
+        cached_gpu = gpu;
+        if (per_machine->empty()) per_machine->resize(M);
+      }
+      Series& s = (*per_machine)[static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])])];
+      if (s.sum.empty()) {
+        s.sum.assign(T, 0.f);
+        s.count.assign(T, 0);
+      }
+      if (ts < s.last_ts) ++backwards;
+      s.last_ts = std::max(s.last_ts, ts);
+      const size_t t = static_cast<size_t>(grid_second(ts));
+      if (s.count[t] > 0) ++duplicates;
+      s.sum[t] += static_cast<float>(table.value()[row]);
+      if (s.count[t] < 65535) ++s.count[t];
     }
-    if (ts < s.last_ts) ++backwards;
-    s.last_ts = std::max(s.last_ts, ts);
-    size_t t = static_cast<size_t>(FloorDiv(ts + step / 2, step) - grid.t0_ns / step);
-    if (s.count[t] > 0) ++duplicates;
-    s.sum[t] += static_cast<float>(table.value()[row]);
-    if (s.count[t] < 65535) ++s.count[t];
+    slot_duplicates[slot] = duplicates;
+    slot_backwards[slot] = backwards;
+  });
+  int64_t duplicates = 0, backwards = 0;
+  for (size_t slot = 0; slot < metric_ids.size(); ++slot) {
+    duplicates += slot_duplicates[slot];
+    backwards += slot_backwards[slot];
   }
   if (diags && duplicates > 0) {
     diags->Add("duplicate_timestamp", Severity::kWarning, "grid", fmt::format("{} samples", duplicates),
@@ -141,10 +191,32 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     diags->Add("non_monotonic_time", Severity::kWarning, "grid", fmt::format("{} samples", backwards),
                "samples out of time order; they were sorted onto the grid");
   }
-  // Rows per device, filled; then mean (and min) channels.
-  for (size_t k = 0; k < metric_ids.size(); ++k) {
+  // Rows per device, filled; then mean (and min) channels, one metric per task.
+  std::vector<std::vector<Channel>> built(metric_ids.size());
+  ParallelFor(metric_ids.size(), 0, [&](size_t k) {
     const std::string& name = table.metrics().Name(metric_ids[k]);
     bool per_gpu = series[k].size() > 1 || (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
+    if (!per_gpu) {
+      // One machine-level series per machine: the mean channel is the filled row itself (as
+      // the sums below give it: 0 + x over a count of 1), and there is no [min] channel.
+      Channel mean{name, name, false, std::vector<float>(M * T, kNaN), {}, 0, 1};
+      for (auto& [gpu, per_machine] : series[k]) {
+        for (size_t m = 0; m < M; ++m) {
+          const Series& s = per_machine[m];
+          if (s.sum.empty()) continue;
+          float* row = mean.values.data() + m * T;
+          for (size_t t = 0; t < T; ++t) {
+            if (s.count[t] > 0) row[t] = s.sum[t] / s.count[t];
+          }
+          NearestFill(row, grid.steps, options.fill_seconds);
+          for (size_t t = 0; t < T; ++t) {
+            if (!std::isnan(row[t])) row[t] = 0.f + row[t];
+          }
+        }
+      }
+      built[k].push_back(std::move(mean));
+      return;
+    }
     Channel mean{name, name, false, std::vector<float>(M * T, kNaN), {}, 0, 1};
     Channel mn{name + "[min]", name, true, std::vector<float>(M * T, kNaN), std::vector<int16_t>(M * T, -1), 0, 1};
     std::vector<float> acc(M * T, 0.f), minv(M * T, std::numeric_limits<float>::infinity());
@@ -161,6 +233,10 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
           if (s.count[t] > 0) row[t] = s.sum[t] / s.count[t];
         }
         NearestFill(row.data(), grid.steps, options.fill_seconds);
+        // The min over a NIC's (or another non-GPU device's) traffic is taken on its trailing
+        // mean over `device_smooth_seconds`: a node's NICs carry a collective's bursts in turn, so
+        // their per-second minimum is 0 in many healthy seconds and a dead NIC would hide there.
+        const std::vector<float> smooth = DeviceIsGpu(grid, m, gpu) ? row : TrailingMean(row, options.device_smooth_seconds);
         for (size_t t = 0; t < T; ++t) {
           size_t i = m * T + t;
           if (std::isnan(row[t])) {
@@ -169,7 +245,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
           }
           acc[i] += row[t];
           ++cnt[i];
-          if (row[t] < minv[i]) minv[i] = row[t], argmin[i] = gpu;
+          if (smooth[t] < minv[i]) minv[i] = smooth[t], argmin[i] = gpu;
         }
       }
     }
@@ -184,36 +260,52 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
         mn.gpu[i] = all ? argmin[i] : missing_gpu[i];
       }
     }
-    grid.channels.push_back(std::move(mean));
-    if (per_gpu) grid.channels.push_back(std::move(mn));
+    built[k].push_back(std::move(mean));
+    built[k].push_back(std::move(mn));
+  });
+  for (std::vector<Channel>& channels : built) {
+    for (Channel& ch : channels) grid.channels.push_back(std::move(ch));
   }
   // Clock skew: per machine the shift in [-max, max] whose first differences best match the
   // fleet mean over all channels; applied only when clearly better than no shift.
   grid.skew_seconds.assign(M, 0);
   if (options.align_skew && M >= 3 && T > 60) {
-    std::vector<std::vector<double>> ref(grid.channels.size(), std::vector<double>(T, 0.0));
-    for (size_t c = 0; c < grid.channels.size(); ++c) {
-      for (size_t t = 0; t < T; ++t) {
-        double s = 0;
-        int n = 0;
-        for (size_t m = 0; m < M; ++m) {
-          float v = grid.At(c, m, t);
-          if (!std::isnan(v)) s += v, ++n;
+    const size_t C = grid.channels.size();
+    // First differences of the fleet mean per channel (machines summed in order, as one
+    // second at a time would).
+    std::vector<std::vector<double>> ref_diff(C, std::vector<double>(T, 0.0));
+    ParallelFor(C, 0, [&](size_t c) {
+      std::vector<double> sum(T, 0.0), ref(T);
+      std::vector<int> n(T, 0);
+      const float* values = grid.channels[c].values.data();
+      for (size_t m = 0; m < M; ++m) {
+        for (size_t t = 0; t < T; ++t) {
+          const float v = values[m * T + t];
+          if (!std::isnan(v)) sum[t] += v, ++n[t];
         }
-        ref[c][t] = n > 0 ? s / n : std::nan("");
       }
-    }
-    for (size_t m = 0; m < M; ++m) {
+      for (size_t t = 0; t < T; ++t) ref[t] = n[t] > 0 ? sum[t] / n[t] : std::nan("");
+      for (size_t t = 1; t < T; ++t) ref_diff[c][t] = ref[t] - ref[t - 1];
+    });
+    // Per machine (its own rows only, so machines run in parallel): the best shift, applied.
+    ParallelFor(M, 0, [&](size_t m) {
+      std::vector<double> own(T);
       double best = -1e9, zero = 0;
       int best_shift = 0;
-      for (int shift = -options.max_skew_seconds; shift <= options.max_skew_seconds; ++shift) {
-        double total = 0;
-        for (size_t c = 0; c < grid.channels.size(); ++c) {
-          total += DiffCorrelation(&grid.channels[c].values[m * T], ref[c], grid.steps, shift);
+      std::vector<double> total(static_cast<size_t>(2 * options.max_skew_seconds + 1), 0.0);
+      for (size_t c = 0; c < C; ++c) {
+        const float* row = &grid.channels[c].values[m * T];
+        for (size_t u = 1; u < T; ++u) own[u] = static_cast<double>(row[u]) - row[u - 1];
+        for (int shift = -options.max_skew_seconds; shift <= options.max_skew_seconds; ++shift) {
+          total[static_cast<size_t>(shift + options.max_skew_seconds)] +=
+              DiffCorrelation(own, ref_diff[c], grid.steps, shift);
         }
-        total /= static_cast<double>(std::max<size_t>(1, grid.channels.size()));
-        if (shift == 0) zero = total;
-        if (total > best) best = total, best_shift = shift;
+      }
+      for (int shift = -options.max_skew_seconds; shift <= options.max_skew_seconds; ++shift) {
+        const double mean = total[static_cast<size_t>(shift + options.max_skew_seconds)] /
+                            static_cast<double>(std::max<size_t>(1, C));
+        if (shift == 0) zero = mean;
+        if (mean > best) best = mean, best_shift = shift;
       }
       if (best_shift != 0 && best > 0.3 && best - zero > 0.1) {
         grid.skew_seconds[m] = best_shift;
@@ -224,8 +316,12 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
             ch.values[m * T + t] = u >= 0 && u < static_cast<long>(T) ? row[static_cast<size_t>(u)] : kNaN;
           }
         }
-        if (diags) diags->Add("clock_skew", Severity::kInfo, grid.machines[m],
-                              fmt::format("{} s", best_shift), "clock skew aligned away");
+      }
+    });
+    for (size_t m = 0; m < M; ++m) {
+      if (diags && grid.skew_seconds[m] != 0) {
+        diags->Add("clock_skew", Severity::kInfo, grid.machines[m],
+                   fmt::format("{} s", grid.skew_seconds[m]), "clock skew aligned away");
       }
     }
   }

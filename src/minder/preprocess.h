@@ -27,6 +27,7 @@ namespace trainscope::minder {
 struct GridOptions {
   int64_t step_ns = model::kNanosPerSecond;  // grid step (1 s; 60 s for minute data like SMD)
   int fill_seconds = 3;           // nearest-sample fill reach, in grid steps
+  int device_smooth_seconds = 8;  // [min] of NICs and other non-GPU devices: over trailing means
   int max_skew_seconds = 2;       // clock skew searched per machine
   bool align_skew = true;
   std::vector<std::string> metrics;            // empty: every metric except `label`

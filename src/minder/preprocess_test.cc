@@ -100,7 +100,12 @@ TEST(PreprocessTest, NicMinChannelNamesTheDevice) {
   ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(t, GridOptions{}, nullptr));
   ASSERT_EQ(g.channels.size(), 2u);
   EXPECT_EQ(g.channels[1].name, "rdma_rx_MBps[min]");
-  EXPECT_FLOAT_EQ(g.At(1, 0, 12), 5.f);
+  // NIC minima are taken over 8-s trailing means (bursts alternate between NICs): at second 12,
+  // ens18np0's mean over seconds 5..12 is (5 x 800 + 3 x 5) / 8; from second 17 on it is 5. The
+  // mean channel stays per second: (900 + 5) / 2.
+  EXPECT_FLOAT_EQ(g.At(1, 0, 12), (5 * 800.f + 3 * 5.f) / 8);
+  EXPECT_FLOAT_EQ(g.At(1, 0, 17), 5.f);
+  EXPECT_FLOAT_EQ(g.At(0, 0, 12), (900.f + 5.f) / 2);
   const int16_t at_min = g.channels[1].gpu[12];
   EXPECT_EQ(g.DeviceOf(0, at_min), (std::pair<std::string, std::string>{"ens18np0", "nic"}));
   EXPECT_EQ(g.DeviceOf(1, g.channels[1].gpu[20 + 12]), (std::pair<std::string, std::string>{"unknown", "nic"}));

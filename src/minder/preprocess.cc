@@ -59,6 +59,29 @@ double DiffCorrelation(const std::vector<double>& own, const std::vector<double>
   return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
 }
 
+// True when device `gpu` of grid machine `m` is a GPU (or a bare GPU number).
+bool DeviceIsGpu(const Grid& grid, size_t m, int16_t gpu) {
+  if (m >= grid.devices.size()) return true;
+  auto it = grid.devices[m].find(gpu);
+  return it == grid.devices[m].end() || it->second.kind == model::DeviceKind::kGpu;
+}
+
+// Trailing mean of the present values of row[t - span + 1 .. t]; NaN where row[t] is NaN.
+std::vector<float> TrailingMean(const std::vector<float>& row, int span) {
+  std::vector<float> out(row.size(), kNaN);
+  double sum = 0;
+  int n = 0;
+  for (size_t t = 0; t < row.size(); ++t) {
+    if (!std::isnan(row[t])) sum += row[t], ++n;
+    if (t >= static_cast<size_t>(span) && !std::isnan(row[t - static_cast<size_t>(span)])) {
+      sum -= row[t - static_cast<size_t>(span)];
+      --n;
+    }
+    if (!std::isnan(row[t]) && n > 0) out[t] = static_cast<float>(sum / n);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& options,
@@ -210,6 +233,10 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
           if (s.count[t] > 0) row[t] = s.sum[t] / s.count[t];
         }
         NearestFill(row.data(), grid.steps, options.fill_seconds);
+        // The min over a NIC's (or another non-GPU device's) traffic is taken on its trailing
+        // mean over `device_smooth_seconds`: a node's NICs carry a collective's bursts in turn, so
+        // their per-second minimum is 0 in many healthy seconds and a dead NIC would hide there.
+        const std::vector<float> smooth = DeviceIsGpu(grid, m, gpu) ? row : TrailingMean(row, options.device_smooth_seconds);
         for (size_t t = 0; t < T; ++t) {
           size_t i = m * T + t;
           if (std::isnan(row[t])) {
@@ -218,7 +245,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
           }
           acc[i] += row[t];
           ++cnt[i];
-          if (row[t] < minv[i]) minv[i] = row[t], argmin[i] = gpu;
+          if (smooth[t] < minv[i]) minv[i] = smooth[t], argmin[i] = gpu;
         }
       }
     }

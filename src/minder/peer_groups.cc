@@ -11,6 +11,7 @@
 #include <Eigen/Dense>
 #include <fmt/core.h>
 
+#include "base/parallel.h"
 #include "minder/lstm_vae.h"
 
 namespace trainscope::minder {
@@ -447,15 +448,28 @@ std::map<std::string, std::map<std::string, std::pair<double, double>>> GroupBou
   std::map<std::string, std::map<std::string, std::pair<double, double>>> bounds;
   const size_t T = static_cast<size_t>(group_grid.steps);
   const size_t M = group_grid.machines.size();
-  for (const Channel& ch : group_grid.channels) {
+  // One channel per task; the results go in in channel order.
+  struct ChannelBounds {
+    bool scaled = false;
+    std::vector<double> level;
+    double lo = 0, hi = 1;
+  };
+  std::vector<ChannelBounds> per_channel(group_grid.channels.size());
+  ParallelFor(group_grid.channels.size(), 0, [&](size_t c) {
+    const Channel& ch = group_grid.channels[c];
     // Each member's level: the 80th percentile of its values (its busy level, robust to a fault
     // that covers part of the pull).
-    std::vector<double> level(M, 0);
+    std::vector<double>& level = per_channel[c].level;
+    level.assign(M, 0);
     bool positive = true;
+    std::vector<float> r;
     for (size_t m = 0; m < M; ++m) {
-      std::vector<float> r(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
-      const double lo = Quantile(r, 0.0);
-      level[m] = Quantile(std::move(r), options.level_quantile);
+      r.assign(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
+      float lo = std::numeric_limits<float>::infinity();  // the least present value (NaN: none)
+      for (float v : r) {
+        if (!std::isnan(v)) lo = std::min(lo, v);
+      }
+      level[m] = Quantile(r, options.level_quantile);
       if (std::isnan(level[m])) level[m] = 0;
       if (lo < 0) positive = false;
     }
@@ -464,7 +478,6 @@ std::map<std::string, std::map<std::string, std::pair<double, double>>> GroupBou
     const bool scaled = positive && M >= 2 && mid > 0 && p90 > options.max_level_ratio * std::max(p10, 1e-12);
     Channel work = ch;
     if (scaled) {
-      per_machine_scaled->push_back(ch.name);
       // An idle member of a busy group must not have its noise blown up to the group's scale.
       for (double& l : level) l = std::max(l, 0.05 * mid);
       for (size_t m = 0; m < M; ++m) {
@@ -480,10 +493,18 @@ std::map<std::string, std::map<std::string, std::pair<double, double>>> GroupBou
       work.lo = mid_value - 0.125 * options.max_level_ratio;
       work.hi = mid_value + 0.125 * options.max_level_ratio;
     }
+    per_channel[c].scaled = scaled;
+    per_channel[c].lo = work.lo;
+    per_channel[c].hi = work.hi;
+  });
+  for (size_t c = 0; c < group_grid.channels.size(); ++c) {
+    const Channel& ch = group_grid.channels[c];
+    const ChannelBounds& cb = per_channel[c];
+    if (cb.scaled) per_machine_scaled->push_back(ch.name);
     auto& b = bounds[ch.name];
     for (size_t m = 0; m < M; ++m) {
-      const double k = scaled ? level[m] : 1.0;
-      b[group_grid.machines[m]] = {work.lo * k, work.hi * k};
+      const double k = cb.scaled ? cb.level[m] : 1.0;
+      b[group_grid.machines[m]] = {cb.lo * k, cb.hi * k};
     }
   }
   return bounds;

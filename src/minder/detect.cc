@@ -374,6 +374,59 @@ void DetectInGroup(const Grid& grid, const ModelSet* models, const DetectOptions
   }
 }
 
+// Alerts for machines outside every judged group that stop reporting while most of the job
+// reports: unreachability needs no peers by role, only the job (a machine the grouping could not
+// place, say because it went silent early in the pull, is still named).
+std::vector<Alert> UnreachableOutsideGroups(const Grid& grid, const std::vector<PeerGroup>& groups,
+                                            const DetectOptions& options) {
+  std::vector<uint8_t> outside(grid.machines.size(), 1);
+  bool any = false;
+  for (const PeerGroup& g : groups) {
+    for (int m : g.machines) outside[static_cast<size_t>(m)] = g.judged ? 0 : 1;
+  }
+  for (uint8_t o : outside) any = any || o;
+  const int machines = static_cast<int>(grid.machines.size());
+  const int windows = std::max(0, grid.steps - kWindow + 1);
+  if (!any || windows == 0 || grid.channels.empty()) return {};
+  // A machine has a second when any channel has a value then; a window when it has all 8.
+  const size_t T = static_cast<size_t>(grid.steps);
+  std::vector<uint8_t> has(static_cast<size_t>(machines) * T, 0);
+  for (const Channel& ch : grid.channels) {
+    for (size_t i = 0; i < has.size(); ++i) has[i] = has[i] || !std::isnan(ch.values[i]);
+  }
+  ChannelScores scores;
+  scores.name = "no samples";
+  scores.Reset(static_cast<size_t>(windows));
+  for (int w = 0; w < windows; ++w) {
+    int present = 0, first_absent = -1;
+    for (int m = 0; m < machines; ++m) {
+      bool all = true;
+      for (int t = 0; t < kWindow && all; ++t) all = has[static_cast<size_t>(m) * T + static_cast<size_t>(w + t)] != 0;
+      if (all) {
+        ++present;
+      } else if (first_absent < 0) {
+        first_absent = m;
+      }
+    }
+    switch (ClassifyWindow(machines, present, options)) {
+      case WindowPresence::kMissingMachine:
+        scores.candidate[static_cast<size_t>(w)] = first_absent;
+        scores.missing[static_cast<size_t>(w)] = 1;
+        break;
+      case WindowPresence::kMostAbsent: scores.candidate[static_cast<size_t>(w)] = kUnobserved; break;
+      default: break;
+    }
+  }
+  std::vector<Alert> alerts = FindAlerts(grid, scores, options);
+  alerts.erase(std::remove_if(alerts.begin(), alerts.end(),
+                              [&](const Alert& a) {
+                                const auto it = std::find(grid.machines.begin(), grid.machines.end(), a.machine);
+                                return !outside[static_cast<size_t>(it - grid.machines.begin())];
+                              }),
+               alerts.end());
+  return alerts;
+}
+
 }  // namespace
 
 Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions& options) {
@@ -415,6 +468,10 @@ Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions&
                                                : FlatByChannel(sub, group.label, options, &det.skipped_channels);
     NormaliseGroup(&sub, options.reference, options.grouping, &group.per_machine_scaled);
     DetectInGroup(sub, models, options, flat, &det);
+  }
+  if (!too_few) {
+    std::vector<Alert> unreachable = UnreachableOutsideGroups(grid, det.groups, options);
+    det.alerts.insert(det.alerts.end(), unreachable.begin(), unreachable.end());
   }
   for (const Alert& a : det.persistent) {
     det.inconclusive.push_back(fmt::format(

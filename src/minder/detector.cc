@@ -52,6 +52,16 @@ void OutlierTest(const std::vector<float>& s, const std::vector<int>& idx, doubl
 
 }  // namespace
 
+WindowPresence ClassifyWindow(int machines, int present, const DetectOptions& options) {
+  const int absent = machines - present;
+  // With 2 or 3 machines one absent one is already more than a quarter; it is still named.
+  if (absent > 0 && present >= 1 && absent <= std::max(1.0, (1 - options.min_present_fraction) * machines)) {
+    return WindowPresence::kMissingMachine;
+  }
+  if (2 * present < machines) return WindowPresence::kMostAbsent;
+  return present >= 3 ? WindowPresence::kCompare : WindowPresence::kTooFew;
+}
+
 void ChannelScores::Reset(size_t windows) {
   candidate.assign(windows, -1);
   z.assign(windows, 0.f);
@@ -188,16 +198,16 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
       }
       idx->push_back(m);
     }
-    const int n = static_cast<int>(idx->size());
-    // The absent machine is named while at most a quarter of the job (at least one machine) is
-    // absent: with 2 or 3 machines one absent one is already more than a quarter.
-    if (first_missing >= 0 && n >= 1 && machines - n <= std::max(1.0, (1 - options.min_present_fraction) * machines)) {
-      out.candidate[w] = first_missing;
-      out.missing[w] = 1;
-      if (ch.is_min) out.gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
-      return false;
+    switch (ClassifyWindow(machines, static_cast<int>(idx->size()), options)) {
+      case WindowPresence::kCompare: return true;
+      case WindowPresence::kTooFew: return false;
+      case WindowPresence::kMostAbsent: out.candidate[w] = kUnobserved; return false;
+      case WindowPresence::kMissingMachine: break;
     }
-    return n >= 3;
+    out.candidate[w] = first_missing;
+    out.missing[w] = 1;
+    if (ch.is_min) out.gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * static_cast<size_t>(grid.steps) + w + kWindow - 1];
+    return false;
   };
   auto embedding = [&](size_t w, int m) {
     return e.col(static_cast<Eigen::Index>(static_cast<size_t>(m) * static_cast<size_t>(windows) + w)).data();
@@ -291,6 +301,7 @@ std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
   };
   for (int w = 0; w < windows; ++w) {
     int c = scores.candidate[static_cast<size_t>(w)];
+    if (c == kUnobserved) continue;  // no data from most machines: neither a hit nor a gap
     bool missing = scores.missing[static_cast<size_t>(w)] != 0;
     const float zw = scores.z[static_cast<size_t>(w)];
     float z_hit = zw;

@@ -100,6 +100,18 @@ struct Alert {
   bool missing = false;  // decided by missingness
 };
 
+// ChannelScores::candidate of a window that fewer than half of the machines (or none) cover: a
+// gap in the data, not in one machine. It neither continues nor breaks a continuity run (the
+// Zhejiang hour misses whole seconds, more in its first minutes; counted as gaps they broke every
+// run there).
+inline constexpr int kUnobserved = -2;
+
+// What a window is, from how many of `machines` have all its values: compared by distances, decided
+// by one machine's missingness (at most a quarter of the job, and at least one machine, absent
+// while others report), unobserved, or too few machines (< 3) to tell which one differs.
+enum class WindowPresence { kCompare, kMissingMachine, kMostAbsent, kTooFew };
+WindowPresence ClassifyWindow(int machines, int present, const DetectOptions& options);
+
 // Per-window outcome of one channel.
 struct ChannelScores {
   std::string name;

@@ -203,7 +203,7 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
     for (int m = 0; m < machines; ++m) {
       for (size_t j = 0; j < channels.size(); ++j) {
         const float* r = row(channels[j], m);
-        const Moments mo = RowMoments(r, first, count);
+        const Moments mo = RowMoments(r, first, count, 0.25);  // the hour's first minutes miss many seconds
         if (!mo.present) continue;
         if (mo.sd <= options.flat_tolerance * scale[j] || mo.sd <= 0) continue;
         for (int t = 0; t < count; ++t) {

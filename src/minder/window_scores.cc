@@ -42,17 +42,16 @@ bool PresentMachines(const Grid& grid, const Channel& ch, size_t w, const Detect
     }
     present->push_back(m);
   }
-  const int n = static_cast<int>(present->size() - before);
-  // The absent machine is named while at most a quarter of the job (at least one machine) is
-  // absent (ScoreChannel's rule).
-  if (first_missing >= 0 && n >= 1 &&
-      machines - n <= std::max(1.0, (1 - options.min_present_fraction) * machines)) {
-    out->candidate[w] = first_missing;
-    out->missing[w] = 1;
-    if (ch.is_min) out->gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * T + w + kWindow - 1];
-    return false;
+  switch (ClassifyWindow(machines, static_cast<int>(present->size() - before), options)) {
+    case WindowPresence::kCompare: return true;
+    case WindowPresence::kTooFew: return false;
+    case WindowPresence::kMostAbsent: out->candidate[w] = kUnobserved; return false;
+    case WindowPresence::kMissingMachine: break;
   }
-  return n >= 3;
+  out->candidate[w] = first_missing;
+  out->missing[w] = 1;
+  if (ch.is_min) out->gpu[w] = ch.gpu[static_cast<size_t>(first_missing) * T + w + kWindow - 1];
+  return false;
 }
 
 // Embeddings (kWindow x cols) of windows `x` (kWindow x cols, normalised values), as
@@ -213,9 +212,11 @@ std::vector<uint8_t> UnsettledWindows(const ChannelScores& scores,
   const int spans = windows - need + 1;
   // Scored windows per span, from prefix counts.
   std::vector<int> prefix(static_cast<size_t>(windows) + 1, 0);
+  // Unobserved windows (kUnobserved) are neither hits nor gaps in FindAlerts: not counted.
   for (int w = 0; w < windows; ++w)
     prefix[static_cast<size_t>(w) + 1] =
-        prefix[static_cast<size_t>(w)] + scored[static_cast<size_t>(w)];
+        prefix[static_cast<size_t>(w)] +
+        (scored[static_cast<size_t>(w)] && scores.candidate[static_cast<size_t>(w)] != kUnobserved ? 1 : 0);
   // (machine, window) of every possible hit in a scored window; FindAlerts' hit rules, kept
   // conservative (a NaN z counts as a hit there, so here too).
   std::vector<std::pair<int, int>> hits;

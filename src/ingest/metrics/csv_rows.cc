@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <unordered_map>
 
 #include "base/parallel.h"
@@ -64,6 +65,84 @@ bool ParsePlainDecimal(const char* begin, const char* end, double* value) {
 
 namespace {
 
+// A plain decimal from `p` to the next ',' (or `end`) in one pass, as ParsePlainDecimal reads
+// it: same form, same exact operation. Up to 19 digits are accumulated without overflow checks,
+// and the mantissa is checked against 2^53 once (it only grows digit by digit, so that is the
+// same test). Sets *value and *stop (the ',' or `end`); false for anything else, including forms
+// ParsePlainDecimal would take with more than 19 digits (leading zeros): the caller falls back.
+inline __attribute__((always_inline)) bool ParsePlainField(const char* p, const char* end,
+                                                           double* value, const char** stop) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  auto digit = [](char c) { return static_cast<unsigned>(c - '0') < 10; };
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  uint64_t m = 0;
+  int digits = 0, exponent = 0;
+  const char* integer = p;
+  for (; p < end && digit(*p); ++p, ++digits) m = m * 10 + static_cast<uint64_t>(*p - '0');
+  if (p == integer) return false;
+  if (p < end && *p == '.') {
+    const char* fraction = ++p;
+    for (; p < end && digit(*p); ++p, ++digits, --exponent) {
+      m = m * 10 + static_cast<uint64_t>(*p - '0');
+    }
+    if (p == fraction) return false;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    const bool negative_exponent = p < end && *p == '-';
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    const char* exponent_digits = p;
+    int e = 0;
+    for (; p < end && digit(*p) && p - exponent_digits < 4; ++p) e = e * 10 + (*p - '0');
+    if (p == exponent_digits) return false;
+    exponent += negative_exponent ? -e : e;
+  }
+  if ((p < end && *p != ',') || digits > 19 || m > (uint64_t{1} << 53) || exponent < -22 ||
+      exponent > 22) {
+    return false;
+  }
+  const double v = exponent < 0 ? static_cast<double>(m) / kPow10[-exponent]
+                                : static_cast<double>(m) * kPow10[exponent];
+  *value = negative ? -v : v;
+  *stop = p;
+  return true;
+}
+
+// DCGM blanks are all >= 2^31 - 16 (model::IsDcgmBlank): most values need no call.
+inline bool DcgmBlank(double v) { return v >= 2147483632.0 && model::IsDcgmBlank(v); }
+
+// The common line in one pass: a plain-decimal timestamp within range, an unquoted machine name,
+// then one plain decimal or empty cell per metric column and nothing more. Fills `ts`, `machine`
+// and `values` (NaN: empty cell) and returns true; returns false for anything else (quotes, NaN,
+// exponents past the fast path, a DCGM blank, a field count that differs, malformed text), and
+// the line then goes through the general loop, which decides it exactly as before.
+bool ParsePlainLine(std::string_view line, size_t metric_columns, int64_t* ts,
+                    std::string_view* machine, double* values) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  double t = 0;
+  if (!ParsePlainField(p, end, &t, &p) || p == end || !(std::fabs(t) <= 9e9)) return false;
+  const char* field = ++p;
+  while (p < end && *p != ',') ++p;
+  if (p == field || *field == '"') return false;
+  *machine = std::string_view(field, static_cast<size_t>(p - field));
+  for (size_t k = 0; k < metric_columns; ++k) {
+    if (p == end) return false;  // fewer fields than the header
+    ++p;
+    if (p == end || *p == ',') {
+      values[k] = std::numeric_limits<double>::quiet_NaN();
+    } else if (!ParsePlainField(p, end, &values[k], &p) || DcgmBlank(values[k])) {
+      return false;
+    }
+  }
+  if (p != end) return false;  // more fields than the header
+  *ts = std::llround(t * 1e9);
+  return true;
+}
+
 struct Chunk {
   size_t begin = 0, end = 0;               // bytes of the text: whole lines
   int64_t first_line = 0;                  // line number of its first line
@@ -82,6 +161,20 @@ void ParseChunk(std::string_view text, const CsvHeader& h, std::string_view orig
                 const model::MetricTable::RowPointers& out, Chunk* chunk) {
   const std::vector<std::string_view>& columns = h.columns;
   std::unordered_map<std::string_view, int32_t> ids;
+  // The chunk-local id of a machine name. Exports list the machines in the same order every
+  // second, so the machine after local id i is usually i + 1 (ids follow first appearance).
+  int32_t last_machine = -1;
+  auto machine_id = [&](std::string_view name) {
+    const size_t next = static_cast<size_t>(last_machine + 1);
+    if (next < chunk->machines.size() && chunk->machines[next] == name) {
+      return last_machine = static_cast<int32_t>(next);
+    }
+    auto [it, inserted] = ids.try_emplace(name, static_cast<int32_t>(chunk->machines.size()));
+    if (inserted) chunk->machines.push_back(name);
+    return last_machine = it->second;
+  };
+  const size_t metric_columns = h.metric_ids.size();
+  std::vector<double> values(metric_columns);
   size_t row = chunk->first_row;
   auto fail = [&](Status status) {
     chunk->error = std::move(status);
@@ -101,6 +194,21 @@ void ParseChunk(std::string_view text, const CsvHeader& h, std::string_view orig
     pos = last_unterminated ? chunk->end : nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
+    int64_t plain_ts = 0;
+    std::string_view plain_machine;
+    if (ParsePlainLine(line, metric_columns, &plain_ts, &plain_machine, values.data())) {
+      const int32_t machine = machine_id(plain_machine);
+      for (size_t k = 0; k < metric_columns; ++k) {
+        if (std::isnan(values[k])) continue;
+        out.ts[row] = plain_ts;
+        out.machine[row] = machine;
+        out.metric[row] = h.metric_ids[k];
+        out.gpu[row] = model::kNoGpu;
+        out.value[row] = values[k];
+        ++row;
+      }
+      continue;
+    }
     if (last_unterminated) {
       const size_t fields = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
       if (fields < columns.size()) {
@@ -135,9 +243,7 @@ void ParseChunk(std::string_view text, const CsvHeader& h, std::string_view orig
         if (f.empty()) {
           return fail(InvalidArgumentError("{}:{}:{}: empty machine name", origin, line_no, col));
         }
-        auto [it, inserted] = ids.try_emplace(f, static_cast<int32_t>(chunk->machines.size()));
-        if (inserted) chunk->machines.push_back(f);
-        machine = it->second;
+        machine = machine_id(f);
       } else if (!f.empty()) {
         double v = 0;
         if (!ParsePlainDecimal(f.data(), f.data() + f.size(), &v) && !ParseSampleValue(f, &v)) {
@@ -195,8 +301,15 @@ std::vector<Chunk> SplitIntoChunks(std::string_view text, size_t begin, size_t b
   }
   std::vector<size_t> newlines(chunks.size());
   ParallelFor(chunks.size(), threads, [&](size_t k) {
+    // memchr from line to line: several times std::count's speed on ~70-byte lines.
     const char* p = text.data() + chunks[k].begin;
-    newlines[k] = static_cast<size_t>(std::count(p, text.data() + chunks[k].end, '\n'));
+    const char* const end = text.data() + chunks[k].end;
+    size_t n = 0;
+    while (const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p))) {
+      ++n;
+      p = static_cast<const char*>(nl) + 1;
+    }
+    newlines[k] = n;
   });
   int64_t line = 2;  // the header is line 1
   size_t slot = 0;

@@ -149,8 +149,38 @@ void ExpectChunksReadLikeLines(const std::vector<std::string>& files) {
 }
 
 // Cells in every form the reader meets.
+// A random decimal: up to 24 digits (leading zeros too), a point anywhere, an exponent or not.
+std::string RandomDecimal(std::mt19937_64& rng) {
+  std::string s;
+  if (rng() % 4 == 0) s += '-';
+  const int digits = 1 + static_cast<int>(rng() % 24);
+  const int point = static_cast<int>(rng() % static_cast<uint64_t>(digits + 1));
+  const bool zeros = rng() % 3 == 0;
+  for (int d = 0; d < digits; ++d) {
+    if (d == point && d > 0) s += '.';
+    s += static_cast<char>(zeros && d < digits - 3 ? '0' : '0' + rng() % 10);
+  }
+  if (rng() % 3 == 0)
+    s += fmt::format("{}{}", rng() % 2 ? "e" : "E", static_cast<int>(rng() % 61) - 30);
+  return s;
+}
+
 std::string TrickyCell(std::mt19937_64& rng) {
-  switch (rng() % 16) {
+  switch (rng() % 24) {
+    case 16:
+      return RandomDecimal(rng);
+    case 17:
+      return RandomDecimal(rng);
+    case 18:
+      return "-0";
+    case 19:
+      return "2147483640";  // DCGM int32 blank range
+    case 20:
+      return "2147483631";  // just below it
+    case 21:
+      return "0.00000000000000000000123";
+    case 22:
+      return "1e+0001";
     case 0:
       return "";
     case 1:

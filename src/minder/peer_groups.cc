@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <functional>
+#include <map>
 #include <numeric>
 
 #include <Eigen/Dense>
@@ -69,6 +70,35 @@ struct UnionFind {
   }
   void Join(int a, int b) { parent[static_cast<size_t>(Find(a))] = Find(b); }
 };
+
+// Machines of `active` in clusters (of `uf`) smaller than min_group join the cluster of at least
+// min_group whose members they are most alike on average by `best`, when that average is at least
+// min_correlation.
+void JoinStragglersByBestChunk(const Eigen::MatrixXf& best, const std::vector<int>& active,
+                               const GroupingOptions& options, UnionFind* uf) {
+  std::map<int, std::vector<int>> clusters;
+  for (int m : active) clusters[uf->Find(m)].push_back(m);
+  std::vector<const std::vector<int>*> large;
+  for (const auto& [root, members] : clusters) {
+    if (static_cast<int>(members.size()) >= options.min_group) large.push_back(&members);
+  }
+  std::vector<std::pair<int, int>> joins;  // (machine, a member of the cluster it joins)
+  for (const auto& [root, members] : clusters) {
+    if (static_cast<int>(members.size()) >= options.min_group) continue;
+    for (int m : members) {
+      double best_mean = options.min_correlation;
+      int target = -1;
+      for (const std::vector<int>* c : large) {
+        double sum = 0;
+        for (int x : *c) sum += static_cast<double>(best(m, x));
+        const double mean = sum / static_cast<double>(c->size());
+        if (mean >= best_mean) best_mean = mean, target = c->front();
+      }
+      if (target >= 0) joins.emplace_back(m, target);
+    }
+  }
+  for (const auto& [m, target] : joins) uf->Join(m, target);
+}
 
 // Turns components (member lists) into labelled groups, largest first; small ones not judged.
 std::vector<PeerGroup> LabelGroups(std::vector<std::vector<int>> components, const GroupingOptions& options) {
@@ -260,8 +290,17 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
       if (same && any) level_alike(a, b) = level_alike(b, a) = 1.f;
     }
   }
-  Eigen::MatrixXf similarity = level_alike;
-  for (const Eigen::MatrixXf& corr : chunk_corr) similarity = similarity.cwiseMax(corr);
+  // Groups form on the second-best chunk when there are three or more: one chunk where the whole
+  // cluster moved together (the Zhejiang hour's first minutes) must not make every machine alike.
+  // A machine left without a group then joins the group it was most alike in its best chunk
+  // (a machine that stalled for most of the pull was alike its peers before).
+  Eigen::MatrixXf best = Eigen::MatrixXf::Constant(machines, machines, -1.f), second = best;
+  for (const Eigen::MatrixXf& corr : chunk_corr) {
+    second = second.cwiseMax(best.cwiseMin(corr));
+    best = best.cwiseMax(corr);
+  }
+  best = best.cwiseMax(level_alike);
+  const Eigen::MatrixXf similarity = chunk_corr.size() < 3 ? best : second.cwiseMax(level_alike);
   std::vector<int> active;
   for (int m = 0; m < machines; ++m) {
     if (!is_static[static_cast<size_t>(m)]) active.push_back(m);
@@ -269,6 +308,7 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
   std::vector<int> cluster = AverageLinkageClusters(similarity, active, options.min_correlation);
   UnionFind uf(machines);
   for (size_t k = 0; k < active.size(); ++k) uf.Join(active[k], active[static_cast<size_t>(cluster[k])]);
+  JoinStragglersByBestChunk(best, active, options, &uf);
   std::vector<std::vector<int>> components(static_cast<size_t>(machines));
   std::vector<int> flat_all;
   for (int m = 0; m < machines; ++m) {

@@ -335,6 +335,30 @@ TEST(DetectTest, BusyNodeTrapAndTheReferenceThatHandlesIt) {
   EXPECT_NEAR(static_cast<double>(found.alerts[0].end_ns / kS), 1800, 8);
 }
 
+// Issue 15 item 4: a reference that holds seconds most machines miss leaves them out (and says
+// how many) instead of learning the gap; detection with it still names the stalled machine.
+TEST(DetectTest, ReferenceLeavesOutSecondsMostMachinesMiss) {
+  ASSERT_OK_AND_ASSIGN(Grid healthy, BuildGrid(JobWithFault(8, 0, 0, 0), GridOptions{}, nullptr));
+  Grid ref_grid = SliceGrid(healthy, 0, 600);
+  const size_t T = static_cast<size_t>(ref_grid.steps);
+  for (Channel& ch : ref_grid.channels) {
+    for (size_t m = 0; m < 6; ++m) {  // 6 of 8 machines silent for seconds 100..159
+      for (size_t t = 100; t < 160; ++t) ch.values[m * T + t] = std::numeric_limits<float>::quiet_NaN();
+    }
+  }
+  DetectOptions o = Options(240);
+  Reference ref = LearnReference(ref_grid, nullptr, o);
+  EXPECT_EQ(ref.seconds, 600);
+  EXPECT_EQ(ref.excluded_seconds, 60);
+  EXPECT_EQ(ref.group_of.size(), 8u);  // every machine in a group learned while healthy
+  ASSERT_OK_AND_ASSIGN(Grid faulty, BuildGrid(JobWithFault(8, 300, 700, 1), GridOptions{}, nullptr));
+  DetectOptions with_ref = o;
+  with_ref.reference = &ref;
+  ASSERT_OK_AND_ASSIGN(Detection d, Detect(SliceGrid(faulty, 0, 900), nullptr, with_ref));
+  ASSERT_FALSE(d.alerts.empty());
+  EXPECT_EQ(d.alerts[0].machine, "m0003");
+}
+
 TEST(DetectTest, ReductionFaultsLandOnMachinesWithActivityToLose) {
   // Machine i0 is idle (activity 0); the others work. A pure-reduction fault ("stall") can only
   // show on a working machine; an additive one ("spin") anywhere.

@@ -74,6 +74,9 @@ model::MetricTable Inject(const model::MetricTable& in, const std::set<int32_t>&
   return out;
 }
 
+// Seconds of healthy reference the "minder_reference" variant learns from (the start of the hour).
+constexpr int kReferenceSeconds = 900;
+
 DetectOptions MethodOptions(const DetectOptions& base, const std::string& method) {
   DetectOptions o = base;
   o.method = method == "raw_distance" ? Method::kRawDistance
@@ -210,6 +213,7 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
       ro.detect = MethodOptions(options.detect, method);
       ro.pull_seconds = options.pull_seconds;
       ro.every_seconds = options.every_seconds;
+      if (method == "minder_reference") ro.reference_seconds = kReferenceSeconds;
       TS_ASSIGN_OR_RETURN(ReplayResult rr, Replay(healthy, options.models, ro));
       std::set<std::string> alerted;
       for (const CallAlert& ca : rr.alerts) alerted.insert(ca.alert.machine);
@@ -266,6 +270,11 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
           ro.detect = MethodOptions(options.detect, method);
           ro.pull_seconds = options.pull_seconds;
           ro.every_seconds = options.every_seconds;
+          if (method == "minder_reference") {
+            // Only faults that start after the healthy reference (and its first call) count here.
+            if (f.start_ns < t0 + static_cast<int64_t>(kReferenceSeconds + 60) * kS) continue;
+            ro.reference_seconds = kReferenceSeconds;
+          }
           TS_ASSIGN_OR_RETURN(ReplayResult rr, Replay(grid, options.models, ro));
           RoceCell& cell = pop.cells[method][type];
           ++cell.faults;
@@ -308,7 +317,8 @@ void PrintRoceEvaluation(const RoceEvalReport& report, std::FILE* out) {
       fmt::print(out, "  {:<16}", method);
       int wrong = 0;
       for (const std::string& t : types) {
-        const RoceCell& c = by_type.at(t);
+        const auto found = by_type.find(t);
+        const RoceCell c = found == by_type.end() ? RoceCell{} : found->second;
         fmt::print(out, " {:>14}", fmt::format("{}/{}", c.found, c.faults));
         wrong += c.false_alerts;
       }

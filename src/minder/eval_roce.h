@@ -20,7 +20,11 @@
 // fault is found when an alert names the victim in one of the first two calls that end at least
 // 4 min (the continuity rule) after its onset; any alert naming another machine during a trial
 // is a false alert. The untouched hour of each population gives false alarms per machine-hour.
-// Methods: minder, raw_distance, mahalanobis, continuity_off (continuity 1 window, 8-s).
+// Methods: minder, raw_distance, mahalanobis, continuity_off (continuity 1 window, 8-s), and
+// minder_reference: Minder with the hour's first 15 min as its healthy reference (peer groups,
+// bounds and per-machine baselines learned there; the hour's first minutes miss many seconds, so
+// this also checks that a reference with gaps is not silently used); only faults starting after
+// the reference count in its row.
 // Thread safety: pure.
 #pragma once
 
@@ -44,7 +48,7 @@ struct RoceEvalOptions {
   DetectOptions detect;           // thresholds, order, threads (method and continuity are varied)
   // Populations by name -> machines; empty: found by the tool on the healthy hour.
   std::map<std::string, std::vector<std::string>> populations;
-  std::vector<std::string> methods = {"minder", "raw_distance", "mahalanobis", "continuity_off"};
+  std::vector<std::string> methods = {"minder", "raw_distance", "mahalanobis", "continuity_off", "minder_reference"};
   std::vector<std::string> fault_types = {"nic_collapse", "half_rate", "one_nic_down", "unreachable"};
 };
 

@@ -2,9 +2,11 @@
 // Huge-page advice and padded buffers.
 #include "base/huge_buffer.h"
 
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include <cstring>
+#include <mutex>
 
 namespace trainscope {
 
@@ -20,6 +22,17 @@ void AdviseHugePages(void* ptr, size_t bytes) {
   (void)ptr;
   (void)bytes;
 #endif
+}
+
+void KeepFreedMemory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+#ifdef M_TRIM_THRESHOLD
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+#endif
+  });
 }
 
 void PaddedBuffer::Reserve(size_t bytes, size_t keep) {

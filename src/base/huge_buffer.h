@@ -17,6 +17,12 @@ namespace trainscope {
 // Advises the kernel to back [ptr, ptr+bytes) with huge pages; no-op for small ranges.
 void AdviseHugePages(void* ptr, size_t bytes);
 
+// Keeps freed memory in the process for the rest of its life (glibc: no trimming below 512 MB,
+// blocks up to 256 MB from the heap instead of their own mappings), so a buffer freed by one stage
+// (a decompressed input, BPTT temporaries) is reused by the next instead of being handed back to
+// the kernel and faulted in again. Process-wide, once; for commands that run one job and exit.
+void KeepFreedMemory();
+
 // std::allocator replacement that 2 MiB-aligns large blocks and asks for huge pages.
 template <typename T>
 struct HugePageAllocator {

@@ -3,15 +3,14 @@
 #include "minder/lstm_vae.h"
 
 #include <algorithm>
-#include <malloc.h>
 
 #include <chrono>
 #include <cmath>
-#include <mutex>
 #include <numeric>
 #include <vector>
 
 #include "base/check.h"
+#include "base/huge_buffer.h"
 #include "minder/internal/kernels.h"
 
 namespace trainscope::minder {
@@ -146,15 +145,7 @@ std::vector<Eigen::MatrixXd> LstmBackward(const LstmTrace<double>& tr,
 }
 
 // The many small temporaries of BPTT made glibc hand memory back to the kernel and fault it in
-// again (10-20 us per page on our VMs, 6x the arithmetic). Keep freed memory in the process.
-void KeepFreedMemory() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-    mallopt(M_TOP_PAD, 64 << 20);
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  });
-}
+// again (10-20 us per page on our VMs, 6x the arithmetic): KeepFreedMemory (base/huge_buffer.h).
 
 // Inference forward pass with z = mu (no sampling), double precision.
 ForwardState<double> InferDouble(const Eigen::VectorXd& params, const Eigen::MatrixXd& x) {

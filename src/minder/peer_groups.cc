@@ -223,10 +223,13 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
   // does not make a pair alike), or 1 where both are steady (flat in every chunk) at the same
   // level: a GPU pinned at 100 % has no shape to correlate. A machine flat in only some chunks
   // (a victim whose traffic collapsed) is compared by its shape where it has one.
-  std::vector<Eigen::MatrixXf> chunk_corr;
+  // One chunk per task (its activity matrix and correlation product, 0.2 GFlop each at 1,024
+  // machines); summed in chunk order afterwards.
+  std::vector<Eigen::MatrixXf> chunk_corr(static_cast<size_t>(chunks));
   Eigen::MatrixXf corr_sum = Eigen::MatrixXf::Zero(machines, machines);
   std::vector<uint8_t> steady(static_cast<size_t>(machines), 1);
-  for (int k = 0; k < chunks; ++k) {
+  ParallelFor(static_cast<size_t>(chunks), 0, [&](size_t chunk_idx) {
+    const int k = static_cast<int>(chunk_idx);
     const int first = k * chunk;
     const int count = k == chunks - 1 ? steps - first : chunk;
     Eigen::MatrixXf activity = Eigen::MatrixXf::Zero(count, machines);
@@ -244,10 +247,9 @@ std::vector<PeerGroup> FindPeerGroups(const Grid& grid, const GroupingOptions& o
       const float norm = activity.col(m).norm();
       if (norm > 0) activity.col(m) /= norm;
     }
-    const Eigen::MatrixXf corr = activity.transpose() * activity;
-    corr_sum += corr;
-    chunk_corr.push_back(corr);
-  }
+    chunk_corr[chunk_idx] = activity.transpose() * activity;
+  });
+  for (const Eigen::MatrixXf& corr : chunk_corr) corr_sum += corr;
   // Steady machines at the same level (means over the pull) are alike. Steady: the means of its
   // 32-s blocks (longer than a training step, so bursts and a pipeline stage's phase average
   // out) wobble little against its own level, or against the job's scale when it idles; not

@@ -506,13 +506,22 @@ std::map<std::string, std::map<std::string, std::pair<double, double>>> GroupBou
     bool positive = true;
     std::vector<float> r;
     for (size_t m = 0; m < M; ++m) {
-      r.assign(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
-      float lo = std::numeric_limits<float>::infinity();  // the least present value (NaN: none)
-      for (float v : r) {
-        if (!std::isnan(v)) lo = std::min(lo, v);
+      // The present values in order (as Quantile keeps them) and the least of them, in one pass;
+      // then Quantile's selection in place.
+      r.clear();
+      float lo = std::numeric_limits<float>::infinity();
+      for (size_t t = 0; t < T; ++t) {
+        const float v = ch.values[m * T + t];
+        if (std::isnan(v)) continue;
+        r.push_back(v);
+        lo = std::min(lo, v);
       }
-      level[m] = Quantile(r, options.level_quantile);
-      if (std::isnan(level[m])) level[m] = 0;
+      level[m] = 0;
+      if (!r.empty()) {
+        const size_t k = static_cast<size_t>(options.level_quantile * static_cast<double>(r.size() - 1));
+        std::nth_element(r.begin(), r.begin() + static_cast<long>(k), r.end());
+        level[m] = r[k];
+      }
       if (lo < 0) positive = false;
     }
     std::vector<float> lv(level.begin(), level.end());

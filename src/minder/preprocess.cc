@@ -348,17 +348,31 @@ void FitBounds(Channel* channel) {
     channel->hi = 1;
     return;
   }
-  // The 1st and 99th percentiles; the second selection only searches above the first (every
-  // value there is >= it), which gives the same order statistic in about half the time.
-  const size_t k_lo = static_cast<size_t>(0.01 * static_cast<double>(present.size() - 1));
-  const size_t k_hi = static_cast<size_t>(0.99 * static_cast<double>(present.size() - 1));
-  std::nth_element(present.begin(), present.begin() + static_cast<long>(k_lo), present.end());
-  channel->lo = static_cast<double>(present[k_lo]);
-  if (k_hi > k_lo) {
-    std::nth_element(present.begin() + static_cast<long>(k_lo) + 1,
-                     present.begin() + static_cast<long>(k_hi), present.end());
+  // The 1st, 25th, 75th and 99th percentiles; each selection only searches above the one before
+  // (every value there is >= it), which gives the same order statistics in less time.
+  const double n1 = static_cast<double>(present.size() - 1);
+  const size_t k[4] = {static_cast<size_t>(0.01 * n1), static_cast<size_t>(0.25 * n1),
+                       static_cast<size_t>(0.75 * n1), static_cast<size_t>(0.99 * n1)};
+  double q[4];
+  size_t from = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (k[i] >= from) {
+      std::nth_element(present.begin() + static_cast<long>(from), present.begin() + static_cast<long>(k[i]), present.end());
+      from = k[i] + 1;
+    }
+    q[i] = static_cast<double>(present[k[i]]);
   }
-  channel->hi = static_cast<double>(present[k_hi]);
+  channel->lo = q[0];
+  channel->hi = q[3];
+  // Tukey's far fences: a tail of glitches (a counter read after a gap puts the gap's bytes into
+  // one second: up to 2 TB/s on a 25 GB/s NIC, 1.6 % of the Zhejiang hour's first minutes) must
+  // not become the range the healthy values are squeezed into. Where the quartiles are apart, the
+  // range stops 3 IQR beyond them.
+  const double iqr = q[2] - q[1];
+  if (iqr > 0) {
+    channel->lo = std::max(channel->lo, q[1] - 3 * iqr);
+    channel->hi = std::min(channel->hi, q[2] + 3 * iqr);
+  }
   double floor = 1e-6 * std::max(1.0, std::fabs(channel->hi));
   if (channel->hi - channel->lo < floor) channel->hi = channel->lo + floor;
 }

@@ -67,7 +67,8 @@ struct Grid {
 Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& options,
                        Diagnostics* diags);
 
-// Robust bounds of a channel: 1st and 99th percentile of its present values (lo < hi enforced).
+// Robust bounds of a channel: 1st and 99th percentile of its present values, within Tukey's far
+// fences (3 IQR beyond the quartiles) when the quartiles differ (lo < hi enforced).
 void FitBounds(Channel* channel);
 // x -> (x - lo) / (hi - lo), clipped to [-0.5, 1.5] so a fault far outside stays bounded.
 void Normalise(Channel* channel);

@@ -237,9 +237,12 @@ std::vector<PeerGroup> GroupsFor(const Grid& grid, const DetectOptions& options)
 // Drops the channels of `grid` that cannot raise an alert, recording why.
 void DropUnusableChannels(Grid* grid, const std::string& group, const DetectOptions& options,
                           std::vector<SkippedChannel>* skipped) {
+  std::vector<std::string> reasons(grid->channels.size());  // one channel per thread
+  ParallelFor(reasons.size(), options.threads,
+              [&](size_t c) { reasons[c] = UnusableChannelReason(*grid, c, options.grouping); });
   std::vector<Channel> kept;
   for (size_t c = 0; c < grid->channels.size(); ++c) {
-    std::string reason = UnusableChannelReason(*grid, c, options.grouping);
+    std::string& reason = reasons[c];
     if (reason.empty()) {
       kept.push_back(std::move(grid->channels[c]));
     } else {
@@ -321,9 +324,12 @@ void SetAsidePersistent(const Grid& grid, const ChannelScores& scores, const Det
 std::map<std::string, std::vector<int>> FlatByChannel(const Grid& grid, const std::string& group,
                                                       const DetectOptions& options,
                                                       std::vector<SkippedChannel>* skipped) {
+  std::vector<std::vector<int>> flat_of(grid.channels.size());  // one channel per thread
+  ParallelFor(flat_of.size(), options.threads,
+              [&](size_t c) { flat_of[c] = FlatMachines(grid, c, options.grouping); });
   std::map<std::string, std::vector<int>> out;
   for (size_t c = 0; c < grid.channels.size(); ++c) {
-    std::vector<int> flat = FlatMachines(grid, c, options.grouping);
+    std::vector<int>& flat = flat_of[c];
     if (flat.empty()) continue;
     SkippedChannel s{grid.channels[c].name, group,
                      "flat over the whole pull on this machine (a device that carries nothing all along): a level "

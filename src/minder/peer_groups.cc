@@ -30,11 +30,22 @@ double Quantile(std::vector<float> v, double q) {
 // p1-p99 range of a channel across the whole job (a strided sample of at most ~200k values).
 double ChannelScale(const Channel& ch) {
   const size_t stride = std::max<size_t>(1, ch.values.size() / 200'000);
-  std::vector<float> sample;
+  std::vector<float> sample;  // the present values of the strided sample
   sample.reserve(ch.values.size() / stride + 1);
-  for (size_t i = 0; i < ch.values.size(); i += stride) sample.push_back(ch.values[i]);
-  const double lo = Quantile(sample, 0.01), hi = Quantile(std::move(sample), 0.99);
-  return std::isnan(lo) ? 0.0 : hi - lo;
+  for (size_t i = 0; i < ch.values.size(); i += stride) {
+    if (!std::isnan(ch.values[i])) sample.push_back(ch.values[i]);
+  }
+  if (sample.empty()) return 0.0;
+  // Quantile's 1st and 99th percentiles, the second selected above the first (same values).
+  const size_t k_lo = static_cast<size_t>(0.01 * static_cast<double>(sample.size() - 1));
+  const size_t k_hi = static_cast<size_t>(0.99 * static_cast<double>(sample.size() - 1));
+  std::nth_element(sample.begin(), sample.begin() + static_cast<long>(k_lo), sample.end());
+  const double lo = sample[k_lo];
+  if (k_hi > k_lo) {
+    std::nth_element(sample.begin() + static_cast<long>(k_lo) + 1,
+                     sample.begin() + static_cast<long>(k_hi), sample.end());
+  }
+  return static_cast<double>(sample[k_hi]) - lo;
 }
 
 struct Moments {

@@ -295,6 +295,9 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
   mi::GridOptions go;
   go.expected_machines = in.machines;
   TS_ASSIGN_OR_RETURN(mi::Grid grid, mi::BuildGrid(table, go, &diags));
+  // The table (26 bytes a sample, 168 MB for 1,024 machines x 15 min) is not needed past the
+  // grid: its memory goes to the detection's buffers instead of fresh pages.
+  table = model::MetricTable();
   if (Globals().strict && diags.HasAtLeast(Severity::kDataLoss)) {
     PrintDiagnostics(diags);
     return DataLossError("data loss in the input (see diagnostics) and --strict is set");

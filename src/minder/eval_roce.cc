@@ -86,12 +86,12 @@ DetectOptions MethodOptions(const DetectOptions& base, const std::string& method
   return o;
 }
 
-// End times (ns) of the replay's calls, as Replay schedules them.
-std::vector<int64_t> CallEnds(const Grid& grid, int pull, int every) {
+// End times (ns) of the replay's calls, as Replay schedules them after `start` s of reference.
+std::vector<int64_t> CallEnds(const Grid& grid, int pull, int every, int start) {
   std::vector<int64_t> ends;
-  for (int end = pull;; end += every) {
+  for (int end = start + pull;; end += every) {
     const int clipped = std::min(end, grid.steps);
-    if (clipped - std::max(0, clipped - pull) < kWindow) break;
+    if (clipped - std::max(start, clipped - pull) < kWindow) break;
     ends.push_back(grid.t0_ns + static_cast<int64_t>(clipped) * kS);
     if (clipped >= grid.steps) break;
   }
@@ -261,10 +261,13 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
         TS_ASSIGN_OR_RETURN(Grid grid, BuildGrid(Inject(table, members, f), GridOptions{}, &diags));
         const std::string victim = table.machines().Name(f.victim);
         // The first two calls that end at least 4 min (+ a window) after the onset.
-        std::vector<int64_t> deciding;
-        for (int64_t end : CallEnds(grid, options.pull_seconds, options.every_seconds)) {
-          if (end >= f.start_ns + (240 + kWindow) * kS && deciding.size() < 2) deciding.push_back(end);
-        }
+        auto deciding_calls = [&](int reference_s) {
+          std::vector<int64_t> deciding;
+          for (int64_t end : CallEnds(grid, options.pull_seconds, options.every_seconds, reference_s)) {
+            if (end >= f.start_ns + (240 + kWindow) * kS && deciding.size() < 2) deciding.push_back(end);
+          }
+          return deciding;
+        };
         for (const std::string& method : options.methods) {
           ReplayOptions ro;
           ro.detect = MethodOptions(options.detect, method);
@@ -276,6 +279,7 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
             ro.reference_seconds = kReferenceSeconds;
           }
           TS_ASSIGN_OR_RETURN(ReplayResult rr, Replay(grid, options.models, ro));
+          const std::vector<int64_t> deciding = deciding_calls(ro.reference_seconds);
           RoceCell& cell = pop.cells[method][type];
           ++cell.faults;
           bool found = false;

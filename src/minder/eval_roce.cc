@@ -197,6 +197,7 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
     const Traffic traffic = MeasureTraffic(table, members);
     std::vector<double> levels;
     for (const auto& [m, v] : traffic.machine) levels.push_back(v);
+    if (levels.empty()) return FailedPreconditionError("population {}: its machines have no samples", name);
     std::sort(levels.begin(), levels.end());
     pop.level_p10_mbps = levels[levels.size() / 10];
     pop.level_p90_mbps = levels[levels.size() * 9 / 10];

@@ -43,6 +43,7 @@ struct InputFlags {
   bool raw_names = false;   // keep exporter names (no mapping to Minder's seven)
   std::vector<std::string> machines;  // expected machines (absent ones are reported)
   std::vector<std::string> metric_names;  // --metric: names of series without __name__, per file
+  std::string group_label;  // --group-label: Prometheus label naming each machine's peer group
 };
 
 struct DetectFlags {
@@ -97,6 +98,16 @@ void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {
       ->capture_default_str()->check(CLI::Range(0.0, 10.0));
 }
 
+// --group-label NAME (detect, replay): peer groups from a label the series carry. Excludes
+// --groups and --no-groups (usage error).
+void AddGroupLabelFlag(CLI::App* cmd, InputFlags* in) {
+  cmd->add_option("--group-label", in->group_label,
+                  "Peer groups from a Prometheus label the series carry (e.g. role, stage); it is taken "
+                  "out of the metric names. Machines without it are not judged")
+      ->excludes(cmd->get_option("--groups"))
+      ->excludes(cmd->get_option("--no-groups"));
+}
+
 void PrintDiagnostics(const Diagnostics& diags) {
   if (Globals().quiet || Globals().json) return;
   for (const Diagnostic& d : diags.items()) {
@@ -117,6 +128,7 @@ void WriteDiagnostics(const Diagnostics& diags, JsonWriter* json) {
 Result<model::MetricTable> LoadInput(const InputFlags& in, Diagnostics* diags) {
   ingest::LoadOptions options;
   options.unnamed_metrics = in.metric_names;
+  options.group_label = in.group_label;
   TS_ASSIGN_OR_RETURN(model::MetricTable table, ingest::LoadMetrics(in.files, options, diags));
   if (in.raw_names) return table;
   std::vector<model::MetricMapping> rules;
@@ -283,6 +295,15 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
   if (!f.groups_file.empty()) {
     TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(f.groups_file));
     TS_ASSIGN_OR_RETURN(group_of, mi::ParseGroupsFile(text, f.groups_file));
+    opt.group_of = &group_of;
+  } else if (!in.group_label.empty()) {
+    // Groups named by a label the series carry (`role`, `stage`); machines without it end in the
+    // unassigned group (GroupsFromMap).
+    group_of = table.MachineGroups();
+    if (group_of.empty()) {
+      return InvalidArgumentError("--group-label {}: no series of {} carries the label", in.group_label,
+                                  in.files.empty() ? std::string("the input") : in.files.front());
+    }
     opt.group_of = &group_of;
   }
   opt.find_groups = !f.no_groups;
@@ -689,6 +710,7 @@ void RegisterMinder(CLI::App& root) {
   detect->add_option("--reference-seconds", dflags.reference_seconds,
                      "The first N s of the input are a healthy reference; the rest is judged")
       ->check(CLI::NonNegativeNumber);
+  AddGroupLabelFlag(detect, &din);
   detect->callback([] { RunAndSetExit([] { return RunDetect(din, dflags, last, false, 0, 0, 0); }); });
 
   auto* replay = minder->add_subcommand("replay", "Simulate the production schedule (every 8 min on the last 15 min)");
@@ -702,6 +724,7 @@ void RegisterMinder(CLI::App& root) {
   replay->add_option("--reference-seconds", reference,
                      "Healthy reference at the start (per-machine baselines for role differences)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  AddGroupLabelFlag(replay, &rin);
   replay->callback([] { RunAndSetExit([] { return RunDetect(rin, rflags, 0, true, every, pull, reference); }); });
 
   auto* train = minder->add_subcommand("train", "Train one LSTM-VAE per metric (+ a generic one) on healthy data");

@@ -81,6 +81,28 @@ Result<int16_t> MetricTable::InternDevice(int32_t machine, std::string_view name
   return id;
 }
 
+Status MetricTable::SetMachineGroup(int32_t machine, std::string_view group) {
+  if (group.empty()) return OkStatus();
+  const size_t m = static_cast<size_t>(machine);
+  if (machine_group_.size() <= m) machine_group_.resize(m + 1);
+  std::string& have = machine_group_[m];
+  if (have.empty()) {
+    have = std::string(group);
+  } else if (have != group) {
+    return InvalidArgumentError("machine {} carries two groups, '{}' and '{}'", machines_.Name(machine), have,
+                                group);
+  }
+  return OkStatus();
+}
+
+std::map<std::string, std::string> MetricTable::MachineGroups() const {
+  std::map<std::string, std::string> out;
+  for (size_t m = 0; m < machine_group_.size(); ++m) {
+    if (!machine_group_[m].empty()) out.emplace(machines_.Name(static_cast<int32_t>(m)), machine_group_[m]);
+  }
+  return out;
+}
+
 Device MetricTable::DeviceOf(int32_t machine, int16_t index) const {
   if (index < 0) return Device{};
   if (static_cast<size_t>(machine) < devices_.size()) {

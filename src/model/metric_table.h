@@ -75,9 +75,19 @@ class MetricTable {
   Device DeviceOf(int32_t machine, int16_t index) const;
   // The interned devices of `machine`, by index (empty for machine-level data).
   const std::map<int16_t, Device>& Devices(int32_t machine) const;
-  // Takes the device tables of `from`, whose machine ids must be this table's (CountersToRates,
-  // MapMetricNames intern the machines of their input in order).
-  void CopyDevices(const MetricTable& from) { devices_ = from.devices_; }
+  // Takes the device tables (and the machines' groups) of `from`, whose machine ids must be this
+  // table's (CountersToRates, MapMetricNames intern the machines of their input in order).
+  void CopyDevices(const MetricTable& from) {
+    devices_ = from.devices_;
+    machine_group_ = from.machine_group_;
+  }
+
+  // The peer group a machine's series carry (a label such as `role` or `stage`, read with
+  // `--group-label`): set once per machine; a different value for the same machine is a
+  // kInvalidArgument error (no place: the caller adds it). An empty `group` is no group.
+  Status SetMachineGroup(int32_t machine, std::string_view group);
+  // Machine name -> group, for the machines that carry one.
+  std::map<std::string, std::string> MachineGroups() const;
 
   // Appends one sample. `gpu` is the device index on the machine (InternDevice, or a bare GPU
   // number) or kNoGpu for machine-level data.
@@ -128,6 +138,7 @@ class MetricTable {
   NamePool machines_;
   NamePool metrics_;
   std::vector<DeviceTable> devices_;  // per machine id; shorter when machines have no devices
+  std::vector<std::string> machine_group_;  // per machine id ("" none); shorter when none
   std::vector<uint8_t> is_counter_;
   Column<int64_t> ts_;
   Column<int32_t> machine_;

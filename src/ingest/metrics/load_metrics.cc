@@ -89,7 +89,7 @@ bool IsIdentityLabel(std::string_view key) {
 
 SeriesIdentity IdentifySeries(std::string_view name,
                               const std::vector<std::pair<std::string, std::string>>& labels,
-                              std::string_view fallback_machine) {
+                              std::string_view fallback_machine, std::string_view group_label) {
   SeriesIdentity id;
   auto label = [&labels](std::string_view key) -> const std::string* {
     for (const auto& [k, v] : labels) {
@@ -119,6 +119,10 @@ SeriesIdentity IdentifySeries(std::string_view name,
   const bool has_gpu = id.device_kind == model::DeviceKind::kGpu && !id.device.empty();
   std::vector<std::pair<std::string, std::string>> kept;
   for (const auto& [k, v] : labels) {
+    if (!group_label.empty() && k == group_label) {
+      id.group = v;
+      continue;
+    }
     bool drop = IsIdentityLabel(k) || k == device_label || (has_gpu && k == "device");
     if (!drop) kept.emplace_back(k, v);
   }
@@ -236,16 +240,22 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
     const size_t first_row = table.size();
     switch (format) {
       case MetricFormat::kCsv:
+        if (!options.group_label.empty()) {
+          return InvalidArgumentError("{}: --group-label {}: long CSV carries no labels; give the groups "
+                                      "with --groups FILE (machine,group lines)", path, options.group_label);
+        }
         TS_RETURN_IF_ERROR(ReadLongCsv(text, path, &table, diags));
         break;
       case MetricFormat::kPromJson:
         TS_RETURN_IF_ERROR(ReadPromQueryRange(
             text, path, &table, diags,
-            options.unnamed_metrics.empty() ? std::string_view() : options.unnamed_metrics[file_idx]));
+            options.unnamed_metrics.empty() ? std::string_view() : options.unnamed_metrics[file_idx],
+            options.group_label));
         break;
       case MetricFormat::kPromText:
       case MetricFormat::kAuto:
-        TS_RETURN_IF_ERROR(ReadPromText(text, path, 0, options.text_interval_ns, &table, diags));
+        TS_RETURN_IF_ERROR(ReadPromText(text, path, 0, options.text_interval_ns, &table, diags,
+                                         options.group_label));
         break;
     }
     CheckTimeOrder(table, first_row, path, diags);

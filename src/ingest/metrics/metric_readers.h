@@ -30,6 +30,11 @@
 // (model::CountersToRates). Malformed input is an error naming file and line:column (CSV, text)
 // or byte (JSON); input that ends early (a cut last CSV line, a truncated gzip stream, JSON
 // ending inside a string, array or object) is a kDataLoss error saying "truncated".
+// Peer group label (`minder --group-label NAME`): when `group_label` is given, the Prometheus
+// label NAME (`role="stage1"`) is taken out of the metric key and recorded as its machine's group
+// (MetricTable::SetMachineGroup); a machine whose series carry two different values is an error
+// naming the file and line:column (text) or byte (JSON). Long CSV carries no labels: LoadMetrics
+// refuses a group label for CSV input.
 // Thread safety: each call is independent.
 #pragma once
 
@@ -54,13 +59,15 @@ Status ReadLongCsv(std::string_view text, std::string_view origin, model::Metric
 // a kFailedPrecondition error quoting errorType and error. Series without `__name__` are named
 // `unnamed_metric`, or after `origin`'s file stem when it is empty (diagnostic `unnamed_series`).
 Status ReadPromQueryRange(std::string_view text, std::string_view origin, model::MetricTable* out,
-                          Diagnostics* diags, std::string_view unnamed_metric = {});
+                          Diagnostics* diags, std::string_view unnamed_metric = {},
+                          std::string_view group_label = {});
 
 // Appends Prometheus text exposition. Samples without a timestamp get
 // `start_ns + scrape_index * interval_ns`; a new scrape starts when a series repeats or at a
 // `# SCRAPE` comment line. Series of `# TYPE x counter` (and `*_total`) are marked as counters.
 Status ReadPromText(std::string_view text, std::string_view origin, int64_t start_ns,
-                    int64_t interval_ns, model::MetricTable* out, Diagnostics* diags);
+                    int64_t interval_ns, model::MetricTable* out, Diagnostics* diags,
+                    std::string_view group_label = {});
 
 // Guesses the format from the first non-blank byte and the file name.
 MetricFormat DetectMetricFormat(std::string_view text, std::string_view path);
@@ -71,6 +78,9 @@ struct LoadOptions {
   bool counters_to_rates = true;
   // Names of the series without `__name__`, one per path in order (empty: each file's stem).
   std::vector<std::string> unnamed_metrics;
+  // Prometheus label naming each machine's peer group (`role`, `stage`); empty: none, and every
+  // label that is not an identity label stays in the metric key.
+  std::string group_label;
 };
 
 // Reads every file of `paths` (gzip transparent) into one table, then turns counters into rates.
@@ -86,10 +96,11 @@ struct SeriesIdentity {
   std::string device;  // empty: machine-level series
   model::DeviceKind device_kind = model::DeviceKind::kGpu;
   std::string metric_key;
+  std::string group;  // value of the group label (empty: none or not asked for)
 };
 SeriesIdentity IdentifySeries(std::string_view name,
                               const std::vector<std::pair<std::string, std::string>>& labels,
-                              std::string_view fallback_machine);
+                              std::string_view fallback_machine, std::string_view group_label = {});
 bool LooksLikeCounter(std::string_view name);
 // ReadLongCsv with its row loop chosen: line by line when chunk_bytes is 0 (or the file has a
 // device column), else in chunks of about chunk_bytes on up to `threads` threads (<= 0: all).

@@ -3,6 +3,7 @@
 #include "ingest/metrics/metric_readers.h"
 
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -417,6 +418,68 @@ TEST(RealShapeFixtureTest, UnnamedSeriesAreNamedPerFile) {
   named.unnamed_metrics = {"one"};
   EXPECT_THAT(LoadMetrics(files, named, nullptr),
               StatusIs(StatusCode::kInvalidArgument, "1 name(s) for series without __name__ (--metric) for 2 file(s)"));
+}
+
+// --group-label role: the label leaves the metric key and becomes its machine's group.
+TEST(GroupLabelTest, PromJsonTakesTheLabelOutOfTheKey) {
+  const std::string json = R"({"status":"success","data":{"resultType":"matrix","result":[
+    {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","Hostname":"node-3","gpu":"0","role":"stage1"},
+     "values":[[1,"90"],[2,"91"]]},
+    {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","Hostname":"node-4","gpu":"0","role":"stage2"},
+     "values":[[1,"30"]]},
+    {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","Hostname":"node-5","gpu":"0"},"values":[[1,"50"]]}]}})";
+  model::MetricTable t;
+  Diagnostics d;
+  ASSERT_OK(ReadPromQueryRange(json, "q.json", &t, &d, {}, "role"));
+  ASSERT_EQ(t.metrics().size(), 1);
+  EXPECT_EQ(t.metrics().Name(0), "DCGM_FI_DEV_GPU_UTIL");
+  EXPECT_EQ(ValueOf(t, "node-4", "DCGM_FI_DEV_GPU_UTIL", 1 * kS, 0), 30);
+  const std::map<std::string, std::string> want = {{"node-3", "stage1"}, {"node-4", "stage2"}};
+  EXPECT_EQ(t.MachineGroups(), want);  // node-5 carries no role: no group
+
+  // Without --group-label the label stays in the key (behaviour unchanged).
+  model::MetricTable plain;
+  ASSERT_OK(ReadPromQueryRange(json, "q.json", &plain, &d));
+  EXPECT_EQ(plain.metrics().size(), 3);
+  EXPECT_TRUE(plain.MachineGroups().empty());
+}
+
+TEST(GroupLabelTest, PromTextTakesTheLabelOutOfTheKey) {
+  model::MetricTable t;
+  Diagnostics d;
+  ASSERT_OK(ReadPromText("gpu_util{Hostname=\"a\",gpu=\"0\",stage=\"s1\",mode=\"x\"} 5 1000\n"
+                         "gpu_util{Hostname=\"b\",gpu=\"0\",stage=\"s2\",mode=\"x\"} 6 1000\n",
+                         "s.txt", 0, kS, &t, &d, "stage"));
+  ASSERT_EQ(t.metrics().size(), 1);
+  EXPECT_EQ(t.metrics().Name(0), "gpu_util{mode=\"x\"}");
+  const std::map<std::string, std::string> want = {{"a", "s1"}, {"b", "s2"}};
+  EXPECT_EQ(t.MachineGroups(), want);
+}
+
+TEST(GroupLabelTest, TwoValuesOnOneMachineAreAnErrorWithThePlace) {
+  model::MetricTable t;
+  Diagnostics d;
+  EXPECT_THAT(ReadPromText("gpu_util{Hostname=\"a\",gpu=\"0\",role=\"s1\"} 5 1000\n"
+                           "gpu_util{Hostname=\"a\",gpu=\"1\",role=\"s2\"} 6 1000\n",
+                           "s.txt", 0, kS, &t, &d, "role"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "s.txt:2:9: label role: machine a carries two groups, 's1' and 's2'"));
+  model::MetricTable j;
+  EXPECT_THAT(ReadPromQueryRange(R"([{"metric":{"__name__":"u","host":"a","role":"s1"},"values":[[1,"1"]]},
+      {"metric":{"__name__":"u","host":"a","role":"s2"},"values":[[1,"1"]]}])", "q.json", &j, &d, {}, "role"),
+              StatusIs(StatusCode::kInvalidArgument, "q.json: byte "));
+  EXPECT_THAT(ReadPromQueryRange(R"([{"metric":{"__name__":"u","host":"a","role":"s1"},"values":[[1,"1"]]},
+      {"metric":{"__name__":"u","host":"a","role":"s2"},"values":[[1,"1"]]}])", "q.json", &j, &d, {}, "role"),
+              StatusIs(StatusCode::kInvalidArgument, "label role: machine a carries two groups"));
+}
+
+TEST(GroupLabelTest, GroupsSurviveCountersToRates) {
+  model::MetricTable t;
+  Diagnostics d;
+  ASSERT_OK(ReadPromText("x_total{host=\"a\",role=\"r\"} 1 1000\nx_total{host=\"a\",role=\"r\"} 3 2000\n",
+                         "c.txt", 0, kS, &t, &d, "role"));
+  model::MetricTable rates = model::CountersToRates(t, &d);
+  EXPECT_EQ(rates.MachineGroups().at("a"), "r");
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ Status JsonError(std::string_view origin, const char* what, simdjson::error_code
 // Reads one `{"metric":{...},"values":[[t,"v"],...]}` (or `"value":[t,"v"]`) series. A series
 // without `__name__` is named `unnamed`.
 Status ReadSeries(od::object series, std::string_view origin, const char* base,
-                  std::string_view unnamed, model::MetricTable* out, Diagnostics* diags) {
+                  std::string_view unnamed, std::string_view group_label, model::MetricTable* out,
+                  Diagnostics* diags) {
   std::string name;
   std::vector<std::pair<std::string, std::string>> labels;
   bool seen_values = false;
@@ -57,8 +58,11 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
                               fmt::format("series without __name__ (a query result) named '{}'; "
                                           "--metric NAME names them", name));
       }
-      id = internal::IdentifySeries(name, labels, internal::MachineFromPath(origin));
+      id = internal::IdentifySeries(name, labels, internal::MachineFromPath(origin), group_label);
       machine = out->InternMachine(id.machine);
+      if (Status s = out->SetMachineGroup(machine, id.group); !s.ok()) {
+        return s.WithPrefix(fmt::format("{}: byte {}: label {}", origin, metric_at, group_label));
+      }
       metric = out->InternMetric(id.metric_key);
       if (!id.device.empty()) {
         Result<int16_t> index = out->InternDevice(machine, id.device, id.device_kind);
@@ -116,11 +120,12 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
 }
 
 Status ReadResultArray(od::array result, std::string_view origin, const char* base,
-                       std::string_view unnamed, model::MetricTable* out, Diagnostics* diags) {
+                       std::string_view unnamed, std::string_view group_label, model::MetricTable* out,
+                       Diagnostics* diags) {
   for (auto s : result) {
     od::object series;
     if (auto ec = s.get_object().get(series)) return JsonError(origin, "series must be an object", ec, 0);
-    TS_RETURN_IF_ERROR(ReadSeries(series, origin, base, unnamed, out, diags));
+    TS_RETURN_IF_ERROR(ReadSeries(series, origin, base, unnamed, group_label, out, diags));
   }
   return OkStatus();
 }
@@ -128,7 +133,8 @@ Status ReadResultArray(od::array result, std::string_view origin, const char* ba
 }  // namespace
 
 Status ReadPromQueryRange(std::string_view text, std::string_view origin, model::MetricTable* out,
-                          Diagnostics* diags, std::string_view unnamed_metric) {
+                          Diagnostics* diags, std::string_view unnamed_metric,
+                          std::string_view group_label) {
   const std::string unnamed =
       unnamed_metric.empty() ? internal::MetricNameFromPath(origin) : std::string(unnamed_metric);
   simdjson::padded_string padded(text);
@@ -147,7 +153,7 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
   if (type == od::json_type::array) {
     od::array arr;
     if (auto ec = doc.get_array().get(arr)) return JsonError(origin, "result array", ec, 0);
-    TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, out, diags));
+    TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, group_label, out, diags));
     return OkStatus();
   }
   od::object root;
@@ -193,7 +199,7 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
         } else if (dk == "result") {
           od::array arr;
           if (auto ec = df.value().get_array().get(arr)) return JsonError(origin, "'result'", ec, 0);
-          TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, out, diags));
+          TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, group_label, out, diags));
           have_data = true;
         }
       }

@@ -54,7 +54,8 @@ Status ParseLabels(std::string_view line, size_t* pos, std::string_view origin, 
 }  // namespace
 
 Status ReadPromText(std::string_view text, std::string_view origin, int64_t start_ns,
-                    int64_t interval_ns, model::MetricTable* out, Diagnostics* diags) {
+                    int64_t interval_ns, model::MetricTable* out, Diagnostics* diags,
+                    std::string_view group_label) {
   std::unordered_set<std::string> counters;
   std::unordered_set<std::string> seen_in_scrape;
   int64_t scrape = 0;
@@ -116,7 +117,7 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
       }
       ts = ms * 1'000'000;
     }
-    internal::SeriesIdentity id = internal::IdentifySeries(name, labels, fallback);
+    internal::SeriesIdentity id = internal::IdentifySeries(name, labels, fallback, group_label);
     std::string series_key = id.machine + '\x1f' + id.device + '\x1f' + id.metric_key;
     if (!seen_in_scrape.insert(series_key).second) {
       ++scrape;  // the series repeats: the next scrape has begun
@@ -125,6 +126,9 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
     }
     if (!has_ts) ts = start_ns + scrape * interval_ns;
     int32_t machine = out->InternMachine(id.machine);
+    if (Status s = out->SetMachineGroup(machine, id.group); !s.ok()) {
+      return s.WithPrefix(fmt::format("{}:{}:{}: label {}", origin, line_no, labels_col, group_label));
+    }
     int32_t metric = out->InternMetric(id.metric_key);
     int16_t device = model::kNoGpu;
     if (!id.device.empty()) {

@@ -14,3 +14,8 @@ ts_test(NAME metric_readers_data_test SRCS ${CMAKE_CURRENT_LIST_DIR}/metric_read
 add_test(NAME minder_cli_nic_device COMMAND ${CMAKE_COMMAND} -DTS_BIN=$<TARGET_FILE:trainscope>
          -DTS_DATA=${CMAKE_SOURCE_DIR}/tests/data/metrics -P ${CMAKE_CURRENT_LIST_DIR}/nic_device_cli_test.cmake)
 set_tests_properties(minder_cli_nic_device PROPERTIES LABELS fast)
+# Through the CLI: peer groups from a `role` label (--group-label), a stalled machine named.
+add_test(NAME minder_cli_group_label COMMAND ${CMAKE_COMMAND} -DTS_BIN=$<TARGET_FILE:trainscope>
+         -DTS_DATA=${CMAKE_SOURCE_DIR}/tests/data/metrics
+         -P ${CMAKE_SOURCE_DIR}/src/minder/group_label_cli_test.cmake)
+set_tests_properties(minder_cli_group_label PROPERTIES LABELS fast)

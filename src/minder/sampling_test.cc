@@ -43,8 +43,17 @@ model::MetricTable RandomTable(uint64_t seed, int machines, int metrics, int dev
                                std::vector<int64_t> gap_choices, int samples) {
   std::mt19937_64 rng(seed);
   model::MetricTable t;
-  for (int m = 0; m < machines; ++m) t.InternMachine("m" + std::to_string(m));
-  for (int k = 0; k < metrics; ++k) t.InternMetric("x" + std::to_string(k));
+  // Names built by append: g++ 12 at -O3 warns (-Wrestrict, a false positive) on "m" + to_string.
+  for (int m = 0; m < machines; ++m) {
+    std::string name = "m";
+    name += std::to_string(m);
+    t.InternMachine(name);
+  }
+  for (int k = 0; k < metrics; ++k) {
+    std::string name = "x";
+    name += std::to_string(k);
+    t.InternMetric(name);
+  }
   struct Row {
     int64_t ts;
     int32_t machine, metric;

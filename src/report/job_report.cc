@@ -54,7 +54,11 @@ void RenderVerdict(const JobReport& r, HtmlDocument& doc) {
   if (r.faults) {
     const FaultPart& f = *r.faults;
     any = true;
-    if (f.alerts.empty()) {
+    if (f.alerts.empty() && f.inconclusive) {
+      doc.Callout(Tone::kWarn, fmt::format("Faulty machine: inconclusive ({} machines)", f.machines),
+                  f.inconclusive_reasons);
+      figures.push_back({"inconclusive", "faulty machine", Tone::kWarn});
+    } else if (f.alerts.empty()) {
       doc.Callout(Tone::kGood, fmt::format("No faulty machine among {} machines", f.machines),
                   {"No machine stayed different from its peers for the continuity window."});
       figures.push_back({"none", "faulty machine", Tone::kGood});

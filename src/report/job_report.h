@@ -58,8 +58,10 @@ struct FaultPart {
   std::string deciding_metric;
   double threshold = 0;
   std::vector<MachineSeries> series;  // per machine, for the deciding metric
-  std::vector<FaultAlert> alerts;     // empty: no faulty machine found
+  std::vector<FaultAlert> alerts;     // empty: no faulty machine found (or inconclusive)
   int machines = 0;
+  bool inconclusive = false;               // the data could not support a verdict
+  std::vector<std::string> inconclusive_reasons;
 };
 
 struct PlanPart {

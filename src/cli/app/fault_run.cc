@@ -93,6 +93,8 @@ Result<FaultRun> RunFaultDetection(const std::vector<std::string>& files,
     replay.pull_seconds = options.pull_seconds;
     TS_ASSIGN_OR_RETURN(minder::ReplayResult rr, minder::Replay(grid, &models, replay));
     run.calls = rr.calls;
+    run.verdict = minder::VerdictOf(rr);
+    run.inconclusive = rr.inconclusive;
     std::set<std::string> seen;
     for (const minder::CallAlert& ca : rr.alerts) {
       if (seen.insert(ca.alert.machine).second) run.alerts.push_back(ca.alert);
@@ -101,6 +103,8 @@ Result<FaultRun> RunFaultDetection(const std::vector<std::string>& files,
     TS_ASSIGN_OR_RETURN(minder::Detection det, minder::Detect(grid, &models, detect));
     run.calls = 1;
     run.alerts = det.alerts;
+    run.verdict = minder::VerdictOf(det);
+    run.inconclusive = det.inconclusive;
     channels_tried = det.channels_tried;
   }
   std::sort(run.alerts.begin(), run.alerts.end(),

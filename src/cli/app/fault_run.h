@@ -23,6 +23,8 @@ struct MachineScoreSeries {
 
 struct FaultRun {
   std::vector<minder::Alert> alerts;  // first alert per machine, in time order
+  minder::Verdict verdict = minder::Verdict::kHealthy;
+  std::vector<std::string> inconclusive;  // why the data cannot support a verdict
   std::string deciding_metric;        // channel of the first alert, else the top-priority one
   double threshold = 0;
   int machines = 0;

@@ -81,6 +81,8 @@ report::FaultPart ToFaultPart(const FaultRun& run) {
   f.deciding_metric = run.deciding_metric;
   f.threshold = run.threshold;
   f.machines = run.machines;
+  f.inconclusive = run.verdict == minder::Verdict::kInconclusive;
+  f.inconclusive_reasons = run.inconclusive;
   for (const MachineScoreSeries& s : run.series) f.series.push_back({s.machine, s.t_s, s.z});
   for (const minder::Alert& a : run.alerts) {
     f.alerts.push_back({a.machine + (a.gpu >= 0 ? fmt::format(" (GPU {})", a.gpu) : ""),

@@ -52,6 +52,10 @@ void WriteReportJsonFields(const report::JobReport& r, JsonWriter& json) {
     }
     json.EndArray();
     json.Field("minder_threshold", r.faults->threshold).Field("machines", r.faults->machines);
+    json.Field("minder_verdict", !r.faults->alerts.empty() ? "faulty" : r.faults->inconclusive ? "inconclusive" : "healthy");
+    json.Key("minder_inconclusive").BeginArray();
+    for (const std::string& reason : r.faults->inconclusive_reasons) json.String(reason);
+    json.EndArray();
   }
   if (r.plan) {
     const report::PlanPart& p = *r.plan;

@@ -20,9 +20,9 @@ namespace {
 constexpr int64_t kS = model::kNanosPerSecond;
 
 // A 40-machine job, 600 s: machines 3 and 11 run 2 s and -1 s off, every machine drops samples
-// here and there, some samples come twice (one 0.4 s later) or out of order; `device` puts every
-// sample on device 0 of its machine instead of machine level.
-model::MetricTable Job(bool device) {
+// here and there, some samples come twice (one 0.4 s later, with `duplicates`) or out of order;
+// `device` puts every sample on device 0 of its machine instead of machine level.
+model::MetricTable Job(bool device, bool duplicates = true) {
   model::MetricTable t;
   SynthesizeJob(SynthJobOptions{.machines = 40, .seconds = 600, .start_s = 0, .seed = 3}, &t);
   model::MetricTable out;
@@ -41,9 +41,13 @@ model::MetricTable Job(bool device) {
       continue;
     }
     out.Append(t.ts()[i] + skew, m, t.metric()[i], dev, t.value()[i]);
-    if (h % 67 == 0) out.Append(t.ts()[i] + skew + 4 * kS / 10, m, t.metric()[i], dev, -t.value()[i]);
+    if (duplicates && h % 67 == 0) out.Append(t.ts()[i] + skew + 4 * kS / 10, m, t.metric()[i], dev, -t.value()[i]);
   }
-  for (size_t i : held) out.Append(t.ts()[i], t.machine()[i], t.metric()[i], dev, t.value()[i]);
+  for (size_t i : held) {
+    const int32_t m = t.machine()[i];
+    const int64_t skew = m == 3 ? 2 * kS : m == 11 ? -kS : 0;
+    out.Append(t.ts()[i] + skew, m, t.metric()[i], dev, t.value()[i]);
+  }
   return out;
 }
 
@@ -59,49 +63,56 @@ void ExpectSameChannel(const Channel& a, const Channel& b) {
 TEST(GridBuildTest, MachineLevelMetricIsTheMeanOfOneDevice) {
   GridOptions options;
   options.start_ns = 20 * kS;  // a slice: samples before it are left out
-  ASSERT_OK_AND_ASSIGN(Grid plain, BuildGrid(Job(false), options, nullptr));
-  ASSERT_OK_AND_ASSIGN(Grid device, BuildGrid(Job(true), options, nullptr));
-  ASSERT_EQ(plain.channels.size(), 7u);   // no [min] channels without devices
-  ASSERT_EQ(device.channels.size(), 14u);  // mean and [min] per metric
-  EXPECT_EQ(plain.skew_seconds, device.skew_seconds);
-  EXPECT_EQ(plain.skew_seconds[3], 2);
-  EXPECT_EQ(plain.skew_seconds[11], -1);
-  for (size_t c = 0; c < plain.channels.size(); ++c) {
-    ExpectSameChannel(plain.channels[c], device.channels[2 * c]);
+  // Without duplicates a machine-level metric goes straight onto the grid; with them through
+  // per-series sums and counts.
+  for (bool duplicates : {false, true}) {
+    SCOPED_TRACE(duplicates);
+    ASSERT_OK_AND_ASSIGN(Grid plain, BuildGrid(Job(false, duplicates), options, nullptr));
+    ASSERT_OK_AND_ASSIGN(Grid device, BuildGrid(Job(true, duplicates), options, nullptr));
+    ASSERT_EQ(plain.channels.size(), 7u);   // no [min] channels without devices
+    ASSERT_EQ(device.channels.size(), 14u);  // mean and [min] per metric
+    EXPECT_EQ(plain.skew_seconds, device.skew_seconds);
+    EXPECT_EQ(plain.skew_seconds[3], 2);
+    EXPECT_EQ(plain.skew_seconds[11], -1);
+    for (size_t c = 0; c < plain.channels.size(); ++c) {
+      ExpectSameChannel(plain.channels[c], device.channels[2 * c]);
+    }
   }
 }
 
 TEST(GridBuildTest, ThreadsGiveTheSameGrid) {
-  const model::MetricTable job = Job(false), with_devices = Job(true);
+  const model::MetricTable jobs[] = {Job(false), Job(true), Job(false, false)};
   std::vector<Grid> grids;
-  std::vector<Diagnostics> diags(4);
+  std::vector<Diagnostics> diags(6);
   for (const char* threads : {"1", "3"}) {
     setenv("TRAINSCOPE_THREADS", threads, 1);
-    ASSERT_OK_AND_ASSIGN(Grid a, BuildGrid(job, GridOptions{}, &diags[grids.size()]));
-    grids.push_back(std::move(a));
-    ASSERT_OK_AND_ASSIGN(Grid b, BuildGrid(with_devices, GridOptions{}, &diags[grids.size()]));
-    grids.push_back(std::move(b));
+    for (const model::MetricTable& job : jobs) {
+      ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(job, GridOptions{}, &diags[grids.size()]));
+      grids.push_back(std::move(g));
+    }
   }
   unsetenv("TRAINSCOPE_THREADS");
-  for (size_t k = 0; k < 2; ++k) {
+  for (size_t k = 0; k < 3; ++k) {
     const Grid& one = grids[k];
-    const Grid& three = grids[k + 2];
+    const Grid& three = grids[k + 3];
     EXPECT_EQ(one.skew_seconds, three.skew_seconds);
     ASSERT_EQ(one.channels.size(), three.channels.size());
     for (size_t c = 0; c < one.channels.size(); ++c) {
       ExpectSameChannel(one.channels[c], three.channels[c]);
       EXPECT_EQ(one.channels[c].gpu, three.channels[c].gpu);
     }
-    ASSERT_EQ(diags[k].items().size(), diags[k + 2].items().size());
+    ASSERT_EQ(diags[k].items().size(), diags[k + 3].items().size());
     for (size_t i = 0; i < diags[k].items().size(); ++i) {
-      EXPECT_EQ(diags[k].items()[i].name, diags[k + 2].items()[i].name);
-      EXPECT_EQ(diags[k].items()[i].count, diags[k + 2].items()[i].count);
-      EXPECT_EQ(diags[k].items()[i].first_location, diags[k + 2].items()[i].first_location);
+      EXPECT_EQ(diags[k].items()[i].name, diags[k + 3].items()[i].name);
+      EXPECT_EQ(diags[k].items()[i].count, diags[k + 3].items()[i].count);
+      EXPECT_EQ(diags[k].items()[i].first_location, diags[k + 3].items()[i].first_location);
     }
   }
   EXPECT_GT(diags[0].Count("duplicate_timestamp"), 0);
   EXPECT_GT(diags[0].Count("non_monotonic_time"), 0);
   EXPECT_GT(diags[0].Count("clock_skew"), 0);
+  EXPECT_EQ(diags[2].Count("duplicate_timestamp"), 0);
+  EXPECT_GT(diags[2].Count("non_monotonic_time"), 0);
 }
 
 }  // namespace

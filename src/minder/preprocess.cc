@@ -149,7 +149,36 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
                       : FloorDiv(ts + step / 2, step) - first_step;
   };
   std::vector<int64_t> slot_duplicates(metric_ids.size(), 0), slot_backwards(metric_ids.size(), 0);
+  // Direct: a slot whose rows are all machine-level, one per series and second, goes straight
+  // into its mean channel's values (M x T, NaN = no sample; each cell the sum after its one
+  // sample, 0 + x), without per-series sums and counts. The first row that breaks this (a device,
+  // a second sample in one second, a NaN) sends the slot to the sums and counts from its first row.
+  std::vector<std::vector<float>> direct(metric_ids.size());
   ParallelFor(metric_ids.size(), 0, [&](size_t slot) {
+    std::vector<float> values(M * T, kNaN);
+    std::vector<int64_t> last_ts(M, INT64_MIN);
+    int64_t direct_backwards = 0;
+    bool is_direct = true;
+    for (size_t row = 0; row < table.size() && is_direct; ++row) {
+      if (metric_slot[static_cast<size_t>(table.metric()[row])] != static_cast<int>(slot)) continue;
+      const int64_t ts = table.ts()[row];
+      if (ts < options.start_ns || ts >= options.end_ns) continue;
+      const float v = static_cast<float>(table.value()[row]);
+      const size_t m = static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])]);
+      float& cell = values[m * T + static_cast<size_t>(grid_second(ts))];
+      if (table.gpu()[row] != model::kNoGpu || !std::isnan(cell) || std::isnan(v)) {
+        is_direct = false;
+        break;
+      }
+      if (ts < last_ts[m]) ++direct_backwards;
+      last_ts[m] = std::max(last_ts[m], ts);
+      cell = 0.f + v;
+    }
+    if (is_direct) {
+      direct[slot] = std::move(values);
+      slot_backwards[slot] = direct_backwards;
+      return;
+    }
     int16_t cached_gpu = 0;
     std::vector<Series>* per_machine = nullptr;
     int64_t duplicates = 0, backwards = 0;
@@ -195,6 +224,19 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   std::vector<std::vector<Channel>> built(metric_ids.size());
   ParallelFor(metric_ids.size(), 0, [&](size_t k) {
     const std::string& name = table.metrics().Name(metric_ids[k]);
+    if (!direct[k].empty()) {
+      // Its values are the rows already (the sums after one sample; x / 1 is x).
+      Channel mean{name, name, false, std::move(direct[k]), {}, 0, 1};
+      for (size_t m = 0; m < M; ++m) {
+        float* row = mean.values.data() + m * T;
+        NearestFill(row, grid.steps, options.fill_seconds);
+        for (size_t t = 0; t < T; ++t) {
+          if (!std::isnan(row[t])) row[t] = 0.f + row[t];
+        }
+      }
+      built[k].push_back(std::move(mean));
+      return;
+    }
     bool per_gpu = series[k].size() > 1 || (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
     if (!per_gpu) {
       // One machine-level series per machine: the mean channel is the filled row itself (as

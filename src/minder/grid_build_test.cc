@@ -2,15 +2,21 @@
 // BuildGrid's fast paths against its general ones: a metric without devices (its row is its own
 // mean channel) against the same samples given as device 0 of every machine (mean over one
 // device), and any number of threads against one, bit for bit, on a job with gaps, duplicates,
-// samples out of order, sub-second timestamps, machines with clock skew and a time slice.
+// samples out of order, sub-second timestamps, machines with clock skew and a time slice; and
+// FitBounds' histogram selection against the chained std::nth_element it replaces (NaN, both
+// zeros, denormals, infinities, few distinct values, 0 to 300,000 values).
+#include "minder/preprocess.h"
+
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "minder/preprocess.h"
 #include "minder/synth.h"
 #include "support/status_matchers.h"
 
@@ -41,7 +47,8 @@ model::MetricTable Job(bool device, bool duplicates = true) {
       continue;
     }
     out.Append(t.ts()[i] + skew, m, t.metric()[i], dev, t.value()[i]);
-    if (duplicates && h % 67 == 0) out.Append(t.ts()[i] + skew + 4 * kS / 10, m, t.metric()[i], dev, -t.value()[i]);
+    if (duplicates && h % 67 == 0)
+      out.Append(t.ts()[i] + skew + 4 * kS / 10, m, t.metric()[i], dev, -t.value()[i]);
   }
   for (size_t i : held) {
     const int32_t m = t.machine()[i];
@@ -69,7 +76,7 @@ TEST(GridBuildTest, MachineLevelMetricIsTheMeanOfOneDevice) {
     SCOPED_TRACE(duplicates);
     ASSERT_OK_AND_ASSIGN(Grid plain, BuildGrid(Job(false, duplicates), options, nullptr));
     ASSERT_OK_AND_ASSIGN(Grid device, BuildGrid(Job(true, duplicates), options, nullptr));
-    ASSERT_EQ(plain.channels.size(), 7u);   // no [min] channels without devices
+    ASSERT_EQ(plain.channels.size(), 7u);    // no [min] channels without devices
     ASSERT_EQ(device.channels.size(), 14u);  // mean and [min] per metric
     EXPECT_EQ(plain.skew_seconds, device.skew_seconds);
     EXPECT_EQ(plain.skew_seconds[3], 2);
@@ -113,6 +120,91 @@ TEST(GridBuildTest, ThreadsGiveTheSameGrid) {
   EXPECT_GT(diags[0].Count("clock_skew"), 0);
   EXPECT_EQ(diags[2].Count("duplicate_timestamp"), 0);
   EXPECT_GT(diags[2].Count("non_monotonic_time"), 0);
+}
+
+// FitBounds as it selected before (chained std::nth_element over the present values).
+void ReferenceFitBounds(Channel* channel) {
+  std::vector<float> present;
+  for (float v : channel->values) {
+    if (!std::isnan(v)) present.push_back(v);
+  }
+  if (present.empty()) {
+    channel->lo = 0;
+    channel->hi = 1;
+    return;
+  }
+  const double n1 = static_cast<double>(present.size() - 1);
+  const size_t k[4] = {static_cast<size_t>(0.01 * n1), static_cast<size_t>(0.25 * n1),
+                       static_cast<size_t>(0.75 * n1), static_cast<size_t>(0.99 * n1)};
+  double q[4];
+  size_t from = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (k[i] >= from) {
+      std::nth_element(present.begin() + static_cast<long>(from),
+                       present.begin() + static_cast<long>(k[i]), present.end());
+      from = k[i] + 1;
+    }
+    q[i] = static_cast<double>(present[k[i]]);
+  }
+  channel->lo = q[0];
+  channel->hi = q[3];
+  const double iqr = q[2] - q[1];
+  if (iqr > 0) {
+    channel->lo = std::max(channel->lo, q[1] - 3 * iqr);
+    channel->hi = std::min(channel->hi, q[2] + 3 * iqr);
+  }
+  double floor = 1e-6 * std::max(1.0, std::fabs(channel->hi));
+  if (channel->hi - channel->lo < floor) channel->hi = channel->lo + floor;
+}
+
+TEST(GridBuildTest, FitBoundsSelectsAsNthElement) {
+  std::mt19937_64 rng(11);
+  auto random_values = [&](size_t n, int kind) {
+    std::vector<float> v(n);
+    for (float& x : v) {
+      const double u = static_cast<double>(rng() % 1000000) / 1e6;
+      switch (kind) {
+        case 0:
+          x = static_cast<float>(u);
+          break;  // [0, 1)
+        case 1:
+          x = static_cast<float>(150 + 450 * u);
+          break;  // watts
+        case 2:
+          x = static_cast<float>((u - 0.5) * 1e-38);
+          break;  // denormals, both signs
+        case 3:
+          x = static_cast<float>(rng() % 4) - 1.5f;
+          break;  // few distinct values
+        case 4:
+          x = rng() % 3 == 0 ? 0.f : -0.f;
+          break;  // both zeros only
+        case 5:
+          x = rng() % 5 == 0 ? -0.f : static_cast<float>(u - 0.9);
+          break;  // -0 among values
+        default:
+          x = static_cast<float>(std::exp(40 * u - 20) * (rng() % 2 ? 1 : -1));
+          break;
+      }
+      if (rng() % 17 == 0) x = std::numeric_limits<float>::quiet_NaN();
+      if (kind == 6 && rng() % 1000 == 0) x = std::numeric_limits<float>::infinity();
+    }
+    return v;
+  };
+  for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{100},
+                   size_t{10000}, size_t{300000}}) {
+    for (int kind = 0; kind < 7; ++kind) {
+      SCOPED_TRACE(::testing::Message() << "n " << n << " kind " << kind);
+      Channel fast, reference;
+      fast.values = reference.values = random_values(n, kind);
+      FitBounds(&fast);
+      ReferenceFitBounds(&reference);
+      EXPECT_EQ(std::memcmp(&fast.lo, &reference.lo, sizeof(double)), 0)
+          << fast.lo << " " << reference.lo;
+      EXPECT_EQ(std::memcmp(&fast.hi, &reference.hi, sizeof(double)), 0)
+          << fast.hi << " " << reference.hi;
+    }
+  }
 }
 
 }  // namespace

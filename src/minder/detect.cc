@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -479,10 +480,13 @@ Result<Detection> Detect(Grid grid, const ModelSet* models, const DetectOptions&
     std::vector<Alert> unreachable = UnreachableOutsideGroups(grid, det.groups, options);
     det.alerts.insert(det.alerts.end(), unreachable.begin(), unreachable.end());
   }
+  std::set<std::pair<std::string, std::string>> said;  // a machine's runs on one channel: one reason
   for (const Alert& a : det.persistent) {
+    if (!said.insert({a.machine, a.metric}).second) continue;
     det.inconclusive.push_back(fmt::format(
-        "machine {} differs from its peers on {} for the whole pull (mean robust z {:.1f}, no onset seen): a role "
-        "difference or a fault older than the pull; a healthy reference (--reference) tells which",
+        "machine {} differs from its peers on {} all through the pull (mean robust z {:.1f} in its runs, and it "
+        "stands out outside them too: no onset seen): a role difference or a fault older than the pull; a healthy "
+        "reference (--reference) tells which",
         a.machine, a.metric, a.score));
   }
   if (judged == 0 && !too_few) {

@@ -133,6 +133,27 @@ void RankWindowsWithFloor(std::vector<std::vector<float>>* score, bool departure
   });
 }
 
+void EmbedWindows(const LstmVae* vae, Embedding embedding, Eigen::MatrixXf* x) {
+  if (vae == nullptr) return;
+  if (embedding == Embedding::kLatentMean) {
+    // The encoder sees the window with its level (the models were trained on such windows), so
+    // the latent mean carries both.
+    *x = vae->EncodeFloat(*x);
+    return;
+  }
+  // The VAE denoises the window's shape; its level is carried around it (the models were
+  // trained on healthy windows, so a level far outside that range, e.g. a machine dropping to
+  // idle, would otherwise be "denoised" back towards healthy and hidden).
+  Eigen::MatrixXf& block = *x;
+  Eigen::RowVectorXf level = block.colwise().mean();
+  block.rowwise() -= level;
+  block.array() += 0.5f;
+  Eigen::MatrixXf y = vae->ReconstructFloat(block);
+  y.array() -= 0.5f;
+  y.rowwise() += level;
+  block = std::move(y);
+}
+
 ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
                            const DetectOptions& options, bool keep_machine_scores) {
   // This process's threads: a few windows at a time in per-thread buffers (window_scores.h);
@@ -153,30 +174,15 @@ ChannelScores ScoreChannel(const Grid& grid, size_t channel, const LstmVae* vae,
   Eigen::MatrixXf e;
   static_assert(kLatent == kWindow, "latent and decoder embeddings share the distance code");
   if (vae != nullptr) {
-    const bool latent = options.embedding == Embedding::kLatentMean;
     e.resize(x.rows(), x.cols());
     constexpr Eigen::Index kChunk = 8192;
     size_t chunks = static_cast<size_t>((x.cols() + kChunk - 1) / kChunk);
     ParallelFor(chunks, options.threads, [&](size_t k) {
       Eigen::Index first = static_cast<Eigen::Index>(k) * kChunk;
       Eigen::Index count = std::min(kChunk, x.cols() - first);
-      if (latent) {
-        // The encoder sees the window with its level (the models were trained on such
-        // windows), so the latent mean carries both.
-        e.middleCols(first, count) = vae->EncodeFloat(x.middleCols(first, count));
-        return;
-      }
-      // The VAE denoises the window's shape; its level is carried around it (the models were
-      // trained on healthy windows, so a level far outside that range, e.g. a machine dropping
-      // to idle, would otherwise be "denoised" back towards healthy and hidden).
       Eigen::MatrixXf block = x.middleCols(first, count);
-      Eigen::RowVectorXf level = block.colwise().mean();
-      block.rowwise() -= level;
-      block.array() += 0.5f;
-      Eigen::MatrixXf y = vae->ReconstructFloat(block);
-      y.array() -= 0.5f;
-      y.rowwise() += level;
-      e.middleCols(first, count) = y;
+      EmbedWindows(vae, options.embedding, &block);
+      e.middleCols(first, count) = block;
     });
   } else {
     e = std::move(x);

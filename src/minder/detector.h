@@ -154,6 +154,10 @@ enum class Verdict { kFaulty, kHealthy, kInconclusive };
 Verdict VerdictOf(const Detection& detection);
 std::string_view VerdictName(Verdict verdict);  // "faulty", "healthy", "inconclusive"
 
+// Embeds windows in place (kWindow x cols, normalised values): the VAE reconstruction with each
+// window's level carried around it, or the latent mean; unchanged without a VAE.
+void EmbedWindows(const LstmVae* vae, Embedding embedding, Eigen::MatrixXf* x);
+
 // Windows of a normalised channel for every machine: columns machine*W + w (8 x M*W), NaN kept.
 Eigen::MatrixXf ChannelWindows(const Grid& grid, size_t channel);
 

@@ -54,25 +54,6 @@ bool PresentMachines(const Grid& grid, const Channel& ch, size_t w, const Detect
   return false;
 }
 
-// Embeddings (kWindow x cols) of windows `x` (kWindow x cols, normalised values), as
-// ScoreChannel computes them: the VAE reconstruction with the window's level carried around it,
-// the latent mean, or the values themselves.
-void Embed(const LstmVae* vae, Embedding embedding, Eigen::MatrixXf* x) {
-  if (vae == nullptr) return;
-  if (embedding == Embedding::kLatentMean) {
-    *x = vae->EncodeFloat(*x);
-    return;
-  }
-  Eigen::MatrixXf& block = *x;
-  Eigen::RowVectorXf level = block.colwise().mean();
-  block.rowwise() -= level;
-  block.array() += 0.5f;
-  Eigen::MatrixXf y = vae->ReconstructFloat(block);
-  y.array() -= 0.5f;
-  y.rowwise() += level;
-  block = std::move(y);
-}
-
 }  // namespace
 
 void ScoreWindows(const Grid& grid, size_t channel, const LstmVae* vae,
@@ -113,7 +94,7 @@ void ScoreWindows(const Grid& grid, size_t channel, const LstmVae* vae,
         for (int t = 0; t < kWindow; ++t) x(t, static_cast<Eigen::Index>(k)) = v[t];
       }
     }
-    Embed(vae, options.embedding, &x);
+    EmbedWindows(vae, options.embedding, &x);
     for (size_t i = begin; i < end; ++i) {
       std::vector<float>& row = (*score)[static_cast<size_t>(windows[i])];
       row.assign(machines, kNaN);

@@ -15,6 +15,7 @@ JsonWriter::~JsonWriter() {
 void JsonWriter::Flush() {
   if (sink_ != nullptr && !out_.empty()) {
     std::fwrite(out_.data(), 1, out_.size(), sink_);
+    flushed_bytes_ += out_.size();
     out_.clear();
   }
 }

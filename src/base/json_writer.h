@@ -57,6 +57,8 @@ class JsonWriter {
 
   // Writes buffered text to the sink (if any) and clears the buffer.
   void Flush();
+  // Bytes handed to the sink so far (by Flush, explicit or automatic).
+  uint64_t flushed_bytes() const { return flushed_bytes_; }
   const std::string& str() const { return out_; }
   std::string TakeString() { return std::move(out_); }
 
@@ -72,6 +74,7 @@ class JsonWriter {
   // Per open container: true once it holds an element (so the next one needs a comma).
   std::vector<bool> has_element_;
   bool after_key_ = false;
+  uint64_t flushed_bytes_ = 0;
 };
 
 }  // namespace trainscope

@@ -28,7 +28,7 @@ const std::string kArDir = std::string(TS_DATA_DIR) + "/traces/bytedance-wia-AR"
 
 struct Loaded {
   OpJob job;
-  JobModel model;
+  ReplayModel model;
 };
 
 std::unique_ptr<Loaded> Load(const std::string& dir) {
@@ -43,9 +43,9 @@ std::unique_ptr<Loaded> Load(const std::string& dir) {
 
 // CPU seconds per validation replay of `job` (actual durations and launch delays; mean of `reps`
 // runs after one warm-up).
-double SecondsPerReplay(const OpJob& job, const JobModel& model, int reps) {
+double SecondsPerReplay(const ReplayModel& model, int reps) {
   graph::Simulator sim(model.graph);
-  const std::vector<int64_t> dur = model.ActualDurations(job);
+  const std::vector<int64_t> dur = model.transfer_ns;
   std::vector<int64_t> step_end(model.num_steps());
   sim.Run(dur, model.launch_delay_ns, step_end);
   const double t0 = ProcessCpuSeconds();
@@ -63,7 +63,7 @@ void BM_WhatIfReplayAR(benchmark::State& state) {
     return;
   }
   graph::Simulator sim(ar->model.graph);
-  std::vector<int64_t> dur = ar->model.ActualDurations(ar->job);
+  std::vector<int64_t> dur = ar->model.transfer_ns;
   std::vector<int64_t> step_end(ar->model.num_steps());
   for (auto _ : state) {
     sim.Run(dur, {}, step_end);
@@ -85,7 +85,7 @@ void BM_WhatIfFullAnalysisAR(benchmark::State& state) {
     state.SkipWithError("bytedance-wia-AR unreadable");
     return;
   }
-  const double replay_s = SecondsPerReplay(ar->job, ar->model, 200);
+  const double replay_s = SecondsPerReplay(ar->model, 200);
   AnalysisOptions options;
   options.threads = 1;
   int64_t sims = 0;
@@ -97,12 +97,12 @@ void BM_WhatIfFullAnalysisAR(benchmark::State& state) {
     const double t1 = ProcessCpuSeconds();
     auto model = BuildMegatronModel(*job);
     const double t2 = ProcessCpuSeconds();
-    auto result = AnalyzeWhatIf(*job, *model, options);
+    auto result = AnalyzeWhatIf(*model, options);
     const double t3 = ProcessCpuSeconds();
-    Cause cause = ClassifyCause(*job, *model, *result, 1);
+    Cause cause = ClassifyCause(*model, *result, 1);
     const double t4 = ProcessCpuSeconds();
     benchmark::DoNotOptimize(cause.pattern);
-    sims = result->simulations + static_cast<int64_t>(cause.cell_slowdown.size());
+    sims = result->simulations;
     t_read += t1 - t0, t_model += t2 - t1, t_analysis += t3 - t2, t_cause += t4 - t3;
   }
   const double n = static_cast<double>(state.iterations());
@@ -137,22 +137,21 @@ std::unique_ptr<Loaded> Generate(int32_t dp, int32_t pp, int32_t steps) {
 // Model build + AnalyzeWhatIf (validation, ideal, every attribution replay, M_W / M_S) + the
 // cause classifier (one replay per worker) on one thread, from a generated job in memory.
 void FullAnalysisOfGenerated(benchmark::State& state, const Loaded& loaded) {
-  const double replay_s = SecondsPerReplay(loaded.job, loaded.model, 3);
+  const double replay_s = SecondsPerReplay(loaded.model, 3);
   AnalysisOptions options;
   options.threads = 1;
-  int64_t sims = 0, cause_sims = 0;
+  int64_t sims = 0;
   double t_model = 0, t_analysis = 0, t_cause = 0;
   for (auto _ : state) {
     const double t0 = ProcessCpuSeconds();
     auto model = BuildMegatronModel(loaded.job);
     const double t1 = ProcessCpuSeconds();
-    auto result = AnalyzeWhatIf(loaded.job, *model, options);
+    auto result = AnalyzeWhatIf(*model, options);
     const double t2 = ProcessCpuSeconds();
-    Cause cause = ClassifyCause(loaded.job, *model, *result, 1);
+    Cause cause = ClassifyCause(*model, *result, 1);
     const double t3 = ProcessCpuSeconds();
     benchmark::DoNotOptimize(cause.pattern);
     sims = result->simulations;
-    cause_sims = static_cast<int64_t>(cause.cell_slowdown.size());
     t_model += t1 - t0, t_analysis += t2 - t1, t_cause += t3 - t2;
   }
   const double n = static_cast<double>(state.iterations());
@@ -164,7 +163,6 @@ void FullAnalysisOfGenerated(benchmark::State& state, const Loaded& loaded) {
   state.counters["analysis_ms"] = t_analysis / n * 1e3;
   state.counters["cause_ms"] = t_cause / n * 1e3;
   state.counters["simulations"] = static_cast<double>(sims);
-  state.counters["cause_simulations"] = static_cast<double>(cause_sims);
   state.counters["analysis_x_replay"] = t_analysis / n / replay_s;
   state.counters["x_one_replay"] = (t_model + t_analysis + t_cause) / n / replay_s;
 }

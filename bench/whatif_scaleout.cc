@@ -36,7 +36,7 @@ uint64_t HashResult(const WhatIfResult& r) {
   };
   for (const auto* v : {&r.step_replay_s, &r.step_nodelay_s, &r.step_ideal_s, &r.step_slowdown})
     for (double x : *v) mix(x);
-  for (const auto* table : {&r.by_optype, &r.by_stage, &r.by_dp_rank})
+  for (const auto* table : {&r.by_op_class, &r.by_stage, &r.by_dp_rank})
     for (const Attribution& a : *table) {
       mix(a.slowdown);
       for (double x : a.per_step) mix(x);
@@ -91,7 +91,7 @@ int Main(int argc, char** argv) {
   if (d != nullptr) MPI_Barrier(MPI_COMM_WORLD);
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = ProcessCpuSeconds();
-  auto result = AnalyzeWhatIf(*job, *model, options);
+  auto result = AnalyzeWhatIf(*model, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!result) {
     std::fprintf(stderr, "%s\n", result.error().ToString().c_str());

@@ -21,9 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto model = whatif::BuildMegatronModel(*job);
   if (!model) return 0;
   whatif::AnalysisOptions options;
-  auto result = whatif::AnalyzeWhatIf(*job, *model, options);
+  auto result = whatif::AnalyzeWhatIf(*model, options);
   if (!result) return 0;
-  whatif::Cause cause = whatif::ClassifyCause(*job, *model, *result, 1);
+  whatif::Cause cause = whatif::ClassifyCause(*model, *result, 1);
   (void)cause;
   return 0;
 }

@@ -19,8 +19,10 @@ ALLOWED = {
     "whatif": {"base", "model", "graph", "overlap"},
     "workload": {"base", "model", "graph", "overlap"},
     "report": {"base", "model", "graph", "whatif", "minder", "overlap", "workload"},
+    "pipeline": {"base", "model", "ingest", "graph", "whatif", "minder", "overlap", "workload",
+                 "report"},
     "cli": {"base", "model", "ingest", "graph", "whatif", "minder", "overlap", "workload",
-            "report"},
+            "report", "pipeline"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

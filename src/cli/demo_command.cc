@@ -102,10 +102,11 @@ Status RunDemo(const DemoOptions& opt) {
   TS_ASSIGN_OR_RETURN(workload::SynthSummary synthesised, workload::Synthesize(plan.config, synth));
 
   Stage(3, "whatif: replaying every step with stragglers idealised");
-  TS_ASSIGN_OR_RETURN(StragglerRun stragglers, RunStragglerAnalysis(job_dir, g.threads));
+  TS_ASSIGN_OR_RETURN(StragglerRun stragglers,
+                      pipeline::RunStragglerAnalysis(job_dir, {g.threads, nullptr}));
   std::string whatif_trace = (out / "whatif.perfetto.json").string();
   TS_RETURN_IF_ERROR(
-      whatif::WritePerfettoTimelines(stragglers.job, stragglers.model, whatif_trace));
+      whatif::WritePerfettoTimelines(stragglers.model, stragglers.result, whatif_trace));
 
   Stage(4, "minder: comparing the 8 machines' per-second metrics");
   FaultRunOptions fault_options;

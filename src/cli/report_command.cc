@@ -30,7 +30,7 @@ Status RunReport(const ReportOptions& opt) {
   const GlobalOptions& g = Globals();
   if (opt.trace.empty() && opt.metrics.empty() && opt.plan.empty() && opt.preset.empty()) {
     return InvalidArgumentError(
-        "nothing to report on: give --trace (op-table folder), --metrics (CSV or Prometheus "
+        "nothing to report on: give --trace (op table or Kineto traces), --metrics (CSV or Prometheus "
         "files) and/or --plan CONFIG / --preset NAME");
   }
   std::error_code ec;
@@ -54,11 +54,12 @@ Status RunReport(const ReportOptions& opt) {
   std::unique_ptr<StragglerRun> stragglers;
   if (!opt.trace.empty()) {
     Progress progress("what-if analysis", 0);
-    TS_ASSIGN_OR_RETURN(StragglerRun run, RunStragglerAnalysis(opt.trace, g.threads));
+    TS_ASSIGN_OR_RETURN(StragglerRun run, pipeline::RunStragglerAnalysis(opt.trace, {g.threads, nullptr}));
     stragglers = std::make_unique<StragglerRun>(std::move(run));
     inputs.stragglers = stragglers.get();
     std::string perfetto = opt.out + "/whatif.perfetto.json";
-    TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(stragglers->job, stragglers->model, perfetto));
+    TS_RETURN_IF_ERROR(
+        whatif::WritePerfettoTimelines(stragglers->model, stragglers->result, perfetto));
     inputs.trace_links.push_back({"whatif.perfetto.json",
                                   "Actual and ideal timelines side by side (what-if)"});
   }
@@ -82,7 +83,9 @@ void RegisterReport(CLI::App& root) {
   auto opt = std::make_shared<ReportOptions>();
   CLI::App* cmd = root.add_subcommand(
       "report", "One self-contained HTML report from your trace, metrics and plan (any subset)");
-  cmd->add_option("--trace", opt->trace, "What-if input: op-table folder (trace-*.csv[.gz] + meta-*.yaml)");
+  cmd->add_option("--trace", opt->trace,
+                  "What-if input: op-table folder (trace-*.csv[.gz] + meta-*.yaml) or CSV, or a "
+                  "Kineto trace (.json[.gz]) or folder of per-rank Kineto traces");
   cmd->add_option("--metrics", opt->metrics, "Minder input: metrics files (long CSV, Prometheus JSON/text)");
   cmd->add_option("--plan", opt->plan, "Plan config (YAML)");
   cmd->add_option("--preset", opt->preset, "Plan preset name (see `trainscope plan --help`)");

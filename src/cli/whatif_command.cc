@@ -9,14 +9,8 @@
 
 #include "base/diagnostics.h"
 #include "base/json_writer.h"
-#include "cli/app/straggler_run.h"
 #include "cli/command.h"
-#include "whatif/analysis.h"
-#include "whatif/cause.h"
-#include "whatif/kineto_output.h"
-#include "whatif/kineto_perfetto.h"
-#include "whatif/kineto_scenario.h"
-#include "whatif/megatron_model.h"
+#include "pipeline/straggler_pipeline.h"
 #include "whatif/perfetto_export.h"
 #include "whatif/result_json.h"
 #include "whatif/result_text.h"
@@ -56,12 +50,11 @@ Result<Distribution> MakeDistribution() {
   return d;
 }
 
-// The user's scenarios: --scale (parsed by `parse_scale`), then --fix-rank and --fix-step.
-Result<std::vector<whatif::Scenario>> Scenarios(const WhatIfOptions& opt,
-                                                Result<whatif::Scenario> (*parse_scale)(const std::string&)) {
+// The user's scenarios: --scale, then --fix-rank and --fix-step.
+Result<std::vector<whatif::Scenario>> Scenarios(const WhatIfOptions& opt) {
   std::vector<whatif::Scenario> scenarios;
   for (const std::string& text : opt.scale) {
-    TS_ASSIGN_OR_RETURN(whatif::Scenario sc, parse_scale(text));
+    TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseScaleSyntax(text));
     scenarios.push_back(sc);
   }
   for (int32_t rank : opt.fix_rank) scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
@@ -69,11 +62,12 @@ Result<std::vector<whatif::Scenario>> Scenarios(const WhatIfOptions& opt,
   return scenarios;
 }
 
-Status RunKinetoWhatIf(const WhatIfOptions& opt, const Distribution& dist) {
+Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
-  TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt, whatif::ParseScaleSyntax));
-  TS_ASSIGN_OR_RETURN(KinetoStragglerRun run,
-                      RunKinetoStragglerAnalysis(opt.path, g.threads, dist.distributor));
+  TS_ASSIGN_OR_RETURN(Distribution dist, MakeDistribution());
+  TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt));
+  TS_ASSIGN_OR_RETURN(pipeline::StragglerRun run,
+                      pipeline::RunStragglerAnalysis(opt.path, {g.threads, dist.distributor}));
   if (g.strict && run.diagnostics.HasAtLeast(Severity::kDataLoss)) {
     return DataLossError("{}: data loss in the input (see diagnostics) and --strict is set",
                          opt.path);
@@ -81,54 +75,21 @@ Status RunKinetoWhatIf(const WhatIfOptions& opt, const Distribution& dist) {
   std::vector<whatif::ScenarioResult> scenario_results;
   if (!scenarios.empty()) {
     TS_ASSIGN_OR_RETURN(scenario_results,
-                        whatif::RunKinetoScenarios(run.model, run.result, scenarios, g.threads));
+                        whatif::RunScenarios(run.model, run.result, scenarios, g.threads));
   }
   if (!dist.writes_output) return OkStatus();
   if (!opt.perfetto.empty()) {
-    TS_RETURN_IF_ERROR(whatif::WriteKinetoPerfetto(run.trace, run.model, run.result, opt.perfetto));
+    TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(run.model, run.result, opt.perfetto));
   }
   if (g.json) {
     JsonWriter w(stdout, false);
-    whatif::WriteKinetoWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w,
-                                  scenario_results);
+    whatif::WriteWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w,
+                            scenario_results);
     w.Flush();
     std::fputc('\n', stdout);
   } else {
-    std::string text = whatif::RenderKinetoWhatIfText(run.model, run.result, run.cause,
-                                                      run.diagnostics, opt.top, scenario_results);
-    std::fputs(text.c_str(), stdout);
-  }
-  return OkStatus();
-}
-
-Status RunWhatIf(const WhatIfOptions& opt) {
-  const GlobalOptions& g = Globals();
-  TS_ASSIGN_OR_RETURN(Distribution dist, MakeDistribution());
-  if (!IsOpTableInput(opt.path)) return RunKinetoWhatIf(opt, dist);
-  TS_ASSIGN_OR_RETURN(StragglerRun run,
-                      RunStragglerAnalysis(opt.path, g.threads, dist.distributor));
-  const whatif::OpJob& job = run.job;
-  const whatif::JobModel& model = run.model;
-  const whatif::WhatIfResult& result = run.result;
-  const whatif::Cause& cause = run.cause;
-  const Diagnostics& diagnostics = run.diagnostics;
-  TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt, whatif::ParseScaleScenario));
-  std::vector<whatif::ScenarioResult> scenario_results;
-  if (!scenarios.empty()) {
-    TS_ASSIGN_OR_RETURN(scenario_results, whatif::RunScenarios(job, model, scenarios, g.threads));
-  }
-  if (!dist.writes_output) return OkStatus();
-  if (!opt.perfetto.empty()) {
-    TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(job, model, opt.perfetto));
-  }
-  if (g.json) {
-    JsonWriter w(stdout, false);
-    whatif::WriteWhatIfJson(job, model, result, cause, diagnostics, w, scenario_results);
-    w.Flush();
-    std::fputc('\n', stdout);
-  } else {
-    std::string text =
-        whatif::RenderWhatIfText(job, model, result, cause, diagnostics, opt.top, scenario_results);
+    std::string text = whatif::RenderWhatIfText(run.model, run.result, run.cause,
+                                                run.diagnostics, opt.top, scenario_results);
     std::fputs(text.c_str(), stdout);
   }
   return OkStatus();
@@ -144,11 +105,11 @@ void RegisterWhatIf(CLI::App& root) {
       ->required();
   cmd->add_option("--perfetto", opt->perfetto,
                   "Write actual and ideal timelines side by side (Perfetto JSON)");
-  cmd->add_option("--top", opt->top, "Rows in the worker (Kineto: rank and op class) tables")
+  cmd->add_option("--top", opt->top, "Rows in the op-class and worker tables")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--scale", opt->scale,
-                  "Scenario: scale an op class, CLASS=FACTOR (compute, comm or an op kind; "
-                  "comm=0.5: 2x faster)");
+                  "Scenario: scale an op class, CLASS=FACTOR (comm, compute, an op class of the "
+                  "tables or an op kind; comm=0.5: 2x faster)");
   cmd->add_option("--fix-rank", opt->fix_rank,
                   "Scenario: this global rank's ops at ideal durations");
   cmd->add_option("--fix-step", opt->fix_step, "Scenario: this step's ops at ideal durations");

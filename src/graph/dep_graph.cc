@@ -248,4 +248,30 @@ std::vector<NodeId> DepGraph::CollectiveOf(NodeId n) const {
                              node_at_.begin() + unit_begin_[u + 1]);
 }
 
+RawGraph ToRawGraph(const DepGraph& g) {
+  RawGraph raw;
+  const int32_t n = g.num_nodes();
+  raw.collective_of.assign(n, -1);
+  for (NodeId i = 0; i < n; ++i) {
+    raw.worker.push_back(g.worker(i));
+    raw.stream.push_back(g.stream(i));
+    raw.step.push_back(g.step(i));
+    for (NodeId d : g.DependenciesOf(i)) {
+      raw.edge_from.push_back(d);
+      raw.edge_to.push_back(i);
+    }
+  }
+  for (int32_t u = 0; u < g.num_units(); ++u) {
+    int32_t first = g.unit_begin()[u], last = g.unit_begin()[u + 1];
+    if (last - first < 2) continue;
+    int32_t c = static_cast<int32_t>(raw.collective_begin.size()) - 1;
+    for (int32_t p = first; p < last; ++p) {
+      raw.collective_members.push_back(g.node_at()[p]);
+      raw.collective_of[g.node_at()[p]] = c;
+    }
+    raw.collective_begin.push_back(static_cast<int32_t>(raw.collective_members.size()));
+  }
+  return raw;
+}
+
 }  // namespace trainscope::graph

@@ -117,4 +117,8 @@ class DepGraph {
   std::vector<int32_t> dep_pos_;
 };
 
+// Re-expresses a compiled graph as a RawGraph (edges and collectives), e.g. to check a replay
+// against ReferenceSimulate.
+RawGraph ToRawGraph(const DepGraph& graph);
+
 }  // namespace trainscope::graph

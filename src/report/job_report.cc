@@ -142,9 +142,10 @@ void RenderStragglers(const StragglerPart& s, HtmlDocument& doc) {
     spec.reference = 1.0;
     doc.Raw(BarChart(spec));
   };
-  bars("by-op-type", "Slowdown by op type", s.by_op_type);
+  bars("by-op-type", "Slowdown by op class", s.by_op_type);
   bars("by-stage", "Slowdown by pipeline stage", s.by_stage);
   bars("by-dp-rank", "Slowdown by DP rank", s.by_dp_rank);
+  bars("by-rank", "Slowdown with only this rank's measured durations", s.by_rank);
   if (!s.top_workers.empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const NamedValue& w : s.top_workers) {

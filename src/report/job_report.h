@@ -36,6 +36,7 @@ struct StragglerPart {
   std::vector<NamedValue> by_op_type;
   std::vector<NamedValue> by_stage;
   std::vector<NamedValue> by_dp_rank;
+  std::vector<NamedValue> by_rank;       // only that rank's measured durations (Kineto input)
   std::vector<NamedValue> top_workers;   // highest scores first
 };
 

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // The what-if analyses of Lin et al., OSDI'25 (section 4 and the artifact's wia.py,
-// compute_ms.py, compute_mw.py) on a JobModel:
+// compute_ms.py, compute_mw.py) on a ReplayModel, for op tables and Kineto traces alike:
 //  - validation: replay with actual durations and launch delays vs measured step times;
-//  - launch slowdown: measured / replay without launch delays;
-//  - ideal: compute ops at the mean duration of their kind, comm ops at the median transfer time
-//    (layernorm all-reduce, not a synchronised collective, at its median duration);
-//  - slowdown S = mean no-delay step time / mean ideal step time, per step too;
-//  - attribution ("add" view): keep only group X at actual durations, X = each op kind (PP p2p
-//    merged per direction), each PP stage, each DP rank; S_X = mean step time / ideal;
-//  - worker score = min(S_dp, S_stage); M_W fixes the top ceil(3% of workers) by score, M_S the
-//    last stage, both in the "rem" and "add" views: rem = (T_ori - T_rem) / (T_ori - T_ideal),
-//    add = (T_add - T_ideal) / (T_ori - T_ideal).
+//  - launch slowdown: measured / replay without launch delays (the CPU-side effect); per worker:
+//    replay with only its launch delays / no-delay replay; the share of the gap time that ops
+//    spent before their CPU launch call (Kineto: launch -> kernel);
+//  - ideal: an op at the mean simulated duration of its ideal class (compute: same kernel or op
+//    kind = same work) or the median (communication: transfer time of its collective type and
+//    size); ops kept measured (`fixed`) keep their duration;
+//  - slowdown S = mean no-delay step time / mean ideal step time, per step too; S with the gaps
+//    kept in both replays (what fixing the GPU side alone gives a launch-bound job);
+//  - attribution ("add" view): keep only group X at actual durations, X = each op class, each
+//    PP stage and DP rank (op tables), each worker and each step; S_X = mean step time / ideal;
+//  - worker score: min(S_dp, S_stage) where stages are known, else the worker's alone S; M_W fixes
+//    the top ceil(3% of workers) by score, M_S the last stage (op tables), both in the "rem" and
+//    "add" views: rem = (T_ori - T_rem) / (T_ori - T_ideal), add = (T_add - T_ideal) / (T_ori -
+//    T_ideal) (both 0 when there is no slowdown to explain);
 //  - user scenarios (scenario.h) reuse the same machinery.
 // Simulations of independent groups run in parallel (ParallelFor), one Simulator per task, and
 // across processes when AnalysisOptions::distributor is set (results are bitwise identical).
@@ -21,9 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "base/diagnostics.h"
 #include "base/status.h"
-#include "whatif/megatron_model.h"
-#include "whatif/op_job.h"
+#include "whatif/replay_model.h"
 
 namespace trainscope::whatif {
 
@@ -40,19 +45,20 @@ struct AnalysisOptions {
 };
 
 struct Attribution {
-  std::string label;             // op kind label, stage or DP rank as text
-  int32_t key = -1;              // stage / DP rank (-1 for op kinds)
+  std::string label;             // op class label, stage, DP rank, rank or step as text
+  int32_t key = -1;              // group index / stage / DP rank / rank / step number
   double slowdown = 0;           // mean step time with only this group real / ideal
   std::vector<double> per_step;  // same, per step
 };
 
 struct WorkerScore {
-  int32_t dp_rank = 0, stage = 0, rank = 0;
-  double score = 0;  // min(S_dp, S_stage)
+  int32_t worker = 0, rank = 0;
+  int32_t dp_rank = -1, stage = -1;  // -1 where the input has no stages
+  double score = 0;                  // min(S_dp, S_stage), or the worker's alone S
 };
 
-// Workers by score, highest first (M_W takes the top ones); equal scores by max(S_dp, S_stage),
-// then by rank. `by_dp_rank` / `by_stage` are indexed by DP rank / stage.
+// Workers by score, highest first (M_W takes the top ones). With stages, equal scores go by
+// max(S_dp, S_stage), then by rank; without, by rank.
 std::vector<WorkerScore> RankWorkers(const std::vector<WorkerScore>& workers,
                                      const std::vector<Attribution>& by_dp_rank,
                                      const std::vector<Attribution>& by_stage);
@@ -64,7 +70,7 @@ struct Explanation {
 };
 
 struct WhatIfResult {
-  std::vector<int32_t> steps;
+  std::vector<int64_t> steps;
   std::vector<double> step_time_s;           // measured
   std::vector<double> step_replay_s;         // replay with actual durations and launch delays
   std::vector<double> step_nodelay_s;        // replay without launch delays
@@ -73,27 +79,38 @@ struct WhatIfResult {
   std::vector<double> step_launch_slowdown;  // measured / nodelay
   std::vector<double> step_error;            // |replay - measured| / measured
   double slowdown = 1, launch_slowdown = 1;
+  double slowdown_with_gaps = 1;  // (actual + gaps) / (ideal + gaps)
+  double launch_wait_share = 0;   // share of the gap time spent before the op's CPU launch call
   double error_median = 0, error_max = 0;
   double waste_fraction = 0;
-  int32_t gpus = 0;                                   // world size
+  int32_t gpus = 0;  // GPUs the traced steps stand for
   double traced_gpu_hours = 0, wasted_gpu_hours = 0;  // over the traced steps
   bool straggling = false;
-  std::vector<Attribution> by_optype, by_stage, by_dp_rank;
-  std::vector<WorkerScore> workers;  // dp-major
-  Explanation m_w, m_s;
+  double straggling_threshold = 1.1;
+  // by_stage / by_dp_rank only where the input has stages; by_worker in worker order.
+  std::vector<Attribution> by_op_class, by_stage, by_dp_rank, by_worker, by_step;
+  std::vector<WorkerScore> workers;            // worker order
+  std::vector<double> worker_launch_slowdown;  // per worker: only its delays / no delay
+  std::vector<double> worker_compute_s;        // per worker: compute time per step
+  Explanation m_w, m_s;                        // m_s only where the input has stages
   int64_t simulations = 0;
   int64_t ops = 0;
-  std::vector<int64_t> actual_ns;  // per row: simulated durations under the trace
-  std::vector<int64_t> ideal_ns;   // per row: ideal simulated durations
+  std::vector<int64_t> actual_ns;  // per node: simulated durations under the trace
+  std::vector<int64_t> ideal_ns;   // per node: ideal simulated durations
 };
 
-Result<WhatIfResult> AnalyzeWhatIf(const OpJob& job, const JobModel& model,
-                                   const AnalysisOptions& options);
+Result<WhatIfResult> AnalyzeWhatIf(const ReplayModel& model, const AnalysisOptions& options);
 
-// Ideal simulated duration of every op (see above), in ns, indexed by row.
-std::vector<int64_t> IdealDurations(const OpJob& job, const JobModel& model);
+// Ideal simulated duration of every node (see above), in ns.
+std::vector<int64_t> IdealDurations(const ReplayModel& model);
 // The same ideal computed from other simulated durations (e.g. a job with one cause removed).
-std::vector<int64_t> IdealDurationsFrom(const OpJob& job, const std::vector<int64_t>& sim_dur_ns);
+std::vector<int64_t> IdealDurationsFrom(const ReplayModel& model,
+                                        const std::vector<int64_t>& sim_dur_ns);
+
+// The analysis' own findings about its input as diagnostics: `simulation_error_high` (replay
+// error median > 2% or max > 5%: the dependency model misses something).
+void AddResultDiagnostics(const ReplayModel& model, const WhatIfResult& result,
+                          const std::string& source, Diagnostics& diagnostics);
 
 // Mean over steps of `step_ns` in seconds.
 double MeanSeconds(const std::vector<int64_t>& step_ns);

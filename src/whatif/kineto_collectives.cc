@@ -106,7 +106,7 @@ bool UnpairableP2p(const KinetoBuild& b, const ChannelStep& cs) {
 }  // namespace
 
 void MatchKinetoCollectives(KinetoBuild& b) {
-  KinetoJobModel& m = b.m;
+  ReplayModel& m = b.m;
   const size_t num_workers = b.job.ranks.size();
   std::map<std::pair<std::string, int32_t>, ChannelStep> channels;
   for (size_t w = 0; w < num_workers; ++w) {

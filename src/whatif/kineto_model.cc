@@ -53,7 +53,7 @@ void ChooseSteps(KinetoBuild& b) {
 }
 
 void AddNodes(KinetoBuild& b) {
-  KinetoJobModel& m = b.m;
+  ReplayModel& m = b.m;
   int32_t streams = 0;
   for (size_t w = 0; w < b.job.ranks.size(); ++w) {
     const model::RankTrace& rank = b.job.ranks[w];
@@ -87,6 +87,9 @@ void AddNodes(KinetoBuild& b) {
       b.launch_abs.push_back(ev.link[e].valid() ? ev.ts[ev.link[e].value()] : ev.ts[e]);
       b.stream.push_back(stream);
       std::string name(rank.Name(model::EventId(static_cast<uint32_t>(e))));
+      m.op_name.push_back(b.NameId(name));
+      m.track.push_back(rank.tracks[track].tid);
+      m.phase.push_back(Phase::kNone);
       const char* prefix = kind == EventKind::kMemcpy   ? "memcpy"
                            : kind == EventKind::kMemset ? "memset"
                                                         : "compute";
@@ -136,7 +139,7 @@ void AddEventWaits(KinetoBuild& b) {
                             b.m.step_index[src] == b.m.step_index[n] &&
                             b.end_abs[src] <= b.start_abs[n];
         if (agrees) b.builder.AddEdge(src, n);
-        KinetoModelStats& st = b.m.stats;
+        ModelStats& st = b.m.stats;
         ++(recorded ? (agrees ? st.event_wait_edges : st.event_waits_unresolved)
                     : (agrees ? st.nccl_sync_edges : st.nccl_syncs_unresolved));
         if (recorded) pending.erase(it);
@@ -149,7 +152,7 @@ void AddEventWaits(KinetoBuild& b) {
 
 // Transfer times of collective members, launch delays and measured step times.
 void ComputeTimes(KinetoBuild& b) {
-  KinetoJobModel& m = b.m;
+  ReplayModel& m = b.m;
   const graph::RawGraph& raw = b.builder.raw();
   const size_t n = m.worker.size();
   m.transfer_ns = m.dur_ns;
@@ -245,13 +248,24 @@ int32_t KinetoBuild::ClassId(const std::string& class_name, bool comm) {
 
 int32_t KinetoBuild::GroupId(const std::string& group_name) {
   auto [it, inserted] = group_ids.emplace(group_name, static_cast<int32_t>(m.group_names.size()));
-  if (inserted) m.group_names.push_back(group_name);
+  if (inserted) {
+    m.group_names.push_back(group_name);
+    m.group_roles.push_back(group_name == "compute"           ? GroupRole::kCompute
+                            : group_name.rfind("comm ", 0) == 0 ? GroupRole::kComm
+                                                                : GroupRole::kOther);
+  }
+  return it->second;
+}
+
+int32_t KinetoBuild::NameId(const std::string& op_name) {
+  auto [it, inserted] = name_ids.emplace(op_name, static_cast<int32_t>(m.op_names.size()));
+  if (inserted) m.op_names.push_back(op_name);
   return it->second;
 }
 
 }  // namespace internal
 
-std::string DescribeKinetoOp(const model::JobTrace& job, const KinetoJobModel& m,
+std::string DescribeKinetoOp(const model::JobTrace& job, const ReplayModel& m,
                              graph::NodeId node) {
   const model::RankTrace& rank = job.ranks[m.worker[node]];
   const model::EventId e(m.event[node]);
@@ -263,20 +277,22 @@ std::string DescribeKinetoOp(const model::JobTrace& job, const KinetoJobModel& m
                      static_cast<double>(rank.events.ts[e.value()] - m.step_start_ns[step]) * 1e-6);
 }
 
-Result<KinetoJobModel> BuildKinetoModel(const model::JobTrace& job, const std::string& name,
+Result<ReplayModel> BuildKinetoModel(const model::JobTrace& job, const std::string& name,
                                         Diagnostics* diagnostics) {
-  KinetoJobModel m;
+  ReplayModel m;
+  m.input = InputKind::kKineto;
   m.name = name;
   m.world_size = std::max<int32_t>(job.world_size, static_cast<int32_t>(job.ranks.size()));
+  m.gpus = static_cast<int32_t>(job.ranks.size());
   if (job.ranks.empty()) return InvalidArgumentError("{}: the trace holds no rank", name);
   std::vector<uint8_t> present(static_cast<size_t>(m.world_size), 0);
   for (const model::RankTrace& rank : job.ranks) {
-    m.ranks.push_back(rank.rank);
+    m.worker_rank.push_back(rank.rank);
     if (rank.rank >= 0 && rank.rank < m.world_size) present[rank.rank] = 1;
   }
   for (int32_t r = 0; r < m.world_size; ++r)
     if (!present[r]) m.absent_ranks.push_back(r);
-  KinetoBuild b{job, m, diagnostics, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  KinetoBuild b{job, m, diagnostics, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   ChooseSteps(b);
   if (m.steps.empty()) {
     return InvalidArgumentError(

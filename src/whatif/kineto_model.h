@@ -27,7 +27,8 @@
 // ends at the latest end of its GPU ops; transfer = member end - latest member start; values at
 // or below -10 ms (clock skew) are set to 0 and counted, as in the op-table path.
 // Units: nanoseconds. Ownership: the model copies what it needs (it does not point into the
-// JobTrace, except through `event` ids). Thread safety: immutable after BuildKinetoModel.
+// JobTrace, except through `event` ids). Op names are interned in `op_names`; the display track of
+// an op is its CUDA stream id. Thread safety: reentrant.
 #pragma once
 
 #include <cstdint>
@@ -38,69 +39,18 @@
 #include "base/status.h"
 #include "graph/dep_graph.h"
 #include "model/trace.h"
+#include "whatif/replay_model.h"
 
 namespace trainscope::whatif {
-
-struct KinetoModelStats {
-  int64_t stream_edges = 0;
-  int64_t event_wait_edges = 0;
-  int64_t event_waits_unresolved = 0;  // waits the trace contradicts or with no source/target
-  int64_t nccl_sync_edges = 0;         // implied waits of NCCL launches without a recorded one
-  int64_t nccl_syncs_unresolved = 0;
-  int64_t collectives_complete = 0;      // instances over complete groups (shared nodes)
-  int64_t collectives_partial = 0;       // instances with absent members (kept measured)
-  int64_t collective_ops_unmatched = 0;  // NCCL ops not synchronised (mismatch, lone member)
-  int64_t clipped_transfers = 0;         // transfer <= -10 ms set to 0
-  int64_t negative_transfers = 0;        // small negative transfers kept
-  int64_t clipped_delays = 0;            // launch delays <= -10 ms set to 0
-  int64_t ops_outside_steps = 0;         // GPU ops not in a simulated step
-  int64_t disconnected_parts = 0;        // extra weakly connected parts over all steps
-};
-
-struct KinetoJobModel {
-  graph::DepGraph graph;
-  std::string name;
-  int32_t world_size = 0;
-  std::vector<int32_t> ranks;          // per worker: global rank (present ranks, ascending)
-  std::vector<int32_t> absent_ranks;   // ranks of the world with no trace
-  std::vector<int64_t> steps;          // per step index: ProfilerStep number N
-  std::vector<int64_t> dropped_steps;  // step numbers not traced by every present rank
-  std::vector<int64_t> step_start_ns;  // per step: earliest ProfilerStep start (job clock)
-  std::vector<int64_t> step_time_ns;   // per step: measured (latest GPU op end - start)
-
-  // Per node (NodeId):
-  std::vector<int32_t> worker, step_index;
-  std::vector<uint32_t> event;       // EventId value in its rank's trace
-  std::vector<int32_t> ideal_class;  // into class_names: ops sharing an ideal duration
-  std::vector<int32_t> group;        // into group_names: attribution by op class
-  std::vector<uint8_t> is_comm;      // synchronised collective over a complete group
-  std::vector<uint8_t> fixed;        // kept at its measured duration in every what-if
-  std::vector<int64_t> start_ns;     // relative to its step's start
-  std::vector<int64_t> dur_ns;       // measured duration
-  std::vector<int64_t> transfer_ns;  // simulated duration under the trace (comm: transfer)
-  std::vector<int64_t> launch_delay_ns;
-  std::vector<int64_t> launch_wait_ns;  // part of the delay before the op's CPU launch call began
-
-  // Ideal classes: "kernel <name>", "memcpy <name>", "<Coll> <nelems> <dtype>".
-  std::vector<std::string> class_names;
-  std::vector<uint8_t> class_is_comm;  // per class: ideal = median (comm) or mean (compute)
-  // Attribution groups: "compute", "memcpy", "memset", "comm <Coll>".
-  std::vector<std::string> group_names;
-  KinetoModelStats stats;
-
-  int32_t num_nodes() const { return static_cast<int32_t>(worker.size()); }
-  int32_t num_steps() const { return static_cast<int32_t>(steps.size()); }
-  int32_t num_workers() const { return static_cast<int32_t>(ranks.size()); }
-};
 
 // Builds and checks the model (acyclic; per-step connectivity is reported as a diagnostic since
 // streams without recorded waits are legitimately independent). Errors name the op.
 // `diagnostics` receives the documented recoveries.
-Result<KinetoJobModel> BuildKinetoModel(const model::JobTrace& job, const std::string& name,
+Result<ReplayModel> BuildKinetoModel(const model::JobTrace& job, const std::string& name,
                                         Diagnostics* diagnostics);
 
 // "rank 3 stream 84 'ncclKernel_AllReduce...' step 10 at +1.234 ms" for messages.
-std::string DescribeKinetoOp(const model::JobTrace& job, const KinetoJobModel& model,
+std::string DescribeKinetoOp(const model::JobTrace& job, const ReplayModel& model,
                              graph::NodeId node);
 
 }  // namespace trainscope::whatif

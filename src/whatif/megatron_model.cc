@@ -39,6 +39,68 @@ int32_t StreamOf(OpKind kind) {
   }
 }
 
+constexpr const char* kStreamNames[] = {"compute",
+                                        "dp-comm",
+                                        "pp fwd-send",
+                                        "pp fwd-recv",
+                                        "pp bwd-send",
+                                        "pp bwd-recv",
+                                        "sync (layernorm/embedding/clip)"};
+
+GroupRole RoleOf(OpKind kind) {
+  if (IsComputeKind(kind)) return GroupRole::kCompute;
+  return IsCommKind(kind) ? GroupRole::kComm : GroupRole::kOther;
+}
+
+// The op-table columns of the ReplayModel besides the graph and times: classes (one per op kind),
+// attribution groups (kind labels in order of first appearance), phases, names and tracks.
+void FillOpTableColumns(const OpJob& job, ReplayModel& m) {
+  const size_t n = job.size();
+  m.world_size = job.world_size;
+  m.gpus = job.world_size;
+  m.tp = job.tp_size;
+  for (int k = 0; k < kOpKindCount; ++k) {
+    const auto kind = static_cast<OpKind>(k);
+    m.class_names.emplace_back(OpKindName(kind));
+    m.class_is_comm.push_back(IsCommKind(kind) ? 1 : 0);
+  }
+  m.op_names = m.class_names;
+  m.track_names.assign(std::begin(kStreamNames), std::end(kStreamNames));
+  std::vector<int32_t> group_of_kind(kOpKindCount, -1);
+  m.ideal_class.resize(n);
+  m.group.resize(n);
+  m.phase.resize(n);
+  m.op_name.resize(n);
+  m.track.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const OpKind kind = job.kind[i];
+    const auto k = static_cast<int32_t>(kind);
+    int32_t& g = group_of_kind[static_cast<size_t>(k)];
+    if (g < 0) {
+      const std::string label(AttributionLabel(kind));
+      const auto it = std::find(m.group_names.begin(), m.group_names.end(), label);
+      g = static_cast<int32_t>(it - m.group_names.begin());
+      if (it == m.group_names.end()) {
+        m.group_names.push_back(label);
+        m.group_roles.push_back(RoleOf(kind));
+      }
+    }
+    m.ideal_class[i] = k;
+    m.op_name[i] = k;
+    m.group[i] = g;
+    m.phase[i] = kind == OpKind::kForwardCompute    ? Phase::kForward
+                 : kind == OpKind::kBackwardCompute ? Phase::kBackward
+                                                    : Phase::kNone;
+    m.track[i] = StreamOf(kind);
+  }
+  m.fixed.assign(n, 0);
+  m.launch_wait_ns.assign(n, 0);
+  m.dur_ns = job.dur_ns;
+  m.seq_id = job.seq_id;
+  m.microbatch = job.mb_id;
+  m.chunk = job.mc;
+}
+
 }  // namespace
 
 std::string DescribeOp(const OpJob& job, int64_t row) {
@@ -46,18 +108,14 @@ std::string DescribeOp(const OpJob& job, int64_t row) {
                      job.seq_id[row], job.stage[row], job.dp_rank[row], job.step[row]);
 }
 
-std::vector<int64_t> JobModel::ActualDurations(const OpJob& job) const {
-  std::vector<int64_t> d(job.size());
-  for (size_t i = 0; i < d.size(); ++i) d[i] = is_comm[i] ? transfer_ns[i] : job.dur_ns[i];
-  return d;
-}
-
-Result<JobModel> BuildMegatronModel(const OpJob& job) {
+Result<ReplayModel> BuildMegatronModel(const OpJob& job) {
   const int64_t n = static_cast<int64_t>(job.size());
   if (n == 0) return InvalidArgumentError("{}: the op table is empty", job.name);
   if (n > INT32_MAX / 2)
     return InvalidArgumentError("{}: {} ops is more than supported", job.name, n);
-  JobModel m;
+  ReplayModel m;
+  m.input = InputKind::kOpTable;
+  m.name = job.name;
   int32_t max_dp = 0, max_stage = 0;
   for (int64_t i = 0; i < n; ++i) {
     if (job.dp_rank[i] < 0 || job.stage[i] < 0 || job.dp_rank[i] >= kMaxRanks ||
@@ -121,7 +179,7 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
 
   std::vector<int32_t> row_of(instances * num_t, -1);
   m.worker.resize(n);
-  m.worker_rank.assign(m.num_workers(), -1);
+  m.worker_rank.assign(static_cast<size_t>(m.dp) * m.pp, -1);
   for (int64_t i = 0; i < n; ++i) {
     auto it = t.index.find(internal::OpKey(job.stage[i], job.kind[i], job.seq_id[i]));
     if (it == t.index.end()) {
@@ -177,9 +235,9 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
       int64_t transfer = m.start_ns[r] + job.dur_ns[r] - latest;
       if (transfer <= -kSkewToleranceNs) {
         transfer = 0;
-        ++m.clipped_transfers;
+        ++m.stats.clipped_transfers;
       } else if (transfer < 0) {
-        ++m.negative_transfers;
+        ++m.stats.negative_transfers;
       }
       m.transfer_ns[r] = transfer;
     }
@@ -207,12 +265,13 @@ Result<JobModel> BuildMegatronModel(const OpJob& job) {
     int64_t delay = m.start_ns[i] - (dep_end[i] == INT64_MIN ? 0 : dep_end[i]);
     if (delay <= -kSkewToleranceNs) {
       delay = 0;
-      ++m.clipped_delays;
+      ++m.stats.clipped_delays;
     }
     m.launch_delay_ns[i] = delay;
   }
   TS_ASSIGN_OR_RETURN(m.graph,
                       b.Build({}, [&job](graph::NodeId id) { return DescribeOp(job, id); }));
+  FillOpTableColumns(job, m);
   return m;
 }
 

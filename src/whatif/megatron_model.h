@@ -24,7 +24,7 @@
 // Transfer time of a comm op = its end - latest start of its collective's members (values at or
 // below -10 ms, clock skew, are set to 0 as in the artifact). Launch delay = start - latest end of
 // its dependencies (or - step start); values at or below -10 ms are set to 0.
-// Units: nanoseconds. Thread safety: immutable after BuildMegatronModel.
+// Units: nanoseconds. Thread safety: reentrant.
 #pragma once
 
 #include <cstdint>
@@ -34,34 +34,15 @@
 #include "base/status.h"
 #include "graph/dep_graph.h"
 #include "whatif/op_job.h"
+#include "whatif/replay_model.h"
 
 namespace trainscope::whatif {
 
-struct JobModel {
-  graph::DepGraph graph;  // node id = row of the OpJob
-  int32_t dp = 1, pp = 1;
-  std::vector<int32_t> steps;        // step number of each step index (ascending)
-  std::vector<int32_t> step_index;   // per row
-  std::vector<int32_t> worker;       // per row: dp_rank * pp + stage
-  std::vector<int32_t> worker_rank;  // per worker: global rank
-  std::vector<uint8_t> is_comm;      // per row: member of a comm group (simulated with transfer)
-  std::vector<int64_t> start_ns;     // per row, relative to the step's earliest start
-  std::vector<int64_t> transfer_ns;  // per row (comm: transfer time; others: duration)
-  std::vector<int64_t> launch_delay_ns;  // per row
-  std::vector<int64_t> step_time_ns;     // per step: measured (latest end - earliest start)
-  int64_t clipped_transfers = 0;         // transfer times <= -10 ms set to 0
-  int64_t negative_transfers = 0;        // small negative transfer times kept (> -10 ms)
-  int64_t clipped_delays = 0;            // launch delays <= -10 ms set to 0
-  int32_t template_ops = 0;              // ops per (step, dp_rank) instance
-
-  int32_t num_steps() const { return static_cast<int32_t>(steps.size()); }
-  int32_t num_workers() const { return dp * pp; }
-  // The simulated duration under the actual trace: transfer for comm ops, duration otherwise.
-  std::vector<int64_t> ActualDurations(const OpJob& job) const;
-};
-
 // Builds and checks the model. Errors name the op (kind, seq_id, stage, dp_rank, step).
-Result<JobModel> BuildMegatronModel(const OpJob& job);
+// The ReplayModel (replay_model.h) of an op table: node = row, ideal class = op kind, attribution
+// group = op kind label (PP p2p kinds merged per direction, in order of first appearance), track =
+// the stream above, world size and TP from the table's meta.
+Result<ReplayModel> BuildMegatronModel(const OpJob& job);
 
 // "forward-compute seq 3 stage 1 dp 0 step 23" for messages.
 std::string DescribeOp(const OpJob& job, int64_t row);

@@ -23,7 +23,7 @@ void RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tas
   ParallelFor(chunks, static_cast<int>(chunks), [&](size_t chunk) {
     const size_t begin = tasks.size() * chunk / chunks, end = tasks.size() * (chunk + 1) / chunks;
     graph::Simulator sim(graph);
-    std::vector<int64_t> dur;
+    std::vector<int64_t> dur, delay;
     const std::vector<int64_t>* loaded = nullptr;
     for (size_t k = begin; k < end; ++k) {
       const ReplayTask& t = tasks[k];
@@ -34,7 +34,14 @@ void RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tas
       if (t.rows != nullptr)
         for (int32_t r : *t.rows) dur[r] = (*t.overlay)[r];
       t.step_end_ns->resize(graph.num_steps());
-      sim.Run(dur, {}, *t.step_end_ns);
+      if (t.delay != nullptr && t.rows != nullptr) {
+        delay.resize(dur.size(), 0);
+        for (int32_t r : *t.rows) delay[r] = (*t.delay)[r];
+        sim.Run(dur, delay, *t.step_end_ns);
+        for (int32_t r : *t.rows) delay[r] = 0;
+      } else {
+        sim.Run(dur, {}, *t.step_end_ns);
+      }
       if (t.rows != nullptr)
         for (int32_t r : *t.rows) dur[r] = (*t.base)[r];
     }

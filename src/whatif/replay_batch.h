@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ReplayBatch: runs many "mixed" replays of one DepGraph in parallel without per-replay
-// allocation: replay k uses durations `base` except on `rows`, which take `overlay`.
+// allocation: replay k uses durations `base` except on `rows`, which take `overlay` (and, when
+// given, their launch delays).
 // Tasks are split into one contiguous chunk per thread; each chunk owns one Simulator and one
 // duration buffer, applies a task's rows, replays, and restores them (cost O(rows), not O(ops)).
 // With a TaskDistributor the tasks are first split over processes (e.g. MPI ranks,
@@ -27,6 +28,8 @@ struct ReplayTask {
   const std::vector<int64_t>* overlay = nullptr;  // may be null when rows is empty
   const std::vector<int32_t>* rows = nullptr;     // may be null (= plain replay of base)
   std::vector<int64_t>* step_end_ns = nullptr;    // resized to num_steps
+  // Launch delays of `rows` (every other op without delay); null: no delays at all.
+  const std::vector<int64_t>* delay = nullptr;
 };
 
 // Spreads independent tasks over cooperating processes. Collective: every process calls Run()

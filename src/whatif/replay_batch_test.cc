@@ -67,21 +67,21 @@ TEST(ReplayBatchTest, DistributedAnalysisIsBitwiseIdentical) {
   spec.worker_factor.assign(16, 1.0);
   spec.worker_factor[6] = 1.4;
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-  ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
-  ASSERT_OK_AND_ASSIGN(WhatIfResult single, AnalyzeWhatIf(job, model, {}));
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+  ASSERT_OK_AND_ASSIGN(WhatIfResult single, AnalyzeWhatIf(model, {}));
   ASSERT_GT(single.slowdown, 1.05);
   for (int processes : {2, 3, 5, 64}) {  // 64: more processes than tasks (empty shares)
     SequentialDistributor dist(processes);
     AnalysisOptions options;
     options.threads = 2;
     options.distributor = &dist;
-    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, options));
-    EXPECT_EQ(dist.ran(), single.simulations - 3);  // every attribution / M_W / M_S replay once
+    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, options));
+    EXPECT_EQ(dist.ran(), single.simulations - 4);  // every replay but validation/ideal once
     auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
     EXPECT_TRUE(same(r.slowdown, single.slowdown));
     ASSERT_EQ(r.by_dp_rank.size(), single.by_dp_rank.size());
     for (const auto& [got, want] :
-         {std::pair{&r.by_optype, &single.by_optype}, std::pair{&r.by_stage, &single.by_stage},
+         {std::pair{&r.by_op_class, &single.by_op_class}, std::pair{&r.by_stage, &single.by_stage},
           std::pair{&r.by_dp_rank, &single.by_dp_rank}}) {
       ASSERT_EQ(got->size(), want->size());
       for (size_t k = 0; k < got->size(); ++k) {
@@ -108,9 +108,9 @@ TEST(ReplayBatchTest, DistributedReplaysMatchDirectSimulation) {
   SyntheticJobSpec spec;
   spec.dp = 2, spec.pp = 2, spec.microbatches = 3, spec.steps = 2, spec.op_noise = 0.3;
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-  ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
-  const std::vector<int64_t> actual = model.ActualDurations(job);
-  const std::vector<int64_t> ideal = IdealDurations(job, model);
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+  const std::vector<int64_t> actual = model.transfer_ns;
+  const std::vector<int64_t> ideal = IdealDurations(model);
   std::vector<std::vector<int32_t>> rows(static_cast<size_t>(model.num_workers()));
   for (size_t i = 0; i < job.size(); ++i) rows[model.worker[i]].push_back(static_cast<int32_t>(i));
   std::vector<std::vector<int64_t>> out(rows.size());

@@ -9,15 +9,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "whatif/megatron_model.h"
+#include "whatif/op_job.h"
+#include "whatif/replay_model.h"
 
 namespace trainscope::whatif {
 
-OpJob RetimeJob(const OpJob& job, const JobModel& model, const std::vector<int64_t>& sim_dur_ns,
+OpJob RetimeJob(const OpJob& job, const ReplayModel& model, const std::vector<int64_t>& sim_dur_ns,
                 const std::vector<int64_t>& delay_ns);
-
-// Re-expresses a compiled graph as a RawGraph (edges and collectives), e.g. to check a replay
-// against graph::ReferenceSimulate.
-graph::RawGraph ToRawGraph(const graph::DepGraph& graph);
 
 }  // namespace trainscope::whatif

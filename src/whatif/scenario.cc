@@ -40,66 +40,86 @@ Result<Scenario> ParseScaleSyntax(const std::string& text) {
   return s;
 }
 
-Result<Scenario> ParseScaleScenario(const std::string& text) {
-  TS_ASSIGN_OR_RETURN(Scenario s, ParseScaleSyntax(text));
-  if (s.op_class != "compute" && s.op_class != "comm" && !ParseOpKind(s.op_class)) {
-    return InvalidArgumentError(
-        "--scale '{}': class must be compute, comm or an op kind (forward-compute, ...)", text);
-  }
-  return s;
+namespace {
+
+// True when node `i` belongs to scaling class `op_class`.
+bool InClass(const ReplayModel& m, int32_t i, const std::string& op_class) {
+  if (m.fixed[i] || m.group[i] < 0) return false;
+  if (op_class == "comm") return m.role_of(i) == GroupRole::kComm;
+  if (op_class == "compute") return m.role_of(i) == GroupRole::kCompute;
+  const std::string& group = m.group_names[m.group[i]];
+  if (group == op_class || group == "comm " + op_class) return true;
+  return m.input == InputKind::kOpTable && m.class_names[m.ideal_class[i]] == op_class;
 }
 
-Result<std::vector<ScenarioResult>> RunScenarios(const OpJob& job, const JobModel& model,
-                                                 const std::vector<Scenario>& scenarios,
-                                                 int threads) {
-  const std::vector<int64_t> actual = model.ActualDurations(job);
-  const std::vector<int64_t> ideal = IdealDurations(job, model);
-  const size_t k = scenarios.size();
-  std::vector<std::vector<int64_t>> overlay(k);
-  std::vector<std::vector<int32_t>> rows(k);
-  for (size_t s = 0; s < k; ++s) {
-    const Scenario& sc = scenarios[s];
-    if (sc.kind == Scenario::Kind::kFixRank &&
-        std::find(model.worker_rank.begin(), model.worker_rank.end(), sc.value) ==
-            model.worker_rank.end()) {
-      return InvalidArgumentError("--fix-rank {}: no such rank in {}", sc.value, job.name);
-    }
-    if (sc.kind == Scenario::Kind::kFixStep &&
-        std::find(model.steps.begin(), model.steps.end(), sc.value) == model.steps.end()) {
-      return InvalidArgumentError("--fix-step {}: no such step in {}", sc.value, job.name);
-    }
-    const auto kind = ParseOpKind(sc.op_class);
-    overlay[s] = sc.kind == Scenario::Kind::kScale ? actual : ideal;
-    for (size_t i = 0; i < job.size(); ++i) {
-      bool selected = false;
-      switch (sc.kind) {
-        case Scenario::Kind::kScale:
-          selected = sc.op_class == "comm"      ? IsCommKind(job.kind[i])
-                     : sc.op_class == "compute" ? !IsCommKind(job.kind[i])
-                                                : job.kind[i] == *kind;
-          if (selected) overlay[s][i] = std::llround(static_cast<double>(actual[i]) * sc.factor);
-          break;
-        case Scenario::Kind::kFixRank:
-          selected = job.rank[i] == sc.value;
-          break;
-        case Scenario::Kind::kFixStep:
-          selected = job.step[i] == sc.value;
-          break;
-      }
-      if (selected) rows[s].push_back(static_cast<int32_t>(i));
+std::string ClassList(const ReplayModel& m) {
+  std::string classes = "comm, compute";
+  for (const std::string& g : m.group_names) classes += ", " + g;
+  return classes;
+}
+
+// Rows the scenario changes, with their durations in `overlay`.
+Result<std::vector<int32_t>> SelectRows(const ReplayModel& m, const WhatIfResult& r,
+                                        const Scenario& sc, std::vector<int64_t>& overlay) {
+  int32_t worker = -1, step = -1;
+  if (sc.kind == Scenario::Kind::kFixRank) {
+    for (int32_t w = 0; w < m.num_workers(); ++w)
+      if (m.worker_rank[w] == sc.value) worker = w;
+    if (worker < 0) return InvalidArgumentError("--fix-rank {}: no such rank in {}", sc.value, m.name);
+  } else if (sc.kind == Scenario::Kind::kFixStep) {
+    for (int32_t s = 0; s < m.num_steps(); ++s)
+      if (m.steps[s] == sc.value) step = s;
+    if (step < 0) {
+      return InvalidArgumentError("--fix-step {}: no such step simulated in {}", sc.value, m.name);
     }
   }
+  std::vector<int32_t> rows;
+  for (int32_t i = 0; i < m.num_nodes(); ++i) {
+    switch (sc.kind) {
+      case Scenario::Kind::kScale:
+        if (!InClass(m, i, sc.op_class)) continue;
+        overlay[i] = std::llround(static_cast<double>(r.actual_ns[i]) * sc.factor);
+        break;
+      case Scenario::Kind::kFixRank:
+        if (m.worker[i] != worker) continue;
+        overlay[i] = r.ideal_ns[i];
+        break;
+      case Scenario::Kind::kFixStep:
+        if (m.step_index[i] != step) continue;
+        overlay[i] = r.ideal_ns[i];
+        break;
+    }
+    rows.push_back(i);
+  }
+  if (sc.kind == Scenario::Kind::kScale && rows.empty()) {
+    return InvalidArgumentError("--scale {}: no op of class '{}' in {} (classes: {})",
+                                sc.Describe(), sc.op_class, m.name, ClassList(m));
+  }
+  return rows;
+}
+
+}  // namespace
+
+Result<std::vector<ScenarioResult>> RunScenarios(const ReplayModel& m, const WhatIfResult& r,
+                                                 const std::vector<Scenario>& scenarios,
+                                                 int threads) {
+  const size_t k = scenarios.size();
+  std::vector<std::vector<int64_t>> overlay(k, r.actual_ns);
+  std::vector<std::vector<int32_t>> rows(k);
+  for (size_t s = 0; s < k; ++s) {
+    TS_ASSIGN_OR_RETURN(rows[s], SelectRows(m, r, scenarios[s], overlay[s]));
+  }
   std::vector<std::vector<int64_t>> steps(k + 1);
-  std::vector<ReplayTask> tasks = {{&actual, nullptr, nullptr, &steps[k]}};
-  for (size_t s = 0; s < k; ++s) tasks.push_back({&actual, &overlay[s], &rows[s], &steps[s]});
-  RunReplays(model.graph, tasks, threads);
+  std::vector<ReplayTask> tasks = {{&r.actual_ns, nullptr, nullptr, &steps[k]}};
+  for (size_t s = 0; s < k; ++s) tasks.push_back({&r.actual_ns, &overlay[s], &rows[s], &steps[s]});
+  RunReplays(m.graph, tasks, threads);
   std::vector<ScenarioResult> out;
   const double baseline = MeanSeconds(steps[k]);
   for (size_t s = 0; s < k; ++s) {
-    ScenarioResult r{scenarios[s].Describe(), baseline, MeanSeconds(steps[s]), 0, {}};
-    r.speedup = baseline / r.scenario_s;
-    for (int64_t t : steps[s]) r.step_s.push_back(static_cast<double>(t) * 1e-9);
-    out.push_back(std::move(r));
+    ScenarioResult sr{scenarios[s].Describe(), baseline, MeanSeconds(steps[s]), 0, {}};
+    sr.speedup = sr.scenario_s > 0 ? baseline / sr.scenario_s : 0;
+    for (int64_t t : steps[s]) sr.step_s.push_back(static_cast<double>(t) * 1e-9);
+    out.push_back(std::move(sr));
   }
   return out;
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// User what-if scenarios on a job: "communication 2x faster" (scale an op class), "fix rank R"
-// (its ops at ideal durations), "fix step N". Each is one replay against the no-delay baseline.
-// Units: seconds in results. Thread safety: reentrant.
+// User what-if scenarios on a job, op table or Kineto: "communication 2x faster" (scale an op
+// class), "fix rank R" (its ops at ideal durations), "fix step N". Scaling classes: `comm` (every
+// synchronised collective), `compute` (compute ops: forward/backward compute of op tables,
+// kernels of Kineto traces), an op class of the tables (`optimizer`, `memcpy`, `comm all_reduce`
+// or `all_reduce`, ...) or an op kind of an op table (`forward-send`). Ops kept measured
+// (collectives over incomplete groups) are never changed. Each scenario is one replay against the
+// no-delay baseline. Units: seconds in results. Thread safety: reentrant.
 #pragma once
 
 #include <cstdint>
@@ -9,23 +13,22 @@
 #include <vector>
 
 #include "base/status.h"
-#include "whatif/megatron_model.h"
+#include "whatif/analysis.h"
+#include "whatif/replay_model.h"
 
 namespace trainscope::whatif {
 
 struct Scenario {
   enum class Kind { kScale, kFixRank, kFixStep };
   Kind kind = Kind::kScale;
-  std::string op_class;  // kScale: "compute", "comm", or an op kind name ("forward-compute", ...)
+  std::string op_class;  // kScale: "compute", "comm", an op class or an op kind
   double factor = 1;     // kScale: duration multiplier (0.5 = twice as fast)
   int32_t value = 0;     // kFixRank: global rank; kFixStep: step number
   std::string Describe() const;
 };
 
-// Parses "CLASS=FACTOR" (e.g. "comm=0.5") into a scaling scenario; CLASS must be compute, comm
-// or an op kind of the op-table model.
-Result<Scenario> ParseScaleScenario(const std::string& text);
-// The same syntax with CLASS unchecked (the Kineto path checks it against the job's classes).
+// Parses "CLASS=FACTOR" (e.g. "comm=0.5") into a scaling scenario; CLASS is checked against the
+// job's classes when the scenario runs.
 Result<Scenario> ParseScaleSyntax(const std::string& text);
 
 struct ScenarioResult {
@@ -36,7 +39,9 @@ struct ScenarioResult {
   std::vector<double> step_s;
 };
 
-Result<std::vector<ScenarioResult>> RunScenarios(const OpJob& job, const JobModel& model,
+// Errors name an unknown class (listing the job's classes), rank or step.
+Result<std::vector<ScenarioResult>> RunScenarios(const ReplayModel& model,
+                                                 const WhatIfResult& result,
                                                  const std::vector<Scenario>& scenarios,
                                                  int threads);
 

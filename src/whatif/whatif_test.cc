@@ -25,10 +25,10 @@ double MeanOf(const std::vector<int64_t>& v) {
 }
 
 // S computed with the plain reference simulator on the model's graph.
-double ReferenceSlowdown(const OpJob& job, const JobModel& model) {
-  graph::RawGraph raw = ToRawGraph(model.graph);
-  auto actual = graph::ReferenceSimulate(raw, model.ActualDurations(job), {});
-  auto ideal = graph::ReferenceSimulate(raw, IdealDurations(job, model), {});
+double ReferenceSlowdown(const ReplayModel& model) {
+  graph::RawGraph raw = graph::ToRawGraph(model.graph);
+  auto actual = graph::ReferenceSimulate(raw, model.transfer_ns, {});
+  auto ideal = graph::ReferenceSimulate(raw, IdealDurations(model), {});
   return MeanOf(actual.step_end_ns) / MeanOf(ideal.step_end_ns);
 }
 
@@ -40,10 +40,10 @@ TEST(WhatIfTest, HandComputedTwoStagePipeline) {
   spec.fwd_ns = 10, spec.p2p_ns = 1, spec.layernorm_ns = 1, spec.embedding_ns = 2, spec.clip_ns = 3;
   spec.optimizer_ns = 4, spec.gc_ns = 0;
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-  ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
   EXPECT_EQ(model.step_time_ns[0], 102);
   AnalysisOptions options;
-  ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, options));
+  ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, options));
   EXPECT_DOUBLE_EQ(r.step_nodelay_s[0], 102e-9);
   EXPECT_DOUBLE_EQ(r.step_replay_s[0], 102e-9);
   EXPECT_DOUBLE_EQ(r.slowdown, 1.0);  // every op already at its ideal duration
@@ -56,9 +56,9 @@ TEST(WhatIfTest, DerivedModelMatchesGeneratorSchedule) {
   spec.worker_factor = {1, 1, 1.3, 1, 1, 1, 1, 1};
   graph::RawGraph schedule;
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec, &schedule));
-  ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
   // Any durations: the model derived from timestamps replays like the generator's schedule.
-  std::vector<int64_t> dur = IdealDurations(job, model);
+  std::vector<int64_t> dur = IdealDurations(model);
   for (size_t i = 0; i < dur.size(); i += 3)
     dur[i] = dur[i] * 3 / 2 + static_cast<int64_t>(i % 7) * 1000;
   auto ref = graph::ReferenceSimulate(schedule, dur, {});
@@ -76,34 +76,34 @@ TEST(WhatIfTest, SlowWorkerSlowdownMatchesReferenceAndIsNamed) {
   spec.worker_factor.assign(16, 1.0);
   spec.worker_factor[1 * 4 + 2] = 1.5;  // dp 1, stage 2
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-  ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
   AnalysisOptions options;
   options.threads = 2;
-  ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, options));
-  EXPECT_NEAR(r.slowdown, ReferenceSlowdown(job, model), 1e-9);
+  ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, options));
+  EXPECT_NEAR(r.slowdown, ReferenceSlowdown(model), 1e-9);
   EXPECT_GT(r.slowdown, 1.1);
   EXPECT_LT(r.slowdown, 1.5);  // no more than the slow worker's factor
   EXPECT_TRUE(r.straggling);
   EXPECT_EQ(r.m_w.selected, std::vector<int32_t>({2 * 4 + 1}));  // rank = stage * dp + dp_rank
   EXPECT_GT(r.m_w.rem, 0.9);
-  Cause c = ClassifyCause(job, model, r, 2);
+  Cause c = ClassifyCause(model, r, 2);
   EXPECT_EQ(c.pattern, Pattern::kOneSlowWorker) << c.evidence;
   EXPECT_TRUE(c.persistent);
   // Scenarios: fixing the slow rank is M_W's remove view; scaling by 1 changes nothing; doubling
   // compute makes steps much longer.
-  ASSERT_OK_AND_ASSIGN(Scenario all_compute, ParseScaleScenario("compute=2"));
-  EXPECT_OK(ParseScaleScenario("comm=0.5").status());
-  ASSERT_OK_AND_ASSIGN(Scenario same, ParseScaleScenario("forward-compute=1"));
-  EXPECT_FALSE(ParseScaleScenario("compute").ok());
-  EXPECT_FALSE(ParseScaleScenario("bogus=2").ok());
+  ASSERT_OK_AND_ASSIGN(Scenario all_compute, ParseScaleSyntax("compute=2"));
+  EXPECT_OK(ParseScaleSyntax("comm=0.5").status());
+  ASSERT_OK_AND_ASSIGN(Scenario same, ParseScaleSyntax("forward-compute=1"));
+  EXPECT_FALSE(ParseScaleSyntax("compute").ok());
+  ASSERT_OK_AND_ASSIGN(Scenario bogus, ParseScaleSyntax("bogus=2"));  // checked when it runs
+  EXPECT_FALSE(RunScenarios(model, r, {bogus}, 1).ok());
   ASSERT_OK_AND_ASSIGN(
       std::vector<ScenarioResult> sc,
-      RunScenarios(job, model, {{Scenario::Kind::kFixRank, "", 1, 2 * 4 + 1}, same, all_compute},
-                   2));
+      RunScenarios(model, r, {{Scenario::Kind::kFixRank, "", 1, 2 * 4 + 1}, same, all_compute}, 2));
   EXPECT_NEAR(sc[0].scenario_s, r.m_w.t_rem_s, 1e-12);
   EXPECT_DOUBLE_EQ(sc[1].speedup, 1.0);
   EXPECT_GT(sc[2].scenario_s, sc[2].baseline_s * 1.5);
-  EXPECT_FALSE(RunScenarios(job, model, {{Scenario::Kind::kFixRank, "", 1, 999}}, 1).ok());
+  EXPECT_FALSE(RunScenarios(model, r, {{Scenario::Kind::kFixRank, "", 1, 999}}, 1).ok());
 }
 
 // The demo's case, by hand: DP ranks all at S >= 1.13 (each carries a slow last stage), stage 1
@@ -116,8 +116,9 @@ TEST(WhatIfTest, WorkerScoreTiesGoToTheSlowerDpRank) {
   std::vector<WorkerScore> workers;
   for (int32_t d = 0; d < 3; ++d) {
     for (int32_t s = 0; s < 2; ++s) {
-      workers.push_back({d, s, s * 3 + d, std::min(dp[static_cast<size_t>(d)].slowdown,
-                                                   stage[static_cast<size_t>(s)].slowdown)});
+      workers.push_back({d * 2 + s, s * 3 + d, d, s,
+                         std::min(dp[static_cast<size_t>(d)].slowdown,
+                                  stage[static_cast<size_t>(s)].slowdown)});
     }
   }
   std::vector<int32_t> order;
@@ -134,21 +135,21 @@ TEST(WhatIfTest, ClassifierNamesInjectedPatterns) {
     SyntheticJobSpec spec = base;
     spec.stage_fwd_factor = {1, 1, 1, 1.8};
     ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-    ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
-    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, {}));
-    Cause c = ClassifyCause(job, model, r, 1);
+    ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, {}));
+    Cause c = ClassifyCause(model, r, 1);
     EXPECT_EQ(c.pattern, Pattern::kStageImbalance) << c.evidence;
-    EXPECT_NEAR(r.slowdown, ReferenceSlowdown(job, model), 1e-9);
+    EXPECT_NEAR(r.slowdown, ReferenceSlowdown(model), 1e-9);
   }
   {
     SyntheticJobSpec spec = base;
     spec.microbatch_noise = 1.0;
     ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-    ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
-    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, {}));
-    Cause c = ClassifyCause(job, model, r, 1);
+    ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, {}));
+    Cause c = ClassifyCause(model, r, 1);
     EXPECT_TRUE(c.Names(Pattern::kSequenceLength)) << PatternName(c.pattern) << ": " << c.evidence;
-    EXPECT_GE(ForwardBackwardCorrelation(job, model), 0.9);
+    EXPECT_GE(ForwardBackwardCorrelation(model), 0.9);
   }
   {
     SyntheticJobSpec spec = base;
@@ -156,17 +157,17 @@ TEST(WhatIfTest, ClassifierNamesInjectedPatterns) {
     spec.gaps_per_step = 2;
     spec.gap_workers = {5};
     ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-    ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
-    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, {}));
-    Cause c = ClassifyCause(job, model, r, 1);
+    ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, {}));
+    Cause c = ClassifyCause(model, r, 1);
     EXPECT_EQ(c.pattern, Pattern::kCpuStalls) << c.evidence;
     EXPECT_GT(r.launch_slowdown, 1.05);
   }
   {
     ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(base));
-    ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
-    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, {}));
-    Cause c = ClassifyCause(job, model, r, 1);
+    ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, {}));
+    Cause c = ClassifyCause(model, r, 1);
     EXPECT_EQ(c.pattern, Pattern::kNone) << c.evidence;
     EXPECT_FALSE(r.straggling);
   }

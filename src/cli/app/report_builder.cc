@@ -22,15 +22,28 @@ std::vector<report::NamedValue> FromAttribution(const std::vector<whatif::Attrib
   return out;
 }
 
-std::string WorkerName(const whatif::WhatIfResult& r, int32_t rank) {
-  for (const whatif::WorkerScore& w : r.workers) {
-    if (w.rank == rank) return fmt::format("dp {} / stage {} (rank {})", w.dp_rank, w.stage, rank);
+std::string WorkerName(const whatif::ReplayModel& m, int32_t rank) {
+  for (int32_t w = 0; w < m.num_workers() && m.has_stages(); ++w) {
+    if (m.worker_rank[w] == rank)
+      return fmt::format("dp {} / stage {} (rank {})", m.dp_rank_of(w), m.stage_of(w), rank);
   }
   return fmt::format("rank {}", rank);
 }
 
+// The DP rank x stage grid of a per-worker value (empty without stages).
+std::vector<std::vector<double>> WorkerGrid(const whatif::ReplayModel& m,
+                                            const std::vector<double>& per_worker) {
+  if (!m.has_stages()) return {};
+  std::vector<std::vector<double>> grid(static_cast<size_t>(m.dp),
+                                        std::vector<double>(static_cast<size_t>(m.pp)));
+  for (int32_t w = 0; w < m.num_workers(); ++w)
+    grid[static_cast<size_t>(m.dp_rank_of(w))][static_cast<size_t>(m.stage_of(w))] = per_worker[w];
+  return grid;
+}
+
 report::StragglerPart ToStragglerPart(const StragglerRun& run) {
   const whatif::WhatIfResult& r = run.result;
+  const whatif::ReplayModel& m = run.model;
   report::StragglerPart s;
   s.slowdown = r.slowdown;
   s.waste_fraction = r.waste_fraction;
@@ -42,36 +55,26 @@ report::StragglerPart ToStragglerPart(const StragglerRun& run) {
     s.cause_evidence.push_back(fmt::format("also {}: {}", whatif::PatternName(f.pattern),
                                            f.evidence));
   }
-  s.worker_scores.assign(static_cast<size_t>(run.job.dp_size),
-                         std::vector<double>(static_cast<size_t>(run.job.pp_size), std::nan("")));
-  for (const whatif::WorkerScore& w : r.workers) {
-    if (w.dp_rank >= 0 && w.dp_rank < run.job.dp_size && w.stage >= 0 && w.stage < run.job.pp_size) {
-      s.worker_scores[static_cast<size_t>(w.dp_rank)][static_cast<size_t>(w.stage)] = w.score;
-    }
-  }
-  if (run.cause.cell_slowdown.size() == r.workers.size()) {
-    s.worker_alone.assign(s.worker_scores.size(),
-                          std::vector<double>(static_cast<size_t>(run.job.pp_size), std::nan("")));
-    for (size_t i = 0; i < r.workers.size(); ++i) {
-      const whatif::WorkerScore& w = r.workers[i];
-      if (w.dp_rank >= 0 && w.dp_rank < run.job.dp_size && w.stage >= 0 && w.stage < run.job.pp_size) {
-        s.worker_alone[static_cast<size_t>(w.dp_rank)][static_cast<size_t>(w.stage)] =
-            run.cause.cell_slowdown[i];
-      }
-    }
-  }
+  std::vector<double> scores, alone;
+  for (const whatif::WorkerScore& w : r.workers) scores.push_back(w.score);
+  for (const whatif::Attribution& a : r.by_worker) alone.push_back(a.slowdown);
+  s.worker_scores = WorkerGrid(m, scores);
+  s.worker_alone = WorkerGrid(m, alone);
   for (size_t i = 0; i < r.steps.size() && i < r.step_slowdown.size(); ++i) {
     s.per_step.push_back({fmt::format("{}", r.steps[i]), r.step_slowdown[i], ""});
   }
-  s.by_op_type = FromAttribution(r.by_optype, "");
+  s.by_op_type = FromAttribution(r.by_op_class, "");
   s.by_stage = FromAttribution(r.by_stage, "stage");
   s.by_dp_rank = FromAttribution(r.by_dp_rank, "dp");
+  if (!m.has_stages()) s.by_rank = FromAttribution(r.by_worker, "rank");
   std::vector<whatif::WorkerScore> workers = r.workers;
   std::stable_sort(workers.begin(), workers.end(),
                    [](const auto& a, const auto& b) { return a.score > b.score; });
   for (size_t i = 0; i < workers.size() && i < 10; ++i) {
-    s.top_workers.push_back({fmt::format("dp {} / stage {}", workers[i].dp_rank, workers[i].stage),
-                             workers[i].score, fmt::format("rank {}", workers[i].rank)});
+    const std::string name = m.has_stages()
+                                 ? fmt::format("dp {} / stage {}", workers[i].dp_rank, workers[i].stage)
+                                 : fmt::format("rank {}", workers[i].rank);
+    s.top_workers.push_back({name, workers[i].score, fmt::format("rank {}", workers[i].rank)});
   }
   return s;
 }
@@ -121,11 +124,12 @@ void AddStragglerSavings(const StragglerRun& run, double gpus, std::vector<repor
                   fmt::format("S = {:.3f}", r.slowdown)});
   // The single worker the classifier isolates (its "alone" slowdown, add view): fixing it saves
   // about (alone - 1) x T_ideal of the T_ori = S x T_ideal step.
-  const std::vector<double>& alone = run.cause.cell_slowdown;
-  if (run.cause.Names(whatif::Pattern::kOneSlowWorker) && alone.size() == r.workers.size()) {
+  std::vector<double> alone;
+  for (const whatif::Attribution& a : r.by_worker) alone.push_back(a.slowdown);
+  if (run.cause.Names(whatif::Pattern::kOneSlowWorker) && !alone.empty()) {
     size_t worst = static_cast<size_t>(std::max_element(alone.begin(), alone.end()) - alone.begin());
     double gain = std::clamp((alone[worst] - 1.0) / r.slowdown, 0.0, 1.0);
-    out->push_back({"fix the slow worker " + WorkerName(r, r.workers[worst].rank),
+    out->push_back({"fix the slow worker " + WorkerName(run.model, r.workers[worst].rank),
                     gpus * 24 * gain, "day", gain,
                     fmt::format("alone it slows the job to {:.3f}x (add view)", alone[worst])});
   }
@@ -139,10 +143,11 @@ void AddStragglerSavings(const StragglerRun& run, double gpus, std::vector<repor
   };
   std::string workers;
   for (int32_t rank : r.m_w.selected) {
-    workers += (workers.empty() ? "" : ", ") + WorkerName(r, rank);
+    workers += (workers.empty() ? "" : ", ") + WorkerName(run.model, rank);
   }
   add(r.m_w, "fix the worst workers: " + workers);
-  add(r.m_s, fmt::format("rebalance the last pipeline stage (stage {})", run.job.pp_size - 1));
+  if (run.model.has_stages())
+    add(r.m_s, fmt::format("rebalance the last pipeline stage (stage {})", run.model.pp - 1));
 }
 
 void AddFaultSavings(const FaultRun& run, double gpus, std::vector<report::Saving>* out) {

@@ -15,12 +15,14 @@
 #include <vector>
 
 #include "cli/app/fault_run.h"
-#include "cli/app/straggler_run.h"
+#include "pipeline/straggler_pipeline.h"
 #include "report/job_report.h"
 #include "workload/config.h"
 #include "workload/predictor.h"
 
 namespace trainscope::cli {
+
+using pipeline::StragglerRun;
 
 struct PlanInput {
   workload::JobConfig config;

@@ -21,7 +21,7 @@ inline constexpr int64_t kClipNs = 10'000'000;  // negative times at or below -1
 
 struct KinetoBuild {
   const model::JobTrace& job;
-  KinetoJobModel& m;
+  ReplayModel& m;
   Diagnostics* diagnostics;
   graph::GraphBuilder builder;
   std::vector<std::vector<int32_t>> node_of_event;  // per worker: EventId -> node or -1
@@ -29,10 +29,11 @@ struct KinetoBuild {
   std::vector<int64_t> start_abs, end_abs;          // per node, job clock
   std::vector<int64_t> launch_abs;                  // per node: its CPU launch (or its start)
   std::vector<int32_t> stream;                      // per node: dense (worker, track) id
-  std::unordered_map<std::string, int32_t> class_ids, group_ids;
+  std::unordered_map<std::string, int32_t> class_ids, group_ids, name_ids;
 
   int32_t ClassId(const std::string& name, bool comm);
-  int32_t GroupId(const std::string& name);
+  int32_t GroupId(const std::string& name);  // also sets the group's role from its name
+  int32_t NameId(const std::string& name);
 };
 
 // Matches NCCL ops across ranks (see kineto_model.h), adds the collectives to `b.builder`,

@@ -21,7 +21,7 @@ std::vector<double> ToSeconds(const std::vector<int64_t>& ns) {
   return s;
 }
 
-void WriteCause(const Cause& cause, const char* not_applicable, JsonWriter& w) {
+void WriteCause(const Cause& cause, JsonWriter& w) {
   w.Key("cause").BeginObject();
   w.Field("pattern", PatternName(cause.pattern));
   w.Field("evidence", cause.evidence);
@@ -31,7 +31,7 @@ void WriteCause(const Cause& cause, const char* not_applicable, JsonWriter& w) {
     w.BeginObject().Field("pattern", PatternName(f.pattern)).Field("evidence", f.evidence).EndObject();
   }
   w.EndArray();
-  if (not_applicable != nullptr) w.Field("not_applicable", not_applicable);
+  if (!cause.not_applicable.empty()) w.Field("not_applicable", cause.not_applicable);
   w.Key("metrics").BeginObject();
   for (const auto& [name, value] : cause.metrics) w.Field(name, value);
   w.EndObject();
@@ -48,21 +48,6 @@ std::string ErrorAndCauseLines(double error_median, double error_max, const Caus
   for (const Finding& f : cause.secondary)
     out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
   return out;
-}
-
-void WriteCollectiveFlow(JsonWriter& w, int64_t id, bool first, int64_t pid, int64_t tid, double ts_us) {
-  w.BeginObject().Field("ph", first ? "s" : "f").Field("id", id);
-  w.Field("name", "collective").Field("cat", "collective");
-  w.Field("pid", pid).Field("tid", tid).Field("ts", ts_us);
-  if (!first) w.Field("bp", "e");
-  w.EndObject();
-}
-
-Status FinishPerfettoTrace(JsonWriter& w, std::FILE* file, const std::string& path) {
-  w.EndArray().Field("displayTimeUnit", "ms").EndObject();
-  w.Flush();
-  if (std::ferror(file)) return IoError("{}: write failed", path);
-  return OkStatus();
 }
 
 }  // namespace trainscope::whatif::internal

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the op-table (Megatron) and Kineto what-if paths share: step-time arithmetic over the
-// replays, the attribution tables of --json, the error and cause lines of the text summary, and
-// the collective flow events and closing of the Perfetto timelines. One definition each, so the
-// two inputs cannot drift apart in how a number is computed or printed.
+// Pieces the what-if analysis and its writers share: step-time arithmetic over the replays, the
+// attribution tables and headline of --json, the error and cause lines of the text summary.
 // Thread safety: reentrant.
 #pragma once
 
@@ -26,10 +24,9 @@ std::vector<double> ToSeconds(const std::vector<int64_t>& ns);
 
 // Fills the per-step times (s), S = nodelay / ideal, the launch slowdown = measured / nodelay,
 // the replay error and their means from four per-step replays in ns (every entry > 0).
-template <class WhatIfResultT>
-void FillStepTimes(const std::vector<int64_t>& measured, const std::vector<int64_t>& replay,
-                   const std::vector<int64_t>& nodelay, const std::vector<int64_t>& ideal,
-                   WhatIfResultT* r) {
+inline void FillStepTimes(const std::vector<int64_t>& measured, const std::vector<int64_t>& replay,
+                          const std::vector<int64_t>& nodelay, const std::vector<int64_t>& ideal,
+                          WhatIfResult* r) {
   r->step_time_s = ToSeconds(measured);
   r->step_replay_s = ToSeconds(replay);
   r->step_nodelay_s = ToSeconds(nodelay);
@@ -61,13 +58,12 @@ void WriteAttribution(const char* key, const std::vector<Attribution>& rows, con
   w.EndObject();
 }
 
-// The `cause` object of --json.
-void WriteCause(const Cause& cause, const char* not_applicable, JsonWriter& w);
+// The `cause` object of --json (with `not_applicable` before its metrics when set).
+void WriteCause(const Cause& cause, JsonWriter& w);
 
-// The --json keys both inputs start with: slowdown, waste, straggling, simulation_error and the
-// cause object (with `not_applicable` before its metrics when given).
-template <class WhatIfResultT>
-void WriteHeadline(const WhatIfResultT& r, const Cause& cause, const char* not_applicable, JsonWriter& w) {
+// The --json keys the document starts with: slowdown, waste, straggling, simulation_error and the
+// cause object.
+inline void WriteHeadline(const WhatIfResult& r, const Cause& cause, JsonWriter& w) {
   w.Field("slowdown", r.slowdown);
   w.Field("waste_fraction", r.waste_fraction);
   w.Field("wasted_gpu_hours", r.wasted_gpu_hours);
@@ -76,19 +72,10 @@ void WriteHeadline(const WhatIfResultT& r, const Cause& cause, const char* not_a
   w.Field("median", r.error_median).Field("max", r.error_max);
   w.Field("within_floor", r.error_median <= 0.02 && r.error_max <= 0.05);
   w.EndObject();
-  WriteCause(cause, not_applicable, w);
+  WriteCause(cause, w);
 }
 
 // The summary's "simulation error", "cause" and "also" lines.
 std::string ErrorAndCauseLines(double error_median, double error_max, const Cause& cause);
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-// One flow event ("s" at the first member of a collective, "f" at the others) in Perfetto.
-void WriteCollectiveFlow(JsonWriter& w, int64_t id, bool first, int64_t pid, int64_t tid, double ts_us);
-// Closes the trace document, flushes it and reports a failed write of `path`.
-Status FinishPerfettoTrace(JsonWriter& w, std::FILE* file, const std::string& path);
 
 }  // namespace trainscope::whatif::internal

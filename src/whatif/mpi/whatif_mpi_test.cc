@@ -73,7 +73,7 @@ std::vector<double> Flatten(const WhatIfResult& r) {
   for (double x : {r.slowdown, r.launch_slowdown, r.error_median, r.error_max, r.waste_fraction,
                    r.traced_gpu_hours, r.wasted_gpu_hours})
     v.push_back(x);
-  for (const auto* table : {&r.by_optype, &r.by_stage, &r.by_dp_rank}) {
+  for (const auto* table : {&r.by_op_class, &r.by_stage, &r.by_dp_rank}) {
     for (const Attribution& a : *table) {
       v.push_back(a.key);
       v.push_back(a.slowdown);
@@ -101,12 +101,12 @@ TEST(MpiWhatIfTest, DistributedAnalysisOf256WorkersIsBitwiseIdentical) {
   spec.stage_fwd_factor = {1, 1, 1, 1.2};
   spec.gap_workers = {5, 200}, spec.gaps_per_step = 2;
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
-  ASSERT_OK_AND_ASSIGN(JobModel model, BuildMegatronModel(job));
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
   ASSERT_EQ(model.num_workers(), 256);
 
   AnalysisOptions single;
   single.threads = 1;
-  ASSERT_OK_AND_ASSIGN(WhatIfResult reference, AnalyzeWhatIf(job, model, single));
+  ASSERT_OK_AND_ASSIGN(WhatIfResult reference, AnalyzeWhatIf(model, single));
   ASSERT_GT(reference.slowdown, 1.05);  // the faults matter: values are not all trivially 1
   const std::vector<double> expected = Flatten(reference);
 
@@ -116,20 +116,20 @@ TEST(MpiWhatIfTest, DistributedAnalysisOf256WorkersIsBitwiseIdentical) {
     options.threads = threads;
     options.distributor = dist.get();
     const int64_t before = dist->local_tasks();
-    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(job, model, options));
+    ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, options));
     const std::vector<double> got = Flatten(r);
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i)
       EXPECT_EQ(std::memcmp(&got[i], &expected[i], sizeof(double)), 0)
           << "value " << i << ": " << got[i] << " vs " << expected[i];
-    for (size_t i = 0; i < r.by_optype.size(); ++i)
-      EXPECT_EQ(r.by_optype[i].label, reference.by_optype[i].label);
+    for (size_t i = 0; i < r.by_op_class.size(); ++i)
+      EXPECT_EQ(r.by_op_class[i].label, reference.by_op_class[i].label);
     // The attribution replays (kinds + 4 stages + 64 DP ranks, then M_W / M_S) were split
     // (one process runs them locally without the distributor).
     long long ran = dist->local_tasks() - before, total = 0;
     MPI_Allreduce(&ran, &total, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
     if (WorldSize() > 1) {
-      EXPECT_EQ(total, reference.simulations - 3);  // all but the 3 replicated validation ones
+      EXPECT_EQ(total, reference.simulations - 4);  // all but the 4 replicated validation ones
       EXPECT_LT(ran, total);
     }
   }

@@ -17,7 +17,8 @@
 #include "ingest/kineto/kineto_reader.h"
 #include "support/status_matchers.h"
 #include "support/test_data.h"
-#include "whatif/kineto_analysis.h"
+#include "whatif/analysis.h"
+#include "whatif/cause.h"
 #include "whatif/kineto_model.h"
 
 namespace trainscope::whatif {
@@ -57,8 +58,8 @@ void CheckSet(const std::string& set, const Expected& want) {
   ASSERT_OK_AND_ASSIGN(model::JobTrace trace,
                        ingest::kineto::ReadKinetoJob(SharedDataPath("traces/" + set), {}));
   Diagnostics diagnostics;
-  ASSERT_OK_AND_ASSIGN(KinetoJobModel m, BuildKinetoModel(trace, set, &diagnostics));
-  ASSERT_OK_AND_ASSIGN(KinetoWhatIfResult r, AnalyzeKinetoWhatIf(m, AnalysisOptions{}));
+  ASSERT_OK_AND_ASSIGN(ReplayModel m, BuildKinetoModel(trace, set, &diagnostics));
+  ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(m, AnalysisOptions{}));
   EXPECT_EQ(r.steps, want.steps);
   EXPECT_EQ(r.ops, want.ops);
   EXPECT_EQ(m.absent_ranks, want.absent);
@@ -78,19 +79,19 @@ void CheckSet(const std::string& set, const Expected& want) {
   EXPECT_NEAR(r.slowdown, Mean(nodelay.step_end_ns) / Mean(ideal.step_end_ns), 1e-9);
   for (size_t s = 0; s < want.step_us.size(); ++s)
     EXPECT_NEAR(r.step_replay_s[s], static_cast<double>(replay.step_end_ns[s]) * 1e-9, 1e-12);
-  ASSERT_EQ(r.by_rank.size(), m.ranks.size());
-  const size_t worst = std::max_element(r.by_rank.begin(), r.by_rank.end(),
+  ASSERT_EQ(r.by_worker.size(), m.worker_rank.size());
+  const size_t worst = std::max_element(r.by_worker.begin(), r.by_worker.end(),
                                         [](const Attribution& a, const Attribution& b) {
                                           return a.slowdown < b.slowdown;
                                         }) -
-                       r.by_rank.begin();
+                       r.by_worker.begin();
   std::vector<int64_t> mixed = r.ideal_ns;
   for (int32_t i = 0; i < m.num_nodes(); ++i)
     if (m.worker[i] == static_cast<int32_t>(worst)) mixed[i] = r.actual_ns[i];
   graph::ReferenceResult alone = graph::ReferenceSimulate(raw.raw(), mixed, {});
-  EXPECT_NEAR(r.by_rank[worst].slowdown, Mean(alone.step_end_ns) / Mean(ideal.step_end_ns), 1e-9);
+  EXPECT_NEAR(r.by_worker[worst].slowdown, Mean(alone.step_end_ns) / Mean(ideal.step_end_ns), 1e-9);
   EXPECT_FALSE(r.by_op_class.empty());
-  ClassifyKinetoCause(m, r);  // runs on real data without tripping a check
+  ClassifyCause(m, r, 1);  // runs on real data without tripping a check
 }
 
 TEST(KinetoWhatIfDataTest, ParamDlrm8Rank) {

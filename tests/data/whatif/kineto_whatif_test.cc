@@ -18,11 +18,13 @@
 #include "ingest/kineto/kineto_reader.h"
 #include "support/status_matchers.h"
 #include "support/test_data.h"
-#include "whatif/kineto_analysis.h"
+#include "whatif/analysis.h"
+#include "whatif/cause.h"
 #include "whatif/kineto_model.h"
-#include "whatif/kineto_output.h"
-#include "whatif/kineto_perfetto.h"
-#include "whatif/kineto_scenario.h"
+#include "whatif/result_json.h"
+#include "whatif/result_text.h"
+#include "whatif/perfetto_export.h"
+#include "whatif/scenario.h"
 
 namespace trainscope::whatif {
 namespace {
@@ -32,8 +34,8 @@ using ::trainscope::testing::TestDataPath;
 
 struct Fixture {
   model::JobTrace trace;
-  KinetoJobModel model;
-  KinetoWhatIfResult result;
+  ReplayModel model;
+  WhatIfResult result;
   Cause cause;
   Diagnostics diagnostics;
 };
@@ -42,8 +44,8 @@ Result<Fixture> Analyze(const std::string& path) {
   Fixture run;
   TS_ASSIGN_OR_RETURN(run.trace, ingest::kineto::ReadKinetoJob(path, {}));
   TS_ASSIGN_OR_RETURN(run.model, BuildKinetoModel(run.trace, "fixture", &run.diagnostics));
-  TS_ASSIGN_OR_RETURN(run.result, AnalyzeKinetoWhatIf(run.model, AnalysisOptions{}));
-  run.cause = ClassifyKinetoCause(run.model, run.result);
+  TS_ASSIGN_OR_RETURN(run.result, AnalyzeWhatIf(run.model, AnalysisOptions{}));
+  run.cause = ClassifyCause(run.model, run.result, 1);
   return run;
 }
 
@@ -56,8 +58,8 @@ const Attribution& Find(const std::vector<Attribution>& rows, const std::string&
 
 TEST(KinetoWhatIfTest, HandComputedTwoRankJob) {
   ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_2rank")));
-  const KinetoJobModel& m = run.model;
-  const KinetoWhatIfResult& r = run.result;
+  const ReplayModel& m = run.model;
+  const WhatIfResult& r = run.result;
   EXPECT_EQ(m.num_nodes(), 8);
   EXPECT_EQ(m.stats.stream_edges, 4);      // per rank: 3 ops on stream 7 (2 edges), 1 on 20
   EXPECT_EQ(m.stats.event_wait_edges, 4);  // two waits per rank, both resolved
@@ -84,8 +86,8 @@ TEST(KinetoWhatIfTest, HandComputedTwoRankJob) {
   EXPECT_TRUE(r.straggling);
   EXPECT_NEAR(r.waste_fraction, 1 - 45.0 / 50.0, 1e-9);
   // Only rank 1 real: r1 ready at 30, all-reduce ends 40, r0's ideal gemm_a 40-52.5.
-  EXPECT_NEAR(Find(r.by_rank, "1").slowdown, 52.5 / 45.0, 1e-9);
-  EXPECT_NEAR(Find(r.by_rank, "0").slowdown, 1.0, 1e-9);
+  EXPECT_NEAR(Find(r.by_worker, "1").slowdown, 52.5 / 45.0, 1e-9);
+  EXPECT_NEAR(Find(r.by_worker, "0").slowdown, 1.0, 1e-9);
   EXPECT_NEAR(Find(r.by_op_class, "compute").slowdown, 50.0 / 45.0, 1e-9);
   EXPECT_NEAR(Find(r.by_op_class, "comm all_reduce").slowdown, 1.0, 1e-9);
   EXPECT_NEAR(Find(r.by_step, "1").slowdown, 50.0 / 45.0, 1e-9);
@@ -108,14 +110,14 @@ TEST(KinetoWhatIfTest, HandComputedTwoRankJob) {
 TEST(KinetoWhatIfTest, OutputsRender) {
   ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_absent")));
   JsonWriter w;
-  WriteKinetoWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w);
+  WriteWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w);
   EXPECT_EQ(w.str().rfind("{\"slowdown\":", 0), 0u) << w.str();
   EXPECT_NE(w.str().find("\"absent_ranks\":[2]"), std::string::npos) << w.str();
   const std::string text =
-      RenderKinetoWhatIfText(run.model, run.result, run.cause, run.diagnostics, 10);
+      RenderWhatIfText(run.model, run.result, run.cause, run.diagnostics, 10);
   EXPECT_NE(text.find("absent ranks        2 "), std::string::npos) << text;
   const std::string path = ::testing::TempDir() + "kineto_perfetto_test.json";
-  EXPECT_OK(WriteKinetoPerfetto(run.trace, run.model, run.result, path));
+  EXPECT_OK(WritePerfettoTimelines(run.model, run.result, path));
   std::ifstream f(path);
   std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   EXPECT_NE(json.find("\"ideal rank 1\""), std::string::npos);
@@ -130,7 +132,7 @@ TEST(KinetoWhatIfTest, ScenariosHandComputed) {
   std::vector<Scenario> scenarios = {
       comm, compute, {Scenario::Kind::kFixRank, "", 1, 1}, {Scenario::Kind::kFixStep, "", 1, 1}};
   ASSERT_OK_AND_ASSIGN(std::vector<ScenarioResult> out,
-                       RunKinetoScenarios(run.model, run.result, scenarios, 2));
+                       RunScenarios(run.model, run.result, scenarios, 2));
   ASSERT_EQ(out.size(), 4u);
   // Baseline: the no-delay replay, 50 us.
   // comm=0: the all-reduce ends when rank 1 is ready (30), gemm_a 30-40.
@@ -143,10 +145,10 @@ TEST(KinetoWhatIfTest, ScenariosHandComputed) {
   EXPECT_NEAR(out[3].scenario_s, 45e-6, 1e-12);
   EXPECT_FALSE(ParseScaleSyntax("comm").has_value());
   ASSERT_OK_AND_ASSIGN(Scenario unknown, ParseScaleSyntax("all_gather=2"));
-  EXPECT_THAT(RunKinetoScenarios(run.model, run.result, {unknown}, 1).status(),
+  EXPECT_THAT(RunScenarios(run.model, run.result, {unknown}, 1).status(),
               StatusIs(StatusCode::kInvalidArgument, "no op of class 'all_gather'"));
   EXPECT_THAT(
-      RunKinetoScenarios(run.model, run.result, {{Scenario::Kind::kFixRank, "", 1, 5}}, 1).status(),
+      RunScenarios(run.model, run.result, {{Scenario::Kind::kFixRank, "", 1, 5}}, 1).status(),
       StatusIs(StatusCode::kInvalidArgument, "--fix-rank 5"));
 }
 
@@ -173,7 +175,7 @@ TEST(KinetoWhatIfTest, ReplayAgreesWithReferenceSimulator) {
 
 TEST(KinetoWhatIfTest, AbsentRankIsReportedNotInvented) {
   ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_absent")));
-  const KinetoJobModel& m = run.model;
+  const ReplayModel& m = run.model;
   EXPECT_EQ(m.world_size, 3);
   EXPECT_EQ(m.absent_ranks, std::vector<int32_t>{2});
   EXPECT_EQ(m.num_workers(), 2);
@@ -202,7 +204,7 @@ TEST(KinetoWhatIfTest, MismatchedCollectivesAreNotSynchronised) {
 
 TEST(KinetoWhatIfTest, NcclLaunchImpliesTheWaitWhenNoneIsRecorded) {
   ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_nowait")));
-  const KinetoJobModel& m = run.model;
+  const ReplayModel& m = run.model;
   EXPECT_EQ(m.stats.event_wait_edges, 0);
   EXPECT_EQ(m.stats.nccl_sync_edges, 2);  // gemm_b -> all_reduce on each rank
   // The last gemm_a no longer waits for the all-reduce. No delays: rank 1's all-reduce is

@@ -22,7 +22,7 @@ namespace {
 
 struct Case {
   OpJob job;
-  JobModel model;
+  ReplayModel model;
   WhatIfResult result;
   Cause cause;
 };
@@ -38,8 +38,8 @@ Result<Case> Analyze(OpJob job) {
   TS_ASSIGN_OR_RETURN(c.model, BuildMegatronModel(job));
   AnalysisOptions options;
   options.threads = 2;
-  TS_ASSIGN_OR_RETURN(c.result, AnalyzeWhatIf(job, c.model, options));
-  c.cause = ClassifyCause(job, c.model, c.result, 2);
+  TS_ASSIGN_OR_RETURN(c.result, AnalyzeWhatIf(c.model, options));
+  c.cause = ClassifyCause(c.model, c.result, 2);
   c.job = std::move(job);
   return c;
 }
@@ -52,9 +52,9 @@ Result<Case> Load(const std::string& set) {
 }
 
 double ReferenceSlowdown(const Case& c) {
-  graph::RawGraph raw = ToRawGraph(c.model.graph);
-  auto actual = graph::ReferenceSimulate(raw, c.model.ActualDurations(c.job), {});
-  auto ideal = graph::ReferenceSimulate(raw, IdealDurations(c.job, c.model), {});
+  graph::RawGraph raw = graph::ToRawGraph(c.model.graph);
+  auto actual = graph::ReferenceSimulate(raw, c.model.transfer_ns, {});
+  auto ideal = graph::ReferenceSimulate(raw, IdealDurations(c.model), {});
   return MeanOf(actual.step_end_ns) / MeanOf(ideal.step_end_ns);
 }
 
@@ -63,8 +63,8 @@ enum class Fault { kSlowWorker, kSlowStageForward, kMicrobatchNoise, kGaps };
 // Injects `fault` by changing simulated durations / launch delays of the real job and re-timing it.
 OpJob Inject(const Case& base, Fault fault, int32_t dp_rank, int32_t stage) {
   const OpJob& job = base.job;
-  const JobModel& m = base.model;
-  std::vector<int64_t> dur = m.ActualDurations(job), delay = m.launch_delay_ns;
+  const ReplayModel& m = base.model;
+  std::vector<int64_t> dur = m.transfer_ns, delay = m.launch_delay_ns;
   std::mt19937_64 rng(1234);
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<double> mb_factor(static_cast<size_t>(m.num_steps()) * m.dp * 64, 1.0);

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// RunStragglerAnalysis: read, build the ReplayModel, analyse, classify (straggler_pipeline.h).
+#include "pipeline/straggler_pipeline.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "ingest/kineto/kineto_reader.h"
+#include "ingest/optable/op_table_reader.h"
+#include "whatif/kineto_model.h"
+#include "whatif/megatron_model.h"
+#include "whatif/op_job.h"
+
+namespace trainscope::pipeline {
+namespace {
+
+Result<whatif::ReplayModel> ReadOpTableModel(const std::string& path, StragglerRun& run) {
+  TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(path));
+  run.source = table.source;
+  if (!table.meta_found) {
+    run.diagnostics.Add("meta_missing", Severity::kWarning, run.source, "",
+                        "no meta YAML beside the op table: DP/PP sizes taken from the rows, TP = "
+                        "1, world size = DP x PP (GPU-hours may be undercounted)");
+  }
+  TS_ASSIGN_OR_RETURN(whatif::OpJob job, whatif::OpJobFromTable(std::move(table)));
+  return whatif::BuildMegatronModel(job);
+}
+
+Result<whatif::ReplayModel> ReadKinetoModel(const std::string& path, int threads,
+                                            StragglerRun& run) {
+  ingest::kineto::ReadOptions read;
+  read.threads = threads;
+  TS_ASSIGN_OR_RETURN(model::JobTrace trace, ingest::kineto::ReadKinetoJob(path, read));
+  run.source = path;
+  run.diagnostics.Merge(trace.diagnostics);
+  std::string name = std::filesystem::path(path).filename().string();
+  if (name.empty()) name = std::filesystem::path(path).parent_path().filename().string();
+  return whatif::BuildKinetoModel(trace, name, &run.diagnostics);
+}
+
+}  // namespace
+
+Result<StragglerRun> RunStragglerAnalysis(const std::string& path,
+                                          const StragglerOptions& options) {
+  StragglerRun run;
+  if (ingest::LooksLikeOpTable(path)) {
+    TS_ASSIGN_OR_RETURN(run.model, ReadOpTableModel(path, run));
+  } else {
+    TS_ASSIGN_OR_RETURN(run.model, ReadKinetoModel(path, options.threads, run));
+  }
+  whatif::AddModelDiagnostics(run.model, run.source, run.diagnostics);
+  whatif::AnalysisOptions analysis;
+  analysis.threads = options.threads;
+  analysis.distributor = options.distributor;
+  TS_ASSIGN_OR_RETURN(run.result, whatif::AnalyzeWhatIf(run.model, analysis));
+  TS_ASSIGN_OR_RETURN(run.cause, whatif::ClassifyCause(run.model, run.result, options.threads,
+                                                       options.distributor));
+  whatif::AddResultDiagnostics(run.model, run.result, run.source, run.diagnostics);
+  return run;
+}
+
+}  // namespace trainscope::pipeline

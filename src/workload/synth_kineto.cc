@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Kineto (PyTorch profiler) JSON writer of a synthesised job: one file per rank, streamed.
+// Kineto (PyTorch profiler) JSON writer of a synthesised job: one file per rank, streamed
+// through TraceEventWriter in Kineto's layout ("cat" before "name", times as doubles).
 #include <array>
 #include <cstdio>
 #include <map>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "base/json_writer.h"
+#include "base/trace_event_writer.h"
 #include "workload/internal/synth_timeline.h"
 
 namespace trainscope::workload::internal {
@@ -100,8 +102,12 @@ const char* CollectiveArg(Collective c) {
 
 class RankWriter {
  public:
-  RankWriter(const Timeline& t, const JobGroups& groups, std::FILE* file, int rank)
-      : t_(t), job_groups_(groups), w_(file), rank_(rank), device_(rank % t.gpus_per_node) {
+  RankWriter(const Timeline& t, const JobGroups& groups, int rank)
+      : t_(t),
+        job_groups_(groups),
+        trace_({.time_format = TraceTimeFormat::kShortestDouble, .category_before_name = true}),
+        rank_(rank),
+        device_(rank % t.gpus_per_node) {
     const bool hopper = t.job->cluster.gpu.name.rfind("A100", 0) != 0;
     gemm_ = hopper ? "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x256x64_warpgroupsize2x1x1_execute_segment_k_off_kernel__5x_cublas"
                    : "ampere_bf16_s16816gemm_bf16_128x256_ldg8_f2f_stages_64x3_tn";
@@ -120,68 +126,75 @@ class RankWriter {
     world_ranks_ = RankList(all);
   }
 
-  void Header() {
-    w_.BeginObject();
-    w_.Field("schemaVersion", 1);
-    w_.Key("deviceProperties").BeginArray().BeginObject();
-    w_.Field("id", device_).Field("name", "NVIDIA " + t_.job->cluster.gpu.name);
-    w_.Field("totalGlobalMem", static_cast<int64_t>(t_.job->cluster.gpu.hbm_bytes));
-    w_.EndObject().EndArray();
-    w_.Key("distributedInfo").BeginObject();
-    w_.Field("backend", "nccl").Field("rank", rank_).Field("world_size", t_.world);
-    w_.Field("pg_count", static_cast<int>(job_groups_.all.size()) + 1);
-    w_.Key("pg_config").Raw(job_groups_.pg_config_json);
-    w_.Field("nccl_version", "2.21.5");
-    w_.EndObject();
-    w_.Key("traceEvents").BeginArray();
+  // Creates the file and writes everything before the first event.
+  Status Open(const std::string& path) {
+    TS_RETURN_IF_ERROR(trace_.Open(path));
+    JsonWriter& w = trace_.json();
+    w.Field("schemaVersion", 1);
+    w.Key("deviceProperties").BeginArray().BeginObject();
+    w.Field("id", device_).Field("name", "NVIDIA " + t_.job->cluster.gpu.name);
+    w.Field("totalGlobalMem", static_cast<int64_t>(t_.job->cluster.gpu.hbm_bytes));
+    w.EndObject().EndArray();
+    w.Key("distributedInfo").BeginObject();
+    w.Field("backend", "nccl").Field("rank", rank_).Field("world_size", t_.world);
+    w.Field("pg_count", static_cast<int>(job_groups_.all.size()) + 1);
+    w.Key("pg_config").Raw(job_groups_.pg_config_json);
+    w.Field("nccl_version", "2.21.5");
+    w.EndObject();
+    trace_.BeginEvents();
+    return OkStatus();
   }
 
-  void Footer() {
-    w_.EndArray();
-    w_.Field("traceName", fmt::format("rank-{}.json", rank_));
-    w_.Field("displayTimeUnit", "ms");
-    w_.Field("baseTimeNanoseconds", t_.options.start_unix_s * 1'000'000'000);
-    w_.EndObject();
-    w_.Flush();
+  // Writes everything after the last event and closes the file.
+  Status Close() {
+    trace_.EndEvents();
+    JsonWriter& w = trace_.json();
+    w.Field("traceName", fmt::format("rank-{}.json", rank_));
+    w.Field("displayTimeUnit", "ms");
+    w.Field("baseTimeNanoseconds", t_.options.start_unix_s * 1'000'000'000);
+    return trace_.Close();
   }
 
+  // A slice whose "args" `write_args(JsonWriter&)` fills (Kineto always writes "args").
+  template <typename ArgsFn>
+  void Event(const char* cat, std::string_view name, int64_t pid, int64_t tid, int64_t ts_ns,
+             int64_t dur_ns, ArgsFn&& write_args) {
+    trace_.Complete({.name = name, .category = cat, .pid = pid, .tid = tid, .ts_ns = ts_ns,
+                     .dur_ns = dur_ns},
+                    write_args);
+  }
   void Event(const char* cat, std::string_view name, int64_t pid, int64_t tid, int64_t ts_ns,
              int64_t dur_ns) {
-    w_.BeginObject();
-    w_.Field("ph", "X").Field("cat", cat).Field("name", name).Field("pid", pid).Field("tid", tid);
-    w_.Field("ts", static_cast<double>(ts_ns) * 1e-3).Field("dur", static_cast<double>(dur_ns) * 1e-3);
-    ++events_;
+    Event(cat, name, pid, tid, ts_ns, dur_ns, [](JsonWriter&) {});
   }
 
   void Kernel(std::string_view name, int stream, int64_t ts_ns, int64_t dur_ns) {
-    Event("kernel", name, device_, stream, ts_ns, dur_ns);
-    w_.Key("args").BeginObject();
-    w_.Field("External id", correlation_).Field("device", device_).Field("stream", stream);
-    w_.Field("correlation", correlation_++);
-    w_.EndObject().EndObject();
+    Event("kernel", name, device_, stream, ts_ns, dur_ns, [&](JsonWriter& w) {
+      w.Field("External id", correlation_).Field("device", device_).Field("stream", stream);
+      w.Field("correlation", correlation_++);
+    });
   }
 
   // `group` indexes groups_ (-1 = world); `elems` per message.
   void Nccl(Collective c, int group, int stream, int64_t ts_ns, int64_t dur_ns, double bytes,
             const char* collective_name = nullptr) {
-    Event("kernel", NcclName(c), device_, stream, ts_ns, dur_ns);
     const Group* g = group >= 0 ? groups_[static_cast<size_t>(group)] : nullptr;
     const int size = g ? static_cast<int>(g->ranks.size()) : t_.world;
     const int64_t elems = static_cast<int64_t>(bytes / 2);
     int64_t in = elems, out = elems;
     if (c == Collective::kAllGather) in = elems / std::max(1, size);
     if (c == Collective::kReduceScatter) out = elems / std::max(1, size);
-    w_.Key("args").BeginObject();
-    w_.Field("External id", correlation_).Field("device", device_).Field("stream", stream);
-    w_.Field("correlation", correlation_++);
-    w_.Field("Collective name", collective_name ? collective_name : CollectiveArg(c));
-    w_.Field("In msg nelems", in);
-    w_.Field("Out msg nelems", out).Field("Group size", size).Field("dtype", "BFloat16");
-    w_.Field("Process Group Name", g ? g->name : std::string("0"));
-    w_.Field("Process Group Description", g ? g->desc : "default_pg");
-    w_.Field("Process Group Ranks", g ? RankList(g->ranks) : world_ranks_);
-    w_.Field("Seq", seq_[static_cast<size_t>(group + 1)]++);
-    w_.EndObject().EndObject();
+    Event("kernel", NcclName(c), device_, stream, ts_ns, dur_ns, [&](JsonWriter& w) {
+      w.Field("External id", correlation_).Field("device", device_).Field("stream", stream);
+      w.Field("correlation", correlation_++);
+      w.Field("Collective name", collective_name ? collective_name : CollectiveArg(c));
+      w.Field("In msg nelems", in);
+      w.Field("Out msg nelems", out).Field("Group size", size).Field("dtype", "BFloat16");
+      w.Field("Process Group Name", g ? g->name : std::string("0"));
+      w.Field("Process Group Description", g ? g->desc : "default_pg");
+      w.Field("Process Group Ranks", g ? RankList(g->ranks) : world_ranks_);
+      w.Field("Seq", seq_[static_cast<size_t>(group + 1)]++);
+    });
   }
 
   int GroupIndex(const std::string& name) const {
@@ -231,13 +244,12 @@ class RankWriter {
     }
   }
 
-  int64_t events() const { return events_; }
-  JsonWriter& writer() { return w_; }
+  int64_t events() const { return trace_.events(); }
 
  private:
   const Timeline& t_;
   const JobGroups& job_groups_;
-  JsonWriter w_;
+  TraceEventWriter trace_;
   int rank_, device_;
   int stage_ = 0, replica_ = 0, cp_rank_ = 0, tp_rank_ = 0;
   const char* gemm_;
@@ -245,7 +257,6 @@ class RankWriter {
   std::string world_ranks_;
   std::vector<int64_t> seq_;
   int64_t correlation_ = 1;
-  int64_t events_ = 0;
 };
 
 }  // namespace
@@ -263,10 +274,8 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
   const int layers = t.job->blocks[static_cast<size_t>(MainBlockIndex(*t.job))].layers;
   for (int rank = 0; rank < t.world; ++rank) {
     const std::string path = fmt::format("{}/rank-{}.json", dir, rank);
-    std::FILE* file = std::fopen(path.c_str(), "wb");
-    if (file == nullptr) return IoError("{}: cannot open for writing", path);
-    RankWriter rw(t, groups, file, rank);
-    rw.Header();
+    RankWriter rw(t, groups, rank);
+    TS_RETURN_IF_ERROR(rw.Open(path));
     const int worker = t.WorkerOfRank(rank);
     const int64_t pid = 100000 + rank;
     for (int step = 0; step < t.steps; ++step) {
@@ -275,7 +284,6 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
       const auto& end = t.end_ns[static_cast<size_t>(step)];
       const int64_t len = t.step_len_ns[static_cast<size_t>(step)];
       rw.Event("user_annotation", fmt::format("ProfilerStep#{}", step + 1), pid, pid, base, len);
-      rw.writer().Key("args").BeginObject().EndObject().EndObject();
       for (int32_t i : ops_of[static_cast<size_t>(worker)]) {
         const StepOp& op = t.graph.ops[static_cast<size_t>(i)];
         const int64_t b = base + start[static_cast<size_t>(i)];
@@ -327,17 +335,14 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
           case StepOpType::kGc:
             if (d > 0) {
               rw.Event("python_function", "gc.collect", pid, pid, b, d);
-              rw.writer().Key("args").BeginObject().EndObject().EndObject();
             }
             break;
           case StepOpType::kSeparateGradSync: break;
         }
-        if (rw.writer().str().size() > (1 << 20)) rw.writer().Flush();
       }
     }
-    rw.Footer();
+    TS_RETURN_IF_ERROR(rw.Close());
     summary->kineto_events += rw.events();
-    if (std::fclose(file) != 0) return IoError("{}: write failed", path);
     if (rank < 4 || rank + 1 == t.world) summary->files.push_back(path);
   }
   return OkStatus();

@@ -199,5 +199,31 @@ TEST(WhatIfTest, DuplicateOpIsReported) {
               StatusIs(StatusCode::kInvalidArgument, "appears twice"));
 }
 
+// Drift fixes of the one pipeline (issue 16): the op-table path once divided by T_ori - T_ideal
+// without a guard and simulated steps without GPU time; the Kineto path guarded both.
+TEST(WhatIfTest, NoSlowdownGivesZeroSharesNotNaN) {
+  SyntheticJobSpec spec;  // no noise, no slow worker: every op at its class's duration
+  ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+  ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, {}));
+  ASSERT_EQ(r.m_w.t_ori_s, r.m_w.t_ideal_s);
+  EXPECT_EQ(r.m_w.rem, 0);
+  EXPECT_EQ(r.m_w.add, 0);
+  EXPECT_EQ(r.m_s.rem, 0);
+  EXPECT_EQ(r.m_s.add, 0);
+}
+
+TEST(WhatIfTest, StepWithoutGpuTimeIsAnErrorForOpTables) {
+  SyntheticJobSpec spec;
+  ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
+  for (size_t i = 0; i < job.size(); ++i) {
+    job.dur_ns[i] = 0;
+    job.start_ns[i] = 0;
+  }
+  ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
+  EXPECT_THAT(AnalyzeWhatIf(model, {}).status(),
+              StatusIs(StatusCode::kInvalidArgument, "has no GPU time"));
+}
+
 }  // namespace
 }  // namespace trainscope::whatif

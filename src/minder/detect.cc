@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "base/parallel.h"
+#include "base/stats.h"
 #include "minder/detector.h"
 #include "minder/window_scores.h"
 
@@ -96,8 +97,7 @@ void LearnScoreOffsets(const Grid& grid, const ChannelScores& scores, Reference*
       if (!std::isnan(row[m])) v.push_back(row[m]);
     }
     if (v.empty()) continue;
-    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-    ref->score_offset[scores.name][grid.machines[m]] = v[v.size() / 2];
+    ref->score_offset[scores.name][grid.machines[m]] = MedianInPlace(std::span<float>(v));
   }
 }
 
@@ -295,11 +295,8 @@ bool NoOnset(const std::vector<Alert>& runs, const Grid& grid, const ChannelScor
     present.clear();
     for (float x : row) if (!std::isnan(x)) present.push_back(std::fabs(x));
     if (present.size() < 3) continue;
-    std::nth_element(present.begin(), present.begin() + static_cast<long>(present.size() / 2), present.end());
-    const float med = present[present.size() / 2];
-    for (float& x : present) x = std::fabs(x - med);
-    std::nth_element(present.begin(), present.begin() + static_cast<long>(present.size() / 2), present.end());
-    const double z = (std::fabs(row[m]) - med) / (1.4826 * present[present.size() / 2] + floor);
+    // The detector's robust z (OutlierTest), of this machine rather than the top one.
+    const float z = RobustZ(std::fabs(row[m]), FitRobustScale(present, floor));
     ++outside;
     if (z >= hold) ++standing_out;
   }

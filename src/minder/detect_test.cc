@@ -278,6 +278,34 @@ TEST(DetectTest, RelativeSpreadFloorKeepsIdenticalPeersFromMakingAHugeZ) {
   EXPECT_NEAR(out.z[0], 7 / (1.4826 * 2 + 1), 1e-5);
 }
 
+// The report's per-machine z is the detector's statistic (issue 16 item 2), also for an even
+// count of present machines, where a median of the upper middle value would differ. Scores 1, 2,
+// 4, 9 (machine 4 absent): median (2 + 4) / 2 = 3, deviations 2, 1, 1, 6, MAD (1 + 2) / 2 = 1.5;
+// floor max(0.05, 0.5 x 3) = 1.5 (the one sampled window's median); machine 3's z
+// = (9 - 3) / (1.4826 x 1.5 + 1.5) = 6 / 3.7239. (Upper medians would give 4 and 3, z 5 / 5.9478.)
+TEST(DetectTest, MachineRobustZIsTheDetectorsZOnAnEvenCount) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<std::vector<float>> score = {{1, 2, 4, 9, nan}};
+  ChannelScores out;
+  out.Reset(1);
+  DetectOptions o;
+  o.threads = 1;
+  RankWindows(&score, false, o, &out);
+  ASSERT_EQ(out.candidate[0], 3);
+  EXPECT_NEAR(out.z[0], 6 / 3.7239, 1e-5);
+  const double floor = SpreadFloor(score, false, o);
+  EXPECT_DOUBLE_EQ(floor, 1.5);
+  const std::vector<float> z = MachineRobustZ(score[0], floor);
+  ASSERT_EQ(z.size(), 5u);
+  EXPECT_EQ(z[3], out.z[0]);  // bit for bit
+  ASSERT_EQ(out.runner_up[0], 2);
+  EXPECT_EQ(z[2], out.runner_up_z[0]);
+  EXPECT_NEAR(z[0], (1 - 3) / 3.7239, 1e-5);
+  EXPECT_TRUE(std::isnan(z[4]));
+  // Fewer than 3 present: the detector judges no such window, and no machine gets a z.
+  for (float x : MachineRobustZ({1, 5, nan}, floor)) EXPECT_TRUE(std::isnan(x));
+}
+
 // m0003 has a different role (twice the GPU utilisation level and swing of its peers) all the
 // time; from second 1500 to 1800 it stalls to its peers' pattern (a busy node going quiet).
 model::MetricTable BusyNodeJob(bool stall) {

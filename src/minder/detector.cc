@@ -8,6 +8,7 @@
 
 #include "base/check.h"
 #include "base/parallel.h"
+#include "base/stats.h"
 #include "minder/window_scores.h"
 
 namespace trainscope::minder {
@@ -15,23 +16,11 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-float Median(std::vector<float>& v) {
-  size_t k = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
-  float hi = v[k];
-  if (v.size() % 2 == 1) return hi;
-  float lo = *std::max_element(v.begin(), v.begin() + static_cast<long>(k));
-  return 0.5f * (lo + hi);
-}
-
 // Robust outlier statistic of scores `s` (present machines `idx`): fills top, z, margin and the
 // runner-up with its z.
 void OutlierTest(const std::vector<float>& s, const std::vector<int>& idx, double mad_floor,
                  int* top, float* z, float* margin, int* second_top, float* second_z) {
-  std::vector<float> tmp = s;
-  float med = Median(tmp);
-  for (float& v : tmp) v = std::fabs(v - med);
-  float mad = Median(tmp);
+  const RobustScale<float> fit = FitRobustScale(s, mad_floor);
   size_t best = 0, second = s.size() > 1 ? 1 : 0;
   if (s.size() > 1 && s[1] > s[0]) std::swap(best, second);
   for (size_t k = 2; k < s.size(); ++k) {
@@ -42,12 +31,11 @@ void OutlierTest(const std::vector<float>& s, const std::vector<int>& idx, doubl
       second = k;
     }
   }
-  float denom = 1.4826f * mad + static_cast<float>(mad_floor);
   *top = idx[best];
-  *z = (s[best] - med) / denom;
-  *margin = (s[best] - s[second]) / denom;
+  *z = RobustZ(s[best], fit);
+  *margin = (s[best] - s[second]) / fit.scale;
   *second_top = second != best ? idx[second] : -1;
-  *second_z = (s[second] - med) / denom;
+  *second_z = RobustZ(s[second], fit);
 }
 
 }  // namespace
@@ -80,7 +68,7 @@ std::vector<float> ScoreBaselines(const Grid& grid, const std::string& channel, 
   if (it == ref->score_offset.end() || it->second.empty()) return {};
   std::vector<float> known;
   for (const auto& [machine, s] : it->second) known.push_back(static_cast<float>(s));
-  const float fallback = Median(known);
+  const float fallback = MedianInPlace(std::span<float>(known));
   std::vector<float> base(grid.machines.size(), fallback);
   for (size_t m = 0; m < grid.machines.size(); ++m) {
     auto jt = it->second.find(grid.machines[m]);
@@ -96,10 +84,24 @@ double SpreadFloor(const std::vector<std::vector<float>>& score, bool departures
     for (float x : score[w]) {
       if (!std::isnan(x)) s.push_back(departures ? std::fabs(x) : x);
     }
-    if (s.size() >= 3) medians.push_back(Median(s));
+    if (s.size() >= 3) medians.push_back(MedianInPlace(std::span<float>(s)));
   }
   if (medians.empty()) return options.mad_floor;
-  return std::max(options.mad_floor, options.relative_spread_floor * static_cast<double>(Median(medians)));
+  return std::max(options.mad_floor, options.relative_spread_floor * static_cast<double>(MedianInPlace(std::span<float>(medians))));
+}
+
+std::vector<float> MachineRobustZ(const std::vector<float>& row, double floor) {
+  std::vector<float> z(row.size(), kNaN);
+  std::vector<float> present;
+  for (float x : row) {
+    if (!std::isnan(x)) present.push_back(x);
+  }
+  if (present.size() < 3) return z;  // as RankWindowsWithFloor
+  const RobustScale<float> fit = FitRobustScale(present, floor);
+  for (size_t m = 0; m < row.size(); ++m) {
+    if (!std::isnan(row[m])) z[m] = RobustZ(row[m], fit);
+  }
+  return z;
 }
 
 void RankWindows(std::vector<std::vector<float>>* score, bool departures, const DetectOptions& options,

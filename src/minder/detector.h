@@ -182,6 +182,12 @@ void RankWindowsWithFloor(std::vector<std::vector<float>>* score, bool departure
 // the same floor by scoring those first). Windows with fewer than 3 machines do not count.
 inline constexpr size_t kSpreadFloorStride = 14;
 double SpreadFloor(const std::vector<std::vector<float>>& score, bool departures, const DetectOptions& options);
+// Every machine's robust z in one window, the statistic the detector thresholds (base/stats.h
+// RobustZ): `row` is the window's row of ChannelScores::machine_score (the values RankWindows
+// tested, NaN = absent) and `floor` the channel's SpreadFloor(machine_score, false, options). The
+// top machine's value is the window's ChannelScores::z. NaN for absent machines, and for every
+// machine when fewer than 3 are present (the detector judges no such window).
+std::vector<float> MachineRobustZ(const std::vector<float>& row, double floor);
 // Continuity runs of one channel's candidates -> alerts.
 std::vector<Alert> FindAlerts(const Grid& grid, const ChannelScores& scores,
                               const DetectOptions& options);

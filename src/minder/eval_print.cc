@@ -1,20 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Text table and JSON of an evaluation report.
+// Text table and JSON of an evaluation report (delay medians and p90s: base/stats.h Quantile).
 #include <algorithm>
 #include <set>
 
 #include <fmt/core.h>
 
+#include "base/stats.h"
 #include "minder/eval.h"
 
 namespace trainscope::minder {
 namespace {
-
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-}
 
 double PerHour(const VariantResult& v) {
   return v.healthy_machine_hours > 0 ? v.healthy_alerts / v.healthy_machine_hours : 0;

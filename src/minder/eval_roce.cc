@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "base/stats.h"
 #include "minder/replay.h"
 
 namespace trainscope::minder {
@@ -198,10 +199,9 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
     std::vector<double> levels;
     for (const auto& [m, v] : traffic.machine) levels.push_back(v);
     if (levels.empty()) return FailedPreconditionError("population {}: its machines have no samples", name);
-    std::sort(levels.begin(), levels.end());
-    pop.level_p10_mbps = levels[levels.size() / 10];
-    pop.level_p90_mbps = levels[levels.size() * 9 / 10];
-    const double median_level = levels[levels.size() / 2];
+    pop.level_p10_mbps = Quantile(levels, 0.1);
+    pop.level_p90_mbps = Quantile(levels, 0.9);
+    const double median_level = Median(levels);
     std::vector<int32_t> busy;
     for (const auto& [m, v] : traffic.machine) {
       if (v >= 0.25 * median_level) busy.push_back(m);

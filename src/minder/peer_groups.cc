@@ -13,18 +13,17 @@
 #include <fmt/core.h>
 
 #include "base/parallel.h"
+#include "base/stats.h"
 #include "minder/lstm_vae.h"
 
 namespace trainscope::minder {
 namespace {
 
-// q-quantile of the present values of `v` (copied); NaN when none.
+// LowerQuantile (base/stats.h: the order statistic at rank floor(q (n - 1))) of the present
+// values of `v`; NaN when none.
 double Quantile(std::vector<float> v, double q) {
   v.erase(std::remove_if(v.begin(), v.end(), [](float x) { return std::isnan(x); }), v.end());
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
-  return v[k];
+  return LowerQuantile(std::move(v), q);
 }
 
 // p1-p99 range of a channel across the whole job (a strided sample of at most ~200k values).

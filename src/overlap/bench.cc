@@ -10,14 +10,10 @@
 #include <limits>
 #include <random>
 
+#include "base/stats.h"
+
 namespace trainscope::overlap {
 namespace {
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
-}
 
 // One timed step: barrier, run, max over ranks of the elapsed time.
 Result<double> TimeStep(PeerWorld& world, double timeout_s, const std::function<Status()>& run) {

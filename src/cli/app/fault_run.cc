@@ -15,41 +15,26 @@
 namespace trainscope::cli {
 namespace {
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(mid), v.end());
-  return v[mid];
-}
-
-// Each machine's robust score per window: (s - median(s)) / (1.4826 MAD(s) + floor), the
-// statistic the detector thresholds for its top machine; then max-pooled to `max_points`.
+// Each machine's robust score per window, the detector's own statistic (MachineRobustZ: the
+// median, MAD and spread floor RankWindows used, so the top machine's value is the window's z),
+// then max-pooled to `max_points`.
 std::vector<MachineScoreSeries> RobustSeries(const minder::Grid& grid,
                                              const minder::ChannelScores& scores,
-                                             double mad_floor, size_t max_points) {
+                                             const minder::DetectOptions& detect, size_t max_points) {
   const size_t machines = grid.machines.size();
   const size_t windows = scores.machine_score.size();
   std::vector<MachineScoreSeries> out(machines);
   for (size_t m = 0; m < machines; ++m) out[m].machine = grid.machines[m];
+  const double floor = minder::SpreadFloor(scores.machine_score, false, detect);
   const size_t bin = std::max<size_t>(1, (windows + max_points - 1) / std::max<size_t>(1, max_points));
   std::vector<double> pooled(machines);
   for (size_t w0 = 0; w0 < windows; w0 += bin) {
     std::fill(pooled.begin(), pooled.end(), std::nan(""));
     for (size_t w = w0; w < std::min(windows, w0 + bin); ++w) {
-      const std::vector<float>& s = scores.machine_score[w];
-      std::vector<double> present;
-      for (float v : s) {
-        if (std::isfinite(v)) present.push_back(v);
-      }
-      if (present.size() < 2) continue;
-      double med = Median(present);
-      std::vector<double> dev;
-      for (double v : present) dev.push_back(std::fabs(v - med));
-      double scale = 1.4826 * Median(dev) + mad_floor;
-      for (size_t m = 0; m < machines && m < s.size(); ++m) {
-        if (!std::isfinite(s[m])) continue;
-        double z = (s[m] - med) / scale;
-        if (!(pooled[m] >= z)) pooled[m] = z;
+      const std::vector<float> z = minder::MachineRobustZ(scores.machine_score[w], floor);
+      for (size_t m = 0; m < machines && m < z.size(); ++m) {
+        if (!std::isfinite(z[m])) continue;
+        if (!(pooled[m] >= z[m])) pooled[m] = z[m];
       }
     }
     for (size_t m = 0; m < machines; ++m) {
@@ -131,7 +116,7 @@ Result<FaultRun> RunFaultDetection(const std::vector<std::string>& files,
     const minder::MetricModel* mm = models.Find(grid.channels[channel].metric);
     minder::ChannelScores scores = minder::ScoreChannel(
         normalised, channel, mm != nullptr ? &mm->vae : nullptr, detect, true);
-    run.series = RobustSeries(normalised, scores, detect.mad_floor, options.max_points);
+    run.series = RobustSeries(normalised, scores, detect, options.max_points);
   }
   return run;
 }

@@ -10,6 +10,8 @@
 
 #include <fmt/core.h>
 
+#include "base/line_reader.h"
+
 namespace trainscope::model {
 namespace {
 
@@ -103,13 +105,10 @@ const std::vector<MetricMapping>& DefaultMetricMappings() {
 Result<std::vector<MetricMapping>> ParseMetricMappings(std::string_view text,
                                                        std::string_view origin) {
   std::vector<MetricMapping> rules;
-  int line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(text);
+  while (std::optional<TextLine> text_line = lines.Next()) {
+    const int64_t line_no = text_line->number;
+    const std::string_view line = text_line->text;
     if (line.empty() || line.front() == '#') continue;
     // The label filter may itself hold commas inside quotes: split on the first two and last two.
     size_t c1 = line.find(','), c2 = c1 == std::string_view::npos ? c1 : line.find(',', c1 + 1);

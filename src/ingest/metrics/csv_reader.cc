@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "base/line_reader.h"
 #include "ingest/metrics/csv_rows.h"
 #include "ingest/metrics/metric_readers.h"
 
@@ -26,9 +27,8 @@ Result<internal::CsvHeader> ParseHeader(std::string_view text, std::string_view 
                                         model::MetricTable* out) {
   if (text.empty()) return DataLossError("{}: empty file (no CSV header)", origin);
   internal::CsvHeader h;
-  size_t line_end = text.find('\n');
-  std::string_view header = text.substr(0, line_end);
-  if (!header.empty() && header.back() == '\r') header.remove_suffix(1);
+  LineReader lines(text);
+  const std::string_view header = lines.Next()->text;
   std::vector<std::string_view>& columns = h.columns;
   for (size_t pos = 0; pos <= header.size();) columns.push_back(NextCsvField(header, &pos));
   if (columns.size() < 3 || columns[0] != "timestamp" || columns[1] != "machine") {
@@ -46,7 +46,7 @@ Result<internal::CsvHeader> ParseHeader(std::string_view text, std::string_view 
     }
     h.metric_ids.push_back(out->InternMetric(columns[c]));
   }
-  h.body = line_end == std::string_view::npos ? text.size() : line_end + 1;
+  h.body = lines.position();
   return h;
 }
 
@@ -60,15 +60,11 @@ Status ReadRowsByLine(std::string_view text, const internal::CsvHeader& h, std::
   const bool has_device = device_kind.has_value();
   const std::string_view kind_name = has_device ? columns[2] : std::string_view();
   std::vector<std::vector<Level>> levels;  // [machine][metric column], with a device column only
-  size_t pos = h.body;
-  int64_t line_no = 1;
-  while (pos < text.size()) {
-    ++line_no;
-    size_t nl = text.find('\n', pos);
-    bool last_unterminated = nl == std::string_view::npos;
-    std::string_view line = text.substr(pos, (last_unterminated ? text.size() : nl) - pos);
-    pos = last_unterminated ? text.size() : nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(text, h.body, /*first_number=*/2);
+  while (std::optional<TextLine> text_line = lines.Next()) {
+    const int64_t line_no = text_line->number;
+    const bool last_unterminated = !text_line->terminated;
+    const std::string_view line = text_line->text;
     if (line.empty()) continue;
     const size_t fields = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
     if (last_unterminated && fields < columns.size()) {

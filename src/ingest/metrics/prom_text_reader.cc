@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "base/line_reader.h"
 #include "ingest/metrics/metric_readers.h"
 
 namespace trainscope::ingest {
@@ -59,16 +60,12 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
   std::unordered_set<std::string> counters;
   std::unordered_set<std::string> seen_in_scrape;
   int64_t scrape = 0;
-  int64_t line_no = 0;
   std::string fallback = internal::MachineFromPath(origin);
   std::vector<std::pair<std::string, std::string>> labels;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    ++line_no;
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(text);
+  while (std::optional<TextLine> text_line = lines.Next()) {
+    const int64_t line_no = text_line->number;
+    std::string_view line = text_line->text;
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty()) continue;
     if (line.front() == '#') {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <string_view>
 
+#include "base/line_reader.h"
+
 namespace trainscope::ingest {
 namespace {
 
@@ -24,8 +26,7 @@ class CsvParser {
   CsvParser(OpTable& table, const std::string& name) : table_(table), name_(name) {}
 
   Status Line(std::string_view line) {
-    ++line_no_;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++line_no_;  // `line` comes without its line end (ForEachLine)
     if (line_no_ == 1) return Header(line);
     if (line.empty()) return OkStatus();
     std::array<std::string_view, kNumCols> cell;
@@ -160,22 +161,13 @@ Status ParseOpTableCsv(ByteSource& source, OpTable& table) {
   table.optype.reserve(rows);
   table.start_ns.reserve(rows);
   table.dur_ns.reserve(rows);
-  std::string buffer;
-  std::vector<char> chunk(1 << 20);
-  while (true) {
-    TS_ASSIGN_OR_RETURN(size_t got, source.Read(chunk.data(), chunk.size()));
-    if (got == 0) break;
-    buffer.append(chunk.data(), got);
-    size_t begin = 0;
-    for (size_t nl = buffer.find('\n', begin); nl != std::string::npos;
-         nl = buffer.find('\n', begin)) {
-      TS_RETURN_IF_ERROR(parser.Line(std::string_view(buffer).substr(begin, nl - begin)));
-      begin = nl + 1;
-    }
-    buffer.erase(0, begin);
-  }
-  if (!buffer.empty()) TS_RETURN_IF_ERROR(parser.Line(buffer));
+  TS_RETURN_IF_ERROR(
+      ForEachLine(source, [&parser](std::string_view line) { return parser.Line(line); }));
   return parser.Finish();
+}
+
+bool OpTableMeta::Has(std::string_view key) const {
+  return std::find(size_keys.begin(), size_keys.end(), key) != size_keys.end();
 }
 
 Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string& name) {
@@ -183,6 +175,18 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) return InvalidArgumentError("{}: expected a YAML mapping at the top", name);
+    static constexpr std::string_view kKnown[] = {"trial_name", "run_id",   "dp_size",
+                                                  "pp_size",    "tp_size",  "dsp_size",
+                                                  "vpp_size",   "world_size"};
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+        return InvalidArgumentError(
+            "{}:{}: unknown key '{}' (known: trial_name, run_id, dp_size, pp_size, tp_size, "
+            "dsp_size, vpp_size, world_size)",
+            name, entry.first.Mark().line + 1, key);
+      }
+    }
     if (root["trial_name"]) meta.trial_name = root["trial_name"].as<std::string>();
     if (root["run_id"]) meta.run_id = root["run_id"].as<int64_t>();
     struct Field {
@@ -194,6 +198,7 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
                     Field{"vpp_size", &meta.vpp_size}, Field{"world_size", &meta.world_size}}) {
       if (!root[f.key]) continue;
       *f.value = root[f.key].as<int32_t>();
+      meta.size_keys.emplace_back(f.key);
       if (*f.value <= 0) {
         return InvalidArgumentError("{}:{}: {} must be a positive integer", name,
                                     root[f.key].Mark().line + 1, f.key);
@@ -202,11 +207,14 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg);
   }
-  if (meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {
+  if (meta.Has("world_size") &&
+      meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {
     return InvalidArgumentError("{}: world_size {} != dp_size*pp_size*tp_size*dsp_size = {}", name,
                                 meta.world_size,
                                 meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size);
   }
+  if (!meta.Has("world_size"))
+    meta.world_size = meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size;
   return meta;
 }
 

@@ -4,7 +4,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config python3 ccache
   libsimdjson-dev zlib1g-dev libisal-dev libcli11-dev libfmt-dev libgtest-dev libgmock-dev
-  libbenchmark-dev nlohmann-json3-dev libyaml-cpp-dev libeigen3-dev libopenblas-dev
+  libbenchmark-dev nlohmann-json3-dev libyaml-cpp-dev libeigen3-dev libopenblas-dev libsnappy-dev
   libopenmpi-dev openmpi-bin chromium
 )
 missing=()

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Op-table CSV streaming parser, meta YAML parser and folder discovery.
+// Op-table CSV streaming parser, meta YAML parser and folder discovery (CSV or Parquet).
 #include "ingest/optable/op_table_reader.h"
 
 #include <yaml-cpp/yaml.h>
@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "base/line_reader.h"
+#include "ingest/optable/op_table_parquet.h"
 
 namespace trainscope::ingest {
 namespace {
@@ -207,16 +208,56 @@ bool IsTraceCsv(const fs::path& p) {
   return name.starts_with("trace-") && (name.ends_with(".csv") || name.ends_with(".csv.gz"));
 }
 
-bool IsCsv(const fs::path& p) {
+bool IsTraceParquet(const fs::path& p) {
   std::string name = p.filename().string();
-  return name.ends_with(".csv") || name.ends_with(".csv.gz");
+  return name.starts_with("trace-") && IsParquetPath(name);
 }
 
-fs::path MetaPathFor(const fs::path& csv) {
-  std::string name = csv.filename().string();
-  std::string stem = name.substr(0, name.find(".csv"));
-  if (stem.starts_with("trace-")) return csv.parent_path() / ("meta-" + stem.substr(6) + ".yaml");
-  return csv.parent_path() / (stem + ".yaml");
+bool IsOpTableFile(const fs::path& p) {
+  std::string name = p.filename().string();
+  return name.ends_with(".csv") || name.ends_with(".csv.gz") || IsParquetPath(name);
+}
+
+// "trace-ST" for trace-ST.csv, trace-ST.csv.gz and trace-ST.parquet.
+std::string TableStem(const fs::path& table) {
+  std::string name = table.filename().string();
+  if (IsParquetPath(name)) return name.substr(0, name.size() - 8);
+  return name.substr(0, name.find(".csv"));
+}
+
+fs::path MetaPathFor(const fs::path& table) {
+  std::string stem = TableStem(table);
+  if (stem.starts_with("trace-"))
+    return table.parent_path() / ("meta-" + stem.substr(6) + ".yaml");
+  return table.parent_path() / (stem + ".yaml");
+}
+
+// The op table of a folder: one trace-*.csv[.gz] or one trace-*.parquet. A CSV and a Parquet
+// file of the same name are the artifact's two copies of one table: the CSV is read.
+Result<fs::path> FindOpTable(const std::string& folder) {
+  std::error_code ec;
+  fs::path csv, parquet;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const bool is_csv = IsTraceCsv(entry.path());
+    if (!is_csv && !IsTraceParquet(entry.path())) continue;
+    fs::path& slot = is_csv ? csv : parquet;
+    if (!slot.empty()) {
+      return InvalidArgumentError(
+          "{}: more than one op table (trace-*.csv[.gz] or trace-*.parquet) in the folder: {} "
+          "and {}",
+          folder, slot.filename().string(), entry.path().filename().string());
+    }
+    slot = entry.path();
+  }
+  if (!csv.empty() && !parquet.empty() && TableStem(csv) != TableStem(parquet)) {
+    return InvalidArgumentError(
+        "{}: more than one op table (trace-*.csv[.gz] or trace-*.parquet) in the folder: {} and {}",
+        folder, csv.filename().string(), parquet.filename().string());
+  }
+  if (!csv.empty()) return csv;
+  if (!parquet.empty()) return parquet;
+  return NotFoundError(
+      "{}: no op table (trace-*.csv, trace-*.csv.gz or trace-*.parquet) in the folder", folder);
 }
 
 }  // namespace
@@ -225,42 +266,36 @@ bool LooksLikeOpTable(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     for (const auto& entry : fs::directory_iterator(path, ec))
-      if (IsTraceCsv(entry.path())) return true;
+      if (IsTraceCsv(entry.path()) || IsTraceParquet(entry.path())) return true;
     return false;
   }
-  return IsCsv(fs::path(path));
+  return IsOpTableFile(fs::path(path));
 }
 
 Result<OpTable> ReadOpTable(const std::string& path) {
   std::error_code ec;
-  fs::path csv;
+  fs::path file;
   if (fs::is_directory(path, ec)) {
-    for (const auto& entry : fs::directory_iterator(path, ec)) {
-      if (!IsTraceCsv(entry.path())) continue;
-      if (!csv.empty()) {
-        return InvalidArgumentError(
-            "{}: more than one op table (trace-*.csv[.gz]) in the folder: {} and {}", path,
-            csv.filename().string(), entry.path().filename().string());
-      }
-      csv = entry.path();
-    }
-    if (csv.empty())
-      return NotFoundError("{}: no op table (trace-*.csv or trace-*.csv.gz) in the folder", path);
+    TS_ASSIGN_OR_RETURN(file, FindOpTable(path));
   } else if (fs::exists(path, ec)) {
-    csv = path;
+    file = path;
   } else {
     return NotFoundError("{}: no such file or folder", path);
   }
-  const fs::path meta_path = MetaPathFor(csv);
+  const fs::path meta_path = MetaPathFor(file);
   OpTable table;
-  table.source = csv.string();
+  table.source = file.string();
   table.meta_found = fs::exists(meta_path, ec);
   if (table.meta_found) {
     TS_ASSIGN_OR_RETURN(std::string meta_text, ReadFileToString(meta_path.string()));
     TS_ASSIGN_OR_RETURN(table.meta, ParseOpTableMeta(meta_text, meta_path.string()));
   }
-  TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenByteSource(csv.string()));
-  TS_RETURN_IF_ERROR(ParseOpTableCsv(*source, table));
+  if (IsParquetPath(file.string())) {
+    TS_RETURN_IF_ERROR(ReadOpTableParquet(file.string(), table));
+  } else {
+    TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenByteSource(file.string()));
+    TS_RETURN_IF_ERROR(ParseOpTableCsv(*source, table));
+  }
   if (!table.meta_found) {
     int32_t dp = 0, pp = 0;
     for (size_t i = 0; i < table.size(); ++i) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reader of the what-if op tables of Lin et al. (OSDI'25 artifact, ByteDance-Seed/
-// StragglerAnalysis): `trace-<name>.csv[.gz]` (one row per traced op) + `meta-<name>.yaml`.
+// StragglerAnalysis): `trace-<name>.csv[.gz]` (one row per traced op) + `meta-<name>.yaml`,
+// or the artifact's `trace-<name>.parquet` copy of the table (op_table_parquet.h).
 //
 // CSV columns (any order, extra columns ignored): dp_rank, stage, rank, step, optype,
 // start_ts, duration (seconds, start relative to its step start), seq_id, mc, mb_id, gmc.
@@ -25,7 +26,7 @@ struct OpTableMeta {
 };
 
 struct OpTable {
-  std::string source;  // CSV path (for messages)
+  std::string source;  // CSV or Parquet path (for messages)
   OpTableMeta meta;
   bool meta_found = true;  // false: no meta YAML beside the CSV; sizes derived from the rows
   std::vector<std::string> optype_names;  // optype column values, interned
@@ -40,11 +41,15 @@ struct OpTable {
 Status ParseOpTableCsv(ByteSource& source, OpTable& table);
 // Parses meta YAML text; `name` is used in messages.
 Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string& name);
-// `path` is a folder holding exactly one trace-*.csv[.gz] (+ its meta-*.yaml), or a CSV file
-// (its meta is the sibling meta-<name>.yaml for trace-<name>.csv, else <stem>.yaml). Without a
-// meta file, dp/pp sizes come from the rows (tp = 1, world = dp * pp) and meta_found is false.
+// `path` is a folder holding exactly one op table, trace-*.csv[.gz] or trace-*.parquet (+ its
+// meta-*.yaml), or such a file (its meta is the sibling meta-<name>.yaml for trace-<name>.csv /
+// .csv.gz / .parquet, else <stem>.yaml). A folder holding trace-<name>.csv[.gz] and
+// trace-<name>.parquet reads the CSV (the artifact ships both copies of one table); tables of
+// two different names are an error. Without a meta file, dp/pp sizes come from the rows
+// (tp = 1, world = dp * pp) and meta_found is false.
 Result<OpTable> ReadOpTable(const std::string& path);
-// True if `path` is an op-table folder or a .csv / .csv.gz file (used by the CLI to pick a reader).
+// True if `path` is an op-table folder or a .csv / .csv.gz / .parquet file (used by the CLI to
+// pick a reader).
 bool LooksLikeOpTable(const std::string& path);
 
 }  // namespace trainscope::ingest

@@ -26,6 +26,8 @@
 #include "cli/command.h"
 #include "ingest/kineto/demo_trace.h"
 #include "ingest/kineto/kineto_reader.h"
+#include "ingest/metrics/metric_readers.h"
+#include "minder/fault_pipeline.h"
 #include "model/perfetto_export.h"
 #include "model/trace_summary.h"
 #include "whatif/perfetto_export.h"
@@ -109,11 +111,14 @@ Status RunDemo(const DemoOptions& opt) {
       whatif::WritePerfettoTimelines(stragglers.model, stragglers.result, whatif_trace));
 
   Stage(4, "minder: comparing the 8 machines' per-second metrics");
-  FaultRunOptions fault_options;
+  minder::FaultRunOptions fault_options;
   fault_options.threads = g.threads;
-  TS_ASSIGN_OR_RETURN(FaultRun faults,
-                      RunFaultDetection({(std::filesystem::path(job_dir) / "metrics.csv.gz").string()},
-                                        fault_options));
+  Diagnostics reading;
+  TS_ASSIGN_OR_RETURN(
+      model::MetricTable metrics,
+      ingest::LoadMetrics({(std::filesystem::path(job_dir) / "metrics.csv.gz").string()}, {}, &reading));
+  TS_ASSIGN_OR_RETURN(minder::FaultRun faults,
+                      minder::RunFaultDetection(std::move(metrics), fault_options, std::move(reading)));
 
   Stage(5, "report: savings, HTML, Perfetto traces");
   TS_ASSIGN_OR_RETURN(SampleExport sample, ExportBundledSample(opt.out));

@@ -141,10 +141,10 @@ Result<model::MetricTable> LoadInput(const InputFlags& in, Diagnostics* diags) {
   return model::MapMetricNames(std::move(table), rules, /*keep_unmapped=*/true, diags);
 }
 
-Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDefaults* defaults) {
+Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDefaults* defaults,
+                                            Diagnostics* diags) {
   mi::DetectOptions o;
-  auto loaded = mi::LoadDetectorDefaults(f.models);
-  if (loaded.ok()) *defaults = *loaded;
+  TS_ASSIGN_OR_RETURN(*defaults, mi::LoadDetectorDefaultsOrBuiltIn(f.models, diags));
   o.threshold = f.threshold > 0 ? f.threshold : defaults->threshold;
   if (f.threshold <= 0) o.channel_thresholds = defaults->channel_thresholds;  // --threshold: one for all
   o.metric_order = f.metrics.empty() ? defaults->order : f.metrics;
@@ -287,7 +287,7 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
   Diagnostics diags;
   TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(in, &diags));
   mi::DetectorDefaults defaults;
-  TS_ASSIGN_OR_RETURN(mi::DetectOptions opt, MakeDetectOptions(f, &defaults));
+  TS_ASSIGN_OR_RETURN(mi::DetectOptions opt, MakeDetectOptions(f, &defaults, &diags));
 #if defined(TS_MINDER_HAVE_MPI)
   opt.distance_backend = mpi.get();
 #endif
@@ -586,7 +586,7 @@ Status RunRoceEval(const EvalFlags& e) {
   ro.models = &models;
   ro.seeds = e.seeds;
   mi::DetectorDefaults defaults;
-  TS_ASSIGN_OR_RETURN(ro.detect, MakeDetectOptions(e.detect, &defaults));
+  TS_ASSIGN_OR_RETURN(ro.detect, MakeDetectOptions(e.detect, &defaults, &diags));
   if (!e.roce_groups.empty()) {
     TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(e.roce_groups));
     TS_ASSIGN_OR_RETURN(auto group_of, mi::ParseGroupsFile(text, e.roce_groups));

@@ -11,6 +11,8 @@
 #include "cli/app/report_builder.h"
 #include "cli/app/report_output.h"
 #include "cli/command.h"
+#include "ingest/metrics/metric_readers.h"
+#include "minder/fault_pipeline.h"
 #include "whatif/perfetto_export.h"
 #include "workload/config_io.h"
 
@@ -63,14 +65,17 @@ Status RunReport(const ReportOptions& opt) {
     inputs.trace_links.push_back({"whatif.perfetto.json",
                                   "Actual and ideal timelines side by side (what-if)"});
   }
-  std::unique_ptr<FaultRun> faults;
+  std::unique_ptr<minder::FaultRun> faults;
   if (!opt.metrics.empty()) {
     Progress progress("Minder", 0);
-    FaultRunOptions fo;
+    minder::FaultRunOptions fo;
     fo.models_dir = opt.minder_models;
     fo.threads = g.threads;
-    TS_ASSIGN_OR_RETURN(FaultRun run, RunFaultDetection(opt.metrics, fo));
-    faults = std::make_unique<FaultRun>(std::move(run));
+    Diagnostics reading;
+    TS_ASSIGN_OR_RETURN(model::MetricTable table, ingest::LoadMetrics(opt.metrics, {}, &reading));
+    TS_ASSIGN_OR_RETURN(minder::FaultRun run,
+                        minder::RunFaultDetection(std::move(table), fo, std::move(reading)));
+    faults = std::make_unique<minder::FaultRun>(std::move(run));
     inputs.faults = faults.get();
   }
   report::JobReport report = BuildJobReport(inputs);

@@ -134,6 +134,22 @@ Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir) {
   return d;
 }
 
+Result<DetectorDefaults> LoadDetectorDefaultsOrBuiltIn(const std::string& dir, Diagnostics* diagnostics) {
+  const std::string path = dir + "/detector.txt";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && !ec) {
+    if (diagnostics != nullptr) {
+      const DetectorDefaults built_in;
+      diagnostics->Add("detector_defaults_absent", Severity::kWarning, path, "",
+                       fmt::format("no detector.txt beside the models: built-in defaults used "
+                                   "(threshold {:g}, no learned metric order)",
+                                   built_in.threshold));
+    }
+    return DetectorDefaults{};
+  }
+  return LoadDetectorDefaults(dir);
+}
+
 Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string& comment,
                             const std::string& dir) {
   std::string text = "# " + comment + "\n" + fmt::format("threshold {:.4g}\n", defaults.threshold);

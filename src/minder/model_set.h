@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/diagnostics.h"
 #include "base/status.h"
 #include "minder/lstm_vae.h"
 
@@ -48,6 +49,10 @@ struct DetectorDefaults {
   std::vector<std::string> order;
 };
 Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir);
+// The same, or the built-in DetectorDefaults{} when `dir` has no detector.txt (recorded in
+// `diagnostics` as `detector_defaults_absent`). A detector.txt that exists but cannot be read or
+// parsed is an error, never a silent fallback.
+Result<DetectorDefaults> LoadDetectorDefaultsOrBuiltIn(const std::string& dir, Diagnostics* diagnostics);
 Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string& comment,
                             const std::string& dir);
 // `$TRAINSCOPE_MINDER_MODELS`, else the source tree's models/minder.

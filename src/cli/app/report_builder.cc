@@ -79,14 +79,14 @@ report::StragglerPart ToStragglerPart(const StragglerRun& run) {
   return s;
 }
 
-report::FaultPart ToFaultPart(const FaultRun& run) {
+report::FaultPart ToFaultPart(const minder::FaultRun& run) {
   report::FaultPart f;
   f.deciding_metric = run.deciding_metric;
   f.threshold = run.threshold;
   f.machines = run.machines;
   f.inconclusive = run.verdict == minder::Verdict::kInconclusive;
   f.inconclusive_reasons = run.inconclusive;
-  for (const MachineScoreSeries& s : run.series) f.series.push_back({s.machine, s.t_s, s.z});
+  for (const minder::MachineScoreSeries& s : run.series) f.series.push_back({s.machine, s.t_s, s.z});
   for (const minder::Alert& a : run.alerts) {
     f.alerts.push_back({a.machine + (a.gpu >= 0 ? fmt::format(" (GPU {})", a.gpu) : ""),
                         a.metric, static_cast<double>(a.start_ns - run.t0_ns) / 1e9,
@@ -150,7 +150,7 @@ void AddStragglerSavings(const StragglerRun& run, double gpus, std::vector<repor
     add(r.m_s, fmt::format("rebalance the last pipeline stage (stage {})", run.model.pp - 1));
 }
 
-void AddFaultSavings(const FaultRun& run, double gpus, std::vector<report::Saving>* out) {
+void AddFaultSavings(const minder::FaultRun& run, double gpus, std::vector<report::Saving>* out) {
   // Minder's delay: the 4-minute continuity window plus half the 8-minute call period.
   const double delay_h = (240.0 + 240.0) / 3600.0;
   for (const minder::Alert& a : run.alerts) {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/app/fault_run.h"
+#include "minder/fault_pipeline.h"
 #include "pipeline/straggler_pipeline.h"
 #include "report/job_report.h"
 #include "workload/config.h"
@@ -33,7 +33,7 @@ struct ReportInputs {
   std::string title = "trainscope report";
   std::string subtitle;
   const StragglerRun* stragglers = nullptr;
-  const FaultRun* faults = nullptr;
+  const minder::FaultRun* faults = nullptr;
   const PlanInput* plan = nullptr;
   std::vector<std::pair<std::string, std::string>> trace_links;
   std::vector<std::string> diagnostics;  // extra lines (inputs that were skipped, ...)

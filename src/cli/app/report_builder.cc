@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "overlap/simulator.h"
+#include "report/savings.h"
 
 namespace trainscope::cli {
 namespace {
@@ -116,30 +117,24 @@ report::PlanPart ToPlanPart(const PlanInput& plan) {
   return out;
 }
 
+// Savings of the straggler findings (report/savings.h), only when the job straggles (S > 1).
 void AddStragglerSavings(const StragglerRun& run, double gpus, std::vector<report::Saving>* out) {
   const whatif::WhatIfResult& r = run.result;
   if (!(r.slowdown > 1.0)) return;
-  out->push_back({"remove all straggling (every op at its ideal duration)",
-                  gpus * 24 * r.waste_fraction, "day", r.waste_fraction,
-                  fmt::format("S = {:.3f}", r.slowdown)});
-  // The single worker the classifier isolates (its "alone" slowdown, add view): fixing it saves
-  // about (alone - 1) x T_ideal of the T_ori = S x T_ideal step.
+  out->push_back(report::StragglerRemovalSaving(gpus, r.slowdown));
+  // The single worker the classifier isolates (its "alone" slowdown, add view).
   std::vector<double> alone;
   for (const whatif::Attribution& a : r.by_worker) alone.push_back(a.slowdown);
   if (run.cause.Names(whatif::Pattern::kOneSlowWorker) && !alone.empty()) {
     size_t worst = static_cast<size_t>(std::max_element(alone.begin(), alone.end()) - alone.begin());
-    double gain = std::clamp((alone[worst] - 1.0) / r.slowdown, 0.0, 1.0);
-    out->push_back({"fix the slow worker " + WorkerName(run.model, r.workers[worst].rank),
-                    gpus * 24 * gain, "day", gain,
-                    fmt::format("alone it slows the job to {:.3f}x (add view)", alone[worst])});
+    out->push_back(report::SlowWorkerSaving(gpus, r.slowdown, alone[worst],
+                                            WorkerName(run.model, r.workers[worst].rank)));
   }
   auto add = [&](const whatif::Explanation& e, std::string action) {
-    if (!(e.t_ori_s > 0) || e.selected.empty() || !(e.t_rem_s < e.t_ori_s)) return;
-    double gain = std::max(0.0, (e.t_ori_s - e.t_rem_s) / e.t_ori_s);
-    if (gain < 1e-3) return;  // the selection explains nothing (M_W on ties, say)
-    out->push_back({std::move(action), gpus * 24 * gain, "day", gain,
-                    fmt::format("fixing only them removes {:.0f}% of the straggling (rem view)",
-                                100 * e.rem)});
+    if (e.selected.empty()) return;
+    std::optional<report::Saving> saving =
+        report::SelectionSaving(gpus, e.t_ori_s, e.t_rem_s, e.rem, std::move(action));
+    if (saving) out->push_back(std::move(*saving));
   };
   std::string workers;
   for (int32_t rank : r.m_w.selected) {
@@ -151,16 +146,12 @@ void AddStragglerSavings(const StragglerRun& run, double gpus, std::vector<repor
 }
 
 void AddFaultSavings(const minder::FaultRun& run, double gpus, std::vector<report::Saving>* out) {
-  // Minder's delay: the 4-minute continuity window plus half the 8-minute call period.
-  const double delay_h = (240.0 + 240.0) / 3600.0;
   for (const minder::Alert& a : run.alerts) {
-    out->push_back({"evict machine " + a.machine + " (Minder alert) instead of manual triage",
-                    gpus * std::max(0.0, kManualTriageHours - delay_h), "incident", 0,
-                    fmt::format("metric {}, score {:.1f}, margin {:.1f}", a.metric, a.score,
-                                a.margin)});
+    out->push_back(report::FaultSaving(gpus, a.machine, a.metric, a.score, a.margin));
   }
 }
 
+// Flux-style TP overlap of the plan's main block (overlap simulator), when it uses TP.
 void AddOverlapSavings(const PlanInput& plan, std::vector<report::Saving>* out,
                        std::vector<std::string>* notes) {
   int main = workload::MainBlockIndex(plan.config);
@@ -178,14 +169,11 @@ void AddOverlapSavings(const PlanInput& plan, std::vector<report::Saving>* out,
                                          block.plan.tp, *hw);
   if (!fusion.ok()) return;
   const workload::Prediction& p = plan.prediction;
-  double layers_per_stage = static_cast<double>(block.layers) / std::max(1, block.plan.pp);
-  double saved_s = fusion->exposed_comm_saved_s * layers_per_stage *
-                   static_cast<double>(p.microbatches) * 2 * 2;
-  double gain = std::clamp(saved_s / p.step_time_s, 0.0, 1.0);
-  out->push_back({fmt::format("fuse TP communication into the GEMMs (Flux, TP {})", block.plan.tp),
-                  p.gpus * 24 * gain, "day", gain,
-                  fmt::format("fused E = {:.2f} (AG) / {:.2f} (RS) on the MLP shapes",
-                              fusion->ag.efficiency_fused, fusion->rs.efficiency_fused)});
+  const double layers_per_stage = static_cast<double>(block.layers) / std::max(1, block.plan.pp);
+  const double gain = report::TpOverlapGain(fusion->exposed_comm_saved_s, layers_per_stage,
+                                            static_cast<double>(p.microbatches), p.step_time_s);
+  out->push_back(report::TpOverlapSaving(p.gpus, block.plan.tp, gain, fusion->ag.efficiency_fused,
+                                         fusion->rs.efficiency_fused));
 }
 
 }  // namespace
@@ -227,10 +215,7 @@ report::JobReport BuildJobReport(const ReportInputs& in) {
     }
   }
   if (in.plan != nullptr) AddOverlapSavings(*in.plan, &r.savings, &r.assumptions);
-  r.assumptions.push_back(fmt::format(
-      "Savings: GPU-hours per day = GPUs x 24 h x step-time fraction saved; a faulty machine "
-      "saves GPUs x (manual triage {:.0f} min - Minder delay 8 min) per incident",
-      kManualTriageHours * 60));
+  r.assumptions.push_back(report::SavingsAssumption());
   return r;
 }
 

@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Turns analysis results (what-if, Minder, plan) into the report's view model and estimates what
 // fixing each finding saves. Used by `trainscope report` and `trainscope demo`.
-// Savings model (stated in the report's assumptions):
-//  - stragglers: removing them saves 1 - 1/S of the job's GPU time; fixing the M_W workers or
-//    the last stage saves (T_ori - T_rem) / T_ori; per day = GPUs x 24 h x that fraction;
-//  - a faulty machine found by Minder: GPUs x (manual triage time - Minder's detection delay)
-//    per incident (NSDI'25: manual triage > 30 min);
-//  - Flux-style TP overlap (when the plan uses TP): exposed TP communication hidden per step,
-//    from the overlap simulator, x layers x microbatches x 2 (attention, MLP) x 2 (fwd, bwd).
+// The savings model itself is report/savings.h; this file only maps results onto it.
 #pragma once
 
 #include <optional>
@@ -40,8 +34,5 @@ struct ReportInputs {
 };
 
 report::JobReport BuildJobReport(const ReportInputs& inputs);
-
-// Manual triage time per fault replaced by Minder's alert (NSDI'25 section 1: > 30 min).
-inline constexpr double kManualTriageHours = 0.5;
 
 }  // namespace trainscope::cli

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 
+#include "base/huge_buffer.h"
 #include "minder/detector.h"
 #include "minder/internal/kernels.h"
 #include "minder/synth.h"
@@ -19,6 +20,9 @@
 
 namespace trainscope::minder {
 namespace {
+
+// Process-wide, as trainscope's main() sets it: freed memory stays in the heap.
+[[maybe_unused]] const bool kFreedMemoryKept = (KeepFreedMemory(), true);
 
 const ModelSet& Models() {
   static ModelSet* set = [] {

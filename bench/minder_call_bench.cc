@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/huge_buffer.h"
 #include "ingest/metrics/metric_readers.h"
 #include "minder/detector.h"
 #include "minder/model_set.h"
@@ -32,6 +33,9 @@
 
 namespace trainscope::minder {
 namespace {
+
+// Process-wide, as trainscope's main() sets it: freed memory stays in the heap.
+[[maybe_unused]] const bool kFreedMemoryKept = (KeepFreedMemory(), true);
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/huge_buffer.h"
 #include "base/parallel.h"
 #include "base/progress.h"
 #include "cli/command.h"
@@ -17,6 +18,14 @@ GlobalOptions& MutableGlobals();
 
 int main(int argc, char** argv) {
   using namespace trainscope::cli;
+  // Process-wide settings live here, never inside a library call (issue 16 item 2).
+  // Keep freed memory in the heap (glibc mallopt: no trimming below 512 MB, blocks up to 256 MB
+  // from the heap rather than their own mappings): on the VMs we run on the first touch of a
+  // fresh 4 KiB page costs 10-20 us, more than the work done in it. Every command frees large
+  // arrays between stages that the next stage allocates again: the what-if analysis its op-sized
+  // arrays per replay, minder the decompressed metrics text before the grid and normalisation,
+  // LSTM-VAE training the BPTT temporaries (6x the arithmetic when handed back and faulted in).
+  trainscope::KeepFreedMemory();
   CLI::App app{
       "trainscope: find and remove what slows down and breaks large-model training.\n\n"
       "The loop: plan -> synth -> whatif -> minder -> overlap -> report\n"

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "base/check.h"
-#include "base/huge_buffer.h"
 #include "minder/internal/kernels.h"
 
 namespace trainscope::minder {
@@ -145,7 +144,8 @@ std::vector<Eigen::MatrixXd> LstmBackward(const LstmTrace<double>& tr,
 }
 
 // The many small temporaries of BPTT made glibc hand memory back to the kernel and fault it in
-// again (10-20 us per page on our VMs, 6x the arithmetic): KeepFreedMemory (base/huge_buffer.h).
+// again (10-20 us per page on our VMs, 6x the arithmetic): the process keeps freed memory
+// (KeepFreedMemory, base/huge_buffer.h, called by trainscope's main and the benchmarks).
 
 // Inference forward pass with z = mu (no sampling), double precision.
 ForwardState<double> InferDouble(const Eigen::VectorXd& params, const Eigen::MatrixXd& x) {
@@ -155,12 +155,10 @@ ForwardState<double> InferDouble(const Eigen::VectorXd& params, const Eigen::Mat
   return st;
 }
 
-// The SIMD float kernels are unrolled for whole windows of kWindow samples; their scratch stays
-// in the process (KeepFreedMemory).
+// The SIMD float kernels are unrolled for whole windows of kWindow samples.
 void PrepareFloatInference(const Eigen::MatrixXf& x) {
   TS_CHECK(x.rows() == kWindow, "float inference takes windows of {} samples, got {}", kWindow,
            x.rows());
-  KeepFreedMemory();
 }
 
 }  // namespace
@@ -269,7 +267,6 @@ Eigen::MatrixXf LstmVae::EncodeFloat(const Eigen::MatrixXf& x) const {
 }
 
 VaeTrainReport LstmVae::Train(const Eigen::MatrixXd& windows, const VaeTrainOptions& options) {
-  KeepFreedMemory();
   auto start = std::chrono::steady_clock::now();
   VaeTrainReport report;
   uint64_t rng = options.seed * 0x2545F4914F6CDD1DULL + 7;

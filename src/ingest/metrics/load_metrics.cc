@@ -8,7 +8,6 @@
 #include <unordered_map>
 
 #include "base/byte_source.h"
-#include "base/huge_buffer.h"
 #include "ingest/metrics/metric_readers.h"
 
 namespace trainscope::ingest {
@@ -228,9 +227,6 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
                                 "give one name per file, in file order",
                                 options.unnamed_metrics.size(), paths.size());
   }
-  // The decompressed text of each file is freed once parsed: keep that memory for the table's
-  // later stages (grid, normalisation) rather than fault fresh pages in for them.
-  KeepFreedMemory();
   model::MetricTable table;
   for (size_t file_idx = 0; file_idx < paths.size(); ++file_idx) {
     const std::string& path = paths[file_idx];

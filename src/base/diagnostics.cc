@@ -1,30 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
-// Diagnostics collection and merging.
+// Diagnostics collection, merging and the one text and JSON writer.
 #include "base/diagnostics.h"
 
-namespace trainscope {
+#include <fmt/format.h>
 
-std::string_view SeverityName(Severity severity) {
-  switch (severity) {
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kDataLoss: return "data_loss";
-    case Severity::kError: return "error";
-  }
-  return "unknown";
+#include "base/check.h"
+#include "base/json_writer.h"
+
+namespace trainscope {
+namespace {
+
+Severity CatalogSeverity(std::string_view name) {
+  const DiagnosticSpec* spec = FindDiagnostic(name);
+  TS_DCHECK(spec != nullptr, "diagnostic '{}' is not in the catalogue (base/diagnostic_catalog.h)",
+            name);
+  return spec != nullptr ? spec->severity : Severity::kError;
 }
 
-void Diagnostics::Add(std::string_view name, Severity severity, std::string_view source,
-                      std::string_view location, std::string_view message) {
+}  // namespace
+
+void Diagnostics::Add(std::string_view name, std::string_view source, std::string_view location,
+                      std::string_view message) {
   for (Diagnostic& d : items_) {
     if (d.name == name && d.source == source) {
       ++d.count;
-      if (severity > d.severity) d.severity = severity;
       return;
     }
   }
-  items_.push_back(Diagnostic{std::string(name), severity, std::string(source), 1,
+  items_.push_back(Diagnostic{std::string(name), CatalogSeverity(name), std::string(source), 1,
                               std::string(location), std::string(message)});
+}
+
+void Diagnostics::Add(std::string_view name, [[maybe_unused]] Severity severity,
+                      std::string_view source, std::string_view location,
+                      std::string_view message) {
+  TS_DCHECK(FindDiagnostic(name) == nullptr || FindDiagnostic(name)->severity == severity,
+            "diagnostic '{}' recorded as {}, catalogued as {}", name, SeverityName(severity),
+            SeverityName(FindDiagnostic(name)->severity));
+  Add(name, source, location, message);
 }
 
 void Diagnostics::Merge(const Diagnostics& other) {
@@ -55,6 +68,34 @@ int64_t Diagnostics::Count(std::string_view name) const {
     if (d.name == name) total += d.count;
   }
   return total;
+}
+
+std::string FormatDiagnostic(const Diagnostic& d) {
+  std::string out = fmt::format("{}: {} (", SeverityName(d.severity), d.name);
+  if (!d.source.empty()) out += d.source + ", ";
+  out += fmt::format("{} x", d.count);
+  if (!d.first_location.empty()) out += ", first at " + d.first_location;
+  out += ")";
+  if (!d.message.empty()) out += ": " + d.message;
+  return out;
+}
+
+void PrintDiagnostics(const Diagnostics& diagnostics, std::FILE* out) {
+  for (const Diagnostic& d : diagnostics.items()) {
+    std::fprintf(out, "trainscope: %s\n", FormatDiagnostic(d).c_str());
+  }
+}
+
+void WriteDiagnosticsJson(const Diagnostics& diagnostics, JsonWriter& json) {
+  json.BeginArray();
+  for (const Diagnostic& d : diagnostics.items()) {
+    json.BeginObject();
+    json.Field("name", d.name).Field("severity", SeverityName(d.severity));
+    json.Field("source", d.source).Field("count", d.count);
+    json.Field("first_location", d.first_location).Field("message", d.message);
+    json.EndObject();
+  }
+  json.EndArray();
 }
 
 }  // namespace trainscope

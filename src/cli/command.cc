@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <vector>
 
+#include <fmt/format.h>
+
 namespace trainscope::cli {
 namespace {
 
@@ -67,6 +69,27 @@ int ReportError(const Status& status) {
                  status.ToStringWithContext().c_str());
   }
   return ExitCodeFor(status);
+}
+
+Status ApplyStrict(const Diagnostics& diagnostics) {
+  if (!Globals().strict) return OkStatus();
+  constexpr size_t kMaxNamed = 10;
+  std::string named;
+  size_t failing = 0;
+  for (const Diagnostic& d : diagnostics.items()) {
+    if (d.severity < Severity::kDataLoss) continue;
+    if (++failing <= kMaxNamed) named += (named.empty() ? "" : "; ") + FormatDiagnostic(d);
+  }
+  if (failing == 0) return OkStatus();
+  if (failing > kMaxNamed) named += fmt::format("; and {} more", failing - kMaxNamed);
+  return DataLossError("data loss in the input: {} (--strict fails on data_loss and error "
+                       "diagnostics)",
+                       named);
+}
+
+void PrintDiagnosticsUnlessQuiet(const Diagnostics& diagnostics) {
+  if (Globals().quiet || Globals().json) return;
+  PrintDiagnostics(diagnostics, stderr);
 }
 
 void SetExitCode(int code) {

@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/diagnostics.h"
 #include "base/status.h"
 
 namespace trainscope::cli {
@@ -45,6 +46,16 @@ int ReportError(const Status& status);
 // Sets the exit code the process will return (the last call wins; errors are sticky).
 void SetExitCode(int code);
 int ExitCodeValue();
+
+// The one --strict rule, applied by every command to the diagnostics of its inputs (call it once
+// the inputs are read, before writing results). Without --strict: OK. With it: a kDataLoss error
+// (exit 3) when any diagnostic has severity data_loss or error (worse than data loss), its
+// message naming each of them in the FormatDiagnostic form, never "see diagnostics".
+Status ApplyStrict(const Diagnostics& diagnostics);
+
+// Prints the diagnostics to stderr (PrintDiagnostics) unless --quiet or --json (--json carries
+// them in its document).
+void PrintDiagnosticsUnlessQuiet(const Diagnostics& diagnostics);
 
 // Runs `body`, turning its Status into the exit code (with the error printed).
 void RunAndSetExit(const std::function<Status()>& body);

@@ -65,6 +65,7 @@ Result<SampleExport> ExportBundledSample(const std::string& out_dir) {
   options.threads = Globals().threads;
   TS_ASSIGN_OR_RETURN(model::JobTrace job,
                       kineto::ReadKinetoJobFromSources(std::move(sources), options));
+  TS_RETURN_IF_ERROR(ApplyStrict(job.diagnostics));
   SampleExport out;
   out.path = (std::filesystem::path(out_dir) / "trace.perfetto.json").string();
   TS_ASSIGN_OR_RETURN(model::PerfettoExportStats stats, model::WritePerfettoJson(job, out.path));
@@ -106,6 +107,7 @@ Status RunDemo(const DemoOptions& opt) {
   Stage(3, "whatif: replaying every step with stragglers idealised");
   TS_ASSIGN_OR_RETURN(StragglerRun stragglers,
                       pipeline::RunStragglerAnalysis(job_dir, {g.threads, nullptr}));
+  TS_RETURN_IF_ERROR(ApplyStrict(stragglers.diagnostics));
   std::string whatif_trace = (out / "whatif.perfetto.json").string();
   TS_RETURN_IF_ERROR(
       whatif::WritePerfettoTimelines(stragglers.model, stragglers.result, whatif_trace));
@@ -119,6 +121,7 @@ Status RunDemo(const DemoOptions& opt) {
       ingest::LoadMetrics({(std::filesystem::path(job_dir) / "metrics.csv.gz").string()}, {}, &reading));
   TS_ASSIGN_OR_RETURN(minder::FaultRun faults,
                       minder::RunFaultDetection(std::move(metrics), fault_options, std::move(reading)));
+  TS_RETURN_IF_ERROR(ApplyStrict(faults.diagnostics));
 
   Stage(5, "report: savings, HTML, Perfetto traces");
   TS_ASSIGN_OR_RETURN(SampleExport sample, ExportBundledSample(opt.out));

@@ -108,23 +108,6 @@ void AddGroupLabelFlag(CLI::App* cmd, InputFlags* in) {
       ->excludes(cmd->get_option("--no-groups"));
 }
 
-void PrintDiagnostics(const Diagnostics& diags) {
-  if (Globals().quiet || Globals().json) return;
-  for (const Diagnostic& d : diags.items()) {
-    std::fprintf(stderr, "trainscope: %s: %s (%s, %lld x, first at %s)\n", std::string(SeverityName(d.severity)).c_str(),
-                 d.name.c_str(), d.source.c_str(), static_cast<long long>(d.count), d.first_location.c_str());
-  }
-}
-
-void WriteDiagnostics(const Diagnostics& diags, JsonWriter* json) {
-  json->Key("diagnostics").BeginArray();
-  for (const Diagnostic& d : diags.items()) {
-    json->BeginObject().Field("name", d.name).Field("severity", SeverityName(d.severity)).Field("source", d.source);
-    json->Field("count", d.count).Field("first_location", d.first_location).Field("message", d.message).EndObject();
-  }
-  json->EndArray();
-}
-
 Result<model::MetricTable> LoadInput(const InputFlags& in, Diagnostics* diags) {
   ingest::LoadOptions options;
   options.unnamed_metrics = in.metric_names;
@@ -319,14 +302,12 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
   // The table (26 bytes a sample, 168 MB for 1,024 machines x 15 min) is not needed past the
   // grid: its memory goes to the detection's buffers instead of fresh pages.
   table = model::MetricTable();
-  if (Globals().strict && diags.HasAtLeast(Severity::kDataLoss)) {
-    PrintDiagnostics(diags);
-    return DataLossError("data loss in the input (see diagnostics) and --strict is set");
-  }
+  TS_RETURN_IF_ERROR(ApplyStrict(diags));
   DetectOutcome o;
   std::optional<mi::Reference> reference;
   if (!replay) {
     TS_ASSIGN_OR_RETURN(reference, ReferenceFor(in, f, models.get(), opt, &grid, &diags));
+    TS_RETURN_IF_ERROR(ApplyStrict(diags));  // the reference's input too
     if (reference) {
       opt.reference = &*reference;
       o.reference = opt.reference;
@@ -395,13 +376,14 @@ Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, b
     json.Key("channels_tried").BeginArray();
     for (const auto& c : o.tried) json.String(c);
     json.EndArray();
-    WriteDiagnostics(diags, &json);
+    json.Key("diagnostics");
+    WriteDiagnosticsJson(diags, json);
     json.EndObject();
     json.Flush();
     std::fputc('\n', stdout);
     return OkStatus();
   }
-  PrintDiagnostics(diags);
+  PrintDiagnosticsUnlessQuiet(diags);
   fmt::print("{} machines, {} s, {} call(s); threshold {:.3g} (robust z), continuity {} windows\n",
              grid.machines.size(), grid.steps, o.calls, opt.threshold, opt.continuity_windows);
   if (o.reference != nullptr) {
@@ -460,6 +442,7 @@ Status RunTrain(const std::vector<std::string>& files, const std::string& out, i
     grids.push_back(std::move(g));
   }
   if (grids.empty()) return InvalidArgumentError("no training data: give files or --synthetic-jobs");
+  TS_RETURN_IF_ERROR(ApplyStrict(diags));
   std::vector<mi::TrainedMetric> reports;
   TS_ASSIGN_OR_RETURN(mi::ModelSet set, mi::TrainModels(grids, topt, &reports));
   TS_RETURN_IF_ERROR(set.Save(out));
@@ -475,7 +458,7 @@ Status RunTrain(const std::vector<std::string>& files, const std::string& out, i
     std::fputc('\n', stdout);
     return OkStatus();
   }
-  PrintDiagnostics(diags);
+  PrintDiagnosticsUnlessQuiet(diags);
   for (const auto& r : reports) {
     fmt::print("{:<24} {:>7} windows {:>3} epochs  reconstruction MSE {:.3g}  {:.1f} s\n", r.metric,
                r.report.windows, r.report.epochs, r.report.final_mse, r.report.seconds);
@@ -521,6 +504,8 @@ Status RunInject(const InputFlags& in, const std::string& out, const std::string
   InputFlags raw = in;
   raw.raw_names = true;
   TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(raw, &diags));
+  TS_RETURN_IF_ERROR(ApplyStrict(diags));
+  PrintDiagnosticsUnlessQuiet(diags);
   std::vector<mi::FaultEffect> effects = mi::DefaultFaultProfiles();
   if (!profiles.empty()) {
     TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(profiles));
@@ -582,6 +567,8 @@ Status RunRoceEval(const EvalFlags& e) {
   in.files = {e.zhejiang};
   in.raw_names = true;
   TS_ASSIGN_OR_RETURN(model::MetricTable table, LoadInput(in, &diags));
+  TS_RETURN_IF_ERROR(ApplyStrict(diags));
+  PrintDiagnosticsUnlessQuiet(diags);
   mi::RoceEvalOptions ro;
   ro.models = &models;
   ro.seeds = e.seeds;
@@ -653,6 +640,8 @@ Status RunEval(const EvalFlags& e) {
     std::string name = std::filesystem::path(path).parent_path().filename().string();
     eo.workload_jobs.push_back(mi::NamedTable{name.empty() ? path : name, std::move(t)});
   }
+  TS_RETURN_IF_ERROR(ApplyStrict(diags));
+  PrintDiagnosticsUnlessQuiet(diags);
   TS_ASSIGN_OR_RETURN(mi::EvalReport report, mi::RunEvaluation(eo));
   if (!save_defaults.empty()) {
     // GPU-job defaults: the order learned on the workload-model jobs when evaluated (else the

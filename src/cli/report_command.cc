@@ -58,6 +58,7 @@ Status RunReport(const ReportOptions& opt) {
     Progress progress("what-if analysis", 0);
     TS_ASSIGN_OR_RETURN(StragglerRun run, pipeline::RunStragglerAnalysis(opt.trace, {g.threads, nullptr}));
     stragglers = std::make_unique<StragglerRun>(std::move(run));
+    TS_RETURN_IF_ERROR(ApplyStrict(stragglers->diagnostics));
     inputs.stragglers = stragglers.get();
     std::string perfetto = opt.out + "/whatif.perfetto.json";
     TS_RETURN_IF_ERROR(
@@ -76,6 +77,7 @@ Status RunReport(const ReportOptions& opt) {
     TS_ASSIGN_OR_RETURN(minder::FaultRun run,
                         minder::RunFaultDetection(std::move(table), fo, std::move(reading)));
     faults = std::make_unique<minder::FaultRun>(std::move(run));
+    TS_RETURN_IF_ERROR(ApplyStrict(faults->diagnostics));
     inputs.faults = faults.get();
   }
   report::JobReport report = BuildJobReport(inputs);

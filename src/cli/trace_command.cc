@@ -26,7 +26,7 @@ Result<model::JobTrace> LoadJob(const std::string& path) {
   ingest::kineto::ReadOptions options;
   options.threads = Globals().threads;
   TS_ASSIGN_OR_RETURN(model::JobTrace job, ingest::kineto::ReadKinetoJob(path, options));
-  if (Globals().strict) TS_RETURN_IF_ERROR(model::StrictCheck(job.diagnostics));
+  TS_RETURN_IF_ERROR(ApplyStrict(job.diagnostics));
   return job;
 }
 
@@ -62,11 +62,7 @@ Status RunExport(const TraceArgs& args) {
         args.perfetto_out.c_str(), job.ranks.size(), static_cast<long long>(stats.slices),
         static_cast<long long>(stats.flows));
   }
-  for (const Diagnostic& d : job.diagnostics.items()) {
-    if (!Globals().json && d.severity != Severity::kInfo) {
-      std::fprintf(stderr, "trainscope: warning: %s\n", d.message.c_str());
-    }
-  }
+  PrintDiagnosticsUnlessQuiet(job.diagnostics);
   return OkStatus();
 }
 

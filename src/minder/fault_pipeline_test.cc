@@ -116,7 +116,7 @@ TEST(FaultPipelineTest, HealthyJobHasNoAlertButAChart) {
 
 TEST(FaultPipelineTest, ReadingDiagnosticsComeFirst) {
   Diagnostics reading;
-  reading.Add("non_finite_value", Severity::kWarning, "metrics.csv", "line 7", "NaN dropped");
+  reading.Add("non_finite_value", "metrics.csv", "line 7", "NaN dropped");
   ASSERT_OK_AND_ASSIGN(FaultRun run,
                        RunFaultDetection(JobWithStall(900, 0, 0), Options(), std::move(reading)));
   ASSERT_FALSE(run.diagnostics.empty());

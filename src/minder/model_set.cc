@@ -140,7 +140,7 @@ Result<DetectorDefaults> LoadDetectorDefaultsOrBuiltIn(const std::string& dir, D
   if (!std::filesystem::exists(path, ec) && !ec) {
     if (diagnostics != nullptr) {
       const DetectorDefaults built_in;
-      diagnostics->Add("detector_defaults_absent", Severity::kWarning, path, "",
+      diagnostics->Add("detector_defaults_absent", path, "",
                        fmt::format("no detector.txt beside the models: built-in defaults used "
                                    "(threshold {:g}, no learned metric order)",
                                    built_in.threshold));

@@ -97,7 +97,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     for (const std::string& name : options.metrics) {
       auto id = table.metrics().Find(name);
       if (!id) {
-        if (diags) diags->Add("metric_absent", Severity::kWarning, name, "",
+        if (diags) diags->Add("metric_absent", name, "",
                               "requested metric has no samples in the input; skipped");
         continue;
       }
@@ -133,7 +133,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   for (const std::string& want : options.expected_machines) {
     if (std::find(grid.machines.begin(), grid.machines.end(), want) == grid.machines.end()) {
       grid.absent.push_back(want);
-      if (diags) diags->Add("machine_absent", Severity::kDataLoss, want, "",
+      if (diags) diags->Add("machine_absent", want, "",
                             "machine has no sample in the whole pull; reported, not compared");
     }
   }
@@ -214,11 +214,11 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     backwards += slot_backwards[slot];
   }
   if (diags && duplicates > 0) {
-    diags->Add("duplicate_timestamp", Severity::kWarning, "grid", fmt::format("{} samples", duplicates),
+    diags->Add("duplicate_timestamp", "grid", fmt::format("{} samples", duplicates),
                "several samples of one series in one second; their mean is used");
   }
   if (diags && backwards > 0) {
-    diags->Add("non_monotonic_time", Severity::kWarning, "grid", fmt::format("{} samples", backwards),
+    diags->Add("non_monotonic_time", "grid", fmt::format("{} samples", backwards),
                "samples out of time order; they were sorted onto the grid");
   }
   // Rows per device, filled; then mean (and min) channels, one metric per task.
@@ -363,7 +363,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     });
     for (size_t m = 0; m < M; ++m) {
       if (diags && grid.skew_seconds[m] != 0) {
-        diags->Add("clock_skew", Severity::kInfo, grid.machines[m],
+        diags->Add("clock_skew", grid.machines[m],
                    fmt::format("{} s", grid.skew_seconds[m]), "clock skew aligned away");
       }
     }

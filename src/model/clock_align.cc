@@ -65,14 +65,14 @@ void AlignClocks(JobTrace& job) {
     int64_t offset = EstimateOffset(*reference, rank, &matched);
     clock.matched_collectives = matched;
     if (matched == 0) {
-      job.diagnostics.Add("clock_not_aligned", Severity::kInfo, rank.source, "",
+      job.diagnostics.Add("clock_not_aligned", rank.source, "",
                           fmt::format("rank {} shares no collective with rank {}; its clock is "
                                       "used as is",
                                       rank.rank, reference->rank));
       continue;
     }
     if (offset > kMaxOffsetNs || offset < -kMaxOffsetNs) {
-      job.diagnostics.Add("clock_not_aligned", Severity::kWarning, rank.source, "",
+      job.diagnostics.Add("clock_offset_implausible", rank.source, "",
                           fmt::format("rank {}: estimated clock offset {} ns is implausible "
                                       "(over 31 years); its clock is used as is",
                                       rank.rank, offset));

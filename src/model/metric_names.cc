@@ -57,7 +57,7 @@ std::vector<int> RuleOfMetric(const MetricTable& in, const std::vector<MetricMap
 
 void ReportUnmapped(std::string_view metric, bool keep_unmapped, Diagnostics* diags) {
   if (diags == nullptr) return;
-  diags->Add("unmapped_metric", Severity::kInfo, metric, "",
+  diags->Add("unmapped_metric", metric, "",
              keep_unmapped ? "no Minder name rule matches this metric; it is compared under "
                              "its own name (the generic model denoises it)"
                            : "no Minder name rule matches this metric; it is not used");

@@ -287,7 +287,7 @@ MetricTable CountersToRates(const MetricTable& in, Diagnostics* diags) {
       if (diags != nullptr) {
         const int32_t machine = in.machine()[row];
         const std::string device = in.DeviceOf(machine, in.gpu()[row]).name;
-        diags->Add("counter_reset", Severity::kInfo, in.metrics().Name(metric),
+        diags->Add("counter_reset", in.metrics().Name(metric),
                    fmt::format("machine {}{} ts {} s", in.machines().Name(machine),
                                device.empty() ? "" : " device " + device,
                                in.ts()[row] / kNanosPerSecond),

@@ -79,7 +79,7 @@ void RankTraceBuilder::LinkLaunches(Diagnostics* diagnostics) {
     if (e.ts[i] < e.ts[launch] && diagnostics != nullptr) {
       // A GPU op cannot start before the CPU call that launched it: the two clocks disagree.
       // Recovery: keep both timestamps as written.
-      diagnostics->Add("gpu_op_before_launch", Severity::kWarning, trace_.source,
+      diagnostics->Add("gpu_op_before_launch", trace_.source,
                        fmt::format("correlation {}", e.correlation[i]),
                        fmt::format("GPU op '{}' starts {} ns before its launch; timestamps kept",
                                    trace_.strings.Get(e.name[i]), e.ts[launch] - e.ts[i]));

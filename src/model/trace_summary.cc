@@ -131,26 +131,9 @@ void WriteSummaryJson(const JobSummary& s, const Diagnostics& diagnostics, JsonW
     out.EndObject();
   }
   out.EndArray();
-  out.Key("diagnostics").BeginArray();
-  for (const Diagnostic& d : diagnostics.items()) {
-    out.BeginObject();
-    out.Field("name", d.name).Field("severity", SeverityName(d.severity));
-    out.Field("source", d.source).Field("count", d.count);
-    out.Field("first_location", d.first_location).Field("message", d.message);
-    out.EndObject();
-  }
-  out.EndArray();
+  out.Key("diagnostics");
+  WriteDiagnosticsJson(diagnostics, out);
   out.EndObject();
-}
-
-Status StrictCheck(const Diagnostics& diagnostics) {
-  for (const Diagnostic& d : diagnostics.items()) {
-    if (d.severity == Severity::kDataLoss || d.severity == Severity::kError) {
-      return DataLossError("{} (--strict: data loss is an error{})", d.message,
-                           d.count > 1 ? fmt::format("; {} occurrences", d.count) : "");
-    }
-  }
-  return OkStatus();
 }
 
 std::string FormatSummaryText(const JobSummary& s, const Diagnostics& diagnostics) {
@@ -183,11 +166,8 @@ std::string FormatSummaryText(const JobSummary& s, const Diagnostics& diagnostic
     }
     out += "\n";
   }
-  if (!diagnostics.empty()) out += "\nwarnings:\n";
-  for (const Diagnostic& d : diagnostics.items()) {
-    out += fmt::format("  [{}] {}{}\n", SeverityName(d.severity), d.message,
-                       d.count > 1 ? fmt::format(" (x{})", d.count) : "");
-  }
+  if (!diagnostics.empty()) out += "\ndiagnostics:\n";
+  for (const Diagnostic& d : diagnostics.items()) out += "  " + FormatDiagnostic(d) + "\n";
   return out;
 }
 

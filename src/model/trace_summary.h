@@ -51,8 +51,6 @@ JobSummary Summarise(const JobTrace& job);
 
 // Writes the summary and `diagnostics` as one JSON object (keys listed in docs/trace-model.md).
 void WriteSummaryJson(const JobSummary& summary, const Diagnostics& diagnostics, JsonWriter& out);
-// Under --strict: the first data_loss (or worse) diagnostic as a kDataLoss Status, else OK.
-Status StrictCheck(const Diagnostics& diagnostics);
 
 // A human-readable multi-line report.
 std::string FormatSummaryText(const JobSummary& summary, const Diagnostics& diagnostics);

@@ -198,8 +198,7 @@ report::JobReport BuildJobReport(const ReportInputs& in) {
     if (gpus == 0) gpus = in.stragglers->result.gpus;
     AddStragglerSavings(*in.stragglers, gpus, &r.savings);
     for (const Diagnostic& d : in.stragglers->diagnostics.items()) {
-      r.diagnostics.push_back(fmt::format("[{}] {}: {} ({}x)", SeverityName(d.severity), d.source,
-                                          d.message, d.count));
+      r.diagnostics.push_back(FormatDiagnostic(d));
     }
   }
   if (in.faults != nullptr) {
@@ -209,9 +208,7 @@ report::JobReport BuildJobReport(const ReportInputs& in) {
       r.diagnostics.push_back("machine " + m + " absent from the whole metrics pull");
     }
     for (const Diagnostic& d : in.faults->diagnostics.items()) {
-      r.diagnostics.push_back(fmt::format("[{}] {}: {} ({}x, first at {})",
-                                          SeverityName(d.severity), d.source, d.name, d.count,
-                                          d.first_location));
+      r.diagnostics.push_back(FormatDiagnostic(d));
     }
   }
   if (in.plan != nullptr) AddOverlapSavings(*in.plan, &r.savings, &r.assumptions);

@@ -11,7 +11,7 @@ using model::EventKind;
 
 void EventSink::Skip(uint64_t index, uint64_t offset, std::string_view why) {
   diagnostics_->Add(
-      "malformed_event", Severity::kDataLoss, source_,
+      "malformed_event", source_,
       fmt::format("event {} (byte {})", index, offset),
       fmt::format("{}: event {} (byte {}): {}; event skipped", source_, index, offset, why));
 }
@@ -99,7 +99,7 @@ void EventSink::Finish() {
   for (auto& [track, stack] : open_spans_) {
     for (const Open& open : stack) {
       diagnostics_->Add(
-          "unclosed_span", Severity::kDataLoss, source_, open.name,
+          "unclosed_span", source_, open.name,
           fmt::format("{}: \"B\" event '{}' never ends; span dropped", source_, open.name));
     }
   }

@@ -89,13 +89,13 @@ Status PlaceRanks(std::vector<RankFile>& files, JobTrace* job) {
     }
     if (std::optional<int> rank = RankFromFileName(trace.source)) {
       trace.rank = *rank;
-      job->diagnostics.Add("rank_from_file_name", Severity::kWarning, trace.source, "",
+      job->diagnostics.Add("rank_from_file_name", trace.source, "",
                            fmt::format("{}: no distributedInfo; rank {} taken from the file name",
                                        trace.source, *rank));
     } else if (files.size() == 1) {
       trace.rank = 0;
       job->diagnostics.Add(
-          "no_distributed_info", Severity::kWarning, trace.source, "",
+          "no_distributed_info", trace.source, "",
           fmt::format("{}: no distributedInfo; read as rank 0 of a 1-rank job", trace.source));
     } else {
       return InvalidArgumentError(
@@ -127,7 +127,7 @@ void Summarise(JobTrace* job) {
     }
   }
   if (!missing.empty()) {
-    job->diagnostics.Add("missing_ranks", Severity::kWarning, "job", "",
+    job->diagnostics.Add("missing_ranks", "job", "",
                          fmt::format("{} of {} ranks present; missing ranks: {}", job->ranks.size(),
                                      job->world_size, FormatRanges(missing)));
   }
@@ -143,7 +143,7 @@ void Summarise(JobTrace* job) {
       if (!has) absent.push_back(step);
     }
     if (!absent.empty()) {
-      job->diagnostics.Add("step_absent", Severity::kWarning, rank.source, "",
+      job->diagnostics.Add("step_absent", rank.source, "",
                            fmt::format("rank {} has no ProfilerStep# {} that other ranks have",
                                        rank.rank, FormatRanges(absent)));
     }

@@ -139,11 +139,11 @@ Status ReadRowsByLine(std::string_view text, const internal::CsvHeader& h, std::
           }
         }
         if (!std::isfinite(v)) {
-          if (diags) diags->Add("non_finite_value", Severity::kWarning, origin,
+          if (diags) diags->Add("non_finite_value", origin,
                                 fmt::format("line {} column {}", line_no, col),
                                 "NaN/Inf sample read as missing");
         } else if (model::IsDcgmBlank(v)) {
-          if (diags) diags->Add("dcgm_blank", Severity::kInfo, origin,
+          if (diags) diags->Add("dcgm_blank", origin,
                                 fmt::format("line {} column {}", line_no, col),
                                 "DCGM blank sentinel (~2^63) read as missing");
         } else {

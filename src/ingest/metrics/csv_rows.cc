@@ -251,11 +251,11 @@ void ParseChunk(std::string_view text, const CsvHeader& h, std::string_view orig
                                            line_no, col, f, columns[field_idx]));
         }
         if (!std::isfinite(v)) {
-          chunk->diags.Add("non_finite_value", Severity::kWarning, origin,
+          chunk->diags.Add("non_finite_value", origin,
                            fmt::format("line {} column {}", line_no, col),
                            "NaN/Inf sample read as missing");
         } else if (model::IsDcgmBlank(v)) {
-          chunk->diags.Add("dcgm_blank", Severity::kInfo, origin,
+          chunk->diags.Add("dcgm_blank", origin,
                            fmt::format("line {} column {}", line_no, col),
                            "DCGM blank sentinel (~2^63) read as missing");
         } else {

@@ -173,10 +173,10 @@ void CheckTimeOrder(const model::MetricTable& t, size_t first, std::string_view 
     const int64_t ts = t.ts()[row];
     if (last->has_value()) {
       if (ts == **last) {
-        diags->Add("duplicate_timestamp", Severity::kWarning, origin, where(row),
+        diags->Add("duplicate_timestamp", origin, where(row),
                    "several samples of one series at one timestamp; their mean is used");
       } else if (ts < **last) {
-        diags->Add("non_monotonic_time", Severity::kWarning, origin, where(row),
+        diags->Add("non_monotonic_time", origin, where(row),
                    "samples of one series go back in time; they are sorted into time order");
       }
       *last = std::max(**last, ts);

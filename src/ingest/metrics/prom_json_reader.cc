@@ -54,7 +54,7 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
       }
       if (name.empty()) {
         name = std::string(unnamed);
-        if (diags) diags->Add("unnamed_series", Severity::kInfo, origin, fmt::format("byte {}", metric_at),
+        if (diags) diags->Add("unnamed_series", origin, fmt::format("byte {}", metric_at),
                               fmt::format("series without __name__ (a query result) named '{}'; "
                                           "--metric NAME names them", name));
       }
@@ -92,10 +92,10 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
           return InvalidArgumentError("{}: bad sample time {}", origin, t);
         }
         if (!std::isfinite(value)) {
-          if (diags) diags->Add("non_finite_value", Severity::kWarning, origin, fmt::format("t={}", t),
+          if (diags) diags->Add("non_finite_value", origin, fmt::format("t={}", t),
                                 "NaN/Inf sample read as missing");
         } else if (model::IsDcgmBlank(value)) {
-          if (diags) diags->Add("dcgm_blank", Severity::kInfo, origin, fmt::format("t={}", t),
+          if (diags) diags->Add("dcgm_blank", origin, fmt::format("t={}", t),
                                 "DCGM blank sentinel (~2^63) read as missing");
         } else {
           out->Append(std::llround(t * 1e9), machine, metric, device, value);
@@ -177,7 +177,7 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
         for (auto item : w) {
           std::string_view s;
           if (item.get_string().get(s) == simdjson::SUCCESS && diags) {
-            diags->Add("prometheus_warning", Severity::kWarning, origin, "", s);
+            diags->Add("prometheus_warning", origin, "", s);
           }
         }
       }

@@ -139,10 +139,10 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
       out->SetCounter(metric, true);
     }
     if (!std::isfinite(value)) {
-      if (diags) diags->Add("non_finite_value", Severity::kWarning, origin,
+      if (diags) diags->Add("non_finite_value", origin,
                             fmt::format("line {}", line_no), "NaN/Inf sample read as missing");
     } else if (model::IsDcgmBlank(value)) {
-      if (diags) diags->Add("dcgm_blank", Severity::kInfo, origin, fmt::format("line {}", line_no),
+      if (diags) diags->Add("dcgm_blank", origin, fmt::format("line {}", line_no),
                             "DCGM blank sentinel (~2^63) read as missing");
     } else {
       out->Append(ts, machine, metric, device, value);

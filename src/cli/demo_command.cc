@@ -105,8 +105,10 @@ Status RunDemo(const DemoOptions& opt) {
   TS_ASSIGN_OR_RETURN(workload::SynthSummary synthesised, workload::Synthesize(plan.config, synth));
 
   Stage(3, "whatif: replaying every step with stragglers idealised");
+  pipeline::StragglerOptions straggler_options;
+  straggler_options.threads = g.threads;
   TS_ASSIGN_OR_RETURN(StragglerRun stragglers,
-                      pipeline::RunStragglerAnalysis(job_dir, {g.threads, nullptr}));
+                      pipeline::RunStragglerAnalysis(job_dir, straggler_options));
   TS_RETURN_IF_ERROR(ApplyStrict(stragglers.diagnostics));
   std::string whatif_trace = (out / "whatif.perfetto.json").string();
   TS_RETURN_IF_ERROR(

@@ -56,7 +56,9 @@ Status RunReport(const ReportOptions& opt) {
   std::unique_ptr<StragglerRun> stragglers;
   if (!opt.trace.empty()) {
     Progress progress("what-if analysis", 0);
-    TS_ASSIGN_OR_RETURN(StragglerRun run, pipeline::RunStragglerAnalysis(opt.trace, {g.threads, nullptr}));
+    pipeline::StragglerOptions straggler_options;
+    straggler_options.threads = g.threads;
+    TS_ASSIGN_OR_RETURN(StragglerRun run, pipeline::RunStragglerAnalysis(opt.trace, straggler_options));
     stragglers = std::make_unique<StragglerRun>(std::move(run));
     TS_RETURN_IF_ERROR(ApplyStrict(stragglers->diagnostics));
     inputs.stragglers = stragglers.get();

@@ -27,3 +27,19 @@ cmake_language(DEFER CALL target_link_libraries trainscope_ingest PRIVATE ${TS_S
 
 ts_test(NAME ingest_optable_test SRCS ${CMAKE_CURRENT_LIST_DIR}/op_table_reader_test.cc
   DEPS trainscope::ingest)
+ts_test(NAME ingest_optable_parquet_test SRCS ${CMAKE_CURRENT_LIST_DIR}/parquet_reader_test.cc
+  DEPS trainscope::ingest)
+ts_test(NAME ingest_optable_parquet_data_test
+  SRCS ${CMAKE_CURRENT_LIST_DIR}/op_table_parquet_data_test.cc DEPS trainscope::ingest LABELS data)
+
+# `trainscope whatif` on Parquet op tables: error fixtures exit 3 naming the place (fast); a
+# folder holding only the artifact's trace-X.parquet + meta gives the CSV's --json (data).
+set(TS_PARQUET_CHECK ${CMAKE_SOURCE_DIR}/tests/data/optable/parquet_whatif_check.py)
+add_test(NAME optable_parquet_whatif_cli
+  COMMAND python3 ${TS_PARQUET_CHECK} $<TARGET_FILE:trainscope> fast
+          ${CMAKE_SOURCE_DIR}/tests/data/optable)
+set_tests_properties(optable_parquet_whatif_cli PROPERTIES LABELS fast)
+add_test(NAME optable_parquet_whatif_data
+  COMMAND python3 ${TS_PARQUET_CHECK} $<TARGET_FILE:trainscope> data ${TS_DATA_DIR}
+          ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(optable_parquet_whatif_data PROPERTIES LABELS data SKIP_RETURN_CODE 77)

@@ -85,8 +85,9 @@ Status ColumnDecoder::DecodeChunk(const ColumnChunk& chunk, int64_t row_group, i
   dict_reals_.clear();
   dict_ids_.clear();
   auto chunk_error = [&](StatusCode code, const std::string& what) {
-    return Status(code, fmt::format("{}: column '{}', row group {}, column chunk at byte {}: {}",
-                                    name_, element_.name, row_group, chunk.offset, what));
+    return Status(
+        code, fmt::format("{}: column '{}', row group {}, column chunk (footer byte {}): {}", name_,
+                          element_.name, row_group, chunk.offset, what));
   };
   if (!chunk.file_path.empty()) {
     return chunk_error(StatusCode::kInvalidArgument,

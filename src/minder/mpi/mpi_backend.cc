@@ -19,34 +19,23 @@ constexpr int64_t kScoresPerExchange = int64_t{1} << 26;
 }  // namespace
 
 Result<std::unique_ptr<MpiDistanceBackend>> MpiDistanceBackend::Create(MPI_Comm comm, int threads) {
-  std::unique_ptr<MpiDistanceBackend> b(new MpiDistanceBackend());
-  b->threads_ = threads;
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_dup(comm, &b->comm_), "MPI_Comm_dup"));
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(b->comm_, &b->rank_), "MPI_Comm_rank"));
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(b->comm_, &b->size_), "MPI_Comm_size"));
-  return b;
-}
-
-MpiDistanceBackend::~MpiDistanceBackend() {
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
+  TS_ASSIGN_OR_RETURN(MpiCommunicator dup, MpiCommunicator::Duplicate(comm));
+  return std::unique_ptr<MpiDistanceBackend>(new MpiDistanceBackend(std::move(dup), threads));
 }
 
 Status MpiDistanceBackend::MeanDistances(int dims, std::span<const float* const> et,
                                          std::span<const int> n, std::span<float* const> score) {
   const double t0 = MPI_Wtime();
   // Every process must describe the same windows: compare (windows, scores, dims) by min and max.
-  long long total = 0;
+  int64_t total = 0;
   for (int count : n) total += count;
-  const long long mine[3] = {static_cast<long long>(n.size()), total, dims};
-  long long lo[3], hi[3];
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Allreduce(mine, lo, 3, MPI_LONG_LONG, MPI_MIN, comm_), "MPI_Allreduce"));
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Allreduce(mine, hi, 3, MPI_LONG_LONG, MPI_MAX, comm_), "MPI_Allreduce"));
-  if (lo[0] != hi[0] || lo[1] != hi[1] || lo[2] != hi[2]) {
+  const int64_t mine[3] = {static_cast<int64_t>(n.size()), total, dims};
+  TS_ASSIGN_OR_RETURN(MinMax batch, comm_.AllMinMax(mine));
+  if (!batch.same()) {
     return FailedPreconditionError(
         "MPI process {}: distance batches differ across processes (windows {}..{}, scores {}..{}); "
-        "every process must score the same job with the same options", rank_, lo[0], hi[0], lo[1], hi[1]);
+        "every process must score the same job with the same options",
+        comm_.rank(), batch.min[0], batch.max[0], batch.min[1], batch.max[1]);
   }
   // Consecutive windows in exchanges of at most kScoresPerExchange scores (a larger window alone).
   size_t first = 0;

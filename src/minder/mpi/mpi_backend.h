@@ -14,7 +14,9 @@
 #include <mpi.h>
 
 #include <memory>
+#include <utility>
 
+#include "base/mpi/communicator.h"
 #include "base/status.h"
 #include "minder/distance_backend.h"
 
@@ -25,21 +27,21 @@ class MpiDistanceBackend final : public DistanceBackend {
   // Collective over `comm` (MPI_Comm_dup). `threads`: threads for this process's rows (<= 0: all
   // cores).
   static Result<std::unique_ptr<MpiDistanceBackend>> Create(MPI_Comm comm, int threads);
-  ~MpiDistanceBackend() override;
 
   Status MeanDistances(int dims, std::span<const float* const> et, std::span<const int> n,
                        std::span<float* const> score) override;
-  int process_count() const override { return size_; }
-  int process_index() const override { return rank_; }
-  bool is_root() const { return rank_ == 0; }
+  int process_count() const override { return comm_.size(); }
+  int process_index() const override { return comm_.rank(); }
+  bool is_root() const { return comm_.is_root(); }
 
   // Seconds in MeanDistances so far (wall, this process).
   double seconds() const { return seconds_; }
 
  private:
-  MpiDistanceBackend() = default;
-  MPI_Comm comm_ = MPI_COMM_NULL;
-  int rank_ = 0, size_ = 1, threads_ = 1;
+  MpiDistanceBackend(MpiCommunicator comm, int threads)
+      : comm_(std::move(comm)), threads_(threads) {}
+  MpiCommunicator comm_;
+  int threads_ = 1;
   double seconds_ = 0;
 };
 

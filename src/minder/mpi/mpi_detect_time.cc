@@ -12,6 +12,7 @@
 
 #include "base/check.h"
 #include "base/cpu_time.h"
+#include "base/mpi/communicator.h"
 #include "minder/detector.h"
 #include "minder/mpi/mpi_backend.h"
 #include "minder/synth.h"
@@ -19,17 +20,23 @@
 namespace trainscope::minder::mpi {
 namespace {
 
+template <typename T>
+T Checked(Result<T> result) {
+  TS_CHECK(result.ok(), "{}", result.error().ToString());
+  return *std::move(result);
+}
+
 // Wall (max over processes) and CPU (sum) of one Detect call; alerts into *alerts.
-void TimeDetect(const Grid& grid, const ModelSet& models, const DetectOptions& options,
-                double* wall, double* cpu, size_t* alerts) {
-  MPI_Barrier(MPI_COMM_WORLD);
+void TimeDetect(const MpiCommunicator& world, const Grid& grid, const ModelSet& models,
+                const DetectOptions& options, double* wall, double* cpu, size_t* alerts) {
+  const Status barrier = world.Barrier();
+  TS_CHECK(barrier.ok(), "{}", barrier.ToString());
   const double t0 = MPI_Wtime(), c0 = ProcessCpuSeconds();
-  Result<Detection> det = Detect(grid, &models, options);
-  const double mine[2] = {MPI_Wtime() - t0, ProcessCpuSeconds() - c0};
-  TS_CHECK(det.ok(), "{}", det.error().ToString());
-  *alerts = det->alerts.size();
-  MPI_Reduce(&mine[0], wall, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
-  MPI_Reduce(&mine[1], cpu, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+  const Detection det = Checked(Detect(grid, &models, options));
+  const double wall_here = MPI_Wtime() - t0, cpu_here = ProcessCpuSeconds() - c0;
+  *alerts = det.alerts.size();
+  *wall = Checked(world.ReduceMax(wall_here));
+  *cpu = Checked(world.ReduceSum(cpu_here));
 }
 
 int Main(int argc, char** argv) {
@@ -51,9 +58,9 @@ int Main(int argc, char** argv) {
   options.distance_backend = backend->get();
   double wall = 0, cpu = 0;
   size_t alerts = 0;
-  TimeDetect(*grid, *models, options, &wall, &cpu, &alerts);
-  double distance_s = (*backend)->seconds(), distance_max = 0;
-  MPI_Reduce(&distance_s, &distance_max, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+  const MpiCommunicator world = Checked(MpiCommunicator::Borrow(MPI_COMM_WORLD));
+  TimeDetect(world, *grid, *models, options, &wall, &cpu, &alerts);
+  const double distance_max = Checked(world.ReduceMax((*backend)->seconds()));
   const int ranks = (*backend)->process_count();
   if ((*backend)->is_root()) {
     std::printf("N=%d, %d s, %d process(es) x %d thread(s): detect %.2f s wall, %.2f CPU-s, "
@@ -62,7 +69,7 @@ int Main(int argc, char** argv) {
   }
   if (ranks == 1) {
     options.distance_backend = nullptr;
-    TimeDetect(*grid, *models, options, &wall, &cpu, &alerts);
+    TimeDetect(world, *grid, *models, options, &wall, &cpu, &alerts);
     std::printf("N=%d, %d s, no backend, %d thread(s): detect %.2f s wall, %.2f CPU-s, %zu alert(s)\n",
                 machines, seconds, threads, wall, cpu, alerts);
   }

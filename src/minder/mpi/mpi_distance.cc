@@ -22,31 +22,33 @@ std::pair<int, int> RowRange(int n, int rank, int ranks) {
 Status MeanPairwiseDistancesMpi(MPI_Comm comm, int dims, std::span<const float* const> et,
                                 std::span<const int> n, std::span<float* const> score,
                                 int threads) {
+  TS_ASSIGN_OR_RETURN(MpiCommunicator borrowed, MpiCommunicator::Borrow(comm));
+  return MeanPairwiseDistancesMpi(borrowed, dims, et, n, score, threads);
+}
+
+Status MeanPairwiseDistancesMpi(const MpiCommunicator& comm, int dims,
+                                std::span<const float* const> et, std::span<const int> n,
+                                std::span<float* const> score, int threads) {
   if (et.size() != n.size() || score.size() != n.size()) {
     return InvalidArgumentError("{} embedding sets, {} sizes, {} outputs: one each per window",
                                 et.size(), n.size(), score.size());
   }
-  int rank = 0, ranks = 1;
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank"));
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(comm, &ranks), "MPI_Comm_size"));
+  const int rank = comm.rank(), ranks = comm.size();
   // Rank r's rows of every window, back to back: the send buffer, and r's block of the gather.
-  std::vector<int> counts(static_cast<size_t>(ranks), 0), displs(static_cast<size_t>(ranks), 0);
-  int64_t total = 0;
+  std::vector<int64_t> rows_of(static_cast<size_t>(ranks), 0);
   for (int r = 0; r < ranks; ++r) {
-    int64_t c = 0;
     for (int w : n) {
       auto [b, e] = RowRange(w, r, ranks);
-      c += e - b;
+      rows_of[static_cast<size_t>(r)] += e - b;
     }
-    if (total + c > INT32_MAX) {
-      return InvalidArgumentError("{} scores in one gather exceed MPI's int counts; call per channel "
-                                  "or fewer windows at a time", total + c);
-    }
-    counts[static_cast<size_t>(r)] = static_cast<int>(c);
-    displs[static_cast<size_t>(r)] = static_cast<int>(total);
-    total += c;
   }
-  std::vector<float> mine(static_cast<size_t>(counts[static_cast<size_t>(rank)]));
+  Result<GatherLayout> layout = GatherLayout::FromCounts(rows_of);
+  if (!layout.has_value()) {
+    return InvalidArgumentError("{}; call per channel or fewer windows at a time",
+                                layout.error().message());
+  }
+  const std::vector<int>& displs = layout->displs;
+  std::vector<float> mine(static_cast<size_t>(layout->counts[static_cast<size_t>(rank)]));
   // This rank's rows as blocks of about kPairs pairs (a row's value does not depend on its block).
   struct Block {
     size_t window, at;
@@ -69,10 +71,8 @@ Status MeanPairwiseDistancesMpi(MPI_Comm comm, int dims, std::span<const float* 
     internal::MeanDistancesRows(et[blk.window], dims, n[blk.window], blk.begin, blk.end,
                                 mine.data() + blk.at);
   });
-  std::vector<float> all(static_cast<size_t>(total));
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Allgatherv(mine.data(), counts[static_cast<size_t>(rank)], MPI_FLOAT,
-                                              all.data(), counts.data(), displs.data(), MPI_FLOAT, comm),
-                               "MPI_Allgatherv"));
+  std::vector<float> all(static_cast<size_t>(layout->total));
+  TS_RETURN_IF_ERROR(comm.AllGather<float>(mine, *layout, all));
   // Unpack: rank r's block holds its rows of window 0, then of window 1, ...
   for (int r = 0; r < ranks; ++r) {
     size_t from = static_cast<size_t>(displs[static_cast<size_t>(r)]);

@@ -15,6 +15,7 @@
 
 #include <span>
 
+#include "base/mpi/communicator.h"
 #include "base/status.h"
 
 namespace trainscope::minder::mpi {
@@ -27,6 +28,10 @@ std::pair<int, int> RowRange(int n, int rank, int ranks);
 // distances (sum of distances to the others / (n[w] - 1)) on every rank. This rank's rows are
 // computed on up to `threads` threads (<= 0: all cores; blocks of rows, so the values do not
 // depend on it); MPI is called from the calling thread only.
+Status MeanPairwiseDistancesMpi(const MpiCommunicator& comm, int dims,
+                                std::span<const float* const> et, std::span<const int> n,
+                                std::span<float* const> score, int threads = 1);
+// The same over a communicator the caller owns.
 Status MeanPairwiseDistancesMpi(MPI_Comm comm, int dims, std::span<const float* const> et,
                                 std::span<const int> n, std::span<float* const> score,
                                 int threads = 1);

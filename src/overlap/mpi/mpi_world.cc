@@ -10,15 +10,10 @@
 namespace trainscope::overlap {
 
 Result<std::unique_ptr<MpiWorld>> MpiWorld::Create(MPI_Comm comm, size_t payload_bytes) {
-  std::unique_ptr<MpiWorld> world(new MpiWorld());
-  int comm_size = 0;
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(comm, &comm_size), "MPI_Comm_size"));
-  TS_RETURN_IF_ERROR(
-      MpiStatus(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &world->comm_),
-                "MPI_Comm_split_type"));
-  int node_size = 0;
-  MPI_Comm_size(world->comm_, &node_size);
-  MPI_Comm_rank(world->comm_, &world->rank_);
+  TS_ASSIGN_OR_RETURN(const MpiCommunicator group, MpiCommunicator::Borrow(comm));
+  TS_ASSIGN_OR_RETURN(MpiCommunicator node, MpiCommunicator::SplitShared(comm));
+  const int comm_size = group.size(), node_size = node.size();
+  std::unique_ptr<MpiWorld> world(new MpiWorld(std::move(node)));
   if (node_size != comm_size) {
     return FailedPreconditionError(
         "the TP group spans {} ranks but only {} share this node's memory; the CPU backend "
@@ -29,7 +24,7 @@ Result<std::unique_ptr<MpiWorld>> MpiWorld::Create(MPI_Comm comm, size_t payload
   std::byte* mine = nullptr;
   TS_RETURN_IF_ERROR(
       MpiStatus(MPI_Win_allocate_shared(static_cast<MPI_Aint>(world->bytes_), 1, MPI_INFO_NULL,
-                                        world->comm_, &mine, &world->window_),
+                                        world->node_.get(), &mine, &world->window_),
                 "MPI_Win_allocate_shared"));
   std::memset(mine, 0, world->bytes_);
   for (int peer = 0; peer < node_size; ++peer) {
@@ -44,7 +39,7 @@ Result<std::unique_ptr<MpiWorld>> MpiWorld::Create(MPI_Comm comm, size_t payload
   TS_RETURN_IF_ERROR(
       MpiStatus(MPI_Win_lock_all(MPI_MODE_NOCHECK, world->window_), "MPI_Win_lock_all"));
   // Every segment is zeroed before anyone looks at a signal.
-  TS_RETURN_IF_ERROR(MpiStatus(MPI_Barrier(world->comm_), "MPI_Barrier"));
+  TS_RETURN_IF_ERROR(world->node_.Barrier());
   return world;
 }
 
@@ -53,24 +48,17 @@ MpiWorld::~MpiWorld() {
     MPI_Win_unlock_all(window_);
     MPI_Win_free(&window_);
   }
-  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
 Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem, const float* a,
                         const float* b, float* c, float* scratch) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
+  TS_ASSIGN_OR_RETURN(const MpiCommunicator group, MpiCommunicator::Borrow(comm));
   const int64_t m = problem.total_rows(), n = problem.n, k = problem.k;
   const int64_t width = op == OpKind::kAgGemm ? k : n;
-  std::vector<int> counts, displs;
-  int64_t offset = 0;
-  for (int64_t rows : problem.rows_per_rank) {
-    if (rows * width > INT32_MAX)
-      return OutOfRangeError("shard of {} floats exceeds int", rows * width);
-    counts.push_back(static_cast<int>(rows * width));
-    displs.push_back(static_cast<int>(offset * width));
-    offset += rows;
-  }
+  std::vector<int64_t> shard_floats;  // rank r's rows of A (AG) or of C (RS)
+  for (int64_t rows : problem.rows_per_rank) shard_floats.push_back(rows * width);
+  TS_ASSIGN_OR_RETURN(const GatherLayout layout, GatherLayout::FromCounts(shard_floats));
+  const size_t mine = static_cast<size_t>(layout.counts[static_cast<size_t>(group.rank())]);
   auto gemm = [&](const float* lhs, float* out) {
     if (m == 0) return;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
@@ -78,15 +66,13 @@ Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem,
                 out, static_cast<int>(n));
   };
   if (op == OpKind::kAgGemm) {
-    TS_RETURN_IF_ERROR(
-        MpiStatus(MPI_Allgatherv(a, counts[static_cast<size_t>(rank)], MPI_FLOAT, scratch,
-                                 counts.data(), displs.data(), MPI_FLOAT, comm),
-                  "MPI_Allgatherv"));
+    TS_RETURN_IF_ERROR(group.AllGather<float>({a, mine},
+                                              layout, {scratch, static_cast<size_t>(layout.total)}));
     gemm(scratch, c);
     return OkStatus();
   }
   gemm(a, scratch);
-  return MpiStatus(MPI_Reduce_scatter(scratch, c, counts.data(), MPI_FLOAT, MPI_SUM, comm),
+  return MpiStatus(MPI_Reduce_scatter(scratch, c, layout.counts.data(), MPI_FLOAT, MPI_SUM, comm),
                    "MPI_Reduce_scatter");
 }
 

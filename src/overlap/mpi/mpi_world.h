@@ -13,8 +13,10 @@
 #include <mpi.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
+#include "base/mpi/communicator.h"
 #include "base/mpi/mpi_support.h"
 #include "base/status.h"
 #include "overlap/peer_world.h"
@@ -31,17 +33,16 @@ class MpiWorld final : public PeerWorld {
   static Result<std::unique_ptr<MpiWorld>> Create(MPI_Comm comm, size_t payload_bytes);
   ~MpiWorld() override;
 
-  int rank() const override { return rank_; }
+  int rank() const override { return node_.rank(); }
   int size() const override { return static_cast<int>(segments_.size()); }
   std::byte* segment(int rank) const override { return segments_[rank]; }
   size_t segment_bytes() const override { return bytes_; }
-  MPI_Comm comm() const { return comm_; }
+  MPI_Comm comm() const { return node_.get(); }
 
  private:
-  MpiWorld() = default;
-  MPI_Comm comm_ = MPI_COMM_NULL;
+  explicit MpiWorld(MpiCommunicator node) : node_(std::move(node)) {}
+  MpiCommunicator node_;  // the ranks of the TP group on this node (all of them)
   MPI_Win window_ = MPI_WIN_NULL;
-  int rank_ = 0;
   size_t bytes_ = 0;
   std::vector<std::byte*> segments_;
 };

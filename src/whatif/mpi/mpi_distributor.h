@@ -13,8 +13,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
+#include "base/mpi/communicator.h"
 #include "base/mpi/mpi_support.h"
 #include "base/status.h"
 #include "whatif/replay_batch.h"
@@ -26,12 +28,11 @@ class MpiTaskDistributor final : public TaskDistributor {
   // `comm` is duplicated (MPI_Comm_dup, collective) so the distributor's messages never mix
   // with the caller's; the duplicate is freed in the destructor.
   static Result<std::unique_ptr<MpiTaskDistributor>> Create(MPI_Comm comm);
-  ~MpiTaskDistributor() override;
 
   Status Run(size_t count, size_t width, const LocalRun& run, std::vector<int64_t>* all) override;
-  int process_count() const override { return size_; }
-  int process_index() const override { return rank_; }
-  bool is_root() const { return rank_ == 0; }
+  int process_count() const override { return comm_.size(); }
+  int process_index() const override { return comm_.rank(); }
+  bool is_root() const { return comm_.is_root(); }
 
   // Tasks run by this process so far (for tests and the scale-out report).
   int64_t local_tasks() const { return local_tasks_; }
@@ -42,9 +43,8 @@ class MpiTaskDistributor final : public TaskDistributor {
   double exchange_seconds() const { return exchange_seconds_; }
 
  private:
-  MpiTaskDistributor() = default;
-  MPI_Comm comm_ = MPI_COMM_NULL;
-  int rank_ = 0, size_ = 1;
+  explicit MpiTaskDistributor(MpiCommunicator comm) : comm_(std::move(comm)) {}
+  MpiCommunicator comm_;
   int64_t local_tasks_ = 0;
   double local_seconds_ = 0, local_cpu_seconds_ = 0, exchange_seconds_ = 0;
 };

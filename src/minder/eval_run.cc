@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/parallel.h"
 #include "minder/decision_tree.h"
@@ -201,68 +205,99 @@ void LogFault(std::FILE* out, const std::string& family, const std::string& reco
   }
 }
 
-}  // namespace
 
-Result<EvalReport> RunEvaluation(const EvalOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  if (options.models == nullptr) return FailedPreconditionError("evaluation needs a model set");
-  EvalReport report;
+// The recordings of one evaluation, their healthy scores, and the options: what every step of
+// RunEvaluation reads.
+struct EvalContext {
+  explicit EvalContext(const EvalOptions& o) : options(o) {}
+  const EvalOptions& options;
   std::vector<Recording> recs;
-  std::vector<std::unique_ptr<model::MetricTable>> owned;
+  std::vector<std::unique_ptr<model::MetricTable>> owned;  // tables made here (subsets, synthetic)
+  std::vector<std::unique_ptr<Scored>> healthy;             // per recording, untouched
+};
+
+// Thresholds per group of recordings and per (variant kind, calibration).
+using GroupThresholds = std::map<std::string, std::map<std::pair<int, int>, DetectOptions>>;
+using ChannelPick = std::function<std::vector<const ChannelScores*>(const Scored&)>;
+
+// One evaluated variant of the detector (an ablation or a baseline).
+struct Variant {
+  std::string name;
+  int kind;  // 0 minder, 1 raw, 2 mahalanobis, 3 minder on the latent mean
+  int continuity;
+  std::string alone;  // single channel
+  int calibration = 0;  // 0 per channel with hysteresis, 1 one threshold for all, 2 no hysteresis
+};
+
+// Exathlon traces (and machine subsets of them), workload jobs and synthetic jobs, in that order.
+void CollectRecordings(EvalContext& ctx) {
+  const EvalOptions& options = ctx.options;
   for (const NamedTable& t : options.traces) {
-    recs.push_back({t.name, "exathlon", internal::ExathlonWindow(t.name), &t.table});
+    ctx.recs.push_back({t.name, "exathlon", internal::ExathlonWindow(t.name), &t.table});
   }
   for (int k : options.exathlon_subsets) {
     for (size_t i = 0; i < options.traces.size(); ++i) {
       const NamedTable& t = options.traces[i];
       if (k < 2 || k >= t.table.machines().size()) continue;
       auto table = std::make_unique<model::MetricTable>(KeepMachines(t.table, static_cast<int>(i), k));
-      recs.push_back({t.name, "exathlon-n" + std::to_string(k), internal::ExathlonWindow(t.name), table.get()});
-      owned.push_back(std::move(table));
+      ctx.recs.push_back({t.name, "exathlon-n" + std::to_string(k), internal::ExathlonWindow(t.name), table.get()});
+      ctx.owned.push_back(std::move(table));
     }
   }
   for (const NamedTable& t : options.workload_jobs) {
-    recs.push_back({t.name, "workload", t.name, &t.table});
+    ctx.recs.push_back({t.name, "workload", t.name, &t.table});
   }
   for (int n : options.synthetic_sizes) {
     if (n < 2) continue;  // `--synthetic 0`: none
     auto table = std::make_unique<model::MetricTable>();
     SynthesizeJob(SynthJobOptions{.machines = n, .seconds = options.synthetic_seconds,
                                   .seed = options.seed * 1000 + static_cast<uint64_t>(n)}, table.get());
-    recs.push_back({"synthetic_N" + std::to_string(n), "synthetic", "N=" + std::to_string(n), table.get()});
-    owned.push_back(std::move(table));
+    ctx.recs.push_back({"synthetic_N" + std::to_string(n), "synthetic", "N=" + std::to_string(n), table.get()});
+    ctx.owned.push_back(std::move(table));
   }
-  if (recs.empty()) return InvalidArgumentError("no recordings to evaluate");
-  // Healthy scoring (untouched: no injection, no realism).
-  std::vector<std::unique_ptr<Scored>> healthy(recs.size());
-  for (size_t r = 0; r < recs.size(); ++r) {
-    TS_ASSIGN_OR_RETURN(Scored sc, internal::ScoreRecording(*recs[r].table, options.models,
-                                                            options.reference_seconds, options.threads, false));
-    healthy[r] = std::make_unique<Scored>(std::move(sc));
+}
+
+// Healthy scoring (untouched: no injection, no realism).
+Status ScoreHealthy(EvalContext& ctx) {
+  ctx.healthy.resize(ctx.recs.size());
+  for (size_t r = 0; r < ctx.recs.size(); ++r) {
+    TS_ASSIGN_OR_RETURN(Scored sc, internal::ScoreRecording(*ctx.recs[r].table, ctx.options.models,
+                                                            ctx.options.reference_seconds,
+                                                            ctx.options.threads, false));
+    ctx.healthy[r] = std::make_unique<Scored>(std::move(sc));
   }
-  auto inject = [&](size_t r, uint64_t seed, bool keep) -> Result<Injected> {
-    Injected inj;
-    inj.recording = r;
-    InjectOptions io;
-    io.seed = seed;
-    io.from_ns = healthy[r]->grid.t0_ns + 60 * kS;
-    io.uniform_victims = options.uniform_victims;
-    model::MetricTable t = InjectFaults(*recs[r].table, options.profiles.empty() ? DefaultFaultProfiles() : options.profiles,
-                                        io, &inj.labels);
-    TS_ASSIGN_OR_RETURN(Scored sc, internal::ScoreRecording(t, options.models, options.reference_seconds,
-                                                            options.threads, keep));
-    inj.scored = std::make_unique<Scored>(std::move(sc));
-    return inj;
-  };
-  // Metric priority per family: CART on injected windows of seeds disjoint from the test seeds.
-  std::map<std::string, std::vector<std::string>> order;
+  return OkStatus();
+}
+
+// Recording `r` with faults injected from a minute after its reference period, scored.
+Result<Injected> InjectAndScore(const EvalContext& ctx, size_t r, uint64_t seed, bool keep) {
+  const EvalOptions& options = ctx.options;
+  Injected inj;
+  inj.recording = r;
+  InjectOptions io;
+  io.seed = seed;
+  io.from_ns = ctx.healthy[r]->grid.t0_ns + 60 * kS;
+  io.uniform_victims = options.uniform_victims;
+  model::MetricTable t = InjectFaults(*ctx.recs[r].table, options.profiles.empty() ? DefaultFaultProfiles() : options.profiles,
+                                      io, &inj.labels);
+  TS_ASSIGN_OR_RETURN(Scored sc, internal::ScoreRecording(t, options.models, options.reference_seconds,
+                                                          options.threads, keep));
+  inj.scored = std::make_unique<Scored>(std::move(sc));
+  return inj;
+}
+
+// Metric priority per family: the fixed order given, or CART on injected windows of seeds
+// disjoint from the test seeds. Records the whole order in the report and returns its top.
+Result<std::map<std::string, std::vector<std::string>>> LearnMetricOrder(const EvalContext& ctx,
+                                                                         EvalReport* report) {
+  const EvalOptions& options = ctx.options;
   std::map<std::string, std::vector<std::vector<double>>> tree_rows;
   std::map<std::string, std::vector<int>> tree_y;
   std::map<std::string, std::vector<std::string>> all_names;
-  for (size_t r = 0; r < recs.size(); ++r) {
-    auto& names = all_names[recs[r].family];
+  for (size_t r = 0; r < ctx.recs.size(); ++r) {
+    auto& names = all_names[ctx.recs[r].family];
     if (names.empty()) {
-      for (const auto& c : healthy[r]->minder) {
+      for (const auto& c : ctx.healthy[r]->minder) {
         bool skip = false;
         for (const auto& p : options.exclude_prefixes) skip = skip || c.name.rfind(p, 0) == 0;
         if (!skip) names.push_back(c.name);
@@ -270,10 +305,11 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
     }
     if (!options.metric_order.empty()) continue;
     for (int k = 0; k < options.tree_seeds; ++k) {
-      TS_ASSIGN_OR_RETURN(Injected inj, inject(r, options.seed * 7 + 100003 + r + 7919ULL * static_cast<uint64_t>(k), true));
-      AddTreeRows(*inj.scored, inj.labels, names, &tree_rows[recs[r].family], &tree_y[recs[r].family]);
+      TS_ASSIGN_OR_RETURN(Injected inj, InjectAndScore(ctx, r, options.seed * 7 + 100003 + r + 7919ULL * static_cast<uint64_t>(k), true));
+      AddTreeRows(*inj.scored, inj.labels, names, &tree_rows[ctx.recs[r].family], &tree_y[ctx.recs[r].family]);
     }
   }
+  std::map<std::string, std::vector<std::string>> order;
   for (auto& [family, names] : all_names) {
     std::vector<std::string> ordered;
     if (!options.metric_order.empty()) {
@@ -284,183 +320,232 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
       DecisionTree tree = TrainTree(tree_rows[family], tree_y[family]);
       for (int f : PriorityOrder(tree, static_cast<int>(names.size()))) ordered.push_back(names[static_cast<size_t>(f)]);
     }
-    report.learned_order[family] = ordered;
+    report->learned_order[family] = ordered;
     if (static_cast<int>(ordered.size()) > options.top_metrics) ordered.resize(static_cast<size_t>(options.top_metrics));
     order[family] = ordered;
   }
-  // Injected recordings (test seeds).
+  return order;
+}
+
+// Injected recordings of the test seeds; counts their faults per family in the report.
+Result<std::vector<Injected>> InjectTestSeeds(const EvalContext& ctx, EvalReport* report) {
   std::vector<Injected> injected;
-  for (int s = 0; s < options.seeds; ++s) {
-    for (size_t r = 0; r < recs.size(); ++r) {
-      TS_ASSIGN_OR_RETURN(Injected inj, inject(r, options.seed * 7919 + static_cast<uint64_t>(s) * 104729 + r, false));
-      for (const auto& l : inj.labels) if (!l.control) report.faults_injected[recs[r].family]++;
+  for (int s = 0; s < ctx.options.seeds; ++s) {
+    for (size_t r = 0; r < ctx.recs.size(); ++r) {
+      TS_ASSIGN_OR_RETURN(Injected inj, InjectAndScore(ctx, r, ctx.options.seed * 7919 + static_cast<uint64_t>(s) * 104729 + r, false));
+      for (const auto& l : inj.labels) if (!l.control) report->faults_injected[ctx.recs[r].family]++;
       injected.push_back(std::move(inj));
     }
   }
-  // Variants.
-  struct Variant {
-    std::string name;
-    int kind;  // 0 minder, 1 raw, 2 mahalanobis, 3 minder on the latent mean
-    int continuity;
-    std::string alone;  // single channel
-    int calibration = 0;  // 0 per channel with hysteresis, 1 one threshold for all, 2 no hysteresis
+  return injected;
+}
+
+std::vector<Variant> VariantsFor(const std::vector<std::string>& top) {
+  std::vector<Variant> variants = {{"minder", 0, 240, "", 0}, {"raw_distance", 1, 240, "", 0},
+                                   {"mahalanobis", 2, 240, "", 0}, {"continuity_off", 0, 1, "", 0},
+                                   {"minder_one_threshold", 0, 240, "", 1}, {"minder_no_hysteresis", 0, 240, "", 2},
+                                   {"minder_latent", 3, 240, "", 0}};
+  for (const auto& c : top) variants.push_back({"alone:" + c, 0, 240, c, 0});
+  return variants;
+}
+
+// The channels a variant looks at: the top channels (or `alone`) of its kind of score.
+ChannelPick PickFor(int kind, const std::string& alone, const std::vector<std::string>& top) {
+  return [kind, alone, top](const Scored& sc) {
+    if (kind == 2) return std::vector<const ChannelScores*>{&sc.mahalanobis};
+    const auto& all = kind == 1 ? sc.raw : kind == 3 ? sc.latent : sc.minder;
+    return alone.empty() ? Pick(all, top) : Pick(all, {alone});
   };
-  for (const auto& [family, top] : order) {
-    std::vector<Variant> variants = {{"minder", 0, 240, "", 0}, {"raw_distance", 1, 240, "", 0},
-                                     {"mahalanobis", 2, 240, "", 0}, {"continuity_off", 0, 1, "", 0},
-                                     {"minder_one_threshold", 0, 240, "", 1}, {"minder_no_hysteresis", 0, 240, "", 2},
-                                     {"minder_latent", 3, 240, "", 0}};
-    for (const auto& c : top) variants.push_back({"alone:" + c, 0, 240, c, 0});
-    auto pick_for = [&, top_copy = top](int kind, const std::string& alone) {
-      return [kind, alone, top_copy](const Scored& sc) {
-        if (kind == 2) return std::vector<const ChannelScores*>{&sc.mahalanobis};
-        const auto& all = kind == 1 ? sc.raw : kind == 3 ? sc.latent : sc.minder;
-        return alone.empty() ? Pick(all, top_copy) : Pick(all, {alone});
-      };
-    };
-    // Thresholds per group, calibrated on the healthy recordings of the family's other groups
-    // (leave-one-group-out; the group itself when it is the only one): per channel (each
-    // channel alone raises no alert), or one for all channels (the older scheme, an ablation).
-    std::map<std::string, std::map<std::pair<int, int>, DetectOptions>> thr;
-    for (size_t r = 0; r < recs.size(); ++r) {
-      if (recs[r].family != family || thr.count(recs[r].group)) continue;
-      std::vector<const Scored*> cal, same;
-      for (size_t q = 0; q < recs.size(); ++q) {
-        if (recs[q].family != family) continue;
-        (recs[q].group != recs[r].group ? cal : same).push_back(healthy[q].get());
-      }
-      if (cal.empty()) cal = same;
-      for (int kind = 0; kind < 4; ++kind) {
-        for (int calibration = 0; calibration < 3; ++calibration) {
-          if (kind != 0 && calibration != 0) continue;
-          DetectOptions base;
-          base.continuity_windows = 240;
-          base.hold_fraction = calibration == 2 ? 1.0 : 0.5;
-          if (calibration == 1) {
-            base.threshold = internal::Calibrate(cal, pick_for(kind, ""), base);
-          } else {
-            base.threshold = 0;
-            std::vector<std::string> names = kind == 2 ? std::vector<std::string>{"mahalanobis"} : top;
-            for (const std::string& n : names) {
-              double t = internal::Calibrate(cal, pick_for(kind == 2 ? 2 : kind, kind == 2 ? "" : n), base);
-              base.channel_thresholds[n] = t;
-              base.threshold = std::max(base.threshold, t);
-            }
+}
+
+// Thresholds per group, calibrated on the healthy recordings of the family's other groups
+// (leave-one-group-out; the group itself when it is the only one): per channel (each
+// channel alone raises no alert), or one for all channels (the older scheme, an ablation).
+GroupThresholds CalibrateThresholds(const EvalContext& ctx, const std::string& family,
+                                    const std::vector<std::string>& top) {
+  const std::vector<Recording>& recs = ctx.recs;
+  GroupThresholds thr;
+  for (size_t r = 0; r < recs.size(); ++r) {
+    if (recs[r].family != family || thr.count(recs[r].group)) continue;
+    std::vector<const Scored*> cal, same;
+    for (size_t q = 0; q < recs.size(); ++q) {
+      if (recs[q].family != family) continue;
+      (recs[q].group != recs[r].group ? cal : same).push_back(ctx.healthy[q].get());
+    }
+    if (cal.empty()) cal = same;
+    for (int kind = 0; kind < 4; ++kind) {
+      for (int calibration = 0; calibration < 3; ++calibration) {
+        if (kind != 0 && calibration != 0) continue;
+        DetectOptions base;
+        base.continuity_windows = 240;
+        base.hold_fraction = calibration == 2 ? 1.0 : 0.5;
+        if (calibration == 1) {
+          base.threshold = internal::Calibrate(cal, PickFor(kind, "", top), base);
+        } else {
+          base.threshold = 0;
+          std::vector<std::string> names = kind == 2 ? std::vector<std::string>{"mahalanobis"} : top;
+          for (const std::string& n : names) {
+            double t = internal::Calibrate(cal, PickFor(kind == 2 ? 2 : kind, kind == 2 ? "" : n, top), base);
+            base.channel_thresholds[n] = t;
+            base.threshold = std::max(base.threshold, t);
           }
-          thr[recs[r].group][{kind, calibration}] = base;
         }
+        thr[recs[r].group][{kind, calibration}] = base;
       }
     }
-    for (const Variant& var : variants) {
-      VariantResult v;
-      v.name = var.name;
-      v.family = family;
-      for (const auto& [g, t] : thr) {
-        const DetectOptions& o = t.at({var.kind, var.calibration});
-        v.thresholds.push_back(var.alone.empty() ? o.threshold : o.ThresholdFor(var.alone));
-        if (var.name == "minder") {
-          for (const auto& [n, z] : o.channel_thresholds) report.channel_thresholds[family][n].push_back(z);
-        }
+  }
+  return thr;
+}
+
+// One variant on the family's injected recordings (detections, delays at 8-min and 1-min call
+// periods) and on its healthy recordings (false alerts per machine-hour).
+VariantResult EvaluateVariant(const EvalContext& ctx, const std::string& family, const Variant& var,
+                              const std::vector<std::string>& top, const GroupThresholds& thr,
+                              const std::vector<Injected>& injected, EvalReport* report) {
+  const std::vector<Recording>& recs = ctx.recs;
+  VariantResult v;
+  v.name = var.name;
+  v.family = family;
+  for (const auto& [g, t] : thr) {
+    const DetectOptions& o = t.at({var.kind, var.calibration});
+    v.thresholds.push_back(var.alone.empty() ? o.threshold : o.ThresholdFor(var.alone));
+    if (var.name == "minder") {
+      for (const auto& [n, z] : o.channel_thresholds) report->channel_thresholds[family][n].push_back(z);
+    }
+  }
+  const ChannelPick pick = PickFor(var.kind, var.alone, top);
+  auto options_for = [&](const std::string& group) {
+    DetectOptions o = thr.at(group).at({var.kind, var.calibration});
+    o.continuity_windows = var.continuity;
+    return o;
+  };
+  for (const Injected& inj : injected) {
+    const Recording& rec = recs[inj.recording];
+    if (rec.family != family) continue;
+    DetectOptions o = options_for(rec.group);
+    auto channels = pick(*inj.scored);
+    Match(internal::Schedule(*inj.scored, channels, o, 480, 900), inj.labels, &v, &v.delay_8min_s);
+    VariantResult scratch;
+    Match(internal::Schedule(*inj.scored, channels, o, 60, 900), inj.labels, &scratch, &v.delay_1min_s);
+  }
+  std::map<std::pair<std::string, std::string>, std::vector<std::pair<int64_t, int64_t>>> covered, alerted;
+  for (size_t r = 0; r < recs.size(); ++r) {
+    if (recs[r].family != family) continue;
+    const Scored& healthy = *ctx.healthy[r];
+    const Grid& grid = healthy.grid;
+    auto events = internal::Schedule(healthy, pick(healthy), options_for(recs[r].group), 480, 900);
+    v.healthy_alerts += static_cast<int>(events.size());
+    v.healthy_machine_hours += static_cast<double>(grid.machines.size()) * grid.steps / 3600.0;
+    const int64_t end_ns = grid.t0_ns + static_cast<int64_t>(grid.steps) * model::kNanosPerSecond;
+    for (const std::string& m : grid.machines) covered[{recs[r].group, m}].push_back({grid.t0_ns, end_ns});
+    for (const Event& e : events) alerted[{recs[r].group, e.machine}].push_back({e.start_ns, e.end_ns});
+  }
+  for (auto& [key, spans] : covered) {
+    for (const auto& [a, b] : internal::MergeSpans(spans, 0)) v.healthy_distinct_machine_hours += static_cast<double>(b - a) / 3.6e12;
+  }
+  for (auto& [key, spans] : alerted) {
+    v.healthy_distinct_alerts += static_cast<int>(internal::MergeSpans(spans, 60 * model::kNanosPerSecond).size());
+  }
+  return v;
+}
+
+// --fault-log: a CSV row per (injected fault, channel) of the full method (LogFault), then its
+// alerts on the untouched healthy recordings (all false alarms). The first family creates the
+// file and writes the header; the others append.
+void WriteFaultLog(const EvalContext& ctx, const std::string& family, bool first_family,
+                   const std::vector<std::string>& top, const GroupThresholds& thr,
+                   const std::vector<Injected>& injected) {
+  const std::vector<Recording>& recs = ctx.recs;
+  std::FILE* log = std::fopen(ctx.options.fault_log.c_str(), first_family ? "w" : "a");
+  if (log == nullptr) return;
+  if (first_family) {
+    fmt::print(log, "family,recording,type,machine,start_s,dur_s,detected,channel,in_top,effect,frac_top,"
+                    "frac_hit,median_z_top,longest_run,raw_frac_hit,threshold\n");
+  }
+  const ChannelPick pick = PickFor(0, "", top);
+  for (const Injected& inj : injected) {
+    const Recording& rec = recs[inj.recording];
+    if (rec.family != family) continue;
+    const DetectOptions& o = thr.at(rec.group).at({0, 0});
+    auto events = internal::Schedule(*inj.scored, pick(*inj.scored), o, 480, 900);
+    for (const FaultLabel& f : inj.labels) {
+      if (f.control) continue;
+      bool hit = false;
+      for (const Event& e : events) {
+        hit = hit || (e.machine == f.machine && e.start_ns < f.end_ns + 120 * kS && e.end_ns > f.start_ns);
       }
-      auto pick = pick_for(var.kind, var.alone);
-      auto options_for = [&](const std::string& group) {
-        DetectOptions o = thr[group].at({var.kind, var.calibration});
-        o.continuity_windows = var.continuity;
-        return o;
-      };
-      for (const Injected& inj : injected) {
-        const Recording& rec = recs[inj.recording];
-        if (rec.family != family) continue;
-        DetectOptions o = options_for(rec.group);
-        auto channels = pick(*inj.scored);
-        Match(internal::Schedule(*inj.scored, channels, o, 480, 900), inj.labels, &v, &v.delay_8min_s);
-        VariantResult scratch;
-        Match(internal::Schedule(*inj.scored, channels, o, 60, 900), inj.labels, &scratch, &v.delay_1min_s);
-      }
-      std::map<std::pair<std::string, std::string>, std::vector<std::pair<int64_t, int64_t>>> covered, alerted;
-      for (size_t r = 0; r < recs.size(); ++r) {
-        if (recs[r].family != family) continue;
-        const Grid& grid = healthy[r]->grid;
-        auto events = internal::Schedule(*healthy[r], pick(*healthy[r]), options_for(recs[r].group), 480, 900);
-        v.healthy_alerts += static_cast<int>(events.size());
-        v.healthy_machine_hours += static_cast<double>(grid.machines.size()) * grid.steps / 3600.0;
-        const int64_t end_ns = grid.t0_ns + static_cast<int64_t>(grid.steps) * model::kNanosPerSecond;
-        for (const std::string& m : grid.machines) covered[{recs[r].group, m}].push_back({grid.t0_ns, end_ns});
-        for (const Event& e : events) alerted[{recs[r].group, e.machine}].push_back({e.start_ns, e.end_ns});
-      }
-      for (auto& [key, spans] : covered) {
-        for (const auto& [a, b] : internal::MergeSpans(spans, 0)) v.healthy_distinct_machine_hours += static_cast<double>(b - a) / 3.6e12;
-      }
-      for (auto& [key, spans] : alerted) {
-        v.healthy_distinct_alerts += static_cast<int>(internal::MergeSpans(spans, 60 * model::kNanosPerSecond).size());
-      }
-      report.variants.push_back(std::move(v));
+      LogFault(log, family, rec.name, *ctx.healthy[inj.recording], *inj.scored, f, hit, o, top);
+    }
+  }
+  for (size_t r = 0; r < recs.size(); ++r) {
+    if (recs[r].family != family) continue;
+    const DetectOptions& o = thr.at(recs[r].group).at({0, 0});
+    for (const Event& e : internal::Schedule(*ctx.healthy[r], pick(*ctx.healthy[r]), o, 480, 900)) {
+      fmt::print(log, "{},{},healthy_alert,{},{},{},0,{},1,0,0,0,0,0,0,{:.2f}\n", family, recs[r].name, e.machine,
+                 e.start_ns / kS, (e.end_ns - e.start_ns) / kS, e.metric, o.ThresholdFor(e.metric));
+    }
+  }
+  std::fclose(log);
+}
+
+// The busy-node trap: Minder without a reference on healthy Exathlon (bounds per call); alerts
+// counted once per machine and 10-minute slot.
+void CountPurePeerAlerts(const EvalContext& ctx, const std::string& family,
+                         const std::vector<std::string>& top, const GroupThresholds& thr,
+                         EvalReport* report) {
+  const std::vector<Recording>& recs = ctx.recs;
+  const EvalOptions& options = ctx.options;
+  for (size_t r = 0; r < recs.size(); ++r) {
+    if (recs[r].family != family) continue;
+    auto grid = BuildGrid(*recs[r].table, GridOptions{}, nullptr);
+    if (!grid.ok()) continue;
+    ReplayOptions ro;
+    ro.detect.method = Method::kMinder;
+    ro.detect.metric_order = top;
+    ro.detect.threads = options.threads;
+    ro.detect.threshold = thr.at(recs[r].group).at({0, 0}).threshold;
+    ro.detect.channel_thresholds = thr.at(recs[r].group).at({0, 0}).channel_thresholds;
+    Grid g = SliceGrid(*grid, options.reference_seconds, grid->steps - options.reference_seconds);
+    // Only the top channels take part, as in the full method.
+    std::vector<Channel> keep;
+    for (auto& c : g.channels) if (std::find(top.begin(), top.end(), c.name) != top.end()) keep.push_back(std::move(c));
+    g.channels = std::move(keep);
+    auto rr = Replay(g, options.models, ro);
+    if (!rr.ok()) continue;
+    std::vector<std::string> seen;
+    for (const auto& ca : rr->alerts) {
+      bool dup = false;
+      for (const auto& s : seen) dup = dup || s == ca.alert.machine + "@" + std::to_string(ca.alert.start_ns / kS / 600);
+      if (dup) continue;
+      seen.push_back(ca.alert.machine + "@" + std::to_string(ca.alert.start_ns / kS / 600));
+      report->pure_peer_healthy_alerts++;
+      report->pure_peer_alerted_machines.push_back(recs[r].name + ":" + ca.alert.machine + ":" + ca.alert.metric);
+    }
+    report->pure_peer_machine_hours += static_cast<double>(g.machines.size()) * g.steps / 3600.0;
+  }
+}
+
+}  // namespace
+
+Result<EvalReport> RunEvaluation(const EvalOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (options.models == nullptr) return FailedPreconditionError("evaluation needs a model set");
+  EvalReport report;
+  EvalContext ctx(options);
+  CollectRecordings(ctx);
+  if (ctx.recs.empty()) return InvalidArgumentError("no recordings to evaluate");
+  TS_RETURN_IF_ERROR(ScoreHealthy(ctx));
+  TS_ASSIGN_OR_RETURN(const auto order, LearnMetricOrder(ctx, &report));
+  TS_ASSIGN_OR_RETURN(const std::vector<Injected> injected, InjectTestSeeds(ctx, &report));
+  for (const auto& [family, top] : order) {
+    const GroupThresholds thr = CalibrateThresholds(ctx, family, top);
+    for (const Variant& var : VariantsFor(top)) {
+      report.variants.push_back(EvaluateVariant(ctx, family, var, top, thr, injected, &report));
     }
     if (!options.fault_log.empty()) {
-      std::FILE* log = std::fopen(options.fault_log.c_str(), family == order.begin()->first ? "w" : "a");
-      if (log != nullptr) {
-        if (family == order.begin()->first) {
-          fmt::print(log, "family,recording,type,machine,start_s,dur_s,detected,channel,in_top,effect,frac_top,"
-                          "frac_hit,median_z_top,longest_run,raw_frac_hit,threshold\n");
-        }
-        auto pick = pick_for(0, "");
-        for (const Injected& inj : injected) {
-          const Recording& rec = recs[inj.recording];
-          if (rec.family != family) continue;
-          const DetectOptions& o = thr[rec.group].at({0, 0});
-          auto events = internal::Schedule(*inj.scored, pick(*inj.scored), o, 480, 900);
-          for (const FaultLabel& f : inj.labels) {
-            if (f.control) continue;
-            bool hit = false;
-            for (const Event& e : events) {
-              hit = hit || (e.machine == f.machine && e.start_ns < f.end_ns + 120 * kS && e.end_ns > f.start_ns);
-            }
-            LogFault(log, family, rec.name, *healthy[inj.recording], *inj.scored, f, hit, o, top);
-          }
-        }
-        // Alerts of the full method on the untouched healthy recordings (all false alarms).
-        for (size_t r = 0; r < recs.size(); ++r) {
-          if (recs[r].family != family) continue;
-          const DetectOptions& o = thr[recs[r].group].at({0, 0});
-          for (const Event& e : internal::Schedule(*healthy[r], pick(*healthy[r]), o, 480, 900)) {
-            fmt::print(log, "{},{},healthy_alert,{},{},{},0,{},1,0,0,0,0,0,0,{:.2f}\n", family, recs[r].name, e.machine,
-                       e.start_ns / kS, (e.end_ns - e.start_ns) / kS, e.metric, o.ThresholdFor(e.metric));
-          }
-        }
-        std::fclose(log);
-      }
+      WriteFaultLog(ctx, family, family == order.begin()->first, top, thr, injected);
     }
-    // The busy-node trap: Minder without a reference on healthy Exathlon (bounds per call).
-    if (family == "exathlon") {
-      for (size_t r = 0; r < recs.size(); ++r) {
-        if (recs[r].family != family) continue;
-        auto grid = BuildGrid(*recs[r].table, GridOptions{}, nullptr);
-        if (!grid.ok()) continue;
-        ReplayOptions ro;
-        ro.detect.method = Method::kMinder;
-        ro.detect.metric_order = top;
-        ro.detect.threads = options.threads;
-        ro.detect.threshold = thr[recs[r].group].at({0, 0}).threshold;
-        ro.detect.channel_thresholds = thr[recs[r].group].at({0, 0}).channel_thresholds;
-        Grid g = SliceGrid(*grid, options.reference_seconds, grid->steps - options.reference_seconds);
-        // Only the top channels take part, as in the full method.
-        std::vector<Channel> keep;
-        for (auto& c : g.channels) if (std::find(top.begin(), top.end(), c.name) != top.end()) keep.push_back(std::move(c));
-        g.channels = std::move(keep);
-        auto rr = Replay(g, options.models, ro);
-        if (!rr.ok()) continue;
-        std::vector<std::string> seen;
-        for (const auto& ca : rr->alerts) {
-          bool dup = false;
-          for (const auto& s : seen) dup = dup || s == ca.alert.machine + "@" + std::to_string(ca.alert.start_ns / kS / 600);
-          if (dup) continue;
-          seen.push_back(ca.alert.machine + "@" + std::to_string(ca.alert.start_ns / kS / 600));
-          report.pure_peer_healthy_alerts++;
-          report.pure_peer_alerted_machines.push_back(recs[r].name + ":" + ca.alert.machine + ":" + ca.alert.metric);
-        }
-        report.pure_peer_machine_hours += static_cast<double>(g.machines.size()) * g.steps / 3600.0;
-      }
-    }
+    if (family == "exathlon") CountPurePeerAlerts(ctx, family, top, thr, &report);
   }
   report.smd = EvaluateSmd(options);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

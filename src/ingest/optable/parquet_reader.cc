@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "ingest/optable/internal/parquet_column.h"
@@ -196,6 +197,9 @@ Result<ParquetTable> ReadParquetFile(const std::string& path, const ParquetReadO
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) return IoError("{}: cannot open: {}", path, std::strerror(errno));
   std::string bytes;
+  std::error_code ec;
+  const auto expected = std::filesystem::file_size(path, ec);
+  if (!ec) bytes.reserve(static_cast<size_t>(expected));
   char buffer[1 << 16];
   while (true) {
     const size_t n = std::fread(buffer, 1, sizeof(buffer), file.get());

@@ -64,11 +64,17 @@ Status RleBitPackedDecoder::Decode(uint32_t* out, size_t count) {
       const uint64_t last_bit = (packed_index_ + take) * static_cast<uint64_t>(bit_width_);
       if (last_bit > uint64_t{packed_bytes_} * 8)
         return DataLossError("bit-packed run beyond the end of the data");
+      // A value of <= 32 bits starting at any bit lies within the 8 bytes from its first byte;
+      // near the run's end fewer bytes are left and the load is shortened.
       for (size_t k = 0; k < take; ++k) {
         const uint64_t bit = (packed_index_ + k) * static_cast<uint64_t>(bit_width_);
         const size_t byte = static_cast<size_t>(bit / 8);
         uint64_t word = 0;
-        std::memcpy(&word, packed_ + byte, std::min<size_t>(8, packed_bytes_ - byte));
+        if (packed_bytes_ - byte >= 8) {
+          std::memcpy(&word, packed_ + byte, 8);
+        } else {
+          std::memcpy(&word, packed_ + byte, packed_bytes_ - byte);
+        }
         out[done + k] = static_cast<uint32_t>((word >> (bit % 8)) & mask);
       }
       packed_index_ += take;

@@ -241,7 +241,9 @@ Status ColumnDecoder::DecodeDictionaryIndices(std::string_view data, size_t coun
   Status status = decoder.Decode(indices_.data(), count);
   if (!status.ok()) return Fail(StatusCode::kDataLoss, "dictionary indices: " + status.message());
   const size_t dict_size = dict_ints_.size() + dict_reals_.size() + dict_ids_.size();
-  for (size_t i = 0; i < count; ++i) {
+  uint32_t largest = 0;
+  for (size_t i = 0; i < count; ++i) largest = std::max(largest, indices_[i]);
+  for (size_t i = 0; largest >= dict_size && i < count; ++i) {
     if (indices_[i] >= dict_size) {
       return Fail(StatusCode::kDataLoss,
                   fmt::format("dictionary index {} of value {} is out of range (dictionary of {} "
@@ -249,15 +251,20 @@ Status ColumnDecoder::DecodeDictionaryIndices(std::string_view data, size_t coun
                               indices_[i], i, dict_size));
     }
   }
+  auto gather = [&](auto& to, const auto& from) {
+    const size_t base = to.size();
+    to.resize(base + count);
+    for (size_t i = 0; i < count; ++i) to[base + i] = from[indices_[i]];
+  };
   switch (column_->kind) {
     case ParquetValueKind::kInt:
-      for (size_t i = 0; i < count; ++i) column_->ints.push_back(dict_ints_[indices_[i]]);
+      gather(column_->ints, dict_ints_);
       break;
     case ParquetValueKind::kReal:
-      for (size_t i = 0; i < count; ++i) column_->reals.push_back(dict_reals_[indices_[i]]);
+      gather(column_->reals, dict_reals_);
       break;
     case ParquetValueKind::kString:
-      for (size_t i = 0; i < count; ++i) column_->string_ids.push_back(dict_ids_[indices_[i]]);
+      gather(column_->string_ids, dict_ids_);
       break;
   }
   return OkStatus();

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string>
+#include <vector>
 
 #include "base/check.h"
 
@@ -20,6 +22,174 @@ int32_t Find(std::vector<int32_t>& parent, int32_t x) {
     x = parent[x];
   }
   return x;
+}
+
+// The nodes grouped into units (a collective's members, or one plain node: collectives first),
+// and the incoming edges of each node, both as CSR arrays.
+struct Units {
+  int32_t num_collectives = 0, num_units = 0;
+  std::vector<int32_t> unit_of;       // per node
+  std::vector<int32_t> in_begin;      // per node + 1: CSR into in_from
+  std::vector<NodeId> in_from;        // sources of the edges into each node
+  std::vector<int32_t> unit_begin;    // per unit + 1: CSR into unit_members
+  std::vector<NodeId> unit_members;
+
+  NodeId first_member(int32_t u) const { return unit_members[unit_begin[u]]; }
+};
+
+Units GroupUnits(const RawGraph& raw) {
+  const int32_t n = static_cast<int32_t>(raw.worker.size());
+  Units g;
+  g.num_collectives = static_cast<int32_t>(raw.collective_begin.size()) - 1;
+  g.unit_of.resize(n);
+  g.num_units = g.num_collectives;
+  for (int32_t i = 0; i < n; ++i)
+    g.unit_of[i] = raw.collective_of[i] >= 0 ? raw.collective_of[i] : g.num_units++;
+
+  // Incoming edges per node (CSR by target).
+  g.in_begin.assign(n + 1, 0);
+  for (NodeId to : raw.edge_to) ++g.in_begin[to + 1];
+  std::partial_sum(g.in_begin.begin(), g.in_begin.end(), g.in_begin.begin());
+  g.in_from.resize(raw.edge_from.size());
+  {
+    std::vector<int32_t> fill(g.in_begin.begin(), g.in_begin.end() - 1);
+    for (size_t e = 0; e < raw.edge_from.size(); ++e)
+      g.in_from[fill[raw.edge_to[e]]++] = raw.edge_from[e];
+  }
+  // Members of each unit.
+  g.unit_begin.assign(g.num_units + 1, 0);
+  for (int32_t i = 0; i < n; ++i) ++g.unit_begin[g.unit_of[i] + 1];
+  std::partial_sum(g.unit_begin.begin(), g.unit_begin.end(), g.unit_begin.begin());
+  g.unit_members.resize(n);
+  {
+    std::vector<int32_t> fill(g.unit_begin.begin(), g.unit_begin.end() - 1);
+    for (int32_t i = 0; i < n; ++i) g.unit_members[fill[g.unit_of[i]]++] = i;
+  }
+  return g;
+}
+
+// After Kahn's algorithm stopped short (`indeg` > 0 on the units it could not order): walks
+// back along unfinished predecessors until a unit repeats, which closes a cycle, and names it.
+Status CycleError(const Units& g, const std::vector<int32_t>& indeg, size_t ordered,
+                  const NodeDescriber& describe) {
+  int32_t u = 0;
+  while (indeg[u] == 0) ++u;
+  std::vector<int32_t> seen_at(g.num_units, -1);
+  std::vector<int32_t> path;
+  while (seen_at[u] < 0) {
+    seen_at[u] = static_cast<int32_t>(path.size());
+    path.push_back(u);
+    int32_t next = -1;
+    for (int32_t k = g.unit_begin[u]; k < g.unit_begin[u + 1] && next < 0; ++k) {
+      NodeId m = g.unit_members[k];
+      for (int32_t j = g.in_begin[m]; j < g.in_begin[m + 1]; ++j) {
+        if (indeg[g.unit_of[g.in_from[j]]] > 0) {
+          next = g.unit_of[g.in_from[j]];
+          break;
+        }
+      }
+    }
+    TS_CHECK(next >= 0, "unfinished unit {} has no unfinished predecessor", u);
+    u = next;
+  }
+  std::string cycle;
+  for (size_t k = path.size(); k-- > static_cast<size_t>(seen_at[u]);) {
+    if (!cycle.empty()) cycle += " -> ";
+    cycle += Describe(describe, g.first_member(path[k]));
+    if (cycle.size() > 600) {
+      cycle += " -> ...";
+      break;
+    }
+  }
+  return InvalidArgumentError(
+      "dependency graph has a cycle through {} ({} ops cannot be ordered): {}",
+      Describe(describe, g.first_member(u)), g.num_units - static_cast<int32_t>(ordered), cycle);
+}
+
+// Kahn's algorithm on units; successor lists are built from the edge arrays. Errors: an edge
+// inside one collective, or a cycle (named).
+Result<std::vector<int32_t>> TopologicalUnitOrder(const RawGraph& raw, const Units& g,
+                                                  const NodeDescriber& describe) {
+  std::vector<int32_t> indeg(g.num_units, 0);
+  std::vector<int32_t> out_begin(g.num_units + 1, 0);
+  for (size_t e = 0; e < raw.edge_from.size(); ++e) {
+    int32_t ua = g.unit_of[raw.edge_from[e]], ub = g.unit_of[raw.edge_to[e]];
+    if (ua == ub) {
+      return InvalidArgumentError(
+          "dependency graph: {} depends on {}, a member of its own collective (a cycle)",
+          Describe(describe, raw.edge_to[e]), Describe(describe, raw.edge_from[e]));
+    }
+    ++indeg[ub];
+    ++out_begin[ua + 1];
+  }
+  std::partial_sum(out_begin.begin(), out_begin.end(), out_begin.begin());
+  std::vector<int32_t> out_unit(raw.edge_from.size());
+  {
+    std::vector<int32_t> fill(out_begin.begin(), out_begin.end() - 1);
+    for (size_t e = 0; e < raw.edge_from.size(); ++e)
+      out_unit[fill[g.unit_of[raw.edge_from[e]]]++] = g.unit_of[raw.edge_to[e]];
+  }
+  std::vector<int32_t> order;
+  order.reserve(g.num_units);
+  for (int32_t u = 0; u < g.num_units; ++u)
+    if (indeg[u] == 0) order.push_back(u);
+  for (size_t head = 0; head < order.size(); ++head) {
+    int32_t u = order[head];
+    for (int32_t k = out_begin[u]; k < out_begin[u + 1]; ++k)
+      if (--indeg[out_unit[k]] == 0) order.push_back(out_unit[k]);
+  }
+  if (static_cast<int32_t>(order.size()) != g.num_units) {
+    return CycleError(g, indeg, order.size(), describe);
+  }
+  return order;
+}
+
+// Replay order step by step when no edge or collective crosses steps (cache locality: one step's
+// positions at a time; any topological order replays to the same times). A stable counting sort
+// by step keeps each step's order topological.
+void OrderByStep(const RawGraph& raw, const Units& g, int32_t num_steps,
+                 std::vector<int32_t>* order) {
+  if (num_steps <= 1) return;
+  const int32_t n = static_cast<int32_t>(raw.worker.size());
+  bool steps_separate = true;
+  for (size_t e = 0; e < raw.edge_from.size() && steps_separate; ++e)
+    steps_separate = raw.step[raw.edge_from[e]] == raw.step[raw.edge_to[e]];
+  for (int32_t i = 0; i < n && steps_separate; ++i)  // collectives within one step too
+    steps_separate = raw.step[i] == raw.step[g.first_member(g.unit_of[i])];
+  if (!steps_separate) return;
+  std::vector<int32_t> step_begin(num_steps + 1, 0);
+  for (int32_t u : *order) ++step_begin[raw.step[g.first_member(u)] + 1];
+  std::partial_sum(step_begin.begin(), step_begin.end(), step_begin.begin());
+  std::vector<int32_t> by_step(order->size());
+  for (int32_t u : *order) by_step[step_begin[raw.step[g.first_member(u)]]++] = u;
+  order->swap(by_step);
+}
+
+// BuildOptions::require_connected_steps: every op of a step is linked (edges and collectives,
+// either direction) to the step's first op. Error: the first dangling op.
+Status CheckStepsConnected(const RawGraph& raw, const Units& g, int32_t num_steps,
+                           const NodeDescriber& describe) {
+  const int32_t n = static_cast<int32_t>(raw.worker.size());
+  std::vector<int32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0);
+  auto unite = [&](int32_t a, int32_t b) { parent[Find(parent, a)] = Find(parent, b); };
+  for (size_t e = 0; e < raw.edge_from.size(); ++e) unite(raw.edge_from[e], raw.edge_to[e]);
+  for (int32_t u = 0; u < g.num_collectives; ++u)
+    for (int32_t k = g.unit_begin[u] + 1; k < g.unit_begin[u + 1]; ++k)
+      unite(g.first_member(u), g.unit_members[k]);
+  std::vector<int32_t> step_first(num_steps, -1);
+  for (int32_t i = 0; i < n; ++i) {
+    int32_t s = raw.step[i];
+    if (step_first[s] < 0) {
+      step_first[s] = i;
+    } else if (Find(parent, i) != Find(parent, step_first[s])) {
+      return InvalidArgumentError(
+          "dependency graph: {} is not connected to the rest of its step (dangling op; "
+          "e.g. not linked to {})",
+          Describe(describe, i), Describe(describe, step_first[s]));
+    }
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -66,156 +236,31 @@ int32_t GraphBuilder::AddCollective(std::span<const NodeId> members) {
 Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
                                      const NodeDescriber& describe) const {
   const int32_t n = num_nodes();
-  const int32_t num_coll = static_cast<int32_t>(raw_.collective_begin.size()) - 1;
-  // Unit of each node: collectives first, then one unit per plain node.
-  std::vector<int32_t> unit_of(n);
-  int32_t num_units = num_coll;
-  for (int32_t i = 0; i < n; ++i)
-    unit_of[i] = raw_.collective_of[i] >= 0 ? raw_.collective_of[i] : num_units++;
-
-  // Incoming edges per node (CSR by target).
-  std::vector<int32_t> in_begin(n + 1, 0);
-  for (NodeId to : raw_.edge_to) ++in_begin[to + 1];
-  std::partial_sum(in_begin.begin(), in_begin.end(), in_begin.begin());
-  std::vector<NodeId> in_from(raw_.edge_from.size());
-  {
-    std::vector<int32_t> fill(in_begin.begin(), in_begin.end() - 1);
-    for (size_t e = 0; e < raw_.edge_from.size(); ++e)
-      in_from[fill[raw_.edge_to[e]]++] = raw_.edge_from[e];
-  }
-  // Members of each unit.
-  std::vector<int32_t> unit_begin(num_units + 1, 0);
-  for (int32_t i = 0; i < n; ++i) ++unit_begin[unit_of[i] + 1];
-  std::partial_sum(unit_begin.begin(), unit_begin.end(), unit_begin.begin());
-  std::vector<NodeId> unit_members(n);
-  {
-    std::vector<int32_t> fill(unit_begin.begin(), unit_begin.end() - 1);
-    for (int32_t i = 0; i < n; ++i) unit_members[fill[unit_of[i]]++] = i;
-  }
-
-  // Kahn's algorithm on units; successor lists are built from the edge arrays.
-  std::vector<int32_t> indeg(num_units, 0);
-  std::vector<int32_t> out_begin(num_units + 1, 0);
-  for (size_t e = 0; e < raw_.edge_from.size(); ++e) {
-    int32_t ua = unit_of[raw_.edge_from[e]], ub = unit_of[raw_.edge_to[e]];
-    if (ua == ub) {
-      return InvalidArgumentError(
-          "dependency graph: {} depends on {}, a member of its own collective (a cycle)",
-          Describe(describe, raw_.edge_to[e]), Describe(describe, raw_.edge_from[e]));
-    }
-    ++indeg[ub];
-    ++out_begin[ua + 1];
-  }
-  std::partial_sum(out_begin.begin(), out_begin.end(), out_begin.begin());
-  std::vector<int32_t> out_unit(raw_.edge_from.size());
-  {
-    std::vector<int32_t> fill(out_begin.begin(), out_begin.end() - 1);
-    for (size_t e = 0; e < raw_.edge_from.size(); ++e)
-      out_unit[fill[unit_of[raw_.edge_from[e]]]++] = unit_of[raw_.edge_to[e]];
-  }
-  std::vector<int32_t> order;
-  order.reserve(num_units);
-  for (int32_t u = 0; u < num_units; ++u)
-    if (indeg[u] == 0) order.push_back(u);
-  for (size_t head = 0; head < order.size(); ++head) {
-    int32_t u = order[head];
-    for (int32_t k = out_begin[u]; k < out_begin[u + 1]; ++k)
-      if (--indeg[out_unit[k]] == 0) order.push_back(out_unit[k]);
-  }
-  if (static_cast<int32_t>(order.size()) != num_units) {
-    // Walk back along unfinished predecessors until a unit repeats: that closes a cycle.
-    int32_t u = 0;
-    while (indeg[u] == 0) ++u;
-    std::vector<int32_t> seen_at(num_units, -1);
-    std::vector<int32_t> path;
-    while (seen_at[u] < 0) {
-      seen_at[u] = static_cast<int32_t>(path.size());
-      path.push_back(u);
-      int32_t next = -1;
-      for (int32_t k = unit_begin[u]; k < unit_begin[u + 1] && next < 0; ++k) {
-        NodeId m = unit_members[k];
-        for (int32_t j = in_begin[m]; j < in_begin[m + 1]; ++j) {
-          if (indeg[unit_of[in_from[j]]] > 0) {
-            next = unit_of[in_from[j]];
-            break;
-          }
-        }
-      }
-      TS_CHECK(next >= 0, "unfinished unit {} has no unfinished predecessor", u);
-      u = next;
-    }
-    std::string cycle;
-    for (size_t k = path.size(); k-- > static_cast<size_t>(seen_at[u]);) {
-      if (!cycle.empty()) cycle += " -> ";
-      cycle += Describe(describe, unit_members[unit_begin[path[k]]]);
-      if (cycle.size() > 600) {
-        cycle += " -> ...";
-        break;
-      }
-    }
-    return InvalidArgumentError(
-        "dependency graph has a cycle through {} ({} ops cannot be ordered): {}",
-        Describe(describe, unit_members[unit_begin[u]]),
-        num_units - static_cast<int32_t>(order.size()), cycle);
-  }
-
+  const Units units = GroupUnits(raw_);
+  TS_ASSIGN_OR_RETURN(std::vector<int32_t> order, TopologicalUnitOrder(raw_, units, describe));
   int32_t num_steps = 0;
   for (int32_t s : raw_.step) num_steps = std::max(num_steps, s + 1);
-  // Replay order step by step when no edge or collective crosses steps (cache locality: one step's
-  // positions at a time; any topological order replays to the same times). A stable counting sort
-  // by step keeps each step's order topological.
-  if (num_steps > 1) {
-    bool steps_separate = true;
-    for (size_t e = 0; e < raw_.edge_from.size() && steps_separate; ++e)
-      steps_separate = raw_.step[raw_.edge_from[e]] == raw_.step[raw_.edge_to[e]];
-    for (int32_t i = 0; i < n && steps_separate; ++i)  // collectives within one step too
-      steps_separate = raw_.step[i] == raw_.step[unit_members[unit_begin[unit_of[i]]]];
-    if (steps_separate) {
-      std::vector<int32_t> step_begin(num_steps + 1, 0);
-      for (int32_t u : order) ++step_begin[raw_.step[unit_members[unit_begin[u]]] + 1];
-      std::partial_sum(step_begin.begin(), step_begin.end(), step_begin.begin());
-      std::vector<int32_t> by_step(order.size());
-      for (int32_t u : order) by_step[step_begin[raw_.step[unit_members[unit_begin[u]]]]++] = u;
-      order.swap(by_step);
-    }
-  }
-
+  OrderByStep(raw_, units, num_steps, &order);
   if (options.require_connected_steps && n > 0) {
-    std::vector<int32_t> parent(n);
-    std::iota(parent.begin(), parent.end(), 0);
-    auto unite = [&](int32_t a, int32_t b) { parent[Find(parent, a)] = Find(parent, b); };
-    for (size_t e = 0; e < raw_.edge_from.size(); ++e) unite(raw_.edge_from[e], raw_.edge_to[e]);
-    for (int32_t u = 0; u < num_coll; ++u)
-      for (int32_t k = unit_begin[u] + 1; k < unit_begin[u + 1]; ++k)
-        unite(unit_members[unit_begin[u]], unit_members[k]);
-    std::vector<int32_t> step_first(num_steps, -1);
-    for (int32_t i = 0; i < n; ++i) {
-      int32_t s = raw_.step[i];
-      if (step_first[s] < 0) {
-        step_first[s] = i;
-      } else if (Find(parent, i) != Find(parent, step_first[s])) {
-        return InvalidArgumentError(
-            "dependency graph: {} is not connected to the rest of its step (dangling op; "
-            "e.g. not linked to {})",
-            Describe(describe, i), Describe(describe, step_first[s]));
-      }
-    }
+    TS_RETURN_IF_ERROR(CheckStepsConnected(raw_, units, num_steps, describe));
   }
 
+  // Positions in replay order (units in `order`, members in node order), and each position's
+  // dependencies as positions.
   DepGraph g;
   g.num_steps_ = num_steps;
-  g.num_collectives_ = num_coll;
+  g.num_collectives_ = units.num_collectives;
   g.worker_ = raw_.worker;
   g.stream_ = raw_.stream;
   g.step_ = raw_.step;
   g.pos_of_.assign(n, -1);
   g.node_at_.reserve(n);
-  g.unit_begin_.reserve(num_units + 1);
+  g.unit_begin_.reserve(units.num_units + 1);
   for (int32_t u : order) {
     g.unit_begin_.push_back(static_cast<int32_t>(g.node_at_.size()));
-    for (int32_t k = unit_begin[u]; k < unit_begin[u + 1]; ++k) {
-      g.pos_of_[unit_members[k]] = static_cast<int32_t>(g.node_at_.size());
-      g.node_at_.push_back(unit_members[k]);
+    for (int32_t k = units.unit_begin[u]; k < units.unit_begin[u + 1]; ++k) {
+      g.pos_of_[units.unit_members[k]] = static_cast<int32_t>(g.node_at_.size());
+      g.node_at_.push_back(units.unit_members[k]);
     }
   }
   g.unit_begin_.push_back(n);
@@ -225,8 +270,8 @@ Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
   for (int32_t p = 0; p < n; ++p) {
     NodeId node = g.node_at_[p];
     g.step_at_[p] = raw_.step[node];
-    for (int32_t j = in_begin[node]; j < in_begin[node + 1]; ++j)
-      g.dep_pos_.push_back(g.pos_of_[in_from[j]]);
+    for (int32_t j = units.in_begin[node]; j < units.in_begin[node + 1]; ++j)
+      g.dep_pos_.push_back(g.pos_of_[units.in_from[j]]);
     g.dep_begin_[p + 1] = static_cast<int32_t>(g.dep_pos_.size());
   }
   return g;

@@ -174,6 +174,171 @@ std::map<std::string, std::vector<std::string>> FindPopulations(const Grid& grid
   return out;
 }
 
+// Replay settings of one method; minder_reference gets the healthy reference period.
+ReplayOptions ReplayOptionsFor(const RoceEvalOptions& options, const std::string& method) {
+  ReplayOptions ro;
+  ro.detect = MethodOptions(options.detect, method);
+  ro.pull_seconds = options.pull_seconds;
+  ro.every_seconds = options.every_seconds;
+  if (method == "minder_reference") ro.reference_seconds = kReferenceSeconds;
+  return ro;
+}
+
+// One population of the recording and what every trial of it shares.
+struct Population {
+  const model::MetricTable& table;
+  std::set<int32_t> members;
+  Traffic traffic;
+  std::vector<int32_t> busy;  // machines with at least a quarter of the median traffic
+};
+
+// The machines' traffic levels (p10, p90 in the report) and the busy machines, faults' victims.
+Result<Population> MeasurePopulation(const model::MetricTable& table, const std::string& name,
+                                     const std::vector<std::string>& machine_names,
+                                     RocePopulationResult* pop) {
+  Population p{table, {}, {}, {}};
+  for (const std::string& m : machine_names) {
+    auto id = table.machines().Find(m);
+    if (!id) return InvalidArgumentError("population {}: machine '{}' is not in the recording", name, m);
+    p.members.insert(*id);
+  }
+  p.traffic = MeasureTraffic(table, p.members);
+  std::vector<double> levels;
+  for (const auto& [m, v] : p.traffic.machine) levels.push_back(v);
+  if (levels.empty()) return FailedPreconditionError("population {}: its machines have no samples", name);
+  pop->level_p10_mbps = Quantile(levels, 0.1);
+  pop->level_p90_mbps = Quantile(levels, 0.9);
+  const double median_level = Median(levels);
+  for (const auto& [m, v] : p.traffic.machine) {
+    if (v >= 0.25 * median_level) p.busy.push_back(m);
+  }
+  return p;
+}
+
+// The healthy hour: alerted machines per method (all false), and the mean in-group correlation
+// of Minder's own groups in its last call. Returns the healthy grid.
+Result<Grid> ScoreHealthyHour(const Population& p, const RoceEvalOptions& options,
+                              Diagnostics* diags, RocePopulationResult* pop) {
+  TS_ASSIGN_OR_RETURN(Grid healthy, BuildGrid(Inject(p.table, p.members, Fault{}), GridOptions{}, diags));
+  pop->healthy_machine_hours = static_cast<double>(healthy.machines.size()) * healthy.steps / 3600.0;
+  for (const std::string& method : options.methods) {
+    TS_ASSIGN_OR_RETURN(ReplayResult rr, Replay(healthy, options.models, ReplayOptionsFor(options, method)));
+    std::set<std::string> alerted;
+    for (const CallAlert& ca : rr.alerts) alerted.insert(ca.alert.machine);
+    pop->healthy_alerts[method] = static_cast<int>(alerted.size());
+    if (method == "minder") {
+      double s = 0;
+      int n = 0;
+      for (const PeerGroup& g : rr.groups) {
+        if (g.judged) s += g.mean_correlation * static_cast<double>(g.machines.size()), n += static_cast<int>(g.machines.size());
+      }
+      pop->mean_correlation = n > 0 ? s / n : 0;
+    }
+  }
+  return healthy;
+}
+
+// Machines that can take a fault of `type`: the busy ones (one_nic_down: with >= 2 active NICs).
+std::vector<int32_t> EligibleVictims(const Population& p, const std::string& type) {
+  if (type != "one_nic_down") return p.busy;
+  std::vector<int32_t> eligible;
+  for (int32_t m : p.busy) {
+    double top = 0;
+    int active = 0;
+    for (const auto& [key, v] : p.traffic.nic) if (key.first == m) top = std::max(top, v);
+    for (const auto& [key, v] : p.traffic.nic) if (key.first == m && v >= 0.1 * top && top > 0) ++active;
+    if (active >= 2) eligible.push_back(m);
+  }
+  return eligible;
+}
+
+// A random fault of `type` on one of `eligible` within the hour [t0, t0 + span s); draws, in
+// order, the victim, its NIC (one_nic_down), the duration, the start and the peers' lag.
+// `*start_s`: the start in seconds from t0.
+Fault DrawFault(const Population& p, const std::string& type, const std::vector<int32_t>& eligible,
+                int64_t t0, int64_t span, std::mt19937_64& rng, int64_t* start_s) {
+  Fault f;
+  f.type = type;
+  f.victim = eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng)];
+  if (type == "one_nic_down") {
+    std::vector<int16_t> nics;
+    double top = 0;
+    for (const auto& [key, v] : p.traffic.nic) if (key.first == f.victim) top = std::max(top, v);
+    for (const auto& [key, v] : p.traffic.nic) if (key.first == f.victim && v >= 0.1 * top) nics.push_back(key.second);
+    f.nic = nics[std::uniform_int_distribution<size_t>(0, nics.size() - 1)(rng)];
+  }
+  const int64_t duration = std::uniform_int_distribution<int64_t>(300, 1200)(rng);
+  const int64_t start = std::uniform_int_distribution<int64_t>(120, std::max<int64_t>(121, span - 420))(rng);
+  f.start_ns = t0 + start * kS;
+  f.end_ns = t0 + std::min(span, start + duration) * kS;
+  f.lag_ns = std::uniform_int_distribution<int64_t>(10, 60)(rng) * kS;
+  *start_s = start;
+  return f;
+}
+
+// One injected fault through every method: found when the victim is alerted in one of the first
+// two calls that end at least 4 min (+ a window) after the onset; other alerted machines are
+// false alerts.
+Status RunFaultTrial(const Population& p, const RoceEvalOptions& options, const Fault& f,
+                     int64_t t0, int64_t start_s, Diagnostics* diags, RocePopulationResult* pop) {
+  TS_ASSIGN_OR_RETURN(Grid grid, BuildGrid(Inject(p.table, p.members, f), GridOptions{}, diags));
+  const std::string victim = p.table.machines().Name(f.victim);
+  auto deciding_calls = [&](int reference_s) {
+    std::vector<int64_t> deciding;
+    for (int64_t end : CallEnds(grid, options.pull_seconds, options.every_seconds, reference_s)) {
+      if (end >= f.start_ns + (240 + kWindow) * kS && deciding.size() < 2) deciding.push_back(end);
+    }
+    return deciding;
+  };
+  for (const std::string& method : options.methods) {
+    // minder_reference: only faults that start after the healthy reference (and its first call).
+    if (method == "minder_reference" && f.start_ns < t0 + static_cast<int64_t>(kReferenceSeconds + 60) * kS) continue;
+    const ReplayOptions ro = ReplayOptionsFor(options, method);
+    TS_ASSIGN_OR_RETURN(ReplayResult rr, Replay(grid, options.models, ro));
+    const std::vector<int64_t> deciding = deciding_calls(ro.reference_seconds);
+    RoceCell& cell = pop->cells[method][f.type];
+    ++cell.faults;
+    bool found = false;
+    std::set<std::string> wrong;
+    for (const CallAlert& ca : rr.alerts) {
+      if (ca.alert.machine == victim) {
+        found = found || std::find(deciding.begin(), deciding.end(), ca.call_ns) != deciding.end();
+      } else {
+        wrong.insert(ca.alert.machine);
+      }
+    }
+    cell.found += found ? 1 : 0;
+    cell.false_alerts += static_cast<int>(wrong.size());
+    if (!found && method == "minder") {
+      pop->missed.push_back(fmt::format("{} {} from {} s for {} s{}", f.type, victim, start_s, (f.end_ns - f.start_ns) / kS,
+                                        f.nic >= 0 ? fmt::format(" (NIC {})", p.table.DeviceOf(f.victim, f.nic).name) : ""));
+    }
+  }
+  return OkStatus();
+}
+
+Result<RocePopulationResult> EvaluatePopulation(const model::MetricTable& table, const std::string& name,
+                                                const std::vector<std::string>& machine_names,
+                                                const RoceEvalOptions& options, std::mt19937_64& rng,
+                                                Diagnostics* diags) {
+  RocePopulationResult pop;
+  pop.name = name;
+  pop.machines = machine_names;
+  TS_ASSIGN_OR_RETURN(const Population p, MeasurePopulation(table, name, machine_names, &pop));
+  TS_ASSIGN_OR_RETURN(const Grid healthy, ScoreHealthyHour(p, options, diags, &pop));
+  const int64_t t0 = healthy.t0_ns, span = static_cast<int64_t>(healthy.steps);
+  for (const std::string& type : options.fault_types) {
+    for (int trial = 0; trial < options.seeds; ++trial) {
+      const std::vector<int32_t> eligible = EligibleVictims(p, type);
+      if (eligible.empty()) continue;
+      int64_t start_s = 0;
+      const Fault f = DrawFault(p, type, eligible, t0, span, rng, &start_s);
+      TS_RETURN_IF_ERROR(RunFaultTrial(p, options, f, t0, start_s, diags, &pop));
+    }
+  }
+  return pop;
+}
+
 }  // namespace
 
 Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const RoceEvalOptions& options) {
@@ -186,121 +351,8 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
   RoceEvalReport report;
   std::mt19937_64 rng(options.seed);
   for (const auto& [name, machine_names] : populations) {
-    RocePopulationResult pop;
-    pop.name = name;
-    pop.machines = machine_names;
-    std::set<int32_t> members;
-    for (const std::string& m : machine_names) {
-      auto id = table.machines().Find(m);
-      if (!id) return InvalidArgumentError("population {}: machine '{}' is not in the recording", name, m);
-      members.insert(*id);
-    }
-    const Traffic traffic = MeasureTraffic(table, members);
-    std::vector<double> levels;
-    for (const auto& [m, v] : traffic.machine) levels.push_back(v);
-    if (levels.empty()) return FailedPreconditionError("population {}: its machines have no samples", name);
-    pop.level_p10_mbps = Quantile(levels, 0.1);
-    pop.level_p90_mbps = Quantile(levels, 0.9);
-    const double median_level = Median(levels);
-    std::vector<int32_t> busy;
-    for (const auto& [m, v] : traffic.machine) {
-      if (v >= 0.25 * median_level) busy.push_back(m);
-    }
-    // Healthy hour.
-    TS_ASSIGN_OR_RETURN(Grid healthy, BuildGrid(Inject(table, members, Fault{}), GridOptions{}, &diags));
-    pop.healthy_machine_hours = static_cast<double>(healthy.machines.size()) * healthy.steps / 3600.0;
-    for (const std::string& method : options.methods) {
-      ReplayOptions ro;
-      ro.detect = MethodOptions(options.detect, method);
-      ro.pull_seconds = options.pull_seconds;
-      ro.every_seconds = options.every_seconds;
-      if (method == "minder_reference") ro.reference_seconds = kReferenceSeconds;
-      TS_ASSIGN_OR_RETURN(ReplayResult rr, Replay(healthy, options.models, ro));
-      std::set<std::string> alerted;
-      for (const CallAlert& ca : rr.alerts) alerted.insert(ca.alert.machine);
-      pop.healthy_alerts[method] = static_cast<int>(alerted.size());
-      if (method == "minder") {
-        // The tool's own groups in the last call, for the report.
-        double s = 0;
-        int n = 0;
-        for (const PeerGroup& g : rr.groups) {
-          if (g.judged) s += g.mean_correlation * static_cast<double>(g.machines.size()), n += static_cast<int>(g.machines.size());
-        }
-        pop.mean_correlation = n > 0 ? s / n : 0;
-      }
-    }
-    const int64_t t0 = healthy.t0_ns, span = static_cast<int64_t>(healthy.steps);
-    for (const std::string& type : options.fault_types) {
-      for (int trial = 0; trial < options.seeds; ++trial) {
-        Fault f;
-        f.type = type;
-        std::vector<int32_t> eligible = busy;
-        if (type == "one_nic_down") {
-          eligible.clear();
-          for (int32_t m : busy) {
-            double top = 0;
-            int active = 0;
-            for (const auto& [key, v] : traffic.nic) if (key.first == m) top = std::max(top, v);
-            for (const auto& [key, v] : traffic.nic) if (key.first == m && v >= 0.1 * top && top > 0) ++active;
-            if (active >= 2) eligible.push_back(m);
-          }
-        }
-        if (eligible.empty()) continue;
-        f.victim = eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng)];
-        if (type == "one_nic_down") {
-          std::vector<int16_t> nics;
-          double top = 0;
-          for (const auto& [key, v] : traffic.nic) if (key.first == f.victim) top = std::max(top, v);
-          for (const auto& [key, v] : traffic.nic) if (key.first == f.victim && v >= 0.1 * top) nics.push_back(key.second);
-          f.nic = nics[std::uniform_int_distribution<size_t>(0, nics.size() - 1)(rng)];
-        }
-        const int64_t duration = std::uniform_int_distribution<int64_t>(300, 1200)(rng);
-        const int64_t start = std::uniform_int_distribution<int64_t>(120, std::max<int64_t>(121, span - 420))(rng);
-        f.start_ns = t0 + start * kS;
-        f.end_ns = t0 + std::min(span, start + duration) * kS;
-        f.lag_ns = std::uniform_int_distribution<int64_t>(10, 60)(rng) * kS;
-        TS_ASSIGN_OR_RETURN(Grid grid, BuildGrid(Inject(table, members, f), GridOptions{}, &diags));
-        const std::string victim = table.machines().Name(f.victim);
-        // The first two calls that end at least 4 min (+ a window) after the onset.
-        auto deciding_calls = [&](int reference_s) {
-          std::vector<int64_t> deciding;
-          for (int64_t end : CallEnds(grid, options.pull_seconds, options.every_seconds, reference_s)) {
-            if (end >= f.start_ns + (240 + kWindow) * kS && deciding.size() < 2) deciding.push_back(end);
-          }
-          return deciding;
-        };
-        for (const std::string& method : options.methods) {
-          ReplayOptions ro;
-          ro.detect = MethodOptions(options.detect, method);
-          ro.pull_seconds = options.pull_seconds;
-          ro.every_seconds = options.every_seconds;
-          if (method == "minder_reference") {
-            // Only faults that start after the healthy reference (and its first call) count here.
-            if (f.start_ns < t0 + static_cast<int64_t>(kReferenceSeconds + 60) * kS) continue;
-            ro.reference_seconds = kReferenceSeconds;
-          }
-          TS_ASSIGN_OR_RETURN(ReplayResult rr, Replay(grid, options.models, ro));
-          const std::vector<int64_t> deciding = deciding_calls(ro.reference_seconds);
-          RoceCell& cell = pop.cells[method][type];
-          ++cell.faults;
-          bool found = false;
-          std::set<std::string> wrong;
-          for (const CallAlert& ca : rr.alerts) {
-            if (ca.alert.machine == victim) {
-              found = found || std::find(deciding.begin(), deciding.end(), ca.call_ns) != deciding.end();
-            } else {
-              wrong.insert(ca.alert.machine);
-            }
-          }
-          cell.found += found ? 1 : 0;
-          cell.false_alerts += static_cast<int>(wrong.size());
-          if (!found && method == "minder") {
-            pop.missed.push_back(fmt::format("{} {} from {} s for {} s{}", type, victim, start, (f.end_ns - f.start_ns) / kS,
-                                             f.nic >= 0 ? fmt::format(" (NIC {})", table.DeviceOf(f.victim, f.nic).name) : ""));
-          }
-        }
-      }
-    }
+    TS_ASSIGN_OR_RETURN(RocePopulationResult pop,
+                        EvaluatePopulation(table, name, machine_names, options, rng, &diags));
     report.populations.push_back(std::move(pop));
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();

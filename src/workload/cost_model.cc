@@ -272,17 +272,13 @@ void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff,
   }
 }
 
-}  // namespace
-
-BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, double micro_tokens) {
-  BlockTiming timing;
-  timing.micro_tokens = micro_tokens;
-  LayerBuilder builder(b, job, micro_tokens);
-  builder.Forward(&timing.layer_fwd);
+// The backward's recomputation: the whole forward again (full) or its attention core
+// (selective), ahead of the backward kernels.
+void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timing) {
   if (b.plan.recompute == Recompute::kFull) {
-    for (Kernel k : timing.layer_fwd) {
+    for (Kernel k : timing->layer_fwd) {
       k.name = "recompute_" + k.name;
-      timing.layer_bwd.push_back(k);
+      timing->layer_bwd.push_back(k);
     }
   } else if (b.plan.recompute == Recompute::kSelective) {
     std::vector<Kernel> attn;
@@ -290,112 +286,143 @@ BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, doubl
     for (Kernel& k : attn) {
       if (k.kind == KernelKind::kAttention) {
         k.name = "recompute_attention_core";
-        timing.layer_bwd.push_back(k);
+        timing->layer_bwd.push_back(k);
       }
     }
   }
-  AppendBackward(timing.layer_fwd, b.frozen, job.system.backward_efficiency, &timing.layer_bwd);
+}
+
+// FSDP (ZeRO-3): gather the next layer's weights while this one computes (prefetch); backward
+// gathers again and reduce-scatters the gradients. Only what the layer's compute cannot hide
+// shows.
+void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* timing) {
   const ClusterConfig& cl = job.cluster;
   const int dp_layer = DataParallelSize(b, cl.gpus);
   const int shard_layer = b.plan.fsdp_shard > 0 ? std::min(b.plan.fsdp_shard, dp_layer) : dp_layer;
-  if (!b.frozen && shard_layer > 1 &&
-      (b.plan.dp_mode == DpMode::kZero3 || b.plan.dp_mode == DpMode::kFsdp)) {
-    // FSDP: gather the next layer's weights while this one computes (prefetch); backward gathers
-    // again and reduce-scatters the gradients. Only what the layer's compute cannot hide shows.
-    const ParamCounts pc = CountParams(b);
-    const double layer_bytes = 2 * (pc.total - pc.embedding) / b.layers / b.plan.tp;
-    const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind,
-                         double bytes) {
-      Kernel k = MakeKernel(name, KernelKind::kComm);
-      k.collective = kind;
-      k.group = "dp";
-      k.group_size = shard_layer;
-      k.bytes = bytes;
-      k.seconds = CollectiveSeconds(cl, kind, shard_layer, b.plan.tp * b.plan.cp, bytes);
-      list->push_back(k);
-    };
-    const double fwd_compute = CriticalPath(timing.layer_fwd);
-    const double bwd_compute = CriticalPath(timing.layer_bwd);
-    add(&timing.layer_fwd, "fsdp_all_gather", Collective::kAllGather, layer_bytes);
-    timing.layer_fwd.back().exposed = std::max(0.0, timing.layer_fwd.back().seconds - fwd_compute);
-    add(&timing.layer_bwd, "fsdp_all_gather_bwd", Collective::kAllGather, layer_bytes);
-    add(&timing.layer_bwd, "fsdp_reduce_scatter", Collective::kReduceScatter,
-        layer_bytes * job.system.grad_reduce_bytes / 2);
-    const double comm = timing.layer_bwd[timing.layer_bwd.size() - 1].seconds +
-                        timing.layer_bwd[timing.layer_bwd.size() - 2].seconds;
-    timing.layer_bwd.back().exposed = std::max(0.0, comm - bwd_compute);
+  if (b.frozen || shard_layer <= 1 ||
+      (b.plan.dp_mode != DpMode::kZero3 && b.plan.dp_mode != DpMode::kFsdp)) {
+    return;
   }
-  if (b.plan.recompute == Recompute::kOffload && !b.frozen) {
-    // Offloaded activations (what selective recompute would keep) go to host memory during the
-    // forward and come back during the backward, overlapped with the layer's compute.
-    BlockConfig kept = b;
-    kept.plan.recompute = Recompute::kSelective;
-    const double bytes = LayerActivationBytes(kept, micro_tokens);
-    const double fwd_compute = CriticalPath(timing.layer_fwd);
-    const double bwd_compute = CriticalPath(timing.layer_bwd);
-    Kernel out = MakeKernel("offload_d2h", KernelKind::kComm);
-    out.collective = Collective::kP2p;
-    out.group = "host";
-    out.bytes = bytes;
-    out.seconds = bytes / job.cluster.gpu.pcie_bw;
-    out.exposed = std::max(0.0, out.seconds - fwd_compute);
-    timing.layer_fwd.push_back(out);
-    Kernel in = out;
-    in.name = "prefetch_h2d";
-    in.exposed = std::max(0.0, in.seconds - bwd_compute);
-    timing.layer_bwd.insert(timing.layer_bwd.begin(), in);
+  const ParamCounts pc = CountParams(b);
+  const double layer_bytes = 2 * (pc.total - pc.embedding) / b.layers / b.plan.tp;
+  const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind,
+                       double bytes) {
+    Kernel k = MakeKernel(name, KernelKind::kComm);
+    k.collective = kind;
+    k.group = "dp";
+    k.group_size = shard_layer;
+    k.bytes = bytes;
+    k.seconds = CollectiveSeconds(cl, kind, shard_layer, b.plan.tp * b.plan.cp, bytes);
+    list->push_back(k);
+  };
+  const double fwd_compute = CriticalPath(timing->layer_fwd);
+  const double bwd_compute = CriticalPath(timing->layer_bwd);
+  add(&timing->layer_fwd, "fsdp_all_gather", Collective::kAllGather, layer_bytes);
+  timing->layer_fwd.back().exposed = std::max(0.0, timing->layer_fwd.back().seconds - fwd_compute);
+  add(&timing->layer_bwd, "fsdp_all_gather_bwd", Collective::kAllGather, layer_bytes);
+  add(&timing->layer_bwd, "fsdp_reduce_scatter", Collective::kReduceScatter,
+      layer_bytes * job.system.grad_reduce_bytes / 2);
+  const double comm = timing->layer_bwd[timing->layer_bwd.size() - 1].seconds +
+                      timing->layer_bwd[timing->layer_bwd.size() - 2].seconds;
+  timing->layer_bwd.back().exposed = std::max(0.0, comm - bwd_compute);
+}
+
+// Offloaded activations (what selective recompute would keep) go to host memory during the
+// forward and come back during the backward, overlapped with the layer's compute.
+void AddActivationOffload(const BlockConfig& b, const JobConfig& job, double micro_tokens,
+                          BlockTiming* timing) {
+  if (b.plan.recompute != Recompute::kOffload || b.frozen) return;
+  BlockConfig kept = b;
+  kept.plan.recompute = Recompute::kSelective;
+  const double bytes = LayerActivationBytes(kept, micro_tokens);
+  const double fwd_compute = CriticalPath(timing->layer_fwd);
+  const double bwd_compute = CriticalPath(timing->layer_bwd);
+  Kernel out = MakeKernel("offload_d2h", KernelKind::kComm);
+  out.collective = Collective::kP2p;
+  out.group = "host";
+  out.bytes = bytes;
+  out.seconds = bytes / job.cluster.gpu.pcie_bw;
+  out.exposed = std::max(0.0, out.seconds - fwd_compute);
+  timing->layer_fwd.push_back(out);
+  Kernel in = out;
+  in.name = "prefetch_h2d";
+  in.exposed = std::max(0.0, in.seconds - bwd_compute);
+  timing->layer_bwd.insert(timing->layer_bwd.begin(), in);
+}
+
+// LM head and embedding of a block with a vocabulary.
+void AddHeadAndEmbedding(const BlockConfig& b, const GpuSpec& gpu, double tokens, double h,
+                         BlockTiming* timing) {
+  if (b.vocab <= 0) return;
+  const ParallelPlan& p = b.plan;
+  const double v = static_cast<double>(b.vocab);
+  timing->head_fwd_s = GemmSeconds(gpu, tokens, v / p.tp, h) +
+                       3 * 4 * tokens * v / p.tp / gpu.hbm_bw;  // fp32 softmax + loss
+  timing->head_bwd_s = 2 * timing->head_fwd_s;
+  timing->embed_fwd_s = 4 * tokens * h / gpu.hbm_bw;
+  timing->embed_bwd_s = 2 * timing->embed_fwd_s;
+}
+
+// Gradient and parameter traffic of the data-parallel mode per step, and the optimizer step.
+void AddDataParallelAndOptimizer(const BlockConfig& b, const JobConfig& job, int dp_size,
+                                 const MemoryBreakdown& mem, BlockTiming* timing) {
+  if (b.frozen) return;
+  const ClusterConfig& c = job.cluster;
+  const ParallelPlan& p = b.plan;
+  const double grad_bytes = job.system.grad_reduce_bytes * mem.params_on_rank;
+  const int stride = p.tp * p.cp;
+  switch (p.dp_mode) {
+    case DpMode::kDp:
+      timing->dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size, stride,
+                                            grad_bytes);
+      break;
+    case DpMode::kZero1:
+    case DpMode::kZero2:
+      timing->dp_grad_s = CollectiveSeconds(c, Collective::kReduceScatter, dp_size, stride,
+                                            grad_bytes);
+      timing->dp_param_s = CollectiveSeconds(c, Collective::kAllGather, dp_size, stride,
+                                             2 * mem.params_on_rank);
+      break;
+    case DpMode::kZero3:
+    case DpMode::kFsdp: {
+      const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp_size) : dp_size;
+      // Layer-wise reduce-scatter is in layer_bwd; replicas all-reduce their shard after.
+      if (dp_size > shard) {
+        timing->dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size / shard,
+                                              stride * shard, grad_bytes / shard);
+      }
+      break;
+    }
   }
+  const int shard_for_opt = p.dp_mode == DpMode::kDp ? 1 : dp_size;
+  timing->optimizer_s = mem.params_on_rank / shard_for_opt *
+                        job.system.optimizer_bytes_per_param / c.gpu.hbm_bw;
+}
+
+}  // namespace
+
+BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, double micro_tokens) {
+  BlockTiming timing;
+  timing.micro_tokens = micro_tokens;
+  LayerBuilder builder(b, job, micro_tokens);
+  builder.Forward(&timing.layer_fwd);
+  AddRecompute(b, builder, &timing);
+  AppendBackward(timing.layer_fwd, b.frozen, job.system.backward_efficiency, &timing.layer_bwd);
+  AddFsdpLayerComm(b, job, &timing);
+  AddActivationOffload(b, job, micro_tokens, &timing);
   timing.layer_fwd_s = CriticalPath(timing.layer_fwd);
   timing.layer_bwd_s = CriticalPath(timing.layer_bwd);
-  const GpuSpec& gpu = job.cluster.gpu;
-  const ParallelPlan& p = b.plan;
   const double tokens = builder.tokens();
   const double h = builder.h();
-  if (b.vocab > 0) {
-    const double v = static_cast<double>(b.vocab);
-    timing.head_fwd_s = GemmSeconds(gpu, tokens, v / p.tp, h) +
-                        3 * 4 * tokens * v / p.tp / gpu.hbm_bw;  // fp32 softmax + loss
-    timing.head_bwd_s = 2 * timing.head_fwd_s;
-    timing.embed_fwd_s = 4 * tokens * h / gpu.hbm_bw;
-    timing.embed_bwd_s = 2 * timing.embed_fwd_s;
-  }
-  const ClusterConfig& c = job.cluster;
-  const int dp_size = DataParallelSize(b, c.gpus);
+  AddHeadAndEmbedding(b, job.cluster.gpu, tokens, h, &timing);
+  const ParallelPlan& p = b.plan;
+  const int dp_size = DataParallelSize(b, job.cluster.gpus);
   const double act_bytes = 2 * tokens * h / (p.sp ? p.tp : 1);
-  timing.p2p_s = CollectiveSeconds(c, Collective::kP2p, 2, p.tp * p.cp * dp_size, act_bytes);
+  timing.p2p_s = CollectiveSeconds(job.cluster, Collective::kP2p, 2, p.tp * p.cp * dp_size, act_bytes);
   // Parameters and DP traffic of one pipeline stage (first stage: the larger with embeddings).
   const MemoryBreakdown mem = BlockMemory(b, job, 1);
   timing.params_on_rank = mem.params_on_rank;
-  if (!b.frozen) {
-    const double grad_bytes = job.system.grad_reduce_bytes * mem.params_on_rank;
-    const int stride = p.tp * p.cp;
-    switch (p.dp_mode) {
-      case DpMode::kDp:
-        timing.dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size, stride,
-                                             grad_bytes);
-        break;
-      case DpMode::kZero1:
-      case DpMode::kZero2:
-        timing.dp_grad_s = CollectiveSeconds(c, Collective::kReduceScatter, dp_size, stride,
-                                             grad_bytes);
-        timing.dp_param_s = CollectiveSeconds(c, Collective::kAllGather, dp_size, stride,
-                                              2 * mem.params_on_rank);
-        break;
-      case DpMode::kZero3:
-      case DpMode::kFsdp: {
-        const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp_size) : dp_size;
-        // Layer-wise reduce-scatter is in layer_bwd; replicas all-reduce their shard after.
-        if (dp_size > shard) {
-            timing.dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size / shard,
-                                                stride * shard, grad_bytes / shard);
-        }
-        break;
-      }
-    }
-    const int shard_for_opt = p.dp_mode == DpMode::kDp ? 1 : dp_size;
-    timing.optimizer_s = mem.params_on_rank / shard_for_opt *
-                         job.system.optimizer_bytes_per_param / gpu.hbm_bw;
-  }
+  AddDataParallelAndOptimizer(b, job, dp_size, mem, &timing);
   return timing;
 }
 

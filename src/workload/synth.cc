@@ -7,6 +7,8 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "workload/config_io.h"
 #include "workload/internal/synth_timeline.h"
@@ -112,22 +114,25 @@ std::vector<double> SampleCosts(const BlockConfig& b, std::vector<double>* weigh
   return cost;
 }
 
-}  // namespace
+// The random draws of one synthesised job, made in a fixed order (same seed, same job):
+// per step, the microbatch work, then one launch delay per real op in graph order.
+struct Randomness {
+  Randomness(const SynthOptions& options, const BlockConfig& main)
+      : rng(options.seed),
+        jitter(1.0 / std::max(1e-12, options.launch_jitter_s)),
+        sample_cost(main.kind == BlockKind::kDit ? SampleCosts(main, &weights)
+                                                 : std::vector<double>()),
+        pick(weights.begin(), weights.end()) {}
 
-Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& options) {
-  if (options.steps < 1) return InvalidArgumentError("--steps must be >= 1");
-  internal::Timeline t;
-  t.job = &job;
-  t.options = options;
-  Planner planner;
-  TS_ASSIGN_OR_RETURN(t.prediction, planner.Predict(job, &t.detail));
-  const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
-  t.pp = main.plan.pp;
-  t.tp = main.plan.tp;
-  t.cp = main.plan.cp;
-  t.dp = t.prediction.dp;
-  t.world = job.cluster.gpus;
-  t.gpus_per_node = job.cluster.gpus_per_node;
+  std::mt19937_64 rng;
+  std::normal_distribution<double> normal{0.0, 1.0};
+  std::exponential_distribution<double> jitter;
+  std::vector<double> weights;      // of the DiT sample kinds (before sample_cost: it fills them)
+  std::vector<double> sample_cost;  // relative cost of each DiT sample kind; empty otherwise
+  std::discrete_distribution<int> pick;
+};
+
+Status CheckFaults(const SynthOptions& options, const internal::Timeline& t) {
   for (const Fault& f : options.faults) {
     if (f.rank >= t.world) {
       return InvalidArgumentError("--inject {}: rank {} outside the job's {} ranks",
@@ -137,78 +142,100 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
       return InvalidArgumentError("--inject slow_stage: stage {} outside pp {}", f.stage, t.pp);
     }
   }
-  StepShape shape = t.detail.shape;
-  shape.dp = t.dp;
-  TS_ASSIGN_OR_RETURN(t.graph, BuildStepGraph(shape));
+  return OkStatus();
+}
+
+// Work of each (replica, microbatch) of one step: F and B of one microbatch share it.
+std::vector<double> MicrobatchWork(size_t count, const SynthOptions& options, Randomness& rnd) {
+  std::vector<double> work(count);
+  for (double& w : work) {
+    if (!rnd.sample_cost.empty()) {
+      w = rnd.sample_cost[static_cast<size_t>(rnd.pick(rnd.rng))];
+    } else {
+      w = std::exp(options.microbatch_cv * rnd.normal(rnd.rng) -
+                   0.5 * options.microbatch_cv * options.microbatch_cv);
+    }
+  }
+  return work;
+}
+
+// The hang or dead fault that strikes in `step`, if any (the last one listed).
+const Fault* StallIn(const SynthOptions& options, int step) {
+  const Fault* stall = nullptr;
+  for (const Fault& f : options.faults) {
+    if ((f.type == FaultType::kHang || f.type == FaultType::kDead) && f.step == step) stall = &f;
+  }
+  return stall;
+}
+
+// Whether op `op` is where the stalled rank stops: its worker's first backward.
+bool IsStallPoint(const internal::Timeline& t, const Fault& stall, const StepOp& op) {
+  return t.WorkerOfRank(stall.rank) == t.WorkerOf(op) && op.type == StepOpType::kBackward &&
+         op.seq == 0;
+}
+
+// Durations and launch delays of every op of one step, and the compute factor applied to each.
+struct StepOpTimes {
+  std::vector<double> factor;
+  std::vector<int64_t> dur, delay;
+};
+
+StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& options, int step,
+                          int microbatches, const Fault* stall, Randomness& rnd) {
   const size_t n = t.graph.ops.size();
-  std::mt19937_64 rng(options.seed);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  std::exponential_distribution<double> jitter(1.0 / std::max(1e-12, options.launch_jitter_s));
-  std::vector<double> weights;
-  const std::vector<double> sample_cost =
-      main.kind == BlockKind::kDit ? SampleCosts(main, &weights) : std::vector<double>();
-  std::discrete_distribution<int> pick(weights.begin(), weights.end());
+  const std::vector<double> work =
+      MicrobatchWork(static_cast<size_t>(t.dp * microbatches), options, rnd);
   const StepCosts& costs = t.detail.costs;
-  std::vector<int64_t> dur(n), delay(n);
+  StepOpTimes out{std::vector<double>(n, 1.0), std::vector<int64_t>(n), std::vector<int64_t>(n)};
+  for (size_t i = 0; i < n; ++i) {
+    const StepOp& op = t.graph.ops[i];
+    double seconds = costs.Seconds(op);
+    const int worker = t.WorkerOf(op);
+    if (IsCompute(op.type)) {
+      out.factor[i] = work[static_cast<size_t>(op.replica * microbatches + op.microbatch)];
+    }
+    for (const Fault& f : options.faults) {
+      if (step < f.step) continue;
+      const bool mine = t.WorkerOfRank(f.rank) == worker;
+      if (f.type == FaultType::kStraggler && mine && IsCompute(op.type)) out.factor[i] *= f.factor;
+      if (f.type == FaultType::kSlowStage && op.stage == f.stage && IsCompute(op.type)) {
+        out.factor[i] *= f.factor;
+      }
+      if (f.type == FaultType::kSlowLink && mine && IsTransfer(op)) seconds *= f.factor;
+      if (f.type == FaultType::kGcPause && mine && op.type == StepOpType::kGc &&
+          (step - f.step) % f.every == 0) {
+        seconds += f.seconds;
+      }
+    }
+    if (IsCompute(op.type)) seconds *= out.factor[i];
+    if (stall != nullptr && IsStallPoint(t, *stall, op)) {
+      seconds = 3600.0;  // never finishes: the job stalls here
+    }
+    out.dur[i] = std::llround(seconds * 1e9);
+    const bool real = !op.noop && op.type != StepOpType::kSeparateGradSync;
+    out.delay[i] = real ? std::llround(rnd.jitter(rnd.rng) * 1e9) : 0;
+  }
+  return out;
+}
+
+// Simulates the steps one after the other into `t` (start/end of every op per step, step
+// lengths); a hang or dead fault ends the job at its stall.
+void SimulateSteps(internal::Timeline& t, const SynthOptions& options, int microbatches,
+                   Randomness& rnd) {
+  const size_t n = t.graph.ops.size();
   int64_t clock = 0;
   for (int step = 0; step < options.steps; ++step) {
-    // Work of each (replica, microbatch): F and B of one microbatch share it.
-    std::vector<double> work(static_cast<size_t>(t.dp * shape.microbatches));
-    for (double& w : work) {
-      if (!sample_cost.empty()) {
-        w = sample_cost[static_cast<size_t>(pick(rng))];
-      } else {
-        w = std::exp(options.microbatch_cv * normal(rng) -
-                     0.5 * options.microbatch_cv * options.microbatch_cv);
-      }
-    }
-    std::vector<double> factor(n, 1.0);
-    const Fault* stall = nullptr;
-    for (const Fault& f : options.faults) {
-      if ((f.type == FaultType::kHang || f.type == FaultType::kDead) && f.step == step) stall = &f;
-    }
-    for (size_t i = 0; i < n; ++i) {
-      const StepOp& op = t.graph.ops[i];
-      double seconds = costs.Seconds(op);
-      const int worker = t.WorkerOf(op);
-      if (IsCompute(op.type)) {
-        factor[i] = work[static_cast<size_t>(op.replica * shape.microbatches + op.microbatch)];
-      }
-      for (const Fault& f : options.faults) {
-        if (step < f.step) continue;
-        const bool mine = t.WorkerOfRank(f.rank) == worker;
-        if (f.type == FaultType::kStraggler && mine && IsCompute(op.type)) factor[i] *= f.factor;
-        if (f.type == FaultType::kSlowStage && op.stage == f.stage && IsCompute(op.type)) {
-          factor[i] *= f.factor;
-        }
-        if (f.type == FaultType::kSlowLink && mine && IsTransfer(op)) seconds *= f.factor;
-        if (f.type == FaultType::kGcPause && mine && op.type == StepOpType::kGc &&
-            (step - f.step) % f.every == 0) {
-          seconds += f.seconds;
-        }
-      }
-      if (IsCompute(op.type)) seconds *= factor[i];
-      if (stall != nullptr && t.WorkerOfRank(stall->rank) == worker && op.type ==
-          StepOpType::kBackward && op.seq == 0) {
-        seconds = 3600.0;  // never finishes: the job stalls here
-      }
-      dur[i] = std::llround(seconds * 1e9);
-      const bool real = !op.noop && op.type != StepOpType::kSeparateGradSync;
-      delay[i] = real ? std::llround(jitter(rng) * 1e9) : 0;
-    }
+    const Fault* stall = StallIn(options, step);
+    StepOpTimes ops = OpTimesOfStep(t, options, step, microbatches, stall, rnd);
     std::vector<int64_t> start(n), end(n);
-    const int64_t len = SimulateStepNs(t.graph, dur, delay, start, end);
+    const int64_t len = SimulateStepNs(t.graph, ops.dur, ops.delay, start, end);
     t.step_begin_ns.push_back(clock);
-    t.compute_factor.push_back(std::move(factor));
+    t.compute_factor.push_back(std::move(ops.factor));
     if (stall != nullptr) {
       // Everyone blocks behind the stalled rank; the NCCL watchdog fires after 10 minutes.
       int64_t stall_at = 0;
       for (size_t i = 0; i < n; ++i) {
-        const StepOp& op = t.graph.ops[i];
-        if (t.WorkerOfRank(stall->rank) == t.WorkerOf(op) && op.type == StepOpType::kBackward &&
-            op.seq == 0) {
-          stall_at = start[i];
-        }
+        if (IsStallPoint(t, *stall, t.graph.ops[i])) stall_at = start[i];
       }
       t.stall = stall;
       t.stall_begin_ns = clock + stall_at;
@@ -227,7 +254,10 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
     clock += len + std::llround(options.step_gap_s * 1e9);
   }
   t.job_end_ns = clock;
+}
 
+// Sizes and step times; the mean leaves out a step cut short by a stall.
+SynthSummary Summarize(const JobConfig& job, const internal::Timeline& t) {
   SynthSummary summary;
   summary.name = job.name;
   summary.ranks = t.world;
@@ -246,6 +276,33 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
     }
   }
   summary.mean_step_s = complete > 0 ? total / complete : 0;
+  return summary;
+}
+
+}  // namespace
+
+Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& options) {
+  if (options.steps < 1) return InvalidArgumentError("--steps must be >= 1");
+  internal::Timeline t;
+  t.job = &job;
+  t.options = options;
+  Planner planner;
+  TS_ASSIGN_OR_RETURN(t.prediction, planner.Predict(job, &t.detail));
+  const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
+  t.pp = main.plan.pp;
+  t.tp = main.plan.tp;
+  t.cp = main.plan.cp;
+  t.dp = t.prediction.dp;
+  t.world = job.cluster.gpus;
+  t.gpus_per_node = job.cluster.gpus_per_node;
+  TS_RETURN_IF_ERROR(CheckFaults(options, t));
+  StepShape shape = t.detail.shape;
+  shape.dp = t.dp;
+  TS_ASSIGN_OR_RETURN(t.graph, BuildStepGraph(shape));
+  Randomness rnd(options, main);
+  SimulateSteps(t, options, shape.microbatches, rnd);
+
+  SynthSummary summary = Summarize(job, t);
   std::error_code ec;
   std::filesystem::create_directories(options.out_dir, ec);
   if (ec) return IoError("{}: cannot create output folder: {}", options.out_dir, ec.message());

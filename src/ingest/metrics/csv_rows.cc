@@ -9,8 +9,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
+#include "base/line_reader.h"
 #include "base/parallel.h"
 #include "ingest/metrics/metric_readers.h"
 
@@ -155,49 +157,120 @@ struct Chunk {
   bool failed = false;
 };
 
+// Chunk-local machine ids, in order of first appearance. Exports list the machines in the
+// same order every second, so the machine after local id i is usually i + 1: that guess is
+// tried before the hash map.
+class ChunkMachines {
+ public:
+  explicit ChunkMachines(std::vector<std::string_view>* names) : names_(*names) {}
+
+  int32_t Id(std::string_view name) {
+    const size_t next = static_cast<size_t>(last_ + 1);
+    if (next < names_.size() && names_[next] == name) return last_ = static_cast<int32_t>(next);
+    auto [it, inserted] = ids_.try_emplace(name, static_cast<int32_t>(names_.size()));
+    if (inserted) names_.push_back(name);
+    return last_ = it->second;
+  }
+
+ private:
+  std::vector<std::string_view>& names_;
+  std::unordered_map<std::string_view, int32_t> ids_;
+  int32_t last_ = -1;
+};
+
+// A line the plain fast path did not take, field by field with the line-by-line reader's
+// checks and messages; its samples go to `out` from row `*row` on.
+Status ParseFieldsLine(const TextLine& text_line, const CsvHeader& h, std::string_view origin,
+                       const model::MetricTable::RowPointers& out, ChunkMachines& machines,
+                       Diagnostics& diags, size_t* row) {
+  const std::vector<std::string_view>& columns = h.columns;
+  const std::string_view line = text_line.text;
+  const int64_t line_no = text_line.number;
+  if (!text_line.terminated) {
+    const size_t fields = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+    if (fields < columns.size()) {
+      return DataLossError("{}:{}: truncated last line ({} of {} fields, no newline)", origin,
+                           line_no, fields, columns.size());
+    }
+  }
+  size_t fpos = 0;
+  size_t field_idx = 0;
+  int64_t ts = 0;
+  int32_t machine = -1;
+  while (fpos <= line.size()) {
+    const size_t col = fpos + 1;
+    const std::string_view f = NextCsvField(line, &fpos);
+    if (field_idx >= columns.size()) {
+      return InvalidArgumentError("{}:{}:{}: more fields than the {} header columns", origin,
+                                  line_no, col, columns.size());
+    }
+    if (field_idx == 0) {
+      double t = 0;
+      bool ok = ParsePlainDecimal(f.data(), f.data() + f.size(), &t);
+      if (!ok) {
+        auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), t);
+        ok = ec == std::errc() && p == f.data() + f.size();
+      }
+      if (!ok || !std::isfinite(t) || std::fabs(t) > 9e9) {
+        return InvalidArgumentError("{}:{}:{}: bad timestamp '{}' (want Unix seconds)", origin,
+                                    line_no, col, f);
+      }
+      ts = std::llround(t * 1e9);
+    } else if (field_idx == 1) {
+      if (f.empty()) {
+        return InvalidArgumentError("{}:{}:{}: empty machine name", origin, line_no, col);
+      }
+      machine = machines.Id(f);
+    } else if (!f.empty()) {
+      double v = 0;
+      if (!ParsePlainDecimal(f.data(), f.data() + f.size(), &v) && !ParseSampleValue(f, &v)) {
+        return InvalidArgumentError("{}:{}:{}: bad number '{}' in column '{}'", origin, line_no,
+                                    col, f, columns[field_idx]);
+      }
+      if (!std::isfinite(v)) {
+        diags.Add("non_finite_value", origin, fmt::format("line {} column {}", line_no, col),
+                  "NaN/Inf sample read as missing");
+      } else if (model::IsDcgmBlank(v)) {
+        diags.Add("dcgm_blank", origin, fmt::format("line {} column {}", line_no, col),
+                  "DCGM blank sentinel (~2^63) read as missing");
+      } else {
+        out.ts[*row] = ts;
+        out.machine[*row] = machine;
+        out.metric[*row] = h.metric_ids[field_idx - h.first_metric];
+        out.gpu[*row] = model::kNoGpu;
+        out.value[*row] = v;
+        ++*row;
+      }
+    }
+    ++field_idx;
+  }
+  if (field_idx != columns.size()) {
+    if (!text_line.terminated) {
+      return DataLossError("{}:{}: truncated last line ({} of {} fields, no newline)", origin,
+                           line_no, field_idx, columns.size());
+    }
+    return InvalidArgumentError("{}:{}:{}: {} fields, header has {}", origin, line_no,
+                                line.size() + 1, field_idx, columns.size());
+  }
+  return OkStatus();
+}
+
 // Parses the lines of `chunk` into rows from its first slot; machine ids are chunk-local. The
 // same checks, messages and diagnostics as the line-by-line loop (csv_reader.cc).
 void ParseChunk(std::string_view text, const CsvHeader& h, std::string_view origin,
                 const model::MetricTable::RowPointers& out, Chunk* chunk) {
-  const std::vector<std::string_view>& columns = h.columns;
-  std::unordered_map<std::string_view, int32_t> ids;
-  // The chunk-local id of a machine name. Exports list the machines in the same order every
-  // second, so the machine after local id i is usually i + 1 (ids follow first appearance).
-  int32_t last_machine = -1;
-  auto machine_id = [&](std::string_view name) {
-    const size_t next = static_cast<size_t>(last_machine + 1);
-    if (next < chunk->machines.size() && chunk->machines[next] == name) {
-      return last_machine = static_cast<int32_t>(next);
-    }
-    auto [it, inserted] = ids.try_emplace(name, static_cast<int32_t>(chunk->machines.size()));
-    if (inserted) chunk->machines.push_back(name);
-    return last_machine = it->second;
-  };
+  ChunkMachines machines(&chunk->machines);
   const size_t metric_columns = h.metric_ids.size();
   std::vector<double> values(metric_columns);
   size_t row = chunk->first_row;
-  auto fail = [&](Status status) {
-    chunk->error = std::move(status);
-    chunk->failed = true;
-    chunk->rows = row - chunk->first_row;
-  };
-  size_t pos = chunk->begin;
-  int64_t line_no = chunk->first_line - 1;
-  while (pos < chunk->end) {
-    ++line_no;
-    const void* found = std::memchr(text.data() + pos, '\n', chunk->end - pos);
-    const bool last_unterminated = found == nullptr;
-    const size_t nl = last_unterminated
-                          ? chunk->end
-                          : static_cast<size_t>(static_cast<const char*>(found) - text.data());
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = last_unterminated ? chunk->end : nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
+  LineReader lines(text.substr(0, chunk->end), chunk->begin, chunk->first_line);
+  while (std::optional<TextLine> text_line = lines.Next()) {
+    if (text_line->text.empty()) continue;
     int64_t plain_ts = 0;
     std::string_view plain_machine;
-    if (ParsePlainLine(line, metric_columns, &plain_ts, &plain_machine, values.data())) {
-      const int32_t machine = machine_id(plain_machine);
+    if (ParsePlainLine(text_line->text, metric_columns, &plain_ts, &plain_machine,
+                       values.data())) {
+      const int32_t machine = machines.Id(plain_machine);
       for (size_t k = 0; k < metric_columns; ++k) {
         if (std::isnan(values[k])) continue;
         out.ts[row] = plain_ts;
@@ -209,73 +282,11 @@ void ParseChunk(std::string_view text, const CsvHeader& h, std::string_view orig
       }
       continue;
     }
-    if (last_unterminated) {
-      const size_t fields = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
-      if (fields < columns.size()) {
-        return fail(DataLossError("{}:{}: truncated last line ({} of {} fields, no newline)",
-                                  origin, line_no, fields, columns.size()));
-      }
-    }
-    size_t fpos = 0;
-    size_t field_idx = 0;
-    int64_t ts = 0;
-    int32_t machine = -1;
-    while (fpos <= line.size()) {
-      const size_t col = fpos + 1;
-      const std::string_view f = NextCsvField(line, &fpos);
-      if (field_idx >= columns.size()) {
-        return fail(InvalidArgumentError("{}:{}:{}: more fields than the {} header columns", origin,
-                                         line_no, col, columns.size()));
-      }
-      if (field_idx == 0) {
-        double t = 0;
-        bool ok = ParsePlainDecimal(f.data(), f.data() + f.size(), &t);
-        if (!ok) {
-          auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), t);
-          ok = ec == std::errc() && p == f.data() + f.size();
-        }
-        if (!ok || !std::isfinite(t) || std::fabs(t) > 9e9) {
-          return fail(InvalidArgumentError("{}:{}:{}: bad timestamp '{}' (want Unix seconds)",
-                                           origin, line_no, col, f));
-        }
-        ts = std::llround(t * 1e9);
-      } else if (field_idx == 1) {
-        if (f.empty()) {
-          return fail(InvalidArgumentError("{}:{}:{}: empty machine name", origin, line_no, col));
-        }
-        machine = machine_id(f);
-      } else if (!f.empty()) {
-        double v = 0;
-        if (!ParsePlainDecimal(f.data(), f.data() + f.size(), &v) && !ParseSampleValue(f, &v)) {
-          return fail(InvalidArgumentError("{}:{}:{}: bad number '{}' in column '{}'", origin,
-                                           line_no, col, f, columns[field_idx]));
-        }
-        if (!std::isfinite(v)) {
-          chunk->diags.Add("non_finite_value", origin,
-                           fmt::format("line {} column {}", line_no, col),
-                           "NaN/Inf sample read as missing");
-        } else if (model::IsDcgmBlank(v)) {
-          chunk->diags.Add("dcgm_blank", origin,
-                           fmt::format("line {} column {}", line_no, col),
-                           "DCGM blank sentinel (~2^63) read as missing");
-        } else {
-          out.ts[row] = ts;
-          out.machine[row] = machine;
-          out.metric[row] = h.metric_ids[field_idx - h.first_metric];
-          out.gpu[row] = model::kNoGpu;
-          out.value[row] = v;
-          ++row;
-        }
-      }
-      ++field_idx;
-    }
-    if (field_idx != columns.size()) {
-      if (last_unterminated) {
-        return fail(DataLossError("{}:{}: truncated last line ({} of {} fields, no newline)",
-                                  origin, line_no, field_idx, columns.size()));
-      }
-      return fail(InvalidArgumentError("{}:{}:{}: {} fields, header has {}", origin, line_no,
-                                       line.size() + 1, field_idx, columns.size()));
+    Status status = ParseFieldsLine(*text_line, h, origin, out, machines, chunk->diags, &row);
+    if (!status.ok()) {
+      chunk->error = std::move(status);
+      chunk->failed = true;
+      break;
     }
   }
   chunk->rows = row - chunk->first_row;

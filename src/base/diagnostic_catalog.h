@@ -36,6 +36,9 @@ std::string_view SeverityName(Severity severity);  // "info", "warning", "data_l
     "A rank file without distributedInfo; its rank is taken from the file name.")                 \
   F(no_distributed_info, kWarning, "ingest/kineto",                                               \
     "A single trace file without distributedInfo; it is read as rank 0 of a 1-rank job.")         \
+  F(not_a_trace_file, kWarning, "ingest/kineto",                                                 \
+    "A *.json file in a trace folder that is not a Kineto/Chrome trace (no traceEvents, "         \
+    "schemaVersion, distributedInfo or trace event in its first 64 KiB): skipped.")               \
   F(missing_ranks, kWarning, "ingest/kineto",                                                     \
     "Ranks of the job's world size have no trace; the job is read with the ranks present.")       \
   F(step_absent, kWarning, "ingest/kineto",                                                       \
@@ -80,8 +83,17 @@ std::string_view SeverityName(Severity severity);  // "info", "warning", "data_l
     "are used.")                                                                                  \
   /* Straggler what-if analysis: whatif/, pipeline/. */                                           \
   F(meta_missing, kWarning, "pipeline",                                                           \
-    "No meta YAML beside the op table: DP/PP sizes come from the rows, TP = 1, world size = "     \
-    "DP x PP (GPU-hours may be undercounted).")                                                   \
+    "No meta YAML beside the op table: the job's sizes come from the rows (see "                  \
+    "world_size_from_rows).")                                                                     \
+  F(world_size_from_rows, kDataLoss, "whatif",                                                    \
+    "The op table's meta gives no world size (or there is no meta): the world size is DP x PP "   \
+    "x TP from the rows (TP from the step between global ranks); --strict fails.")                \
+  F(meta_contradicts_rows, kDataLoss, "whatif",                                                   \
+    "The op table's meta disagrees with its rows (DP or PP size, or fewer GPUs than the ranks "   \
+    "the rows name); the rows are used; --strict fails.")                                         \
+  F(implausible_duration, kDataLoss, "whatif",                                                    \
+    "A GPU op longer than an hour, or ten times its rank's ProfilerStep and more than a second "  \
+    "(a corrupt profiler record); the op is left out of the analysis.")                           \
   F(negative_transfer_clipped, kInfo, "whatif",                                                   \
     "Transfer times of -10 ms or less (clock skew) are set to 0.")                                \
   F(small_negative_transfer, kInfo, "whatif",                                                     \

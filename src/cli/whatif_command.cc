@@ -11,6 +11,7 @@
 #include "base/json_writer.h"
 #include "cli/command.h"
 #include "pipeline/straggler_pipeline.h"
+#include "whatif/cause.h"
 #include "whatif/perfetto_export.h"
 #include "whatif/result_json.h"
 #include "whatif/result_text.h"
@@ -28,6 +29,8 @@ struct WhatIfOptions {
   int top = 10;
   std::vector<std::string> scale;
   std::vector<int32_t> fix_rank, fix_step;
+  double straggling_threshold = 1.1;
+  whatif::CauseThresholds thresholds;
 };
 
 // Under mpirun the replays are split over the MPI processes (identical results); only the
@@ -67,11 +70,10 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   TS_ASSIGN_OR_RETURN(Distribution dist, MakeDistribution());
   TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt));
   TS_ASSIGN_OR_RETURN(pipeline::StragglerRun run,
-                      pipeline::RunStragglerAnalysis(opt.path, {g.threads, dist.distributor}));
-  if (g.strict && run.diagnostics.HasAtLeast(Severity::kDataLoss)) {
-    return DataLossError("{}: data loss in the input (see diagnostics) and --strict is set",
-                         opt.path);
-  }
+                      pipeline::RunStragglerAnalysis(
+                          opt.path, {g.threads, dist.distributor, opt.straggling_threshold,
+                                     opt.thresholds}));
+  TS_RETURN_IF_ERROR(ApplyStrict(run.diagnostics));
   std::vector<whatif::ScenarioResult> scenario_results;
   if (!scenarios.empty()) {
     TS_ASSIGN_OR_RETURN(scenario_results,
@@ -113,6 +115,23 @@ void RegisterWhatIf(CLI::App& root) {
   cmd->add_option("--fix-rank", opt->fix_rank,
                   "Scenario: this global rank's ops at ideal durations");
   cmd->add_option("--fix-step", opt->fix_step, "Scenario: this step's ops at ideal durations");
+  cmd->add_option("--straggling-threshold", opt->straggling_threshold,
+                  "S at or above which the job straggles")
+      ->check(CLI::Range(1.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--worker-ratio", opt->thresholds.worker_ratio,
+                  "one_slow_worker: compute per step at least this times the peers' median")
+      ->check(CLI::Range(1.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--min-impact", opt->thresholds.min_impact,
+                  "A worker or stage finding: alone it slows the job by at least this fraction")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  cmd->add_option("--primary-impact", opt->thresholds.primary_impact,
+                  "Below the straggling threshold a worker, stage or work-imbalance finding is "
+                  "the main cause when alone it slows the job by at least this fraction")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
   cmd->callback([opt] { RunAndSetExit([opt] { return RunWhatIf(*opt); }); });
 }
 

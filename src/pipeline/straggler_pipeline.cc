@@ -18,12 +18,13 @@ Result<whatif::ReplayModel> ReadOpTableModel(const std::string& path, StragglerR
   TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(path));
   run.source = table.source;
   if (!table.meta_found) {
-    run.diagnostics.Add("meta_missing", Severity::kWarning, run.source, "",
-                        "no meta YAML beside the op table: DP/PP sizes taken from the rows, TP = "
-                        "1, world size = DP x PP (GPU-hours may be undercounted)");
+    run.diagnostics.Add("meta_missing", run.source, "",
+                        "no meta YAML beside the op table: the job's sizes come from the rows");
   }
   TS_ASSIGN_OR_RETURN(whatif::OpJob job, whatif::OpJobFromTable(std::move(table)));
-  return whatif::BuildMegatronModel(job);
+  TS_ASSIGN_OR_RETURN(whatif::ReplayModel model, whatif::BuildMegatronModel(job));
+  whatif::ReconcileJobSize(job, run.source, model, run.diagnostics);
+  return model;
 }
 
 Result<whatif::ReplayModel> ReadKinetoModel(const std::string& path, int threads,
@@ -52,9 +53,10 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path,
   whatif::AnalysisOptions analysis;
   analysis.threads = options.threads;
   analysis.distributor = options.distributor;
+  analysis.straggling_threshold = options.straggling_threshold;
   TS_ASSIGN_OR_RETURN(run.result, whatif::AnalyzeWhatIf(run.model, analysis));
   TS_ASSIGN_OR_RETURN(run.cause, whatif::ClassifyCause(run.model, run.result, options.threads,
-                                                       options.distributor));
+                                                       options.distributor, options.thresholds));
   whatif::AddResultDiagnostics(run.model, run.result, run.source, run.diagnostics);
   return run;
 }

@@ -29,6 +29,8 @@ struct StragglerOptions {
   // Not owned; e.g. MPI: the independent replays are split over its processes (collective then:
   // every process calls RunStragglerAnalysis with the same input).
   whatif::TaskDistributor* distributor = nullptr;
+  double straggling_threshold = 1.1;  // S at or above: the job straggles
+  whatif::CauseThresholds thresholds;
 };
 
 // `path`: an op-table folder (trace-*.csv[.gz] + meta-*.yaml) or the CSV itself, or a Kineto

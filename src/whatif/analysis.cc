@@ -32,16 +32,23 @@ Attribution MakeAttribution(std::string label, int32_t key, const std::vector<in
   return a;
 }
 
-// The launch-gap replays: S with the gaps kept, the share of gaps before the launch call, and
-// per worker the effect of its delays alone (one replay per worker).
+// The launch-gap replays: S with the gaps kept, the share of gaps before the launch call, the
+// start skew (gaps before a rank entered the step, i.e. before its traced window), the in-window
+// gap effect, and per worker the effect of its in-window gaps alone (one replay per worker).
 Status AnalyzeLaunchGaps(const ReplayModel& m, const AnalysisOptions& options,
-                         const std::vector<int64_t>& replay, double t_ori, WhatIfResult& r) {
+                         const std::vector<int64_t>& replay, const std::vector<int64_t>& nodelay,
+                         WhatIfResult& r) {
   const int32_t num_steps = m.num_steps(), num_workers = m.num_workers();
-  std::vector<int64_t> ideal_gaps(num_steps);
+  std::vector<int64_t> in_window(m.launch_delay_ns);
+  for (int32_t i = 0; i < m.num_nodes(); ++i) in_window[i] -= m.entry_delay_ns[i];
+  std::vector<int64_t> ideal_gaps(num_steps), replay_in_window(num_steps);
   graph::Simulator sim(m.graph);
   sim.Run(r.ideal_ns, m.launch_delay_ns, ideal_gaps);
-  ++r.simulations;
+  sim.Run(r.actual_ns, in_window, replay_in_window);
+  r.simulations += 2;
   r.slowdown_with_gaps = MeanSeconds(replay) / MeanSeconds(ideal_gaps);
+  r.start_skew_s = std::max(0.0, MeanSeconds(replay) - MeanSeconds(replay_in_window));
+  r.host_slowdown = MeanSeconds(replay_in_window) / MeanSeconds(nodelay);
   double gaps = 0, waits = 0;
   for (int32_t i = 0; i < m.num_nodes(); ++i) {
     gaps += static_cast<double>(std::max<int64_t>(m.launch_delay_ns[i], 0));
@@ -53,12 +60,11 @@ Status AnalyzeLaunchGaps(const ReplayModel& m, const AnalysisOptions& options,
   for (int32_t i = 0; i < m.num_nodes(); ++i) worker_rows[m.worker[i]].push_back(i);
   std::vector<std::vector<int64_t>> steps(num_workers);
   std::vector<ReplayTask> tasks;
-  for (int32_t w = 0; w < num_workers; ++w) {
-    tasks.push_back(
-        {&r.actual_ns, &r.actual_ns, &worker_rows[w], &steps[w], &m.launch_delay_ns});
-  }
+  for (int32_t w = 0; w < num_workers; ++w)
+    tasks.push_back({&r.actual_ns, &r.actual_ns, &worker_rows[w], &steps[w], &in_window});
   TS_RETURN_IF_ERROR(RunReplays(m.graph, tasks, options.threads, options.distributor));
   r.simulations += num_workers;
+  const double t_ori = MeanSeconds(nodelay);
   for (int32_t w = 0; w < num_workers; ++w)
     r.worker_launch_slowdown.push_back(MeanSeconds(steps[w]) / t_ori);
   return OkStatus();
@@ -130,10 +136,11 @@ void Explain(double t_ori, double t_ideal, double t_rem, double t_add, Explanati
   e.t_ideal_s = t_ideal;
   e.t_rem_s = t_rem;
   e.t_add_s = t_add;
-  // Without any slowdown to explain (T_ori == T_ideal) both shares are 0, not 0/0.
+  // Without a slowdown to explain the shares divide by (almost) nothing: 0, and not meaningful.
   const double excess = t_ori - t_ideal;
-  e.rem = excess != 0 ? (t_ori - t_rem) / excess : 0;
-  e.add = excess != 0 ? (t_add - t_ideal) / excess : 0;
+  e.meaningful = excess >= kMinExplainedExcess * t_ideal && excess > 0;
+  e.rem = e.meaningful ? (t_ori - t_rem) / excess : 0;
+  e.add = e.meaningful ? (t_add - t_ideal) / excess : 0;
 }
 
 // M_W: the top workers by score; M_S: the last stage. Remove views (actual with the selection
@@ -183,6 +190,32 @@ std::vector<int64_t> IdealDurations(const ReplayModel& model) {
   return IdealDurationsFrom(model, model.transfer_ns);
 }
 
+namespace {
+
+// Mean of a compute class without its implausible outliers: values above kOutlierFactor x the
+// class median are left out (a corrupt kernel of days must not move every op's ideal). On data
+// without such outliers this is the paper's mean exactly.
+constexpr double kOutlierFactor = 10.0;
+
+double RobustMean(const std::vector<double>& v) {
+  // The lower median, so that of two values one corrupt cannot set the cap.
+  const size_t mid = (v.size() - 1) / 2;
+  std::vector<double> order = v;
+  std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(mid), order.end());
+  const double cap = kOutlierFactor * order[mid];
+  double sum = 0;
+  size_t kept = 0;
+  for (double x : v) {
+    if (cap > 0 && x > cap) continue;
+    sum += x;
+    ++kept;
+  }
+  if (kept == v.size()) return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  return sum / static_cast<double>(kept);
+}
+
+}  // namespace
+
 std::vector<int64_t> IdealDurationsFrom(const ReplayModel& m,
                                         const std::vector<int64_t>& sim_dur_ns) {
   std::vector<std::vector<double>> values(m.class_names.size());
@@ -195,9 +228,7 @@ std::vector<int64_t> IdealDurationsFrom(const ReplayModel& m,
   for (size_t c = 0; c < values.size(); ++c) {
     auto& v = values[c];
     if (v.empty()) continue;
-    of_class[c] = std::llround(m.class_is_comm[c] ? internal::Median(std::move(v))
-                                                  : std::accumulate(v.begin(), v.end(), 0.0) /
-                                                        static_cast<double>(v.size()));
+    of_class[c] = std::llround(m.class_is_comm[c] ? internal::Median(std::move(v)) : RobustMean(v));
   }
   std::vector<int64_t> ideal(n);
   for (size_t i = 0; i < n; ++i)
@@ -229,7 +260,7 @@ std::vector<WorkerScore> RankWorkers(const std::vector<WorkerScore>& workers,
 void AddResultDiagnostics(const ReplayModel& /*model*/, const WhatIfResult& r, const std::string& source,
                           Diagnostics& diagnostics) {
   if (r.error_median > 0.02 || r.error_max > 0.05) {
-    diagnostics.Add("simulation_error_high", Severity::kWarning, source, "",
+    diagnostics.Add("simulation_error_high", source, "",
                     fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%",
                                 r.error_median * 100, r.error_max * 100));
   }
@@ -261,14 +292,14 @@ Result<WhatIfResult> AnalyzeWhatIf(const ReplayModel& m, const AnalysisOptions& 
   }
   internal::FillStepTimes(m.step_time_ns, replay, nodelay, ideal_steps, &r);
   const double t_ori = MeanSeconds(nodelay), t_ideal = MeanSeconds(ideal_steps);
-  r.waste_fraction = 1 - 1 / r.slowdown;
+  r.waste_fraction = std::max(0.0, 1 - 1 / r.slowdown);
   r.straggling = r.slowdown >= options.straggling_threshold;
   double traced_s = 0;
   for (double t : r.step_time_s) traced_s += t;
   r.traced_gpu_hours = traced_s * m.gpus / 3600.0;
   r.wasted_gpu_hours = r.traced_gpu_hours * r.waste_fraction;
 
-  TS_RETURN_IF_ERROR(AnalyzeLaunchGaps(m, options, replay, t_ori, r));
+  TS_RETURN_IF_ERROR(AnalyzeLaunchGaps(m, options, replay, nodelay, r));
   TS_RETURN_IF_ERROR(Attribute(m, options, nodelay, ideal_steps, t_ideal, r));
   ScoreWorkers(m, r);
   TS_RETURN_IF_ERROR(ExplainTopWorkersAndLastStage(m, options, t_ori, t_ideal, r));

@@ -2,12 +2,16 @@
 // The what-if analyses of Lin et al., OSDI'25 (section 4 and the artifact's wia.py,
 // compute_ms.py, compute_mw.py) on a ReplayModel, for op tables and Kineto traces alike:
 //  - validation: replay with actual durations and launch delays vs measured step times;
-//  - launch slowdown: measured / replay without launch delays (the CPU-side effect); per worker:
-//    replay with only its launch delays / no-delay replay; the share of the gap time that ops
-//    spent before their CPU launch call (Kineto: launch -> kernel);
+//  - launch slowdown: measured / replay without launch delays (the CPU-side effect), split into
+//    the start skew (gaps before a rank entered the step: before its traced window) and the
+//    in-window host effect (replay with the in-window gaps / no-gap replay); per worker: replay
+//    with only its in-window gaps / no-gap replay; the share of the gap time that ops spent before
+//    their CPU launch call (Kineto: launch -> kernel);
 //  - ideal: an op at the mean simulated duration of its ideal class (compute: same kernel or op
 //    kind = same work) or the median (communication: transfer time of its collective type and
-//    size); ops kept measured (`fixed`) keep their duration;
+//    size); ops kept measured (`fixed`) keep their duration. The compute mean leaves out values
+//    above 10x the class's (lower) median, so one corrupt duration cannot move every op's ideal;
+//    without such values it is the paper's mean;
 //  - slowdown S = mean no-delay step time / mean ideal step time, per step too; S with the gaps
 //    kept in both replays (what fixing the GPU side alone gives a launch-bound job);
 //  - attribution ("add" view): keep only group X at actual durations, X = each op class, each
@@ -15,7 +19,8 @@
 //  - worker score: min(S_dp, S_stage) where stages are known, else the worker's alone S; M_W fixes
 //    the top ceil(3% of workers) by score, M_S the last stage (op tables), both in the "rem" and
 //    "add" views: rem = (T_ori - T_rem) / (T_ori - T_ideal), add = (T_add - T_ideal) / (T_ori -
-//    T_ideal) (both 0 when there is no slowdown to explain);
+//    T_ideal), reported only when T_ori exceeds T_ideal by >= 1% (`meaningful`);
+//  - waste = 1 - 1/S, never below 0 (S < 1: the measured steps beat the ideal's class means);
 //  - user scenarios (scenario.h) reuse the same machinery.
 // Simulations of independent groups run in parallel (ParallelFor), one Simulator per task, and
 // across processes when AnalysisOptions::distributor is set (results are bitwise identical).
@@ -67,7 +72,11 @@ struct Explanation {
   std::vector<int32_t> selected;  // global ranks (M_W) or stages (M_S)
   double t_ori_s = 0, t_ideal_s = 0, t_rem_s = 0, t_add_s = 0;
   double rem = 0, add = 0;
+  // False when T_ori is within kMinExplainedExcess of T_ideal: the shares divide by almost
+  // nothing (S near 1 gives "removes 550% of the slowdown"), so they are not reported.
+  bool meaningful = false;
 };
+inline constexpr double kMinExplainedExcess = 0.01;
 
 struct WhatIfResult {
   std::vector<int64_t> steps;
@@ -80,9 +89,13 @@ struct WhatIfResult {
   std::vector<double> step_error;            // |replay - measured| / measured
   double slowdown = 1, launch_slowdown = 1;
   double slowdown_with_gaps = 1;  // (actual + gaps) / (ideal + gaps)
+  // Mean step time the gaps before ranks entered the step add (start skew: it happened before
+  // those ranks' traced window, so no op inside the trace caused it).
+  double start_skew_s = 0;
+  double host_slowdown = 1;  // in-window gap effect: replay with in-window gaps / no gaps
   double launch_wait_share = 0;   // share of the gap time spent before the op's CPU launch call
   double error_median = 0, error_max = 0;
-  double waste_fraction = 0;
+  double waste_fraction = 0;  // max(0, 1 - 1/S)
   int32_t gpus = 0;  // GPUs the traced steps stand for
   double traced_gpu_hours = 0, wasted_gpu_hours = 0;  // over the traced steps
   bool straggling = false;

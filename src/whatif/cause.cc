@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <unordered_map>
 
@@ -25,12 +26,32 @@ std::string_view PatternName(Pattern p) {
       return "stage_imbalance";
     case Pattern::kSequenceLength:
       return "sequence_length_imbalance";
-    case Pattern::kCpuStalls:
-      return "cpu_stalls";
+    case Pattern::kHostBound:
+      return "host_bound";
+    case Pattern::kWorkImbalance:
+      return "work_imbalance";
+    case Pattern::kStartSkew:
+      return "start_skew";
     case Pattern::kSlowCommunication:
       return "slow_communication";
   }
   return "none";
+}
+
+std::string_view PersistenceName(Persistence p) {
+  switch (p) {
+    case Persistence::kPersistent:
+      return "persistent";
+    case Persistence::kVaries:
+      return "varies";
+    case Persistence::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+bool IsGpuSide(Pattern p) {
+  return p != Pattern::kNone && p != Pattern::kHostBound && p != Pattern::kStartSkew;
 }
 
 bool Cause::Names(Pattern p) const {
@@ -93,51 +114,165 @@ double MedianOf(std::vector<double> v) {
   return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-// CPU-side stalls: launch delays, with the workers that hold most of them.
-void FindCpuStalls(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th,
+// "rank 3 (1.2 ms/step), rank 5 (0.8 ms/step)": the workers with most of `per_worker`.
+std::string TopWorkers(const ReplayModel& m, const std::vector<double>& per_worker_ns, size_t count) {
+  std::vector<int32_t> order(per_worker_ns.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return per_worker_ns[a] > per_worker_ns[b]; });
+  std::string out;
+  for (size_t k = 0; k < count && k < order.size() && per_worker_ns[order[k]] > 0; ++k) {
+    out += fmt::format("{}rank {} ({:.2f} ms/step)", k ? ", " : "", m.worker_rank[order[k]],
+                       per_worker_ns[order[k]] / m.num_steps() * 1e-6);
+  }
+  return out;
+}
+
+// "cudaStreamSynchronize 6.6 ms": the CPU events behind a category over all ranks.
+std::string TopOps(const ReplayModel& m,
+                   std::vector<std::pair<std::string, int64_t>> HostTime::*ops) {
+  std::map<std::string, int64_t> by_name;
+  for (const HostTime& h : m.host)
+    for (const auto& [name, ns] : h.*ops) by_name[name] += ns;
+  std::vector<std::pair<std::string, int64_t>> v(by_name.begin(), by_name.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (size_t k = 0; k < v.size() && k < 2; ++k)
+    out += fmt::format("{}'{}' {:.2f} ms/step", k ? ", " : "", v[k].first,
+                       static_cast<double>(v[k].second) / m.num_steps() * 1e-6);
+  return out;
+}
+
+// Kineto: the GPU idle time of the ranks' traced windows by what the CPU was doing.
+std::string HostBreakdown(const ReplayModel& m, Cause& c) {
+  double window = 0, idle = 0;
+  const size_t workers = m.host.size();
+  std::vector<double> data(workers), sync(workers), launch(workers), framework(workers);
+  for (size_t w = 0; w < workers; ++w) {
+    const HostTime& h = m.host[w];
+    window += static_cast<double>(h.window_ns);
+    idle += static_cast<double>(h.idle_ns);
+    data[w] = static_cast<double>(h.data_loading_ns);
+    sync[w] = static_cast<double>(h.sync_ns);
+    launch[w] = static_cast<double>(h.launch_ns);
+    framework[w] = static_cast<double>(h.framework_ns);
+  }
+  auto sum = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+  auto share = [&](const std::vector<double>& v) { return idle > 0 ? sum(v) / idle : 0; };
+  c.metrics.emplace_back("gpu_idle_share", window > 0 ? idle / window : 0);
+  c.metrics.emplace_back("idle_data_loading_share", share(data));
+  c.metrics.emplace_back("idle_sync_share", share(sync));
+  c.metrics.emplace_back("idle_launch_share", share(launch));
+  c.metrics.emplace_back("idle_framework_share", share(framework));
+  std::string out = fmt::format(
+      "inside the ranks' traced windows the GPU idles {:.0f}% of the time; of that idle time: ",
+      window > 0 ? 100 * idle / window : 0);
+  struct Part {
+    const char* what;
+    const std::vector<double>* per_worker;
+    std::vector<std::pair<std::string, int64_t>> HostTime::*ops;
+  };
+  const Part parts[] = {{"data loading / H2D copies", &data, &HostTime::data_loading_ops},
+                        {"blocking syncs", &sync, nullptr},
+                        {"CPU launch calls and launch latency", &launch, nullptr},
+                        {"Python / framework CPU time", &framework, nullptr}};
+  double blocked = 0;
+  std::vector<double> blocked_per_worker(workers);
+  for (size_t w = 0; w < workers; ++w) {
+    blocked_per_worker[w] = static_cast<double>(m.host[w].blocked_ns);
+    blocked += blocked_per_worker[w];
+  }
+  c.metrics.emplace_back("cpu_blocked_s_per_step", blocked * 1e-9 / m.num_steps());
+  bool first = true;
+  for (const Part& part : parts) {
+    if (share(*part.per_worker) < 0.01) continue;
+    out += fmt::format("{}{} {:.0f}% ({}{})", first ? "" : "; ", part.what,
+                       100 * share(*part.per_worker), TopWorkers(m, *part.per_worker, 2),
+                       part.ops != nullptr ? "; " + TopOps(m, part.ops) : std::string());
+    first = false;
+  }
+  if (blocked > 0) {
+    out += fmt::format(
+        "; the CPUs sat in blocking syncs for {:.2f} ms per step summed over the ranks ({}; {}), "
+        "GPU busy or not: meanwhile they could not queue work ahead",
+        blocked * 1e-6 / m.num_steps(), TopWorkers(m, blocked_per_worker, 2),
+        TopOps(m, &HostTime::sync_ops));
+  }
+  return out;
+}
+
+// Host-bound: the in-window gaps between GPU ops (the GPU waits for the host), with what the
+// host was doing (Kineto) or the workers holding the gaps (op tables).
+void FindHostBound(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th,
                    Cause& c, std::vector<Finding>& found) {
   const int32_t workers = m.num_workers(), num_steps = m.num_steps();
-  const double launch_excess = r.launch_slowdown - 1;
+  const double host_excess = r.host_slowdown - 1;
+  c.metrics.emplace_back("host_slowdown", r.host_slowdown);
+  c.metrics.emplace_back("launch_wait_share", r.launch_wait_share);
   std::vector<double> per_worker(workers, 0);
   double gc_ns = 0;
   for (int32_t i = 0; i < m.num_nodes(); ++i) {
-    per_worker[m.worker[i]] += static_cast<double>(std::max<int64_t>(0, m.launch_delay_ns[i]));
+    per_worker[m.worker[i]] +=
+        static_cast<double>(std::max<int64_t>(0, m.launch_delay_ns[i] - m.entry_delay_ns[i]));
     if (m.input == InputKind::kOpTable && m.op_names[m.op_name[i]] == "gc")
       gc_ns += static_cast<double>(m.dur_ns[i]);
   }
   const double total = std::accumulate(per_worker.begin(), per_worker.end(), 0.0);
-  std::vector<int32_t> order(workers);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](int32_t a, int32_t b) { return per_worker[a] > per_worker[b]; });
+  std::vector<double> sorted = per_worker;
+  std::sort(sorted.rbegin(), sorted.rend());
   const int32_t quarter = std::max(1, (workers + 3) / 4);
-  double top = 0;
-  std::string ranks;
-  for (int32_t k = 0; k < quarter; ++k) {
-    const int32_t w = order[k];
-    top += per_worker[w];
-    ranks += fmt::format("{}rank {} ({:.3f} ms/step, {:.3f}x alone)", k ? ", " : "",
-                         m.worker_rank[w], per_worker[w] / num_steps * 1e-6,
-                         r.worker_launch_slowdown[w]);
-  }
+  const double top = std::accumulate(sorted.begin(), sorted.begin() + quarter, 0.0);
   const double share = total > 0 ? top / total : 0;
   c.metrics.emplace_back("launch_delay_top_quarter_share", share);
-  c.metrics.emplace_back("launch_wait_share", r.launch_wait_share);
-  if (launch_excess < th.launch_excess) return;
-  std::string extra;
-  if (m.input == InputKind::kKineto) {
-    extra = fmt::format("; {:.0f}% of the gap time is GPU ops waiting for their CPU launch call",
-                        100 * r.launch_wait_share);
+  std::string breakdown;
+  if (!m.host.empty()) breakdown = HostBreakdown(m, c);
+  if (host_excess < th.launch_excess) return;
+  std::string detail;
+  if (!m.host.empty()) {
+    detail = breakdown;
   } else {
-    extra = fmt::format("; gc ops take {:.1f} ms per step in total", gc_ns / num_steps * 1e-6);
+    detail = fmt::format(
+        "the top quarter of workers hold {:.0f}% of the gap time: {}; gc ops take {:.1f} ms per "
+        "step in total",
+        share * 100, TopWorkers(m, per_worker, static_cast<size_t>(quarter)),
+        gc_ns / num_steps * 1e-6);
   }
   found.push_back(
-      {Pattern::kCpuStalls, launch_excess,
-       fmt::format("launch gaps (GPU idle while the CPU had not issued the next op) add {:.1f}% "
-                   "to the step time (launch slowdown {:.3f}, threshold {:.2f}); the top quarter "
-                   "of workers hold {:.0f}% of the gap time: {}{}",
-                   launch_excess * 100, r.launch_slowdown, 1 + th.launch_excess, share * 100,
-                   ranks, extra)});
+      {Pattern::kHostBound, host_excess,
+       fmt::format("host-bound: inside the traced window the GPU waits for the host; the gaps "
+                   "between GPU ops make the step {:.2f}x the GPU work alone (threshold {:.2f}); "
+                   "{}",
+                   r.host_slowdown, 1 + th.launch_excess, detail)});
+}
+
+// Start skew: ranks entered the traced step at different times; the gaps before their entry
+// happened before their traced window.
+void FindStartSkew(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th,
+                   Cause& c, std::vector<Finding>& found) {
+  if (m.host.empty()) return;
+  const int32_t num_steps = m.num_steps();
+  double measured = 0;
+  for (double t : r.step_time_s) measured += t / num_steps;
+  const double share = measured > 0 ? r.start_skew_s / measured : 0;
+  std::vector<double> entry(m.host.size());
+  for (size_t w = 0; w < m.host.size(); ++w) entry[w] = static_cast<double>(m.host[w].entry_ns);
+  const double max_entry = *std::max_element(entry.begin(), entry.end()) / num_steps;
+  c.metrics.emplace_back("start_skew_s", r.start_skew_s);
+  c.metrics.emplace_back("start_skew_share", share);
+  c.metrics.emplace_back("max_entry_skew_s", max_entry * 1e-9);
+  if (share < th.start_skew_share) return;
+  // Impact on the no-gap step's scale, comparable with host_bound's.
+  double nodelay = 0;
+  for (double t : r.step_nodelay_s) nodelay += t / num_steps;
+  found.push_back(
+      {Pattern::kStartSkew, nodelay > 0 ? r.start_skew_s / nodelay : 0,
+       fmt::format(
+           "start skew: the ranks entered the traced step up to {:.2f} ms apart (last: {}); the "
+           "waits before their entry add {:.2f} ms ({:.0f}%) to the measured step, but happened "
+           "before those ranks' traced window (in the untraced step before it, or before "
+           "ProfilerStep began), so nothing inside the trace explains them and no rank is "
+           "blamed; trace more steps to see what precedes them",
+           max_entry * 1e-6, TopWorkers(m, entry, 3), r.start_skew_s * 1e3, share * 100)});
 }
 
 // Attributed excess (S_X - 1) by op class role.
@@ -204,6 +339,7 @@ struct Candidate {
   std::vector<double> scale;      // per worker: divide its forward (or all) compute by it
   std::vector<double> scale_bwd;  // per worker: the same for backward compute
   std::vector<int32_t> impact_rows;  // rows kept real for the impact replay
+  bool single_peer = false;          // compared with one other worker only
 };
 
 // Compute time per worker, forward (or phase-less) and backward, with op counts.
@@ -225,16 +361,59 @@ ComputeSums SumCompute(const ReplayModel& m) {
   return c;
 }
 
+// Workers that run more GPU ops per step than the median worker (Kineto: the op tables' template
+// gives every worker the same ops).
+std::vector<uint8_t> MoreWork(const ReplayModel& m, const CauseThresholds& th) {
+  std::vector<uint8_t> more(m.num_workers(), 0);
+  if (m.worker_ops_per_step.size() < 2) return more;
+  const double median = MedianOf(m.worker_ops_per_step);
+  for (int32_t w = 0; w < m.num_workers(); ++w) {
+    const double ops = m.worker_ops_per_step[w];
+    more[w] = ops >= median * th.work_ratio && ops >= median + th.min_extra_ops;
+  }
+  return more;
+}
+
+void FindWorkImbalance(const ReplayModel& m, const WhatIfResult& r,
+                       const std::vector<uint8_t>& more, const CauseThresholds& th, Cause& c,
+                       std::vector<Finding>& found) {
+  if (m.worker_ops_per_step.empty()) return;
+  const double median_ops = MedianOf(m.worker_ops_per_step);
+  const double median_compute = MedianOf(r.worker_compute_s);
+  std::string ranks;
+  double impact = 0;
+  int32_t count = 0;
+  for (int32_t w = 0; w < m.num_workers(); ++w) {
+    if (!more[w]) continue;
+    ++count;
+    impact = std::max(impact, r.by_worker[w].slowdown - 1);
+    ranks += fmt::format("{}rank {} ({:.0f} ops, {:.3f} ms compute, alone {:.3f}x)",
+                         ranks.empty() ? "" : ", ", m.worker_rank[w], m.worker_ops_per_step[w],
+                         r.worker_compute_s[w] * 1e3, r.by_worker[w].slowdown);
+  }
+  c.metrics.emplace_back("work_imbalance_ranks", count);
+  if (count == 0 || impact < th.min_impact) return;
+  found.push_back(
+      {Pattern::kWorkImbalance, impact,
+       fmt::format("uneven work: {} of {} ranks run more GPU ops per step than the median rank "
+                   "({:.0f} ops, {:.3f} ms compute): {}; more work, not slower execution, so "
+                   "they are not slow workers",
+                   count, m.num_workers(), median_ops, median_compute * 1e3, ranks)});
+}
+
 // Workers whose compute per step is >= worker_ratio x their peers' median: the other workers of
-// their stage where stages are known and DP > 1, else every other worker.
+// their stage where stages are known and DP > 1, else every other worker. Workers that run more
+// ops than their peers (`more`) are work imbalance, not slow workers.
 void SlowWorkerCandidates(const ReplayModel& m, const ComputeSums& sums,
-                          const std::vector<std::vector<int32_t>>& rows, const CauseThresholds& th,
-                          Cause& c, std::vector<Candidate>& cands) {
+                          const std::vector<std::vector<int32_t>>& rows,
+                          const std::vector<uint8_t>& more, const CauseThresholds& th, Cause& c,
+                          std::vector<Candidate>& cands) {
   const int32_t workers = m.num_workers();
   const bool by_stage = m.has_stages();
   if (by_stage ? m.dp < 2 : workers < 2) return;
   double max_ratio = 0;
   for (int32_t w = 0; w < workers; ++w) {
+    if (more[w]) continue;
     std::vector<double> others;
     for (int32_t o = 0; o < workers; ++o) {
       if (o == w || (by_stage && m.stage_of(o) != m.stage_of(w))) continue;
@@ -243,11 +422,13 @@ void SlowWorkerCandidates(const ReplayModel& m, const ComputeSums& sums,
     const double base = MedianOf(others);
     const double ratio = base > 0 ? (sums.fwd[w] + sums.bwd[w]) / base : 0;
     max_ratio = std::max(max_ratio, ratio);
+    // Without stages a worker needs two peers: of two ranks, which one is off cannot be told.
     if (ratio < th.worker_ratio) continue;
     Candidate cand{Pattern::kOneSlowWorker, w, by_stage ? m.stage_of(w) : -1, -1, ratio,
                    std::vector<double>(workers, 1.0), {}, rows[w]};
     cand.scale[w] = ratio;
     cand.scale_bwd = cand.scale;
+    cand.single_peer = others.size() < 2;
     cands.push_back(std::move(cand));
   }
   c.metrics.emplace_back("max_rank_compute_ratio", max_ratio);
@@ -326,6 +507,14 @@ Result<std::vector<double>> CandidateImpacts(const ReplayModel& m, const WhatIfR
   return alone;
 }
 
+// "62% of the slowdown"; above 100% the fix also beats the ideal, whose class means include the
+// fixed ops' own slow durations.
+std::string ShareOfSlowdown(double rem) {
+  if (rem <= 1.05) return fmt::format("{:.0f}% of the slowdown", rem * 100);
+  return fmt::format("all of the slowdown and more (rem {:.2f}: the ideal's class means include "
+                     "those workers' own slow ops)", rem);
+}
+
 std::string SlowWorkerEvidence(const ReplayModel& m, const WhatIfResult& r, const Candidate& cand,
                                double alone, size_t candidates) {
   const int32_t w = cand.worker, num_steps = m.num_steps();
@@ -349,14 +538,22 @@ std::string SlowWorkerEvidence(const ReplayModel& m, const WhatIfResult& r, cons
       m.has_stages() ? fmt::format("worker rank {} (dp_rank {}, stage {})", rank, m.dp_rank_of(w),
                                    m.stage_of(w))
                      : fmt::format("rank {}", rank);
-  const char* peers = m.has_stages() ? "the other workers of its stage" : "the other ranks";
+  const char* peers = cand.single_peer ? "its only peer (with one peer, which of the two deviates "
+                                         "cannot be told; this is the one the step waits for)"
+                      : m.has_stages() ? "the other workers of its stage"
+                                       : "the other ranks";
+  std::string mw;
+  if (r.m_w.meaningful) {
+    mw = fmt::format(
+        "; fixing the top {} worker(s) by score (ranks {}{}) with the rest as traced removes {} "
+        "(M_W){}",
+        r.m_w.selected.size(), fmt::join(r.m_w.selected, ", "),
+        in_mw ? "" : fmt::format("; not rank {}", rank), ShareOfSlowdown(r.m_w.rem), mw_note);
+  }
   return fmt::format(
       "{} computes {:.2f}x as long as {} ({:.3f} ms per step); alone it slows the job to "
-      "{:.3f}x{}; hottest worker in {} of {} steps; fixing the top {} worker(s) by score (ranks "
-      "{}{}) with the rest as traced removes {:.0f}% of the slowdown (M_W){}",
-      who, cand.ratio, peers, r.worker_compute_s[w] * 1e3, alone, others, same, num_steps,
-      r.m_w.selected.size(), fmt::join(r.m_w.selected, ", "),
-      in_mw ? "" : fmt::format("; not rank {}", rank), r.m_w.rem * 100, mw_note);
+      "{:.3f}x{}; hottest worker in {} of {} steps{}",
+      who, cand.ratio, peers, r.worker_compute_s[w] * 1e3, alone, others, same, num_steps, mw);
 }
 
 std::string SlowStageEvidence(const ReplayModel& m, const WhatIfResult& r, const Candidate& cand,
@@ -378,9 +575,10 @@ std::string SlowStageEvidence(const ReplayModel& m, const WhatIfResult& r, const
       "stage alone slows the job to {:.3f}x{}; slowest stage in {} of {} steps{}",
       which, s, cand.phase == 0 ? "forward" : "backward", cand.ratio, alone, others, top_steps,
       num_steps,
-      s == pp - 1 ? fmt::format("; fixing the last stage removes {:.0f}% of the slowdown (M_S)",
-                                r.m_s.rem * 100)
-                  : std::string());
+      s == pp - 1 && r.m_s.meaningful
+          ? fmt::format("; fixing the last stage removes {:.0f}% of the slowdown (M_S)",
+                        r.m_s.rem * 100)
+          : std::string());
 }
 
 // Heatmap patterns. Evidence comes from compute durations, impact from residual replays.
@@ -390,8 +588,10 @@ Status FindHeatmapPatterns(const ReplayModel& m, const WhatIfResult& r, int thre
   std::vector<std::vector<int32_t>> rows(m.num_workers());
   for (int32_t i = 0; i < m.num_nodes(); ++i) rows[m.worker[i]].push_back(i);
   const ComputeSums sums = SumCompute(m);
+  const std::vector<uint8_t> more = MoreWork(m, th);
+  FindWorkImbalance(m, r, more, th, c, found);
   std::vector<Candidate> cands;
-  SlowWorkerCandidates(m, sums, rows, th, c, cands);
+  SlowWorkerCandidates(m, sums, rows, more, th, c, cands);
   SlowStageCandidates(m, sums, th, cands);
   TS_ASSIGN_OR_RETURN(std::vector<double> alone,
                       CandidateImpacts(m, r, cands, threads, distributor));
@@ -401,10 +601,47 @@ Status FindHeatmapPatterns(const ReplayModel& m, const WhatIfResult& r, int thre
     const bool worker = cands[k].pattern == Pattern::kOneSlowWorker;
     found.push_back({cands[k].pattern, impact,
                      worker ? SlowWorkerEvidence(m, r, cands[k], alone[k], cands.size())
-                            : SlowStageEvidence(m, r, cands[k], alone[k], cands.size())});
+                            : SlowStageEvidence(m, r, cands[k], alone[k], cands.size()),
+                     cands[k].single_peer});
   }
   c.metrics.emplace_back("heatmap_candidates", static_cast<double>(cands.size()));
   return OkStatus();
+}
+
+// A GPU-side finding explains S; it is the main cause when the job straggles, or when a worker,
+// stage or uneven work alone slows the job by >= primary_impact. Otherwise the largest host-side
+// finding is (the GPU side does not straggle, the host does); otherwise none.
+bool MainCauseCandidate(const Finding& f, const WhatIfResult& r, const CauseThresholds& th) {
+  if (!IsGpuSide(f.pattern)) return false;
+  if (r.slowdown >= r.straggling_threshold) return true;
+  const bool local = f.pattern == Pattern::kOneSlowWorker ||
+                     f.pattern == Pattern::kStageImbalance || f.pattern == Pattern::kWorkImbalance;
+  return local && !f.single_peer && f.impact >= th.primary_impact;
+}
+
+void ChooseMainCause(const WhatIfResult& r, const CauseThresholds& th,
+                     const std::vector<Finding>& found, Cause& c) {
+  auto main = std::find_if(found.begin(), found.end(),
+                           [&](const Finding& f) { return MainCauseCandidate(f, r, th); });
+  if (main == found.end()) {
+    main = std::find_if(found.begin(), found.end(),
+                        [](const Finding& f) { return !IsGpuSide(f.pattern); });
+  }
+  if (main == found.end()) {
+    double hottest = 0;
+    for (const Attribution& a : r.by_worker) hottest = std::max(hottest, a.slowdown);
+    c.pattern = Pattern::kNone;
+    c.evidence = fmt::format(
+        "no straggler pattern: S = {:.3f} (< {:.1f} is not straggling), host-gap effect {:.3f}; "
+        "hottest worker alone {:.3f}x",
+        r.slowdown, r.straggling_threshold, r.host_slowdown, hottest);
+    c.secondary = found;
+    return;
+  }
+  c.pattern = main->pattern;
+  c.evidence = main->evidence;
+  for (auto it = found.begin(); it != found.end(); ++it)
+    if (it != main) c.secondary.push_back(*it);
 }
 
 // Patterns the input cannot show, and why.
@@ -432,37 +669,24 @@ Result<Cause> ClassifyCause(const ReplayModel& m, const WhatIfResult& r, int thr
   Cause c;
   c.not_applicable = NotApplicable(m);
   std::vector<Finding> found;
-  const double excess = r.slowdown - 1;
-  const double launch_excess = r.launch_slowdown - 1;
   c.metrics.emplace_back("slowdown", r.slowdown);
   c.metrics.emplace_back("launch_slowdown", r.launch_slowdown);
-  FindCpuStalls(m, r, th, c, found);
+  FindHostBound(m, r, th, c, found);
+  FindStartSkew(m, r, th, c, found);
   const Excess attributed = AttributedExcess(m, r);
   FindSlowCommunication(r, attributed, th, c, found);
   if (m.has_microbatches()) FindSequenceLength(m, r, attributed, th, c, found);
   TS_RETURN_IF_ERROR(FindHeatmapPatterns(m, r, threads, distributor, th, c, found));
-
   std::stable_sort(found.begin(), found.end(),
                    [](const Finding& a, const Finding& b) { return a.impact > b.impact; });
-  if (found.empty() ||
-      (excess < r.straggling_threshold - 1 && launch_excess < th.launch_excess)) {
-    double hottest = 0;
-    for (const Attribution& a : r.by_worker) hottest = std::max(hottest, a.slowdown);
-    c.pattern = Pattern::kNone;
-    c.evidence = fmt::format(
-        "no straggler pattern: S = {:.3f} (< {:.1f} is not straggling), launch slowdown {:.3f}; "
-        "hottest worker alone {:.3f}x",
-        r.slowdown, r.straggling_threshold, r.launch_slowdown, hottest);
-    c.secondary = found;
-  } else {
-    c.pattern = found[0].pattern;
-    c.evidence = found[0].evidence;
-    c.secondary.assign(found.begin() + 1, found.end());
-  }
-  // Persistence: per-step S normalised by the job's S stays within 10%.
+  ChooseMainCause(r, th, found, c);
+  // Persistence: per-step S normalised by the job's S stays within 10%; one step cannot tell.
   double max_dev = 0;
   for (double s : r.step_slowdown) max_dev = std::max(max_dev, std::abs(s / r.slowdown - 1));
-  c.persistent = !r.step_slowdown.empty() && max_dev <= 0.1;
+  c.persistence = r.step_slowdown.size() < 2 ? Persistence::kUnknown
+                  : max_dev <= 0.1           ? Persistence::kPersistent
+                                             : Persistence::kVaries;
+  c.persistent = c.persistence == Persistence::kPersistent;
   c.metrics.emplace_back("step_slowdown_max_deviation", max_dev);
   return c;
 }

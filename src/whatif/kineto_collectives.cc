@@ -144,7 +144,7 @@ void MatchKinetoCollectives(KinetoBuild& b) {
     const bool complete = present == cs.expected.size();
     if (UnpairableP2p(b, cs)) {
       if (b.diagnostics != nullptr) {
-        b.diagnostics->Add("p2p_unpaired", Severity::kWarning, m.name, key.first,
+        b.diagnostics->Add("p2p_unpaired", m.name, key.first,
                            fmt::format("send/recv ops in a group of {} ranks: the trace does not "
                                        "name their peers, so they are replayed at their measured "
                                        "durations, not paired",
@@ -158,7 +158,7 @@ void MatchKinetoCollectives(KinetoBuild& b) {
     if (!why.empty()) {
       const int32_t example = cs.nodes[bad].empty() ? cs.nodes[workers[0]][0] : cs.nodes[bad][0];
       if (b.diagnostics != nullptr) {
-        b.diagnostics->Add("collective_mismatch", Severity::kDataLoss, m.name,
+        b.diagnostics->Add("collective_mismatch", m.name,
                            DescribeKinetoOp(b.job, m, example),
                            fmt::format("{} in step {}: {}; the channel's ops are replayed at "
                                        "their measured durations, not synchronised",
@@ -194,7 +194,7 @@ void MatchKinetoCollectives(KinetoBuild& b) {
   }
   if (m.stats.collectives_partial > 0 && b.diagnostics != nullptr) {
     b.diagnostics->Add(
-        "collective_group_incomplete", Severity::kWarning, m.name, "",
+        "collective_group_incomplete", m.name, "",
         fmt::format("{} collective instances ({} ops) belong to groups with absent ranks; they are "
                     "synchronised over the present ranks only and kept at their measured "
                     "transfer time in every what-if (their wait for absent ranks cannot be "

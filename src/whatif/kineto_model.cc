@@ -39,6 +39,7 @@ void ChooseSteps(KinetoBuild& b) {
   b.m.step_start_ns.assign(b.m.steps.size(), std::numeric_limits<int64_t>::max());
   for (const model::RankTrace& rank : b.job.ranks) {
     std::vector<int32_t> map(rank.steps.size(), -1);
+    std::vector<int64_t> starts(b.m.steps.size(), 0);
     for (size_t i = 0; i < rank.steps.size(); ++i) {
       auto it = std::lower_bound(b.m.steps.begin(), b.m.steps.end(), rank.steps[i].number);
       if (it == b.m.steps.end() || *it != rank.steps[i].number) continue;
@@ -46,10 +47,35 @@ void ChooseSteps(KinetoBuild& b) {
       // A number traced twice by one rank (restarted profiler): the first span is the step.
       if (std::find(map.begin(), map.end(), s) != map.end()) continue;
       map[i] = s;
+      starts[s] = rank.steps[i].ts;
       b.m.step_start_ns[s] = std::min(b.m.step_start_ns[s], rank.steps[i].ts);
     }
     b.step_of_index.push_back(std::move(map));
+    b.rank_step_start.push_back(std::move(starts));
   }
+}
+
+// A GPU op longer than an hour, or ten times its rank's ProfilerStep and more than a second, is
+// a corrupt record: reported (file, rank, event) and left out, so one cannot poison every step.
+bool IsImplausible(KinetoBuild& b, const model::RankTrace& rank, uint32_t e) {
+  constexpr int64_t kHourNs = 3'600'000'000'000, kSecondNs = 1'000'000'000;
+  const model::EventTable& ev = rank.events;
+  const int64_t dur = ev.dur[e];
+  const model::StepIndex si = ev.step[e];
+  const int64_t step_dur = si.valid() ? rank.steps[si.value()].dur : 0;
+  if (dur <= kHourNs && (dur <= kSecondNs || dur <= 10 * step_dur)) return false;
+  ++b.m.stats.implausible_ops;
+  if (b.diagnostics != nullptr) {
+    b.diagnostics->Add(
+        "implausible_duration", rank.source,
+        fmt::format("rank {} event #{} '{}' at ts {} us", rank.rank, e,
+                    rank.Name(model::EventId(e)), ev.ts[e] / 1000),
+        fmt::format("a GPU op of {:.3f} s in a ProfilerStep of {:.3f} s on rank {}: a corrupt "
+                    "record, left out of the analysis",
+                    static_cast<double>(dur) * 1e-9, static_cast<double>(step_dur) * 1e-9,
+                    rank.rank));
+  }
+  return true;
 }
 
 void AddNodes(KinetoBuild& b) {
@@ -70,6 +96,7 @@ void AddNodes(KinetoBuild& b) {
         ++m.stats.ops_outside_steps;
         continue;
       }
+      if (IsImplausible(b, rank, static_cast<uint32_t>(e))) continue;
       const uint32_t track = ev.track[e].value();
       if (stream_of_track[track] < 0) {
         stream_of_track[track] = streams++;
@@ -177,6 +204,7 @@ void ComputeTimes(KinetoBuild& b) {
     ready[raw.edge_to[e]] = std::max(ready[raw.edge_to[e]], b.end_abs[raw.edge_from[e]]);
   m.launch_delay_ns.resize(n);
   m.launch_wait_ns.resize(n);
+  m.entry_delay_ns.assign(n, 0);
   m.start_ns.resize(n);
   m.step_time_ns.assign(m.steps.size(), 0);
   for (size_t i = 0; i < n; ++i) {
@@ -190,10 +218,21 @@ void ComputeTimes(KinetoBuild& b) {
     m.launch_delay_ns[i] = delay;
     m.launch_wait_ns[i] =
         std::clamp<int64_t>(b.launch_abs[i] - base, 0, std::max<int64_t>(delay, 0));
+    if (ready[i] == std::numeric_limits<int64_t>::min()) {  // waits from the step start
+      const int64_t entry = b.rank_step_start[m.worker[i]][m.step_index[i]] - step_start;
+      m.entry_delay_ns[i] = std::clamp<int64_t>(entry, 0, std::max<int64_t>(delay, 0));
+    }
     m.start_ns[i] = b.start_abs[i] - step_start;
     int64_t& t = m.step_time_ns[m.step_index[i]];
     t = std::max(t, b.end_abs[i] - step_start);
   }
+}
+
+// GPU ops per step of each worker, on average (work imbalance evidence).
+void CountOpsPerStep(ReplayModel& m) {
+  m.worker_ops_per_step.assign(m.num_workers(), 0);
+  for (int32_t i = 0; i < m.num_nodes(); ++i) m.worker_ops_per_step[m.worker[i]] += 1;
+  for (double& count : m.worker_ops_per_step) count /= std::max(1, m.num_steps());
 }
 
 int32_t Find(std::vector<int32_t>& parent, int32_t x) {
@@ -225,7 +264,7 @@ void CheckConnectivity(KinetoBuild& b, const graph::NodeDescriber& describe) {
     }
   }
   if (example >= 0 && b.diagnostics != nullptr) {
-    b.diagnostics->Add("graph_disconnected", Severity::kInfo, b.m.name, describe(example),
+    b.diagnostics->Add("graph_disconnected", b.m.name, describe(example),
                        fmt::format("{} parts of steps share no recorded dependency with the rest "
                                    "(streams without event waits or collectives); they are "
                                    "replayed independently from the step start",
@@ -292,7 +331,7 @@ Result<ReplayModel> BuildKinetoModel(const model::JobTrace& job, const std::stri
   }
   for (int32_t r = 0; r < m.world_size; ++r)
     if (!present[r]) m.absent_ranks.push_back(r);
-  KinetoBuild b{job, m, diagnostics, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  KinetoBuild b{job, m, diagnostics, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   ChooseSteps(b);
   if (m.steps.empty()) {
     return InvalidArgumentError(
@@ -318,6 +357,8 @@ Result<ReplayModel> BuildKinetoModel(const model::JobTrace& job, const std::stri
   }
   m.graph = std::move(*graph);
   CheckConnectivity(b, describe);
+  internal::MeasureHostTime(b);
+  CountOpsPerStep(m);
   return m;
 }
 

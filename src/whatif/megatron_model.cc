@@ -4,6 +4,9 @@
 #include "whatif/megatron_model.h"
 
 #include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
 
 #include "whatif/internal/megatron_template.h"
 
@@ -95,6 +98,7 @@ void FillOpTableColumns(const OpJob& job, ReplayModel& m) {
   }
   m.fixed.assign(n, 0);
   m.launch_wait_ns.assign(n, 0);
+  m.entry_delay_ns.assign(n, 0);  // per-worker step starts are not in an op table
   m.dur_ns = job.dur_ns;
   m.seq_id = job.seq_id;
   m.microbatch = job.mb_id;
@@ -102,6 +106,52 @@ void FillOpTableColumns(const OpJob& job, ReplayModel& m) {
 }
 
 }  // namespace
+
+void ReconcileJobSize(const OpJob& job, const std::string& source, ReplayModel& m,
+                      Diagnostics& diagnostics) {
+  auto has = [&](std::string_view key) {
+    return std::find(job.meta_size_keys.begin(), job.meta_size_keys.end(), key) !=
+           job.meta_size_keys.end();
+  };
+  int32_t max_rank = 0, rank_step = 0;
+  for (int32_t rank : m.worker_rank) {
+    max_rank = std::max(max_rank, rank);
+    rank_step = std::gcd(rank_step, rank);
+  }
+  const int32_t tp_rows = std::max(rank_step, 1);
+  const int32_t tp = has("tp_size") ? job.tp_size : tp_rows;
+  const int32_t dsp = has("dsp_size") ? job.dsp_size : 1;
+  const int64_t world_rows =
+      std::max<int64_t>(static_cast<int64_t>(m.dp) * m.pp * tp * dsp, int64_t{max_rank} + 1);
+  std::vector<std::string> conflicts;
+  if (has("dp_size") && job.dp_size != m.dp)
+    conflicts.push_back(fmt::format("dp_size {} but the rows hold {} DP ranks", job.dp_size, m.dp));
+  if (has("pp_size") && job.pp_size != m.pp)
+    conflicts.push_back(fmt::format("pp_size {} but the rows hold {} stages", job.pp_size, m.pp));
+  if (has("world_size") && job.world_size <= max_rank) {
+    conflicts.push_back(
+        fmt::format("world_size {} but the rows name global rank {}", job.world_size, max_rank));
+  }
+  int64_t world = has("world_size") ? job.world_size : world_rows;
+  if (!conflicts.empty()) {
+    world = world_rows;
+    diagnostics.Add("meta_contradicts_rows", source, "",
+                    fmt::format("the meta says {}; the rows are used: world size {} (DP {} x PP {} "
+                                "x TP {})",
+                                fmt::join(conflicts, ", "), world, m.dp, m.pp, tp));
+  } else if (!has("world_size")) {
+    diagnostics.Add("world_size_from_rows", source, "",
+                    fmt::format("no world_size in the meta: world size {} = DP {} x PP {} x TP {} "
+                                "taken from the rows ({}); GPU-hours count {} GPUs",
+                                world, m.dp, m.pp, tp,
+                                has("tp_size") ? "TP from the meta"
+                                               : "TP from the step between global ranks",
+                                world));
+  }
+  m.world_size = static_cast<int32_t>(std::min<int64_t>(world, INT32_MAX));
+  m.gpus = m.world_size;
+  m.tp = tp;
+}
 
 std::string DescribeOp(const OpJob& job, int64_t row) {
   return fmt::format("{} seq {} stage {} dp_rank {} step {}", OpKindName(job.kind[row]),

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "base/diagnostics.h"
 #include "base/status.h"
 #include "graph/dep_graph.h"
 #include "whatif/op_job.h"
@@ -43,6 +44,15 @@ namespace trainscope::whatif {
 // group = op kind label (PP p2p kinds merged per direction, in order of first appearance), track =
 // the stream above, world size and TP from the table's meta.
 Result<ReplayModel> BuildMegatronModel(const OpJob& job);
+
+// The job's size from the evidence. The rows give DP and PP (largest dp_rank / stage + 1) and TP
+// (the step between the workers' global ranks); the meta is used where it agrees with them.
+// Without a world_size in the meta (or without a meta) the world is DP x PP x TP from the rows
+// (`world_size_from_rows`); a meta whose DP/PP differ from the rows, or whose world is smaller
+// than the ranks the rows name, is overruled by the rows (`meta_contradicts_rows`). Both are
+// data_loss diagnostics naming `source`, so --strict fails. Sets world_size, gpus and tp.
+void ReconcileJobSize(const OpJob& job, const std::string& source, ReplayModel& model,
+                      Diagnostics& diagnostics);
 
 // "forward-compute seq 3 stage 1 dp 0 step 23" for messages.
 std::string DescribeOp(const OpJob& job, int64_t row);

@@ -48,6 +48,9 @@ std::string_view AttributionLabel(OpKind kind);
 struct OpJob {
   std::string name;  // for messages and output
   int32_t dp_size = 1, pp_size = 1, tp_size = 1, dsp_size = 1, vpp_size = 1, world_size = 1;
+  // Which sizes the meta gave ("world_size", ...; empty without a meta): the others are
+  // defaults, which ReconcileJobSize (megatron_model.h) checks against the rows.
+  std::vector<std::string> meta_size_keys;
   std::vector<int32_t> dp_rank, stage, rank, step, seq_id, mc, mb_id, gmc;
   std::vector<OpKind> kind;
   std::vector<int64_t> start_ns, dur_ns;
@@ -67,6 +70,7 @@ Result<OpJob> OpJobFromTable(Table&& t) {
   job.dsp_size = t.meta.dsp_size;
   job.vpp_size = t.meta.vpp_size;
   job.world_size = t.meta.world_size;
+  if (t.meta_found) job.meta_size_keys = t.meta.size_keys;
   std::vector<OpKind> kinds;
   for (const std::string& name : t.optype_names) {
     std::optional<OpKind> kind = ParseOpKind(name);

@@ -47,6 +47,22 @@ struct ModelStats {
   int64_t clipped_delays = 0;            // launch delays <= -10 ms set to 0
   int64_t ops_outside_steps = 0;         // GPU ops not in a simulated step
   int64_t disconnected_parts = 0;        // extra weakly connected parts over all steps
+  int64_t implausible_ops = 0;           // corrupt durations left out (Kineto)
+};
+
+// Where a rank's GPU sat idle in the traced steps and what its CPU was doing meanwhile (Kineto
+// input; from the CPU events of the thread that launched the op ending each idle interval).
+struct HostTime {
+  int64_t entry_ns = 0;  // job step start -> this rank's ProfilerStep start (before its window)
+  int64_t window_ns = 0;  // this rank's traced window: its ProfilerStep start -> step end
+  int64_t idle_ns = 0;    // GPU idle inside the window, split below
+  int64_t data_loading_ns = 0;  // CPU in data loading / H2D copy annotations (DataLoader, ...)
+  int64_t sync_ns = 0;          // CPU blocked in a synchronising CUDA call
+  int64_t blocked_ns = 0;  // all time in synchronising calls (GPU busy or not): no queueing ahead
+  int64_t launch_ns = 0;        // CPU in launch calls, or the op's launch -> GPU start latency
+  int64_t framework_ns = 0;     // the rest: Python / framework CPU time, traced or not
+  // CPU events behind the data-loading idle time and the blocked time (name, ns), largest first.
+  std::vector<std::pair<std::string, int64_t>> data_loading_ops, sync_ops;
 };
 
 struct ReplayModel {
@@ -78,6 +94,9 @@ struct ReplayModel {
   std::vector<int64_t> transfer_ns;  // simulated duration under the trace
   std::vector<int64_t> launch_delay_ns;
   std::vector<int64_t> launch_wait_ns;  // part of the delay before its CPU launch call (Kineto)
+  // Part of the delay before its rank entered the step (start skew: the rank's ProfilerStep began
+  // after the step's earliest start, so that wait happened before the rank's traced window).
+  std::vector<int64_t> entry_delay_ns;
   std::vector<int32_t> op_name;         // into op_names: what the timeline shows
   std::vector<int64_t> track;           // display track: graph stream (op table) or CUDA stream
   std::vector<uint32_t> event;          // Kineto: EventId in its rank's trace
@@ -90,6 +109,9 @@ struct ReplayModel {
   std::vector<GroupRole> group_roles;
   std::vector<std::string> op_names;
   std::vector<std::string> track_names;  // by track id when the input names its tracks
+  std::vector<HostTime> host;            // per worker (Kineto input; empty for op tables)
+  // Per worker: GPU ops per step on average (work imbalance evidence).
+  std::vector<double> worker_ops_per_step;
   ModelStats stats;
 
   int32_t num_nodes() const { return static_cast<int32_t>(worker.size()); }

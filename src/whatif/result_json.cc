@@ -19,7 +19,12 @@ void WriteExplanation(const char* key, const char* selected_key, const Explanati
                       JsonWriter& w) {
   w.Key(key).BeginObject();
   WriteInts(selected_key, e.selected, w);
-  w.Field("rem", e.rem).Field("add", e.add);
+  w.Field("meaningful", e.meaningful);
+  if (e.meaningful) {
+    w.Field("rem", e.rem).Field("add", e.add);
+  } else {  // S within 1% of 1: the shares would divide by almost nothing
+    w.Key("rem").Null().Key("add").Null();
+  }
   w.Field("t_ori_s", e.t_ori_s).Field("t_ideal_s", e.t_ideal_s);
   w.Field("t_rem_s", e.t_rem_s).Field("t_add_s", e.t_add_s);
   w.EndObject();
@@ -54,6 +59,7 @@ void WriteGraphStats(const ModelStats& st, JsonWriter& w) {
   w.Field("clipped_transfers", st.clipped_transfers);
   w.Field("negative_transfers", st.negative_transfers);
   w.Field("clipped_delays", st.clipped_delays);
+  w.Field("implausible_ops", st.implausible_ops);
   w.EndObject();
 }
 
@@ -135,13 +141,8 @@ void WriteWhatIfJson(const ReplayModel& m, const WhatIfResult& r, const Cause& c
   WriteExplanation("m_w", "ranks", r.m_w, w);
   if (m.has_stages()) WriteExplanation("m_s", "stages", r.m_s, w);
   WriteScenarios(scenarios, w);
-  w.Key("diagnostics").BeginArray();
-  for (const Diagnostic& d : diagnostics.items()) {
-    w.BeginObject().Field("name", d.name).Field("severity", SeverityName(d.severity));
-    w.Field("source", d.source).Field("count", d.count).Field("location", d.first_location);
-    w.Field("message", d.message).EndObject();
-  }
-  w.EndArray();
+  w.Key("diagnostics");
+  WriteDiagnosticsJson(diagnostics, w);
   w.EndObject();
 }
 

@@ -57,11 +57,15 @@ std::string Summary(const ReplayModel& m, const WhatIfResult& r) {
   return out;
 }
 
+std::string Shares(const Explanation& e) {
+  if (!e.meaningful) return "n/a (S within 1% of 1: no slowdown to explain)";
+  return fmt::format("rem {:.3f}  add {:.3f}", e.rem, e.add);
+}
+
 std::string Explanations(const ReplayModel& m, const WhatIfResult& r) {
-  std::string out = fmt::format("  M_W (fix top workers)  ranks {}: rem {:.3f}  add {:.3f}\n",
-                                FormatRankRanges(r.m_w.selected), r.m_w.rem, r.m_w.add);
-  if (m.has_stages())
-    out += fmt::format("  M_S (fix last stage)   rem {:.3f}  add {:.3f}\n", r.m_s.rem, r.m_s.add);
+  std::string out = fmt::format("  M_W (fix top workers)  ranks {}: {}\n",
+                                FormatRankRanges(r.m_w.selected), Shares(r.m_w));
+  if (m.has_stages()) out += fmt::format("  M_S (fix last stage)   {}\n", Shares(r.m_s));
   return out;
 }
 
@@ -139,8 +143,7 @@ std::string RenderWhatIfText(const ReplayModel& m, const WhatIfResult& r, const 
   }
   out += WorkerTable(m, r, rows);
   out += StepTable(r);
-  for (const Diagnostic& d : diagnostics.items())
-    out += fmt::format("note [{}] {}: {}\n", SeverityName(d.severity), d.name, d.message);
+  for (const Diagnostic& d : diagnostics.items()) out += "note: " + FormatDiagnostic(d) + "\n";
   if (!cause.not_applicable.empty())
     out += fmt::format("Not applicable to this input: {}.\n", cause.not_applicable);
   if (m.input == InputKind::kOpTable)

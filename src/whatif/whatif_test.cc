@@ -160,7 +160,7 @@ TEST(WhatIfTest, ClassifierNamesInjectedPatterns) {
     ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
     ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, {}));
     Cause c = ClassifyCause(model, r, 1);
-    EXPECT_EQ(c.pattern, Pattern::kCpuStalls) << c.evidence;
+    EXPECT_EQ(c.pattern, Pattern::kHostBound) << c.evidence;
     EXPECT_GT(r.launch_slowdown, 1.05);
   }
   {

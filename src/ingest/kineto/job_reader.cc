@@ -196,17 +196,53 @@ Result<JobTrace> ReadKinetoJobFromSources(std::vector<std::unique_ptr<ByteSource
   return job;
 }
 
+// Whether a file of a trace folder looks like a Kineto / Chrome trace: its first 64 KiB name a
+// key only such traces have at the top (Kineto writes schemaVersion and distributedInfo first)
+// or hold a trace event. A config or results file beside the traces does not.
+Result<bool> LooksLikeTrace(const std::string& path) {
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenByteSource(path));
+  std::string head(64 * 1024, '\0');
+  size_t size = 0;
+  while (size < head.size()) {
+    TS_ASSIGN_OR_RETURN(size_t n, source->Read(head.data() + size, head.size() - size));
+    if (n == 0) break;
+    size += n;
+  }
+  head.resize(size);
+  for (std::string_view key : {"\"traceEvents\"", "\"schemaVersion\"", "\"distributedInfo\"",
+                               "\"ph\""}) {
+    if (head.find(key) != std::string::npos) return true;
+  }
+  return false;
+}
+
 Result<JobTrace> ReadKinetoJob(const std::string& path, const ReadOptions& options) {
   std::error_code ec;
   std::vector<std::string> paths;
+  Diagnostics skipped;
   if (fs::is_directory(path, ec)) {
+    std::vector<std::string> candidates;
     for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
       std::string name = entry.path().filename().string();
       bool json = name.ends_with(".json") || name.ends_with(".json.gz");
-      if (entry.is_regular_file(ec) && json) paths.push_back(entry.path().string());
+      if (entry.is_regular_file(ec) && json) candidates.push_back(entry.path().string());
     }
-    if (paths.empty()) return NotFoundError("{}: no *.json or *.json.gz trace files in it", path);
-    std::sort(paths.begin(), paths.end());
+    std::sort(candidates.begin(), candidates.end());
+    for (const std::string& candidate : candidates) {
+      TS_ASSIGN_OR_RETURN(bool trace, LooksLikeTrace(candidate));
+      if (trace) {
+        paths.push_back(candidate);
+      } else {
+        skipped.Add("not_a_trace_file", candidate, "",
+                    "not a Kineto trace (no traceEvents, schemaVersion, distributedInfo or trace "
+                    "event in its first 64 KiB): skipped");
+      }
+    }
+    if (paths.empty()) {
+      return NotFoundError("{}: no Kineto trace files in it ({} *.json / *.json.gz file(s), none "
+                           "a trace)",
+                           path, candidates.size());
+    }
   } else if (fs::exists(path, ec)) {
     paths.push_back(path);
   } else {
@@ -217,7 +253,9 @@ Result<JobTrace> ReadKinetoJob(const std::string& path, const ReadOptions& optio
     TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenByteSource(p));
     sources.push_back(std::move(source));
   }
-  return ReadKinetoJobFromSources(std::move(sources), options);
+  TS_ASSIGN_OR_RETURN(JobTrace job, ReadKinetoJobFromSources(std::move(sources), options));
+  job.diagnostics.Merge(skipped);
+  return job;
 }
 
 }  // namespace trainscope::ingest::kineto

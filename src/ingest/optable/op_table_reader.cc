@@ -167,11 +167,27 @@ Status ParseOpTableCsv(ByteSource& source, OpTable& table) {
   return parser.Finish();
 }
 
+bool OpTableMeta::Has(std::string_view key) const {
+  return std::find(size_keys.begin(), size_keys.end(), key) != size_keys.end();
+}
+
 Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string& name) {
   OpTableMeta meta;
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) return InvalidArgumentError("{}: expected a YAML mapping at the top", name);
+    static constexpr std::string_view kKnown[] = {"trial_name", "run_id",   "dp_size",
+                                                  "pp_size",    "tp_size",  "dsp_size",
+                                                  "vpp_size",   "world_size"};
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+        return InvalidArgumentError(
+            "{}:{}: unknown key '{}' (known: trial_name, run_id, dp_size, pp_size, tp_size, "
+            "dsp_size, vpp_size, world_size)",
+            name, entry.first.Mark().line + 1, key);
+      }
+    }
     if (root["trial_name"]) meta.trial_name = root["trial_name"].as<std::string>();
     if (root["run_id"]) meta.run_id = root["run_id"].as<int64_t>();
     struct Field {
@@ -183,6 +199,7 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
                     Field{"vpp_size", &meta.vpp_size}, Field{"world_size", &meta.world_size}}) {
       if (!root[f.key]) continue;
       *f.value = root[f.key].as<int32_t>();
+      meta.size_keys.emplace_back(f.key);
       if (*f.value <= 0) {
         return InvalidArgumentError("{}:{}: {} must be a positive integer", name,
                                     root[f.key].Mark().line + 1, f.key);
@@ -191,11 +208,14 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg);
   }
-  if (meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {
+  if (meta.Has("world_size") &&
+      meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {
     return InvalidArgumentError("{}: world_size {} != dp_size*pp_size*tp_size*dsp_size = {}", name,
                                 meta.world_size,
                                 meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size);
   }
+  if (!meta.Has("world_size"))
+    meta.world_size = meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size;
   return meta;
 }
 

@@ -23,6 +23,10 @@ struct OpTableMeta {
   std::string trial_name;
   int64_t run_id = 0;
   int32_t dp_size = 1, pp_size = 1, tp_size = 1, dsp_size = 1, vpp_size = 1, world_size = 1;
+  // The size keys the meta file gave ("dp_size", "world_size", ...); the others are defaults, so
+  // the analysis can tell a thin meta from a job of one GPU.
+  std::vector<std::string> size_keys;
+  bool Has(std::string_view key) const;
 };
 
 struct OpTable {
@@ -39,7 +43,8 @@ struct OpTable {
 
 // Parses the CSV from `source` into `table` (meta untouched).
 Status ParseOpTableCsv(ByteSource& source, OpTable& table);
-// Parses meta YAML text; `name` is used in messages.
+// Parses meta YAML text; `name` is used in messages. Unknown keys are an error naming the line (a
+// misspelled `world_sise` must not pass as a world of 1).
 Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string& name);
 // `path` is a folder holding exactly one op table, trace-*.csv[.gz] or trace-*.parquet (+ its
 // meta-*.yaml), or such a file (its meta is the sibling meta-<name>.yaml for trace-<name>.csv /

@@ -26,6 +26,7 @@ struct KinetoBuild {
   graph::GraphBuilder builder;
   std::vector<std::vector<int32_t>> node_of_event;  // per worker: EventId -> node or -1
   std::vector<std::vector<int32_t>> step_of_index;  // per worker: StepIndex -> model step or -1
+  std::vector<std::vector<int64_t>> rank_step_start;  // per worker, model step: its ProfilerStep
   std::vector<int64_t> start_abs, end_abs;          // per node, job clock
   std::vector<int64_t> launch_abs;                  // per node: its CPU launch (or its start)
   std::vector<int32_t> stream;                      // per node: dense (worker, track) id
@@ -39,5 +40,8 @@ struct KinetoBuild {
 // Matches NCCL ops across ranks (see kineto_model.h), adds the collectives to `b.builder`,
 // and sets is_comm / fixed / group of their nodes.
 void MatchKinetoCollectives(KinetoBuild& b);
+
+// Fills ReplayModel::host: GPU idle time per rank and what the CPU was doing (kineto_host.cc).
+void MeasureHostTime(KinetoBuild& b);
 
 }  // namespace trainscope::whatif::internal

@@ -26,6 +26,7 @@ void WriteCause(const Cause& cause, JsonWriter& w) {
   w.Field("pattern", PatternName(cause.pattern));
   w.Field("evidence", cause.evidence);
   w.Field("persistent", cause.persistent);
+  w.Field("persistence", PersistenceName(cause.persistence));
   w.Key("also").BeginArray();
   for (const Finding& f : cause.secondary) {
     w.BeginObject().Field("pattern", PatternName(f.pattern)).Field("evidence", f.evidence).EndObject();
@@ -42,9 +43,12 @@ std::string ErrorAndCauseLines(double error_median, double error_max, const Caus
   std::string out = fmt::format(
       "  simulation error    median {:.2f}%, max {:.2f}% (replay vs measured step time)\n",
       error_median * 100, error_max * 100);
+  const char* persistence = cause.persistence == Persistence::kPersistent ? " (persistent across steps)"
+                            : cause.persistence == Persistence::kVaries
+                                ? " (varies across steps)"
+                                : " (one traced step: whether it persists cannot be told)";
   out += fmt::format("  cause               {}{}\n    {}\n", PatternName(cause.pattern),
-                     cause.persistent ? " (persistent across steps)" : " (varies across steps)",
-                     cause.evidence);
+                     persistence, cause.evidence);
   for (const Finding& f : cause.secondary)
     out += fmt::format("  also                {}\n    {}\n", PatternName(f.pattern), f.evidence);
   return out;

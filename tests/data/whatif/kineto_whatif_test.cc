@@ -104,7 +104,7 @@ TEST(KinetoWhatIfTest, HandComputedTwoRankJob) {
   EXPECT_EQ(run.cause.pattern, Pattern::kOneSlowWorker);
   EXPECT_NE(run.cause.evidence.find("rank 1"), std::string::npos) << run.cause.evidence;
   ASSERT_EQ(run.cause.secondary.size(), 1u);
-  EXPECT_EQ(run.cause.secondary[0].pattern, Pattern::kCpuStalls);
+  EXPECT_EQ(run.cause.secondary[0].pattern, Pattern::kHostBound);
 }
 
 TEST(KinetoWhatIfTest, OutputsRender) {

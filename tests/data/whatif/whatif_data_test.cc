@@ -140,7 +140,7 @@ TEST_P(WhatIfDataTest, OfficialCauseAndInjectedFaults) {
       {Fault::kSlowWorker, base.model.dp - 1, 1, Pattern::kOneSlowWorker},
       {Fault::kSlowStageForward, 0, last - 1, Pattern::kStageImbalance},
       {Fault::kMicrobatchNoise, 0, 0, Pattern::kSequenceLength},
-      {Fault::kGaps, 0, 1, Pattern::kCpuStalls},
+      {Fault::kGaps, 0, 1, Pattern::kHostBound},
   };
   for (const Injected& inj : cases) {
     ASSERT_OK_AND_ASSIGN(Case c, Analyze(Inject(base, inj.fault, inj.dp_rank, inj.stage)));

@@ -374,31 +374,41 @@ std::vector<uint8_t> MoreWork(const ReplayModel& m, const CauseThresholds& th) {
   return more;
 }
 
+// Uneven work: its cost is the flagged ranks' extra compute over the median rank's, as a share
+// of the no-gap step they hold up (their ops are at their own ideal, so "alone" cannot see it).
 void FindWorkImbalance(const ReplayModel& m, const WhatIfResult& r,
                        const std::vector<uint8_t>& more, const CauseThresholds& th, Cause& c,
                        std::vector<Finding>& found) {
   if (m.worker_ops_per_step.empty()) return;
   const double median_ops = MedianOf(m.worker_ops_per_step);
   const double median_compute = MedianOf(r.worker_compute_s);
+  double nodelay = 0;
+  for (double t : r.step_nodelay_s) nodelay += t / static_cast<double>(r.step_nodelay_s.size());
   std::string ranks;
-  double impact = 0;
+  double extra_max = 0;
   int32_t count = 0;
   for (int32_t w = 0; w < m.num_workers(); ++w) {
     if (!more[w]) continue;
     ++count;
-    impact = std::max(impact, r.by_worker[w].slowdown - 1);
-    ranks += fmt::format("{}rank {} ({:.0f} ops, {:.3f} ms compute, alone {:.3f}x)",
+    const double extra = std::max(0.0, r.worker_compute_s[w] - median_compute);
+    extra_max = std::max(extra_max, extra);
+    ranks += fmt::format("{}rank {} ({:.0f} ops, +{:.0f}; {:.3f} ms compute, +{:.3f} ms)",
                          ranks.empty() ? "" : ", ", m.worker_rank[w], m.worker_ops_per_step[w],
-                         r.worker_compute_s[w] * 1e3, r.by_worker[w].slowdown);
+                         m.worker_ops_per_step[w] - median_ops, r.worker_compute_s[w] * 1e3,
+                         extra * 1e3);
   }
+  const double impact = nodelay > 0 ? extra_max / nodelay : 0;
   c.metrics.emplace_back("work_imbalance_ranks", count);
+  c.metrics.emplace_back("work_imbalance_cost", impact);
   if (count == 0 || impact < th.min_impact) return;
   found.push_back(
       {Pattern::kWorkImbalance, impact,
        fmt::format("uneven work: {} of {} ranks run more GPU ops per step than the median rank "
-                   "({:.0f} ops, {:.3f} ms compute): {}; more work, not slower execution, so "
-                   "they are not slow workers",
-                   count, m.num_workers(), median_ops, median_compute * 1e3, ranks)});
+                   "({:.0f} ops, {:.3f} ms compute): {}; their extra compute holds up to {:.0f}% "
+                   "of the no-gap step ({:.3f} ms); more work, not slower execution, so they are "
+                   "not slow workers",
+                   count, m.num_workers(), median_ops, median_compute * 1e3, ranks, impact * 100,
+                   nodelay * 1e3)});
 }
 
 // Workers whose compute per step is >= worker_ratio x their peers' median: the other workers of
@@ -602,20 +612,22 @@ Status FindHeatmapPatterns(const ReplayModel& m, const WhatIfResult& r, int thre
     found.push_back({cands[k].pattern, impact,
                      worker ? SlowWorkerEvidence(m, r, cands[k], alone[k], cands.size())
                             : SlowStageEvidence(m, r, cands[k], alone[k], cands.size()),
-                     cands[k].single_peer});
+                     cands[k].single_peer, worker ? m.worker_rank[cands[k].worker] : -1});
   }
   c.metrics.emplace_back("heatmap_candidates", static_cast<double>(cands.size()));
   return OkStatus();
 }
 
-// A GPU-side finding explains S; it is the main cause when the job straggles, or when a worker,
-// stage or uneven work alone slows the job by >= primary_impact. Otherwise the largest host-side
-// finding is (the GPU side does not straggle, the host does); otherwise none.
+// A GPU-side finding explains S; it is the main cause when the job straggles, or when a worker
+// or stage alone slows the job by >= primary_impact. Otherwise the largest of the host-side
+// findings and uneven work (>= primary_impact) is; otherwise none. `found` is sorted by impact.
 bool MainCauseCandidate(const Finding& f, const WhatIfResult& r, const CauseThresholds& th) {
-  if (!IsGpuSide(f.pattern)) return false;
+  // Uneven work is not in S (each op is at its own ideal): it competes with the host-side
+  // findings, on the same scale (a share of the no-gap step).
+  if (!IsGpuSide(f.pattern) || f.pattern == Pattern::kWorkImbalance) return false;
   if (r.slowdown >= r.straggling_threshold) return true;
-  const bool local = f.pattern == Pattern::kOneSlowWorker ||
-                     f.pattern == Pattern::kStageImbalance || f.pattern == Pattern::kWorkImbalance;
+  const bool local =
+      f.pattern == Pattern::kOneSlowWorker || f.pattern == Pattern::kStageImbalance;
   return local && !f.single_peer && f.impact >= th.primary_impact;
 }
 
@@ -624,8 +636,10 @@ void ChooseMainCause(const WhatIfResult& r, const CauseThresholds& th,
   auto main = std::find_if(found.begin(), found.end(),
                            [&](const Finding& f) { return MainCauseCandidate(f, r, th); });
   if (main == found.end()) {
-    main = std::find_if(found.begin(), found.end(),
-                        [](const Finding& f) { return !IsGpuSide(f.pattern); });
+    main = std::find_if(found.begin(), found.end(), [&](const Finding& f) {
+      return !IsGpuSide(f.pattern) ||
+             (f.pattern == Pattern::kWorkImbalance && f.impact >= th.primary_impact);
+    });
   }
   if (main == found.end()) {
     double hottest = 0;
@@ -640,6 +654,7 @@ void ChooseMainCause(const WhatIfResult& r, const CauseThresholds& th,
   }
   c.pattern = main->pattern;
   c.evidence = main->evidence;
+  c.rank = main->rank;
   for (auto it = found.begin(); it != found.end(); ++it)
     if (it != main) c.secondary.push_back(*it);
 }

@@ -11,7 +11,7 @@
 //    their entry add >= 5% of the measured step; it happened before their traced window, so it is
 //    named for what it is and no rank is blamed.
 //  - work_imbalance (Kineto): ranks run >= 5% (and >= 10) more GPU ops per step than the median
-//    rank; impact: their alone slowdown.
+//    rank; impact: their extra compute over the median rank's, as a share of the no-gap step.
 //  - slow_communication: comm op classes carry >= 50% of the attributed excess (sum of S_X - 1
 //    over op classes) and that excess is >= 0.05.
 //  - sequence_length_imbalance: per-microbatch forward/backward compute durations correlate >= 0.9
@@ -27,10 +27,11 @@
 //  - none: no pattern fires as the main cause (what fired is then listed as secondary).
 // The main cause: the GPU-side finding with the largest impact when the job straggles (S >= the
 // analysis' straggling threshold) or, for
-// one_slow_worker / stage_imbalance / work_imbalance, when alone it slows the job by >=
+// one_slow_worker / stage_imbalance, when alone it slows the job by >=
 // `primary_impact` (so one rank slowed 1.2x is named though S < 1.1; not with a single peer, where
-// which of two ranks deviates cannot be told); else the host-side finding
-// with the largest impact; else none. `trainscope whatif --worker-ratio/--min-impact/
+// which of two ranks deviates cannot be told); else the largest of the host-side findings and
+// work_imbalance (not in S: its ops are at their own ideal; impact = the extra compute's share of
+// the no-gap step); else none. `trainscope whatif --worker-ratio/--min-impact/
 // --primary-impact/--straggling-threshold` lower the gates.
 // Each detected pattern gets an impact (its excess over the no-gap step); the main cause is
 // `pattern`, the others are listed in `secondary`, largest impact first. `persistence`: persistent when every step's S is within 10% of
@@ -86,6 +87,7 @@ struct Finding {
   // One peer only (two ranks): which one deviates cannot be told, so the finding is the main
   // cause only when the job straggles.
   bool single_peer = false;
+  int32_t rank = -1;  // one_slow_worker: the worker's global rank
 };
 
 // Whether the slowdown is the same in every traced step; at least 2 steps are needed to tell.
@@ -100,6 +102,7 @@ struct Cause {
   std::vector<Finding> secondary;
   std::vector<std::pair<std::string, double>> metrics;
   std::string not_applicable;  // patterns the input cannot show, and why (empty: none)
+  int32_t rank = -1;           // one_slow_worker as the main cause: the worker's global rank
 
   bool Names(Pattern p) const;  // primary or secondary
 };

@@ -120,15 +120,18 @@ report::PlanPart ToPlanPart(const PlanInput& plan) {
 // Savings of the straggler findings (report/savings.h), only when the job straggles (S > 1).
 void AddStragglerSavings(const StragglerRun& run, double gpus, std::vector<report::Saving>* out) {
   const whatif::WhatIfResult& r = run.result;
-  if (!(r.slowdown > 1.0)) return;
+  if (r.slowdown - 1 < whatif::kMinExplainedExcess) return;  // nothing worth fixing
   out->push_back(report::StragglerRemovalSaving(gpus, r.slowdown));
-  // The single worker the classifier isolates (its "alone" slowdown, add view).
-  std::vector<double> alone;
-  for (const whatif::Attribution& a : r.by_worker) alone.push_back(a.slowdown);
-  if (run.cause.Names(whatif::Pattern::kOneSlowWorker) && !alone.empty()) {
-    size_t worst = static_cast<size_t>(std::max_element(alone.begin(), alone.end()) - alone.begin());
-    out->push_back(report::SlowWorkerSaving(gpus, r.slowdown, alone[worst],
-                                            WorkerName(run.model, r.workers[worst].rank)));
+  // The slow worker the classifier names (its "alone" slowdown, add view).
+  std::vector<whatif::Finding> findings = run.cause.secondary;
+  findings.push_back({run.cause.pattern, 0, run.cause.evidence, false, run.cause.rank});
+  for (const whatif::Finding& f : findings) {
+    if (f.pattern != whatif::Pattern::kOneSlowWorker || f.rank < 0) continue;
+    for (const whatif::WorkerScore& w : r.workers) {
+      if (w.rank != f.rank) continue;
+      out->push_back(report::SlowWorkerSaving(gpus, r.slowdown, r.by_worker[w.worker].slowdown,
+                                              WorkerName(run.model, w.rank)));
+    }
   }
   auto add = [&](const whatif::Explanation& e, std::string action) {
     if (e.selected.empty()) return;
@@ -195,8 +198,17 @@ report::JobReport BuildJobReport(const ReportInputs& in) {
   }
   if (in.stragglers != nullptr) {
     r.stragglers = ToStragglerPart(*in.stragglers);
-    if (gpus == 0) gpus = in.stragglers->result.gpus;
-    AddStragglerSavings(*in.stragglers, gpus, &r.savings);
+    // Straggler savings scale to the plan's GPUs only when the trace is that job; a trace of
+    // 64 GPUs does not speak for a plan of 4,096.
+    const double trace_gpus = in.stragglers->result.gpus;
+    if (gpus == 0) gpus = trace_gpus;
+    if (gpus != trace_gpus) {
+      r.assumptions.push_back(fmt::format(
+          "Straggler savings count the trace's {:.0f} GPUs, not the plan's {:.0f}: the trace is "
+          "a job of another size, so its waste is not scaled to the plan",
+          trace_gpus, gpus));
+    }
+    AddStragglerSavings(*in.stragglers, trace_gpus, &r.savings);
     for (const Diagnostic& d : in.stragglers->diagnostics.items()) {
       r.diagnostics.push_back(FormatDiagnostic(d));
     }

@@ -82,6 +82,9 @@ std::string_view SeverityName(Severity severity);  // "info", "warning", "data_l
     "The models folder has no detector.txt; the built-in threshold and no learned metric order "  \
     "are used.")                                                                                  \
   /* Straggler what-if analysis: whatif/, pipeline/. */                                           \
+  F(parquet_copy_unreadable, kWarning, "pipeline",                                                \
+    "A folder holds an op table as trace-X.parquet and trace-X.csv[.gz]; the Parquet copy "       \
+    "cannot be read (outside the reader's subset, or damaged), so the CSV copy is read.")         \
   F(meta_missing, kWarning, "pipeline",                                                           \
     "No meta YAML beside the op table: the job's sizes come from the rows (see "                  \
     "world_size_from_rows).")                                                                     \

@@ -4,6 +4,7 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <mutex>
@@ -24,6 +25,25 @@ void AdviseHugePages(void* ptr, size_t bytes) {
 #endif
 }
 
+namespace {
+
+// The first allocation after M_TOP_PAD grows the main heap by 64 MB; asking for huge pages on that
+// region turns ~16k page faults per 64 MB into ~32 (a 30 MB what-if run spends most of its system
+// time in faults otherwise). Later brk growth forms a new mapping without the advice; fine, the
+// first 64 MB covers the commands that are short enough for faults to matter.
+void AdviseHeapHugePages() {
+  // Larger than what is left of the heap that static initialisers started, so the heap grows by
+  // the top pad now and the advised range is the fresh one.
+  void* probe = std::malloc(size_t{1} << 20);
+  if (probe == nullptr) return;
+  auto* heap_end = static_cast<char*>(sbrk(0));
+  auto* start = static_cast<char*>(probe);
+  if (heap_end > start) AdviseHugePages(start, static_cast<size_t>(heap_end - start));
+  std::free(probe);
+}
+
+}  // namespace
+
 void KeepFreedMemory() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -31,6 +51,7 @@ void KeepFreedMemory() {
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     mallopt(M_TOP_PAD, 64 << 20);
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    AdviseHeapHugePages();
 #endif
   });
 }

@@ -103,6 +103,8 @@ class DepGraph {
   std::span<const int32_t> dep_pos() const { return dep_pos_; }
   std::span<const NodeId> node_at() const { return node_at_; }
   std::span<const int32_t> step_at() const { return step_at_; }
+  // The replay position of node `n` (inverse of topological_order()).
+  int32_t position_of(NodeId n) const { return pos_of_[n]; }
 
  private:
   friend class GraphBuilder;

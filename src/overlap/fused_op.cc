@@ -5,6 +5,7 @@
 #include <cblas.h>
 
 #include "base/check.h"
+#include "overlap/blas_threads.h"
 
 namespace trainscope::overlap {
 namespace {
@@ -95,7 +96,7 @@ Result<std::unique_ptr<FusedOperator>> FusedOperator::Create(PeerWorld& world, O
     return FailedPreconditionError("shared segment of {} bytes is smaller than the {} needed",
                                    world.segment_bytes(), payload + PeerWorld::kHeaderBytes);
   }
-  openblas_set_num_threads(1);  // one core per rank; the tile loop is the parallelism
+  UseSingleThreadedBlas();  // one core per rank; the tile loop is the parallelism
   return std::unique_ptr<FusedOperator>(new FusedOperator(world, op, std::move(tiling), options));
 }
 

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "ingest/kineto/kineto_reader.h"
 #include "ingest/optable/op_table_reader.h"
 #include "whatif/kineto_model.h"
@@ -17,6 +19,11 @@ namespace {
 Result<whatif::ReplayModel> ReadOpTableModel(const std::string& path, StragglerRun& run) {
   TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(path));
   run.source = table.source;
+  if (!table.parquet_fallback.empty()) {
+    run.diagnostics.Add("parquet_copy_unreadable", run.source, "",
+                        fmt::format("the Parquet copy was not read ({}); the CSV copy was",
+                                    table.parquet_fallback));
+  }
   if (!table.meta_found) {
     run.diagnostics.Add("meta_missing", run.source, "",
                         "no meta YAML beside the op table: the job's sizes come from the rows");

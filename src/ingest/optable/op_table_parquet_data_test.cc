@@ -59,9 +59,10 @@ TEST_P(ArtifactParquetTest, SameTableAsTheCsv) {
   ASSERT_OK_AND_ASSIGN(OpTable parquet, ReadOpTable(dir + "/trace-" + set + ".parquet"));
   EXPECT_TRUE(parquet.meta_found);
   ExpectSameTable(csv, parquet);
-  // The folder holds both copies: the CSV is read.
+  // The folder holds both copies: the Parquet file is read.
   ASSERT_OK_AND_ASSIGN(OpTable from_folder, ReadOpTable(dir));
-  EXPECT_EQ(from_folder.source, dir + "/trace-" + set + ".csv.gz");
+  EXPECT_EQ(from_folder.source, dir + "/trace-" + set + ".parquet");
+  EXPECT_TRUE(from_folder.parquet_fallback.empty());
 
   // A folder holding only the Parquet file and its meta (links in the build tree).
   const fs::path only = fs::path(::testing::TempDir()) / ("parquet_only_" + set);

@@ -33,6 +33,9 @@ struct OpTable {
   std::string source;  // CSV or Parquet path (for messages)
   OpTableMeta meta;
   bool meta_found = true;  // false: no meta YAML beside the CSV; sizes derived from the rows
+  // Set when a folder held both copies and its Parquet file could not be read: why, and the CSV
+  // copy was read instead (the caller records parquet_copy_unreadable).
+  std::string parquet_fallback;
   std::vector<std::string> optype_names;  // optype column values, interned
   // One entry per row.
   std::vector<int32_t> dp_rank, stage, rank, step, seq_id, mc, mb_id, gmc;
@@ -49,8 +52,9 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
 // `path` is a folder holding exactly one op table, trace-*.csv[.gz] or trace-*.parquet (+ its
 // meta-*.yaml), or such a file (its meta is the sibling meta-<name>.yaml for trace-<name>.csv /
 // .csv.gz / .parquet, else <stem>.yaml). A folder holding trace-<name>.csv[.gz] and
-// trace-<name>.parquet reads the CSV (the artifact ships both copies of one table); tables of
-// two different names are an error. Without a meta file, dp/pp sizes come from the rows
+// trace-<name>.parquet (the artifact ships both copies of one table) reads the Parquet file, a
+// third faster, and the CSV when the Parquet file cannot be read (parquet_fallback says why);
+// tables of two different names are an error. Without a meta file, dp/pp sizes come from the rows
 // (tp = 1, world = dp * pp) and meta_found is false.
 Result<OpTable> ReadOpTable(const std::string& path);
 // True if `path` is an op-table folder or a .csv / .csv.gz / .parquet file (used by the CLI to

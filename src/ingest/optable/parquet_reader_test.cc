@@ -62,6 +62,37 @@ void ExpectSameRows(const OpTable& a, const OpTable& b) {
   EXPECT_EQ(a.dur_ns, b.dur_ns);
 }
 
+// A folder with both copies of one table reads the Parquet file; when that file cannot be read
+// (here: garbage, or a codec outside the subset) it reads the CSV and says why.
+TEST(ParquetOpTableTest, FolderWithBothCopiesPrefersParquetAndFallsBackToCsv) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "optable_both_copies";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "trace-T.csv") << kCsv;
+  fs::copy_file(Fixture("ok_dict_snappy_v1.parquet"), dir / "trace-T.parquet");
+  ASSERT_OK_AND_ASSIGN(OpTable both, ReadOpTable(dir.string()));
+  EXPECT_EQ(both.source, (dir / "trace-T.parquet").string());
+  EXPECT_TRUE(both.parquet_fallback.empty());
+  ExpectSameRows(both, CsvTable());
+
+  for (const char* bad : {"err_zstd_codec.parquet", "garbage"}) {
+    SCOPED_TRACE(bad);
+    fs::remove(dir / "trace-T.parquet");
+    if (std::string(bad) == "garbage") {
+      std::ofstream(dir / "trace-T.parquet") << "not a parquet file at all";
+    } else {
+      fs::copy_file(Fixture(bad), dir / "trace-T.parquet");
+    }
+    ASSERT_OK_AND_ASSIGN(OpTable table, ReadOpTable(dir.string()));
+    EXPECT_EQ(table.source, (dir / "trace-T.csv").string());
+    EXPECT_THAT(table.parquet_fallback, ::testing::HasSubstr("trace-T.parquet"));
+    ExpectSameRows(table, CsvTable());
+    // Alone, the same Parquet file is an error, never a silent empty table.
+    EXPECT_FALSE(ReadOpTable((dir / "trace-T.parquet").string()).ok());
+  }
+  fs::remove_all(dir);
+}
+
 TEST(ParquetOpTableTest, GoodFixturesReadAsTheirCsv) {
   const OpTable csv = CsvTable();
   ASSERT_EQ(csv.size(), 5u);

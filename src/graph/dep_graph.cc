@@ -170,9 +170,18 @@ void OrderByStep(const RawGraph& raw, const Units& g, int32_t num_steps,
 Status CheckStepsConnected(const RawGraph& raw, const Units& g, int32_t num_steps,
                            const NodeDescriber& describe) {
   const int32_t n = static_cast<int32_t>(raw.worker.size());
-  std::vector<int32_t> parent(n);
+  std::vector<int32_t> parent(n), size(n, 1);
   std::iota(parent.begin(), parent.end(), 0);
-  auto unite = [&](int32_t a, int32_t b) { parent[Find(parent, a)] = Find(parent, b); };
+  // Union by size with path halving: near-constant time per edge (plain linking built chains
+  // as long as a step's ops, walked again by every Find).
+  auto unite = [&](int32_t a, int32_t b) {
+    a = Find(parent, a);
+    b = Find(parent, b);
+    if (a == b) return;
+    if (size[a] < size[b]) std::swap(a, b);
+    parent[b] = a;
+    size[a] += size[b];
+  };
   for (size_t e = 0; e < raw.edge_from.size(); ++e) unite(raw.edge_from[e], raw.edge_to[e]);
   for (int32_t u = 0; u < g.num_collectives; ++u)
     for (int32_t k = g.unit_begin[u] + 1; k < g.unit_begin[u + 1]; ++k)

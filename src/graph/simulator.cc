@@ -22,9 +22,17 @@ struct Arrays {
   int64_t* step_end;
 };
 
+// Index of position p's duration and delay: its node, or p itself when the caller keeps them in
+// replay order (RunInReplayOrder).
+template <bool kByPosition>
+inline int32_t Slot(const Arrays& a, int32_t p) {
+  if constexpr (kByPosition) return p;
+  return a.node_at[p];
+}
+
 // Without dependencies a node is ready at the step start (0); otherwise at the latest end of its
 // dependencies (not clamped at 0: a negative transfer time may make that negative); + delay.
-template <bool kDelay>
+template <bool kDelay, bool kByPosition = false>
 inline int64_t Ready(const Arrays& a, int32_t p) {
   const int32_t d0 = a.dep_begin[p], d1 = a.dep_begin[p + 1];
   int64_t ready = 0;
@@ -32,7 +40,7 @@ inline int64_t Ready(const Arrays& a, int32_t p) {
     ready = a.end_at[a.dep_pos[d0]];
     for (int32_t k = d0 + 1; k < d1; ++k) ready = std::max(ready, a.end_at[a.dep_pos[k]]);
   }
-  if constexpr (kDelay) ready += a.delay[a.node_at[p]];
+  if constexpr (kDelay) ready += a.delay[Slot<kByPosition>(a, p)];
   return ready;
 }
 
@@ -67,32 +75,34 @@ int32_t MaxUnitSize(const DepGraph& graph) {
   return size;
 }
 
-template <bool kDelay, bool kNodes>
+template <bool kDelay, bool kNodes, bool kByPosition = false>
 void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_ns) {
+  static_assert(!(kNodes && kByPosition), "per-node outputs are indexed by NodeId");
   StepEnds steps(a.step_end);
   int32_t first = a.unit_begin[0];
   for (int32_t u = 0; u < num_units; ++u) {
     const int32_t last = a.unit_begin[u + 1];
     if (last - first == 1) {  // a plain op (most units)
       const int32_t p = first;
-      const NodeId node = a.node_at[p];
-      const int64_t ready = Ready<kDelay>(a, p);
-      const int64_t end = ready + a.dur[node];
+      const int64_t ready = Ready<kDelay, kByPosition>(a, p);
+      const int64_t end = ready + a.dur[Slot<kByPosition>(a, p)];
       a.end_at[p] = end;
       steps.Add(a.step_at[p], end);
-      if constexpr (kNodes) start_ns[node] = ready, end_ns[node] = end;
+      if constexpr (kNodes) start_ns[a.node_at[p]] = ready, end_ns[a.node_at[p]] = end;
     } else {  // a collective: every member starts when the last one is ready
       int64_t group_start = INT64_MIN;
       for (int32_t p = first; p < last; ++p) {
-        a.ready_at[p - first] = Ready<kDelay>(a, p);
+        a.ready_at[p - first] = Ready<kDelay, kByPosition>(a, p);
         group_start = std::max(group_start, a.ready_at[p - first]);
       }
       for (int32_t p = first; p < last; ++p) {
-        const NodeId node = a.node_at[p];
-        const int64_t end = group_start + a.dur[node];
+        const int64_t end = group_start + a.dur[Slot<kByPosition>(a, p)];
         a.end_at[p] = end;
         steps.Add(a.step_at[p], end);
-        if constexpr (kNodes) start_ns[node] = a.ready_at[p - first], end_ns[node] = end;
+        if constexpr (kNodes) {
+          start_ns[a.node_at[p]] = a.ready_at[p - first];
+          end_ns[a.node_at[p]] = end;
+        }
       }
     }
     first = last;
@@ -144,6 +154,33 @@ void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> de
   } else {
     Replay<false, false>(a, graph_.num_units(), nullptr, nullptr);
   }
+}
+
+void Simulator::RunInReplayOrder(std::span<const int64_t> dur_by_pos,
+                                 std::span<const int64_t> delay_by_pos,
+                                 std::span<int64_t> step_end_ns) {
+  const int32_t n = graph_.num_nodes();
+  TS_CHECK(static_cast<int32_t>(dur_by_pos.size()) == n, "durations: {} for {} nodes",
+           dur_by_pos.size(), n);
+  TS_CHECK(delay_by_pos.empty() || static_cast<int32_t>(delay_by_pos.size()) == n,
+           "delays: {} for {} nodes", delay_by_pos.size(), n);
+  TS_CHECK(static_cast<int32_t>(step_end_ns.size()) == graph_.num_steps(),
+           "step ends: {} for {} steps", step_end_ns.size(), graph_.num_steps());
+  std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
+  const Arrays a{graph_.unit_begin().data(),
+                 graph_.dep_begin().data(),
+                 graph_.dep_pos().data(),
+                 graph_.node_at().data(),
+                 graph_.step_at().data(),
+                 dur_by_pos.data(),
+                 delay_by_pos.empty() ? nullptr : delay_by_pos.data(),
+                 end_at_.get(),
+                 ready_at_.get(),
+                 step_end_ns.data()};
+  if (a.delay != nullptr)
+    Replay<true, false, true>(a, graph_.num_units(), nullptr, nullptr);
+  else
+    Replay<false, false, true>(a, graph_.num_units(), nullptr, nullptr);
 }
 
 }  // namespace trainscope::graph

@@ -35,6 +35,13 @@ class Simulator {
            std::span<int64_t> step_end_ns, std::span<int64_t> start_ns = {},
            std::span<int64_t> end_ns = {});
 
+  // As Run without per-node outputs, with `dur_by_pos` / `delay_by_pos` indexed by replay
+  // position (DepGraph::topological_order(), DepGraph::position_of): the loop then reads them in
+  // order instead of gathering by NodeId, for callers that replay many duration sets of one graph
+  // (whatif's RunReplays) and can keep them in that order.
+  void RunInReplayOrder(std::span<const int64_t> dur_by_pos, std::span<const int64_t> delay_by_pos,
+                        std::span<int64_t> step_end_ns);
+
   const DepGraph& graph() const { return graph_; }
 
  private:

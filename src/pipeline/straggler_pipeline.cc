@@ -16,8 +16,9 @@
 namespace trainscope::pipeline {
 namespace {
 
-Result<whatif::ReplayModel> ReadOpTableModel(const std::string& path, StragglerRun& run) {
-  TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(path));
+Result<whatif::ReplayModel> ReadOpTableModel(const std::string& path, int threads,
+                                             StragglerRun& run) {
+  TS_ASSIGN_OR_RETURN(ingest::OpTable table, ingest::ReadOpTable(path, threads));
   run.source = table.source;
   if (!table.parquet_fallback.empty()) {
     run.diagnostics.Add("parquet_copy_unreadable", run.source, "",
@@ -52,7 +53,7 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path,
                                           const StragglerOptions& options) {
   StragglerRun run;
   if (ingest::LooksLikeOpTable(path)) {
-    TS_ASSIGN_OR_RETURN(run.model, ReadOpTableModel(path, run));
+    TS_ASSIGN_OR_RETURN(run.model, ReadOpTableModel(path, options.threads, run));
   } else {
     TS_ASSIGN_OR_RETURN(run.model, ReadKinetoModel(path, options.threads, run));
   }

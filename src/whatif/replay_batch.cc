@@ -16,34 +16,43 @@ void TaskShare(size_t count, int processes, int index, size_t* begin, size_t* en
   *end = count * (i + 1) / p;
 }
 
+// Durations and delays are kept in replay order (Simulator::RunInReplayOrder: no gather by node
+// in the loop): each distinct base is permuted once per chunk (task lists alternate between two
+// or three), a task's overlay rows are written at their positions and put back after its replay.
 void RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tasks, int threads) {
   if (tasks.empty()) return;
   if (threads <= 0) threads = DefaultThreadCount();
   const size_t chunks = std::min<size_t>(static_cast<size_t>(threads), tasks.size());
+  const std::span<const graph::NodeId> node_at = graph.node_at();
   ParallelFor(chunks, static_cast<int>(chunks), [&](size_t chunk) {
     const size_t begin = tasks.size() * chunk / chunks, end = tasks.size() * (chunk + 1) / chunks;
     graph::Simulator sim(graph);
-    std::vector<int64_t> dur, delay;
-    const std::vector<int64_t>* loaded = nullptr;
+    std::vector<const std::vector<int64_t>*> bases;
+    std::vector<std::vector<int64_t>> permuted;
+    std::vector<int64_t> delay;
     for (size_t k = begin; k < end; ++k) {
       const ReplayTask& t = tasks[k];
-      if (loaded != t.base) {
-        dur = *t.base;
-        loaded = t.base;
+      const size_t b =
+          static_cast<size_t>(std::find(bases.begin(), bases.end(), t.base) - bases.begin());
+      if (b == bases.size()) {
+        bases.push_back(t.base);
+        std::vector<int64_t>& by_pos = permuted.emplace_back(node_at.size());
+        for (size_t p = 0; p < node_at.size(); ++p) by_pos[p] = (*t.base)[node_at[p]];
       }
+      std::vector<int64_t>& dur = permuted[b];
       if (t.rows != nullptr)
-        for (int32_t r : *t.rows) dur[r] = (*t.overlay)[r];
+        for (int32_t r : *t.rows) dur[graph.position_of(r)] = (*t.overlay)[r];
       t.step_end_ns->resize(graph.num_steps());
       if (t.delay != nullptr && t.rows != nullptr) {
         delay.resize(dur.size(), 0);
-        for (int32_t r : *t.rows) delay[r] = (*t.delay)[r];
-        sim.Run(dur, delay, *t.step_end_ns);
-        for (int32_t r : *t.rows) delay[r] = 0;
+        for (int32_t r : *t.rows) delay[graph.position_of(r)] = (*t.delay)[r];
+        sim.RunInReplayOrder(dur, delay, *t.step_end_ns);
+        for (int32_t r : *t.rows) delay[graph.position_of(r)] = 0;
       } else {
-        sim.Run(dur, {}, *t.step_end_ns);
+        sim.RunInReplayOrder(dur, {}, *t.step_end_ns);
       }
       if (t.rows != nullptr)
-        for (int32_t r : *t.rows) dur[r] = (*t.base)[r];
+        for (int32_t r : *t.rows) dur[graph.position_of(r)] = (*t.base)[r];
     }
   });
 }

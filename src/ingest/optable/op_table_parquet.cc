@@ -129,10 +129,11 @@ class Filler {
   std::array<const ParquetColumn*, kNumCols> column_{};
 };
 
-ParquetReadOptions OpTableOptions(int64_t max_rows) {
+ParquetReadOptions OpTableOptions(int64_t max_rows, int threads = 1) {
   ParquetReadOptions options;
   options.columns.assign(kColNames.begin(), kColNames.end());
   options.max_rows = max_rows;
+  options.threads = threads;
   return options;
 }
 
@@ -146,9 +147,10 @@ Status ParseOpTableParquet(std::string_view bytes, const std::string& name, OpTa
   return Filler(parquet, table).Run();
 }
 
-Status ReadOpTableParquet(const std::string& path, OpTable& table) {
-  TS_ASSIGN_OR_RETURN(ParquetTable parquet,
-                      ReadParquetFile(path, OpTableOptions(ParquetReadOptions{}.max_rows)));
+Status ReadOpTableParquet(const std::string& path, OpTable& table, int threads) {
+  TS_ASSIGN_OR_RETURN(ParquetTable parquet, ReadParquetFile(path, OpTableOptions(
+                                                                      ParquetReadOptions{}.max_rows,
+                                                                      threads)));
   return Filler(parquet, table).Run();
 }
 

@@ -25,8 +25,9 @@ namespace trainscope::ingest {
 // in messages. `max_rows` bounds the rows the footer may claim (memory guard for fuzzing).
 Status ParseOpTableParquet(std::string_view bytes, const std::string& name, OpTable& table,
                            int64_t max_rows = int64_t{1} << 31);
-// Reads the Parquet op table at `path` into `table` (meta untouched).
-Status ReadOpTableParquet(const std::string& path, OpTable& table);
+// Reads the Parquet op table at `path` into `table` (meta untouched), decoding columns on up to
+// `threads` threads.
+Status ReadOpTableParquet(const std::string& path, OpTable& table, int threads = 1);
 // True if `path` names a Parquet file by its extension (.parquet).
 bool IsParquetPath(std::string_view path);
 

@@ -286,25 +286,25 @@ Result<FolderTables> FindOpTables(const std::string& folder) {
   return found;
 }
 
-Status ReadRows(const fs::path& file, OpTable& table) {
+Status ReadRows(const fs::path& file, OpTable& table, int threads) {
   table.source = file.string();
-  if (IsParquetPath(table.source)) return ReadOpTableParquet(table.source, table);
+  if (IsParquetPath(table.source)) return ReadOpTableParquet(table.source, table, threads);
   TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenByteSource(table.source));
   return ParseOpTableCsv(*source, table);
 }
 
 // Both copies: the Parquet file (typed columns, no text to parse: AR reads in 60% of the CSV's
 // time); the CSV when the Parquet file is outside the reader's subset or damaged.
-Status ReadFolderRows(const FolderTables& tables, OpTable& table) {
-  if (tables.parquet.empty()) return ReadRows(tables.csv, table);
-  Status parquet = ReadRows(tables.parquet, table);
+Status ReadFolderRows(const FolderTables& tables, OpTable& table, int threads) {
+  if (tables.parquet.empty()) return ReadRows(tables.csv, table, threads);
+  Status parquet = ReadRows(tables.parquet, table, threads);
   if (parquet.ok() || tables.csv.empty()) return parquet;
   OpTable from_csv;
   from_csv.meta = std::move(table.meta);
   from_csv.meta_found = table.meta_found;
   from_csv.parquet_fallback = parquet.message();
   table = std::move(from_csv);
-  return ReadRows(tables.csv, table);
+  return ReadRows(tables.csv, table, threads);
 }
 
 }  // namespace
@@ -319,7 +319,7 @@ bool LooksLikeOpTable(const std::string& path) {
   return IsOpTableFile(fs::path(path));
 }
 
-Result<OpTable> ReadOpTable(const std::string& path) {
+Result<OpTable> ReadOpTable(const std::string& path, int threads) {
   std::error_code ec;
   FolderTables tables;
   if (fs::is_directory(path, ec)) {
@@ -336,7 +336,7 @@ Result<OpTable> ReadOpTable(const std::string& path) {
     TS_ASSIGN_OR_RETURN(std::string meta_text, ReadFileToString(meta_path.string()));
     TS_ASSIGN_OR_RETURN(table.meta, ParseOpTableMeta(meta_text, meta_path.string()));
   }
-  TS_RETURN_IF_ERROR(ReadFolderRows(tables, table));
+  TS_RETURN_IF_ERROR(ReadFolderRows(tables, table, threads));
   if (!table.meta_found) {
     int32_t dp = 0, pp = 0;
     for (size_t i = 0; i < table.size(); ++i) {

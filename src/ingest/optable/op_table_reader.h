@@ -56,7 +56,8 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
 // third faster, and the CSV when the Parquet file cannot be read (parquet_fallback says why);
 // tables of two different names are an error. Without a meta file, dp/pp sizes come from the rows
 // (tp = 1, world = dp * pp) and meta_found is false.
-Result<OpTable> ReadOpTable(const std::string& path);
+// `threads`: for decoding a Parquet file's columns side by side (0: all cores).
+Result<OpTable> ReadOpTable(const std::string& path, int threads = 1);
 // True if `path` is an op-table folder or a .csv / .csv.gz / .parquet file (used by the CLI to
 // pick a reader).
 bool LooksLikeOpTable(const std::string& path);

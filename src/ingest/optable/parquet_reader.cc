@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/parallel.h"
 #include "ingest/optable/internal/parquet_column.h"
 #include "ingest/optable/internal/parquet_metadata.h"
 
@@ -183,11 +184,13 @@ Result<ParquetTable> ParseParquet(std::string_view bytes, const std::string& nam
       return DataLossError("{}: byte {}: row group {} has {} column chunks, the schema {} columns",
                            name, group.offset, g, group.columns.size(), decoders.size());
     }
-    for (size_t c = 0; c < decoders.size(); ++c) {
-      if (!decoders[c]) continue;
-      TS_RETURN_IF_ERROR(
-          decoders[c]->DecodeChunk(group.columns[c], static_cast<int64_t>(g), group.num_rows));
-    }
+    std::vector<Status> status(decoders.size());
+    ParallelFor(decoders.size(), options.threads, [&](size_t c) {
+      if (decoders[c])
+        status[c] =
+            decoders[c]->DecodeChunk(group.columns[c], static_cast<int64_t>(g), group.num_rows);
+    });
+    for (const Status& s : status) TS_RETURN_IF_ERROR(s);
     row_base += group.num_rows;
   }
   return table;

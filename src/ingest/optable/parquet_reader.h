@@ -67,6 +67,9 @@ struct ParquetReadOptions {
   std::vector<std::string> columns;
   // Upper bound on num_rows in the footer (memory guard for untrusted input).
   int64_t max_rows = int64_t{1} << 31;
+  // Threads decoding the columns of a row group side by side (columns are independent); the
+  // result and the error reported (the first column's, in schema order) do not depend on it.
+  int threads = 1;
 };
 
 // The one-line hint errors end with: how to turn the file into the CSV trainscope also reads.

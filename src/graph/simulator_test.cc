@@ -93,7 +93,18 @@ TEST(SimulatorTest, RandomGraphsMatchReference) {
     std::vector<int64_t> step_only(g.num_steps());
     sim.Run(dur, delay, step_only);
     EXPECT_EQ(step_only, ref.step_end_ns) << "trial " << trial;
+    // In replay order (durations and delays by position), with and without delays.
+    std::vector<int64_t> dur_by_pos(n), delay_by_pos(n);
+    for (NodeId i = 0; i < n; ++i) {
+      EXPECT_EQ(g.topological_order()[g.position_of(i)], i);
+      dur_by_pos[g.position_of(i)] = dur[i];
+      delay_by_pos[g.position_of(i)] = delay[i];
+    }
+    sim.RunInReplayOrder(dur_by_pos, delay_by_pos, step_only);
+    EXPECT_EQ(step_only, ref.step_end_ns) << "trial " << trial;
     ReferenceResult ref_nodelay = ReferenceSimulate(b.raw(), dur, {});
+    sim.RunInReplayOrder(dur_by_pos, {}, step_only);
+    EXPECT_EQ(step_only, ref_nodelay.step_end_ns) << "trial " << trial;
     sim.Run(dur, {}, step_only);
     EXPECT_EQ(step_only, ref_nodelay.step_end_ns) << "trial " << trial;
     sim.Run(dur, {}, step_end, start, end);

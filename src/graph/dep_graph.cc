@@ -242,6 +242,18 @@ int32_t GraphBuilder::AddCollective(std::span<const NodeId> members) {
   return index;
 }
 
+void GraphBuilder::FillDepPairs(DepGraph& g) {
+  const int32_t n = g.num_nodes();
+  for (int32_t p = 0; p < n; ++p)
+    if (g.dep_begin_[p + 1] - g.dep_begin_[p] > 2) return;
+  g.dep_pairs_.resize(static_cast<size_t>(n));
+  for (int32_t p = 0; p < n; ++p) {
+    const int32_t d0 = g.dep_begin_[p], d1 = g.dep_begin_[p + 1];
+    g.dep_pairs_[p] = {d1 > d0 ? g.dep_pos_[d0] : g.no_deps_position(),
+                       d1 > d0 + 1 ? g.dep_pos_[d0 + 1] : g.no_more_deps_position()};
+  }
+}
+
 Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
                                      const NodeDescriber& describe) const {
   const int32_t n = num_nodes();
@@ -283,6 +295,7 @@ Result<DepGraph> GraphBuilder::Build(const BuildOptions& options,
       g.dep_pos_.push_back(g.pos_of_[units.in_from[j]]);
     g.dep_begin_[p + 1] = static_cast<int32_t>(g.dep_pos_.size());
   }
+  FillDepPairs(g);
   return g;
 }
 

@@ -21,6 +21,7 @@
 // Thread safety: a built DepGraph may be read from any number of threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -74,6 +75,7 @@ class GraphBuilder {
                          const NodeDescriber& describe = nullptr) const;
 
  private:
+  static void FillDepPairs(DepGraph& g);
   RawGraph raw_;
 };
 
@@ -103,6 +105,14 @@ class DepGraph {
   std::span<const int32_t> dep_pos() const { return dep_pos_; }
   std::span<const NodeId> node_at() const { return node_at_; }
   std::span<const int32_t> step_at() const { return step_at_; }
+  // When no node has more than two dependencies (every Megatron op-table graph: a stream
+  // predecessor and one cross edge), each position's dependencies as a fixed pair, padded with
+  // the sentinel positions kNoDeps (end time 0: "ready at the step start") and kNoMoreDeps (end
+  // time INT64_MIN); the replay then takes max(end[a], end[b]) without walking a list. Empty
+  // otherwise.
+  std::span<const std::array<int32_t, 2>> dep_pairs() const { return dep_pairs_; }
+  int32_t no_deps_position() const { return num_nodes(); }
+  int32_t no_more_deps_position() const { return num_nodes() + 1; }
   // The replay position of node `n` (inverse of topological_order()).
   int32_t position_of(NodeId n) const { return pos_of_[n]; }
 
@@ -117,6 +127,7 @@ class DepGraph {
   std::vector<int32_t> unit_begin_;
   std::vector<int32_t> dep_begin_;
   std::vector<int32_t> dep_pos_;
+  std::vector<std::array<int32_t, 2>> dep_pairs_;
 };
 
 // Re-expresses a compiled graph as a RawGraph (edges and collectives), e.g. to check a replay

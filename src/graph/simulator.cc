@@ -3,6 +3,7 @@
 #include "graph/simulator.h"
 
 #include <algorithm>
+#include <array>
 
 #include "base/check.h"
 
@@ -10,6 +11,7 @@ namespace trainscope::graph {
 namespace {
 
 struct Arrays {
+  const std::array<int32_t, 2>* dep_pairs;  // DepGraph::dep_pairs(), for kPairs replays
   const int32_t* unit_begin;
   const int32_t* dep_begin;
   const int32_t* dep_pos;
@@ -32,8 +34,14 @@ inline int32_t Slot(const Arrays& a, int32_t p) {
 
 // Without dependencies a node is ready at the step start (0); otherwise at the latest end of its
 // dependencies (not clamped at 0: a negative transfer time may make that negative); + delay.
-template <bool kDelay, bool kByPosition = false>
+template <bool kDelay, bool kByPosition = false, bool kPairs = false>
 inline int64_t Ready(const Arrays& a, int32_t p) {
+  if constexpr (kPairs) {  // the sentinels make this the same rule without a branch
+    const std::array<int32_t, 2> d = a.dep_pairs[p];
+    int64_t ready = std::max(a.end_at[d[0]], a.end_at[d[1]]);
+    if constexpr (kDelay) ready += a.delay[Slot<kByPosition>(a, p)];
+    return ready;
+  }
   const int32_t d0 = a.dep_begin[p], d1 = a.dep_begin[p + 1];
   int64_t ready = 0;
   if (d0 != d1) {
@@ -75,7 +83,7 @@ int32_t MaxUnitSize(const DepGraph& graph) {
   return size;
 }
 
-template <bool kDelay, bool kNodes, bool kByPosition = false>
+template <bool kDelay, bool kNodes, bool kByPosition = false, bool kPairs = false>
 void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_ns) {
   static_assert(!(kNodes && kByPosition), "per-node outputs are indexed by NodeId");
   StepEnds steps(a.step_end);
@@ -84,7 +92,7 @@ void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_
     const int32_t last = a.unit_begin[u + 1];
     if (last - first == 1) {  // a plain op (most units)
       const int32_t p = first;
-      const int64_t ready = Ready<kDelay, kByPosition>(a, p);
+      const int64_t ready = Ready<kDelay, kByPosition, kPairs>(a, p);
       const int64_t end = ready + a.dur[Slot<kByPosition>(a, p)];
       a.end_at[p] = end;
       steps.Add(a.step_at[p], end);
@@ -92,7 +100,7 @@ void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_
     } else {  // a collective: every member starts when the last one is ready
       int64_t group_start = INT64_MIN;
       for (int32_t p = first; p < last; ++p) {
-        a.ready_at[p - first] = Ready<kDelay, kByPosition>(a, p);
+        a.ready_at[p - first] = Ready<kDelay, kByPosition, kPairs>(a, p);
         group_start = std::max(group_start, a.ready_at[p - first]);
       }
       for (int32_t p = first; p < last; ++p) {
@@ -114,7 +122,7 @@ void Replay(const Arrays& a, int32_t num_units, int64_t* start_ns, int64_t* end_
 
 Simulator::Simulator(const DepGraph& graph)
     : graph_(graph),
-      end_at_(new int64_t[static_cast<size_t>(graph.num_nodes())]),
+      end_at_(new int64_t[static_cast<size_t>(graph.num_nodes()) + 2]),  // + pair sentinels
       ready_at_(new int64_t[static_cast<size_t>(MaxUnitSize(graph))]) {}
 
 void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> delay_ns,
@@ -133,7 +141,8 @@ void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> de
            "per-node outputs must both be empty or have {} entries", n);
 
   std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
-  const Arrays a{graph_.unit_begin().data(),
+  const Arrays a{graph_.dep_pairs().data(),
+                 graph_.unit_begin().data(),
                  graph_.dep_begin().data(),
                  graph_.dep_pos().data(),
                  graph_.node_at().data(),
@@ -167,7 +176,8 @@ void Simulator::RunInReplayOrder(std::span<const int64_t> dur_by_pos,
   TS_CHECK(static_cast<int32_t>(step_end_ns.size()) == graph_.num_steps(),
            "step ends: {} for {} steps", step_end_ns.size(), graph_.num_steps());
   std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
-  const Arrays a{graph_.unit_begin().data(),
+  const Arrays a{graph_.dep_pairs().data(),
+                 graph_.unit_begin().data(),
                  graph_.dep_begin().data(),
                  graph_.dep_pos().data(),
                  graph_.node_at().data(),
@@ -177,10 +187,20 @@ void Simulator::RunInReplayOrder(std::span<const int64_t> dur_by_pos,
                  end_at_.get(),
                  ready_at_.get(),
                  step_end_ns.data()};
-  if (a.delay != nullptr)
-    Replay<true, false, true>(a, graph_.num_units(), nullptr, nullptr);
-  else
+  // Sentinel slots of the dependency pairs: "no dependency" ends at 0, "no second" never.
+  end_at_[graph_.no_deps_position()] = 0;
+  end_at_[graph_.no_more_deps_position()] = INT64_MIN;
+  const bool pairs = !graph_.dep_pairs().empty();
+  if (a.delay != nullptr) {
+    if (pairs)
+      Replay<true, false, true, true>(a, graph_.num_units(), nullptr, nullptr);
+    else
+      Replay<true, false, true>(a, graph_.num_units(), nullptr, nullptr);
+  } else if (pairs) {
+    Replay<false, false, true, true>(a, graph_.num_units(), nullptr, nullptr);
+  } else {
     Replay<false, false, true>(a, graph_.num_units(), nullptr, nullptr);
+  }
 }
 
 }  // namespace trainscope::graph

@@ -42,10 +42,18 @@ Status AnalyzeLaunchGaps(const ReplayModel& m, const AnalysisOptions& options,
   std::vector<int64_t> in_window(m.launch_delay_ns);
   for (int32_t i = 0; i < m.num_nodes(); ++i) in_window[i] -= m.entry_delay_ns[i];
   std::vector<int64_t> ideal_gaps(num_steps), replay_in_window(num_steps);
-  graph::Simulator sim(m.graph);
-  sim.Run(r.ideal_ns, m.launch_delay_ns, ideal_gaps);
-  sim.Run(r.actual_ns, in_window, replay_in_window);
-  r.simulations += 2;
+  std::vector<std::vector<int32_t>> worker_rows(num_workers);
+  for (int32_t i = 0; i < m.num_nodes(); ++i) worker_rows[m.worker[i]].push_back(i);
+  std::vector<std::vector<int64_t>> steps(num_workers);
+  // One batch: the ideal with every launch gap, the actual with the in-window gaps, and the
+  // actual with one worker's in-window gaps per worker.
+  std::vector<ReplayTask> tasks;
+  tasks.push_back({&r.ideal_ns, nullptr, nullptr, &ideal_gaps, nullptr, &m.launch_delay_ns});
+  tasks.push_back({&r.actual_ns, nullptr, nullptr, &replay_in_window, nullptr, &in_window});
+  for (int32_t w = 0; w < num_workers; ++w)
+    tasks.push_back({&r.actual_ns, &r.actual_ns, &worker_rows[w], &steps[w], &in_window});
+  TS_RETURN_IF_ERROR(RunReplays(m.graph, tasks, options.threads, options.distributor));
+  r.simulations += 2 + num_workers;
   r.slowdown_with_gaps = MeanSeconds(replay) / MeanSeconds(ideal_gaps);
   r.start_skew_s = std::max(0.0, MeanSeconds(replay) - MeanSeconds(replay_in_window));
   r.host_slowdown = MeanSeconds(replay_in_window) / MeanSeconds(nodelay);
@@ -55,15 +63,6 @@ Status AnalyzeLaunchGaps(const ReplayModel& m, const AnalysisOptions& options,
     waits += static_cast<double>(m.launch_wait_ns[i]);
   }
   r.launch_wait_share = gaps > 0 ? waits / gaps : 0;
-
-  std::vector<std::vector<int32_t>> worker_rows(num_workers);
-  for (int32_t i = 0; i < m.num_nodes(); ++i) worker_rows[m.worker[i]].push_back(i);
-  std::vector<std::vector<int64_t>> steps(num_workers);
-  std::vector<ReplayTask> tasks;
-  for (int32_t w = 0; w < num_workers; ++w)
-    tasks.push_back({&r.actual_ns, &r.actual_ns, &worker_rows[w], &steps[w], &in_window});
-  TS_RETURN_IF_ERROR(RunReplays(m.graph, tasks, options.threads, options.distributor));
-  r.simulations += num_workers;
   const double t_ori = MeanSeconds(nodelay);
   for (int32_t w = 0; w < num_workers; ++w)
     r.worker_launch_slowdown.push_back(MeanSeconds(steps[w]) / t_ori);
@@ -278,10 +277,11 @@ Result<WhatIfResult> AnalyzeWhatIf(const ReplayModel& m, const AnalysisOptions& 
 
   std::vector<int64_t> replay(num_steps), nodelay(num_steps), ideal_steps(num_steps);
   {
-    graph::Simulator sim(m.graph);
-    sim.Run(r.actual_ns, m.launch_delay_ns, replay);
-    sim.Run(r.actual_ns, {}, nodelay);
-    sim.Run(r.ideal_ns, {}, ideal_steps);
+    const std::vector<ReplayTask> tasks = {
+        {&r.actual_ns, nullptr, nullptr, &replay, nullptr, &m.launch_delay_ns},
+        {&r.actual_ns, nullptr, nullptr, &nodelay},
+        {&r.ideal_ns, nullptr, nullptr, &ideal_steps}};
+    TS_RETURN_IF_ERROR(RunReplays(m.graph, tasks, options.threads, options.distributor));
     r.simulations += 3;
   }
   for (int32_t s = 0; s < num_steps; ++s) {

@@ -16,6 +16,29 @@ void TaskShare(size_t count, int processes, int index, size_t* begin, size_t* en
   *end = count * (i + 1) / p;
 }
 
+namespace {
+
+// Per-node vectors (durations, delays) permuted into replay order, once per distinct vector.
+class ByPosition {
+ public:
+  explicit ByPosition(const graph::DepGraph& graph) : node_at_(graph.node_at()) {}
+  std::vector<int64_t>& Of(const std::vector<int64_t>* by_node) {
+    for (size_t k = 0; k < sources_.size(); ++k)
+      if (sources_[k] == by_node) return permuted_[k];
+    sources_.push_back(by_node);
+    std::vector<int64_t>& out = permuted_.emplace_back(node_at_.size());
+    for (size_t p = 0; p < node_at_.size(); ++p) out[p] = (*by_node)[node_at_[p]];
+    return out;
+  }
+
+ private:
+  std::span<const graph::NodeId> node_at_;
+  std::vector<const std::vector<int64_t>*> sources_;
+  std::vector<std::vector<int64_t>> permuted_;
+};
+
+}  // namespace
+
 // Durations and delays are kept in replay order (Simulator::RunInReplayOrder: no gather by node
 // in the loop): each distinct base is permuted once per chunk (task lists alternate between two
 // or three), a task's overlay rows are written at their positions and put back after its replay.
@@ -23,27 +46,20 @@ void RunReplays(const graph::DepGraph& graph, const std::vector<ReplayTask>& tas
   if (tasks.empty()) return;
   if (threads <= 0) threads = DefaultThreadCount();
   const size_t chunks = std::min<size_t>(static_cast<size_t>(threads), tasks.size());
-  const std::span<const graph::NodeId> node_at = graph.node_at();
   ParallelFor(chunks, static_cast<int>(chunks), [&](size_t chunk) {
     const size_t begin = tasks.size() * chunk / chunks, end = tasks.size() * (chunk + 1) / chunks;
     graph::Simulator sim(graph);
-    std::vector<const std::vector<int64_t>*> bases;
-    std::vector<std::vector<int64_t>> permuted;
+    ByPosition bases(graph), all_delays(graph);
     std::vector<int64_t> delay;
     for (size_t k = begin; k < end; ++k) {
       const ReplayTask& t = tasks[k];
-      const size_t b =
-          static_cast<size_t>(std::find(bases.begin(), bases.end(), t.base) - bases.begin());
-      if (b == bases.size()) {
-        bases.push_back(t.base);
-        std::vector<int64_t>& by_pos = permuted.emplace_back(node_at.size());
-        for (size_t p = 0; p < node_at.size(); ++p) by_pos[p] = (*t.base)[node_at[p]];
-      }
-      std::vector<int64_t>& dur = permuted[b];
+      std::vector<int64_t>& dur = bases.Of(t.base);
       if (t.rows != nullptr)
         for (int32_t r : *t.rows) dur[graph.position_of(r)] = (*t.overlay)[r];
       t.step_end_ns->resize(graph.num_steps());
-      if (t.delay != nullptr && t.rows != nullptr) {
+      if (t.all_delays != nullptr) {
+        sim.RunInReplayOrder(dur, all_delays.Of(t.all_delays), *t.step_end_ns);
+      } else if (t.delay != nullptr && t.rows != nullptr) {
         delay.resize(dur.size(), 0);
         for (int32_t r : *t.rows) delay[graph.position_of(r)] = (*t.delay)[r];
         sim.RunInReplayOrder(dur, delay, *t.step_end_ns);

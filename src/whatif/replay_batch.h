@@ -30,6 +30,8 @@ struct ReplayTask {
   std::vector<int64_t>* step_end_ns = nullptr;    // resized to num_steps
   // Launch delays of `rows` (every other op without delay); null: no delays at all.
   const std::vector<int64_t>* delay = nullptr;
+  // Launch delays of every op (by NodeId); when set, `delay` is not used.
+  const std::vector<int64_t>* all_delays = nullptr;
 };
 
 // Spreads independent tasks over cooperating processes. Collective: every process calls Run()

@@ -56,7 +56,9 @@ def prepare_input(python, traces, trial, work):
     """The op table as the pickle the shimmed read_parquet loads (untimed)."""
     csv = os.path.join(traces, f"trace-{trial}.csv.gz")
     if not os.path.exists(csv):
-        skip(f"{csv} is missing (the shim reads the CSV copy, as Debian has no pyarrow)")
+        csv = csv[:-len(".gz")]
+    if not os.path.exists(csv):
+        skip(f"{csv}[.gz] is missing (the shim reads the CSV copy, as Debian has no pyarrow)")
     out = os.path.join(work, f"trace-{trial}.pkl")
     code = ("import pandas as pd, sys; df = pd.read_csv(sys.argv[1]); "
             "df['optype'] = df['optype'].astype('category'); df.to_pickle(sys.argv[2])")
@@ -105,6 +107,8 @@ def main():
     parser.add_argument("--trainscope", required=True, help="the trainscope binary")
     parser.add_argument("--traces", required=True, help="folder with meta-<trial>.yaml and "
                         "trace-<trial>.csv.gz (e.g. ../shared/data/traces/bytedance-wia-AR)")
+    parser.add_argument("--trainscope-input", help="what trainscope reads (default: --traces), e.g. "
+                        "the original folder with the Parquet copy")
     parser.add_argument("--artifact", default=os.environ.get("TS_WIA_ARTIFACT"),
                         help="checkout of ByteDance-Seed/StragglerAnalysis ($TS_WIA_ARTIFACT)")
     parser.add_argument("--python", help="Python for the artifact (default: first with pandas)")
@@ -119,7 +123,7 @@ def main():
         skip(f"{args.traces} is not a folder")
     python = find_python(args.python)
     trial = trial_of(args.traces)
-    ours = [args.trainscope, "--threads", "1", "--json", "whatif", args.traces]
+    ours = [args.trainscope, "--json", "whatif", args.trainscope_input or args.traces]
 
     with tempfile.TemporaryDirectory(prefix="ts-artifact-") as work:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(HERE, "artifact_shims"),

@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # What-if straggler analysis benchmarks (bench/whatif_bench.cc).
 ts_bench(NAME whatif_bench SRCS ${CMAKE_CURRENT_LIST_DIR}/whatif_bench.cc
-  DEPS trainscope::whatif trainscope::ingest trainscope::graph)
+  DEPS trainscope::whatif trainscope::ingest trainscope::graph fmt::fmt)
+# BM_WhatIfVsArtifact runs the built CLI against the authors' pipeline (artifact_pipeline.py).
+target_compile_definitions(whatif_bench PRIVATE
+  TS_TRAINSCOPE_BIN="$<TARGET_FILE:trainscope>"
+  TS_ARTIFACT_DRIVER="${CMAKE_CURRENT_LIST_DIR}/artifact_pipeline.py")
+add_dependencies(whatif_bench trainscope)
 
 # Scale-out over MPI processes (bench/whatif_scaleout.cc): `mpirun -np N whatif_scaleout`.
 if(TARGET trainscope_whatif_mpi)

@@ -3,15 +3,25 @@
 // graph (the validation replay: actual durations and launch delays). Cases: replay throughput on
 // bytedance-wia-AR (ops/s per core), the full AR analysis end to end from the CSV on one thread
 // (reported as multiples of one replay), the full analysis of a generated 1,024-worker, 50-step
-// job (same counters), and tiny synthetic `_Smoke` cases for CI.
+// job (same counters), and tiny synthetic `_Smoke` cases for CI. BM_WhatIfVsArtifact times the
+// authors' whole pipeline (OSDI'25 artifact: wia.py, compute_ms.py, compute_mw.py) against the
+// `trainscope whatif` process on AR, ST and SE, through bench/artifact_pipeline.py (alternating
+// pairs, same S checked); it needs TS_WIA_ARTIFACT=<checkout of ByteDance-Seed/StragglerAnalysis>
+// and python3-pandas, and skips with the reason otherwise. Issue 17's floor: 50x on AR.
 #include <ctime>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "base/cpu_time.h"
 #include "graph/simulator.h"
@@ -237,6 +247,102 @@ void BM_WhatIfReplay_Smoke(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_WhatIfReplay_Smoke);
+
+// ---- The authors' pipeline against trainscope, as whole processes ----
+
+// Nanoseconds as exact decimal seconds ("-0.000001500").
+std::string Seconds(int64_t ns) {
+  const uint64_t abs = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  return fmt::format("{}{}.{:09}", ns < 0 ? "-" : "", abs / 1000000000, abs % 1000000000);
+}
+
+// The folder of trial `name` with meta-<name>.yaml and trace-<name>.csv.gz: the shared data's
+// copy (AR, ST) or, for tables the artifact ships only as Parquet (SE), a CSV written here from
+// trainscope's own Parquet read (the artifact's scripts are run on it through a pickle, as Debian
+// has no pyarrow). Empty with `why` set when it cannot be had.
+std::string TrialFolder(const std::string& name, const std::string& artifact, std::string* why) {
+  const std::string shared = std::string(TS_DATA_DIR) + "/traces/bytedance-wia-" + name;
+  if (std::filesystem::exists(shared + "/trace-" + name + ".csv.gz")) return shared;
+  const std::string parquet = artifact + "/data/trace-" + name + ".parquet";
+  const std::string meta = artifact + "/data/meta-" + name + ".yaml";
+  if (!std::filesystem::exists(parquet) || !std::filesystem::exists(meta)) {
+    *why = fmt::format("no trace-{0}.csv.gz in {1} nor {2}", name, shared, parquet);
+    return "";
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("ts-wia-" + name);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(meta, dir / ("meta-" + name + ".yaml"),
+                             std::filesystem::copy_options::overwrite_existing);
+  auto table = ingest::ReadOpTable(parquet);
+  if (!table) {
+    *why = table.status().message();
+    return "";
+  }
+  std::ofstream csv(dir / ("trace-" + name + ".csv"));
+  csv << "dp_rank,stage,rank,step,optype,start_ts,duration,seq_id,mc,mb_id,gmc\n";
+  for (size_t i = 0; i < table->size(); ++i) {
+    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", table->dp_rank[i],
+                       table->stage[i], table->rank[i], table->step[i],
+                       table->optype_names[table->optype[i]], Seconds(table->start_ns[i]),
+                       Seconds(table->dur_ns[i]), table->seq_id[i], table->mc[i], table->mb_id[i],
+                       table->gmc[i]);
+  }
+  return dir.string();
+}
+
+// One figure from the driver's one-line JSON ({"ratio": 51.2, ...}).
+double JsonNumber(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\":");
+  return at == std::string::npos ? -1 : std::strtod(json.c_str() + at + key.size() + 3, nullptr);
+}
+
+void BM_WhatIfVsArtifact(benchmark::State& state, const std::string& name) {
+  const char* artifact = std::getenv("TS_WIA_ARTIFACT");
+  if (artifact == nullptr || !std::filesystem::exists(std::string(artifact) + "/analyzer/wia.py")) {
+    state.SkipWithError(
+        "set TS_WIA_ARTIFACT to a checkout of github.com/ByteDance-Seed/StragglerAnalysis");
+    return;
+  }
+  if (std::system("/usr/bin/python3 -c 'import pandas, scipy, yaml' >/dev/null 2>&1") != 0) {
+    state.SkipWithError("/usr/bin/python3 lacks pandas/scipy/yaml (python3-pandas python3-scipy "
+                        "python3-yaml)");
+    return;
+  }
+  std::string why;
+  const std::string folder = TrialFolder(name, artifact, &why);
+  if (folder.empty()) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
+  // trainscope reads the shared folder (Parquet and CSV: it picks the Parquet copy) when there is
+  // one, else the folder written above.
+  const std::string shared = std::string(TS_DATA_DIR) + "/traces/bytedance-wia-" + name;
+  const std::string ours = std::filesystem::exists(shared) ? shared : folder;
+  const std::string command = fmt::format(
+      "/usr/bin/python3 {} --json --runs 5 --trainscope {} --traces {} --trainscope-input {} "
+      "--artifact {}",
+      TS_ARTIFACT_DRIVER, TS_TRAINSCOPE_BIN, folder, ours, artifact);
+  std::string output;
+  for (auto _ : state) {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), &pclose);
+    char buffer[4096];
+    output.clear();
+    while (pipe && std::fgets(buffer, sizeof buffer, pipe.get()) != nullptr) output += buffer;
+  }
+  const double ratio = JsonNumber(output, "ratio");
+  if (ratio <= 0) {
+    state.SkipWithError(("artifact_pipeline.py: " + output).c_str());
+    return;
+  }
+  state.counters["artifact_s"] = JsonNumber(output, "artifact_s");
+  state.counters["trainscope_s"] = JsonNumber(output, "trainscope_s");
+  state.counters["ratio"] = ratio;
+  state.counters["ratio_min"] = JsonNumber(output, "ratio_min");
+  state.counters["slowdown"] = JsonNumber(output, "slowdown");
+}
+BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, AR, std::string("AR"))->Iterations(1)->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, ST, std::string("ST"))->Iterations(1)->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, SE, std::string("SE"))->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 }  // namespace trainscope::whatif

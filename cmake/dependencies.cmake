@@ -16,13 +16,14 @@ if(TS_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 
-# OpenBLAS: the serial/pthread build from Debian (libopenblas-dev).
-find_library(TS_OPENBLAS_LIB NAMES openblas REQUIRED)
+# OpenBLAS (Debian libopenblas-dev): headers at build time; the library is loaded with dlopen by
+# src/overlap/blas.cc on the first GEMM (libopenblas.so.0 from libopenblas0 at run time), so the
+# commands that run no GEMM do not pay its constructor (CPU detection, a spinning thread per core).
+find_library(TS_OPENBLAS_LIB NAMES openblas REQUIRED)  # checks the package is there
 find_path(TS_OPENBLAS_INCLUDE NAMES cblas.h PATH_SUFFIXES openblas openblas-pthread
           HINTS /usr/include/x86_64-linux-gnu REQUIRED)
-add_library(ts_openblas INTERFACE)
-target_link_libraries(ts_openblas INTERFACE ${TS_OPENBLAS_LIB})
-target_include_directories(ts_openblas SYSTEM INTERFACE ${TS_OPENBLAS_INCLUDE})
+add_library(ts_openblas_headers INTERFACE)
+target_include_directories(ts_openblas_headers SYSTEM INTERFACE ${TS_OPENBLAS_INCLUDE})
 
 set(TS_HAVE_MPI OFF)
 if(TS_MPI)

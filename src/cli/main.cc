@@ -11,7 +11,6 @@
 #include "base/progress.h"
 #include "cli/command.h"
 #include "cli/version.h"
-#include "overlap/blas_threads.h"
 
 namespace trainscope::cli {
 GlobalOptions& MutableGlobals();
@@ -27,7 +26,6 @@ int main(int argc, char** argv) {
   // arrays per replay, minder the decompressed metrics text before the grid and normalisation,
   // LSTM-VAE training the BPTT temporaries (6x the arithmetic when handed back and faulted in).
   trainscope::KeepFreedMemory();
-  trainscope::overlap::UseSingleThreadedBlas();
   CLI::App app{
       "trainscope: find and remove what slows down and breaks large-model training.\n\n"
       "The loop: plan -> synth -> whatif -> minder -> overlap -> report\n"

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ag_gemm: AllGather(A_shard) x B with tile-level waits (paper Alg. 2/3, brief 3.2).
-#include <cblas.h>
-
 #include <cstring>
 
+#include "overlap/blas.h"
 #include "overlap/fused_op.h"
 #include "overlap/signal.h"
 
@@ -80,10 +79,8 @@ Status FusedOperator::RunAg(const float* a_shard, const float* b, float* c, Meth
   }
   auto whole_gemm = [&](int64_t row0, int64_t rows) {
     if (rows <= 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
-                static_cast<int>(tiling_.n()), static_cast<int>(k), 1.0f, gathered + row0 * k,
-                static_cast<int>(k), b, static_cast<int>(tiling_.n()), 0.0f, c + row0 * tiling_.n(),
-                static_cast<int>(tiling_.n()));
+    Sgemm(rows, tiling_.n(), k, gathered + row0 * k, k, b, tiling_.n(), c + row0 * tiling_.n(),
+          tiling_.n());
   };
   auto wait_rows = [&](int64_t first_ct, int64_t last_ct, int64_t tile) -> Status {
     for (int64_t ct = first_ct; ct <= last_ct; ++ct) {

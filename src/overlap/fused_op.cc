@@ -2,10 +2,8 @@
 // FusedOperator: lifecycle, segment layout, dispatch and the per-tile GEMM.
 #include "overlap/fused_op.h"
 
-#include <cblas.h>
-
 #include "base/check.h"
-#include "overlap/blas_threads.h"
+#include "overlap/blas.h"
 
 namespace trainscope::overlap {
 namespace {
@@ -96,7 +94,6 @@ Result<std::unique_ptr<FusedOperator>> FusedOperator::Create(PeerWorld& world, O
     return FailedPreconditionError("shared segment of {} bytes is smaller than the {} needed",
                                    world.segment_bytes(), payload + PeerWorld::kHeaderBytes);
   }
-  UseSingleThreadedBlas();  // one core per rank; the tile loop is the parallelism
   return std::unique_ptr<FusedOperator>(new FusedOperator(world, op, std::move(tiling), options));
 }
 
@@ -117,10 +114,7 @@ void FusedOperator::ComputeTile(int64_t tile, const float* a, int64_t lda, const
   const int64_t cols = tiling_.tile_col_end(col_tile) - col0;
   const int64_t n = tiling_.n();
   // out[row0:+rows, col0:+cols] = a[row0:+rows, 0:k] x b[0:k, col0:+cols]
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
-              static_cast<int>(cols), static_cast<int>(tiling_.k()), 1.0f, a + row0 * lda,
-              static_cast<int>(lda), b + col0, static_cast<int>(n), 0.0f, out + row0 * n + col0,
-              static_cast<int>(n));
+  Sgemm(rows, cols, tiling_.k(), a + row0 * lda, lda, b + col0, n, out + row0 * n + col0, n);
   ++stats_.tile_computations[static_cast<size_t>(tile)];
 }
 

@@ -2,10 +2,9 @@
 // gemm_rs: ReduceScatter(A x B) with per-comm-tile "partial done" signals (paper Alg. 1,
 // brief 3.3): Write (slots, rank-order reduction), Reduce (locked accumulate), ring (sum on
 // the way).
-#include <cblas.h>
-
 #include <cstring>
 
+#include "overlap/blas.h"
 #include "overlap/fused_op.h"
 #include "overlap/signal.h"
 
@@ -165,9 +164,7 @@ Status FusedOperator::RunRs(const float* a, const float* b, float* c, Method met
   uint32_t* done = Words(rank_, layouts_[rank_].signals);
   auto whole_gemm = [&](int64_t row0, int64_t rows) {
     if (rows <= 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
-                static_cast<int>(n), static_cast<int>(k), 1.0f, a + row0 * k, static_cast<int>(k),
-                b, static_cast<int>(n), 0.0f, partial + row0 * n, static_cast<int>(n));
+    Sgemm(rows, n, k, a + row0 * k, k, b, n, partial + row0 * n, n);
   };
   auto release_shard = [&](int shard) {
     for (int64_t ct = tiling_.first_comm_tile(shard); ct < tiling_.first_comm_tile(shard + 1);

@@ -2,10 +2,10 @@
 // Shared-window peer memory and the MPI-collective baselines.
 #include "overlap/mpi/mpi_world.h"
 
-#include <cblas.h>
-
 #include <cstdlib>
 #include <cstring>
+
+#include "overlap/blas.h"
 
 namespace trainscope::overlap {
 
@@ -61,9 +61,7 @@ Status MpiNonOverlapped(MPI_Comm comm, OpKind op, const ShardedProblem& problem,
   const size_t mine = static_cast<size_t>(layout.counts[static_cast<size_t>(group.rank())]);
   auto gemm = [&](const float* lhs, float* out) {
     if (m == 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0f, lhs, static_cast<int>(k), b, static_cast<int>(n), 0.0f,
-                out, static_cast<int>(n));
+    Sgemm(m, n, k, lhs, k, b, n, out, n);
   };
   if (op == OpKind::kAgGemm) {
     TS_RETURN_IF_ERROR(group.AllGather<float>({a, mine},

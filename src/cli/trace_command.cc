@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// `trainscope trace info PATH` and `trainscope trace export --perfetto OUT PATH`: load a
-// PyTorch-profiler (Kineto) trace (a file or a directory of per-rank files), summarise it or
-// export it for ui.perfetto.dev.
+// `trainscope trace info PATH`, `trainscope trace check PATH` and `trainscope trace export
+// --perfetto OUT PATH`: load a PyTorch-profiler (Kineto) trace (a file or a directory of
+// per-rank files), summarise it, validate it, or export it for ui.perfetto.dev.
 #include <fmt/core.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "cli/command.h"
 #include "ingest/kineto/kineto_reader.h"
 #include "model/perfetto_export.h"
+#include "model/trace_check.h"
 #include "model/trace_summary.h"
 
 namespace trainscope::cli {
@@ -20,6 +22,11 @@ namespace {
 struct TraceArgs {
   std::string path;
   std::string perfetto_out;
+  int64_t examples = 10;
+  bool all = false;
+  double stream_tolerance_us = 1;
+  double end_tolerance_us = 100;
+  double end_tolerance_share = 0.02;
 };
 
 Result<model::JobTrace> LoadJob(const std::string& path) {
@@ -41,6 +48,26 @@ Status RunInfo(const TraceArgs& args) {
   } else {
     std::fputs(model::FormatSummaryText(summary, job.diagnostics).c_str(), stdout);
   }
+  return OkStatus();
+}
+
+Status RunCheck(const TraceArgs& args) {
+  TS_ASSIGN_OR_RETURN(model::JobTrace job, LoadJob(args.path));
+  model::TraceCheckOptions options;
+  options.stream_tolerance_ns = std::llround(args.stream_tolerance_us * 1e3);
+  options.end_tolerance_ns = std::llround(args.end_tolerance_us * 1e3);
+  options.end_tolerance_share = args.end_tolerance_share;
+  options.max_examples_per_kind = args.all ? -1 : args.examples;
+  const model::TraceCheckResult result = model::CheckTrace(job, options);
+  if (Globals().json) {
+    JsonWriter out(stdout, /*pretty=*/true);
+    model::WriteTraceCheckJson(result, job.diagnostics, out);
+    out.Flush();
+    std::fputc('\n', stdout);
+  } else {
+    std::fputs(model::FormatTraceCheckText(result, job.diagnostics).c_str(), stdout);
+  }
+  if (result.violations > 0) SetExitCode(kExitBadInput);
   return OkStatus();
 }
 
@@ -78,6 +105,31 @@ void RegisterTrace(CLI::App& root) {
   info->add_option("PATH", args->path, "Kineto JSON(.gz) file or directory of per-rank files")
       ->required();
   info->callback([args] { RunAndSetExit([args] { return RunInfo(*args); }); });
+
+  CLI::App* check = trace->add_subcommand(
+      "check",
+      "Validate a trace: GPU ops overlapping on one CUDA stream, collective members that do not "
+      "overlap or do not end together, process groups whose members or sizes disagree "
+      "(docs/trace-model.md). Exit 0: no violation; 3: violations found (or unreadable input)");
+  check->add_option("PATH", args->path, "Kineto JSON(.gz) file or directory of per-rank files")
+      ->required();
+  check->add_option("--examples", args->examples, "Violations listed per kind (default 10)")
+      ->check(CLI::NonNegativeNumber);
+  check->add_flag("--all", args->all, "List every violation");
+  check
+      ->add_option("--stream-tolerance-us", args->stream_tolerance_us,
+                   "Overlap on one stream tolerated as rounding (default 1 us)")
+      ->check(CLI::NonNegativeNumber);
+  check
+      ->add_option("--end-tolerance-us", args->end_tolerance_us,
+                   "How far apart members of one collective may end (default 100 us) ...")
+      ->check(CLI::NonNegativeNumber);
+  check
+      ->add_option("--end-tolerance-share", args->end_tolerance_share,
+                   "... or this share of the shortest member's duration, if more (default "
+                   "0.02: ring algorithms finish rank after rank)")
+      ->check(CLI::NonNegativeNumber);
+  check->callback([args] { RunAndSetExit([args] { return RunCheck(*args); }); });
 
   CLI::App* exporter = trace->add_subcommand(
       "export", "Write the whole job as one Chrome-JSON trace for ui.perfetto.dev");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -107,18 +108,51 @@ ProcessGroupId RankTraceBuilder::GroupFor(const CollectiveArgs& args) {
   if (args.group_name.empty()) return ProcessGroupId::Invalid();
   auto& groups = trace_.process_groups;
   for (size_t i = 0; i < groups.size(); ++i) {
-    if (groups[i].name == args.group_name) return ProcessGroupId(static_cast<uint32_t>(i));
+    if (groups[i].name != args.group_name) continue;
+    // Most events repeat the text already checked: compare it before parsing anything.
+    if (!args.group_ranks.empty() && args.group_ranks != group_ranks_text_[i]) {
+      std::vector<int> ranks = ParseRankList(args.group_ranks);
+      if (groups[i].ranks.empty()) groups[i].ranks = ranks;
+      if (ranks == groups[i].ranks) {
+        group_ranks_text_[i] = std::string(args.group_ranks);
+      } else {
+        NoteConflict(ProcessGroup{groups[i].name, groups[i].description, std::move(ranks)});
+      }
+    }
+    return ProcessGroupId(static_cast<uint32_t>(i));
   }
   groups.push_back(ProcessGroup{std::string(args.group_name), std::string(args.group_description),
                                 ParseRankList(args.group_ranks)});
+  group_ranks_text_.emplace_back(args.group_ranks);
   return ProcessGroupId(static_cast<uint32_t>(groups.size() - 1));
 }
 
+void RankTraceBuilder::NoteConflict(ProcessGroup group) {
+  for (const ProcessGroup& seen : trace_.conflicting_groups) {
+    if (seen.name == group.name && seen.ranks == group.ranks) return;
+  }
+  trace_.conflicting_groups.push_back(std::move(group));
+}
+
 void RankTraceBuilder::AddProcessGroup(ProcessGroup group) {
-  for (const ProcessGroup& g : trace_.process_groups) {
-    if (g.name == group.name) return;
+  for (size_t i = 0; i < trace_.process_groups.size(); ++i) {
+    ProcessGroup& g = trace_.process_groups[i];
+    if (g.name != group.name) continue;
+    // Events named the group first; pg_config is the reference for its members.
+    if (g.ranks.empty()) {
+      g.ranks = std::move(group.ranks);
+    } else if (!group.ranks.empty() && g.ranks != group.ranks) {
+      ProcessGroup from_events = g;
+      g.ranks = std::move(group.ranks);
+      NoteConflict(std::move(from_events));
+      std::erase_if(trace_.conflicting_groups,
+                    [&g](const ProcessGroup& c) { return c.name == g.name && c.ranks == g.ranks; });
+    }
+    if (g.description.empty()) g.description = std::move(group.description);
+    return;
   }
   trace_.process_groups.push_back(std::move(group));
+  group_ranks_text_.emplace_back();
 }
 
 void RankTraceBuilder::AddCollective(uint32_t index, CollectiveType kernel_type,
@@ -136,6 +170,9 @@ void RankTraceBuilder::AddCollective(uint32_t index, CollectiveType kernel_type,
   c.group.push_back(GroupFor(args));
   c.seq.push_back(args.seq);
   c.stream.push_back(stream);
+  c.group_size.push_back(args.group_size >= 0 && args.group_size <= INT32_MAX
+                             ? static_cast<int32_t>(args.group_size)
+                             : -1);
 }
 
 void RankTraceBuilder::SortEvents() {

@@ -42,6 +42,7 @@ struct CollectiveArgs {
   std::string_view group_description;
   std::string_view group_ranks;  // "[0, 1]"
   int64_t seq = -1;
+  int64_t group_size = -1;  // "Group size"
 };
 
 // Bytes per element of a Kineto dtype spelling ("Float", "BFloat16", "int8_t", ...); 0 if unknown.
@@ -62,7 +63,8 @@ class RankTraceBuilder {
   // Marks event `index` (a NCCL kernel) as a collective of `kernel_type` (from its name).
   void AddCollective(uint32_t index, CollectiveType kernel_type, const CollectiveArgs& args,
                      int64_t stream);
-  // Adds a process group from distributedInfo.pg_config.
+  // Adds a process group from distributedInfo.pg_config. When events already named it with
+  // other members, pg_config's list is kept and the events' goes to conflicting_groups.
   void AddProcessGroup(ProcessGroup group);
 
   size_t event_count() const { return trace_.events.size(); }
@@ -72,12 +74,17 @@ class RankTraceBuilder {
 
  private:
   ProcessGroupId GroupFor(const CollectiveArgs& args);
+  // Records another member list given for a group (RankTrace::conflicting_groups).
+  void NoteConflict(ProcessGroup group);
   void SortEvents();
   void LinkLaunches(Diagnostics* diagnostics);
   void AssignSteps();
   void TypeCollectivesFromAnnotations();
 
   RankTrace trace_;
+  // Per process group: the last "Process Group Ranks" text found equal to its member list, so
+  // that the list is parsed once, not on every collective.
+  std::vector<std::string> group_ranks_text_;
   struct TrackKey {
     int64_t pid, tid;
     bool gpu;

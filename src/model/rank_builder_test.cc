@@ -89,6 +89,41 @@ TEST(RankBuilderTest, KernelBeforeLaunchIsDiagnosed) {
   EXPECT_EQ(diags.Count("gpu_op_before_launch"), 1);
 }
 
+// Events name group "1" as [0, 1, 2], then as [0, 1] (a conflict); pg_config then says [0, 1]:
+// its list is kept, and the events' other list [0, 1, 2] is the one conflict left. Group "2"
+// first appears without members, which a later event fills in (no conflict).
+TEST(RankBuilderTest, ProcessGroupConflictsAndGroupSize) {
+  RankTraceBuilder b(0, "f.json");
+  TrackId gpu = b.Track(0, 40, true);
+  const auto nccl = [&](int64_t ts, const char* name, const char* ranks, int64_t size) {
+    uint32_t i = b.AddEvent(EventRow{ts, 10, b.strings().Intern("ncclDevKernel_AllReduce"),
+                                     EventKind::kCollective, gpu, 0, 0});
+    CollectiveArgs args;
+    args.group_name = name;
+    args.group_ranks = ranks;
+    args.group_size = size;
+    b.AddCollective(i, CollectiveType::kAllReduce, args, 40);
+  };
+  nccl(100, "1", "[0, 1, 2]", 3);
+  nccl(200, "1", "[0, 1]", -1);
+  nccl(300, "1", "[0, 1]", 2);
+  nccl(400, "2", "", -1);
+  nccl(500, "2", "[0, 3]", 2);
+  b.AddProcessGroup(ProcessGroup{"1", "dp", {0, 1}});
+  Diagnostics diags;
+  RankTrace r = std::move(b).Finish(0, &diags);
+  ASSERT_EQ(r.process_groups.size(), 2u);
+  EXPECT_EQ(r.process_groups[0].ranks, (std::vector<int>{0, 1}));
+  EXPECT_EQ(r.process_groups[0].description, "dp");
+  EXPECT_EQ(r.process_groups[1].ranks, (std::vector<int>{0, 3}));
+  ASSERT_EQ(r.conflicting_groups.size(), 1u);
+  EXPECT_EQ(r.conflicting_groups[0].name, "1");
+  EXPECT_EQ(r.conflicting_groups[0].ranks, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(r.collectives.group_size[0], 3);
+  EXPECT_EQ(r.collectives.group_size[1], -1);
+  EXPECT_EQ(r.collectives.group_size[2], 2);
+}
+
 TEST(DtypeTest, KnownSizes) {
   EXPECT_EQ(DtypeBytes("Float"), 4);
   EXPECT_EQ(DtypeBytes("BFloat16"), 2);

@@ -96,7 +96,7 @@ size_t RankTrace::MemoryBytes() const {
                  e.kind.capacity() + e.track.capacity() * 4 + e.correlation.capacity() * 8 +
                  e.external_id.capacity() * 8 + e.link.capacity() * 4 + e.step.capacity() * 4;
   const CollectiveTable& c = collectives;
-  bytes += c.size() * (4 + 1 + 8 + 8 + 4 + 8 + 4 + 8 + 8);
+  bytes += c.size() * (4 + 1 + 8 + 8 + 4 + 8 + 4 + 8 + 8 + 4);
   bytes += tracks.capacity() * sizeof(Track) + steps.capacity() * sizeof(Step);
   return bytes + strings.MemoryBytes();
 }

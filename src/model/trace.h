@@ -120,6 +120,7 @@ struct CollectiveTable {
   Column<ProcessGroupId> group;  // into RankTrace::process_groups; Invalid if unknown
   Column<int64_t> seq;           // Kineto "Seq" arg; -1 if absent
   Column<int64_t> stream;        // GPU stream the kernel ran on
+  Column<int32_t> group_size;    // Kineto "Group size" arg (communicator size); -1 if absent
 
   size_t size() const { return event.size(); }
 };
@@ -133,7 +134,11 @@ struct RankTrace {
   std::vector<Step> steps;  // sorted by ts
   CollectiveTable collectives;
   std::vector<ProcessGroup> process_groups;  // groups this rank's trace mentions
-  int64_t base_time_ns = 0;                  // baseTimeNanoseconds of the file (0 if absent)
+  // Other member lists this rank's trace gives for a group of `process_groups` (an event's
+  // "Process Group Ranks" disagreeing with pg_config or with earlier events); one entry per
+  // distinct list, named as the group. Empty in a consistent trace.
+  std::vector<ProcessGroup> conflicting_groups;
+  int64_t base_time_ns = 0;  // baseTimeNanoseconds of the file (0 if absent)
 
   std::string_view Name(EventId id) const { return strings.Get(events.name[id.value()]); }
   // Bytes held by this rank's tables and strings.

@@ -238,6 +238,9 @@ simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
       case ArgField::kGroupRanks:
         c.group_ranks = text;
         break;
+      case ArgField::kGroupSize:
+        c.group_size = number;
+        break;
       case ArgField::kSeq:
         c.seq = number;
         break;

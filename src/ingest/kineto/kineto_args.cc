@@ -28,6 +28,7 @@ const ArgSpec kKnownArgs[] = {
     {"Process Group Name",        ArgField::kGroupName,        ArgType::kString, 0,  1},
     {"Process Group Description", ArgField::kGroupDescription, ArgType::kString, 0,  1},
     {"Process Group Ranks",       ArgField::kGroupRanks,       ArgType::kString, 0,  1},
+    {"Group size",                ArgField::kGroupSize,        ArgType::kInt,   -1,  1},
     {"Seq",                       ArgField::kSeq,              ArgType::kInt,   -1,  1},
     {"name",                      ArgField::kMetadataName,     ArgType::kString, 0,  1},
 };

@@ -30,6 +30,7 @@ enum class ArgField : uint8_t {
   kGroupName,
   kGroupDescription,
   kGroupRanks,
+  kGroupSize,
   kSeq,
   kMetadataName,  // args.name of `M` events (thread_name, process_name)
 };

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/stats.h"
 #include "graph/simulator.h"
 #include "whatif/internal/shared_output.h"
 #include "whatif/replay_batch.h"
@@ -227,7 +228,7 @@ std::vector<int64_t> IdealDurationsFrom(const ReplayModel& m,
   for (size_t c = 0; c < values.size(); ++c) {
     auto& v = values[c];
     if (v.empty()) continue;
-    of_class[c] = std::llround(m.class_is_comm[c] ? internal::Median(std::move(v)) : RobustMean(v));
+    of_class[c] = std::llround(m.class_is_comm[c] ? (v.empty() ? 0 : Median(std::move(v))) : RobustMean(v));
   }
   std::vector<int64_t> ideal(n);
   for (size_t i = 0; i < n; ++i)

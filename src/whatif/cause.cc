@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "base/check.h"
+#include "base/stats.h"
 #include "whatif/replay_batch.h"
 
 namespace trainscope::whatif {
@@ -107,12 +108,8 @@ double ForwardBackwardCorrelation(const ReplayModel& m) {
 
 namespace {
 
-double MedianOf(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t mid = v.size() / 2;
-  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
+// base/stats.h Median, 0 for none (no peers: nothing to compare against).
+double MedianOf(std::vector<double> v) { return v.empty() ? 0 : Median(std::move(v)); }
 
 // "rank 3 (1.2 ms/step), rank 5 (0.8 ms/step)": the workers with most of `per_worker`.
 std::string TopWorkers(const ReplayModel& m, const std::vector<double>& per_worker_ns, size_t count) {

@@ -13,13 +13,12 @@
 
 #include "base/diagnostics.h"
 #include "base/json_writer.h"
+#include "base/stats.h"
 #include "whatif/analysis.h"
 #include "whatif/cause.h"
 
 namespace trainscope::whatif::internal {
 
-// Median (mean of the two middle values for an even count); 0 for none.
-double Median(std::vector<double> v);
 std::vector<double> ToSeconds(const std::vector<int64_t>& ns);
 
 // Fills the per-step times (s), S = nodelay / ideal, the launch slowdown = measured / nodelay,
@@ -36,7 +35,7 @@ inline void FillStepTimes(const std::vector<int64_t>& measured, const std::vecto
     r->step_launch_slowdown.push_back(r->step_time_s[s] / r->step_nodelay_s[s]);
     r->step_error.push_back(std::abs(r->step_replay_s[s] - r->step_time_s[s]) / r->step_time_s[s]);
   }
-  r->error_median = Median(r->step_error);
+  r->error_median = r->step_error.empty() ? 0 : Median(r->step_error);
   r->error_max = r->step_error.empty() ? 0 : *std::max_element(r->step_error.begin(), r->step_error.end());
   r->slowdown = MeanSeconds(nodelay) / MeanSeconds(ideal);
   r->launch_slowdown = MeanSeconds(measured) / MeanSeconds(nodelay);

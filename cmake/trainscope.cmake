@@ -2,6 +2,9 @@
 # Helpers that declare trainscope targets the same way everywhere
 # (in the spirit of Abseil's absl_cc_library).
 
+# Install layout (bin/, share/trainscope/): cmake/packaging.cmake and the install() rules.
+include(GNUInstallDirs)
+
 set(TS_WARNING_FLAGS -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion)
 if(TS_WERROR)
   list(APPEND TS_WARNING_FLAGS -Werror)

@@ -54,6 +54,9 @@ def blank_code(text: str) -> str:
             j = n if end < 0 else end + len(m.group(1)) + 2
             out.append(re.sub(r"[^\n]", " ", text[i:j]))
             i = j
+        elif c == "'" and _digit_separator(text, i):
+            out.append(c)  # 1'000'000: a digit separator, not a character literal
+            i += 1
         elif c in "\"'":
             j = i + 1
             while j < n and text[j] != c and text[j] != "\n":
@@ -76,6 +79,17 @@ def blank_code(text: str) -> str:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+def _digit_separator(text: str, i: int) -> bool:
+    """True when the quote at `i` separates digits of a number literal (C++14 1'000'000)."""
+    if i + 1 >= len(text) or not (text[i + 1].isalnum()):
+        return False
+    j = i
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] in "'."):
+        j -= 1
+    token_start = text[j] if j < i else ""
+    return token_start.isdigit() and (j == 0 or text[j - 1] != "_")
 
 
 def function_name(header: str):

@@ -21,6 +21,7 @@
 #include "base/byte_source.h"
 #include "base/json_writer.h"
 #include "base/progress.h"
+#include "cli/app/output_transaction.h"
 #include "cli/app/report_builder.h"
 #include "cli/app/report_output.h"
 #include "cli/command.h"
@@ -28,6 +29,7 @@
 #include "ingest/kineto/kineto_reader.h"
 #include "ingest/metrics/metric_readers.h"
 #include "minder/fault_pipeline.h"
+#include "minder/model_set.h"
 #include "model/perfetto_export.h"
 #include "model/trace_summary.h"
 #include "whatif/perfetto_export.h"
@@ -78,6 +80,16 @@ Result<SampleExport> ExportBundledSample(const std::string& out_dir) {
 
 Status RunDemo(const DemoOptions& opt) {
   const GlobalOptions& g = Globals();
+  // The shipped Minder models first: without them (an incomplete install) nothing is written.
+  minder::FaultRunOptions fault_options;
+  fault_options.threads = g.threads;
+  TS_ASSIGN_OR_RETURN(fault_options.models_dir, minder::FindModelsDir());
+  // All or nothing: a failed demo leaves --out as it was (earlier outputs of the same names are
+  // moved aside until the run succeeds; a symlink among them is never written through).
+  TS_ASSIGN_OR_RETURN(OutputTransaction transaction,
+                      OutputTransaction::Begin(opt.out, {"job", "whatif.perfetto.json",
+                                                         "trace.perfetto.json", "report.html",
+                                                         "demo.json"}));
   const std::filesystem::path out(opt.out);
   const std::string job_dir = (out / "job").string();
   std::error_code ec;
@@ -110,13 +122,11 @@ Status RunDemo(const DemoOptions& opt) {
   TS_ASSIGN_OR_RETURN(StragglerRun stragglers,
                       pipeline::RunStragglerAnalysis(job_dir, straggler_options));
   TS_RETURN_IF_ERROR(ApplyStrict(stragglers.diagnostics));
-  std::string whatif_trace = (out / "whatif.perfetto.json").string();
+  const std::string whatif_trace = (out / "whatif.perfetto.json").string();
   TS_RETURN_IF_ERROR(
       whatif::WritePerfettoTimelines(stragglers.model, stragglers.result, whatif_trace));
 
   Stage(4, "minder: comparing the 8 machines' per-second metrics");
-  minder::FaultRunOptions fault_options;
-  fault_options.threads = g.threads;
   Diagnostics reading;
   TS_ASSIGN_OR_RETURN(
       model::MetricTable metrics,
@@ -151,8 +161,14 @@ Status RunDemo(const DemoOptions& opt) {
   json.Field("mean_step_s", synthesised.mean_step_s).Field("seed", opt.seed);
   WriteReportJsonFields(report, json);
   json.EndObject();
-  std::string json_path = (out / "demo.json").string();
-  std::ofstream(json_path) << json.str() << "\n";
+  const std::string json_path = (out / "demo.json").string();
+  {
+    std::ofstream json_file(json_path, std::ios::binary | std::ios::trunc);
+    json_file << json.str() << "\n";
+    json_file.close();
+    if (!json_file) return IoError("{}: write failed", json_path);
+  }
+  transaction.Commit();
   if (g.json) {
     std::fputs(json.str().c_str(), stdout);
     std::fputc('\n', stdout);

@@ -17,6 +17,7 @@
 
 #include "base/byte_source.h"
 #include "base/json_writer.h"
+#include "base/progress.h"
 #include "cli/command.h"
 #include "ingest/metrics/metric_readers.h"
 #include "minder/detector.h"
@@ -47,7 +48,7 @@ struct InputFlags {
 };
 
 struct DetectFlags {
-  std::string models = mi::DefaultModelsDir();
+  std::string models;  // "": the shipped models (minder::FindModelsDir)
   std::vector<std::string> metrics;
   std::string method = "minder";
   double threshold = 0;  // 0: the models' detector.txt
@@ -71,6 +72,20 @@ CLI::Validator PositiveFinite() {
       "POSITIVE");
 }
 
+// `f` with its models folder resolved: --models as given, else the shipped models. A method
+// without models (raw, mahalanobis) runs on built-in detector defaults when none are found.
+Result<DetectFlags> WithModels(const DetectFlags& f) {
+  DetectFlags out = f;
+  if (!out.models.empty()) return out;
+  Result<std::string> shipped = mi::FindModelsDir();
+  if (shipped.ok()) {
+    out.models = *shipped;
+  } else if (out.method == "minder") {
+    return shipped.error();
+  }
+  return out;
+}
+
 void AddInputFlags(CLI::App* cmd, InputFlags* in) {
   cmd->add_option("files", in->files, "Metric files: long CSV (.csv/.csv.gz), Prometheus query_range "
                   "JSON, or Prometheus text exposition")->required();
@@ -83,7 +98,9 @@ void AddInputFlags(CLI::App* cmd, InputFlags* in) {
 }
 
 void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {
-  cmd->add_option("--models", d->models, "Directory of *.vae models and detector.txt")->capture_default_str();
+  cmd->add_option("--models", d->models,
+                  "Directory of *.vae models and detector.txt (default: the shipped models, "
+                  "share/trainscope/models/minder or $TRAINSCOPE_DATA_DIR/models/minder)");
   cmd->add_option("--metrics", d->metrics, "Metric priority order (comma-separated); default: learned")->delimiter(',');
   cmd->add_option("--method", d->method, "minder | raw | mahalanobis")->capture_default_str();
   cmd->add_option("--threshold", d->threshold, "Robust outlier threshold (default: calibrated, detector.txt)")
@@ -127,7 +144,15 @@ Result<model::MetricTable> LoadInput(const InputFlags& in, Diagnostics* diags) {
 Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDefaults* defaults,
                                             Diagnostics* diags) {
   mi::DetectOptions o;
-  TS_ASSIGN_OR_RETURN(*defaults, mi::LoadDetectorDefaultsOrBuiltIn(f.models, diags));
+  if (f.models.empty()) {  // raw or mahalanobis with no shipped models found (WithModels)
+    *defaults = mi::DetectorDefaults{};
+    diags->Add("detector_defaults_absent", "shipped models", "",
+               fmt::format("no shipped models folder found: built-in defaults used (threshold {:g}, "
+                           "no learned metric order)",
+                           defaults->threshold));
+  } else {
+    TS_ASSIGN_OR_RETURN(*defaults, mi::LoadDetectorDefaultsOrBuiltIn(f.models, diags));
+  }
   o.threshold = f.threshold > 0 ? f.threshold : defaults->threshold;
   if (f.threshold <= 0) o.channel_thresholds = defaults->channel_thresholds;  // --threshold: one for all
   o.metric_order = f.metrics.empty() ? defaults->order : f.metrics;
@@ -257,8 +282,9 @@ void PrintGroupsText(const mi::Grid& grid, const DetectOutcome& o) {
   }
 }
 
-Status RunDetect(const InputFlags& in, const DetectFlags& f, int last_seconds, bool replay, int every, int pull,
-                 int reference_seconds) {
+Status RunDetect(const InputFlags& in, const DetectFlags& flags, int last_seconds, bool replay, int every,
+                 int pull, int reference_seconds) {
+  TS_ASSIGN_OR_RETURN(const DetectFlags f, WithModels(flags));
   // Under mpirun the pairwise distances are split over the MPI processes (identical results on
   // every process, for any count); only the first one writes output.
   bool writes_output = true;
@@ -544,9 +570,13 @@ std::vector<std::string> CsvFilesIn(const std::string& dir, const std::string& s
   return out;
 }
 
+// Defaults relative to the working directory: a checkout beside ../shared (the README's set-up).
+constexpr const char* kDefaultExathlon = "../shared/data/metrics/exathlon-spark4/traces";
+constexpr const char* kDefaultSmd = "../shared/data/metrics/smd-subset";
+
 struct EvalFlags {
-  std::string exathlon = "../shared/data/metrics/exathlon-spark4/traces";
-  std::string smd = "../shared/data/metrics/smd-subset";
+  std::string exathlon = kDefaultExathlon;
+  std::string smd = kDefaultSmd;
   std::vector<int> synth = {16, 64};
   std::vector<int> subsets = {3, 2};
   int seeds = 3;
@@ -591,8 +621,30 @@ Status RunRoceEval(const EvalFlags& e) {
   return OkStatus();
 }
 
-Status RunEval(const EvalFlags& e) {
+// A data folder of `minder eval` (--exathlon, --smd; "" = none): kNotFound when it is not a
+// folder, so a wrong or default path run outside the checkout says so instead of "no traces".
+Status CheckEvalFolder(const std::string& dir, const char* flag, const char* default_dir) {
+  if (dir.empty()) return OkStatus();
+  std::error_code ec;
+  const auto status = std::filesystem::status(dir, ec);
+  if (status.type() == std::filesystem::file_type::directory) return OkStatus();
+  const bool is_default = dir == default_dir;
+  return NotFoundError(
+      "{} {}: {} ({}; give {} DIR, or {} '' to leave that data set out)", flag, dir,
+      status.type() == std::filesystem::file_type::not_found ? "folder does not exist"
+                                                             : "not a folder",
+      is_default ? fmt::format("the default, relative to the working directory {}",
+                               std::filesystem::current_path(ec).string())
+                 : "as given",
+      flag, flag);
+}
+
+Status RunEval(const EvalFlags& flags) {
+  EvalFlags e = flags;
+  TS_ASSIGN_OR_RETURN(e.detect, WithModels(flags.detect));
   if (!e.zhejiang.empty()) return RunRoceEval(e);
+  TS_RETURN_IF_ERROR(CheckEvalFolder(e.exathlon, "--exathlon", kDefaultExathlon));
+  TS_RETURN_IF_ERROR(CheckEvalFolder(e.smd, "--smd", kDefaultSmd));
   const std::string& exathlon = e.exathlon;
   const std::string& smd = e.smd;
   const std::string& save_defaults = e.save_defaults;
@@ -617,22 +669,29 @@ Status RunEval(const EvalFlags& e) {
     TS_ASSIGN_OR_RETURN(model::MetricTable t, ingest::LoadMetrics({path}, {}, &diags));
     return mi::NamedTable{ingest::internal::MachineFromPath(path), std::move(t)};
   };
-  if (!exathlon.empty()) {
-    for (const std::string& p : CsvFilesIn(exathlon, ".csv.gz")) {
-      TS_ASSIGN_OR_RETURN(mi::NamedTable t, load(p));
-      eo.traces.push_back(std::move(t));
-    }
-    if (eo.traces.empty()) return NotFoundError("{}: no *.csv.gz traces", exathlon);
+  const std::vector<std::string> exathlon_files =
+      exathlon.empty() ? std::vector<std::string>() : CsvFilesIn(exathlon, ".csv.gz");
+  if (!exathlon.empty() && exathlon_files.empty()) {
+    return NotFoundError("--exathlon {}: the folder holds no *.csv.gz traces", exathlon);
   }
-  if (!smd.empty()) {
-    for (const std::string& p : CsvFilesIn(smd, "_test.csv.gz")) {
-      std::string train = p.substr(0, p.size() - 12) + "_train.csv.gz";
-      TS_ASSIGN_OR_RETURN(mi::NamedTable te, load(p));
-      TS_ASSIGN_OR_RETURN(mi::NamedTable tr, load(train));
-      eo.smd_test.push_back(std::move(te));
-      eo.smd_train.push_back(std::move(tr));
-    }
+  const std::vector<std::string> smd_files =
+      smd.empty() ? std::vector<std::string>() : CsvFilesIn(smd, "_test.csv.gz");
+  Progress reading("minder eval: reading recordings",
+                   static_cast<int64_t>(exathlon_files.size() + 2 * smd_files.size()), "files");
+  for (const std::string& p : exathlon_files) {
+    TS_ASSIGN_OR_RETURN(mi::NamedTable t, load(p));
+    eo.traces.push_back(std::move(t));
+    reading.Advance();
   }
+  for (const std::string& p : smd_files) {
+    std::string train = p.substr(0, p.size() - 12) + "_train.csv.gz";
+    TS_ASSIGN_OR_RETURN(mi::NamedTable te, load(p));
+    TS_ASSIGN_OR_RETURN(mi::NamedTable tr, load(train));
+    eo.smd_test.push_back(std::move(te));
+    eo.smd_train.push_back(std::move(tr));
+    reading.Advance(2);
+  }
+  reading.Finish();
   for (const std::string& path : workload) {
     InputFlags in;
     in.files = {path};
@@ -765,7 +824,8 @@ void RegisterMinder(CLI::App& root) {
   eval->add_option("--smd", ef.smd, "smd-subset directory for the per-machine part ('' = none)")->capture_default_str();
   eval->add_option("--synthetic", ef.synth, "Synthetic job sizes N")->delimiter(',')->capture_default_str();
   eval->add_option("--seeds", ef.seeds, "Injection seeds per recording")->capture_default_str();
-  eval->add_option("--models", ef.detect.models, "Model directory")->capture_default_str();
+  eval->add_option("--models", ef.detect.models,
+                   "Model directory (default: the shipped models, share/trainscope/models/minder)");
   eval->add_option("--metrics", ef.detect.metrics, "Fixed metric order instead of the learned one")->delimiter(',');
   eval->add_option("--save-defaults", ef.save_defaults, "Write detector.txt (threshold, learned order) here");
   eval->add_option("--workload", ef.workload, "metrics.csv.gz of jobs from `trainscope workload synth` (family 'workload')")->delimiter(',');

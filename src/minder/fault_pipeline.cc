@@ -100,7 +100,10 @@ Result<FaultRun> RunFaultDetection(model::MetricTable raw, const FaultRunOptions
   run.diagnostics = std::move(reading);
   model::MetricTable table = model::MapMetricNames(std::move(raw), model::DefaultMetricMappings(),
                                                    /*keep_unmapped=*/true, &run.diagnostics);
-  const std::string dir = options.models_dir.empty() ? DefaultModelsDir() : options.models_dir;
+  std::string dir = options.models_dir;
+  if (dir.empty()) {
+    TS_ASSIGN_OR_RETURN(dir, FindModelsDir());
+  }
   TS_ASSIGN_OR_RETURN(DetectorDefaults defaults,
                       LoadDetectorDefaultsOrBuiltIn(dir, &run.diagnostics));
   TS_ASSIGN_OR_RETURN(ModelSet models, ModelSet::Load(dir));

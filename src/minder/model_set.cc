@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include "base/byte_source.h"
+#include "base/data_dir.h"
 
 namespace trainscope::minder {
 
@@ -167,10 +168,23 @@ Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string&
   return ok ? OkStatus() : IoError("{}: write failed", path);
 }
 
-std::string DefaultModelsDir() {
+Result<std::string> FindModelsDir() {
   const char* env = std::getenv("TRAINSCOPE_MINDER_MODELS");
-  if (env != nullptr && *env != 0) return env;
-  return TS_MINDER_MODELS_DIR;
+  if (env != nullptr && *env != 0) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(env, ec)) {
+      return NotFoundError("Minder models not found: $TRAINSCOPE_MINDER_MODELS={} is not a folder "
+                           "(point it at a folder of *.vae models, or unset it)",
+                           env);
+    }
+    return std::string(env);
+  }
+  return FindDataPath("models/minder", "Minder models");
+}
+
+std::string DefaultModelsDir() {
+  Result<std::string> dir = FindModelsDir();
+  return dir.ok() ? *dir : std::string();
 }
 
 Status ModelSet::Save(const std::string& dir) const {

@@ -55,7 +55,13 @@ Result<DetectorDefaults> LoadDetectorDefaults(const std::string& dir);
 Result<DetectorDefaults> LoadDetectorDefaultsOrBuiltIn(const std::string& dir, Diagnostics* diagnostics);
 Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string& comment,
                             const std::string& dir);
-// `$TRAINSCOPE_MINDER_MODELS`, else the source tree's models/minder.
+// The shipped models folder: `$TRAINSCOPE_MINDER_MODELS` when set (it must exist), else
+// `models/minder` under the first data root that has it (base/data_dir.h: $TRAINSCOPE_DATA_DIR,
+// <prefix>/share/trainscope beside the executable, the source tree from the build tree).
+// kNotFound names every place looked at.
+Result<std::string> FindModelsDir();
+// FindModelsDir(), or "" when the models are nowhere (for tests and benchmarks, which then fail
+// on loading "" with a clear message).
 std::string DefaultModelsDir();
 
 Status SaveModel(const MetricModel& model, const std::string& metric, const std::string& path);

@@ -8,9 +8,9 @@
 #include "base/check.h"
 
 namespace trainscope::graph {
-namespace {
 
-struct Arrays {
+// The replay loop's view of the graph and of one replay's inputs and outputs.
+struct Simulator::Arrays {
   const std::array<int32_t, 2>* dep_pairs;  // DepGraph::dep_pairs(), for kPairs replays
   const int32_t* unit_begin;
   const int32_t* dep_begin;
@@ -23,6 +23,10 @@ struct Arrays {
   int64_t* ready_at;
   int64_t* step_end;
 };
+
+namespace {
+
+using Arrays = Simulator::Arrays;
 
 // Index of position p's duration and delay: its node, or p itself when the caller keeps them in
 // replay order (RunInReplayOrder).
@@ -125,33 +129,38 @@ Simulator::Simulator(const DepGraph& graph)
       end_at_(new int64_t[static_cast<size_t>(graph.num_nodes()) + 2]),  // + pair sentinels
       ready_at_(new int64_t[static_cast<size_t>(MaxUnitSize(graph))]) {}
 
+// Checks the sizes of a replay's inputs and outputs, resets the step ends and returns the arrays
+// the replay loop reads.
+Arrays Simulator::Prepare(std::span<const int64_t> dur, std::span<const int64_t> delay,
+                          std::span<int64_t> step_end_ns) {
+  const int32_t n = graph_.num_nodes();
+  TS_CHECK(static_cast<int32_t>(dur.size()) == n, "durations: {} for {} nodes", dur.size(), n);
+  TS_CHECK(delay.empty() || static_cast<int32_t>(delay.size()) == n, "delays: {} for {} nodes",
+           delay.size(), n);
+  TS_CHECK(static_cast<int32_t>(step_end_ns.size()) == graph_.num_steps(),
+           "step ends: {} for {} steps", step_end_ns.size(), graph_.num_steps());
+  std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
+  return Arrays{graph_.dep_pairs().data(),
+                graph_.unit_begin().data(),
+                graph_.dep_begin().data(),
+                graph_.dep_pos().data(),
+                graph_.node_at().data(),
+                graph_.step_at().data(),
+                dur.data(),
+                delay.empty() ? nullptr : delay.data(),
+                end_at_.get(),
+                ready_at_.get(),
+                step_end_ns.data()};
+}
+
 void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> delay_ns,
                     std::span<int64_t> step_end_ns, std::span<int64_t> start_ns,
                     std::span<int64_t> end_ns) {
-  const int32_t n = graph_.num_nodes();
-  TS_CHECK(static_cast<int32_t>(dur_ns.size()) == n, "durations: {} for {} nodes", dur_ns.size(),
-           n);
-  TS_CHECK(delay_ns.empty() || static_cast<int32_t>(delay_ns.size()) == n,
-           "delays: {} for {} nodes", delay_ns.size(), n);
-  TS_CHECK(static_cast<int32_t>(step_end_ns.size()) == graph_.num_steps(),
-           "step ends: {} for {} steps", step_end_ns.size(), graph_.num_steps());
   const bool want_nodes = !start_ns.empty();
   TS_CHECK(start_ns.size() == end_ns.size() &&
-               (!want_nodes || static_cast<int32_t>(start_ns.size()) == n),
-           "per-node outputs must both be empty or have {} entries", n);
-
-  std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
-  const Arrays a{graph_.dep_pairs().data(),
-                 graph_.unit_begin().data(),
-                 graph_.dep_begin().data(),
-                 graph_.dep_pos().data(),
-                 graph_.node_at().data(),
-                 graph_.step_at().data(),
-                 dur_ns.data(),
-                 delay_ns.empty() ? nullptr : delay_ns.data(),
-                 end_at_.get(),
-                 ready_at_.get(),
-                 step_end_ns.data()};
+               (!want_nodes || static_cast<int32_t>(start_ns.size()) == graph_.num_nodes()),
+           "per-node outputs must both be empty or have {} entries", graph_.num_nodes());
+  const Arrays a = Prepare(dur_ns, delay_ns, step_end_ns);
   // One instantiation per (delays, per-node outputs) so the loop carries no per-op flag tests.
   if (want_nodes) {
     if (a.delay != nullptr)
@@ -168,25 +177,7 @@ void Simulator::Run(std::span<const int64_t> dur_ns, std::span<const int64_t> de
 void Simulator::RunInReplayOrder(std::span<const int64_t> dur_by_pos,
                                  std::span<const int64_t> delay_by_pos,
                                  std::span<int64_t> step_end_ns) {
-  const int32_t n = graph_.num_nodes();
-  TS_CHECK(static_cast<int32_t>(dur_by_pos.size()) == n, "durations: {} for {} nodes",
-           dur_by_pos.size(), n);
-  TS_CHECK(delay_by_pos.empty() || static_cast<int32_t>(delay_by_pos.size()) == n,
-           "delays: {} for {} nodes", delay_by_pos.size(), n);
-  TS_CHECK(static_cast<int32_t>(step_end_ns.size()) == graph_.num_steps(),
-           "step ends: {} for {} steps", step_end_ns.size(), graph_.num_steps());
-  std::fill(step_end_ns.begin(), step_end_ns.end(), INT64_MIN);
-  const Arrays a{graph_.dep_pairs().data(),
-                 graph_.unit_begin().data(),
-                 graph_.dep_begin().data(),
-                 graph_.dep_pos().data(),
-                 graph_.node_at().data(),
-                 graph_.step_at().data(),
-                 dur_by_pos.data(),
-                 delay_by_pos.empty() ? nullptr : delay_by_pos.data(),
-                 end_at_.get(),
-                 ready_at_.get(),
-                 step_end_ns.data()};
+  const Arrays a = Prepare(dur_by_pos, delay_by_pos, step_end_ns);
   // Sentinel slots of the dependency pairs: "no dependency" ends at 0, "no second" never.
   end_at_[graph_.no_deps_position()] = 0;
   end_at_[graph_.no_more_deps_position()] = INT64_MIN;

@@ -44,7 +44,11 @@ class Simulator {
 
   const DepGraph& graph() const { return graph_; }
 
+  struct Arrays;
+
  private:
+  Arrays Prepare(std::span<const int64_t> dur, std::span<const int64_t> delay,
+                 std::span<int64_t> step_end_ns);
   const DepGraph& graph_;
   // Scratch left uninitialised (Run writes before it reads): no memset per simulator.
   std::unique_ptr<int64_t[]> end_at_;    // by position

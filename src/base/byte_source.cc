@@ -26,7 +26,9 @@ class RawInput {
 class FdInput final : public RawInput {
  public:
   FdInput(int fd, uint64_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
-  ~FdInput() override { ::close(fd_); }
+  ~FdInput() override {
+    if (fd_ != STDIN_FILENO) ::close(fd_);
+  }
   Result<size_t> Read(char* out, size_t capacity) override {
     while (true) {
       ssize_t n = ::read(fd_, out, capacity);
@@ -213,19 +215,73 @@ Result<std::unique_ptr<ByteSource>> WrapRaw(std::string name, std::unique_ptr<Ra
 
 }  // namespace
 
-Result<std::unique_ptr<ByteSource>> OpenByteSource(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return NotFoundError("{}: no such file", path);
-    return IoError("{}: cannot open: {}", path, std::strerror(errno));
+namespace {
+
+std::string_view FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+// The reason an open or a stat of `path` failed with `error`, in words.
+Status OpenError(const std::string& path, int error) {
+  struct stat link {};
+  switch (error) {
+    case ENOENT:
+      if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode))
+        return NotFoundError("{}: a symbolic link to a missing file", path);
+      return NotFoundError("{}: no such file or directory", path);
+    case ELOOP:
+      return InvalidArgumentError("{}: too many levels of symbolic links (a symlink loop?)", path);
+    case EACCES:
+    case EPERM:
+      return IoError("{}: permission denied", path);
+    case ENOTDIR:
+      return NotFoundError("{}: a part of the path is not a folder", path);
+    default:
+      return IoError("{}: cannot open: {}", path, std::strerror(error));
   }
+}
+
+}  // namespace
+
+Result<OpenedFile> OpenRegularFile(const std::string& path) {
+  if (path == "-") return OpenedFile{STDIN_FILENO, 0};
+  // Non-blocking, so that a FIFO without a writer does not hang the open; regular files ignore
+  // the flag, which is cleared again below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return OpenError(path, errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
     ::close(fd);
-    return InvalidArgumentError("{}: not a regular file", path);
+    return OpenError(path, error);
   }
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  return WrapRaw(path, std::make_unique<FdInput>(fd, static_cast<uint64_t>(st.st_size), path));
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const std::string_view kind = FileKind(st.st_mode);
+    if (kind == "not a regular file") return InvalidArgumentError("{}: not a regular file", path);
+    return InvalidArgumentError("{}: {}, not a regular file", path, kind);
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return OpenedFile{fd, static_cast<uint64_t>(st.st_size)};
+}
+
+std::string FolderProblem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::string(OpenError(path, errno).message());
+  if (!S_ISDIR(st.st_mode)) return path + ": not a folder";
+  if (::access(path.c_str(), R_OK | X_OK) != 0) return path + ": permission denied";
+  return "";
+}
+
+Result<std::unique_ptr<ByteSource>> OpenByteSource(const std::string& path) {
+  TS_ASSIGN_OR_RETURN(const OpenedFile file, OpenRegularFile(path));
+  if (file.fd != STDIN_FILENO) ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return WrapRaw(path, std::make_unique<FdInput>(file.fd, file.size, path));
 }
 
 std::unique_ptr<ByteSource> MemoryByteSource(std::string name, const char* data, size_t size) {
@@ -242,6 +298,7 @@ uint64_t AnnouncedSize(const std::string& path, const ByteSource& source) {
   if (!source.compressed()) return source.file_size();
   const uint64_t file_size = source.file_size();
   if (file_size < 18) return 0;  // header and trailer of one member
+  if (path == "-") return 0;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   unsigned char trailer[4] = {0, 0, 0, 0};

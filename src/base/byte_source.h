@@ -31,7 +31,23 @@ class ByteSource {
   std::string path_;
 };
 
-// Opens `path`; gzip is detected from the first two bytes.
+// Opens `path` for reading if it is a regular file (following symlinks), or "-" for standard
+// input. Anything else is an error naming what it is, without blocking: a FIFO is opened
+// non-blocking and refused ("a FIFO (named pipe), not a regular file"), as are folders, sockets
+// and devices; a symlink loop, a dangling symlink and a permission problem each say so. Returns
+// the descriptor (close it) and the file's size (0 for "-").
+struct OpenedFile {
+  int fd = -1;
+  uint64_t size = 0;
+};
+Result<OpenedFile> OpenRegularFile(const std::string& path);
+
+// Why `path` cannot be listed as a folder (empty when it can: "no such file or directory", "not a
+// folder", "permission denied", ...) so a reader can say that instead of "no trace files in it".
+std::string FolderProblem(const std::string& path);
+
+// Opens `path` (OpenRegularFile: a regular file, or "-" for standard input); gzip is detected
+// from the first two bytes.
 Result<std::unique_ptr<ByteSource>> OpenByteSource(const std::string& path);
 
 // A source over bytes already in memory (tests, fuzzers, embedded data). `name` is used in

@@ -2,10 +2,12 @@
 // Tests for plain and gzip byte sources, including truncated and corrupt gzip.
 #include "base/byte_source.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -131,7 +133,34 @@ TEST(ByteSourceTest, ManyMembersAnyChunkSize) {
 
 TEST(ByteSourceTest, MissingFileIsNotFound) {
   EXPECT_THAT(OpenByteSource("/nonexistent/trace.json"),
-              StatusIs(StatusCode::kNotFound, "/nonexistent/trace.json"));
+              StatusIs(StatusCode::kNotFound, "/nonexistent/trace.json: no such file or directory"));
+}
+
+// Anything but a regular file is refused by name, at once: a FIFO without a writer used to block
+// the open forever (`trace info`, `minder detect`).
+TEST(ByteSourceTest, NonRegularFilesAreNamedNotOpened) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / "byte_source_hostile";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "folder");
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  std::filesystem::create_symlink("loop_b", dir / "loop_a");
+  std::filesystem::create_symlink("loop_a", dir / "loop_b");
+  std::filesystem::create_symlink("missing", dir / "dangling");
+  const auto path = [&](const char* name) { return (dir / name).string(); };
+  EXPECT_THAT(OpenByteSource(path("fifo")),
+              StatusIs(StatusCode::kInvalidArgument, "a FIFO (named pipe), not a regular file"));
+  EXPECT_THAT(ReadFileToString(path("fifo")), StatusIs(StatusCode::kInvalidArgument, "FIFO"));
+  EXPECT_THAT(OpenByteSource(path("folder")),
+              StatusIs(StatusCode::kInvalidArgument, "a folder, not a regular file"));
+  EXPECT_THAT(OpenByteSource(path("loop_a")),
+              StatusIs(StatusCode::kInvalidArgument, "symlink loop"));
+  EXPECT_THAT(OpenByteSource(path("dangling")),
+              StatusIs(StatusCode::kNotFound, "a symbolic link to a missing file"));
+  EXPECT_EQ(FolderProblem(path("folder")), "");
+  EXPECT_EQ(FolderProblem(path("fifo")), path("fifo") + ": not a folder");
+  EXPECT_EQ(FolderProblem(path("nothing")), path("nothing") + ": no such file or directory");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "base/byte_source.h"
 #include "base/parallel.h"
 #include "base/progress.h"
 #include "ingest/kineto/kineto_reader.h"
@@ -221,6 +222,8 @@ Result<JobTrace> ReadKinetoJob(const std::string& path, const ReadOptions& optio
   std::vector<std::string> paths;
   Diagnostics skipped;
   if (fs::is_directory(path, ec)) {
+    if (std::string problem = FolderProblem(path); !problem.empty())
+      return InvalidArgumentError("{}", problem);
     std::vector<std::string> candidates;
     for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
       std::string name = entry.path().filename().string();
@@ -243,10 +246,8 @@ Result<JobTrace> ReadKinetoJob(const std::string& path, const ReadOptions& optio
                            "a trace)",
                            path, candidates.size());
     }
-  } else if (fs::exists(path, ec)) {
-    paths.push_back(path);
   } else {
-    return NotFoundError("{}: no such file or directory", path);
+    paths.push_back(path);  // opening it says what is wrong: missing, a symlink loop, a FIFO, ...
   }
   std::vector<std::unique_ptr<ByteSource>> sources;
   for (const std::string& p : paths) {

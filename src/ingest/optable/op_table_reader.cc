@@ -259,6 +259,8 @@ struct FolderTables {
 };
 
 Result<FolderTables> FindOpTables(const std::string& folder) {
+  if (std::string problem = FolderProblem(folder); !problem.empty())
+    return InvalidArgumentError("{}", problem);
   std::error_code ec;
   FolderTables found;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
@@ -324,10 +326,8 @@ Result<OpTable> ReadOpTable(const std::string& path, int threads) {
   FolderTables tables;
   if (fs::is_directory(path, ec)) {
     TS_ASSIGN_OR_RETURN(tables, FindOpTables(path));
-  } else if (fs::exists(path, ec)) {
-    (IsParquetPath(path) ? tables.parquet : tables.csv) = path;
   } else {
-    return NotFoundError("{}: no such file or folder", path);
+    (IsParquetPath(path) ? tables.parquet : tables.csv) = path;  // the open says what is wrong
   }
   const fs::path meta_path = MetaPathFor(tables.parquet.empty() ? tables.csv : tables.parquet);
   OpTable table;

@@ -3,6 +3,8 @@
 // (see parquet_reader.h for what is supported).
 #include "ingest/optable/parquet_reader.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/byte_source.h"
 #include "base/parallel.h"
 #include "ingest/optable/internal/parquet_column.h"
 #include "ingest/optable/internal/parquet_metadata.h"
@@ -197,12 +200,14 @@ Result<ParquetTable> ParseParquet(std::string_view bytes, const std::string& nam
 }
 
 Result<ParquetTable> ReadParquetFile(const std::string& path, const ParquetReadOptions& options) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return IoError("{}: cannot open: {}", path, std::strerror(errno));
+  TS_ASSIGN_OR_RETURN(const OpenedFile opened, OpenRegularFile(path));
+  std::unique_ptr<FILE, int (*)(FILE*)> file(::fdopen(opened.fd, "rb"), &std::fclose);
+  if (!file) {
+    ::close(opened.fd);
+    return IoError("{}: cannot open: {}", path, std::strerror(errno));
+  }
   std::string bytes;
-  std::error_code ec;
-  const auto expected = std::filesystem::file_size(path, ec);
-  if (!ec) bytes.reserve(static_cast<size_t>(expected));
+  bytes.reserve(static_cast<size_t>(opened.size));
   char buffer[1 << 16];
   while (true) {
     const size_t n = std::fread(buffer, 1, sizeof(buffer), file.get());

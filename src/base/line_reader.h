@@ -5,7 +5,9 @@
 // A line is the text up to '\n', without the '\n' and without one '\r' before it (CRLF files
 // read like LF files). A final line without '\n' is a line too (`terminated` says so); a '\n'
 // at the very end does not start an empty line. Each line carries its 1-based number and the
-// byte offset of its first byte, so errors can say "file:line" or "byte N".
+// byte offset of its first byte, so errors can say "file:line" or "byte N". A UTF-8 byte order
+// mark (EF BB BF) at the start of the text is skipped (line 1 then starts at byte 3), as editors
+// on Windows write one.
 //
 //   LineReader lines(text);
 //   while (std::optional<TextLine> line = lines.Next()) {
@@ -40,8 +42,13 @@ struct TextLine {
 class LineReader {
  public:
   // Reads `buffer` from byte `offset`; the line there gets number `first_number`.
+  // Reading from the text's start (offset 0, line 1), a byte order mark is skipped.
   explicit LineReader(std::string_view buffer, size_t offset = 0, int64_t first_number = 1)
-      : buffer_(buffer), pos_(offset), next_number_(first_number) {}
+      : buffer_(buffer), pos_(offset), next_number_(first_number) {
+    if (offset == 0 && first_number == 1 && buffer.starts_with(kUtf8Bom)) pos_ = kUtf8Bom.size();
+  }
+
+  static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
   // The next line, or nullopt past the end.
   std::optional<TextLine> Next() {
@@ -76,11 +83,18 @@ template <typename OnLine>
 Status ForEachLine(ByteSource& source, OnLine&& on_line) {
   std::string carry;  // the unfinished line of the previous chunk(s), then a whole chunk
   std::vector<char> chunk(size_t{1} << 20);
+  bool bom_checked = false;
   while (true) {
     TS_ASSIGN_OR_RETURN(size_t got, source.Read(chunk.data(), chunk.size()));
     if (got == 0) break;
     carry.append(chunk.data(), got);
-    LineReader lines(carry);
+    if (!bom_checked && carry.size() >= LineReader::kUtf8Bom.size()) {  // the stream's start
+      if (std::string_view(carry).starts_with(LineReader::kUtf8Bom))
+        carry.erase(0, LineReader::kUtf8Bom.size());
+      bom_checked = true;
+    }
+    // Line 2: not the text's start (no byte order mark check); these line numbers are not used.
+    LineReader lines(carry, 0, 2);
     size_t consumed = 0;
     while (std::optional<TextLine> line = lines.Next()) {
       if (!line->terminated) break;  // may continue in the next chunk

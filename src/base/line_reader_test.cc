@@ -59,6 +59,25 @@ TEST(LineReaderTest, StartsAtAnOffsetWithAGivenNumberAndShowsTheRest) {
   EXPECT_EQ(reader.rest(), "r1\nr2");
 }
 
+// A UTF-8 byte order mark at the start is skipped (line 1 starts at byte 3), elsewhere it is text.
+TEST(LineReaderTest, ByteOrderMarkAtTheStartIsSkipped) {
+  const std::string text = "\xEF\xBB\xBF" "a,b\n\xEF\xBB\xBF" "c\n";
+  std::vector<TextLine> lines = AllLines(text);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].text, "a,b");
+  EXPECT_EQ(lines[0].offset, 3u);
+  EXPECT_EQ(lines[1].text, "\xEF\xBB\xBF" "c");
+  std::vector<std::string> got;
+  auto source = MemoryByteSource("mem", text.data(), text.size());
+  ASSERT_OK(ForEachLine(*source, [&](std::string_view line) {
+    got.emplace_back(line);
+    return OkStatus();
+  }));
+  EXPECT_EQ(got, (std::vector<std::string>{"a,b", "\xEF\xBB\xBF" "c"}));
+  // Only a mark: no line.
+  EXPECT_TRUE(AllLines("\xEF\xBB\xBF").empty());
+}
+
 TEST(ForEachLineTest, ChunkedSourceGivesTheLinesOfTheWholeBuffer) {
   // ~3 MiB with lines of growing length (one longer than a chunk), CRLF and LF mixed, no final
   // newline: every chunk boundary falls inside some line.

@@ -5,6 +5,8 @@
 // one-line-per-event files start at bytes 67 and 157, found with re.finditer('{"ph"', t)).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 
@@ -148,6 +150,29 @@ TEST(BadInputRegressionTest, ExtremeIdsLoadWithoutOverflow) {
       EXPECT_EQ(track.tid, std::numeric_limits<int64_t>::min());
     }
   }
+}
+
+// A UTF-8 byte order mark before the JSON is accepted (it gave "found '\xef'"), and byte
+// offsets stay the file's: invalid_literal.json's error at byte 157 is at byte 160 behind one.
+TEST(BadInputRegressionTest, ByteOrderMarkIsSkippedAndOffsetsStayTheFiles) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "kineto_bom";
+  std::filesystem::create_directories(dir);
+  auto with_bom = [&](const std::string& from, const std::string& name) {
+    std::ifstream in(from, std::ios::binary);
+    std::ofstream out(dir / name, std::ios::binary);
+    out << "\xEF\xBB\xBF" << in.rdbuf();
+    return (dir / name).string();
+  };
+  const std::string good = TestDataPath("kineto/demo/rank-0.json");
+  ASSERT_OK_AND_ASSIGN(model::JobTrace plain, ReadKinetoJob(good, ReadOptions{1}));
+  ASSERT_OK_AND_ASSIGN(model::JobTrace bom, ReadKinetoJob(with_bom(good, "rank-0.json"),
+                                                          ReadOptions{1}));
+  ASSERT_EQ(bom.ranks.size(), 1u);
+  EXPECT_EQ(bom.ranks[0].events.size(), plain.ranks[0].events.size());
+  EXPECT_THAT(ReadKinetoJob(with_bom(TestDataPath("bad/invalid_literal.json"), "bad.json"),
+                            ReadOptions{1}),
+              StatusIs(StatusCode::kInvalidArgument, "event 1 (byte 160): invalid JSON"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -228,6 +228,16 @@ Status StreamReader::Run() {
   buf_offset_ = -1;
   pos_ = end_ = 1;
   TS_ASSIGN_OR_RETURN(char first, NextNonSpace("at the start"));
+  if (first == '\xEF' && Offset() == 1) {  // a UTF-8 byte order mark (EF BB BF): skipped
+    for (const char expected : {'\xBB', '\xBF'}) {
+      TS_ASSIGN_OR_RETURN(char c, NextNonSpace("in a byte order mark"));
+      if (c != expected) {
+        return Error(StatusCode::kInvalidArgument, Offset() - 1,
+                     "expected a JSON object or array, found an incomplete UTF-8 byte order mark");
+      }
+    }
+    TS_ASSIGN_OR_RETURN(first, NextNonSpace("at the start"));
+  }
   if (first == '[') {  // Chrome trace, array form: the document is the event list
     TS_RETURN_IF_ERROR(StreamEvents());
     return ExpectEnd();

@@ -156,6 +156,16 @@ TEST(PromJsonTest, ReadsMatrixWithSpecialValues) {
   EXPECT_EQ(d.Count("prometheus_warning"), 1);
 }
 
+// A UTF-8 byte order mark before the JSON is accepted (it gave "byte 0: not JSON").
+TEST(PromJsonTest, ByteOrderMarkIsAccepted) {
+  const std::string json = std::string("\xEF\xBB\xBF") +
+                           R"({"status":"success","data":{"resultType":"matrix","result":[
+      {"metric":{"__name__":"m","instance":"a"},"values":[[1,"2"],[2,"3"]]}]}})";
+  model::MetricTable t;
+  ASSERT_OK(ReadPromQueryRange(json, "bom.json", &t, nullptr));
+  EXPECT_EQ(ValueOf(t, "a", "m", 2 * kS), 3);
+}
+
 TEST(PromJsonTest, ErrorsAndBareArray) {
   model::MetricTable t;
   EXPECT_THAT(ReadPromQueryRange(R"({"status":"error","errorType":"bad_data","error":"parse error"})",

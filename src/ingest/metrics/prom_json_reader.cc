@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Prometheus `query_range` JSON reader (simdjson on-demand): matrix envelope or bare result array.
 #include <cmath>
+#include <cstring>
 
 #include <simdjson.h>
 
@@ -138,6 +139,8 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
   const std::string unnamed =
       unnamed_metric.empty() ? internal::MetricNameFromPath(origin) : std::string(unnamed_metric);
   simdjson::padded_string padded(text);
+  // A UTF-8 byte order mark becomes JSON whitespace: accepted, and byte offsets stay the file's.
+  if (text.starts_with("\xEF\xBB\xBF")) std::memset(padded.data(), ' ', 3);
   od::parser parser;
   od::document doc;
   if (auto ec = parser.iterate(padded).get(doc)) {

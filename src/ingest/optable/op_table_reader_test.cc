@@ -37,6 +37,20 @@ TEST(OpTableReaderTest, ParsesRowsAndInternsOptypes) {
   EXPECT_EQ(table.seq_id[0], 3);
 }
 
+// A UTF-8 byte order mark (as Windows editors write) is skipped in the CSV and the meta; it used
+// to give "header lacks column 'dp_rank'".
+TEST(OpTableReaderTest, ByteOrderMarkIsSkipped) {
+  OpTable table;
+  ASSERT_OK(Parse(std::string("\xEF\xBB\xBF") + kHeader + "0,1,2,23,gc,1.0,0.5,0,-1,0,-1\n",
+                  table));
+  ASSERT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.dp_rank[0], 0);
+  EXPECT_EQ(table.dur_ns[0], 500000000);
+  ASSERT_OK_AND_ASSIGN(OpTableMeta meta,
+                       ParseOpTableMeta("\xEF\xBB\xBFtrial_name: X\ndp_size: 4\n", "m.yaml"));
+  EXPECT_EQ(meta.dp_size, 4);
+}
+
 TEST(OpTableReaderTest, ColumnsInAnyOrder) {
   std::string text =
       "optype,extra,gmc,mb_id,mc,seq_id,duration,start_ts,step,rank,stage,dp_rank\n"

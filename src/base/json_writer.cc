@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "base/utf8.h"
+
 namespace trainscope {
 
 JsonWriter::~JsonWriter() {
@@ -115,7 +117,7 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
   return *this;
 }
 
-void JsonWriter::AppendEscaped(std::string& out, std::string_view s) {
+void JsonWriter::AppendEscapedUtf8(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
     switch (c) {
@@ -135,6 +137,20 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view s) {
     }
   }
   out.push_back('"');
+}
+
+// JSON text must be UTF-8: a byte that starts no valid sequence (a Latin-1 machine name, a
+// truncated op name) is written as the text "\xNN" (in JSON "\\xNN"), readable and valid.
+void JsonWriter::AppendEscaped(std::string& out, std::string_view s) {
+  size_t clean = 0;
+  while (clean < s.size() && static_cast<unsigned char>(s[clean]) < 0x80) ++clean;
+  if (clean == s.size() || FirstInvalidUtf8(s) == std::string_view::npos) {
+    AppendEscapedUtf8(out, s);
+    return;
+  }
+  std::string valid;
+  AppendUtf8Escaped(valid, s);
+  AppendEscapedUtf8(out, valid);
 }
 
 }  // namespace trainscope

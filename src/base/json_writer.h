@@ -62,9 +62,11 @@ class JsonWriter {
   const std::string& str() const { return out_; }
   std::string TakeString() { return std::move(out_); }
 
+  // Appends `s` as a JSON string; bytes that are not valid UTF-8 become the text "\xNN".
   static void AppendEscaped(std::string& out, std::string_view s);
 
  private:
+  static void AppendEscapedUtf8(std::string& out, std::string_view s);
   void BeforeValue();
   void Newline();
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "base/utf8.h"
+
 namespace trainscope::report {
 namespace {
 
@@ -59,6 +61,12 @@ std::string_view ToneClass(Tone tone) {
 }  // namespace
 
 std::string HtmlEscape(std::string_view text) {
+  // The page is UTF-8: bytes that are not (a Latin-1 machine name) become the text "\xNN".
+  std::string valid;
+  if (FirstInvalidUtf8(text) != std::string_view::npos) {
+    AppendUtf8Escaped(valid, text);
+    text = valid;
+  }
   std::string out;
   out.reserve(text.size());
   for (char c : text) {

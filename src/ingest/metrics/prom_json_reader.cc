@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include "base/utf8.h"
 #include "ingest/metrics/metric_readers.h"
 
 namespace trainscope::ingest {
@@ -12,17 +13,31 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-Status JsonError(std::string_view origin, const char* what, simdjson::error_code ec,
-                 size_t offset) {
-  return InvalidArgumentError("{}: byte {}: {}: {}", origin, offset, what,
-                              simdjson::error_message(ec));
-}
+// The document being read, so that an error can name the byte where the parser stood: simdjson's
+// on-demand iterator finds structural errors where it reads, not when the document is opened.
+struct JsonInput {
+  std::string_view origin;
+  const char* base;  // the padded copy's first byte
+  size_t size;
+  od::document* doc;
+
+  size_t Where() const {
+    const char* at = nullptr;
+    if (doc->current_location().get(at) != simdjson::SUCCESS || at < base) return size;
+    return std::min(static_cast<size_t>(at - base), size);
+  }
+  Status Error(const char* what, simdjson::error_code ec) const { return Error(what, ec, Where()); }
+  Status Error(const char* what, simdjson::error_code ec, size_t offset) const {
+    return InvalidArgumentError("{}: byte {}: {}: {}", origin, offset, what,
+                                simdjson::error_message(ec));
+  }
+};
 
 // Reads one `{"metric":{...},"values":[[t,"v"],...]}` (or `"value":[t,"v"]`) series. A series
 // without `__name__` is named `unnamed`.
-Status ReadSeries(od::object series, std::string_view origin, const char* base,
-                  std::string_view unnamed, std::string_view group_label, model::MetricTable* out,
-                  Diagnostics* diags) {
+Status ReadSeries(od::object series, const JsonInput& in, std::string_view unnamed,
+                  std::string_view group_label, model::MetricTable* out, Diagnostics* diags) {
+  const std::string_view origin = in.origin;
   std::string name;
   std::vector<std::pair<std::string, std::string>> labels;
   bool seen_values = false;
@@ -31,22 +46,22 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
   int16_t device = model::kNoGpu;
   auto offset = [&](od::value& v) {
     const char* loc = nullptr;
-    if (v.current_location().get(loc) == simdjson::SUCCESS) return static_cast<size_t>(loc - base);
+    if (v.current_location().get(loc) == simdjson::SUCCESS) return static_cast<size_t>(loc - in.base);
     return size_t{0};
   };
   for (auto field : series) {
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key)) return JsonError(origin, "series key", ec, 0);
+    if (auto ec = field.unescaped_key().get(key)) return in.Error("series key", ec);
     od::value v;
-    if (auto ec = field.value().get(v)) return JsonError(origin, "series value", ec, 0);
+    if (auto ec = field.value().get(v)) return in.Error("series value", ec);
     if (key == "metric") {
       const size_t metric_at = offset(v);
       od::object lo;
-      if (auto ec = v.get_object().get(lo)) return JsonError(origin, "'metric' must be an object", ec, offset(v));
+      if (auto ec = v.get_object().get(lo)) return in.Error("'metric' must be an object", ec, offset(v));
       for (auto lf : lo) {
         std::string_view lk, lv;
-        if (auto ec = lf.unescaped_key().get(lk)) return JsonError(origin, "label key", ec, 0);
-        if (auto ec = lf.value().get_string().get(lv)) return JsonError(origin, "label value", ec, 0);
+        if (auto ec = lf.unescaped_key().get(lk)) return in.Error("label key", ec);
+        if (auto ec = lf.value().get_string().get(lv)) return in.Error("label value", ec);
         if (lk == "__name__") {
           name = std::string(lv);
         } else {
@@ -81,10 +96,10 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
         std::string_view s;
         auto it = point.begin();
         if (it == point.end()) return InvalidArgumentError("{}: empty sample pair", origin);
-        if (auto ec = (*it).get_double().get(t)) return JsonError(origin, "sample time", ec, 0);
+        if (auto ec = (*it).get_double().get(t)) return in.Error("sample time", ec);
         ++it;
         if (it == point.end()) return InvalidArgumentError("{}: sample pair without value", origin);
-        if (auto ec = (*it).get_string().get(s)) return JsonError(origin, "sample value (string)", ec, 0);
+        if (auto ec = (*it).get_string().get(s)) return in.Error("sample value (string)", ec);
         double value = 0;
         if (!internal::ParseSampleValue(s, &value)) {
           return InvalidArgumentError("{}: bad sample value '{}' at t={}", origin, s, t);
@@ -104,14 +119,14 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
         return OkStatus();
       };
       od::array arr;
-      if (auto ec = v.get_array().get(arr)) return JsonError(origin, "'values' must be an array", ec, 0);
+      if (auto ec = v.get_array().get(arr)) return in.Error("'values' must be an array", ec);
       if (key == "value") {
         TS_RETURN_IF_ERROR(read_point(arr));
         continue;
       }
       for (auto p : arr) {
         od::array point;
-        if (auto ec = p.get_array().get(point)) return JsonError(origin, "sample must be [t, \"v\"]", ec, 0);
+        if (auto ec = p.get_array().get(point)) return in.Error("sample must be [t, \"v\"]", ec);
         TS_RETURN_IF_ERROR(read_point(point));
       }
     }
@@ -120,13 +135,12 @@ Status ReadSeries(od::object series, std::string_view origin, const char* base,
   return OkStatus();
 }
 
-Status ReadResultArray(od::array result, std::string_view origin, const char* base,
-                       std::string_view unnamed, std::string_view group_label, model::MetricTable* out,
-                       Diagnostics* diags) {
+Status ReadResultArray(od::array result, const JsonInput& in, std::string_view unnamed,
+                       std::string_view group_label, model::MetricTable* out, Diagnostics* diags) {
   for (auto s : result) {
     od::object series;
-    if (auto ec = s.get_object().get(series)) return JsonError(origin, "series must be an object", ec, 0);
-    TS_RETURN_IF_ERROR(ReadSeries(series, origin, base, unnamed, group_label, out, diags));
+    if (auto ec = s.get_object().get(series)) return in.Error("series must be an object", ec);
+    TS_RETURN_IF_ERROR(ReadSeries(series, in, unnamed, group_label, out, diags));
   }
   return OkStatus();
 }
@@ -148,31 +162,34 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
       return DataLossError("{}: byte {}: truncated JSON (the input ends inside a string, array or "
                            "object): {}", origin, text.size(), simdjson::error_message(ec));
     }
-    return JsonError(origin, "not JSON", ec, 0);
+    if (const size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos)
+      return InvalidArgumentError("{}: byte {}: invalid UTF-8", origin, bad);
+    // A whole-document check failed before any value was read: no place is known.
+    return InvalidArgumentError("{}: not JSON: {}", origin, simdjson::error_message(ec));
   }
-  const char* base = padded.data();
+  const JsonInput in{origin, padded.data(), text.size(), &doc};
   od::json_type type;
-  if (auto ec = doc.type().get(type)) return JsonError(origin, "not JSON", ec, 0);
+  if (auto ec = doc.type().get(type)) return in.Error("not JSON", ec);
   if (type == od::json_type::array) {
     od::array arr;
-    if (auto ec = doc.get_array().get(arr)) return JsonError(origin, "result array", ec, 0);
-    TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, group_label, out, diags));
+    if (auto ec = doc.get_array().get(arr)) return in.Error("result array", ec);
+    TS_RETURN_IF_ERROR(ReadResultArray(arr, in, unnamed, group_label, out, diags));
     return OkStatus();
   }
   od::object root;
-  if (auto ec = doc.get_object().get(root)) return JsonError(origin, "expected an object", ec, 0);
+  if (auto ec = doc.get_object().get(root)) return in.Error("expected an object", ec);
   std::string status, error_type, error;
   bool have_data = false;
   for (auto field : root) {
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key)) return JsonError(origin, "key", ec, 0);
+    if (auto ec = field.unescaped_key().get(key)) return in.Error("key", ec);
     if (key == "status") {
       std::string_view s;
-      if (auto ec = field.value().get_string().get(s)) return JsonError(origin, "'status'", ec, 0);
+      if (auto ec = field.value().get_string().get(s)) return in.Error("'status'", ec);
       status = std::string(s);
     } else if (key == "errorType" || key == "error") {
       std::string_view s;
-      if (auto ec = field.value().get_string().get(s)) return JsonError(origin, "'error'", ec, 0);
+      if (auto ec = field.value().get_string().get(s)) return in.Error("'error'", ec);
       (key == "error" ? error : error_type) = std::string(s);
     } else if (key == "warnings") {
       od::array w;
@@ -186,14 +203,14 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
       }
     } else if (key == "data") {
       od::object data;
-      if (auto ec = field.value().get_object().get(data)) return JsonError(origin, "'data'", ec, 0);
+      if (auto ec = field.value().get_object().get(data)) return in.Error("'data'", ec);
       std::string result_type;
       for (auto df : data) {
         std::string_view dk;
-        if (auto ec = df.unescaped_key().get(dk)) return JsonError(origin, "key", ec, 0);
+        if (auto ec = df.unescaped_key().get(dk)) return in.Error("key", ec);
         if (dk == "resultType") {
           std::string_view s;
-          if (auto ec = df.value().get_string().get(s)) return JsonError(origin, "'resultType'", ec, 0);
+          if (auto ec = df.value().get_string().get(s)) return in.Error("'resultType'", ec);
           result_type = std::string(s);
           if (result_type != "matrix" && result_type != "vector") {
             return InvalidArgumentError("{}: resultType '{}' is not a matrix (use query_range)",
@@ -201,8 +218,8 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
           }
         } else if (dk == "result") {
           od::array arr;
-          if (auto ec = df.value().get_array().get(arr)) return JsonError(origin, "'result'", ec, 0);
-          TS_RETURN_IF_ERROR(ReadResultArray(arr, origin, base, unnamed, group_label, out, diags));
+          if (auto ec = df.value().get_array().get(arr)) return in.Error("'result'", ec);
+          TS_RETURN_IF_ERROR(ReadResultArray(arr, in, unnamed, group_label, out, diags));
           have_data = true;
         }
       }

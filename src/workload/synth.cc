@@ -177,6 +177,7 @@ bool IsStallPoint(const internal::Timeline& t, const Fault& stall, const StepOp&
 // Durations and launch delays of every op of one step, and the compute factor applied to each.
 struct StepOpTimes {
   std::vector<double> factor;
+  std::vector<double> work;  // the microbatch's work alone (no fault factor); 1 for other ops
   std::vector<int64_t> dur, delay;
 };
 
@@ -186,13 +187,15 @@ StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& optio
   const std::vector<double> work =
       MicrobatchWork(static_cast<size_t>(t.dp * microbatches), options, rnd);
   const StepCosts& costs = t.detail.costs;
-  StepOpTimes out{std::vector<double>(n, 1.0), std::vector<int64_t>(n), std::vector<int64_t>(n)};
+  StepOpTimes out{std::vector<double>(n, 1.0), std::vector<double>(n, 1.0),
+                  std::vector<int64_t>(n), std::vector<int64_t>(n)};
   for (size_t i = 0; i < n; ++i) {
     const StepOp& op = t.graph.ops[i];
     double seconds = costs.Seconds(op);
     const int worker = t.WorkerOf(op);
     if (IsCompute(op.type)) {
       out.factor[i] = work[static_cast<size_t>(op.replica * microbatches + op.microbatch)];
+      out.work[i] = out.factor[i];
     }
     for (const Fault& f : options.faults) {
       if (step < f.step) continue;
@@ -231,6 +234,7 @@ void SimulateSteps(internal::Timeline& t, const SynthOptions& options, int micro
     const int64_t len = SimulateStepNs(t.graph, ops.dur, ops.delay, start, end);
     t.step_begin_ns.push_back(clock);
     t.compute_factor.push_back(std::move(ops.factor));
+    t.work_factor.push_back(std::move(ops.work));
     if (stall != nullptr) {
       // Everyone blocks behind the stalled rank; the NCCL watchdog fires after 10 minutes.
       int64_t stall_at = 0;

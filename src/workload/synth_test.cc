@@ -5,18 +5,19 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <unistd.h>
 
 #include "base/byte_source.h"
 #include "support/status_matchers.h"
 #include "support/test_data.h"
 #include "workload/config_io.h"
+#include "workload/predictor.h"
 
 namespace trainscope::workload {
 namespace {
@@ -115,6 +116,110 @@ TEST(Synth, KinetoTraceHasProfilerSchema) {
   EXPECT_GT(gemm, 100);
   EXPECT_GT(nccl, 50);
   EXPECT_TRUE(groups.count("tp") && groups.count("pp") && groups.count("dp"));
+  std::filesystem::remove_all(o.out_dir);
+}
+
+// NCCL kernels of one rank's trace on `stream`, in time order: (ts, end) in us.
+std::vector<std::pair<double, double>> StreamOps(const std::string& path, int stream) {
+  const auto trace = nlohmann::json::parse(Slurp(path));
+  std::vector<std::pair<double, double>> ops;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["cat"] == "kernel" && e["tid"] == stream) {
+      ops.push_back({e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>()});
+    }
+  }
+  std::sort(ops.begin(), ops.end());
+  return ops;
+}
+
+// Pipeline p2p ops run in groups of pp ranks, which `trace check` cannot pair (the trace does
+// not name the peer), so check here that the k-th forward send of each stage ends with the k-th
+// forward recv of the next (and backward: of the previous, on stream 41 / 43), as the step
+// graph pairs them. Small job: TP 2, PP 4 x 2 virtual stages, DP 2: rank of (replica 0, stage
+// s, tp 0) = 4 s.
+TEST(Synth, PipelineSendsEndWithTheirRecvs) {
+  SynthOptions o;
+  o.steps = 2;
+  o.out_dir = TempDir("p2p");
+  o.write_metrics = false;
+  ASSERT_OK_AND_ASSIGN(Fault straggler, ParseFault("straggler:rank=4,factor=1.5"));
+  o.faults.push_back(straggler);
+  ASSERT_OK_AND_ASSIGN(SynthSummary s, Synthesize(SmallJob(), o));
+  int pairs = 0;
+  for (int stage = 0; stage < 4; ++stage) {
+    const std::string here = o.out_dir + "/rank-" + std::to_string(4 * stage) + ".json";
+    const std::string next = o.out_dir + "/rank-" + std::to_string(4 * ((stage + 1) % 4)) + ".json";
+    const auto sends = StreamOps(here, 37), recvs = StreamOps(next, 39);
+    const auto bwd_recvs = StreamOps(here, 43), bwd_sends = StreamOps(next, 41);
+    ASSERT_EQ(sends.size(), recvs.size()) << stage;
+    ASSERT_EQ(bwd_sends.size(), bwd_recvs.size()) << stage;
+    for (size_t k = 0; k < sends.size(); ++k, ++pairs) {
+      EXPECT_NEAR(sends[k].second, recvs[k].second, 1e-3) << "stage " << stage << " send " << k;
+      EXPECT_LT(std::max(sends[k].first, recvs[k].first), sends[k].second);
+    }
+    for (size_t k = 0; k < bwd_sends.size(); ++k, ++pairs) {
+      EXPECT_NEAR(bwd_sends[k].second, bwd_recvs[k].second, 1e-3) << "stage " << stage;
+    }
+  }
+  // Per step and direction: 8 microbatches x 2 chunks on each of 4 stages, less the 8 whose peer
+  // virtual stage does not exist (the last chunk's forward sends, the first's backward sends).
+  EXPECT_EQ(pairs, 2 * 2 * (4 * 16 - 8));
+  std::filesystem::remove_all(o.out_dir);
+}
+
+// FSDP collectives run in the shard group (4 of the 16 replicas), not the whole DP group, and
+// take the cost model's time for their bytes over that group: the member that arrives last
+// waits for nobody, so the shortest member of each all-gather is the transfer itself.
+TEST(Synth, FsdpCollectivesUseTheShardGroupAndTheCostModel) {
+  ASSERT_OK_AND_ASSIGN(JobConfig job,
+                       LoadJobConfig(testing::TestDataPath("workload/small_fsdp.yaml")));
+  PlanDetail detail;
+  Planner planner;
+  ASSERT_OK(planner.Predict(job, &detail));
+  const Kernel* gather = nullptr;
+  for (const Kernel& k : detail.main_timing.layer_fwd) {
+    if (k.name == "fsdp_all_gather") gather = &k;
+  }
+  ASSERT_NE(gather, nullptr);
+  ASSERT_EQ(gather->group_size, 4);
+  SynthOptions o;
+  o.steps = 1;
+  o.out_dir = TempDir("fsdp");
+  o.write_metrics = false;
+  ASSERT_OK_AND_ASSIGN(Fault straggler, ParseFault("straggler:rank=2,factor=1.5"));
+  o.faults.push_back(straggler);
+  ASSERT_OK_AND_ASSIGN(SynthSummary s, Synthesize(job, o));
+  // Ranks: ((stage * 16 + replica) * 2 + cp) => shard group of rank 0: replicas 0-3, cp 0.
+  std::vector<std::vector<double>> durations;  // per member rank, per all-gather
+  for (int rank : {0, 2, 4, 6}) {
+    const auto trace =
+        nlohmann::json::parse(Slurp(o.out_dir + "/rank-" + std::to_string(rank) + ".json"));
+    durations.emplace_back();
+    for (const auto& e : trace["traceEvents"]) {
+      if (e["cat"] != "kernel" || !e["args"].contains("Collective name") ||
+          e["args"]["Collective name"] != "_allgather_base") {
+        continue;
+      }
+      EXPECT_EQ(e["args"]["Process Group Ranks"], "[0, 2, 4, 6]");
+      EXPECT_EQ(e["args"]["Group size"], 4);
+      EXPECT_EQ(e["args"]["Process Group Description"], "fsdp_shard");
+      EXPECT_NEAR(e["args"]["Out msg nelems"].get<double>() * 2, gather->bytes, 8.0);
+      durations.back().push_back(e["dur"].get<double>());
+    }
+  }
+  ASSERT_GT(durations[0].size(), 0u);
+  bool someone_waited = false;
+  for (size_t k = 0; k < durations[0].size(); ++k) {
+    double shortest = 1e300, longest = 0;
+    for (const auto& member : durations) {
+      ASSERT_EQ(member.size(), durations[0].size());
+      shortest = std::min(shortest, member[k]);
+      longest = std::max(longest, member[k]);
+    }
+    EXPECT_NEAR(shortest, gather->seconds * 1e6, 0.01) << k;
+    someone_waited = someone_waited || longest > 1.5 * shortest;
+  }
+  EXPECT_TRUE(someone_waited);  // the straggler's peers wait for it
   std::filesystem::remove_all(o.out_dir);
 }
 

@@ -24,6 +24,7 @@ struct Timeline {
   std::vector<int64_t> step_len_ns;
   std::vector<std::vector<int64_t>> start_ns, end_ns;  // per step, per op, relative to step begin
   std::vector<std::vector<double>> compute_factor;     // per step, per op (1 = predicted)
+  std::vector<std::vector<double>> work_factor;        // the same without the faults' factors
   int64_t cut_ns = INT64_MAX;             // events ending later are dropped (hang/dead)
   int64_t job_end_ns = 0;                 // end of the metrics window
   const Fault* stall = nullptr;           // hang or dead fault that stopped the job

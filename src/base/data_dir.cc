@@ -3,12 +3,12 @@
 // when running from the build tree.
 #include "base/data_dir.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/format.h>
 
 // Set by src/base/CMakeLists.txt for this file only.
 #ifndef TS_BUILD_TREE_DIR

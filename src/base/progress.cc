@@ -3,14 +3,13 @@
 // ticker thread while stderr is a terminal.
 #include "base/progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-
-#include <fmt/format.h>
 
 namespace trainscope {
 namespace {
@@ -48,8 +47,8 @@ std::string FormatProgressLine(const std::string& label, int64_t done, int64_t t
   const double per_s = rated ? static_cast<double>(done) / elapsed_s : 0;
   if (total > 0) {
     const int64_t shown = std::min(done, total);
-    std::string line = fmt::format("{}: {}% ({}/{}{}", label, 100 * shown / total, shown, total,
-                                   space_unit);
+    std::string line =
+        fmt::format("{}: {}% ({}/{}{}", label, 100 * shown / total, shown, total, space_unit);
     if (rated) {
       const double left_s = static_cast<double>(total - shown) / per_s;
       line += fmt::format(", {}, ETA {}", Rate(per_s), FormatDuration(left_s));
@@ -64,8 +63,11 @@ std::string FormatProgressLine(const std::string& label, int64_t done, int64_t t
 }
 
 Progress::Progress(std::string label, int64_t total, std::string unit)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total),
-      enabled_(ProgressEnabled()), start_(std::chrono::steady_clock::now()) {
+    : label_(std::move(label)),
+      unit_(std::move(unit)),
+      total_(total),
+      enabled_(ProgressEnabled()),
+      start_(std::chrono::steady_clock::now()) {
   if (!enabled_) return;
   Draw(true);
   ticker_ = std::thread([this] { Tick(); });
@@ -108,8 +110,8 @@ void Progress::Draw(bool force) {
   if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
   const double elapsed_s = std::chrono::duration<double>(now - start_).count();
-  const std::string line = FormatProgressLine(
-      label_, done_.load(std::memory_order_relaxed), total_, unit_, elapsed_s);
+  const std::string line =
+      FormatProgressLine(label_, done_.load(std::memory_order_relaxed), total_, unit_, elapsed_s);
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
 }

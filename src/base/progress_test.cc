@@ -39,7 +39,8 @@ TEST(ProgressTest, KnownTotalShowsShareRateAndEta) {
 
 TEST(ProgressTest, UnknownTotalSaysItRunsNotABareZero) {
   // Issue 21: `report` showed "what-if analysis: 0".
-  EXPECT_EQ(FormatProgressLine("what-if analysis", 0, 0, "", 3.2), "what-if analysis: running, 3 s");
+  EXPECT_EQ(FormatProgressLine("what-if analysis", 0, 0, "", 3.2),
+            "what-if analysis: running, 3 s");
   EXPECT_EQ(FormatProgressLine("reading", 12, 0, "files", 4.0), "reading: 12 files (3.0/s, 4 s)");
 }
 
@@ -48,13 +49,22 @@ class EnvVar {
  public:
   EnvVar(const char* name, const char* value) : name_(name) {
     const char* old = std::getenv(name);
-    if (old != nullptr) old_ = old, had_ = true;
-    if (value != nullptr) setenv(name, value, 1);
-    else unsetenv(name);
+    if (old != nullptr) {
+      old_ = old;
+      had_ = true;
+    }
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
   }
   ~EnvVar() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
+    if (had_) {
+      setenv(name_, old_.c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
   }
 
  private:
@@ -64,8 +74,8 @@ class EnvVar {
 };
 
 TEST(DataDirTest, EnvironmentVariableIsTheOnlyPlaceWhenSet) {
-  const std::filesystem::path root = std::filesystem::temp_directory_path() /
-                                     ("ts_data_dir_test_" + std::to_string(getpid()));
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("ts_data_dir_test_" + std::to_string(getpid()));
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root / "models" / "minder");
   EnvVar env(kDataDirEnv, root.c_str());

@@ -9,6 +9,7 @@
 // stderr. The CLI stays thin: parse flags, call a library, render.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -59,6 +60,14 @@ void PrintDiagnosticsUnlessQuiet(const Diagnostics& diagnostics);
 
 // Runs `body`, turning its Status into the exit code (with the error printed).
 void RunAndSetExit(const std::function<Status()>& body);
+
+// Number checks for options, with their bounds in --help and in the error ("--top: must be a
+// whole number >= 1, got 0"); the real-valued ones also refuse nan and inf.
+CLI::Validator IntAtLeast(int64_t min);
+CLI::Validator IntInRange(int64_t min, int64_t max);
+CLI::Validator NumberAtLeast(double min);
+CLI::Validator NumberAbove(double min);
+CLI::Validator NumberInRange(double min, double max);
 
 using Registrar = void (*)(CLI::App& root);
 struct Registration {

@@ -189,7 +189,7 @@ void RegisterDemo(CLI::App& root) {
   demo->add_option("--out", opt->out, "Output directory")->capture_default_str();
   demo->add_option("--seed", opt->seed, "Random seed of the synthesised job")->capture_default_str();
   demo->add_option("--steps", opt->steps, "Steps to synthesise")
-      ->check(CLI::Range(4, 400))
+      ->check(IntInRange(4, 400))
       ->capture_default_str();
   demo->callback([opt] { RunAndSetExit([opt] { return RunDemo(*opt); }); });
 }

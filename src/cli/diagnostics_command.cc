@@ -19,8 +19,15 @@ struct DiagnosticsOptions {
 };
 
 Status RunDiagnostics(const DiagnosticsOptions& opt) {
-  if (opt.markdown) {
+  if (opt.markdown && !Globals().json) {
     std::fputs(DiagnosticCatalogMarkdown().c_str(), stdout);
+    return OkStatus();
+  }
+  if (opt.markdown) {  // --json --markdown: the page as one JSON string
+    JsonWriter json(stdout);
+    json.BeginObject().Field("markdown", DiagnosticCatalogMarkdown()).EndObject();
+    json.Flush();
+    std::fputc('\n', stdout);
     return OkStatus();
   }
   if (Globals().json) {

@@ -10,11 +10,16 @@
 #include "base/parallel.h"
 #include "base/progress.h"
 #include "cli/command.h"
+#include "cli/usage.h"
 #include "cli/version.h"
 
 namespace trainscope::cli {
 GlobalOptions& MutableGlobals();
 }  // namespace trainscope::cli
+
+namespace {
+constexpr int64_t kMaxThreads = 1024;
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace trainscope::cli;
@@ -41,23 +46,33 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions& globals = MutableGlobals();
-  app.add_flag("--json", globals.json, "Machine-readable JSON on stdout");
-  app.add_flag("-q,--quiet", globals.quiet, "No progress or summary chatter on stderr");
-  app.add_flag("--strict", globals.strict, "Treat data-loss diagnostics as errors (exit 3)");
-  app.add_option("--threads", globals.threads, "Worker threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--json", globals.json, "Machine-readable JSON on stdout")->group(kGlobalGroup);
+  app.add_flag("-q,--quiet", globals.quiet, "No progress or summary chatter on stderr")
+      ->group(kGlobalGroup);
+  app.add_flag("--strict", globals.strict, "Treat data-loss diagnostics as errors (exit 3)")
+      ->group(kGlobalGroup);
+  app.add_option("--threads", globals.threads, "Worker threads (0 = all cores, the default)")
+      ->check(IntInRange(0, kMaxThreads))
+      ->group(kGlobalGroup);
   app.parse_complete_callback([&globals] {
     if (globals.quiet || globals.json) trainscope::SetProgressEnabled(false);
   });
 
+  ConfigureHelp(app);  // before the subcommands, which copy the formatter
   RegisterAll(app);
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion&) {
+    if (app.get_option("--json")->count() > 0) {  // --json --version
+      std::printf("{\"name\":\"trainscope\",\"version\":\"%s\"}\n", kTrainscopeVersion);
+    } else {
+      std::printf("trainscope %s\n", kTrainscopeVersion);
+    }
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    // CLI11 returns 0 for --help/--version; every other parse problem is a usage error.
-    return rc == 0 ? kExitOk : kExitUsage;
+    // --help/--version exit 0; every other parse problem is a usage error (exit 2).
+    return ReportParseError(app, e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "trainscope: internal error: %s\n", e.what());
     return kExitInternal;

@@ -61,17 +61,6 @@ struct DetectFlags {
   int reference_seconds = 0;                 // detect: the first N s of the input are healthy
 };
 
-// A finite number > 0 (CLI11's PositiveNumber lets "nan" through).
-CLI::Validator PositiveFinite() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        double v = 0;
-        if (!CLI::detail::lexical_cast(text, v) || !std::isfinite(v) || v <= 0) return "must be a finite number > 0, got " + text;
-        return "";
-      },
-      "POSITIVE");
-}
-
 // `f` with its models folder resolved: --models as given, else the shipped models. A method
 // without models (raw, mahalanobis) runs on built-in detector defaults when none are found.
 Result<DetectFlags> WithModels(const DetectFlags& f) {
@@ -104,15 +93,15 @@ void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {
   cmd->add_option("--metrics", d->metrics, "Metric priority order (comma-separated); default: learned")->delimiter(',');
   cmd->add_option("--method", d->method, "minder | raw | mahalanobis")->capture_default_str();
   cmd->add_option("--threshold", d->threshold, "Robust outlier threshold (default: calibrated, detector.txt)")
-      ->check(PositiveFinite());
+      ->check(NumberAbove(0));
   cmd->add_option("--continuity", d->continuity, "Windows (s) the same candidate must persist; 1 = off")
-      ->capture_default_str()->check(CLI::Range(1, 86400));
+      ->capture_default_str()->check(IntInRange(1, 86400));
   cmd->add_option("--groups", d->groups_file, "Peer groups you know: lines 'machine,group' (default: found from the data)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--no-groups", d->no_groups, "Compare every machine with every other (one group)");
   cmd->add_option("--spread-floor", d->relative_spread_floor,
                   "Peers' spread is taken as at least this fraction of their median distance")
-      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
+      ->capture_default_str()->check(NumberInRange(0.0, 10.0));
 }
 
 // --group-label NAME (detect, replay): peer groups from a label the series carry. Excludes
@@ -676,12 +665,13 @@ Status RunEval(const EvalFlags& flags) {
   }
   const std::vector<std::string> smd_files =
       smd.empty() ? std::vector<std::string>() : CsvFilesIn(smd, "_test.csv.gz");
-  Progress reading("minder eval: reading recordings",
-                   static_cast<int64_t>(exathlon_files.size() + 2 * smd_files.size()), "files");
+  const int64_t files = static_cast<int64_t>(exathlon_files.size() + 2 * smd_files.size());
+  std::optional<Progress> reading;
+  if (files > 0) reading.emplace("minder eval: reading recordings", files, "files");
   for (const std::string& p : exathlon_files) {
     TS_ASSIGN_OR_RETURN(mi::NamedTable t, load(p));
     eo.traces.push_back(std::move(t));
-    reading.Advance();
+    reading->Advance();
   }
   for (const std::string& p : smd_files) {
     std::string train = p.substr(0, p.size() - 12) + "_train.csv.gz";
@@ -689,9 +679,9 @@ Status RunEval(const EvalFlags& flags) {
     TS_ASSIGN_OR_RETURN(mi::NamedTable tr, load(train));
     eo.smd_test.push_back(std::move(te));
     eo.smd_train.push_back(std::move(tr));
-    reading.Advance(2);
+    reading->Advance(2);
   }
-  reading.Finish();
+  reading.reset();
   for (const std::string& path : workload) {
     InputFlags in;
     in.files = {path};
@@ -751,13 +741,13 @@ void RegisterMinder(CLI::App& root) {
   AddInputFlags(detect, &din);
   AddDetectFlags(detect, &dflags);
   detect->add_option("--last", last, "Seconds at the end of the input to analyse (0 = all)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(IntAtLeast(0));
   detect->add_option("--reference", dflags.reference_files,
                      "Healthy recording(s) of the same job: peer groups, bounds and per-machine baselines")
       ->check(CLI::ExistingPath);
   detect->add_option("--reference-seconds", dflags.reference_seconds,
                      "The first N s of the input are a healthy reference; the rest is judged")
-      ->check(CLI::NonNegativeNumber);
+      ->check(IntAtLeast(0));
   AddGroupLabelFlag(detect, &din);
   detect->callback([] { RunAndSetExit([] { return RunDetect(din, dflags, last, false, 0, 0, 0); }); });
 
@@ -767,11 +757,11 @@ void RegisterMinder(CLI::App& root) {
   static int every = 480, pull = 900, reference = 0;
   AddInputFlags(replay, &rin);
   AddDetectFlags(replay, &rflags);
-  replay->add_option("--every", every, "Seconds between calls")->capture_default_str()->check(CLI::Range(1, 86400 * 30));
-  replay->add_option("--pull", pull, "Seconds of data per call")->capture_default_str()->check(CLI::Range(mi::kWindow, 86400 * 30));
+  replay->add_option("--every", every, "Seconds between calls")->capture_default_str()->check(IntInRange(1, 86400 * 30));
+  replay->add_option("--pull", pull, "Seconds of data per call")->capture_default_str()->check(IntInRange(mi::kWindow, 86400 * 30));
   replay->add_option("--reference-seconds", reference,
                      "Healthy reference at the start (per-machine baselines for role differences)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(IntAtLeast(0));
   AddGroupLabelFlag(replay, &rin);
   replay->callback([] { RunAndSetExit([] { return RunDetect(rin, rflags, 0, true, every, pull, reference); }); });
 
@@ -830,14 +820,14 @@ void RegisterMinder(CLI::App& root) {
   eval->add_option("--save-defaults", ef.save_defaults, "Write detector.txt (threshold, learned order) here");
   eval->add_option("--workload", ef.workload, "metrics.csv.gz of jobs from `trainscope workload synth` (family 'workload')")->delimiter(',');
   eval->add_option("--top-metrics", ef.top_metrics, "Channels Minder tries, from the top of the learned order")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(IntAtLeast(1));
   eval->add_flag("--uniform-victims", ef.uniform_victims, "Inject on any machine (also idle ones a stall cannot change)");
   eval->add_option("--fault-log", ef.fault_log, "Write a CSV row per (injected fault, channel): effect, outlier-test hits");
   eval->add_option("--profiles", ef.profiles,
                    "Fault profile file (type,weight,metric,effect,value) instead of the default signatures");
   eval->add_option("--spread-floor", ef.detect.relative_spread_floor,
                    "Peers' spread is taken as at least this fraction of their median distance")
-      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
+      ->capture_default_str()->check(NumberInRange(0.0, 10.0));
   eval->add_option("--zhejiang", ef.zhejiang,
                    "Real RoCE telemetry (zhejiang-a100-roce CSV.gz): NIC faults injected into it, this family alone")
       ->check(CLI::ExistingFile);

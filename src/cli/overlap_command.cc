@@ -271,7 +271,7 @@ void RegisterOverlap(CLI::App& root) {
                     "Pick the emulated link bandwidth so that (T_c - T_g) / T_c is this share");
   bench->add_option("--reps", args->reps, "Timed repetitions (median)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
+      ->check(IntInRange(1, 1000));
   bench->add_option("--timeout", args->timeout_s, "Deadline of every wait in seconds")
       ->capture_default_str();
   bench->add_flag("--ranks-as-threads", args->ranks_as_threads,

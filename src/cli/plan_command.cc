@@ -113,7 +113,19 @@ Result<JobConfig> BuildJob(const PlanOptions& o) {
 Status RunPlan(const PlanOptions& o) {
   const GlobalOptions& g = Globals();
   if (o.list) {
-    for (const std::string& name : PresetNames()) std::printf("%s\n", name.c_str());
+    if (!g.json) {
+      for (const std::string& name : PresetNames()) std::printf("%s\n", name.c_str());
+      return OkStatus();
+    }
+    JsonWriter w(stdout);
+    w.BeginObject().Key("presets").BeginArray();
+    for (const std::string& name : PresetNames()) {
+      TS_ASSIGN_OR_RETURN(JobConfig preset, LoadPreset(name));
+      w.BeginObject().Field("name", name).Field("description", preset.description).EndObject();
+    }
+    w.EndArray().EndObject();
+    w.Flush();
+    std::fputc('\n', stdout);
     return OkStatus();
   }
   TS_ASSIGN_OR_RETURN(JobConfig job, BuildJob(o));
@@ -157,7 +169,7 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("--sweep", o->sweep,
                   "Layouts to rank, e.g. --sweep tp=1,2,4,8 pp=1,2,4 (axes: tp pp vpp cp ep mb gpus)")
       ->expected(1, 8);
-  cmd->add_option("--top", o->top, "Rows of the sweep table")->check(CLI::PositiveNumber);
+  cmd->add_option("--top", o->top, "Rows of the sweep table")->check(IntAtLeast(1));
   cmd->add_option("--layers", o->layers, "Transformer layers");
   cmd->add_option("--hidden", o->hidden, "Hidden size");
   cmd->add_option("--heads", o->heads, "Attention heads");

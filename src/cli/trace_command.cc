@@ -114,21 +114,21 @@ void RegisterTrace(CLI::App& root) {
   check->add_option("PATH", args->path, "Kineto JSON(.gz) file or directory of per-rank files")
       ->required();
   check->add_option("--examples", args->examples, "Violations listed per kind (default 10)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(IntAtLeast(0));
   check->add_flag("--all", args->all, "List every violation");
   check
       ->add_option("--stream-tolerance-us", args->stream_tolerance_us,
                    "Overlap on one stream tolerated as rounding (default 1 us)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberAtLeast(0));
   check
       ->add_option("--end-tolerance-us", args->end_tolerance_us,
                    "How far apart members of one collective may end (default 100 us) ...")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberAtLeast(0));
   check
       ->add_option("--end-tolerance-share", args->end_tolerance_share,
                    "... or this share of the shortest member's duration, if more (default "
                    "0.02: ring algorithms finish rank after rank)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NumberAtLeast(0));
   check->callback([args] { RunAndSetExit([args] { return RunCheck(*args); }); });
 
   CLI::App* exporter = trace->add_subcommand(

@@ -108,7 +108,7 @@ void RegisterWhatIf(CLI::App& root) {
   cmd->add_option("--perfetto", opt->perfetto,
                   "Write actual and ideal timelines side by side (Perfetto JSON)");
   cmd->add_option("--top", opt->top, "Rows in the op-class and worker tables")
-      ->check(CLI::PositiveNumber);
+      ->check(IntAtLeast(1));
   cmd->add_option("--scale", opt->scale,
                   "Scenario: scale an op class, CLASS=FACTOR (comm, compute, an op class of the "
                   "tables or an op kind; comm=0.5: 2x faster)");
@@ -117,20 +117,20 @@ void RegisterWhatIf(CLI::App& root) {
   cmd->add_option("--fix-step", opt->fix_step, "Scenario: this step's ops at ideal durations");
   cmd->add_option("--straggling-threshold", opt->straggling_threshold,
                   "S at or above which the job straggles")
-      ->check(CLI::Range(1.0, 100.0))
+      ->check(NumberInRange(1.0, 100.0))
       ->capture_default_str();
   cmd->add_option("--worker-ratio", opt->thresholds.worker_ratio,
                   "one_slow_worker: compute per step at least this times the peers' median")
-      ->check(CLI::Range(1.0, 100.0))
+      ->check(NumberInRange(1.0, 100.0))
       ->capture_default_str();
   cmd->add_option("--min-impact", opt->thresholds.min_impact,
                   "A worker or stage finding: alone it slows the job by at least this fraction")
-      ->check(CLI::Range(0.0, 10.0))
+      ->check(NumberInRange(0.0, 10.0))
       ->capture_default_str();
   cmd->add_option("--primary-impact", opt->thresholds.primary_impact,
                   "Below the straggling threshold a worker, stage or work-imbalance finding is "
                   "the main cause when alone it slows the job by at least this fraction")
-      ->check(CLI::Range(0.0, 10.0))
+      ->check(NumberInRange(0.0, 10.0))
       ->capture_default_str();
   cmd->callback([opt] { RunAndSetExit([opt] { return RunWhatIf(*opt); }); });
 }

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/json_writer.h"
+#include "base/progress.h"
 #include "cli/command.h"
 #include "workload/config_io.h"
 #include "workload/synth.h"
@@ -53,7 +54,10 @@ Status RunSynth(SynthFlags& f) {
   f.options.write_metrics = !f.no_metrics;
   f.options.write_kineto = !f.no_kineto;
   f.options.write_op_table = !f.no_op_table;
+  // Synthesize has no per-step hook (src/workload): the line shows the time spent, no ETA.
+  Progress progress("workload synth: " + job.name, 0);
   TS_ASSIGN_OR_RETURN(SynthSummary s, Synthesize(job, f.options));
+  progress.Finish();
   if (Globals().json) {
     JsonWriter w(stdout);
     w.BeginObject();
@@ -90,7 +94,7 @@ void RegisterWorkload(CLI::App& root) {
   synth->add_option("config", f->config, "Job YAML (docs/workload.md)");
   synth->add_option("--preset", f->preset, "Built-in job (trainscope plan --list-presets)");
   synth->add_option("--steps", f->options.steps, "Training steps to synthesise")
-      ->check(CLI::PositiveNumber);
+      ->check(IntAtLeast(1));
   synth->add_option("--out", f->options.out_dir, "Output folder")->required();
   synth->add_option("--seed", f->options.seed, "Random seed (same seed, same output)");
   synth->add_option("--inject", f->inject,

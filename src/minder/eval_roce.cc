@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "base/progress.h"
 #include "base/stats.h"
 #include "minder/replay.h"
 
@@ -320,20 +321,23 @@ Status RunFaultTrial(const Population& p, const RoceEvalOptions& options, const 
 Result<RocePopulationResult> EvaluatePopulation(const model::MetricTable& table, const std::string& name,
                                                 const std::vector<std::string>& machine_names,
                                                 const RoceEvalOptions& options, std::mt19937_64& rng,
-                                                Diagnostics* diags) {
+                                                Diagnostics* diags, Progress* progress) {
   RocePopulationResult pop;
   pop.name = name;
   pop.machines = machine_names;
   TS_ASSIGN_OR_RETURN(const Population p, MeasurePopulation(table, name, machine_names, &pop));
   TS_ASSIGN_OR_RETURN(const Grid healthy, ScoreHealthyHour(p, options, diags, &pop));
+  progress->Advance();
   const int64_t t0 = healthy.t0_ns, span = static_cast<int64_t>(healthy.steps);
   for (const std::string& type : options.fault_types) {
     for (int trial = 0; trial < options.seeds; ++trial) {
       const std::vector<int32_t> eligible = EligibleVictims(p, type);
-      if (eligible.empty()) continue;
-      int64_t start_s = 0;
-      const Fault f = DrawFault(p, type, eligible, t0, span, rng, &start_s);
-      TS_RETURN_IF_ERROR(RunFaultTrial(p, options, f, t0, start_s, diags, &pop));
+      if (!eligible.empty()) {
+        int64_t start_s = 0;
+        const Fault f = DrawFault(p, type, eligible, t0, span, rng, &start_s);
+        TS_RETURN_IF_ERROR(RunFaultTrial(p, options, f, t0, start_s, diags, &pop));
+      }
+      progress->Advance();
     }
   }
   return pop;
@@ -350,9 +354,14 @@ Result<RoceEvalReport> RunRoceEvaluation(const model::MetricTable& table, const 
   if (populations.empty()) return FailedPreconditionError("no population of at least 8 alike machines found");
   RoceEvalReport report;
   std::mt19937_64 rng(options.seed);
+  // Per population: its healthy hour, then one trial per (fault type, seed).
+  const int64_t steps_per_population =
+      1 + static_cast<int64_t>(options.fault_types.size()) * options.seeds;
+  Progress progress("minder eval: RoCE trials",
+                    static_cast<int64_t>(populations.size()) * steps_per_population, "trials");
   for (const auto& [name, machine_names] : populations) {
-    TS_ASSIGN_OR_RETURN(RocePopulationResult pop,
-                        EvaluatePopulation(table, name, machine_names, options, rng, &diags));
+    TS_ASSIGN_OR_RETURN(RocePopulationResult pop, EvaluatePopulation(table, name, machine_names,
+                                                                     options, rng, &diags, &progress));
     report.populations.push_back(std::move(pop));
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();

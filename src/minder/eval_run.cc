@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/parallel.h"
+#include "base/progress.h"
 #include "minder/decision_tree.h"
 #include "minder/eval.h"
 #include "minder/eval_internal.h"
@@ -214,6 +215,7 @@ struct EvalContext {
   std::vector<Recording> recs;
   std::vector<std::unique_ptr<model::MetricTable>> owned;  // tables made here (subsets, synthetic)
   std::vector<std::unique_ptr<Scored>> healthy;             // per recording, untouched
+  Progress* scoring = nullptr;  // advanced once per scored recording (healthy or injected)
 };
 
 // Thresholds per group of recordings and per (variant kind, calibration).
@@ -265,6 +267,7 @@ Status ScoreHealthy(EvalContext& ctx) {
                                                             ctx.options.reference_seconds,
                                                             ctx.options.threads, false));
     ctx.healthy[r] = std::make_unique<Scored>(std::move(sc));
+    if (ctx.scoring != nullptr) ctx.scoring->Advance();
   }
   return OkStatus();
 }
@@ -283,6 +286,7 @@ Result<Injected> InjectAndScore(const EvalContext& ctx, size_t r, uint64_t seed,
   TS_ASSIGN_OR_RETURN(Scored sc, internal::ScoreRecording(t, options.models, options.reference_seconds,
                                                           options.threads, keep));
   inj.scored = std::make_unique<Scored>(std::move(sc));
+  if (ctx.scoring != nullptr) ctx.scoring->Advance();
   return inj;
 }
 
@@ -534,19 +538,33 @@ Result<EvalReport> RunEvaluation(const EvalOptions& options) {
   EvalContext ctx(options);
   CollectRecordings(ctx);
   if (ctx.recs.empty()) return InvalidArgumentError("no recordings to evaluate");
+  // Scoring (the LSTM-VAE over every window) is most of the time: once healthy, tree_seeds
+  // times for the metric order (unless fixed), `seeds` times for the test injections.
+  const int64_t recordings = static_cast<int64_t>(ctx.recs.size());
+  const int64_t passes =
+      1 + (options.metric_order.empty() ? options.tree_seeds : 0) + options.seeds;
+  Progress scoring("minder eval: scoring recordings", recordings * passes, "recordings");
+  ctx.scoring = &scoring;
   TS_RETURN_IF_ERROR(ScoreHealthy(ctx));
   TS_ASSIGN_OR_RETURN(const auto order, LearnMetricOrder(ctx, &report));
   TS_ASSIGN_OR_RETURN(const std::vector<Injected> injected, InjectTestSeeds(ctx, &report));
+  scoring.Finish();
+  ctx.scoring = nullptr;
+  int64_t variant_count = 0;
+  for (const auto& [family, top] : order) variant_count += static_cast<int64_t>(VariantsFor(top).size());
+  Progress evaluating("minder eval: evaluating variants", variant_count, "variants");
   for (const auto& [family, top] : order) {
     const GroupThresholds thr = CalibrateThresholds(ctx, family, top);
     for (const Variant& var : VariantsFor(top)) {
       report.variants.push_back(EvaluateVariant(ctx, family, var, top, thr, injected, &report));
+      evaluating.Advance();
     }
     if (!options.fault_log.empty()) {
       WriteFaultLog(ctx, family, family == order.begin()->first, top, thr, injected);
     }
     if (family == "exathlon") CountPurePeerAlerts(ctx, family, top, thr, &report);
   }
+  evaluating.Finish();
   report.smd = EvaluateSmd(options);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <random>
 
+#include "base/progress.h"
 #include "base/stats.h"
 
 namespace trainscope::overlap {
@@ -23,6 +25,15 @@ Result<double> TimeStep(PeerWorld& world, double timeout_s, const std::function<
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return world.AllMax(elapsed, timeout_s);
+}
+
+// Timed steps of RunBenchmark: the comm-share calibration, then every method each rep (the MPI
+// baseline joins when the link is real; a comm-share target emulates one).
+int64_t TimedSteps(const BenchConfig& config, bool mpi_baseline) {
+  const int64_t calibration = config.target_comm_share > 0 ? config.warmup + 3 : 0;
+  const bool emulated = config.options.link.emulated() || config.target_comm_share > 0;
+  const int64_t methods = mpi_baseline && !emulated ? 7 : 6;
+  return calibration + static_cast<int64_t>(config.warmup + config.reps) * methods;
 }
 
 }  // namespace
@@ -47,6 +58,10 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
   for (float& v : a) v = dist(rng);
   for (float& v : b) v = dist(rng);
   const double timeout = config.options.timeout_s;
+  // One progress line, on rank 0 only: every timed step (a barrier, a run, an all-max).
+  auto progress = rank == 0 ? std::make_unique<Progress>(
+                                  "overlap bench", TimedSteps(config, static_cast<bool>(mpi_baseline)), "timed runs")
+                            : nullptr;
 
   TS_ASSIGN_OR_RETURN(auto fused, FusedOperator::Create(world, config.op, problem, config.options));
   auto run = [&](Method method) {
@@ -69,6 +84,7 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
     for (int rep = 0; rep < config.warmup + 3; ++rep) {
       TS_ASSIGN_OR_RETURN(double t, TimeStep(world, timeout, run(Method::kWholeGemm)));
       if (rep >= config.warmup) samples.push_back(t);
+      if (progress) progress->Advance();
     }
     const double t_gemm = Median(samples);
     const double share = config.target_comm_share;
@@ -106,8 +122,10 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
       Entry& entry = entries[(idx + static_cast<size_t>(rep)) % entries.size()];  // rotate
       TS_ASSIGN_OR_RETURN(double t, TimeStep(world, timeout, entry.fn));
       if (rep >= config.warmup) entry.samples.push_back(t);
+      if (progress) progress->Advance();
     }
   }
+  if (progress) progress->Finish();
   result.t_gemm_s = Median(entries[0].samples);
   result.t_own_gemm_s = Median(entries[1].samples);
   result.t_preset_s = Median(entries[2].samples);

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-# CLI conventions: --version and --help exit 0, usage errors exit 2 with a message.
+# CLI conventions: --version and --help exit 0, usage errors exit 2 with a message naming the
+# command and suggesting the nearest names; global flags in every --help; --json everywhere.
+# Usage: cmake -DTS_BIN=trainscope -DTS_TMP=scratch-folder -P usage_test.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/expect_rc.cmake)
 
 expect_rc(0 --version)
@@ -13,3 +15,77 @@ endif()
 expect_rc(2 no-such-command)
 expect_rc(2)
 expect_rc(2 --threads -3 --help-not-a-flag)
+
+# Issue 21 item 4. expect_err(<code> <regex> <args>...): exit code and a stderr pattern.
+function(expect_err expected pattern)
+  expect_rc(${expected} ${ARGN})
+  if(NOT last_err MATCHES "${pattern}")
+    message(FATAL_ERROR "trainscope ${ARGN}: stderr does not match '${pattern}':\n${last_err}")
+  endif()
+  if(last_err MATCHES "[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]")
+    message(FATAL_ERROR "trainscope ${ARGN}: a 20+ digit number in the message:\n${last_err}")
+  endif()
+  set(last_out "${last_out}" PARENT_SCOPE)
+endfunction()
+
+# Unknown commands and flags: exit 2, the nearest names suggested, the command named.
+expect_err(2 "trainscope: error: unknown command 'whatfi' \\(did you mean whatif\\?\\)" whatfi x)
+expect_err(2 "unknown command 'diag' \\(did you mean diagnostics\\?\\)" diag)
+expect_err(2 "unknown command 'detec' for 'trainscope minder' \\(did you mean detect\\?\\)" minder detec x)
+expect_err(2 "unknown flag '--topp' for 'trainscope whatif' \\(did you mean --top\\?\\)" whatif --topp 3 x)
+expect_err(2 "unknown flag '--perfeto' for 'trainscope whatif' \\(did you mean --perfetto\\?\\)" whatif --perfeto=a.json x)
+expect_err(2 "unknown flag '--jsn' for 'trainscope plan' \\(did you mean --json\\?\\)" plan --jsn --preset seed15vl)
+expect_err(2 "unknown flag '--bogus' for 'trainscope plan'\nRun 'trainscope plan --help'" plan --preset seed15vl --bogus)
+expect_err(2 "unexpected argument 'b' for 'trainscope whatif'" whatif a b)
+expect_err(2 "missing command: give one of demo, plan, workload, whatif, minder" )
+expect_err(2 "missing command for 'trainscope minder': give one of detect, replay" minder)
+
+# Bounded numbers: the bounds, never CLI11's range up to DBL_MAX; nan refused.
+expect_err(2 "--top: must be a whole number >= 1, got 0" whatif --top 0 x)
+expect_err(2 "--top: must be a whole number >= 1, got -2" plan --preset gpt3-175b --sweep tp=2,4 --top -2)
+expect_err(2 "--threads: must be a whole number in \\[0, 1024\\], got 5000" --threads 5000 plan --preset seed15vl)
+expect_err(2 "--threshold: must be a number > 0, got nan" minder detect --threshold nan x.csv)
+expect_err(2 "--straggling-threshold: must be a number in \\[1, 100\\], got inf" whatif --straggling-threshold inf x)
+expect_err(2 "--steps: must be a whole number in \\[4, 400\\], got 2" demo --steps 2)
+expect_err(2 "--reps: must be a whole number in \\[1, 1000\\], got 0" overlap bench --reps 0)
+expect_err(2 "--examples: must be a whole number >= 0, got -1" trace check --examples -1 x)
+
+# The global flags in every command's --help.
+foreach(cmd "demo" "plan" "workload" "workload synth" "whatif" "minder" "minder detect" "minder replay"
+            "minder train" "minder inject" "minder eval" "overlap" "overlap bench" "overlap predict"
+            "report" "trace" "trace info" "trace check" "trace export" "diagnostics")
+  separate_arguments(words UNIX_COMMAND "${cmd}")
+  expect_rc(0 ${words} --help)
+  foreach(flag "--json" "-q,--quiet" "--strict" "--threads INT")
+    string(FIND "${last_out}" "Global options (before or after the command):" at_group)
+    string(FIND "${last_out}" "${flag}" at_flag)
+    if(at_group LESS 0 OR at_flag LESS at_group)
+      message(FATAL_ERROR "trainscope ${cmd} --help lacks ${flag} under the global options:\n${last_out}")
+    endif()
+  endforeach()
+endforeach()
+
+# --json everywhere: one JSON document on stdout.
+expect_rc(0 plan --list-presets --json)
+string(JSON first GET "${last_out}" presets 0 name)
+string(JSON description GET "${last_out}" presets 0 description)
+if(first STREQUAL "" OR description STREQUAL "")
+  message(FATAL_ERROR "plan --list-presets --json: ${last_out}")
+endif()
+expect_rc(0 --json --version)
+string(JSON version GET "${last_out}" version)
+expect_rc(0 --json diagnostics --markdown)
+string(JSON markdown GET "${last_out}" markdown)
+if(NOT markdown MATCHES "^# Diagnostics")
+  message(FATAL_ERROR "--json diagnostics --markdown: ${last_out}")
+endif()
+
+# minder eval: a data folder that is not there says so (not "no *.csv.gz traces"), also for the
+# default path relative to a working directory outside the checkout.
+expect_err(3 "--exathlon ${TS_TMP}/none: folder does not exist \\(as given" minder eval --exathlon ${TS_TMP}/none)
+file(MAKE_DIRECTORY ${TS_TMP}/a/b/c)
+execute_process(COMMAND ${TS_BIN} minder eval WORKING_DIRECTORY ${TS_TMP}/a/b/c
+                RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+if(NOT rc EQUAL 3 OR NOT err MATCHES "--exathlon ../shared/data/metrics/exathlon-spark4/traces: folder does not exist \\(the default, relative to the working directory ${TS_TMP}/a/b/c; give --exathlon DIR, or --exathlon '' to leave that data set out\\)")
+  message(FATAL_ERROR "minder eval outside the checkout: exit ${rc}\n${err}")
+endif()

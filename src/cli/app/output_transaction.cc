@@ -2,12 +2,11 @@
 // All-or-nothing outputs: earlier entries moved aside, restored when the run fails.
 #include "cli/app/output_transaction.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <system_error>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace trainscope::cli {
 

@@ -36,9 +36,9 @@ class OutputTransaction {
   void Rollback();
 
   std::filesystem::path dest_;
-  std::filesystem::path aside_;               // earlier entries, while the run lasts
+  std::filesystem::path aside_;  // earlier entries, while the run lasts
   std::vector<std::string> entries_;
-  std::vector<std::string> moved_aside_;      // entries_ that existed before
+  std::vector<std::string> moved_aside_;        // entries_ that existed before
   std::vector<std::filesystem::path> created_;  // folders created, outermost first
   bool active_ = false;
 };

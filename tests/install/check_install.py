@@ -49,15 +49,18 @@ def hiding_wrapper(hidden, empty):
     for path in sorted({os.path.realpath(p) for p in hidden}, key=len):
         if not any(inside(path, r) for r in roots):
             roots.append(path)
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
-                           capture_output=True)
-    if probe.returncode != 0:
-        print("note: unshare --mount not permitted here; the checkout stays visible, the clean "
-              "environment and working directory isolate the runs")
-        return []
     script = "".join(f'mount --bind "$1" "{r}" || exit 97; ' for r in roots) + 'shift; exec "$@"'
+    wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", empty]
+    try:
+        probe = subprocess.run(wrapper + ["true"], capture_output=True).returncode
+    except OSError:
+        probe = -1
+    if probe != 0:
+        print("note: no mount namespace here (unshare --mount and mount --bind need root); the "
+              "checkout stays visible, the clean environment and working directory isolate the runs")
+        return []
     print("hiding", ", ".join(roots), "from the installed binary's runs")
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", empty]
+    return wrapper
 
 
 def run(cmd, env, cwd, wrapper):

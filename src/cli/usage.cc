@@ -65,15 +65,13 @@ std::vector<std::string> CommandNames(const CLI::App* app) {
   return names;
 }
 
-// Long (or short) names of the flags `app` accepts, global ones included.
-std::vector<std::string> FlagNames(const CLI::App* app, bool short_names) {
+// Long names of the flags `app` accepts, global ones included.
+std::vector<std::string> LongFlagNames(const CLI::App* app) {
   std::vector<std::string> names;
   for (const CLI::App* a = app; a != nullptr; a = a->get_parent()) {
     for (const CLI::Option* opt : a->get_options()) {
       if (a != app && opt->get_group() != kGlobalGroup) continue;
-      for (const std::string& n : short_names ? opt->get_snames() : opt->get_lnames()) {
-        names.push_back(n);
-      }
+      for (const std::string& n : opt->get_lnames()) names.push_back(n);
     }
   }
   return names;
@@ -98,7 +96,7 @@ std::string Explain(const CLI::App& root, const CLI::ParseError& error) {
       const std::string word = flag.substr(flag.starts_with("--") ? 2 : 1);
       // One-letter flags are all one edit apart: no suggestion for those.
       return fmt::format("unknown flag '{}'{}{}", flag, where,
-                         short_flag ? "" : DidYouMean(word, FlagNames(deepest, false), "--"));
+                         short_flag ? "" : DidYouMean(word, LongFlagNames(deepest), "--"));
     }
     if (!commands.empty()) {
       return fmt::format("unknown command '{}'{}{}", first, where, DidYouMean(first, commands));

@@ -3,6 +3,7 @@
 // place (byte offset or event index) and what is wrong. Byte offsets were checked with
 // python3 (e.g. `t=open(f).read(); t.index('42')` for event_not_object.json; the events of the
 // one-line-per-event files start at bytes 67 and 157, found with re.finditer('{"ph"', t)).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -150,6 +151,24 @@ TEST(BadInputRegressionTest, ExtremeIdsLoadWithoutOverflow) {
       EXPECT_EQ(track.tid, std::numeric_limits<int64_t>::min());
     }
   }
+}
+
+// Invalid UTF-8 is reported at its own byte and event (it was reported at the batch's first
+// event: "event 0 (byte 339)" for a bad byte at 1050).
+TEST(BadInputRegressionTest, InvalidUtf8IsReportedWhereItIs) {
+  std::ifstream in(TestDataPath("kineto/demo/rank-0.json"), std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const size_t name = text.find("\"name\"", 900);
+  ASSERT_NE(name, std::string::npos);
+  const size_t bad = name + 9;
+  text = text.substr(0, bad) + '\xFF' + text.substr(bad);
+  const size_t event_start = text.rfind("{\"", bad);
+  const auto path = std::filesystem::path(::testing::TempDir()) / "bad_utf8.json";
+  std::ofstream(path, std::ios::binary) << text;
+  EXPECT_THAT(ReadKinetoJob(path.string(), ReadOptions{1}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       fmt::format("(byte {}): invalid UTF-8 at byte {}", event_start, bad)));
+  std::filesystem::remove(path);
 }
 
 // A UTF-8 byte order mark before the JSON is accepted (it gave "found '\xef'"), and byte

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/utf8.h"
 #include "ingest/kineto/event_scanner.h"
 #include "ingest/kineto/kineto_args.h"
 #include "ingest/kineto/raw_event.h"
@@ -391,6 +392,21 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
   }
   impl_->Unwrap(buf, first_start, batch_end);
   impl_->events_seen += in_batch;
+  if (error == simdjson::UTF8_ERROR) {
+    // simdjson checks a batch's UTF-8 as a whole before any event is read: find the byte, and
+    // the event it lies in, ourselves.
+    const std::string_view batch(buf + first_start, batch_end - first_start);
+    const size_t bad = FirstInvalidUtf8(batch);
+    if (bad != std::string_view::npos) {
+      if (starts.empty()) starts = ElementStarts(buf, first_start, batch_end);
+      const auto after = static_cast<uint64_t>(
+          std::upper_bound(starts.begin(), starts.end(), first_start + bad) - starts.begin());
+      const uint64_t event = after > 0 ? after - 1 : 0;
+      return InvalidArgumentError("{}: event {} (byte {}): invalid UTF-8 at byte {}",
+                                  impl_->source, first_index + event, offset_of(event),
+                                  stream_offset + first_start + bad);
+    }
+  }
   if (error) {
     return InvalidArgumentError("{}: event {} (byte {}): invalid JSON: {}", impl_->source,
                                 first_index + in_batch, offset_of(in_batch),

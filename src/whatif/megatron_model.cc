@@ -154,8 +154,9 @@ void ReconcileJobSize(const OpJob& job, const std::string& source, ReplayModel& 
 }
 
 std::string DescribeOp(const OpJob& job, int64_t row) {
-  return fmt::format("{} seq {} stage {} dp_rank {} step {}", OpKindName(job.kind[row]),
-                     job.seq_id[row], job.stage[row], job.dp_rank[row], job.step[row]);
+  return fmt::format("{} seq {} stage {} dp_rank {} step {} ({})", OpKindName(job.kind[row]),
+                     job.seq_id[row], job.stage[row], job.dp_rank[row], job.step[row],
+                     RowPlace(job, row));
 }
 
 Result<ReplayModel> BuildMegatronModel(const OpJob& job) {
@@ -239,8 +240,10 @@ Result<ReplayModel> BuildMegatronModel(const OpJob& job) {
     }
     int32_t& slot = row_of[(static_cast<int64_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * num_t +
                            it->second];
-    if (slot >= 0)
-      return InvalidArgumentError("{}: op {} appears twice", job.name, DescribeOp(job, i));
+    if (slot >= 0) {
+      return InvalidArgumentError("{}: op {} appears twice (first at {})", job.name,
+                                  DescribeOp(job, i), RowPlace(job, slot));
+    }
     slot = static_cast<int32_t>(i);
     m.worker[i] = job.dp_rank[i] * m.pp + job.stage[i];
     int32_t& wr = m.worker_rank[m.worker[i]];
@@ -255,11 +258,11 @@ Result<ReplayModel> BuildMegatronModel(const OpJob& job) {
     int64_t tmpl = t.rows[k % num_t];
     int64_t inst = k / num_t;
     return InvalidArgumentError(
-        "{}: {} seq {} stage {} is missing on dp_rank {} step {} (every step and DP rank must "
-        "trace the same ops; "
-        "incomplete groups cannot be simulated)",
+        "{}: {} seq {} stage {} is missing on dp_rank {} step {} (dp_rank 0 of step {} has it at "
+        "{}; every step and DP rank must trace the same ops; incomplete groups cannot be "
+        "simulated)",
         job.name, OpKindName(job.kind[tmpl]), job.seq_id[tmpl], job.stage[tmpl], inst % m.dp,
-        m.steps[inst / m.dp]);
+        m.steps[inst / m.dp], m.steps[0], RowPlace(job, tmpl));
   }
 
   graph::GraphBuilder b;

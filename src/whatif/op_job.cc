@@ -2,7 +2,10 @@
 // Op kind names and classes of the what-if op table.
 #include "whatif/op_job.h"
 
+#include <algorithm>
 #include <array>
+
+#include <fmt/format.h>
 
 namespace trainscope::whatif {
 namespace {
@@ -63,6 +66,15 @@ std::string_view AttributionLabel(OpKind kind) {
   if (kind == OpKind::kForwardSend || kind == OpKind::kForwardRecv) return "forward-pp-comm";
   if (kind == OpKind::kBackwardSend || kind == OpKind::kBackwardRecv) return "backward-pp-comm";
   return OpKindName(kind);
+}
+
+std::string RowPlace(const OpJob& job, int64_t row) {
+  if (job.source.empty()) return fmt::format("{} row {}", job.name, row);
+  if (job.source.ends_with(".parquet")) return fmt::format("{} row {}", job.source, row);
+  const auto blanks_before = std::upper_bound(job.blank_line_rows.begin(),
+                                              job.blank_line_rows.end(), row) -
+                             job.blank_line_rows.begin();
+  return fmt::format("{}:{}", job.source, row + 2 + blanks_before);  // line 1 is the header
 }
 
 }  // namespace trainscope::whatif

@@ -46,7 +46,9 @@ bool IsP2pKind(OpKind kind);
 std::string_view AttributionLabel(OpKind kind);
 
 struct OpJob {
-  std::string name;  // for messages and output
+  std::string name;    // for messages and output
+  std::string source;  // the op table's file (CSV or Parquet), for the place of a row
+  std::vector<int64_t> blank_line_rows;  // CSV: rows before each skipped blank line
   int32_t dp_size = 1, pp_size = 1, tp_size = 1, dsp_size = 1, vpp_size = 1, world_size = 1;
   // Which sizes the meta gave ("world_size", ...; empty without a meta): the others are
   // defaults, which ReconcileJobSize (megatron_model.h) checks against the rows.
@@ -57,6 +59,10 @@ struct OpJob {
   size_t size() const { return step.size(); }
 };
 
+// Where row `row` came from: "trace-ST.csv.gz:268" (file:line) or "trace-ST.parquet row 266"
+// (0-based, as pandas numbers it); the trial name when there is no file.
+std::string RowPlace(const OpJob& job, int64_t row);
+
 // Moves the columns of a reader's table (any type with the op-table reader's members: source,
 // meta, optype_names, optype and the int/time columns, e.g. ingest::OpTable) into an OpJob,
 // mapping optype strings to kinds. Unknown optypes are an error naming source:line.
@@ -64,6 +70,8 @@ template <typename Table>
 Result<OpJob> OpJobFromTable(Table&& t) {
   OpJob job;
   job.name = t.meta.trial_name.empty() ? t.source : t.meta.trial_name;
+  job.source = t.source;
+  job.blank_line_rows = std::move(t.blank_line_rows);
   job.dp_size = t.meta.dp_size;
   job.pp_size = t.meta.pp_size;
   job.tp_size = t.meta.tp_size;

@@ -199,6 +199,30 @@ TEST(WhatIfTest, DuplicateOpIsReported) {
               StatusIs(StatusCode::kInvalidArgument, "appears twice"));
 }
 
+// Logic errors of an op table name the file and line of the rows involved (they named the trial
+// only): a duplicate's both lines, with a blank line in between counted.
+TEST(WhatIfTest, OpTableErrorsNameFileAndLine) {
+  OpJob job;
+  job.name = "T";
+  job.source = "trace-T.csv";
+  job.blank_line_rows = {1};  // a blank line after the first row: row 1 is on line 4
+  EXPECT_EQ(RowPlace(job, 0), "trace-T.csv:2");
+  EXPECT_EQ(RowPlace(job, 1), "trace-T.csv:4");
+  job.source = "trace-T.parquet";
+  EXPECT_EQ(RowPlace(job, 1), "trace-T.parquet row 1");
+
+  SyntheticJobSpec spec;
+  spec.dp = 1, spec.pp = 2, spec.microbatches = 2, spec.steps = 1;
+  ASSERT_OK_AND_ASSIGN(OpJob dup, GenerateSyntheticJob(spec));
+  dup.source = "trace-S.csv";
+  dup.seq_id[1] = dup.seq_id[0];
+  dup.kind[1] = dup.kind[0];
+  dup.stage[1] = dup.stage[0];
+  EXPECT_THAT(BuildMegatronModel(dup).status(),
+              StatusIs(StatusCode::kInvalidArgument, "(trace-S.csv:3) appears twice (first at "
+                                                     "trace-S.csv:2)"));
+}
+
 // Drift fixes of the one pipeline (issue 16): the op-table path once divided by T_ori - T_ideal
 // without a guard and simulated steps without GPU time; the Kineto path guarded both.
 TEST(WhatIfTest, NoSlowdownGivesZeroSharesNotNaN) {

@@ -29,7 +29,10 @@ class CsvParser {
   Status Line(std::string_view line) {
     ++line_no_;  // `line` comes without its line end (ForEachLine)
     if (line_no_ == 1) return Header(line);
-    if (line.empty()) return OkStatus();
+    if (line.empty()) {
+      table_.blank_line_rows.push_back(static_cast<int64_t>(table_.size()));
+      return OkStatus();
+    }
     std::array<std::string_view, kNumCols> cell;
     std::array<size_t, kNumCols> cell_col{};
     size_t field = 0, pos = 0;

@@ -41,6 +41,9 @@ struct OpTable {
   std::vector<int32_t> dp_rank, stage, rank, step, seq_id, mc, mb_id, gmc;
   std::vector<int16_t> optype;            // index into optype_names
   std::vector<int64_t> start_ns, dur_ns;  // start relative to its step's start
+  // CSV only: for each blank line skipped, the number of rows before it, so that a row's line is
+  // row + 2 + (blank lines before it) (RowPlace); nearly always empty.
+  std::vector<int64_t> blank_line_rows;
   size_t size() const { return step.size(); }
 };
 

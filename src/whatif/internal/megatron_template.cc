@@ -285,8 +285,10 @@ Result<ModelTemplate> BuildModelTemplate(const OpJob& job, const std::vector<int
   bool overlap_dp = false;
   for (int32_t op = 0; op < static_cast<int32_t>(rows.size()); ++op) {
     int64_t row = rows[op];
-    if (!t.index.emplace(OpKey(job.stage[row], job.kind[row], job.seq_id[row]), op).second) {
-      return InvalidArgumentError("{}: op {} appears twice", job.name, DescribeOp(job, row));
+    const auto [it, added] = t.index.emplace(OpKey(job.stage[row], job.kind[row], job.seq_id[row]), op);
+    if (!added) {
+      return InvalidArgumentError("{}: op {} appears twice (first at {})", job.name,
+                                  DescribeOp(job, row), RowPlace(job, rows[it->second]));
     }
     by_stage[job.stage[row]].push_back(op);
     overlap_dp |= job.kind[row] == OpKind::kSeparateGradsAllReduce;

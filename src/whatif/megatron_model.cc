@@ -159,6 +159,58 @@ std::string DescribeOp(const OpJob& job, int64_t row) {
                      RowPlace(job, row));
 }
 
+namespace {
+
+// Each row's place in the (step, dp_rank) instances of the template: row_of[(step * dp + dp_rank)
+// * template ops + op]; fills m.worker and m.worker_rank. Errors: an op outside the template, a
+// duplicate, two global ranks for one worker, an op missing from an instance.
+Result<std::vector<int32_t>> MapRowsToInstances(const OpJob& job, const internal::ModelTemplate& t,
+                                                ReplayModel& m) {
+  const int64_t n = static_cast<int64_t>(job.size());
+  const int32_t num_t = static_cast<int32_t>(t.rows.size());
+  const int64_t instances = static_cast<int64_t>(m.num_steps()) * m.dp;
+  std::vector<int32_t> row_of(instances * num_t, -1);
+  m.worker.resize(n);
+  m.worker_rank.assign(static_cast<size_t>(m.dp) * m.pp, -1);
+  for (int64_t i = 0; i < n; ++i) {
+    auto it = t.index.find(internal::OpKey(job.stage[i], job.kind[i], job.seq_id[i]));
+    if (it == t.index.end()) {
+      return InvalidArgumentError(
+          "{}: op {} is not in the dependency model (absent from dp_rank 0 of step {})", job.name,
+          DescribeOp(job, i), m.steps[0]);
+    }
+    int32_t& slot = row_of[(static_cast<int64_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * num_t +
+                           it->second];
+    if (slot >= 0) {
+      return InvalidArgumentError("{}: op {} appears twice (first at {})", job.name,
+                                  DescribeOp(job, i), RowPlace(job, slot));
+    }
+    slot = static_cast<int32_t>(i);
+    m.worker[i] = job.dp_rank[i] * m.pp + job.stage[i];
+    int32_t& wr = m.worker_rank[m.worker[i]];
+    if (wr >= 0 && wr != job.rank[i]) {
+      return InvalidArgumentError("{}: dp_rank {} stage {} has two global ranks ({} and {})",
+                                  job.name, job.dp_rank[i], job.stage[i], wr, job.rank[i]);
+    }
+    wr = job.rank[i];
+  }
+  for (int64_t k = 0; k < instances * num_t; ++k) {
+    if (row_of[k] >= 0) continue;
+    int64_t tmpl = t.rows[k % num_t];
+    int64_t inst = k / num_t;
+    return InvalidArgumentError(
+        "{}: {} seq {} stage {} is missing on dp_rank {} step {} (dp_rank 0 of step {} has it at "
+        "{}; every step and DP rank must trace the same ops; incomplete groups cannot be "
+        "simulated)",
+        job.name, OpKindName(job.kind[tmpl]), job.seq_id[tmpl], job.stage[tmpl], inst % m.dp,
+        m.steps[inst / m.dp], m.steps[0], RowPlace(job, tmpl));
+  }
+
+  return row_of;
+}
+
+}  // namespace
+
 Result<ReplayModel> BuildMegatronModel(const OpJob& job) {
   const int64_t n = static_cast<int64_t>(job.size());
   if (n == 0) return InvalidArgumentError("{}: the op table is empty", job.name);
@@ -228,43 +280,7 @@ Result<ReplayModel> BuildMegatronModel(const OpJob& job) {
         job.name, n, num_steps, m.dp, num_t, m.steps[0], instances * num_t);
   }
 
-  std::vector<int32_t> row_of(instances * num_t, -1);
-  m.worker.resize(n);
-  m.worker_rank.assign(static_cast<size_t>(m.dp) * m.pp, -1);
-  for (int64_t i = 0; i < n; ++i) {
-    auto it = t.index.find(internal::OpKey(job.stage[i], job.kind[i], job.seq_id[i]));
-    if (it == t.index.end()) {
-      return InvalidArgumentError(
-          "{}: op {} is not in the dependency model (absent from dp_rank 0 of step {})", job.name,
-          DescribeOp(job, i), m.steps[0]);
-    }
-    int32_t& slot = row_of[(static_cast<int64_t>(m.step_index[i]) * m.dp + job.dp_rank[i]) * num_t +
-                           it->second];
-    if (slot >= 0) {
-      return InvalidArgumentError("{}: op {} appears twice (first at {})", job.name,
-                                  DescribeOp(job, i), RowPlace(job, slot));
-    }
-    slot = static_cast<int32_t>(i);
-    m.worker[i] = job.dp_rank[i] * m.pp + job.stage[i];
-    int32_t& wr = m.worker_rank[m.worker[i]];
-    if (wr >= 0 && wr != job.rank[i]) {
-      return InvalidArgumentError("{}: dp_rank {} stage {} has two global ranks ({} and {})",
-                                  job.name, job.dp_rank[i], job.stage[i], wr, job.rank[i]);
-    }
-    wr = job.rank[i];
-  }
-  for (int64_t k = 0; k < instances * num_t; ++k) {
-    if (row_of[k] >= 0) continue;
-    int64_t tmpl = t.rows[k % num_t];
-    int64_t inst = k / num_t;
-    return InvalidArgumentError(
-        "{}: {} seq {} stage {} is missing on dp_rank {} step {} (dp_rank 0 of step {} has it at "
-        "{}; every step and DP rank must trace the same ops; incomplete groups cannot be "
-        "simulated)",
-        job.name, OpKindName(job.kind[tmpl]), job.seq_id[tmpl], job.stage[tmpl], inst % m.dp,
-        m.steps[inst / m.dp], m.steps[0], RowPlace(job, tmpl));
-  }
-
+  TS_ASSIGN_OR_RETURN(const std::vector<int32_t> row_of, MapRowsToInstances(job, t, m));
   graph::GraphBuilder b;
   b.Reserve(static_cast<int32_t>(n), instances * static_cast<int64_t>(t.edges.size()));
   for (int64_t i = 0; i < n; ++i) b.AddNode(m.worker[i], StreamOf(job.kind[i]), m.step_index[i]);

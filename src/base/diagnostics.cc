@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "base/json_writer.h"
+#include "base/utf8.h"
 
 namespace trainscope {
 namespace {
@@ -70,19 +71,22 @@ int64_t Diagnostics::Count(std::string_view name) const {
   return total;
 }
 
+// Text from inputs (paths, places, quoted bytes) is made printable: a NUL cut the line short, an
+// escape sequence would drive the terminal, invalid UTF-8 would garble it.
 std::string FormatDiagnostic(const Diagnostic& d) {
   std::string out = fmt::format("{}: {} (", SeverityName(d.severity), d.name);
-  if (!d.source.empty()) out += d.source + ", ";
+  if (!d.source.empty()) out += PrintableText(d.source) + ", ";
   out += fmt::format("{} x", d.count);
-  if (!d.first_location.empty()) out += ", first at " + d.first_location;
+  if (!d.first_location.empty()) out += ", first at " + PrintableText(d.first_location);
   out += ")";
-  if (!d.message.empty()) out += ": " + d.message;
+  if (!d.message.empty()) out += ": " + PrintableText(d.message);
   return out;
 }
 
 void PrintDiagnostics(const Diagnostics& diagnostics, std::FILE* out) {
   for (const Diagnostic& d : diagnostics.items()) {
-    std::fprintf(out, "trainscope: %s\n", FormatDiagnostic(d).c_str());
+    const std::string line = "trainscope: " + FormatDiagnostic(d) + "\n";
+    std::fwrite(line.data(), 1, line.size(), out);
   }
 }
 

@@ -69,6 +69,14 @@ TEST(DiagnosticsTest, OneTextLineLeavesOutWhatIsEmpty) {
   EXPECT_EQ(FormatDiagnostic(d.items()[1]), "info: clock_skew (m3, 1 x)");
 }
 
+// Input text in a diagnostic is printed whole and harmless: a NUL cut the line short.
+TEST(DiagnosticsTest, TextFromInputsIsMadePrintable) {
+  Diagnostics d;
+  d.Add("non_finite_value", std::string("bad\0.csv", 8), "", std::string("value '\x1b[2J\xFF'"));
+  EXPECT_EQ(FormatDiagnostic(d.items()[0]),
+            "warning: non_finite_value (bad\\x00.csv, 1 x): value '\\x1b[2J\\xff'");
+}
+
 TEST(DiagnosticsTest, JsonIsOneArrayOfObjects) {
   Diagnostics d;
   d.Add("machine_absent", "m3", "", "no sample");

@@ -45,7 +45,7 @@ size_t AppendUtf8Escaped(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const size_t len = Utf8SequenceLength(s, i);
     if (len == 0) {
-      fmt::format_to(std::back_inserter(out), "\\x{:02X}", static_cast<unsigned char>(s[i]));
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", static_cast<unsigned char>(s[i]));
       ++escaped;
       ++i;
     } else {
@@ -54,6 +54,35 @@ size_t AppendUtf8Escaped(std::string& out, std::string_view s) {
     }
   }
   return escaped;
+}
+
+std::string PrintableText(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto byte = static_cast<unsigned char>(s[i]);
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0 || byte < 0x20 || byte == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", byte);
+      ++i;
+    } else {
+      out.append(s.data() + i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string PrintableAscii(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += c;
+    } else {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
 }
 
 }  // namespace trainscope

@@ -19,8 +19,16 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 size_t FirstInvalidUtf8(std::string_view s);
 
 // Appends `s` to `out` with every byte that does not start a valid sequence written as the text
-// "\xNN" (uppercase hex), so the output is valid UTF-8 and the byte can still be read off it.
+// "\xnn" (lowercase hex), so the output is valid UTF-8 and the byte can still be read off it.
 // Returns the number of bytes so escaped.
 size_t AppendUtf8Escaped(std::string& out, std::string_view s);
+
+// `s` for a terminal line or a log: valid UTF-8 kept, control bytes (a NUL would cut a C string
+// short, an escape sequence would drive the terminal) and invalid bytes written as "\xnn".
+std::string PrintableText(std::string_view s);
+
+// `s` with every byte outside printable ASCII written as "\xnn": for quoting raw bytes of a
+// binary input (a bad magic, a stray byte) where a multi-byte character cannot be assumed.
+std::string PrintableAscii(std::string_view s);
 
 }  // namespace trainscope

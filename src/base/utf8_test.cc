@@ -31,14 +31,20 @@ TEST(Utf8Test, FirstInvalidByteIsFound) {
 TEST(Utf8Test, EscapingKeepsValidTextAndNamesBadBytes) {
   std::string out;
   EXPECT_EQ(AppendUtf8Escaped(out, "node-\xE9t\xE9 \xE2\x82\xAC"), 2u);
-  EXPECT_EQ(out, "node-\\xE9t\\xE9 \xE2\x82\xAC");
+  EXPECT_EQ(out, "node-\\xe9t\\xe9 \xE2\x82\xAC");
   EXPECT_EQ(FirstInvalidUtf8(out), std::string_view::npos);
   std::string json;
   JsonWriter::AppendEscaped(json, "h\xE9\"");
-  EXPECT_EQ(json, "\"h\\\\xE9\\\"\"");
+  EXPECT_EQ(json, "\"h\\\\xe9\\\"\"");
   json.clear();
   JsonWriter::AppendEscaped(json, "caf\xC3\xA9");  // valid UTF-8 passes through
   EXPECT_EQ(json, "\"caf\xC3\xA9\"");
+}
+
+TEST(Utf8Test, PrintableTextEscapesControlAndInvalidBytes) {
+  EXPECT_EQ(PrintableText(std::string("a\0b\x1b[31m caf\xC3\xA9 \xFF", 16)),
+            "a\\x00b\\x1b[31m caf\xC3\xA9 \\xff");
+  EXPECT_EQ(PrintableAscii("PA\xC3\xA9\n"), "PA\\xc3\\xa9\\x0a");
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ namespace {
 TEST(HtmlTest, EscapesText) {
   EXPECT_EQ(HtmlEscape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
   // Not UTF-8 (a Latin-1 machine name): the bad bytes become text, the page stays UTF-8.
-  EXPECT_EQ(HtmlEscape("n\xE9<1>"), "n\\xE9&lt;1&gt;");
+  EXPECT_EQ(HtmlEscape("n\xE9<1>"), "n\\xe9&lt;1&gt;");
 }
 
 TEST(HtmlTest, DocumentHasSectionsTablesAndNoExternalResources) {

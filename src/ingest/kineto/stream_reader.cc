@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/utf8.h"
 #include "ingest/kineto/event_scanner.h"
 
 namespace trainscope::ingest::kineto {
@@ -29,10 +30,7 @@ constexpr std::string_view kKeptKeys[] = {"distributedInfo", "baseTimeNanosecond
 
 bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-std::string Printable(char c) {
-  if (c >= 0x20 && c < 0x7f) return std::string(1, c);
-  return fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-}
+std::string Printable(char c) { return PrintableAscii(std::string_view(&c, 1)); }
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 
 #include "base/byte_source.h"
 #include "base/parallel.h"
+#include "base/utf8.h"
 #include "ingest/optable/internal/parquet_column.h"
 #include "ingest/optable/internal/parquet_metadata.h"
 
@@ -31,17 +32,7 @@ uint32_t LoadLe32(const char* p) {
   return v;  // little-endian hosts only (x86-64, aarch64)
 }
 
-std::string Printable(std::string_view bytes) {
-  std::string out;
-  for (char c : bytes) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += c;
-    } else {
-      out += fmt::format("\\x{:02x}", static_cast<uint8_t>(c));
-    }
-  }
-  return out;
-}
+std::string Printable(std::string_view bytes) { return PrintableAscii(bytes); }
 
 // The leaves of a flat schema; errors for groups and repeated fields.
 Status CheckFlatSchema(const FileMetaData& meta, const std::string& name) {

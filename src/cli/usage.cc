@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cli/command.h"
-#include "cli/suggest.h"
+#include "base/suggest.h"
 
 namespace trainscope::cli {
 namespace {

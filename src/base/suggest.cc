@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Edit-distance suggestions for unknown commands and flags.
-#include "cli/suggest.h"
+#include "base/suggest.h"
 
 #include <algorithm>
 
-namespace trainscope::cli {
+namespace trainscope {
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   // d[i][j]: distance between a[0, i) and b[0, j); rows kept whole (words are short).
@@ -56,4 +56,4 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
   return out + "?)";
 }
 
-}  // namespace trainscope::cli
+}  // namespace trainscope

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// "Did you mean ...?" for unknown commands and flags: the candidates within a small edit
-// distance of what was typed (or starting with it). Pure functions, no CLI11.
+// "Did you mean ...?" for unknown commands, flags and config keys: the candidates within a small
+// edit distance of what was typed (or starting with it). Pure functions.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace trainscope::cli {
+namespace trainscope {
 
 // Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
 // adjacent characters each cost 1 ("whatfi" -> "whatif" is 1).
@@ -25,4 +25,4 @@ std::vector<std::string> Suggestions(std::string_view word,
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates,
                        std::string_view prefix = "");
 
-}  // namespace trainscope::cli
+}  // namespace trainscope

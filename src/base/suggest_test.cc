@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Edit distances and suggestions against hand-counted cases.
-#include "cli/suggest.h"
+#include "base/suggest.h"
 
 #include <gtest/gtest.h>
 
-namespace trainscope::cli {
+namespace trainscope {
 namespace {
 
 const std::vector<std::string> kCommands = {"demo",    "plan",   "workload", "whatif",     "minder",
@@ -33,4 +33,4 @@ TEST(SuggestTest, FlagsGetTheirDashesAndTiesAreAllNamed) {
 }
 
 }  // namespace
-}  // namespace trainscope::cli
+}  // namespace trainscope

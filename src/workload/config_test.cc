@@ -36,6 +36,42 @@ TEST(Config, ParsesMinimalAndRecordsAssumptions) {
   EXPECT_TRUE(has_frag);
 }
 
+// Issue 19 item 5: what the reader does not understand is an error with its place, never
+// ignored: misspelled keys (with the nearest valid one), keys given twice, keys of another block
+// kind, integers out of range, implausible sizes, a batch whose schedule would not fit in memory.
+TEST(Config, StrictKeysAndBoundedValues) {
+  auto parse_with = [](const std::string& from, const std::string& to) {
+    std::string text = kMinimal;
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    return ParseJobConfig(text, "c.yaml");
+  };
+  EXPECT_THAT(parse_with("parallel: {tp: 2, pp: 2}", "parallel: {tp: 2, pp: 2, recompte: full}"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "c.yaml: line 10:30: blocks[0].parallel.recompte: unknown key (did you "
+                       "mean recompute?)"));
+  EXPECT_THAT(parse_with("gpus: 8}", "gpus: 8, gpus_per_nod: 4}"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "cluster.gpus_per_nod: unknown key (did you mean gpus_per_node?)"));
+  EXPECT_THAT(parse_with("    layers: 4\n", "    layers: 4\n    layers: 8\n"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "line 6:5: blocks[0].layers: given twice (first at line 5:5)"));
+  EXPECT_THAT(parse_with("training: {", "trainig: {"),
+              StatusIs(StatusCode::kInvalidArgument, "trainig: unknown key (did you mean "
+                                                     "training?)"));
+  EXPECT_THAT(parse_with("    vocab: 1000\n", "    vocab: 1000\n    image_vit_tokens: 9\n"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "blocks[0].image_vit_tokens: applies to vit blocks only"));
+  EXPECT_THAT(parse_with("layers: 4", "layers: 1e30"),
+              StatusIs(StatusCode::kInvalidArgument, "blocks[0].layers: 1e30 is out of range"));
+  EXPECT_THAT(parse_with("layers: 4", "layers: 1e6"),
+              StatusIs(StatusCode::kInvalidArgument, "layers: 1000000 is implausible"));
+  EXPECT_THAT(parse_with("global_batch: 16", "global_batch: 1e8"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "training.global_batch: 100000000 gives 50000000 microbatches"));
+}
+
 TEST(Config, ErrorsNameFileAndLine) {
   std::string bad = kMinimal;
   bad.replace(bad.find("layers: 4"), 9, "layers: four");

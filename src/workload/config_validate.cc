@@ -1,14 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
 // Consistency checks of a parsed JobConfig: shapes positive, parallel sizes dividing what they
 // split. Each error names the field path.
+#include <string_view>
+#include <utility>
+
 #include "base/status.h"
 #include "workload/config_io.h"
 
 namespace trainscope::workload {
 
+namespace {
+
+// Bounds far beyond any published run (the largest have ~100k GPUs, ~128 layers per block,
+// hidden 16-20k, 1M-token contexts, a few thousand microbatches per step): a value past them is
+// a typo or a unit error, and the schedule simulation's memory and time grow with some of them
+// (global_batch 1e8 took 23 GB before it was killed).
+constexpr int64_t kMaxGpus = 10'000'000;
+constexpr int64_t kMaxLayers = 100'000;
+constexpr int64_t kMaxWidth = 10'000'000;  // hidden, ffn_hidden, vocab, heads
+constexpr int64_t kMaxSeqLen = 1'000'000'000;
+constexpr int64_t kMaxMicrobatches = 1'000'000;  // per pipeline and step
+
+Status CheckBound(std::string_view field, int64_t value, int64_t max) {
+  if (value > max) {
+    return InvalidArgumentError("{}: {} is implausible (more than {}; a typo or a unit error?)",
+                                field, value, max);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Status ValidateJobConfig(const JobConfig& job) {
   const int gpus = job.cluster.gpus;
   if (gpus <= 0) return InvalidArgumentError("cluster.gpus: must be positive (got {})", gpus);
+  TS_RETURN_IF_ERROR(CheckBound("cluster.gpus", gpus, kMaxGpus));
   if (job.cluster.gpus_per_node <= 0) {
     return InvalidArgumentError("cluster.gpus_per_node: must be positive");
   }
@@ -25,6 +51,13 @@ Status ValidateJobConfig(const JobConfig& job) {
     if (b.layers <= 0 || b.hidden <= 0 || b.heads <= 0) {
       return InvalidArgumentError("{}: layers, hidden and heads must be positive", where);
     }
+    TS_RETURN_IF_ERROR(CheckBound(where + ".layers", b.layers, kMaxLayers));
+    for (const auto& [name, value] : {std::pair<const char*, int64_t>{"hidden", b.hidden},
+                                      {"heads", b.heads}, {"ffn_hidden", b.ffn_hidden},
+                                      {"vocab", b.vocab}}) {
+      TS_RETURN_IF_ERROR(CheckBound(where + "." + name, value, kMaxWidth));
+    }
+    TS_RETURN_IF_ERROR(CheckBound(where + ".seq_len", b.seq_len, kMaxSeqLen));
     if (b.hidden % b.heads != 0) {
       return InvalidArgumentError("{}: hidden {} is not divisible by heads {}", where, b.hidden,
                                   b.heads);
@@ -82,6 +115,13 @@ Status ValidateJobConfig(const JobConfig& job) {
       return InvalidArgumentError(
           "training.global_batch: {} is not a multiple of dp {} x micro_batch {}",
           job.training.global_batch, dp, main.plan.micro_batch);
+    }
+    const int64_t microbatches = job.training.global_batch / (dp * main.plan.micro_batch);
+    if (microbatches > kMaxMicrobatches) {
+      return InvalidArgumentError(
+          "training.global_batch: {} gives {} microbatches per pipeline and step (global_batch / "
+          "(dp {} x micro_batch {})), more than the {} trainscope simulates; a typo?",
+          job.training.global_batch, microbatches, dp, main.plan.micro_batch, kMaxMicrobatches);
     }
   }
   if (job.training.effective_time_ratio <= 0 || job.training.effective_time_ratio > 1) {

@@ -3,10 +3,14 @@
 // workloads brief record an Assumption when they keep their default.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <utility>
+#include <vector>
 
 #include "base/byte_source.h"
+#include "base/suggest.h"
 #include "workload/config_io.h"
 
 namespace trainscope::workload {
@@ -52,11 +56,42 @@ std::string_view NameOf(E v, const std::array<std::pair<const char*, E>, N>& tab
   return "?";
 }
 
-// Reads fields of one YAML mapping; the first error sticks and names the field and place.
+// Reads fields of one YAML mapping; the first error sticks and names the field and place. Every
+// key asked for is remembered, so CheckKeys can refuse the others: a misspelled `recompte: full`
+// must not leave selective recompute in place silently.
 class FieldReader {
  public:
   FieldReader(const YAML::Node& node, std::string path, JobConfig* job, Status* error)
       : node_(node), path_(std::move(path)), job_(job), error_(error) {}
+
+  // A key read elsewhere (a nested mapping or list).
+  void Known(const char* key) { known_.emplace_back(key); }
+  // A key that this mapping's kind does not use: an error when given.
+  void NotApplicable(const char* key, const char* applies_to) {
+    if (Has(key)) Fail(node_[key], fmt::format("{}{}: applies to {} only", path_, key, applies_to));
+  }
+
+  // Fails on a key of the mapping that no Get/Enum/Assumed/Known named (with the nearest valid
+  // key) and on a key given twice (YAML keeps the first silently).
+  void CheckKeys() {
+    if (!node_.IsMap()) return;
+    std::vector<std::pair<std::string, YAML::Mark>> seen;
+    for (const auto& entry : node_) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string("?");
+      for (const auto& [other, mark] : seen) {
+        if (other == key) {
+          return Fail(entry.first, fmt::format("{}{}: given twice (first at line {}:{}); YAML "
+                                               "would keep the first silently",
+                                               path_, key, mark.line + 1, mark.column + 1));
+        }
+      }
+      seen.emplace_back(key, entry.first.Mark());
+      if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
+        return Fail(entry.first, fmt::format("{}{}: unknown key{}", path_, key,
+                                             DidYouMean(key, known_)));
+      }
+    }
+  }
 
   template <typename T>
   void Get(const char* key, T* out) {
@@ -78,7 +113,10 @@ class FieldReader {
   void Assume(const char* key, std::string value, const char* note) {
     job_->assumed.push_back({path_ + key, std::move(value), note});
   }
-  bool Has(const char* key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+  bool Has(const char* key) {
+    Known(key);
+    return node_[key].IsDefined() && !node_[key].IsNull();
+  }
   YAML::Node Child(const char* key) const { return node_[key]; }
   const std::string& path() const { return path_; }
 
@@ -91,12 +129,22 @@ class FieldReader {
  private:
   template <typename T>
   bool Read(const char* key, T* out) {
+    Known(key);
     const YAML::Node value = node_[key];
     if (!value.IsDefined() || value.IsNull()) return false;
     try {
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-        *out = static_cast<T>(value.as<double>());  // allows 3e11 for counts
-        if (static_cast<double>(*out) != value.as<double>()) {
+        const double number = value.as<double>();  // allows 3e11 for counts
+        // Range first: converting a double outside T is undefined (layers: 1e30).
+        if (!(number >= static_cast<double>(std::numeric_limits<T>::min()) &&
+              number <= static_cast<double>(std::numeric_limits<T>::max()))) {
+          Fail(value, fmt::format("{}{}: {} is out of range ({} to {})", path_, key,
+                                  value.Scalar(), std::numeric_limits<T>::min(),
+                                  std::numeric_limits<T>::max()));
+          return true;
+        }
+        *out = static_cast<T>(number);
+        if (static_cast<double>(*out) != number) {
           Fail(value, fmt::format("{}{}: expected an integer", path_, key));
         }
       } else {
@@ -113,6 +161,7 @@ class FieldReader {
   std::string path_;
   JobConfig* job_;
   Status* error_;
+  std::vector<std::string> known_;
 };
 
 void ReadPlan(FieldReader& r, ParallelPlan* plan) {
@@ -162,6 +211,8 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("capacity_factor", &b->capacity_factor);
   if (b->kind == BlockKind::kMoe) {
     r.Assumed("router_imbalance", &b->router_imbalance, "slowest EP rank load / mean");
+  } else {
+    r.NotApplicable("router_imbalance", "moe blocks");
   }
   r.Get("patch", &b->patch);
   r.Get("mlp_ratio", &b->mlp_ratio);
@@ -171,6 +222,9 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
     r.Assumed("visual_token_share", &b->visual_token_share, "share of LLM tokens that are visual");
     r.Assumed("image_vit_tokens", &b->image_vit_tokens, "ViT tokens per image (1024^2 image)");
     r.Assumed("image_tokens_cv", &b->image_tokens_cv, "spread of per-image token counts");
+  } else {
+    for (const char* key : {"visual_token_share", "image_vit_tokens", "image_tokens_cv"})
+      r.NotApplicable(key, "vit blocks");
   }
   r.Enum("streams", &b->streams, kStreams);
   r.Get("shared_ffn_fraction", &b->shared_ffn_fraction);
@@ -191,6 +245,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   FieldReader top(root, "", job, &error);
   top.Get("name", &job->name);
   top.Get("description", &job->description);
+  for (const char* key : {"blocks", "cluster", "system", "training", "assumptions"}) top.Known(key);
   const YAML::Node blocks = root["blocks"];
   if (!blocks.IsDefined() || !blocks.IsSequence() || blocks.size() == 0) {
     return InvalidArgumentError("'blocks' must be a non-empty list of model blocks");
@@ -201,10 +256,14 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     std::string path = fmt::format("blocks[{}].", i);
     FieldReader r(blocks[i], path, job, &error);
     ReadBlock(r, &block);
+    r.Known("parallel");
+    r.Known("samples");
+    r.CheckKeys();
     const YAML::Node par = blocks[i]["parallel"];
     if (par.IsDefined()) {
       FieldReader pr(par, path + "parallel.", job, &error);
       ReadPlan(pr, &block.plan);
+      pr.CheckKeys();
     }
     const YAML::Node samples = blocks[i]["samples"];
     for (size_t s = 0; samples.IsDefined() && samples.IsSequence() && s < samples.size(); ++s) {
@@ -215,6 +274,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
       sr.Get("height", &kind.height);
       sr.Get("frames", &kind.frames);
       sr.Get("weight", &kind.weight);
+      sr.CheckKeys();
       block.samples.push_back(kind);
     }
     job->blocks.push_back(std::move(block));
@@ -245,6 +305,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     r.Assumed("nic_bus_eff", &c.nic_bus_eff, "NCCL bus bw / NIC bw");
     r.Get("hop_latency_s", &c.hop_latency_s);
     r.Get("oversubscription", &c.oversubscription);
+    r.CheckKeys();
   }
   const YAML::Node system = root["system"];
   SystemConfig& s = job->system;
@@ -262,6 +323,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   sr.Assumed("comm_buffer_bytes", &s.comm_buffer_bytes, "NCCL and bucket buffers");
   sr.Get("parallel_block", &s.parallel_block);
   sr.Get("step_overhead_s", &s.step_overhead_s);
+  sr.CheckKeys();
   const YAML::Node training = root["training"];
   TrainingConfig& t = job->training;
   FieldReader tr(training.IsDefined() ? training : YAML::Node(YAML::NodeType::Map),
@@ -270,6 +332,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   tr.Get("global_batch_tokens", &t.global_batch_tokens);
   tr.Get("tokens_total", &t.tokens_total);
   tr.Assumed("effective_time_ratio", &t.effective_time_ratio, "useful time / wall time");
+  tr.CheckKeys();
   // Explicit assumptions a preset declares for values it sets (the [A] shape of Seed's LLM).
   const YAML::Node assumptions = root["assumptions"];
   for (size_t i = 0; assumptions.IsDefined() && assumptions.IsSequence() && i < assumptions.size(); ++i) {
@@ -278,8 +341,10 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     ar.Get("field", &a.field);
     ar.Get("value", &a.value);
     ar.Get("note", &a.note);
+    ar.CheckKeys();
     job->assumed.push_back(std::move(a));
   }
+  top.CheckKeys();
   return error;
 }
 

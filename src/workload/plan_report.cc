@@ -2,6 +2,8 @@
 // Text and JSON rendering of predictions and sweeps (plan_report.h).
 #include "workload/plan_report.h"
 
+#include <cmath>
+
 #include "workload/config_io.h"
 
 namespace trainscope::workload {
@@ -16,6 +18,9 @@ std::string Si(double v) {
   }
   return fmt::format("{:.3g}{}", v, units[u]);
 }
+// Parameters and bytes are counts: the model's arithmetic makes them fractional (a calibrated
+// FFN share gave 6999431491.584 parameters), the output rounds them.
+int64_t Count(double v) { return std::llround(v); }
 std::string Gb(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
 
 const ParallelPlan& MainPlan(const JobConfig& job) {
@@ -106,27 +111,29 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.Field("tflops_per_gpu", p.tflops_per_gpu);
   w.Field("compute_s", p.compute_s);
   w.Field("bubble_fraction", p.bubble_fraction);
-  w.Field("params_total", p.params_total);
-  w.Field("params_active", p.params_active);
-  w.Field("params_per_rank", p.params_per_rank);
+  w.Field("params_total", Count(p.params_total));
+  w.Field("params_active", Count(p.params_active));
+  w.Field("params_per_rank", Count(p.params_per_rank));
   w.Field("model_flops", p.model_flops);
   w.Field("model_flops_causal", p.model_flops_causal);
   w.Field("hardware_flops", p.hardware_flops);
-  w.Field("memory_per_gpu_bytes", p.memory_per_gpu_bytes);
+  w.Field("memory_per_gpu_bytes", Count(p.memory_per_gpu_bytes));
   w.Field("fits", p.fits);
   const MemoryBreakdown& m = p.memory;
   w.Key("memory").BeginObject();
-  w.Field("weights", m.weights).Field("grads", m.grads).Field("optimizer", m.optimizer);
-  w.Field("activations", m.activations).Field("logits", m.logits).Field("buffers", m.buffers);
-  w.Field("fragmentation", m.fragmentation).Field("hbm_bytes", p.hbm_bytes);
+  w.Field("weights", Count(m.weights)).Field("grads", Count(m.grads));
+  w.Field("optimizer", Count(m.optimizer));
+  w.Field("activations", Count(m.activations)).Field("logits", Count(m.logits));
+  w.Field("buffers", Count(m.buffers));
+  w.Field("fragmentation", Count(m.fragmentation)).Field("hbm_bytes", Count(p.hbm_bytes));
   w.Field("worst_stage", m.worst_stage);
   w.EndObject();
   w.Key("blocks").BeginArray();
   for (const BlockSummary& b : p.blocks) {
     w.BeginObject();
     w.Field("name", b.name).Field("kind", Name(b.kind)).Field("frozen", b.frozen);
-    w.Field("params_total", b.params.total).Field("params_active", b.params.active);
-    w.Field("params_per_rank", b.params_on_rank).Field("model_flops", b.flops.model_full);
+    w.Field("params_total", Count(b.params.total)).Field("params_active", Count(b.params.active));
+    w.Field("params_per_rank", Count(b.params_on_rank)).Field("model_flops", b.flops.model_full);
     w.EndObject();
   }
   w.EndArray();
@@ -134,7 +141,7 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   for (const CommVolume& c : p.comm) {
     w.BeginObject();
     w.Field("group", c.group).Field("collective", c.collective).Field("group_size", c.group_size);
-    w.Field("bytes_per_rank", c.bytes_per_rank).Field("count", c.count);
+    w.Field("bytes_per_rank", Count(c.bytes_per_rank)).Field("count", c.count);
     w.Field("seconds", c.seconds);
     w.EndObject();
   }
@@ -187,7 +194,7 @@ void WriteSweepJson(const SweepResult& sweep, JsonWriter& w) {
     w.Field("layout", e.layout).Field("valid", e.valid);
     if (e.valid) {
       w.Field("step_time_s", e.step_time_s).Field("mfu", e.mfu);
-      w.Field("memory_per_gpu_bytes", e.memory_per_gpu_bytes).Field("fits", e.fits);
+      w.Field("memory_per_gpu_bytes", Count(e.memory_per_gpu_bytes)).Field("fits", e.fits);
     } else {
       w.Field("reason", e.reason);
     }

@@ -107,5 +107,16 @@ TEST(Config, EveryPresetLoadsAndPredicts) {
   EXPECT_THAT(LoadPreset("nope"), StatusIs(StatusCode::kNotFound, "gpt3-175b"));
 }
 
+// Seed1.5-VL's report gives Seed-ViT 532M parameters: the encoder, without the MLP adapter that
+// the ViT block also holds (the block printed 565M and 532M appeared nowhere).
+TEST(Config, SeedVitEncoderIsThePublished532M) {
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("seed15vl-stage2"));
+  ASSERT_OK_AND_ASSIGN(Prediction p, Planner().Predict(job));
+  const BlockSummary& vit = p.blocks[0];
+  ASSERT_EQ(vit.kind, BlockKind::kVit);
+  ASSERT_GT(vit.params.adapter, 0);
+  EXPECT_NEAR((vit.params.total - vit.params.adapter) / 532e6, 1.0, 0.005);
+}
+
 }  // namespace
 }  // namespace trainscope::workload

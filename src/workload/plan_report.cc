@@ -48,6 +48,10 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
     s += fmt::format("  {:<10} {:<6} total {:>8}  active {:>8}  per rank {:>8}{}\n", b.name,
                      Name(b.kind), Si(b.params.total), Si(b.params.active),
                      Si(b.params_on_rank), b.frozen ? "  (frozen)" : "");
+    if (b.params.adapter > 0) {  // Seed-ViT's 532M is the encoder without its MLP adapter
+      s += fmt::format("  {:<10} {:<6} encoder {:>6}  adapter {:>7}\n", "", "",
+                       Si(b.params.total - b.params.adapter), Si(b.params.adapter));
+    }
   }
   s += fmt::format("  {:<17} total {:>8}  active {:>8}  per rank {:>8}\n", "all",
                    Si(p.params_total), Si(p.params_active), Si(p.params_per_rank));
@@ -134,6 +138,10 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
     w.Field("name", b.name).Field("kind", Name(b.kind)).Field("frozen", b.frozen);
     w.Field("params_total", Count(b.params.total)).Field("params_active", Count(b.params.active));
     w.Field("params_per_rank", Count(b.params_on_rank)).Field("model_flops", b.flops.model_full);
+    if (b.params.adapter > 0) {
+      w.Field("params_encoder", Count(b.params.total - b.params.adapter));
+      w.Field("params_adapter", Count(b.params.adapter));
+    }
     w.EndObject();
   }
   w.EndArray();

@@ -40,21 +40,23 @@ Result<JobConfig> JobFromFlags(const PlanOptions& o) {
         "plan: give CONFIG, --preset NAME, or at least --layers --hidden --heads --seq --gpus "
         "--global-batch (see trainscope plan --help)");
   }
-  JobConfig job;
-  job.name = "flags";
-  job.description = "model and layout from command-line flags";
-  job.source = "command line";
-  BlockConfig b;
-  b.name = "llm";
-  b.kind = o.experts.value_or(0) > 0 ? BlockKind::kMoe : BlockKind::kDense;
-  b.bias = false;
-  b.vocab = 32000;
-  b.ffn_act = FfnAct::kSwiglu;
-  job.blocks.push_back(b);
-  job.training.global_batch = 1;
-  job.assumed.push_back({"blocks[0].ffn_act", "swiglu", "flag default (Llama-style decoder)"});
-  job.assumed.push_back({"blocks[0].bias", "false", "flag default"});
-  return job;
+  DecoderFlags f;
+  f.layers = *o.layers;
+  f.hidden = *o.hidden;
+  f.heads = *o.heads;
+  f.seq_len = *o.seq;
+  f.gpus = *o.gpus;
+  f.global_batch = *o.global_batch;
+  f.experts = o.experts.value_or(0);
+  f.ffn_hidden = o.ffn.value_or(0);
+  f.vocab = o.vocab.value_or(0);
+  f.tp = o.tp.value_or(1);
+  f.pp = o.pp.value_or(1);
+  f.cp = o.cp.value_or(1);
+  f.ep = o.ep.value_or(1);
+  f.micro_batch = static_cast<int>(o.micro_batch.value_or(1));
+  f.gpu = o.gpu.value_or("");
+  return DecoderJob(f);
 }
 
 Result<JobConfig> BuildJob(const PlanOptions& o) {

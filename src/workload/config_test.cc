@@ -107,6 +107,32 @@ TEST(Config, EveryPresetLoadsAndPredicts) {
   EXPECT_THAT(LoadPreset("nope"), StatusIs(StatusCode::kNotFound, "gpt3-175b"));
 }
 
+// `plan` from flags: a Llama-2-7B shape is 6.74B parameters as published (FFN 11008 by the Llama
+// rule, SwiGLU, no biases; 4 x hidden gave 8.85B), and the flags path lists every assumption the
+// config path would (it listed 2 where configs list 12 or more) plus its own.
+TEST(Config, DecoderFromFlagsIsLlamaShapedAndSaysWhatItAssumed) {
+  EXPECT_EQ(LlamaFfnHidden(4096), 11008);
+  EXPECT_EQ(LlamaFfnHidden(5120), 13824);
+  DecoderFlags f;
+  f.layers = 32, f.hidden = 4096, f.heads = 32, f.seq_len = 4096, f.gpus = 8, f.global_batch = 8;
+  ASSERT_OK_AND_ASSIGN(JobConfig job, DecoderJob(f));
+  ASSERT_OK_AND_ASSIGN(Prediction p, Planner().Predict(job));
+  EXPECT_NEAR(p.params_total / 6.74e9, 1.0, 0.002);  // Llama 2 paper, Table 1: 7B = 6.74B
+  const auto assumed = [&](const std::string& field) {
+    for (const Assumption& a : job.assumed)
+      if (a.field == field) return true;
+    return false;
+  };
+  for (const char* field : {"blocks[0].ffn_hidden", "blocks[0].vocab", "cluster.gpu",
+                            "system.fragmentation", "cluster.gemm_eff_max",
+                            "training.effective_time_ratio"}) {
+    EXPECT_TRUE(assumed(field)) << field;
+  }
+  EXPECT_GE(job.assumed.size(), 15u);
+  f.gpu = "Z100";
+  EXPECT_THAT(DecoderJob(f), StatusIs(StatusCode::kInvalidArgument, "--gpu: unknown GPU 'Z100'"));
+}
+
 // Seed1.5-VL's report gives Seed-ViT 532M parameters: the encoder, without the MLP adapter that
 // the ViT block also holds (the block printed 565M and 532M appeared nowhere).
 TEST(Config, SeedVitEncoderIsThePublished532M) {

@@ -366,6 +366,45 @@ Result<JobConfig> ParseJobConfig(std::string_view yaml_text, std::string_view so
   return job;
 }
 
+int64_t LlamaFfnHidden(int64_t hidden) {
+  const int64_t eight_thirds = (8 * hidden + 2) / 3;  // 8/3 x hidden, rounded up
+  return (eight_thirds + 255) / 256 * 256;
+}
+
+Result<JobConfig> DecoderJob(const DecoderFlags& f) {
+  if (GpuSpec spec; !f.gpu.empty() && !LookupGpu(f.gpu, &spec)) {
+    return InvalidArgumentError("--gpu: unknown GPU '{}' (A100, H100, H800, H200)", f.gpu);
+  }
+  const bool moe = f.experts > 0;
+  const int64_t ffn = f.ffn_hidden > 0 ? f.ffn_hidden : LlamaFfnHidden(f.hidden);
+  std::string yaml = fmt::format(
+      "name: flags\ndescription: model and layout from command-line flags\nblocks:\n"
+      "  - name: llm\n    kind: {}\n    layers: {}\n    hidden: {}\n    heads: {}\n"
+      "    seq_len: {}\n    vocab: {}\n    ffn_act: swiglu\n    bias: false\n"
+      "    {}: {}\n",
+      moe ? "moe" : "dense", f.layers, f.hidden, f.heads, f.seq_len,
+      f.vocab > 0 ? f.vocab : 32000, moe ? "expert_ffn_hidden" : "ffn_hidden", ffn);
+  if (moe) {
+    yaml += fmt::format("    num_experts: {}\n    top_k: {}\n", f.experts, std::min(2, f.experts));
+  }
+  yaml += fmt::format("    parallel: {{tp: {}, pp: {}, cp: {}, ep: {}, micro_batch: {}}}\n", f.tp,
+                      f.pp, f.cp, f.ep, f.micro_batch);
+  yaml += fmt::format("cluster:\n  gpus: {}\n", f.gpus);
+  if (!f.gpu.empty()) yaml += fmt::format("  gpu: \"{}\"\n", f.gpu);
+  yaml += fmt::format("training:\n  global_batch: {}\n", f.global_batch);
+  TS_ASSIGN_OR_RETURN(JobConfig job, ParseJobConfig(yaml, "command line"));
+  job.assumed.push_back({"blocks[0].ffn_act", "swiglu", "flag default (Llama-style decoder)"});
+  job.assumed.push_back({"blocks[0].bias", "false", "flag default"});
+  if (f.vocab <= 0) job.assumed.push_back({"blocks[0].vocab", "32000", "flag default (--vocab)"});
+  if (f.ffn_hidden <= 0) {
+    job.assumed.push_back({"blocks[0].ffn_hidden", std::to_string(ffn),
+                           "8/3 x hidden rounded up to 256, the Llama rule (--ffn)"});
+  }
+  if (f.gpu.empty())
+    job.assumed.push_back({"cluster.gpu", job.cluster.gpu.name, "flag default (--gpu)"});
+  return job;
+}
+
 Result<JobConfig> LoadJobConfig(const std::string& path) {
   TS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   return ParseJobConfig(text, path);

@@ -499,7 +499,12 @@ void AddStepComm(const BlockConfig& b, const JobConfig& job, int64_t microbatche
       case DpMode::kZero3:
       case DpMode::kFsdp:
         if (timing->dp_grad_s > 0) {
-          Accumulate(&timing->comm, "dp-replica", Collective::kAllReduce, dp, 0, 1,
+          // Hybrid sharding: replicas (dp / shard of them) all-reduce their gradient shard, as
+          // the time above is computed (the row said group dp and 0 bytes).
+          const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp) : dp;
+          const int replicas = dp / shard;
+          Accumulate(&timing->comm, "dp-replica", Collective::kAllReduce, replicas,
+                     SentBytes(Collective::kAllReduce, replicas, grads / shard), 1,
                      timing->dp_grad_s);
         }
         break;

@@ -29,9 +29,11 @@ class RankMaker {
               EventKind kind = EventKind::kKernel) {
     Add(name, kind, b_.Track(0, stream, true), ts_us, dur_us);
   }
-  // A NCCL kernel on stream 40; `group` "" = no group info.
-  void Nccl(CollectiveType type, int64_t ts_us, int64_t dur_us, const std::string& group = "0",
-            const std::string& ranks = "[0, 1]", int64_t in = 1024, int64_t out = 1024,
+  // A NCCL kernel on stream 40; `group` "" = no group info. Strings by value: the collective's
+  // arguments view them while AddCollective runs (ASan saw a defaulted const& temporary as out of
+  // scope there).
+  void Nccl(CollectiveType type, int64_t ts_us, int64_t dur_us, std::string group = "0",
+            std::string ranks = "[0, 1]", int64_t in = 1024, int64_t out = 1024,
             int64_t group_size = -1) {
     const uint32_t index =
         Add(std::string("ncclDevKernel_") + std::string(CollectiveTypeName(type)),
@@ -42,7 +44,7 @@ class RankMaker {
     args.out_nelems = out;
     args.dtype = "Float";
     args.group_name = group;
-    args.group_ranks = group.empty() ? "" : ranks;
+    args.group_ranks = group.empty() ? std::string_view() : std::string_view(ranks);
     args.group_size = group_size;
     b_.AddCollective(index, type, args, 40);
   }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // trainscope: the command-line entry point. Parses global flags and hands off to the registered
 // subcommands (see cli/command.h).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include <CLI/CLI.hpp>
@@ -76,6 +78,12 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "trainscope: internal error: %s\n", e.what());
     return kExitInternal;
+  }
+  // A result that did not reach stdout (a full disk, a closed pipe) is a failure, not exit 0.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "trainscope: error: writing to standard output failed: %s\n",
+                 std::strerror(errno));
+    return ExitCodeValue() == kExitOk ? kExitBadInput : ExitCodeValue();
   }
   return ExitCodeValue();
 }

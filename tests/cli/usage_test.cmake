@@ -89,3 +89,13 @@ execute_process(COMMAND ${TS_BIN} minder eval WORKING_DIRECTORY ${TS_TMP}/a/b/c
 if(NOT rc EQUAL 3 OR NOT err MATCHES "--exathlon ../shared/data/metrics/exathlon-spark4/traces: folder does not exist \\(the default, relative to the working directory ${TS_TMP}/a/b/c; give --exathlon DIR, or --exathlon '' to leave that data set out\\)")
   message(FATAL_ERROR "minder eval outside the checkout: exit ${rc}\n${err}")
 endif()
+
+# A result that cannot be written is a failure: stdout on a full disk (/dev/full) exits 3 with
+# the reason, not 0 (issue 21 item 2).
+if(EXISTS /dev/full)
+  execute_process(COMMAND ${TS_BIN} plan --preset gpt3-175b --json OUTPUT_FILE /dev/full
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 3 OR NOT err MATCHES "writing to standard output failed: No space left on device")
+    message(FATAL_ERROR "plan --json > /dev/full: exit ${rc}\n${err}")
+  endif()
+endif()

@@ -49,11 +49,17 @@ bool HasStep(const RankTrace& rank, int64_t number) {
   return false;
 }
 
-bool HasGroup(const RankTrace& rank, const std::string& name) {
-  for (const ProcessGroup& g : rank.process_groups) {
-    if (g.name == name) return true;
+// Per rank (index into JobTrace::ranks): the names of the process groups its trace lists.
+using GroupNames = std::vector<std::unordered_set<std::string>>;
+
+GroupNames NamesOfGroups(const JobTrace& job) {
+  GroupNames names(job.ranks.size());
+  for (size_t rank_index = 0; rank_index < job.ranks.size(); ++rank_index) {
+    for (const ProcessGroup& g : job.ranks[rank_index].process_groups) {
+      names[rank_index].insert(g.name);
+    }
   }
-  return false;
+  return names;
 }
 
 std::map<ChannelKey, ChannelStep> ByChannelAndStep(const JobTrace& job) {
@@ -77,8 +83,9 @@ std::map<ChannelKey, ChannelStep> ByChannelAndStep(const JobTrace& job) {
 
 class ChannelChecker {
  public:
-  ChannelChecker(const JobTrace& job, Collector& c, const ChannelKey& key, ChannelStep& cs)
-      : job_(job), c_(c), key_(key), cs_(cs) {}
+  ChannelChecker(const JobTrace& job, const GroupNames& names, Collector& c, const ChannelKey& key,
+                 ChannelStep& cs)
+      : job_(job), names_(names), c_(c), key_(key), cs_(cs) {}
 
   void Run() {
     ReportAbsentMembers();
@@ -120,10 +127,9 @@ class ChannelChecker {
     if (cs_.group == nullptr || key_.second < 0) return;
     for (int member : cs_.group->ranks) {
       const RankTrace* rank = job_.FindRank(member);
-      if (rank == nullptr || !HasGroup(*rank, cs_.group->name) || !HasStep(*rank, key_.second)) {
-        continue;
-      }
+      if (rank == nullptr) continue;
       const auto rank_index = static_cast<size_t>(rank - job_.ranks.data());
+      if (!names_[rank_index].contains(cs_.group->name) || !HasStep(*rank, key_.second)) continue;
       bool has_ops = false;
       for (const MemberOps& m : cs_.members) has_ops = has_ops || m.rank_index == rank_index;
       if (has_ops || !c_.Count(ViolationKind::kCollectiveUnmatched, 0)) continue;
@@ -261,6 +267,7 @@ class ChannelChecker {
   }
 
   const JobTrace& job_;
+  const GroupNames& names_;
   Collector& c_;
   const ChannelKey& key_;
   ChannelStep& cs_;
@@ -324,7 +331,8 @@ void CheckGroupSizes(const JobTrace& job, Collector& c) {
 
 void CheckCollectives(const JobTrace& job, Collector& c) {
   std::map<ChannelKey, ChannelStep> channels = ByChannelAndStep(job);
-  for (auto& [key, cs] : channels) ChannelChecker(job, c, key, cs).Run();
+  const GroupNames names = NamesOfGroups(job);
+  for (auto& [key, cs] : channels) ChannelChecker(job, names, c, key, cs).Run();
 }
 
 void CheckProcessGroups(const JobTrace& job, Collector& c) {
@@ -364,11 +372,7 @@ void CheckProcessGroups(const JobTrace& job, Collector& c) {
     }
   }
   c.coverage().process_groups = static_cast<int64_t>(first.size());
-  std::vector<std::unordered_set<std::string>> names(job.ranks.size());
-  for (size_t rank_index = 0; rank_index < job.ranks.size(); ++rank_index) {
-    for (const ProcessGroup& g : job.ranks[rank_index].process_groups)
-      names[rank_index].insert(g.name);
-  }
+  const GroupNames names = NamesOfGroups(job);
   for (const auto& [name, seen] : first) {
     for (int member : seen.group->ranks) {
       const RankTrace* rank = job.FindRank(member);

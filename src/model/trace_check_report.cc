@@ -128,7 +128,10 @@ std::string FormatTraceCheckText(const TraceCheckResult& r, const Diagnostics& d
     for (; next < r.examples.size() && r.examples[next].kind == kind; ++next, ++shown) {
       const Violation& v = r.examples[next];
       out += "  " + Describe(v.event);
-      if (!v.group.empty()) out += ", " + v.group;
+      // A channel without group info is the stream the event names already.
+      if (!v.group.empty() && v.group != fmt::format("stream {}", v.event.stream)) {
+        out += ", " + v.group;
+      }
       if (v.step >= 0) out += fmt::format(", step {}", v.step);
       out += ": " + v.detail;
       if (v.other.rank >= 0) out += "; other: " + Describe(v.other);

@@ -8,6 +8,7 @@
 
 #include "base/json_writer.h"
 #include "base/progress.h"
+#include "cli/app/output_transaction.h"
 #include "cli/app/report_builder.h"
 #include "cli/app/report_output.h"
 #include "cli/command.h"
@@ -35,9 +36,11 @@ Status RunReport(const ReportOptions& opt) {
         "nothing to report on: give --trace (op table or Kineto traces), --metrics (CSV or Prometheus "
         "files) and/or --plan CONFIG / --preset NAME");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(opt.out, ec);
-  if (ec) return IoError("{}: cannot create the output folder: {}", opt.out, ec.message());
+  // All or nothing, as the demo: a failed report leaves --out as it was (no empty folder), and a
+  // symlink already there under an output's name is moved aside, never written through (a
+  // report.html -> ../victim.txt link overwrote a file outside the folder).
+  TS_ASSIGN_OR_RETURN(OutputTransaction transaction,
+                      OutputTransaction::Begin(opt.out, {"report.html", "whatif.perfetto.json"}));
   ReportInputs inputs;
   inputs.title = "trainscope report";
   std::unique_ptr<PlanInput> plan;
@@ -84,6 +87,7 @@ Status RunReport(const ReportOptions& opt) {
   }
   report::JobReport report = BuildJobReport(inputs);
   TS_ASSIGN_OR_RETURN(std::string html_path, WriteReportHtml(report, opt.out));
+  transaction.Commit();
   PrintReportSummary(report, html_path, g.json, g.quiet);
   return OkStatus();
 }

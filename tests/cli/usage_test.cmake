@@ -99,3 +99,21 @@ if(EXISTS /dev/full)
     message(FATAL_ERROR "plan --json > /dev/full: exit ${rc}\n${err}")
   endif()
 endif()
+
+# report writes all or nothing and never through a symlink already in its folder (a
+# report.html -> ../victim.txt link overwrote the file outside; a failed report left an empty
+# folder).
+file(REMOVE_RECURSE ${TS_TMP}/rep)
+file(MAKE_DIRECTORY ${TS_TMP}/rep/out)
+file(WRITE ${TS_TMP}/rep/victim.txt "victim\n")
+file(CREATE_LINK ../victim.txt ${TS_TMP}/rep/out/report.html SYMBOLIC)
+expect_rc(0 -q report --preset gpt3-175b --out ${TS_TMP}/rep/out)
+file(READ ${TS_TMP}/rep/victim.txt victim)
+if(NOT victim STREQUAL "victim\n" OR IS_SYMLINK ${TS_TMP}/rep/out/report.html
+   OR NOT EXISTS ${TS_TMP}/rep/out/report.html)
+  message(FATAL_ERROR "report wrote through the symlink or wrote no report.html: '${victim}'")
+endif()
+expect_rc(3 -q report --preset no-such-preset --out ${TS_TMP}/rep/never)
+if(EXISTS ${TS_TMP}/rep/never)
+  message(FATAL_ERROR "a failed report left ${TS_TMP}/rep/never behind")
+endif()

@@ -16,14 +16,12 @@ struct GzipWriter::State {
 
 GzipWriter::GzipWriter() : state_(std::make_unique<State>()) {}
 
-GzipWriter::~GzipWriter() {
-  if (file_ != nullptr) std::fclose(file_);
-}
+GzipWriter::~GzipWriter() = default;  // an uncommitted OutputFile removes its temporary
 
 Status GzipWriter::Open(const std::string& path) {
   path_ = path;
-  file_ = std::fopen(path.c_str(), "wb");
-  if (file_ == nullptr) return IoError("{}: cannot open for writing: {}", path, std::strerror(errno));
+  TS_RETURN_IF_ERROR(output_.Open(path));
+  file_ = output_.file();
   out_.resize(size_t{1} << 20);
   level_buf_.resize(ISAL_DEF_LVL1_DEFAULT);
   isal_zstream& s = state_->stream;
@@ -68,10 +66,9 @@ Status GzipWriter::Write(std::string_view bytes) {
 Status GzipWriter::Close() {
   if (file_ == nullptr) return OkStatus();
   Status status = Deflate({}, true);
-  const bool closed = std::fclose(file_) == 0;
   file_ = nullptr;
-  TS_RETURN_IF_ERROR(status);
-  return closed ? OkStatus() : IoError("{}: close failed: {}", path_, std::strerror(errno));
+  if (!status.ok()) return status;  // output_'s destructor removes the temporary
+  return output_.Commit();
 }
 
 }  // namespace trainscope

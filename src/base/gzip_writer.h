@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/output_file.h"
 #include "base/status.h"
 
 namespace trainscope {
@@ -18,13 +19,15 @@ namespace trainscope {
 class GzipWriter {
  public:
   GzipWriter();
-  ~GzipWriter();  // closes the file; a missing Close() loses the trailer (the file is truncated)
+  // Without Close() nothing is written: the output goes to a temporary file renamed over the path
+  // by Close() (base/output_file.h).
+  ~GzipWriter();
   GzipWriter(const GzipWriter&) = delete;
   GzipWriter& operator=(const GzipWriter&) = delete;
 
   Status Open(const std::string& path);
   Status Write(std::string_view bytes);
-  Status Close();  // writes the gzip trailer and closes the file
+  Status Close();  // writes the gzip trailer, checks every write and puts the file in place
 
  private:
   Status Deflate(std::string_view bytes, bool last);
@@ -32,7 +35,8 @@ class GzipWriter {
   struct State;
   std::unique_ptr<State> state_;
   std::string path_;
-  std::FILE* file_ = nullptr;
+  OutputFile output_;
+  std::FILE* file_ = nullptr;  // output_.file() while open
   std::vector<unsigned char> out_, level_buf_;
 };
 

@@ -15,17 +15,14 @@ namespace trainscope {
 TraceEventWriter::TraceEventWriter(TraceEventWriterOptions options) : options_(options) {}
 
 TraceEventWriter::~TraceEventWriter() {
-  if (file_ == nullptr) return;
-  json_.Flush();
-  json_ = JsonWriter();  // no sink: nothing may write to the closed file
-  std::fclose(file_);
+  json_ = JsonWriter();  // no sink: output_ removes the unfinished temporary file
 }
 
 Status TraceEventWriter::Open(const std::string& path) {
   TS_CHECK(file_ == nullptr, "TraceEventWriter::Open called twice");
   path_ = path;
-  file_ = std::fopen(path.c_str(), "wb");
-  if (file_ == nullptr) return IoError("{}: cannot open for writing: {}", path, std::strerror(errno));
+  TS_RETURN_IF_ERROR(output_.Open(path));
+  file_ = output_.file();
   json_ = JsonWriter(file_);
   json_.BeginObject();
   return OkStatus();
@@ -154,20 +151,8 @@ Status TraceEventWriter::Close() {
   json_.Flush();
   closed_bytes_ = json_.flushed_bytes();
   json_ = JsonWriter();
-  std::FILE* file = file_;
   file_ = nullptr;
-  errno = 0;
-  const bool write_failed = std::fflush(file) != 0 || std::ferror(file) != 0;
-  int error = errno;
-  errno = 0;
-  const bool close_failed = std::fclose(file) != 0;
-  if (error == 0) error = errno;
-  if (write_failed || close_failed) {
-    // A write that failed in an earlier flush leaves only the stream's error flag behind.
-    return IoError("{}: write failed: {}", path_,
-                   error != 0 ? std::strerror(error) : "input/output error");
-  }
-  return OkStatus();
+  return output_.Commit();
 }
 
 }  // namespace trainscope

@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/output_file.h"
 #include "base/json_writer.h"
 #include "base/status.h"
 
@@ -87,10 +88,11 @@ class TraceEventWriter {
   explicit TraceEventWriter(TraceEventWriterOptions options = {});
   TraceEventWriter(const TraceEventWriter&) = delete;
   TraceEventWriter& operator=(const TraceEventWriter&) = delete;
-  // Closes the file if Close() was not called (its error is then lost: call Close()).
+  // Without Close() nothing is written (the temporary file is removed: base/output_file.h).
   ~TraceEventWriter();
 
-  // Creates (or truncates) `path` and opens the top-level object. Errors: kIo naming the path.
+  // Starts `path` (written under a temporary name, put in place by Close(); a symlink there is
+  // replaced, never written through) and opens the top-level object. Errors: kIo naming the path.
   Status Open(const std::string& path);
 
   // The JSON writer, positioned in the top-level object before BeginEvents() and after
@@ -152,7 +154,8 @@ class TraceEventWriter {
 
   TraceEventWriterOptions options_;
   std::string path_;
-  std::FILE* file_ = nullptr;
+  OutputFile output_;
+  std::FILE* file_ = nullptr;  // output_.file() while open
   JsonWriter json_;
   bool events_open_ = false;
   int64_t events_ = 0;

@@ -174,15 +174,37 @@ TEST_F(TraceEventWriterTest, UnopenableFileNamesThePath) {
   EXPECT_THAT(trace.Open(path), StatusIs(StatusCode::kIo, path + ": cannot open for writing"));
 }
 
-TEST_F(TraceEventWriterTest, DestructorWithoutCloseLeavesNoDanglingWrite) {
+// Without Close() nothing is written: the output goes to a temporary file that only Close() puts
+// in place, so a failed run leaves no half trace (and an earlier file stays as it was).
+TEST_F(TraceEventWriterTest, DestructorWithoutCloseWritesNothing) {
   const std::string path = Path("unclosed.json");
   {
+    std::ofstream(path) << "earlier";
     TraceEventWriter trace;
     ASSERT_OK(trace.Open(path));
     trace.BeginEvents();
     trace.Complete({.name = "x", .category = "c"});
   }
-  EXPECT_EQ(Read(path).rfind(R"({"traceEvents":[{"ph":"X")", 0), 0u);
+  EXPECT_EQ(Read(path), "earlier");
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().filename().string().find(".unclosed.json.tmp"), std::string::npos);
+  }
+}
+
+// A device is written in place, never replaced by renaming a file over it (as root that turned
+// /dev/full into a plain file).
+TEST_F(TraceEventWriterTest, DevicesAreWrittenInPlace) {
+  if (!std::filesystem::is_character_file("/dev/null")) GTEST_SKIP() << "no /dev/null";
+  TraceEventWriter trace;
+  ASSERT_OK(trace.Open("/dev/null"));
+  trace.BeginEvents();
+  trace.Complete({.name = "x", .category = "c"});
+  ASSERT_OK(trace.Close());
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+  if (std::filesystem::exists("/dev/full")) {
+    EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <malloc.h>
 #endif
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -20,8 +21,6 @@
 #include <fstream>
 #include <memory>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "base/cpu_time.h"
 #include "graph/simulator.h"
@@ -281,11 +280,10 @@ std::string TrialFolder(const std::string& name, const std::string& artifact, st
   std::ofstream csv(dir / ("trace-" + name + ".csv"));
   csv << "dp_rank,stage,rank,step,optype,start_ts,duration,seq_id,mc,mb_id,gmc\n";
   for (size_t i = 0; i < table->size(); ++i) {
-    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", table->dp_rank[i],
-                       table->stage[i], table->rank[i], table->step[i],
-                       table->optype_names[table->optype[i]], Seconds(table->start_ns[i]),
-                       Seconds(table->dur_ns[i]), table->seq_id[i], table->mc[i], table->mb_id[i],
-                       table->gmc[i]);
+    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", table->dp_rank[i], table->stage[i],
+                       table->rank[i], table->step[i], table->optype_names[table->optype[i]],
+                       Seconds(table->start_ns[i]), Seconds(table->dur_ns[i]), table->seq_id[i],
+                       table->mc[i], table->mb_id[i], table->gmc[i]);
   }
   return dir.string();
 }
@@ -304,8 +302,9 @@ void BM_WhatIfVsArtifact(benchmark::State& state, const std::string& name) {
     return;
   }
   if (std::system("/usr/bin/python3 -c 'import pandas, scipy, yaml' >/dev/null 2>&1") != 0) {
-    state.SkipWithError("/usr/bin/python3 lacks pandas/scipy/yaml (python3-pandas python3-scipy "
-                        "python3-yaml)");
+    state.SkipWithError(
+        "/usr/bin/python3 lacks pandas/scipy/yaml (python3-pandas python3-scipy "
+        "python3-yaml)");
     return;
   }
   std::string why;
@@ -340,9 +339,15 @@ void BM_WhatIfVsArtifact(benchmark::State& state, const std::string& name) {
   state.counters["ratio_min"] = JsonNumber(output, "ratio_min");
   state.counters["slowdown"] = JsonNumber(output, "slowdown");
 }
-BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, AR, std::string("AR"))->Iterations(1)->Unit(benchmark::kSecond);
-BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, ST, std::string("ST"))->Iterations(1)->Unit(benchmark::kSecond);
-BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, SE, std::string("SE"))->Iterations(1)->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, AR, std::string("AR"))
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, ST, std::string("ST"))
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_WhatIfVsArtifact, SE, std::string("SE"))
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
 
 }  // namespace
 }  // namespace trainscope::whatif

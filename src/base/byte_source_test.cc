@@ -2,10 +2,9 @@
 // Tests for plain and gzip byte sources, including truncated and corrupt gzip.
 #include "base/byte_source.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <zlib.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
@@ -100,7 +99,8 @@ TEST(ByteSourceTest, CrcMismatchIsDataLoss) {
 TEST(ByteSourceTest, ManyMembersAnyChunkSize) {
   std::string text = Text(), gz;
   std::vector<size_t> cuts = {0, 1, 7, 4096, 65'536, 131'071, text.size()};
-  for (size_t k = 1; k < cuts.size(); ++k) gz += Gzip(text.substr(cuts[k - 1], cuts[k] - cuts[k - 1]));
+  for (size_t k = 1; k < cuts.size(); ++k)
+    gz += Gzip(text.substr(cuts[k - 1], cuts[k] - cuts[k - 1]));
   for (size_t chunk : {size_t{1}, size_t{3}, size_t{4096}, size_t{1} << 20}) {
     if (chunk == 1 && text.size() > 100'000) {  // byte by byte: a prefix is enough
       std::string small = Gzip(text.substr(0, 5000)) + Gzip(text.substr(5000, 3000));
@@ -132,8 +132,9 @@ TEST(ByteSourceTest, ManyMembersAnyChunkSize) {
 }
 
 TEST(ByteSourceTest, MissingFileIsNotFound) {
-  EXPECT_THAT(OpenByteSource("/nonexistent/trace.json"),
-              StatusIs(StatusCode::kNotFound, "/nonexistent/trace.json: no such file or directory"));
+  EXPECT_THAT(
+      OpenByteSource("/nonexistent/trace.json"),
+      StatusIs(StatusCode::kNotFound, "/nonexistent/trace.json: no such file or directory"));
 }
 
 // Anything but a regular file is refused by name, at once: a FIFO without a writer used to block

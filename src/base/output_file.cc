@@ -33,11 +33,12 @@ Status OutputFile::Open(const std::string& path) {
   if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {  // a device, a FIFO, a link
     temp_.clear();
     file_ = std::fopen(path.c_str(), "wb");
-    if (file_ == nullptr) return IoError("{}: cannot open for writing: {}", path, std::strerror(errno));
+    if (file_ == nullptr)
+      return IoError("{}: cannot open for writing: {}", path, std::strerror(errno));
     return OkStatus();
   }
-  temp_ = (target.parent_path() / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" +
-                                   std::to_string(counter++)))
+  temp_ = (target.parent_path() /
+           ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
               .string();
   const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return IoError("{}: cannot open for writing: {}", path, std::strerror(errno));

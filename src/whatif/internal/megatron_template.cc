@@ -285,7 +285,8 @@ Result<ModelTemplate> BuildModelTemplate(const OpJob& job, const std::vector<int
   bool overlap_dp = false;
   for (int32_t op = 0; op < static_cast<int32_t>(rows.size()); ++op) {
     int64_t row = rows[op];
-    const auto [it, added] = t.index.emplace(OpKey(job.stage[row], job.kind[row], job.seq_id[row]), op);
+    const auto [it, added] =
+        t.index.emplace(OpKey(job.stage[row], job.kind[row], job.seq_id[row]), op);
     if (!added) {
       return InvalidArgumentError("{}: op {} appears twice (first at {})", job.name,
                                   DescribeOp(job, row), RowPlace(job, rows[it->second]));

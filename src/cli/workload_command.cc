@@ -54,10 +54,20 @@ Status RunSynth(SynthFlags& f) {
   f.options.write_metrics = !f.no_metrics;
   f.options.write_kineto = !f.no_kineto;
   f.options.write_op_table = !f.no_op_table;
-  // Synthesize has no per-step hook (src/workload): the line shows the time spent, no ETA.
-  Progress progress("workload synth: " + job.name, 0);
+  // Simulating and the tables first (time spent), then the rank files, most of the time, counted
+  // with rate and ETA.
+  auto progress = std::make_unique<Progress>("workload synth: " + job.name + ": simulating", 0);
+  bool counting = false;
+  f.options.on_rank_file = [&](int64_t, int64_t total) {
+    if (!counting) {
+      progress->Finish();
+      progress = std::make_unique<Progress>("workload synth: " + job.name, total, "rank files");
+      counting = true;
+    }
+    progress->Advance(1);
+  };
   TS_ASSIGN_OR_RETURN(SynthSummary s, Synthesize(job, f.options));
-  progress.Finish();
+  progress->Finish();
   if (Globals().json) {
     JsonWriter w(stdout);
     w.BeginObject();

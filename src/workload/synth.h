@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ struct SynthOptions {
   bool write_kineto = true;
   bool write_metrics = true;
   bool write_op_table = true;  // off for long metric-only jobs (the op table grows with ranks x steps)
+  // Called as the Kineto rank files are written (done of total), e.g. to draw a progress line;
+  // from the calling thread. Empty: nothing is called.
+  std::function<void(int64_t done, int64_t total)> on_rank_file;
 };
 
 struct SynthSummary {

@@ -268,6 +268,7 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
     TS_RETURN_IF_ERROR(rw.Close());
     summary->kineto_events += rw.events();
     if (rank < 4 || rank + 1 == t.world) summary->files.push_back(path);
+    if (t.options.on_rank_file) t.options.on_rank_file(rank + 1, t.world);
   }
   return OkStatus();
 }

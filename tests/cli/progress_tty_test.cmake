@@ -57,3 +57,10 @@ tty(text "${TS_BIN} report --trace ${TS_OPTABLE} --out ${TS_TMP}/report > /dev/n
 if(NOT text MATCHES "what-if analysis: running, [0-9]+ s" OR text MATCHES "what-if analysis: 0")
   message(FATAL_ERROR "report on a terminal: the what-if line does not say it runs:\n${text}")
 endif()
+
+# workload synth: the simulation (time spent), then the rank files counted (was time spent only).
+tty(text "${TS_BIN} workload synth ${TS_SYNTH_CONFIG} --steps 3 --out ${TS_TMP}/synth > /dev/null")
+if(NOT text MATCHES "workload synth: small-pipeline: simulating: running" OR
+   NOT text MATCHES "workload synth: small-pipeline: [0-9]+% \\([0-9]+/16 rank files")
+  message(FATAL_ERROR "workload synth on a terminal: no simulating line or rank-file count:\n${text}")
+endif()

@@ -12,6 +12,7 @@
 #include "base/json_writer.h"
 #include "cli/command.h"
 #include "overlap/bench.h"
+#include "overlap/published.h"
 #include "overlap/simulator.h"
 #if defined(TS_OVERLAP_HAVE_MPI)
 #include "overlap/mpi/mpi_world.h"
@@ -41,6 +42,8 @@ struct OverlapArgs {
   std::string gpu = "h800";
   double gemm_tflops = 0;
   int sms = 0;
+  double baseline_link_eff = 0, fused_link_eff = 0;  // 0: the preset's
+  double call_overhead_us = -1, tile_overhead_us = -1;
   std::string dtype = "bf16";
 };
 
@@ -190,6 +193,10 @@ Result<overlap::SimHardware> Hardware(const OverlapArgs& args) {
   if (args.gemm_tflops > 0) hw.gemm_flops_per_s = args.gemm_tflops * 1e12;
   if (args.link_gbps > 0) hw.link_bandwidth_bytes_per_s = args.link_gbps * 1e9;
   if (args.link_us > 0) hw.link_latency_s = args.link_us * 1e-6;
+  if (args.baseline_link_eff > 0) hw.baseline_link_efficiency = args.baseline_link_eff;
+  if (args.fused_link_eff > 0) hw.fused_link_efficiency = args.fused_link_eff;
+  if (args.call_overhead_us >= 0) hw.fused_call_overhead_s = args.call_overhead_us * 1e-6;
+  if (args.tile_overhead_us >= 0) hw.fused_tile_overhead_s = args.tile_overhead_us * 1e-6;
   if (args.dtype != "bf16" && args.dtype != "fp32") {
     return InvalidArgumentError("--dtype {}: expected bf16 or fp32", args.dtype);
   }
@@ -217,6 +224,11 @@ Status RunPredict(const OverlapArgs& args) {
     out.Field("efficiency_fused", r.efficiency_fused);
     out.Field("speedup_vs_nonoverlap", r.speedup_vs_nonoverlap);
     out.Field("speedup_vs_decomp", r.speedup_vs_decomp).Field("comm_share", r.comm_share);
+    const overlap::PredictorError& error = overlap::BuiltinPredictorError();
+    out.Key("predictor_error").BeginObject();
+    out.Field("t_fused_max_abs", error.t_fused_max_abs).Field("e_max_abs", error.e_max_abs);
+    out.Field("e_point_rows_max_abs", error.e_point_max_abs);
+    out.Field("check_rows", error.point_rows + error.range_rows).EndObject();
     out.EndObject();
     out.Flush();
     std::fputc('\n', stdout);
@@ -226,12 +238,21 @@ Status RunPredict(const OverlapArgs& args) {
       "overlap predict: %s m=%lld n=%lld k=%lld tp=%d, %d workers, %.0f TFLOP/s, link %.1f GB/s\n"
       "  T_g %.3f ms  T_c %.3f ms  T_m %.3f ms  T_f %.3f ms\n"
       "  E decomposition %.3f, fused %.3f; speedup T_c/T_f %.3fx, T_m/T_f %.3fx; comm share "
-      "%.1f%%\n",
+      "%.1f%%\n"
+      "  links: baseline collective %.0f%%, fused copies %.0f%% of the link; fusion overhead %.0f "
+      "us per call, %.1f us per tile\n"
+      "  predictor error on published Flux rows it was not fitted on: T_f within %.1f%%, E "
+      "within %.2f on rows with times, %.2f on all %d (docs/overlap.md)\n",
       args.op.c_str(), static_cast<long long>(global.m), static_cast<long long>(global.n),
       static_cast<long long>(global.k), problem.tp(), hw.workers, hw.gemm_flops_per_s / 1e12,
       hw.link_bandwidth_bytes_per_s / 1e9, r.t_gemm_s * 1e3, r.t_nonoverlap_s * 1e3,
       r.t_decomp_s * 1e3, r.t_fused_s * 1e3, r.efficiency_decomp, r.efficiency_fused,
-      r.speedup_vs_nonoverlap, r.speedup_vs_decomp, r.comm_share * 100);
+      r.speedup_vs_nonoverlap, r.speedup_vs_decomp, r.comm_share * 100,
+      hw.baseline_link_efficiency * 100, hw.fused_link_efficiency * 100,
+      hw.fused_call_overhead_s * 1e6, hw.fused_tile_overhead_s * 1e6,
+      overlap::BuiltinPredictorError().t_fused_max_abs * 100,
+      overlap::BuiltinPredictorError().e_point_max_abs, overlap::BuiltinPredictorError().e_max_abs,
+      overlap::BuiltinPredictorError().point_rows + overlap::BuiltinPredictorError().range_rows);
   return OkStatus();
 }
 
@@ -281,7 +302,19 @@ void RegisterOverlap(CLI::App& root) {
   CLI::App* predict = overlap->add_subcommand(
       "predict", "Simulate T_g, T_c, T_m, T_f and E for a GPU shape (default GPT-3 175B, tp 8)");
   AddShapeOptions(predict, *args);
-  predict->add_option("--gpu", args->gpu, "h800, a800 or custom")->capture_default_str();
+  predict
+      ->add_option("--gpu", args->gpu,
+                   "a100-sxm, a100-pcie, a800, h100, h800, h20, h200, l20, b200 (or a name "
+                   "such as 'NVIDIA H100 80GB HBM3'), or custom (h800 with your overrides)")
+      ->capture_default_str();
+  predict->add_option("--baseline-link-eff", args->baseline_link_eff,
+                      "Share of the link the baseline collective (NCCL) reaches (0 = preset)");
+  predict->add_option("--fused-link-eff", args->fused_link_eff,
+                      "Share of the link the fused copies reach (0 = preset)");
+  predict->add_option("--call-overhead-us", args->call_overhead_us,
+                      "Fusion overhead per call in us (default: preset)");
+  predict->add_option("--tile-overhead-us", args->tile_overhead_us,
+                      "Fusion overhead per GEMM tile in us (default: preset)");
   predict->add_option("--gemm-tflops", args->gemm_tflops, "Achieved GEMM TFLOP/s");
   predict->add_option("--sms", args->sms, "SM count");
   predict->add_option("--dtype", args->dtype, "bf16 or fp32")->capture_default_str();

@@ -12,9 +12,11 @@
 // arrived. The link moves comm tiles one after the other in the transfer agent's order:
 // done = max(issue, previous done) + latency + bytes / bandwidth (the same law as the CPU
 // emulated link). RS comm tiles join the link FIFO when their last covering tile finishes.
-// T_c = T_g + T_comm with T_comm the link time of the rank's whole shards; T_m runs one
-// chunk GEMM per shard (each with its own wave quantisation, the reason decomposition loses
-// at small m) plus `step_sync_s` per chunk. The busiest rank decides each time.
+// T_c = T_g + T_comm with T_comm the link time of the rank's whole shards at the baseline
+// collective's efficiency; fused copies and decomposition move at the fused efficiency.
+// T_m runs one chunk GEMM per shard (each with its own wave quantisation, the reason
+// decomposition loses at small m) plus `step_sync_s` per chunk. T_f adds the fusion
+// overheads of SimHardware (per call, per tile, copy interference). The busiest rank decides.
 // Units: seconds, bytes, FLOP/s. Thread safety: pure functions.
 #pragma once
 
@@ -30,12 +32,24 @@ struct SimHardware {
   int workers = 1;                        // SMs (GPU) or cores per rank (CPU)
   double gemm_flops_per_s = 0;            // achieved rate of a large unsplit GEMM, whole device
   double fused_gemm_efficiency = 1.0;     // own fused tile loop rate / best GEMM rate
-  double link_bandwidth_bytes_per_s = 0;  // per rank, as the baseline collective achieves it
+  double link_bandwidth_bytes_per_s = 0;  // per rank and direction: the link's own speed
   double link_latency_s = 0;              // per transfer
-  double fused_link_efficiency = 1.0;     // fused path's copies vs the baseline collective
+  double baseline_link_efficiency = 1.0;  // the baseline collective (NCCL) achieves bw x this
+  double fused_link_efficiency = 1.0;     // fused copies (copy engine, own kernels): bw x this
   double step_sync_s = 0;                 // decomposition: host sync per chunk step
-  int bytes_per_element = 4;              // 4 fp32, 2 bf16
-  bool full_cost_edge_tiles = false;      // GPU: a partial tile costs a whole tile
+  // Fusion overheads (0 on the CPU, where the bench measures them instead): a fixed cost per
+  // fused call (launch, barrier, signal setup), a cost per fused GEMM tile (its waits and
+  // signal), and the GEMM time the fused copies steal through device memory: each copied
+  // byte costs copy_interference / memory_bandwidth seconds of the tile loop.
+  double fused_call_overhead_s = 0;
+  double fused_tile_overhead_s = 0;
+  double copy_interference = 0;
+  // Device memory bandwidth; > 0 turns on the GPU baseline model: T_g and each decomposition
+  // chunk take the best of the library's tile shapes (cuBLAS picks small tiles at small m)
+  // and never beat reading their operands once (roofline floor).
+  double memory_bandwidth_bytes_per_s = 0;
+  int bytes_per_element = 4;          // 4 fp32, 2 bf16
+  bool full_cost_edge_tiles = false;  // GPU: a partial tile costs a whole tile
 };
 
 struct SimResult {
@@ -50,9 +64,7 @@ double OverlapEfficiency(double t, double t_gemm, double t_nonoverlap);
 Result<SimResult> Simulate(OpKind op, const ShardedProblem& problem, const OverlapOptions& options,
                            const SimHardware& hardware);
 
-// Calibrated GPU presets (brief section 5, implied figures): "h800" (132 SMs, 760 TFLOP/s bf16,
-// 151 GB/s NCCL AG algbw) and "a800" (108 SMs, 260 TFLOP/s, 133 GB/s); 2 us per transfer,
-// 10 us host sync per decomposition step, bf16, full-cost edge tiles.
+// The GPU presets of overlap/gpu_presets.h, by name ("h800", "NVIDIA H100 80GB HBM3", ...).
 Result<SimHardware> GpuPreset(std::string_view name);
 
 // What-if helper ("fuse TP communication in this job"): global GEMM shape (m, n, k as in

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/json_writer.h"
+#include "cli/app/tp_fusion.h"
 #include "cli/command.h"
 #include "workload/config_io.h"
 #include "workload/plan_report.h"
@@ -157,6 +158,7 @@ Status RunPlan(const PlanOptions& o) {
     std::fputc('\n', stdout);
   } else {
     std::fputs(RenderPlanText(p, job).c_str(), stdout);
+    for (const std::string& line : TpFusionLines(job, p)) std::printf("%s\n", line.c_str());
   }
   return OkStatus();
 }

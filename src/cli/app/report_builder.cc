@@ -2,11 +2,14 @@
 // Maps analysis results onto the report view model and estimates savings.
 #include "cli/app/report_builder.h"
 
+#include "cli/app/tp_fusion.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "cli/app/tp_fusion.h"
 #include "overlap/simulator.h"
 #include "report/savings.h"
 
@@ -165,7 +168,10 @@ void AddOverlapSavings(const PlanInput& plan, std::vector<report::Saving>* out,
                      "(TP = 1).");
     return;
   }
-  auto hw = overlap::GpuPreset(plan.config.cluster.gpu.name.find("A") == 0 ? "a800" : "h800");
+  for (std::string& line : TpFusionLines(plan.config, plan.prediction)) {
+    notes->push_back(std::move(line));
+  }
+  auto hw = overlap::GpuPreset(plan.config.cluster.gpu.name);  // resolved or no saving
   if (!hw.ok()) return;
   int64_t m = block.seq_len * std::max<int64_t>(1, block.plan.micro_batch);
   auto fusion = overlap::PredictTpFusion(m, block.hidden, workload::FfnHidden(block),

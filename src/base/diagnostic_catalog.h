@@ -70,6 +70,9 @@ std::string_view SeverityName(Severity severity);  // "info", "warning", "data_l
     "used.")                                                                                      \
   F(non_monotonic_time, kWarning, "ingest/metrics, minder",                                       \
     "Samples of one series out of time order; they are sorted.")                                  \
+  F(invalid_utf8_name, kWarning, "ingest/metrics",                                                \
+    "A machine or metric name that is not valid UTF-8; its invalid bytes are written as \\xnn in " \
+    "--json, report.html and messages (text outputs stay valid UTF-8).")                          \
   /* Faulty-machine detection: minder/. */                                                        \
   F(metric_absent, kWarning, "minder",                                                            \
     "A requested metric has no samples in the input; it is skipped.")                             \

@@ -77,4 +77,11 @@ Status OutputFile::Commit() {
   return OkStatus();
 }
 
+Status WriteWholeFile(const std::string& path, std::string_view text) {
+  OutputFile file;
+  TS_RETURN_IF_ERROR(file.Open(path));
+  std::fwrite(text.data(), 1, text.size(), file.file());  // Commit() checks the stream
+  return file.Commit();
+}
+
 }  // namespace trainscope

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -38,5 +39,8 @@ class OutputFile {
   std::string path_, temp_;
   std::FILE* file_ = nullptr;
 };
+
+// Writes `text` to `path` through an OutputFile: the whole text or, on any error, nothing.
+Status WriteWholeFile(const std::string& path, std::string_view text);
 
 }  // namespace trainscope

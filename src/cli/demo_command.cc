@@ -43,6 +43,7 @@ struct DemoOptions {
   std::string out = "trainscope-demo";
   uint64_t seed = 2026;
   int steps = 40;
+  bool force = false;
 };
 
 // Progress lines on a terminal only (never in pipes, CI logs or --json runs).
@@ -89,7 +90,8 @@ Status RunDemo(const DemoOptions& opt) {
   TS_ASSIGN_OR_RETURN(OutputTransaction transaction,
                       OutputTransaction::Begin(opt.out, {"job", "whatif.perfetto.json",
                                                          "trace.perfetto.json", "report.html",
-                                                         "demo.json"}));
+                                                         "demo.json"},
+                                                opt.force));
   const std::filesystem::path out(opt.out);
   const std::string job_dir = (out / "job").string();
   std::error_code ec;
@@ -169,6 +171,7 @@ Status RunDemo(const DemoOptions& opt) {
     if (!json_file) return IoError("{}: write failed", json_path);
   }
   transaction.Commit();
+  NoteReplaced(transaction, opt.out, g.quiet || g.json);
   if (g.json) {
     std::fputs(json.str().c_str(), stdout);
     std::fputc('\n', stdout);
@@ -191,6 +194,7 @@ void RegisterDemo(CLI::App& root) {
   demo->add_option("--steps", opt->steps, "Steps to synthesise")
       ->check(IntInRange(4, 400))
       ->capture_default_str();
+  demo->add_flag("--force", opt->force, "Write into an output folder that holds other files too");
   demo->callback([opt] { RunAndSetExit([opt] { return RunDemo(*opt); }); });
 }
 

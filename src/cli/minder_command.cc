@@ -17,7 +17,10 @@
 
 #include "base/byte_source.h"
 #include "base/json_writer.h"
+#include "base/output_file.h"
 #include "base/progress.h"
+#include "base/utf8.h"
+#include "cli/app/output_transaction.h"
 #include "cli/command.h"
 #include "ingest/metrics/metric_readers.h"
 #include "minder/detector.h"
@@ -254,9 +257,9 @@ void PrintGroupsText(const mi::Grid& grid, const DetectOutcome& o) {
   if (Globals().quiet) return;
   for (const mi::PeerGroup& g : o.groups) {
     std::string names;
-    for (size_t k = 0; k < g.machines.size() && k < 6; ++k) names += (k ? ", " : "") + grid.machines[static_cast<size_t>(g.machines[k])];
+    for (size_t k = 0; k < g.machines.size() && k < 6; ++k) names += (k ? ", " : "") + PrintableText(grid.machines[static_cast<size_t>(g.machines[k])]);
     if (g.machines.size() > 6) names += fmt::format(", ... ({} more)", g.machines.size() - 6);
-    fmt::print("group {}: {} machine(s){}{}: {}\n", g.label, g.machines.size(),
+    fmt::print("group {}: {} machine(s){}{}: {}\n", PrintableText(g.label), g.machines.size(),
                g.judged ? fmt::format(", mean correlation {:.2f}", g.mean_correlation) : "",
                g.per_machine_scaled.empty() ? "" : ", each machine scaled by its own level", names);
     if (!g.judged) fmt::print("  not judged: {}\n", g.reason);
@@ -266,7 +269,7 @@ void PrintGroupsText(const mi::Grid& grid, const DetectOutcome& o) {
       fmt::print("channel {} skipped in group {}: {}\n", c.channel, c.group, c.reason);
     } else {
       fmt::print("channel {} not compared for {} machine(s) of group {} ({}{}): {}\n", c.channel, c.machines.size(), c.group,
-                 c.machines[0], c.machines.size() > 1 ? ", ..." : "", c.reason);
+                 PrintableText(c.machines[0]), c.machines.size() > 1 ? ", ..." : "", c.reason);
     }
   }
 }
@@ -406,10 +409,10 @@ Status RunDetect(const InputFlags& in, const DetectFlags& flags, int last_second
                o.reference->seconds, o.reference->excluded_seconds, 100 * opt.min_present_fraction,
                o.reference->group_of.size());
   }
-  for (const auto& a : grid.absent) fmt::print("machine {} is absent from the whole pull (not compared)\n", a);
+  for (const auto& a : grid.absent) fmt::print("machine {} is absent from the whole pull (not compared)\n", PrintableText(a));
   PrintGroupsText(grid, o);
   for (const auto& ca : o.alerts) {
-    fmt::print("{}{}\n", replay ? fmt::format("call at {}: ", ca.call_ns / 1'000'000'000) : "", AlertText(ca.alert));
+    fmt::print("{}{}\n", replay ? fmt::format("call at {}: ", ca.call_ns / 1'000'000'000) : "", PrintableText(AlertText(ca.alert)));
   }
   if (o.verdict == mi::Verdict::kInconclusive) {
     fmt::print("inconclusive: the data cannot support a verdict\n");
@@ -422,7 +425,10 @@ Status RunDetect(const InputFlags& in, const DetectFlags& flags, int last_second
 }
 
 Status RunTrain(const std::vector<std::string>& files, const std::string& out, int synthetic_jobs,
-                const mi::TrainOptions& topt_in, bool raw_names, const std::vector<std::string>& metric_names) {
+                const mi::TrainOptions& topt_in, bool raw_names, const std::vector<std::string>& metric_names,
+                bool force) {
+  // A model folder holds models (and detector.txt); checked before the training time is spent.
+  TS_RETURN_IF_ERROR(CheckOutputFolder(out, {"*.vae", "detector.txt"}, force));
   mi::TrainOptions topt = topt_in;
   topt.threads = Globals().threads;
   std::vector<mi::Grid> grids;
@@ -506,11 +512,7 @@ std::string CsvOf(const model::MetricTable& t) {
 }
 
 Status WriteText(const std::string& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return IoError("{}: cannot write", path);
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fclose(f) == 0 && ok;
-  return ok ? OkStatus() : IoError("{}: write failed", path);
+  return WriteWholeFile(path, text);
 }
 
 Status RunInject(const InputFlags& in, const std::string& out, const std::string& labels_out,
@@ -785,7 +787,11 @@ void RegisterMinder(CLI::App& root) {
   train->add_flag("--raw-names", traw, "Do not map exporter names to Minder's seven");
   train->add_option("--metric", tmetric, "Names of Prometheus series without __name__, one per file")
       ->delimiter(',');
-  train->callback([] { RunAndSetExit([] { return RunTrain(tfiles, tout, synth_jobs, topt, traw, tmetric); }); });
+  static bool tforce = false;
+  train->add_flag("--force", tforce, "Write into an output folder that holds other files too");
+  train->callback([] {
+    RunAndSetExit([] { return RunTrain(tfiles, tout, synth_jobs, topt, traw, tmetric, tforce); });
+  });
 
   auto* inject = minder->add_subcommand("inject", "Inject labelled faults into a healthy recording");
   static InputFlags iin;

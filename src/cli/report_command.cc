@@ -27,6 +27,7 @@ struct ReportOptions {
   std::string preset;
   std::string out = "trainscope-report";
   std::string minder_models;
+  bool force = false;
 };
 
 Status RunReport(const ReportOptions& opt) {
@@ -40,7 +41,7 @@ Status RunReport(const ReportOptions& opt) {
   // symlink already there under an output's name is moved aside, never written through (a
   // report.html -> ../victim.txt link overwrote a file outside the folder).
   TS_ASSIGN_OR_RETURN(OutputTransaction transaction,
-                      OutputTransaction::Begin(opt.out, {"report.html", "whatif.perfetto.json"}));
+                      OutputTransaction::Begin(opt.out, {"report.html", "whatif.perfetto.json"}, opt.force));
   ReportInputs inputs;
   inputs.title = "trainscope report";
   std::unique_ptr<PlanInput> plan;
@@ -88,6 +89,7 @@ Status RunReport(const ReportOptions& opt) {
   report::JobReport report = BuildJobReport(inputs);
   TS_ASSIGN_OR_RETURN(std::string html_path, WriteReportHtml(report, opt.out));
   transaction.Commit();
+  NoteReplaced(transaction, opt.out, g.quiet || g.json);
   PrintReportSummary(report, html_path, g.json, g.quiet);
   return OkStatus();
 }
@@ -104,6 +106,7 @@ void RegisterReport(CLI::App& root) {
   cmd->add_option("--preset", opt->preset, "Plan preset name (see `trainscope plan --help`)");
   cmd->add_option("--out", opt->out, "Output folder (report.html, Perfetto traces)")->capture_default_str();
   cmd->add_option("--minder-models", opt->minder_models, "Minder models folder (default: shipped)");
+  cmd->add_flag("--force", opt->force, "Write into an output folder that holds other files too");
   cmd->callback([opt] { RunAndSetExit([opt] { return RunReport(*opt); }); });
 }
 

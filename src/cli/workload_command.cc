@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // `trainscope workload synth CONFIG --steps N --out DIR [--seed S] [--inject FAULT ...]`:
 // synthesises per-rank Kineto traces, the what-if op table and per-machine metrics of a job.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "base/json_writer.h"
 #include "base/progress.h"
+#include "cli/app/output_transaction.h"
 #include "cli/command.h"
 #include "workload/config_io.h"
 #include "workload/synth.h"
@@ -23,8 +23,12 @@ struct SynthFlags {
   std::string config, preset, kernels = "per-layer";
   std::vector<std::string> inject;
   SynthOptions options;
-  bool no_metrics = false, no_kineto = false, no_op_table = false;
+  bool no_metrics = false, no_kineto = false, no_op_table = false, force = false;
 };
+
+// What `workload synth` writes in its folder (rank files, op table, metrics, labels).
+const std::vector<std::string> kSynthOutputs = {"rank-*.json", "trace-*.csv.gz", "meta-*.yaml",
+                                                "metrics.csv.gz", "labels.csv"};
 
 Status RunSynth(SynthFlags& f) {
   JobConfig job;
@@ -66,8 +70,18 @@ Status RunSynth(SynthFlags& f) {
     }
     progress->Advance(1);
   };
-  TS_ASSIGN_OR_RETURN(SynthSummary s, Synthesize(job, f.options));
+  // All or nothing: the files are written into a staging folder beside --out and moved in at the
+  // end, replacing the earlier run's (a failed or interrupted run leaves --out as it was, and a
+  // run with fewer ranks leaves no rank files of the last one). A folder holding other files is
+  // refused before any work, unless --force.
+  const std::string out = f.options.out_dir;
+  TS_ASSIGN_OR_RETURN(StagedFolder staged, StagedFolder::Begin(out, kSynthOutputs, f.force));
+  SynthOptions options = f.options;
+  options.out_dir = staged.staging();
+  TS_ASSIGN_OR_RETURN(SynthSummary s, Synthesize(job, options));
   progress->Finish();
+  TS_RETURN_IF_ERROR(staged.Publish(Globals().quiet || Globals().json));
+  for (std::string& file : s.files) file = staged.Published(file);
   if (Globals().json) {
     JsonWriter w(stdout);
     w.BeginObject();
@@ -96,7 +110,8 @@ Status RunSynth(SynthFlags& f) {
 }
 
 void RegisterWorkload(CLI::App& root) {
-  CLI::App* cmd = root.add_subcommand("workload", "Synthesise traces and metrics of a training job");
+  CLI::App* cmd =
+      root.add_subcommand("workload", "Synthesise traces and metrics of a training job");
   cmd->require_subcommand(1);
   auto f = std::make_shared<SynthFlags>();
   CLI::App* synth = cmd->add_subcommand(
@@ -113,6 +128,7 @@ void RegisterWorkload(CLI::App& root) {
                     "hang:rank=3,step=5 | dead:rank=3,step=5");
   synth->add_option("--kernels", f->kernels, "Kineto detail: per-layer, per-op or none");
   synth->add_option("--jitter", f->options.launch_jitter_s, "Mean launch delay per op (s)");
+  synth->add_flag("--force", f->force, "Write into an output folder that holds other files too");
   synth->add_flag("--no-metrics", f->no_metrics, "Skip the per-machine metrics");
   synth->add_flag("--no-kineto", f->no_kineto, "Skip the per-rank Kineto traces");
   synth->add_flag("--no-op-table", f->no_op_table,

@@ -41,6 +41,20 @@ expect_recovery("warning: duplicate_timestamp \\(.*bad_duplicate_ts.csv, 1 x, fi
 expect_recovery("warning: non_monotonic_time \\(.*bad_non_monotonic.csv, 20 x, first at machine m0 metric DCGM_FI_DEV_GPU_UTIL at 1020 s\\)"
                 ${TS_BAD}/bad_non_monotonic.csv)
 expect_recovery("info: unmapped_metric \\(my_custom_throughput" ${TS_BAD}/bad_unknown_metric.csv)
+# A machine name that is not UTF-8: kept, escaped as \xff in the text and --json outputs, and
+# said so with the line it came from (issue 21 item 2).
+expect_recovery("warning: invalid_utf8_name \\(.*bad_invalid_utf8_machine.csv, 1 x, first at line 4\\): machine name 'm\\\\xff2' is not valid UTF-8 \\(byte 1 of the name\\)"
+                ${TS_BAD}/bad_invalid_utf8_machine.csv)
+expect_rc(0 minder detect ${TS_BAD}/bad_invalid_utf8_machine.csv --last 0 --continuity 5)
+if(NOT last_out MATCHES "group g1: 4 machine\\(s\\), mean correlation [0-9.]+: m0, m1, m\\\\xff2, m3\n")
+  message(FATAL_ERROR "the machine name is not escaped in the text output:\n${last_out}")
+endif()
+expect_rc(0 --json minder detect ${TS_BAD}/bad_invalid_utf8_machine.csv --last 0 --continuity 5)
+string(JSON escaped GET "${last_out}" groups 0 machines 2)
+string(JSON diagnostic GET "${last_out}" diagnostics 0 name)
+if(NOT escaped STREQUAL "m\\xff2" OR NOT diagnostic STREQUAL "invalid_utf8_name")
+  message(FATAL_ERROR "--json: machine '${escaped}', diagnostic '${diagnostic}':\n${last_out}")
+endif()
 
 # The unknown metric is still compared, under its own name.
 expect_rc(0 --json minder detect ${TS_BAD}/bad_unknown_metric.csv --last 0 --continuity 5)

@@ -14,6 +14,7 @@
 
 #include "base/byte_source.h"
 #include "base/data_dir.h"
+#include "base/output_file.h"
 
 namespace trainscope::minder {
 
@@ -35,12 +36,7 @@ Status SaveModel(const MetricModel& model, const std::string& metric, const std:
   for (int k = 0; k < LstmVae::kParams; ++k) {
     text += fmt::format("{:.9g}{}", model.vae.params()[k], (k % 8 == 7 || k + 1 == LstmVae::kParams) ? "\n" : " ");
   }
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return IoError("{}: cannot write model file", path);
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) return IoError("{}: write failed", path);
-  return OkStatus();
+  return WriteWholeFile(path, text);  // a model file is whole or absent, never half-written
 }
 
 Result<MetricModel> LoadModel(const std::string& path, std::string* metric) {
@@ -161,11 +157,7 @@ Status SaveDetectorDefaults(const DetectorDefaults& defaults, const std::string&
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   std::string path = dir + "/detector.txt";
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return IoError("{}: cannot write", path);
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fclose(f) == 0 && ok;
-  return ok ? OkStatus() : IoError("{}: write failed", path);
+  return WriteWholeFile(path, text);
 }
 
 Result<std::string> FindModelsDir() {

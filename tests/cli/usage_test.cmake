@@ -117,3 +117,53 @@ expect_rc(3 -q report --preset no-such-preset --out ${TS_TMP}/rep/never)
 if(EXISTS ${TS_TMP}/rep/never)
   message(FATAL_ERROR "a failed report left ${TS_TMP}/rep/never behind")
 endif()
+
+# An output folder holding files the command does not write is refused (exit 3, the folder
+# untouched) unless --force; earlier outputs of the command are replaced with a note (issue 21
+# item 2).
+file(REMOVE_RECURSE ${TS_TMP}/mixed)
+file(MAKE_DIRECTORY ${TS_TMP}/mixed)
+file(WRITE ${TS_TMP}/mixed/notes.txt "mine\n")
+expect_err(3 "${TS_TMP}/mixed: the output folder already holds files this command does not write \\('notes.txt'\\); give a new or empty folder, or --force" report --preset gpt3-175b --out ${TS_TMP}/mixed)
+file(GLOB mixed RELATIVE ${TS_TMP}/mixed ${TS_TMP}/mixed/*)
+if(NOT mixed STREQUAL "notes.txt")
+  message(FATAL_ERROR "a refused report wrote into the folder: ${mixed}")
+endif()
+expect_err(3 "mixed: the output folder already holds files this command does not write \\('notes.txt'\\)" demo --steps 4 --out ${TS_TMP}/mixed)
+expect_rc(0 report --preset gpt3-175b --out ${TS_TMP}/mixed --force)
+expect_err(0 "note: replaced the earlier report.html in ${TS_TMP}/mixed" report --preset gpt3-175b --out ${TS_TMP}/mixed --force)
+file(READ ${TS_TMP}/mixed/notes.txt notes)
+if(NOT notes STREQUAL "mine\n" OR NOT EXISTS ${TS_TMP}/mixed/report.html)
+  message(FATAL_ERROR "report --force: notes.txt '${notes}', report.html missing?")
+endif()
+
+# workload synth: refused before any work, written all or nothing (a failed run leaves the folder
+# as it was and no staging folder), and a rerun replaces the earlier run's files, so no rank file
+# of an earlier, larger job stays behind.
+set(synth_config ${CMAKE_CURRENT_LIST_DIR}/../data/workload/small_pipeline.yaml)
+file(REMOVE_RECURSE ${TS_TMP}/synth)
+file(MAKE_DIRECTORY ${TS_TMP}/synth/out)
+file(WRITE ${TS_TMP}/synth/out/notes.txt "mine\n")
+expect_err(3 "out: the output folder already holds files this command does not write \\('notes.txt'\\)" -q workload synth ${synth_config} --steps 2 --out ${TS_TMP}/synth/out)
+file(REMOVE ${TS_TMP}/synth/out/notes.txt)
+expect_rc(0 -q workload synth ${synth_config} --steps 2 --kernels none --out ${TS_TMP}/synth/out)
+file(WRITE ${TS_TMP}/synth/out/rank-99.json "{}")
+file(READ ${TS_TMP}/synth/out/labels.csv labels_before)
+expect_err(3 "--inject straggler: rank 999 outside" -q workload synth ${synth_config} --steps 3 --kernels none --inject straggler:rank=999,factor=2 --out ${TS_TMP}/synth/out)
+file(READ ${TS_TMP}/synth/out/labels.csv labels_after)
+file(GLOB staging ${TS_TMP}/synth/.out.*)
+if(NOT labels_after STREQUAL labels_before OR NOT EXISTS ${TS_TMP}/synth/out/rank-99.json OR staging)
+  message(FATAL_ERROR "a failed synth changed its folder or left '${staging}' behind")
+endif()
+expect_err(0 "note: replaced the earlier labels.csv, meta-small-pipeline.yaml, metrics.csv.gz, rank-99.json and 1 more in" workload synth ${synth_config} --steps 2 --kernels none --out ${TS_TMP}/synth/out)
+file(GLOB synth_files RELATIVE ${TS_TMP}/synth/out ${TS_TMP}/synth/out/*)
+list(SORT synth_files)
+if(NOT synth_files STREQUAL "labels.csv;meta-small-pipeline.yaml;metrics.csv.gz;trace-small-pipeline.csv.gz")
+  message(FATAL_ERROR "workload synth rerun left: ${synth_files}")
+endif()
+
+# minder train: a model folder holds models; refused before training when it holds other files.
+file(REMOVE_RECURSE ${TS_TMP}/models)
+file(MAKE_DIRECTORY ${TS_TMP}/models)
+file(WRITE ${TS_TMP}/models/notes.txt "mine\n")
+expect_err(3 "models: the output folder already holds files this command does not write \\('notes.txt'\\)" minder train --synthetic-jobs 1 --out ${TS_TMP}/models)

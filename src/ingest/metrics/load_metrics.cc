@@ -7,7 +7,10 @@
 #include <optional>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "base/byte_source.h"
+#include "base/utf8.h"
 #include "ingest/metrics/metric_readers.h"
 
 namespace trainscope::ingest {
@@ -207,6 +210,32 @@ void CheckTimeOrder(const model::MetricTable& t, size_t first, std::string_view 
   }
 }
 
+// Machine and metric names a file brought in that are not valid UTF-8: invalid_utf8_name at the
+// line of each (the outputs escape the bytes; the user is told why the name looks different).
+void CheckNameEncoding(const model::MetricTable& t, int32_t machines_before,
+                       int32_t metrics_before, std::string_view text, const std::string& path,
+                       Diagnostics* diags) {
+  if (diags == nullptr) return;
+  auto check = [&](const model::NamePool& pool, int32_t first, const char* what) {
+    for (int32_t id = first; id < pool.size(); ++id) {
+      const std::string& name = pool.Name(id);
+      const size_t bad = FirstInvalidUtf8(name);
+      if (bad == std::string_view::npos) continue;
+      const size_t at = text.find(name);
+      std::string place;
+      if (at != std::string_view::npos) {
+        place = fmt::format("line {}", std::count(text.begin(), text.begin() + at, '\n') + 1);
+      }
+      diags->Add("invalid_utf8_name", path, place,
+                 fmt::format("{} name '{}' is not valid UTF-8 (byte {} of the name); written with "
+                             "\\xnn escapes",
+                             what, PrintableText(name), bad));
+    }
+  };
+  check(t.machines(), machines_before, "machine");
+  check(t.metrics(), metrics_before, "metric");
+}
+
 }  // namespace
 
 MetricFormat DetectMetricFormat(std::string_view text, std::string_view path) {
@@ -234,6 +263,8 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
     MetricFormat format = options.format == MetricFormat::kAuto ? DetectMetricFormat(text, path)
                                                                 : options.format;
     const size_t first_row = table.size();
+    const int32_t machines_before = table.machines().size();
+    const int32_t metrics_before = table.metrics().size();
     switch (format) {
       case MetricFormat::kCsv:
         if (!options.group_label.empty()) {
@@ -255,6 +286,7 @@ Result<model::MetricTable> LoadMetrics(const std::vector<std::string>& paths,
         break;
     }
     CheckTimeOrder(table, first_row, path, diags);
+    CheckNameEncoding(table, machines_before, metrics_before, text, path, diags);
   }
   if (table.size() == 0) {
     return FailedPreconditionError("{}: no samples (an empty pull)",

@@ -60,6 +60,10 @@ def main():
     write("bad_empty_pull.csv", header, [])
     # A single machine: no peers to compare with.
     write("bad_single_machine.csv", header, [x for x in rows if x[1] == "m0"])
+    # A machine name that is not UTF-8 (m2 written "m\xff2"): kept, escaped in every output,
+    # invalid_utf8_name at its first line (issue 21 item 2).
+    text = header + "".join(",".join(x) + "\n" for x in rows)
+    (HERE / "bad_invalid_utf8_machine.csv").write_bytes(text.encode().replace(b",m2,", b",m\xff2,"))
     # Prometheus: an error response, and a truncated matrix.
     (HERE / "bad_prom_error.json").write_text(
         '{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}\n')

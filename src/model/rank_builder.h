@@ -66,6 +66,7 @@ class RankTraceBuilder {
   // Adds a process group from distributedInfo.pg_config. When events already named it with
   // other members, pg_config's list is kept and the events' goes to conflicting_groups.
   void AddProcessGroup(ProcessGroup group);
+  void AddStreamWait(const StreamWait& wait) { trace_.stream_waits.push_back(wait); }
 
   size_t event_count() const { return trace_.events.size(); }
 

@@ -101,6 +101,15 @@ struct Track {
   StringId name;  // from thread_name metadata, if any
 };
 
+// A cudaStreamWaitEvent as the GPU saw it: `stream` waits for what was launched on
+// `wait_on_stream` before the cudaEventRecord call of correlation `record_correlation`.
+struct StreamWait {
+  int64_t correlation = 0;  // of the cudaStreamWaitEvent runtime call
+  int64_t stream = -1;
+  int64_t wait_on_stream = -1;
+  int64_t record_correlation = 0;
+};
+
 // A ProfilerStep#N annotation span on the CPU.
 struct Step {
   int64_t number = 0;  // N
@@ -133,6 +142,9 @@ struct RankTrace {
   std::vector<Track> tracks;
   std::vector<Step> steps;  // sorted by ts
   CollectiveTable collectives;
+  // Cross-stream waits the trace spells out (cuda_sync "Stream Wait Event" events, PyTorch >= 2.3
+  // with enable_cuda_sync_events), in trace order.
+  std::vector<StreamWait> stream_waits;
   std::vector<ProcessGroup> process_groups;  // groups this rank's trace mentions
   // Other member lists this rank's trace gives for a group of `process_groups` (an event's
   // "Process Group Ranks" disagreeing with pg_config or with earlier events); one entry per

@@ -9,6 +9,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "whatif/internal/kineto_build.h"
@@ -136,20 +137,61 @@ void AddNodes(KinetoBuild& b) {
   }
 }
 
-// cudaStreamWaitEvent: the next op launched by the thread waits for the op launched last (before
-// the call) on another stream; an NCCL launch without a recorded wait implies one. `recent[0]` is
-// the last launched op, `recent[1]` the last one on a stream other than recent[0]'s.
+// Where the trace names the event a cudaStreamWaitEvent waits for (cuda_sync "Stream Wait
+// Event": the stream it was recorded on and its cudaEventRecord call), the source is exact: the
+// op launched last on that stream before the record call. Per rank, by wait correlation id.
+std::unordered_map<int64_t, int32_t> ExactWaitSources(const KinetoBuild& b, size_t w) {
+  const model::RankTrace& rank = b.job.ranks[w];
+  std::unordered_map<int64_t, int32_t> source_of_wait;
+  if (rank.stream_waits.empty()) return source_of_wait;
+  const model::EventTable& ev = rank.events;
+  std::unordered_map<int64_t, int64_t> record_ts;  // cudaEventRecord correlation -> ts
+  for (size_t e = 0; e < ev.size(); ++e) {
+    if (ev.kind[e] == EventKind::kCudaRuntime && ev.correlation[e] != 0 &&
+        rank.Name(model::EventId(static_cast<uint32_t>(e))) == "cudaEventRecord") {
+      record_ts.emplace(ev.correlation[e], ev.ts[e]);
+    }
+  }
+  std::unordered_map<int64_t, std::vector<std::pair<int64_t, int32_t>>> launches;  // by stream
+  for (size_t e = 0; e < ev.size(); ++e) {
+    const int32_t n = b.node_of_event[w][e];
+    if (n < 0 || !ev.link[e].valid()) continue;
+    launches[b.m.track[n]].push_back({ev.ts[ev.link[e].value()], n});
+  }
+  for (auto& [stream, list] : launches) std::sort(list.begin(), list.end());
+  for (const model::StreamWait& wait : rank.stream_waits) {
+    const auto record = record_ts.find(wait.record_correlation);
+    const auto list = launches.find(wait.wait_on_stream);
+    if (record == record_ts.end() || list == launches.end()) continue;
+    auto it = std::lower_bound(list->second.begin(), list->second.end(),
+                               std::pair<int64_t, int32_t>(record->second, INT32_MIN));
+    if (it == list->second.begin()) continue;
+    source_of_wait[wait.correlation] = std::prev(it)->second;
+  }
+  return source_of_wait;
+}
+
+// cudaStreamWaitEvent: the next op launched by the thread waits for its event's op: exactly
+// known where the trace records the event (ExactWaitSources), else taken to be the op launched
+// last (before the call) on another stream; an NCCL launch without a recorded wait implies one.
+// `recent[0]` is the last launched op, `recent[1]` the last one on a stream other than
+// recent[0]'s.
 void AddEventWaits(KinetoBuild& b) {
   for (size_t w = 0; w < b.job.ranks.size(); ++w) {
     const model::RankTrace& rank = b.job.ranks[w];
     const model::EventTable& ev = rank.events;
+    const std::unordered_map<int64_t, int32_t> exact = ExactWaitSources(b, w);
     int32_t recent[2] = {-1, -1};
-    std::map<uint32_t, std::pair<int32_t, int32_t>> pending;  // CPU track -> recent at the wait
+    struct Pending {
+      int32_t recent0, recent1, exact;
+    };
+    std::map<uint32_t, Pending> pending;  // CPU track -> what the wait waits for
     for (size_t e = 0; e < ev.size(); ++e) {
       if (ev.kind[e] != EventKind::kCudaRuntime) continue;
       const uint32_t track = ev.track[e].value();
       if (rank.Name(model::EventId(static_cast<uint32_t>(e))) == "cudaStreamWaitEvent") {
-        pending[track] = {recent[0], recent[1]};
+        const auto it = exact.find(ev.correlation[e]);
+        pending[track] = {recent[0], recent[1], it == exact.end() ? -1 : it->second};
         continue;
       }
       const model::EventId target = ev.link[e];
@@ -160,8 +202,10 @@ void AddEventWaits(KinetoBuild& b) {
       // ProcessGroupNCCL always makes its stream wait for the current stream before a
       // collective, so an NCCL launch implies the wait even when the trace omits the call.
       if (recorded || ev.kind[target.value()] == EventKind::kCollective) {
-        auto [r0, r1] = recorded ? it->second : std::make_pair(recent[0], recent[1]);
-        const int32_t src = r0 >= 0 && b.stream[r0] != b.stream[n] ? r0 : r1;
+        const Pending p = recorded ? it->second : Pending{recent[0], recent[1], -1};
+        const int32_t src = p.exact >= 0                                           ? p.exact
+                            : p.recent0 >= 0 && b.stream[p.recent0] != b.stream[n] ? p.recent0
+                                                                                   : p.recent1;
         const bool agrees = src >= 0 && b.stream[src] != b.stream[n] &&
                             b.m.step_index[src] == b.m.step_index[n] &&
                             b.end_abs[src] <= b.start_abs[n];
@@ -169,6 +213,7 @@ void AddEventWaits(KinetoBuild& b) {
         ModelStats& st = b.m.stats;
         ++(recorded ? (agrees ? st.event_wait_edges : st.event_waits_unresolved)
                     : (agrees ? st.nccl_sync_edges : st.nccl_syncs_unresolved));
+        if (recorded && p.exact >= 0) ++st.exact_event_waits;
         if (recorded) pending.erase(it);
       }
       if (recent[0] >= 0 && b.stream[recent[0]] != b.stream[n]) recent[1] = recent[0];
@@ -289,7 +334,7 @@ int32_t KinetoBuild::GroupId(const std::string& group_name) {
   auto [it, inserted] = group_ids.emplace(group_name, static_cast<int32_t>(m.group_names.size()));
   if (inserted) {
     m.group_names.push_back(group_name);
-    m.group_roles.push_back(group_name == "compute"           ? GroupRole::kCompute
+    m.group_roles.push_back(group_name == "compute"             ? GroupRole::kCompute
                             : group_name.rfind("comm ", 0) == 0 ? GroupRole::kComm
                                                                 : GroupRole::kOther);
   }
@@ -304,8 +349,7 @@ int32_t KinetoBuild::NameId(const std::string& op_name) {
 
 }  // namespace internal
 
-std::string DescribeKinetoOp(const model::JobTrace& job, const ReplayModel& m,
-                             graph::NodeId node) {
+std::string DescribeKinetoOp(const model::JobTrace& job, const ReplayModel& m, graph::NodeId node) {
   const model::RankTrace& rank = job.ranks[m.worker[node]];
   const model::EventId e(m.event[node]);
   std::string name(rank.Name(e));
@@ -317,7 +361,7 @@ std::string DescribeKinetoOp(const model::JobTrace& job, const ReplayModel& m,
 }
 
 Result<ReplayModel> BuildKinetoModel(const model::JobTrace& job, const std::string& name,
-                                        Diagnostics* diagnostics) {
+                                     Diagnostics* diagnostics) {
   ReplayModel m;
   m.input = InputKind::kKineto;
   m.name = name;

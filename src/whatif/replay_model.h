@@ -37,6 +37,7 @@ struct ModelStats {
   int64_t stream_edges = 0;
   int64_t event_wait_edges = 0;
   int64_t event_waits_unresolved = 0;  // waits the trace contradicts or with no source/target
+  int64_t exact_event_waits = 0;       // of the waits, those whose event the trace names
   int64_t nccl_sync_edges = 0;         // implied waits of NCCL launches without a recorded one
   int64_t nccl_syncs_unresolved = 0;
   int64_t collectives_complete = 0;      // instances over complete groups (shared nodes)

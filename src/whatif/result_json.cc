@@ -49,6 +49,7 @@ void WriteGraphStats(const ModelStats& st, JsonWriter& w) {
   w.Key("graph").BeginObject();
   w.Field("stream_edges", st.stream_edges).Field("event_wait_edges", st.event_wait_edges);
   w.Field("event_waits_unresolved", st.event_waits_unresolved);
+  w.Field("event_waits_exact", st.exact_event_waits);
   w.Field("nccl_sync_edges", st.nccl_sync_edges);
   w.Field("nccl_syncs_unresolved", st.nccl_syncs_unresolved);
   w.Field("collectives_complete", st.collectives_complete);

@@ -73,9 +73,11 @@ std::string GraphLine(const ReplayModel& m) {
   if (m.input != InputKind::kKineto) return "";
   const ModelStats& st = m.stats;
   return fmt::format(
-      "  graph               {} stream-order + {} event-wait + {} implied NCCL-sync edges ({} "
+      "  graph               {} stream-order + {} event-wait{} + {} implied NCCL-sync edges ({} "
       "unresolved); {} collectives shared, {} over incomplete groups, {} NCCL ops unmatched\n",
-      st.stream_edges, st.event_wait_edges, st.nccl_sync_edges,
+      st.stream_edges, st.event_wait_edges,
+      st.exact_event_waits > 0 ? fmt::format(" ({} of named events)", st.exact_event_waits) : "",
+      st.nccl_sync_edges,
       st.event_waits_unresolved + st.nccl_syncs_unresolved, st.collectives_complete,
       st.collectives_partial, st.collective_ops_unmatched);
 }

@@ -17,12 +17,18 @@ namespace trainscope::workload {
 
 std::string_view FaultName(FaultType type) {
   switch (type) {
-    case FaultType::kStraggler: return "straggler";
-    case FaultType::kSlowStage: return "slow_stage";
-    case FaultType::kGcPause: return "gc";
-    case FaultType::kSlowLink: return "slow_link";
-    case FaultType::kHang: return "hang";
-    case FaultType::kDead: return "dead";
+    case FaultType::kStraggler:
+      return "straggler";
+    case FaultType::kSlowStage:
+      return "slow_stage";
+    case FaultType::kGcPause:
+      return "gc";
+    case FaultType::kSlowLink:
+      return "slow_link";
+    case FaultType::kHang:
+      return "hang";
+    case FaultType::kDead:
+      return "dead";
   }
   return "?";
 }
@@ -40,8 +46,10 @@ Result<Fault> ParseFault(std::string_view text) {
     }
   }
   if (!known) {
-    return InvalidArgumentError("--inject '{}': unknown fault '{}' (straggler, slow_stage, gc, "
-                                "slow_link, hang, dead)", text, type);
+    return InvalidArgumentError(
+        "--inject '{}': unknown fault '{}' (straggler, slow_stage, gc, "
+        "slow_link, hang, dead)",
+        text, type);
   }
   if (f.type == FaultType::kSlowLink) f.factor = 4.0;
   std::string_view rest = colon == std::string_view::npos ? "" : text.substr(colon + 1);
@@ -72,8 +80,10 @@ Result<Fault> ParseFault(std::string_view text) {
     } else if (key == "every") {
       f.every = std::max(1, static_cast<int>(number));
     } else {
-      return InvalidArgumentError("--inject '{}': unknown key '{}' (rank, stage, factor, seconds, "
-                                  "step, every)", text, key);
+      return InvalidArgumentError(
+          "--inject '{}': unknown key '{}' (rank, stage, factor, seconds, "
+          "step, every)",
+          text, key);
     }
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
@@ -90,11 +100,14 @@ bool IsTransfer(const StepOp& op) {
     case StepOpType::kForwardSend:
     case StepOpType::kForwardRecv:
     case StepOpType::kBackwardSend:
-    case StepOpType::kBackwardRecv: return !op.noop;
+    case StepOpType::kBackwardRecv:
+      return !op.noop;
     case StepOpType::kParamGather:
     case StepOpType::kGradSync:
-    case StepOpType::kEmbeddingAllReduce: return true;
-    default: return false;
+    case StepOpType::kEmbeddingAllReduce:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -187,8 +200,8 @@ StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& optio
   const std::vector<double> work =
       MicrobatchWork(static_cast<size_t>(t.dp * microbatches), options, rnd);
   const StepCosts& costs = t.detail.costs;
-  StepOpTimes out{std::vector<double>(n, 1.0), std::vector<double>(n, 1.0),
-                  std::vector<int64_t>(n), std::vector<int64_t>(n)};
+  StepOpTimes out{std::vector<double>(n, 1.0), std::vector<double>(n, 1.0), std::vector<int64_t>(n),
+                  std::vector<int64_t>(n)};
   for (size_t i = 0; i < n; ++i) {
     const StepOp& op = t.graph.ops[i];
     double seconds = costs.Seconds(op);
@@ -200,17 +213,16 @@ StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& optio
     for (const Fault& f : options.faults) {
       if (step < f.step) continue;
       const bool mine = t.WorkerOfRank(f.rank) == worker;
-      if (f.type == FaultType::kStraggler && mine && IsCompute(op.type)) out.factor[i] *= f.factor;
-      if (f.type == FaultType::kSlowStage && op.stage == f.stage && IsCompute(op.type)) {
-        out.factor[i] *= f.factor;
-      }
       if (f.type == FaultType::kSlowLink && mine && IsTransfer(op)) seconds *= f.factor;
       if (f.type == FaultType::kGcPause && mine && op.type == StepOpType::kGc &&
           (step - f.step) % f.every == 0) {
         seconds += f.seconds;
       }
     }
-    if (IsCompute(op.type)) seconds *= out.factor[i];
+    if (IsCompute(op.type)) {
+      out.factor[i] *= internal::WorkerComputeFaultFactor(t, step, op);
+      seconds *= out.factor[i];
+    }
     if (stall != nullptr && IsStallPoint(t, *stall, op)) {
       seconds = 3600.0;  // never finishes: the job stalls here
     }
@@ -285,6 +297,35 @@ SynthSummary Summarize(const JobConfig& job, const internal::Timeline& t) {
 
 }  // namespace
 
+namespace internal {
+
+double RankComputeFaultFactor(const Timeline& t, int rank, int step, const StepOp& op) {
+  double factor = 1;
+  if (!IsCompute(op.type)) return factor;
+  for (const Fault& f : t.options.faults) {
+    if (step < f.step) continue;
+    if (f.type == FaultType::kStraggler && f.rank == rank) factor *= f.factor;
+    if (f.type == FaultType::kSlowStage && f.stage == op.stage) factor *= f.factor;
+  }
+  return factor;
+}
+
+double WorkerComputeFaultFactor(const Timeline& t, int step, const StepOp& op) {
+  if (!IsCompute(op.type) || t.options.faults.empty()) return 1;
+  const int first = t.Rank(op.replica, op.stage, 0, 0);
+  double slowest = 0;
+  bool unnamed_seen = false;  // the ranks no straggler names share one factor
+  for (int r = first; r < first + t.RanksPerWorker(); ++r) {
+    bool named = false;
+    for (const Fault& f : t.options.faults) named |= f.type == FaultType::kStraggler && f.rank == r;
+    if (!named && std::exchange(unnamed_seen, true)) continue;
+    slowest = std::max(slowest, RankComputeFaultFactor(t, r, step, op));
+  }
+  return slowest;
+}
+
+}  // namespace internal
+
 Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& options) {
   if (options.steps < 1) return InvalidArgumentError("--steps must be >= 1");
   internal::Timeline t;
@@ -310,8 +351,10 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
   std::error_code ec;
   std::filesystem::create_directories(options.out_dir, ec);
   if (ec) return IoError("{}: cannot create output folder: {}", options.out_dir, ec.message());
-  if (options.write_op_table) TS_RETURN_IF_ERROR(internal::WriteOpTable(t, options.out_dir, &summary));
-  if (options.write_metrics) TS_RETURN_IF_ERROR(internal::WriteMetrics(t, options.out_dir, &summary));
+  if (options.write_op_table)
+    TS_RETURN_IF_ERROR(internal::WriteOpTable(t, options.out_dir, &summary));
+  if (options.write_metrics)
+    TS_RETURN_IF_ERROR(internal::WriteMetrics(t, options.out_dir, &summary));
   if (options.write_kineto && options.kernels != KernelDetail::kNone) {
     TS_RETURN_IF_ERROR(internal::WriteKineto(t, options.out_dir, &summary));
   }

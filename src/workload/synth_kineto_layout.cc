@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "base/json_writer.h"
@@ -274,6 +275,34 @@ void LayOut(const Timeline& t, size_t op_index, int step, std::vector<LaidKernel
       out->push_back({&k, name, false, static_cast<int64_t>(clock), kd, work});
       clock += static_cast<double>(kd);
     }
+  }
+}
+
+void RetimeForRank(const Timeline& t, double ratio, int64_t start_lead,
+                   std::array<int64_t, kStreamKinds> stream_free, std::vector<LaidKernel>* laid) {
+  if (ratio >= 1) return;
+  int64_t lead = start_lead;  // how far this rank runs ahead of the worker
+  int64_t sync_end = std::numeric_limits<int64_t>::max();  // end of the last TP/CP collective
+  for (LaidKernel& k : *laid) {
+    if (!k.comm) {
+      if (k.ts >= sync_end) lead = 0;  // it waited for the collective, as every member did
+      k.ts -= lead;
+      const auto dur = static_cast<int64_t>(static_cast<double>(k.dur) * ratio);
+      lead += k.dur - dur;
+      k.dur = dur;
+      continue;
+    }
+    const LayerComm c = LayerCommOf(t, *k.kernel);
+    if (c.host_copy || c.across_workers) {
+      k.ts -= lead;
+      continue;
+    }
+    int64_t& free = stream_free[static_cast<size_t>(c.stream)];
+    const int64_t end = std::max(k.ts, free) + k.dur;  // where the slowest member ends it
+    k.ts = std::max(k.ts - lead, free);
+    k.dur = end - k.ts;
+    free = end;
+    sync_end = end;
   }
 }
 

@@ -248,6 +248,12 @@ simdjson::error_code ParseArgs(od::object args, RawEvent* event) {
       case ArgField::kMetadataName:
         event->metadata_name = text;
         break;
+      case ArgField::kWaitOnStream:
+        event->wait_on_stream = number;
+        break;
+      case ArgField::kWaitOnRecord:
+        event->wait_on_record = number;
+        break;
     }
   }
   return simdjson::SUCCESS;

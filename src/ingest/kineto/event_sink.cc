@@ -35,6 +35,10 @@ void EventSink::AddComplete(const RawEvent& event, int64_t ts, int64_t dur) {
   if (kind == EventKind::kCollective) {
     builder_->AddCollective(index, coll_type, event.collective,
                             event.stream >= 0 ? event.stream : event.tid);
+  } else if (kind == EventKind::kOther && event.cat == "cuda_sync" && event.correlation != 0 &&
+             event.wait_on_stream >= 0 && event.wait_on_record > 0) {
+    builder_->AddStreamWait({event.correlation, event.stream >= 0 ? event.stream : event.tid,
+                             event.wait_on_stream, event.wait_on_record});
   }
 }
 

@@ -31,6 +31,9 @@ const ArgSpec kKnownArgs[] = {
     {"Group size",                ArgField::kGroupSize,        ArgType::kInt,   -1,  1},
     {"Seq",                       ArgField::kSeq,              ArgType::kInt,   -1,  1},
     {"name",                      ArgField::kMetadataName,     ArgType::kString, 0,  1},
+    // PyTorch >= 2.3 with enable_cuda_sync_events (Kineto CuptiActivity eventSyncInfo)
+    {"wait_on_stream",            ArgField::kWaitOnStream,     ArgType::kInt,   -1,  1},
+    {"wait_on_cuda_event_record_corr_id", ArgField::kWaitOnRecord, ArgType::kInt, -1, 1},
 };
 // clang-format on
 const int kKnownArgCount = static_cast<int>(std::size(kKnownArgs));

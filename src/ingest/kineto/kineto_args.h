@@ -33,6 +33,8 @@ enum class ArgField : uint8_t {
   kGroupSize,
   kSeq,
   kMetadataName,  // args.name of `M` events (thread_name, process_name)
+  kWaitOnStream,  // cuda_sync "Stream Wait Event": the stream waited for
+  kWaitOnRecord,  // ... and the correlation id of the cudaEventRecord it waits for
 };
 
 enum class ArgType : uint8_t { kInt, kString };

@@ -36,6 +36,8 @@ struct RawEvent {
   int64_t external_id = 0;
   int64_t stream = -1;
   std::string_view metadata_name;  // args.name of M events
+  int64_t wait_on_stream = -1;     // cuda_sync events
+  int64_t wait_on_record = -1;
   model::CollectiveArgs collective;
   std::string text_storage;  // backing store for a decoded array arg (rare)
   // A token that is not JSON at all (simdjson does not validate skipped atoms): fatal.

@@ -121,6 +121,19 @@ struct LaidKernel {
 // issue order; reuses `out`.
 void LayOut(const Timeline& t, size_t op_index, int step, std::vector<LaidKernel>* out);
 
+// Re-times the laid kernels of one rank of a worker for the rank's own compute speed: `ratio` is
+// its compute fault factor over the worker's (RankComputeFaultFactor / WorkerComputeFaultFactor,
+// at most 1: the worker runs at its slowest rank). Compute kernels shrink and the rank runs ahead;
+// a TP/CP collective starts where this rank reaches it and ends with the worker's, after the
+// slowest member arrived; the rank is back in step with the worker at the first compute kernel
+// that waited for such a collective. Collectives across workers and copies keep their transfer
+// time and are issued earlier by the lead. `start_lead`: how much earlier than the worker the
+// rank can start the op (its own compute and the op's inputs were ready earlier);
+// `stream_free`: when the rank's streams are free (a collective queues behind the previous one
+// on its stream, on every member alike).
+void RetimeForRank(const Timeline& t, double ratio, int64_t start_lead,
+                   std::array<int64_t, kStreamKinds> stream_free, std::vector<LaidKernel>* laid);
+
 // Where the collectives across workers run: start and end per member, absolute ns.
 struct Placement {
   int64_t start = 0, end = 0;

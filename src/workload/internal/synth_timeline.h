@@ -42,6 +42,12 @@ struct Timeline {
   }
 };
 
+// Compute faults (straggler, slow_stage) are per rank: the product of the factors of the faults
+// that strike `op` of `step` on `rank` (1: none). The worker's ops run at the slowest of its
+// ranks' factors (its TP/CP collectives wait for it), WorkerComputeFaultFactor.
+double RankComputeFaultFactor(const Timeline& t, int rank, int step, const StepOp& op);
+double WorkerComputeFaultFactor(const Timeline& t, int step, const StepOp& op);
+
 Status WriteOpTable(const Timeline& t, const std::string& dir, SynthSummary* summary);
 Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summary);
 Status WriteMetrics(const Timeline& t, const std::string& dir, SynthSummary* summary);

@@ -216,6 +216,24 @@ TEST(KinetoWhatIfTest, NcclLaunchImpliesTheWaitWhenNoneIsRecorded) {
   EXPECT_EQ(run.result.error_max, 0);
 }
 
+// A copy launched between the all-reduce and the last gemm_a's wait: without the cuda_sync event
+// the wait is paired with the copy, which ends after gemm_a starts, so it is left unresolved and
+// gemm_a no longer waits for the all-reduce (the kineto_nowait timeline: S 40/35). With it, the
+// wait's source is the all-reduce: kineto_2rank's hand-computed S 50/45 again.
+TEST(KinetoWhatIfTest, NamedWaitEventGivesTheExactSource) {
+  ASSERT_OK_AND_ASSIGN(Fixture guessed, Analyze(TestDataPath("whatif/kineto_side_stream")));
+  EXPECT_EQ(guessed.model.stats.event_waits_unresolved, 2);
+  EXPECT_EQ(guessed.model.stats.exact_event_waits, 0);
+  EXPECT_NEAR(guessed.result.slowdown, 40.0 / 35.0, 1e-9);
+  ASSERT_OK_AND_ASSIGN(Fixture named, Analyze(TestDataPath("whatif/kineto_named_wait")));
+  EXPECT_EQ(named.model.stats.event_wait_edges, 4);
+  EXPECT_EQ(named.model.stats.event_waits_unresolved, 0);
+  EXPECT_EQ(named.model.stats.exact_event_waits, 2);
+  EXPECT_NEAR(named.result.step_nodelay_s[0], 50e-6, 1e-12);
+  EXPECT_NEAR(named.result.step_ideal_s[0], 45e-6, 1e-12);
+  EXPECT_NEAR(named.result.slowdown, 50.0 / 45.0, 1e-9);
+}
+
 TEST(KinetoWhatIfTest, SendPairsWithRecvInATwoRankGroup) {
   ASSERT_OK_AND_ASSIGN(Fixture run, Analyze(TestDataPath("whatif/kineto_p2p")));
   EXPECT_EQ(run.model.stats.collectives_complete, 1);

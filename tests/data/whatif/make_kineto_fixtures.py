@@ -17,7 +17,10 @@ Variants: kineto_absent (world_size 3: rank 2 is absent, the all-reduce group is
 kineto_mismatch (rank 1's NCCL kernel is an all-gather: the ranks disagree on the collective),
 kineto_nowait (no cudaStreamWaitEvent calls: only the wait implied by the NCCL launch remains),
 kineto_p2p (the NCCL op is a send on rank 0 and a recv on rank 1 in the two-rank group "1"),
-kineto_cycle (see write_cycle: collectives issued in opposite orders, a dependency cycle).
+kineto_cycle (see write_cycle: collectives issued in opposite orders, a dependency cycle),
+kineto_side_stream / kineto_named_wait (see write_side_stream: a copy launched between the
+all-reduce and the wait misleads a reader that pairs a wait with the op launched last; the
+named variant adds the cuda_sync event that says which event the wait is for).
 """
 import json
 import os
@@ -66,6 +69,38 @@ def write(folder, world, kernels, waits=(4, 7), nccl_args=(None, None)):
             f.write("\n")
 
 
+def write_side_stream(folder, named):
+    """kineto_2rank plus, on each rank, a copy on stream 30 launched at 6.5 us (after the
+    all-reduce's launch at 6, before the wait at 7) that runs 46-47 us: it ends after the last
+    gemm_a starts, so "the op launched last on another stream" is not the wait's source. With
+    `named`, the all-reduce's launch is followed by cudaEventRecord (correlation 65, at 6.2 us)
+    and the wait at 7 us has its cuda_sync "Stream Wait Event" (wait_on_stream 20, that record),
+    as PyTorch >= 2.3 writes them with enable_cuda_sync_events: the source is the all-reduce."""
+    os.makedirs(os.path.join(HERE, folder), exist_ok=True)
+    for rank in (0, 1):
+        ev = rank_events(rank, AR)
+        ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaMemcpyAsync", "pid": 100,
+                   "tid": 100, "ts": 6.5, "dur": 0.3, "args": {"correlation": 66}})
+        ev.append({"ph": "X", "cat": "gpu_memcpy", "name": "Memcpy DtoH (Device -> Pinned)",
+                   "pid": 0, "tid": 30, "ts": 46, "dur": 1,
+                   "args": {"correlation": 66, "stream": 30, "device": 0}})
+        if named:
+            ev.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaEventRecord", "pid": 100,
+                       "tid": 100, "ts": 6.2, "dur": 0.2, "args": {"correlation": 65}})
+            ev.append({"ph": "X", "cat": "cuda_sync", "name": "Stream Wait Event", "pid": 0,
+                       "tid": 7, "ts": 7, "dur": 0,
+                       "args": {"cuda_sync_kind": "Stream Wait Event", "wait_on_stream": 20,
+                                "wait_on_cuda_event_record_corr_id": 65,
+                                "wait_on_cuda_event_id": 3, "stream": 7, "correlation": 907,
+                                "device": 0, "context": 1}})
+        doc = {"schemaVersion": 1,
+               "distributedInfo": {"backend": "nccl", "rank": rank, "world_size": 2},
+               "baseTimeNanoseconds": 1700000000000000000, "traceEvents": ev}
+        with open(os.path.join(HERE, folder, f"rank{rank}.json"), "w") as f:
+            json.dump(doc, f, indent=0)
+            f.write("\n")
+
+
 def write_cycle(folder):
     """Two groups "a" and "b" (both ranks 0 and 1) on one NCCL stream, issued in opposite orders:
     rank 0 runs a then b, rank 1 b then a. As shared collectives this is a cycle (a deadlock)."""
@@ -104,6 +139,8 @@ if __name__ == "__main__":
     pg = {"Process Group Name": "1", "Process Group Description": "pp", "Process Group Ranks":
           "[0, 1]", "Group size": 2, "In msg nelems": 1024, "dtype": "Float"}
     write_cycle("kineto_cycle")
+    write_side_stream("kineto_side_stream", named=False)
+    write_side_stream("kineto_named_wait", named=True)
     write("kineto_p2p", 2, [SR, SR], nccl_args=({**pg, "Collective name": "send"},
                                                 {**pg, "Collective name": "recv"}))
     sys.exit(0)

@@ -10,14 +10,14 @@ namespace trainscope::overlap {
 namespace {
 
 void RunCase(benchmark::State& state, OpKind op, int64_t m, int64_t n, int64_t k, double share,
-             int reps) {
+             int reps, double latency_s = 5e-6) {
   BenchConfig config;
   config.op = op;
   config.problem = ShardedProblem::Even(m, n, k, 2);
   config.options.tile_m = std::max<int64_t>(8, m / 4);
   config.options.tile_n = std::min<int64_t>(1024, n);
   config.options.comm_rows = config.options.tile_m;
-  config.options.link.latency_s = 5e-6;
+  config.options.link.latency_s = latency_s;
   config.reps = reps;
   config.target_comm_share = share;
   Result<size_t> bytes = FusedOperator::PayloadBytes(op, config.problem, config.options);
@@ -43,14 +43,16 @@ void RunCase(benchmark::State& state, OpKind op, int64_t m, int64_t n, int64_t k
     state.counters["Tc_over_Tf"] = r.speedup_vs_nonoverlap;
     state.counters["Tm_over_Tf"] = r.speedup_vs_decomp;
     state.counters["fusion_overhead"] = r.fusion_overhead;
+    state.counters["E_fused_low"] = r.paired.e_fused.low;
+    state.counters["E_decomp_high"] = r.paired.e_decomp.high;
   }
 }
 
 void BM_OverlapAg_Smoke(benchmark::State& state) {
-  RunCase(state, OpKind::kAgGemm, 64, 64, 64, 0.4, 1);
+  RunCase(state, OpKind::kAgGemm, 64, 64, 64, 0.4, 1, 0);  // microseconds of GEMM: no latency
 }
 void BM_OverlapRs_Smoke(benchmark::State& state) {
-  RunCase(state, OpKind::kGemmRs, 64, 64, 64, 0.4, 1);
+  RunCase(state, OpKind::kGemmRs, 64, 64, 64, 0.4, 1, 0);
 }
 void BM_OverlapAg(benchmark::State& state) {
   RunCase(state, OpKind::kAgGemm, state.range(0), 6144 / 2, 1536, 0.4, 7);

@@ -13,9 +13,12 @@
 
 #include "base/progress.h"
 #include "base/stats.h"
+#include "overlap/bench_stats.h"
 
 namespace trainscope::overlap {
 namespace {
+
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 
 // One timed step: barrier, run, max over ranks of the elapsed time.
 Result<double> TimeStep(PeerWorld& world, double timeout_s, const std::function<Status()>& run) {
@@ -27,13 +30,151 @@ Result<double> TimeStep(PeerWorld& world, double timeout_s, const std::function<
   return world.AllMax(elapsed, timeout_s);
 }
 
-// Timed steps of RunBenchmark: the comm-share calibration, then every method each rep (the MPI
-// baseline joins when the link is real; a comm-share target emulates one).
-int64_t TimedSteps(const BenchConfig& config, bool mpi_baseline) {
-  const int64_t calibration = config.target_comm_share > 0 ? config.warmup + 3 : 0;
+// Timed steps per repetition: with a comm-share target one T_g to derive the link; then T_g +
+// T_c, T_g + T_m, T_g + T_f, the tile loop and the preset loop; the MPI baseline joins when
+// the link is real.
+int64_t StepsPerRep(const BenchConfig& config, bool mpi_baseline) {
   const bool emulated = config.options.link.emulated() || config.target_comm_share > 0;
-  const int64_t methods = mpi_baseline && !emulated ? 7 : 6;
-  return calibration + static_cast<int64_t>(config.warmup + config.reps) * methods;
+  return (config.target_comm_share > 0 ? 1 : 0) + 8 + (mpi_baseline && !emulated ? 1 : 0);
+}
+
+// One repetition's timings (max over ranks each).
+struct RepTimes {
+  double g_c = 0, c = 0, g_m = 0, m = 0, g_f = 0, f = 0;  // each method after its own T_g
+  double tile_loop = 0, preset = 0, mpi = kNan, link_bytes_per_s = 0;
+};
+
+struct BenchContext {
+  PeerWorld& world;
+  const BenchConfig& config;
+  BenchResult& result;
+  std::unique_ptr<FusedOperator>& fused;
+  std::vector<float>&a, &b, &c;
+  const ExternalBaseline& mpi_baseline;
+  Progress* progress;
+
+  std::function<Status()> Fn(Method method) {
+    return [this, method] { return fused->Run(a.data(), b.data(), c.data(), method); };
+  }
+  Result<double> Time(const std::function<Status()>& fn) {
+    TS_ASSIGN_OR_RETURN(double t, TimeStep(world, config.options.timeout_s, fn));
+    if (progress != nullptr) progress->Advance();
+    return t;
+  }
+  Result<double> Time(Method method) { return Time(Fn(method)); }
+
+  // Link bandwidth that makes (T_c - T_g) / T_c the target share for this T_g.
+  Result<double> LinkFor(double t_gemm) const {
+    const double share = config.target_comm_share;
+    const double pacing =
+        t_gemm * share / (1 - share) -
+        static_cast<double>(result.link_transfers) * config.options.link.latency_s;
+    if (!(pacing > 0) || result.link_bytes <= 0) {
+      return InvalidArgumentError(
+          "cannot reach comm share {}: T_g {:.3g} s, {} transfers x {:.3g} s latency, {} bytes",
+          share, t_gemm, result.link_transfers, config.options.link.latency_s, result.link_bytes);
+    }
+    return result.link_bytes / pacing;
+  }
+
+  Result<RepTimes> Rep(int rep) {
+    RepTimes t;
+    LinkModel link = result.config.options.link;
+    if (config.target_comm_share > 0) {
+      TS_ASSIGN_OR_RETURN(double t_gemm, Time(Method::kWholeGemm));
+      TS_ASSIGN_OR_RETURN(link.bandwidth_bytes_per_s, LinkFor(t_gemm));
+      fused->SetLink(link);
+      result.config.options.link = link;
+    }
+    t.link_bytes_per_s = link.bandwidth_bytes_per_s;
+    struct Pair {
+      Method method;
+      double *gemm, *time;
+    };
+    const Pair pairs[] = {{Method::kSequential, &t.g_c, &t.c},
+                          {Method::kDecomposed, &t.g_m, &t.m},
+                          {Method::kFused, &t.g_f, &t.f}};
+    for (int idx = 0; idx < 3; ++idx) {
+      const Pair& pair = pairs[(idx + rep) % 3];  // rotate which method goes first
+      TS_ASSIGN_OR_RETURN(*pair.gemm, Time(Method::kWholeGemm));
+      TS_ASSIGN_OR_RETURN(*pair.time, Time(pair.method));
+    }
+    TS_ASSIGN_OR_RETURN(t.tile_loop, Time(Method::kTileLoop));
+    TS_ASSIGN_OR_RETURN(t.preset, Time(Method::kSignalsPreset));
+    if (mpi_baseline && !link.emulated()) {
+      TS_ASSIGN_OR_RETURN(t.mpi,
+                          Time([this] { return mpi_baseline(a.data(), b.data(), c.data()); }));
+    }
+    return t;
+  }
+};
+
+template <typename F>
+std::vector<double> Column(const std::vector<RepTimes>& reps, F field) {
+  std::vector<double> out;
+  for (const RepTimes& rep : reps) out.push_back(field(rep));
+  return out;
+}
+
+void Summarise(const std::vector<RepTimes>& reps, BenchResult& r) {
+  const bool ag = r.config.op == OpKind::kAgGemm;
+  r.t_gemm_s = Median(Column(reps, [](const RepTimes& t) { return t.g_c; }));
+  r.t_own_gemm_s = Median(Column(reps, [](const RepTimes& t) { return t.tile_loop; }));
+  r.t_preset_s = Median(Column(reps, [](const RepTimes& t) { return t.preset; }));
+  r.t_nonoverlap_agent_s = Median(Column(reps, [](const RepTimes& t) { return t.c; }));
+  r.t_decomp_s = Median(Column(reps, [](const RepTimes& t) { return t.m; }));
+  r.t_fused_s = Median(Column(reps, [](const RepTimes& t) { return t.f; }));
+  r.t_nonoverlap_mpi_s = std::isnan(reps[0].mpi)
+                             ? kNan
+                             : Median(Column(reps, [](const RepTimes& t) { return t.mpi; }));
+  r.t_nonoverlap_s = r.t_nonoverlap_agent_s;
+  const bool emulated = r.config.options.link.emulated();
+  r.nonoverlap_collective =
+      emulated ? "transfer agent through the emulated link" : "transfer agent (memcpy)";
+  bool use_mpi = false;
+  if (!std::isnan(r.t_nonoverlap_mpi_s) && r.t_nonoverlap_mpi_s < r.t_nonoverlap_agent_s) {
+    use_mpi = true;
+    r.t_nonoverlap_s = r.t_nonoverlap_mpi_s;
+    r.nonoverlap_collective = ag ? "MPI_Allgatherv" : "MPI_Reduce_scatter";
+  }
+  PairedStats& p = r.paired;
+  std::vector<double> e_f, e_m, gain, speedup, share;
+  int wins = 0;
+  for (const RepTimes& t : reps) {
+    const double t_c = use_mpi ? t.mpi : t.c;
+    const double ect_c = t_c - t.g_c;
+    e_f.push_back(1 - (t.f - t.g_f) / ect_c);
+    e_m.push_back(1 - (t.m - t.g_m) / ect_c);
+    gain.push_back(e_f.back() - e_m.back());
+    speedup.push_back(t.m / t.f);
+    share.push_back(ect_c / t_c);
+    wins += t.f < t.m ? 1 : 0;
+  }
+  p.e_fused = MedianInterval(e_f);
+  p.e_decomp = MedianInterval(e_m);
+  p.e_gain = MedianInterval(gain);
+  p.speedup_vs_decomp = MedianInterval(speedup);
+  p.comm_share = MedianInterval(share);
+  p.comm_share_min = *std::min_element(share.begin(), share.end());
+  p.comm_share_max = *std::max_element(share.begin(), share.end());
+  p.fused_beats_decomp = WilsonInterval(wins, static_cast<int>(reps.size()));
+  const std::vector<double> links =
+      Column(reps, [](const RepTimes& t) { return t.link_bytes_per_s; });
+  // The simulator and the report see the median link of the repetitions.
+  r.config.options.link.bandwidth_bytes_per_s = Median(links);
+  p.link_bytes_per_s_min = *std::min_element(links.begin(), links.end());
+  p.link_bytes_per_s_max = *std::max_element(links.begin(), links.end());
+  const double s = p.comm_share.median;
+  const double tp = r.config.problem.tp();
+  p.e_bound = std::min(1.0, (1 - s) / s);
+  p.e_decomp_ideal = std::min(1.0, (1 - 1 / tp) * (1 - s) / s);
+  // The headline numbers: E per repetition (median), not E of the medians.
+  r.efficiency_fused = p.e_fused.median;
+  r.efficiency_decomp = p.e_decomp.median;
+  r.speedup_vs_nonoverlap = r.t_nonoverlap_s / r.t_fused_s;
+  r.speedup_vs_decomp = p.speedup_vs_decomp.median;
+  r.fusion_overhead = r.t_preset_s / r.t_own_gemm_s - 1.0;
+  r.comm_share = s;
 }
 
 }  // namespace
@@ -43,6 +184,9 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
   if (config.reps < 1 || config.warmup < 0) {
     return InvalidArgumentError("reps {} must be >= 1 and warmup {} >= 0", config.reps,
                                 config.warmup);
+  }
+  if (config.target_comm_share < 0 || config.target_comm_share >= 1) {
+    return InvalidArgumentError("target comm share {} must be in (0, 1)", config.target_comm_share);
   }
   BenchResult result;
   result.config = config;
@@ -58,98 +202,26 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
   for (float& v : a) v = dist(rng);
   for (float& v : b) v = dist(rng);
   const double timeout = config.options.timeout_s;
+  const int64_t steps =
+      StepsPerRep(config, static_cast<bool>(mpi_baseline)) * (config.warmup + config.reps);
   // One progress line, on rank 0 only: every timed step (a barrier, a run, an all-max).
-  auto progress = rank == 0 ? std::make_unique<Progress>(
-                                  "overlap bench", TimedSteps(config, static_cast<bool>(mpi_baseline)), "timed runs")
-                            : nullptr;
-
+  auto progress =
+      rank == 0 ? std::make_unique<Progress>("overlap bench", steps, "timed runs") : nullptr;
   TS_ASSIGN_OR_RETURN(auto fused, FusedOperator::Create(world, config.op, problem, config.options));
-  auto run = [&](Method method) {
-    return
-        [&fused, &a, &b, &c, method] { return fused->Run(a.data(), b.data(), c.data(), method); };
-  };
   const FusedOperator::LinkLoad load = fused->PlannedLinkLoad();
   TS_ASSIGN_OR_RETURN(result.link_bytes, world.AllMax(load.bytes, timeout));
   TS_ASSIGN_OR_RETURN(double transfers, world.AllMax(static_cast<double>(load.transfers), timeout));
   result.link_transfers = static_cast<int64_t>(transfers);
   result.gemm_flops = 2.0 * static_cast<double>(m) * static_cast<double>(problem.n) *
                       static_cast<double>(problem.k);
-
-  if (config.target_comm_share > 0) {
-    if (config.target_comm_share >= 1) {
-      return InvalidArgumentError("target comm share {} must be in (0, 1)",
-                                  config.target_comm_share);
-    }
-    std::vector<double> samples;
-    for (int rep = 0; rep < config.warmup + 3; ++rep) {
-      TS_ASSIGN_OR_RETURN(double t, TimeStep(world, timeout, run(Method::kWholeGemm)));
-      if (rep >= config.warmup) samples.push_back(t);
-      if (progress) progress->Advance();
-    }
-    const double t_gemm = Median(samples);
-    const double share = config.target_comm_share;
-    const double t_comm = t_gemm * share / (1 - share);
-    const double pacing =
-        t_comm - static_cast<double>(result.link_transfers) * config.options.link.latency_s;
-    if (!(pacing > 0) || result.link_bytes <= 0) {
-      return InvalidArgumentError(
-          "cannot reach comm share {}: T_g {:.3g} s, {} transfers x {:.3g} s latency, {} bytes",
-          share, t_gemm, result.link_transfers, config.options.link.latency_s, result.link_bytes);
-    }
-    result.config.options.link.bandwidth_bytes_per_s = result.link_bytes / pacing;
-    fused.reset();  // the agent's link is fixed at creation
-    TS_ASSIGN_OR_RETURN(fused,
-                        FusedOperator::Create(world, config.op, problem, result.config.options));
-  }
-  const bool emulated = result.config.options.link.emulated();
-
-  struct Entry {
-    const char* name;
-    std::function<Status()> fn;
-    std::vector<double> samples;
-  };
-  std::vector<Entry> entries = {{"whole_gemm", run(Method::kWholeGemm), {}},
-                                {"tile_loop", run(Method::kTileLoop), {}},
-                                {"signals_preset", run(Method::kSignalsPreset), {}},
-                                {"sequential", run(Method::kSequential), {}},
-                                {"decomposed", run(Method::kDecomposed), {}},
-                                {"fused", run(Method::kFused), {}}};
-  if (mpi_baseline && !emulated) {
-    entries.push_back({"mpi", [&] { return mpi_baseline(a.data(), b.data(), c.data()); }, {}});
-  }
+  BenchContext context{world, config, result, fused, a, b, c, mpi_baseline, progress.get()};
+  std::vector<RepTimes> reps;
   for (int rep = 0; rep < config.warmup + config.reps; ++rep) {
-    for (size_t idx = 0; idx < entries.size(); ++idx) {
-      Entry& entry = entries[(idx + static_cast<size_t>(rep)) % entries.size()];  // rotate
-      TS_ASSIGN_OR_RETURN(double t, TimeStep(world, timeout, entry.fn));
-      if (rep >= config.warmup) entry.samples.push_back(t);
-      if (progress) progress->Advance();
-    }
+    TS_ASSIGN_OR_RETURN(RepTimes times, context.Rep(rep));
+    if (rep >= config.warmup) reps.push_back(times);
   }
   if (progress) progress->Finish();
-  result.t_gemm_s = Median(entries[0].samples);
-  result.t_own_gemm_s = Median(entries[1].samples);
-  result.t_preset_s = Median(entries[2].samples);
-  result.t_nonoverlap_agent_s = Median(entries[3].samples);
-  result.t_decomp_s = Median(entries[4].samples);
-  result.t_fused_s = Median(entries[5].samples);
-  result.t_nonoverlap_mpi_s =
-      entries.size() > 6 ? Median(entries[6].samples) : std::numeric_limits<double>::quiet_NaN();
-  result.t_nonoverlap_s = result.t_nonoverlap_agent_s;
-  result.nonoverlap_collective =
-      emulated ? "transfer agent through the emulated link" : "transfer agent (memcpy)";
-  if (!std::isnan(result.t_nonoverlap_mpi_s) &&
-      result.t_nonoverlap_mpi_s < result.t_nonoverlap_agent_s) {
-    result.t_nonoverlap_s = result.t_nonoverlap_mpi_s;
-    result.nonoverlap_collective = ag ? "MPI_Allgatherv" : "MPI_Reduce_scatter";
-  }
-  result.efficiency_decomp =
-      OverlapEfficiency(result.t_decomp_s, result.t_gemm_s, result.t_nonoverlap_s);
-  result.efficiency_fused =
-      OverlapEfficiency(result.t_fused_s, result.t_gemm_s, result.t_nonoverlap_s);
-  result.speedup_vs_nonoverlap = result.t_nonoverlap_s / result.t_fused_s;
-  result.speedup_vs_decomp = result.t_decomp_s / result.t_fused_s;
-  result.fusion_overhead = result.t_preset_s / result.t_own_gemm_s - 1.0;
-  result.comm_share = (result.t_nonoverlap_s - result.t_gemm_s) / result.t_nonoverlap_s;
+  Summarise(reps, result);
   return result;
 }
 

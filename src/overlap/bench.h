@@ -9,6 +9,12 @@
 //   ECT = T - T_g (Eq. 1), E = 1 - ECT / ECT_c (Eq. 2), speedups T_c/T_f and T_m/T_f,
 //   fusion overhead T_f(signals preset, no transfer) / T_own_gemm(no waits) - 1,
 //   comm share (T_c - T_g) / T_c. Every time is the median over reps of the max over ranks.
+// Paired repetitions (issue 20 item 3): each repetition times T_c, T_m and T_f each right
+// after its own T_g, and, with a comm-share target, first re-derives the emulated link from a
+// T_g measured at its start, so GEMM-speed drift on a shared machine moves T_g and the link
+// together. E is computed per repetition (E_X = 1 - (T_X - T_g,X) / (T_c - T_g,C)) and reported
+// as a median with its order-statistic 95% interval, with the paired E_f - E_m, T_m / T_f, and
+// how often fused beats decomposition (Wilson interval).
 // Thread safety: call from every rank's thread (or MPI process) collectively.
 #pragma once
 
@@ -17,6 +23,7 @@
 
 #include "base/json_writer.h"
 #include "base/status.h"
+#include "overlap/bench_stats.h"
 #include "overlap/fused_op.h"
 #include "overlap/peer_world.h"
 #include "overlap/simulator.h"
@@ -34,8 +41,23 @@ struct BenchConfig {
   double target_comm_share = 0;
 };
 
+// Per-repetition statistics (all ranks' max per timing, then across repetitions).
+struct PairedStats {
+  Interval e_fused, e_decomp;
+  Interval e_gain;                // E_f - E_m, paired within each repetition
+  Interval speedup_vs_decomp;     // T_m / T_f
+  Interval comm_share;            // (T_c - T_g,C) / T_c
+  Proportion fused_beats_decomp;  // repetitions with T_f < T_m
+  double comm_share_min = 0, comm_share_max = 0;
+  double link_bytes_per_s_min = 0, link_bytes_per_s_max = 0;  // emulated link per repetition
+  // Bounds at the median share s: no method hides more than T_g of link time, so
+  // E <= min(1, (1 - s) / s); decomposition into tp chunks ideally pipelined reaches
+  // min(1, (1 - 1/tp) (1 - s) / s) (at tp 2 it is ideal up to s = 1/3).
+  double e_bound = 0, e_decomp_ideal = 0;
+};
+
 struct BenchResult {
-  BenchConfig config;  // with the link actually used
+  BenchConfig config;  // with the link actually used (the last repetition's)
   double t_gemm_s = 0, t_own_gemm_s = 0, t_preset_s = 0;
   double t_nonoverlap_s = 0, t_nonoverlap_agent_s = 0, t_nonoverlap_mpi_s = 0;  // mpi: NaN if none
   double t_decomp_s = 0, t_fused_s = 0;
@@ -46,6 +68,7 @@ struct BenchResult {
   double gemm_flops = 0;  // per rank
   double link_bytes = 0;  // busiest rank's agent, per call
   int64_t link_transfers = 0;
+  PairedStats paired;
 };
 
 // Non-overlapped run through MPI's collective: (a, b, c) as FusedOperator::Run.

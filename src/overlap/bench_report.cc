@@ -14,6 +14,50 @@ void WriteLink(JsonWriter& json, const LinkModel& link) {
   json.Field("description", link.Describe());
   json.EndObject();
 }
+void WriteInterval(JsonWriter& json, const char* key, const Interval& interval) {
+  json.Key(key).BeginObject();
+  json.Field("median", interval.median).Field("low", interval.low).Field("high", interval.high);
+  json.Field("coverage", interval.coverage).EndObject();
+}
+
+void WritePaired(JsonWriter& json, const PairedStats& p) {
+  json.Key("paired").BeginObject();
+  json.Field("repetitions", p.e_fused.samples);
+  WriteInterval(json, "efficiency_fused", p.e_fused);
+  WriteInterval(json, "efficiency_decomp", p.e_decomp);
+  WriteInterval(json, "efficiency_gain", p.e_gain);
+  WriteInterval(json, "speedup_vs_decomp", p.speedup_vs_decomp);
+  WriteInterval(json, "comm_share", p.comm_share);
+  json.Field("comm_share_min", p.comm_share_min).Field("comm_share_max", p.comm_share_max);
+  json.Key("fused_beats_decomp").BeginObject();
+  json.Field("hits", p.fused_beats_decomp.hits).Field("trials", p.fused_beats_decomp.trials);
+  json.Field("share", p.fused_beats_decomp.share).Field("low", p.fused_beats_decomp.low);
+  json.Field("high", p.fused_beats_decomp.high).EndObject();
+  json.Field("link_bytes_per_s_min", p.link_bytes_per_s_min);
+  json.Field("link_bytes_per_s_max", p.link_bytes_per_s_max);
+  json.Field("efficiency_bound", p.e_bound).Field("efficiency_decomp_ideal", p.e_decomp_ideal);
+  json.EndObject();
+}
+
+std::string FormatPaired(const PairedStats& p) {
+  auto iv = [](const Interval& i) {
+    return fmt::format("{:.3f} [{:.3f}, {:.3f}]", i.median, i.low, i.high);
+  };
+  const Proportion& w = p.fused_beats_decomp;
+  return fmt::format(
+      "\n  paired repetitions ({}; median [{:.0f}% interval]):\n"
+      "    E fused {}, E decomposition {}, E fused - E decomposition {}\n"
+      "    T_m / T_f {}; fused faster than decomposition in {} of {} ({:.0f}% [{:.0f}%, {:.0f}%])\n"
+      "    comm share {} (range {:.3f}-{:.3f}); link {:.4g}-{:.4g} GB/s, re-derived per "
+      "repetition\n"
+      "    bounds at this share: any method E <= min(1, (1-s)/s) = {:.3f}; decomposition ideally "
+      "pipelined {:.3f}\n",
+      p.e_fused.samples, p.e_fused.coverage * 100, iv(p.e_fused), iv(p.e_decomp), iv(p.e_gain),
+      iv(p.speedup_vs_decomp), w.hits, w.trials, w.share * 100, w.low * 100, w.high * 100,
+      iv(p.comm_share), p.comm_share_min, p.comm_share_max, p.link_bytes_per_s_min / 1e9,
+      p.link_bytes_per_s_max / 1e9, p.e_bound, p.e_decomp_ideal);
+}
+
 }  // namespace
 
 void WriteBenchJson(JsonWriter& json, const BenchResult& r, const SimResult* prediction) {
@@ -53,6 +97,7 @@ void WriteBenchJson(JsonWriter& json, const BenchResult& r, const SimResult* pre
   json.Field("gemm_gflops_per_s", r.gemm_flops / r.t_gemm_s / 1e9);
   json.Field("link_bytes_per_call", r.link_bytes);
   json.Field("link_transfers_per_call", r.link_transfers);
+  WritePaired(json, r.paired);
   if (prediction != nullptr) {
     json.Key("prediction").BeginObject();
     json.Field("t_gemm_s", prediction->t_gemm_s);
@@ -108,6 +153,7 @@ std::string FormatBenchTable(const BenchResult& r, const SimResult* p) {
       "  GEMM rate {:.1f} GFLOP/s per rank; link {:.3g} MB in {} transfers per call\n",
       r.speedup_vs_nonoverlap, r.speedup_vs_decomp, r.fusion_overhead * 100, r.comm_share * 100,
       r.gemm_flops / r.t_gemm_s / 1e9, r.link_bytes / 1e6, r.link_transfers);
+  out += FormatPaired(r.paired);
   return out;
 }
 

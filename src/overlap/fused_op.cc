@@ -118,6 +118,11 @@ void FusedOperator::ComputeTile(int64_t tile, const float* a, int64_t lda, const
   ++stats_.tile_computations[static_cast<size_t>(tile)];
 }
 
+void FusedOperator::SetLink(const LinkModel& link) {
+  options_.link = link;
+  agent_->SetLink(link);
+}
+
 FusedOperator::LinkLoad FusedOperator::PlannedLinkLoad() {
   ops_.clear();
   std::vector<float> c(static_cast<size_t>(tiling_.shard_rows(rank_) * tiling_.n()) + 1);

@@ -72,6 +72,8 @@ class FusedOperator {
     int64_t transfers = 0;
   };
   LinkLoad PlannedLinkLoad();
+  // Replaces the emulated link between runs (all ranks should do the same).
+  void SetLink(const LinkModel& link);
 
   const RunStats& last_stats() const { return stats_; }
   const Tiling& tiling() const { return tiling_; }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/check.h"
 #include "overlap/signal.h"
 
 namespace trainscope::overlap {
@@ -45,6 +46,12 @@ void TransferAgent::Start(const std::vector<TransferOp>* ops, uint32_t epoch) {
     delivered_.clear();
   }
   cv_.notify_all();
+}
+
+void TransferAgent::SetLink(const LinkModel& link) {
+  std::lock_guard<std::mutex> lock(mutex_);  // the agent reads options_ after Start's handoff
+  TS_CHECK(!busy_, "SetLink while a transfer list runs");
+  options_.link = link;
 }
 
 Status TransferAgent::Finish() {

@@ -61,6 +61,9 @@ class TransferAgent {
   void Start(const std::vector<TransferOp>* ops, uint32_t epoch);
   // Waits until the list is done; returns the first wait timeout, if any.
   Status Finish();
+  // Replaces the emulated link for the next lists (the bench re-derives it each repetition).
+  // Call only between Finish and Start; the link's idle time is kept.
+  void SetLink(const LinkModel& link);
   // Ops completed in the last list (their index), in execution order.
   const std::vector<int64_t>& delivered() const { return delivered_; }
 

@@ -25,29 +25,32 @@ enum class DitStreams { kSingle, kDual, kHybrid };
 // How one block is laid out over the GPUs (Megatron rank order: tp fastest, then cp, dp, pp).
 struct ParallelPlan {
   DpMode dp_mode = DpMode::kZero1;
-  int fsdp_shard = 0;        // hybrid shard group size; 0 = whole DP group
+  int fsdp_shard = 0;  // hybrid shard group size; 0 = whole DP group
   int tp = 1;
-  bool sp = true;            // sequence parallel with TP
-  bool tp_overlap = false;   // TP collectives overlapped with GEMMs (Flux/MegaScale style)
+  bool sp = true;           // sequence parallel with TP
+  bool tp_overlap = false;  // TP collectives overlapped with GEMMs (Flux/MegaScale style)
   int pp = 1;
   PpSchedule schedule = PpSchedule::k1f1b;
-  int vpp = 1;               // virtual stages (model chunks) per PP rank
+  int vpp = 1;  // virtual stages (model chunks) per PP rank
   int cp = 1;
   CpKind cp_kind = CpKind::kRing;
   int ep = 1;
-  int micro_batch = 1;       // sequences per microbatch
+  int micro_batch = 1;  // sequences per microbatch
   Recompute recompute = Recompute::kSelective;
+  int recompute_layers = 0;  // layers per pipeline rank recomputed in full on top of `recompute`
+                             // (Megatron --recompute-method block --recompute-num-layers)
+  bool recompute_to_fit = false;  // planner picks the fewest recompute_layers that fit in HBM
   Balancing balancing = Balancing::kNone;
-  int balancing_group = 128; // ranks per balancing group
-  bool dp_overlap = true;    // grad reduce overlapped with backward of later chunks [A]
+  int balancing_group = 128;  // ranks per balancing group
+  bool dp_overlap = true;     // grad reduce overlapped with backward of later chunks [A]
 };
 
 // One image/video sample kind of a DiT mix.
 struct SampleKind {
   std::string name;
   int width = 256, height = 256;
-  int frames = 1;           // 1 = image
-  double weight = 1.0;      // share of samples
+  int frames = 1;       // 1 = image
+  double weight = 1.0;  // share of samples
 };
 
 struct BlockConfig {
@@ -59,15 +62,16 @@ struct BlockConfig {
   int layers = 0;
   int64_t hidden = 0;
   int heads = 0;
-  int kv_heads = 0;          // 0 = heads (MHA)
-  int64_t ffn_hidden = 0;    // 0 = 4*hidden (GELU) or from mlp_ratio (ViT)
+  int kv_heads = 0;        // 0 = heads (MHA)
+  int64_t ffn_hidden = 0;  // 0 = 4*hidden (GELU) or from mlp_ratio (ViT)
   FfnAct ffn_act = FfnAct::kGelu;
-  int64_t vocab = 0;         // 0 = no embedding/logits (ViT, DiT)
-  int64_t seq_len = 0;       // tokens per sequence (LLM) or per packed ViT/DiT sequence
+  int64_t vocab = 0;    // 0 = no embedding/logits (ViT, DiT)
+  int64_t seq_len = 0;  // tokens per sequence (LLM) or per packed ViT/DiT sequence
   bool tied_embeddings = false;
-  bool bias = true;          // linear biases (GPT-3, ViT); Llama-style models have none
-  bool causal = true;        // decoder attention; ViT/DiT are bidirectional
+  bool bias = true;             // linear biases (GPT-3, ViT); Llama-style models have none
+  bool causal = true;           // decoder attention; ViT/DiT are bidirectional
   bool flash_attention = true;  // fused attention: no s^2 activations stored
+  bool dropout = true;  // dropout masks stored (GPT); YAML default: same as `bias` (Llama: none)
   // MoE.
   int num_experts = 0;
   int top_k = 0;
@@ -75,15 +79,15 @@ struct BlockConfig {
   int shared_experts = 0;
   int moe_layer_freq = 1;
   double capacity_factor = 1.0;
-  double router_imbalance = 1.1;   // slowest EP rank's load / mean [A]
+  double router_imbalance = 1.1;  // slowest EP rank's load / mean [A]
   // ViT.
   int patch = 14;
   double mlp_ratio = 4.0;
-  int pooling = 2;                 // k x k average pooling after the ViT
-  int64_t adapter_out = 0;         // two-layer MLP adapter: hidden -> adapter_out -> adapter_out
-  double visual_token_share = 0.5; // share of LLM tokens that are visual [A]
-  int64_t image_vit_tokens = 5476; // ViT tokens of one image (1024^2 -> 1036^2 / 14^2) [A]
-  double image_tokens_cv = 0.6;    // coefficient of variation of per-image tokens [A]
+  int pooling = 2;                  // k x k average pooling after the ViT
+  int64_t adapter_out = 0;          // two-layer MLP adapter: hidden -> adapter_out -> adapter_out
+  double visual_token_share = 0.5;  // share of LLM tokens that are visual [A]
+  int64_t image_vit_tokens = 5476;  // ViT tokens of one image (1024^2 -> 1036^2 / 14^2) [A]
+  double image_tokens_cv = 0.6;     // coefficient of variation of per-image tokens [A]
   // DiT.
   DitStreams streams = DitStreams::kSingle;
   double shared_ffn_fraction = 0.0;  // hybrid stream: share of FFN weights shared by streams
@@ -97,14 +101,14 @@ struct BlockConfig {
 
 struct GpuSpec {
   std::string name = "H100-80GB";
-  double peak_flops = 989e12;        // dense BF16
+  double peak_flops = 989e12;  // dense BF16
   double hbm_bytes = 80e9;
   double hbm_bw = 3.35e12;
-  double nvlink_bw = 450e9;          // per direction
-  double gemm_eff_max = 0.72;        // achieved / peak on large GEMMs [A]
-  double gemm_half_dim = 96;         // GEMM smallest dim at which efficiency is half of max [A]
-  double attn_eff = 0.55;            // flash-attention core efficiency [A]
-  double pcie_bw = 50e9;             // host link per GPU, per direction (activation offload) [A]
+  double nvlink_bw = 450e9;    // per direction
+  double gemm_eff_max = 0.72;  // achieved / peak on large GEMMs [A]
+  double gemm_half_dim = 96;   // GEMM smallest dim at which efficiency is half of max [A]
+  double attn_eff = 0.55;      // flash-attention core efficiency [A]
+  double pcie_bw = 50e9;       // host link per GPU, per direction (activation offload) [A]
 };
 
 struct ClusterConfig {
@@ -112,11 +116,11 @@ struct ClusterConfig {
   int gpus = 8;
   int gpus_per_node = 8;
   int nics_per_node = 8;
-  double nic_gbps = 400;             // per NIC, per direction
-  double nvlink_bus_eff = 0.80;      // NCCL bus bandwidth / link bandwidth, intra-node [A]
-  double nic_bus_eff = 0.80;         // same across nodes [A]
-  double hop_latency_s = 8e-6;       // per ring step [A]
-  double oversubscription = 1.0;     // fat-tree oversubscription above the rail [A]
+  double nic_gbps = 400;          // per NIC, per direction
+  double nvlink_bus_eff = 0.80;   // NCCL bus bandwidth / link bandwidth, intra-node [A]
+  double nic_bus_eff = 0.80;      // same across nodes [A]
+  double hop_latency_s = 8e-6;    // per ring step [A]
+  double oversubscription = 1.0;  // fat-tree oversubscription above the rail [A]
 };
 
 // Efficiency knobs of the training software: all [A].
@@ -124,7 +128,7 @@ struct SystemConfig {
   double elementwise_bytes_per_elem = 24;  // HBM bytes per [token, h] element per layer fwd (norms,
                                            // dropout, residual; activations counted apart)
   double backward_efficiency = 0.9;        // backward kernels' efficiency relative to forward
-  double tp_overlap_fraction = 0.0;        // share of TP comm hidden when plan.tp_overlap (set 0.8)
+  double tp_overlap_fraction = 0.8;        // share of TP comm hidden when plan.tp_overlap [A]
   double dp_exposed_fraction = 0.15;       // share of overlapped DP comm still exposed
   double pp_p2p_blocking = 1.0;            // 1 = p2p time adds to the sender's timeline
   double grad_reduce_bytes = 4;            // bytes per gradient element reduced (fp32 main grads)
@@ -136,27 +140,27 @@ struct SystemConfig {
 };
 
 struct TrainingConfig {
-  int64_t global_batch = 0;          // sequences per step (of the main block)
-  double global_batch_tokens = 0;    // alternative: tokens per step (DiT, Seed1.5-VL)
-  double tokens_total = 0;           // token budget for GPU-hours; 0 = not given
-  double effective_time_ratio = 0.9; // useful training time / wall time [A]
+  int64_t global_batch = 0;           // sequences per step (of the main block)
+  double global_batch_tokens = 0;     // alternative: tokens per step (DiT, Seed1.5-VL)
+  double tokens_total = 0;            // token budget for GPU-hours; 0 = not given
+  double effective_time_ratio = 0.9;  // useful training time / wall time [A]
 };
 
 struct Assumption {
-  std::string field;   // dotted path, e.g. "blocks.llm.layers"
+  std::string field;  // dotted path, e.g. "blocks.llm.layers"
   std::string value;
-  std::string note;    // why / source
+  std::string note;  // why / source
 };
 
 struct JobConfig {
   std::string name;
   std::string description;
-  std::vector<BlockConfig> blocks;   // in data order; the last non-frozen LLM/DiT is the main block
+  std::vector<BlockConfig> blocks;  // in data order; the last non-frozen LLM/DiT is the main block
   ClusterConfig cluster;
   SystemConfig system;
   TrainingConfig training;
-  std::vector<Assumption> assumed;   // fields left at an [A] default or declared assumed in YAML
-  std::string source;                // file or preset it came from
+  std::vector<Assumption> assumed;  // fields left at an [A] default or declared assumed in YAML
+  std::string source;               // file or preset it came from
 };
 
 // The GPU presets of the brief's table (A100, H100, H800, H200). Returns false when unknown.

@@ -53,7 +53,8 @@ Status ValidateJobConfig(const JobConfig& job) {
     }
     TS_RETURN_IF_ERROR(CheckBound(where + ".layers", b.layers, kMaxLayers));
     for (const auto& [name, value] : {std::pair<const char*, int64_t>{"hidden", b.hidden},
-                                      {"heads", b.heads}, {"ffn_hidden", b.ffn_hidden},
+                                      {"heads", b.heads},
+                                      {"ffn_hidden", b.ffn_hidden},
                                       {"vocab", b.vocab}}) {
       TS_RETURN_IF_ERROR(CheckBound(where + "." + name, value, kMaxWidth));
     }
@@ -78,9 +79,13 @@ Status ValidateJobConfig(const JobConfig& job) {
       return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}",
                                   where, p.tp * p.pp * p.cp, gpus);
     }
+    if (p.recompute_layers < 0 || p.recompute_layers > b.layers) {
+      return InvalidArgumentError("{}.parallel.recompute_layers: {} outside 0..layers {}", where,
+                                  p.recompute_layers, b.layers);
+    }
     if (b.layers < p.pp * p.vpp) {
-      return InvalidArgumentError("{}.parallel: pp*vpp = {} exceeds layers {}", where,
-                                  p.pp * p.vpp, b.layers);
+      return InvalidArgumentError("{}.parallel: pp*vpp = {} exceeds layers {}", where, p.pp * p.vpp,
+                                  b.layers);
     }
     if (p.cp_kind == CpKind::kUlysses && b.heads % (p.cp * p.tp) != 0) {
       return InvalidArgumentError("{}.parallel.cp: Ulysses needs heads {} divisible by tp*cp {}",

@@ -27,26 +27,40 @@ Result<E> ParseEnum(std::string_view text, const std::array<std::pair<const char
   return InvalidArgumentError("unknown {} '{}' (expected one of: {})", what, text, options);
 }
 
-constexpr std::array<std::pair<const char*, BlockKind>, 6> kKinds{{{"dense", BlockKind::kDense},
-    {"dense_transformer", BlockKind::kDense}, {"moe", BlockKind::kMoe},
-    {"moe_transformer", BlockKind::kMoe}, {"vit", BlockKind::kVit}, {"dit", BlockKind::kDit}}};
+constexpr std::array<std::pair<const char*, BlockKind>, 6> kKinds{
+    {{"dense", BlockKind::kDense},
+     {"dense_transformer", BlockKind::kDense},
+     {"moe", BlockKind::kMoe},
+     {"moe_transformer", BlockKind::kMoe},
+     {"vit", BlockKind::kVit},
+     {"dit", BlockKind::kDit}}};
 constexpr std::array<std::pair<const char*, DpMode>, 6> kDpModes{{{"dp", DpMode::kDp},
-    {"zero1", DpMode::kZero1}, {"zero2", DpMode::kZero2}, {"zero3", DpMode::kZero3},
-    {"fsdp", DpMode::kFsdp}, {"ddp", DpMode::kDp}}};
-constexpr std::array<std::pair<const char*, PpSchedule>, 3> kSchedules{{{"1f1b",
-    PpSchedule::k1f1b}, {"interleaved_1f1b", PpSchedule::kInterleaved},
-    {"interleaved", PpSchedule::kInterleaved}}};
-constexpr std::array<std::pair<const char*, CpKind>, 2> kCpKinds{{{"ring", CpKind::kRing},
-    {"ulysses", CpKind::kUlysses}}};
-constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{{{"none", Recompute::kNone},
-    {"selective", Recompute::kSelective}, {"full", Recompute::kFull},
-    {"offload", Recompute::kOffload}}};
-constexpr std::array<std::pair<const char*, FfnAct>, 2> kActs{{{"gelu", FfnAct::kGelu},
-    {"swiglu", FfnAct::kSwiglu}}};
-constexpr std::array<std::pair<const char*, Balancing>, 3> kBalancing{{{"none", Balancing::kNone},
-    {"greedy_flops", Balancing::kGreedyFlops}, {"runtime_lookup", Balancing::kRuntimeLookup}}};
-constexpr std::array<std::pair<const char*, DitStreams>, 3> kStreams{{{"single",
-    DitStreams::kSingle}, {"dual", DitStreams::kDual}, {"hybrid", DitStreams::kHybrid}}};
+                                                                  {"zero1", DpMode::kZero1},
+                                                                  {"zero2", DpMode::kZero2},
+                                                                  {"zero3", DpMode::kZero3},
+                                                                  {"fsdp", DpMode::kFsdp},
+                                                                  {"ddp", DpMode::kDp}}};
+constexpr std::array<std::pair<const char*, PpSchedule>, 3> kSchedules{
+    {{"1f1b", PpSchedule::k1f1b},
+     {"interleaved_1f1b", PpSchedule::kInterleaved},
+     {"interleaved", PpSchedule::kInterleaved}}};
+constexpr std::array<std::pair<const char*, CpKind>, 2> kCpKinds{
+    {{"ring", CpKind::kRing}, {"ulysses", CpKind::kUlysses}}};
+constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{
+    {{"none", Recompute::kNone},
+     {"selective", Recompute::kSelective},
+     {"full", Recompute::kFull},
+     {"offload", Recompute::kOffload}}};
+constexpr std::array<std::pair<const char*, FfnAct>, 2> kActs{
+    {{"gelu", FfnAct::kGelu}, {"swiglu", FfnAct::kSwiglu}}};
+constexpr std::array<std::pair<const char*, Balancing>, 3> kBalancing{
+    {{"none", Balancing::kNone},
+     {"greedy_flops", Balancing::kGreedyFlops},
+     {"runtime_lookup", Balancing::kRuntimeLookup}}};
+constexpr std::array<std::pair<const char*, DitStreams>, 3> kStreams{
+    {{"single", DitStreams::kSingle},
+     {"dual", DitStreams::kDual},
+     {"hybrid", DitStreams::kHybrid}}};
 
 template <typename E, size_t N>
 std::string_view NameOf(E v, const std::array<std::pair<const char*, E>, N>& table) {
@@ -87,8 +101,8 @@ class FieldReader {
       }
       seen.emplace_back(key, entry.first.Mark());
       if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
-        return Fail(entry.first, fmt::format("{}{}: unknown key{}", path_, key,
-                                             DidYouMean(key, known_)));
+        return Fail(entry.first,
+                    fmt::format("{}{}: unknown key{}", path_, key, DidYouMean(key, known_)));
       }
     }
   }
@@ -138,9 +152,8 @@ class FieldReader {
         // Range first: converting a double outside T is undefined (layers: 1e30).
         if (!(number >= static_cast<double>(std::numeric_limits<T>::min()) &&
               number <= static_cast<double>(std::numeric_limits<T>::max()))) {
-          Fail(value, fmt::format("{}{}: {} is out of range ({} to {})", path_, key,
-                                  value.Scalar(), std::numeric_limits<T>::min(),
-                                  std::numeric_limits<T>::max()));
+          Fail(value, fmt::format("{}{}: {} is out of range ({} to {})", path_, key, value.Scalar(),
+                                  std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
           return true;
         }
         *out = static_cast<T>(number);
@@ -179,6 +192,8 @@ void ReadPlan(FieldReader& r, ParallelPlan* plan) {
   r.Get("ep", &plan->ep);
   r.Get("micro_batch", &plan->micro_batch);
   r.Enum("recompute", &plan->recompute, kRecompute);
+  r.Get("recompute_layers", &plan->recompute_layers);
+  r.Get("recompute_to_fit", &plan->recompute_to_fit);
   r.Enum("balancing", &plan->balancing, kBalancing);
   r.Get("balancing_group", &plan->balancing_group);
   r.Assumed("dp_overlap", &plan->dp_overlap, "grad reduce overlapped with backward");
@@ -201,6 +216,8 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("seq_len", &b->seq_len);
   r.Get("tied_embeddings", &b->tied_embeddings);
   r.Get("bias", &b->bias);
+  b->dropout = b->bias;  // GPT-style models train with dropout, Llama-style ones without
+  r.Get("dropout", &b->dropout);
   r.Get("causal", &b->causal);
   r.Get("flash_attention", &b->flash_attention);
   r.Get("num_experts", &b->num_experts);
@@ -287,7 +304,8 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     r.Get("gpu", &gpu_name);
     if (!LookupGpu(gpu_name, &c.gpu)) {
       r.Fail(cluster["gpu"], fmt::format("cluster.gpu: unknown GPU '{}' (A100, H100, H800, "
-                                         "H200; override peak_flops etc. for others)", gpu_name));
+                                         "H200; override peak_flops etc. for others)",
+                                         gpu_name));
     }
     r.Get("peak_flops", &c.gpu.peak_flops);
     r.Get("hbm_bytes", &c.gpu.hbm_bytes);
@@ -313,7 +331,8 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
                  &error);
   sr.Assumed("elementwise_bytes_per_elem", &s.elementwise_bytes_per_elem,
              "HBM traffic of non-GEMM ops");
-  sr.Assumed("backward_efficiency", &s.backward_efficiency, "backward vs forward kernel efficiency");
+  sr.Assumed("backward_efficiency", &s.backward_efficiency,
+             "backward vs forward kernel efficiency");
   sr.Get("tp_overlap_fraction", &s.tp_overlap_fraction);
   sr.Assumed("dp_exposed_fraction", &s.dp_exposed_fraction, "overlapped DP comm still exposed");
   sr.Get("pp_p2p_blocking", &s.pp_p2p_blocking);
@@ -326,8 +345,8 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   sr.CheckKeys();
   const YAML::Node training = root["training"];
   TrainingConfig& t = job->training;
-  FieldReader tr(training.IsDefined() ? training : YAML::Node(YAML::NodeType::Map),
-                 "training.", job, &error);
+  FieldReader tr(training.IsDefined() ? training : YAML::Node(YAML::NodeType::Map), "training.",
+                 job, &error);
   tr.Get("global_batch", &t.global_batch);
   tr.Get("global_batch_tokens", &t.global_batch_tokens);
   tr.Get("tokens_total", &t.tokens_total);
@@ -335,7 +354,8 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   tr.CheckKeys();
   // Explicit assumptions a preset declares for values it sets (the [A] shape of Seed's LLM).
   const YAML::Node assumptions = root["assumptions"];
-  for (size_t i = 0; assumptions.IsDefined() && assumptions.IsSequence() && i < assumptions.size(); ++i) {
+  for (size_t i = 0; assumptions.IsDefined() && assumptions.IsSequence() && i < assumptions.size();
+       ++i) {
     Assumption a;
     FieldReader ar(assumptions[i], fmt::format("assumptions[{}].", i), job, &error);
     ar.Get("field", &a.field);
@@ -382,8 +402,8 @@ Result<JobConfig> DecoderJob(const DecoderFlags& f) {
       "  - name: llm\n    kind: {}\n    layers: {}\n    hidden: {}\n    heads: {}\n"
       "    seq_len: {}\n    vocab: {}\n    ffn_act: swiglu\n    bias: false\n"
       "    {}: {}\n",
-      moe ? "moe" : "dense", f.layers, f.hidden, f.heads, f.seq_len,
-      f.vocab > 0 ? f.vocab : 32000, moe ? "expert_ffn_hidden" : "ffn_hidden", ffn);
+      moe ? "moe" : "dense", f.layers, f.hidden, f.heads, f.seq_len, f.vocab > 0 ? f.vocab : 32000,
+      moe ? "expert_ffn_hidden" : "ffn_hidden", ffn);
   if (moe) {
     yaml += fmt::format("    num_experts: {}\n    top_k: {}\n", f.experts, std::min(2, f.experts));
   }

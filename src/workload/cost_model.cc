@@ -9,11 +9,16 @@ namespace trainscope::workload {
 
 std::string_view CollectiveName(Collective c) {
   switch (c) {
-    case Collective::kAllReduce: return "all-reduce";
-    case Collective::kAllGather: return "all-gather";
-    case Collective::kReduceScatter: return "reduce-scatter";
-    case Collective::kAllToAll: return "all-to-all";
-    case Collective::kP2p: return "p2p";
+    case Collective::kAllReduce:
+      return "all-reduce";
+    case Collective::kAllGather:
+      return "all-gather";
+    case Collective::kReduceScatter:
+      return "reduce-scatter";
+    case Collective::kAllToAll:
+      return "all-to-all";
+    case Collective::kP2p:
+      return "p2p";
   }
   return "?";
 }
@@ -101,8 +106,7 @@ class LayerBuilder {
   // Norm / dropout / residual kernels on [tokens, h]: split by TP only with SP.
   void Elementwise(std::vector<Kernel>* out, const char* name, double share) {
     Kernel kern = MakeKernel(name, KernelKind::kElementwise);
-    kern.seconds = share * job_.system.elementwise_bytes_per_elem * sp_tokens_ * h_ /
-                   gpu_.hbm_bw;
+    kern.seconds = share * job_.system.elementwise_bytes_per_elem * sp_tokens_ * h_ / gpu_.hbm_bw;
     out->push_back(kern);
   }
   // Activation function on [tokens, width/t]: read and write bf16 (SwiGLU reads two inputs).
@@ -111,8 +115,8 @@ class LayerBuilder {
     kern.seconds = (swiglu ? 6.0 : 4.0) * tokens_ * width / t_ / gpu_.hbm_bw;
     out->push_back(kern);
   }
-  void Comm(std::vector<Kernel>* out, const char* name, Collective c, const char* group,
-            int size, int stride, double bytes, double hidden_share) {
+  void Comm(std::vector<Kernel>* out, const char* name, Collective c, const char* group, int size,
+            int stride, double bytes, double hidden_share) {
     if (size <= 1) return;
     Kernel kern = MakeKernel(name, KernelKind::kComm);
     kern.collective = c;
@@ -126,16 +130,15 @@ class LayerBuilder {
   double TpHidden() const { return p_.tp_overlap ? job_.system.tp_overlap_fraction : 0.0; }
   // TP entry/exit of a sub-block (attention or MLP): AG/RS with SP, else all-reduce after.
   void TpEnter(std::vector<Kernel>* out) {
-    if (p_.sp) Comm(out, "tp_all_gather", Collective::kAllGather, "tp", t_, 1, 2 * tokens_ * h_,
-                    TpHidden());
+    if (p_.sp)
+      Comm(out, "tp_all_gather", Collective::kAllGather, "tp", t_, 1, 2 * tokens_ * h_, TpHidden());
   }
   void TpExit(std::vector<Kernel>* out) {
     if (p_.sp) {
       Comm(out, "tp_reduce_scatter", Collective::kReduceScatter, "tp", t_, 1, 2 * tokens_ * h_,
            TpHidden());
     } else {
-      Comm(out, "tp_all_reduce", Collective::kAllReduce, "tp", t_, 1, 2 * tokens_ * h_,
-           TpHidden());
+      Comm(out, "tp_all_reduce", Collective::kAllReduce, "tp", t_, 1, 2 * tokens_ * h_, TpHidden());
     }
   }
 
@@ -169,15 +172,14 @@ class LayerBuilder {
       // c-1 KV exchanges overlapped with the attention blocks: only the excess is exposed.
       Kernel& attn = out->back();
       const double kv_bytes = 2 * 2 * tokens_ * kv_dim_ / t_;
-      const double ring = (cp - 1) * CollectiveSeconds(job_.cluster, Collective::kP2p, 2, t_,
-                                                       kv_bytes);
+      const double ring =
+          (cp - 1) * CollectiveSeconds(job_.cluster, Collective::kP2p, 2, t_, kv_bytes);
       Comm(out, "cp_ring_kv", Collective::kP2p, "cp", cp, t_, (cp - 1) * kv_bytes, 1.0);
       out->back().seconds = ring;
       out->back().exposed = std::max(0.0, ring - attn.seconds);
     }
     if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
-      Comm(out, "cp_all_to_all_out", Collective::kAllToAll, "cp", cp, t_, 2 * tokens_ * h_ / t_,
-           0);
+      Comm(out, "cp_all_to_all_out", Collective::kAllToAll, "cp", cp, t_, 2 * tokens_ * h_ / t_, 0);
     }
     if (attention_only) return;
     Gemm(out, "attn_out_gemm", tokens_, h_ / t_, h_);
@@ -197,8 +199,8 @@ class LayerBuilder {
       const int ep = p_.ep;
       const double local = sp_tokens_;  // tokens enter the MoE layer split by SP
       const double routed = local * b_.top_k;
-      const double ef = static_cast<double>(b_.expert_ffn_hidden > 0 ? b_.expert_ffn_hidden
-                                                                     : FfnHidden(b_));
+      const double ef =
+          static_cast<double>(b_.expert_ffn_hidden > 0 ? b_.expert_ffn_hidden : FfnHidden(b_));
       Gemm(out, "router_gemm", local, h_, b_.num_experts);
       const int ep_stride = t_ * p_.cp;
       Comm(out, "ep_dispatch_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
@@ -207,8 +209,8 @@ class LayerBuilder {
       const double m_expert = routed * b_.router_imbalance;
       const double per_expert_m = m_expert * ep / b_.num_experts;
       const double shard = ep > 1 ? 1.0 : t_;
-      const double local_experts = ep > 1 ? static_cast<double>(b_.num_experts) / ep
-                                          : static_cast<double>(b_.num_experts);
+      const double local_experts =
+          ep > 1 ? static_cast<double>(b_.num_experts) / ep : static_cast<double>(b_.num_experts);
       const double n1 = (swiglu ? 2 : 1) * ef / shard;
       Kernel fc1 = MakeKernel("expert_fc1_gemm", KernelKind::kGemm);
       fc1.flops = 2 * m_expert * h_ * n1;
@@ -280,7 +282,23 @@ void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timi
       k.name = "recompute_" + k.name;
       timing->layer_bwd.push_back(k);
     }
-  } else if (b.plan.recompute == Recompute::kSelective) {
+    return;
+  }
+  if (b.plan.recompute_layers > 0) {
+    // Block recompute: recompute_layers of the rank's ceil(layers / pp) redo their forward; the
+    // per-layer kernels carry that share (the attention core of a selective layer is below).
+    const double share = std::min(
+        1.0, b.plan.recompute_layers / std::ceil(static_cast<double>(b.layers) / b.plan.pp));
+    for (Kernel k : timing->layer_fwd) {
+      if (b.plan.recompute == Recompute::kSelective && k.kind == KernelKind::kAttention) continue;
+      k.name = "recompute_block_" + k.name;
+      k.seconds *= share;
+      k.exposed *= share;
+      k.flops *= share;
+      timing->layer_bwd.push_back(k);
+    }
+  }
+  if (b.plan.recompute == Recompute::kSelective) {
     std::vector<Kernel> attn;
     builder.Forward(&attn, /*attention_only=*/true);
     for (Kernel& k : attn) {
@@ -305,8 +323,7 @@ void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* t
   }
   const ParamCounts pc = CountParams(b);
   const double layer_bytes = 2 * (pc.total - pc.embedding) / b.layers / b.plan.tp;
-  const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind,
-                       double bytes) {
+  const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind, double bytes) {
     Kernel k = MakeKernel(name, KernelKind::kComm);
     k.collective = kind;
     k.group = "dp";
@@ -373,15 +390,14 @@ void AddDataParallelAndOptimizer(const BlockConfig& b, const JobConfig& job, int
   const int stride = p.tp * p.cp;
   switch (p.dp_mode) {
     case DpMode::kDp:
-      timing->dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size, stride,
-                                            grad_bytes);
+      timing->dp_grad_s = CollectiveSeconds(c, Collective::kAllReduce, dp_size, stride, grad_bytes);
       break;
     case DpMode::kZero1:
     case DpMode::kZero2:
-      timing->dp_grad_s = CollectiveSeconds(c, Collective::kReduceScatter, dp_size, stride,
-                                            grad_bytes);
-      timing->dp_param_s = CollectiveSeconds(c, Collective::kAllGather, dp_size, stride,
-                                             2 * mem.params_on_rank);
+      timing->dp_grad_s =
+          CollectiveSeconds(c, Collective::kReduceScatter, dp_size, stride, grad_bytes);
+      timing->dp_param_s =
+          CollectiveSeconds(c, Collective::kAllGather, dp_size, stride, 2 * mem.params_on_rank);
       break;
     case DpMode::kZero3:
     case DpMode::kFsdp: {
@@ -395,8 +411,8 @@ void AddDataParallelAndOptimizer(const BlockConfig& b, const JobConfig& job, int
     }
   }
   const int shard_for_opt = p.dp_mode == DpMode::kDp ? 1 : dp_size;
-  timing->optimizer_s = mem.params_on_rank / shard_for_opt *
-                        job.system.optimizer_bytes_per_param / c.gpu.hbm_bw;
+  timing->optimizer_s =
+      mem.params_on_rank / shard_for_opt * job.system.optimizer_bytes_per_param / c.gpu.hbm_bw;
 }
 
 }  // namespace
@@ -418,7 +434,8 @@ BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, doubl
   const ParallelPlan& p = b.plan;
   const int dp_size = DataParallelSize(b, job.cluster.gpus);
   const double act_bytes = 2 * tokens * h / (p.sp ? p.tp : 1);
-  timing.p2p_s = CollectiveSeconds(job.cluster, Collective::kP2p, 2, p.tp * p.cp * dp_size, act_bytes);
+  timing.p2p_s =
+      CollectiveSeconds(job.cluster, Collective::kP2p, 2, p.tp * p.cp * dp_size, act_bytes);
   // Parameters and DP traffic of one pipeline stage (first stage: the larger with embeddings).
   const MemoryBreakdown mem = BlockMemory(b, job, 1);
   timing.params_on_rank = mem.params_on_rank;
@@ -435,11 +452,14 @@ double SentBytes(Collective c, int n, double bytes) {
   if (n <= 1) return 0;
   const double f = (n - 1.0) / n;
   switch (c) {
-    case Collective::kAllReduce: return 2 * f * bytes;
+    case Collective::kAllReduce:
+      return 2 * f * bytes;
     case Collective::kAllGather:
     case Collective::kReduceScatter:
-    case Collective::kAllToAll: return f * bytes;
-    case Collective::kP2p: return bytes;
+    case Collective::kAllToAll:
+      return f * bytes;
+    case Collective::kP2p:
+      return bytes;
   }
   return 0;
 }
@@ -456,8 +476,8 @@ void Accumulate(std::vector<CommVolume>* out, const std::string& group, Collecti
       return;
     }
   }
-  out->push_back({name, group, std::string(CollectiveName(c)), size, sent * count, count,
-                  seconds * count});
+  out->push_back(
+      {name, group, std::string(CollectiveName(c)), size, sent * count, count, seconds * count});
 }
 
 }  // namespace
@@ -476,7 +496,8 @@ void AddStepComm(const BlockConfig& b, const JobConfig& job, int64_t microbatche
   }
   const int vpp = p.schedule == PpSchedule::kInterleaved ? p.vpp : 1;
   if (p.pp > 1) {
-    const double act_bytes = 2 * timing->micro_tokens / p.cp * static_cast<double>(b.hidden) / (p.sp ? p.tp : 1);
+    const double act_bytes =
+        2 * timing->micro_tokens / p.cp * static_cast<double>(b.hidden) / (p.sp ? p.tp : 1);
     Accumulate(&timing->comm, "pp", Collective::kP2p, p.pp, act_bytes,
                2.0 * static_cast<double>(microbatches) * vpp, timing->p2p_s);
   }

@@ -39,9 +39,12 @@ double AttnCopies(const BlockConfig& b) {
 double FfnCopies(const BlockConfig& b) {
   if (b.kind != BlockKind::kDit) return 1.0;
   switch (b.streams) {
-    case DitStreams::kSingle: return 1.0;
-    case DitStreams::kDual: return 2.0;
-    case DitStreams::kHybrid: return 2.0 - b.shared_ffn_fraction;
+    case DitStreams::kSingle:
+      return 1.0;
+    case DitStreams::kDual:
+      return 2.0;
+    case DitStreams::kHybrid:
+      return 2.0 - b.shared_ffn_fraction;
   }
   return 1.0;
 }
@@ -61,8 +64,7 @@ ParamCounts CountParams(const BlockConfig& b) {
   p.per_layer_dense = common + mlp * FfnCopies(b);
   p.per_layer_expert = b.num_experts * expert;
   const double moe_common = common + b.shared_experts * expert + w.h * b.num_experts;
-  p.total = dense_layers * p.per_layer_dense +
-            moe_layers * (moe_common + p.per_layer_expert);
+  p.total = dense_layers * p.per_layer_dense + moe_layers * (moe_common + p.per_layer_expert);
   p.active = dense_layers * p.per_layer_dense + moe_layers * (moe_common + b.top_k * expert);
   // Embeddings, heads and adapters.
   double embed = 0;
@@ -81,12 +83,12 @@ ParamCounts CountParams(const BlockConfig& b) {
       break;
     }
     case BlockKind::kDit: {
-      const double patch_dim = static_cast<double>(b.vae_channels) * b.patch_t * b.patch_h *
-                               b.patch_w;
+      const double patch_dim =
+          static_cast<double>(b.vae_channels) * b.patch_t * b.patch_h * b.patch_w;
       // Patch in/out, text projection, timestep MLP (256 -> h -> h) and one shared AdaSingle
       // modulation (h -> 6h).
-      embed = 2 * patch_dim * w.h + static_cast<double>(b.text_dim) * w.h + 256 * w.h +
-              w.h * w.h + 6 * w.h * w.h + final_norm;
+      embed = 2 * patch_dim * w.h + static_cast<double>(b.text_dim) * w.h + 256 * w.h + w.h * w.h +
+              6 * w.h * w.h + final_norm;
       break;
     }
   }
@@ -97,8 +99,8 @@ ParamCounts CountParams(const BlockConfig& b) {
 }
 
 double DitSampleTokens(const BlockConfig& b, const SampleKind& kind) {
-  const double latent_t = 1.0 + std::floor(static_cast<double>(kind.frames > 1 ? kind.frames : 0) /
-                                           b.vae_dt);
+  const double latent_t =
+      1.0 + std::floor(static_cast<double>(kind.frames > 1 ? kind.frames : 0) / b.vae_dt);
   const double t = std::ceil(latent_t / b.patch_t);
   const double hh = std::floor(static_cast<double>(kind.height) / b.vae_dh / b.patch_h);
   const double ww = std::floor(static_cast<double>(kind.width) / b.vae_dw / b.patch_w);
@@ -161,14 +163,22 @@ StepFlops BlockStepFlops(const BlockConfig& b, double tokens, bool upstream_trai
   const auto fwd = [&](double attn) { return tokens * (b.layers * (lf.gemm + attn) + logits); };
   s.model_full = passes * fwd(lf.attn_core_full);
   s.model_causal = passes * fwd(lf.AttnCore(AttnConvention::kCausal, b.causal));
-  const double attn_hw = attn_causal_skip ? lf.AttnCore(AttnConvention::kCausal, b.causal)
-                                          : lf.attn_core_full;
+  const double attn_hw =
+      attn_causal_skip ? lf.AttnCore(AttnConvention::kCausal, b.causal) : lf.attn_core_full;
   s.hardware = passes * fwd(attn_hw);
   if (passes > 1) {
     if (b.plan.recompute == Recompute::kFull) {
       s.hardware += tokens * b.layers * (lf.gemm + attn_hw);
     } else if (b.plan.recompute == Recompute::kSelective) {
       s.hardware += tokens * b.layers * attn_hw;
+    }
+    if (b.plan.recompute != Recompute::kFull && b.plan.recompute_layers > 0) {
+      // Block recompute of recompute_layers of each rank's ceil(layers / pp) (whole forward but
+      // the attention core selective recompute already redoes).
+      const double share = std::min(
+          1.0, b.plan.recompute_layers / std::ceil(static_cast<double>(b.layers) / b.plan.pp));
+      const double attn = b.plan.recompute == Recompute::kSelective ? 0.0 : attn_hw;
+      s.hardware += share * tokens * b.layers * (lf.gemm + attn);
     }
   }
   return s;
@@ -177,11 +187,15 @@ StepFlops BlockStepFlops(const BlockConfig& b, double tokens, bool upstream_trai
 double StateBytesPerParam(DpMode mode, int d) {
   const double dd = std::max(1, d);
   switch (mode) {
-    case DpMode::kDp: return 16;
-    case DpMode::kZero1: return 4 + 12 / dd;
-    case DpMode::kZero2: return 2 + 14 / dd;
+    case DpMode::kDp:
+      return 16;
+    case DpMode::kZero1:
+      return 4 + 12 / dd;
+    case DpMode::kZero2:
+      return 2 + 14 / dd;
     case DpMode::kZero3:
-    case DpMode::kFsdp: return 16 / dd;
+    case DpMode::kFsdp:
+      return 16 / dd;
   }
   return 16;
 }
@@ -194,44 +208,93 @@ double LayerActivationBytes(const BlockConfig& b, double micro_tokens) {
   const double sbh = tokens * w.h;
   if (p.recompute == Recompute::kFull) return 2 * sbh / (p.sp ? t : 1.0);
   if (p.recompute == Recompute::kOffload) return 2 * sbh / t;  // MLAC: only the live layer input
-  // Korthikanti's 34 = attention 11 + MLP 19 + norms 4, scaled to the stored widths.
+  // Korthikanti's 34 = attention 11 + MLP 19 + norms 4, scaled to the stored widths; each of
+  // attention and MLP keeps one 1-byte dropout mask of [s, b, h] (none without dropout).
   const double heads = b.heads;
-  const double attn = 7 + 4 * KvHeads(b) / heads;
+  const double mask = b.dropout ? 1.0 : 0.0;
+  const double attn = 6 + mask + 4 * KvHeads(b) / heads;
   double f_eff = (w.swiglu ? 1.5 : 1.0) * w.f;
-  if (b.kind == BlockKind::kMoe) f_eff = (w.swiglu ? 1.5 : 1.0) * w.ef * (b.top_k + b.shared_experts);
-  const double mlp = 3 + 16 * f_eff / (4 * w.h);
+  if (b.kind == BlockKind::kMoe)
+    f_eff = (w.swiglu ? 1.5 : 1.0) * w.ef * (b.top_k + b.shared_experts);
+  const double mlp = 2 + mask + 16 * f_eff / (4 * w.h);
   const double total = attn + mlp + 4;
   // 5as/h: softmax input/output + dropout mask of the score matrix; only without a fused kernel
   // and without selective recompute.
   const bool store_scores = p.recompute == Recompute::kNone && !b.flash_attention;
   const double scores = store_scores ? 5 * heads * AttentionContext(b) / w.h : 0;
   if (p.sp || t == 1) return sbh / t * (total + scores);
-  return sbh * (10 + (total - 10) / t + scores / t);
+  const double unsplit = 8 + 2 * mask;  // norm inputs, sub-block inputs, dropout masks
+  return sbh * (unsplit + (total - unsplit) / t + scores / t);
 }
+
+double StageLayers(int layers, int pp, int rank) {
+  const int base = layers / std::max(1, pp);
+  const int extra = layers % std::max(1, pp);
+  if (extra == 0) return base;
+  // The pp - extra ranks with one layer fewer are those nearest the ends (Llama 3, arXiv
+  // 2407.21783 sec. 3.3.2: "reduce one Transformer layer each from the first and the last
+  // stages", so the embedding and the head do not make them the memory or time peak).
+  const int from_end = std::min(rank, pp - 1 - rank);
+  const int short_ranks = pp - extra;
+  const bool is_short = 2 * from_end + (rank > from_end ? 1 : 0) < short_ranks;
+  return base + (is_short ? 0 : 1);
+}
+
+double MicrobatchesInFlight(const ParallelPlan& p, int64_t microbatches, int rank) {
+  if (p.pp == 1) return 1.0;
+  if (p.schedule != PpSchedule::kInterleaved || p.vpp <= 1) {
+    return static_cast<double>(std::min<int64_t>(microbatches, p.pp - rank));
+  }
+  // Megatron's interleaved warm-up, (p - r - 1) * 2 + (v - 1) * p chunk passes, plus the one in
+  // its steady state; a chunk holds 1/v of the rank's layers.
+  const double chunks = std::min<double>(static_cast<double>(microbatches) * p.vpp,
+                                         (p.pp - rank - 1) * 2.0 + (p.vpp - 1.0) * p.pp + 1);
+  return chunks / p.vpp;
+}
+
+namespace {
+
+// Parameters of a block split into what every pipeline rank holds.
+struct StageParams {
+  double dense_layer = 0;   // one layer's non-expert weights on this TP rank
+  double expert_layer = 0;  // one layer's expert weights on this EP/TP rank (averaged)
+  double vocab_h = 0;       // embedding (or output layer) share on this TP rank
+  double first_extra = 0, last_extra = 0;
+};
+
+StageParams SplitParams(const BlockConfig& b) {
+  const ParallelPlan& p = b.plan;
+  const ParamCounts pc = CountParams(b);
+  const int moe_layers = MoeLayers(b);
+  const double moe_share = b.layers > 0 ? static_cast<double>(moe_layers) / b.layers : 0;
+  StageParams s;
+  // Experts are split by EP (expert TP = 1) or, without EP, by TP.
+  s.expert_layer = moe_share * pc.per_layer_expert / (p.ep > 1 ? p.ep : p.tp);
+  s.dense_layer = (pc.total - pc.embedding - moe_layers * pc.per_layer_expert) / b.layers / p.tp;
+  s.vocab_h = static_cast<double>(b.vocab) * static_cast<double>(b.hidden) / p.tp;
+  s.first_extra = b.vocab > 0 ? s.vocab_h : pc.embedding / p.tp;
+  const double vocab_copies = b.tied_embeddings ? 1.0 : 2.0;
+  const double final_norm =
+      b.vocab > 0 ? (pc.embedding - vocab_copies * s.vocab_h * p.tp) / p.tp : 0;
+  s.last_extra = b.vocab > 0 ? s.vocab_h + final_norm : 0;
+  return s;
+}
+
+double LiveBytes(const MemoryBreakdown& m) {
+  return m.weights + m.grads + m.optimizer + m.activations + m.logits;
+}
+
+}  // namespace
 
 MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t microbatches) {
   const ParallelPlan& p = b.plan;
-  const ParamCounts pc = CountParams(b);
   const int dp = DataParallelSize(b, job.cluster.gpus);
-  const double layers_per_stage = std::ceil(static_cast<double>(b.layers) / p.pp);
-  const int moe_layers = MoeLayers(b);
-  const double moe_share = b.layers > 0 ? static_cast<double>(moe_layers) / b.layers : 0;
-  // Experts are split by EP (expert TP = 1) or, without EP, by TP.
-  const double expert_params =
-      layers_per_stage * moe_share * pc.per_layer_expert / (p.ep > 1 ? p.ep : p.tp);
-  const double dense_layer = (pc.total - pc.embedding - moe_layers * pc.per_layer_expert) /
-                             b.layers;
-  const double dense_params = layers_per_stage * dense_layer / p.tp;
-  const double vocab_h = static_cast<double>(b.vocab) * static_cast<double>(b.hidden) / p.tp;
-  const double first_extra = b.vocab > 0 ? vocab_h : pc.embedding / p.tp;
-  const double vocab_copies = b.tied_embeddings ? 1.0 : 2.0;
-  const double final_norm = b.vocab > 0 ? (pc.embedding - vocab_copies * vocab_h * p.tp) / p.tp : 0;
-  const double last_extra = b.vocab > 0 ? vocab_h + final_norm : 0;
+  const StageParams sp = SplitParams(b);
   const double micro_tokens = SequenceTokens(b) * p.micro_batch;
   const double layer_act = LayerActivationBytes(b, micro_tokens);
-  const double in_flight = p.pp == 1 ? 1.0 : static_cast<double>(std::min<int64_t>(microbatches,
-                                                                                    p.pp));
-  const double interleave = p.vpp > 1 ? 1 + (p.pp - 1.0) / (p.pp * p.vpp) : 1.0;
+  BlockConfig full_copy = b;
+  full_copy.plan.recompute = Recompute::kFull;
+  const double full_act = LayerActivationBytes(full_copy, micro_tokens);
   const auto states = [&](double params, int shards, MemoryBreakdown* m) {
     if (b.frozen) {
       m->weights += 2 * params;
@@ -240,37 +303,50 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
     const double d = std::max(1, shards);
     const bool sharded_w = p.dp_mode == DpMode::kZero3 || p.dp_mode == DpMode::kFsdp;
     m->weights += sharded_w ? 2 * params / d : 2 * params;
-    m->grads += p.dp_mode == DpMode::kDp || p.dp_mode == DpMode::kZero1 ? 2 * params
-                                                                         : 2 * params / d;
+    m->grads +=
+        p.dp_mode == DpMode::kDp || p.dp_mode == DpMode::kZero1 ? 2 * params : 2 * params / d;
     m->optimizer += p.dp_mode == DpMode::kDp ? 12 * params : 12 * params / d;
   };
-  const auto stage = [&](bool first, bool last) {
+  const auto stage = [&](int rank) {
+    const bool first = rank == 0, last = rank == p.pp - 1;
+    const double layers = StageLayers(b.layers, p.pp, rank);
     MemoryBreakdown m;
     // A tied output layer shares the embedding when both sit on one stage.
     const bool shared = first && last && b.tied_embeddings;
-    const double extra = (first ? first_extra : 0) + (last ? last_extra : 0) -
-                         (shared ? vocab_h : 0);
-    m.params_on_rank = dense_params + expert_params + extra;
+    const double extra =
+        (first ? sp.first_extra : 0) + (last ? sp.last_extra : 0) - (shared ? sp.vocab_h : 0);
+    const double dense = layers * sp.dense_layer, experts = layers * sp.expert_layer;
+    m.params_on_rank = dense + experts + extra;
     const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp) : dp;
-    states(dense_params + extra, shard, &m);
-    states(expert_params, std::max(1, shard / p.ep), &m);
+    states(dense + extra, shard, &m);
+    states(experts, std::max(1, shard / p.ep), &m);
     if (!b.frozen && (p.dp_mode == DpMode::kZero3 || p.dp_mode == DpMode::kFsdp)) {
-      m.weights += 2 * 2 * dense_layer / p.tp;  // two layers gathered (current + prefetch)
-      m.grads += 2 * dense_layer / p.tp;
+      m.weights += 2 * 2 * sp.dense_layer;  // two layers gathered (current + prefetch)
+      m.grads += 2 * sp.dense_layer;
     }
-    const double flight = first ? in_flight * interleave : 1.0;
-    m.activations = layer_act * layers_per_stage * flight;
-    if (last && b.vocab > 0) m.logits = 4.0 * micro_tokens / p.cp * static_cast<double>(b.vocab) /
-                                        p.tp;
+    const double recomputed = std::min<double>(p.recompute_layers, layers);
+    m.activations = (layer_act * (layers - recomputed) + full_act * recomputed) *
+                    MicrobatchesInFlight(p, microbatches, rank);
+    if (last && b.vocab > 0) {
+      m.logits = 4.0 * micro_tokens / p.cp * static_cast<double>(b.vocab) / p.tp;
+    }
     return m;
   };
-  MemoryBreakdown first = stage(true, p.pp == 1);
-  MemoryBreakdown last = stage(p.pp == 1, true);
-  const auto live = [](const MemoryBreakdown& m) {
-    return m.weights + m.grads + m.optimizer + m.activations + m.logits;
-  };
-  MemoryBreakdown worst = live(first) >= live(last) ? first : last;
-  worst.worst_stage = live(first) >= live(last) ? "first" : "last";
+  MemoryBreakdown worst;
+  for (int rank = 0; rank < p.pp; ++rank) {
+    // Ranks past the second differ from it only by fewer microbatches in flight, except the last.
+    if (rank > 1 && rank < p.pp - 1 &&
+        StageLayers(b.layers, p.pp, rank) <= StageLayers(b.layers, p.pp, rank - 1)) {
+      continue;
+    }
+    MemoryBreakdown m = stage(rank);
+    if (rank == 0 || LiveBytes(m) > LiveBytes(worst)) {
+      worst = m;
+      worst.worst_stage = rank == 0          ? "first"
+                          : rank == p.pp - 1 ? "last"
+                                             : "rank " + std::to_string(rank);
+    }
+  }
   return worst;
 }
 

@@ -21,12 +21,12 @@
 namespace trainscope::workload {
 
 struct ParamCounts {
-  double total = 0;        // all weights of the block
-  double active = 0;       // weights touched per token (MoE: top_k + shared experts)
+  double total = 0;             // all weights of the block
+  double active = 0;            // weights touched per token (MoE: top_k + shared experts)
   double per_layer_dense = 0;   // attention + dense MLP + norms of one layer
   double per_layer_expert = 0;  // routed expert weights of one MoE layer (all experts)
-  double embedding = 0;    // token / patch / text embeddings + output layer + adapters
-  double adapter = 0;      // ViT adapter (included in total, reported apart)
+  double embedding = 0;         // token / patch / text embeddings + output layer + adapters
+  double adapter = 0;           // ViT adapter (included in total, reported apart)
 };
 
 ParamCounts CountParams(const BlockConfig& block);
@@ -54,9 +54,9 @@ LayerFlops ForwardLayerFlopsPerToken(const BlockConfig& block);
 double LogitFlopsPerToken(const BlockConfig& block);
 
 struct StepFlops {
-  double model_full = 0;     // 3 x forward, full attention convention
-  double model_causal = 0;   // 3 x forward, causal convention
-  double hardware = 0;       // + recompute, attention as the kernel computes it
+  double model_full = 0;    // 3 x forward, full attention convention
+  double model_causal = 0;  // 3 x forward, causal convention
+  double hardware = 0;      // + recompute, attention as the kernel computes it
 };
 // FLOPs of one training step of `block` processing `tokens` tokens; `upstream_trainable` says
 // whether a frozen block still needs its input gradients computed.
@@ -71,11 +71,16 @@ struct MemoryBreakdown {
   double fragmentation = 0;
   double total = 0;
   double params_on_rank = 0;
-  std::string worst_stage;     // "first" or "last"
+  std::string worst_stage;  // "first", "last" or "rank N" (pipeline rank)
 };
 
 // Korthikanti activation bytes of one layer for one microbatch on one GPU.
 double LayerActivationBytes(const BlockConfig& block, double micro_tokens);
+// Layers pipeline rank `rank` holds (all its chunks); a remainder goes to the middle ranks.
+double StageLayers(int layers, int pp, int rank);
+// Microbatches whose activations rank `rank` holds at its peak (1F1B: min(m, p - r);
+// interleaved: Megatron's warm-up chunks + 1, over v).
+double MicrobatchesInFlight(const ParallelPlan& plan, int64_t microbatches, int rank);
 MemoryBreakdown BlockMemory(const BlockConfig& block, const JobConfig& job, int64_t microbatches);
 
 // Communication of one step for one rank.

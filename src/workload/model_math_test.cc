@@ -91,6 +91,53 @@ TEST(ModelMath, SmallDenseMemoryByHand) {
   EXPECT_TRUE(p.fits);
 }
 
+TEST(ModelMath, UnevenStagesGiveTheEndsFewerLayers) {
+  // Llama 3 405B: 126 layers on 16 stages, first and last with 7 (arXiv 2407.21783 sec. 3.3.2).
+  double sum = 0;
+  for (int r = 0; r < 16; ++r) {
+    sum += StageLayers(126, 16, r);
+    EXPECT_EQ(StageLayers(126, 16, r), r == 0 || r == 15 ? 7 : 8) << r;
+  }
+  EXPECT_EQ(sum, 126);
+  // 10 layers on 4 stages: the two ends hold 2, the middle 3.
+  EXPECT_EQ(StageLayers(10, 4, 0) + StageLayers(10, 4, 3), 4);
+  EXPECT_EQ(StageLayers(10, 4, 1) + StageLayers(10, 4, 2), 6);
+  EXPECT_EQ(StageLayers(96, 8, 3), 12);
+}
+
+TEST(ModelMath, InFlightMatchesKorthikantiForTheFirstStage) {
+  ParallelPlan p;
+  p.pp = 8;
+  EXPECT_EQ(MicrobatchesInFlight(p, 64, 0), 8);  // 1F1B: p microbatches on stage 0
+  EXPECT_EQ(MicrobatchesInFlight(p, 64, 5), 3);  // p - r
+  EXPECT_EQ(MicrobatchesInFlight(p, 2, 0), 2);   // fewer microbatches than stages
+  p.schedule = PpSchedule::kInterleaved;
+  p.vpp = 3;
+  // Korthikanti et al. 2022 sec. 4.2.3: p (1 + (p - 1) / (p v)) on the first stage.
+  EXPECT_DOUBLE_EQ(MicrobatchesInFlight(p, 64, 0), 8 * (1 + 7.0 / 24));
+}
+
+TEST(ModelMath, RecomputeToFitPicksTheFewestLayers) {
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("val-llama3-405b-8k-8192"));
+  BlockConfig& b = job.blocks[0];
+  ASSERT_TRUE(b.plan.recompute_to_fit);
+  ASSERT_OK_AND_ASSIGN(Prediction fitted, Predict(job));
+  ASSERT_TRUE(fitted.fits);
+  // Brute force: the same job with k block-recomputed layers, k = 0, 1, ...
+  b.plan.recompute_to_fit = false;
+  int first_fit = -1;
+  for (int k = 0; k <= 8 && first_fit < 0; ++k) {
+    b.plan.recompute_layers = k;
+    ASSERT_OK_AND_ASSIGN(Prediction p, Predict(job));
+    if (p.fits) {
+      first_fit = k;
+      EXPECT_DOUBLE_EQ(p.step_time_s, fitted.step_time_s);
+      EXPECT_DOUBLE_EQ(p.memory_per_gpu_bytes, fitted.memory_per_gpu_bytes);
+    }
+  }
+  EXPECT_GT(first_fit, 0);  // selective recompute alone does not fit at 8k with vpp 4
+}
+
 TEST(ModelMath, StateBytesPerParamFollowZeroPaper) {
   EXPECT_EQ(StateBytesPerParam(DpMode::kDp, 8), 16);
   EXPECT_EQ(StateBytesPerParam(DpMode::kZero1, 4), 4 + 3);

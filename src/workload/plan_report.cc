@@ -60,7 +60,7 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
   s += fmt::format("  model (causal attention halved)    {}\n", Si(p.model_flops_causal));
   s += fmt::format("  hardware (with recompute)          {}\n", Si(p.hardware_flops));
   const MemoryBreakdown& m = p.memory;
-  s += fmt::format("\nMemory per GPU ({} stage)\n", m.worst_stage);
+  s += fmt::format("\nMemory per GPU (pipeline stage: {})\n", m.worst_stage);
   s += fmt::format("  weights {}  grads {}  optimizer {}  activations {}  logits {}\n",
                    Gb(m.weights), Gb(m.grads), Gb(m.optimizer), Gb(m.activations), Gb(m.logits));
   s += fmt::format("  buffers {}  fragmentation {}  total {} of {}: {}\n", Gb(m.buffers),

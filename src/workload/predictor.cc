@@ -39,7 +39,8 @@ Result<std::pair<int64_t, int64_t>> Microbatches(const JobConfig& job) {
   int64_t batch = job.training.global_batch;
   if (batch <= 0) {
     const double seq = SequenceTokens(main);
-    batch = std::max<int64_t>(1, std::llround(job.training.global_batch_tokens / seq / static_cast<double>(per_step))) *
+    batch = std::max<int64_t>(1, std::llround(job.training.global_batch_tokens / seq /
+                                              static_cast<double>(per_step))) *
             per_step;
   }
   if (batch % per_step != 0) {
@@ -60,6 +61,33 @@ Result<const StepGraph*> Planner::Graph(const StepShape& shape) {
 }
 
 Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
+  const int main_index = MainBlockIndex(job);
+  if (main_index < 0 || !job.blocks[static_cast<size_t>(main_index)].plan.recompute_to_fit) {
+    return PredictAsGiven(job, detail);
+  }
+  // The fewest block-recomputed layers per rank that fit (memory falls as they grow).
+  JobConfig fitted = job;
+  ParallelPlan& plan = fitted.blocks[static_cast<size_t>(main_index)].plan;
+  plan.recompute_to_fit = false;
+  const int layers = job.blocks[static_cast<size_t>(main_index)].layers;
+  const int most = (layers + plan.pp - 1) / plan.pp;
+  Result<Prediction> best = InternalError("no recompute setting tried");
+  for (int k = plan.recompute_layers; k <= most; ++k) {
+    plan.recompute_layers = k;
+    best = PredictAsGiven(fitted, detail);
+    if (!best.ok() || best->fits) break;
+  }
+  if (best.ok()) {
+    best->notes.push_back(fmt::format(
+        "recompute_to_fit: {} layer(s) per pipeline rank recomputed in full on top of '{}' ({})",
+        plan.recompute_layers, Name(plan.recompute), best->fits ? "fits" : "still does not fit"));
+    best->assumptions.push_back({"parallel.recompute_layers", std::to_string(plan.recompute_layers),
+                                 "fewest block-recomputed layers per rank that fit"});
+  }
+  return best;
+}
+
+Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* detail) {
   Prediction out;
   out.name = job.name;
   out.gpus = job.cluster.gpus;
@@ -97,9 +125,9 @@ Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
       const double per_gpu = s.tokens_per_step / job.cluster.gpus;
       vision = &b;
       vision_timing = ComputeBlockTiming(b, job, per_gpu);
-      vision_imbalance = VisionImbalance(b, per_gpu / static_cast<double>(b.image_vit_tokens),
-                                         b.plan.balancing != Balancing::kNone
-                                             ? b.plan.balancing_group : job.cluster.gpus);
+      vision_imbalance = VisionImbalance(
+          b, per_gpu / static_cast<double>(b.image_vit_tokens),
+          b.plan.balancing != Balancing::kNone ? b.plan.balancing_group : job.cluster.gpus);
       s.memory = BlockMemory(b, job, 1);
       s.memory.activations = LayerActivationBytes(b, per_gpu) * b.layers;
       s.params_on_rank = s.memory.params_on_rank;
@@ -149,7 +177,8 @@ Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
   shape.dp_overlap = plan.dp_overlap;
   TS_ASSIGN_OR_RETURN(const StepGraph* graph, Graph(shape));
   const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
-  const StepReplay replay = SimulateStep(*graph, [&](const StepOp& op) { return costs.Seconds(op); });
+  const StepReplay replay =
+      SimulateStep(*graph, [&](const StepOp& op) { return costs.Seconds(op); });
   out.step_time_s = replay.step_s;
   if (detail != nullptr) {
     detail->main_timing = t;

@@ -28,33 +28,33 @@ struct BlockSummary {
   ParamCounts params;
   double params_on_rank = 0;
   StepFlops flops;
-  double tokens_per_step = 0;   // tokens this block processes per step
+  double tokens_per_step = 0;  // tokens this block processes per step
   MemoryBreakdown memory;
 };
 
 struct Prediction {
   std::string name;
   int gpus = 0;
-  int dp = 0;                   // main block's DP size
-  int64_t global_batch = 0;     // sequences (samples) per step of the main block
-  int64_t microbatches = 0;     // per pipeline
-  double tokens_per_step = 0;   // main block tokens
+  int dp = 0;                  // main block's DP size
+  int64_t global_batch = 0;    // sequences (samples) per step of the main block
+  int64_t microbatches = 0;    // per pipeline
+  double tokens_per_step = 0;  // main block tokens
   std::vector<BlockSummary> blocks;
   double params_total = 0, params_active = 0, params_per_rank = 0;
-  double model_flops = 0;        // per step, full-attention convention (Megatron MFU)
-  double model_flops_causal = 0; // per step, causal convention
-  double hardware_flops = 0;     // per step, with recompute, as the kernels compute
+  double model_flops = 0;         // per step, full-attention convention (Megatron MFU)
+  double model_flops_causal = 0;  // per step, causal convention
+  double hardware_flops = 0;      // per step, with recompute, as the kernels compute
   double memory_per_gpu_bytes = 0;
-  MemoryBreakdown memory;        // summed over blocks
+  MemoryBreakdown memory;  // summed over blocks
   bool fits = false;
   double hbm_bytes = 0;
   std::vector<CommVolume> comm;
   double step_time_s = 0;
-  double compute_s = 0;          // busiest stage's forward+backward time
-  double bubble_fraction = 0;    // idle share of the compute stream of the busiest stage
+  double compute_s = 0;        // busiest stage's forward+backward time
+  double bubble_fraction = 0;  // idle share of the compute stream of the busiest stage
   double mfu = 0, mfu_causal = 0, hfu = 0;
   double tokens_per_s = 0;
-  double tflops_per_gpu = 0;     // model FLOPs (full convention) / s / GPU
+  double tflops_per_gpu = 0;  // model FLOPs (full convention) / s / GPU
   bool has_budget = false;
   double tokens_total = 0, steps_total = 0, gpu_hours = 0, calendar_days = 0;
   double effective_time_ratio = 1;
@@ -77,6 +77,7 @@ class Planner {
   Result<const StepGraph*> Graph(const StepShape& shape);
 
  private:
+  Result<Prediction> PredictAsGiven(const JobConfig& job, PlanDetail* detail);
   std::vector<std::unique_ptr<StepGraph>> graphs_;
 };
 

@@ -85,6 +85,9 @@ TEST(Validation, PublishedRunsWithinTolerance) {
     EXPECT_EQ(std::to_string(b.hidden), r[col("hidden")]) << id;
     ASSERT_OK_AND_ASSIGN(Prediction p, planner.Predict(job));
     EXPECT_EQ(std::to_string(p.dp), r[col("dp")]) << id;
+    // Every row ran: its layout must fit in the GPU's memory.
+    EXPECT_TRUE(p.fits) << id << ": " << p.memory_per_gpu_bytes / 1e9 << " GB of "
+                        << p.hbm_bytes / 1e9;
     const std::string metric = r[col("measured_metric")];
     const double published = std::stod(r[col("measured_value")]);
     double predicted = 0;
@@ -114,6 +117,9 @@ TEST(Validation, PublishedRunsWithinTolerance) {
   table += fmt::format("rows {}  mean APE {:.2f}%  max APE {:.2f}%  (Calculon: 3.65% / 8.87%)\n",
                        rows, sum_ape / rows, max_ape);
   std::printf("%s", table.c_str());
+  // Issue 19's floors for the shared set, through published facts and general defaults only.
+  EXPECT_LE(sum_ape / rows, 5.0);
+  EXPECT_LE(max_ape, 10.0);
 }
 
 TEST(Validation, SeedAndSeaweedConsistency) {
@@ -126,20 +132,22 @@ TEST(Validation, SeedAndSeaweedConsistency) {
   const double flops = p1.model_flops / p1.tokens_per_step * s1.training.tokens_total +
                        p2.model_flops / p2.tokens_per_step * s2.training.tokens_total;
   const double implied_mfu = flops / (1.3e6 * 3600 * s1.cluster.gpu.peak_flops);
-  std::printf("Seed1.5-VL: predicted MFU %.1f%% (stage 1) / %.1f%% (stage 2), %.3g GPU-hours "
-              "for stages 1-2; published 1.3M GPU-hours imply MFU %.1f%%\n",
-              100 * p1.mfu, 100 * p2.mfu, predicted_hours, 100 * implied_mfu);
+  std::printf(
+      "Seed1.5-VL: predicted MFU %.1f%% (stage 1) / %.1f%% (stage 2), %.3g GPU-hours "
+      "for stages 1-2; published 1.3M GPU-hours imply MFU %.1f%%\n",
+      100 * p1.mfu, 100 * p2.mfu, predicted_hours, 100 * implied_mfu);
   // The brief's gap (section 3.4): the hours imply an MFU far below MegaScale-class dense runs
   // (55% on 12,288 A100). Under the assumed layout the predictor explains most of it: only 8
   // microbatches per 8-stage pipeline (bubble), full recompute, EP all-to-all on the critical
   // path. Print the decomposition; assert the gap to dense-class MFU exists and that the
   // prediction under these (flagged) assumptions stays within 2x of the published hours.
   const double gap = 1.3e6 / predicted_hours;
-  std::printf("Seed1.5-VL gap: implied MFU %.1f%% vs 55%% dense-class; predicted %.1f%% = "
-              "compute-only MFU %.1f%% x (1 - idle/exposed %.1f%%); published / predicted hours "
-              "%.2f (effective-time ratio would need %.2f)\n",
-              100 * implied_mfu, 100 * p1.mfu, 100 * p1.mfu / (1 - p1.bubble_fraction),
-              100 * p1.bubble_fraction, gap, s1.training.effective_time_ratio / gap);
+  std::printf(
+      "Seed1.5-VL gap: implied MFU %.1f%% vs 55%% dense-class; predicted %.1f%% = "
+      "compute-only MFU %.1f%% x (1 - idle/exposed %.1f%%); published / predicted hours "
+      "%.2f (effective-time ratio would need %.2f)\n",
+      100 * implied_mfu, 100 * p1.mfu, 100 * p1.mfu / (1 - p1.bubble_fraction),
+      100 * p1.bubble_fraction, gap, s1.training.effective_time_ratio / gap);
   EXPECT_GT(implied_mfu, 0.05);
   EXPECT_LT(implied_mfu, 0.5 * 0.55);
   EXPECT_GT(gap, 0.5);
@@ -148,11 +156,12 @@ TEST(Validation, SeedAndSeaweedConsistency) {
   // Seaweed-7B: 665k H100-hours, MFU 38%.
   ASSERT_OK_AND_ASSIGN(JobConfig sw, LoadPreset("seaweed7b"));
   ASSERT_OK_AND_ASSIGN(Prediction ps, Predict(sw));
-  const double tokens_at_38 = 0.38 * 665e3 * 3600 * sw.cluster.gpu.peak_flops /
-                              (ps.model_flops / ps.tokens_per_step);
-  std::printf("Seaweed-7B: predicted MFU %.1f%% (published 38%%); 665k GPU-hours at 38%% MFU "
-              "train %.3g tokens of this 720p mix (6N accounting: ~2.1e13)\n",
-              100 * ps.mfu, tokens_at_38);
+  const double tokens_at_38 =
+      0.38 * 665e3 * 3600 * sw.cluster.gpu.peak_flops / (ps.model_flops / ps.tokens_per_step);
+  std::printf(
+      "Seaweed-7B: predicted MFU %.1f%% (published 38%%); 665k GPU-hours at 38%% MFU "
+      "train %.3g tokens of this 720p mix (6N accounting: ~2.1e13)\n",
+      100 * ps.mfu, tokens_at_38);
   // Consistency, not accuracy: the layout and sample mix are assumed. 720p MFU is ~85% attention
   // core, so it tracks the assumed attention efficiency (H100 attn_eff 0.45).
   EXPECT_NEAR(ps.mfu, 0.38, 0.38 * 0.15);

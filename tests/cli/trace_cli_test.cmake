@@ -17,7 +17,7 @@ function(expect_error expected_regex)
 endfunction()
 
 # Bad inputs: exit 3, one line naming the file and the place.
-expect_error("error: .*bad/truncated.json: byte 4842: unexpected end of input inside traceEvents"
+expect_error("error: .*bad/truncated.json: byte 5000: unexpected end of input inside traceEvents after 31 complete events \\(the last ends at byte 4842"
              trace info ${TS_BAD}/truncated.json)
 expect_error("error: .*bad/empty.json: byte 0: empty file" trace info ${TS_BAD}/empty.json)
 expect_error("error: .*bad/corrupt.json.gz: .*corrupt gzip data" trace info ${TS_BAD}/corrupt.json.gz)
@@ -29,6 +29,38 @@ expect_error("error: .*other_job/rank-1.json: world_size 8 differs"
              trace export --perfetto ${TS_TMP}/never.json ${TS_BAD}/other_job)
 expect_error("error: .*no-such-file.json: no such file or directory"
              trace info ${TS_BAD}/no-such-file.json)
+# Issue 21 item 3: the place is where the fault is (bytes counted by make_bad_inputs.py).
+expect_error("error: .*bad/invalid_utf8_name.json: event 1 \\(byte 157\\): invalid UTF-8 at byte 201\n"
+             trace info ${TS_BAD}/invalid_utf8_name.json)
+expect_error("error: .*bad/nul_in_string.json: event 1 \\(byte 157\\): a control byte that JSON requires escaped at byte 199 \\(.x00\\)"
+             trace info ${TS_BAD}/nul_in_string.json)
+expect_error("error: .*bad/world_size_zero.json: distributedInfo.world_size is 0"
+             trace info ${TS_BAD}/world_size_zero.json)
+expect_error("error: .*bad/rank_negative.json: contradictory distributedInfo: rank -1 is outside world_size 2"
+             trace info ${TS_BAD}/rank_negative.json)
+expect_error("error: .*bad/rank_huge.json: distributedInfo.rank is 1e\\+20, expected a whole number"
+             trace info ${TS_BAD}/rank_huge.json)
+expect_error("error: .*bad/trace_events_null.json: byte 16: \"traceEvents\" must be an array, found 'n'"
+             trace info ${TS_BAD}/trace_events_null.json)
+expect_error("error: .*bad/unterminated_string.json: byte 95: unexpected end of input inside traceEvents after 0 complete events \\(file truncated"
+             trace info ${TS_BAD}/unterminated_string.json)
+expect_error("error: .*bad/open_array.json: byte 17: unexpected end of input inside traceEvents"
+             trace check ${TS_BAD}/open_array.json)
+expect_error("error: .*bad/top_level_string.json: byte 0: expected a JSON object or array, found '\"'"
+             trace info ${TS_BAD}/top_level_string.json)
+expect_error("error: .*bad/gzip_of_garbage.json.gz: byte 0: expected a JSON object or array, found '.x00'"
+             trace info ${TS_BAD}/gzip_of_garbage.json.gz)
+expect_error("error: .*bad/gzip_empty_member.json.gz: byte 0: empty file"
+             trace export --perfetto ${TS_TMP}/never.json ${TS_BAD}/gzip_empty_member.json.gz)
+expect_error("error: .*bad/empty_dir: no Kineto trace files in it"
+             trace info ${TS_BAD}/empty_dir)
+expect_error("error: .*bad/invalid_utf8_name.json: event 1 \\(byte 157\\): invalid UTF-8 at byte 201"
+             whatif ${TS_BAD}/invalid_utf8_name.json)
+if(EXISTS ${TS_TMP}/never.json)
+  message(FATAL_ERROR "a failed export left ${TS_TMP}/never.json")
+endif()
+# Deep nesting in args (5000 levels) is read, not a crash: exit 0.
+expect_rc(0 trace info ${TS_BAD}/deep_nesting.json)
 
 # A documented recovery: exit 0 with the warning shown; --strict turns it into exit 3.
 expect_rc(0 trace info ${TS_BAD}/negative_dur.json)

@@ -46,10 +46,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"empty.json", StatusCode::kDataLoss, "empty.json: byte 0: empty file"},
         ErrorCase{"whitespace_only.json", StatusCode::kDataLoss,
                   "byte 6: unexpected end of input at the start"},
-        // First 5000 bytes of demo/rank-0.json: 31 whole events, the last ending at byte 4842
+        // First 5000 bytes of demo/rank-0.json (the input ends at byte 5000): 31 whole events, the
+        // last ending at byte 4842
         // (python3: json.loads on each event line of the cut file).
         ErrorCase{"truncated.json", StatusCode::kDataLoss,
-                  "byte 4842: unexpected end of input inside traceEvents after 31 complete"},
+                  "byte 5000: unexpected end of input inside traceEvents after 31 complete events "
+                  "(the last ends at byte 4842;"},
         ErrorCase{"truncated.json.gz", StatusCode::kDataLoss, "truncated gzip stream"},
         ErrorCase{"corrupt.json.gz", StatusCode::kDataLoss, "corrupt gzip data"},
         ErrorCase{"invalid_literal.json", StatusCode::kInvalidArgument,
@@ -83,7 +85,32 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"pg_mismatch", StatusCode::kInvalidArgument,
                   "rank-1.json: distributedInfo.pg_config differs from the one in"},
         ErrorCase{"unknown_rank", StatusCode::kInvalidArgument,
-                  "alpha.json: no distributedInfo and no rank in the file name"}));
+                  "alpha.json: no distributedInfo and no rank in the file name"},
+        // Issue 21 item 3. Bytes counted in the files (python3: data.index(b"\xff"), ...).
+        ErrorCase{"invalid_utf8_name.json", StatusCode::kInvalidArgument,
+                  "event 1 (byte 157): invalid UTF-8 at byte 201"},
+        ErrorCase{"nul_in_string.json", StatusCode::kInvalidArgument,
+                  "event 1 (byte 157): a control byte that JSON requires escaped at byte 199 "
+                  "(\\x00)"},
+        ErrorCase{"world_size_zero.json", StatusCode::kInvalidArgument,
+                  "distributedInfo.world_size is 0"},
+        ErrorCase{"rank_negative.json", StatusCode::kInvalidArgument,
+                  "rank -1 is outside world_size 2"},
+        ErrorCase{"rank_huge.json", StatusCode::kInvalidArgument,
+                  "distributedInfo.rank is 1e+20, expected a whole number"},
+        ErrorCase{"trace_events_null.json", StatusCode::kInvalidArgument,
+                  "byte 16: \"traceEvents\" must be an array, found 'n'"},
+        ErrorCase{"unterminated_string.json", StatusCode::kDataLoss,
+                  "byte 95: unexpected end of input inside traceEvents after 0 complete events "
+                  "(file truncated?)"},
+        ErrorCase{"open_array.json", StatusCode::kDataLoss,
+                  "byte 17: unexpected end of input inside traceEvents"},
+        ErrorCase{"top_level_string.json", StatusCode::kInvalidArgument,
+                  "byte 0: expected a JSON object or array, found '\"'"},
+        ErrorCase{"gzip_of_garbage.json.gz", StatusCode::kInvalidArgument,
+                  "byte 0: expected a JSON object or array, found '\\x00'"},
+        ErrorCase{"gzip_empty_member.json.gz", StatusCode::kDataLoss, "byte 0: empty file"},
+        ErrorCase{"empty_dir", StatusCode::kNotFound, "no Kineto trace files in it"}));
 
 struct RecoveryCase {
   const char* input;
@@ -184,13 +211,13 @@ TEST(BadInputRegressionTest, ByteOrderMarkIsSkippedAndOffsetsStayTheFiles) {
   };
   const std::string good = TestDataPath("kineto/demo/rank-0.json");
   ASSERT_OK_AND_ASSIGN(model::JobTrace plain, ReadKinetoJob(good, ReadOptions{1}));
-  ASSERT_OK_AND_ASSIGN(model::JobTrace bom, ReadKinetoJob(with_bom(good, "rank-0.json"),
-                                                          ReadOptions{1}));
+  ASSERT_OK_AND_ASSIGN(model::JobTrace bom,
+                       ReadKinetoJob(with_bom(good, "rank-0.json"), ReadOptions{1}));
   ASSERT_EQ(bom.ranks.size(), 1u);
   EXPECT_EQ(bom.ranks[0].events.size(), plain.ranks[0].events.size());
-  EXPECT_THAT(ReadKinetoJob(with_bom(TestDataPath("bad/invalid_literal.json"), "bad.json"),
-                            ReadOptions{1}),
-              StatusIs(StatusCode::kInvalidArgument, "event 1 (byte 160): invalid JSON"));
+  EXPECT_THAT(
+      ReadKinetoJob(with_bom(TestDataPath("bad/invalid_literal.json"), "bad.json"), ReadOptions{1}),
+      StatusIs(StatusCode::kInvalidArgument, "event 1 (byte 160): invalid JSON"));
   std::filesystem::remove_all(dir);
 }
 

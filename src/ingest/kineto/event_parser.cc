@@ -22,6 +22,16 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
+// Offset of the first byte below 0x20 other than JSON whitespace (\t \n \r), or npos: a raw
+// control byte is an error inside a string and outside one alike.
+size_t FirstControlByte(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return i;
+  }
+  return std::string_view::npos;
+}
+
 std::string_view TypeName(od::json_type type) {
   switch (type) {
     case od::json_type::array:
@@ -398,20 +408,29 @@ Status EventBatchParser::ParseBatch(char* buf, size_t first_start, size_t batch_
   }
   impl_->Unwrap(buf, first_start, batch_end);
   impl_->events_seen += in_batch;
+  // simdjson checks a batch's UTF-8 and its unescaped control bytes as a whole before any event
+  // is read: find the byte, and the event it lies in, ourselves.
+  const std::string_view batch(buf + first_start, batch_end - first_start);
+  size_t bad = std::string_view::npos;
+  const char* what = "";
   if (error == simdjson::UTF8_ERROR) {
-    // simdjson checks a batch's UTF-8 as a whole before any event is read: find the byte, and
-    // the event it lies in, ourselves.
-    const std::string_view batch(buf + first_start, batch_end - first_start);
-    const size_t bad = FirstInvalidUtf8(batch);
-    if (bad != std::string_view::npos) {
-      if (starts.empty()) starts = ElementStarts(buf, first_start, batch_end);
-      const auto after = static_cast<uint64_t>(
-          std::upper_bound(starts.begin(), starts.end(), first_start + bad) - starts.begin());
-      const uint64_t event = after > 0 ? after - 1 : 0;
-      return InvalidArgumentError("{}: event {} (byte {}): invalid UTF-8 at byte {}",
-                                  impl_->source, first_index + event, offset_of(event),
-                                  stream_offset + first_start + bad);
-    }
+    bad = FirstInvalidUtf8(batch);
+    what = "invalid UTF-8";
+  } else if (error == simdjson::UNESCAPED_CHARS) {
+    bad = FirstControlByte(batch);
+    what = "a control byte that JSON requires escaped";
+  }
+  if (bad != std::string_view::npos) {
+    if (starts.empty()) starts = ElementStarts(buf, first_start, batch_end);
+    const auto after = static_cast<uint64_t>(
+        std::upper_bound(starts.begin(), starts.end(), first_start + bad) - starts.begin());
+    const uint64_t event = after > 0 ? after - 1 : 0;
+    return InvalidArgumentError("{}: event {} (byte {}): {} at byte {}{}", impl_->source,
+                                first_index + event, offset_of(event), what,
+                                stream_offset + first_start + bad,
+                                error == simdjson::UNESCAPED_CHARS
+                                    ? fmt::format(" ({})", PrintableAscii(batch.substr(bad, 1)))
+                                    : std::string());
   }
   if (error) {
     return InvalidArgumentError("{}: event {} (byte {}): invalid JSON: {}", impl_->source,

@@ -200,10 +200,14 @@ Status StreamReader::StreamEvents() {
     if (r.count == 0) {
       TS_ASSIGN_OR_RETURN(bool more, Fill());
       if (!more) {
-        return Error(StatusCode::kDataLoss, Offset(),
+        // The place is where the input ends; the last whole event's end is said too.
+        return Error(StatusCode::kDataLoss, static_cast<uint64_t>(buf_offset_) + end_,
                      fmt::format("unexpected end of input inside traceEvents after {} complete "
-                                 "events (file truncated?)",
-                                 event_count));
+                                 "events ({}file truncated?)",
+                                 event_count,
+                                 event_count > 0
+                                     ? fmt::format("the last ends at byte {}; ", Offset())
+                                     : std::string()));
       }
     }
   }

@@ -45,8 +45,13 @@ class Decoder {
 
   Result<int64_t> Int(dom::element value, std::string_view field) {
     int64_t out = 0;
-    if (value.get_int64().get(out)) return WrongType(field, value, "an integer");
-    return out;
+    if (!value.get_int64().get(out)) return out;
+    double number = 0;
+    if (!value.get_double().get(number)) {  // 1e20, 2.5, 2^64: a number, not an int64
+      return InvalidArgumentError("{}: {} is {:g}, expected a whole number (64-bit)", path_, field,
+                                  number);
+    }
+    return WrongType(field, value, "an integer");
   }
 
   Result<std::string> String(dom::element value, std::string_view field) {

@@ -80,6 +80,37 @@ def main():
     w("pg_mismatch/rank-1.json", pg(1, [0, 1]))
     w("unknown_rank/alpha.json", '{"traceEvents": [%s]}\n' % ok)
     w("unknown_rank/beta.json", '{"traceEvents": [%s]}\n' % ok)
+    more_cases(base, ok)
+
+
+def wb(name, data):
+    path = os.path.join(HERE, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def more_cases(base, ok):
+    """Issue 21 item 3: each gives exit 3 with its file, its place and its reason (README)."""
+    # A raw 0xff inside an event name, in the second event (reported at its own byte).
+    wb("invalid_utf8_name.json",
+       (base % (ok + ",\n" + ok.replace("aten::mm", "aten::\udcff"))).encode("utf-8", "surrogateescape"))
+    # A raw control byte (here NUL) inside a string: not JSON.
+    wb("nul_in_string.json", (base % (ok + ",\n" + ok.replace("aten::mm", "aten\x00mm"))).encode())
+    w("world_size_zero.json",
+      '{"distributedInfo": {"rank": 0, "world_size": 0}, "traceEvents": [%s]}\n' % ok)
+    w("rank_negative.json",
+      '{"distributedInfo": {"rank": -1, "world_size": 2}, "traceEvents": [%s]}\n' % ok)
+    w("rank_huge.json",
+      '{"distributedInfo": {"rank": 1e20, "world_size": 2}, "traceEvents": [%s]}\n' % ok)
+    w("trace_events_null.json", '{"traceEvents": null}\n')
+    w("unterminated_string.json", base.split("%s")[0] + '{"ph": "X", "name": "aten::m')
+    w("open_array.json", '{"traceEvents": [')
+    w("top_level_string.json", '"traceEvents"\n')
+    wb("gzip_of_garbage.json.gz", gzip.compress(b"\x00\x01 this is not JSON\n", mtime=0))
+    wb("gzip_empty_member.json.gz", gzip.compress(b"", mtime=0))
+    w("deep_nesting.json", base % ok.replace('"dur": 5', '"dur": 5, "args": ' + "[" * 5000 + "]" * 5000))
+    w("empty_dir/README.txt", "a folder with no trace file in it\n")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include "overlap/cuda/cuda_overlap.h"
 
 #include <cublas_v2.h>
+#include <cuda.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -16,6 +17,17 @@
 #include "overlap/cuda/kernels.h"
 #include "overlap/tiling.h"
 
+// Driver calls reached through cudaGetDriverEntryPointByVersion: linking libcuda would stop the
+// binary from loading (and the tests from reporting "skipped") on a machine without a driver.
+#define TS_CU_RETURN_IF_ERROR(call)                                                          \
+  do {                                                                                       \
+    CUresult ts_cu_error_ = (call);                                                          \
+    if (ts_cu_error_ != CUDA_SUCCESS) {                                                      \
+      return ::trainscope::InternalError("{} failed at {}:{}: CUresult {}", #call, __FILE__, \
+                                         __LINE__, static_cast<int>(ts_cu_error_));          \
+    }                                                                                        \
+  } while (0)
+
 #define TS_CUDA_RETURN_IF_ERROR(call)                                                         \
   do {                                                                                        \
     cudaError_t ts_cuda_error_ = (call);                                                      \
@@ -27,6 +39,34 @@
 
 namespace trainscope::overlap::cuda {
 namespace {
+
+// cuStreamWaitValue32 / cuStreamWriteValue32 (CUDA 12.0 ABI), looked up once.
+struct StreamMemOps {
+  using WaitFn = CUresult (*)(CUstream, CUdeviceptr, cuuint32_t, unsigned int);
+  using WriteFn = CUresult (*)(CUstream, CUdeviceptr, cuuint32_t, unsigned int);
+  WaitFn wait = nullptr;
+  WriteFn write = nullptr;
+};
+
+Result<StreamMemOps> LoadStreamMemOps() {
+  StreamMemOps ops;
+  void* wait = nullptr;
+  void* write = nullptr;
+  cudaDriverEntryPointQueryResult found{};
+  TS_CUDA_RETURN_IF_ERROR(cudaGetDriverEntryPointByVersion("cuStreamWaitValue32", &wait, 12000,
+                                                           cudaEnableDefault, &found));
+  if (found != cudaDriverEntryPointSuccess || wait == nullptr) {
+    return UnimplementedError("the CUDA driver has no cuStreamWaitValue32");
+  }
+  TS_CUDA_RETURN_IF_ERROR(cudaGetDriverEntryPointByVersion("cuStreamWriteValue32", &write, 12000,
+                                                           cudaEnableDefault, &found));
+  if (found != cudaDriverEntryPointSuccess || write == nullptr) {
+    return UnimplementedError("the CUDA driver has no cuStreamWriteValue32");
+  }
+  ops.wait = reinterpret_cast<StreamMemOps::WaitFn>(wait);
+  ops.write = reinterpret_cast<StreamMemOps::WriteFn>(write);
+  return ops;
+}
 
 // Owns cudaMalloc'ed memory (zeroed).
 class DeviceMemory {
@@ -64,8 +104,9 @@ struct RankBuffers {
   float* slots = nullptr;        // RS: [tp][rows_r, n]
   uint32_t* slot_sig = nullptr;  // RS: [tp][comm tiles]
   int64_t* order = nullptr;
-  CopyOp* ops = nullptr;
+  CopyOp* ops = nullptr;  // device copy, for the copy-agent kernel
   int64_t op_count = 0;
+  std::vector<CopyOp> host_ops;   // the same, for the copy-engine path
   const float** parts = nullptr;  // RS: rank-order reduction inputs
 };
 
@@ -79,8 +120,9 @@ using CublasGuard = std::unique_ptr<cublasContext, void (*)(cublasHandle_t)>;
 class OneGpuRun {
  public:
   OneGpuRun(OpKind op, const OverlapOptions& options, const OverlapOptions& kernel_options,
-            Tiling tiling)
-      : options_(options),
+            Tiling tiling, CopyPath path)
+      : path_(path),
+        options_(options),
         kernel_options_(kernel_options),
         tiling_(std::move(tiling)),
         ag_(op == OpKind::kAgGemm),
@@ -89,12 +131,13 @@ class OneGpuRun {
         n_(tiling_.n()),
         k_(tiling_.k()),
         num_ct_(tiling_.num_comm_tiles()),
-        timeout_ns_(static_cast<uint64_t>(options.timeout_s * 1e9)),
-        bytes_per_ns_(options.link.bandwidth_bytes_per_s / 1e9),
-        latency_ns_(options.link.latency_s * 1e9) {}
+        timeout_ns_(static_cast<uint64_t>(options.timeout_s * 1e9)) {}
 
   // Device buffers, copy schedules and streams.
   Status Setup(const std::vector<const float*>& a, const std::vector<const float*>& b) {
+    if (path_ == CopyPath::kCopyEngine) {
+      TS_ASSIGN_OR_RETURN(mem_ops_, LoadStreamMemOps());
+    }
     TS_RETURN_IF_ERROR(UploadTiling());
     TS_RETURN_IF_ERROR(AllocateRanks(a, b));
     TS_RETURN_IF_ERROR(BuildCopySchedules());
@@ -113,9 +156,9 @@ class OneGpuRun {
       const int64_t rows = tiling_.shard_rows(rank);
       if (!ag_) LaunchRankOrderSum(rb.parts, tp_, rb.c, rows * n_, compute_);
       TS_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(compute_));
-      TS_CUDA_RETURN_IF_ERROR(cudaMemcpy(c[rank], rb.c,
-                                         static_cast<size_t>((ag_ ? m_ : rows) * n_) * sizeof(float),
-                                         cudaMemcpyDeviceToHost));
+      TS_CUDA_RETURN_IF_ERROR(
+          cudaMemcpy(c[rank], rb.c, static_cast<size_t>((ag_ ? m_ : rows) * n_) * sizeof(float),
+                     cudaMemcpyDeviceToHost));
     }
     return OkStatus();
   }
@@ -156,6 +199,7 @@ class OneGpuRun {
     TS_ASSIGN_OR_RETURN(d_needed_, memory_.Upload(needed));
     TS_ASSIGN_OR_RETURN(d_counter_, memory_.Alloc<int>(1));
     TS_ASSIGN_OR_RETURN(d_error_, memory_.Alloc<DeviceError>(1));
+    TS_ASSIGN_OR_RETURN(d_link_free_, memory_.Alloc<uint64_t>(1));
     return OkStatus();
   }
 
@@ -173,8 +217,9 @@ class OneGpuRun {
       TS_ASSIGN_OR_RETURN(rb.done_counts, memory_.Alloc<uint32_t>(static_cast<size_t>(num_ct_)));
       TS_ASSIGN_OR_RETURN(rb.slots, memory_.Alloc<float>(static_cast<size_t>(tp_ * rows * n_)));
       TS_ASSIGN_OR_RETURN(rb.slot_sig, memory_.Alloc<uint32_t>(static_cast<size_t>(tp_ * num_ct_)));
-      TS_ASSIGN_OR_RETURN(rb.order, memory_.Upload(ag_ ? AgTileOrder(tiling_, rank, kernel_options_)
-                                                       : RsTileOrder(tiling_, rank, kernel_options_)));
+      TS_ASSIGN_OR_RETURN(rb.order,
+                          memory_.Upload(ag_ ? AgTileOrder(tiling_, rank, kernel_options_)
+                                             : RsTileOrder(tiling_, rank, kernel_options_)));
     }
     return OkStatus();
   }
@@ -183,9 +228,10 @@ class OneGpuRun {
   Status BuildCopySchedules() {
     for (int rank = 0; rank < tp_; ++rank) {
       RankBuffers& rb = ranks_[rank];
-      const std::vector<CopyOp> ops = CopyOpsOf(rank);
-      rb.op_count = static_cast<int64_t>(ops.size());
-      TS_ASSIGN_OR_RETURN(rb.ops, memory_.Upload(ops));
+      rb.host_ops = CopyOpsOf(rank);
+      rb.op_count = static_cast<int64_t>(rb.host_ops.size());
+      TS_ASSIGN_OR_RETURN(rb.ops, memory_.Upload(rb.host_ops));
+      max_ops_ = std::max(max_ops_, rb.op_count);
       std::vector<const float*> parts;
       for (int src = 0; src < tp_; ++src) {
         parts.push_back(src == rank ? rb.data + tiling_.shard_begin(rank) * n_
@@ -193,6 +239,7 @@ class OneGpuRun {
       }
       TS_ASSIGN_OR_RETURN(rb.parts, memory_.Upload(parts));
     }
+    TS_ASSIGN_OR_RETURN(d_done_, memory_.Alloc<uint64_t>(static_cast<size_t>(max_ops_)));
     return OkStatus();
   }
 
@@ -206,27 +253,38 @@ class OneGpuRun {
       if (tile.rank != rank) continue;
       const int64_t local_row = tile.row_begin - tiling_.shard_begin(tile.rank);
       ops.push_back({nullptr, ranks_[rank].a + local_row * k_, rb.data + tile.row_begin * k_,
-                     tile.rows() * k_, rb.signals + ct, static_cast<int32_t>(ct), 0});
+                     tile.rows() * k_, rb.signals + ct, static_cast<int32_t>(ct), 0});  // local
     }
     const std::vector<int> peers = ag_ ? AgArrivalRanks(rank, tp_, kernel_options_)
                                        : RsDestinationRanks(rank, tp_, kernel_options_);
     for (int peer : peers) {
       if (peer == rank) continue;
-      for (int64_t ct = tiling_.first_comm_tile(peer); ct < tiling_.first_comm_tile(peer + 1); ++ct) {
+      for (int64_t ct = tiling_.first_comm_tile(peer); ct < tiling_.first_comm_tile(peer + 1);
+           ++ct) {
         const CommTile& tile = tiling_.comm_tiles()[ct];
         const int64_t local_row = tile.row_begin - tiling_.shard_begin(peer);
         if (ag_) {
           ops.push_back({nullptr, ranks_[peer].a + local_row * k_, rb.data + tile.row_begin * k_,
-                         tile.rows() * k_, rb.signals + ct, static_cast<int32_t>(ct), 1});
+                         tile.rows() * k_, rb.signals + ct, static_cast<int32_t>(ct),
+                         LinkNs(tile.rows() * k_)});
         } else {
           ops.push_back({rb.signals + ct, rb.data + tile.row_begin * n_,
                          ranks_[peer].slots + (rank * tiling_.shard_rows(peer) + local_row) * n_,
                          tile.rows() * n_, ranks_[peer].slot_sig + rank * num_ct_ + ct,
-                         static_cast<int32_t>(ct), 1});
+                         static_cast<int32_t>(ct), LinkNs(tile.rows() * n_)});
         }
       }
     }
     return ops;
+  }
+
+  // Emulated-link time of `floats` fp32 values in integer ns (0: real link, no pacing).
+  uint64_t LinkNs(int64_t floats) const {
+    const LinkModel& link = options_.link;
+    if (!link.emulated()) return 0;
+    const double ns =
+        (link.latency_s + 4.0 * static_cast<double>(floats) / link.bandwidth_bytes_per_s) * 1e9;
+    return std::max<uint64_t>(1, static_cast<uint64_t>(ns + 0.5));
   }
 
   Status CreateStreams() {
@@ -236,9 +294,11 @@ class OneGpuRun {
     compute_guard_.reset(compute_);
     TS_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithPriority(&copy_, cudaStreamNonBlocking, high));
     copy_guard_.reset(copy_);
-    int sms = 1;
-    TS_CUDA_RETURN_IF_ERROR(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
-    blocks_ = std::max(1, sms - 1);  // one SM stays free for the copy agent
+    int device = 0, sms = 1;
+    TS_CUDA_RETURN_IF_ERROR(cudaGetDevice(&device));  // the current device, not device 0
+    TS_CUDA_RETURN_IF_ERROR(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    // The copy-agent kernel keeps one SM for itself; copy engines need none.
+    blocks_ = path_ == CopyPath::kCopyKernel ? std::max(1, sms - 1) : sms;
     return OkStatus();
   }
 
@@ -265,21 +325,51 @@ class OneGpuRun {
     return args;
   }
 
-  void LaunchCopyAgentOn(const RankBuffers& rb, cudaStream_t stream) {
-    LaunchCopyAgent(rb.ops, rb.op_count, epoch_, bytes_per_ns_, latency_ns_, timeout_ns_,
-                    d_error_, stream);
+  // The rank's transfers on `stream`: the copy-agent kernel, or per op on the copy engine:
+  // [wait value] -> [link issue] -> cudaMemcpyAsync -> [link hold] -> write value (whose default
+  // flags put a system-wide memory barrier before the write, Flux's host-side design).
+  Status EnqueueCopies(const RankBuffers& rb, cudaStream_t stream) {
+    TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(d_link_free_, 0, sizeof(uint64_t), stream));
+    if (path_ == CopyPath::kCopyKernel) {
+      LaunchCopyAgent(rb.ops, rb.op_count, epoch_, timeout_ns_, d_error_, stream);
+      return OkStatus();
+    }
+    CUstream cu_stream = reinterpret_cast<CUstream>(stream);
+    for (size_t idx = 0; idx < rb.host_ops.size(); ++idx) {
+      const CopyOp& op = rb.host_ops[idx];
+      if (op.wait != nullptr) {
+        TS_CU_RETURN_IF_ERROR(mem_ops_.wait(cu_stream, reinterpret_cast<CUdeviceptr>(op.wait),
+                                            epoch_, CU_STREAM_WAIT_VALUE_EQ));
+      }
+      if (op.link_ns > 0) LaunchLinkIssue(d_link_free_, d_done_ + idx, op.link_ns, stream);
+      TS_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(op.dst, op.src, static_cast<size_t>(op.count) * 4,
+                                              cudaMemcpyDeviceToDevice, stream));
+      if (op.link_ns > 0) LaunchLinkHold(d_done_ + idx, stream);
+      if (op.set != nullptr) {
+        TS_CU_RETURN_IF_ERROR(mem_ops_.write(cu_stream, reinterpret_cast<CUdeviceptr>(op.set),
+                                             epoch_, CU_STREAM_WRITE_VALUE_DEFAULT));
+      }
+    }
+    return OkStatus();
   }
 
   // One fused call of `rank`: copy agent (high-priority stream) beside the GEMM kernel.
+  // A GEMM that timed out never sets some RS "partial done" flags: release them so that
+  // copy-engine waits (which have no deadline of their own) drain instead of hanging.
   Status Fused(int rank) {
     RankBuffers& rb = ranks_[rank];
     TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(d_counter_, 0, sizeof(int), compute_));
-    TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(rb.done_counts, 0, num_ct_ * sizeof(uint32_t), compute_));
+    TS_CUDA_RETURN_IF_ERROR(
+        cudaMemsetAsync(rb.done_counts, 0, num_ct_ * sizeof(uint32_t), compute_));
+    TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(d_error_, 0, sizeof(DeviceError), compute_));
     TS_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(compute_));
-    LaunchCopyAgentOn(rb, copy_);
+    TS_RETURN_IF_ERROR(EnqueueCopies(rb, copy_));
     LaunchFusedGemm(GemmArgs(rank, ag_, !ag_), blocks_, compute_);
     TS_CUDA_RETURN_IF_ERROR(cudaGetLastError());
     TS_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(compute_));
+    DeviceError error{};
+    TS_CUDA_RETURN_IF_ERROR(cudaMemcpy(&error, d_error_, sizeof(error), cudaMemcpyDeviceToHost));
+    if (error.flag != 0 && !ag_) LaunchSetSignals(rb.signals, 0, num_ct_, epoch_, compute_);
     TS_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(copy_));
     return OkStatus();
   }
@@ -313,8 +403,10 @@ class OneGpuRun {
   // Rank 0's fused kernel alone: no waits, or with every signal preset (the fusion overhead).
   Status KernelOnly(bool preset) {
     RankBuffers& r0 = ranks_[0];
+    TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(d_error_, 0, sizeof(DeviceError), compute_));
     TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(d_counter_, 0, sizeof(int), compute_));
-    TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(r0.done_counts, 0, num_ct_ * sizeof(uint32_t), compute_));
+    TS_CUDA_RETURN_IF_ERROR(
+        cudaMemsetAsync(r0.done_counts, 0, num_ct_ * sizeof(uint32_t), compute_));
     if (preset && ag_) LaunchSetSignals(r0.signals, 0, num_ct_, epoch_, compute_);
     LaunchFusedGemm(GemmArgs(0, preset && ag_, preset && !ag_), blocks_, compute_);
     return OkStatus();
@@ -323,14 +415,14 @@ class OneGpuRun {
   // The paced copies, then cuBLAS (RS: cuBLAS, then the copies), on one stream.
   Status Sequential(cublasHandle_t handle) {
     const RankBuffers& r0 = ranks_[0];
+    TS_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(d_error_, 0, sizeof(DeviceError), compute_));
     if (ag_) {
-      LaunchCopyAgentOn(r0, compute_);
+      TS_RETURN_IF_ERROR(EnqueueCopies(r0, compute_));
       return Cublas(handle);
     }
     TS_RETURN_IF_ERROR(Cublas(handle));
     LaunchSetSignals(r0.signals, 0, num_ct_, epoch_, compute_);
-    LaunchCopyAgentOn(r0, compute_);
-    return OkStatus();
+    return EnqueueCopies(r0, compute_);
   }
 
   // Median wall time of `reps` calls of `fn` after one warm-up, each in a new epoch.
@@ -344,12 +436,15 @@ class OneGpuRun {
       TS_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());
       const double t =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      TS_RETURN_IF_ERROR(CheckError(0));  // each call zeroes the error first
       if (rep > 0) samples.push_back(t);  // the first is warm-up
     }
     std::sort(samples.begin(), samples.end());
     return samples[samples.size() / 2];
   }
 
+  const CopyPath path_;
+  StreamMemOps mem_ops_;
   const OverlapOptions& options_;
   const OverlapOptions& kernel_options_;
   const Tiling tiling_;
@@ -357,8 +452,10 @@ class OneGpuRun {
   const int tp_;
   const int64_t m_, n_, k_, num_ct_;
   const uint64_t timeout_ns_;
-  const double bytes_per_ns_, latency_ns_;
   DeviceMemory memory_;
+  uint64_t* d_link_free_ = nullptr;  // emulated link: when it is next idle (globaltimer ns)
+  uint64_t* d_done_ = nullptr;       // per op: its completion time on the emulated link
+  int64_t max_ops_ = 1;
   int64_t* d_first_ = nullptr;
   int64_t* d_last_ = nullptr;
   uint32_t* d_needed_ = nullptr;
@@ -381,7 +478,7 @@ bool DeviceAvailable() {
 
 Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions& options,
                  const std::vector<const float*>& a, const std::vector<const float*>& b,
-                 const std::vector<float*>& c, int reps, OneGpuTimings* timings) {
+                 const std::vector<float*>& c, int reps, OneGpuTimings* timings, CopyPath path) {
   if (options.schedule != ScheduleKind::kDirect || options.rs_mode != RsMode::kWrite) {
     return UnimplementedError("the one-GPU path runs the direct schedule in Write mode only");
   }
@@ -390,7 +487,7 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
   kernel_options.tile_m = kTileM;
   kernel_options.tile_n = kTileN;
   TS_ASSIGN_OR_RETURN(Tiling tiling, Tiling::Create(problem, kernel_options));
-  OneGpuRun run(op, options, kernel_options, std::move(tiling));
+  OneGpuRun run(op, options, kernel_options, std::move(tiling), path);
   TS_RETURN_IF_ERROR(run.Setup(a, b));
   TS_RETURN_IF_ERROR(run.Run(c));
   if (timings == nullptr) return OkStatus();

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // One-GPU arrangement of the fused operators (brief section 7): all TP ranks are buffers on
 // one device driven by this process; each rank's fused GEMM kernel (hand-written, fp32 SIMT,
-// 64 x 64 tiles, persistent blocks) runs beside a one-block copy agent kernel that emulates
-// the link by pacing itself on %globaltimer. cuBLAS gives T_g. Direct schedule, Write mode.
+// 64 x 64 tiles, persistent blocks) runs beside its transfers: by default on the copy engine
+// (cudaMemcpyAsync on a high-priority stream, cuStreamWaitValue32 / cuStreamWriteValue32 for
+// the signals, Flux's host-side design), or through a one-block vectorised copy kernel; the
+// emulated link is paced on %globaltimer in integer ns. cuBLAS gives T_g. Direct schedule,
+// Write mode.
 // Built only when nvcc is found (target trainscope_overlap_cuda); nothing else depends on it.
 // Thread safety: one call at a time per process (uses the current device).
 #pragma once
@@ -25,11 +28,14 @@ struct OneGpuTimings {
   double t_fused_s = 0;       // fused kernel + copy agent concurrently
 };
 
+enum class CopyPath { kCopyEngine, kCopyKernel };
+
 // Runs the operator for every rank (inputs and outputs as FusedOperator::Run, host memory,
 // one entry per rank) and checks every kernel's deadline. With `timings`, also times rank 0
 // (median of `reps`).
 Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions& options,
                  const std::vector<const float*>& a, const std::vector<const float*>& b,
-                 const std::vector<float*>& c, int reps, OneGpuTimings* timings);
+                 const std::vector<float*>& c, int reps, OneGpuTimings* timings,
+                 CopyPath path = CopyPath::kCopyEngine);
 
 }  // namespace trainscope::overlap::cuda

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hand-written CUDA kernels of the one-GPU overlap path: a persistent fp32 tile GEMM whose
 // prologue waits on system-scope acquire loads of the comm-tile signals (AG) or whose epilogue
-// releases "partial done" signals (RS), a one-block copy agent paced on %globaltimer (the
-// emulated link), and the rank-order slot reduction. No CUTLASS: shared-memory SIMT SGEMM.
+// releases "partial done" signals (RS), a one-block vectorised copy agent paced on
+// %globaltimer (the emulated link), the pacing kernels of the copy-engine path, and the
+// rank-order slot reduction. No CUTLASS: shared-memory SIMT SGEMM (fp32).
 #include <cuda_runtime.h>
 
 #include "overlap/cuda/kernels.h"
@@ -102,7 +103,9 @@ __global__ void FusedGemmKernel(FusedGemmArgs args) {
       }
     }
     if (args.done_counts != nullptr) {
-      __threadfence();  // the tile's stores before the count
+      // The tile's stores before the count, at system scope: the copier that sees the flag
+      // may be a copy engine or a peer GPU.
+      __threadfence_system();
       __syncthreads();
       if (threadIdx.x == 0) {
         const int64_t row_tile = current / args.col_tiles;
@@ -118,12 +121,26 @@ __global__ void FusedGemmKernel(FusedGemmArgs args) {
   }
 }
 
+// dst[0 .. count) = src[0 .. count) by the whole block, 16 bytes per load when both are aligned.
+__device__ void BlockCopy(const float* src, float* dst, int64_t count) {
+  const bool aligned =
+      ((reinterpret_cast<uintptr_t>(src) | reinterpret_cast<uintptr_t>(dst)) & 15) == 0;
+  int64_t done = 0;
+  if (aligned) {
+    const int64_t vectors = count / 4;
+    const float4* s4 = reinterpret_cast<const float4*>(src);
+    float4* d4 = reinterpret_cast<float4*>(dst);
+    for (int64_t idx = threadIdx.x; idx < vectors; idx += blockDim.x) d4[idx] = s4[idx];
+    done = vectors * 4;
+  }
+  for (int64_t idx = done + threadIdx.x; idx < count; idx += blockDim.x) dst[idx] = src[idx];
+}
+
 __global__ void CopyAgentKernel(const CopyOp* ops, int64_t count, uint32_t epoch,
-                                double bytes_per_ns, double latency_ns, uint64_t timeout_ns,
-                                DeviceError* error) {
+                                uint64_t timeout_ns, DeviceError* error) {
   __shared__ int ok;
   const uint64_t deadline = GlobalTimer() + timeout_ns;
-  double link_free = 0.0;
+  uint64_t link_free = 0;
   for (int64_t op_idx = 0; op_idx < count; ++op_idx) {
     const CopyOp op = ops[op_idx];
     if (threadIdx.x == 0) {
@@ -131,19 +148,30 @@ __global__ void CopyAgentKernel(const CopyOp* ops, int64_t count, uint32_t epoch
     }
     __syncthreads();
     if (!ok) return;
-    const double issue = static_cast<double>(GlobalTimer());
-    for (int64_t idx = threadIdx.x; idx < op.count; idx += blockDim.x) op.dst[idx] = op.src[idx];
+    const uint64_t issue = GlobalTimer();
+    BlockCopy(op.src, op.dst, op.count);
     __threadfence_system();
     __syncthreads();
     if (threadIdx.x == 0) {
-      if (op.paced && bytes_per_ns > 0) {
-        link_free = fmax(issue, link_free) + latency_ns + op.count * 4.0 / bytes_per_ns;
-        while (static_cast<double>(GlobalTimer()) < link_free) __nanosleep(200);
+      if (op.link_ns > 0) {
+        link_free = max(issue, link_free) + op.link_ns;
+        while (GlobalTimer() < link_free) __nanosleep(200);
       }
       if (op.set != nullptr) StoreReleaseSys(op.set, epoch);
     }
     __syncthreads();
   }
+}
+
+__global__ void LinkIssueKernel(uint64_t* link_free, uint64_t* done, uint64_t link_ns) {
+  const uint64_t at = max(GlobalTimer(), *link_free) + link_ns;
+  *link_free = at;
+  *done = at;
+}
+
+__global__ void LinkHoldKernel(const uint64_t* done) {
+  const uint64_t until = *done;
+  while (GlobalTimer() < until) __nanosleep(200);
 }
 
 __global__ void RankOrderSumKernel(const float* const* parts, int tp, float* out, int64_t count) {
@@ -167,10 +195,18 @@ void LaunchFusedGemm(const FusedGemmArgs& args, int blocks, void* stream) {
   FusedGemmKernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(args);
 }
 
-void LaunchCopyAgent(const CopyOp* ops, int64_t count, uint32_t epoch, double bytes_per_ns,
-                     double latency_ns, uint64_t timeout_ns, DeviceError* error, void* stream) {
-  CopyAgentKernel<<<1, 256, 0, static_cast<cudaStream_t>(stream)>>>(ops, count, epoch, bytes_per_ns,
-                                                                    latency_ns, timeout_ns, error);
+void LaunchCopyAgent(const CopyOp* ops, int64_t count, uint32_t epoch, uint64_t timeout_ns,
+                     DeviceError* error, void* stream) {
+  CopyAgentKernel<<<1, 1024, 0, static_cast<cudaStream_t>(stream)>>>(ops, count, epoch, timeout_ns,
+                                                                     error);
+}
+
+void LaunchLinkIssue(uint64_t* link_free, uint64_t* done, uint64_t link_ns, void* stream) {
+  LinkIssueKernel<<<1, 1, 0, static_cast<cudaStream_t>(stream)>>>(link_free, done, link_ns);
+}
+
+void LaunchLinkHold(const uint64_t* done, void* stream) {
+  LinkHoldKernel<<<1, 1, 0, static_cast<cudaStream_t>(stream)>>>(done);
 }
 
 void LaunchRankOrderSum(const float* const* parts, int tp, float* out, int64_t count,

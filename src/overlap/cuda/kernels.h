@@ -21,8 +21,10 @@ struct DeviceError {
   uint32_t seen;   // value seen at the deadline
 };
 
-// One comm-tile transfer of the copy agent: optionally wait for *wait == epoch, copy `count`
-// floats, hold until the emulated link would be done (paced), release-store *set = epoch.
+// One comm-tile transfer: optionally wait for *wait == epoch, copy `count` floats, hold until
+// the emulated link would be done, release-store *set = epoch. The link is charged
+// `link_ns` (latency + bytes / bandwidth, integer ns computed on the host; 0: a local copy or
+// no emulated link): done = max(issue, previous done) + link_ns.
 struct CopyOp {
   const uint32_t* wait;  // nullable
   const float* src;
@@ -30,7 +32,7 @@ struct CopyOp {
   int64_t count;
   uint32_t* set;  // nullable
   int32_t signal;
-  int32_t paced;  // 0: local copy, not charged to the link
+  uint64_t link_ns;
 };
 
 // Persistent fused GEMM: `blocks` blocks take tiles from order[] through *counter. For tile t
@@ -60,10 +62,16 @@ struct FusedGemmArgs {
 };
 void LaunchFusedGemm(const FusedGemmArgs& args, int blocks, void* stream);
 
-// One-block copy agent: runs ops[0 .. count) in order on the emulated link
-// (bandwidth in bytes per ns, latency in ns; bandwidth <= 0: no pacing).
-void LaunchCopyAgent(const CopyOp* ops, int64_t count, uint32_t epoch, double bytes_per_ns,
-                     double latency_ns, uint64_t timeout_ns, DeviceError* error, void* stream);
+// One-block copy agent (1024 threads, 16-byte vector loads when aligned): runs ops[0 .. count)
+// in order on the emulated link.
+void LaunchCopyAgent(const CopyOp* ops, int64_t count, uint32_t epoch, uint64_t timeout_ns,
+                     DeviceError* error, void* stream);
+
+// Copy-engine path, pacing around a cudaMemcpyAsync on the same stream: LinkIssue records
+// done = max(now, *link_free) + link_ns into *done and *link_free; LinkHold spins until *done.
+// Integer nanoseconds of %globaltimer throughout.
+void LaunchLinkIssue(uint64_t* link_free, uint64_t* done, uint64_t link_ns, void* stream);
+void LaunchLinkHold(const uint64_t* done, void* stream);
 
 // out[rows, n] = sum over s in rank order of parts[s] (device array of device pointers).
 void LaunchRankOrderSum(const float* const* parts, int tp, float* out, int64_t count, void* stream);

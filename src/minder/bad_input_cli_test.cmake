@@ -27,6 +27,29 @@ expect_error("error: .*bad_truncated.csv.gz: byte 339: truncated gzip stream" ${
 expect_error("error: .*bad_prom_truncated.json: byte 162: truncated JSON" ${TS_BAD}/bad_prom_truncated.json)
 expect_error("error: .*bad_prom_error.json: Prometheus returned an error: timeout" ${TS_BAD}/bad_prom_error.json)
 expect_error("error: .*bad_empty_pull.csv: no samples \\(an empty pull\\)" ${TS_BAD}/bad_empty_pull.csv)
+# Issue 21 item 3: more bad inputs of each reader, each with its place (line:column or byte,
+# counted in the files by make_bad_inputs.py) and its reason.
+expect_error("error: .*bad_no_machine_column.csv:1:11: column 2 is 'host', not 'machine'" ${TS_BAD}/bad_no_machine_column.csv)
+expect_error("error: .*bad_value_text.csv:8:9: bad number 'busy' in column 'DCGM_FI_DEV_GPU_UTIL'" ${TS_BAD}/bad_value_text.csv)
+expect_error("error: .*bad_timestamp_text.csv:6:1: bad timestamp 'yesterday' \\(want Unix seconds\\)" ${TS_BAD}/bad_timestamp_text.csv)
+expect_error("error: .*bad_extra_field.csv:4:15: more fields than the 3 header columns" ${TS_BAD}/bad_extra_field.csv)
+expect_error("error: .*bad_missing_field.csv:4:8: 2 fields, header has 3" ${TS_BAD}/bad_missing_field.csv)
+expect_error("error: .*bad_prom_result_type.json: byte 41: resultType 'scalar' is not a matrix" ${TS_BAD}/bad_prom_result_type.json)
+expect_error("error: .*bad_prom_values_not_array.json: byte 141: 'values' must be an array" ${TS_BAD}/bad_prom_values_not_array.json)
+expect_error("error: .*bad_prom_value_not_string.json: byte 160: sample value is not a string" ${TS_BAD}/bad_prom_value_not_string.json)
+expect_error("error: .*bad_prom_bad_number.json: byte 160: bad sample value 'ninety' at t=1001" ${TS_BAD}/bad_prom_bad_number.json)
+expect_error("error: .*bad_prom_invalid_utf8.json: byte 118: invalid UTF-8" ${TS_BAD}/bad_prom_invalid_utf8.json)
+expect_error("error: .*bad_prom_trailing.json: byte 159: unexpected ']' after the end of the JSON document" ${TS_BAD}/bad_prom_trailing.json)
+expect_error("error: .*bad_prom_text_value.prom:3:37: bad sample value 'busy'" ${TS_BAD}/bad_prom_text_value.prom)
+expect_error("error: .*bad_prom_text_unclosed.prom:2:46: unterminated label value" ${TS_BAD}/bad_prom_text_unclosed.prom)
+expect_error("error: .*bad_prom_text_no_value.prom:2:36: the sample has no value" ${TS_BAD}/bad_prom_text_no_value.prom)
+expect_error("error: .*bad_prom_text_bad_timestamp.prom:2:40: bad timestamp 'soon' \\(want integer ms\\)" ${TS_BAD}/bad_prom_text_bad_timestamp.prom)
+# A UTF-8 byte order mark is accepted: the same job as without it.
+expect_rc(0 minder detect ${TS_BAD}/bad_bom.csv --last 0 --continuity 5)
+if(NOT last_out MATCHES "4 machines, 40 s")
+  message(FATAL_ERROR "bad_bom.csv: expected 4 machines over 40 s:\n${last_out}")
+endif()
+
 # One machine cannot be judged: the inconclusive verdict (exit 5) with its reason (issue 15).
 expect_rc(5 minder detect ${TS_BAD}/bad_single_machine.csv --last 0)
 if(NOT last_out MATCHES "inconclusive: the data cannot support a verdict.*1 machine\\(s\\) with data")

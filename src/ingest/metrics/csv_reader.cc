@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "base/line_reader.h"
+#include "base/utf8.h"
 #include "ingest/metrics/csv_rows.h"
 #include "ingest/metrics/metric_readers.h"
 
@@ -31,8 +32,23 @@ Result<internal::CsvHeader> ParseHeader(std::string_view text, std::string_view 
   const std::string_view header = lines.Next()->text;
   std::vector<std::string_view>& columns = h.columns;
   for (size_t pos = 0; pos <= header.size();) columns.push_back(NextCsvField(header, &pos));
-  if (columns.size() < 3 || columns[0] != "timestamp" || columns[1] != "machine") {
-    return InvalidArgumentError("{}:1:1: expected header 'timestamp,machine,<metrics...>'", origin);
+  // The column that is wrong, where it starts.
+  constexpr std::string_view kWant = "expected header 'timestamp,machine,<metrics...>'";
+  if (columns[0] != "timestamp") {
+    return InvalidArgumentError("{}:1:1: column 1 is '{}', not 'timestamp' ({})", origin,
+                                PrintableText(columns[0]), kWant);
+  }
+  if (columns.size() < 2 || columns[1] != "machine") {
+    return InvalidArgumentError("{}:1:{}: column 2 is {}, not 'machine' ({})", origin,
+                                columns[0].size() + 2,
+                                columns.size() < 2
+                                    ? std::string("missing")
+                                    : fmt::format("'{}'", PrintableText(columns[1])),
+                                kWant);
+  }
+  if (columns.size() < 3) {
+    return InvalidArgumentError("{}:1:{}: no metric column ({})", origin, header.size() + 1,
+                                kWant);
   }
   h.device_kind = model::DeviceKindFromName(columns[2]);
   if (h.device_kind.has_value()) h.first_metric = 3;

@@ -180,7 +180,7 @@ TEST(PromJsonTest, ErrorsNameTheRealByte) {
               StatusIs(StatusCode::kInvalidArgument, "utf8.json: byte 99: invalid UTF-8"));
   EXPECT_THAT(ReadPromQueryRange(head + R"("instance":"a"},"values":[[1,2]]}]}})", "num.json", &t,
                                  nullptr),
-              StatusIs(StatusCode::kInvalidArgument, "num.json: byte 115: sample value (string)"));
+              StatusIs(StatusCode::kInvalidArgument, "num.json: byte 115: sample value is not a string"));
 }
 
 TEST(PromJsonTest, ErrorsAndBareArray) {

@@ -26,12 +26,42 @@ struct JsonInput {
     if (doc->current_location().get(at) != simdjson::SUCCESS || at < base) return size;
     return std::min(static_cast<size_t>(at - base), size);
   }
+  // Where `v` starts (before it is read).
+  size_t At(od::value& v) const {
+    const char* at = nullptr;
+    if (v.current_location().get(at) != simdjson::SUCCESS || at < base) return Where();
+    return std::min(static_cast<size_t>(at - base), size);
+  }
   Status Error(const char* what, simdjson::error_code ec) const { return Error(what, ec, Where()); }
   Status Error(const char* what, simdjson::error_code ec, size_t offset) const {
     return InvalidArgumentError("{}: byte {}: {}: {}", origin, offset, what,
                                 simdjson::error_message(ec));
   }
 };
+
+// Offset of the first non-space byte after the first JSON value of `text` (a quick scan that
+// matches brackets outside strings), or text.size(): where trailing content starts.
+size_t JsonValueEnd(std::string_view text) {
+  size_t i = text.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || (text[i] != '{' && text[i] != '[')) return text.size();
+  int depth = 0;
+  bool in_string = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      const size_t next = text.find_first_not_of(" \t\r\n", i + 1);
+      return next == std::string_view::npos ? text.size() : next;
+    }
+  }
+  return text.size();
+}
 
 // Reads one `{"metric":{...},"values":[[t,"v"],...]}` (or `"value":[t,"v"]`) series. A series
 // without `__name__` is named `unnamed`.
@@ -96,16 +126,26 @@ Status ReadSeries(od::object series, const JsonInput& in, std::string_view unnam
         std::string_view s;
         auto it = point.begin();
         if (it == point.end()) return InvalidArgumentError("{}: empty sample pair", origin);
-        if (auto ec = (*it).get_double().get(t)) return in.Error("sample time", ec);
+        od::value tv, sv;
+        if (auto ec = (*it).get(tv)) return in.Error("sample time", ec);
+        const size_t t_at = in.At(tv);
+        if (auto ec = tv.get_double().get(t)) return in.Error("sample time", ec, t_at);
         ++it;
         if (it == point.end()) return InvalidArgumentError("{}: sample pair without value", origin);
-        if (auto ec = (*it).get_string().get(s)) return in.Error("sample value (string)", ec);
+        if (auto ec = (*it).get(sv)) return in.Error("sample value", ec);
+        const size_t s_at = in.At(sv);
+        if (sv.get_string().get(s) != simdjson::SUCCESS) {
+          return InvalidArgumentError(
+              "{}: byte {}: sample value is not a string (Prometheus writes values as \"90\")",
+              origin, s_at);
+        }
         double value = 0;
         if (!internal::ParseSampleValue(s, &value)) {
-          return InvalidArgumentError("{}: bad sample value '{}' at t={}", origin, s, t);
+          return InvalidArgumentError("{}: byte {}: bad sample value '{}' at t={}", origin, s_at,
+                                      PrintableText(s), t);
         }
         if (!std::isfinite(t) || std::fabs(t) > 9e9) {
-          return InvalidArgumentError("{}: bad sample time {}", origin, t);
+          return InvalidArgumentError("{}: byte {}: bad sample time {}", origin, t_at, t);
         }
         if (!std::isfinite(value)) {
           if (diags) diags->Add("non_finite_value", origin, fmt::format("t={}", t),
@@ -177,7 +217,13 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
     return OkStatus();
   }
   od::object root;
-  if (auto ec = doc.get_object().get(root)) return in.Error("expected an object", ec);
+  if (auto ec = doc.get_object().get(root)) {
+    if (const size_t end = JsonValueEnd(text); end < text.size()) {
+      return InvalidArgumentError("{}: byte {}: unexpected '{}' after the end of the JSON document",
+                                  origin, end, PrintableAscii(text.substr(end, 1)));
+    }
+    return in.Error("expected an object", ec);
+  }
   std::string status, error_type, error;
   bool have_data = false;
   for (auto field : root) {
@@ -210,11 +256,15 @@ Status ReadPromQueryRange(std::string_view text, std::string_view origin, model:
         if (auto ec = df.unescaped_key().get(dk)) return in.Error("key", ec);
         if (dk == "resultType") {
           std::string_view s;
-          if (auto ec = df.value().get_string().get(s)) return in.Error("'resultType'", ec);
+          od::value rv;
+          if (auto ec = df.value().get(rv)) return in.Error("'resultType'", ec);
+          const size_t at = in.At(rv);
+          if (auto ec = rv.get_string().get(s)) return in.Error("'resultType'", ec, at);
           result_type = std::string(s);
           if (result_type != "matrix" && result_type != "vector") {
-            return InvalidArgumentError("{}: resultType '{}' is not a matrix (use query_range)",
-                                        origin, result_type);
+            return InvalidArgumentError(
+                "{}: byte {}: resultType '{}' is not a matrix (use query_range)", origin, at,
+                PrintableText(result_type));
           }
         } else if (dk == "result") {
           od::array arr;

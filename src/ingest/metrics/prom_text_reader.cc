@@ -97,7 +97,10 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
     while (i < line.size() && line[i] != ' ') ++i;
     std::string_view value_text = line.substr(v0, i - v0);
     double value = 0;
-    if (value_text.empty() || !internal::ParseSampleValue(value_text, &value)) {
+    if (value_text.empty()) {
+      return InvalidArgumentError("{}:{}:{}: the sample has no value", origin, line_no, v0 + 1);
+    }
+    if (!internal::ParseSampleValue(value_text, &value)) {
       return InvalidArgumentError("{}:{}:{}: bad sample value '{}'", origin, line_no, v0 + 1,
                                   value_text);
     }

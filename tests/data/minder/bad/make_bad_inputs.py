@@ -70,6 +70,46 @@ def main():
     (HERE / "bad_prom_truncated.json").write_text(
         '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":'
         '"DCGM_FI_DEV_GPU_UTIL","Hostname":"m0","gpu":"0"},"values":[[1000,"90"],[1001,"9')
+    more_cases(header, rows)
+
+
+def prom_matrix(values, labels='"__name__":"DCGM_FI_DEV_GPU_UTIL","Hostname":"m0","gpu":"0"'):
+    return ('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{%s},'
+            '"values":%s}]}}\n' % (labels, values))
+
+
+def more_cases(header, rows):
+    """Issue 21 item 3: each gives exit 3 with the file, the place (line:column or byte) and the
+    reason, or its documented recovery (README)."""
+    text = header + "".join(",".join(x) + "\n" for x in rows)
+    lines = text.splitlines(keepends=True)
+    # Long CSV.
+    (HERE / "bad_bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())  # accepted
+    (HERE / "bad_no_machine_column.csv").write_text(text.replace("timestamp,machine,", "timestamp,host,", 1))
+    (HERE / "bad_value_text.csv").write_text("".join(lines[:7]) + "1001,m2,busy\n" + "".join(lines[8:]))
+    (HERE / "bad_timestamp_text.csv").write_text("".join(lines[:5]) + "yesterday,m0,90.00\n" + "".join(lines[6:]))
+    (HERE / "bad_extra_field.csv").write_text("".join(lines[:3]) + "1000,m1,90.42,7\n" + "".join(lines[4:]))
+    (HERE / "bad_missing_field.csv").write_text("".join(lines[:3]) + "1000,m1\n" + "".join(lines[4:]))
+    # Prometheus query_range JSON.
+    (HERE / "bad_prom_result_type.json").write_text(
+        '{"status":"success","data":{"resultType":"scalar","result":[1000,"1"]}}\n')
+    (HERE / "bad_prom_values_not_array.json").write_text(prom_matrix('"often"'))
+    (HERE / "bad_prom_value_not_string.json").write_text(prom_matrix('[[1000,"90"],[1001,90]]'))
+    (HERE / "bad_prom_bad_number.json").write_text(prom_matrix('[[1000,"90"],[1001,"ninety"]]'))
+    (HERE / "bad_prom_invalid_utf8.json").write_bytes(
+        prom_matrix('[[1000,"90"]]', '"__name__":"DCGM_FI_DEV_GPU_UTIL","Hostname":"m\udcff0"').encode(
+            "utf-8", "surrogateescape"))
+    (HERE / "bad_prom_trailing.json").write_text(prom_matrix('[[1000,"90"]]') + "]")
+    # Prometheus text exposition.
+    (HERE / "bad_prom_text_value.prom").write_text(
+        '# TYPE DCGM_FI_DEV_GPU_UTIL gauge\nDCGM_FI_DEV_GPU_UTIL{Hostname="m0"} 90 1000000\n'
+        'DCGM_FI_DEV_GPU_UTIL{Hostname="m1"} busy 1000000\n')
+    (HERE / "bad_prom_text_unclosed.prom").write_text(
+        '# TYPE DCGM_FI_DEV_GPU_UTIL gauge\nDCGM_FI_DEV_GPU_UTIL{Hostname="m0} 90 1000000\n')
+    (HERE / "bad_prom_text_no_value.prom").write_text(
+        '# TYPE DCGM_FI_DEV_GPU_UTIL gauge\nDCGM_FI_DEV_GPU_UTIL{Hostname="m0"}\n')
+    (HERE / "bad_prom_text_bad_timestamp.prom").write_text(
+        '# TYPE DCGM_FI_DEV_GPU_UTIL gauge\nDCGM_FI_DEV_GPU_UTIL{Hostname="m0"} 90 soon\n')
 
 
 if __name__ == "__main__":

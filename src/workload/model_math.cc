@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace trainscope::workload {
 namespace {
@@ -118,6 +119,76 @@ double SequenceTokens(const BlockConfig& b) {
   }
   if (b.kind == BlockKind::kVit) return static_cast<double>(b.image_vit_tokens);
   return static_cast<double>(b.seq_len);
+}
+
+std::vector<double> SampleWorkShares(const BlockConfig& b, std::vector<double>* weights) {
+  std::vector<double> cost;
+  if (b.kind != BlockKind::kDit) return cost;
+  const LayerFlops lf = ForwardLayerFlopsPerToken(b);
+  double mean = 0, wsum = 0;
+  for (const SampleKind& k : b.samples) {
+    const double s = DitSampleTokens(b, k);
+    cost.push_back(s * (lf.gemm + 4 * s * static_cast<double>(b.hidden)));
+    weights->push_back(k.weight);
+    mean += k.weight * cost.back();
+    wsum += k.weight;
+  }
+  for (double& c : cost) c /= mean / wsum;
+  return cost;
+}
+
+namespace {
+
+// Merges neighbouring support points pairwise (probability-weighted value) until at most `cap`.
+std::vector<std::pair<double, double>> Compress(std::vector<std::pair<double, double>> dist,
+                                                size_t cap) {
+  while (dist.size() > cap) {
+    std::vector<std::pair<double, double>> merged;
+    for (size_t i = 0; i < dist.size(); i += 2) {
+      if (i + 1 == dist.size()) {
+        merged.push_back(dist[i]);
+        break;
+      }
+      const double p = dist[i].second + dist[i + 1].second;
+      const double v =
+          p > 0 ? (dist[i].first * dist[i].second + dist[i + 1].first * dist[i + 1].second) / p
+                : dist[i].first;
+      merged.emplace_back(v, p);
+    }
+    dist = std::move(merged);
+  }
+  return dist;
+}
+
+}  // namespace
+
+double ExpectedSlowestWork(const std::vector<double>& work, const std::vector<double>& weights,
+                           int64_t microbatches, int64_t replicas) {
+  double wsum = 0;
+  for (double w : weights) wsum += w;
+  if (work.empty() || wsum <= 0 || microbatches <= 0) return static_cast<double>(microbatches);
+  std::vector<std::pair<double, double>> dist{{0.0, 1.0}};  // (sum, probability), sorted
+  for (int64_t j = 0; j < microbatches; ++j) {
+    std::map<double, double> next;
+    for (const auto& [v, p] : dist) {
+      for (size_t k = 0; k < work.size(); ++k) {
+        // Sums equal up to rounding are one value.
+        const double key = std::round((v + work[k]) * 1e9) / 1e9;
+        next[key] += p * weights[k] / wsum;
+      }
+    }
+    dist.assign(next.begin(), next.end());
+    dist = Compress(std::move(dist), 4096);
+  }
+  double expected = 0, below = 0, f_prev = 0;
+  const double n = static_cast<double>(std::max<int64_t>(1, replicas));
+  for (const auto& [v, p] : dist) {
+    below += p;
+    const double f = std::pow(std::min(1.0, below), n);
+    expected += v * (f - f_prev);
+    f_prev = f;
+  }
+  return expected;
 }
 
 double AttentionContext(const BlockConfig& b) {

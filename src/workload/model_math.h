@@ -39,6 +39,19 @@ double AttentionContext(const BlockConfig& block);
 // DiT latent tokens of one sample kind: (1 + frames/dt)/pt * (H/dh/ph) * (W/dw/pw) + text.
 double DitSampleTokens(const BlockConfig& block, const SampleKind& kind);
 
+// Work of one sample of each DiT sample kind relative to the mix's mean (per-token GEMMs plus
+// attention over the sample's own length); `weights` receives the kinds' shares. Empty for
+// other blocks. The trace synthesiser draws per-microbatch work from exactly this.
+std::vector<double> SampleWorkShares(const BlockConfig& block, std::vector<double>* weights);
+
+// Expected work of the slowest of `replicas` data-parallel workers when each draws
+// `microbatches` samples i.i.d. from (`work`, `weights`), in units of the mean sample's work:
+// E[max_r sum_j w_rj]. Exact (the distribution of the sum by convolution, then
+// sum x (F(x)^n - F(x-)^n)) while the sum has at most 4,096 distinct values; beyond that,
+// neighbouring values are merged (probability-weighted), which moves the result by < 0.1%.
+double ExpectedSlowestWork(const std::vector<double>& work, const std::vector<double>& weights,
+                           int64_t microbatches, int64_t replicas);
+
 enum class AttnConvention { kFull, kCausal };
 
 // Forward FLOPs per token of one layer: GEMMs (2 x weights touched) and the attention core.

@@ -36,18 +36,18 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
   s += fmt::format("  cluster      {} x {} ({:.0f} TFLOP/s, {:.0f} GB)\n", p.gpus,
                    job.cluster.gpu.name, job.cluster.gpu.peak_flops / 1e12,
                    job.cluster.gpu.hbm_bytes / 1e9);
-  s += fmt::format("  layout       tp={}{} pp={} vpp={} cp={}({}) ep={} dp={} ({}), mb={}, m={}, "
-                   "recompute={}\n",
-                   plan.tp, plan.sp ? "+sp" : "", plan.pp, plan.vpp, plan.cp, Name(plan.cp_kind),
-                   plan.ep, p.dp, Name(plan.dp_mode), plan.micro_batch, p.microbatches,
-                   Name(plan.recompute));
+  s += fmt::format(
+      "  layout       tp={}{} pp={} vpp={} cp={}({}) ep={} dp={} ({}), mb={}, m={}, "
+      "recompute={}\n",
+      plan.tp, plan.sp ? "+sp" : "", plan.pp, plan.vpp, plan.cp, Name(plan.cp_kind), plan.ep, p.dp,
+      Name(plan.dp_mode), plan.micro_batch, p.microbatches, Name(plan.recompute));
   s += fmt::format("  batch        {} sequences, {} tokens per step\n", p.global_batch,
                    Si(p.tokens_per_step));
   s += "\nParameters\n";
   for (const BlockSummary& b : p.blocks) {
     s += fmt::format("  {:<10} {:<6} total {:>8}  active {:>8}  per rank {:>8}{}\n", b.name,
-                     Name(b.kind), Si(b.params.total), Si(b.params.active),
-                     Si(b.params_on_rank), b.frozen ? "  (frozen)" : "");
+                     Name(b.kind), Si(b.params.total), Si(b.params.active), Si(b.params_on_rank),
+                     b.frozen ? "  (frozen)" : "");
     if (b.params.adapter > 0) {  // Seed-ViT's 532M is the encoder without its MLP adapter
       s += fmt::format("  {:<10} {:<6} encoder {:>6}  adapter {:>7}\n", "", "",
                        Si(b.params.total - b.params.adapter), Si(b.params.adapter));
@@ -74,15 +74,22 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
   s += "\nTime\n";
   s += fmt::format("  step time      {:.3f} s (compute {:.3f} s, idle/exposed {:.1f}%)\n",
                    p.step_time_s, p.compute_s, 100 * p.bubble_fraction);
+  if (p.sample_wait_s > 0) {
+    s += fmt::format(
+        "  balanced       {:.3f} s, MFU {:.1f}%: workers with equal sample mixes "
+        "would save the {:.3f} s wait for the slowest ({:.1f}%)\n",
+        p.step_time_balanced_s, 100 * p.mfu_balanced, p.sample_wait_s,
+        100 * p.sample_wait_s / p.step_time_s);
+  }
   s += fmt::format("  MFU            {:.1f}% (causal convention {:.1f}%), HFU {:.1f}%\n",
                    100 * p.mfu, 100 * p.mfu_causal, 100 * p.hfu);
   s += fmt::format("  throughput     {} tokens/s, {:.0f} model TFLOP/s per GPU\n",
                    Si(p.tokens_per_s), p.tflops_per_gpu);
   if (p.has_budget) {
-    s += fmt::format("  job            {} tokens = {:.0f} steps: {:.3g} GPU-hours, {:.1f} days "
-                     "(effective-time ratio {:.2f})\n",
-                     Si(p.tokens_total), p.steps_total, p.gpu_hours, p.calendar_days,
-                     p.effective_time_ratio);
+    s += fmt::format(
+        "  job            {} tokens = {:.0f} steps: {:.3g} GPU-hours, {:.1f} days "
+        "(effective-time ratio {:.2f})\n",
+        Si(p.tokens_total), p.steps_total, p.gpu_hours, p.calendar_days, p.effective_time_ratio);
   }
   for (const std::string& note : p.notes) s += fmt::format("  note: {}\n", note);
   s += fmt::format("\nAssumptions ({})\n", p.assumptions.size());
@@ -108,7 +115,10 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.Field("global_batch", p.global_batch);
   w.Field("tokens_per_step", p.tokens_per_step);
   w.Field("step_time_s", p.step_time_s);
+  w.Field("step_time_balanced_s", p.step_time_balanced_s);
+  w.Field("sample_wait_s", p.sample_wait_s);
   w.Field("mfu", p.mfu);
+  w.Field("mfu_balanced", p.mfu_balanced);
   w.Field("mfu_causal", p.mfu_causal);
   w.Field("hfu", p.hfu);
   w.Field("tokens_per_s", p.tokens_per_s);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "workload/config_io.h"
 #include "workload/step_costs.h"
@@ -28,6 +29,96 @@ double VisionImbalance(const BlockConfig& vit, double images_per_gpu, int gpus) 
   if (vit.plan.balancing != Balancing::kNone) return 1.0 + (1.0 + cv * cv) / images_per_gpu;
   const double z = std::sqrt(2.0 * std::log(std::max(2, gpus)));
   return 1.0 + z * cv / std::sqrt(images_per_gpu);
+}
+
+// Expected slowest of `n` draws from the empirical distribution `samples` (equal weights).
+double ExpectedMaxOf(std::vector<double> samples, int64_t n) {
+  std::sort(samples.begin(), samples.end());
+  const double count = static_cast<double>(samples.size());
+  double expected = 0, f_prev = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const double f = std::pow(static_cast<double>(i + 1) / count, static_cast<double>(n));
+    expected += samples[i] * (f - f_prev);
+    f_prev = f;
+  }
+  return expected;
+}
+
+// Pipelines (pp > 1): a heavy microbatch also stalls the stages around it, so the worker's step
+// is replayed with drawn per-microbatch work (the synthesiser's draw: one sample kind per
+// microbatch, fixed seed) kSampleTrials times, and the expected slowest of the DP workers is
+// taken from that distribution.
+double PipelineSlowestStep(const StepGraph& graph, const StepCosts& costs,
+                           const std::vector<double>& work, const std::vector<double>& weights,
+                           int dp) {
+  constexpr int kSampleTrials = 256;
+  std::mt19937_64 rng(19);
+  std::discrete_distribution<int> pick(weights.begin(), weights.end());
+  std::vector<double> factor(static_cast<size_t>(costs.microbatches));
+  std::vector<double> steps;
+  for (int trial = 0; trial < kSampleTrials; ++trial) {
+    for (double& f : factor) f = work[static_cast<size_t>(pick(rng))];
+    steps.push_back(
+        SimulateStep(graph, [&](const StepOp& op) {
+          const bool compute = op.type == StepOpType::kForward || op.type == StepOpType::kBackward;
+          return costs.Seconds(op) * (compute ? factor[static_cast<size_t>(op.microbatch)] : 1.0);
+        }).step_s);
+  }
+  return ExpectedMaxOf(std::move(steps), dp);
+}
+
+// Variable-length data (a DiT's video/image mix): each DP worker draws its microbatches' samples
+// and the step waits for the worker with the most work (the gradient reduce is a barrier), as the
+// trace synthesiser draws them. pp = 1: analytic, the slowest worker's expected summed work
+// (model_math.h, exact distribution) over the mean, times forward+backward per microbatch.
+// pp > 1: the same draw replayed on the step graph (PipelineSlowestStep).
+void AddSampleWait(const BlockConfig& main, int64_t microbatches, int dp, const StepGraph& graph,
+                   const StepCosts& costs, Prediction* out) {
+  out->step_time_s = out->step_time_balanced_s;
+  std::vector<double> weights;
+  const std::vector<double> work = SampleWorkShares(main, &weights);
+  if (work.size() < 2 || microbatches <= 0) return;
+  std::string how = "exact distribution of the mix";
+  if (costs.pp > 1) {
+    const double slowest = PipelineSlowestStep(graph, costs, work, weights, dp);
+    out->sample_wait_s = std::max(0.0, slowest - out->step_time_balanced_s);
+    how = "step graph replayed with 256 drawn mixes";
+  } else {
+    const double slowest = ExpectedSlowestWork(work, weights, microbatches, dp);
+    const double per_microbatch = costs.fwd_s[0] + costs.bwd_s[0];
+    out->sample_wait_s =
+        std::max(0.0, slowest - static_cast<double>(microbatches)) * per_microbatch;
+  }
+  out->step_time_s += out->sample_wait_s;
+  out->notes.push_back(
+      fmt::format("step {:.3f} s waits {:.3f} s for the slowest of {} workers' sample mixes ({}); "
+                  "balanced {:.3f} s would save {:.1f}%",
+                  out->step_time_s, out->sample_wait_s, dp, how, out->step_time_balanced_s,
+                  100 * out->sample_wait_s / out->step_time_s));
+}
+
+// MFU, throughput and the whole-job budget from the step time.
+void AddRates(const JobConfig& job, Prediction* out) {
+  const double capacity = out->step_time_s * job.cluster.gpus * job.cluster.gpu.peak_flops;
+  out->mfu = out->model_flops / capacity;
+  out->mfu_causal = out->model_flops_causal / capacity;
+  out->mfu_balanced = out->model_flops /
+                      (out->step_time_balanced_s * job.cluster.gpus * job.cluster.gpu.peak_flops);
+  out->hfu = out->hardware_flops / capacity;
+  out->tokens_per_s = out->tokens_per_step / out->step_time_s;
+  out->tflops_per_gpu = out->model_flops / out->step_time_s / job.cluster.gpus / 1e12;
+  if (job.training.tokens_total > 0) {
+    out->has_budget = true;
+    out->tokens_total = job.training.tokens_total;
+    out->steps_total = job.training.tokens_total / out->tokens_per_step;
+    out->gpu_hours = out->steps_total * out->step_time_s * job.cluster.gpus / 3600 /
+                     job.training.effective_time_ratio;
+    out->calendar_days = out->gpu_hours / job.cluster.gpus / 24;
+  }
+  if (!out->fits) {
+    out->notes.push_back(fmt::format("does not fit: {:.1f} GB needed, {:.1f} GB on the GPU",
+                                     out->memory.total / 1e9, job.cluster.gpu.hbm_bytes / 1e9));
+  }
 }
 
 }  // namespace
@@ -179,32 +270,16 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
   const StepReplay replay =
       SimulateStep(*graph, [&](const StepOp& op) { return costs.Seconds(op); });
-  out.step_time_s = replay.step_s;
+  out.step_time_balanced_s = replay.step_s;
+  AddSampleWait(main, out.microbatches, out.dp, *graph, costs, &out);
   if (detail != nullptr) {
     detail->main_timing = t;
     detail->costs = costs;
     detail->shape = shape;
   }
-  out.compute_s = replay.compute_busy_s;
+  out.compute_s = replay.compute_busy_s + out.sample_wait_s;
   out.bubble_fraction = out.step_time_s > 0 ? 1 - out.compute_s / out.step_time_s : 0;
-  const double capacity = out.step_time_s * job.cluster.gpus * job.cluster.gpu.peak_flops;
-  out.mfu = out.model_flops / capacity;
-  out.mfu_causal = out.model_flops_causal / capacity;
-  out.hfu = out.hardware_flops / capacity;
-  out.tokens_per_s = out.tokens_per_step / out.step_time_s;
-  out.tflops_per_gpu = out.model_flops / out.step_time_s / job.cluster.gpus / 1e12;
-  if (job.training.tokens_total > 0) {
-    out.has_budget = true;
-    out.tokens_total = job.training.tokens_total;
-    out.steps_total = job.training.tokens_total / out.tokens_per_step;
-    out.gpu_hours = out.steps_total * out.step_time_s * job.cluster.gpus / 3600 /
-                    job.training.effective_time_ratio;
-    out.calendar_days = out.gpu_hours / job.cluster.gpus / 24;
-  }
-  if (!out.fits) {
-    out.notes.push_back(fmt::format("does not fit: {:.1f} GB needed, {:.1f} GB on the GPU",
-                                    m.total / 1e9, job.cluster.gpu.hbm_bytes / 1e9));
-  }
+  AddRates(job, &out);
   return out;
 }
 

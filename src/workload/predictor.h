@@ -49,9 +49,12 @@ struct Prediction {
   bool fits = false;
   double hbm_bytes = 0;
   std::vector<CommVolume> comm;
-  double step_time_s = 0;
-  double compute_s = 0;        // busiest stage's forward+backward time
-  double bubble_fraction = 0;  // idle share of the compute stream of the busiest stage
+  double step_time_s = 0;           // what a step takes, incl. the wait for the slowest sample mix
+  double step_time_balanced_s = 0;  // the same step with every worker at the mean sample mix
+  double sample_wait_s = 0;         // step_time_s - step_time_balanced_s (saving of balancing)
+  double mfu_balanced = 0;          // MFU at step_time_balanced_s
+  double compute_s = 0;             // busiest stage's forward+backward time
+  double bubble_fraction = 0;       // idle share of the compute stream of the busiest stage
   double mfu = 0, mfu_causal = 0, hfu = 0;
   double tokens_per_s = 0;
   double tflops_per_gpu = 0;  // model FLOPs (full convention) / s / GPU

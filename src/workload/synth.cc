@@ -111,20 +111,10 @@ bool IsTransfer(const StepOp& op) {
   }
 }
 
-// Relative cost of each DiT sample kind (per-token GEMMs + attention over its own length).
+// Relative cost of each DiT sample kind: the planner's own shares (model_math.h), so plan's
+// wait for the slowest worker's mix is computed from the same distribution.
 std::vector<double> SampleCosts(const BlockConfig& b, std::vector<double>* weights) {
-  const LayerFlops lf = ForwardLayerFlopsPerToken(b);
-  std::vector<double> cost;
-  double mean = 0, wsum = 0;
-  for (const SampleKind& k : b.samples) {
-    const double s = DitSampleTokens(b, k);
-    cost.push_back(s * (lf.gemm + 4 * s * static_cast<double>(b.hidden)));
-    weights->push_back(k.weight);
-    mean += k.weight * cost.back();
-    wsum += k.weight;
-  }
-  for (double& c : cost) c /= mean / wsum;
-  return cost;
+  return SampleWorkShares(b, weights);
 }
 
 // The random draws of one synthesised job, made in a fixed order (same seed, same job):

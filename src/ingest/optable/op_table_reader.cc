@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "base/line_reader.h"
+#include "base/utf8.h"
 #include "ingest/optable/op_table_parquet.h"
 
 namespace trainscope::ingest {
@@ -58,9 +59,13 @@ class CsvParser {
     for (int c : {kDp, kStage, kRank, kStep, kSeq, kMc, kMb, kGmc}) {
       std::string_view v = cell[c];
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), ints[c]);
+      if (ec == std::errc::result_out_of_range && ptr == v.data() + v.size()) {
+        return InvalidArgumentError("{}:{}:{}: column '{}': {} digits, out of range (32-bit)",
+                                    name_, line_no_, cell_col[c], kColNames[c], v.size());
+      }
       if (ec != std::errc() || ptr != v.data() + v.size()) {
         return InvalidArgumentError("{}:{}:{}: column '{}': expected an integer, got '{}'", name_,
-                                    line_no_, cell_col[c], kColNames[c], v);
+                                    line_no_, cell_col[c], kColNames[c], PrintableText(v));
       }
     }
     double secs[2];
@@ -200,16 +205,18 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
     for (Field f : {Field{"dp_size", &meta.dp_size}, Field{"pp_size", &meta.pp_size},
                     Field{"tp_size", &meta.tp_size}, Field{"dsp_size", &meta.dsp_size},
                     Field{"vpp_size", &meta.vpp_size}, Field{"world_size", &meta.world_size}}) {
-      if (!root[f.key]) continue;
-      *f.value = root[f.key].as<int32_t>();
+      const YAML::Node node = root[f.key];
+      if (!node) continue;
       meta.size_keys.emplace_back(f.key);
-      if (*f.value <= 0) {
-        return InvalidArgumentError("{}:{}: {} must be a positive integer", name,
-                                    root[f.key].Mark().line + 1, f.key);
+      if (!node.IsScalar() || !YAML::convert<int32_t>::decode(node, *f.value) || *f.value <= 0) {
+        return InvalidArgumentError("{}:{}:{}: {} must be a positive integer, got '{}'", name,
+                                    node.Mark().line + 1, node.Mark().column + 1, f.key,
+                                    node.IsScalar() ? PrintableText(node.Scalar()) : "a list or map");
       }
     }
   } catch (const YAML::Exception& e) {
-    return InvalidArgumentError("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg);
+    return InvalidArgumentError("{}:{}:{}: not valid YAML: {}", name, e.mark.line + 1,
+                                e.mark.column + 1, e.msg);
   }
   if (meta.Has("world_size") &&
       meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {

@@ -125,7 +125,8 @@ void RegisterWorkload(CLI::App& root) {
   synth->add_option("--inject", f->inject,
                     "Fault, e.g. straggler:rank=5,factor=1.5,step=2 | slow_stage:stage=3,factor=1.3"
                     " | gc:rank=2,seconds=0.4,every=2 | slow_link:rank=9,factor=4 | "
-                    "hang:rank=3,step=5 | dead:rank=3,step=5");
+                    "hang:rank=3,step=5 | dead:rank=3,step=5 | nic:machine=2,factor=4 | "
+                    "seqlen:cv=0.4");
   synth->add_option("--kernels", f->kernels, "Kineto detail: per-layer, per-op or none");
   synth->add_option("--jitter", f->options.launch_jitter_s, "Mean launch delay per op (s)");
   synth->add_flag("--force", f->force, "Write into an output folder that holds other files too");

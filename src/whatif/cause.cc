@@ -2,14 +2,14 @@
 // ClassifyCause: worker-cell replays, pattern tests and evidence strings (thresholds in cause.h).
 #include "whatif/cause.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numeric>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "base/check.h"
 #include "base/stats.h"
@@ -35,6 +35,8 @@ std::string_view PatternName(Pattern p) {
       return "start_skew";
     case Pattern::kSlowCommunication:
       return "slow_communication";
+    case Pattern::kGcPause:
+      return "gc_pause";
   }
   return "none";
 }
@@ -112,7 +114,8 @@ namespace {
 double MedianOf(std::vector<double> v) { return v.empty() ? 0 : Median(std::move(v)); }
 
 // "rank 3 (1.2 ms/step), rank 5 (0.8 ms/step)": the workers with most of `per_worker`.
-std::string TopWorkers(const ReplayModel& m, const std::vector<double>& per_worker_ns, size_t count) {
+std::string TopWorkers(const ReplayModel& m, const std::vector<double>& per_worker_ns,
+                       size_t count) {
   std::vector<int32_t> order(per_worker_ns.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
@@ -132,7 +135,8 @@ std::string TopOps(const ReplayModel& m,
   for (const HostTime& h : m.host)
     for (const auto& [name, ns] : h.*ops) by_name[name] += ns;
   std::vector<std::pair<std::string, int64_t>> v(by_name.begin(), by_name.end());
-  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string out;
   for (size_t k = 0; k < v.size() && k < 2; ++k)
     out += fmt::format("{}'{}' {:.2f} ms/step", k ? ", " : "", v[k].first,
@@ -200,8 +204,8 @@ std::string HostBreakdown(const ReplayModel& m, Cause& c) {
 
 // Host-bound: the in-window gaps between GPU ops (the GPU waits for the host), with what the
 // host was doing (Kineto) or the workers holding the gaps (op tables).
-void FindHostBound(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th,
-                   Cause& c, std::vector<Finding>& found) {
+void FindHostBound(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th, Cause& c,
+                   std::vector<Finding>& found) {
   const int32_t workers = m.num_workers(), num_steps = m.num_steps();
   const double host_excess = r.host_slowdown - 1;
   c.metrics.emplace_back("host_slowdown", r.host_slowdown);
@@ -244,8 +248,8 @@ void FindHostBound(const ReplayModel& m, const WhatIfResult& r, const CauseThres
 
 // Start skew: ranks entered the traced step at different times; the gaps before their entry
 // happened before their traced window.
-void FindStartSkew(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th,
-                   Cause& c, std::vector<Finding>& found) {
+void FindStartSkew(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th, Cause& c,
+                   std::vector<Finding>& found) {
   if (m.host.empty()) return;
   const int32_t num_steps = m.num_steps();
   double measured = 0;
@@ -303,10 +307,60 @@ void FindSlowCommunication(const WhatIfResult& r, const Excess& e, const CauseTh
   }
 }
 
+// How microbatch compute times (forward + backward) spread between the microbatches of one (DP
+// rank, stage, chunk), which is what sequence-length cost varies: their coefficient of variation
+// around the group's mean, and their share of the whole spread (a slow worker or stage shifts a
+// whole group instead). NaN when there are fewer than 3 microbatches.
+struct MicrobatchSpread {
+  double within_cv = std::numeric_limits<double>::quiet_NaN();
+  double within_share = std::numeric_limits<double>::quiet_NaN();
+};
+
+MicrobatchSpread WithinGroupSpread(const ReplayModel& m) {
+  std::unordered_map<uint64_t, std::pair<uint64_t, double>> work;  // key -> (group, F + B)
+  for (int32_t i = 0; i < m.num_nodes(); ++i) {
+    if (m.phase[i] == Phase::kNone || m.microbatch[i] < 0) continue;
+    const int32_t w = m.worker[i];
+    const uint64_t g = (static_cast<uint64_t>(m.dp_rank_of(w)) << 40) |
+                       (static_cast<uint64_t>(m.stage_of(w)) << 20) |
+                       static_cast<uint64_t>(static_cast<int64_t>(m.chunk[i]) + 1);
+    const uint64_t key = (g * 1315423911ULL) ^ (static_cast<uint64_t>(m.step_index[i]) << 32) ^
+                         static_cast<uint64_t>(m.microbatch[i]);
+    auto& entry = work[key];
+    entry.first = g;
+    entry.second += static_cast<double>(m.dur_ns[i]);
+  }
+  std::unordered_map<uint64_t, std::pair<double, double>> group;  // sum, count
+  double sum = 0;
+  for (const auto& [key, v] : work) {
+    auto& s = group[v.first];
+    s.first += v.second;
+    s.second += 1;
+    sum += v.second;
+  }
+  MicrobatchSpread out;
+  if (work.size() < 3) return out;
+  const double mean = sum / static_cast<double>(work.size());
+  double within = 0, total = 0, relative = 0;
+  for (const auto& [key, v] : work) {
+    const auto& s = group[v.first];
+    const double group_mean = s.first / s.second;
+    within += (v.second - group_mean) * (v.second - group_mean);
+    total += (v.second - mean) * (v.second - mean);
+    if (group_mean > 0) relative += (v.second / group_mean - 1) * (v.second / group_mean - 1);
+  }
+  out.within_cv = std::sqrt(relative / static_cast<double>(work.size()));
+  if (total > 0) out.within_share = within / total;
+  return out;
+}
+
 void FindSequenceLength(const ReplayModel& m, const WhatIfResult& r, const Excess& e,
                         const CauseThresholds& th, Cause& c, std::vector<Finding>& found) {
   const double corr = ForwardBackwardCorrelation(m);
+  const MicrobatchSpread spread = WithinGroupSpread(m);
   c.metrics.emplace_back("forward_backward_correlation", corr);
+  c.metrics.emplace_back("microbatch_cv", spread.within_cv);
+  c.metrics.emplace_back("microbatch_within_share", spread.within_share);
   const int32_t num_steps = m.num_steps();
   int32_t top_dp_changes = 0;
   auto top_of = [&](int32_t step) {
@@ -317,15 +371,50 @@ void FindSequenceLength(const ReplayModel& m, const WhatIfResult& r, const Exces
   };
   for (int32_t s = 1; s < num_steps && !r.by_dp_rank.empty(); ++s)
     top_dp_changes += top_of(s) != top_of(s - 1);
-  if (std::isfinite(corr) && corr >= th.fb_correlation && e.compute >= th.min_excess) {
+  // Microbatches must differ by more than noise (kMinMicrobatchCv), and the finding carries only
+  // the share of the compute excess that their spread can: a slow worker or stage shifts whole
+  // groups and is the heatmap's finding.
+  constexpr double kMinMicrobatchCv = 0.05;
+  const double impact =
+      std::isfinite(spread.within_share) ? e.compute * spread.within_share : e.compute;
+  if (std::isfinite(corr) && corr >= th.fb_correlation && spread.within_cv >= kMinMicrobatchCv &&
+      e.compute >= th.min_excess) {
     found.push_back(
-        {Pattern::kSequenceLength, e.compute,
+        {Pattern::kSequenceLength, impact,
          fmt::format(
              "forward and backward compute of the same microbatch vary together (correlation "
-             "{:.2f} >= {:.1f}), as sequence-length cost does; compute carries S-1 = {:.3f}; the "
-             "slowest DP rank changes in {} of {} step transitions",
-             corr, th.fb_correlation, e.compute, top_dp_changes, std::max(0, num_steps - 1))});
+             "{:.2f} >= {:.1f}), as sequence-length cost does, and differ by {:.0f}% (cv) "
+             "within one DP rank and stage ({:.0f}% of the whole spread; the rest is between "
+             "workers or stages); compute carries S-1 = {:.3f}; the slowest DP rank changes in "
+             "{} of {} step transitions",
+             corr, th.fb_correlation, spread.within_cv * 100, spread.within_share * 100, e.compute,
+             top_dp_changes, std::max(0, num_steps - 1))});
   }
+}
+
+// GC pauses: the op tables' gc ops (Python garbage collection between steps; OSDI'25 section 6
+// found them a common straggler cause, fixed by collecting on a schedule on every rank at once).
+void FindGcPause(const ReplayModel& m, const WhatIfResult& r, const CauseThresholds& th,
+                 std::vector<Finding>& found) {
+  const Attribution* gc = nullptr;
+  for (const Attribution& a : r.by_op_class)
+    if (a.label == "gc") gc = &a;
+  if (gc == nullptr || gc->slowdown - 1 < th.min_excess) return;
+  std::vector<double> per_worker(static_cast<size_t>(m.num_workers()), 0);
+  double total = 0;
+  for (int32_t i = 0; i < m.num_nodes(); ++i) {
+    if (m.op_names[m.op_name[i]] != "gc") continue;
+    per_worker[static_cast<size_t>(m.worker[i])] += static_cast<double>(m.dur_ns[i]);
+    total += static_cast<double>(m.dur_ns[i]);
+  }
+  found.push_back(
+      {Pattern::kGcPause, gc->slowdown - 1,
+       fmt::format("garbage-collection pauses: with only the gc ops real the job runs {:.3f}x "
+                   "its ideal; gc takes {:.1f} ms per step over all workers, most on {}; a "
+                   "pause on one worker stalls every peer that waits for it (collect on a "
+                   "schedule, on all ranks at once)",
+                   gc->slowdown, total / std::max(1, m.num_steps()) * 1e-6,
+                   TopWorkers(m, per_worker, 2))});
 }
 
 // A heatmap candidate: one slow worker (a hot cell) or one slow stage (a stripe).
@@ -333,8 +422,8 @@ struct Candidate {
   Pattern pattern;
   int32_t worker = -1, stage = -1, phase = -1;  // phase: 0 forward, 1 backward (stripes)
   double ratio = 1;                             // evidence
-  std::vector<double> scale;      // per worker: divide its forward (or all) compute by it
-  std::vector<double> scale_bwd;  // per worker: the same for backward compute
+  std::vector<double> scale;         // per worker: divide its forward (or all) compute by it
+  std::vector<double> scale_bwd;     // per worker: the same for backward compute
   std::vector<int32_t> impact_rows;  // rows kept real for the impact replay
   bool single_peer = false;          // compared with one other worker only
 };
@@ -431,8 +520,14 @@ void SlowWorkerCandidates(const ReplayModel& m, const ComputeSums& sums,
     max_ratio = std::max(max_ratio, ratio);
     // Without stages a worker needs two peers: of two ranks, which one is off cannot be told.
     if (ratio < th.worker_ratio) continue;
-    Candidate cand{Pattern::kOneSlowWorker, w, by_stage ? m.stage_of(w) : -1, -1, ratio,
-                   std::vector<double>(workers, 1.0), {}, rows[w]};
+    Candidate cand{Pattern::kOneSlowWorker,
+                   w,
+                   by_stage ? m.stage_of(w) : -1,
+                   -1,
+                   ratio,
+                   std::vector<double>(workers, 1.0),
+                   {},
+                   rows[w]};
     cand.scale[w] = ratio;
     cand.scale_bwd = cand.scale;
     cand.single_peer = others.size() < 2;
@@ -448,8 +543,9 @@ void SlowStageCandidates(const ReplayModel& m, const ComputeSums& sums, const Ca
   if (!m.has_stages() || m.pp < 2) return;
   const int32_t workers = m.num_workers(), pp = m.pp, dp = m.dp;
   for (int32_t s = 0; s < pp; ++s) {
-    Candidate cand{Pattern::kStageImbalance, -1, s, -1, 0, std::vector<double>(workers, 1.0),
-                   std::vector<double>(workers, 1.0), {}};
+    Candidate cand{
+        Pattern::kStageImbalance,          -1, s, -1, 0, std::vector<double>(workers, 1.0),
+        std::vector<double>(workers, 1.0), {}};
     for (int phase = 0; phase < 2; ++phase) {
       const std::vector<double>& sum = phase == 0 ? sums.fwd : sums.bwd;
       const std::vector<double>& cnt = phase == 0 ? sums.fwd_n : sums.bwd_n;
@@ -518,8 +614,10 @@ Result<std::vector<double>> CandidateImpacts(const ReplayModel& m, const WhatIfR
 // fixed ops' own slow durations.
 std::string ShareOfSlowdown(double rem) {
   if (rem <= 1.05) return fmt::format("{:.0f}% of the slowdown", rem * 100);
-  return fmt::format("all of the slowdown and more (rem {:.2f}: the ideal's class means include "
-                     "those workers' own slow ops)", rem);
+  return fmt::format(
+      "all of the slowdown and more (rem {:.2f}: the ideal's class means include "
+      "those workers' own slow ops)",
+      rem);
 }
 
 std::string SlowWorkerEvidence(const ReplayModel& m, const WhatIfResult& r, const Candidate& cand,
@@ -532,7 +630,8 @@ std::string SlowWorkerEvidence(const ReplayModel& m, const WhatIfResult& r, cons
       if (r.by_worker[v].per_step[s] > r.by_worker[best].per_step[s]) best = v;
     same += best == w;
   }
-  const std::string others = candidates > 1 ? " (other outliers brought to their peers' speed)" : "";
+  const std::string others =
+      candidates > 1 ? " (other outliers brought to their peers' speed)" : "";
   // M_W fixes the top workers by score with everything else left as traced: say which, and that
   // another pattern on the critical path can leave that fix at ~0%.
   const int32_t rank = m.worker_rank[w];
@@ -541,10 +640,9 @@ std::string SlowWorkerEvidence(const ReplayModel& m, const WhatIfResult& r, cons
   const std::string mw_note = r.m_w.rem < 0.05 && candidates > 1
                                   ? " (the other outliers keep the step time while they remain)"
                                   : "";
-  const std::string who =
-      m.has_stages() ? fmt::format("worker rank {} (dp_rank {}, stage {})", rank, m.dp_rank_of(w),
-                                   m.stage_of(w))
-                     : fmt::format("rank {}", rank);
+  const std::string who = m.has_stages() ? fmt::format("worker rank {} (dp_rank {}, stage {})",
+                                                       rank, m.dp_rank_of(w), m.stage_of(w))
+                                         : fmt::format("rank {}", rank);
   const char* peers = cand.single_peer ? "its only peer (with one peer, which of the two deviates "
                                          "cannot be told; this is the one the step waits for)"
                       : m.has_stages() ? "the other workers of its stage"
@@ -576,7 +674,8 @@ std::string SlowStageEvidence(const ReplayModel& m, const WhatIfResult& r, const
       if (r.by_stage[t].per_step[step] > r.by_stage[best].per_step[step]) best = t;
     top_steps += best == s;
   }
-  const std::string others = candidates > 1 ? " (other outliers brought to their peers' speed)" : "";
+  const std::string others =
+      candidates > 1 ? " (other outliers brought to their peers' speed)" : "";
   return fmt::format(
       "{} (stage {}): its {} compute takes >= {:.2f}x the other stages' on every DP rank; that "
       "stage alone slows the job to {:.3f}x{}; slowest stage in {} of {} steps{}",
@@ -623,8 +722,7 @@ bool MainCauseCandidate(const Finding& f, const WhatIfResult& r, const CauseThre
   // findings, on the same scale (a share of the no-gap step).
   if (!IsGpuSide(f.pattern) || f.pattern == Pattern::kWorkImbalance) return false;
   if (r.slowdown >= r.straggling_threshold) return true;
-  const bool local =
-      f.pattern == Pattern::kOneSlowWorker || f.pattern == Pattern::kStageImbalance;
+  const bool local = f.pattern == Pattern::kOneSlowWorker || f.pattern == Pattern::kStageImbalance;
   return local && !f.single_peer && f.impact >= th.primary_impact;
 }
 
@@ -643,9 +741,14 @@ void ChooseMainCause(const WhatIfResult& r, const CauseThresholds& th,
     for (const Attribution& a : r.by_worker) hottest = std::max(hottest, a.slowdown);
     c.pattern = Pattern::kNone;
     c.evidence = fmt::format(
-        "no straggler pattern: S = {:.3f} (< {:.1f} is not straggling), host-gap effect {:.3f}; "
-        "hottest worker alone {:.3f}x",
-        r.slowdown, r.straggling_threshold, r.host_slowdown, hottest);
+        "no straggler pattern: S = {:.3f} ({}), host-gap effect {:.3f}; hottest worker alone "
+        "{:.3f}x",
+        r.slowdown,
+        r.slowdown < r.straggling_threshold
+            ? fmt::format("< {:.1f} is not straggling", r.straggling_threshold)
+            : fmt::format(">= {:.1f}: straggling, but no pattern here explains it",
+                          r.straggling_threshold),
+        r.host_slowdown, hottest);
     c.secondary = found;
     return;
   }
@@ -688,6 +791,7 @@ Result<Cause> ClassifyCause(const ReplayModel& m, const WhatIfResult& r, int thr
   const Excess attributed = AttributedExcess(m, r);
   FindSlowCommunication(r, attributed, th, c, found);
   if (m.has_microbatches()) FindSequenceLength(m, r, attributed, th, c, found);
+  if (m.input == InputKind::kOpTable) FindGcPause(m, r, th, found);
   TS_RETURN_IF_ERROR(FindHeatmapPatterns(m, r, threads, distributor, th, c, found));
   std::stable_sort(found.begin(), found.end(),
                    [](const Finding& a, const Finding& b) { return a.impact > b.impact; });

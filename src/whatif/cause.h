@@ -58,6 +58,7 @@ enum class Pattern {
   kSlowCommunication,
   kWorkImbalance,
   kStartSkew,
+  kGcPause,  // Python garbage-collection pauses (op tables' gc ops)
 };
 std::string_view PatternName(Pattern p);
 // GPU-side patterns explain S (the replay without gaps); host-side ones (host_bound, start_skew)

@@ -29,6 +29,10 @@ std::string_view FaultName(FaultType type) {
       return "hang";
     case FaultType::kDead:
       return "dead";
+    case FaultType::kNic:
+      return "nic";
+    case FaultType::kSeqLen:
+      return "seqlen";
   }
   return "?";
 }
@@ -38,8 +42,9 @@ Result<Fault> ParseFault(std::string_view text) {
   const size_t colon = text.find(':');
   const std::string_view type = text.substr(0, colon);
   bool known = false;
-  for (FaultType t : {FaultType::kStraggler, FaultType::kSlowStage, FaultType::kGcPause,
-                      FaultType::kSlowLink, FaultType::kHang, FaultType::kDead}) {
+  for (FaultType t :
+       {FaultType::kStraggler, FaultType::kSlowStage, FaultType::kGcPause, FaultType::kSlowLink,
+        FaultType::kHang, FaultType::kDead, FaultType::kNic, FaultType::kSeqLen}) {
     if (type == FaultName(t)) {
       f.type = t;
       known = true;
@@ -48,10 +53,10 @@ Result<Fault> ParseFault(std::string_view text) {
   if (!known) {
     return InvalidArgumentError(
         "--inject '{}': unknown fault '{}' (straggler, slow_stage, gc, "
-        "slow_link, hang, dead)",
+        "slow_link, hang, dead, nic, seqlen)",
         text, type);
   }
-  if (f.type == FaultType::kSlowLink) f.factor = 4.0;
+  if (f.type == FaultType::kSlowLink || f.type == FaultType::kNic) f.factor = 4.0;
   std::string_view rest = colon == std::string_view::npos ? "" : text.substr(colon + 1);
   while (!rest.empty()) {
     const size_t comma = rest.find(',');
@@ -79,10 +84,14 @@ Result<Fault> ParseFault(std::string_view text) {
       f.step = static_cast<int>(number);
     } else if (key == "every") {
       f.every = std::max(1, static_cast<int>(number));
+    } else if (key == "machine") {
+      f.machine = static_cast<int>(number);
+    } else if (key == "cv") {
+      f.cv = number;
     } else {
       return InvalidArgumentError(
           "--inject '{}': unknown key '{}' (rank, stage, factor, seconds, "
-          "step, every)",
+          "step, every, machine, cv)",
           text, key);
     }
     if (comma == std::string_view::npos) break;
@@ -144,22 +153,49 @@ Status CheckFaults(const SynthOptions& options, const internal::Timeline& t) {
     if (f.type == FaultType::kSlowStage && f.stage >= t.pp) {
       return InvalidArgumentError("--inject slow_stage: stage {} outside pp {}", f.stage, t.pp);
     }
+    const int machines = (t.world + t.gpus_per_node - 1) / t.gpus_per_node;
+    if (f.type == FaultType::kNic && f.machine >= machines) {
+      return InvalidArgumentError("--inject nic: machine {} outside the job's {} machines",
+                                  f.machine, machines);
+    }
+    if (f.type == FaultType::kSeqLen && f.cv > 3) {
+      return InvalidArgumentError("--inject seqlen: cv {} is implausible (at most 3)", f.cv);
+    }
   }
   return OkStatus();
 }
 
 // Work of each (replica, microbatch) of one step: F and B of one microbatch share it.
-std::vector<double> MicrobatchWork(size_t count, const SynthOptions& options, Randomness& rnd) {
+// A seqlen fault striking `step` spreads the work with its cv instead (lognormal, mean 1).
+std::vector<double> MicrobatchWork(size_t count, const SynthOptions& options, int step,
+                                   Randomness& rnd) {
+  double seqlen_cv = 0;
+  for (const Fault& f : options.faults)
+    if (f.type == FaultType::kSeqLen && step >= f.step) seqlen_cv = f.cv;
+  const auto lognormal = [&](double cv) {
+    const double sigma = std::sqrt(std::log1p(cv * cv));
+    return std::exp(sigma * rnd.normal(rnd.rng) - 0.5 * sigma * sigma);
+  };
   std::vector<double> work(count);
   for (double& w : work) {
     if (!rnd.sample_cost.empty()) {
       w = rnd.sample_cost[static_cast<size_t>(rnd.pick(rnd.rng))];
+      if (seqlen_cv > 0) w *= lognormal(seqlen_cv);
+    } else if (seqlen_cv > 0) {
+      w = lognormal(seqlen_cv);
     } else {
       w = std::exp(options.microbatch_cv * rnd.normal(rnd.rng) -
                    0.5 * options.microbatch_cv * options.microbatch_cv);
     }
   }
   return work;
+}
+
+// Whether a rank of the op's worker runs on `machine`.
+bool WorkerOnMachine(const internal::Timeline& t, const StepOp& op, int machine) {
+  const int first = t.Rank(op.replica, op.stage, 0, 0);
+  const int last = first + t.RanksPerWorker() - 1;
+  return first / t.gpus_per_node <= machine && machine <= last / t.gpus_per_node;
 }
 
 // The hang or dead fault that strikes in `step`, if any (the last one listed).
@@ -188,7 +224,7 @@ StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& optio
                           int microbatches, const Fault* stall, Randomness& rnd) {
   const size_t n = t.graph.ops.size();
   const std::vector<double> work =
-      MicrobatchWork(static_cast<size_t>(t.dp * microbatches), options, rnd);
+      MicrobatchWork(static_cast<size_t>(t.dp * microbatches), options, step, rnd);
   const StepCosts& costs = t.detail.costs;
   StepOpTimes out{std::vector<double>(n, 1.0), std::vector<double>(n, 1.0), std::vector<int64_t>(n),
                   std::vector<int64_t>(n)};
@@ -204,6 +240,9 @@ StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& optio
       if (step < f.step) continue;
       const bool mine = t.WorkerOfRank(f.rank) == worker;
       if (f.type == FaultType::kSlowLink && mine && IsTransfer(op)) seconds *= f.factor;
+      if (f.type == FaultType::kNic && IsTransfer(op) && WorkerOnMachine(t, op, f.machine)) {
+        seconds *= f.factor;
+      }
       if (f.type == FaultType::kGcPause && mine && op.type == StepOpType::kGc &&
           (step - f.step) % f.every == 0) {
         seconds += f.seconds;

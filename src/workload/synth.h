@@ -25,7 +25,7 @@
 
 namespace trainscope::workload {
 
-enum class FaultType { kStraggler, kSlowStage, kGcPause, kSlowLink, kHang, kDead };
+enum class FaultType { kStraggler, kSlowStage, kGcPause, kSlowLink, kHang, kDead, kNic, kSeqLen };
 std::string_view FaultName(FaultType type);
 
 struct Fault {
@@ -36,11 +36,15 @@ struct Fault {
   double seconds = 0.5;  // gc pause length
   int step = 0;          // first affected step (0-based)
   int every = 1;         // gc: pause every `every` steps
+  int machine = 0;       // nic: the machine whose NIC degrades
+  double cv = 0.4;       // seqlen: spread of microbatch work (sequence-length cost)
 };
 
 // Parses "straggler:rank=5,factor=1.5,step=2", "slow_stage:stage=3,factor=1.3",
 // "gc:rank=2,seconds=0.4,every=2", "slow_link:rank=9,factor=4", "hang:rank=3,step=5",
-// "dead:rank=3,step=5".
+// "dead:rank=3,step=5", "nic:machine=2,factor=4" (every transfer of the machine's ranks),
+// "seqlen:cv=0.4" (microbatch work spreads lognormally with that coefficient of variation, as
+// unbalanced sequence lengths make it).
 Result<Fault> ParseFault(std::string_view text);
 
 enum class KernelDetail { kPerLayer, kPerOp, kNone };

@@ -32,6 +32,73 @@ bool HybridShard(const Timeline& t) {
   return Fsdp(MainPlan(t)) && shard > 1 && shard < t.dp;
 }
 
+// Kernel names as the profiler shows them. cuBLAS picks a different kernel (tile shape, operand
+// layout) for differently shaped GEMMs, so each GEMM of a layer gets a name of its own, as in a
+// real trace, and the what-if analysis does not pool a small GEMM with a large one.
+uint32_t NameHash(std::string_view s) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  return h;
+}
+
+const char* GemmName(bool hopper, bool fwd, std::string_view role) {
+  static constexpr const char* kAmpere[] = {
+      "ampere_bf16_s16816gemm_bf16_128x256_ldg8_f2f_stages_64x3_tn",
+      "ampere_bf16_s16816gemm_bf16_256x128_ldg8_f2f_stages_64x3_tn",
+      "ampere_bf16_s16816gemm_bf16_128x128_ldg8_f2f_stages_64x3_tn",
+      "ampere_bf16_s16816gemm_bf16_128x256_ldg8_f2f_stages_64x3_nn",
+      "ampere_bf16_s16816gemm_bf16_256x128_ldg8_f2f_stages_64x3_nt",
+      "ampere_bf16_s16816gemm_bf16_128x128_ldg8_f2f_stages_64x3_nt",
+      "ampere_bf16_s16816gemm_bf16_64x128_ldg8_f2f_stages_64x4_nn",
+      "ampere_bf16_s16816gemm_bf16_128x64_ldg8_f2f_stages_64x4_nt"};
+  static constexpr const char* kHopper[] = {
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x256x64_warpgroupsize2x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas",
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize256x128x64_warpgroupsize2x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas",
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64_warpgroupsize1x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas",
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_nn_n_tilesize128x256x64_warpgroupsize2x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas",
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_nt_n_tilesize256x128x64_warpgroupsize2x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas",
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_nt_n_tilesize128x128x64_warpgroupsize1x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas",
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_nn_n_tilesize64x128x64_warpgroupsize1x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas",
+      "sm90_xmma_gemm_bf16bf16_bf16f32_f32_nt_n_tilesize128x64x64_warpgroupsize1x1x1_execute_"
+      "segment_k_off_kernel__5x_cublas"};
+  // Forward GEMMs take the first half (tn), backward ones (dgrad nn, wgrad nt) the second.
+  const uint32_t i = NameHash(role) % 4 + (fwd ? 0 : 4);
+  return hopper ? kHopper[i] : kAmpere[i];
+}
+
+const char* ComputeKernelName(bool hopper, bool fwd, const Kernel& k) {
+  const std::string_view role = k.name;
+  switch (k.kind) {
+    case KernelKind::kGemm:
+      return GemmName(hopper, fwd, role);
+    case KernelKind::kAttention:
+      return fwd ? "flash_fwd_kernel" : "flash_bwd_dq_dk_dv_loop_seqk_parallel_kernel";
+    default:
+      break;
+  }
+  if (role.find("norm") != std::string_view::npos) {
+    return fwd ? "void at::native::(anonymous namespace)::vectorized_layer_norm_kernel<c10::"
+                 "BFloat16, float>"
+               : "void at::native::(anonymous namespace)::layer_norm_grad_input_kernel<c10::"
+                 "BFloat16, float>";
+  }
+  if (role.find("act") != std::string_view::npos) {
+    return fwd ? "void at::native::vectorized_elementwise_kernel<4, "
+                 "at::native::GeluCUDAKernelImpl>"
+               : "void at::native::vectorized_elementwise_kernel<4, "
+                 "at::native::GeluBackwardCUDAKernelImpl>";
+  }
+  return "void at::native::vectorized_elementwise_kernel<4, "
+         "at::native::CUDAFunctor_add<c10::BFloat16>>";
+}
+
 }  // namespace
 
 int CudaStream(StreamKind kind) {
@@ -245,14 +312,16 @@ void LayOut(const Timeline& t, size_t op_index, int step, std::vector<LaidKernel
   // second of the cost model.
   const double scale = static_cast<double>(d) / path;
   const bool hopper = t.job->cluster.gpu.name.rfind("A100", 0) != 0;
-  const char* gemm = hopper ? "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x256x64_"
-                              "warpgroupsize2x1x1_execute_segment_k_off_kernel__5x_cublas"
-                            : "ampere_bf16_s16816gemm_bf16_128x256_ldg8_f2f_stages_64x3_tn";
   double clock = static_cast<double>(b);
-  if (extra > 0) {
+  if (extra > 0) {  // the embedding (first chunk) or the LM head and loss (last chunk)
     const auto kd = static_cast<int64_t>(extra * scale);
-    out->push_back(
-        {nullptr, fwd ? "embedding_or_head_fwd" : "embedding_or_head_bwd", false, b, kd, work});
+    const char* name =
+        gmc == 0 ? (fwd ? "void at::native::(anonymous namespace)::indexSelectLargeIndex<c10::"
+                          "BFloat16, long, unsigned int, 2, 2, -2, true>"
+                        : "void at::native::(anonymous namespace)::embedding_backward_cuda_"
+                          "kernel<c10::BFloat16, long>")
+                 : (fwd ? "lm_head_and_cross_entropy_fwd" : "lm_head_and_cross_entropy_bwd");
+    out->push_back({nullptr, name, false, b, kd, work});
     clock += static_cast<double>(kd);
   }
   for (int layer = 0; layer < chunk_layers; ++layer) {
@@ -266,13 +335,8 @@ void LayOut(const Timeline& t, size_t op_index, int step, std::vector<LaidKernel
         continue;
       }
       const auto kd = static_cast<int64_t>(k.seconds * scale);
-      const char* name = k.kind == KernelKind::kGemm ? gemm
-                         : k.kind == KernelKind::kAttention
-                             ? (k.name.find("bwd") != std::string::npos
-                                    ? "flash_bwd_dq_dk_dv_loop_seqk_parallel_kernel"
-                                    : "flash_fwd_kernel")
-                             : "void at::native::vectorized_elementwise_kernel<4>";
-      out->push_back({&k, name, false, static_cast<int64_t>(clock), kd, work});
+      out->push_back(
+          {&k, ComputeKernelName(hopper, fwd, k), false, static_cast<int64_t>(clock), kd, work});
       clock += static_cast<double>(kd);
     }
   }

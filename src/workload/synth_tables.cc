@@ -205,11 +205,14 @@ Status WriteMetrics(const Timeline& t, const std::string& dir, SynthSummary* sum
         power_share = faulty ? 0.0 : 0.12;
       }
       double pfc = 5 + 40 * std::min(1.0, static_cast<double>(nic[c]) / nic_bw);
+      double nic_share = 1;  // of the bytes the NIC moves in this second
       for (const Fault& f : t.options.faults) {
-        if (f.type == FaultType::kSlowLink && f.rank / t.gpus_per_node == m &&
-            t0 + s >= t0 + t.step_begin_ns[std::min<size_t>(f.step, t.steps - 1)] / 1'000'000'000) {
-          pfc *= 60;
-        }
+        const bool started =
+            s >= t.step_begin_ns[std::min<size_t>(f.step, t.steps - 1)] / 1'000'000'000;
+        const bool link = f.type == FaultType::kSlowLink && f.rank / t.gpus_per_node == m;
+        const bool nic_down = f.type == FaultType::kNic && f.machine == m;
+        if (started && (link || nic_down)) pfc *= 60;  // congestion: pause frames pile up
+        if (started && nic_down) nic_share /= f.factor;
       }
       const double util = busy + talk;
       const double cpu_idle = std::clamp(86.0 - 80.0 * cpu[c] + 2.0 * noise(rng), 0.0, 100.0);
@@ -222,7 +225,8 @@ Status WriteMetrics(const Timeline& t, const std::string& dir, SynthSummary* sum
           std::clamp(busy * 0.55 + 0.01 * noise(rng), 0.0, 1.0),
           idle_w + (max_w - idle_w) * power_share + 3 * noise(rng),
           std::max(0.0, nvlink[c] * (1 + 0.02 * noise(rng))),
-          std::max(0.0, nic[c] * (1 + 0.02 * noise(rng))), std::max(0.0, pfc + noise(rng)),
+          std::max(0.0, nic_share * nic[c] * (1 + 0.02 * noise(rng))),
+          std::max(0.0, pfc + noise(rng)),
           cpu_idle, 1.2e12 * (1 + 0.001 * noise(rng)));
       TS_RETURN_IF_ERROR(out.MaybeFlush());
     }
@@ -245,6 +249,10 @@ Status WriteMetrics(const Timeline& t, const std::string& dir, SynthSummary* sum
           hit.push_back(t.Rank(d, f.stage, r / t.tp, r % t.tp) / t.gpus_per_node);
         }
       }
+    } else if (f.type == FaultType::kNic) {
+      hit.push_back(f.machine);
+    } else if (f.type == FaultType::kSeqLen) {
+      continue;  // the data, not a machine
     } else {
       hit.push_back(f.rank / t.gpus_per_node);
     }

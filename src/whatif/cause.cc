@@ -228,6 +228,14 @@ void FindHostBound(const ReplayModel& m, const WhatIfResult& r, const CauseThres
   std::string breakdown;
   if (!m.host.empty()) breakdown = HostBreakdown(m, c);
   if (host_excess < th.launch_excess) return;
+  // Kineto: gaps on one stream while the GPU runs other streams (collectives waiting for a peer,
+  // copies) are not the host's doing: the GPU must idle too.
+  double window = 0, idle = 0;
+  for (const HostTime& h : m.host) {
+    window += static_cast<double>(h.window_ns);
+    idle += static_cast<double>(h.idle_ns);
+  }
+  if (!m.host.empty() && (window <= 0 || idle / window < th.launch_excess)) return;
   std::string detail;
   if (!m.host.empty()) {
     detail = breakdown;
@@ -620,16 +628,28 @@ std::string ShareOfSlowdown(double rem) {
       rem);
 }
 
-std::string SlowWorkerEvidence(const ReplayModel& m, const WhatIfResult& r, const Candidate& cand,
-                               double alone, size_t candidates) {
-  const int32_t w = cand.worker, num_steps = m.num_steps();
+// Steps in which worker `w` is the one whose real ops alone slow the job most.
+int32_t HottestSteps(const ReplayModel& m, const WhatIfResult& r, int32_t w) {
   int32_t same = 0;
-  for (int32_t s = 0; s < num_steps; ++s) {
+  for (int32_t s = 0; s < m.num_steps(); ++s) {
     int32_t best = 0;
     for (int32_t v = 1; v < m.num_workers(); ++v)
       if (r.by_worker[v].per_step[s] > r.by_worker[best].per_step[s]) best = v;
     same += best == w;
   }
+  return same;
+}
+
+// A slow worker that is the hottest in fewer than half of 3 or more steps is not one slow worker:
+// the slowest rank moves from step to step, as data-dependent work (sequence lengths) makes it.
+bool Transient(const ReplayModel& m, const WhatIfResult& r, int32_t w) {
+  return m.num_steps() >= 3 && 2 * HottestSteps(m, r, w) < m.num_steps();
+}
+
+std::string SlowWorkerEvidence(const ReplayModel& m, const WhatIfResult& r, const Candidate& cand,
+                               double alone, size_t candidates) {
+  const int32_t w = cand.worker, num_steps = m.num_steps();
+  const int32_t same = HottestSteps(m, r, w);
   const std::string others =
       candidates > 1 ? " (other outliers brought to their peers' speed)" : "";
   // M_W fixes the top workers by score with everything else left as traced: say which, and that
@@ -708,7 +728,8 @@ Status FindHeatmapPatterns(const ReplayModel& m, const WhatIfResult& r, int thre
     found.push_back({cands[k].pattern, impact,
                      worker ? SlowWorkerEvidence(m, r, cands[k], alone[k], cands.size())
                             : SlowStageEvidence(m, r, cands[k], alone[k], cands.size()),
-                     cands[k].single_peer, worker ? m.worker_rank[cands[k].worker] : -1});
+                     cands[k].single_peer, worker ? m.worker_rank[cands[k].worker] : -1,
+                     worker && Transient(m, r, cands[k].worker)});
   }
   c.metrics.emplace_back("heatmap_candidates", static_cast<double>(cands.size()));
   return OkStatus();
@@ -720,7 +741,7 @@ Status FindHeatmapPatterns(const ReplayModel& m, const WhatIfResult& r, int thre
 bool MainCauseCandidate(const Finding& f, const WhatIfResult& r, const CauseThresholds& th) {
   // Uneven work is not in S (each op is at its own ideal): it competes with the host-side
   // findings, on the same scale (a share of the no-gap step).
-  if (!IsGpuSide(f.pattern) || f.pattern == Pattern::kWorkImbalance) return false;
+  if (!IsGpuSide(f.pattern) || f.pattern == Pattern::kWorkImbalance || f.transient) return false;
   if (r.slowdown >= r.straggling_threshold) return true;
   const bool local = f.pattern == Pattern::kOneSlowWorker || f.pattern == Pattern::kStageImbalance;
   return local && !f.single_peer && f.impact >= th.primary_impact;
@@ -740,15 +761,21 @@ void ChooseMainCause(const WhatIfResult& r, const CauseThresholds& th,
     double hottest = 0;
     for (const Attribution& a : r.by_worker) hottest = std::max(hottest, a.slowdown);
     c.pattern = Pattern::kNone;
+    const bool moving =
+        std::any_of(found.begin(), found.end(), [](const Finding& f) { return f.transient; });
     c.evidence = fmt::format(
         "no straggler pattern: S = {:.3f} ({}), host-gap effect {:.3f}; hottest worker alone "
-        "{:.3f}x",
+        "{:.3f}x{}",
         r.slowdown,
         r.slowdown < r.straggling_threshold
             ? fmt::format("< {:.1f} is not straggling", r.straggling_threshold)
             : fmt::format(">= {:.1f}: straggling, but no pattern here explains it",
                           r.straggling_threshold),
-        r.host_slowdown, hottest);
+        r.host_slowdown, hottest,
+        moving ? "; the slowest rank changes from step to step (no rank is the hottest in half "
+                 "the steps): uneven data-dependent work, such as sequence lengths, rather than "
+                 "one slow worker"
+               : "");
     c.secondary = found;
     return;
   }

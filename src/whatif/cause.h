@@ -34,8 +34,8 @@
 // the no-gap step); else none. `trainscope whatif --worker-ratio/--min-impact/
 // --primary-impact/--straggling-threshold` lower the gates.
 // Each detected pattern gets an impact (its excess over the no-gap step); the main cause is
-// `pattern`, the others are listed in `secondary`, largest impact first. `persistence`: persistent when every step's S is within 10% of
-// the job's S, varies otherwise, unknown with one traced step.
+// `pattern`, the others are listed in `secondary`, largest impact first. `persistence`: persistent
+// when every step's S is within 10% of the job's S, varies otherwise, unknown with one traced step.
 // Thread safety: reentrant.
 #pragma once
 
@@ -89,6 +89,9 @@ struct Finding {
   // cause only when the job straggles.
   bool single_peer = false;
   int32_t rank = -1;  // one_slow_worker: the worker's global rank
+  // one_slow_worker whose worker is the hottest in fewer than half of 3+ steps: never the main
+  // cause (the slowest rank moves between steps).
+  bool transient = false;
 };
 
 // Whether the slowdown is the same in every traced step; at least 2 steps are needed to tell.

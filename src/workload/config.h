@@ -17,7 +17,7 @@ enum class BlockKind { kDense, kMoe, kVit, kDit };
 enum class FfnAct { kGelu, kSwiglu };
 enum class DpMode { kDp, kZero1, kZero2, kZero3, kFsdp };
 enum class PpSchedule { k1f1b, kInterleaved };
-enum class CpKind { kRing, kUlysses };
+enum class CpKind { kRing, kUlysses, kAllGather };
 enum class Recompute { kNone, kSelective, kFull, kOffload };
 enum class Balancing { kNone, kGreedyFlops, kRuntimeLookup };
 enum class DitStreams { kSingle, kDual, kHybrid };
@@ -71,6 +71,7 @@ struct BlockConfig {
   bool bias = true;             // linear biases (GPT-3, ViT); Llama-style models have none
   bool causal = true;           // decoder attention; ViT/DiT are bidirectional
   bool flash_attention = true;  // fused attention: no s^2 activations stored
+  int flash_version = 2;        // fused attention kernel generation: 2 or 3 (Hopper only)
   bool dropout = true;  // dropout masks stored (GPT); YAML default: same as `bias` (Llama: none)
   // MoE.
   int num_experts = 0;
@@ -108,6 +109,7 @@ struct GpuSpec {
   double gemm_eff_max = 0.72;  // achieved / peak on large GEMMs [A]
   double gemm_half_dim = 96;   // GEMM smallest dim at which efficiency is half of max [A]
   double attn_eff = 0.55;      // flash-attention core efficiency [A]
+  double attn_eff_fa3 = 0;     // FlashAttention-3 core efficiency; 0 = not on this GPU
   double pcie_bw = 50e9;       // host link per GPU, per direction (activation offload) [A]
 };
 

@@ -79,6 +79,9 @@ Status ValidateJobConfig(const JobConfig& job) {
       return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}",
                                   where, p.tp * p.pp * p.cp, gpus);
     }
+    if (b.flash_version != 2 && b.flash_version != 3) {
+      return InvalidArgumentError("{}.flash_version: {} (expected 2 or 3)", where, b.flash_version);
+    }
     if (p.recompute_layers < 0 || p.recompute_layers > b.layers) {
       return InvalidArgumentError("{}.parallel.recompute_layers: {} outside 0..layers {}", where,
                                   p.recompute_layers, b.layers);

@@ -44,8 +44,8 @@ constexpr std::array<std::pair<const char*, PpSchedule>, 3> kSchedules{
     {{"1f1b", PpSchedule::k1f1b},
      {"interleaved_1f1b", PpSchedule::kInterleaved},
      {"interleaved", PpSchedule::kInterleaved}}};
-constexpr std::array<std::pair<const char*, CpKind>, 2> kCpKinds{
-    {{"ring", CpKind::kRing}, {"ulysses", CpKind::kUlysses}}};
+constexpr std::array<std::pair<const char*, CpKind>, 3> kCpKinds{
+    {{"ring", CpKind::kRing}, {"ulysses", CpKind::kUlysses}, {"all_gather", CpKind::kAllGather}}};
 constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{
     {{"none", Recompute::kNone},
      {"selective", Recompute::kSelective},
@@ -220,6 +220,7 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("dropout", &b->dropout);
   r.Get("causal", &b->causal);
   r.Get("flash_attention", &b->flash_attention);
+  r.Get("flash_version", &b->flash_version);
   r.Get("num_experts", &b->num_experts);
   r.Get("top_k", &b->top_k);
   r.Get("expert_ffn_hidden", &b->expert_ffn_hidden);
@@ -314,6 +315,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, "achieved/peak on large GEMMs");
     r.Assumed("gemm_half_dim", &c.gpu.gemm_half_dim, "GEMM dim at half efficiency");
     r.Assumed("attn_eff", &c.gpu.attn_eff, "attention-core efficiency");
+    r.Get("attn_eff_fa3", &c.gpu.attn_eff_fa3);
     r.Get("pcie_bw", &c.gpu.pcie_bw);
     r.Get("gpus", &c.gpus);
     r.Get("gpus_per_node", &c.gpus_per_node);

@@ -149,7 +149,8 @@ class LayerBuilder {
   void Attention(std::vector<Kernel>* out) {
     Kernel kern = MakeKernel("attention_core", KernelKind::kAttention);
     kern.flops = AttnFlops();
-    double eff = gpu_.attn_eff;
+    const bool fa3 = b_.flash_attention && b_.flash_version == 3 && gpu_.attn_eff_fa3 > 0;
+    double eff = fa3 ? gpu_.attn_eff_fa3 : gpu_.attn_eff;
     // Unfused attention also streams the a*s^2 score matrix through HBM (softmax, dropout).
     kern.seconds = kern.flops / (gpu_.peak_flops * eff);
     if (!b_.flash_attention) {
@@ -166,6 +167,13 @@ class LayerBuilder {
     if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
       Comm(out, "cp_all_to_all_qkv", Collective::kAllToAll, "cp", cp, t_,
            2 * tokens_ * (h_ + 2 * kv_dim_) / t_, 0);
+    }
+    if (cp > 1 && p_.cp_kind == CpKind::kAllGather) {
+      // Llama 3 (arXiv 2407.21783 sec. 3.3.2): K and V of the whole sequence are all-gathered
+      // before the local queries' attention, not overlapped (small with GQA); the backward
+      // reduce-scatters their gradients.
+      Comm(out, "cp_all_gather_kv", Collective::kAllGather, "cp", cp, t_,
+           cp * 2 * 2 * tokens_ * kv_dim_ / t_, 0);
     }
     Attention(out);
     if (cp > 1 && p_.cp_kind == CpKind::kRing) {
@@ -254,7 +262,11 @@ double CriticalPath(const std::vector<Kernel>& kernels) {
 }
 
 // Backward of a kernel list: compute x2 (dgrad + wgrad; frozen: dgrad only), comm mirrored.
-void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff,
+// A fused (flash) attention core's backward recomputes the scores: 5 matmuls against the
+// forward's 2, 2.5x its FLOPs (Dao 2023, FlashAttention-2, sec. 4).
+constexpr double kFlashBackwardFactor = 2.5;
+
+void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff, bool flash,
                     std::vector<Kernel>* out) {
   for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) {
     Kernel k = *it;
@@ -266,12 +278,19 @@ void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff,
         k.collective = Collective::kAllGather;
       }
     } else {
-      const double factor = (k.kind == KernelKind::kGemm && frozen) ? 1.0 : 2.0;
+      double factor = (k.kind == KernelKind::kGemm && frozen) ? 1.0 : 2.0;
+      if (k.kind == KernelKind::kAttention && flash) factor = kFlashBackwardFactor;
       k.seconds *= factor / bwd_eff;
       k.flops *= factor;
     }
     out->push_back(k);
   }
+}
+
+// Selective recompute redoes the attention core unless the kernel is fused: a flash backward
+// recomputes its scores itself (kFlashBackwardFactor), nothing is stored to recompute.
+bool SelectiveRecomputesAttention(const BlockConfig& b) {
+  return b.plan.recompute == Recompute::kSelective && !b.flash_attention;
 }
 
 // The backward's recomputation: the whole forward again (full) or its attention core
@@ -290,7 +309,7 @@ void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timi
     const double share = std::min(
         1.0, b.plan.recompute_layers / std::ceil(static_cast<double>(b.layers) / b.plan.pp));
     for (Kernel k : timing->layer_fwd) {
-      if (b.plan.recompute == Recompute::kSelective && k.kind == KernelKind::kAttention) continue;
+      if (SelectiveRecomputesAttention(b) && k.kind == KernelKind::kAttention) continue;
       k.name = "recompute_block_" + k.name;
       k.seconds *= share;
       k.exposed *= share;
@@ -298,7 +317,7 @@ void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timi
       timing->layer_bwd.push_back(k);
     }
   }
-  if (b.plan.recompute == Recompute::kSelective) {
+  if (SelectiveRecomputesAttention(b)) {
     std::vector<Kernel> attn;
     builder.Forward(&attn, /*attention_only=*/true);
     for (Kernel& k : attn) {
@@ -423,7 +442,8 @@ BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, doubl
   LayerBuilder builder(b, job, micro_tokens);
   builder.Forward(&timing.layer_fwd);
   AddRecompute(b, builder, &timing);
-  AppendBackward(timing.layer_fwd, b.frozen, job.system.backward_efficiency, &timing.layer_bwd);
+  AppendBackward(timing.layer_fwd, b.frozen, job.system.backward_efficiency, b.flash_attention,
+                 &timing.layer_bwd);
   AddFsdpLayerComm(b, job, &timing);
   AddActivationOffload(b, job, micro_tokens, &timing);
   timing.layer_fwd_s = CriticalPath(timing.layer_fwd);

@@ -240,15 +240,18 @@ StepFlops BlockStepFlops(const BlockConfig& b, double tokens, bool upstream_trai
   if (passes > 1) {
     if (b.plan.recompute == Recompute::kFull) {
       s.hardware += tokens * b.layers * (lf.gemm + attn_hw);
-    } else if (b.plan.recompute == Recompute::kSelective) {
+    } else if (b.plan.recompute == Recompute::kSelective && !b.flash_attention) {
       s.hardware += tokens * b.layers * attn_hw;
     }
+    // A flash backward recomputes the scores: 2.5x the forward core, not 2x (FlashAttention-2).
+    if (b.flash_attention && passes == 3.0) s.hardware += 0.5 * tokens * b.layers * attn_hw;
     if (b.plan.recompute != Recompute::kFull && b.plan.recompute_layers > 0) {
       // Block recompute of recompute_layers of each rank's ceil(layers / pp) (whole forward but
       // the attention core selective recompute already redoes).
       const double share = std::min(
           1.0, b.plan.recompute_layers / std::ceil(static_cast<double>(b.layers) / b.plan.pp));
-      const double attn = b.plan.recompute == Recompute::kSelective ? 0.0 : attn_hw;
+      const bool redone = b.plan.recompute == Recompute::kSelective && !b.flash_attention;
+      const double attn = redone ? 0.0 : attn_hw;
       s.hardware += share * tokens * b.layers * (lf.gemm + attn);
     }
   }

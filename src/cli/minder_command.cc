@@ -83,10 +83,16 @@ void AddInputFlags(CLI::App* cmd, InputFlags* in) {
                   "JSON, or Prometheus text exposition")->required();
   cmd->add_option("--names", in->names_file, "Extra name-mapping rules (minder,source,label_filter,transform,aggregate)");
   cmd->add_flag("--raw-names", in->raw_names, "Do not map exporter names to Minder's seven metrics");
-  cmd->add_option("--machines", in->machines, "Machines expected in the job (absent ones are reported)")->delimiter(',');
+  cmd->add_option("--machines", in->machines, "Machines expected in the job (absent ones are reported)")
+      ->delimiter(',')
+      ->allow_extra_args(false)  // one comma-separated list: a metric file after it stays a file
+      ->check(CLI::Validator([](std::string& name) { return name.empty() ? std::string("an empty machine name") : std::string(); },
+                             "NAME,...", "machine names"));
   cmd->add_option("--metric", in->metric_names,
                   "Names of Prometheus series without __name__ (query results), one per file in file "
-                  "order (default: each file's name)")->delimiter(',');
+                  "order (default: each file's name)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
 }
 
 void AddDetectFlags(CLI::App* cmd, DetectFlags* d) {

@@ -167,3 +167,25 @@ file(REMOVE_RECURSE ${TS_TMP}/models)
 file(MAKE_DIRECTORY ${TS_TMP}/models)
 file(WRITE ${TS_TMP}/models/notes.txt "mine\n")
 expect_err(3 "models: the output folder already holds files this command does not write \\('notes.txt'\\)" minder train --synthetic-jobs 1 --out ${TS_TMP}/models)
+
+# Bad command lines and inputs at the CLI (issue 21 item 3): exit code, the place and the reason.
+set(nan_inf ${CMAKE_CURRENT_LIST_DIR}/../data/minder/bad/bad_nan_inf.csv)
+execute_process(COMMAND ${TS_BIN} minder detect --machines "" ${nan_inf} RESULT_VARIABLE rc
+                ERROR_VARIABLE err OUTPUT_QUIET)  # "" stays an argument here, not through ARGN
+if(NOT rc EQUAL 2 OR NOT err MATCHES "--machines: an empty machine name")
+  message(FATAL_ERROR "minder detect --machines '': exit ${rc}\n${err}")
+endif()
+expect_err(2 "--machines: 1 required" minder detect ${nan_inf} --machines=)
+# A list flag takes one comma-separated value: the metric file after it stays the input.
+expect_err(0 "data_loss: machine_absent \\(m9, 1 x\\)" minder detect --machines m0,m1,m2,m3,m9 ${nan_inf} --last 0 --continuity 5)
+expect_err(3 "error: ${TS_TMP}: a folder, not a regular file" minder detect ${TS_TMP})
+expect_err(3 "error: /dev/null: a character device, not a regular file" trace info /dev/null)
+expect_err(3 "error: ${TS_TMP}/nosuch.csv: no such file or directory" report --metrics ${TS_TMP}/nosuch.csv --out ${TS_TMP}/nosuch-report)
+if(EXISTS ${TS_TMP}/nosuch-report)
+  message(FATAL_ERROR "a failed report left ${TS_TMP}/nosuch-report")
+endif()
+expect_err(3 "--inject 'bogus:rank=1': unknown fault 'bogus' \\(straggler, slow_stage" workload synth --preset seaweed7b --steps 2 --out ${TS_TMP}/never-synth --inject bogus:rank=1)
+expect_err(3 "--inject 'straggler:rank=x': 'x' is not a non-negative number" workload synth --preset seaweed7b --steps 2 --out ${TS_TMP}/never-synth --inject straggler:rank=x)
+if(EXISTS ${TS_TMP}/never-synth)
+  message(FATAL_ERROR "a failed synth left ${TS_TMP}/never-synth")
+endif()

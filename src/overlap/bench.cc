@@ -42,6 +42,10 @@ int64_t StepsPerRep(const BenchConfig& config, bool mpi_baseline) {
 struct RepTimes {
   double g_c = 0, c = 0, g_m = 0, m = 0, g_f = 0, f = 0;  // each method after its own T_g
   double tile_loop = 0, preset = 0, mpi = kNan, link_bytes_per_s = 0;
+
+  RepetitionTimes Public() const {
+    return {g_c, c, g_m, m, g_f, f, tile_loop, preset, mpi, link_bytes_per_s};
+  }
 };
 
 struct BenchContext {
@@ -141,6 +145,7 @@ void Summarise(const std::vector<RepTimes>& reps, BenchResult& r) {
   std::vector<double> e_f, e_m, gain, speedup, share;
   int wins = 0;
   for (const RepTimes& t : reps) {
+    p.repetitions.push_back(t.Public());
     const double t_c = use_mpi ? t.mpi : t.c;
     const double ect_c = t_c - t.g_c;
     e_f.push_back(1 - (t.f - t.g_f) / ect_c);

@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "base/json_writer.h"
 #include "base/status.h"
@@ -41,6 +42,15 @@ struct BenchConfig {
   double target_comm_share = 0;
 };
 
+// One repetition's timings, max over ranks each: every method right after its own T_g.
+struct RepetitionTimes {
+  double gemm_before_nonoverlap_s = 0, nonoverlap_s = 0;
+  double gemm_before_decomp_s = 0, decomp_s = 0;
+  double gemm_before_fused_s = 0, fused_s = 0;
+  double tile_loop_s = 0, preset_s = 0, mpi_s = 0;  // mpi: NaN when not run
+  double link_bytes_per_s = 0;                      // emulated link of this repetition
+};
+
 // Per-repetition statistics (all ranks' max per timing, then across repetitions).
 struct PairedStats {
   Interval e_fused, e_decomp;
@@ -54,6 +64,7 @@ struct PairedStats {
   // E <= min(1, (1 - s) / s); decomposition into tp chunks ideally pipelined reaches
   // min(1, (1 - 1/tp) (1 - s) / s) (at tp 2 it is ideal up to s = 1/3).
   double e_bound = 0, e_decomp_ideal = 0;
+  std::vector<RepetitionTimes> repetitions;  // the raw data, in order
 };
 
 struct BenchResult {

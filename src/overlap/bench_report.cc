@@ -36,6 +36,18 @@ void WritePaired(JsonWriter& json, const PairedStats& p) {
   json.Field("link_bytes_per_s_min", p.link_bytes_per_s_min);
   json.Field("link_bytes_per_s_max", p.link_bytes_per_s_max);
   json.Field("efficiency_bound", p.e_bound).Field("efficiency_decomp_ideal", p.e_decomp_ideal);
+  json.Key("repetitions").BeginArray();
+  for (const RepetitionTimes& t : p.repetitions) {
+    json.BeginObject();
+    json.Field("t_gemm_before_nonoverlap_s", t.gemm_before_nonoverlap_s);
+    json.Field("t_nonoverlap_s", t.nonoverlap_s);
+    json.Field("t_gemm_before_decomp_s", t.gemm_before_decomp_s).Field("t_decomp_s", t.decomp_s);
+    json.Field("t_gemm_before_fused_s", t.gemm_before_fused_s).Field("t_fused_s", t.fused_s);
+    json.Field("t_tile_loop_s", t.tile_loop_s).Field("t_signals_preset_s", t.preset_s);
+    json.Field("t_mpi_s", t.mpi_s).Field("link_bytes_per_s", t.link_bytes_per_s);
+    json.EndObject();
+  }
+  json.EndArray();
   json.EndObject();
 }
 

@@ -117,6 +117,9 @@ std::string_view SeverityName(Severity severity);  // "info", "warning", "data_l
   F(p2p_unpaired, kWarning, "whatif",                                                             \
     "Send/recv ops whose peers the trace does not name; they are replayed at their measured "     \
     "durations, not paired.")                                                                     \
+  F(p2p_paired_by_time, kInfo, "whatif",                                                          \
+    "Send/recv ops in groups of more than two ranks (the trace names no peer) paired with the "   \
+    "op of the same size on another rank that ends at the same time.")                          \
   F(collective_mismatch, kDataLoss, "whatif",                                                     \
     "The ranks of a process group disagree on a step's collectives; that channel's ops are "      \
     "replayed at their measured durations, not synchronised.")                                    \

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -103,6 +104,87 @@ bool UnpairableP2p(const KinetoBuild& b, const ChannelStep& cs) {
   return false;
 }
 
+// One p2p op of a channel-step, for pairing by time.
+struct P2pOp {
+  size_t worker, k;
+  bool send;
+  int64_t nelems;
+  int32_t node;
+};
+
+// Gives the pair the class and group of a matched collective (as the two-rank path does).
+void AddPair(KinetoBuild& b, const ChannelStep& cs, const P2pOp& send, const P2pOp& recv) {
+  ReplayModel& m = b.m;
+  b.builder.AddCollective(std::vector<graph::NodeId>{send.node, recv.node});
+  for (const P2pOp* op : {&send, &recv}) {
+    const model::CollectiveTable& c = b.job.ranks[op->worker].collectives;
+    const size_t row = cs.rows[op->worker][op->k];
+    m.is_comm[op->node] = 1;
+    m.ideal_class[op->node] =
+        b.ClassId(fmt::format("{} {} {}", model::CollectiveTypeName(c.type[row]), c.in_nelems[row],
+                              b.job.ranks[op->worker].strings.Get(c.dtype[row])),
+                  true);
+    m.group[op->node] = b.GroupId("comm send");
+  }
+  ++m.stats.collectives_complete;
+}
+
+// Groups of more than two ranks (Megatron's pipeline group): the trace names no peer, but a send
+// and its recv end together (the recv completes when the data has arrived). Each recv is paired
+// with the unpaired send of the same size on another rank, overlapping it, whose end is nearest
+// and within the collective end tolerance (100 us or 2% of the shorter); the rest stay measured.
+// False when the channel holds other collectives too (then nothing is paired).
+bool PairP2pByTime(KinetoBuild& b, const ChannelStep& cs, int64_t* paired, int64_t* unpaired) {
+  std::vector<P2pOp> sends, recvs;
+  for (size_t w = 0; w < cs.rows.size(); ++w) {
+    const model::CollectiveTable& c = b.job.ranks[w].collectives;
+    for (size_t k = 0; k < cs.rows[w].size(); ++k) {
+      const CollectiveType t = c.type[cs.rows[w][k]];
+      if (!IsP2p(t)) return false;
+      (t == CollectiveType::kSend ? sends : recvs)
+          .push_back(
+              {w, k, t == CollectiveType::kSend, c.in_nelems[cs.rows[w][k]], cs.nodes[w][k]});
+    }
+  }
+  std::vector<uint8_t> taken(sends.size(), 0), recv_paired(recvs.size(), 0);
+  for (size_t r = 0; r < recvs.size(); ++r) {
+    const P2pOp& rv = recvs[r];
+    size_t best = sends.size();
+    int64_t best_gap = INT64_MAX;
+    for (size_t s = 0; s < sends.size(); ++s) {
+      const P2pOp& sd = sends[s];
+      if (taken[s] || sd.worker == rv.worker || sd.nelems != rv.nelems) continue;
+      if (b.start_abs[sd.node] > b.end_abs[rv.node] || b.start_abs[rv.node] > b.end_abs[sd.node])
+        continue;
+      const int64_t gap = std::abs(b.end_abs[sd.node] - b.end_abs[rv.node]);
+      const int64_t shorter = std::min(b.end_abs[sd.node] - b.start_abs[sd.node],
+                                       b.end_abs[rv.node] - b.start_abs[rv.node]);
+      if (gap <= std::max<int64_t>(100'000, shorter / 50) && gap < best_gap) {
+        best = s;
+        best_gap = gap;
+      }
+    }
+    if (best == sends.size()) continue;
+    taken[best] = 1;
+    recv_paired[r] = 1;
+    AddPair(b, cs, sends[best], rv);
+    ++*paired;
+  }
+  for (size_t s = 0; s < sends.size(); ++s) {
+    if (taken[s]) continue;
+    b.m.fixed[sends[s].node] = 1;
+    ++b.m.stats.collective_ops_unmatched;
+    ++*unpaired;
+  }
+  for (size_t r = 0; r < recvs.size(); ++r) {
+    if (recv_paired[r]) continue;
+    b.m.fixed[recvs[r].node] = 1;
+    ++b.m.stats.collective_ops_unmatched;
+    ++*unpaired;
+  }
+  return true;
+}
+
 }  // namespace
 
 void MatchKinetoCollectives(KinetoBuild& b) {
@@ -131,7 +213,8 @@ void MatchKinetoCollectives(KinetoBuild& b) {
       }
     }
   }
-  int64_t partial_ops = 0;
+  int64_t partial_ops = 0, paired = 0, unpaired = 0;
+  std::string paired_channel;
   for (auto& [key, cs] : channels) {
     std::vector<size_t> workers;  // present members, by worker index
     size_t present = 0;
@@ -142,6 +225,10 @@ void MatchKinetoCollectives(KinetoBuild& b) {
       if (member || !cs.rows[w].empty()) workers.push_back(w);
     }
     const bool complete = present == cs.expected.size();
+    if (UnpairableP2p(b, cs) && complete && PairP2pByTime(b, cs, &paired, &unpaired)) {
+      if (paired_channel.empty()) paired_channel = key.first;
+      continue;
+    }
     if (UnpairableP2p(b, cs)) {
       if (b.diagnostics != nullptr) {
         b.diagnostics->Add("p2p_unpaired", m.name, key.first,
@@ -158,8 +245,7 @@ void MatchKinetoCollectives(KinetoBuild& b) {
     if (!why.empty()) {
       const int32_t example = cs.nodes[bad].empty() ? cs.nodes[workers[0]][0] : cs.nodes[bad][0];
       if (b.diagnostics != nullptr) {
-        b.diagnostics->Add("collective_mismatch", m.name,
-                           DescribeKinetoOp(b.job, m, example),
+        b.diagnostics->Add("collective_mismatch", m.name, DescribeKinetoOp(b.job, m, example),
                            fmt::format("{} in step {}: {}; the channel's ops are replayed at "
                                        "their measured durations, not synchronised",
                                        key.first, m.steps[key.second], why));
@@ -191,6 +277,14 @@ void MatchKinetoCollectives(KinetoBuild& b) {
       }
       ++(complete ? m.stats.collectives_complete : m.stats.collectives_partial);
     }
+  }
+  if (paired + unpaired > 0 && b.diagnostics != nullptr) {
+    b.diagnostics->Add(
+        "p2p_paired_by_time", m.name, paired_channel,
+        fmt::format("{} send/recv pairs in groups of more than two ranks (the trace names no "
+                    "peer) paired by size and end time; {} ops found no partner and are replayed "
+                    "at their measured durations",
+                    paired, unpaired));
   }
   if (m.stats.collectives_partial > 0 && b.diagnostics != nullptr) {
     b.diagnostics->Add(

@@ -43,6 +43,7 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
       out->gemm_eff_max = row.gemm_eff;
       out->attn_eff = row.attn_eff;
       out->attn_eff_fa3 = row.attn_eff_fa3;
+      out->fp8_peak_flops = row.attn_eff_fa3 > 0 ? 2 * row.peak : 0.0;  // Hopper FP8 = 2x BF16
       return true;
     }
   }

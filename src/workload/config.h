@@ -35,7 +35,8 @@ struct ParallelPlan {
   int cp = 1;
   CpKind cp_kind = CpKind::kRing;
   int ep = 1;
-  int micro_batch = 1;  // sequences per microbatch
+  int micro_batch = 1;      // sequences per microbatch
+  bool ep_overlap = false;  // expert all-to-all overlapped with another chunk's compute (DualPipe)
   Recompute recompute = Recompute::kSelective;
   int recompute_layers = 0;  // layers per pipeline rank recomputed in full on top of `recompute`
                              // (Megatron --recompute-method block --recompute-num-layers)
@@ -62,7 +63,12 @@ struct BlockConfig {
   int layers = 0;
   int64_t hidden = 0;
   int heads = 0;
-  int kv_heads = 0;        // 0 = heads (MHA)
+  int kv_heads = 0;  // 0 = heads (MHA)
+  // Multi-head latent attention (DeepSeek-V2/V3; 0 = plain attention): low-rank query and
+  // key/value projections, per-head query/key width (incl. the decoupled RoPE part) and value
+  // width.
+  int64_t q_lora_rank = 0, kv_lora_rank = 0;
+  int64_t qk_head_dim = 0, v_head_dim = 0, rope_head_dim = 0;
   int64_t ffn_hidden = 0;  // 0 = 4*hidden (GELU) or from mlp_ratio (ViT)
   FfnAct ffn_act = FfnAct::kGelu;
   int64_t vocab = 0;    // 0 = no embedding/logits (ViT, DiT)
@@ -79,6 +85,8 @@ struct BlockConfig {
   int64_t expert_ffn_hidden = 0;
   int shared_experts = 0;
   int moe_layer_freq = 1;
+  int first_dense_layers = 0;  // leading layers with a dense FFN (DeepSeek-V3: 3)
+  int route_nodes = 0;         // node-limited routing: a token reaches at most this many nodes
   double capacity_factor = 1.0;
   double router_imbalance = 1.1;  // slowest EP rank's load / mean [A]
   // ViT.
@@ -105,12 +113,14 @@ struct GpuSpec {
   double peak_flops = 989e12;  // dense BF16
   double hbm_bytes = 80e9;
   double hbm_bw = 3.35e12;
-  double nvlink_bw = 450e9;    // per direction
-  double gemm_eff_max = 0.72;  // achieved / peak on large GEMMs [A]
-  double gemm_half_dim = 96;   // GEMM smallest dim at which efficiency is half of max [A]
-  double attn_eff = 0.55;      // flash-attention core efficiency [A]
-  double attn_eff_fa3 = 0;     // FlashAttention-3 core efficiency; 0 = not on this GPU
-  double pcie_bw = 50e9;       // host link per GPU, per direction (activation offload) [A]
+  double nvlink_bw = 450e9;        // per direction
+  double gemm_eff_max = 0.72;      // achieved / peak on large GEMMs [A]
+  double gemm_half_dim = 96;       // GEMM smallest dim at which efficiency is half of max [A]
+  double attn_eff = 0.55;          // flash-attention core efficiency [A]
+  double attn_eff_fa3 = 0;         // FlashAttention-3 core efficiency; 0 = not on this GPU
+  double pcie_bw = 50e9;           // host link per GPU, per direction (activation offload) [A]
+  double fp8_peak_flops = 0;       // dense FP8 peak (0 = no FP8 tensor cores)
+  double fp8_gemm_eff_max = 0.68;  // FP8 GEMMs: DeepGEMM's 1,350+ of 1,979 TFLOP/s on Hopper
 };
 
 struct ClusterConfig {
@@ -138,7 +148,9 @@ struct SystemConfig {
   double fragmentation = 0.10;             // allocator fragmentation on top of live memory
   double comm_buffer_bytes = 1.5e9;        // NCCL + bucket buffers per GPU
   bool parallel_block = false;             // GPT-J/PaLM parallel attention+MLP (MegaScale)
-  double step_overhead_s = 0.0;            // fixed per-step host/launch overhead
+  bool fp8_gemm = false;                   // linear layers in FP8 (DeepSeek-V3, Transformer Engine)
+  double comm_sm_share = 0.0;    // SMs given to overlapped comm kernels (DeepSeek-V3: 20 of 132)
+  double step_overhead_s = 0.0;  // fixed per-step host/launch overhead
 };
 
 struct TrainingConfig {

@@ -191,6 +191,7 @@ void ReadPlan(FieldReader& r, ParallelPlan* plan) {
   r.Enum("cp_kind", &plan->cp_kind, kCpKinds);
   r.Get("ep", &plan->ep);
   r.Get("micro_batch", &plan->micro_batch);
+  r.Get("ep_overlap", &plan->ep_overlap);
   r.Enum("recompute", &plan->recompute, kRecompute);
   r.Get("recompute_layers", &plan->recompute_layers);
   r.Get("recompute_to_fit", &plan->recompute_to_fit);
@@ -210,6 +211,11 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("hidden", &b->hidden);
   r.Get("heads", &b->heads);
   r.Get("kv_heads", &b->kv_heads);
+  r.Get("q_lora_rank", &b->q_lora_rank);
+  r.Get("kv_lora_rank", &b->kv_lora_rank);
+  r.Get("qk_head_dim", &b->qk_head_dim);
+  r.Get("v_head_dim", &b->v_head_dim);
+  r.Get("rope_head_dim", &b->rope_head_dim);
   r.Get("ffn_hidden", &b->ffn_hidden);
   r.Enum("ffn_act", &b->ffn_act, kActs);
   r.Get("vocab", &b->vocab);
@@ -226,6 +232,8 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("expert_ffn_hidden", &b->expert_ffn_hidden);
   r.Get("shared_experts", &b->shared_experts);
   r.Get("moe_layer_freq", &b->moe_layer_freq);
+  r.Get("first_dense_layers", &b->first_dense_layers);
+  r.Get("route_nodes", &b->route_nodes);
   r.Get("capacity_factor", &b->capacity_factor);
   if (b->kind == BlockKind::kMoe) {
     r.Assumed("router_imbalance", &b->router_imbalance, "slowest EP rank load / mean");
@@ -316,6 +324,8 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     r.Assumed("gemm_half_dim", &c.gpu.gemm_half_dim, "GEMM dim at half efficiency");
     r.Assumed("attn_eff", &c.gpu.attn_eff, "attention-core efficiency");
     r.Get("attn_eff_fa3", &c.gpu.attn_eff_fa3);
+    r.Get("fp8_peak_flops", &c.gpu.fp8_peak_flops);
+    r.Get("fp8_gemm_eff_max", &c.gpu.fp8_gemm_eff_max);
     r.Get("pcie_bw", &c.gpu.pcie_bw);
     r.Get("gpus", &c.gpus);
     r.Get("gpus_per_node", &c.gpus_per_node);
@@ -343,6 +353,8 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   sr.Assumed("fragmentation", &s.fragmentation, "allocator fragmentation");
   sr.Assumed("comm_buffer_bytes", &s.comm_buffer_bytes, "NCCL and bucket buffers");
   sr.Get("parallel_block", &s.parallel_block);
+  sr.Get("fp8_gemm", &s.fp8_gemm);
+  sr.Get("comm_sm_share", &s.comm_sm_share);
   sr.Get("step_overhead_s", &s.step_overhead_s);
   sr.CheckKeys();
   const YAML::Node training = root["training"];

@@ -95,11 +95,19 @@ class LayerBuilder {
     h_ = static_cast<double>(b.hidden);
     kv_dim_ = KvHeads(b) * h_ / b.heads;
     sp_tokens_ = p_.sp ? tokens_ / t_ : tokens_;
+    gemm_gpu_ = gpu_;
+    if (job.system.fp8_gemm && gpu_.fp8_peak_flops > 0) {
+      // DeepSeek-V3 (arXiv 2412.19437 sec. 3.3): linear layers in FP8 (forward, dgrad, wgrad);
+      // embedding, output head, router, norms and attention cores stay in BF16.
+      gemm_gpu_.peak_flops = gpu_.fp8_peak_flops;
+      gemm_gpu_.gemm_eff_max = gpu_.fp8_gemm_eff_max;
+    }
   }
 
-  void Gemm(std::vector<Kernel>* out, const char* name, double m, double k, double n) {
+  void Gemm(std::vector<Kernel>* out, const char* name, double m, double k, double n,
+            bool bf16 = false) {
     Kernel kern = MakeKernel(name, KernelKind::kGemm);
-    kern.seconds = GemmSeconds(gpu_, m, n, k);
+    kern.seconds = GemmSeconds(bf16 ? gpu_ : gemm_gpu_, m, n, k);
     kern.flops = 2 * m * n * k;
     out->push_back(kern);
   }
@@ -144,7 +152,7 @@ class LayerBuilder {
 
   double AttnFlops() const {
     const bool skip = b_.flash_attention && b_.causal;
-    return 4 * tokens_ * AttentionContext(b_) * h_ / t_ * (skip ? 0.5 : 1.0);
+    return tokens_ * AttentionContext(b_) * AttentionCorePerPair(b_) / t_ * (skip ? 0.5 : 1.0);
   }
   void Attention(std::vector<Kernel>* out) {
     Kernel kern = MakeKernel("attention_core", KernelKind::kAttention);
@@ -163,7 +171,8 @@ class LayerBuilder {
     const int cp = p_.cp;
     Elementwise(out, "norm_rope", 0.25);  // shares of elementwise_bytes_per_elem: 1/4, 1/2, 1/4
     TpEnter(out);
-    Gemm(out, "qkv_gemm", tokens_, h_, (h_ + 2 * kv_dim_) / t_);
+    const double attn_out_width = b_.heads * VHeadDim(b_);
+    Gemm(out, "qkv_gemm", tokens_, h_, (AttentionWeights(b_) - attn_out_width * h_) / h_ / t_);
     if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
       Comm(out, "cp_all_to_all_qkv", Collective::kAllToAll, "cp", cp, t_,
            2 * tokens_ * (h_ + 2 * kv_dim_) / t_, 0);
@@ -190,7 +199,7 @@ class LayerBuilder {
       Comm(out, "cp_all_to_all_out", Collective::kAllToAll, "cp", cp, t_, 2 * tokens_ * h_ / t_, 0);
     }
     if (attention_only) return;
-    Gemm(out, "attn_out_gemm", tokens_, h_ / t_, h_);
+    Gemm(out, "attn_out_gemm", tokens_, attn_out_width / t_, h_);
     if (!job_.system.parallel_block) {
       TpExit(out);
       Elementwise(out, "residual_norm", 0.5);
@@ -209,10 +218,16 @@ class LayerBuilder {
       const double routed = local * b_.top_k;
       const double ef =
           static_cast<double>(b_.expert_ffn_hidden > 0 ? b_.expert_ffn_hidden : FfnHidden(b_));
-      Gemm(out, "router_gemm", local, h_, b_.num_experts);
+      Gemm(out, "router_gemm", local, h_, b_.num_experts, /*bf16=*/true);
       const int ep_stride = t_ * p_.cp;
+      // Node-limited routing (DeepSeek-V3 sec. 3.2.2): a token crosses to at most route_nodes
+      // nodes once each and is forwarded inside them over NVLink; FP8 training dispatches FP8.
+      const double copies = b_.route_nodes > 0 ? std::min<double>(b_.top_k, b_.route_nodes)
+                                               : static_cast<double>(b_.top_k);
+      const double sent = local * copies * h_ * b_.router_imbalance;
+      const double dispatch_bytes = gemm_gpu_.peak_flops > gpu_.peak_flops ? 1.0 : 2.0;
       Comm(out, "ep_dispatch_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
-           2 * routed * h_ * b_.router_imbalance, 0);
+           dispatch_bytes * sent, 0);
       // The slowest EP rank carries router_imbalance x the mean load.
       const double m_expert = routed * b_.router_imbalance;
       const double per_expert_m = m_expert * ep / b_.num_experts;
@@ -222,15 +237,14 @@ class LayerBuilder {
       const double n1 = (swiglu ? 2 : 1) * ef / shard;
       Kernel fc1 = MakeKernel("expert_fc1_gemm", KernelKind::kGemm);
       fc1.flops = 2 * m_expert * h_ * n1;
-      fc1.seconds = local_experts * GemmSeconds(gpu_, per_expert_m, n1, h_);
+      fc1.seconds = local_experts * GemmSeconds(gemm_gpu_, per_expert_m, n1, h_);
       out->push_back(fc1);
       Activation(out, "expert_act", ef * b_.top_k * b_.router_imbalance * t_ / shard, swiglu);
       Kernel fc2 = MakeKernel("expert_fc2_gemm", KernelKind::kGemm);
       fc2.flops = 2 * m_expert * ef / shard * h_;
-      fc2.seconds = local_experts * GemmSeconds(gpu_, per_expert_m, h_, ef / shard);
+      fc2.seconds = local_experts * GemmSeconds(gemm_gpu_, per_expert_m, h_, ef / shard);
       out->push_back(fc2);
-      Comm(out, "ep_combine_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
-           2 * routed * h_ * b_.router_imbalance, 0);
+      Comm(out, "ep_combine_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride, 2 * sent, 0);
       if (b_.shared_experts > 0) {
         Gemm(out, "shared_fc1_gemm", local, h_, (swiglu ? 2 : 1) * ef * b_.shared_experts);
         Gemm(out, "shared_fc2_gemm", local, ef * b_.shared_experts, h_);
@@ -251,6 +265,7 @@ class LayerBuilder {
   const JobConfig& job_;
   const ParallelPlan& p_;
   const GpuSpec& gpu_;
+  GpuSpec gemm_gpu_;  // the GEMM precision's peak and efficiency (FP8 or BF16)
   int t_ = 1;
   double tokens_ = 0, h_ = 0, kv_dim_ = 0, sp_tokens_ = 0;
 };
@@ -386,6 +401,30 @@ void AddActivationOffload(const BlockConfig& b, const JobConfig& job, double mic
   timing->layer_bwd.insert(timing->layer_bwd.begin(), in);
 }
 
+// Expert all-to-all overlapped with compute (DualPipe, arXiv 2412.19437 sec. 3.2.1: a forward
+// chunk's dispatch/combine runs under another chunk's computation): only what the layer's
+// compute cannot cover shows, shared over the all-to-all kernels.
+// Compute kernels run on the SMs the comm kernels leave (comm_sm_share).
+void HideExpertAllToAll(double comm_sm_share, std::vector<Kernel>* list) {
+  const double slowdown = 1.0 / std::max(0.05, 1.0 - comm_sm_share);
+  for (Kernel& k : *list) {
+    if (k.kind != KernelKind::kComm) k.seconds *= slowdown;
+  }
+  double a2a = 0, compute = 0;
+  for (const Kernel& k : *list) {
+    if (k.kind == KernelKind::kComm && k.group == "ep") {
+      a2a += k.seconds;
+    } else if (k.kind != KernelKind::kComm) {
+      compute += k.seconds;
+    }
+  }
+  if (a2a <= 0) return;
+  const double shown = std::max(0.0, a2a - compute) / a2a;
+  for (Kernel& k : *list) {
+    if (k.kind == KernelKind::kComm && k.group == "ep") k.exposed = k.seconds * shown;
+  }
+}
+
 // LM head and embedding of a block with a vocabulary.
 void AddHeadAndEmbedding(const BlockConfig& b, const GpuSpec& gpu, double tokens, double h,
                          BlockTiming* timing) {
@@ -446,6 +485,10 @@ BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, doubl
                  &timing.layer_bwd);
   AddFsdpLayerComm(b, job, &timing);
   AddActivationOffload(b, job, micro_tokens, &timing);
+  if (b.plan.ep_overlap) {
+    HideExpertAllToAll(job.system.comm_sm_share, &timing.layer_fwd);
+    HideExpertAllToAll(job.system.comm_sm_share, &timing.layer_bwd);
+  }
   timing.layer_fwd_s = CriticalPath(timing.layer_fwd);
   timing.layer_bwd_s = CriticalPath(timing.layer_bwd);
   const double tokens = builder.tokens();

@@ -30,7 +30,7 @@ double AttnWeights(const Widths& w) { return 2 * w.h * w.h + 2 * w.h * w.kv_dim;
 
 int MoeLayers(const BlockConfig& b) {
   if (b.kind != BlockKind::kMoe) return 0;
-  return b.layers / std::max(1, b.moe_layer_freq);
+  return std::max(0, b.layers - b.first_dense_layers) / std::max(1, b.moe_layer_freq);
 }
 
 // Streams of a DiT layer: attention weights per stream, FFN copies (hybrid shares a fraction).
@@ -52,10 +52,38 @@ double FfnCopies(const BlockConfig& b) {
 
 }  // namespace
 
+bool IsMla(const BlockConfig& b) { return b.kv_lora_rank > 0; }
+
+double QkHeadDim(const BlockConfig& b) {
+  return b.qk_head_dim > 0 ? static_cast<double>(b.qk_head_dim)
+                           : static_cast<double>(b.hidden) / b.heads;
+}
+double VHeadDim(const BlockConfig& b) {
+  return b.v_head_dim > 0 ? static_cast<double>(b.v_head_dim)
+                          : static_cast<double>(b.hidden) / b.heads;
+}
+
+double AttentionWeights(const BlockConfig& b) {
+  const Widths w = WidthsOf(b);
+  if (!IsMla(b)) return AttnWeights(w);
+  // DeepSeek-V2 (arXiv 2405.04434) sec. 2.1: W_DQ, W_UQ (incl. RoPE queries), W_DKV + W_KR,
+  // W_UK + W_UV, W_O.
+  const double heads = b.heads, qk = QkHeadDim(b), v = VHeadDim(b);
+  const double rope = static_cast<double>(b.rope_head_dim);
+  const double q_lora = static_cast<double>(b.q_lora_rank);
+  const double kv_lora = static_cast<double>(b.kv_lora_rank);
+  const double q = q_lora > 0 ? w.h * q_lora + q_lora * heads * qk : w.h * heads * qk;
+  return q + w.h * (kv_lora + rope) + kv_lora * heads * (qk - rope + v) + heads * v * w.h;
+}
+
+double AttentionCorePerPair(const BlockConfig& b) {
+  return 2.0 * b.heads * (QkHeadDim(b) + VHeadDim(b));
+}
+
 ParamCounts CountParams(const BlockConfig& b) {
   const Widths w = WidthsOf(b);
   ParamCounts p;
-  const double attn = AttnWeights(w) + (b.bias ? 2 * w.h + 2 * w.kv_dim : 0.0);
+  const double attn = AttentionWeights(b) + (b.bias ? 2 * w.h + 2 * w.kv_dim : 0.0);
   const double norms = b.bias ? 4 * w.h : 2 * w.h;
   const double mlp = MlpWeights(w, w.f) + MlpBiases(w, w.f, b.bias);
   const double expert = MlpWeights(w, w.ef) + MlpBiases(w, w.ef, b.bias);
@@ -216,8 +244,8 @@ LayerFlops ForwardLayerFlopsPerToken(const BlockConfig& b) {
   const double moe_mlp = (b.top_k + b.shared_experts) * MlpWeights(w, w.ef) + w.h * b.num_experts;
   const double mlp = (dense_layers * MlpWeights(w, w.f) + moe_layers * moe_mlp) / b.layers;
   LayerFlops f;
-  f.gemm = 2 * (AttnWeights(w) + mlp);
-  f.attn_core_full = 4 * AttentionContext(b) * w.h;
+  f.gemm = 2 * (AttentionWeights(b) + mlp);
+  f.attn_core_full = AttentionContext(b) * AttentionCorePerPair(b);
   return f;
 }
 

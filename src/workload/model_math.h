@@ -31,6 +31,13 @@ struct ParamCounts {
 
 ParamCounts CountParams(const BlockConfig& block);
 
+// Attention weights of one layer (no biases): 2h^2 + 2h kv_dim, or multi-head latent attention's
+// low-rank projections when kv_lora_rank > 0.
+double AttentionWeights(const BlockConfig& block);
+// Attention-core FLOPs per (query, key) pair: 2 heads (qk_head_dim + v_head_dim), 4h without MLA.
+double AttentionCorePerPair(const BlockConfig& block);
+double VHeadDim(const BlockConfig& block);
+
 // Tokens of one sequence (LLM: seq_len; DiT: mean over the sample mix incl. text tokens).
 double SequenceTokens(const BlockConfig& block);
 // Attention context length per token under the "full" convention (E[s^2]/E[s] for mixes and

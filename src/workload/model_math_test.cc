@@ -81,9 +81,9 @@ TEST(ModelMath, SmallDenseMemoryByHand) {
   job.blocks = {b};
   ASSERT_OK_AND_ASSIGN(Prediction p, Predict(job));
   const double params = 111424;
-  const double states = 16 * params;                 // plain DP, mixed-precision Adam
-  const double acts = 2 * 39936.0;                   // two layers, one microbatch
-  const double logits = 4.0 * 16 * 100;              // fp32 logits of one microbatch
+  const double states = 16 * params;     // plain DP, mixed-precision Adam
+  const double acts = 2 * 39936.0;       // two layers, one microbatch
+  const double logits = 4.0 * 16 * 100;  // fp32 logits of one microbatch
   EXPECT_DOUBLE_EQ(p.memory.weights + p.memory.grads + p.memory.optimizer, states);
   EXPECT_DOUBLE_EQ(p.memory.activations, acts);
   EXPECT_DOUBLE_EQ(p.memory.logits, logits);
@@ -167,6 +167,18 @@ TEST(ModelMath, SeaweedIs7B) {
   ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("seaweed7b"));
   const ParamCounts p = CountParams(job.blocks[0]);
   EXPECT_NEAR(p.total / 7.0e9, 1.0, 0.01) << p.total;
+}
+
+TEST(ModelMath, DeepSeekV3Has671BTotal37BActive) {
+  // DeepSeek-V3 report (arXiv 2412.19437), sec. 4.2: 671B total, 37B activated per token (MLA,
+  // 3 dense layers, 1 shared + 256 routed experts, top 8; the MTP module is counted apart).
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("val-deepseek-v3"));
+  const ParamCounts p = CountParams(job.blocks[0]);
+  EXPECT_NEAR(p.total / 671e9, 1.0, 0.01) << p.total;
+  EXPECT_NEAR(p.active / 37e9, 1.0, 0.03) << p.active;
+  // MLA attention of one layer by hand: 7168*1536 + 1536*128*192 + 7168*(512+64)
+  // + 512*128*(128+128) + 128*128*7168 = 187,105,280.
+  EXPECT_EQ(AttentionWeights(job.blocks[0]), 187105280.0);
 }
 
 TEST(ModelMath, DitTokensOfTheBrief) {

@@ -182,6 +182,8 @@ TEST(Validation, AddedPublishedRuns) {
   const Row rows[] = {
       {"val-llama3-405b-128k-16384", "tflops_per_gpu", 380,
        "Llama 3 (arXiv 2407.21783) Table 4: 131,072 tokens, TP8 CP16 PP16 DP8, 16,384 H100"},
+      {"val-deepseek-v3", "gpu_hours", 2.664e6,
+       "DeepSeek-V3 (arXiv 2412.19437) Table 1: 2.664M H800-hours for 14.8T tokens"},
   };
   Planner planner;
   for (const Row& row : rows) {

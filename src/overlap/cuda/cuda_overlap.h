@@ -38,4 +38,12 @@ Status RunOneGpu(OpKind op, const ShardedProblem& problem, const OverlapOptions&
                  const std::vector<float*>& c, int reps, OneGpuTimings* timings,
                  CopyPath path = CopyPath::kCopyEngine);
 
+// The bf16 tensor-core GEMM (kernels.h) against cublasGemmEx on the same bf16 inputs (random,
+// fixed seed), fp32 output and accumulation: median times of `reps` and the largest difference.
+struct Bf16GemmComparison {
+  double t_own_s = 0, t_cublas_s = 0;
+  double max_abs_diff = 0, max_abs_cublas = 0;
+};
+Result<Bf16GemmComparison> CompareBf16Gemm(int64_t m, int64_t n, int64_t k, int reps);
+
 }  // namespace trainscope::overlap::cuda

@@ -4,7 +4,9 @@
 // releases "partial done" signals (RS), a one-block vectorised copy agent paced on
 // %globaltimer (the emulated link), the pacing kernels of the copy-engine path, and the
 // rank-order slot reduction. No CUTLASS: shared-memory SIMT SGEMM (fp32).
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#include <mma.h>
 
 #include "overlap/cuda/kernels.h"
 
@@ -189,7 +191,84 @@ __global__ void SetSignalsKernel(uint32_t* signals, int64_t begin, int64_t end, 
   }
 }
 
+constexpr int kBf16TileK = 32;
+constexpr int kBf16Pad = 8;  // keeps WMMA's ldm a multiple of 8 and staggers shared banks
+
+__global__ void __launch_bounds__(256)
+    GemmBf16Kernel(const __nv_bfloat16* a, const __nv_bfloat16* b, float* out, int64_t m, int64_t n,
+                   int64_t k) {
+  using namespace nvcuda;
+  __shared__ __align__(32) __nv_bfloat16 a_tile[kBf16TileM][kBf16TileK + kBf16Pad];  // 128 x 40
+  __shared__ __align__(32) __nv_bfloat16 b_tile[kBf16TileK][kBf16TileN + kBf16Pad];  // 32 x 136
+  __shared__ __align__(32) float stage[8][16 * 16];  // per warp, for ragged stores
+  const int warp = threadIdx.x / 32;
+  const int warp_row = warp / 4, warp_col = warp % 4;  // 2 x 4 warps of 64 x 32
+  const int64_t row0 = int64_t{blockIdx.y} * kBf16TileM, col0 = int64_t{blockIdx.x} * kBf16TileN;
+  const __nv_bfloat16 zero = __float2bfloat16(0.0f);
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4][2];
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
+  for (int64_t k0 = 0; k0 < k; k0 += kBf16TileK) {
+    for (int idx = threadIdx.x; idx < kBf16TileM * kBf16TileK; idx += blockDim.x) {
+      const int r = idx / kBf16TileK, c = idx % kBf16TileK;
+      const int64_t row = row0 + r, col = k0 + c;
+      a_tile[r][c] = (row < m && col < k) ? a[row * k + col] : zero;
+    }
+    for (int idx = threadIdx.x; idx < kBf16TileK * kBf16TileN; idx += blockDim.x) {
+      const int r = idx / kBf16TileN, c = idx % kBf16TileN;
+      const int64_t row = k0 + r, col = col0 + c;
+      b_tile[r][c] = (row < k && col < n) ? b[row * n + col] : zero;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < kBf16TileK; kk += 16) {
+      wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a_frag[4];
+      wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> b_frag[2];
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        wmma::load_matrix_sync(a_frag[i], &a_tile[warp_row * 64 + i * 16][kk],
+                               kBf16TileK + kBf16Pad);
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        wmma::load_matrix_sync(b_frag[j], &b_tile[kk][warp_col * 32 + j * 16],
+                               kBf16TileN + kBf16Pad);
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], a_frag[i], b_frag[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+  const int lane = threadIdx.x % 32;
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      const int64_t r0 = row0 + warp_row * 64 + i * 16, c0 = col0 + warp_col * 32 + j * 16;
+      if (r0 + 16 <= m && c0 + 16 <= n && n % 4 == 0) {  // WMMA: float ldm a multiple of 4
+        wmma::store_matrix_sync(out + r0 * n + c0, acc[i][j], static_cast<unsigned>(n),
+                                wmma::mem_row_major);
+        continue;
+      }
+      wmma::store_matrix_sync(stage[warp], acc[i][j], 16, wmma::mem_row_major);
+      __syncwarp();
+      for (int e = lane; e < 256; e += 32) {
+        const int64_t row = r0 + e / 16, col = c0 + e % 16;
+        if (row < m && col < n) out[row * n + col] = stage[warp][e];
+      }
+      __syncwarp();
+    }
+  }
+}
+
 }  // namespace
+
+void LaunchGemmBf16(const uint16_t* a, const uint16_t* b, float* out, int64_t m, int64_t n,
+                    int64_t k, void* stream) {
+  const dim3 grid(static_cast<unsigned>((n + kBf16TileN - 1) / kBf16TileN),
+                  static_cast<unsigned>((m + kBf16TileM - 1) / kBf16TileM));
+  GemmBf16Kernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(
+      reinterpret_cast<const __nv_bfloat16*>(a), reinterpret_cast<const __nv_bfloat16*>(b), out, m,
+      n, k);
+}
 
 void LaunchFusedGemm(const FusedGemmArgs& args, int blocks, void* stream) {
   FusedGemmKernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(args);

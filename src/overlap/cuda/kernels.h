@@ -73,6 +73,15 @@ void LaunchCopyAgent(const CopyOp* ops, int64_t count, uint32_t epoch, uint64_t 
 void LaunchLinkIssue(uint64_t* link_free, uint64_t* done, uint64_t link_ns, void* stream);
 void LaunchLinkHold(const uint64_t* done, void* stream);
 
+// bf16 tensor-core GEMM (WMMA 16x16x16, fp32 accumulate): out[m, n] (fp32) = a[m, k] x b[k, n]
+// with row-major bf16 inputs (uint16_t bit patterns); 128 x 128 block tiles, 8 warps of 64 x 32,
+// k steps of 32, ragged edges zero-padded. The first step towards the bf16 fused GEMM: compared
+// with cuBLAS (CompareBf16Gemm), not yet wired into the fused operators.
+constexpr int kBf16TileM = 128;
+constexpr int kBf16TileN = 128;
+void LaunchGemmBf16(const uint16_t* a, const uint16_t* b, float* out, int64_t m, int64_t n,
+                    int64_t k, void* stream);
+
 // out[rows, n] = sum over s in rank order of parts[s] (device array of device pointers).
 void LaunchRankOrderSum(const float* const* parts, int tp, float* out, int64_t count, void* stream);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -46,7 +47,7 @@ std::vector<MachineScoreSeries> RobustSeries(const Grid& grid, const ChannelScor
 }
 
 // The call schedule: one Detect when the recording fits in one pull, else Replay. Fills the
-// alerts (first per machine, time order), verdict, reasons and call count.
+// alerts (one per machine, from its first call to its last, time order), verdict, reasons and call count.
 Status RunSchedule(const Grid& grid, const ModelSet& models, const DetectOptions& detect,
                    const FaultRunOptions& options, FaultRun* run) {
   if (grid.steps > options.pull_seconds) {
@@ -58,9 +59,18 @@ Status RunSchedule(const Grid& grid, const ModelSet& models, const DetectOptions
     run->calls = result.calls;
     run->verdict = VerdictOf(result);
     run->inconclusive = result.inconclusive;
-    std::set<std::string> seen;
+    // One alert per machine: the first call's (its score, metric and start), its window
+    // extended to the end of the last call that still alerted on the machine (a fault the later
+    // calls keep seeing runs on; the first call's window ended with that call's pull).
+    std::map<std::string, size_t> index;
     for (const CallAlert& call_alert : result.alerts) {
-      if (seen.insert(call_alert.alert.machine).second) run->alerts.push_back(call_alert.alert);
+      const Alert& a = call_alert.alert;
+      auto [it, first] = index.emplace(a.machine, run->alerts.size());
+      if (first) {
+        run->alerts.push_back(a);
+      } else {
+        run->alerts[it->second].end_ns = std::max(run->alerts[it->second].end_ns, a.end_ns);
+      }
     }
   } else {
     TS_ASSIGN_OR_RETURN(Detection detection, Detect(grid, &models, detect));

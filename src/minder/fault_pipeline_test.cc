@@ -106,6 +106,21 @@ TEST(FaultPipelineTest, ReplaysTheProductionScheduleOnALongerRecording) {
   EXPECT_GE(run.alerts[0].start_ns, 700 * kS);
 }
 
+// A fault that lasts to the end of the recording: the calls at 1200 s and 1500 s both alert, so
+// the one alert runs from the stall to past the first alerting call's pull (which ends at
+// 1200 s); the report showed the window ending there while the fault went on (issue 21 item 5).
+TEST(FaultPipelineTest, AnAlertLastsAsLongAsTheCallsKeepSeeingIt) {
+  FaultRunOptions o = Options();
+  o.pull_seconds = 600;
+  o.every_seconds = 300;
+  ASSERT_OK_AND_ASSIGN(FaultRun run, RunFaultDetection(JobWithStall(1500, 800, 1400), o));
+  ASSERT_EQ(run.alerts.size(), 1u);
+  EXPECT_EQ(run.alerts[0].machine, "m0003");
+  EXPECT_GE(run.alerts[0].start_ns, 700 * kS);
+  EXPECT_GT(run.alerts[0].end_ns, 1200 * kS);
+  EXPECT_LE(run.alerts[0].end_ns, 1500 * kS);
+}
+
 TEST(FaultPipelineTest, HealthyJobHasNoAlertButAChart) {
   ASSERT_OK_AND_ASSIGN(FaultRun run, RunFaultDetection(JobWithStall(900, 0, 0), Options()));
   EXPECT_EQ(run.verdict, Verdict::kHealthy);

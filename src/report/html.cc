@@ -41,7 +41,7 @@ min-width:150px}
 .figure .c{font-size:12.5px;color:var(--muted)}
 .figure.good .v{color:var(--good)} .figure.warn .v{color:var(--warn)}
 .figure.bad .v{color:var(--bad)}
-.chart{margin:8px 0 18px;max-width:100%;overflow-x:auto}
+.chart{margin:8px 0 36px;max-width:100%;overflow-x:auto}
 .chart svg{display:block;max-width:100%;height:auto}
 .chart figcaption{font-size:13px;color:var(--muted);margin-top:4px}
 a{color:var(--accent)}
@@ -50,10 +50,14 @@ p.note{color:var(--muted);font-size:13.5px}
 
 std::string_view ToneClass(Tone tone) {
   switch (tone) {
-    case Tone::kGood: return "good";
-    case Tone::kWarn: return "warn";
-    case Tone::kBad: return "bad";
-    case Tone::kNeutral: return "neutral";
+    case Tone::kGood:
+      return "good";
+    case Tone::kWarn:
+      return "warn";
+    case Tone::kBad:
+      return "bad";
+    case Tone::kNeutral:
+      return "neutral";
   }
   return "neutral";
 }
@@ -71,12 +75,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -122,9 +137,10 @@ void HtmlDocument::Callout(Tone tone, std::string_view headline,
 void HtmlDocument::Figures(const std::vector<Figure>& figures) {
   body_ += "<div class=\"figures\">";
   for (const Figure& f : figures) {
-    fmt::format_to(std::back_inserter(body_),
-                   "<div class=\"figure {}\"><div class=\"v\">{}</div><div class=\"c\">{}</div></div>",
-                   ToneClass(f.tone), HtmlEscape(f.value), HtmlEscape(f.caption));
+    fmt::format_to(
+        std::back_inserter(body_),
+        "<div class=\"figure {}\"><div class=\"v\">{}</div><div class=\"c\">{}</div></div>",
+        ToneClass(f.tone), HtmlEscape(f.value), HtmlEscape(f.caption));
   }
   body_ += "</div>\n";
 }

@@ -45,17 +45,23 @@ void RenderVerdict(const JobReport& r, HtmlDocument& doc) {
                 lines);
     figures.push_back({fmt::format("{:.3f}", s.slowdown), "slowdown S (>= 1.1 = straggling)",
                        straggling ? Tone::kBad : Tone::kGood});
-    figures.push_back({Pct(s.waste_fraction), "GPU time wasted", straggling ? Tone::kWarn
-                                                                           : Tone::kNeutral});
+    figures.push_back(
+        {Pct(s.waste_fraction), "GPU time wasted", straggling ? Tone::kWarn : Tone::kNeutral});
     if (s.wasted_gpu_hours) {
-      figures.push_back({fmt::format("{:.1f}", *s.wasted_gpu_hours), "GPU-hours wasted"});
+      figures.push_back(
+          {fmt::format("{:.1f}", *s.wasted_gpu_hours),
+           s.traced_steps > 0
+               ? fmt::format("GPU-hours wasted in the {} traced steps ({:.1f} traced)",
+                             s.traced_steps, s.traced_gpu_hours)
+               : "GPU-hours wasted in the traced steps"});
     }
   }
   if (r.faults) {
     const FaultPart& f = *r.faults;
     any = true;
     if (f.alerts.empty() && f.inconclusive) {
-      doc.Callout(Tone::kWarn, fmt::format("Faulty machine: inconclusive ({} machines)", f.machines),
+      doc.Callout(Tone::kWarn,
+                  fmt::format("Faulty machine: inconclusive ({} machines)", f.machines),
                   f.inconclusive_reasons);
       figures.push_back({"inconclusive", "faulty machine", Tone::kWarn});
     } else if (f.alerts.empty()) {
@@ -160,9 +166,10 @@ void RenderFaults(const FaultPart& f, HtmlDocument& doc) {
   doc.BeginSection("faults", "Faulty machines (Minder)");
   LineChartSpec line;
   line.id = "minder-score";
-  line.caption = fmt::format("Per-machine dissimilarity score over time, metric {} (faulty "
-                             "machine highlighted; shaded: alert window; dashed: threshold)",
-                             f.deciding_metric.empty() ? "-" : f.deciding_metric);
+  line.caption = fmt::format(
+      "Per-machine dissimilarity score over time, metric {} (faulty "
+      "machine highlighted; shaded: alert window; dashed: threshold)",
+      f.deciding_metric.empty() ? "-" : f.deciding_metric);
   line.x_label = "time (s)";
   line.y_label = "score";
   for (const MachineSeries& m : f.series) {
@@ -187,13 +194,21 @@ void RenderFaults(const FaultPart& f, HtmlDocument& doc) {
   }
 }
 
+// ", 828868 GPU-hours (5.4 days on 64 GPUs) to train the token budget (1.0e+12 tokens)".
+std::string BudgetText(const PlanPart& p) {
+  std::string text = fmt::format(", {:.0f} GPU-hours", *p.gpu_hours);
+  if (p.calendar_days > 0)
+    text += fmt::format(" ({:.1f} days on {} GPUs)", p.calendar_days, p.gpus);
+  text += " to train the whole token budget";
+  if (p.tokens_total > 0)
+    text += fmt::format(" of {:.3g} tokens at this step time", p.tokens_total);
+  return text;
+}
+
 void RenderPlan(const PlanPart& p, HtmlDocument& doc) {
   doc.BeginSection("plan", "Plan: predicted step time and memory");
-  doc.Paragraph(fmt::format("{} on {} GPUs: step {:.3f} s, MFU {}{}", p.name, p.gpus,
-                            p.step_time_s, Pct(p.mfu),
-                            p.gpu_hours ? fmt::format(", {:.0f} GPU-hours for the token budget",
-                                                      *p.gpu_hours)
-                                        : std::string()));
+  doc.Paragraph(fmt::format("{} on {} GPUs: step {:.3f} s, MFU {}{}", p.name, p.gpus, p.step_time_s,
+                            Pct(p.mfu), p.gpu_hours ? BudgetText(p) : std::string()));
   StackedBarSpec stack;
   stack.id = "step-breakdown";
   stack.caption = "Where one step's time goes (critical path of the simulated schedule)";
@@ -208,8 +223,9 @@ void RenderPlan(const PlanPart& p, HtmlDocument& doc) {
     for (const NamedValue& m : p.memory_breakdown_bytes) rows.push_back({m.name, GiB(m.value)});
     rows.push_back({"total", GiB(p.memory_per_gpu_bytes)});
     rows.push_back({"GPU capacity", GiB(p.memory_capacity_bytes)});
-    doc.Heading3(p.memory_per_gpu_bytes <= p.memory_capacity_bytes ? "Memory per GPU (fits)"
-                                                                    : "Memory per GPU (DOES NOT FIT)");
+    doc.Heading3(p.memory_per_gpu_bytes <= p.memory_capacity_bytes
+                     ? "Memory per GPU (fits)"
+                     : "Memory per GPU (DOES NOT FIT)");
     doc.Table("memory", {"component", "per GPU"}, rows, {1});
   }
 }
@@ -217,22 +233,29 @@ void RenderPlan(const PlanPart& p, HtmlDocument& doc) {
 void RenderSavings(const std::vector<Saving>& savings, HtmlDocument& doc) {
   doc.BeginSection("savings", "What fixing each finding would save");
   std::vector<Saving> sorted = savings;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Saving& a, const Saving& b) {
-    return a.gpu_hours > b.gpu_hours;
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Saving& a, const Saving& b) { return a.gpu_hours > b.gpu_hours; });
+  // One unit on the chart's axis: GPU-hours per day of training. Savings per incident (a faulty
+  // machine) are not on that scale; they are in the table.
   BarChartSpec spec;
   spec.id = "savings-chart";
-  spec.caption = "GPU-hours saved (per day of training, or per incident for faults), largest first";
+  spec.caption = "GPU-hours saved per day of training, largest first";
   spec.reference = 0;
   spec.value_format = "{:.1f}";
   std::vector<std::vector<std::string>> rows;
+  bool per_incident = false;
   for (const Saving& s : sorted) {
     std::string value = fmt::format("{:.1f} per {}", s.gpu_hours, s.basis);
-    spec.bars.push_back(Bar{s.action, s.gpu_hours, value});
-    rows.push_back({s.action, value, s.step_time_gain > 0 ? Pct(s.step_time_gain) : "-",
-                    s.evidence});
+    if (s.basis == "day") {
+      spec.bars.push_back(Bar{s.action, s.gpu_hours, value});
+    } else {
+      per_incident = true;
+    }
+    rows.push_back(
+        {s.action, value, s.step_time_gain > 0 ? Pct(s.step_time_gain) : "-", s.evidence});
   }
-  doc.Raw(BarChart(spec));
+  if (per_incident) spec.caption += " (savings per incident, for faulty machines, in the table)";
+  if (!spec.bars.empty()) doc.Raw(BarChart(spec));
   doc.Table("savings-table", {"action", "GPU-hours saved", "step time saved", "evidence"}, rows,
             {1, 2});
 }
@@ -262,8 +285,9 @@ std::string RenderJobReport(const JobReport& r) {
   }
   if (!r.trace_links.empty()) {
     doc.BeginSection("traces", "Traces to open in Perfetto");
-    doc.Paragraph("Open https://ui.perfetto.dev and drop one of these files on it (they stay on "
-                  "your machine).");
+    doc.Paragraph(
+        "Open https://ui.perfetto.dev and drop one of these files on it (they stay on "
+        "your machine).");
     for (const auto& [file, description] : r.trace_links) doc.Link(file, description);
   }
   doc.EndSection();

@@ -22,9 +22,11 @@ struct NamedValue {
 };
 
 struct StragglerPart {
-  double slowdown = 1.0;          // S
-  double waste_fraction = 0.0;    // 1 - 1/S
-  std::optional<double> wasted_gpu_hours;
+  double slowdown = 1.0;                   // S
+  double waste_fraction = 0.0;             // 1 - 1/S
+  std::optional<double> wasted_gpu_hours;  // over the traced steps
+  double traced_gpu_hours = 0;             // GPUs x the traced steps' time
+  int traced_steps = 0;
   double simulation_error = 0.0;  // median relative error of the faithful replay
   std::string cause_pattern;      // classifier output, e.g. "one persistent slow worker"
   std::vector<std::string> cause_evidence;
@@ -32,18 +34,18 @@ struct StragglerPart {
   std::vector<std::vector<double>> worker_scores;
   // Same grid: slowdown when only that worker keeps its measured durations (isolates one cell).
   std::vector<std::vector<double>> worker_alone;
-  std::vector<NamedValue> per_step;      // name = step id
+  std::vector<NamedValue> per_step;  // name = step id
   std::vector<NamedValue> by_op_type;
   std::vector<NamedValue> by_stage;
   std::vector<NamedValue> by_dp_rank;
-  std::vector<NamedValue> by_rank;       // only that rank's measured durations (Kineto input)
-  std::vector<NamedValue> top_workers;   // highest scores first
+  std::vector<NamedValue> by_rank;      // only that rank's measured durations (Kineto input)
+  std::vector<NamedValue> top_workers;  // highest scores first
 };
 
 struct MachineSeries {
   std::string machine;
-  std::vector<double> t_s;     // seconds since the start of the pull
-  std::vector<double> score;   // Minder similarity score of this machine
+  std::vector<double> t_s;    // seconds since the start of the pull
+  std::vector<double> score;  // Minder similarity score of this machine
 };
 
 struct FaultAlert {
@@ -61,7 +63,7 @@ struct FaultPart {
   std::vector<MachineSeries> series;  // per machine, for the deciding metric
   std::vector<FaultAlert> alerts;     // empty: no faulty machine found (or inconclusive)
   int machines = 0;
-  bool inconclusive = false;               // the data could not support a verdict
+  bool inconclusive = false;  // the data could not support a verdict
   std::vector<std::string> inconclusive_reasons;
 };
 
@@ -76,15 +78,17 @@ struct PlanPart {
   double memory_per_gpu_bytes = 0;
   double memory_capacity_bytes = 0;
   std::vector<NamedValue> memory_breakdown_bytes;
-  std::optional<double> gpu_hours;
+  std::optional<double> gpu_hours;  // to train the whole token budget
+  double tokens_total = 0;          // the budget (with gpu_hours)
+  double calendar_days = 0;         // gpu_hours on `gpus` GPUs
   int gpus = 0;
 };
 
 struct Saving {
-  std::string action;          // "fix the straggling worker dp 3 / stage 1"
-  double gpu_hours = 0;        // GPU-hours saved per `basis`
-  std::string basis = "day";   // "day" (steady state) or "incident" (one fault)
-  double step_time_gain = 0;   // fraction of step time saved (0 when not a step-time effect)
+  std::string action;         // "fix the straggling worker dp 3 / stage 1"
+  double gpu_hours = 0;       // GPU-hours saved per `basis`
+  std::string basis = "day";  // "day" (steady state) or "incident" (one fault)
+  double step_time_gain = 0;  // fraction of step time saved (0 when not a step-time effect)
   std::string evidence;
 };
 

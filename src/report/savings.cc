@@ -36,14 +36,21 @@ double TpOverlapGain(double exposed_comm_saved_s, double layers_per_stage, doubl
 Saving StragglerRemovalSaving(double gpus, double slowdown) {
   const double gain = StragglerRemovalGain(slowdown);
   return {"remove all straggling (every op at its ideal duration)", GpuHoursPerDay(gpus, gain),
-          "day", gain, fmt::format("S = {:.3f}", slowdown)};
+          "day", gain,
+          fmt::format("S = {:.3f}: the traced step is {:.3f}x the step with every op at its ideal "
+                      "duration",
+                      slowdown, slowdown)};
 }
 
 Saving SlowWorkerSaving(double gpus, double slowdown, double alone_slowdown,
                         std::string_view worker) {
   const double gain = SlowWorkerGain(alone_slowdown, slowdown);
-  return {fmt::format("fix the slow worker {}", worker), GpuHoursPerDay(gpus, gain), "day", gain,
-          fmt::format("alone it slows the job to {:.3f}x (add view)", alone_slowdown)};
+  return {fmt::format("fix the slow worker {} (as the last one slow)", worker),
+          GpuHoursPerDay(gpus, gain), "day", gain,
+          fmt::format("the share of the step this worker costs on its own: with every other op "
+                      "ideal, its traced speed makes the step {:.3f}x the ideal; while other "
+                      "workers still straggle, fixing it alone saves less (see the next rows)",
+                      alone_slowdown)};
 }
 
 std::optional<Saving> SelectionSaving(double gpus, double t_ori_s, double t_rem_s, double rem_share,
@@ -51,7 +58,8 @@ std::optional<Saving> SelectionSaving(double gpus, double t_ori_s, double t_rem_
   const double gain = SelectionGain(t_ori_s, t_rem_s);
   if (!(gain >= kMinSelectionGain)) return std::nullopt;
   return Saving{std::move(action), GpuHoursPerDay(gpus, gain), "day", gain,
-                fmt::format("fixing only them removes {:.0f}% of the straggling (rem view)",
+                fmt::format("fixed while everything else stays as traced: removes {:.0f}% of "
+                            "the straggling (the rest still holds the step back)",
                             100 * rem_share)};
 }
 

@@ -47,7 +47,8 @@ double NiceStep(double range, int target_ticks) {
 }
 
 std::string TickLabel(double v, double step) {
-  if (step >= 1 && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(std::llround(v)));
+  if (step >= 1 && std::fabs(v) < 1e15)
+    return fmt::format("{}", static_cast<long long>(std::llround(v)));
   int decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(step))), 0, 6);
   return fmt::format("{:.{}f}", v, decimals);
 }
@@ -86,7 +87,7 @@ std::string Heatmap(const HeatmapSpec& spec) {
   const bool cell_text = cell >= 44;
   const int left = 86, top = 44, legend = 60;
   const int width = left + static_cast<int>(cols) * cell + legend + 20;
-  const int height = top + static_cast<int>(rows) * cell + 36;
+  const int height = top + static_cast<int>(rows) * cell + 12;  // the caption follows closely
   size_t points = 0;
   std::string body;
   double span = spec.max_value - spec.min_value;
@@ -152,7 +153,7 @@ std::string Heatmap(const HeatmapSpec& spec) {
                  "<text x=\"{}\" y=\"{}\">{}</text><text x=\"{}\" y=\"{}\">{}</text>", lx + 16,
                  top + 10, Fmt(spec.value_format, spec.max_value), lx + 16, top + lh,
                  Fmt(spec.value_format, spec.min_value));
-  return Open("heatmap", spec.id, width, std::max(height, top + lh + 20), points, spec.caption) +
+  return Open("heatmap", spec.id, width, std::max(height, top + lh + 12), points, spec.caption) +
          body + Close(spec.caption);
 }
 
@@ -217,22 +218,23 @@ std::string LineChart(const LineChartSpec& spec) {
         fmt::format_to(std::back_inserter(path), "{}{:.1f},{:.1f}", path.empty() ? "M" : " L",
                        sx(s.x[i]), sy(s.y[i]));
       }
-      const char* color = s.highlight ? kCategorical[(color_index++) % kCategorical.size()]
-                                      : "#9aa4ae";
+      const char* color =
+          s.highlight ? kCategorical[(color_index++) % kCategorical.size()] : "#9aa4ae";
       fmt::format_to(std::back_inserter(body),
                      "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\">"
                      "<title>{}</title></path>",
                      path, color, s.highlight ? 2.5 : 1.0, HtmlEscape(s.name));
     }
   }
-  fmt::format_to(std::back_inserter(body),
-                 "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2:.1f}\" stroke=\"#57606a\"/>"
-                 "<line x1=\"{0}\" x2=\"{3:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#57606a\"/>"
-                 "<text x=\"{4:.1f}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>"
-                 "<text x=\"14\" y=\"{7:.1f}\" transform=\"rotate(-90 14 {7:.1f})\" "
-                 "text-anchor=\"middle\">{8}</text>",
-                 left, top, top + ph, left + pw, left + pw / 2, height - 6,
-                 HtmlEscape(spec.x_label), top + ph / 2, HtmlEscape(spec.y_label));
+  fmt::format_to(
+      std::back_inserter(body),
+      "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2:.1f}\" stroke=\"#57606a\"/>"
+      "<line x1=\"{0}\" x2=\"{3:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#57606a\"/>"
+      "<text x=\"{4:.1f}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>"
+      "<text x=\"14\" y=\"{7:.1f}\" transform=\"rotate(-90 14 {7:.1f})\" "
+      "text-anchor=\"middle\">{8}</text>",
+      left, top, top + ph, left + pw, left + pw / 2, height - 6, HtmlEscape(spec.x_label),
+      top + ph / 2, HtmlEscape(spec.y_label));
   // Legend for highlighted series.
   // Legend for highlighted series, in the x-label row at the left (clear of the data).
   int lx = left;
@@ -242,16 +244,26 @@ std::string LineChart(const LineChartSpec& spec) {
     fmt::format_to(std::back_inserter(body),
                    "<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"4\" fill=\"{}\"/>"
                    "<text x=\"{}\" y=\"{}\">{}</text>",
-                   lx, height - 11, kCategorical[(color_index++) % kCategorical.size()],
-                   lx + 18, height - 6, HtmlEscape(s.name));
+                   lx, height - 11, kCategorical[(color_index++) % kCategorical.size()], lx + 18,
+                   height - 6, HtmlEscape(s.name));
     lx += 30 + 7 * static_cast<int>(s.name.size());
   }
   return Open("line", spec.id, width, height, points, spec.caption) + body + Close(spec.caption);
 }
 
 std::string BarChart(const BarChartSpec& spec) {
-  const int label_w = 200, bar_w = 520, row_h = 24, top = 8;
-  const int width = label_w + bar_w + 120;
+  // Room for the longest label on the left and the longest annotation on the right (about 7 px
+  // a character at 12 px): nothing is clipped at the SVG's edges.
+  size_t label_chars = 0, note_chars = 0;
+  for (const Bar& b : spec.bars) {
+    label_chars = std::max(label_chars, b.label.size());
+    note_chars = std::max(
+        note_chars, (b.annotation.empty() ? Fmt(spec.value_format, b.value) : b.annotation).size());
+  }
+  const int label_w = std::clamp(static_cast<int>(label_chars) * 7 + 16, 60, 480);
+  const int note_w = std::clamp(static_cast<int>(note_chars) * 7 + 16, 60, 320);
+  const int bar_w = 520, row_h = 24, top = 8;
+  const int width = label_w + bar_w + note_w;
   const int height = top + row_h * static_cast<int>(spec.bars.size()) + 12;
   double lo = spec.reference, hi = spec.reference;
   for (const Bar& b : spec.bars) {

@@ -2,8 +2,6 @@
 // Maps analysis results onto the report view model and estimates savings.
 #include "cli/app/report_builder.h"
 
-#include "cli/app/tp_fusion.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,8 +18,8 @@ std::vector<report::NamedValue> FromAttribution(const std::vector<whatif::Attrib
                                                 const char* prefix) {
   std::vector<report::NamedValue> out;
   for (const whatif::Attribution& a : in) {
-    out.push_back({prefix[0] != '\0' ? fmt::format("{} {}", prefix, a.label) : a.label,
-                   a.slowdown, ""});
+    out.push_back(
+        {prefix[0] != '\0' ? fmt::format("{} {}", prefix, a.label) : a.label, a.slowdown, ""});
   }
   return out;
 }
@@ -52,12 +50,14 @@ report::StragglerPart ToStragglerPart(const StragglerRun& run) {
   s.slowdown = r.slowdown;
   s.waste_fraction = r.waste_fraction;
   if (r.wasted_gpu_hours > 0) s.wasted_gpu_hours = r.wasted_gpu_hours;
+  s.traced_gpu_hours = r.traced_gpu_hours;
+  s.traced_steps = static_cast<int>(r.steps.size());
   s.simulation_error = r.error_median;
   s.cause_pattern = std::string(whatif::PatternName(run.cause.pattern));
   if (!run.cause.evidence.empty()) s.cause_evidence.push_back(run.cause.evidence);
   for (const whatif::Finding& f : run.cause.secondary) {
-    s.cause_evidence.push_back(fmt::format("also {}: {}", whatif::PatternName(f.pattern),
-                                           f.evidence));
+    s.cause_evidence.push_back(
+        fmt::format("also {}: {}", whatif::PatternName(f.pattern), f.evidence));
   }
   std::vector<double> scores, alone;
   for (const whatif::WorkerScore& w : r.workers) scores.push_back(w.score);
@@ -71,14 +71,23 @@ report::StragglerPart ToStragglerPart(const StragglerRun& run) {
   s.by_stage = FromAttribution(r.by_stage, "stage");
   s.by_dp_rank = FromAttribution(r.by_dp_rank, "dp");
   if (!m.has_stages()) s.by_rank = FromAttribution(r.by_worker, "rank");
+  // Ties in score (a whole slow stage scores alike) are broken by the worker's own "alone"
+  // slowdown, so the slow worker the verdict names comes first.
+  auto alone_of = [&](const whatif::WorkerScore& w) {
+    return static_cast<size_t>(w.worker) < r.by_worker.size() ? r.by_worker[w.worker].slowdown
+                                                              : 1.0;
+  };
   std::vector<whatif::WorkerScore> workers = r.workers;
-  std::stable_sort(workers.begin(), workers.end(),
-                   [](const auto& a, const auto& b) { return a.score > b.score; });
+  std::stable_sort(workers.begin(), workers.end(), [&](const auto& a, const auto& b) {
+    return a.score != b.score ? a.score > b.score : alone_of(a) > alone_of(b);
+  });
   for (size_t i = 0; i < workers.size() && i < 10; ++i) {
-    const std::string name = m.has_stages()
-                                 ? fmt::format("dp {} / stage {}", workers[i].dp_rank, workers[i].stage)
-                                 : fmt::format("rank {}", workers[i].rank);
-    s.top_workers.push_back({name, workers[i].score, fmt::format("rank {}", workers[i].rank)});
+    const std::string name =
+        m.has_stages() ? fmt::format("dp {} / stage {}", workers[i].dp_rank, workers[i].stage)
+                       : fmt::format("rank {}", workers[i].rank);
+    s.top_workers.push_back(
+        {name, workers[i].score,
+         fmt::format("rank {}; alone {:.3f}x", workers[i].rank, alone_of(workers[i]))});
   }
   return s;
 }
@@ -90,10 +99,11 @@ report::FaultPart ToFaultPart(const minder::FaultRun& run) {
   f.machines = run.machines;
   f.inconclusive = run.verdict == minder::Verdict::kInconclusive;
   f.inconclusive_reasons = run.inconclusive;
-  for (const minder::MachineScoreSeries& s : run.series) f.series.push_back({s.machine, s.t_s, s.z});
+  for (const minder::MachineScoreSeries& s : run.series)
+    f.series.push_back({s.machine, s.t_s, s.z});
   for (const minder::Alert& a : run.alerts) {
-    f.alerts.push_back({a.machine + (a.gpu >= 0 ? fmt::format(" (GPU {})", a.gpu) : ""),
-                        a.metric, static_cast<double>(a.start_ns - run.t0_ns) / 1e9,
+    f.alerts.push_back({a.machine + (a.gpu >= 0 ? fmt::format(" (GPU {})", a.gpu) : ""), a.metric,
+                        static_cast<double>(a.start_ns - run.t0_ns) / 1e9,
                         static_cast<double>(a.end_ns - run.t0_ns) / 1e9, a.score, a.margin});
   }
   return f;
@@ -112,11 +122,18 @@ report::PlanPart ToPlanPart(const PlanInput& plan) {
   out.memory_per_gpu_bytes = p.memory_per_gpu_bytes;
   out.memory_capacity_bytes = p.hbm_bytes;
   const workload::MemoryBreakdown& m = p.memory;
-  out.memory_breakdown_bytes = {{"weights", m.weights, ""},         {"gradients", m.grads, ""},
-                                {"optimizer states", m.optimizer, ""}, {"activations", m.activations, ""},
-                                {"logits", m.logits, ""},           {"buffers", m.buffers, ""},
+  out.memory_breakdown_bytes = {{"weights", m.weights, ""},
+                                {"gradients", m.grads, ""},
+                                {"optimizer states", m.optimizer, ""},
+                                {"activations", m.activations, ""},
+                                {"logits", m.logits, ""},
+                                {"buffers", m.buffers, ""},
                                 {"fragmentation", m.fragmentation, ""}};
-  if (p.has_budget) out.gpu_hours = p.gpu_hours;
+  if (p.has_budget) {
+    out.gpu_hours = p.gpu_hours;
+    out.tokens_total = p.tokens_total;
+    out.calendar_days = p.calendar_days;
+  }
   return out;
 }
 
@@ -164,8 +181,9 @@ void AddOverlapSavings(const PlanInput& plan, std::vector<report::Saving>* out,
   if (main < 0) return;
   const workload::BlockConfig& block = plan.config.blocks[static_cast<size_t>(main)];
   if (block.plan.tp <= 1) {
-    notes->push_back("Flux-style TP overlap: not applicable, the plan uses no tensor parallelism "
-                     "(TP = 1).");
+    notes->push_back(
+        "Flux-style TP overlap: not applicable, the plan uses no tensor parallelism "
+        "(TP = 1).");
     return;
   }
   for (std::string& line : TpFusionLines(plan.config, plan.prediction)) {
@@ -174,8 +192,8 @@ void AddOverlapSavings(const PlanInput& plan, std::vector<report::Saving>* out,
   auto hw = overlap::GpuPreset(plan.config.cluster.gpu.name);  // resolved or no saving
   if (!hw.ok()) return;
   int64_t m = block.seq_len * std::max<int64_t>(1, block.plan.micro_batch);
-  auto fusion = overlap::PredictTpFusion(m, block.hidden, workload::FfnHidden(block),
-                                         block.plan.tp, *hw);
+  auto fusion =
+      overlap::PredictTpFusion(m, block.hidden, workload::FfnHidden(block), block.plan.tp, *hw);
   if (!fusion.ok()) return;
   const workload::Prediction& p = plan.prediction;
   const double layers_per_stage = static_cast<double>(block.layers) / std::max(1, block.plan.pp);
@@ -198,8 +216,8 @@ report::JobReport BuildJobReport(const ReportInputs& in) {
     r.plan = ToPlanPart(*in.plan);
     gpus = in.plan->prediction.gpus;
     for (const workload::Assumption& a : in.plan->prediction.assumptions) {
-      r.assumptions.push_back(fmt::format("{} = {}{}", a.field, a.value,
-                                          a.note.empty() ? "" : " (" + a.note + ")"));
+      r.assumptions.push_back(
+          fmt::format("{} = {}{}", a.field, a.value, a.note.empty() ? "" : " (" + a.note + ")"));
     }
   }
   if (in.stragglers != nullptr) {

@@ -329,6 +329,7 @@ void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timi
       k.seconds *= share;
       k.exposed *= share;
       k.flops *= share;
+      k.share *= share;
       timing->layer_bwd.push_back(k);
     }
   }
@@ -554,7 +555,8 @@ void AddStepComm(const BlockConfig& b, const JobConfig& job, int64_t microbatche
     for (const Kernel& k : *list) {
       if (k.kind != KernelKind::kComm) continue;
       Accumulate(&timing->comm, k.group, k.collective, k.group_size,
-                 SentBytes(k.collective, k.group_size, k.bytes), passes, k.seconds);
+                 SentBytes(k.collective, k.group_size, k.bytes), passes * k.share,
+                 k.seconds / k.share);
     }
   }
   const int vpp = p.schedule == PpSchedule::kInterleaved ? p.vpp : 1;

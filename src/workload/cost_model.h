@@ -36,37 +36,37 @@ enum class KernelKind { kGemm, kAttention, kElementwise, kComm };
 
 // One kernel of a layer's forward or backward.
 struct Kernel {
-  std::string name;          // "qkv_gemm", "tp_all_gather", ...
+  std::string name;  // "qkv_gemm", "tp_all_gather", ...
   KernelKind kind = KernelKind::kGemm;
-  double seconds = 0;        // time it runs
-  double exposed = 0;        // time it adds to the compute stream's critical path
+  double seconds = 0;  // time it runs
+  double exposed = 0;  // time it adds to the compute stream's critical path
   double flops = 0;
   // Collectives only.
   Collective collective = Collective::kAllReduce;
-  std::string group;         // tp | cp | ep | dp
+  std::string group;  // tp | cp | ep | dp
   int group_size = 1;
-  double bytes = 0;          // buffer size as in CollectiveSeconds
+  double bytes = 0;  // buffer size as in CollectiveSeconds
+  double share = 1;  // calls per layer pass (block recompute: the recomputed share)
 };
 
 // Kernels and per-microbatch costs of one block on one GPU.
 struct BlockTiming {
-  std::vector<Kernel> layer_fwd;   // one layer, forward
-  std::vector<Kernel> layer_bwd;   // one layer, backward (incl. recompute)
-  double layer_fwd_s = 0;          // critical-path seconds of layer_fwd
+  std::vector<Kernel> layer_fwd;  // one layer, forward
+  std::vector<Kernel> layer_bwd;  // one layer, backward (incl. recompute)
+  double layer_fwd_s = 0;         // critical-path seconds of layer_fwd
   double layer_bwd_s = 0;
-  double embed_fwd_s = 0, embed_bwd_s = 0;    // first stage
-  double head_fwd_s = 0, head_bwd_s = 0;      // last stage: logits + loss
-  double p2p_s = 0;                // one PP activation transfer
-  double dp_grad_s = 0;            // DP gradient sync of one stage's parameters (all chunks)
-  double dp_param_s = 0;           // ZeRO parameter all-gather after the optimizer
+  double embed_fwd_s = 0, embed_bwd_s = 0;  // first stage
+  double head_fwd_s = 0, head_bwd_s = 0;    // last stage: logits + loss
+  double p2p_s = 0;                         // one PP activation transfer
+  double dp_grad_s = 0;   // DP gradient sync of one stage's parameters (all chunks)
+  double dp_param_s = 0;  // ZeRO parameter all-gather after the optimizer
   double optimizer_s = 0;
-  double micro_tokens = 0;         // tokens of one microbatch (before CP split)
+  double micro_tokens = 0;  // tokens of one microbatch (before CP split)
   double params_on_rank = 0;
-  std::vector<CommVolume> comm;    // per-step volumes, filled by AddStepComm
+  std::vector<CommVolume> comm;  // per-step volumes, filled by AddStepComm
 };
 
-BlockTiming ComputeBlockTiming(const BlockConfig& block, const JobConfig& job,
-                               double micro_tokens);
+BlockTiming ComputeBlockTiming(const BlockConfig& block, const JobConfig& job, double micro_tokens);
 
 // Fills `timing->comm` with the per-step volume of each collective family for `microbatches`
 // microbatches per pipeline.

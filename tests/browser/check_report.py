@@ -4,12 +4,16 @@
 
 Fails (exit 1) when: Chromium logs any console message (errors, uncaught exceptions: the report
 writes nothing to the console on purpose), a required section is missing or empty, a chart draws
-no data (its data-points attribute is 0), or a table has no rows. Saves a PNG screenshot.
+no data (its data-points attribute is 0), a table has no rows, or the layout clips: an element of
+a chart (text, bar, line, cell) whose box, as the browser lays it out, reaches outside its SVG
+(labels cut at the edge). Saves a PNG screenshot.
 Exit 77 (skipped) when Chromium is not installed.
 
 Usage: check_report.py REPORT.html SCREENSHOT.png --sections id1,id2 [--charts id,...]
+       [--first-row TABLE=TEXT ...]
 """
 import argparse
+import html
 import html.parser
 import os
 import shutil
@@ -53,12 +57,62 @@ class Dom(html.parser.HTMLParser):
             self.section_text[self.current_section] += len(data.strip())
 
 
+# Appended to a copy of the report: after layout, every drawn element of every chart must lie
+# inside its <svg> box (1 px of slack for anti-aliasing); what does not is written into the DOM
+# (never to the console, which must stay empty), for --dump-dom to carry out.
+LAYOUT_PROBE = """<script>
+window.addEventListener('load', () => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg[data-chart]')) {
+    const box = svg.getBoundingClientRect();
+    for (const el of svg.querySelectorAll('text, rect, line, path, polyline, circle')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
+          r.bottom > box.bottom + 1) {
+        const what = (el.textContent || el.tagName).trim().slice(0, 60);
+        out.push(svg.closest('figure').id + ': ' + el.tagName + ' "' + what + '" at [' +
+                 [r.left, r.top, r.right, r.bottom].map(Math.round) + '] outside [' +
+                 [box.left, box.top, box.right, box.bottom].map(Math.round) + ']');
+      }
+    }
+  }
+  const pre = document.createElement('pre');
+  pre.id = 'layout-probe';
+  pre.setAttribute('data-count', String(out.length));
+  pre.textContent = out.join('\\n');
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def layout_problems(chromium, flags, report):
+    """The chart elements drawn outside their SVG, as the browser lays the report out."""
+    html_text = open(report, encoding="utf-8").read()
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = os.path.join(tmp, "report-layout.html")
+        with open(probe, "w", encoding="utf-8") as f:
+            f.write(html_text.replace("</body>", LAYOUT_PROBE + "</body>"))
+        run = subprocess.run([chromium] + flags + ["--user-data-dir=" + os.path.join(tmp, "p"),
+                                                   "--window-size=1366,900",
+                                                   "--virtual-time-budget=5000", "--dump-dom",
+                                                   "file://" + probe],
+                             capture_output=True, text=True, timeout=120)
+    start = run.stdout.find('<pre id="layout-probe"')
+    if start < 0:
+        return ["layout probe did not run (no #layout-probe in the DOM)"]
+    body = run.stdout[run.stdout.find(">", start) + 1:run.stdout.find("</pre>", start)]
+    return ["layout: " + html.unescape(line) for line in body.splitlines() if line.strip()]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("report")
     p.add_argument("screenshot")
     p.add_argument("--sections", default="")
     p.add_argument("--charts", default="")
+    p.add_argument("--first-row", action="append", default=[],
+                   help="TABLE=TEXT: the first body row of table #TABLE starts with TEXT")
     p.add_argument("--chromium", default=shutil.which("chromium") or "")
     args = p.parse_args()
     if not args.chromium or not os.path.exists(args.chromium):
@@ -82,6 +136,7 @@ def main():
                               capture_output=True, text=True, timeout=120)
         if shot.returncode != 0 or not os.path.exists(args.screenshot):
             errors.append(f"screenshot failed: {shot.stderr[-2000:]}")
+    errors += layout_problems(args.chromium, FLAGS, args.report)
     dom = Dom()
     dom.feed(dom_text)
     for sid in filter(None, args.sections.split(",")):
@@ -100,6 +155,14 @@ def main():
         if node is None:
             errors.append(f"chart #{cid} missing")
         seen.add(cid)
+    for spec in args.first_row:
+        table_id, _, text = spec.partition("=")
+        at = dom_text.find(f'<table id="{table_id}"')
+        body = dom_text.find("<tbody>", at)
+        cell = dom_text.find("<td", body)
+        first = dom_text[dom_text.find(">", cell) + 1:dom_text.find("</td>", cell)]
+        if at < 0 or body < 0 or not html.unescape(first).startswith(text):
+            errors.append(f"table #{table_id}: first row '{first}', expected '{text}'")
     for table in dom.tables:
         if int(table.get("data-rows", "1")) <= 0:
             errors.append(f"table #{table.get('id')} has no rows")

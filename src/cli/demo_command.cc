@@ -6,7 +6,8 @@
 // 3. whatif: straggler what-if analysis of its op table;
 // 4. minder: faulty-machine detection on its per-second metrics, production call schedule;
 // 5. report: savings, report.html, Perfetto traces, demo.json.
-// The bundled 4-rank PyTorch-profiler sample is also exported, to show the Kineto path.
+// The synthesised job's own Kineto traces (one machine, one step) are read back and exported, to
+// show the Kineto path.
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,7 +26,6 @@
 #include "cli/app/report_builder.h"
 #include "cli/app/report_output.h"
 #include "cli/command.h"
-#include "ingest/kineto/demo_trace.h"
 #include "ingest/kineto/kineto_reader.h"
 #include "ingest/metrics/metric_readers.h"
 #include "minder/fault_pipeline.h"
@@ -44,6 +44,7 @@ struct DemoOptions {
   uint64_t seed = 2026;
   int steps = 40;
   bool force = false;
+  int perfetto_steps = kDefaultPerfettoSteps;
 };
 
 // Progress lines on a terminal only (never in pipes, CI logs or --json runs).
@@ -57,12 +58,19 @@ struct SampleExport {
   std::string summary_json;  // `trace info --json` of the sample
 };
 
-// The bundled 4-rank PyTorch-profiler sample, exported for ui.perfetto.dev.
-Result<SampleExport> ExportBundledSample(const std::string& out_dir) {
+// The synthesised job's own Kineto traces (its detail window: kDetailRanks in step
+// kDetailStep), read back by the Kineto reader and exported for ui.perfetto.dev.
+constexpr int kDetailStep = 1;
+constexpr int kDetailRanks[] = {8, 15};  // node0001, whose rank 13 straggles
+
+Result<SampleExport> ExportSynthesisedTraces(const std::string& job_dir,
+                                             const std::string& out_dir) {
   namespace kineto = ingest::kineto;
   std::vector<std::unique_ptr<ByteSource>> sources;
-  for (const kineto::EmbeddedTraceFile& file : kineto::DemoTraceFiles()) {
-    sources.push_back(MemoryByteSource(file.name, file.bytes, file.size));
+  for (int r = kDetailRanks[0]; r <= kDetailRanks[1]; ++r) {
+    TS_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source,
+                        OpenByteSource(fmt::format("{}/rank-{}.json", job_dir, r)));
+    sources.push_back(std::move(source));
   }
   kineto::ReadOptions options;
   options.threads = Globals().threads;
@@ -109,8 +117,10 @@ Status RunDemo(const DemoOptions& opt) {
   synth.steps = opt.steps;
   synth.seed = opt.seed;
   synth.out_dir = job_dir;
-  synth.write_kineto = false;
-  synth.kernels = workload::KernelDetail::kNone;
+  synth.kernels = workload::KernelDetail::kPerLayer;
+  synth.detail_first_step = kDetailStep;
+  synth.detail_steps = 1;
+  for (int r = kDetailRanks[0]; r <= kDetailRanks[1]; ++r) synth.detail_ranks.push_back(r);
   TS_ASSIGN_OR_RETURN(workload::Fault straggler,
                       workload::ParseFault("straggler:rank=13,factor=1.3,step=0"));
   TS_ASSIGN_OR_RETURN(workload::Fault nic, workload::ParseFault(fmt::format(
@@ -126,7 +136,9 @@ Status RunDemo(const DemoOptions& opt) {
   TS_RETURN_IF_ERROR(ApplyStrict(stragglers.diagnostics));
   const std::string whatif_trace = (out / "whatif.perfetto.json").string();
   TS_RETURN_IF_ERROR(
-      whatif::WritePerfettoTimelines(stragglers.model, stragglers.result, whatif_trace));
+      whatif::WritePerfettoTimelines(
+          stragglers.model, stragglers.result, whatif_trace,
+          whatif::SlowestStepsWindow(stragglers.model, stragglers.result, opt.perfetto_steps)));
 
   Stage(4, "minder: comparing the 8 machines' per-second metrics");
   Diagnostics reading;
@@ -138,7 +150,7 @@ Status RunDemo(const DemoOptions& opt) {
   TS_RETURN_IF_ERROR(ApplyStrict(faults.diagnostics));
 
   Stage(5, "report: savings, HTML, Perfetto traces");
-  TS_ASSIGN_OR_RETURN(SampleExport sample, ExportBundledSample(opt.out));
+  TS_ASSIGN_OR_RETURN(SampleExport sample, ExportSynthesisedTraces(job_dir, opt.out));
   const std::string& sample_trace = sample.path;
   ReportInputs inputs;
   inputs.title = "trainscope demo: Seed1.5-VL stage 1 on 64 GPUs";
@@ -151,7 +163,10 @@ Status RunDemo(const DemoOptions& opt) {
   inputs.faults = &faults;
   inputs.plan = &plan;
   inputs.trace_links = {{"whatif.perfetto.json", "What-if: actual and ideal timelines side by side"},
-                        {"trace.perfetto.json", "Bundled 4-rank PyTorch-profiler sample (Kineto reader)"}};
+                        {"trace.perfetto.json",
+                         fmt::format("The synthesised PyTorch-profiler traces of node0001 (ranks "
+                                     "{}-{}, step {}), read back by the Kineto reader",
+                                     kDetailRanks[0], kDetailRanks[1], kDetailStep)}};
   report::JobReport report = BuildJobReport(inputs);
   TS_ASSIGN_OR_RETURN(std::string html, WriteReportHtml(report, opt.out));
 
@@ -194,6 +209,7 @@ void RegisterDemo(CLI::App& root) {
   demo->add_option("--steps", opt->steps, "Steps to synthesise")
       ->check(IntInRange(4, 400))
       ->capture_default_str();
+  AddPerfettoStepsFlag(demo, &opt->perfetto_steps);
   demo->add_flag("--force", opt->force, "Write into an output folder that holds other files too");
   demo->callback([opt] { RunAndSetExit([opt] { return RunDemo(*opt); }); });
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/index_ranges.h"
 #include "base/json_writer.h"
 #include "base/progress.h"
 #include "cli/app/output_transaction.h"
@@ -20,7 +21,7 @@ namespace {
 using namespace trainscope::workload;
 
 struct SynthFlags {
-  std::string config, preset, kernels = "per-layer";
+  std::string config, preset, kernels = "per-layer", detail_steps, detail_ranks;
   std::vector<std::string> inject;
   SynthOptions options;
   bool no_metrics = false, no_kineto = false, no_op_table = false, force = false;
@@ -29,6 +30,27 @@ struct SynthFlags {
 // What `workload synth` writes in its folder (rank files, op table, metrics, labels).
 const std::vector<std::string> kSynthOutputs = {"rank-*.json", "trace-*.csv.gz", "meta-*.yaml",
                                                 "metrics.csv.gz", "labels.csv"};
+
+// --detail-steps FIRST[-LAST] (one contiguous window) and --detail-ranks LIST.
+Status ParseDetailWindow(SynthFlags& f, const JobConfig& job) {
+  if (!f.detail_steps.empty()) {
+    TS_ASSIGN_OR_RETURN(std::vector<int> steps,
+                        ParseIndexRanges(f.detail_steps, "--detail-steps", f.options.steps));
+    for (size_t i = 1; i < steps.size(); ++i) {
+      if (steps[i] != steps[i - 1] + 1) {
+        return InvalidArgumentError("--detail-steps '{}': one window of steps, FIRST-LAST",
+                                    f.detail_steps);
+      }
+    }
+    f.options.detail_first_step = steps.front();
+    f.options.detail_steps = static_cast<int>(steps.size());
+  }
+  if (!f.detail_ranks.empty()) {
+    TS_ASSIGN_OR_RETURN(f.options.detail_ranks,
+                        ParseIndexRanges(f.detail_ranks, "--detail-ranks", job.cluster.gpus));
+  }
+  return OkStatus();
+}
 
 Status RunSynth(SynthFlags& f) {
   JobConfig job;
@@ -55,6 +77,7 @@ Status RunSynth(SynthFlags& f) {
     TS_ASSIGN_OR_RETURN(Fault fault, ParseFault(text));
     f.options.faults.push_back(fault);
   }
+  TS_RETURN_IF_ERROR(ParseDetailWindow(f, job));
   f.options.write_metrics = !f.no_metrics;
   f.options.write_kineto = !f.no_kineto;
   f.options.write_op_table = !f.no_op_table;
@@ -128,6 +151,11 @@ void RegisterWorkload(CLI::App& root) {
                     "hang:rank=3,step=5 | dead:rank=3,step=5 | nic:machine=2,factor=4 | "
                     "seqlen:cv=0.4");
   synth->add_option("--kernels", f->kernels, "Kineto detail: per-layer, per-op or none");
+  synth->add_option("--detail-steps", f->detail_steps,
+                    "Kineto traces for these steps only, FIRST-LAST (0-based; op table and "
+                    "metrics keep every step)");
+  synth->add_option("--detail-ranks", f->detail_ranks,
+                    "Kineto traces for these ranks only, e.g. 0-7,12 (default: all)");
   synth->add_option("--jitter", f->options.launch_jitter_s, "Mean launch delay per op (s)");
   synth->add_flag("--force", f->force, "Write into an output folder that holds other files too");
   synth->add_flag("--no-metrics", f->no_metrics, "Skip the per-machine metrics");

@@ -165,6 +165,19 @@ Status CheckFaults(const SynthOptions& options, const internal::Timeline& t) {
   return OkStatus();
 }
 
+Status CheckDetailWindow(const SynthOptions& options, const internal::Timeline& t) {
+  for (int r : options.detail_ranks) {
+    if (r < 0 || r >= t.world) {
+      return InvalidArgumentError("--detail-ranks: rank {} outside the job's {} ranks", r, t.world);
+    }
+  }
+  if (options.detail_first_step < 0 || options.detail_first_step >= options.steps) {
+    return InvalidArgumentError("--detail-steps: first step {} outside the {} steps (0-{})",
+                                options.detail_first_step, options.steps, options.steps - 1);
+  }
+  return OkStatus();
+}
+
 // Work of each (replica, microbatch) of one step: F and B of one microbatch share it.
 // A seqlen fault striking `step` spreads the work with its cv instead (lognormal, mean 1).
 std::vector<double> MicrobatchWork(size_t count, const SynthOptions& options, int step,
@@ -370,6 +383,7 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
   t.world = job.cluster.gpus;
   t.gpus_per_node = job.cluster.gpus_per_node;
   TS_RETURN_IF_ERROR(CheckFaults(options, t));
+  TS_RETURN_IF_ERROR(CheckDetailWindow(options, t));
   StepShape shape = t.detail.shape;
   shape.dp = t.dp;
   TS_ASSIGN_OR_RETURN(t.graph, BuildStepGraph(shape));

@@ -62,6 +62,12 @@ struct SynthOptions {
   bool write_kineto = true;
   bool write_metrics = true;
   bool write_op_table = true;  // off for long metric-only jobs (the op table grows with ranks x steps)
+  // Kineto detail window: the rank files hold steps [detail_first_step, + detail_steps) (all
+  // steps: detail_steps < 0) of the ranks in detail_ranks (empty: all); the op table and the
+  // metrics always cover every step and rank.
+  int detail_first_step = 0;
+  int detail_steps = -1;
+  std::vector<int> detail_ranks;
   // Called as the Kineto rank files are written (done of total), e.g. to draw a progress line;
   // from the calling thread. Empty: nothing is called.
   std::function<void(int64_t done, int64_t total)> on_rank_file;

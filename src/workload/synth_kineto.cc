@@ -373,12 +373,20 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
   const std::vector<std::vector<int32_t>> deps = WorkerDependencies(t);
   std::vector<LaidKernel> laid;
   RankStep state;
-  for (int rank = 0; rank < t.world; ++rank) {
+  const SynthOptions& o = t.options;
+  std::vector<int> ranks = o.detail_ranks;
+  if (ranks.empty()) {
+    for (int r = 0; r < t.world; ++r) ranks.push_back(r);
+  }
+  const int first_step = std::min(o.detail_first_step, t.steps);
+  const int end_step = o.detail_steps < 0 ? t.steps : std::min(t.steps, first_step + o.detail_steps);
+  int64_t files = 0;
+  for (int rank : ranks) {
     const std::string path = fmt::format("{}/rank-{}.json", dir, rank);
     RankWriter rw(t, groups, rank);
     TS_RETURN_IF_ERROR(rw.Open(path));
     const int worker = t.WorkerOfRank(rank);
-    for (int step = 0; step < t.steps; ++step) {
+    for (int step = first_step; step < end_step; ++step) {
       const auto s = static_cast<size_t>(step);
       state.written.assign(t.graph.ops.size(), {});
       std::array<size_t, 2> layer_next{0, 0};
@@ -400,8 +408,9 @@ Status WriteKineto(const Timeline& t, const std::string& dir, SynthSummary* summ
     }
     TS_RETURN_IF_ERROR(rw.Close());
     summary->kineto_events += rw.events();
-    if (rank < 4 || rank + 1 == t.world) summary->files.push_back(path);
-    if (t.options.on_rank_file) t.options.on_rank_file(rank + 1, t.world);
+    if (files < 4 || rank == ranks.back()) summary->files.push_back(path);
+    ++files;
+    if (t.options.on_rank_file) t.options.on_rank_file(files, static_cast<int64_t>(ranks.size()));
   }
   return OkStatus();
 }

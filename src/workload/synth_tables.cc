@@ -80,14 +80,13 @@ Status WriteOpTable(const Timeline& t, const std::string& dir, SynthSummary* sum
         continue;
       }
       const bool compute = op.type == StepOpType::kForward || op.type == StepOpType::kBackward;
-      const bool chunked = compute || op.type == StepOpType::kParamGather ||
-                           op.type == StepOpType::kGradSync;
+      const bool chunked =
+          compute || op.type == StepOpType::kParamGather || op.type == StepOpType::kGradSync;
       fmt::format_to(std::back_inserter(out.buffer()), "{},{},{},{},{},{:.9g},{:.9g},{},{},{},{}\n",
                      op.replica, op.stage, t.Rank(op.replica, op.stage, 0, 0), step + 1,
                      StepOpName(op.type), static_cast<double>(start[i]) * 1e-9,
-                     static_cast<double>(end[i] - start[i]) * 1e-9, op.seq,
-                     chunked ? op.chunk : -1, compute ? op.microbatch : -1,
-                     compute ? op.GlobalChunk(t.pp) : -1);
+                     static_cast<double>(end[i] - start[i]) * 1e-9, op.seq, chunked ? op.chunk : -1,
+                     compute ? op.microbatch : -1, compute ? op.GlobalChunk(t.pp) : -1);
       ++summary->op_rows;
       TS_RETURN_IF_ERROR(out.MaybeFlush());
     }
@@ -103,6 +102,42 @@ Status WriteOpTable(const Timeline& t, const std::string& dir, SynthSummary* sum
       trial, t.dp, t.cp, t.pp, t.tp, t.detail.shape.vpp, t.world);
   TS_RETURN_IF_ERROR(m.Close());
   summary->files.push_back(meta);
+  return OkStatus();
+}
+
+// labels.csv: one row per faulty machine (machine, fault type, start, end in Unix seconds).
+Status WriteLabels(const Timeline& t, const std::string& dir, int64_t job_end,
+                   SynthSummary* summary) {
+  const std::string labels = dir + "/labels.csv";
+  TextOut l;
+  TS_RETURN_IF_ERROR(l.Open(labels));
+  l.buffer() = "machine,fault_type,start,end\n";
+  for (const Fault& f : t.options.faults) {
+    const size_t step = static_cast<size_t>(std::min(f.step, std::max(0, t.steps - 1)));
+    const int64_t start = t.options.start_unix_s + t.step_begin_ns[step] / 1'000'000'000;
+    std::vector<int> hit;
+    if (f.type == FaultType::kSlowStage) {
+      for (int d = 0; d < t.dp; ++d) {
+        for (int r = 0; r < t.RanksPerWorker(); ++r) {
+          hit.push_back(t.Rank(d, f.stage, r / t.tp, r % t.tp) / t.gpus_per_node);
+        }
+      }
+    } else if (f.type == FaultType::kNic) {
+      hit.push_back(f.machine);
+    } else if (f.type == FaultType::kSeqLen) {
+      continue;  // the data, not a machine
+    } else {
+      hit.push_back(f.rank / t.gpus_per_node);
+    }
+    std::sort(hit.begin(), hit.end());
+    hit.erase(std::unique(hit.begin(), hit.end()), hit.end());
+    for (int m : hit) {
+      fmt::format_to(std::back_inserter(l.buffer()), "node{:04d},{},{},{}\n", m, FaultName(f.type),
+                     start, job_end);
+    }
+  }
+  TS_RETURN_IF_ERROR(l.Close());
+  summary->files.push_back(labels);
   return OkStatus();
 }
 
@@ -163,7 +198,9 @@ Status WriteMetrics(const Timeline& t, const std::string& dir, SynthSummary* sum
           spread(worker, b, e, compute, 1.0);
           if (op.type != StepOpType::kOptimizer) spread(worker, b, e, nvlink, nvlink_per_s);
           break;
-        case StepOpType::kGc: spread(worker, b, e, cpu, 1.0); break;
+        case StepOpType::kGc:
+          spread(worker, b, e, cpu, 1.0);
+          break;
         default:
           if (!op.noop && e > b) {
             spread(worker, b, e, comm, 1.0);
@@ -226,46 +263,13 @@ Status WriteMetrics(const Timeline& t, const std::string& dir, SynthSummary* sum
           idle_w + (max_w - idle_w) * power_share + 3 * noise(rng),
           std::max(0.0, nvlink[c] * (1 + 0.02 * noise(rng))),
           std::max(0.0, nic_share * nic[c] * (1 + 0.02 * noise(rng))),
-          std::max(0.0, pfc + noise(rng)),
-          cpu_idle, 1.2e12 * (1 + 0.001 * noise(rng)));
+          std::max(0.0, pfc + noise(rng)), cpu_idle, 1.2e12 * (1 + 0.001 * noise(rng)));
       TS_RETURN_IF_ERROR(out.MaybeFlush());
     }
   }
   TS_RETURN_IF_ERROR(out.Close());
   summary->files.push_back(csv);
-  // Labels: one row per faulty machine.
-  const std::string labels = dir + "/labels.csv";
-  TextOut l;
-  TS_RETURN_IF_ERROR(l.Open(labels));
-  l.buffer() = "machine,fault_type,start,end\n";
-  const int64_t job_end = t0 + seconds;
-  for (const Fault& f : t.options.faults) {
-    const size_t step = static_cast<size_t>(std::min(f.step, std::max(0, t.steps - 1)));
-    const int64_t start = t0 + t.step_begin_ns[step] / 1'000'000'000;
-    std::vector<int> hit;
-    if (f.type == FaultType::kSlowStage) {
-      for (int d = 0; d < t.dp; ++d) {
-        for (int r = 0; r < t.RanksPerWorker(); ++r) {
-          hit.push_back(t.Rank(d, f.stage, r / t.tp, r % t.tp) / t.gpus_per_node);
-        }
-      }
-    } else if (f.type == FaultType::kNic) {
-      hit.push_back(f.machine);
-    } else if (f.type == FaultType::kSeqLen) {
-      continue;  // the data, not a machine
-    } else {
-      hit.push_back(f.rank / t.gpus_per_node);
-    }
-    std::sort(hit.begin(), hit.end());
-    hit.erase(std::unique(hit.begin(), hit.end()), hit.end());
-    for (int m : hit) {
-      fmt::format_to(std::back_inserter(l.buffer()), "node{:04d},{},{},{}\n", m,
-                     FaultName(f.type), start, job_end);
-    }
-  }
-  TS_RETURN_IF_ERROR(l.Close());
-  summary->files.push_back(labels);
-  return OkStatus();
+  return WriteLabels(t, dir, t0 + seconds, summary);
 }
 
 }  // namespace trainscope::workload::internal

@@ -69,6 +69,12 @@ CLI::Validator NumberAtLeast(double min);
 CLI::Validator NumberAbove(double min);
 CLI::Validator NumberInRange(double min, double max);
 
+// Steps a what-if Perfetto trace holds by default: the slowest step and its neighbours (a full
+// trace of the demo is ~140 MB, too heavy for the Perfetto UI in a browser).
+inline constexpr int kDefaultPerfettoSteps = 3;
+// --perfetto-steps N (0 = every step) on `cmd`, into `steps`.
+void AddPerfettoStepsFlag(CLI::App* cmd, int* steps);
+
 using Registrar = void (*)(CLI::App& root);
 struct Registration {
   Registration(int order, Registrar registrar);

@@ -28,6 +28,7 @@ struct ReportOptions {
   std::string out = "trainscope-report";
   std::string minder_models;
   bool force = false;
+  int perfetto_steps = kDefaultPerfettoSteps;
 };
 
 Status RunReport(const ReportOptions& opt) {
@@ -68,7 +69,10 @@ Status RunReport(const ReportOptions& opt) {
     inputs.stragglers = stragglers.get();
     std::string perfetto = opt.out + "/whatif.perfetto.json";
     TS_RETURN_IF_ERROR(
-        whatif::WritePerfettoTimelines(stragglers->model, stragglers->result, perfetto));
+        whatif::WritePerfettoTimelines(stragglers->model, stragglers->result, perfetto,
+                                       whatif::SlowestStepsWindow(stragglers->model,
+                                                                  stragglers->result,
+                                                                  opt.perfetto_steps)));
     inputs.trace_links.push_back({"whatif.perfetto.json",
                                   "Actual and ideal timelines side by side (what-if)"});
   }
@@ -106,6 +110,7 @@ void RegisterReport(CLI::App& root) {
   cmd->add_option("--preset", opt->preset, "Plan preset name (see `trainscope plan --help`)");
   cmd->add_option("--out", opt->out, "Output folder (report.html, Perfetto traces)")->capture_default_str();
   cmd->add_option("--minder-models", opt->minder_models, "Minder models folder (default: shipped)");
+  AddPerfettoStepsFlag(cmd, &opt->perfetto_steps);
   cmd->add_flag("--force", opt->force, "Write into an output folder that holds other files too");
   cmd->callback([opt] { RunAndSetExit([opt] { return RunReport(*opt); }); });
 }

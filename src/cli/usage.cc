@@ -153,6 +153,14 @@ CLI::Validator NumberValidator(std::function<bool(double)> ok, std::string what,
 
 }  // namespace
 
+void AddPerfettoStepsFlag(CLI::App* cmd, int* steps) {
+  cmd->add_option("--perfetto-steps", *steps,
+                  "Steps in the what-if Perfetto trace: the slowest and its neighbours, so a "
+                  "browser loads it comfortably (0 = every step, full detail)")
+      ->check(IntInRange(0, 1000000))
+      ->capture_default_str();
+}
+
 CLI::Validator IntAtLeast(int64_t min) {
   return NumberValidator([min](double v) { return v >= static_cast<double>(min); },
                          fmt::format(">= {}", min), true);

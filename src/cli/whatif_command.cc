@@ -26,6 +26,7 @@ namespace {
 struct WhatIfOptions {
   std::string path;
   std::string perfetto;
+  int perfetto_steps = kDefaultPerfettoSteps;
   int top = 10;
   std::vector<std::string> scale;
   std::vector<int32_t> fix_rank, fix_step;
@@ -81,7 +82,9 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   }
   if (!dist.writes_output) return OkStatus();
   if (!opt.perfetto.empty()) {
-    TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(run.model, run.result, opt.perfetto));
+    TS_RETURN_IF_ERROR(whatif::WritePerfettoTimelines(
+        run.model, run.result, opt.perfetto,
+        whatif::SlowestStepsWindow(run.model, run.result, opt.perfetto_steps)));
   }
   if (g.json) {
     JsonWriter w(stdout, false);
@@ -107,6 +110,7 @@ void RegisterWhatIf(CLI::App& root) {
       ->required();
   cmd->add_option("--perfetto", opt->perfetto,
                   "Write actual and ideal timelines side by side (Perfetto JSON)");
+  AddPerfettoStepsFlag(cmd, &opt->perfetto_steps);
   cmd->add_option("--top", opt->top, "Rows in the op-class and worker tables")
       ->check(IntAtLeast(1));
   cmd->add_option("--scale", opt->scale,

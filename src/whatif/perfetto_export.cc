@@ -37,8 +37,23 @@ void WriteNames(const ReplayModel& m, TraceEventWriter& w) {
 
 }  // namespace
 
+PerfettoWindow SlowestStepsWindow(const ReplayModel& m, const WhatIfResult& r, int32_t count) {
+  const int32_t steps = m.num_steps();
+  if (count <= 0 || count >= steps) return {};
+  int32_t worst = 0;
+  for (int32_t s = 1; s < steps && s < static_cast<int32_t>(r.step_slowdown.size()); ++s) {
+    if (r.step_slowdown[s] > r.step_slowdown[worst]) worst = s;
+  }
+  const int32_t first = std::clamp(worst - (count - 1) / 2, 0, steps - count);
+  return {first, count};
+}
+
 Status WritePerfettoTimelines(const ReplayModel& m, const WhatIfResult& r,
-                              const std::string& path) {
+                              const std::string& path, PerfettoWindow window) {
+  const int32_t end_step = window.count > 0 ? window.first + window.count : m.num_steps();
+  auto in_window = [&](int32_t node) {
+    return m.step_index[node] >= window.first && m.step_index[node] < end_step;
+  };
   const int32_t n = m.num_nodes();
   const graph::DepGraph& g = m.graph;
   std::vector<int64_t> ideal_start(n), ideal_end(n), ideal_steps(m.num_steps());
@@ -55,6 +70,7 @@ Status WritePerfettoTimelines(const ReplayModel& m, const WhatIfResult& r,
   WriteNames(m, w);
   static const std::string kKeptMeasured = "kept measured";
   for (int32_t i = 0; i < n; ++i) {
+    if (!in_window(i)) continue;
     const int32_t s = m.step_index[i];
     const double actual = static_cast<double>(r.actual_ns[i]);
     const double ideal = static_cast<double>(r.ideal_ns[i]);
@@ -84,7 +100,7 @@ Status WritePerfettoTimelines(const ReplayModel& m, const WhatIfResult& r,
   uint64_t flow_id = 0;
   for (int32_t u = 0; u < g.num_units(); ++u) {
     const int32_t first = g.unit_begin()[u], last = g.unit_begin()[u + 1];
-    if (last - first < 2) continue;
+    if (last - first < 2 || !in_window(g.node_at()[first])) continue;
     ++flow_id;
     for (int32_t p = first; p < last; ++p) {
       const graph::NodeId node = g.node_at()[p];
@@ -99,6 +115,13 @@ Status WritePerfettoTimelines(const ReplayModel& m, const WhatIfResult& r,
   }
   w.EndEvents();
   w.json().Field("displayTimeUnit", "ms");
+  w.json().Key("otherData").BeginObject();
+  w.json().Field("steps", window.count > 0
+                              ? fmt::format("{} to {} of {} (the slowest and its neighbours)",
+                                            m.steps[window.first], m.steps[end_step - 1],
+                                            m.num_steps())
+                              : fmt::format("all {}", m.num_steps()));
+  w.json().EndObject();
   return w.Close();
 }
 

@@ -16,7 +16,20 @@
 
 namespace trainscope::whatif {
 
+// Which steps to write: `count` steps from step index `first`; count 0 = every step. A full
+// trace of a large job runs to hundreds of MB, more than the Perfetto UI loads comfortably in a
+// browser, so the CLI writes a window by default (--perfetto-steps).
+struct PerfettoWindow {
+  int32_t first = 0;
+  int32_t count = 0;
+};
+
+// `count` consecutive steps around the slowest one (highest step slowdown), clamped to the
+// model's steps; every step when `count` <= 0 or covers them all.
+PerfettoWindow SlowestStepsWindow(const ReplayModel& model, const WhatIfResult& result,
+                                  int32_t count);
+
 Status WritePerfettoTimelines(const ReplayModel& model, const WhatIfResult& result,
-                              const std::string& path);
+                              const std::string& path, PerfettoWindow window = {});
 
 }  // namespace trainscope::whatif

@@ -92,6 +92,12 @@ if(NOT EXISTS ${TS_TMP}/demo/trace.perfetto.json OR NOT last_out MATCHES "trace.
 endif()
 # Its what-if trace holds the 3 slowest-centred steps of 40 by default: a size the Perfetto UI
 # loads in a browser (137 MB with every step).
+# Its report's assumptions state one layout (the demo's CP 1, not also CP 2) and no word from the
+# project's working notes.
+file(READ ${TS_TMP}/demo/report.html demo_html)
+if(demo_html MATCHES "brief" OR demo_html MATCHES "cp2" OR NOT demo_html MATCHES "tp1 ep8 pp8 vpp2 cp1")
+  message(FATAL_ERROR "demo report assumptions: 'brief' or a second CP in ${TS_TMP}/demo/report.html")
+endif()
 file(SIZE ${TS_TMP}/demo/whatif.perfetto.json whatif_size)
 if(whatif_size GREATER 30000000)
   message(FATAL_ERROR "demo whatif.perfetto.json is ${whatif_size} bytes")

@@ -67,7 +67,11 @@ Saving FaultSaving(double gpus, std::string_view machine, std::string_view metri
                    double margin) {
   return {fmt::format("evict machine {} (Minder alert) instead of manual triage", machine),
           FaultGpuHoursPerIncident(gpus), "incident", 0,
-          fmt::format("metric {}, score {:.1f}, margin {:.1f}", metric, score, margin)};
+          fmt::format("the whole job waits for the faulty machine: Minder names it {:.0f} min "
+                      "after the fault starts versus {:.0f} min of manual triage, on all {:.0f} "
+                      "GPUs (metric {}, score {:.1f}, margin {:.1f})",
+                      kMinderDelayHours * 60, kManualTriageHours * 60, gpus, metric, score,
+                      margin)};
 }
 
 Saving TpOverlapSaving(double gpus, int tp, double gain, double ag_efficiency_fused,

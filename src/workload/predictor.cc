@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "base/check.h"
 #include "workload/config_io.h"
 #include "workload/step_costs.h"
 
@@ -72,7 +73,7 @@ double PipelineSlowestStep(const StepGraph& graph, const StepCosts& costs,
 // trace synthesiser draws them. pp = 1: analytic, the slowest worker's expected summed work
 // (model_math.h, exact distribution) over the mean, times forward+backward per microbatch.
 // pp > 1: the same draw replayed on the step graph (PipelineSlowestStep).
-void AddSampleWait(const BlockConfig& main, int64_t microbatches, int dp, const StepGraph& graph,
+void AddSampleWait(const BlockConfig& main, int64_t microbatches, int dp, const StepGraph* graph,
                    const StepCosts& costs, Prediction* out) {
   out->step_time_s = out->step_time_balanced_s;
   std::vector<double> weights;
@@ -80,7 +81,8 @@ void AddSampleWait(const BlockConfig& main, int64_t microbatches, int dp, const 
   if (work.size() < 2 || microbatches <= 0) return;
   std::string how = "exact distribution of the mix";
   if (costs.pp > 1) {
-    const double slowest = PipelineSlowestStep(graph, costs, work, weights, dp);
+    TS_CHECK(graph != nullptr, "pipeline sample wait needs the step graph");
+    const double slowest = PipelineSlowestStep(*graph, costs, work, weights, dp);
     out->sample_wait_s = std::max(0.0, slowest - out->step_time_balanced_s);
     how = "step graph replayed with 256 drawn mixes";
   } else {
@@ -142,13 +144,21 @@ Result<std::pair<int64_t, int64_t>> Microbatches(const JobConfig& job) {
 }
 
 Result<const StepGraph*> Planner::Graph(const StepShape& shape) {
-  for (const auto& g : graphs_) {
-    if (g->shape == shape) return g.get();
+  TS_ASSIGN_OR_RETURN(StepReplayer * r, Replayer(shape));
+  return &r->step();
+}
+
+Result<StepReplayer*> Planner::Replayer(const StepShape& shape) {
+  for (const CachedGraph& g : graphs_) {
+    if (g.graph->shape == shape) return g.replayer.get();
   }
   TS_ASSIGN_OR_RETURN(StepGraph built, BuildStepGraph(shape));
   if (graphs_.size() >= 64) graphs_.erase(graphs_.begin());
-  graphs_.push_back(std::make_unique<StepGraph>(std::move(built)));
-  return graphs_.back().get();
+  CachedGraph entry;
+  entry.graph = std::make_unique<StepGraph>(std::move(built));
+  entry.replayer = std::make_unique<StepReplayer>(*entry.graph);
+  graphs_.push_back(std::move(entry));
+  return graphs_.back().replayer.get();
 }
 
 Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
@@ -266,12 +276,18 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   shape.vpp = plan.schedule == PpSchedule::kInterleaved ? plan.vpp : 1;
   shape.microbatches = static_cast<int>(out.microbatches);
   shape.dp_overlap = plan.dp_overlap;
-  TS_ASSIGN_OR_RETURN(const StepGraph* graph, Graph(shape));
   const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
-  const StepReplay replay =
-      SimulateStep(*graph, [&](const StepOp& op) { return costs.Seconds(op); });
+  // The balanced step through the schedule's steady state (schedule.h: exact to the ns).
+  TS_ASSIGN_OR_RETURN(const StepReplay replay,
+                      ReplaySteadyState(
+                          shape, [&](const StepOp& op) { return costs.Seconds(op); },
+                          [this](const StepShape& s) { return Replayer(s); }));
   out.step_time_balanced_s = replay.step_s;
-  AddSampleWait(main, out.microbatches, out.dp, *graph, costs, &out);
+  const StepGraph* graph = nullptr;
+  if (costs.pp > 1 && main.kind == BlockKind::kDit && main.samples.size() >= 2) {
+    TS_ASSIGN_OR_RETURN(graph, Graph(shape));  // the sample draw replays the whole step
+  }
+  AddSampleWait(main, out.microbatches, out.dp, graph, costs, &out);
   if (detail != nullptr) {
     detail->main_timing = t;
     detail->costs = costs;

@@ -81,7 +81,13 @@ class Planner {
 
  private:
   Result<Prediction> PredictAsGiven(const JobConfig& job, PlanDetail* detail);
-  std::vector<std::unique_ptr<StepGraph>> graphs_;
+  // Graph and replayer for a shape, built once (the 64 most recent shapes are kept).
+  Result<StepReplayer*> Replayer(const StepShape& shape);
+  struct CachedGraph {
+    std::unique_ptr<StepGraph> graph;
+    std::unique_ptr<StepReplayer> replayer;
+  };
+  std::vector<CachedGraph> graphs_;
 };
 
 // One-off prediction (a fresh Planner).

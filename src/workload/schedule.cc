@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "base/check.h"
 
@@ -11,20 +12,34 @@ namespace trainscope::workload {
 
 const char* StepOpName(StepOpType type) {
   switch (type) {
-    case StepOpType::kForward: return "forward-compute";
-    case StepOpType::kBackward: return "backward-compute";
-    case StepOpType::kForwardSend: return "forward-send";
-    case StepOpType::kForwardRecv: return "forward-recv";
-    case StepOpType::kBackwardSend: return "backward-send";
-    case StepOpType::kBackwardRecv: return "backward-recv";
-    case StepOpType::kParamGather: return "params-all-gather";
-    case StepOpType::kGradSync: return "grads-reduce-scatter";
-    case StepOpType::kSeparateGradSync: return "separate-grads-all-reduce";
-    case StepOpType::kGc: return "gc";
-    case StepOpType::kLayernormAllReduce: return "layernorm-grads-all-reduce";
-    case StepOpType::kEmbeddingAllReduce: return "embedding-grads-all-reduce";
-    case StepOpType::kClipGrad: return "optimizer-clip-main-grad";
-    case StepOpType::kOptimizer: return "optimizer";
+    case StepOpType::kForward:
+      return "forward-compute";
+    case StepOpType::kBackward:
+      return "backward-compute";
+    case StepOpType::kForwardSend:
+      return "forward-send";
+    case StepOpType::kForwardRecv:
+      return "forward-recv";
+    case StepOpType::kBackwardSend:
+      return "backward-send";
+    case StepOpType::kBackwardRecv:
+      return "backward-recv";
+    case StepOpType::kParamGather:
+      return "params-all-gather";
+    case StepOpType::kGradSync:
+      return "grads-reduce-scatter";
+    case StepOpType::kSeparateGradSync:
+      return "separate-grads-all-reduce";
+    case StepOpType::kGc:
+      return "gc";
+    case StepOpType::kLayernormAllReduce:
+      return "layernorm-grads-all-reduce";
+    case StepOpType::kEmbeddingAllReduce:
+      return "embedding-grads-all-reduce";
+    case StepOpType::kClipGrad:
+      return "optimizer-clip-main-grad";
+    case StepOpType::kOptimizer:
+      return "optimizer";
   }
   return "?";
 }
@@ -244,13 +259,19 @@ class StepBuilder {
  private:
   static int32_t Stream(StepOpType t) {
     switch (t) {
-      case StepOpType::kForwardSend: return 1;
-      case StepOpType::kForwardRecv: return 2;
-      case StepOpType::kBackwardSend: return 3;
-      case StepOpType::kBackwardRecv: return 4;
+      case StepOpType::kForwardSend:
+        return 1;
+      case StepOpType::kForwardRecv:
+        return 2;
+      case StepOpType::kBackwardSend:
+        return 3;
+      case StepOpType::kBackwardRecv:
+        return 4;
       case StepOpType::kParamGather:
-      case StepOpType::kGradSync: return 5;
-      default: return 0;
+      case StepOpType::kGradSync:
+        return 5;
+      default:
+        return 0;
     }
   }
   static size_t Key(const StepOp& op) { return static_cast<size_t>(op.type); }
@@ -301,6 +322,116 @@ StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration) {
   out.step_s = static_cast<double>(SimulateStepNs(step, dur, {}, {}, {})) * 1e-9;
   out.compute_busy_s = *std::max_element(busy.begin(), busy.end());
   return out;
+}
+
+namespace {
+
+bool IsCompute(StepOpType t) { return t == StepOpType::kForward || t == StepOpType::kBackward; }
+
+// Duration class of an op: everything StepCosts looks at except the microbatch and the seq,
+// with "first forward / last backward of its worker" standing in for the seq.
+uint64_t ClassKey(const StepOp& op, int last_backward_seq) {
+  const bool edge = (op.type == StepOpType::kForward && op.seq == 0) ||
+                    (op.type == StepOpType::kBackward && op.seq == last_backward_seq);
+  return static_cast<uint64_t>(op.type) | (static_cast<uint64_t>(op.noop) << 8) |
+         (static_cast<uint64_t>(edge) << 9) |
+         (static_cast<uint64_t>(static_cast<uint16_t>(op.stage)) << 10) |
+         (static_cast<uint64_t>(static_cast<uint16_t>(op.chunk + 1)) << 26) |
+         (static_cast<uint64_t>(static_cast<uint32_t>(op.replica)) << 42);
+}
+
+}  // namespace
+
+StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph) {
+  const int last_backward_seq = step.shape.microbatches * step.shape.vpp - 1;
+  std::unordered_map<uint64_t, uint16_t> class_of;
+  const auto order = step.graph.topological_order();
+  class_at_pos_.resize(order.size());
+  for (size_t pos = 0; pos < order.size(); ++pos) {
+    const StepOp& op = step.ops[static_cast<size_t>(order[pos])];
+    const uint64_t key = ClassKey(op, last_backward_seq);
+    auto [it, added] = class_of.try_emplace(key, static_cast<uint16_t>(class_op_.size()));
+    if (added) {
+      TS_CHECK(class_op_.size() < 65535, "too many duration classes in one step graph");
+      StepOp rep = op;
+      rep.seq = op.type == StepOpType::kForward ? (op.seq == 0 ? 0 : 1)
+                                                : (op.seq == last_backward_seq ? -1 : 0);
+      class_op_.push_back(rep);
+      class_worker_.push_back(IsCompute(op.type) ? op.replica * step.shape.pp + op.stage : -1);
+      class_count_.push_back(0);
+    }
+    class_at_pos_[pos] = it->second;
+    ++class_count_[it->second];
+  }
+  class_ns_.resize(class_op_.size());
+  dur_by_pos_.resize(order.size());
+}
+
+StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches_in_step) {
+  for (size_t c = 0; c < class_op_.size(); ++c) {
+    StepOp op = class_op_[c];
+    if (op.type == StepOpType::kBackward && op.seq < 0) {
+      op.seq = microbatches_in_step * step_.shape.vpp - 1;
+    }
+    class_ns_[c] = std::llround(duration(op) * 1e9);
+  }
+  for (size_t pos = 0; pos < dur_by_pos_.size(); ++pos)
+    dur_by_pos_[pos] = class_ns_[class_at_pos_[pos]];
+  Raw out;
+  sim_.RunInReplayOrder(dur_by_pos_, {}, std::span<int64_t>(&out.step_ns, 1));
+  out.busy_ns.assign(static_cast<size_t>(step_.shape.pp * step_.shape.dp), 0);
+  for (size_t c = 0; c < class_op_.size(); ++c) {
+    if (class_worker_[c] >= 0)
+      out.busy_ns[static_cast<size_t>(class_worker_[c])] += class_count_[c] * class_ns_[c];
+  }
+  return out;
+}
+
+int SteadyStateFrom(int pp, int vpp) {
+  (void)vpp;
+  return 2 * pp;
+}
+
+namespace {
+
+StepReplay ToReplay(int64_t step_ns, const std::vector<int64_t>& busy_ns) {
+  StepReplay out;
+  out.step_s = static_cast<double>(step_ns) * 1e-9;
+  out.compute_busy_s =
+      static_cast<double>(*std::max_element(busy_ns.begin(), busy_ns.end())) * 1e-9;
+  return out;
+}
+
+}  // namespace
+
+Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& duration,
+                                     const ReplayerFor& replayer, bool* extrapolated) {
+  const int m = shape.microbatches;
+  const int q = shape.vpp > 1 ? shape.pp : 1;
+  const int from = SteadyStateFrom(shape.pp, shape.vpp);
+  if (extrapolated != nullptr) *extrapolated = false;
+  const auto full = [&]() -> Result<StepReplay> {
+    TS_ASSIGN_OR_RETURN(StepReplayer * r, replayer(shape));
+    const StepReplayer::Raw raw = r->Run(duration, m);
+    return ToReplay(raw.step_ns, raw.busy_ns);
+  };
+  if (m < from) return full();
+  const int m1 = from + (m - from) % q;
+  if (m <= m1 + 2 * q) return full();
+  StepReplayer::Raw raw[3];
+  for (int i = 0; i < 3; ++i) {
+    StepShape small = shape;
+    small.microbatches = m1 + i * q;
+    TS_ASSIGN_OR_RETURN(StepReplayer * r, replayer(small));
+    raw[i] = r->Run(duration, m);
+  }
+  const int64_t d1 = raw[1].step_ns - raw[0].step_ns, d2 = raw[2].step_ns - raw[1].step_ns;
+  if (d1 != d2) return full();
+  const int64_t k = (m - m1) / q;
+  std::vector<int64_t> busy = raw[0].busy_ns;
+  for (size_t w = 0; w < busy.size(); ++w) busy[w] += k * (raw[1].busy_ns[w] - raw[0].busy_ns[w]);
+  if (extrapolated != nullptr) *extrapolated = true;
+  return ToReplay(raw[0].step_ns + k * d1, busy);
 }
 
 }  // namespace trainscope::workload

@@ -38,7 +38,7 @@ struct StepShape {
   int pp = 1;
   int vpp = 1;
   int microbatches = 1;
-  int dp = 1;                // DP replicas in the graph (1 for prediction; all for synthesis)
+  int dp = 1;  // DP replicas in the graph (1 for prediction; all for synthesis)
   bool dp_overlap = true;
   bool operator==(const StepShape&) const = default;
 };
@@ -51,8 +51,8 @@ enum class StepOpType : uint8_t {
   kBackwardSend,
   kBackwardRecv,
   kParamGather,
-  kGradSync,            // grads reduce-scatter of one chunk
-  kSeparateGradSync,    // overlapped DP: the tail op waiting for the reduce-scatters
+  kGradSync,          // grads reduce-scatter of one chunk
+  kSeparateGradSync,  // overlapped DP: the tail op waiting for the reduce-scatters
   kGc,
   kLayernormAllReduce,
   kEmbeddingAllReduce,
@@ -64,18 +64,18 @@ const char* StepOpName(StepOpType type);
 
 struct StepOp {
   StepOpType type;
-  bool noop = false;     // p2p without a peer (pipeline ends)
+  bool noop = false;  // p2p without a peer (pipeline ends)
   int16_t stage = 0;
-  int16_t chunk = -1;    // model chunk on this stage (mc), -1 when not applicable
+  int16_t chunk = -1;  // model chunk on this stage (mc), -1 when not applicable
   int32_t microbatch = -1;
-  int32_t replica = 0;   // DP rank
-  int32_t seq = 0;       // order among ops of this type on this worker
+  int32_t replica = 0;  // DP rank
+  int32_t seq = 0;      // order among ops of this type on this worker
   int32_t GlobalChunk(int pp) const { return chunk < 0 ? -1 : chunk * pp + stage; }
 };
 
 struct StepGraph {
   StepShape shape;
-  std::vector<StepOp> ops;   // by graph::NodeId
+  std::vector<StepOp> ops;  // by graph::NodeId
   graph::DepGraph graph;
 };
 
@@ -103,5 +103,51 @@ StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration);
 int64_t SimulateStepNs(const StepGraph& step, std::span<const int64_t> dur_ns,
                        std::span<const int64_t> delay_ns, std::span<int64_t> start_ns,
                        std::span<int64_t> end_ns);
+
+// Replays one step graph many times when op durations depend only on an op's type, stage,
+// chunk, replica, noop flag and whether it is its worker's first forward or last backward (as
+// StepCosts' do; not with per-microbatch sample factors). The duration function is asked once
+// per such class (a few per virtual stage) and the durations are laid out in replay order, so a
+// replay is one pass of graph::Simulator::RunInReplayOrder. Results are those of SimulateStep to
+// the nanosecond. Not thread-safe (owns the simulator's scratch); `step` must outlive it.
+class StepReplayer {
+ public:
+  explicit StepReplayer(const StepGraph& step);
+
+  struct Raw {
+    int64_t step_ns = 0;
+    std::vector<int64_t> busy_ns;  // per worker: summed forward+backward ns
+  };
+  // `microbatches_in_step`: the microbatch count the duration function believes in; an op that
+  // is the last backward of its worker is shown with seq = microbatches_in_step * vpp - 1, a
+  // first forward with seq 0, every other forward with seq 1 and backward with seq 0.
+  Raw Run(const OpDuration& duration, int microbatches_in_step);
+  const StepGraph& step() const { return step_; }
+
+ private:
+  const StepGraph& step_;
+  graph::Simulator sim_;
+  std::vector<StepOp> class_op_;        // representative op of each duration class
+  std::vector<int32_t> class_worker_;   // worker of the class's compute ops, -1 otherwise
+  std::vector<uint16_t> class_at_pos_;  // duration class by replay position
+  std::vector<int64_t> class_count_;    // ops per class
+  std::vector<int64_t> class_ns_, dur_by_pos_;
+};
+
+// Step replay of `shape` through the periodic steady state of its schedule. 1F1B and
+// interleaved 1F1B repeat the same pattern of ops every q microbatches (q = 1 for 1F1B, pp when
+// interleaved), so once past the warm-up transient the step end is affine in the microbatch
+// count: T(m1 + k q) = T(m1) + k (T(m1 + q) - T(m1)) (max-plus linear systems become periodic,
+// Baccelli et al., "Synchronization and Linearity", 1992, ch. 3). The graphs for m1, m1 + q and
+// m1 + 2q are replayed (m1 = the least count >= kSteadyStateFrom(pp) congruent to m mod q); the
+// two differences must agree to the nanosecond, otherwise (and for short steps) the full graph
+// is replayed. Per-worker busy time is affine exactly (each microbatch adds the same compute
+// ops). `replayer` returns a replayer for a shape (the caller caches them). `extrapolated`, when
+// given, tells which path was taken. Durations as for StepReplayer (no per-microbatch factors).
+using ReplayerFor = std::function<Result<StepReplayer*>(const StepShape&)>;
+Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& duration,
+                                     const ReplayerFor& replayer, bool* extrapolated = nullptr);
+// Smallest microbatch count ReplaySteadyState extrapolates from, for `pp` stages.
+int SteadyStateFrom(int pp, int vpp);
 
 }  // namespace trainscope::workload

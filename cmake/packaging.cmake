@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Install extras and the Debian package. `cmake --install <build> [--prefix P]` puts
-#   P/bin/trainscope, P/share/trainscope/models/minder/ (src/minder), P/share/doc/trainscope/;
+#   P/bin/trainscope, P/share/trainscope/models/minder/ (src/minder), P/share/doc/trainscope/,
+#   and where pybind11 was found the Python module in P/lib/python3.X/dist-packages (src/python);
 # the binary finds its data relative to itself (base/data_dir.h). `cpack -G DEB` in the build
 # folder builds trainscope_<version>_<arch>.deb installing under /usr; its Depends are the
 # Debian packages of the shared libraries the binary links, from dpkg-shlibdeps (dpkg-dev,
@@ -43,5 +44,9 @@ endif()
 if(TS_HAVE_MPI)
   # mpirun, for the README's `mpirun -np N trainscope ...` lines.
   set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "openmpi-bin")
+endif()
+if(TS_HAVE_PYTHON)
+  # The Python module (src/python) imports NumPy; pandas only for to_pandas().
+  set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3, python3-numpy, python3-pandas")
 endif()
 include(CPack)

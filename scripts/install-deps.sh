@@ -6,6 +6,7 @@ PACKAGES=(
   libsimdjson-dev zlib1g-dev libisal-dev libcli11-dev libfmt-dev libgtest-dev libgmock-dev
   libbenchmark-dev nlohmann-json3-dev libyaml-cpp-dev libeigen3-dev libopenblas-dev libsnappy-dev
   libopenmpi-dev openmpi-bin chromium
+  pybind11-dev python3-dev python3-numpy python3-pandas
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+// trainscope.plan(preset_or_config, **flags): `trainscope plan` from Python. The job comes
+// from a YAML file or a built-in preset (workload::LoadJobConfig / LoadPreset), the layout flags
+// override its main block as the CLI's do, then workload::Planner predicts (or workload::Sweep
+// ranks layouts); to_json() is the CLI's --json document.
+#include <pybind11/stl.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/json_writer.h"
+#include "python/binding.h"
+#include "workload/config_io.h"
+#include "workload/plan_report.h"
+#include "workload/predictor.h"
+#include "workload/sweep.h"
+
+namespace trainscope::python {
+namespace {
+
+using namespace trainscope::workload;
+
+// The layout flags of `trainscope plan` (same names, '-' as '_').
+struct PlanArgs {
+  std::string job;  // preset name or YAML path
+  std::optional<int> gpus, tp, pp, vpp, cp, ep;
+  std::optional<int64_t> global_batch, micro_batch;
+  std::optional<std::string> gpu, recompute;
+  std::optional<bool> sp;
+  std::optional<double> tokens;
+  std::vector<std::string> sweep;
+};
+
+struct PlanRun {
+  std::optional<Prediction> prediction;  // absent for a sweep
+  std::string json;                      // `trainscope plan ... --json`, no trailing newline
+};
+using PlanPtr = std::shared_ptr<PlanRun>;
+
+Result<JobConfig> LoadJob(const std::string& job) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(job, ec)) return LoadJobConfig(job);
+  return LoadPreset(job);
+}
+
+// The CLI's overrides of the main block's layout (cli/plan_command.cc BuildJob).
+Status ApplyLayout(const PlanArgs& a, JobConfig& job) {
+  ParallelPlan& p = job.blocks[static_cast<size_t>(MainBlockIndex(job))].plan;
+  if (a.gpu && !LookupGpu(*a.gpu, &job.cluster.gpu)) {
+    return InvalidArgumentError("gpu: unknown GPU '{}' (A100, H100, H800, H200)", *a.gpu);
+  }
+  if (a.gpus) job.cluster.gpus = *a.gpus;
+  if (a.tp) p.tp = *a.tp;
+  if (a.pp) p.pp = *a.pp;
+  if (a.vpp) {
+    p.vpp = *a.vpp;
+    p.schedule = *a.vpp > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
+  }
+  if (a.cp) p.cp = *a.cp;
+  if (a.ep) p.ep = *a.ep;
+  if (a.sp) p.sp = *a.sp;
+  if (a.micro_batch) p.micro_batch = static_cast<int>(*a.micro_batch);
+  if (a.recompute) {
+    TS_ASSIGN_OR_RETURN(p.recompute, ParseRecompute(*a.recompute));
+  }
+  if (a.global_batch) {
+    job.training.global_batch = *a.global_batch;
+    job.training.global_batch_tokens = 0;
+  }
+  if (a.tokens) job.training.tokens_total = *a.tokens;
+  return ValidateJobConfig(job).WithPrefix(job.source);
+}
+
+Result<PlanPtr> RunPlan(const PlanArgs& a) {
+  TS_ASSIGN_OR_RETURN(JobConfig job, LoadJob(a.job));
+  TS_RETURN_IF_ERROR(ApplyLayout(a, job));
+  Planner planner;
+  auto out = std::make_shared<PlanRun>();
+  JsonWriter w;
+  if (!a.sweep.empty()) {
+    std::vector<SweepAxis> axes;
+    for (const std::string& text : a.sweep) {
+      TS_ASSIGN_OR_RETURN(SweepAxis axis, ParseSweepAxis(text));
+      axes.push_back(std::move(axis));
+    }
+    TS_ASSIGN_OR_RETURN(SweepResult result, Sweep(job, axes, planner));
+    WriteSweepJson(result, w);
+  } else {
+    TS_ASSIGN_OR_RETURN(out->prediction, planner.Predict(job));
+    WritePlanJson(*out->prediction, job, w);
+  }
+  out->json = w.TakeString();
+  return PlanPtr(std::move(out));
+}
+
+template <typename T>
+void Take(const py::handle& value, std::optional<T>& into) {
+  into = value.cast<T>();
+}
+
+PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
+  PlanArgs a;
+  a.job = job;
+  for (auto [key, value] : flags) {
+    const std::string name = py::str(key);
+    if (name == "gpus")
+      Take(value, a.gpus);
+    else if (name == "tp")
+      Take(value, a.tp);
+    else if (name == "pp")
+      Take(value, a.pp);
+    else if (name == "vpp")
+      Take(value, a.vpp);
+    else if (name == "cp")
+      Take(value, a.cp);
+    else if (name == "ep")
+      Take(value, a.ep);
+    else if (name == "sp")
+      Take(value, a.sp);
+    else if (name == "global_batch")
+      Take(value, a.global_batch);
+    else if (name == "micro_batch")
+      Take(value, a.micro_batch);
+    else if (name == "gpu")
+      Take(value, a.gpu);
+    else if (name == "recompute")
+      Take(value, a.recompute);
+    else if (name == "tokens")
+      Take(value, a.tokens);
+    else if (name == "sweep")
+      a.sweep = value.cast<std::vector<std::string>>();
+    else {
+      Raise(UnimplementedError(
+          "plan: unknown flag '{}' (gpus, tp, pp, vpp, cp, ep, sp, global_batch, micro_batch, "
+          "gpu, recompute, tokens, sweep)",
+          name));
+    }
+  }
+  return a;
+}
+
+const Prediction& PredictionOf(const PlanPtr& p) {
+  if (!p->prediction) throw py::attribute_error("a sweep has no single prediction: see to_dict()");
+  return *p->prediction;
+}
+
+}  // namespace
+
+void BindPlan(py::module_& m) {
+  auto field = [](double Prediction::*member) {
+    return [member](const PlanPtr& p) { return PredictionOf(p).*member; };
+  };
+  py::class_<PlanRun, PlanPtr>(m, "Plan",
+                               "Result of trainscope.plan(): to_json() is `trainscope plan "
+                               "--json`; prediction fields as attributes")
+      .def_property_readonly("step_time_s", field(&Prediction::step_time_s))
+      .def_property_readonly("mfu", field(&Prediction::mfu))
+      .def_property_readonly("hfu", field(&Prediction::hfu))
+      .def_property_readonly("tokens_per_s", field(&Prediction::tokens_per_s))
+      .def_property_readonly("tflops_per_gpu", field(&Prediction::tflops_per_gpu))
+      .def_property_readonly("memory_per_gpu_bytes", field(&Prediction::memory_per_gpu_bytes))
+      .def_property_readonly("bubble_fraction", field(&Prediction::bubble_fraction))
+      .def_property_readonly("gpu_hours", field(&Prediction::gpu_hours))
+      .def_property_readonly("fits", [](const PlanPtr& p) { return PredictionOf(p).fits; })
+      .def_property_readonly("gpus", [](const PlanPtr& p) { return PredictionOf(p).gpus; })
+      .def_property_readonly("is_sweep", [](const PlanPtr& p) { return !p->prediction; })
+      .def("to_json", [](const PlanPtr& p) { return p->json; })
+      .def("to_dict", [](const PlanPtr& p) { return ParseJson(p->json); })
+      .def("__repr__", [](const PlanPtr& p) {
+        if (!p->prediction) return std::string("<trainscope.Plan sweep>");
+        return "<trainscope.Plan " + p->prediction->name + ": step " +
+               std::to_string(p->prediction->step_time_s) + " s, MFU " +
+               std::to_string(p->prediction->mfu) + ">";
+      });
+  m.def(
+      "plan",
+      [](const std::string& job, const py::kwargs& flags) {
+        PlanArgs args = ParseArgs(job, flags);
+        return RunAndRaise<PlanPtr>([args] { return RunPlan(args); });
+      },
+      py::arg("preset_or_config"),
+      "Predicts step time, MFU, memory and GPU-hours as `trainscope plan`: a preset name "
+      "(seed15vl, gpt3-175b, ...) or a job YAML path; flags gpus, tp, pp, vpp, cp, ep, sp, "
+      "global_batch, micro_batch, gpu, recompute, tokens override its layout; "
+      "sweep=['tp=2,4,8', 'pp=4,8'] ranks layouts instead.");
+}
+
+}  // namespace trainscope::python

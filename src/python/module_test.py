@@ -223,6 +223,13 @@ def check_errors(ts, src):
     check_error(ts, lambda: ts.whatif(bad), ["whatif", bad], ValueError, "whatif bad op table")
     check_error(ts, lambda: ts.plan("no-such-preset"), ["plan", "--preset", "no-such-preset"],
                 ts.Error, "plan unknown preset")
+    for name in ["missing_comma.json", "corrupt.json.gz"]:
+        bad_trace = f"{src}/tests/data/bad/{name}"
+        check_error(ts, lambda: ts.read_trace(bad_trace), ["trace", "info", bad_trace],
+                    ts.InputError, f"read_trace {name} (byte offset in the message)")
+    bad_metrics = f"{src}/tests/data/minder/bad/bad_missing_field.csv"
+    check_error(ts, lambda: ts.minder_detect(bad_metrics), ["minder", "detect", bad_metrics],
+                ValueError, "minder_detect bad CSV")
     bad_yaml = f"{src}/tests/data/workload/bad_type.yaml"
     check_error(ts, lambda: ts.plan(bad_yaml), ["plan", bad_yaml], ValueError, "plan bad YAML")
     try:

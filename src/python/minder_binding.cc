@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <pybind11/stl.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -71,7 +72,13 @@ py::dict AlertDict(const minder::Alert& a) {
   d["margin"] = a.margin;
   d["windows"] = a.windows;
   d["missing"] = a.missing;
-  if (a.gpu >= 0) d["gpu"] = a.gpu;
+  // "gpu" as the CLI writes it: the GPU's number (its device name when that is a number).
+  if (a.gpu >= 0 && (a.device_kind.empty() || a.device_kind == "gpu")) {
+    int number = a.gpu;
+    auto [end, ec] = std::from_chars(a.device.data(), a.device.data() + a.device.size(), number);
+    if (ec != std::errc() || end != a.device.data() + a.device.size()) number = a.gpu;
+    d["gpu"] = number;
+  }
   if (!a.device.empty()) {
     d["device"] = a.device;
     d["device_kind"] = a.device_kind;

@@ -208,9 +208,8 @@ def check_minder(ts, np, path):
     r = ts.minder_detect(path)
     check(r.verdict == doc["verdict"], f"minder {path}: verdict {r.verdict} vs {doc['verdict']}")
     check(r.machines == doc["machines"] and r.seconds == doc["seconds"], f"minder {path}: size")
-    want = [(a["machine"], a["metric"], a["start"], a["end"], a["score"]) for a in doc["alerts"]]
-    got = [(a["machine"], a["metric"], a["start"], a["end"], a["score"]) for a in r.alerts]
-    check(got == want, f"minder {path}: alerts {got} vs {want}")
+    check(r.alerts == doc["alerts"], f"minder {path}: alerts {r.alerts} vs {doc['alerts']}")
+    check(len(r.alerts) > 0, f"minder {path}: the fixture's stalled machine is found")
     z = r.scores["z"]
     check(z.shape[0] == r.machines, f"minder {path}: score matrix rows")
 

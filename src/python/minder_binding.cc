@@ -17,6 +17,7 @@
 #include "base/data_dir.h"
 #include "ingest/metrics/metric_readers.h"
 #include "minder/fault_pipeline.h"
+#include "minder/sampling.h"
 #include "python/binding.h"
 
 namespace trainscope::python {
@@ -56,8 +57,17 @@ Result<RunPtr> Detect(const DetectArgs& args) {
   Diagnostics reading;
   TS_ASSIGN_OR_RETURN(model::MetricTable table,
                       ingest::LoadMetrics(args.paths, ingest::LoadOptions{}, &reading));
+  // As `minder detect`: samples coarser than 1 s get no call, only the reason (the pipeline of
+  // report/demo does not make that check itself).
+  const std::string coarse = minder::CoarseSamplingReason(table);
   TS_ASSIGN_OR_RETURN(
       FaultRun run, minder::RunFaultDetection(std::move(table), args.options, std::move(reading)));
+  if (!coarse.empty()) {
+    run.alerts.clear();
+    run.verdict = minder::Verdict::kInconclusive;
+    run.inconclusive = {coarse};
+    run.calls = 0;
+  }
   return RunPtr(std::make_shared<FaultRun>(std::move(run)));
 }
 

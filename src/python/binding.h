@@ -16,6 +16,7 @@
 
 #include "base/diagnostics.h"
 #include "base/status.h"
+#include "model/metric_table.h"
 
 namespace trainscope::python {
 
@@ -85,6 +86,11 @@ py::object ParseJson(const std::string& text);
 // A dict of DataFrames (one per table of `tables`, a dict of dicts of arrays); raises
 // ImportError naming python3-pandas when pandas is absent.
 py::dict ToPandas(const py::dict& tables);
+
+// Samples in the long CSV's layout, as columns (a dict of arrays or a DataFrame): `timestamp`
+// (s) or `ts` (ns), `machine`, optionally a device column (`gpu`, `nic`, `device`, `interface`),
+// one column per metric (NaN: no sample). Needs the GIL. kInvalidArgument naming the columns.
+Result<model::MetricTable> MetricTableFromColumns(const py::object& columns);
 
 // Binders of the module's functions (one file each).
 void BindWhatIf(py::module_& m);

@@ -50,13 +50,18 @@ std::string ModuleModelsDir() {
 
 struct DetectArgs {
   std::vector<std::string> paths;
+  std::shared_ptr<model::MetricTable> table;  // columns given instead of paths
   minder::FaultRunOptions options;
 };
 
 Result<RunPtr> Detect(const DetectArgs& args) {
   Diagnostics reading;
-  TS_ASSIGN_OR_RETURN(model::MetricTable table,
-                      ingest::LoadMetrics(args.paths, ingest::LoadOptions{}, &reading));
+  model::MetricTable table;
+  if (args.table) {
+    table = std::move(*args.table);
+  } else {
+    TS_ASSIGN_OR_RETURN(table, ingest::LoadMetrics(args.paths, ingest::LoadOptions{}, &reading));
+  }
   // As `minder detect`: samples coarser than 1 s get no call, only the reason (the pipeline of
   // report/demo does not make that check itself).
   const std::string coarse = minder::CoarseSamplingReason(table);
@@ -186,17 +191,24 @@ void BindMinder(py::module_& m) {
       [](const py::object& paths, const std::string& models, int every_seconds, int pull_seconds,
          int threads) {
         DetectArgs args;
-        args.paths = PathsOf(paths);
+        if (py::hasattr(paths, "keys")) {  // a dict of arrays or a DataFrame
+          args.table =
+              std::make_shared<model::MetricTable>(ValueOrRaise(MetricTableFromColumns(paths)));
+        } else {
+          args.paths = PathsOf(paths);
+        }
         args.options.models_dir = models.empty() ? ModuleModelsDir() : models;
         args.options.every_seconds = every_seconds;
         args.options.pull_seconds = pull_seconds;
         args.options.threads = threads;
         return RunAndRaise<RunPtr>([args] { return Detect(args); });
       },
-      py::arg("paths"), py::arg("models") = "", py::arg("every_seconds") = 480,
+      py::arg("paths_or_columns"), py::arg("models") = "", py::arg("every_seconds") = 480,
       py::arg("pull_seconds") = 900, py::arg("threads") = 0,
       "Finds the faulty machine (Minder, NSDI'25) in metric files (long CSV, Prometheus "
-      "query_range JSON or text; one path or a list): one detection call when the recording "
+      "query_range JSON or text; one path or a list; or columns in the long CSV's layout, a dict "
+      "of arrays or a DataFrame: timestamp (s), machine, gpu, one column per metric): one "
+      "detection call when the recording "
       "fits in one pull (as `trainscope minder detect`), else a call every every_seconds over "
       "the last pull_seconds (as `minder replay`). models: a folder of *.vae models (default: "
       "the shipped ones).");

@@ -170,6 +170,7 @@ def fast_suite(ts, np):
           "plan YAML: step_time_s")
     r = check_minder(ts, np, f"{src}/tests/data/minder/gpu_job_fault.csv.gz")
     check([a["machine"] for a in r.alerts] == ["m3"], "minder: the fixture's stalled m3 is named")
+    check_minder_columns(ts, np, f"{src}/tests/data/minder/gpu_job_fault.csv.gz", r)
     check_errors(ts, src)
 
 
@@ -215,6 +216,32 @@ def check_minder(ts, np, path):
     return r
     z = r.scores["z"]
     check(z.shape[0] == r.machines, f"minder {path}: score matrix rows")
+
+
+def check_minder_columns(ts, np, path, from_file):
+    """The same samples handed over as columns (read here with the csv module) give the file's
+    alerts; a DataFrame too where pandas is installed."""
+    import csv
+    import gzip
+    with gzip.open(path, "rt") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    columns = {name: [row[k] for row in body] for k, name in enumerate(header)}
+    columns = {k: (v if k == "machine" else np.array(v, dtype=float)) for k, v in columns.items()}
+    r = ts.minder_detect(columns)
+    check(r.alerts == from_file.alerts and r.seconds == from_file.seconds,
+          f"minder_detect(columns): {r.alerts} vs the file's {from_file.alerts}")
+    try:
+        import pandas
+        r = ts.minder_detect(pandas.read_csv(path))
+        check(r.alerts == from_file.alerts, "minder_detect(DataFrame): the file's alerts")
+    except ImportError:
+        print("SKIP minder_detect(DataFrame): pandas is not installed (Debian: python3-pandas)")
+    try:
+        ts.minder_detect({"machine": ["m0"], "cpu": [1.0]})
+        check(False, "minder_detect(columns) without timestamp: no exception")
+    except ts.InputError as e:
+        check("'timestamp'" in str(e), f"minder_detect(columns) without timestamp: {e}")
 
 
 def check_errors(ts, src):

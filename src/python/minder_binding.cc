@@ -52,6 +52,7 @@ struct DetectArgs {
   std::vector<std::string> paths;
   std::shared_ptr<model::MetricTable> table;  // columns given instead of paths
   minder::FaultRunOptions options;
+  bool strict = false;
 };
 
 Result<RunPtr> Detect(const DetectArgs& args) {
@@ -67,6 +68,7 @@ Result<RunPtr> Detect(const DetectArgs& args) {
   const std::string coarse = minder::CoarseSamplingReason(table);
   TS_ASSIGN_OR_RETURN(
       FaultRun run, minder::RunFaultDetection(std::move(table), args.options, std::move(reading)));
+  if (args.strict) TS_RETURN_IF_ERROR(StrictStatus(run.diagnostics));
   if (!coarse.empty()) {
     run.alerts.clear();
     run.verdict = minder::Verdict::kInconclusive;
@@ -189,7 +191,7 @@ void BindMinder(py::module_& m) {
   m.def(
       "minder_detect",
       [](const py::object& paths, const std::string& models, int every_seconds, int pull_seconds,
-         int threads) {
+         int threads, bool strict) {
         DetectArgs args;
         if (py::hasattr(paths, "keys")) {  // a dict of arrays or a DataFrame
           args.table =
@@ -201,10 +203,11 @@ void BindMinder(py::module_& m) {
         args.options.every_seconds = every_seconds;
         args.options.pull_seconds = pull_seconds;
         args.options.threads = threads;
+        args.strict = strict;
         return RunAndRaise<RunPtr>([args] { return Detect(args); });
       },
       py::arg("paths_or_columns"), py::arg("models") = "", py::arg("every_seconds") = 480,
-      py::arg("pull_seconds") = 900, py::arg("threads") = 0,
+      py::arg("pull_seconds") = 900, py::arg("threads") = 0, py::arg("strict") = false,
       "Finds the faulty machine (Minder, NSDI'25) in metric files (long CSV, Prometheus "
       "query_range JSON or text; one path or a list; or columns in the long CSV's layout, a dict "
       "of arrays or a DataFrame: timestamp (s), machine, gpu, one column per metric): one "

@@ -2,6 +2,7 @@
 // The `trainscope` Python module: errors, the GIL-free runner and the helpers the bindings
 // share (binding.h), and the module definition listing the functions.
 #include <Python.h>
+#include <fmt/format.h>
 #include <pybind11/stl.h>
 
 #include <chrono>
@@ -142,6 +143,20 @@ void RunInterruptible(std::function<void()> body) {
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();  // KeyboardInterrupt
   }
   done.get();  // rethrows what the body threw
+}
+
+Status StrictStatus(const Diagnostics& diagnostics) {
+  constexpr size_t kMaxNamed = 10;
+  std::string named;
+  size_t failing = 0;
+  for (const Diagnostic& d : diagnostics.items()) {
+    if (d.severity < Severity::kDataLoss) continue;
+    if (++failing <= kMaxNamed) named += (named.empty() ? "" : "; ") + FormatDiagnostic(d);
+  }
+  if (failing == 0) return OkStatus();
+  if (failing > kMaxNamed) named += fmt::format("; and {} more", failing - kMaxNamed);
+  return DataLossError(
+      "data loss in the input: {} (--strict fails on data_loss and error diagnostics)", named);
 }
 
 py::array StringArray(const std::vector<std::string>& values) {

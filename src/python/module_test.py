@@ -256,6 +256,13 @@ def check_errors(ts, src):
         bad_trace = f"{src}/tests/data/bad/{name}"
         check_error(ts, lambda: ts.read_trace(bad_trace), ["trace", "info", bad_trace],
                     ts.InputError, f"read_trace {name} (byte offset in the message)")
+    # strict=True is the CLI's --strict: data loss raises, with the CLI's message.
+    lossy = f"{src}/tests/data/bad/nan_dur.json"
+    t = ts.read_trace(lossy)
+    check(any(d["severity"] == "data_loss" for d in t.diagnostics),
+          "read_trace nan_dur.json: a data_loss diagnostic without strict")
+    check_error(ts, lambda: ts.read_trace(lossy, strict=True), ["--strict", "trace", "info", lossy],
+                ts.InputError, "read_trace strict=True")
     bad_metrics = f"{src}/tests/data/minder/bad/bad_missing_field.csv"
     check_error(ts, lambda: ts.minder_detect(bad_metrics), ["minder", "detect", bad_metrics],
                 ValueError, "minder_detect bad CSV")

@@ -24,11 +24,12 @@ struct TraceRun {
 };
 using TracePtr = std::shared_ptr<TraceRun>;
 
-Result<TracePtr> Load(const std::string& path, int threads) {
+Result<TracePtr> Load(const std::string& path, int threads, bool strict) {
   ingest::kineto::ReadOptions options;
   options.threads = threads;
   auto out = std::make_shared<TraceRun>();
   TS_ASSIGN_OR_RETURN(out->job, ingest::kineto::ReadKinetoJob(path, options));
+  if (strict) TS_RETURN_IF_ERROR(StrictStatus(out->job.diagnostics));
   JsonWriter w(nullptr, /*pretty=*/true);
   model::WriteSummaryJson(model::Summarise(out->job), out->job.diagnostics, w);
   out->summary_json = w.TakeString();
@@ -159,12 +160,13 @@ void BindTrace(py::module_& m) {
       });
   m.def(
       "read_trace",
-      [](const std::string& path, int threads) {
-        return RunAndRaise<TracePtr>([path, threads] { return Load(path, threads); });
+      [](const std::string& path, int threads, bool strict) {
+        return RunAndRaise<TracePtr>(
+            [path, threads, strict] { return Load(path, threads, strict); });
       },
-      py::arg("path"), py::arg("threads") = 0,
+      py::arg("path"), py::arg("threads") = 0, py::arg("strict") = false,
       "Reads a Kineto trace (.json/.json.gz file or folder of per-rank files) as `trainscope "
-      "trace info PATH` does");
+      "trace info PATH` does; strict=True: the CLI's --strict (data loss raises InputError)");
 }
 
 }  // namespace trainscope::python

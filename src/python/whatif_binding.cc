@@ -24,6 +24,7 @@ struct WhatIfArgs {
   whatif::CauseThresholds thresholds;
   std::vector<std::string> scale;
   std::vector<int32_t> fix_rank, fix_step;
+  bool strict = false;
 };
 
 // The analysis and what the CLI prints of it; immutable once built, shared by the NumPy views.
@@ -55,6 +56,7 @@ Result<std::shared_ptr<WhatIfRun>> Analyse(const WhatIfArgs& args) {
   TS_ASSIGN_OR_RETURN(out->run, pipeline::RunStragglerAnalysis(
                                     args.path, {args.threads, nullptr, args.straggling_threshold,
                                                 args.thresholds}));
+  if (args.strict) TS_RETURN_IF_ERROR(StrictStatus(out->run.diagnostics));
   if (!scenarios.empty()) {
     TS_ASSIGN_OR_RETURN(out->scenarios, whatif::RunScenarios(out->run.model, out->run.result,
                                                              scenarios, args.threads));
@@ -174,6 +176,8 @@ RunPtr CallWhatIf(const std::string& path, const py::kwargs& options) {
       args.thresholds.min_impact = value.cast<double>();
     else if (name == "primary_impact")
       args.thresholds.primary_impact = value.cast<double>();
+    else if (name == "strict")
+      args.strict = value.cast<bool>();
     else if (name == "scale")
       args.scale = value.cast<std::vector<std::string>>();
     else if (name == "fix_rank")
@@ -181,10 +185,11 @@ RunPtr CallWhatIf(const std::string& path, const py::kwargs& options) {
     else if (name == "fix_step")
       args.fix_step = value.cast<std::vector<int32_t>>();
     else {
-      Raise(UnimplementedError(
-          "whatif: unknown option '{}' (threads, straggling_threshold, worker_ratio, min_impact, "
-          "primary_impact, scale, fix_rank, fix_step)",
-          name));
+      Raise(
+          UnimplementedError("whatif: unknown option '{}' (threads, strict, straggling_threshold, "
+                             "worker_ratio, min_impact, "
+                             "primary_impact, scale, fix_rank, fix_step)",
+                             name));
     }
   }
   return RunAndRaise<RunPtr>([args] { return Analyse(args); });
@@ -249,7 +254,8 @@ void BindWhatIf(py::module_& m) {
       });
   m.def("whatif", &CallWhatIf, py::arg("path"),
         "Straggler what-if analysis (OSDI'25) of an op table or Kineto traces, as `trainscope "
-        "whatif PATH`. Options: threads (0 = all cores), straggling_threshold, worker_ratio, "
+        "whatif PATH`. Options: threads (0 = all cores), strict (the CLI's --strict), "
+        "straggling_threshold, worker_ratio, "
         "min_impact, primary_impact, scale=['comm=0.5'], fix_rank=[...], fix_step=[...].");
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/suggest.h"
 #include "workload/config_io.h"
 
 namespace trainscope::workload {
@@ -27,8 +28,11 @@ std::string_view PresetText(std::string_view name) {
 Result<JobConfig> LoadPreset(std::string_view name) {
   const std::string_view text = PresetText(name);
   if (text.empty()) {
+    const std::vector<std::string> names = PresetNames();
+    const std::string hint = DidYouMean(name, names);
+    if (!hint.empty()) return NotFoundError("unknown preset '{}'{}", name, hint);
     std::string known;
-    for (const std::string& n : PresetNames()) known += (known.empty() ? "" : ", ") + n;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
     return NotFoundError("unknown preset '{}' (known: {})", name, known);
   }
   return ParseJobConfig(text, fmt::format("preset {}", name));

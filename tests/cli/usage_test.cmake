@@ -31,6 +31,9 @@ endfunction()
 # Unknown commands and flags: exit 2, the nearest names suggested, the command named.
 expect_err(2 "trainscope: error: unknown command 'whatfi' \\(did you mean whatif\\?\\)" whatfi x)
 expect_err(2 "unknown command 'diag' \\(did you mean diagnostics\\?\\)" diag)
+# A misspelled preset gets the nearest name; one far from all gets the list.
+expect_err(3 "unknown preset 'seed15v' \\(did you mean seed15vl\\?\\)" plan --preset seed15v)
+expect_err(3 "unknown preset 'zzz' \\(known: gpt3-175b, " plan --preset zzz)
 expect_err(2 "unknown command 'detec' for 'trainscope minder' \\(did you mean detect\\?\\)" minder detec x)
 expect_err(2 "unknown flag '--topp' for 'trainscope whatif' \\(did you mean --top\\?\\)" whatif --topp 3 x)
 expect_err(2 "unknown flag '--perfeto' for 'trainscope whatif' \\(did you mean --perfetto\\?\\)" whatif --perfeto=a.json x)

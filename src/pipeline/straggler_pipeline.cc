@@ -39,7 +39,15 @@ Result<whatif::ReplayModel> ReadKinetoModel(const std::string& path, int threads
                                             StragglerRun& run) {
   ingest::kineto::ReadOptions read;
   read.threads = threads;
-  TS_ASSIGN_OR_RETURN(model::JobTrace trace, ingest::kineto::ReadKinetoJob(path, read));
+  Result<model::JobTrace> read_trace = ingest::kineto::ReadKinetoJob(path, read);
+  if (!read_trace.ok() && read_trace.status().code() == StatusCode::kNotFound &&
+      std::filesystem::is_directory(path)) {
+    // Neither input: say both were looked for (the op table is tried first).
+    return NotFoundError("{}; and no op table either (trace-*.csv[.gz] or trace-*.parquet with "
+                         "meta-*.yaml)",
+                         read_trace.status().message());
+  }
+  TS_ASSIGN_OR_RETURN(model::JobTrace trace, std::move(read_trace));
   run.source = path;
   run.diagnostics.Merge(trace.diagnostics);
   std::string name = std::filesystem::path(path).filename().string();

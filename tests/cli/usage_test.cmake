@@ -192,3 +192,7 @@ expect_err(3 "--inject 'straggler:rank=x': 'x' is not a non-negative number" wor
 if(EXISTS ${TS_TMP}/never-synth)
   message(FATAL_ERROR "a failed synth left ${TS_TMP}/never-synth")
 endif()
+
+# A folder with neither input names both (it said only "no Kineto trace files").
+expect_err(3 "empty_dir: no Kineto trace files in it .*; and no op table either \\(trace-\\*\\.csv"
+           whatif ${CMAKE_CURRENT_LIST_DIR}/../data/bad/empty_dir)

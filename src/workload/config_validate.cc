@@ -114,6 +114,14 @@ Status ValidateJobConfig(const JobConfig& job) {
     }
   }
   const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
+  if (job.training.global_batch < 0 || job.training.global_batch_tokens < 0) {
+    return InvalidArgumentError("training.{}: {} is negative; a batch is a positive count",
+                                job.training.global_batch < 0 ? "global_batch"
+                                                              : "global_batch_tokens",
+                                job.training.global_batch < 0
+                                    ? static_cast<double>(job.training.global_batch)
+                                    : static_cast<double>(job.training.global_batch_tokens));
+  }
   if (job.training.global_batch <= 0 && job.training.global_batch_tokens <= 0) {
     return InvalidArgumentError("training: give global_batch (sequences) or global_batch_tokens");
   }

@@ -18,6 +18,7 @@ expect_config_error("line 8:13: blocks\\[0\\].layers: 1e30 is out of range" laye
 expect_config_error("line 23:8: cluster.gpu: unknown GPU 'Z900'" unknown_gpu.yaml)
 expect_config_error("blocks\\[0\\] \\(llm\\).parallel.tp: 3 does not divide heads 16" tp_not_dividing.yaml)
 expect_config_error("line 1: the document must be a mapping" list.yaml)
+expect_config_error("training.global_batch: -4 is negative; a batch is a positive count" batch_negative.yaml)
 
 expect_rc(0 --json plan ${TS_BAD}/bom.yaml)
 string(JSON bom_step GET "${last_out}" step_time_s)

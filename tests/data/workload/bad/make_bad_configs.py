@@ -20,6 +20,7 @@ def main():
     write("unknown_gpu.yaml", GOOD.replace("gpu: A100", "gpu: Z900"))
     write("tp_not_dividing.yaml", GOOD.replace("tp: 2", "tp: 3"))
     write("list.yaml", "- a\n- b\n")
+    write("batch_negative.yaml", GOOD.replace("global_batch: 16", "global_batch: -4"))
     write("bom.yaml", b"\xef\xbb\xbf" + GOOD.encode())  # accepted
 
 

@@ -113,6 +113,11 @@ def linked_packages(binary):
         parts = line.split("=>")
         if len(parts) == 2 and parts[1].strip().startswith("/"):
             where[parts[0].strip()] = parts[1].split("(")[0].strip()
+        elif len(parts) == 1 and line.strip().startswith("/"):
+            # The dynamic loader is listed by its path alone ("/lib64/ld-linux-x86-64.so.2 (0x..)");
+            # a binary names it in NEEDED when it calls into it (__tls_get_addr from PIC code).
+            path = line.split("(")[0].strip()
+            where[os.path.basename(path)] = path
     packages = []
     for name in needed:
         path = where.get(name)

@@ -23,6 +23,9 @@ ALLOWED = {
                  "report"},
     "cli": {"base", "model", "ingest", "graph", "whatif", "minder", "overlap", "workload",
             "report", "pipeline"},
+    # The Python module is a second front end beside the CLI: the same libraries, never the CLI.
+    "python": {"base", "model", "ingest", "graph", "whatif", "minder", "overlap", "workload",
+               "report", "pipeline"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

@@ -340,6 +340,53 @@ uint64_t ClassKey(const StepOp& op, int last_backward_seq) {
          (static_cast<uint64_t>(static_cast<uint32_t>(op.replica)) << 42);
 }
 
+// Pipeline ops by period: compute ops by their microbatch, pipeline sends and recvs by the
+// compute they are created with (recv, compute, send of one slot get consecutive ids).
+void AssignPeriods(const StepGraph& step, std::vector<int32_t>* period,
+                   std::vector<int32_t>* next) {
+  const int q = step.shape.vpp > 1 ? step.shape.pp : 1;
+  const auto mb_of = [&](size_t n) -> const StepOp* {
+    const StepOp& op = step.ops[n];
+    switch (op.type) {
+      case StepOpType::kForward:
+      case StepOpType::kBackward:
+        return &op;
+      case StepOpType::kForwardRecv:
+      case StepOpType::kBackwardRecv:
+        return &step.ops[n + 1];
+      case StepOpType::kForwardSend:
+      case StepOpType::kBackwardSend:
+        return &step.ops[n - 1];
+      default:
+        return nullptr;
+    }
+  };
+  const auto key = [](const StepOp& op, const StepOp& comp, int32_t mb) {
+    return static_cast<uint64_t>(op.type) | (static_cast<uint64_t>(comp.chunk + 1) << 4) |
+           (static_cast<uint64_t>(static_cast<uint16_t>(op.stage)) << 12) |
+           (static_cast<uint64_t>(static_cast<uint32_t>(op.replica)) << 28) |
+           (static_cast<uint64_t>(static_cast<uint32_t>(mb)) << 44);
+  };
+  const size_t n_ops = step.ops.size();
+  period->assign(n_ops, -1);
+  next->assign(n_ops, -1);
+  std::unordered_map<uint64_t, int32_t> node_of;
+  for (size_t n = 0; n < n_ops; ++n) {
+    const StepOp* comp = mb_of(n);
+    if (comp == nullptr) continue;
+    TS_CHECK(comp->type == StepOpType::kForward || comp->type == StepOpType::kBackward,
+             "pipeline p2p op not next to its compute");
+    (*period)[n] = comp->microbatch / q;
+    node_of[key(step.ops[n], *comp, comp->microbatch)] = static_cast<int32_t>(n);
+  }
+  for (size_t n = 0; n < n_ops; ++n) {
+    const StepOp* comp = mb_of(n);
+    if (comp == nullptr) continue;
+    auto it = node_of.find(key(step.ops[n], *comp, comp->microbatch + q));
+    if (it != node_of.end()) (*next)[n] = it->second;
+  }
+}
+
 }  // namespace
 
 StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph) {
@@ -347,6 +394,7 @@ StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph
   std::unordered_map<uint64_t, uint16_t> class_of;
   const auto order = step.graph.topological_order();
   class_at_pos_.resize(order.size());
+  class_of_node_.resize(order.size());
   for (size_t pos = 0; pos < order.size(); ++pos) {
     const StepOp& op = step.ops[static_cast<size_t>(order[pos])];
     const uint64_t key = ClassKey(op, last_backward_seq);
@@ -361,13 +409,16 @@ StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph
       class_count_.push_back(0);
     }
     class_at_pos_[pos] = it->second;
+    class_of_node_[static_cast<size_t>(order[pos])] = it->second;
     ++class_count_[it->second];
   }
+  AssignPeriods(step, &period_, &next_);
   class_ns_.resize(class_op_.size());
   dur_by_pos_.resize(order.size());
 }
 
-StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches_in_step) {
+StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches_in_step,
+                                    bool node_ends) {
   for (size_t c = 0; c < class_op_.size(); ++c) {
     StepOp op = class_op_[c];
     if (op.type == StepOpType::kBackward && op.seq < 0) {
@@ -375,21 +426,43 @@ StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches
     }
     class_ns_[c] = std::llround(duration(op) * 1e9);
   }
-  for (size_t pos = 0; pos < dur_by_pos_.size(); ++pos)
-    dur_by_pos_[pos] = class_ns_[class_at_pos_[pos]];
   Raw out;
-  sim_.RunInReplayOrder(dur_by_pos_, {}, std::span<int64_t>(&out.step_ns, 1));
+  if (node_ends) {
+    dur_by_node_.resize(class_of_node_.size());
+    for (size_t n = 0; n < dur_by_node_.size(); ++n) dur_by_node_[n] = class_ns_[class_of_node_[n]];
+    out.end_ns.resize(dur_by_node_.size());
+    start_scratch_.resize(dur_by_node_.size());
+    sim_.Run(dur_by_node_, {}, std::span<int64_t>(&out.step_ns, 1), start_scratch_, out.end_ns);
+  } else {
+    for (size_t pos = 0; pos < dur_by_pos_.size(); ++pos) {
+      dur_by_pos_[pos] = class_ns_[class_at_pos_[pos]];
+    }
+    sim_.RunInReplayOrder(dur_by_pos_, {}, std::span<int64_t>(&out.step_ns, 1));
+  }
   out.busy_ns.assign(static_cast<size_t>(step_.shape.pp * step_.shape.dp), 0);
   for (size_t c = 0; c < class_op_.size(); ++c) {
-    if (class_worker_[c] >= 0)
-      out.busy_ns[static_cast<size_t>(class_worker_[c])] += class_count_[c] * class_ns_[c];
+    if (class_worker_[c] < 0) continue;
+    out.busy_ns[static_cast<size_t>(class_worker_[c])] += class_count_[c] * class_ns_[c];
   }
   return out;
 }
 
-int SteadyStateFrom(int pp, int vpp) {
-  (void)vpp;
-  return 2 * pp;
+std::vector<int64_t> StepReplayer::PeriodShifts(std::span<const int64_t> end_ns) const {
+  int32_t periods = 0;
+  for (int32_t p : period_) periods = std::max(periods, p + 1);
+  std::vector<int64_t> shift(static_cast<size_t>(periods), -2);  // -2: no op seen yet
+  for (size_t n = 0; n < period_.size(); ++n) {
+    if (period_[n] < 0) continue;
+    int64_t& s = shift[static_cast<size_t>(period_[n])];
+    if (next_[n] < 0) {
+      s = -1;
+      continue;
+    }
+    const int64_t d = end_ns[static_cast<size_t>(next_[n])] - end_ns[n];
+    if (s == -2) s = d;
+    if (s != d) s = -1;
+  }
+  return shift;
 }
 
 namespace {
@@ -402,36 +475,52 @@ StepReplay ToReplay(int64_t step_ns, const std::vector<int64_t>& busy_ns) {
   return out;
 }
 
+// Periods an op may look back: the warm-up depth in compute slots over the slots of a period.
+int DependencyPeriods(const StepShape& s, int q) {
+  const int warmup_slots = s.vpp == 1 ? s.pp - 1 : (s.pp - 1) * 2 + (s.vpp - 1) * s.pp;
+  const int slots_per_period = q * s.vpp;
+  return (warmup_slots + slots_per_period - 1) / slots_per_period + 1;
+}
+
 }  // namespace
 
 Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& duration,
                                      const ReplayerFor& replayer, bool* extrapolated) {
   const int m = shape.microbatches;
   const int q = shape.vpp > 1 ? shape.pp : 1;
-  const int from = SteadyStateFrom(shape.pp, shape.vpp);
+  const int r = DependencyPeriods(shape, q);
   if (extrapolated != nullptr) *extrapolated = false;
-  const auto full = [&]() -> Result<StepReplay> {
-    TS_ASSIGN_OR_RETURN(StepReplayer * r, replayer(shape));
-    const StepReplayer::Raw raw = r->Run(duration, m);
-    return ToReplay(raw.step_ns, raw.busy_ns);
-  };
-  if (m < from) return full();
-  const int m1 = from + (m - from) % q;
-  if (m <= m1 + 2 * q) return full();
-  StepReplayer::Raw raw[3];
-  for (int i = 0; i < 3; ++i) {
+  // M congruent to m mod q with at least 4R + 4 periods; doubled while the transient lasts.
+  for (int periods = 4 * r + 4;; periods *= 2) {
+    const int big = periods * q + m % q;
+    if (m <= big) break;
     StepShape small = shape;
-    small.microbatches = m1 + i * q;
-    TS_ASSIGN_OR_RETURN(StepReplayer * r, replayer(small));
-    raw[i] = r->Run(duration, m);
+    small.microbatches = big - q;
+    TS_ASSIGN_OR_RETURN(StepReplayer * before_r, replayer(small));
+    const StepReplayer::Raw before = before_r->Run(duration, m);
+    small.microbatches = big;
+    TS_ASSIGN_OR_RETURN(StepReplayer * big_r, replayer(small));
+    const StepReplayer::Raw after = big_r->Run(duration, m, /*node_ends=*/true);
+    // R + 2 consecutive periods with one shift, after the warm-up (R periods) and R periods
+    // before the cool-down of the shorter replay.
+    const std::vector<int64_t> shifts = big_r->PeriodShifts(after.end_ns);
+    const int last = periods - 1 - 2 * r;  // last period a window may cover
+    int64_t lambda = -1;
+    for (int first = r, run = 0; first <= last && lambda < 0; ++first) {
+      const int64_t s = shifts[static_cast<size_t>(first)];
+      run = s > 0 && run > 0 && s == shifts[static_cast<size_t>(first - 1)] ? run + 1 : (s > 0);
+      if (run >= r + 2) lambda = s;
+    }
+    if (lambda <= 0 || after.step_ns - before.step_ns != lambda) continue;
+    const int64_t k = (m - big) / q;
+    std::vector<int64_t> busy = after.busy_ns;
+    for (size_t w = 0; w < busy.size(); ++w) busy[w] += k * (after.busy_ns[w] - before.busy_ns[w]);
+    if (extrapolated != nullptr) *extrapolated = true;
+    return ToReplay(after.step_ns + k * lambda, busy);
   }
-  const int64_t d1 = raw[1].step_ns - raw[0].step_ns, d2 = raw[2].step_ns - raw[1].step_ns;
-  if (d1 != d2) return full();
-  const int64_t k = (m - m1) / q;
-  std::vector<int64_t> busy = raw[0].busy_ns;
-  for (size_t w = 0; w < busy.size(); ++w) busy[w] += k * (raw[1].busy_ns[w] - raw[0].busy_ns[w]);
-  if (extrapolated != nullptr) *extrapolated = true;
-  return ToReplay(raw[0].step_ns + k * d1, busy);
+  TS_ASSIGN_OR_RETURN(StepReplayer * r_full, replayer(shape));
+  const StepReplayer::Raw raw = r_full->Run(duration, m);
+  return ToReplay(raw.step_ns, raw.busy_ns);
 }
 
 }  // namespace trainscope::workload

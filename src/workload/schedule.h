@@ -108,8 +108,11 @@ int64_t SimulateStepNs(const StepGraph& step, std::span<const int64_t> dur_ns,
 // chunk, replica, noop flag and whether it is its worker's first forward or last backward (as
 // StepCosts' do; not with per-microbatch sample factors). The duration function is asked once
 // per such class (a few per virtual stage) and the durations are laid out in replay order, so a
-// replay is one pass of graph::Simulator::RunInReplayOrder. Results are those of SimulateStep to
-// the nanosecond. Not thread-safe (owns the simulator's scratch); `step` must outlive it.
+// replay is one pass of graph::Simulator. Results are those of SimulateStep to the nanosecond.
+// It also knows each pipeline op's period (microbatch / q, q = 1 for 1F1B and pp when
+// interleaved; pipeline sends and recvs take their compute's) and its counterpart one period
+// later, for ReplaySteadyState. Not thread-safe (owns the simulator's scratch); `step` must
+// outlive it.
 class StepReplayer {
  public:
   explicit StepReplayer(const StepGraph& step);
@@ -117,37 +120,45 @@ class StepReplayer {
   struct Raw {
     int64_t step_ns = 0;
     std::vector<int64_t> busy_ns;  // per worker: summed forward+backward ns
+    std::vector<int64_t> end_ns;   // per node, when asked for
   };
   // `microbatches_in_step`: the microbatch count the duration function believes in; an op that
   // is the last backward of its worker is shown with seq = microbatches_in_step * vpp - 1, a
   // first forward with seq 0, every other forward with seq 1 and backward with seq 0.
-  Raw Run(const OpDuration& duration, int microbatches_in_step);
+  Raw Run(const OpDuration& duration, int microbatches_in_step, bool node_ends = false);
+  // Per period: the common shift of its pipeline ops to their counterparts one period later in
+  // `end_ns` (a Run with node_ends), or -1 when the shifts differ or an op has no counterpart.
+  std::vector<int64_t> PeriodShifts(std::span<const int64_t> end_ns) const;
   const StepGraph& step() const { return step_; }
 
  private:
   const StepGraph& step_;
   graph::Simulator sim_;
-  std::vector<StepOp> class_op_;        // representative op of each duration class
-  std::vector<int32_t> class_worker_;   // worker of the class's compute ops, -1 otherwise
-  std::vector<uint16_t> class_at_pos_;  // duration class by replay position
-  std::vector<int64_t> class_count_;    // ops per class
-  std::vector<int64_t> class_ns_, dur_by_pos_;
+  std::vector<StepOp> class_op_;         // representative op of each duration class
+  std::vector<int32_t> class_worker_;    // worker of the class's compute ops, -1 otherwise
+  std::vector<uint16_t> class_at_pos_;   // duration class by replay position
+  std::vector<uint16_t> class_of_node_;  // duration class by NodeId
+  std::vector<int64_t> class_count_;     // ops per class
+  std::vector<int32_t> period_, next_;   // by NodeId: period (-1: not a pipeline op), counterpart
+  std::vector<int64_t> class_ns_, dur_by_pos_, dur_by_node_, start_scratch_;
 };
 
 // Step replay of `shape` through the periodic steady state of its schedule. 1F1B and
-// interleaved 1F1B repeat the same pattern of ops every q microbatches (q = 1 for 1F1B, pp when
-// interleaved), so once past the warm-up transient the step end is affine in the microbatch
-// count: T(m1 + k q) = T(m1) + k (T(m1 + q) - T(m1)) (max-plus linear systems become periodic,
-// Baccelli et al., "Synchronization and Linearity", 1992, ch. 3). The graphs for m1, m1 + q and
-// m1 + 2q are replayed (m1 = the least count >= kSteadyStateFrom(pp) congruent to m mod q); the
-// two differences must agree to the nanosecond, otherwise (and for short steps) the full graph
-// is replayed. Per-worker busy time is affine exactly (each microbatch adds the same compute
-// ops). `replayer` returns a replayer for a shape (the caller caches them). `extrapolated`, when
+// interleaved 1F1B repeat the same ops every q microbatches (q = 1 for 1F1B, pp when
+// interleaved); an op depends on ops at most R periods back (R from the warm-up depth). The
+// step graph with M microbatches (M = (4R + 4) q or more, congruent to m mod q) is replayed
+// with every op's end time: when R + 2 consecutive periods between warm-up and cool-down are the
+// same times shifted by one common lambda, the state of the recurrence repeats, so every later
+// period, the cool-down and the tail of any longer step are shifted by lambda per period too
+// (max-plus linear recurrences: Baccelli et al., "Synchronization and Linearity", 1992, ch. 3);
+// a replay with M - q microbatches must end exactly lambda earlier (so the tail is not held by
+// an early op such as the first params all-gather). Then T(m) = T(M) + (m - M) / q * lambda,
+// equal to the full replay to the nanosecond. A transient that outlasts the window doubles M;
+// short steps (m <= M) replay the whole graph. Per-worker busy time is affine in m exactly.
+// `replayer` returns a replayer for a shape (the caller caches them). `extrapolated`, when
 // given, tells which path was taken. Durations as for StepReplayer (no per-microbatch factors).
 using ReplayerFor = std::function<Result<StepReplayer*>(const StepShape&)>;
 Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& duration,
                                      const ReplayerFor& replayer, bool* extrapolated = nullptr);
-// Smallest microbatch count ReplaySteadyState extrapolates from, for `pp` stages.
-int SteadyStateFrom(int pp, int vpp);
 
 }  // namespace trainscope::workload

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// ReplaySteadyState (schedule.h) against the brute-force reference, the full step graph replayed
+// by SimulateStep, on a grid of pipeline shapes with random per-op costs (StepCosts' duration
+// function: non-uniform stages, p2p, DP gathers and reduces, vision edges, tail); and against the
+// closed-form 1F1B / interleaved bubble where the stages are uniform and transfers free.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "support/status_matchers.h"
+#include "workload/schedule.h"
+#include "workload/step_costs.h"
+
+namespace trainscope::workload {
+namespace {
+
+// Replayers built on demand and kept, as the Planner does.
+class ReplayerCache {
+ public:
+  Result<StepReplayer*> Get(const StepShape& s) {
+    const auto key = std::tuple{s.pp, s.vpp, s.microbatches, s.dp, s.dp_overlap};
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second.second.get();
+    TS_ASSIGN_OR_RETURN(StepGraph g, BuildStepGraph(s));
+    auto graph = std::make_unique<StepGraph>(std::move(g));
+    auto replayer = std::make_unique<StepReplayer>(*graph);
+    StepReplayer* out = replayer.get();
+    cache_.emplace(key, std::pair{std::move(graph), std::move(replayer)});
+    return out;
+  }
+
+ private:
+  std::map<std::tuple<int, int, int, int, bool>,
+           std::pair<std::unique_ptr<StepGraph>, std::unique_ptr<StepReplayer>>>
+      cache_;
+};
+
+// Uniform interior stages with heavier first and last virtual stages (embedding, head), or every
+// virtual stage drawn on its own.
+StepCosts RandomCosts(const StepShape& s, bool uniform_interior, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0.5, 1.5), small(0.0, 0.2);
+  StepCosts c;
+  c.pp = s.pp;
+  c.vpp = s.vpp;
+  c.microbatches = s.microbatches;
+  const double f = 1e-3 * u(rng), b = 2e-3 * u(rng);
+  for (int vs = 0; vs < s.pp * s.vpp; ++vs) {
+    c.fwd_s.push_back(uniform_interior ? f : f * u(rng));
+    c.bwd_s.push_back(uniform_interior ? b : b * u(rng));
+  }
+  c.fwd_s.front() += f * small(rng);
+  c.bwd_s.front() += b * small(rng);
+  c.fwd_s.back() += f * small(rng);
+  c.bwd_s.back() += b * small(rng);
+  c.vision_fwd_s = 1e-3 * small(rng);
+  c.vision_bwd_s = 2e-3 * small(rng);
+  c.vision_grad_s = 1e-3 * small(rng);
+  c.p2p_s = 1e-3 * small(rng);
+  c.param_gather_s = 5e-3 * u(rng);
+  c.grad_sync_s = 5e-3 * u(rng);
+  c.embedding_s = 1e-3 * small(rng);
+  c.latency_s = 1e-5;
+  c.optimizer_s = 3e-3 * u(rng);
+  return c;
+}
+
+TEST(SteadyState, MatchesFullReplayOnGrid) {
+  std::mt19937_64 rng(6);
+  ReplayerCache cache;
+  int cases = 0, extrapolated_cases = 0;
+  for (int p : {1, 2, 3, 4, 8}) {
+    for (int v : {1, 2, 3}) {
+      if (p == 1 && v > 1) continue;
+      for (int m_mult : {1, 3, 7, 12, 20, 40, 64, 100}) {
+        for (int extra : {0, 1}) {
+          const int m = v > 1 ? m_mult * p : m_mult * p + extra;  // extra: 1F1B, m % p != 0
+          for (bool overlap : {true, false}) {
+            const StepShape shape{p, v, m, 1, overlap};
+            const StepCosts costs = RandomCosts(shape, extra == 0, rng);
+            const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+            ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
+            const StepReplay want = SimulateStep(graph, dur);
+            bool extrapolated = false;
+            ASSERT_OK_AND_ASSIGN(
+                StepReplay got,
+                ReplaySteadyState(
+                    shape, dur, [&](const StepShape& s) { return cache.Get(s); }, &extrapolated));
+            // Durations are whole nanoseconds in both: the step end agrees to the nanosecond.
+            EXPECT_EQ(std::llround(got.step_s * 1e9), std::llround(want.step_s * 1e9))
+                << "p " << p << " v " << v << " m " << m << " overlap " << overlap
+                << " extrapolated " << extrapolated;
+            EXPECT_NEAR(got.compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s);
+            ++cases;
+            extrapolated_cases += extrapolated ? 1 : 0;
+          }
+        }
+      }
+    }
+  }
+  // The grid must exercise the extrapolation, not only the fallback.
+  EXPECT_GT(extrapolated_cases, cases / 4) << extrapolated_cases << " of " << cases;
+}
+
+// Uniform stages, free transfers, no DP or tail cost: the closed forms
+// (m + p - 1)(f + b) for 1F1B and (v m + p - 1)(f + b) per chunk when interleaved (Narayanan et
+// al. 2021, section 2.2), on long steps that take the extrapolated path.
+TEST(SteadyState, UniformStagesFollowTheClosedForm) {
+  ReplayerCache cache;
+  for (auto [p, v, m] : {std::tuple{4, 1, 257}, {8, 1, 1024}, {8, 3, 768}, {16, 2, 1536}}) {
+    const double f = 1e-3, b = 2e-3;  // per chunk
+    const OpDuration dur = [&](const StepOp& op) {
+      if (op.type == StepOpType::kForward) return f;
+      if (op.type == StepOpType::kBackward) return b;
+      return 0.0;
+    };
+    bool extrapolated = false;
+    ASSERT_OK_AND_ASSIGN(StepReplay got,
+                         ReplaySteadyState(
+                             {p, v, m, 1, true}, dur,
+                             [&](const StepShape& s) { return cache.Get(s); }, &extrapolated));
+    EXPECT_TRUE(extrapolated) << p << " " << v << " " << m;
+    EXPECT_NEAR(got.step_s, (v * m + p - 1) * (f + b), 1e-9) << p << " " << v << " " << m;
+    EXPECT_NEAR(got.compute_busy_s, v * m * (f + b), 1e-9);
+  }
+}
+
+}  // namespace
+}  // namespace trainscope::workload

@@ -65,17 +65,90 @@ void RunSweep(benchmark::State& state, const std::vector<SweepAxis>& axes) {
 }
 
 void BM_PlanSweep(benchmark::State& state) {
-  RunSweep(state, {{"tp", {1, 2, 4, 8}}, {"pp", {1, 2, 4, 8, 16}}, {"vpp", {1, 2, 3}},
-                   {"mb", {1, 2}}, {"gpus", {64, 128, 256, 512}}});
+  RunSweep(state, {{"tp", {1, 2, 4, 8}},
+                   {"pp", {1, 2, 4, 8, 16}},
+                   {"vpp", {1, 2, 3}},
+                   {"mb", {1, 2}},
+                   {"gpus", {64, 128, 256, 512}}});
 }
 
-void BM_PlanSweep_Smoke(benchmark::State& state) {
-  RunSweep(state, {{"tp", {4, 8}}, {"pp", {8}}});
+void BM_PlanSweep_Smoke(benchmark::State& state) { RunSweep(state, {{"tp", {4, 8}}, {"pp", {8}}}); }
+
+// Issue 19 item 6: realistic batches (gpt3-175b at global batch 6,144; llama3-405b at its
+// 2,048). Baseline in the same run: the first 24 layouts of the sweep, each predicted by a fresh
+// Planner replaying the whole step graph (the path before the steady-state replay).
+void RunBigSweep(benchmark::State& state, const char* preset, int64_t global_batch,
+                 const std::vector<SweepAxis>& axes) {
+  Result<JobConfig> loaded = LoadPreset(preset);
+  if (!loaded.ok()) std::abort();
+  JobConfig job = *loaded;
+  job.training.global_batch = global_batch;
+  Planner probe;
+  Result<SweepResult> first = Sweep(job, axes, probe);
+  if (!first.ok()) std::abort();
+  const auto t0 = std::chrono::steady_clock::now();
+  int baseline_configs = 0;
+  for (const SweepEntry& e : first->entries) {
+    if (baseline_configs >= 24) break;
+    JobConfig one = job;
+    ParallelPlan& plan = one.blocks[static_cast<size_t>(MainBlockIndex(one))].plan;
+    // Re-apply the layout string "tp=4 pp=8 ...".
+    for (const SweepAxis& axis : axes) {
+      const size_t at = e.layout.find(axis.name + "=");
+      const int v = std::atoi(e.layout.c_str() + at + axis.name.size() + 1);
+      if (axis.name == "tp") plan.tp = v;
+      if (axis.name == "pp") plan.pp = v;
+      if (axis.name == "vpp") {
+        plan.vpp = v;
+        plan.schedule = v > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
+      }
+      if (axis.name == "mb") plan.micro_batch = v;
+      if (axis.name == "gpus") one.cluster.gpus = v;
+    }
+    Planner full;
+    full.set_full_replay(true);
+    benchmark::DoNotOptimize(full.Predict(one));
+    ++baseline_configs;
+  }
+  const double baseline_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+      baseline_configs;
+  Planner planner;
+  int64_t configs = 0;
+  for (auto _ : state) {
+    Result<SweepResult> r = Sweep(job, axes, planner);
+    configs += r->evaluated;
+  }
+  state.counters["configs_per_s"] =
+      benchmark::Counter(static_cast<double>(configs), benchmark::Counter::kIsRate);
+  state.counters["full_replay_configs_per_s"] = 1.0 / baseline_s;
+  state.counters["layouts_per_sweep"] =
+      static_cast<double>(configs) / static_cast<double>(state.iterations());
+}
+
+void BM_PlanSweep_175b_Batch6144(benchmark::State& state) {
+  RunBigSweep(state, "gpt3-175b", 6144,
+              {{"tp", {1, 2, 4, 8}},
+               {"pp", {1, 2, 4, 8, 16}},
+               {"vpp", {1, 2, 3}},
+               {"mb", {1, 2}},
+               {"gpus", {64, 128, 256, 512}}});
+}
+
+void BM_PlanSweep_405b(benchmark::State& state) {
+  RunBigSweep(state, "llama3-405b", 2048,
+              {{"tp", {4, 8}},
+               {"pp", {8, 16}},
+               {"vpp", {1, 2, 4}},
+               {"mb", {1, 2}},
+               {"gpus", {2048, 4096, 8192}}});
 }
 
 BENCHMARK(BM_PlanSingle)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PlanSweep)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PlanSweep_Smoke)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlanSweep_175b_Batch6144)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlanSweep_405b)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace trainscope::workload

@@ -278,10 +278,16 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   shape.dp_overlap = plan.dp_overlap;
   const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
   // The balanced step through the schedule's steady state (schedule.h: exact to the ns).
-  TS_ASSIGN_OR_RETURN(const StepReplay replay,
-                      ReplaySteadyState(
-                          shape, [&](const StepOp& op) { return costs.Seconds(op); },
-                          [this](const StepShape& s) { return Replayer(s); }));
+  const OpDuration duration = [&](const StepOp& op) { return costs.Seconds(op); };
+  StepReplay replay;
+  if (full_replay_) {
+    TS_ASSIGN_OR_RETURN(const StepGraph* full, Graph(shape));
+    replay = SimulateStep(*full, duration);
+  } else {
+    TS_ASSIGN_OR_RETURN(replay, ReplaySteadyState(shape, duration, [this](const StepShape& s) {
+                          return Replayer(s);
+                        }));
+  }
   out.step_time_balanced_s = replay.step_s;
   const StepGraph* graph = nullptr;
   if (costs.pp > 1 && main.kind == BlockKind::kDit && main.samples.size() >= 2) {

@@ -78,6 +78,9 @@ class Planner {
   Result<Prediction> Predict(const JobConfig& job, PlanDetail* detail = nullptr);
   // Step graph for a shape, compiled once.
   Result<const StepGraph*> Graph(const StepShape& shape);
+  // true: replay every step's whole graph (the reference) instead of ReplaySteadyState, which
+  // gives the same step time to the nanosecond (steady_state_test, predictor test).
+  void set_full_replay(bool full) { full_replay_ = full; }
 
  private:
   Result<Prediction> PredictAsGiven(const JobConfig& job, PlanDetail* detail);
@@ -88,6 +91,7 @@ class Planner {
     std::unique_ptr<StepReplayer> replayer;
   };
   std::vector<CachedGraph> graphs_;
+  bool full_replay_ = false;
 };
 
 // One-off prediction (a fresh Planner).

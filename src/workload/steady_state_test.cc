@@ -11,6 +11,8 @@
 #include <random>
 
 #include "support/status_matchers.h"
+#include "workload/config_io.h"
+#include "workload/predictor.h"
 #include "workload/schedule.h"
 #include "workload/step_costs.h"
 
@@ -124,6 +126,38 @@ TEST(SteadyState, UniformStagesFollowTheClosedForm) {
     EXPECT_TRUE(extrapolated) << p << " " << v << " " << m;
     EXPECT_NEAR(got.step_s, (v * m + p - 1) * (f + b), 1e-9) << p << " " << v << " " << m;
     EXPECT_NEAR(got.compute_busy_s, v * m * (f + b), 1e-9);
+  }
+}
+
+// Whole predictions: the Planner's steady-state replay against the full replay (the non-cached
+// path) on the presets the sweep floor names, at long steps.
+TEST(SteadyState, PredictionsEqualFullReplay) {
+  struct Case {
+    const char* preset;
+    int64_t global_batch;
+    int tp, pp, vpp, gpus;
+  };
+  const Case cases[] = {{"gpt3-175b", 6144, 8, 8, 3, 64},
+                        {"gpt3-175b", 6144, 4, 16, 1, 512},
+                        {"llama3-405b", 16384, 8, 16, 4, 2048}};
+  Planner fast;
+  for (const Case& c : cases) {
+    ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(c.preset));
+    job.training.global_batch = c.global_batch;
+    ParallelPlan& plan = job.blocks[static_cast<size_t>(MainBlockIndex(job))].plan;
+    plan.tp = c.tp;
+    plan.pp = c.pp;
+    plan.vpp = c.vpp;
+    plan.schedule = c.vpp > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
+    job.cluster.gpus = c.gpus;
+    Planner reference;
+    reference.set_full_replay(true);
+    ASSERT_OK_AND_ASSIGN(Prediction want, reference.Predict(job));
+    ASSERT_OK_AND_ASSIGN(Prediction got, fast.Predict(job));
+    EXPECT_GT(want.microbatches, 100) << c.preset;  // long steps: the extrapolated path
+    EXPECT_EQ(got.step_time_s, want.step_time_s) << c.preset << " tp " << c.tp << " pp " << c.pp;
+    EXPECT_NEAR(got.compute_s, want.compute_s, 1e-12 * want.compute_s);
+    EXPECT_EQ(got.mfu, want.mfu);
   }
 }
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // `trainscope plan [CONFIG | --preset NAME | model flags] [--sweep AXIS=V1,V2 ...]`: predicts
 // step time, MFU, memory and GPU-hours of a training job (src/workload/).
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "base/json_writer.h"
 #include "cli/app/tp_fusion.h"
@@ -139,7 +139,9 @@ Status RunPlan(const PlanOptions& o) {
       TS_ASSIGN_OR_RETURN(SweepAxis axis, ParseSweepAxis(text));
       axes.push_back(std::move(axis));
     }
-    TS_ASSIGN_OR_RETURN(SweepResult result, Sweep(job, axes, planner));
+    // One thread unless --threads N > 1: each worker builds its own step graphs, and 2 workers
+    // were slower than 1 on the shared 2-core machine (bench/workload_bench.cc).
+    TS_ASSIGN_OR_RETURN(SweepResult result, Sweep(job, axes, planner, std::max(1, g.threads)));
     if (g.json) {
       JsonWriter w(stdout);
       WriteSweepJson(result, w);
@@ -170,8 +172,9 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("config", o->config, "Job YAML (docs/workload.md)");
   cmd->add_option("--preset", o->preset, "Built-in job (see --list-presets)");
   cmd->add_flag("--list-presets", o->list, "Print the built-in presets");
-  cmd->add_option("--sweep", o->sweep,
-                  "Layouts to rank, e.g. --sweep tp=1,2,4,8 pp=1,2,4 (axes: tp pp vpp cp ep mb gpus)")
+  cmd->add_option(
+         "--sweep", o->sweep,
+         "Layouts to rank, e.g. --sweep tp=1,2,4,8 pp=1,2,4 (axes: tp pp vpp cp ep mb gpus)")
       ->expected(1, 8);
   cmd->add_option("--top", o->top, "Rows of the sweep table")->check(IntAtLeast(1));
   cmd->add_option("--layers", o->layers, "Transformer layers");

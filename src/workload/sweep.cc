@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/parallel.h"
 #include "workload/config_io.h"
 
 namespace trainscope::workload {
@@ -57,38 +58,41 @@ void Apply(const std::string& name, int value, JobConfig* job) {
 
 }  // namespace
 
+namespace {
+
+SweepEntry Evaluate(const JobConfig& job, std::string layout, Planner& planner) {
+  SweepEntry entry;
+  entry.layout = std::move(layout);
+  Status valid = ValidateJobConfig(job);
+  if (!valid.ok()) {
+    entry.reason = valid.message();
+    return entry;
+  }
+  Result<Prediction> p = planner.Predict(job);
+  if (!p.ok()) {
+    entry.reason = p.error().message();
+    return entry;
+  }
+  entry.valid = true;
+  entry.step_time_s = p->step_time_s;
+  entry.mfu = p->mfu;
+  entry.memory_per_gpu_bytes = p->memory_per_gpu_bytes;
+  entry.fits = p->fits;
+  return entry;
+}
+
+}  // namespace
+
 Result<SweepResult> Sweep(const JobConfig& base, const std::vector<SweepAxis>& axes,
-                          Planner& planner) {
-  SweepResult out;
+                          Planner& planner, int threads) {
+  // Every layout first (the cartesian product, first axis fastest), then predicted in parallel:
+  // worker t takes layouts t, t + T, ... with its own Planner (worker 0 uses `planner`).
+  std::vector<std::vector<int>> layouts;
   std::vector<size_t> index(axes.size(), 0);
-  JobConfig job = base;
   while (true) {
-    std::string layout;
-    for (size_t a = 0; a < axes.size(); ++a) {
-      const int value = axes[a].values[index[a]];
-      Apply(axes[a].name, value, &job);
-      layout += fmt::format("{}{}={}", layout.empty() ? "" : " ", axes[a].name, value);
-    }
-    SweepEntry entry;
-    entry.layout = layout;
-    Status valid = ValidateJobConfig(job);
-    if (valid.ok()) {
-      Result<Prediction> p = planner.Predict(job);
-      if (p.ok()) {
-        entry.valid = true;
-        entry.step_time_s = p->step_time_s;
-        entry.mfu = p->mfu;
-        entry.memory_per_gpu_bytes = p->memory_per_gpu_bytes;
-        entry.fits = p->fits;
-      } else {
-        entry.reason = p.error().message();
-      }
-    } else {
-      entry.reason = valid.message();
-    }
-    ++out.evaluated;
-    out.fitting += entry.valid && entry.fits ? 1 : 0;
-    out.entries.push_back(std::move(entry));
+    std::vector<int> values;
+    for (size_t a = 0; a < axes.size(); ++a) values.push_back(axes[a].values[index[a]]);
+    layouts.push_back(std::move(values));
     size_t a = 0;
     for (; a < axes.size(); ++a) {
       if (++index[a] < axes[a].values.size()) break;
@@ -96,6 +100,25 @@ Result<SweepResult> Sweep(const JobConfig& base, const std::vector<SweepAxis>& a
     }
     if (a == axes.size()) break;
   }
+  const int workers = std::max(
+      1, std::min(threads > 0 ? threads : DefaultThreadCount(), static_cast<int>(layouts.size())));
+  SweepResult out;
+  out.entries.resize(layouts.size());
+  ParallelFor(static_cast<size_t>(workers), workers, [&](size_t worker) {
+    Planner own;
+    Planner& mine = worker == 0 ? planner : own;
+    JobConfig job = base;
+    for (size_t i = worker; i < layouts.size(); i += static_cast<size_t>(workers)) {
+      std::string layout;
+      for (size_t a = 0; a < axes.size(); ++a) {
+        Apply(axes[a].name, layouts[i][a], &job);
+        layout += fmt::format("{}{}={}", layout.empty() ? "" : " ", axes[a].name, layouts[i][a]);
+      }
+      out.entries[i] = Evaluate(job, std::move(layout), mine);
+    }
+  });
+  out.evaluated = static_cast<int>(layouts.size());
+  for (const SweepEntry& e : out.entries) out.fitting += e.valid && e.fits ? 1 : 0;
   std::stable_sort(out.entries.begin(), out.entries.end(),
                    [](const SweepEntry& x, const SweepEntry& y) {
                      const int rx = x.valid ? (x.fits ? 0 : 1) : 2;

@@ -2,7 +2,8 @@
 // Layout sweep: the cartesian product of parallel sizes applied to the main block of a job, each
 // predicted (graphs shared through one Planner), layouts that fit ranked by step time.
 // Axis names: tp, pp, vpp, cp, ep, mb (micro_batch), gpus.
-// Thread safety: Sweep is not thread-safe with respect to its Planner argument.
+// Thread safety: Sweep is not thread-safe with respect to its Planner argument; it runs its own
+// worker threads, one Planner each.
 #pragma once
 
 #include <string>
@@ -23,8 +24,8 @@ struct SweepAxis {
 Result<SweepAxis> ParseSweepAxis(std::string_view text);
 
 struct SweepEntry {
-  std::string layout;      // "tp=8 pp=8 vpp=3"
-  bool valid = false;      // false: the layout does not apply (reason says why)
+  std::string layout;  // "tp=8 pp=8 vpp=3"
+  bool valid = false;  // false: the layout does not apply (reason says why)
   std::string reason;
   double step_time_s = 0, mfu = 0, memory_per_gpu_bytes = 0;
   bool fits = false;
@@ -36,7 +37,10 @@ struct SweepResult {
   int fitting = 0;
 };
 
+// Predicts every layout of the product on `threads` threads (<= 0: all cores; 1: the caller's
+// thread only), each with its own Planner (the first uses `planner`). Entries are ranked the
+// same whatever the thread count.
 Result<SweepResult> Sweep(const JobConfig& base, const std::vector<SweepAxis>& axes,
-                          Planner& planner);
+                          Planner& planner, int threads = 1);
 
 }  // namespace trainscope::workload

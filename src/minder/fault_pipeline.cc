@@ -11,6 +11,7 @@
 #include "minder/model_set.h"
 #include "minder/preprocess.h"
 #include "minder/replay.h"
+#include "minder/sampling.h"
 #include "model/metric_names.h"
 
 namespace trainscope::minder {
@@ -47,7 +48,8 @@ std::vector<MachineScoreSeries> RobustSeries(const Grid& grid, const ChannelScor
 }
 
 // The call schedule: one Detect when the recording fits in one pull, else Replay. Fills the
-// alerts (one per machine, from its first call to its last, time order), verdict, reasons and call count.
+// alerts (one per machine, from its first call to its last, time order), verdict, reasons and call
+// count.
 Status RunSchedule(const Grid& grid, const ModelSet& models, const DetectOptions& detect,
                    const FaultRunOptions& options, FaultRun* run) {
   if (grid.steps > options.pull_seconds) {
@@ -117,6 +119,8 @@ Result<FaultRun> RunFaultDetection(model::MetricTable raw, const FaultRunOptions
   TS_ASSIGN_OR_RETURN(DetectorDefaults defaults,
                       LoadDetectorDefaultsOrBuiltIn(dir, &run.diagnostics));
   TS_ASSIGN_OR_RETURN(ModelSet models, ModelSet::Load(dir));
+  // Sampling coarser than Minder's 1 s: no call can be made (as `minder detect` says).
+  const std::string coarse = CoarseSamplingReason(table);
   TS_ASSIGN_OR_RETURN(Grid grid, BuildGrid(table, {}, &run.diagnostics));
   DetectOptions detect;
   detect.threshold = defaults.threshold;
@@ -128,6 +132,12 @@ Result<FaultRun> RunFaultDetection(model::MetricTable raw, const FaultRunOptions
   run.seconds = grid.steps;
   run.t0_ns = grid.t0_ns;
   run.absent_machines = grid.absent;
+  if (!coarse.empty()) {
+    run.calls = 0;
+    run.verdict = Verdict::kInconclusive;
+    run.inconclusive = {coarse};
+    return run;
+  }
   TS_RETURN_IF_ERROR(RunSchedule(grid, models, detect, options, &run));
 
   const size_t channel = DecidingChannel(grid, run, detect);
@@ -137,9 +147,9 @@ Result<FaultRun> RunFaultDetection(model::MetricTable raw, const FaultRunOptions
     Grid normalised = grid;
     NormaliseGrid(&normalised, nullptr);
     const MetricModel* model = models.Find(grid.channels[channel].metric);
-    const ChannelScores scores = ScoreChannel(normalised, channel,
-                                              model != nullptr ? &model->vae : nullptr, detect,
-                                              /*keep_machine_scores=*/true);
+    const ChannelScores scores =
+        ScoreChannel(normalised, channel, model != nullptr ? &model->vae : nullptr, detect,
+                     /*keep_machine_scores=*/true);
     run.series = RobustSeries(normalised, scores, detect, options.max_points);
   }
   return run;

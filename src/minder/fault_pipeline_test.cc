@@ -129,6 +129,26 @@ TEST(FaultPipelineTest, HealthyJobHasNoAlertButAChart) {
   EXPECT_EQ(run.series.size(), 8u);
 }
 
+// The stalled job exported every 15 s (Prometheus' default scrape): report and demo judged it
+// like 1 s data; now, as `minder detect`, no call is made and the reason is given.
+TEST(FaultPipelineTest, SamplingCoarserThanOneSecondIsInconclusive) {
+  const model::MetricTable fine = JobWithStall(900, 300, 900);
+  model::MetricTable coarse;
+  for (const auto& m : fine.machines().names()) coarse.InternMachine(m);
+  for (const auto& m : fine.metrics().names()) coarse.InternMetric(m);
+  for (size_t i = 0; i < fine.size(); ++i) {
+    if ((fine.ts()[i] / kS) % 15 != 0) continue;
+    coarse.Append(fine.ts()[i], fine.machine()[i], fine.metric()[i], fine.gpu()[i],
+                  fine.value()[i]);
+  }
+  ASSERT_OK_AND_ASSIGN(FaultRun run, RunFaultDetection(std::move(coarse), Options()));
+  EXPECT_EQ(run.verdict, Verdict::kInconclusive);
+  EXPECT_TRUE(run.alerts.empty());
+  EXPECT_EQ(run.calls, 0);
+  ASSERT_EQ(run.inconclusive.size(), 1u);
+  EXPECT_NE(run.inconclusive[0].find("15"), std::string::npos) << run.inconclusive[0];
+}
+
 TEST(FaultPipelineTest, ReadingDiagnosticsComeFirst) {
   Diagnostics reading;
   reading.Add("non_finite_value", "metrics.csv", "line 7", "NaN dropped");

@@ -17,7 +17,6 @@
 #include "base/data_dir.h"
 #include "ingest/metrics/metric_readers.h"
 #include "minder/fault_pipeline.h"
-#include "minder/sampling.h"
 #include "python/binding.h"
 
 namespace trainscope::python {
@@ -63,18 +62,10 @@ Result<RunPtr> Detect(const DetectArgs& args) {
   } else {
     TS_ASSIGN_OR_RETURN(table, ingest::LoadMetrics(args.paths, ingest::LoadOptions{}, &reading));
   }
-  // As `minder detect`: samples coarser than 1 s get no call, only the reason (the pipeline of
-  // report/demo does not make that check itself).
-  const std::string coarse = minder::CoarseSamplingReason(table);
+  // Samples coarser than 1 s get no call, only the reason, as in `minder detect`.
   TS_ASSIGN_OR_RETURN(
       FaultRun run, minder::RunFaultDetection(std::move(table), args.options, std::move(reading)));
   if (args.strict) TS_RETURN_IF_ERROR(StrictStatus(run.diagnostics));
-  if (!coarse.empty()) {
-    run.alerts.clear();
-    run.verdict = minder::Verdict::kInconclusive;
-    run.inconclusive = {coarse};
-    run.calls = 0;
-  }
   return RunPtr(std::make_shared<FaultRun>(std::move(run)));
 }
 

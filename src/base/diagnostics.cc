@@ -83,6 +83,22 @@ std::string FormatDiagnostic(const Diagnostic& d) {
   return out;
 }
 
+Status DataLossStatus(const Diagnostics& diagnostics) {
+  constexpr size_t kMaxNamed = 10;
+  std::string named;
+  size_t failing = 0;
+  for (const Diagnostic& d : diagnostics.items()) {
+    if (d.severity < Severity::kDataLoss) continue;
+    if (++failing <= kMaxNamed) named += (named.empty() ? "" : "; ") + FormatDiagnostic(d);
+  }
+  if (failing == 0) return OkStatus();
+  if (failing > kMaxNamed) named += fmt::format("; and {} more", failing - kMaxNamed);
+  return DataLossError(
+      "data loss in the input: {} (--strict fails on data_loss and error "
+      "diagnostics)",
+      named);
+}
+
 void PrintDiagnostics(const Diagnostics& diagnostics, std::FILE* out) {
   for (const Diagnostic& d : diagnostics.items()) {
     const std::string line = "trainscope: " + FormatDiagnostic(d) + "\n";

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/diagnostic_catalog.h"
+#include "base/status.h"
 
 namespace trainscope {
 
@@ -56,6 +57,9 @@ class Diagnostics {
 //   <severity>: <name> (<source>, <count> x, first at <location>): <message>
 // (the parenthesis leaves out what is empty; no ": <message>" without a message).
 std::string FormatDiagnostic(const Diagnostic& diagnostic);
+// OK, or a data-loss error naming the first 10 data_loss / error diagnostics: what --strict
+// (the CLI's and the Python module's strict=True) makes of them.
+Status DataLossStatus(const Diagnostics& diagnostics);
 // Each diagnostic as "trainscope: " + FormatDiagnostic on its own line of `out`.
 void PrintDiagnostics(const Diagnostics& diagnostics, std::FILE* out);
 // The diagnostics as one JSON array value (write the key first): objects with name, severity,

@@ -2,13 +2,12 @@
 // Command registry, exit codes and error printing.
 #include "cli/command.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace trainscope::cli {
 namespace {
@@ -46,15 +45,19 @@ void RegisterAll(CLI::App& root) {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kOk:
+      return kExitOk;
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
     case StatusCode::kDataLoss:
     case StatusCode::kOutOfRange:
     case StatusCode::kFailedPrecondition:
-    case StatusCode::kIo: return kExitBadInput;
-    case StatusCode::kUnimplemented: return kExitUsage;
-    case StatusCode::kInternal: return kExitInternal;
+    case StatusCode::kIo:
+      return kExitBadInput;
+    case StatusCode::kUnimplemented:
+      return kExitUsage;
+    case StatusCode::kInternal:
+      return kExitInternal;
   }
   return kExitInternal;
 }
@@ -72,19 +75,7 @@ int ReportError(const Status& status) {
 }
 
 Status ApplyStrict(const Diagnostics& diagnostics) {
-  if (!Globals().strict) return OkStatus();
-  constexpr size_t kMaxNamed = 10;
-  std::string named;
-  size_t failing = 0;
-  for (const Diagnostic& d : diagnostics.items()) {
-    if (d.severity < Severity::kDataLoss) continue;
-    if (++failing <= kMaxNamed) named += (named.empty() ? "" : "; ") + FormatDiagnostic(d);
-  }
-  if (failing == 0) return OkStatus();
-  if (failing > kMaxNamed) named += fmt::format("; and {} more", failing - kMaxNamed);
-  return DataLossError("data loss in the input: {} (--strict fails on data_loss and error "
-                       "diagnostics)",
-                       named);
+  return Globals().strict ? DataLossStatus(diagnostics) : OkStatus();
 }
 
 void PrintDiagnosticsUnlessQuiet(const Diagnostics& diagnostics) {

@@ -30,10 +30,6 @@ void RegisterErrors(py::module_& m);
 // (RuntimeError). str(e) is the CLI's message after "trainscope: error: ".
 [[noreturn]] void Raise(const Status& status);
 
-// strict=True: the CLI's --strict rule (cli/command.cc ApplyStrict, same message): a kDataLoss
-// error naming every data_loss or error diagnostic, OK when there is none.
-Status StrictStatus(const Diagnostics& diagnostics);
-
 template <typename T>
 T ValueOrRaise(Result<T> result) {
   if (!result.ok()) Raise(result.error());

@@ -65,7 +65,7 @@ Result<RunPtr> Detect(const DetectArgs& args) {
   // Samples coarser than 1 s get no call, only the reason, as in `minder detect`.
   TS_ASSIGN_OR_RETURN(
       FaultRun run, minder::RunFaultDetection(std::move(table), args.options, std::move(reading)));
-  if (args.strict) TS_RETURN_IF_ERROR(StrictStatus(run.diagnostics));
+  if (args.strict) TS_RETURN_IF_ERROR(DataLossStatus(run.diagnostics));
   return RunPtr(std::make_shared<FaultRun>(std::move(run)));
 }
 

@@ -145,19 +145,6 @@ void RunInterruptible(std::function<void()> body) {
   done.get();  // rethrows what the body threw
 }
 
-Status StrictStatus(const Diagnostics& diagnostics) {
-  constexpr size_t kMaxNamed = 10;
-  std::string named;
-  size_t failing = 0;
-  for (const Diagnostic& d : diagnostics.items()) {
-    if (d.severity < Severity::kDataLoss) continue;
-    if (++failing <= kMaxNamed) named += (named.empty() ? "" : "; ") + FormatDiagnostic(d);
-  }
-  if (failing == 0) return OkStatus();
-  if (failing > kMaxNamed) named += fmt::format("; and {} more", failing - kMaxNamed);
-  return DataLossError(
-      "data loss in the input: {} (--strict fails on data_loss and error diagnostics)", named);
-}
 
 py::array StringArray(const std::vector<std::string>& values) {
   return py::module_::import("numpy").attr("array")(py::cast(values), py::arg("dtype") = "object");

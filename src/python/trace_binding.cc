@@ -29,7 +29,7 @@ Result<TracePtr> Load(const std::string& path, int threads, bool strict) {
   options.threads = threads;
   auto out = std::make_shared<TraceRun>();
   TS_ASSIGN_OR_RETURN(out->job, ingest::kineto::ReadKinetoJob(path, options));
-  if (strict) TS_RETURN_IF_ERROR(StrictStatus(out->job.diagnostics));
+  if (strict) TS_RETURN_IF_ERROR(DataLossStatus(out->job.diagnostics));
   JsonWriter w(nullptr, /*pretty=*/true);
   model::WriteSummaryJson(model::Summarise(out->job), out->job.diagnostics, w);
   out->summary_json = w.TakeString();

@@ -56,7 +56,7 @@ Result<std::shared_ptr<WhatIfRun>> Analyse(const WhatIfArgs& args) {
   TS_ASSIGN_OR_RETURN(out->run, pipeline::RunStragglerAnalysis(
                                     args.path, {args.threads, nullptr, args.straggling_threshold,
                                                 args.thresholds}));
-  if (args.strict) TS_RETURN_IF_ERROR(StrictStatus(out->run.diagnostics));
+  if (args.strict) TS_RETURN_IF_ERROR(DataLossStatus(out->run.diagnostics));
   if (!scenarios.empty()) {
     TS_ASSIGN_OR_RETURN(out->scenarios, whatif::RunScenarios(out->run.model, out->run.result,
                                                              scenarios, args.threads));

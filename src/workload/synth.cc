@@ -368,6 +368,36 @@ double WorkerComputeFaultFactor(const Timeline& t, int step, const StepOp& op) {
 
 }  // namespace internal
 
+namespace {
+
+// Synthesis holds every op's start, end and two factors of every step in memory (the op table,
+// the metrics and the traces are written from them), and the metrics cover the job at 1 s; so
+// --steps is bounded before anything runs, instead of growing until the machine gives out.
+constexpr double kMaxTimelineBytes = 8.0 * (1ull << 30);
+constexpr double kBytesPerOpStep = 2 * sizeof(int64_t) + 2 * sizeof(double);
+constexpr double kMaxMetricSeconds = 30.0 * 86400;  // what the metric readers accept at 1 s
+
+Status CheckSynthSize(const SynthOptions& options, size_t ops_per_step, double step_s) {
+  const double steps = options.steps;
+  if (options.write_metrics && steps * step_s > kMaxMetricSeconds) {
+    return InvalidArgumentError(
+        "--steps {}: the job would run {:.0f} days at {:.1f} s a step, but per-second metrics "
+        "cover at most 30 days (use fewer steps, or --no-metrics)",
+        options.steps, steps * step_s / 86400, step_s);
+  }
+  const double op_step_bytes = static_cast<double>(ops_per_step) * kBytesPerOpStep;
+  if (steps * op_step_bytes > kMaxTimelineBytes) {
+    return InvalidArgumentError(
+        "--steps {}: the step timeline would take {:.1f} GiB ({} ops a step); at most {} steps "
+        "of this job fit in the {:.0f} GiB synthesis allows",
+        options.steps, steps * op_step_bytes / (1ull << 30), ops_per_step,
+        static_cast<int64_t>(kMaxTimelineBytes / op_step_bytes), kMaxTimelineBytes / (1ull << 30));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& options) {
   if (options.steps < 1) return InvalidArgumentError("--steps must be >= 1");
   internal::Timeline t;
@@ -387,6 +417,7 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
   StepShape shape = t.detail.shape;
   shape.dp = t.dp;
   TS_ASSIGN_OR_RETURN(t.graph, BuildStepGraph(shape));
+  TS_RETURN_IF_ERROR(CheckSynthSize(options, t.graph.ops.size(), t.prediction.step_time_s));
   Randomness rnd(options, main);
   SimulateSteps(t, options, shape.microbatches, rnd);
 

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -286,6 +287,19 @@ TEST(Synth, FaultParsing) {
   o.faults.push_back({FaultType::kStraggler, 999});
   EXPECT_THAT(Synthesize(SmallJob(), o),
               testing::StatusIs(StatusCode::kInvalidArgument, "outside the job's 16 ranks"));
+}
+
+// Issue 21: a step count whose timeline or per-second metrics no machine holds is refused
+// before any step runs (it used to grow by ~300 MB/s until the process died).
+TEST(Synth, StepCountBoundedBeforeAnythingRuns) {
+  SynthOptions o;
+  o.out_dir = TempDir("huge");
+  o.steps = 1000000000;
+  EXPECT_THAT(Synthesize(SmallJob(), o),
+              testing::StatusIs(StatusCode::kInvalidArgument, "cover at most 30 days"));
+  o.write_metrics = false;
+  EXPECT_THAT(Synthesize(SmallJob(), o), testing::StatusIs(StatusCode::kInvalidArgument, "GiB"));
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir));
 }
 
 // Issue 6 item 5: a 4,096-GPU Seed1.5-VL step synthesises with ranks streamed to disk.

@@ -61,8 +61,10 @@ Result<std::vector<whatif::Scenario>> Scenarios(const WhatIfOptions& opt) {
     TS_ASSIGN_OR_RETURN(whatif::Scenario sc, whatif::ParseScaleSyntax(text));
     scenarios.push_back(sc);
   }
-  for (int32_t rank : opt.fix_rank) scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
-  for (int32_t step : opt.fix_step) scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
+  for (int32_t rank : opt.fix_rank)
+    scenarios.push_back({whatif::Scenario::Kind::kFixRank, "", 1, rank});
+  for (int32_t step : opt.fix_step)
+    scenarios.push_back({whatif::Scenario::Kind::kFixStep, "", 1, step});
   return scenarios;
 }
 
@@ -70,10 +72,10 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
   TS_ASSIGN_OR_RETURN(Distribution dist, MakeDistribution());
   TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt));
-  TS_ASSIGN_OR_RETURN(pipeline::StragglerRun run,
-                      pipeline::RunStragglerAnalysis(
-                          opt.path, {g.threads, dist.distributor, opt.straggling_threshold,
-                                     opt.thresholds}));
+  TS_ASSIGN_OR_RETURN(
+      pipeline::StragglerRun run,
+      pipeline::RunStragglerAnalysis(
+          opt.path, {g.threads, dist.distributor, opt.straggling_threshold, opt.thresholds}));
   TS_RETURN_IF_ERROR(ApplyStrict(run.diagnostics));
   std::vector<whatif::ScenarioResult> scenario_results;
   if (!scenarios.empty()) {
@@ -88,15 +90,15 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   }
   if (g.json) {
     JsonWriter w(stdout, false);
-    whatif::WriteWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w,
-                            scenario_results);
+    whatif::WriteWhatIfJson(run.model, run.result, run.cause, run.diagnostics, w, scenario_results);
     w.Flush();
     std::fputc('\n', stdout);
   } else {
-    std::string text = whatif::RenderWhatIfText(run.model, run.result, run.cause,
-                                                run.diagnostics, opt.top, scenario_results);
+    std::string text = whatif::RenderWhatIfText(run.model, run.result, run.cause, run.diagnostics,
+                                                opt.top, scenario_results);
     std::fputs(text.c_str(), stdout);
   }
+  if (!run.result.inconclusive.empty()) SetExitCode(kExitInconclusive);
   return OkStatus();
 }
 

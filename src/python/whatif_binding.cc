@@ -220,6 +220,12 @@ void BindWhatIf(py::module_& m) {
       .def_property_readonly("wasted_gpu_hours", field(&WhatIfResult::wasted_gpu_hours))
       .def_property_readonly("straggling_threshold", field(&WhatIfResult::straggling_threshold))
       .def_property_readonly("straggling", [](const RunPtr& r) { return r->run.result.straggling; })
+      .def_property_readonly(
+          "verdict", [](const RunPtr& r) { return py::object(ParseJson(r->json)["verdict"]); },
+          "straggling, not_straggling or inconclusive (the replay misses the job)")
+      .def_property_readonly(
+          "inconclusive", [](const RunPtr& r) { return r->run.result.inconclusive; },
+          "Why no verdict can be given (empty when one can)")
       .def_property_readonly("gpus", [](const RunPtr& r) { return r->run.result.gpus; })
       .def_property_readonly("ops", [](const RunPtr& r) { return r->run.result.ops; })
       .def_property_readonly("simulations",

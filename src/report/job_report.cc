@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "report/html.h"
 #include "report/svg_chart.h"
@@ -24,25 +26,39 @@ std::vector<Bar> ToBars(const std::vector<NamedValue>& values) {
   return bars;
 }
 
+// The straggler verdict's tone and title; an inconclusive analysis names no S as the verdict.
+std::pair<Tone, std::string> StragglerHeadline(const StragglerPart& s) {
+  if (!s.inconclusive.empty()) {
+    return {Tone::kWarn,
+            fmt::format("Straggler analysis inconclusive (S = {:.3f} is not trusted)", s.slowdown)};
+  }
+  if (s.straggling) {
+    return {Tone::kBad, fmt::format("Straggling: the job runs {:.2f}x slower than without "
+                                    "stragglers ({} of its GPU time wasted)",
+                                    s.slowdown, Pct(s.waste_fraction))};
+  }
+  return {Tone::kGood, fmt::format("No significant straggling (S = {:.3f})", s.slowdown)};
+}
+
 void RenderVerdict(const JobReport& r, HtmlDocument& doc) {
   doc.BeginSection("verdict", "Verdict");
   std::vector<HtmlDocument::Figure> figures;
   bool any = false;
   if (r.stragglers) {
     const StragglerPart& s = *r.stragglers;
-    bool straggling = s.slowdown >= 1.1;
+    const bool straggling = s.straggling;
     any = true;
+    const auto [tone, title] = StragglerHeadline(s);
     std::vector<std::string> lines;
-    if (!s.cause_pattern.empty()) lines.push_back("Likely cause: " + s.cause_pattern);
-    for (const std::string& e : s.cause_evidence) lines.push_back(e);
+    if (!s.inconclusive.empty()) {
+      lines.push_back("Why: " + s.inconclusive);
+    } else {
+      if (!s.cause_pattern.empty()) lines.push_back("Likely cause: " + s.cause_pattern);
+      for (const std::string& e : s.cause_evidence) lines.push_back(e);
+    }
     lines.push_back(fmt::format("Replay of the measured trace reproduces step times within {}",
                                 Pct(s.simulation_error)));
-    doc.Callout(straggling ? Tone::kBad : Tone::kGood,
-                straggling ? fmt::format("Straggling: the job runs {:.2f}x slower than without "
-                                         "stragglers ({} of its GPU time wasted)",
-                                         s.slowdown, Pct(s.waste_fraction))
-                           : fmt::format("No significant straggling (S = {:.3f})", s.slowdown),
-                lines);
+    doc.Callout(tone, title, lines);
     figures.push_back({fmt::format("{:.3f}", s.slowdown), "slowdown S (>= 1.1 = straggling)",
                        straggling ? Tone::kBad : Tone::kGood});
     figures.push_back(

@@ -23,6 +23,8 @@ struct NamedValue {
 
 struct StragglerPart {
   double slowdown = 1.0;                   // S
+  bool straggling = false;                 // S at or above the analysis' threshold
+  std::string inconclusive;                // why no verdict can be given (empty: one can)
   double waste_fraction = 0.0;             // 1 - 1/S
   std::optional<double> wasted_gpu_hours;  // over the traced steps
   double traced_gpu_hours = 0;             // GPUs x the traced steps' time

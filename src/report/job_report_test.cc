@@ -31,6 +31,7 @@ TEST(JobReportTest, VerdictNamesStragglingAndFaultyMachine) {
   JobReport r;
   StragglerPart s;
   s.slowdown = 1.5;
+  s.straggling = true;
   s.waste_fraction = 1 - 1 / 1.5;
   s.cause_pattern = "one persistent slow worker";
   s.worker_scores = {{1.0, 1.0}, {1.0, 1.48}};
@@ -50,6 +51,24 @@ TEST(JobReportTest, VerdictNamesStragglingAndFaultyMachine) {
   EXPECT_TRUE(Has(html, "id=\"worker-heatmap\""));
   EXPECT_TRUE(Has(html, "data-marked=\"1\""));
   EXPECT_TRUE(Has(html, "<table id=\"alerts\" data-rows=\"1\">"));
+}
+
+// An inconclusive what-if (the replay misses the job) shows its reason, never "Straggling" or a
+// likely cause, whatever S is.
+TEST(JobReportTest, InconclusiveStragglerAnalysisGivesNoVerdict) {
+  JobReport r;
+  StragglerPart s;
+  s.slowdown = 1.5;
+  s.straggling = false;
+  s.inconclusive = "the faithful replay misses the measured step times by a median 67.0%";
+  s.cause_pattern = "inconclusive";
+  s.cause_evidence = {s.inconclusive};
+  r.stragglers = s;
+  std::string html = RenderJobReport(r);
+  EXPECT_TRUE(Has(html, "Straggler analysis inconclusive (S = 1.500 is not trusted)"));
+  EXPECT_TRUE(Has(html, "Why: the faithful replay misses"));
+  EXPECT_FALSE(Has(html, "Straggling:"));
+  EXPECT_FALSE(Has(html, "Likely cause"));
 }
 
 }  // namespace

@@ -3,11 +3,11 @@
 // explanations on a ReplayModel.
 #include "whatif/analysis.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "base/stats.h"
 #include "graph/simulator.h"
@@ -107,8 +107,9 @@ Status Attribute(const ReplayModel& m, const AnalysisOptions& options,
   for (int32_t s = 0; s < m.num_steps(); ++s) {
     std::vector<int64_t> steps_ns = ideal_steps;
     steps_ns[s] = nodelay[s];
-    r.by_step.push_back(MakeAttribution(std::to_string(m.steps[s]), static_cast<int32_t>(m.steps[s]),
-                                        steps_ns, ideal_steps, t_ideal));
+    r.by_step.push_back(MakeAttribution(std::to_string(m.steps[s]),
+                                        static_cast<int32_t>(m.steps[s]), steps_ns, ideal_steps,
+                                        t_ideal));
   }
   return OkStatus();
 }
@@ -210,7 +211,8 @@ double RobustMean(const std::vector<double>& v) {
     sum += x;
     ++kept;
   }
-  if (kept == v.size()) return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  if (kept == v.size())
+    return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   return sum / static_cast<double>(kept);
 }
 
@@ -228,7 +230,8 @@ std::vector<int64_t> IdealDurationsFrom(const ReplayModel& m,
   for (size_t c = 0; c < values.size(); ++c) {
     auto& v = values[c];
     if (v.empty()) continue;
-    of_class[c] = std::llround(m.class_is_comm[c] ? (v.empty() ? 0 : Median(std::move(v))) : RobustMean(v));
+    of_class[c] =
+        std::llround(m.class_is_comm[c] ? (v.empty() ? 0 : Median(std::move(v))) : RobustMean(v));
   }
   std::vector<int64_t> ideal(n);
   for (size_t i = 0; i < n; ++i)
@@ -249,16 +252,17 @@ std::vector<WorkerScore> RankWorkers(const std::vector<WorkerScore>& workers,
                     by_stage[static_cast<size_t>(w.stage)].slowdown);
   };
   std::vector<WorkerScore> ranked = workers;
-  std::stable_sort(ranked.begin(), ranked.end(), [&other](const WorkerScore& a, const WorkerScore& b) {
-    if (a.score != b.score) return a.score > b.score;
-    const double oa = other(a), ob = other(b);
-    return oa != ob ? oa > ob : a.rank < b.rank;
-  });
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&other](const WorkerScore& a, const WorkerScore& b) {
+                     if (a.score != b.score) return a.score > b.score;
+                     const double oa = other(a), ob = other(b);
+                     return oa != ob ? oa > ob : a.rank < b.rank;
+                   });
   return ranked;
 }
 
-void AddResultDiagnostics(const ReplayModel& /*model*/, const WhatIfResult& r, const std::string& source,
-                          Diagnostics& diagnostics) {
+void AddResultDiagnostics(const ReplayModel& /*model*/, const WhatIfResult& r,
+                          const std::string& source, Diagnostics& diagnostics) {
   if (r.error_median > 0.02 || r.error_max > 0.05) {
     diagnostics.Add("simulation_error_high", source, "",
                     fmt::format("replay error median {:.2f}% / max {:.2f}% exceeds 2% / 5%",
@@ -295,6 +299,15 @@ Result<WhatIfResult> AnalyzeWhatIf(const ReplayModel& m, const AnalysisOptions& 
   const double t_ori = MeanSeconds(nodelay), t_ideal = MeanSeconds(ideal_steps);
   r.waste_fraction = std::max(0.0, 1 - 1 / r.slowdown);
   r.straggling = r.slowdown >= options.straggling_threshold;
+  if (r.error_median > options.max_replay_error) {
+    r.inconclusive = fmt::format(
+        "the faithful replay misses the measured step times by a median {:.1f}% (max {:.1f}%), "
+        "more than {:.0f}%: the dependency graph does not reproduce this job (ops missing from "
+        "the trace, or start times and durations in different units), so neither S nor a cause "
+        "is trusted",
+        r.error_median * 100, r.error_max * 100, options.max_replay_error * 100);
+    r.straggling = false;
+  }
   double traced_s = 0;
   for (double t : r.step_time_s) traced_s += t;
   r.traced_gpu_hours = traced_s * m.gpus / 3600.0;

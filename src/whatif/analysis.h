@@ -43,6 +43,12 @@ struct AnalysisOptions {
   int threads = 1;                    // <= 0: all cores
   double worker_top_percent = 3.0;    // M_W selects ceil(percent * workers / 100) workers
   double straggling_threshold = 1.1;  // S at or above this: the job straggles
+  // Above this median replay error (faithful replay vs the measured step times) the graph does
+  // not reproduce the job, so neither S nor a cause is trusted: the result is inconclusive. The
+  // authors' jobs and the shared real traces replay within 0.01%; 10% leaves room for traces
+  // whose dependencies are partly guessed, and catches units or missing ops (a start column in ms
+  // against durations in s replays 112% off).
+  double max_replay_error = 0.10;
   // Not owned; null = this process only. When set, AnalyzeWhatIf is collective: every process
   // calls it with the same job and options and gets the full result (attribution replays are
   // split over the processes; validation and ideal replays run everywhere).
@@ -92,14 +98,16 @@ struct WhatIfResult {
   // Mean step time the gaps before ranks entered the step add (start skew: it happened before
   // those ranks' traced window, so no op inside the trace caused it).
   double start_skew_s = 0;
-  double host_slowdown = 1;  // in-window gap effect: replay with in-window gaps / no gaps
-  double launch_wait_share = 0;   // share of the gap time spent before the op's CPU launch call
+  double host_slowdown = 1;      // in-window gap effect: replay with in-window gaps / no gaps
+  double launch_wait_share = 0;  // share of the gap time spent before the op's CPU launch call
   double error_median = 0, error_max = 0;
-  double waste_fraction = 0;  // max(0, 1 - 1/S)
-  int32_t gpus = 0;  // GPUs the traced steps stand for
+  double waste_fraction = 0;                          // max(0, 1 - 1/S)
+  int32_t gpus = 0;                                   // GPUs the traced steps stand for
   double traced_gpu_hours = 0, wasted_gpu_hours = 0;  // over the traced steps
-  bool straggling = false;
+  bool straggling = false;                            // never set when inconclusive
   double straggling_threshold = 1.1;
+  // Why the input cannot support a verdict (empty: it can); see max_replay_error.
+  std::string inconclusive;
   // by_stage / by_dp_rank only where the input has stages; by_worker in worker order.
   std::vector<Attribution> by_op_class, by_stage, by_dp_rank, by_worker, by_step;
   std::vector<WorkerScore> workers;            // worker order

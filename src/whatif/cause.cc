@@ -21,6 +21,8 @@ std::string_view PatternName(Pattern p) {
   switch (p) {
     case Pattern::kNone:
       return "none";
+    case Pattern::kInconclusive:
+      return "inconclusive";
     case Pattern::kOneSlowWorker:
       return "one_slow_worker";
     case Pattern::kStageImbalance:
@@ -54,7 +56,8 @@ std::string_view PersistenceName(Persistence p) {
 }
 
 bool IsGpuSide(Pattern p) {
-  return p != Pattern::kNone && p != Pattern::kHostBound && p != Pattern::kStartSkew;
+  return p != Pattern::kNone && p != Pattern::kInconclusive && p != Pattern::kHostBound &&
+         p != Pattern::kStartSkew;
 }
 
 bool Cause::Names(Pattern p) const {
@@ -810,6 +813,11 @@ Result<Cause> ClassifyCause(const ReplayModel& m, const WhatIfResult& r, int thr
                             TaskDistributor* distributor, const CauseThresholds& th) {
   Cause c;
   c.not_applicable = NotApplicable(m);
+  if (!r.inconclusive.empty()) {  // no pattern is named on a replay that misses the job
+    c.pattern = Pattern::kInconclusive;
+    c.evidence = r.inconclusive;
+    return c;
+  }
   std::vector<Finding> found;
   c.metrics.emplace_back("slowdown", r.slowdown);
   c.metrics.emplace_back("launch_slowdown", r.launch_slowdown);

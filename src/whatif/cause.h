@@ -58,7 +58,8 @@ enum class Pattern {
   kSlowCommunication,
   kWorkImbalance,
   kStartSkew,
-  kGcPause,  // Python garbage-collection pauses (op tables' gc ops)
+  kGcPause,       // Python garbage-collection pauses (op tables' gc ops)
+  kInconclusive,  // the replay does not reproduce the job (WhatIfResult::inconclusive)
 };
 std::string_view PatternName(Pattern p);
 // GPU-side patterns explain S (the replay without gaps); host-side ones (host_bound, start_skew)

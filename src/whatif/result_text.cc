@@ -11,8 +11,7 @@
 namespace trainscope::whatif {
 namespace {
 
-void Table(std::string& out, const char* title, const std::vector<Attribution>& rows,
-           size_t top) {
+void Table(std::string& out, const char* title, const std::vector<Attribution>& rows, size_t top) {
   out += fmt::format("\n{:<28} {:>9}\n", title, "S_X");
   std::vector<const Attribution*> sorted;
   for (const Attribution& a : rows) sorted.push_back(&a);
@@ -30,8 +29,8 @@ std::string Header(const ReplayModel& m, const WhatIfResult& r) {
         r.ops, r.steps.size(), m.dp, m.pp, m.tp, m.world_size);
   }
   std::string out =
-      fmt::format("what-if analysis of {} (Kineto): {} GPU ops, {} steps, {} of {} ranks\n",
-                  m.name, r.ops, r.steps.size(), m.num_workers(), m.world_size);
+      fmt::format("what-if analysis of {} (Kineto): {} GPU ops, {} steps, {} of {} ranks\n", m.name,
+                  r.ops, r.steps.size(), m.num_workers(), m.world_size);
   if (!m.absent_ranks.empty()) {
     out += fmt::format("  absent ranks        {} (not simulated, nothing invented for them)\n",
                        FormatRankRanges(m.absent_ranks));
@@ -40,20 +39,25 @@ std::string Header(const ReplayModel& m, const WhatIfResult& r) {
 }
 
 std::string Summary(const ReplayModel& m, const WhatIfResult& r) {
-  std::string out = fmt::format("  slowdown S          {:.3f}  ({})\n", r.slowdown,
-                                r.straggling ? fmt::format("straggling: S >= {:.1f}", r.straggling_threshold)
-                                             : fmt::format("not straggling: S < {:.1f}", r.straggling_threshold));
+  const std::string verdict =
+      !r.inconclusive.empty() ? std::string("inconclusive: the replay misses the job, see cause")
+      : r.straggling          ? fmt::format("straggling: S >= {:.1f}", r.straggling_threshold)
+                              : fmt::format("not straggling: S < {:.1f}", r.straggling_threshold);
+  std::string out = fmt::format("  slowdown S          {:.3f}  ({})\n", r.slowdown, verdict);
   out += fmt::format(
       "  waste               {:.1f}% of GPU time, {:.{}f} GPU-hours over the traced steps ({} "
       "GPUs)\n",
       r.waste_fraction * 100, r.wasted_gpu_hours, r.traced_gpu_hours >= 0.1 ? 3 : 6, r.gpus);
-  out += fmt::format("  launch slowdown     {:.3f}  (CPU launch gaps, separate from S", r.launch_slowdown);
+  out += fmt::format("  launch slowdown     {:.3f}  (CPU launch gaps, separate from S",
+                     r.launch_slowdown);
   if (m.input == InputKind::kKineto) {
-    out += fmt::format("; {:.0f}% of the gap time before the CPU launch call", 100 * r.launch_wait_share);
+    out += fmt::format("; {:.0f}% of the gap time before the CPU launch call",
+                       100 * r.launch_wait_share);
   }
   out += ")\n";
-  out += fmt::format("  S with gaps kept    {:.3f}  (actual / ideal, both replayed with the gaps)\n",
-                     r.slowdown_with_gaps);
+  out +=
+      fmt::format("  S with gaps kept    {:.3f}  (actual / ideal, both replayed with the gaps)\n",
+                  r.slowdown_with_gaps);
   return out;
 }
 
@@ -77,9 +81,8 @@ std::string GraphLine(const ReplayModel& m) {
       "unresolved); {} collectives shared, {} over incomplete groups, {} NCCL ops unmatched\n",
       st.stream_edges, st.event_wait_edges,
       st.exact_event_waits > 0 ? fmt::format(" ({} of named events)", st.exact_event_waits) : "",
-      st.nccl_sync_edges,
-      st.event_waits_unresolved + st.nccl_syncs_unresolved, st.collectives_complete,
-      st.collectives_partial, st.collective_ops_unmatched);
+      st.nccl_sync_edges, st.event_waits_unresolved + st.nccl_syncs_unresolved,
+      st.collectives_complete, st.collectives_partial, st.collective_ops_unmatched);
 }
 
 std::string WorkerTable(const ReplayModel& m, const WhatIfResult& r, size_t top) {

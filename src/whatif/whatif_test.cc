@@ -116,9 +116,9 @@ TEST(WhatIfTest, WorkerScoreTiesGoToTheSlowerDpRank) {
   std::vector<WorkerScore> workers;
   for (int32_t d = 0; d < 3; ++d) {
     for (int32_t s = 0; s < 2; ++s) {
-      workers.push_back({d * 2 + s, s * 3 + d, d, s,
-                         std::min(dp[static_cast<size_t>(d)].slowdown,
-                                  stage[static_cast<size_t>(s)].slowdown)});
+      workers.push_back(
+          {d * 2 + s, s * 3 + d, d, s,
+           std::min(dp[static_cast<size_t>(d)].slowdown, stage[static_cast<size_t>(s)].slowdown)});
     }
   }
   std::vector<int32_t> order;
@@ -218,9 +218,9 @@ TEST(WhatIfTest, OpTableErrorsNameFileAndLine) {
   dup.seq_id[1] = dup.seq_id[0];
   dup.kind[1] = dup.kind[0];
   dup.stage[1] = dup.stage[0];
-  EXPECT_THAT(BuildMegatronModel(dup).status(),
-              StatusIs(StatusCode::kInvalidArgument, "(trace-S.csv:3) appears twice (first at "
-                                                     "trace-S.csv:2)"));
+  EXPECT_THAT(BuildMegatronModel(dup).status(), StatusIs(StatusCode::kInvalidArgument,
+                                                         "(trace-S.csv:3) appears twice (first at "
+                                                         "trace-S.csv:2)"));
 }
 
 // Drift fixes of the one pipeline (issue 16): the op-table path once divided by T_ori - T_ideal
@@ -235,6 +235,33 @@ TEST(WhatIfTest, NoSlowdownGivesZeroSharesNotNaN) {
   EXPECT_EQ(r.m_w.add, 0);
   EXPECT_EQ(r.m_s.rem, 0);
   EXPECT_EQ(r.m_s.add, 0);
+}
+
+// A measured step the graph cannot reproduce (here: the hand-computed 102 ns pipeline measured
+// at 3x that, as when ops are missing from the trace or a column is in other units) makes the
+// faithful replay miss it by 67% (> 10%): no verdict and no cause is given.
+TEST(WhatIfTest, ReplayThatMissesTheJobIsInconclusive) {
+  SyntheticJobSpec spec;
+  spec.dp = 1, spec.pp = 2, spec.microbatches = 2, spec.steps = 2;
+  spec.fwd_ns = 10, spec.p2p_ns = 1, spec.layernorm_ns = 1, spec.embedding_ns = 2, spec.clip_ns = 3;
+  spec.optimizer_ns = 4, spec.gc_ns = 0;
+  ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
+  ASSERT_OK_AND_ASSIGN(ReplayModel faithful, BuildMegatronModel(job));
+  ASSERT_OK_AND_ASSIGN(WhatIfResult ok, AnalyzeWhatIf(faithful, {}));
+  EXPECT_TRUE(ok.inconclusive.empty()) << ok.inconclusive;
+  ReplayModel model = faithful;
+  for (int64_t& step : model.step_time_ns) step *= 3;
+  ASSERT_OK_AND_ASSIGN(WhatIfResult r, AnalyzeWhatIf(model, {}));
+  EXPECT_NEAR(r.error_median, 2.0 / 3, 1e-9);  // |102 - 306| / 306
+  EXPECT_FALSE(r.straggling);
+  EXPECT_NE(r.inconclusive.find("misses the measured step times"), std::string::npos);
+  const Cause cause = ClassifyCause(model, r, 1);
+  EXPECT_EQ(cause.pattern, Pattern::kInconclusive);
+  EXPECT_TRUE(cause.secondary.empty());
+  AnalysisOptions lenient;  // the gate is an option: a looser one gives the verdict back
+  lenient.max_replay_error = 1e9;
+  ASSERT_OK_AND_ASSIGN(WhatIfResult loose, AnalyzeWhatIf(model, lenient));
+  EXPECT_TRUE(loose.inconclusive.empty());
 }
 
 TEST(WhatIfTest, StepWithoutGpuTimeIsAnErrorForOpTables) {

@@ -48,6 +48,8 @@ report::StragglerPart ToStragglerPart(const StragglerRun& run) {
   const whatif::ReplayModel& m = run.model;
   report::StragglerPart s;
   s.slowdown = r.slowdown;
+  s.straggling = r.straggling;
+  s.inconclusive = r.inconclusive;
   s.waste_fraction = r.waste_fraction;
   if (r.wasted_gpu_hours > 0) s.wasted_gpu_hours = r.wasted_gpu_hours;
   s.traced_gpu_hours = r.traced_gpu_hours;

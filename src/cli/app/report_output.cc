@@ -2,13 +2,12 @@
 // Report file and summary output.
 #include "cli/app/report_output.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "report/job_report.h"
 
@@ -28,14 +27,20 @@ void WriteReportJsonFields(const report::JobReport& r, JsonWriter& json) {
   if (r.stragglers) {
     const report::StragglerPart& s = *r.stragglers;
     json.Field("slowdown", s.slowdown).Field("waste_fraction", s.waste_fraction);
-    json.Field("straggling", s.slowdown >= 1.1).Field("simulation_error", s.simulation_error);
+    json.Field("straggling", s.straggling).Field("simulation_error", s.simulation_error);
+    json.Field("verdict", !s.inconclusive.empty() ? "inconclusive"
+                          : s.straggling          ? "straggling"
+                                                  : "not_straggling");
     json.Key("cause").BeginObject().Field("pattern", s.cause_pattern);
     json.Key("evidence").BeginArray();
     for (const std::string& e : s.cause_evidence) json.String(e);
     json.EndArray().EndObject();
     json.Key("top_workers").BeginArray();
     for (const report::NamedValue& w : s.top_workers) {
-      json.BeginObject().Field("worker", w.name).Field("score", w.value).Field("detail", w.detail)
+      json.BeginObject()
+          .Field("worker", w.name)
+          .Field("score", w.value)
+          .Field("detail", w.detail)
           .EndObject();
     }
     json.EndArray();
@@ -52,7 +57,9 @@ void WriteReportJsonFields(const report::JobReport& r, JsonWriter& json) {
     }
     json.EndArray();
     json.Field("minder_threshold", r.faults->threshold).Field("machines", r.faults->machines);
-    json.Field("minder_verdict", !r.faults->alerts.empty() ? "faulty" : r.faults->inconclusive ? "inconclusive" : "healthy");
+    json.Field("minder_verdict", !r.faults->alerts.empty() ? "faulty"
+                                 : r.faults->inconclusive  ? "inconclusive"
+                                                           : "healthy");
     json.Key("minder_inconclusive").BeginArray();
     for (const std::string& reason : r.faults->inconclusive_reasons) json.String(reason);
     json.EndArray();
@@ -108,10 +115,10 @@ void PrintReportSummary(const report::JobReport& r, const std::string& html_path
                  r.faults->machines);
     }
     for (const report::FaultAlert& a : r.faults->alerts) {
-      fmt::print("{}Faulty machine{}: {}{}{} (metric {}, t = {:.0f}-{:.0f} s, score {:.1f}, "
-                 "margin {:.1f})\n",
-                 bold, reset, red, a.machine, reset, a.metric, a.start_s, a.end_s, a.score,
-                 a.margin);
+      fmt::print(
+          "{}Faulty machine{}: {}{}{} (metric {}, t = {:.0f}-{:.0f} s, score {:.1f}, "
+          "margin {:.1f})\n",
+          bold, reset, red, a.machine, reset, a.metric, a.start_s, a.end_s, a.score, a.margin);
     }
   }
   if (r.plan) {

@@ -20,7 +20,10 @@ void WriteCause(const Cause& cause, JsonWriter& w) {
   w.Field("persistence", PersistenceName(cause.persistence));
   w.Key("also").BeginArray();
   for (const Finding& f : cause.secondary) {
-    w.BeginObject().Field("pattern", PatternName(f.pattern)).Field("evidence", f.evidence).EndObject();
+    w.BeginObject()
+        .Field("pattern", PatternName(f.pattern))
+        .Field("evidence", f.evidence)
+        .EndObject();
   }
   w.EndArray();
   if (!cause.not_applicable.empty()) w.Field("not_applicable", cause.not_applicable);
@@ -34,7 +37,9 @@ std::string ErrorAndCauseLines(double error_median, double error_max, const Caus
   std::string out = fmt::format(
       "  simulation error    median {:.2f}%, max {:.2f}% (replay vs measured step time)\n",
       error_median * 100, error_max * 100);
-  const char* persistence = cause.persistence == Persistence::kPersistent ? " (persistent across steps)"
+  const char* persistence = cause.pattern == Pattern::kInconclusive ? ""
+                            : cause.persistence == Persistence::kPersistent
+                                ? " (persistent across steps)"
                             : cause.persistence == Persistence::kVaries
                                 ? " (varies across steps)"
                                 : " (one traced step: whether it persists cannot be told)";

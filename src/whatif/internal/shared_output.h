@@ -36,7 +36,8 @@ inline void FillStepTimes(const std::vector<int64_t>& measured, const std::vecto
     r->step_error.push_back(std::abs(r->step_replay_s[s] - r->step_time_s[s]) / r->step_time_s[s]);
   }
   r->error_median = r->step_error.empty() ? 0 : Median(r->step_error);
-  r->error_max = r->step_error.empty() ? 0 : *std::max_element(r->step_error.begin(), r->step_error.end());
+  r->error_max =
+      r->step_error.empty() ? 0 : *std::max_element(r->step_error.begin(), r->step_error.end());
   r->slowdown = MeanSeconds(nodelay) / MeanSeconds(ideal);
   r->launch_slowdown = MeanSeconds(measured) / MeanSeconds(nodelay);
 }
@@ -60,8 +61,8 @@ void WriteAttribution(const char* key, const std::vector<Attribution>& rows, con
 // The `cause` object of --json (with `not_applicable` before its metrics when set).
 void WriteCause(const Cause& cause, JsonWriter& w);
 
-// The --json keys the document starts with: slowdown, waste, straggling, simulation_error and the
-// cause object.
+// The --json keys the document starts with: slowdown, waste, straggling, simulation_error, the
+// cause object, then verdict (and inconclusive_reason) after the six keys users already parse.
 inline void WriteHeadline(const WhatIfResult& r, const Cause& cause, JsonWriter& w) {
   w.Field("slowdown", r.slowdown);
   w.Field("waste_fraction", r.waste_fraction);
@@ -72,6 +73,10 @@ inline void WriteHeadline(const WhatIfResult& r, const Cause& cause, JsonWriter&
   w.Field("within_floor", r.error_median <= 0.02 && r.error_max <= 0.05);
   w.EndObject();
   WriteCause(cause, w);
+  w.Field("verdict", !r.inconclusive.empty() ? "inconclusive"
+                     : r.straggling          ? "straggling"
+                                             : "not_straggling");
+  if (!r.inconclusive.empty()) w.Field("inconclusive_reason", r.inconclusive);
 }
 
 // The summary's "simulation error", "cause" and "also" lines.

@@ -35,6 +35,7 @@ check(keys[:6] == ["slowdown", "waste_fraction", "wasted_gpu_hours", "straggling
                    "simulation_error", "cause"], f"top-level key order {keys[:6]}")
 d = json.loads(out)
 check(abs(d["slowdown"] - 50 / 45) < 1e-9, f"S {d['slowdown']}")
+check(d["verdict"] == ("straggling" if d["straggling"] else "not_straggling"), f"verdict {d.get('verdict')}")
 check(d["straggling"] is True, "straggling")
 check(d["input"] == "kineto", "input")
 check(d["simulation_error"]["max"] == 0, "simulation error")

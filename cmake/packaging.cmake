@@ -35,7 +35,7 @@ else()
   # Debian 12 packages of what `ldd trainscope` lists (what dpkg-shlibdeps finds there).
   set(TS_DEB_DEPENDS
       "libc6, libstdc++6, libgcc-s1, libfmt9, libsimdjson14, zlib1g, libyaml-cpp0.7, "
-      "libsnappy1v5, libisal2, ${TS_DEB_DLOPENED}")
+      "libsnappy1v5, libisal2, libcurl4, ${TS_DEB_DLOPENED}")
   string(CONCAT CPACK_DEBIAN_PACKAGE_DEPENDS ${TS_DEB_DEPENDS})
   if(TS_HAVE_MPI)
     string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi3")

@@ -7,6 +7,7 @@ PACKAGES=(
   libbenchmark-dev nlohmann-json3-dev libyaml-cpp-dev libeigen3-dev libopenblas-dev libsnappy-dev
   libopenmpi-dev openmpi-bin chromium
   pybind11-dev python3-dev python3-numpy python3-pandas
+  libcurl4-openssl-dev prometheus
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -21,8 +21,10 @@ ALLOWED = {
     "report": {"base", "model", "graph", "whatif", "minder", "overlap", "workload"},
     "pipeline": {"base", "model", "ingest", "graph", "whatif", "minder", "overlap", "workload",
                  "report"},
+    # Minder on a live Prometheus: HTTP pulls read by ingest's reader, then minder's pipeline.
+    "live": {"base", "model", "ingest", "minder"},
     "cli": {"base", "model", "ingest", "graph", "whatif", "minder", "overlap", "workload",
-            "report", "pipeline"},
+            "report", "pipeline", "live"},
     # The Python module is a second front end beside the CLI: the same libraries, never the CLI.
     "python": {"base", "model", "ingest", "graph", "whatif", "minder", "overlap", "workload",
                "report", "pipeline"},

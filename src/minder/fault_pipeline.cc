@@ -127,6 +127,7 @@ Result<FaultRun> RunFaultDetection(model::MetricTable raw, const FaultRunOptions
   detect.channel_thresholds = defaults.channel_thresholds;
   detect.metric_order = defaults.order;
   detect.threads = options.threads;
+  detect.continuity_windows = std::max(1, options.continuity_windows);
   run.threshold = detect.threshold;
   run.machines = static_cast<int>(grid.machines.size());
   run.seconds = grid.steps;
@@ -144,6 +145,8 @@ Result<FaultRun> RunFaultDetection(model::MetricTable raw, const FaultRunOptions
   if (channel < grid.channels.size()) {
     run.deciding_metric = grid.channels[channel].name;
     run.threshold = detect.ThresholdFor(run.deciding_metric);
+  }
+  if (channel < grid.channels.size() && options.max_points > 0) {
     Grid normalised = grid;
     NormaliseGrid(&normalised, nullptr);
     const MetricModel* model = models.Find(grid.channels[channel].metric);

@@ -50,7 +50,8 @@ struct FaultRunOptions {
   int threads = 0;         // 0: all cores
   int every_seconds = 480;
   int pull_seconds = 900;
-  size_t max_points = 240;  // per machine in the chart series
+  int continuity_windows = 240;  // DetectOptions::continuity_windows
+  size_t max_points = 240;       // per machine in the chart series (0: no chart series)
 };
 
 // Runs the pipeline on `raw` (metric names as exported; the default name rules map them,

@@ -2,13 +2,13 @@
 // Grid alignment, nearest-sample fill, skew removal and robust normalisation.
 #include "minder/preprocess.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <unordered_map>
-
-#include <fmt/core.h>
 
 #include "base/parallel.h"
 
@@ -37,7 +37,8 @@ void NearestFill(float* row, int steps, int reach) {
     if (!std::isnan(row[t])) continue;
     int best = -1;
     if (prev[t] >= 0 && t - prev[t] <= reach) best = prev[t];
-    if (next[t] >= 0 && next[t] - t <= reach && (best < 0 || next[t] - t < t - best)) best = next[t];
+    if (next[t] >= 0 && next[t] - t <= reach && (best < 0 || next[t] - t < t - best))
+      best = next[t];
     if (best >= 0) row[t] = row[best];
   }
 }
@@ -85,6 +86,31 @@ std::vector<float> TrailingMean(const std::vector<float>& row, int span) {
 
 }  // namespace
 
+namespace {
+
+// The grid holds a cell per metric, machine and step whatever the samples, so a few samples far
+// apart in time (a fuzzed 4 KB pull of 11 samples over 12 days and 10 metric names took 670 MB)
+// or a month of a big cluster would take memory out of all proportion: refused, with the sizes.
+constexpr double kMaxGridCells = 1u << 28;     // ~1 GiB per float array
+constexpr double kSparseGridCells = 1u << 24;  // above this, the samples must fill the grid ...
+constexpr double kMaxCellsPerSample = 64;      // ... to at least 1 cell in 64
+Status CheckGridSize(size_t metrics, size_t machines, size_t steps, size_t samples) {
+  const double cells =
+      static_cast<double>(metrics) * static_cast<double>(machines) * static_cast<double>(steps);
+  const double per_sample = cells / std::max<double>(1, static_cast<double>(samples));
+  if (cells > kMaxGridCells || (cells > kSparseGridCells && per_sample > kMaxCellsPerSample)) {
+    return InvalidArgumentError(
+        "{} metric(s) x {} machine(s) x {} s make a grid of {:.0f} M cells for {} samples (one "
+        "per {:.0f} cells): too {} for the per-second grid; pull a shorter window or fewer "
+        "metrics",
+        metrics, machines, steps, cells / 1e6, samples, per_sample,
+        cells > kMaxGridCells ? "large" : "sparse");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& options,
                        Diagnostics* diags) {
   // Metrics to use, in the given order.
@@ -97,8 +123,9 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     for (const std::string& name : options.metrics) {
       auto id = table.metrics().Find(name);
       if (!id) {
-        if (diags) diags->Add("metric_absent", name, "",
-                              "requested metric has no samples in the input; skipped");
+        if (diags)
+          diags->Add("metric_absent", name, "",
+                     "requested metric has no samples in the input; skipped");
         continue;
       }
       metric_ids.push_back(*id);
@@ -107,7 +134,8 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
   std::vector<uint8_t> machine_seen(static_cast<size_t>(table.machines().size()), 0);
   std::vector<int> metric_slot(static_cast<size_t>(table.metrics().size()), -1);
-  for (size_t k = 0; k < metric_ids.size(); ++k) metric_slot[static_cast<size_t>(metric_ids[k])] = static_cast<int>(k);
+  for (size_t k = 0; k < metric_ids.size(); ++k)
+    metric_slot[static_cast<size_t>(metric_ids[k])] = static_cast<int>(k);
   for (size_t row = 0; row < table.size(); ++row) {
     int64_t ts = table.ts()[row];
     if (ts < options.start_ns || ts >= options.end_ns) continue;
@@ -116,12 +144,15 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     hi = std::max(hi, ts);
     machine_seen[static_cast<size_t>(table.machine()[row])] = 1;
   }
-  if (lo > hi) return FailedPreconditionError("no samples of the selected metrics in the time range (empty pull)");
+  if (lo > hi)
+    return FailedPreconditionError(
+        "no samples of the selected metrics in the time range (empty pull)");
   Grid grid;
   const int64_t step = options.step_ns > 0 ? options.step_ns : kS;
   grid.t0_ns = FloorDiv(lo + step / 2, step) * step;
   int64_t span = FloorDiv(hi + step / 2, step) - grid.t0_ns / step + 1;
-  if (span > 30LL * 86400) return InvalidArgumentError("time span of {} steps is over 30 days at 1 s", span);
+  if (span > 30LL * 86400)
+    return InvalidArgumentError("time span of {} steps is over 30 days at 1 s", span);
   grid.steps = static_cast<int>(span);
   std::vector<int> machine_index(machine_seen.size(), -1);
   for (size_t m = 0; m < machine_seen.size(); ++m) {
@@ -133,13 +164,19 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   for (const std::string& want : options.expected_machines) {
     if (std::find(grid.machines.begin(), grid.machines.end(), want) == grid.machines.end()) {
       grid.absent.push_back(want);
-      if (diags) diags->Add("machine_absent", want, "",
-                            "machine has no sample in the whole pull; reported, not compared");
+      if (diags)
+        diags->Add("machine_absent", want, "",
+                   "machine has no sample in the whole pull; reported, not compared");
     }
   }
   const size_t M = grid.machines.size(), T = static_cast<size_t>(grid.steps);
+  TS_RETURN_IF_ERROR(CheckGridSize(metric_ids.size(), M, T, table.size()));
   // Per (metric slot, gpu, machine): a row on the grid; sums and counts handle duplicates.
-  struct Series { std::vector<float> sum; std::vector<uint16_t> count; int64_t last_ts = INT64_MIN; };
+  struct Series {
+    std::vector<float> sum;
+    std::vector<uint16_t> count;
+    int64_t last_ts = INT64_MIN;
+  };
   std::vector<std::map<int16_t, std::vector<Series>>> series(metric_ids.size());
   // One metric slot per task (its series are its own), rows in table order within it; the grid
   // second of a timestamp with the 1 s step as a constant divisor (a multiplication, not a
@@ -165,7 +202,8 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       const int64_t ts = table.ts()[row];
       if (ts < options.start_ns || ts >= options.end_ns) continue;
       const float v = static_cast<float>(table.value()[row]);
-      const size_t m = static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])]);
+      const size_t m =
+          static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])]);
       float& cell = values[m * T + static_cast<size_t>(grid_second(ts))];
       if (table.gpu()[row] != model::kNoGpu || !std::isnan(cell) || std::isnan(v)) {
         is_direct = false;
@@ -193,7 +231,8 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
         cached_gpu = gpu;
         if (per_machine->empty()) per_machine->resize(M);
       }
-      Series& s = (*per_machine)[static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])])];
+      Series& s = (*per_machine)[static_cast<size_t>(
+          machine_index[static_cast<size_t>(table.machine()[row])])];
       if (s.sum.empty()) {
         s.sum.assign(T, 0.f);
         s.count.assign(T, 0);
@@ -238,7 +277,8 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       built[k].push_back(std::move(mean));
       return;
     }
-    bool per_gpu = series[k].size() > 1 || (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
+    bool per_gpu = series[k].size() > 1 ||
+                   (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
     if (!per_gpu) {
       // One machine-level series per machine: the mean channel is the filled row itself (as
       // the sums below give it: 0 + x over a count of 1), and there is no [min] channel.
@@ -261,7 +301,13 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       return;
     }
     Channel mean{name, name, false, std::vector<float>(M * T, kNaN), {}, 0, 1};
-    Channel mn{name + "[min]", name, true, std::vector<float>(M * T, kNaN), std::vector<int16_t>(M * T, -1), 0, 1};
+    Channel mn{name + "[min]",
+               name,
+               true,
+               std::vector<float>(M * T, kNaN),
+               std::vector<int16_t>(M * T, -1),
+               0,
+               1};
     std::vector<float> acc(M * T, 0.f), minv(M * T, std::numeric_limits<float>::infinity());
     std::vector<int> cnt(M * T, 0);
     std::vector<int16_t> argmin(M * T, -1), missing_gpu(M * T, -1);
@@ -279,7 +325,8 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
         // The min over a NIC's (or another non-GPU device's) traffic is taken on its trailing
         // mean over `device_smooth_seconds`: a node's NICs carry a collective's bursts in turn, so
         // their per-second minimum is 0 in many healthy seconds and a dead NIC would hide there.
-        const std::vector<float> smooth = DeviceIsGpu(grid, m, gpu) ? row : TrailingMean(row, options.device_smooth_seconds);
+        const std::vector<float> smooth =
+            DeviceIsGpu(grid, m, gpu) ? row : TrailingMean(row, options.device_smooth_seconds);
         for (size_t t = 0; t < T; ++t) {
           size_t i = m * T + t;
           if (std::isnan(row[t])) {
@@ -353,18 +400,20 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       if (best_shift != 0 && best > 0.3 && best - zero > 0.1) {
         grid.skew_seconds[m] = best_shift;
         for (Channel& ch : grid.channels) {
-          std::vector<float> row(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
+          std::vector<float> row(ch.values.begin() + static_cast<long>(m * T),
+                                 ch.values.begin() + static_cast<long>((m + 1) * T));
           for (size_t t = 0; t < T; ++t) {
             long u = static_cast<long>(t) + best_shift;
-            ch.values[m * T + t] = u >= 0 && u < static_cast<long>(T) ? row[static_cast<size_t>(u)] : kNaN;
+            ch.values[m * T + t] =
+                u >= 0 && u < static_cast<long>(T) ? row[static_cast<size_t>(u)] : kNaN;
           }
         }
       }
     });
     for (size_t m = 0; m < M; ++m) {
       if (diags && grid.skew_seconds[m] != 0) {
-        diags->Add("clock_skew", grid.machines[m],
-                   fmt::format("{} s", grid.skew_seconds[m]), "clock skew aligned away");
+        diags->Add("clock_skew", grid.machines[m], fmt::format("{} s", grid.skew_seconds[m]),
+                   "clock skew aligned away");
       }
     }
   }
@@ -397,8 +446,7 @@ uint32_t OrderKey(float v) {
 // fall in, selections inside those: 3 ms instead of 15-20 ms for 921,600 values. Equal floats have
 // equal bits except +0 and -0, so the value at a rank is unique unless it is a zero while both
 // zeros occur; then (only then) selections over the whole array decide, as they always did.
-bool Percentiles(const std::vector<float>& values, const double* fraction, int count,
-                 double* out) {
+bool Percentiles(const std::vector<float>& values, const double* fraction, int count, double* out) {
   std::vector<uint32_t> histogram(size_t{1} << 16, 0);
   size_t n = 0, plus_zero = 0, minus_zero = 0;
   for (float v : values) {

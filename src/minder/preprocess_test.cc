@@ -2,12 +2,12 @@
 // Pre-processing tests: grid, nearest fill within 3 s, gaps, duplicates, order, skew, GPUs.
 #include "minder/preprocess.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "minder/detector.h"
 #include "minder/replay.h"
@@ -36,9 +36,33 @@ TEST(PreprocessTest, FillsShortGapsAndReportsLongOnes) {
   EXPECT_FLOAT_EQ(g.At(0, 0, 2), 3.f);  // mean of the duplicates 2 and 4
   EXPECT_FLOAT_EQ(g.At(0, 0, 4), 3.f);  // nearest is second 3 (1 s) before 6 (2 s)
   EXPECT_FLOAT_EQ(g.At(0, 0, 5), 6.f);
-  EXPECT_FLOAT_EQ(g.At(0, 0, 9), 6.f);   // 3 s from 6: filled
+  EXPECT_FLOAT_EQ(g.At(0, 0, 9), 6.f);      // 3 s from 6: filled
   EXPECT_TRUE(std::isnan(g.At(0, 0, 10)));  // 4 s from either side: missing
   EXPECT_FLOAT_EQ(g.At(0, 0, 14), 17.f);
+}
+
+// A pull whose grid would be mostly empty (samples days apart on many metrics) is refused with
+// its sizes before the grid is allocated; the same metrics sampled every second are built.
+TEST(PreprocessTest, SparseGridIsRefusedDenseOneBuilt) {
+  model::MetricTable sparse;
+  const int32_t a = sparse.InternMachine("a"), b = sparse.InternMachine("b");
+  for (int k = 0; k < 10; ++k) {
+    const int32_t metric = sparse.InternMetric(std::string(1, static_cast<char>('a' + k)));
+    sparse.Append(0, a, metric, model::kNoGpu, 1);
+    sparse.Append(1000000 * kS, b, metric, model::kNoGpu, 2);  // 11.6 days later
+  }
+  // 10 metrics x 2 machines x 1,000,001 s = 20 M cells for 20 samples.
+  EXPECT_THAT(BuildGrid(sparse, GridOptions{}, nullptr).status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, "make a grid of 20 M cells"));
+  model::MetricTable dense;
+  const int32_t da = dense.InternMachine("a"), db = dense.InternMachine("b");
+  const int32_t m = dense.InternMetric("m");
+  for (int s = 0; s < 3600; ++s) {
+    dense.Append(s * kS, da, m, model::kNoGpu, s);
+    dense.Append(s * kS, db, m, model::kNoGpu, s);
+  }
+  ASSERT_OK_AND_ASSIGN(Grid g, BuildGrid(dense, GridOptions{}, nullptr));
+  EXPECT_EQ(g.steps, 3600);
 }
 
 TEST(PreprocessTest, PerGpuMeanMinAndMissingGpu) {
@@ -108,7 +132,8 @@ TEST(PreprocessTest, NicMinChannelNamesTheDevice) {
   EXPECT_FLOAT_EQ(g.At(0, 0, 12), (900.f + 5.f) / 2);
   const int16_t at_min = g.channels[1].gpu[12];
   EXPECT_EQ(g.DeviceOf(0, at_min), (std::pair<std::string, std::string>{"ens18np0", "nic"}));
-  EXPECT_EQ(g.DeviceOf(1, g.channels[1].gpu[20 + 12]), (std::pair<std::string, std::string>{"unknown", "nic"}));
+  EXPECT_EQ(g.DeviceOf(1, g.channels[1].gpu[20 + 12]),
+            (std::pair<std::string, std::string>{"unknown", "nic"}));
   EXPECT_EQ(g.DeviceOf(0, -1), (std::pair<std::string, std::string>{}));
   EXPECT_EQ(g.DeviceOf(0, 9), (std::pair<std::string, std::string>{"9", "gpu"}));  // bare index
   Grid slice = SliceGrid(g, 10, 10);

@@ -41,6 +41,14 @@ std::vector<std::string> Suggestions(std::string_view word,
       out.push_back(candidate);
     }
   }
+  if (!out.empty()) return out;
+  // A longer spelling of a name: "--seq-len" for --seq, "gpus_per" for gpus.
+  for (const std::string& candidate : candidates) {
+    if (candidate.size() >= 2 && word.size() > candidate.size() && word.starts_with(candidate) &&
+        (word[candidate.size()] == '-' || word[candidate.size()] == '_')) {
+      out.push_back(candidate);
+    }
+  }
   return out;
 }
 

@@ -15,8 +15,8 @@ namespace trainscope {
 size_t EditDistance(std::string_view a, std::string_view b);
 
 // The candidates closest to `word`, best first: those at the smallest distance when it is at
-// most max(1, min(3, |word| / 3)), else those that start with `word` (2 characters or more).
-// Empty when nothing is close.
+// most max(1, min(3, |word| / 3)), else those that start with `word` (2 characters or more),
+// else those `word` extends past a '-' or '_' ("seq-len" -> "seq"). Empty when nothing is close.
 std::vector<std::string> Suggestions(std::string_view word,
                                      const std::vector<std::string>& candidates);
 

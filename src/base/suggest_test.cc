@@ -30,6 +30,8 @@ TEST(SuggestTest, FlagsGetTheirDashesAndTiesAreAllNamed) {
   // "to" is one edit from both "top" and "tp".
   EXPECT_EQ(DidYouMean("to", flags, "--"), " (did you mean --top or --tp?)");
   EXPECT_EQ(DidYouMean("perfeto", flags, "--"), " (did you mean --perfetto?)");
+  EXPECT_EQ(DidYouMean("top-rows", flags, "--"), " (did you mean --top?)");  // a longer spelling
+  EXPECT_EQ(DidYouMean("topology", flags, "--"), "");  // not past a separator: no guess
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "workload/config_io.h"
+#include "workload/layout.h"
 #include "workload/predictor.h"
 #include "workload/sweep.h"
 
@@ -24,6 +25,16 @@ JobConfig Preset175b() {
     std::abort();
   }
   return *job;
+}
+
+std::vector<SweepAxis> Axes(std::initializer_list<const char*> texts) {
+  std::vector<SweepAxis> axes;
+  for (const char* text : texts) {
+    Result<SweepAxis> axis = ParseSweepAxis(text);
+    if (!axis.ok()) std::abort();
+    axes.push_back(*axis);
+  }
+  return axes;
 }
 
 void BM_PlanSingle(benchmark::State& state) {
@@ -65,14 +76,11 @@ void RunSweep(benchmark::State& state, const std::vector<SweepAxis>& axes) {
 }
 
 void BM_PlanSweep(benchmark::State& state) {
-  RunSweep(state, {{"tp", {1, 2, 4, 8}},
-                   {"pp", {1, 2, 4, 8, 16}},
-                   {"vpp", {1, 2, 3}},
-                   {"mb", {1, 2}},
-                   {"gpus", {64, 128, 256, 512}}});
+  RunSweep(state,
+           Axes({"tp=1,2,4,8", "pp=1,2,4,8,16", "vpp=1,2,3", "mb=1,2", "gpus=64,128,256,512"}));
 }
 
-void BM_PlanSweep_Smoke(benchmark::State& state) { RunSweep(state, {{"tp", {4, 8}}, {"pp", {8}}}); }
+void BM_PlanSweep_Smoke(benchmark::State& state) { RunSweep(state, Axes({"tp=4,8", "pp=8"})); }
 
 // Issue 19 item 6: realistic batches (gpt3-175b at global batch 6,144; llama3-405b at its
 // 2,048). Baseline in the same run: the first 24 layouts of the sweep, each predicted by a fresh
@@ -91,19 +99,10 @@ void RunBigSweep(benchmark::State& state, const char* preset, int64_t global_bat
   for (const SweepEntry& e : first->entries) {
     if (baseline_configs >= 24) break;
     JobConfig one = job;
-    ParallelPlan& plan = one.blocks[static_cast<size_t>(MainBlockIndex(one))].plan;
     // Re-apply the layout string "tp=4 pp=8 ...".
     for (const SweepAxis& axis : axes) {
       const size_t at = e.layout.find(axis.name + "=");
-      const int v = std::atoi(e.layout.c_str() + at + axis.name.size() + 1);
-      if (axis.name == "tp") plan.tp = v;
-      if (axis.name == "pp") plan.pp = v;
-      if (axis.name == "vpp") {
-        plan.vpp = v;
-        plan.schedule = v > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
-      }
-      if (axis.name == "mb") plan.micro_batch = v;
-      if (axis.name == "gpus") one.cluster.gpus = v;
+      SetLayoutKnob(axis.name, std::atoi(e.layout.c_str() + at + axis.name.size() + 1), &one);
     }
     Planner full;
     full.set_full_replay(true);
@@ -131,20 +130,12 @@ void RunBigSweep(benchmark::State& state, const char* preset, int64_t global_bat
 
 void BM_PlanSweep_175b_Batch6144(benchmark::State& state) {
   RunBigSweep(state, "gpt3-175b", 6144,
-              {{"tp", {1, 2, 4, 8}},
-               {"pp", {1, 2, 4, 8, 16}},
-               {"vpp", {1, 2, 3}},
-               {"mb", {1, 2}},
-               {"gpus", {64, 128, 256, 512}}});
+              Axes({"tp=1,2,4,8", "pp=1,2,4,8,16", "vpp=1,2,3", "mb=1,2", "gpus=64,128,256,512"}));
 }
 
 void BM_PlanSweep_405b(benchmark::State& state) {
   RunBigSweep(state, "llama3-405b", 2048,
-              {{"tp", {4, 8}},
-               {"pp", {8, 16}},
-               {"vpp", {1, 2, 4}},
-               {"mb", {1, 2}},
-               {"gpus", {2048, 4096, 8192}}});
+              Axes({"tp=4,8", "pp=8,16", "vpp=1,2,4", "mb=1,2", "gpus=2048,4096,8192"}));
 }
 
 BENCHMARK(BM_PlanSingle)->Unit(benchmark::kMicrosecond);

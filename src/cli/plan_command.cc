@@ -13,6 +13,7 @@
 #include "cli/app/tp_fusion.h"
 #include "cli/command.h"
 #include "workload/config_io.h"
+#include "workload/layout.h"
 #include "workload/plan_report.h"
 #include "workload/predictor.h"
 #include "workload/sweep.h"
@@ -27,16 +28,17 @@ struct PlanOptions {
   bool list = false;
   std::vector<std::string> sweep;
   int top = 20;
-  std::optional<int> layers, heads, kv_heads, experts, top_k, gpus, tp, pp, vpp, cp, ep;
-  std::optional<int64_t> hidden, ffn, seq, vocab, global_batch, micro_batch;
-  std::optional<std::string> gpu, recompute;
-  std::optional<bool> sp;
-  std::optional<double> tokens;
+  std::string rank_by = "step_time";
+  double usd_per_gpu_hour = 0;
+  std::optional<int> layers, heads, kv_heads, experts, top_k;
+  std::optional<int64_t> hidden, ffn, seq, vocab;
+  LayoutFlags layout;  // shared with the Python binding (workload/layout.h)
 };
 
 // A job from flags alone: one dense (or MoE with --experts) decoder.
 Result<JobConfig> JobFromFlags(const PlanOptions& o) {
-  if (!o.layers || !o.hidden || !o.heads || !o.seq || !o.gpus || !o.global_batch) {
+  const LayoutFlags& l = o.layout;
+  if (!o.layers || !o.hidden || !o.heads || !o.seq || !l.gpus || !l.global_batch) {
     return InvalidArgumentError(
         "plan: give CONFIG, --preset NAME, or at least --layers --hidden --heads --seq --gpus "
         "--global-batch (see trainscope plan --help)");
@@ -46,17 +48,17 @@ Result<JobConfig> JobFromFlags(const PlanOptions& o) {
   f.hidden = *o.hidden;
   f.heads = *o.heads;
   f.seq_len = *o.seq;
-  f.gpus = *o.gpus;
-  f.global_batch = *o.global_batch;
+  f.gpus = *l.gpus;
+  f.global_batch = *l.global_batch;
   f.experts = o.experts.value_or(0);
   f.ffn_hidden = o.ffn.value_or(0);
   f.vocab = o.vocab.value_or(0);
-  f.tp = o.tp.value_or(1);
-  f.pp = o.pp.value_or(1);
-  f.cp = o.cp.value_or(1);
-  f.ep = o.ep.value_or(1);
-  f.micro_batch = static_cast<int>(o.micro_batch.value_or(1));
-  f.gpu = o.gpu.value_or("");
+  f.tp = l.tp.value_or(1);
+  f.pp = l.pp.value_or(1);
+  f.cp = l.cp.value_or(1);
+  f.ep = l.ep.value_or(1);
+  f.micro_batch = static_cast<int>(l.micro_batch.value_or(1));
+  f.gpu = l.gpu.value_or("");
   return DecoderJob(f);
 }
 
@@ -70,7 +72,6 @@ Result<JobConfig> BuildJob(const PlanOptions& o) {
     TS_ASSIGN_OR_RETURN(job, JobFromFlags(o));
   }
   BlockConfig& b = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
-  ParallelPlan& p = b.plan;
   if (o.layers) b.layers = *o.layers;
   if (o.hidden) b.hidden = *o.hidden;
   if (o.heads) b.heads = *o.heads;
@@ -87,29 +88,7 @@ Result<JobConfig> BuildJob(const PlanOptions& o) {
     if (b.kind == BlockKind::kMoe && b.top_k == 0) b.top_k = std::min(2, *o.experts);
   }
   if (o.top_k) b.top_k = *o.top_k;
-  if (o.gpu && !LookupGpu(*o.gpu, &job.cluster.gpu)) {
-    return InvalidArgumentError("--gpu: unknown GPU '{}' (A100, H100, H800, H200)", *o.gpu);
-  }
-  if (o.gpus) job.cluster.gpus = *o.gpus;
-  if (o.tp) p.tp = *o.tp;
-  if (o.pp) p.pp = *o.pp;
-  if (o.vpp) {
-    p.vpp = *o.vpp;
-    p.schedule = *o.vpp > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
-  }
-  if (o.cp) p.cp = *o.cp;
-  if (o.ep) p.ep = *o.ep;
-  if (o.sp) p.sp = *o.sp;
-  if (o.micro_batch) p.micro_batch = static_cast<int>(*o.micro_batch);
-  if (o.recompute) {
-    TS_ASSIGN_OR_RETURN(p.recompute, ParseRecompute(*o.recompute));
-  }
-  if (o.global_batch) {
-    job.training.global_batch = *o.global_batch;
-    job.training.global_batch_tokens = 0;
-  }
-  if (o.tokens) job.training.tokens_total = *o.tokens;
-  TS_RETURN_IF_ERROR(ValidateJobConfig(job).WithPrefix(job.source));
+  TS_RETURN_IF_ERROR(ApplyLayoutFlags(o.layout, &job, "--"));
   return job;
 }
 
@@ -141,7 +120,11 @@ Status RunPlan(const PlanOptions& o) {
     }
     // One thread unless --threads N > 1: each worker builds its own step graphs, and 2 workers
     // were slower than 1 on the shared 2-core machine (bench/workload_bench.cc).
-    TS_ASSIGN_OR_RETURN(SweepResult result, Sweep(job, axes, planner, std::max(1, g.threads)));
+    SweepOptions options;
+    options.threads = std::max(1, g.threads);
+    TS_ASSIGN_OR_RETURN(options.rank_by, ParseSweepRank(o.rank_by));
+    options.usd_per_gpu_hour = o.usd_per_gpu_hour;
+    TS_ASSIGN_OR_RETURN(SweepResult result, Sweep(job, axes, planner, options));
     if (g.json) {
       JsonWriter w(stdout);
       WriteSweepJson(result, w);
@@ -174,8 +157,16 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_flag("--list-presets", o->list, "Print the built-in presets");
   cmd->add_option(
          "--sweep", o->sweep,
-         "Layouts to rank, e.g. --sweep tp=1,2,4,8 pp=1,2,4 (axes: tp pp vpp cp ep mb gpus)")
-      ->expected(1, 8);
+         "Layouts to rank, e.g. --sweep tp=1,2,4,8 pp=1,2,4 recompute=selective,full (axes: tp pp "
+         "vpp cp ep mb gpus fsdp_shard recompute_layers sp tp_overlap ep_overlap dp_overlap "
+         "recompute dp_mode cp_kind)")
+      ->expected(1, 16);
+  cmd->add_option("--rank-by", o->rank_by,
+                  "Sweep ranking: step_time (default), gpu_hours (of --tokens, else per 1e9 "
+                  "tokens) or cost (needs --usd-per-gpu-hour)");
+  cmd->add_option("--usd-per-gpu-hour", o->usd_per_gpu_hour,
+                  "Price of a GPU-hour for --rank-by cost (no default: cost ranking asks for it)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--top", o->top, "Rows of the sweep table")->check(IntAtLeast(1));
   cmd->add_option("--layers", o->layers, "Transformer layers");
   cmd->add_option("--hidden", o->hidden, "Hidden size");
@@ -186,18 +177,19 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("--vocab", o->vocab, "Vocabulary size");
   cmd->add_option("--experts", o->experts, "Routed experts (MoE)");
   cmd->add_option("--top-k", o->top_k, "Experts per token (MoE)");
-  cmd->add_option("--gpu", o->gpu, "A100, H100, H800 or H200");
-  cmd->add_option("--gpus", o->gpus, "Number of GPUs");
-  cmd->add_option("--tp", o->tp, "Tensor parallel size");
-  cmd->add_option("--pp", o->pp, "Pipeline parallel size");
-  cmd->add_option("--vpp", o->vpp, "Virtual stages per pipeline rank (interleaved 1F1B)");
-  cmd->add_option("--cp", o->cp, "Context parallel size");
-  cmd->add_option("--ep", o->ep, "Expert parallel size");
-  cmd->add_option("--global-batch", o->global_batch, "Sequences per step");
-  cmd->add_option("--micro-batch", o->micro_batch, "Sequences per microbatch");
-  cmd->add_option("--recompute", o->recompute, "none | selective | full | offload");
-  cmd->add_option("--sp", o->sp, "Sequence parallelism with TP (true/false)");
-  cmd->add_option("--tokens", o->tokens, "Token budget for GPU-hours (e.g. 3e11)");
+  cmd->add_option("--gpu", o->layout.gpu, "A100, H100, H800 or H200");
+  cmd->add_option("--gpus", o->layout.gpus, "Number of GPUs");
+  cmd->add_option("--tp", o->layout.tp, "Tensor parallel size");
+  cmd->add_option("--pp", o->layout.pp, "Pipeline parallel size");
+  cmd->add_option("--vpp", o->layout.vpp, "Virtual stages per pipeline rank (interleaved 1F1B)");
+  cmd->add_option("--cp", o->layout.cp, "Context parallel size");
+  cmd->add_option("--ep", o->layout.ep, "Expert parallel size");
+  cmd->add_option("--global-batch", o->layout.global_batch, "Sequences per step");
+  cmd->add_option("--micro-batch", o->layout.micro_batch, "Sequences per microbatch");
+  cmd->add_option("--recompute", o->layout.recompute, "none | selective | full | offload");
+  cmd->add_option("--dp-mode", o->layout.dp_mode, "dp | zero1 | zero2 | zero3 | fsdp");
+  cmd->add_option("--sp", o->layout.sp, "Sequence parallelism with TP (true/false)");
+  cmd->add_option("--tokens", o->layout.tokens, "Token budget for GPU-hours (e.g. 3e11)");
   cmd->callback([o] { RunAndSetExit([o] { return RunPlan(*o); }); });
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // trainscope.plan(preset_or_config, **flags): `trainscope plan` from Python. The job comes
 // from a YAML file or a built-in preset (workload::LoadJobConfig / LoadPreset), the layout flags
-// override its main block as the CLI's do, then workload::Planner predicts (or workload::Sweep
-// ranks layouts); to_json() is the CLI's --json document.
+// override its main block through the CLI's function (workload::ApplyLayoutFlags), then
+// workload::Planner predicts (or workload::Sweep ranks layouts); to_json() is the CLI's --json
+// document.
 #include <pybind11/stl.h>
 
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "base/json_writer.h"
 #include "python/binding.h"
 #include "workload/config_io.h"
+#include "workload/layout.h"
 #include "workload/plan_report.h"
 #include "workload/predictor.h"
 #include "workload/sweep.h"
@@ -26,11 +28,7 @@ using namespace trainscope::workload;
 // The layout flags of `trainscope plan` (same names, '-' as '_').
 struct PlanArgs {
   std::string job;  // preset name or YAML path
-  std::optional<int> gpus, tp, pp, vpp, cp, ep;
-  std::optional<int64_t> global_batch, micro_batch;
-  std::optional<std::string> gpu, recompute;
-  std::optional<bool> sp;
-  std::optional<double> tokens;
+  LayoutFlags layout;
   std::vector<std::string> sweep;
 };
 
@@ -46,37 +44,9 @@ Result<JobConfig> LoadJob(const std::string& job) {
   return LoadPreset(job);
 }
 
-// The CLI's overrides of the main block's layout (cli/plan_command.cc BuildJob).
-Status ApplyLayout(const PlanArgs& a, JobConfig& job) {
-  ParallelPlan& p = job.blocks[static_cast<size_t>(MainBlockIndex(job))].plan;
-  if (a.gpu && !LookupGpu(*a.gpu, &job.cluster.gpu)) {
-    return InvalidArgumentError("gpu: unknown GPU '{}' (A100, H100, H800, H200)", *a.gpu);
-  }
-  if (a.gpus) job.cluster.gpus = *a.gpus;
-  if (a.tp) p.tp = *a.tp;
-  if (a.pp) p.pp = *a.pp;
-  if (a.vpp) {
-    p.vpp = *a.vpp;
-    p.schedule = *a.vpp > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
-  }
-  if (a.cp) p.cp = *a.cp;
-  if (a.ep) p.ep = *a.ep;
-  if (a.sp) p.sp = *a.sp;
-  if (a.micro_batch) p.micro_batch = static_cast<int>(*a.micro_batch);
-  if (a.recompute) {
-    TS_ASSIGN_OR_RETURN(p.recompute, ParseRecompute(*a.recompute));
-  }
-  if (a.global_batch) {
-    job.training.global_batch = *a.global_batch;
-    job.training.global_batch_tokens = 0;
-  }
-  if (a.tokens) job.training.tokens_total = *a.tokens;
-  return ValidateJobConfig(job).WithPrefix(job.source);
-}
-
 Result<PlanPtr> RunPlan(const PlanArgs& a) {
   TS_ASSIGN_OR_RETURN(JobConfig job, LoadJob(a.job));
-  TS_RETURN_IF_ERROR(ApplyLayout(a, job));
+  TS_RETURN_IF_ERROR(ApplyLayoutFlags(a.layout, &job, ""));
   Planner planner;
   auto out = std::make_shared<PlanRun>();
   JsonWriter w;
@@ -107,35 +77,37 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
   for (auto [key, value] : flags) {
     const std::string name = py::str(key);
     if (name == "gpus")
-      Take(value, a.gpus);
+      Take(value, a.layout.gpus);
     else if (name == "tp")
-      Take(value, a.tp);
+      Take(value, a.layout.tp);
     else if (name == "pp")
-      Take(value, a.pp);
+      Take(value, a.layout.pp);
     else if (name == "vpp")
-      Take(value, a.vpp);
+      Take(value, a.layout.vpp);
     else if (name == "cp")
-      Take(value, a.cp);
+      Take(value, a.layout.cp);
     else if (name == "ep")
-      Take(value, a.ep);
+      Take(value, a.layout.ep);
     else if (name == "sp")
-      Take(value, a.sp);
+      Take(value, a.layout.sp);
     else if (name == "global_batch")
-      Take(value, a.global_batch);
+      Take(value, a.layout.global_batch);
     else if (name == "micro_batch")
-      Take(value, a.micro_batch);
+      Take(value, a.layout.micro_batch);
     else if (name == "gpu")
-      Take(value, a.gpu);
+      Take(value, a.layout.gpu);
     else if (name == "recompute")
-      Take(value, a.recompute);
+      Take(value, a.layout.recompute);
+    else if (name == "dp_mode")
+      Take(value, a.layout.dp_mode);
     else if (name == "tokens")
-      Take(value, a.tokens);
+      Take(value, a.layout.tokens);
     else if (name == "sweep")
       a.sweep = value.cast<std::vector<std::string>>();
     else {
       Raise(UnimplementedError(
           "plan: unknown flag '{}' (gpus, tp, pp, vpp, cp, ep, sp, global_batch, micro_batch, "
-          "gpu, recompute, tokens, sweep)",
+          "gpu, recompute, dp_mode, tokens, sweep)",
           name));
     }
   }
@@ -184,7 +156,8 @@ void BindPlan(py::module_& m) {
       py::arg("preset_or_config"),
       "Predicts step time, MFU, memory and GPU-hours as `trainscope plan`: a preset name "
       "(seed15vl, gpt3-175b, ...) or a job YAML path; flags gpus, tp, pp, vpp, cp, ep, sp, "
-      "global_batch, micro_batch, gpu, recompute, tokens override its layout; "
+      "global_batch, micro_batch, gpu, recompute, dp_mode, tokens override its layout "
+      "(workload::ApplyLayoutFlags, as the CLI's); "
       "sweep=['tp=2,4,8', 'pp=4,8'] ranks layouts instead.");
 }
 

@@ -52,5 +52,7 @@ std::string_view Name(CpKind v);
 std::string_view Name(Recompute v);
 std::string_view Name(FfnAct v);
 Result<Recompute> ParseRecompute(std::string_view text);
+Result<DpMode> ParseDpMode(std::string_view text);
+Result<CpKind> ParseCpKind(std::string_view text);
 
 }  // namespace trainscope::workload

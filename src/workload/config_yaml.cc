@@ -454,4 +454,8 @@ Result<Recompute> ParseRecompute(std::string_view text) {
   return ParseEnum(text, kRecompute, "recompute");
 }
 
+Result<DpMode> ParseDpMode(std::string_view text) { return ParseEnum(text, kDpModes, "dp_mode"); }
+
+Result<CpKind> ParseCpKind(std::string_view text) { return ParseEnum(text, kCpKinds, "cp_kind"); }
+
 }  // namespace trainscope::workload

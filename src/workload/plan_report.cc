@@ -184,28 +184,66 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.EndObject();
 }
 
+namespace {
+
+std::string SweepHeader(const SweepResult& sweep) {
+  std::string by = "predicted step time";
+  const std::string gpu_hours = sweep.has_budget ? "GPU-hours of the token budget"
+                                                 : "GPU-hours per 1e9 tokens (no token budget)";
+  if (sweep.rank_by == SweepRank::kGpuHours) by = gpu_hours;
+  if (sweep.rank_by == SweepRank::kCost) {
+    by = fmt::format("cost at ${:.2f} per GPU-hour ({})", sweep.usd_per_gpu_hour, gpu_hours);
+  }
+  return fmt::format("{} layouts evaluated, {} fit, {} do not fit in memory; ranked by {}\n",
+                     sweep.evaluated, sweep.fitting, sweep.infeasible, by);
+}
+
+std::string SweepRow(const SweepEntry& e, const std::string& rank, bool price) {
+  std::string row =
+      fmt::format("  {:>4}  {:<36} {:>10.3f} {:>6.1f}% {:>10} {:>10.4g}", rank, e.layout,
+                  e.step_time_s, 100 * e.mfu, Gb(e.memory_per_gpu_bytes), e.gpu_hours);
+  if (price) row += fmt::format(" {:>12.0f}", e.cost_usd);
+  return row + "\n";
+}
+
+}  // namespace
+
 std::string RenderSweepText(const SweepResult& sweep, int top) {
-  std::string s = fmt::format("{} layouts evaluated, {} fit; ranked by predicted step time\n",
-                              sweep.evaluated, sweep.fitting);
-  s += fmt::format("  {:>4}  {:<36} {:>10} {:>7} {:>10}  {}\n", "rank", "layout", "step s", "MFU",
-                   "memory", "");
+  const bool price = sweep.usd_per_gpu_hour > 0;
+  std::string s = SweepHeader(sweep);
+  s += fmt::format("  {:>4}  {:<36} {:>10} {:>7} {:>10} {:>10}", "rank", "layout", "step s", "MFU",
+                   "memory", "GPU-h");
+  s += price ? fmt::format(" {:>12}\n", "cost $") : "\n";
   int shown = 0;
   for (const SweepEntry& e : sweep.entries) {
-    if (shown++ >= top) break;
-    if (!e.valid) {
-      s += fmt::format("  {:>4}  {:<36} invalid: {}\n", "-", e.layout, e.reason);
-      continue;
-    }
-    s += fmt::format("  {:>4}  {:<36} {:>10.3f} {:>6.1f}% {:>10}  {}\n",
-                     e.fits ? std::to_string(shown) : "-", e.layout, e.step_time_s, 100 * e.mfu,
-                     Gb(e.memory_per_gpu_bytes), e.fits ? "" : "does not fit");
+    if (!e.valid || !e.fits || shown >= top) break;
+    s += SweepRow(e, std::to_string(++shown), price);
   }
+  // Layouts that do not fit, with the memory they need, then those that do not apply.
+  int listed = 0;
+  for (const SweepEntry& e : sweep.entries) {
+    if (!e.valid || e.fits) continue;
+    if (listed++ == 0) s += fmt::format("does not fit in memory ({}):\n", sweep.infeasible);
+    if (listed > top) continue;
+    s += fmt::format("     -  {:<36} {}\n", e.layout, e.reason);
+  }
+  if (listed > top)
+    s += fmt::format("     ... {} more (--top N, or --json lists all)\n", listed - top);
+  int invalid = 0;
+  for (const SweepEntry& e : sweep.entries) {
+    if (e.valid || invalid++ >= top) continue;
+    s += fmt::format("     -  {:<36} invalid: {}\n", e.layout, e.reason);
+  }
+  if (invalid > top) s += fmt::format("     ... {} more invalid\n", invalid - top);
   return s;
 }
 
 void WriteSweepJson(const SweepResult& sweep, JsonWriter& w) {
   w.BeginObject();
   w.Field("evaluated", sweep.evaluated).Field("fitting", sweep.fitting);
+  w.Field("infeasible", sweep.infeasible).Field("rank_by", Name(sweep.rank_by));
+  w.Field("gpu_hours_basis", sweep.has_budget ? "token_budget" : "per_1e9_tokens");
+  if (sweep.usd_per_gpu_hour > 0) w.Field("usd_per_gpu_hour", sweep.usd_per_gpu_hour);
   w.Key("layouts").BeginArray();
   for (const SweepEntry& e : sweep.entries) {
     w.BeginObject();
@@ -213,6 +251,10 @@ void WriteSweepJson(const SweepResult& sweep, JsonWriter& w) {
     if (e.valid) {
       w.Field("step_time_s", e.step_time_s).Field("mfu", e.mfu);
       w.Field("memory_per_gpu_bytes", Count(e.memory_per_gpu_bytes)).Field("fits", e.fits);
+      w.Field("memory_available_bytes", Count(e.hbm_bytes)).Field("gpus", e.gpus);
+      w.Field("gpu_hours", e.gpu_hours);
+      if (sweep.usd_per_gpu_hour > 0) w.Field("cost_usd", e.cost_usd);
+      if (!e.fits) w.Field("reason", e.reason);
     } else {
       w.Field("reason", e.reason);
     }

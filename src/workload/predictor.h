@@ -81,6 +81,8 @@ class Planner {
   // true: replay every step's whole graph (the reference) instead of ReplaySteadyState, which
   // gives the same step time to the nanosecond (steady_state_test, predictor test).
   void set_full_replay(bool full) { full_replay_ = full; }
+  // Drops the cached graphs (a sweep done with one pipeline shape frees them for the next).
+  void ClearGraphs() { graphs_.clear(); }
 
  private:
   Result<Prediction> PredictAsGiven(const JobConfig& job, PlanDetail* detail);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 
 #include "base/check.h"
 
@@ -82,7 +81,14 @@ struct WorkerNodes {
 
 class StepBuilder {
  public:
-  explicit StepBuilder(const StepShape& s) : s_(s) {}
+  explicit StepBuilder(const StepShape& s) : s_(s) {
+    // Per worker: recv, compute and send for each of 2 m v slots, gathers, reduce-scatters and
+    // the tail; about two edges per node. Reserved so big steps are not regrown while built.
+    const int64_t per_worker = int64_t{6} * s.microbatches * s.vpp + 2 * s.vpp + 8;
+    const int64_t nodes = per_worker * s.pp * s.dp;
+    builder_.Reserve(static_cast<int32_t>(nodes), 2 * nodes);
+    ops_.reserve(static_cast<size_t>(nodes));
+  }
 
   graph::NodeId Add(StepOp op) {
     op.seq = seq_[Key(op)]++;
@@ -329,15 +335,20 @@ namespace {
 bool IsCompute(StepOpType t) { return t == StepOpType::kForward || t == StepOpType::kBackward; }
 
 // Duration class of an op: everything StepCosts looks at except the microbatch and the seq,
-// with "first forward / last backward of its worker" standing in for the seq.
-uint64_t ClassKey(const StepOp& op, int last_backward_seq) {
+// with "first forward / last backward of its worker" standing in for the seq. Dense (an index
+// into a table of 4 x 16 types x (vpp + 1) chunks x pp stages x dp replicas) so the replayer is
+// built without a hash map.
+size_t ClassKey(const StepOp& op, int last_backward_seq, const StepShape& shape) {
   const bool edge = (op.type == StepOpType::kForward && op.seq == 0) ||
                     (op.type == StepOpType::kBackward && op.seq == last_backward_seq);
-  return static_cast<uint64_t>(op.type) | (static_cast<uint64_t>(op.noop) << 8) |
-         (static_cast<uint64_t>(edge) << 9) |
-         (static_cast<uint64_t>(static_cast<uint16_t>(op.stage)) << 10) |
-         (static_cast<uint64_t>(static_cast<uint16_t>(op.chunk + 1)) << 26) |
-         (static_cast<uint64_t>(static_cast<uint32_t>(op.replica)) << 42);
+  size_t key = static_cast<size_t>(op.type) * 4 + (op.noop ? 2 : 0) + (edge ? 1 : 0);
+  key = key * static_cast<size_t>(shape.vpp + 1) + static_cast<size_t>(op.chunk + 1);
+  key = key * static_cast<size_t>(shape.pp) + static_cast<size_t>(op.stage);
+  return key * static_cast<size_t>(shape.dp) + static_cast<size_t>(op.replica);
+}
+
+size_t ClassKeyCount(const StepShape& shape) {
+  return size_t{64} * static_cast<size_t>((shape.vpp + 1) * shape.pp * shape.dp);
 }
 
 // Pipeline ops by period: compute ops by their microbatch, pipeline sends and recvs by the
@@ -361,16 +372,21 @@ void AssignPeriods(const StepGraph& step, std::vector<int32_t>* period,
         return nullptr;
     }
   };
-  const auto key = [](const StepOp& op, const StepOp& comp, int32_t mb) {
-    return static_cast<uint64_t>(op.type) | (static_cast<uint64_t>(comp.chunk + 1) << 4) |
-           (static_cast<uint64_t>(static_cast<uint16_t>(op.stage)) << 12) |
-           (static_cast<uint64_t>(static_cast<uint32_t>(op.replica)) << 28) |
-           (static_cast<uint64_t>(static_cast<uint32_t>(mb)) << 44);
+  // Dense index of (type, chunk, stage, replica, microbatch): pipeline op types are below 8.
+  const StepShape& shape = step.shape;
+  const auto key = [&](const StepOp& op, const StepOp& comp, int32_t mb) {
+    size_t k = static_cast<size_t>(op.type) * static_cast<size_t>(shape.vpp) +
+               static_cast<size_t>(comp.chunk < 0 ? 0 : comp.chunk);
+    k = k * static_cast<size_t>(shape.pp) + static_cast<size_t>(op.stage);
+    k = k * static_cast<size_t>(shape.dp) + static_cast<size_t>(op.replica);
+    return k * static_cast<size_t>(shape.microbatches) + static_cast<size_t>(mb);
   };
   const size_t n_ops = step.ops.size();
   period->assign(n_ops, -1);
   next->assign(n_ops, -1);
-  std::unordered_map<uint64_t, int32_t> node_of;
+  std::vector<int32_t> node_of(size_t{8} * static_cast<size_t>(shape.vpp * shape.pp * shape.dp) *
+                                   static_cast<size_t>(shape.microbatches),
+                               -1);
   for (size_t n = 0; n < n_ops; ++n) {
     const StepOp* comp = mb_of(n);
     if (comp == nullptr) continue;
@@ -382,8 +398,8 @@ void AssignPeriods(const StepGraph& step, std::vector<int32_t>* period,
   for (size_t n = 0; n < n_ops; ++n) {
     const StepOp* comp = mb_of(n);
     if (comp == nullptr) continue;
-    auto it = node_of.find(key(step.ops[n], *comp, comp->microbatch + q));
-    if (it != node_of.end()) (*next)[n] = it->second;
+    if (comp->microbatch + q >= shape.microbatches) continue;
+    (*next)[n] = node_of[key(step.ops[n], *comp, comp->microbatch + q)];
   }
 }
 
@@ -391,15 +407,15 @@ void AssignPeriods(const StepGraph& step, std::vector<int32_t>* period,
 
 StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph) {
   const int last_backward_seq = step.shape.microbatches * step.shape.vpp - 1;
-  std::unordered_map<uint64_t, uint16_t> class_of;
+  std::vector<int32_t> class_of(ClassKeyCount(step.shape), -1);
   const auto order = step.graph.topological_order();
   class_at_pos_.resize(order.size());
   class_of_node_.resize(order.size());
   for (size_t pos = 0; pos < order.size(); ++pos) {
     const StepOp& op = step.ops[static_cast<size_t>(order[pos])];
-    const uint64_t key = ClassKey(op, last_backward_seq);
-    auto [it, added] = class_of.try_emplace(key, static_cast<uint16_t>(class_op_.size()));
-    if (added) {
+    int32_t& cls = class_of[ClassKey(op, last_backward_seq, step.shape)];
+    if (cls < 0) {
+      cls = static_cast<int32_t>(class_op_.size());
       TS_CHECK(class_op_.size() < 65535, "too many duration classes in one step graph");
       StepOp rep = op;
       rep.seq = op.type == StepOpType::kForward ? (op.seq == 0 ? 0 : 1)
@@ -408,9 +424,9 @@ StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph
       class_worker_.push_back(IsCompute(op.type) ? op.replica * step.shape.pp + op.stage : -1);
       class_count_.push_back(0);
     }
-    class_at_pos_[pos] = it->second;
-    class_of_node_[static_cast<size_t>(order[pos])] = it->second;
-    ++class_count_[it->second];
+    class_at_pos_[pos] = static_cast<uint16_t>(cls);
+    class_of_node_[static_cast<size_t>(order[pos])] = static_cast<uint16_t>(cls);
+    ++class_count_[static_cast<size_t>(cls)];
   }
   AssignPeriods(step, &period_, &next_);
   class_ns_.resize(class_op_.size());

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Cartesian layout sweep over the main block's parallel plan (sweep.h).
+// Cartesian layout sweep over the main block's layout knobs (sweep.h).
 #include "workload/sweep.h"
 
 #include <algorithm>
-#include <charconv>
+#include <atomic>
+#include <map>
 
 #include "base/parallel.h"
 #include "workload/config_io.h"
+#include "workload/layout.h"
 
 namespace trainscope::workload {
 
@@ -17,22 +19,18 @@ Result<SweepAxis> ParseSweepAxis(std::string_view text) {
   }
   SweepAxis axis;
   axis.name = std::string(text.substr(0, eq));
-  static const char* kNames[] = {"tp", "pp", "vpp", "cp", "ep", "mb", "gpus"};
-  if (std::find_if(std::begin(kNames), std::end(kNames),
-                   [&](const char* n) { return axis.name == n; }) == std::end(kNames)) {
-    return InvalidArgumentError("--sweep '{}': unknown axis '{}' (tp, pp, vpp, cp, ep, mb, gpus)",
-                                text, axis.name);
+  if (!IsLayoutKnob(axis.name)) {
+    return InvalidArgumentError("--sweep '{}': unknown axis '{}' ({})", text, axis.name,
+                                LayoutKnobNames());
   }
   std::string_view rest = text.substr(eq + 1);
   while (!rest.empty()) {
     const size_t comma = rest.find(',');
     const std::string_view item = rest.substr(0, comma);
-    int value = 0;
-    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc() || ptr != item.data() + item.size() || value < 1) {
-      return InvalidArgumentError("--sweep '{}': '{}' is not a positive integer", text, item);
-    }
-    axis.values.push_back(value);
+    Result<int> value = ParseLayoutKnob(axis.name, item);
+    if (!value.ok()) return value.error().WithPrefix(fmt::format("--sweep '{}'", text));
+    axis.values.push_back(*value);
+    axis.labels.emplace_back(item);
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
   }
@@ -40,27 +38,31 @@ Result<SweepAxis> ParseSweepAxis(std::string_view text) {
   return axis;
 }
 
-namespace {
-
-void Apply(const std::string& name, int value, JobConfig* job) {
-  ParallelPlan& plan = job->blocks[static_cast<size_t>(MainBlockIndex(*job))].plan;
-  if (name == "tp") plan.tp = value;
-  if (name == "pp") plan.pp = value;
-  if (name == "vpp") {
-    plan.vpp = value;
-    plan.schedule = value > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
-  }
-  if (name == "cp") plan.cp = value;
-  if (name == "ep") plan.ep = value;
-  if (name == "mb") plan.micro_batch = value;
-  if (name == "gpus") job->cluster.gpus = value;
+Result<SweepRank> ParseSweepRank(std::string_view text) {
+  if (text == "step_time") return SweepRank::kStepTime;
+  if (text == "gpu_hours") return SweepRank::kGpuHours;
+  if (text == "cost") return SweepRank::kCost;
+  return InvalidArgumentError("--rank-by '{}': expected step_time, gpu_hours or cost", text);
 }
 
-}  // namespace
+std::string_view Name(SweepRank rank) {
+  switch (rank) {
+    case SweepRank::kStepTime:
+      return "step_time";
+    case SweepRank::kGpuHours:
+      return "gpu_hours";
+    case SweepRank::kCost:
+      return "cost";
+  }
+  return "?";
+}
 
 namespace {
 
-SweepEntry Evaluate(const JobConfig& job, std::string layout, Planner& planner) {
+constexpr double kGb = 1e9;
+
+SweepEntry Evaluate(const JobConfig& job, std::string layout, const SweepOptions& options,
+                    Planner& planner) {
   SweepEntry entry;
   entry.layout = std::move(layout);
   Status valid = ValidateJobConfig(job);
@@ -77,16 +79,23 @@ SweepEntry Evaluate(const JobConfig& job, std::string layout, Planner& planner) 
   entry.step_time_s = p->step_time_s;
   entry.mfu = p->mfu;
   entry.memory_per_gpu_bytes = p->memory_per_gpu_bytes;
+  entry.hbm_bytes = p->hbm_bytes;
   entry.fits = p->fits;
+  entry.gpus = p->gpus;
+  // Without a budget: GPU-hours of 1e9 tokens, the same ranking as any budget would give.
+  entry.gpu_hours = p->has_budget ? p->gpu_hours
+                                  : p->step_time_s * p->gpus / 3600 * (1e9 / p->tokens_per_step) /
+                                        job.training.effective_time_ratio;
+  entry.cost_usd = entry.gpu_hours * options.usd_per_gpu_hour;
+  if (!entry.fits) {
+    entry.reason = fmt::format("needs {:.1f} GB per GPU, {:.1f} GB available",
+                               entry.memory_per_gpu_bytes / kGb, entry.hbm_bytes / kGb);
+  }
   return entry;
 }
 
-}  // namespace
-
-Result<SweepResult> Sweep(const JobConfig& base, const std::vector<SweepAxis>& axes,
-                          Planner& planner, int threads) {
-  // Every layout first (the cartesian product, first axis fastest), then predicted in parallel:
-  // worker t takes layouts t, t + T, ... with its own Planner (worker 0 uses `planner`).
+// Every layout of the product, first axis fastest.
+std::vector<std::vector<int>> Product(const std::vector<SweepAxis>& axes) {
   std::vector<std::vector<int>> layouts;
   std::vector<size_t> index(axes.size(), 0);
   while (true) {
@@ -100,33 +109,115 @@ Result<SweepResult> Sweep(const JobConfig& base, const std::vector<SweepAxis>& a
     }
     if (a == axes.size()) break;
   }
-  const int workers = std::max(
-      1, std::min(threads > 0 ? threads : DefaultThreadCount(), static_cast<int>(layouts.size())));
+  return layouts;
+}
+
+JobConfig WithLayout(const JobConfig& base, const std::vector<SweepAxis>& axes,
+                     const std::vector<int>& values) {
+  JobConfig job = base;
+  for (size_t a = 0; a < axes.size(); ++a) SetLayoutKnob(axes[a].name, values[a], &job);
+  return job;
+}
+
+std::string LayoutText(const std::vector<SweepAxis>& axes, const std::vector<int>& values) {
+  std::string layout;
+  for (size_t a = 0; a < axes.size(); ++a) {
+    const size_t i =
+        static_cast<size_t>(std::find(axes[a].values.begin(), axes[a].values.end(), values[a]) -
+                            axes[a].values.begin());
+    layout +=
+        fmt::format("{}{}={}", layout.empty() ? "" : " ", axes[a].name,
+                    i < axes[a].labels.size() ? axes[a].labels[i] : std::to_string(values[a]));
+  }
+  return layout;
+}
+
+// Layout indices grouped by the pipeline shape of their step graphs (pp, virtual stages), the
+// groups with the largest graphs first so that workers taking them in turn finish together.
+std::vector<std::vector<size_t>> ShapeGroups(const JobConfig& base,
+                                             const std::vector<SweepAxis>& axes,
+                                             const std::vector<std::vector<int>>& layouts) {
+  std::map<std::pair<int, int>, std::vector<size_t>> by_shape;
+  for (size_t i = 0; i < layouts.size(); ++i) {
+    const JobConfig job = WithLayout(base, axes, layouts[i]);
+    const ParallelPlan& plan = job.blocks[static_cast<size_t>(MainBlockIndex(job))].plan;
+    const int vpp = plan.schedule == PpSchedule::kInterleaved ? plan.vpp : 1;
+    by_shape[{-plan.pp * plan.pp * vpp, plan.pp * 64 + vpp}].push_back(i);
+  }
+  std::vector<std::vector<size_t>> groups;
+  for (auto& [shape, members] : by_shape) groups.push_back(std::move(members));
+  return groups;
+}
+
+int RankClass(const SweepEntry& e) { return e.valid ? (e.fits ? 0 : 1) : 2; }
+
+double RankKey(const SweepEntry& e, SweepRank rank) {
+  switch (rank) {
+    case SweepRank::kStepTime:
+      return e.step_time_s;
+    case SweepRank::kGpuHours:
+      return e.gpu_hours;
+    case SweepRank::kCost:
+      return e.cost_usd;
+  }
+  return e.step_time_s;
+}
+
+void Rank(SweepResult* out) {
+  std::stable_sort(out->entries.begin(), out->entries.end(),
+                   [rank = out->rank_by](const SweepEntry& x, const SweepEntry& y) {
+                     const int rx = RankClass(x), ry = RankClass(y);
+                     if (rx != ry) return rx < ry;
+                     if (rx == 0) return RankKey(x, rank) < RankKey(y, rank);
+                     if (rx == 1) return x.memory_per_gpu_bytes < y.memory_per_gpu_bytes;
+                     return false;
+                   });
+}
+
+}  // namespace
+
+Result<SweepResult> Sweep(const JobConfig& base, const std::vector<SweepAxis>& axes,
+                          Planner& planner, const SweepOptions& options) {
+  if (options.rank_by == SweepRank::kCost && options.usd_per_gpu_hour <= 0) {
+    return InvalidArgumentError(
+        "--rank-by cost needs a price: give --usd-per-gpu-hour (e.g. 2.5 for $2.50 per GPU-hour)");
+  }
+  const std::vector<std::vector<int>> layouts = Product(axes);
+  const std::vector<std::vector<size_t>> groups = ShapeGroups(base, axes, layouts);
+  const int workers =
+      std::max(1, std::min(options.threads > 0 ? options.threads : DefaultThreadCount(),
+                           static_cast<int>(groups.size())));
   SweepResult out;
+  out.rank_by = options.rank_by;
+  out.usd_per_gpu_hour = options.usd_per_gpu_hour;
+  out.has_budget = base.training.tokens_total > 0;
   out.entries.resize(layouts.size());
+  std::atomic<size_t> next_group{0};
   ParallelFor(static_cast<size_t>(workers), workers, [&](size_t worker) {
     Planner own;
     Planner& mine = worker == 0 ? planner : own;
-    JobConfig job = base;
-    for (size_t i = worker; i < layouts.size(); i += static_cast<size_t>(workers)) {
-      std::string layout;
-      for (size_t a = 0; a < axes.size(); ++a) {
-        Apply(axes[a].name, layouts[i][a], &job);
-        layout += fmt::format("{}{}={}", layout.empty() ? "" : " ", axes[a].name, layouts[i][a]);
+    for (size_t g = next_group++; g < groups.size(); g = next_group++) {
+      for (size_t i : groups[g]) {
+        out.entries[i] = Evaluate(WithLayout(base, axes, layouts[i]), LayoutText(axes, layouts[i]),
+                                  options, mine);
       }
-      out.entries[i] = Evaluate(job, std::move(layout), mine);
+      mine.ClearGraphs();  // the next group has other pipeline shapes
     }
   });
   out.evaluated = static_cast<int>(layouts.size());
-  for (const SweepEntry& e : out.entries) out.fitting += e.valid && e.fits ? 1 : 0;
-  std::stable_sort(out.entries.begin(), out.entries.end(),
-                   [](const SweepEntry& x, const SweepEntry& y) {
-                     const int rx = x.valid ? (x.fits ? 0 : 1) : 2;
-                     const int ry = y.valid ? (y.fits ? 0 : 1) : 2;
-                     if (rx != ry) return rx < ry;
-                     return rx < 2 && x.step_time_s < y.step_time_s;
-                   });
+  for (const SweepEntry& e : out.entries) {
+    out.fitting += e.valid && e.fits ? 1 : 0;
+    out.infeasible += e.valid && !e.fits ? 1 : 0;
+  }
+  Rank(&out);
   return out;
+}
+
+Result<SweepResult> Sweep(const JobConfig& base, const std::vector<SweepAxis>& axes,
+                          Planner& planner, int threads) {
+  SweepOptions options;
+  options.threads = threads;
+  return Sweep(base, axes, planner, options);
 }
 
 }  // namespace trainscope::workload

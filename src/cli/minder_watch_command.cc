@@ -8,6 +8,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "base/byte_source.h"
@@ -61,6 +62,21 @@ Result<int> ParseDuration(const std::string& flag, const std::string& text) {
                                 flag, PrintableText(text));
   }
   return static_cast<int>(value * scale);
+}
+
+// CLI11 checks (a bad value is a usage error, exit 2, as for every option).
+CLI::Validator Checked(const std::string& what, std::function<Status(const std::string&)> check) {
+  return CLI::Validator(
+      [check](std::string& text) {
+        const Status status = check(text);
+        return status.ok() ? std::string() : status.message();
+      },
+      what);
+}
+
+Status HttpUrl(const std::string& url) {
+  if (url.starts_with("http://") || url.starts_with("https://")) return OkStatus();
+  return InvalidArgumentError("'{}' is not an http:// or https:// URL", PrintableText(url));
 }
 
 Result<std::string> AuthHeader(const WatchFlags& f) {
@@ -135,10 +151,6 @@ Status RunWatchCommand(const WatchFlags& f) {
   options.server = f.prometheus;
   TS_ASSIGN_OR_RETURN(options.every_seconds, ParseDuration("--every", f.every));
   TS_ASSIGN_OR_RETURN(options.pull_seconds, ParseDuration("--pull", f.pull));
-  if (options.pull_seconds < minder::kWindow) {
-    return InvalidArgumentError("--pull {}: a pull must hold at least one window ({} s)", f.pull,
-                                minder::kWindow);
-  }
   options.query = f.query;
   if (!f.job.empty()) {
     TS_ASSIGN_OR_RETURN(auto matcher, live::ParseLabelMatcher(f.job));
@@ -184,12 +196,29 @@ void RegisterMinderWatch(CLI::App& root) {
                                        "the last 15 min, alerts as they happen");
   static WatchFlags f;
   watch->add_option("--prometheus", f.prometheus, "Prometheus base URL (http:// or https://)")
-      ->required();
-  watch->add_option("--job", f.job, "The job's series: LABEL=VALUE (e.g. job=llm-pretrain)");
+      ->required()
+      ->check(Checked("URL", HttpUrl));
+  watch->add_option("--job", f.job, "The job's series: LABEL=VALUE (e.g. job=llm-pretrain)")
+      ->check(Checked("LABEL=VALUE", [](const std::string& text) {
+        auto matcher = live::ParseLabelMatcher(text);
+        return matcher.has_value() ? OkStatus() : matcher.error();
+      }));
   watch->add_option("--query", f.query,
                     "PromQL selecting the series instead of the default for --job");
-  watch->add_option("--every", f.every, "Time between calls (90s, 8m, 1h)")->capture_default_str();
-  watch->add_option("--pull", f.pull, "Data per call, ending now")->capture_default_str();
+  auto duration = [](const char* flag, int min_seconds) {
+    return Checked("DURATION", [flag, min_seconds](const std::string& text) {
+      auto seconds = ParseDuration(flag, text);
+      if (!seconds.has_value()) return seconds.error();
+      if (*seconds >= min_seconds) return OkStatus();
+      return InvalidArgumentError("{} {}: at least {} s (one window)", flag, text, min_seconds);
+    });
+  };
+  watch->add_option("--every", f.every, "Time between calls (90s, 8m, 1h)")
+      ->capture_default_str()
+      ->check(duration("--every", 1));
+  watch->add_option("--pull", f.pull, "Data per call, ending now")
+      ->capture_default_str()
+      ->check(duration("--pull", minder::kWindow));
   watch->add_option("--continuity", f.continuity, "Windows (s) the same candidate must persist")
       ->capture_default_str()
       ->check(IntInRange(1, 86400));
@@ -198,8 +227,10 @@ void RegisterMinderWatch(CLI::App& root) {
   watch->add_option("--calls", f.calls, "Stop after this many calls (0: until SIGINT/SIGTERM)")
       ->capture_default_str()
       ->check(IntAtLeast(0));
-  watch->add_option("--alert-webhook", f.webhook,
-                    "POST alerts here as Alertmanager webhook JSON (version 4)");
+  watch
+      ->add_option("--alert-webhook", f.webhook,
+                   "POST alerts here as Alertmanager webhook JSON (version 4)")
+      ->check(Checked("URL", HttpUrl));
   auto* header = watch->add_option("--auth-header", f.auth_header,
                                    "Extra request header, e.g. 'Authorization: Bearer TOKEN'");
   watch

@@ -14,7 +14,8 @@ the server cannot start.
 servers misbehave, one call each (--calls 1): a 503 then a partial response with `warnings` (the
 retry is made, the warning kept), samples every 15 s (inconclusive, coarser than 1 s), a scalar
 result (refused, exit 3), a bearer token (sent; a wrong one is a 401, exit 3), a machine whose
-series stop partway (named, from its missing data).
+series stop partway (named, from its missing data), https with a self-signed certificate
+(refused; accepted with --cacert or --insecure).
 
 Usage: live_prometheus_test.py --cli PATH [--suite live|fake] [--prometheus PATH] [--keep DIR]
 """
@@ -27,6 +28,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -239,6 +241,34 @@ def fake_handler(state):
     return Handler
 
 
+def check_tls(watch, handler_class, workdir):
+    """https with a self-signed certificate: refused unverified, accepted with --cacert or
+    --insecure. Returns what was checked (skipped without the openssl command)."""
+    if shutil.which("openssl") is None:
+        return "not checked (no openssl command)"
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        proc, _ = watch("auth", "--bearer-token-file", os.path.join(workdir, "token"),
+                        "--retries", "0", server_url=url)
+        assert proc.returncode == 3 and "certificate" in proc.stderr.lower(), proc.stderr
+        for flag in (["--cacert", cert], ["--insecure"]):
+            proc, lines = watch("auth", "--bearer-token-file", os.path.join(workdir, "token"),
+                                *flag, server_url=url)
+            assert proc.returncode == 0 and lines[0]["verdict"] == "healthy", (flag, proc.stderr)
+        return "self-signed refused, --cacert and --insecure accepted"
+    finally:
+        server.shutdown()
+
+
 def run_fake_suite(cli, workdir):
     state = {}
     server = serve(fake_handler(state))
@@ -247,8 +277,8 @@ def run_fake_suite(cli, workdir):
     with open(token, "w") as f:
         f.write("s3cret\n")
 
-    def watch(scenario, *extra):
-        command = [cli, "minder", "watch", "--prometheus", f"{base}/{scenario}", "--job",
+    def watch(scenario, *extra, server_url=None):
+        command = [cli, "minder", "watch", "--prometheus", f"{server_url or base}/{scenario}", "--job",
                    "job=trainjob", "--calls", "1", "--pull", "2m", "--continuity", "20", "--json",
                    *extra]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
@@ -281,7 +311,8 @@ def run_fake_suite(cli, workdir):
         assert proc.returncode == 0, proc.stderr
         alerts = [l for l in lines if l["event"] == "alert"]
         assert [(a["machine"], a["missing"]) for a in alerts] == [("node7", True)], lines
-        print("fake server: retry, warnings, coarse step, scalar, auth, series gone: ok")
+        tls = check_tls(watch, fake_handler(state), workdir)
+        print(f"fake server: retry, warnings, coarse step, scalar, auth, series gone: ok; TLS: {tls}")
         return 0
     finally:
         server.shutdown()

@@ -159,8 +159,11 @@ TEST(Watch, UnreachableServerIsReportedAndTheWatchGoesOn) {
   options.pull_seconds = 60;
   options.max_calls = 2;
   std::vector<StatusCode> codes;
-  EXPECT_OK(RunWatch(prometheus, webhook, options,
-                     [&codes](const WatchCall& call) { codes.push_back(call.error.code()); }));
+  // Both calls are made (the first failure does not end the watch); the last one's error is
+  // the result of a watch bounded by max_calls.
+  EXPECT_THAT(RunWatch(prometheus, webhook, options,
+                       [&codes](const WatchCall& call) { codes.push_back(call.error.code()); }),
+              StatusIs(StatusCode::kIo, "Couldn't connect"));
   EXPECT_EQ(codes, (std::vector<StatusCode>{StatusCode::kIo, StatusCode::kIo}));
 }
 

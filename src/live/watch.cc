@@ -128,7 +128,8 @@ Status RunWatch(HttpClient& prometheus, HttpClient& webhook, const WatchOptions&
     do {
       next_ns += every_ns;
     } while (next_ns <= NowNs());
-    if (options.max_calls != 0 && index == options.max_calls) break;
+    if (options.max_calls != 0 && index == options.max_calls)
+      return call.error;  // cron use: failed = exit 3
     SleepUntil(next_ns, options);
   }
   return OkStatus();

@@ -62,8 +62,9 @@ struct WatchCall {
   Status webhook_error;  // posting the changes failed after retries
 };
 
-// Runs calls until `stop`, max_calls, or an error no later call can fix (returned). `on_call` is
-// called after every call.
+// Runs calls until `stop`, max_calls, or an error no later call can fix (returned). After
+// max_calls it returns the last call's error (OK when it succeeded). `on_call` is called after
+// every call.
 Status RunWatch(HttpClient& prometheus, HttpClient& webhook, const WatchOptions& options,
                 const std::function<void(const WatchCall&)>& on_call);
 

@@ -187,13 +187,14 @@ class LayerBuilder {
     Attention(out);
     if (cp > 1 && p_.cp_kind == CpKind::kRing) {
       // c-1 KV exchanges overlapped with the attention blocks: only the excess is exposed.
-      Kernel& attn = out->back();
+      // A copy: Comm appends to `out`, which may move its kernels.
+      const double attn_s = out->back().seconds;
       const double kv_bytes = 2 * 2 * tokens_ * kv_dim_ / t_;
       const double ring =
           (cp - 1) * CollectiveSeconds(job_.cluster, Collective::kP2p, 2, t_, kv_bytes);
       Comm(out, "cp_ring_kv", Collective::kP2p, "cp", cp, t_, (cp - 1) * kv_bytes, 1.0);
       out->back().seconds = ring;
-      out->back().exposed = std::max(0.0, ring - attn.seconds);
+      out->back().exposed = std::max(0.0, ring - attn_s);
     }
     if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
       Comm(out, "cp_all_to_all_out", Collective::kAllToAll, "cp", cp, t_, 2 * tokens_ * h_ / t_, 0);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // YAML parsing, errors with places, presets.
-#include "workload/config_io.h"
-
 #include <gtest/gtest.h>
 
 #include "support/status_matchers.h"
+#include "workload/config_io.h"
 #include "workload/predictor.h"
 
 namespace trainscope::workload {
@@ -58,8 +57,12 @@ TEST(Config, StrictKeysAndBoundedValues) {
               StatusIs(StatusCode::kInvalidArgument,
                        "line 6:5: blocks[0].layers: given twice (first at line 5:5)"));
   EXPECT_THAT(parse_with("training: {", "trainig: {"),
-              StatusIs(StatusCode::kInvalidArgument, "trainig: unknown key (did you mean "
-                                                     "training?)"));
+              StatusIs(StatusCode::kInvalidArgument,
+                       "trainig: unknown key (did you mean "
+                       "training?)"));
+  // A foreign top-level section is named as such, before the 'blocks' list it leaves out.
+  EXPECT_THAT(ParseJobConfig("model:\n  layers: 12\n", "m.yaml"),
+              StatusIs(StatusCode::kInvalidArgument, "m.yaml: line 1:1: model: unknown key"));
   EXPECT_THAT(parse_with("    vocab: 1000\n", "    vocab: 1000\n    image_vit_tokens: 9\n"),
               StatusIs(StatusCode::kInvalidArgument,
                        "blocks[0].image_vit_tokens: applies to vit blocks only"));
@@ -123,9 +126,9 @@ TEST(Config, DecoderFromFlagsIsLlamaShapedAndSaysWhatItAssumed) {
       if (a.field == field) return true;
     return false;
   };
-  for (const char* field : {"blocks[0].ffn_hidden", "blocks[0].vocab", "cluster.gpu",
-                            "system.fragmentation", "cluster.gemm_eff_max",
-                            "training.effective_time_ratio"}) {
+  for (const char* field :
+       {"blocks[0].ffn_hidden", "blocks[0].vocab", "cluster.gpu", "system.fragmentation",
+        "cluster.gemm_eff_max", "training.effective_time_ratio"}) {
     EXPECT_TRUE(assumed(field)) << field;
   }
   EXPECT_GE(job.assumed.size(), 15u);

@@ -272,6 +272,10 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   top.Get("name", &job->name);
   top.Get("description", &job->description);
   for (const char* key : {"blocks", "cluster", "system", "training", "assumptions"}) top.Known(key);
+  // Unknown top-level keys first: a misspelt or foreign section ("model:") is the news, not the
+  // 'blocks' list it left out.
+  top.CheckKeys();
+  if (!error.ok()) return error;
   const YAML::Node blocks = root["blocks"];
   if (!blocks.IsDefined() || !blocks.IsSequence() || blocks.size() == 0) {
     return InvalidArgumentError("'blocks' must be a non-empty list of model blocks");
@@ -378,7 +382,6 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     ar.CheckKeys();
     job->assumed.push_back(std::move(a));
   }
-  top.CheckKeys();
   return error;
 }
 

@@ -54,6 +54,10 @@ TEST(PreprocessTest, SparseGridIsRefusedDenseOneBuilt) {
   // 10 metrics x 2 machines x 1,000,001 s = 20 M cells for 20 samples.
   EXPECT_THAT(BuildGrid(sparse, GridOptions{}, nullptr).status(),
               testing::StatusIs(StatusCode::kInvalidArgument, "make a grid of 20 M cells"));
+  GridOptions one_metric;  // 1 x 2 x 1,000,001 = 2 M cells for 2 samples: still too sparse
+  one_metric.metrics = {"a"};
+  EXPECT_THAT(BuildGrid(sparse, one_metric, nullptr).status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, "make a grid of 2 M cells"));
   model::MetricTable dense;
   const int32_t da = dense.InternMachine("a"), db = dense.InternMachine("b");
   const int32_t m = dense.InternMetric("m");

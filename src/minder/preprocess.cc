@@ -2,13 +2,13 @@
 // Grid alignment, nearest-sample fill, skew removal and robust normalisation.
 #include "minder/preprocess.h"
 
-#include <fmt/core.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <unordered_map>
+
+#include <fmt/core.h>
 
 #include "base/parallel.h"
 
@@ -37,8 +37,7 @@ void NearestFill(float* row, int steps, int reach) {
     if (!std::isnan(row[t])) continue;
     int best = -1;
     if (prev[t] >= 0 && t - prev[t] <= reach) best = prev[t];
-    if (next[t] >= 0 && next[t] - t <= reach && (best < 0 || next[t] - t < t - best))
-      best = next[t];
+    if (next[t] >= 0 && next[t] - t <= reach && (best < 0 || next[t] - t < t - best)) best = next[t];
     if (best >= 0) row[t] = row[best];
   }
 }
@@ -126,9 +125,8 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     for (const std::string& name : options.metrics) {
       auto id = table.metrics().Find(name);
       if (!id) {
-        if (diags)
-          diags->Add("metric_absent", name, "",
-                     "requested metric has no samples in the input; skipped");
+        if (diags) diags->Add("metric_absent", name, "",
+                              "requested metric has no samples in the input; skipped");
         continue;
       }
       metric_ids.push_back(*id);
@@ -137,8 +135,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
   std::vector<uint8_t> machine_seen(static_cast<size_t>(table.machines().size()), 0);
   std::vector<int> metric_slot(static_cast<size_t>(table.metrics().size()), -1);
-  for (size_t k = 0; k < metric_ids.size(); ++k)
-    metric_slot[static_cast<size_t>(metric_ids[k])] = static_cast<int>(k);
+  for (size_t k = 0; k < metric_ids.size(); ++k) metric_slot[static_cast<size_t>(metric_ids[k])] = static_cast<int>(k);
   for (size_t row = 0; row < table.size(); ++row) {
     int64_t ts = table.ts()[row];
     if (ts < options.start_ns || ts >= options.end_ns) continue;
@@ -147,15 +144,12 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     hi = std::max(hi, ts);
     machine_seen[static_cast<size_t>(table.machine()[row])] = 1;
   }
-  if (lo > hi)
-    return FailedPreconditionError(
-        "no samples of the selected metrics in the time range (empty pull)");
+  if (lo > hi) return FailedPreconditionError("no samples of the selected metrics in the time range (empty pull)");
   Grid grid;
   const int64_t step = options.step_ns > 0 ? options.step_ns : kS;
   grid.t0_ns = FloorDiv(lo + step / 2, step) * step;
   int64_t span = FloorDiv(hi + step / 2, step) - grid.t0_ns / step + 1;
-  if (span > 30LL * 86400)
-    return InvalidArgumentError("time span of {} steps is over 30 days at 1 s", span);
+  if (span > 30LL * 86400) return InvalidArgumentError("time span of {} steps is over 30 days at 1 s", span);
   grid.steps = static_cast<int>(span);
   std::vector<int> machine_index(machine_seen.size(), -1);
   for (size_t m = 0; m < machine_seen.size(); ++m) {
@@ -167,19 +161,13 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   for (const std::string& want : options.expected_machines) {
     if (std::find(grid.machines.begin(), grid.machines.end(), want) == grid.machines.end()) {
       grid.absent.push_back(want);
-      if (diags)
-        diags->Add("machine_absent", want, "",
-                   "machine has no sample in the whole pull; reported, not compared");
+      if (diags) diags->Add("machine_absent", want, "",
+                            "machine has no sample in the whole pull; reported, not compared");
     }
   }
   const size_t M = grid.machines.size(), T = static_cast<size_t>(grid.steps);
-  TS_RETURN_IF_ERROR(CheckGridSize(metric_ids.size(), M, T, table.size()));
-  // Per (metric slot, gpu, machine): a row on the grid; sums and counts handle duplicates.
-  struct Series {
-    std::vector<float> sum;
-    std::vector<uint16_t> count;
-    int64_t last_ts = INT64_MIN;
-  };
+  TS_RETURN_IF_ERROR(CheckGridSize(metric_ids.size(), M, T, table.size()));  // before allocating
+  struct Series { std::vector<float> sum; std::vector<uint16_t> count; int64_t last_ts = INT64_MIN; };  // a (metric slot, gpu, machine) row; sums and counts handle duplicates
   std::vector<std::map<int16_t, std::vector<Series>>> series(metric_ids.size());
   // One metric slot per task (its series are its own), rows in table order within it; the grid
   // second of a timestamp with the 1 s step as a constant divisor (a multiplication, not a
@@ -205,8 +193,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       const int64_t ts = table.ts()[row];
       if (ts < options.start_ns || ts >= options.end_ns) continue;
       const float v = static_cast<float>(table.value()[row]);
-      const size_t m =
-          static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])]);
+      const size_t m = static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])]);
       float& cell = values[m * T + static_cast<size_t>(grid_second(ts))];
       if (table.gpu()[row] != model::kNoGpu || !std::isnan(cell) || std::isnan(v)) {
         is_direct = false;
@@ -234,8 +221,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
         cached_gpu = gpu;
         if (per_machine->empty()) per_machine->resize(M);
       }
-      Series& s = (*per_machine)[static_cast<size_t>(
-          machine_index[static_cast<size_t>(table.machine()[row])])];
+      Series& s = (*per_machine)[static_cast<size_t>(machine_index[static_cast<size_t>(table.machine()[row])])];
       if (s.sum.empty()) {
         s.sum.assign(T, 0.f);
         s.count.assign(T, 0);
@@ -280,8 +266,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       built[k].push_back(std::move(mean));
       return;
     }
-    bool per_gpu = series[k].size() > 1 ||
-                   (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
+    bool per_gpu = series[k].size() > 1 || (series[k].size() == 1 && series[k].begin()->first != model::kNoGpu);
     if (!per_gpu) {
       // One machine-level series per machine: the mean channel is the filled row itself (as
       // the sums below give it: 0 + x over a count of 1), and there is no [min] channel.
@@ -304,13 +289,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       return;
     }
     Channel mean{name, name, false, std::vector<float>(M * T, kNaN), {}, 0, 1};
-    Channel mn{name + "[min]",
-               name,
-               true,
-               std::vector<float>(M * T, kNaN),
-               std::vector<int16_t>(M * T, -1),
-               0,
-               1};
+    Channel mn{name + "[min]", name, true, std::vector<float>(M * T, kNaN), std::vector<int16_t>(M * T, -1), 0, 1};
     std::vector<float> acc(M * T, 0.f), minv(M * T, std::numeric_limits<float>::infinity());
     std::vector<int> cnt(M * T, 0);
     std::vector<int16_t> argmin(M * T, -1), missing_gpu(M * T, -1);
@@ -328,8 +307,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
         // The min over a NIC's (or another non-GPU device's) traffic is taken on its trailing
         // mean over `device_smooth_seconds`: a node's NICs carry a collective's bursts in turn, so
         // their per-second minimum is 0 in many healthy seconds and a dead NIC would hide there.
-        const std::vector<float> smooth =
-            DeviceIsGpu(grid, m, gpu) ? row : TrailingMean(row, options.device_smooth_seconds);
+        const std::vector<float> smooth = DeviceIsGpu(grid, m, gpu) ? row : TrailingMean(row, options.device_smooth_seconds);
         for (size_t t = 0; t < T; ++t) {
           size_t i = m * T + t;
           if (std::isnan(row[t])) {
@@ -403,20 +381,18 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
       if (best_shift != 0 && best > 0.3 && best - zero > 0.1) {
         grid.skew_seconds[m] = best_shift;
         for (Channel& ch : grid.channels) {
-          std::vector<float> row(ch.values.begin() + static_cast<long>(m * T),
-                                 ch.values.begin() + static_cast<long>((m + 1) * T));
+          std::vector<float> row(ch.values.begin() + static_cast<long>(m * T), ch.values.begin() + static_cast<long>((m + 1) * T));
           for (size_t t = 0; t < T; ++t) {
             long u = static_cast<long>(t) + best_shift;
-            ch.values[m * T + t] =
-                u >= 0 && u < static_cast<long>(T) ? row[static_cast<size_t>(u)] : kNaN;
+            ch.values[m * T + t] = u >= 0 && u < static_cast<long>(T) ? row[static_cast<size_t>(u)] : kNaN;
           }
         }
       }
     });
     for (size_t m = 0; m < M; ++m) {
       if (diags && grid.skew_seconds[m] != 0) {
-        diags->Add("clock_skew", grid.machines[m], fmt::format("{} s", grid.skew_seconds[m]),
-                   "clock skew aligned away");
+        diags->Add("clock_skew", grid.machines[m],
+                   fmt::format("{} s", grid.skew_seconds[m]), "clock skew aligned away");
       }
     }
   }
@@ -449,7 +425,8 @@ uint32_t OrderKey(float v) {
 // fall in, selections inside those: 3 ms instead of 15-20 ms for 921,600 values. Equal floats have
 // equal bits except +0 and -0, so the value at a rank is unique unless it is a zero while both
 // zeros occur; then (only then) selections over the whole array decide, as they always did.
-bool Percentiles(const std::vector<float>& values, const double* fraction, int count, double* out) {
+bool Percentiles(const std::vector<float>& values, const double* fraction, int count,
+                 double* out) {
   std::vector<uint32_t> histogram(size_t{1} << 16, 0);
   size_t n = 0, plus_zero = 0, minus_zero = 0;
   for (float v : values) {

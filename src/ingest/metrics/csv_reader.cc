@@ -29,7 +29,9 @@ Result<internal::CsvHeader> ParseHeader(std::string_view text, std::string_view 
   if (text.empty()) return DataLossError("{}: empty file (no CSV header)", origin);
   internal::CsvHeader h;
   LineReader lines(text);
-  const std::string_view header = lines.Next()->text;
+  const std::optional<TextLine> first = lines.Next();  // none when the file is only a BOM
+  if (!first) return DataLossError("{}: empty file (a UTF-8 byte-order mark, no CSV header)", origin);
+  const std::string_view header = first->text;
   std::vector<std::string_view>& columns = h.columns;
   for (size_t pos = 0; pos <= header.size();) columns.push_back(NextCsvField(header, &pos));
   // The column that is wrong, where it starts.

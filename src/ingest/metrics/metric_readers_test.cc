@@ -63,6 +63,9 @@ TEST(LongCsvTest, ErrorsNamePlace) {
   EXPECT_THAT(ReadLongCsv("time,host,cpu\n", "f.csv", &t, nullptr),
               StatusIs(StatusCode::kInvalidArgument, "f.csv:1:1"));
   EXPECT_THAT(ReadLongCsv("", "f.csv", &t, nullptr), StatusIs(StatusCode::kDataLoss, "empty"));
+  // Only a byte-order mark (libFuzzer: the header was read from an absent line).
+  EXPECT_THAT(ReadLongCsv("\xEF\xBB\xBF", "f.csv", &t, nullptr),
+              StatusIs(StatusCode::kDataLoss, "f.csv: empty file (a UTF-8 byte-order mark"));
   EXPECT_THAT(ReadLongCsv("timestamp,machine,cpu\nx,a,1\n", "f.csv", &t, nullptr),
               StatusIs(StatusCode::kInvalidArgument, "f.csv:2:1: bad timestamp"));
 }

@@ -32,13 +32,20 @@ double ReferenceSlowdown(const ReplayModel& model) {
   return MeanOf(actual.step_end_ns) / MeanOf(ideal.step_end_ns);
 }
 
+// DP 1, PP 2, 2 microbatches; forward 10, backward 20, p2p 1, layernorm 1, embedding 2, clip 3,
+// optimizer 4 (ns). Worked by hand (docs/whatif.md, "hand-computed pipeline"): a step ends at 102.
+SyntheticJobSpec HandComputedPipeline(int steps) {
+  SyntheticJobSpec spec;
+  spec.dp = 1, spec.pp = 2, spec.microbatches = 2, spec.steps = steps;
+  spec.fwd_ns = 10, spec.p2p_ns = 1, spec.layernorm_ns = 1, spec.embedding_ns = 2, spec.clip_ns = 3;
+  spec.optimizer_ns = 4, spec.gc_ns = 0;
+  return spec;
+}
+
 TEST(WhatIfTest, HandComputedTwoStagePipeline) {
   // DP 1, PP 2, 2 microbatches; forward 10, backward 20, p2p 1, layernorm 1, embedding 2, clip 3,
   // optimizer 4. Worked by hand (docs/whatif.md, "hand-computed pipeline"): the step ends at 102.
-  SyntheticJobSpec spec;
-  spec.dp = 1, spec.pp = 2, spec.microbatches = 2, spec.steps = 1;
-  spec.fwd_ns = 10, spec.p2p_ns = 1, spec.layernorm_ns = 1, spec.embedding_ns = 2, spec.clip_ns = 3;
-  spec.optimizer_ns = 4, spec.gc_ns = 0;
+  const SyntheticJobSpec spec = HandComputedPipeline(1);
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
   ASSERT_OK_AND_ASSIGN(ReplayModel model, BuildMegatronModel(job));
   EXPECT_EQ(model.step_time_ns[0], 102);
@@ -241,10 +248,7 @@ TEST(WhatIfTest, NoSlowdownGivesZeroSharesNotNaN) {
 // at 3x that, as when ops are missing from the trace or a column is in other units) makes the
 // faithful replay miss it by 67% (> 10%): no verdict and no cause is given.
 TEST(WhatIfTest, ReplayThatMissesTheJobIsInconclusive) {
-  SyntheticJobSpec spec;
-  spec.dp = 1, spec.pp = 2, spec.microbatches = 2, spec.steps = 2;
-  spec.fwd_ns = 10, spec.p2p_ns = 1, spec.layernorm_ns = 1, spec.embedding_ns = 2, spec.clip_ns = 3;
-  spec.optimizer_ns = 4, spec.gc_ns = 0;
+  const SyntheticJobSpec spec = HandComputedPipeline(2);
   ASSERT_OK_AND_ASSIGN(OpJob job, GenerateSyntheticJob(spec));
   ASSERT_OK_AND_ASSIGN(ReplayModel faithful, BuildMegatronModel(job));
   ASSERT_OK_AND_ASSIGN(WhatIfResult ok, AnalyzeWhatIf(faithful, {}));

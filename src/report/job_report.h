@@ -25,6 +25,7 @@ struct StragglerPart {
   double slowdown = 1.0;                   // S
   bool straggling = false;                 // S at or above the analysis' threshold
   std::string inconclusive;                // why no verdict can be given (empty: one can)
+  std::string verdict;                     // inconclusive, straggling or not_straggling
   double waste_fraction = 0.0;             // 1 - 1/S
   std::optional<double> wasted_gpu_hours;  // over the traced steps
   double traced_gpu_hours = 0;             // GPUs x the traced steps' time

@@ -270,6 +270,11 @@ void AddResultDiagnostics(const ReplayModel& /*model*/, const WhatIfResult& r,
   }
 }
 
+std::string_view Verdict(const WhatIfResult& r) {
+  if (!r.inconclusive.empty()) return "inconclusive";
+  return r.straggling ? "straggling" : "not_straggling";
+}
+
 Result<WhatIfResult> AnalyzeWhatIf(const ReplayModel& m, const AnalysisOptions& options) {
   const int32_t num_steps = m.num_steps();
   WhatIfResult r;

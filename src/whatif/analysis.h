@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/diagnostics.h"
@@ -132,6 +133,9 @@ std::vector<int64_t> IdealDurationsFrom(const ReplayModel& model,
 // error median > 2% or max > 5%: the dependency model misses something).
 void AddResultDiagnostics(const ReplayModel& model, const WhatIfResult& result,
                           const std::string& source, Diagnostics& diagnostics);
+
+// "inconclusive", "straggling" or "not_straggling" (the --json `verdict`).
+std::string_view Verdict(const WhatIfResult& r);
 
 // Mean over steps of `step_ns` in seconds.
 double MeanSeconds(const std::vector<int64_t>& step_ns);

@@ -50,6 +50,7 @@ report::StragglerPart ToStragglerPart(const StragglerRun& run) {
   s.slowdown = r.slowdown;
   s.straggling = r.straggling;
   s.inconclusive = r.inconclusive;
+  s.verdict = std::string(whatif::Verdict(r));
   s.waste_fraction = r.waste_fraction;
   if (r.wasted_gpu_hours > 0) s.wasted_gpu_hours = r.wasted_gpu_hours;
   s.traced_gpu_hours = r.traced_gpu_hours;

@@ -28,9 +28,7 @@ void WriteReportJsonFields(const report::JobReport& r, JsonWriter& json) {
     const report::StragglerPart& s = *r.stragglers;
     json.Field("slowdown", s.slowdown).Field("waste_fraction", s.waste_fraction);
     json.Field("straggling", s.straggling).Field("simulation_error", s.simulation_error);
-    json.Field("verdict", !s.inconclusive.empty() ? "inconclusive"
-                          : s.straggling          ? "straggling"
-                                                  : "not_straggling");
+    json.Field("verdict", s.verdict);
     json.Key("cause").BeginObject().Field("pattern", s.cause_pattern);
     json.Key("evidence").BeginArray();
     for (const std::string& e : s.cause_evidence) json.String(e);

@@ -73,9 +73,7 @@ inline void WriteHeadline(const WhatIfResult& r, const Cause& cause, JsonWriter&
   w.Field("within_floor", r.error_median <= 0.02 && r.error_max <= 0.05);
   w.EndObject();
   WriteCause(cause, w);
-  w.Field("verdict", !r.inconclusive.empty() ? "inconclusive"
-                     : r.straggling          ? "straggling"
-                                             : "not_straggling");
+  w.Field("verdict", Verdict(r));
   if (!r.inconclusive.empty()) w.Field("inconclusive_reason", r.inconclusive);
 }
 

@@ -42,6 +42,13 @@ class Simulator {
   void RunInReplayOrder(std::span<const int64_t> dur_by_pos, std::span<const int64_t> delay_by_pos,
                         std::span<int64_t> step_end_ns);
 
+  // After a Run or RunInReplayOrder: the end (ns) of the node at each replay position, valid
+  // until the next replay. Lets a caller that replays in position order read end times without
+  // the per-node gather of Run's outputs.
+  std::span<const int64_t> ends_by_position() const {
+    return {end_at_.get(), static_cast<size_t>(graph_.num_nodes())};
+  }
+
   const DepGraph& graph() const { return graph_; }
 
   struct Arrays;

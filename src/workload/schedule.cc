@@ -334,6 +334,9 @@ namespace {
 
 bool IsCompute(StepOpType t) { return t == StepOpType::kForward || t == StepOpType::kBackward; }
 
+// Compute ops and the pipeline sends and recvs beside them (the ops that have a period).
+bool IsPipeline(StepOpType t) { return t <= StepOpType::kBackwardRecv; }
+
 // Duration class of an op: everything StepCosts looks at except the microbatch and the seq,
 // with "first forward / last backward of its worker" standing in for the seq. Dense (an index
 // into a table of 4 x 16 types x (vpp + 1) chunks x pp stages x dp replicas) so the replayer is
@@ -428,13 +431,21 @@ StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph
     class_of_node_[static_cast<size_t>(order[pos])] = static_cast<uint16_t>(cls);
     ++class_count_[static_cast<size_t>(cls)];
   }
-  AssignPeriods(step, &period_, &next_);
+  std::vector<int32_t> period_of, next_of;  // by NodeId
+  AssignPeriods(step, &period_of, &next_of);
+  period_at_.resize(order.size());
+  next_at_.resize(order.size());
+  for (size_t pos = 0; pos < order.size(); ++pos) {
+    const size_t node = static_cast<size_t>(order[pos]);
+    period_at_[pos] = period_of[node];
+    next_at_[pos] = next_of[node] < 0 ? -1 : step.graph.position_of(next_of[node]);
+    periods_ = std::max(periods_, period_of[node] + 1);
+  }
   class_ns_.resize(class_op_.size());
   dur_by_pos_.resize(order.size());
 }
 
-StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches_in_step,
-                                    bool node_ends) {
+StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches_in_step) {
   for (size_t c = 0; c < class_op_.size(); ++c) {
     StepOp op = class_op_[c];
     if (op.type == StepOpType::kBackward && op.seq < 0) {
@@ -443,18 +454,10 @@ StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches
     class_ns_[c] = std::llround(duration(op) * 1e9);
   }
   Raw out;
-  if (node_ends) {
-    dur_by_node_.resize(class_of_node_.size());
-    for (size_t n = 0; n < dur_by_node_.size(); ++n) dur_by_node_[n] = class_ns_[class_of_node_[n]];
-    out.end_ns.resize(dur_by_node_.size());
-    start_scratch_.resize(dur_by_node_.size());
-    sim_.Run(dur_by_node_, {}, std::span<int64_t>(&out.step_ns, 1), start_scratch_, out.end_ns);
-  } else {
-    for (size_t pos = 0; pos < dur_by_pos_.size(); ++pos) {
-      dur_by_pos_[pos] = class_ns_[class_at_pos_[pos]];
-    }
-    sim_.RunInReplayOrder(dur_by_pos_, {}, std::span<int64_t>(&out.step_ns, 1));
+  for (size_t pos = 0; pos < dur_by_pos_.size(); ++pos) {
+    dur_by_pos_[pos] = class_ns_[class_at_pos_[pos]];
   }
+  sim_.RunInReplayOrder(dur_by_pos_, {}, std::span<int64_t>(&out.step_ns, 1));
   out.busy_ns.assign(static_cast<size_t>(step_.shape.pp * step_.shape.dp), 0);
   for (size_t c = 0; c < class_op_.size(); ++c) {
     if (class_worker_[c] < 0) continue;
@@ -463,22 +466,42 @@ StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches
   return out;
 }
 
-std::vector<int64_t> StepReplayer::PeriodShifts(std::span<const int64_t> end_ns) const {
-  int32_t periods = 0;
-  for (int32_t p : period_) periods = std::max(periods, p + 1);
-  std::vector<int64_t> shift(static_cast<size_t>(periods), -2);  // -2: no op seen yet
-  for (size_t n = 0; n < period_.size(); ++n) {
-    if (period_[n] < 0) continue;
-    int64_t& s = shift[static_cast<size_t>(period_[n])];
-    if (next_[n] < 0) {
+std::vector<int64_t> StepReplayer::PeriodShifts() const {
+  const std::span<const int64_t> end = sim_.ends_by_position();
+  std::vector<int64_t> shift(static_cast<size_t>(periods_), -2);  // -2: no op seen yet
+  for (size_t pos = 0; pos < period_at_.size(); ++pos) {
+    if (period_at_[pos] < 0) continue;
+    int64_t& s = shift[static_cast<size_t>(period_at_[pos])];
+    if (next_at_[pos] < 0) {
       s = -1;
       continue;
     }
-    const int64_t d = end_ns[static_cast<size_t>(next_[n])] - end_ns[n];
+    const int64_t d = end[static_cast<size_t>(next_at_[pos])] - end[pos];
     if (s == -2) s = d;
     if (s != d) s = -1;
   }
   return shift;
+}
+
+int64_t StepReplayer::NonPipelinePathBound() const {
+  int64_t bound = 0;
+  for (size_t c = 0; c < class_op_.size(); ++c) {
+    if (IsPipeline(class_op_[c].type)) continue;
+    bound += class_count_[c] * std::max<int64_t>(class_ns_[c], 0);
+  }
+  return bound;
+}
+
+std::vector<int64_t> StepReplayer::BusyPerPeriod() const {
+  const int q = step_.shape.vpp > 1 ? step_.shape.pp : 1;
+  std::vector<int64_t> busy(static_cast<size_t>(step_.shape.pp * step_.shape.dp), 0);
+  for (size_t c = 0; c < class_op_.size(); ++c) {
+    const StepOp& op = class_op_[c];
+    const bool interior = (op.type == StepOpType::kForward && op.seq == 1) ||
+                          (op.type == StepOpType::kBackward && op.seq == 0);
+    if (interior) busy[static_cast<size_t>(class_worker_[c])] += q * class_ns_[c];
+  }
+  return busy;
 }
 
 namespace {
@@ -510,16 +533,13 @@ Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& d
   for (int periods = 4 * r + 4;; periods *= 2) {
     const int big = periods * q + m % q;
     if (m <= big) break;
-    StepShape small = shape;
-    small.microbatches = big - q;
-    TS_ASSIGN_OR_RETURN(StepReplayer * before_r, replayer(small));
-    const StepReplayer::Raw before = before_r->Run(duration, m);
-    small.microbatches = big;
-    TS_ASSIGN_OR_RETURN(StepReplayer * big_r, replayer(small));
-    const StepReplayer::Raw after = big_r->Run(duration, m, /*node_ends=*/true);
+    StepShape window = shape;
+    window.microbatches = big;
+    TS_ASSIGN_OR_RETURN(StepReplayer * big_r, replayer(window));
+    const StepReplayer::Raw after = big_r->Run(duration, m);
     // R + 2 consecutive periods with one shift, after the warm-up (R periods) and R periods
     // before the cool-down of the shorter replay.
-    const std::vector<int64_t> shifts = big_r->PeriodShifts(after.end_ns);
+    const std::vector<int64_t> shifts = big_r->PeriodShifts();
     const int last = periods - 1 - 2 * r;  // last period a window may cover
     int64_t lambda = -1;
     for (int first = r, run = 0; first <= last && lambda < 0; ++first) {
@@ -527,10 +547,16 @@ Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& d
       run = s > 0 && run > 0 && s == shifts[static_cast<size_t>(first - 1)] ? run + 1 : (s > 0);
       if (run >= r + 2) lambda = s;
     }
-    if (lambda <= 0 || after.step_ns - before.step_ns != lambda) continue;
+    if (lambda <= 0) continue;
+    const std::vector<int64_t> busy_per_period = big_r->BusyPerPeriod();
+    if (after.step_ns <= big_r->NonPipelinePathBound()) {
+      window.microbatches = big - q;  // the tail may not follow the pipeline: replay M - q
+      TS_ASSIGN_OR_RETURN(StepReplayer * before_r, replayer(window));
+      if (after.step_ns - before_r->Run(duration, m).step_ns != lambda) continue;
+    }
     const int64_t k = (m - big) / q;
     std::vector<int64_t> busy = after.busy_ns;
-    for (size_t w = 0; w < busy.size(); ++w) busy[w] += k * (after.busy_ns[w] - before.busy_ns[w]);
+    for (size_t w = 0; w < busy.size(); ++w) busy[w] += k * busy_per_period[w];
     if (extrapolated != nullptr) *extrapolated = true;
     return ToReplay(after.step_ns + k * lambda, busy);
   }

@@ -120,15 +120,22 @@ class StepReplayer {
   struct Raw {
     int64_t step_ns = 0;
     std::vector<int64_t> busy_ns;  // per worker: summed forward+backward ns
-    std::vector<int64_t> end_ns;   // per node, when asked for
   };
   // `microbatches_in_step`: the microbatch count the duration function believes in; an op that
   // is the last backward of its worker is shown with seq = microbatches_in_step * vpp - 1, a
   // first forward with seq 0, every other forward with seq 1 and backward with seq 0.
-  Raw Run(const OpDuration& duration, int microbatches_in_step, bool node_ends = false);
-  // Per period: the common shift of its pipeline ops to their counterparts one period later in
-  // `end_ns` (a Run with node_ends), or -1 when the shifts differ or an op has no counterpart.
-  std::vector<int64_t> PeriodShifts(std::span<const int64_t> end_ns) const;
+  Raw Run(const OpDuration& duration, int microbatches_in_step);
+  // Of the last Run. Per period: the common shift of its pipeline ops to their counterparts one
+  // period later, or -1 when the shifts differ or an op has no counterpart.
+  std::vector<int64_t> PeriodShifts() const;
+  // Of the last Run: an upper bound on every path made only of non-pipeline ops (DP gathers and
+  // reduces, the tail), the sum of their positive durations. Pipeline ops leave for non-pipeline
+  // ones only from the last period, so a step longer than this bound ends on a path through the
+  // last period's pipeline ops.
+  int64_t NonPipelinePathBound() const;
+  // Of the last Run: per worker, the forward+backward ns one more period adds (q microbatches of
+  // every chunk that is neither the worker's first forward nor its last backward).
+  std::vector<int64_t> BusyPerPeriod() const;
   const StepGraph& step() const { return step_; }
 
  private:
@@ -139,8 +146,10 @@ class StepReplayer {
   std::vector<uint16_t> class_at_pos_;   // duration class by replay position
   std::vector<uint16_t> class_of_node_;  // duration class by NodeId
   std::vector<int64_t> class_count_;     // ops per class
-  std::vector<int32_t> period_, next_;   // by NodeId: period (-1: not a pipeline op), counterpart
-  std::vector<int64_t> class_ns_, dur_by_pos_, dur_by_node_, start_scratch_;
+  // By replay position: period (-1: not a pipeline op) and the counterpart's position.
+  std::vector<int32_t> period_at_, next_at_;
+  int32_t periods_ = 0;
+  std::vector<int64_t> class_ns_, dur_by_pos_;
 };
 
 // Step replay of `shape` through the periodic steady state of its schedule. 1F1B and
@@ -150,9 +159,12 @@ class StepReplayer {
 // with every op's end time: when R + 2 consecutive periods between warm-up and cool-down are the
 // same times shifted by one common lambda, the state of the recurrence repeats, so every later
 // period, the cool-down and the tail of any longer step are shifted by lambda per period too
-// (max-plus linear recurrences: Baccelli et al., "Synchronization and Linearity", 1992, ch. 3);
-// a replay with M - q microbatches must end exactly lambda earlier (so the tail is not held by
-// an early op such as the first params all-gather). Then T(m) = T(M) + (m - M) / q * lambda,
+// (max-plus linear recurrences: Baccelli et al., "Synchronization and Linearity", 1992, ch. 3).
+// The step end is max(A, B): A over paths through the shifted pipeline ops, B over paths of
+// non-pipeline ops only (an early op such as the first params all-gather holding the tail), and
+// only A grows with m. So the tail must be shown to follow the pipeline: T(M) above the bound on
+// B (NonPipelinePathBound), or else a replay with M - q microbatches ending exactly lambda
+// earlier (B below T(M - q)). Then T(m) = T(M) + (m - M) / q * lambda,
 // equal to the full replay to the nanosecond. A transient that outlasts the window doubles M;
 // short steps (m <= M) replay the whole graph. Per-worker busy time is affine in m exactly.
 // `replayer` returns a replayer for a shape (the caller caches them). `extrapolated`, when

@@ -106,6 +106,31 @@ TEST(SteadyState, MatchesFullReplayOnGrid) {
   EXPECT_GT(extrapolated_cases, cases / 4) << extrapolated_cases << " of " << cases;
 }
 
+// The step end held by non-pipeline ops: a params all-gather (with the DP chain behind it) longer
+// than the whole pipeline. The bound on non-pipeline paths cannot rule that out, so the M - q
+// replay decides; the step must still equal the full replay, for gathers from negligible to
+// dominant (the crossing, where the tail switches from the pipeline to the DP chain, included).
+TEST(SteadyState, TailHeldByTheDpChainEqualsFullReplay) {
+  std::mt19937_64 rng(19);
+  ReplayerCache cache;
+  for (auto [p, v, m] : {std::tuple{4, 1, 300}, {4, 2, 400}, {8, 3, 512}}) {
+    for (double gather_s : {1e-4, 0.5, 1.0, 1.5, 2.0, 3.0, 50.0}) {
+      const StepShape shape{p, v, m, 1, true};
+      StepCosts costs = RandomCosts(shape, true, rng);
+      costs.param_gather_s = gather_s;
+      const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+      ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
+      const StepReplay want = SimulateStep(graph, dur);
+      ASSERT_OK_AND_ASSIGN(
+          StepReplay got,
+          ReplaySteadyState(shape, dur, [&](const StepShape& s) { return cache.Get(s); }));
+      EXPECT_EQ(std::llround(got.step_s * 1e9), std::llround(want.step_s * 1e9))
+          << "p " << p << " v " << v << " m " << m << " gather " << gather_s;
+      EXPECT_NEAR(got.compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s);
+    }
+  }
+}
+
 // Uniform stages, free transfers, no DP or tail cost: the closed forms
 // (m + p - 1)(f + b) for 1F1B and (v m + p - 1)(f + b) per chunk when interleaved (Narayanan et
 // al. 2021, section 2.2), on long steps that take the extrapolated path.

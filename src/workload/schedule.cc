@@ -257,7 +257,11 @@ class StepBuilder {
     builder_.AddCollective(clip);
     StepGraph out;
     out.shape = s_;
-    TS_ASSIGN_OR_RETURN(out.graph, builder_.Build());
+    // Connected by construction (the clip-grad collective joins every worker, and each worker's
+    // ops hang off its compute chain): the union-find check would only cost time.
+    graph::BuildOptions options;
+    options.require_connected_steps = false;
+    TS_ASSIGN_OR_RETURN(out.graph, builder_.Build(options));
     out.ops = std::move(ops_);
     return out;
   }
@@ -484,11 +488,20 @@ std::vector<int64_t> StepReplayer::PeriodShifts() const {
 }
 
 int64_t StepReplayer::NonPipelinePathBound() const {
-  int64_t bound = 0;
+  // Edges between non-pipeline ops go from an op kind (type, chunk) to a later one in one fixed
+  // order (gathers, reduce-scatters, gc, layernorm, embedding, separate, clip, optimizer) and a
+  // collective joins ops of one kind, so a path holds each kind at most once: its length is at
+  // most the sum over kinds of the longest op of that kind.
+  const size_t chunks = static_cast<size_t>(step_.shape.vpp) + 1;
+  std::vector<int64_t> longest(size_t{16} * chunks, 0);
   for (size_t c = 0; c < class_op_.size(); ++c) {
-    if (IsPipeline(class_op_[c].type)) continue;
-    bound += class_count_[c] * std::max<int64_t>(class_ns_[c], 0);
+    const StepOp& op = class_op_[c];
+    if (IsPipeline(op.type)) continue;
+    int64_t& slot = longest[static_cast<size_t>(op.type) * chunks + static_cast<size_t>(op.chunk + 1)];
+    slot = std::max(slot, class_ns_[c]);
   }
+  int64_t bound = 0;
+  for (int64_t ns : longest) bound += ns;
   return bound;
 }
 
@@ -529,28 +542,35 @@ Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& d
   const int q = shape.vpp > 1 ? shape.pp : 1;
   const int r = DependencyPeriods(shape, q);
   if (extrapolated != nullptr) *extrapolated = false;
-  // M congruent to m mod q with at least 4R + 4 periods; doubled while the transient lasts.
-  for (int periods = 4 * r + 4;; periods *= 2) {
+  // M congruent to m mod q with at least 3R + 4 periods (warm-up, window, cool-down margin and
+  // one spare period); doubled while the transient lasts.
+  for (int periods = 3 * r + 4;; periods *= 2) {
     const int big = periods * q + m % q;
     if (m <= big) break;
     StepShape window = shape;
     window.microbatches = big;
     TS_ASSIGN_OR_RETURN(StepReplayer * big_r, replayer(window));
     const StepReplayer::Raw after = big_r->Run(duration, m);
-    // R + 2 consecutive periods with one shift, after the warm-up (R periods) and R periods
-    // before the cool-down of the shorter replay.
+    // R + 2 consecutive periods with one shift, after the warm-up (R periods). A longer step
+    // differs from this one only in the cool-down, backwards of the last R - 1 periods, whose
+    // descendants are backwards of their own or later periods (and the tail); the shift of
+    // period p reads period p + 1, so the window ends R + 2 periods before the last.
     const std::vector<int64_t> shifts = big_r->PeriodShifts();
-    const int last = periods - 1 - 2 * r;  // last period a window may cover
+    const int last = periods - r - 2;  // last period whose shift a window may use
     int64_t lambda = -1;
-    for (int first = r, run = 0; first <= last && lambda < 0; ++first) {
-      const int64_t s = shifts[static_cast<size_t>(first)];
-      run = s > 0 && run > 0 && s == shifts[static_cast<size_t>(first - 1)] ? run + 1 : (s > 0);
-      if (run >= r + 2) lambda = s;
+    int window_end = -1;
+    for (int p = r, run = 0; p <= last && lambda < 0; ++p) {
+      const int64_t s = shifts[static_cast<size_t>(p)];
+      run = s > 0 && run > 0 && s == shifts[static_cast<size_t>(p - 1)] ? run + 1 : (s > 0);
+      if (run >= r + 2) lambda = s, window_end = p;
     }
     if (lambda <= 0) continue;
     const std::vector<int64_t> busy_per_period = big_r->BusyPerPeriod();
     if (after.step_ns <= big_r->NonPipelinePathBound()) {
-      window.microbatches = big - q;  // the tail may not follow the pipeline: replay M - q
+      // The tail may not follow the pipeline: replay M - q, whose own cool-down starts a period
+      // earlier (the window must end R periods before it).
+      if (window_end > periods - 1 - 2 * r) continue;
+      window.microbatches = big - q;
       TS_ASSIGN_OR_RETURN(StepReplayer * before_r, replayer(window));
       if (after.step_ns - before_r->Run(duration, m).step_ns != lambda) continue;
     }

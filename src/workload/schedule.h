@@ -129,9 +129,9 @@ class StepReplayer {
   // period later, or -1 when the shifts differ or an op has no counterpart.
   std::vector<int64_t> PeriodShifts() const;
   // Of the last Run: an upper bound on every path made only of non-pipeline ops (DP gathers and
-  // reduces, the tail), the sum of their positive durations. Pipeline ops leave for non-pipeline
-  // ones only from the last period, so a step longer than this bound ends on a path through the
-  // last period's pipeline ops.
+  // reduces, the tail): such a path holds each op kind (type, chunk) at most once, so the sum
+  // over kinds of the longest op. Pipeline ops leave for non-pipeline ones only from the last
+  // period, so a step longer than this bound ends on a path through the last period.
   int64_t NonPipelinePathBound() const;
   // Of the last Run: per worker, the forward+backward ns one more period adds (q microbatches of
   // every chunk that is neither the worker's first forward nor its last backward).
@@ -155,7 +155,7 @@ class StepReplayer {
 // Step replay of `shape` through the periodic steady state of its schedule. 1F1B and
 // interleaved 1F1B repeat the same ops every q microbatches (q = 1 for 1F1B, pp when
 // interleaved); an op depends on ops at most R periods back (R from the warm-up depth). The
-// step graph with M microbatches (M = (4R + 4) q or more, congruent to m mod q) is replayed
+// step graph with M microbatches (M = (3R + 4) q or more, congruent to m mod q) is replayed
 // with every op's end time: when R + 2 consecutive periods between warm-up and cool-down are the
 // same times shifted by one common lambda, the state of the recurrence repeats, so every later
 // period, the cool-down and the tail of any longer step are shifted by lambda per period too

@@ -65,6 +65,33 @@ TEST(Schedule, MegatronOrderWarmup) {
   EXPECT_EQ(order[11].chunk, 1);
 }
 
+// BuildStepGraph skips the builder's connectivity check (connected by construction): the same
+// graph rebuilt with the check on must pass it, for 1F1B, interleaved and several replicas.
+TEST(Schedule, StepGraphsAreConnected) {
+  for (const StepShape& shape : {StepShape{1, 1, 3, 1, true}, StepShape{4, 1, 9, 2, false},
+                                 StepShape{4, 3, 8, 3, true}, StepShape{8, 2, 16, 1, false}}) {
+    ASSERT_OK_AND_ASSIGN(StepGraph step, BuildStepGraph(shape));
+    const graph::RawGraph raw = graph::ToRawGraph(step.graph);
+    graph::GraphBuilder rebuilt;
+    for (size_t n = 0; n < raw.worker.size(); ++n) {
+      rebuilt.AddNode(raw.worker[n], raw.stream[n], raw.step[n]);
+    }
+    for (size_t e = 0; e < raw.edge_from.size(); ++e) {
+      rebuilt.AddEdge(raw.edge_from[e], raw.edge_to[e]);
+    }
+    for (size_t c = 0; c + 1 < raw.collective_begin.size(); ++c) {
+      rebuilt.AddCollective(std::span<const graph::NodeId>(
+          raw.collective_members.data() + raw.collective_begin[c],
+          static_cast<size_t>(raw.collective_begin[c + 1] - raw.collective_begin[c])));
+    }
+    graph::BuildOptions checked;
+    checked.require_connected_steps = true;
+    const Result<graph::DepGraph> built = rebuilt.Build(checked);
+    EXPECT_TRUE(built.ok()) << "pp " << shape.pp << " vpp " << shape.vpp << ": "
+                            << (built.ok() ? "" : built.error().ToString());
+  }
+}
+
 TEST(Schedule, RejectsInterleavingWithUnevenMicrobatches) {
   EXPECT_THAT(BuildStepGraph({4, 2, 6, 1, true}),
               testing::StatusIs(StatusCode::kInvalidArgument, "divisible by pp"));

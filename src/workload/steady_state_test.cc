@@ -131,6 +131,39 @@ TEST(SteadyState, TailHeldByTheDpChainEqualsFullReplay) {
   }
 }
 
+// Random shapes (pp 1-16, vpp 1-4, up to 700 microbatches) and costs (free transfers, DP
+// reduce-scatters or gathers a thousand times a microbatch): always the full replay's step.
+TEST(SteadyState, RandomShapesEqualFullReplay) {
+  std::mt19937_64 rng(123);
+  int extrapolated_cases = 0;
+  constexpr int kCases = 100;
+  for (int i = 0; i < kCases; ++i) {
+    const int p = 1 + static_cast<int>(rng() % 16);
+    const int v = p == 1 ? 1 : 1 + static_cast<int>(rng() % 4);
+    const int m = v > 1 ? p * (1 + static_cast<int>(rng() % 120))
+                        : 1 + static_cast<int>(rng() % 700);
+    const StepShape shape{p, v, m, 1, (rng() & 1) != 0};
+    StepCosts costs = RandomCosts(shape, (rng() & 1) != 0, rng);
+    if (rng() % 4 == 0) costs.p2p_s = 0;
+    if (rng() % 4 == 0) costs.grad_sync_s *= 1000.0 * static_cast<double>(rng() % 3);
+    if (rng() % 5 == 0) costs.param_gather_s *= 1000;
+    const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+    ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
+    const StepReplay want = SimulateStep(graph, dur);
+    ReplayerCache cache;
+    bool extrapolated = false;
+    ASSERT_OK_AND_ASSIGN(
+        StepReplay got,
+        ReplaySteadyState(
+            shape, dur, [&](const StepShape& s) { return cache.Get(s); }, &extrapolated));
+    ASSERT_EQ(std::llround(got.step_s * 1e9), std::llround(want.step_s * 1e9))
+        << "p " << p << " v " << v << " m " << m << " extrapolated " << extrapolated;
+    ASSERT_NEAR(got.compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s);
+    extrapolated_cases += extrapolated ? 1 : 0;
+  }
+  EXPECT_GT(extrapolated_cases, kCases / 2);
+}
+
 // Uniform stages, free transfers, no DP or tail cost: the closed forms
 // (m + p - 1)(f + b) for 1F1B and (v m + p - 1)(f + b) per chunk when interleaved (Narayanan et
 // al. 2021, section 2.2), on long steps that take the extrapolated path.

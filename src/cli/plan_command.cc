@@ -118,10 +118,10 @@ Status RunPlan(const PlanOptions& o) {
       TS_ASSIGN_OR_RETURN(SweepAxis axis, ParseSweepAxis(text));
       axes.push_back(std::move(axis));
     }
-    // One thread unless --threads N > 1: each worker builds its own step graphs, and 2 workers
-    // were slower than 1 on the shared 2-core machine (bench/workload_bench.cc).
+    // All cores unless --threads N (0 = all): workers take whole pipeline-shape groups, so no
+    // step graph is built twice (bench/workload_bench.cc: 2 threads ~1.8x one on 2 cores).
     SweepOptions options;
-    options.threads = std::max(1, g.threads);
+    options.threads = g.threads;
     TS_ASSIGN_OR_RETURN(options.rank_by, ParseSweepRank(o.rank_by));
     options.usd_per_gpu_hour = o.usd_per_gpu_hour;
     TS_ASSIGN_OR_RETURN(SweepResult result, Sweep(job, axes, planner, options));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ag_gemm: AllGather(A_shard) x B with tile-level waits (paper Alg. 2/3, brief 3.2).
 #include <cstring>
+#include <vector>
 
 #include "overlap/blas.h"
 #include "overlap/fused_op.h"
@@ -101,6 +102,40 @@ Status FusedOperator::RunAg(const float* a_shard, const float* b, float* c, Meth
     return OkStatus();
   };
 
+  // Fused: the row tiles in tile_order_'s order (each expanded there to its column tiles); the
+  // next pending row tile is waited for, then joined by the row tiles after it that are adjacent
+  // and have already arrived, and the run is one GEMM over all n columns. A GEMM call repacks
+  // its B panel, so a call per tile packed B once per tile (8-24x per shard) where one call per
+  // arrived run packs it once per run; the waits stay per row tile.
+  auto arrived = [&](int64_t row_tile) {
+    const Tiling::Range range = tiling_.CoveringCommTiles(row_tile);
+    for (int64_t ct = range.first; ct <= range.last; ++ct) {
+      if (LoadAcquire(signals + ct) != epoch) return false;
+    }
+    return true;
+  };
+  auto fused_runs = [&]() -> Status {
+    const int64_t cols = tiling_.col_tiles();
+    std::vector<int64_t> rows;
+    rows.reserve(static_cast<size_t>(tiling_.row_tiles()));
+    for (size_t t = 0; t < tile_order_.size(); t += static_cast<size_t>(cols)) {
+      rows.push_back(tile_order_[t] / cols);
+    }
+    for (size_t i = 0; i < rows.size();) {
+      const Tiling::Range range = tiling_.CoveringCommTiles(rows[i]);
+      TS_RETURN_IF_ERROR(wait_rows(range.first, range.last, rows[i] * cols));
+      size_t j = i + 1;
+      while (j < rows.size() && rows[j] == rows[j - 1] + 1 && arrived(rows[j])) ++j;
+      const int64_t row0 = tiling_.tile_row_begin(rows[i]);
+      whole_gemm(row0, tiling_.tile_row_end(rows[j - 1]) - row0);
+      for (size_t r = i; r < j; ++r) {
+        for (int64_t col = 0; col < cols; ++col) CountTile(rows[r] * cols + col);
+      }
+      i = j;
+    }
+    return OkStatus();
+  };
+
   switch (method) {
     case Method::kWholeGemm:
       whole_gemm(0, m);
@@ -117,7 +152,7 @@ Status FusedOperator::RunAg(const float* a_shard, const float* b, float* c, Meth
   agent_->Start(&ops_, epoch);
   Status compute;
   if (method == Method::kFused) {
-    compute = tile_loop(true);
+    compute = fused_runs();
   } else if (method == Method::kDecomposed) {
     // One chunk GEMM per shard, own shard first, then in arrival order.
     std::vector<int> chunks = {rank_};

@@ -115,8 +115,10 @@ void FusedOperator::ComputeTile(int64_t tile, const float* a, int64_t lda, const
   const int64_t n = tiling_.n();
   // out[row0:+rows, col0:+cols] = a[row0:+rows, 0:k] x b[0:k, col0:+cols]
   Sgemm(rows, cols, tiling_.k(), a + row0 * lda, lda, b + col0, n, out + row0 * n + col0, n);
-  ++stats_.tile_computations[static_cast<size_t>(tile)];
+  CountTile(tile);
 }
+
+void FusedOperator::CountTile(int64_t tile) { ++stats_.tile_computations[static_cast<size_t>(tile)]; }
 
 void FusedOperator::SetLink(const LinkModel& link) {
   options_.link = link;

@@ -108,6 +108,7 @@ class FusedOperator {
 
   // One GEMM tile: out[rows, cols] = a_rows[rows, k] x b[k, cols] (full k).
   void ComputeTile(int64_t tile, const float* a, int64_t lda, const float* b, float* out);
+  void CountTile(int64_t tile);  // stats: the tile was computed (alone or in a run of rows)
 
   PeerWorld& world_;
   OpKind op_;

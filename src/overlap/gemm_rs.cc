@@ -188,6 +188,43 @@ Status FusedOperator::RunRs(const float* a, const float* b, float* c, Method met
       }
     }
   };
+  // Fused: row tiles in tile_order_'s order, a run of adjacent ones as one GEMM over all n
+  // columns, the run closed by the row tile that completes a comm tile, whose signal is released
+  // right after the GEMM. A comm tile cannot ship before all its rows are done, so the run costs
+  // no latency, and B is packed once per run instead of once per tile.
+  auto fused_runs = [&]() {
+    const int64_t cols = tiling_.col_tiles();
+    std::vector<int64_t> rows_left(static_cast<size_t>(tiling_.num_comm_tiles()));
+    for (int64_t ct = 0; ct < tiling_.num_comm_tiles(); ++ct) {
+      const Tiling::Range rows = tiling_.RowTilesOf(ct);
+      rows_left[static_cast<size_t>(ct)] = rows.last - rows.first + 1;
+    }
+    std::vector<int64_t> completed;
+    size_t t = 0;
+    while (t < tile_order_.size()) {
+      const int64_t first_row = tile_order_[t] / cols;
+      int64_t last_row = first_row;
+      completed.clear();
+      while (true) {
+        const Tiling::Range range = tiling_.CoveringCommTiles(last_row);
+        for (int64_t ct = range.first; ct <= range.last; ++ct) {
+          if (--rows_left[static_cast<size_t>(ct)] == 0) completed.push_back(ct);
+        }
+        t += static_cast<size_t>(cols);
+        if (!completed.empty() || t >= tile_order_.size() ||
+            tile_order_[t] / cols != last_row + 1) {
+          break;
+        }
+        ++last_row;
+      }
+      whole_gemm(tiling_.tile_row_begin(first_row),
+                 tiling_.tile_row_end(last_row) - tiling_.tile_row_begin(first_row));
+      for (int64_t row = first_row; row <= last_row; ++row) {
+        for (int64_t col = 0; col < cols; ++col) CountTile(row * cols + col);
+      }
+      for (int64_t ct : completed) StoreRelease(done + ct, epoch);
+    }
+  };
   switch (method) {
     case Method::kWholeGemm:
       whole_gemm(0, tiling_.total_rows());
@@ -207,7 +244,7 @@ Status FusedOperator::RunRs(const float* a, const float* b, float* c, Method met
   } else {
     agent_->Start(&ops_, epoch);
     if (method == Method::kFused) {
-      tile_loop(true);
+      fused_runs();
     } else {  // kDecomposed: one chunk GEMM per destination shard, in destination order
       for (int shard : RsDestinationRanks(rank_, tiling_.tp(), options_)) {
         whole_gemm(tiling_.shard_begin(shard), tiling_.shard_rows(shard));

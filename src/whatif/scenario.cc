@@ -74,12 +74,27 @@ Result<std::vector<int32_t>> SelectRows(const ReplayModel& m, const WhatIfResult
     }
   }
   std::vector<int32_t> rows;
+  // The replay adds durations on an int64 ns clock: a factor that takes the scaled ops past it
+  // would wrap around and read as a speed-up (comm x1e30 came out 1.002x faster), so the sum of
+  // every duration after scaling must stay below 2^62 ns (146 years).
+  constexpr double kMaxTotalNs = 4.611686018427387904e18;
+  double total_ns = 0;
+  for (int64_t d : r.actual_ns) total_ns += static_cast<double>(d);
   for (int32_t i = 0; i < m.num_nodes(); ++i) {
     switch (sc.kind) {
-      case Scenario::Kind::kScale:
+      case Scenario::Kind::kScale: {
         if (!InClass(m, i, sc.op_class)) continue;
-        overlay[i] = std::llround(static_cast<double>(r.actual_ns[i]) * sc.factor);
+        const double scaled = static_cast<double>(r.actual_ns[i]) * sc.factor;
+        total_ns += scaled - static_cast<double>(r.actual_ns[i]);
+        if (!(total_ns < kMaxTotalNs)) {
+          return OutOfRangeError(
+              "--scale {}: the ops would add up to more than {:.3g} s (146 years), past what the "
+              "replay's nanosecond clock holds; use a smaller factor",
+              sc.Describe(), kMaxTotalNs * 1e-9);
+        }
+        overlay[i] = std::llround(scaled);
         break;
+      }
       case Scenario::Kind::kFixRank:
         if (m.worker[i] != worker) continue;
         overlay[i] = r.ideal_ns[i];

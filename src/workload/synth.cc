@@ -376,6 +376,7 @@ namespace {
 constexpr double kMaxTimelineBytes = 8.0 * (1ull << 30);
 constexpr double kBytesPerOpStep = 2 * sizeof(int64_t) + 2 * sizeof(double);
 constexpr double kMaxMetricSeconds = 30.0 * 86400;  // what the metric readers accept at 1 s
+constexpr double kMaxLaunchJitterS = 1.0;  // per op; real launch gaps are microseconds
 
 Status CheckSynthSize(const SynthOptions& options, size_t ops_per_step, double step_s) {
   const double steps = options.steps;
@@ -400,6 +401,12 @@ Status CheckSynthSize(const SynthOptions& options, size_t ops_per_step, double s
 
 Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& options) {
   if (options.steps < 1) return InvalidArgumentError("--steps must be >= 1");
+  // A launch delay is drawn per op: a mean of seconds makes a step of hours and, at 1e9 s, wraps
+  // the ns timestamps so that collectives seem to queue in a cycle (an internal-check abort).
+  if (!(options.launch_jitter_s >= 0) || options.launch_jitter_s > kMaxLaunchJitterS) {
+    return InvalidArgumentError("--jitter {}: the mean launch delay per op must be in [0, {}] s",
+                                options.launch_jitter_s, kMaxLaunchJitterS);
+  }
   internal::Timeline t;
   t.job = &job;
   t.options = options;

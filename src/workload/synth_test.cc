@@ -302,6 +302,20 @@ TEST(Synth, StepCountBoundedBeforeAnythingRuns) {
   EXPECT_FALSE(std::filesystem::exists(o.out_dir));
 }
 
+// --jitter 1e9 (s per op) wrapped the ns clock and aborted on an internal check; negative or NaN
+// delays were taken as given. Both are refused before anything is written.
+TEST(Synth, LaunchJitterOutsideItsRangeIsRefused) {
+  SynthOptions o;
+  o.out_dir = TempDir("jitter");
+  o.steps = 1;
+  for (double jitter : {1e9, -1.0, std::nan("")}) {
+    o.launch_jitter_s = jitter;
+    EXPECT_THAT(Synthesize(SmallJob(), o),
+                testing::StatusIs(StatusCode::kInvalidArgument, "mean launch delay per op"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir));
+}
+
 // Issue 6 item 5: a 4,096-GPU Seed1.5-VL step synthesises with ranks streamed to disk.
 TEST(SynthScale, Seed15vl4096GpuStepInBoundedMemory) {
   ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("seed15vl"));

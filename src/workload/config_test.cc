@@ -4,6 +4,7 @@
 
 #include "support/status_matchers.h"
 #include "workload/config_io.h"
+#include "workload/layout.h"
 #include "workload/predictor.h"
 
 namespace trainscope::workload {
@@ -73,6 +74,33 @@ TEST(Config, StrictKeysAndBoundedValues) {
   EXPECT_THAT(parse_with("global_batch: 16", "global_batch: 1e8"),
               StatusIs(StatusCode::kInvalidArgument,
                        "training.global_batch: 100000000 gives 50000000 microbatches"));
+}
+
+// Token counts that no comparison catches (NaN) or that print 'inf GPU-hours' are refused; a
+// DiT batch of 1e12 is bounded like a decoder's (it wrapped the microbatch count and was named
+// as 'microbatches ... must be >= 1'); the --tokens flag is checked under its own name.
+TEST(Config, TokenCountsAreFiniteAndDitBatchesBounded) {
+  auto with_training = [](const std::string& training) {
+    std::string text = kMinimal;
+    text.replace(text.find("training: {global_batch: 16}"), 28, training);
+    return ParseJobConfig(text, "c.yaml");
+  };
+  EXPECT_THAT(with_training("training: {global_batch: 16, tokens_total: .inf}"),
+              StatusIs(StatusCode::kInvalidArgument, "training.tokens_total: inf is not a token"));
+  EXPECT_THAT(with_training("training: {global_batch: 16, tokens_total: -5}"),
+              StatusIs(StatusCode::kInvalidArgument, "training.tokens_total: -5 is not a token"));
+  EXPECT_THAT(with_training("training: {global_batch_tokens: .nan}"),
+              StatusIs(StatusCode::kInvalidArgument, "global_batch_tokens: nan is not a finite"));
+  ASSERT_OK_AND_ASSIGN(JobConfig dit, LoadPreset("seaweed7b"));
+  LayoutFlags flags;
+  flags.global_batch = 1'000'000'000'000;
+  EXPECT_THAT(ApplyLayoutFlags(flags, &dit, "--"),
+              StatusIs(StatusCode::kInvalidArgument, "gives 3906250000 microbatches"));
+  ASSERT_OK_AND_ASSIGN(JobConfig job, ParseJobConfig(kMinimal, "tiny.yaml"));
+  LayoutFlags tokens;
+  tokens.tokens = -1;
+  EXPECT_THAT(ApplyLayoutFlags(tokens, &job, "--"),
+              StatusIs(StatusCode::kInvalidArgument, "--tokens: -1 is not a token budget"));
 }
 
 TEST(Config, ErrorsNameFileAndLine) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Consistency checks of a parsed JobConfig: shapes positive, parallel sizes dividing what they
 // split. Each error names the field path.
+#include <cmath>
 #include <string_view>
 #include <utility>
 
@@ -114,6 +115,16 @@ Status ValidateJobConfig(const JobConfig& job) {
     }
   }
   const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
+  // NaN passes every comparison below, and an infinite budget printed 'inf GPU-hours'.
+  if (!std::isfinite(job.training.global_batch_tokens)) {
+    return InvalidArgumentError("training.global_batch_tokens: {} is not a finite token count",
+                                job.training.global_batch_tokens);
+  }
+  if (!std::isfinite(job.training.tokens_total) || job.training.tokens_total < 0) {
+    return InvalidArgumentError(
+        "training.tokens_total: {} is not a token budget (a finite number >= 0; 0 = none)",
+        job.training.tokens_total);
+  }
   if (job.training.global_batch < 0 || job.training.global_batch_tokens < 0) {
     return InvalidArgumentError("training.{}: {} is negative; a batch is a positive count",
                                 job.training.global_batch < 0 ? "global_batch"
@@ -125,9 +136,12 @@ Status ValidateJobConfig(const JobConfig& job) {
   if (job.training.global_batch <= 0 && job.training.global_batch_tokens <= 0) {
     return InvalidArgumentError("training: give global_batch (sequences) or global_batch_tokens");
   }
-  if (job.training.global_batch > 0 && main.kind != BlockKind::kDit) {
+  // The microbatch count is bounded for every kind of main block: a DiT's batch of 1e12 wrapped
+  // the count around and was reported as 'microbatches ... must be >= 1'.
+  if (job.training.global_batch > 0) {
     const int64_t dp = DataParallelSize(main, gpus);
-    if (job.training.global_batch % (dp * main.plan.micro_batch) != 0) {
+    if (main.kind != BlockKind::kDit &&
+        job.training.global_batch % (dp * main.plan.micro_batch) != 0) {
       return InvalidArgumentError(
           "training.global_batch: {} is not a multiple of dp {} x micro_batch {}",
           job.training.global_batch, dp, main.plan.micro_batch);

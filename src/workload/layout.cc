@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 
 #include "workload/config_io.h"
 
@@ -135,6 +136,10 @@ Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view f
   if (f.global_batch) {
     job->training.global_batch = *f.global_batch;
     job->training.global_batch_tokens = 0;
+  }
+  if (f.tokens && !(std::isfinite(*f.tokens) && *f.tokens >= 0)) {
+    return InvalidArgumentError("{}tokens: {} is not a token budget (a finite number >= 0)",
+                                flag_prefix, *f.tokens);
   }
   if (f.tokens) job->training.tokens_total = *f.tokens;
   return ValidateJobConfig(*job).WithPrefix(job->source);

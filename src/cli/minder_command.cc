@@ -608,10 +608,29 @@ Status CheckEvalFolder(const std::string& dir, const char* flag, const char* def
       flag, flag);
 }
 
+// A synthetic job is machines x 3,600 s x channels in memory: N = 1e9 ran past any timeout
+// instead of saying so. No seeds injects nothing and printed precision and recall 0 as results.
+Status CheckEvalSizes(const EvalFlags& e) {
+  constexpr int kMaxSyntheticMachines = 4096;
+  for (int n : e.synth) {
+    if (n > kMaxSyntheticMachines) {
+      return InvalidArgumentError(
+          "--synthetic {}: at most {} machines per synthetic job (each holds 3,600 s of every "
+          "channel in memory)",
+          n, kMaxSyntheticMachines);
+    }
+  }
+  if (e.seeds < 1) {
+    return InvalidArgumentError("--seeds {}: at least 1 injection seed per recording", e.seeds);
+  }
+  return OkStatus();
+}
+
 Status RunEval(const EvalFlags& flags) {
   EvalFlags e = flags;
   TS_ASSIGN_OR_RETURN(e.detect, WithModels(flags.detect));
   if (!e.zhejiang.empty()) return RunRoceEval(e);
+  TS_RETURN_IF_ERROR(CheckEvalSizes(e));
   TS_RETURN_IF_ERROR(CheckEvalFolder(e.exathlon, "--exathlon", kDefaultExathlon));
   TS_RETURN_IF_ERROR(CheckEvalFolder(e.smd, "--smd", kDefaultSmd));
   const std::string& exathlon = e.exathlon;

@@ -65,3 +65,18 @@ execute_process(COMMAND ${TS_BIN} minder eval --exathlon "" --smd "" --synthetic
 if(NOT rc EQUAL 3 OR NOT err MATCHES "minder_eval_unreachable.prof:1: expected type,weight,metric,effect,value")
   message(FATAL_ERROR "malformed profile: rc ${rc}, stderr:\n${err}")
 endif()
+
+# Sizes no evaluation can use are refused at once (exit 3): N = 1e9 ran past any timeout, and
+# --seeds 0 printed precision and recall 0 over no fault as if they were results.
+execute_process(COMMAND ${TS_BIN} minder eval --exathlon "" --smd "" --synthetic 1000000000
+                        --seeds 1 --models ${TS_MODELS} TIMEOUT 20
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 3 OR NOT err MATCHES "--synthetic 1000000000: at most 4096 machines")
+  message(FATAL_ERROR "--synthetic 1e9: rc ${rc}, stderr:\n${err}")
+endif()
+execute_process(COMMAND ${TS_BIN} minder eval --exathlon "" --smd "" --synthetic 16 --seeds 0
+                        --models ${TS_MODELS}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 3 OR NOT err MATCHES "--seeds 0: at least 1 injection seed")
+  message(FATAL_ERROR "--seeds 0: rc ${rc}, stderr:\n${err}")
+endif()

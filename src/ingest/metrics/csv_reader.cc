@@ -57,12 +57,23 @@ Result<internal::CsvHeader> ParseHeader(std::string_view text, std::string_view 
   if (h.first_metric >= columns.size()) {
     return InvalidArgumentError("{}:1: header names no metric column", origin);
   }
+  size_t column_at = 1;  // 1-based byte column of columns[c]
+  for (size_t c = 0; c < h.first_metric; ++c) column_at += columns[c].size() + 1;
   for (size_t c = h.first_metric; c < columns.size(); ++c) {
     if (columns[c].empty()) {
       return InvalidArgumentError("{}:1:{}: empty metric name in header (column {})", origin,
                                   header.find(",,") + 2, c + 1);
     }
+    // A metric named twice would merge both columns into one series, reported as duplicate
+    // timestamps of its rows (the wrong cause and place).
+    for (size_t prev = h.first_metric; prev < c; ++prev) {
+      if (columns[prev] == columns[c]) {
+        return InvalidArgumentError("{}:1:{}: metric '{}' named twice in the header (columns {} and {})",
+                                    origin, column_at, PrintableText(columns[c]), prev + 1, c + 1);
+      }
+    }
     h.metric_ids.push_back(out->InternMetric(columns[c]));
+    column_at += columns[c].size() + 1;
   }
   h.body = lines.position();
   return h;

@@ -68,6 +68,10 @@ TEST(LongCsvTest, ErrorsNamePlace) {
               StatusIs(StatusCode::kDataLoss, "f.csv: empty file (a UTF-8 byte-order mark"));
   EXPECT_THAT(ReadLongCsv("timestamp,machine,cpu\nx,a,1\n", "f.csv", &t, nullptr),
               StatusIs(StatusCode::kInvalidArgument, "f.csv:2:1: bad timestamp"));
+  // A metric named twice is the header's fault, not 'duplicate timestamps' of every row.
+  EXPECT_THAT(ReadLongCsv("timestamp,machine,cpu,mem,cpu\n1,a,1,2,3\n", "f.csv", &t, nullptr),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "f.csv:1:27: metric 'cpu' named twice in the header (columns 3 and 5)"));
 }
 
 // Device names of `machine`, by index, as "name:kind".

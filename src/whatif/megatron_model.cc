@@ -172,6 +172,7 @@ Result<std::vector<int32_t>> MapRowsToInstances(const OpJob& job, const internal
   std::vector<int32_t> row_of(instances * num_t, -1);
   m.worker.resize(n);
   m.worker_rank.assign(static_cast<size_t>(m.dp) * m.pp, -1);
+  std::vector<int64_t> rank_row(m.worker_rank.size(), -1);  // the row that set worker_rank
   for (int64_t i = 0; i < n; ++i) {
     auto it = t.index.find(internal::OpKey(job.stage[i], job.kind[i], job.seq_id[i]));
     if (it == t.index.end()) {
@@ -188,10 +189,13 @@ Result<std::vector<int32_t>> MapRowsToInstances(const OpJob& job, const internal
     slot = static_cast<int32_t>(i);
     m.worker[i] = job.dp_rank[i] * m.pp + job.stage[i];
     int32_t& wr = m.worker_rank[m.worker[i]];
+    int64_t& first = rank_row[static_cast<size_t>(m.worker[i])];
     if (wr >= 0 && wr != job.rank[i]) {
-      return InvalidArgumentError("{}: dp_rank {} stage {} has two global ranks ({} and {})",
-                                  job.name, job.dp_rank[i], job.stage[i], wr, job.rank[i]);
+      return InvalidArgumentError(
+          "{}: dp_rank {} stage {} has two global ranks ({} at {}, {} at {})", job.name,
+          job.dp_rank[i], job.stage[i], wr, RowPlace(job, first), job.rank[i], RowPlace(job, i));
     }
+    if (wr < 0) first = i;
     wr = job.rank[i];
   }
   for (int64_t k = 0; k < instances * num_t; ++k) {

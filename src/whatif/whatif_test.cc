@@ -246,6 +246,20 @@ TEST(WhatIfTest, OpTableErrorsNameFileAndLine) {
   EXPECT_THAT(BuildMegatronModel(dup).status(), StatusIs(StatusCode::kInvalidArgument,
                                                          "(trace-S.csv:3) appears twice (first at "
                                                          "trace-S.csv:2)"));
+  // A worker whose rows disagree on the global rank: both lines (it named the trial only).
+  ASSERT_OK_AND_ASSIGN(OpJob ranks, GenerateSyntheticJob(spec));
+  ranks.source = "trace-R.csv";
+  int64_t other = -1;  // the next row of row 0's worker
+  for (int64_t i = 1; i < static_cast<int64_t>(ranks.size()) && other < 0; ++i) {
+    if (ranks.dp_rank[i] == ranks.dp_rank[0] && ranks.stage[i] == ranks.stage[0]) other = i;
+  }
+  ASSERT_GT(other, 0);
+  ranks.rank[other] = 99999;
+  EXPECT_THAT(BuildMegatronModel(ranks).status(),
+              StatusIs(StatusCode::kInvalidArgument,
+                       fmt::format("has two global ranks ({} at trace-R.csv:2, 99999 at "
+                                   "trace-R.csv:{})",
+                                   ranks.rank[0], other + 2)));
 }
 
 // Drift fixes of the one pipeline (issue 16): the op-table path once divided by T_ori - T_ideal

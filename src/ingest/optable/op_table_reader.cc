@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string_view>
 
 #include "base/line_reader.h"
@@ -187,14 +188,24 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
     static constexpr std::string_view kKnown[] = {"trial_name", "run_id",   "dp_size",
                                                   "pp_size",    "tp_size",  "dsp_size",
                                                   "vpp_size",   "world_size"};
+    std::vector<std::pair<std::string, int>> seen;  // key, line
     for (const auto& entry : root) {
       const std::string key = entry.first.as<std::string>();
+      const int line = entry.first.Mark().line + 1;
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return InvalidArgumentError(
             "{}:{}: unknown key '{}' (known: trial_name, run_id, dp_size, pp_size, tp_size, "
             "dsp_size, vpp_size, world_size)",
-            name, entry.first.Mark().line + 1, key);
+            name, line, key);
       }
+      // yaml-cpp keeps the first of two equal keys and drops the other without a word.
+      for (const auto& [prev_key, prev_line] : seen) {
+        if (prev_key == key) {
+          return InvalidArgumentError("{}:{}: key '{}' given twice (first at line {})", name,
+                                      line, key, prev_line);
+        }
+      }
+      seen.emplace_back(key, line);
     }
     if (root["trial_name"]) meta.trial_name = root["trial_name"].as<std::string>();
     if (root["run_id"]) meta.run_id = root["run_id"].as<int64_t>();
@@ -218,14 +229,17 @@ Result<OpTableMeta> ParseOpTableMeta(const std::string& text, const std::string&
     return InvalidArgumentError("{}:{}:{}: not valid YAML: {}", name, e.mark.line + 1,
                                 e.mark.column + 1, e.msg);
   }
-  if (meta.Has("world_size") &&
-      meta.world_size != meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size) {
+  // In 64 bits: four int32 sizes multiply past int32 (dp_size 65536 x pp_size 65536).
+  const int64_t product = int64_t{meta.dp_size} * meta.pp_size * meta.tp_size * meta.dsp_size;
+  if (meta.Has("world_size") && meta.world_size != product) {
     return InvalidArgumentError("{}: world_size {} != dp_size*pp_size*tp_size*dsp_size = {}", name,
-                                meta.world_size,
-                                meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size);
+                                meta.world_size, product);
   }
-  if (!meta.Has("world_size"))
-    meta.world_size = meta.dp_size * meta.pp_size * meta.tp_size * meta.dsp_size;
+  if (product > std::numeric_limits<int32_t>::max()) {
+    return InvalidArgumentError("{}: dp_size*pp_size*tp_size*dsp_size = {} ranks is more than any "
+                                "job has; a typo?", name, product);
+  }
+  if (!meta.Has("world_size")) meta.world_size = static_cast<int32_t>(product);
   return meta;
 }
 

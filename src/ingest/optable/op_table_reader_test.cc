@@ -92,6 +92,14 @@ TEST(OpTableReaderTest, MetaValidation) {
               StatusIs(StatusCode::kInvalidArgument, "m.yaml:"));
   EXPECT_THAT(ParseOpTableMeta("dp_size: -2\n", "m.yaml").status(),
               StatusIs(StatusCode::kInvalidArgument, "positive"));
+  // A key given twice was resolved silently (yaml-cpp keeps the first).
+  EXPECT_THAT(ParseOpTableMeta("dp_size: 2\npp_size: 1\ntp_size: 1\npp_size: 4\n", "m.yaml").status(),
+              StatusIs(StatusCode::kInvalidArgument, "m.yaml:4: key 'pp_size' given twice (first at line 2)"));
+  // Sizes whose product passes int32 are compared in 64 bits, not wrapped.
+  EXPECT_THAT(ParseOpTableMeta("dp_size: 65536\npp_size: 65536\nworld_size: 1\n", "m.yaml").status(),
+              StatusIs(StatusCode::kInvalidArgument, "world_size 1 != dp_size*pp_size*tp_size*dsp_size = 4294967296"));
+  EXPECT_THAT(ParseOpTableMeta("dp_size: 65536\npp_size: 65536\n", "m.yaml").status(),
+              StatusIs(StatusCode::kInvalidArgument, "4294967296 ranks"));
 }
 
 TEST(OpTableReaderTest, MissingFolderOrMeta) {

@@ -145,6 +145,11 @@ INSTANTIATE_TEST_SUITE_P(
                      "event 1 (byte 157): negative \"dur\" (-5 us); event skipped", 1},
         RecoveryCase{"nan_dur.json", "malformed_event",
                      "event 1 (byte 157): \"dur\" is not a finite number (NaN); event skipped", 1},
+        // Finite numbers past int64 ns were called 'not a finite number (1e+300)'.
+        RecoveryCase{"huge_ts.json", "malformed_event",
+                     "event 1 (byte 157): \"ts\" 1e300 us is negative or after the year 2065", 1},
+        RecoveryCase{"huge_dur.json", "malformed_event",
+                     "event 1 (byte 157): \"dur\" 1e300 us is out of range", 1},
         RecoveryCase{"ts_string.json", "malformed_event",
                      "event 1 (byte 157): \"ts\" is a string, expected a number; event skipped", 1},
         RecoveryCase{"name_wrong_type.json", "malformed_event",

@@ -2,6 +2,10 @@
 // EventSink: RawEvent -> model rows (complete events, B/E pairs, metadata, NCCL kernels).
 #include <fmt/core.h>
 
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
 #include "ingest/kineto/kineto_args.h"
 #include "ingest/kineto/raw_event.h"
 
@@ -42,6 +46,20 @@ void EventSink::AddComplete(const RawEvent& event, int64_t ts, int64_t dur) {
   }
 }
 
+namespace {
+
+// True for a JSON number token that is finite but may be too large for int64 nanoseconds
+// ("1e300"): such a time is out of range, not 'not a finite number'.
+bool IsFiniteNumber(std::string_view token) {
+  double value = 0;
+  const char* end = token.data() + token.size();
+  const auto [ptr, ec] = std::from_chars(token.data(), end, value);
+  return ptr == end && (ec == std::errc::result_out_of_range ||
+                        (ec == std::errc() && std::isfinite(value)));
+}
+
+}  // namespace
+
 std::optional<std::string> EventSink::Add(const RawEvent& event) {
   if (!event.problem.empty()) return event.problem;
   if (event.ph == 0) return ("no \"ph\" (event type)");
@@ -54,22 +72,27 @@ std::optional<std::string> EventSink::Add(const RawEvent& event) {
   if (event.ph != 'X' && event.ph != 'B' && event.ph != 'E') return std::nullopt;  // flows...
   if (event.ts_token.empty()) return ("no \"ts\"");
   int64_t ts = 0;
-  if (!MicrosToNanos(event.ts_token, &ts)) {
+  const bool ts_fits = MicrosToNanos(event.ts_token, &ts);
+  if (!ts_fits && !IsFiniteNumber(event.ts_token)) {
     return fmt::format("\"ts\" is not a finite number ({})", event.ts_token);
   }
-  if (ts < 0 || ts > kMaxTsNs) {
+  if (!ts_fits || ts < 0 || ts > kMaxTsNs) {
     return fmt::format("\"ts\" {} us is negative or after the year 2065", event.ts_token);
   }
   if (event.ph == 'X') {
     if (event.dur_token.empty()) return ("complete event has no \"dur\"");
     int64_t dur = 0;
-    if (!MicrosToNanos(event.dur_token, &dur)) {
+    const bool fits = MicrosToNanos(event.dur_token, &dur);
+    if (!fits && !IsFiniteNumber(event.dur_token)) {
       return fmt::format("\"dur\" is not a finite number ({})", event.dur_token);
     }
-    if (dur < 0) {
+    if (fits && dur < 0) {
       return fmt::format("negative \"dur\" ({} us)", event.dur_token);
     }
-    if (dur > kMaxDurNs) {
+    if (!fits && event.dur_token.starts_with('-')) {
+      return fmt::format("negative \"dur\" ({} us)", event.dur_token);
+    }
+    if (!fits || dur > kMaxDurNs) {
       return fmt::format("\"dur\" {} us is out of range (more than 31 years)", event.dur_token);
     }
     AddComplete(event, ts, dur);

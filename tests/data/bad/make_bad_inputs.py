@@ -51,6 +51,9 @@ def main():
     # Recoverable: the event is skipped (data_loss) or a warning is recorded.
     w("negative_dur.json", base % (ok + ",\n" + ok.replace('"dur": 5', '"dur": -5')))
     w("nan_dur.json", base % (ok + ",\n" + ok.replace('"dur": 5', '"dur": NaN')))
+    # Finite but past int64 ns: out of range, not 'not a finite number'.
+    w("huge_ts.json", base % (ok + ",\n" + ok.replace('"ts": 10', '"ts": 1e300')))
+    w("huge_dur.json", base % (ok + ",\n" + ok.replace('"dur": 5', '"dur": 1e300')))
     w("ts_string.json", base % (ok + ",\n" + ok.replace('"ts": 10', '"ts": "ten"')))
     w("name_wrong_type.json", base % (ok + ",\n" + ok.replace('"name": "aten::mm"', '"name": 5')))
     w("end_without_begin.json", base % (ok + ',\n{"ph": "E", "pid": 1, "tid": 1, "ts": 30}'))

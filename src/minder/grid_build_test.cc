@@ -157,6 +157,18 @@ void ReferenceFitBounds(Channel* channel) {
   if (channel->hi - channel->lo < floor) channel->hi = channel->lo + floor;
 }
 
+// Samples 1e9 s apart (a wrong timestamp) exceed the grid: the error names the span and the
+// jump, not only 'time span of N steps'.
+TEST(GridBuildTest, SpanPastThirtyDaysNamesTheGap) {
+  model::MetricTable t;
+  const int32_t m = t.InternMachine("a");
+  const int32_t metric = t.InternMetric("gpu_util");
+  for (int64_t s : {100, 101, 102, 1'000'000'102}) t.Append(s * kS, m, metric, model::kNoGpu, 1.0);
+  EXPECT_THAT(BuildGrid(t, GridOptions{}, nullptr),
+              testing::StatusIs(StatusCode::kInvalidArgument,
+                                "the largest gap is 1000000000 s, from 102 to 1000000102"));
+}
+
 TEST(GridBuildTest, FitBoundsSelectsAsNthElement) {
   std::mt19937_64 rng(11);
   auto random_values = [&](size_t n, int kind) {

@@ -111,6 +111,30 @@ Status CheckGridSize(size_t metrics, size_t machines, size_t steps, size_t sampl
   return OkStatus();
 }
 
+// Samples spanning more than a 1-s grid holds: the error says where time jumps (the largest gap
+// between successive sample times in range), so that a wrong timestamp can be found; it named
+// only a count of steps.
+Status SpanTooLong(const model::MetricTable& table, const GridOptions& options, int64_t lo_ns,
+                   int64_t hi_ns) {
+  std::vector<int64_t> times;
+  for (int64_t ts : table.ts()) {
+    if (ts >= options.start_ns && ts < options.end_ns) times.push_back(ts);
+  }
+  std::sort(times.begin(), times.end());
+  int64_t gap_from = lo_ns, gap_to = lo_ns;
+  for (size_t k = 1; k < times.size(); ++k) {
+    if (times[k] - times[k - 1] > gap_to - gap_from) gap_from = times[k - 1], gap_to = times[k];
+  }
+  const double s = static_cast<double>(kS);
+  return InvalidArgumentError(
+      "the samples span {:.0f} days ({:.0f} to {:.0f} s since the epoch), more than the 30 days a "
+      "1-s grid holds; the largest gap is {:.0f} s, from {:.0f} to {:.0f}: a wrong timestamp? "
+      "(--last N judges only the end)",
+      static_cast<double>(hi_ns - lo_ns) / s / 86400, static_cast<double>(lo_ns) / s,
+      static_cast<double>(hi_ns) / s, static_cast<double>(gap_to - gap_from) / s,
+      static_cast<double>(gap_from) / s, static_cast<double>(gap_to) / s);
+}
+
 }  // namespace
 
 Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& options,
@@ -149,7 +173,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   const int64_t step = options.step_ns > 0 ? options.step_ns : kS;
   grid.t0_ns = FloorDiv(lo + step / 2, step) * step;
   int64_t span = FloorDiv(hi + step / 2, step) - grid.t0_ns / step + 1;
-  if (span > 30LL * 86400) return InvalidArgumentError("time span of {} steps is over 30 days at 1 s", span);
+  if (span > 30LL * 86400) return SpanTooLong(table, options, lo, hi);
   grid.steps = static_cast<int>(span);
   std::vector<int> machine_index(machine_seen.size(), -1);
   for (size_t m = 0; m < machine_seen.size(); ++m) {

@@ -89,6 +89,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Issue 21 item 3. Bytes counted in the files (python3: data.index(b"\xff"), ...).
         ErrorCase{"invalid_utf8_name.json", StatusCode::kInvalidArgument,
                   "event 1 (byte 157): invalid UTF-8 at byte 201"},
+        // A top-level value simdjson refuses: where it starts and the byte at fault.
+        ErrorCase{"nul_in_distributed_info.json", StatusCode::kInvalidArgument,
+                  "top-level \"distributedInfo\" at byte 20 (control byte 0x00 at byte 31) is "
+                  "not valid JSON"},
         ErrorCase{"nul_in_string.json", StatusCode::kInvalidArgument,
                   "event 1 (byte 157): a control byte that JSON requires escaped at byte 199 "
                   "(\\x00)"},

@@ -19,7 +19,7 @@ Result<model::RankTrace> ReadKinetoRank(ByteSource& source, RankFileInfo* info,
   StreamReader reader(&source, &parser);
   TS_RETURN_IF_ERROR(reader.Run());
   parser.Finish();
-  TS_RETURN_IF_ERROR(DecodeTopLevel(source.path(), reader.top_values, info));
+  TS_RETURN_IF_ERROR(DecodeTopLevel(source.path(), reader.top_values, info, &reader.top_value_offsets));
   info->events_in_file = reader.event_count;
   for (const model::ProcessGroup& pg : info->pg_config) builder.AddProcessGroup(pg);
   model::RankTrace trace = std::move(builder).Finish(info->base_time_ns, diagnostics);

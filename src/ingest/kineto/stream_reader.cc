@@ -285,6 +285,7 @@ Status StreamReader::Run() {
     bool kept = false;
     for (std::string_view k : kKeptKeys) kept = kept || key == k;
     std::string* out = kept ? &top_values[key] : &scratch;
+    if (kept) top_value_offsets[key] = Offset() - 1;
     out->clear();
     TS_RETURN_IF_ERROR(CaptureValue(c, out));
   }

@@ -25,6 +25,7 @@ class StreamReader {
   Status Run();
 
   std::map<std::string, std::string> top_values;
+  std::map<std::string, uint64_t> top_value_offsets;  // byte where each kept value starts
   uint64_t event_count = 0;
 
  private:

@@ -142,16 +142,34 @@ class Decoder {
   const std::string& path_;
 };
 
+// Where a top-level value that simdjson refused starts, and the first control byte in it (a NUL
+// or a raw newline in a string, which JSON forbids): the message named neither.
+std::string InvalidValuePlace(const std::string& text, const std::string& key,
+                              const std::map<std::string, uint64_t>* offsets) {
+  if (offsets == nullptr) return "";
+  const auto it = offsets->find(key);
+  if (it == offsets->end()) return "";
+  std::string place = fmt::format(" at byte {}", it->second);
+  for (size_t k = 0; k < text.size(); ++k) {
+    const auto byte = static_cast<unsigned char>(text[k]);
+    if (byte < 0x20 && byte != '\n' && byte != '\r' && byte != '\t') {
+      return place + fmt::format(" (control byte 0x{:02x} at byte {})", byte, it->second + k);
+    }
+  }
+  return place;
+}
+
 }  // namespace
 
 Status DecodeTopLevel(const std::string& path, const std::map<std::string, std::string>& values,
-                      RankFileInfo* info) {
+                      RankFileInfo* info, const std::map<std::string, uint64_t>* offsets) {
   dom::parser parser;
   Decoder decoder(path);
   for (const auto& [key, text] : values) {
     dom::element value;
     if (auto error = parser.parse(text).get(value)) {
-      return InvalidArgumentError("{}: top-level \"{}\" is not valid JSON: {}", path, key,
+      return InvalidArgumentError("{}: top-level \"{}\"{} is not valid JSON: {}", path, key,
+                                  InvalidValuePlace(text, key, offsets),
                                   simdjson::error_message(error));
     }
     if (key == "distributedInfo") {

@@ -12,8 +12,9 @@
 
 namespace trainscope::ingest::kineto {
 
-// Fills `info` from `values` (key -> raw JSON). Errors name `path` and the key.
+// Fills `info` from `values` (key -> raw JSON). Errors name `path` and the key, and the byte
+// where the value starts when `offsets` (key -> byte) has it.
 Status DecodeTopLevel(const std::string& path, const std::map<std::string, std::string>& values,
-                      RankFileInfo* info);
+                      RankFileInfo* info, const std::map<std::string, uint64_t>* offsets = nullptr);
 
 }  // namespace trainscope::ingest::kineto

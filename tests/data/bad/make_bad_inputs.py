@@ -100,6 +100,8 @@ def more_cases(base, ok):
        (base % (ok + ",\n" + ok.replace("aten::mm", "aten::\udcff"))).encode("utf-8", "surrogateescape"))
     # A raw control byte (here NUL) inside a string: not JSON.
     wb("nul_in_string.json", (base % (ok + ",\n" + ok.replace("aten::mm", "aten\x00mm"))).encode())
+    wb("nul_in_distributed_info.json",
+       ('{"distributedInfo": {"rank": 0,\x00 "world_size": 2}, "traceEvents": [%s]}\n' % ok).encode())
     w("world_size_zero.json",
       '{"distributedInfo": {"rank": 0, "world_size": 0}, "traceEvents": [%s]}\n' % ok)
     w("rank_negative.json",

@@ -21,6 +21,9 @@ enum class CpKind { kRing, kUlysses, kAllGather };
 enum class Recompute { kNone, kSelective, kFull, kOffload };
 enum class Balancing { kNone, kGreedyFlops, kRuntimeLookup };
 enum class DitStreams { kSingle, kDual, kHybrid };
+// How a DiT reads its text: joint (MMDiT: text tokens join the self-attention sequence) or cross
+// (Wan, PixArt, Movie Gen: a cross-attention sub-block per layer attends to the text tokens).
+enum class TextAttention { kJoint, kCross };
 
 // How one block is laid out over the GPUs (Megatron rank order: tp fastest, then cp, dp, pp).
 struct ParallelPlan {
@@ -102,6 +105,7 @@ struct BlockConfig {
   double shared_ffn_fraction = 0.0;  // hybrid stream: share of FFN weights shared by streams
   int64_t text_tokens = 256;         // text tokens per sample [A]
   int64_t text_dim = 4096;           // text-encoder width projected into the DiT [A]
+  TextAttention text_attention = TextAttention::kJoint;
   int vae_dt = 4, vae_dh = 16, vae_dw = 16, vae_channels = 48;
   int patch_t = 1, patch_h = 1, patch_w = 1;
   std::vector<SampleKind> samples;

@@ -67,6 +67,9 @@ TEST(Config, StrictKeysAndBoundedValues) {
   EXPECT_THAT(parse_with("    vocab: 1000\n", "    vocab: 1000\n    image_vit_tokens: 9\n"),
               StatusIs(StatusCode::kInvalidArgument,
                        "blocks[0].image_vit_tokens: applies to vit blocks only"));
+  EXPECT_THAT(parse_with("    vocab: 1000\n", "    vocab: 1000\n    text_attention: cross\n"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "blocks[0].text_attention: applies to dit blocks only"));
   EXPECT_THAT(parse_with("layers: 4", "layers: 1e30"),
               StatusIs(StatusCode::kInvalidArgument, "blocks[0].layers: 1e30 is out of range"));
   EXPECT_THAT(parse_with("layers: 4", "layers: 1e6"),

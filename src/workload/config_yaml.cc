@@ -61,6 +61,8 @@ constexpr std::array<std::pair<const char*, DitStreams>, 3> kStreams{
     {{"single", DitStreams::kSingle},
      {"dual", DitStreams::kDual},
      {"hybrid", DitStreams::kHybrid}}};
+constexpr std::array<std::pair<const char*, TextAttention>, 2> kTextAttention{
+    {{"joint", TextAttention::kJoint}, {"cross", TextAttention::kCross}}};
 
 template <typename E, size_t N>
 std::string_view NameOf(E v, const std::array<std::pair<const char*, E>, N>& table) {
@@ -256,6 +258,11 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("shared_ffn_fraction", &b->shared_ffn_fraction);
   r.Get("text_tokens", &b->text_tokens);
   r.Get("text_dim", &b->text_dim);
+  if (b->kind == BlockKind::kDit) {
+    r.Enum("text_attention", &b->text_attention, kTextAttention);
+  } else {
+    r.NotApplicable("text_attention", "dit blocks");
+  }
   r.Get("vae_dt", &b->vae_dt);
   r.Get("vae_dh", &b->vae_dh);
   r.Get("vae_dw", &b->vae_dw);

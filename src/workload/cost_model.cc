@@ -167,6 +167,23 @@ class LayerBuilder {
     out->push_back(kern);
   }
 
+  // Cross-attention sub-block of a DiT reading its text (Wan 2.1): Q from this rank's tokens, K
+  // and V from the microbatch's text tokens (every CP rank holds all of them, so no CP traffic),
+  // heads split by TP; entered and left like the other sub-blocks.
+  void CrossAttention(std::vector<Kernel>* out) {
+    const double text = static_cast<double>(b_.text_tokens) * p_.micro_batch;
+    TpEnter(out);
+    Gemm(out, "cross_q_gemm", tokens_, h_, h_ / t_);
+    Gemm(out, "cross_kv_gemm", text, h_, 2 * h_ / t_);
+    Kernel kern = MakeKernel("cross_attention_core", KernelKind::kAttention);
+    kern.flops = tokens_ * static_cast<double>(b_.text_tokens) * AttentionCorePerPair(b_) / t_;
+    const bool fa3 = b_.flash_attention && b_.flash_version == 3 && gpu_.attn_eff_fa3 > 0;
+    kern.seconds = kern.flops / (gpu_.peak_flops * (fa3 ? gpu_.attn_eff_fa3 : gpu_.attn_eff));
+    out->push_back(kern);
+    Gemm(out, "cross_out_gemm", tokens_, h_ / t_, h_);
+    TpExit(out);
+  }
+
   void Forward(std::vector<Kernel>* out, bool attention_only = false) {
     const int cp = p_.cp;
     Elementwise(out, "norm_rope", 0.25);  // shares of elementwise_bytes_per_elem: 1/4, 1/2, 1/4
@@ -201,7 +218,13 @@ class LayerBuilder {
     }
     if (attention_only) return;
     Gemm(out, "attn_out_gemm", tokens_, attn_out_width / t_, h_);
-    if (!job_.system.parallel_block) {
+    if (b_.kind == BlockKind::kDit && b_.text_attention == TextAttention::kCross) {
+      TpExit(out);
+      Elementwise(out, "residual_norm", 0.5);
+      CrossAttention(out);
+      Elementwise(out, "cross_residual_norm", 0.5);
+      TpEnter(out);
+    } else if (!job_.system.parallel_block) {
       TpExit(out);
       Elementwise(out, "residual_norm", 0.5);
       TpEnter(out);

@@ -50,6 +50,13 @@ double FfnCopies(const BlockConfig& b) {
   return 1.0;
 }
 
+// Cross-attention DiT (TextAttention::kCross): per layer a norm, Q and output projections on the
+// stream's tokens, K and V projections on the text tokens (already projected to the DiT width).
+bool CrossText(const BlockConfig& b) {
+  return b.kind == BlockKind::kDit && b.text_attention == TextAttention::kCross;
+}
+double CrossAttnWeights(const Widths& w) { return 4 * w.h * w.h; }
+
 }  // namespace
 
 bool IsMla(const BlockConfig& b) { return b.kv_lora_rank > 0; }
@@ -89,7 +96,8 @@ ParamCounts CountParams(const BlockConfig& b) {
   const double expert = MlpWeights(w, w.ef) + MlpBiases(w, w.ef, b.bias);
   const int moe_layers = MoeLayers(b);
   const int dense_layers = b.layers - moe_layers;
-  const double common = (attn + norms) * AttnCopies(b);
+  const double cross = CrossText(b) ? CrossAttnWeights(w) + (b.bias ? 6 * w.h : w.h) : 0.0;
+  const double common = (attn + norms + cross) * AttnCopies(b);
   p.per_layer_dense = common + mlp * FfnCopies(b);
   p.per_layer_expert = b.num_experts * expert;
   const double moe_common = common + b.shared_experts * expert + w.h * b.num_experts;
@@ -133,7 +141,7 @@ double DitSampleTokens(const BlockConfig& b, const SampleKind& kind) {
   const double t = std::ceil(latent_t / b.patch_t);
   const double hh = std::floor(static_cast<double>(kind.height) / b.vae_dh / b.patch_h);
   const double ww = std::floor(static_cast<double>(kind.width) / b.vae_dw / b.patch_w);
-  return t * hh * ww + static_cast<double>(b.text_tokens);
+  return t * hh * ww + (CrossText(b) ? 0.0 : static_cast<double>(b.text_tokens));
 }
 
 double SequenceTokens(const BlockConfig& b) {
@@ -246,6 +254,14 @@ LayerFlops ForwardLayerFlopsPerToken(const BlockConfig& b) {
   LayerFlops f;
   f.gemm = 2 * (AttentionWeights(b) + mlp);
   f.attn_core_full = AttentionContext(b) * AttentionCorePerPair(b);
+  if (CrossText(b)) {
+    // Q and output projections per stream token; K and V once per text token, spread over the
+    // sample's stream tokens; each stream token attends to every text token.
+    const double text = static_cast<double>(b.text_tokens);
+    const double stream = SequenceTokens(b);
+    f.gemm += 2 * (2 * w.h * w.h + (stream > 0 ? 2 * w.h * w.h * text / stream : 0.0));
+    f.attn_core_full += text * AttentionCorePerPair(b);
+  }
   return f;
 }
 
@@ -319,13 +335,16 @@ double LayerActivationBytes(const BlockConfig& b, double micro_tokens) {
   if (b.kind == BlockKind::kMoe)
     f_eff = (w.swiglu ? 1.5 : 1.0) * w.ef * (b.top_k + b.shared_experts);
   const double mlp = 2 + mask + 16 * f_eff / (4 * w.h);
-  const double total = attn + mlp + 4;
+  // Cross-attention sub-block: its norm input, Q, attention output and dropout mask.
+  const double cross = CrossText(b) ? 6 + 2 + mask : 0.0;
+  const double total = attn + mlp + 4 + cross;
   // 5as/h: softmax input/output + dropout mask of the score matrix; only without a fused kernel
   // and without selective recompute.
   const bool store_scores = p.recompute == Recompute::kNone && !b.flash_attention;
   const double scores = store_scores ? 5 * heads * AttentionContext(b) / w.h : 0;
   if (p.sp || t == 1) return sbh / t * (total + scores);
-  const double unsplit = 8 + 2 * mask;  // norm inputs, sub-block inputs, dropout masks
+  // Norm inputs, sub-block inputs, dropout masks (a cross-attention sub-block adds one of each).
+  const double unsplit = 8 + 2 * mask + (CrossText(b) ? 4 + mask : 0.0);
   return sbh * (unsplit + (total - unsplit) / t + scores / t);
 }
 

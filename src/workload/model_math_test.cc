@@ -192,5 +192,46 @@ TEST(ModelMath, DitTokensOfTheBrief) {
   EXPECT_EQ(DitSampleTokens(b, {"i", 256, 256, 1, 1}), 256);
 }
 
+// A small image DiT reading 32 text tokens, joint (MMDiT) or by cross-attention (Wan).
+BlockConfig SmallDit(TextAttention text) {
+  BlockConfig b;
+  b.kind = BlockKind::kDit;
+  b.layers = 2;
+  b.hidden = 64;
+  b.heads = 4;
+  b.ffn_hidden = 256;
+  b.bias = false;
+  b.causal = false;
+  b.text_tokens = 32;
+  b.text_attention = text;
+  b.samples = {{"i", 256, 256, 1, 1}};  // 16 x 16 = 256 image tokens
+  return b;
+}
+
+TEST(ModelMath, CrossAttentionDitByHand) {
+  const BlockConfig joint = SmallDit(TextAttention::kJoint);
+  const BlockConfig cross = SmallDit(TextAttention::kCross);
+  // Joint text joins the self-attention sequence; cross-attended text does not.
+  EXPECT_EQ(SequenceTokens(joint), 256 + 32);
+  EXPECT_EQ(SequenceTokens(cross), 256);
+  // Per layer the cross sub-block adds Q, K, V, O (4 * 64^2) and its RMSNorm (64).
+  EXPECT_EQ(CountParams(cross).total - CountParams(joint).total, 2 * (4 * 64 * 64 + 64));
+  // Per image token: self-attention + MLP GEMMs 2 * (4 * 64^2 + 2 * 64 * 256) = 98,304, Q and O
+  // 2 * 2 * 64^2 = 16,384, K and V on 32 text tokens spread over 256: 2 * 2 * 64^2 / 8 = 2,048;
+  // cores 4 s h over 256 image keys and 32 text keys: (256 + 32) * 256 = 73,728.
+  const LayerFlops f = ForwardLayerFlopsPerToken(cross);
+  EXPECT_DOUBLE_EQ(f.gemm, 98304 + 16384 + 2048);
+  EXPECT_DOUBLE_EQ(f.attn_core_full, 73728);
+  EXPECT_DOUBLE_EQ(ForwardLayerFlopsPerToken(joint).gemm, 98304);
+}
+
+TEST(ModelMath, Wan21Is14B) {
+  // Wan 2.1 (arXiv 2503.20314): the 14B model, 40 layers of width 5,120 with cross-attention to
+  // the umT5 text; without the cross-attention sub-blocks it would count 10.1B.
+  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("val-wan21-14b-h100-128"));
+  const ParamCounts p = CountParams(job.blocks[0]);
+  EXPECT_NEAR(p.total / 14e9, 1.0, 0.03) << p.total;
+}
+
 }  // namespace
 }  // namespace trainscope::workload

@@ -184,6 +184,8 @@ TEST(Validation, AddedPublishedRuns) {
        "Llama 3 (arXiv 2407.21783) Table 4: 131,072 tokens, TP8 CP16 PP16 DP8, 16,384 H100"},
       {"val-deepseek-v3", "gpu_hours", 2.664e6,
        "DeepSeek-V3 (arXiv 2412.19437) Table 1: 2.664M H800-hours for 14.8T tokens"},
+      {"val-wan21-14b-h100-128", "tflops_per_gpu", 325.77,
+       "NeMo DFM docs/performance-summary.md, DGX-H100: Wan 2.1 14B, 128 GPUs, TP2 SP CP4"},
   };
   Planner planner;
   for (const Row& row : rows) {

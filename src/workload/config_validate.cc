@@ -30,9 +30,8 @@ Status CheckBound(std::string_view field, int64_t value, int64_t max) {
   return OkStatus();
 }
 
-}  // namespace
-
-Status ValidateJobConfig(const JobConfig& job) {
+// Cluster facts and the presence of a block to train.
+Status ValidateCluster(const JobConfig& job) {
   const int gpus = job.cluster.gpus;
   if (gpus <= 0) return InvalidArgumentError("cluster.gpus: must be positive (got {})", gpus);
   TS_RETURN_IF_ERROR(CheckBound("cluster.gpus", gpus, kMaxGpus));
@@ -45,75 +44,83 @@ Status ValidateJobConfig(const JobConfig& job) {
   if (MainBlockIndex(job) < 0) {
     return InvalidArgumentError("blocks: need one dense, moe or dit block to train");
   }
-  for (size_t i = 0; i < job.blocks.size(); ++i) {
-    const BlockConfig& b = job.blocks[i];
-    const std::string where = fmt::format("blocks[{}] ({})", i, b.name);
-    const ParallelPlan& p = b.plan;
-    if (b.layers <= 0 || b.hidden <= 0 || b.heads <= 0) {
-      return InvalidArgumentError("{}: layers, hidden and heads must be positive", where);
-    }
-    TS_RETURN_IF_ERROR(CheckBound(where + ".layers", b.layers, kMaxLayers));
-    for (const auto& [name, value] : {std::pair<const char*, int64_t>{"hidden", b.hidden},
-                                      {"heads", b.heads},
-                                      {"ffn_hidden", b.ffn_hidden},
-                                      {"vocab", b.vocab}}) {
-      TS_RETURN_IF_ERROR(CheckBound(where + "." + name, value, kMaxWidth));
-    }
-    TS_RETURN_IF_ERROR(CheckBound(where + ".seq_len", b.seq_len, kMaxSeqLen));
-    if (b.hidden % b.heads != 0) {
-      return InvalidArgumentError("{}: hidden {} is not divisible by heads {}", where, b.hidden,
-                                  b.heads);
-    }
-    if (b.heads % KvHeads(b) != 0) {
-      return InvalidArgumentError("{}: heads {} not divisible by kv_heads {}", where, b.heads,
-                                  KvHeads(b));
-    }
-    if (p.tp < 1 || p.pp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 || p.micro_batch < 1) {
-      return InvalidArgumentError("{}.parallel: tp, pp, cp, ep, vpp, micro_batch must be >= 1",
+  return OkStatus();
+}
+
+// One block's shape and parallel plan, against the cluster's GPU count.
+Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
+  const std::string where = fmt::format("blocks[{}] ({})", i, b.name);
+  const ParallelPlan& p = b.plan;
+  if (b.layers <= 0 || b.hidden <= 0 || b.heads <= 0) {
+    return InvalidArgumentError("{}: layers, hidden and heads must be positive", where);
+  }
+  TS_RETURN_IF_ERROR(CheckBound(where + ".layers", b.layers, kMaxLayers));
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"hidden", b.hidden},
+                                    {"heads", b.heads},
+                                    {"ffn_hidden", b.ffn_hidden},
+                                    {"vocab", b.vocab}}) {
+    TS_RETURN_IF_ERROR(CheckBound(where + "." + name, value, kMaxWidth));
+  }
+  TS_RETURN_IF_ERROR(CheckBound(where + ".seq_len", b.seq_len, kMaxSeqLen));
+  if (b.hidden % b.heads != 0) {
+    return InvalidArgumentError("{}: hidden {} is not divisible by heads {}", where, b.hidden,
+                                b.heads);
+  }
+  if (b.heads % KvHeads(b) != 0) {
+    return InvalidArgumentError("{}: heads {} not divisible by kv_heads {}", where, b.heads,
+                                KvHeads(b));
+  }
+  if (p.tp < 1 || p.pp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 || p.micro_batch < 1) {
+    return InvalidArgumentError("{}.parallel: tp, pp, cp, ep, vpp, micro_batch must be >= 1",
+                                where);
+  }
+  if (b.heads % p.tp != 0) {
+    return InvalidArgumentError("{}.parallel.tp: {} does not divide heads {}", where, p.tp,
+                                b.heads);
+  }
+  if (gpus % (p.tp * p.pp * p.cp) != 0) {
+    return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}",
+                                where, p.tp * p.pp * p.cp, gpus);
+  }
+  if (b.flash_version != 2 && b.flash_version != 3) {
+    return InvalidArgumentError("{}.flash_version: {} (expected 2 or 3)", where, b.flash_version);
+  }
+  if (p.recompute_layers < 0 || p.recompute_layers > b.layers) {
+    return InvalidArgumentError("{}.parallel.recompute_layers: {} outside 0..layers {}", where,
+                                p.recompute_layers, b.layers);
+  }
+  if (b.layers < p.pp * p.vpp) {
+    return InvalidArgumentError("{}.parallel: pp*vpp = {} exceeds layers {}", where, p.pp * p.vpp,
+                                b.layers);
+  }
+  if (p.cp_kind == CpKind::kUlysses && b.heads % (p.cp * p.tp) != 0) {
+    return InvalidArgumentError("{}.parallel.cp: Ulysses needs heads {} divisible by tp*cp {}",
+                                where, b.heads, p.cp * p.tp);
+  }
+  if (b.kind == BlockKind::kMoe) {
+    if (b.num_experts <= 0 || b.top_k <= 0 || b.top_k > b.num_experts) {
+      return InvalidArgumentError("{}: moe needs num_experts > 0 and 0 < top_k <= experts",
                                   where);
     }
-    if (b.heads % p.tp != 0) {
-      return InvalidArgumentError("{}.parallel.tp: {} does not divide heads {}", where, p.tp,
-                                  b.heads);
+    if (b.num_experts % p.ep != 0) {
+      return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where,
+                                  p.ep, b.num_experts);
     }
-    if (gpus % (p.tp * p.pp * p.cp) != 0) {
-      return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}",
-                                  where, p.tp * p.pp * p.cp, gpus);
-    }
-    if (b.flash_version != 2 && b.flash_version != 3) {
-      return InvalidArgumentError("{}.flash_version: {} (expected 2 or 3)", where, b.flash_version);
-    }
-    if (p.recompute_layers < 0 || p.recompute_layers > b.layers) {
-      return InvalidArgumentError("{}.parallel.recompute_layers: {} outside 0..layers {}", where,
-                                  p.recompute_layers, b.layers);
-    }
-    if (b.layers < p.pp * p.vpp) {
-      return InvalidArgumentError("{}.parallel: pp*vpp = {} exceeds layers {}", where, p.pp * p.vpp,
-                                  b.layers);
-    }
-    if (p.cp_kind == CpKind::kUlysses && b.heads % (p.cp * p.tp) != 0) {
-      return InvalidArgumentError("{}.parallel.cp: Ulysses needs heads {} divisible by tp*cp {}",
-                                  where, b.heads, p.cp * p.tp);
-    }
-    if (b.kind == BlockKind::kMoe) {
-      if (b.num_experts <= 0 || b.top_k <= 0 || b.top_k > b.num_experts) {
-        return InvalidArgumentError("{}: moe needs num_experts > 0 and 0 < top_k <= experts",
-                                    where);
-      }
-      if (b.num_experts % p.ep != 0) {
-        return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where,
-                                    p.ep, b.num_experts);
-      }
-      const int dp = DataParallelSize(b, gpus);
-      if (dp % p.ep != 0) {
-        return InvalidArgumentError("{}.parallel.ep: {} does not divide the DP size {}", where,
-                                    p.ep, dp);
-      }
-    }
-    if (b.kind == BlockKind::kDit && b.samples.empty()) {
-      return InvalidArgumentError("{}: a dit block needs a 'samples' mix", where);
+    const int dp = DataParallelSize(b, gpus);
+    if (dp % p.ep != 0) {
+      return InvalidArgumentError("{}.parallel.ep: {} does not divide the DP size {}", where,
+                                  p.ep, dp);
     }
   }
+  if (b.kind == BlockKind::kDit && b.samples.empty()) {
+    return InvalidArgumentError("{}: a dit block needs a 'samples' mix", where);
+  }
+  return OkStatus();
+}
+
+// Batch, token budget and the microbatch count they give the main block.
+Status ValidateTraining(const JobConfig& job) {
+  const int gpus = job.cluster.gpus;
   const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
   // NaN passes every comparison below, and an infinite budget printed 'inf GPU-hours'.
   if (!std::isfinite(job.training.global_batch_tokens)) {
@@ -158,6 +165,16 @@ Status ValidateJobConfig(const JobConfig& job) {
     return InvalidArgumentError("training.effective_time_ratio: must be in (0, 1]");
   }
   return OkStatus();
+}
+
+}  // namespace
+
+Status ValidateJobConfig(const JobConfig& job) {
+  TS_RETURN_IF_ERROR(ValidateCluster(job));
+  for (size_t i = 0; i < job.blocks.size(); ++i) {
+    TS_RETURN_IF_ERROR(ValidateBlock(job.blocks[i], i, job.cluster.gpus));
+  }
+  return ValidateTraining(job);
 }
 
 }  // namespace trainscope::workload

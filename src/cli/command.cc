@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <vector>
 
 namespace trainscope::cli {
@@ -81,6 +82,27 @@ Status ApplyStrict(const Diagnostics& diagnostics) {
 void PrintDiagnosticsUnlessQuiet(const Diagnostics& diagnostics) {
   if (Globals().quiet || Globals().json) return;
   PrintDiagnostics(diagnostics, stderr);
+}
+
+Status CheckOutputIsNotInput(std::string_view flag, const std::string& out, const std::string& input,
+                             bool inside_folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(out, ec) && fs::equivalent(out, input, ec)) {
+    return InvalidArgumentError("{} {}: is the input itself; writing it would replace the trace", flag,
+                                out);
+  }
+  if (!inside_folder || !fs::is_directory(input, ec)) return OkStatus();
+  const std::string name = fs::path(out).filename().string();
+  if (!name.ends_with(".json") && !name.ends_with(".json.gz")) return OkStatus();
+  const fs::path parent = fs::weakly_canonical(fs::absolute(out, ec).parent_path(), ec);
+  if (!ec && parent == fs::weakly_canonical(fs::absolute(input, ec), ec)) {
+    return InvalidArgumentError(
+        "{} {}: inside the input folder {}, where the next read would take it for a rank file; "
+        "write it elsewhere",
+        flag, out, input);
+  }
+  return OkStatus();
 }
 
 void SetExitCode(int code) {

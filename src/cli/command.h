@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -57,6 +58,13 @@ Status ApplyStrict(const Diagnostics& diagnostics);
 // Prints the diagnostics to stderr (PrintDiagnostics) unless --quiet or --json (--json carries
 // them in its document).
 void PrintDiagnosticsUnlessQuiet(const Diagnostics& diagnostics);
+
+// Refuses an output file that is the input itself (`trace export X --perfetto X` replaced the
+// profiler trace with its export) and, with `inside_folder`, a .json/.json.gz output inside an
+// input folder (the next read of the folder takes it for a rank file and fails). `flag` names the
+// option in the message.
+Status CheckOutputIsNotInput(std::string_view flag, const std::string& out, const std::string& input,
+                             bool inside_folder);
 
 // Runs `body`, turning its Status into the exit code (with the error printed).
 void RunAndSetExit(const std::function<Status()>& body);

@@ -72,6 +72,7 @@ Status RunCheck(const TraceArgs& args) {
 }
 
 Status RunExport(const TraceArgs& args) {
+  TS_RETURN_IF_ERROR(CheckOutputIsNotInput("--perfetto", args.perfetto_out, args.path, true));
   TS_ASSIGN_OR_RETURN(model::JobTrace job, LoadJob(args.path));
   TS_ASSIGN_OR_RETURN(model::PerfettoExportStats stats,
                       model::WritePerfettoJson(job, args.perfetto_out));

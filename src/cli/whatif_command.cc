@@ -72,6 +72,9 @@ Status RunWhatIf(const WhatIfOptions& opt) {
   const GlobalOptions& g = Globals();
   TS_ASSIGN_OR_RETURN(Distribution dist, MakeDistribution());
   TS_ASSIGN_OR_RETURN(std::vector<whatif::Scenario> scenarios, Scenarios(opt));
+  if (!opt.perfetto.empty()) {
+    TS_RETURN_IF_ERROR(CheckOutputIsNotInput("--perfetto", opt.perfetto, opt.path, false));
+  }
   TS_ASSIGN_OR_RETURN(
       pipeline::StragglerRun run,
       pipeline::RunStragglerAnalysis(

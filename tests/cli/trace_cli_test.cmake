@@ -56,6 +56,22 @@ expect_error("error: .*bad/empty_dir: no Kineto trace files in it"
              trace info ${TS_BAD}/empty_dir)
 expect_error("error: .*bad/invalid_utf8_name.json: event 1 \\(byte 157\\): invalid UTF-8 at byte 201"
              whatif ${TS_BAD}/invalid_utf8_name.json)
+# An export over its own input, or into the input folder as a .json the next read takes for a
+# rank, is refused and leaves the trace as it was.
+file(REMOVE_RECURSE ${TS_TMP}/own)
+file(MAKE_DIRECTORY ${TS_TMP}/own)
+file(COPY ${TS_KINETO}/demo/rank-0.json DESTINATION ${TS_TMP}/own)
+file(SIZE ${TS_TMP}/own/rank-0.json own_size)
+expect_error("error: --perfetto .*own/rank-0.json: is the input itself"
+             trace export --perfetto ${TS_TMP}/own/rank-0.json ${TS_TMP}/own/rank-0.json)
+expect_error("error: --perfetto .*own/rank-0.json: is the input itself"
+             whatif --perfetto ${TS_TMP}/own/rank-0.json ${TS_TMP}/own/rank-0.json)
+expect_error("error: --perfetto .*own/job.json: inside the input folder"
+             trace export --perfetto ${TS_TMP}/own/job.json ${TS_TMP}/own)
+file(SIZE ${TS_TMP}/own/rank-0.json own_size_after)
+if(NOT own_size EQUAL own_size_after OR EXISTS ${TS_TMP}/own/job.json)
+  message(FATAL_ERROR "a refused export changed ${TS_TMP}/own")
+endif()
 if(EXISTS ${TS_TMP}/never.json)
   message(FATAL_ERROR "a failed export left ${TS_TMP}/never.json")
 endif()

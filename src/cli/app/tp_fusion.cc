@@ -3,11 +3,15 @@
 #include "cli/app/tp_fusion.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace trainscope::cli {
 
 std::vector<overlap::TpGemm> TpGemmsOf(const workload::BlockConfig& block, int64_t microbatches) {
-  const int64_t m = block.seq_len * std::max<int64_t>(1, block.plan.micro_batch);
+  // Tokens of one microbatch on one context-parallel rank: the rows every TP GEMM sees (a DiT's
+  // mean over its sample mix; its seq_len is 0).
+  const double tokens = workload::SequenceTokens(block) / std::max(1, block.plan.cp);
+  const int64_t m = std::llround(tokens) * std::max<int64_t>(1, block.plan.micro_batch);
   const int64_t h = block.hidden;
   const int heads = std::max(1, block.heads);
   const int64_t kv = block.kv_heads > 0 ? block.kv_heads : heads;

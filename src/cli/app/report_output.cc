@@ -3,6 +3,7 @@
 #include "cli/app/report_output.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -97,7 +98,11 @@ void PrintReportSummary(const report::JobReport& r, const std::string& html_path
   const char* red = color ? "\033[1;31m" : "";
   const char* green = color ? "\033[1;32m" : "";
   const char* reset = color ? "\033[0m" : "";
-  if (r.stragglers) {
+  // An inconclusive part says so: 'none among 8 machines' on 15-s samples (and S with a verdict
+  // colour on a replay that misses the job) read as results the data cannot support.
+  if (r.stragglers && !r.stragglers->inconclusive.empty()) {
+    fmt::print("{}Stragglers{}: inconclusive ({})\n", bold, reset, r.stragglers->inconclusive);
+  } else if (r.stragglers) {
     const report::StragglerPart& s = *r.stragglers;
     bool bad = s.slowdown >= 1.1;
     fmt::print("{}Stragglers{}: S = {}{:.3f}{} ({:.1f}% of GPU time wasted){}\n", bold, reset,
@@ -108,7 +113,10 @@ void PrintReportSummary(const report::JobReport& r, const std::string& html_path
     }
   }
   if (r.faults) {
-    if (r.faults->alerts.empty()) {
+    if (r.faults->alerts.empty() && r.faults->inconclusive) {
+      fmt::print("{}Faulty machine{}: inconclusive among {} machines ({})\n", bold, reset,
+                 r.faults->machines, fmt::join(r.faults->inconclusive_reasons, "; "));
+    } else if (r.faults->alerts.empty()) {
       fmt::print("{}Faulty machine{}: {}none{} among {} machines\n", bold, reset, green, reset,
                  r.faults->machines);
     }

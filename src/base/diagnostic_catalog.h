@@ -49,6 +49,9 @@ std::string_view SeverityName(Severity severity);  // "info", "warning", "data_l
     "estimated; its clock is used as is.")                                                        \
   F(clock_offset_implausible, kWarning, "model",                                                  \
     "A rank's estimated clock offset is implausible (over 31 years); its clock is used as is.")   \
+  F(clock_skew_suspected, kWarning, "model",                                                      \
+    "Two ranks with baseTimeNanoseconds disagree: their shared collectives end over 100 ms apart "  \
+    "(median), so a host clock is off; the timestamps are kept as written.")                      \
   F(gpu_op_before_launch, kWarning, "model",                                                      \
     "A GPU op starts before the CPU launch its correlation id links it to (host and device "      \
     "clocks disagree); the timestamps are kept.")                                                 \

@@ -22,6 +22,34 @@ void Shift(RankTrace& rank, int64_t offset) {
   for (Step& step : rank.steps) step.ts += offset;
 }
 
+// Members of one collective end within a ring's last hop (microseconds to milliseconds); host
+// clocks synchronised by NTP agree to a few ms. A median end gap past this is a skewed clock.
+constexpr int64_t kBaseTimeSkewNs = 100'000'000;  // 100 ms
+
+// Ranks on the epoch clock (baseTimeNanoseconds) are trusted, but a host clock off by seconds
+// passes through to the what-if analysis, which then names the gap 'start skew' of the ranks. The
+// median end difference of their shared collectives against the first such rank shows it; the
+// timestamps are kept (which clock is wrong cannot be told from two ranks).
+void WarnSkewedBaseTimes(JobTrace& job) {
+  const RankTrace* first = nullptr;
+  for (size_t i = 0; i < job.ranks.size(); ++i) {
+    if (job.clocks[i].source != ClockSource::kBaseTime) continue;
+    if (first == nullptr) {
+      first = &job.ranks[i];
+      continue;
+    }
+    int matched = 0;
+    const int64_t gap = EstimateOffset(*first, job.ranks[i], &matched);
+    if (matched == 0 || (gap < kBaseTimeSkewNs && gap > -kBaseTimeSkewNs)) continue;
+    job.diagnostics.Add(
+        "clock_skew_suspected", job.ranks[i].source, "",
+        fmt::format("rank {}'s collectives end {:.3f} s {} rank {}'s (median of {}) although both "
+                    "carry baseTimeNanoseconds: a host clock is off; timestamps kept as written",
+                    job.ranks[i].rank, static_cast<double>(gap < 0 ? -gap : gap) * 1e-9,
+                    gap < 0 ? "after" : "before", first->rank, matched));
+  }
+}
+
 }  // namespace
 
 int64_t EstimateOffset(const RankTrace& reference, const RankTrace& other, int* matched) {
@@ -82,6 +110,7 @@ void AlignClocks(JobTrace& job) {
     clock.offset_ns = offset;
     Shift(rank, offset);
   }
+  WarnSkewedBaseTimes(job);
 }
 
 }  // namespace trainscope::model

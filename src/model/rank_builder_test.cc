@@ -78,6 +78,25 @@ TEST(ClockAlignTest, RankWithSkewedClockIsShiftedBack) {
   EXPECT_EQ(r1.steps[0].ts, 1000);
 }
 
+// Both ranks on the epoch clock, rank 1's host 10 s ahead: its collective ends 10 s after rank
+// 0's. The timestamps stay; the warning names the rank and the gap (it was silent, and what-if
+// called the gap the ranks' start skew). 50 ms apart is within clock agreement: no warning.
+TEST(ClockAlignTest, SkewedBaseTimeClockIsWarned) {
+  JobTrace job;
+  Diagnostics diags;
+  job.ranks.push_back(MakeRank(0, 0, 1'000'000'000, &diags));
+  job.ranks.push_back(MakeRank(1, 10'000'000'000, 1'000'000'000, &diags));
+  job.ranks.push_back(MakeRank(2, 50'000'000, 1'000'000'000, &diags));
+  AlignClocks(job);
+  EXPECT_EQ(job.clocks[1].source, ClockSource::kBaseTime);
+  EXPECT_EQ(job.clocks[1].offset_ns, 0);
+  ASSERT_EQ(job.diagnostics.Count("clock_skew_suspected"), 1);
+  EXPECT_NE(job.diagnostics.items()[0].message.find(
+                "rank 1's collectives end 10.000 s after rank 0's (median of 1)"),
+            std::string::npos)
+      << job.diagnostics.items()[0].message;
+}
+
 TEST(RankBuilderTest, KernelBeforeLaunchIsDiagnosed) {
   RankTraceBuilder b(0, "f.json");
   TrackId cpu = b.Track(1, 1, false), gpu = b.Track(0, 7, true);

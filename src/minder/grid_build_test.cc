@@ -169,6 +169,25 @@ TEST(GridBuildTest, SpanPastThirtyDaysNamesTheGap) {
                                 "the largest gap is 1000000000 s, from 102 to 1000000102"));
 }
 
+// A machine the reader saw only as NaN/Inf or blank samples has no row but keeps its name: it is
+// listed as absent with a machine_absent diagnostic, not dropped from the job without a word.
+TEST(GridBuildTest, MachineWithoutFiniteSamplesIsAbsentNotLost) {
+  model::MetricTable t;
+  const int32_t a = t.InternMachine("a");
+  t.InternMachine("all_nan");  // named in the input, every sample dropped by the reader
+  const int32_t b = t.InternMachine("b");
+  const int32_t metric = t.InternMetric("gpu_util");
+  for (int64_t s = 100; s < 110; ++s) {
+    t.Append(s * kS, a, metric, model::kNoGpu, 1.0);
+    t.Append(s * kS, b, metric, model::kNoGpu, 2.0);
+  }
+  Diagnostics diags;
+  ASSERT_OK_AND_ASSIGN(Grid grid, BuildGrid(t, GridOptions{}, &diags));
+  EXPECT_EQ(grid.machines, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(grid.absent, (std::vector<std::string>{"all_nan"}));
+  EXPECT_EQ(diags.Count("machine_absent"), 1);
+}
+
 TEST(GridBuildTest, FitBoundsSelectsAsNthElement) {
   std::mt19937_64 rng(11);
   auto random_values = [&](size_t n, int kind) {

@@ -35,6 +35,29 @@ Result<whatif::ReplayModel> ReadOpTableModel(const std::string& path, int thread
   return model;
 }
 
+// Above this share of a trace's events dropped by the reader (data_loss diagnostics), the
+// replay stands for a different job than the one that ran: S and its cause are not trusted.
+constexpr double kMaxDroppedShare = 0.10;
+
+std::string InputLoss(const model::JobTrace& trace) {
+  int64_t kept = 0, dropped = 0;
+  for (const model::RankTrace& rank : trace.ranks) kept += static_cast<int64_t>(rank.events.size());
+  std::string first;
+  for (const Diagnostic& d : trace.diagnostics.items()) {
+    if (d.severity != Severity::kDataLoss) continue;
+    dropped += d.count;
+    if (first.empty()) first = d.name;
+  }
+  const double share =
+      kept + dropped > 0 ? static_cast<double>(dropped) / static_cast<double>(kept + dropped) : 0;
+  if (share <= kMaxDroppedShare) return "";
+  return fmt::format(
+      "the trace reader dropped {} of {} events ({:.0f}%, first {}), more than {:.0f}%: the "
+      "replay would stand for a job other than the one traced, so neither S nor a cause is "
+      "trusted",
+      dropped, kept + dropped, share * 100, first, kMaxDroppedShare * 100);
+}
+
 Result<whatif::ReplayModel> ReadKinetoModel(const std::string& path, int threads,
                                             StragglerRun& run) {
   ingest::kineto::ReadOptions read;
@@ -49,6 +72,7 @@ Result<whatif::ReplayModel> ReadKinetoModel(const std::string& path, int threads
   }
   TS_ASSIGN_OR_RETURN(model::JobTrace trace, std::move(read_trace));
   run.source = path;
+  run.input_loss = InputLoss(trace);
   run.diagnostics.Merge(trace.diagnostics);
   std::string name = std::filesystem::path(path).filename().string();
   if (name.empty()) name = std::filesystem::path(path).parent_path().filename().string();
@@ -71,6 +95,10 @@ Result<StragglerRun> RunStragglerAnalysis(const std::string& path,
   analysis.distributor = options.distributor;
   analysis.straggling_threshold = options.straggling_threshold;
   TS_ASSIGN_OR_RETURN(run.result, whatif::AnalyzeWhatIf(run.model, analysis));
+  if (!run.input_loss.empty() && run.result.inconclusive.empty()) {
+    run.result.inconclusive = run.input_loss;
+    run.result.straggling = false;
+  }
   TS_ASSIGN_OR_RETURN(run.cause, whatif::ClassifyCause(run.model, run.result, options.threads,
                                                        options.distributor, options.thresholds));
   whatif::AddResultDiagnostics(run.model, run.result, run.source, run.diagnostics);

@@ -22,6 +22,8 @@ struct StragglerRun {
   whatif::WhatIfResult result;
   whatif::Cause cause;
   Diagnostics diagnostics;
+  // Why the input lost too much to judge (empty: it did not); makes the result inconclusive.
+  std::string input_loss;
 };
 
 struct StragglerOptions {

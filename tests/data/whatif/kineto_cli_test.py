@@ -77,6 +77,25 @@ with open(truncated, "w") as f:
 rc, out, err = run(truncated)
 check(rc == 3 and "truncated_rank0.json" in err, f"truncated file: {rc} {err}")
 
+# A trace whose reader drops over 10% of its events (negative "dur": malformed_event) replays a
+# job other than the one traced: inconclusive (exit 5) naming the loss, no straggling verdict.
+lossy = os.path.join(WORK, "lossy_2rank")
+os.makedirs(lossy, exist_ok=True)
+for name in ("rank0.json", "rank1.json"):
+    with open(os.path.join(DATA, "kineto_2rank", name)) as f:
+        trace = json.load(f)
+    if name == "rank0.json":
+        for e in trace["traceEvents"]:
+            if e.get("cat") == "cuda_runtime":
+                e["dur"] = -1
+    with open(os.path.join(lossy, name), "w") as f:
+        json.dump(trace, f)
+rc, out, err = run("--json", lossy)
+d = json.loads(out) if out else {}
+check(rc == 5 and d.get("verdict") == "inconclusive" and d.get("straggling") is False
+      and "dropped 6 of 22 events" in d.get("inconclusive_reason", ""),
+      f"lossy trace: {rc} {d.get('verdict')} {d.get('inconclusive_reason')} {err}")
+
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)

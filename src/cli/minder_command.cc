@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -170,6 +171,21 @@ Result<mi::DetectOptions> MakeDetectOptions(const DetectFlags& f, mi::DetectorDe
   return o;
 }
 
+// --metrics names metrics of the input (or channels such as "gpu_util[min]"): a name that matches
+// none was skipped without a word, and the default order judged instead.
+Status CheckRequestedMetrics(const mi::Grid& grid, const std::vector<std::string>& requested) {
+  std::set<std::string> known;
+  for (const mi::Channel& c : grid.channels) known.insert(c.metric), known.insert(c.name);
+  for (const std::string& name : requested) {
+    if (known.count(name) > 0) continue;
+    std::string list;
+    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+    return InvalidArgumentError("--metrics: '{}' is not a metric of the input (it has: {})", name,
+                                list);
+  }
+  return OkStatus();
+}
+
 // The healthy reference of a detect call: --reference FILES (a healthy recording of the same
 // job), or the first --reference-seconds of the input, which are then cut off `grid`.
 Result<std::optional<mi::Reference>> ReferenceFor(const InputFlags& in, const DetectFlags& f, const mi::ModelSet* models,
@@ -229,6 +245,19 @@ void WriteGroupsJson(const mi::Grid& grid, const DetectOutcome& o, JsonWriter* j
     json->EndObject();
   }
   json->EndArray();
+}
+
+// "No faulty machine found": machines of groups that were not judged (too few peers, static)
+// were never compared, so the verdict covers the judged ones only, and says so.
+void PrintNoFaultText(const mi::Grid& grid, const DetectOutcome& o) {
+  size_t unjudged = 0;
+  for (const mi::PeerGroup& g : o.groups) unjudged += g.judged ? 0 : g.machines.size();
+  const std::string scope =
+      unjudged > 0 ? fmt::format(" among the {} judged machine(s); {} not judged (see their groups)",
+                                 grid.machines.size() - unjudged, unjudged)
+                   : "";
+  fmt::print("no faulty machine found{}{}\n", scope,
+             o.inconclusive_calls > 0 ? fmt::format(" ({} of {} calls inconclusive)", o.inconclusive_calls, o.calls) : "");
 }
 
 void PrintGroupsText(const mi::Grid& grid, const DetectOutcome& o) {
@@ -295,6 +324,7 @@ Status RunDetect(const InputFlags& in, const DetectFlags& flags, int last_second
   mi::GridOptions go;
   go.expected_machines = in.machines;
   TS_ASSIGN_OR_RETURN(mi::Grid grid, mi::BuildGrid(table, go, &diags));
+  TS_RETURN_IF_ERROR(CheckRequestedMetrics(grid, f.metrics));
   // The table (26 bytes a sample, 168 MB for 1,024 machines x 15 min) is not needed past the
   // grid: its memory goes to the detection's buffers instead of fresh pages.
   table = model::MetricTable();
@@ -396,8 +426,7 @@ Status RunDetect(const InputFlags& in, const DetectFlags& flags, int last_second
     fmt::print("inconclusive: the data cannot support a verdict\n");
     for (const auto& r : o.inconclusive) fmt::print("  - {}\n", r);
   } else if (o.alerts.empty()) {
-    fmt::print("no faulty machine found{}\n",
-               o.inconclusive_calls > 0 ? fmt::format(" ({} of {} calls inconclusive)", o.inconclusive_calls, o.calls) : "");
+    PrintNoFaultText(grid, o);
   }
   return OkStatus();
 }

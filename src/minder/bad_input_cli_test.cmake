@@ -56,6 +56,11 @@ if(NOT last_out MATCHES "inconclusive: the data cannot support a verdict.*1 mach
   message(FATAL_ERROR "single machine: want the inconclusive verdict and its reason:\n${last_out}")
 endif()
 
+# --metrics naming no metric of the input is refused with the metrics it has (it was skipped
+# silently and the default order judged instead).
+expect_error("error: --metrics: 'no_such_metric' is not a metric of the input \\(it has: .*gpu_util"
+             ${TS_BAD}/bad_nan_inf.csv --metrics no_such_metric)
+
 # Documented recoveries, shown with file and place.
 expect_recovery("warning: non_finite_value \\(.*bad_nan_inf.csv, 3 x, first at line 11 column 9\\)"
                 ${TS_BAD}/bad_nan_inf.csv)

@@ -137,6 +137,31 @@ Status SpanTooLong(const model::MetricTable& table, const GridOptions& options, 
 
 }  // namespace
 
+// Machines reported, not compared: those expected (--machines) without a sample, and those the
+// input names whose every sample the reader dropped (NaN/Inf, DCGM blanks), which have no row at
+// all and would otherwise vanish from the job without a word.
+void AddAbsentMachines(const model::MetricTable& table, const GridOptions& options, Grid* grid,
+                       Diagnostics* diags) {
+  for (const std::string& want : options.expected_machines) {
+    if (std::find(grid->machines.begin(), grid->machines.end(), want) == grid->machines.end()) {
+      grid->absent.push_back(want);
+      if (diags) diags->Add("machine_absent", want, "",
+                            "machine has no sample in the whole pull; reported, not compared");
+    }
+  }
+  std::vector<uint8_t> has_rows(static_cast<size_t>(table.machines().size()), 0);
+  for (size_t row = 0; row < table.size(); ++row) has_rows[static_cast<size_t>(table.machine()[row])] = 1;
+  for (size_t m = 0; m < has_rows.size(); ++m) {
+    if (has_rows[m]) continue;
+    const std::string name(table.machines().Name(static_cast<int32_t>(m)));
+    if (std::find(grid->absent.begin(), grid->absent.end(), name) != grid->absent.end()) continue;
+    grid->absent.push_back(name);
+    if (diags) diags->Add("machine_absent", name, "",
+                          "the input names this machine, but none of its samples is a finite "
+                          "number (all NaN/Inf or blank); reported, not compared");
+  }
+}
+
 Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& options,
                        Diagnostics* diags) {
   // Metrics to use, in the given order.
@@ -158,11 +183,9 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
   }
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
   std::vector<uint8_t> machine_seen(static_cast<size_t>(table.machines().size()), 0);
-  std::vector<uint8_t> machine_has_rows(machine_seen.size(), 0);  // any metric, any time
   std::vector<int> metric_slot(static_cast<size_t>(table.metrics().size()), -1);
   for (size_t k = 0; k < metric_ids.size(); ++k) metric_slot[static_cast<size_t>(metric_ids[k])] = static_cast<int>(k);
   for (size_t row = 0; row < table.size(); ++row) {
-    machine_has_rows[static_cast<size_t>(table.machine()[row])] = 1;
     int64_t ts = table.ts()[row];
     if (ts < options.start_ns || ts >= options.end_ns) continue;
     if (metric_slot[static_cast<size_t>(table.metric()[row])] < 0) continue;
@@ -184,24 +207,7 @@ Result<Grid> BuildGrid(const model::MetricTable& table, const GridOptions& optio
     grid.machines.push_back(table.machines().Name(static_cast<int32_t>(m)));
     grid.devices.push_back(table.Devices(static_cast<int32_t>(m)));
   }
-  for (const std::string& want : options.expected_machines) {
-    if (std::find(grid.machines.begin(), grid.machines.end(), want) == grid.machines.end()) {
-      grid.absent.push_back(want);
-      if (diags) diags->Add("machine_absent", want, "",
-                            "machine has no sample in the whole pull; reported, not compared");
-    }
-  }
-  // A machine the input names whose every sample was dropped by the reader (NaN/Inf, DCGM
-  // blanks) has no row at all: reported like an expected machine without samples, not lost.
-  for (size_t m = 0; m < machine_has_rows.size(); ++m) {
-    if (machine_has_rows[m]) continue;
-    const std::string name(table.machines().Name(static_cast<int32_t>(m)));
-    if (std::find(grid.absent.begin(), grid.absent.end(), name) != grid.absent.end()) continue;
-    grid.absent.push_back(name);
-    if (diags) diags->Add("machine_absent", name, "",
-                          "the input names this machine, but none of its samples is a finite "
-                          "number (all NaN/Inf or blank); reported, not compared");
-  }
+  AddAbsentMachines(table, options, &grid, diags);
   const size_t M = grid.machines.size(), T = static_cast<size_t>(grid.steps);
   TS_RETURN_IF_ERROR(CheckGridSize(metric_ids.size(), M, T, table.size()));  // before allocating
   struct Series { std::vector<float> sum; std::vector<uint16_t> count; int64_t last_ts = INT64_MIN; };  // a (metric slot, gpu, machine) row; sums and counts handle duplicates

@@ -51,6 +51,13 @@ endforeach()
 expect_rc(2 minder replay ${TS_DATA}/gpu_job_fault.csv.gz --every 0)
 expect_rc(2 minder replay ${TS_DATA}/gpu_job_fault.csv.gz --pull -1)
 
+# A machine left ungrouped (not judged) and no alert: "no faulty machine found" covers the judged
+# machines only, and says how many were not judged (it read as a verdict on all 8).
+expect_rc(0 minder detect ${V}/one_ungrouped.csv --last 0 --continuity 5)
+if(NOT last_out MATCHES "no faulty machine found among the 7 judged machine\\(s\\); 1 not judged")
+  message(FATAL_ERROR "one ungrouped machine: the verdict does not name its scope:\n${last_out}")
+endif()
+
 # Real data (skipped without ../shared): a healthy 15-min Exathlon slice whose MEM_buffers is
 # constant within every machine (3.3 on node6, 1.3 on the others) raises no alert, and says why
 # the channel was skipped.

@@ -44,3 +44,17 @@ for step in (15, 30):
                            'values': values})
     with open(f'prom_step{step}.json', 'w') as f:
         json.dump({'status': 'success', 'data': {'resultType': 'matrix', 'result': result}}, f)
+
+# Eight machines, 120 s: seven in lockstep, m5 at its own steady levels, so peer grouping leaves
+# it ungrouped (not judged). No alert: the verdict must say it covers the judged machines only.
+rng = random.Random(21)
+with open('one_ungrouped.csv', 'w') as f:
+    f.write('timestamp,machine,gpu_util,cpu\n')
+    for t in range(120):
+        for m in range(8):
+            if m == 5:
+                gpu, cpu = 20 + rng.random() * 2, 80 + rng.random() * 2
+            else:
+                wave = math.sin(t / 10.0)
+                gpu, cpu = 60 + rng.random() * 2 + 10 * wave, 30 + rng.random() * 2 + 5 * wave
+            f.write(f'{T0 + t},m{m},{gpu:.2f},{cpu:.2f}\n')

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <string>
 
 #include "support/status_matchers.h"
 #include "workload/config_io.h"
@@ -69,6 +70,32 @@ StepCosts RandomCosts(const StepShape& s, bool uniform_interior, std::mt19937_64
   return c;
 }
 
+// The steady-state replay of `shape` against the brute-force reference, the full step graph
+// replayed by SimulateStep: the step end to the nanosecond (durations are whole nanoseconds in
+// both) and the busy time. Returns whether the extrapolation was taken.
+bool ExpectEqualsFullReplay(const StepShape& shape, const StepCosts& costs, ReplayerCache& cache,
+                            const std::string& label) {
+  const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+  Result<StepGraph> graph = BuildStepGraph(shape);
+  EXPECT_TRUE(graph.ok()) << label;
+  if (!graph.ok()) return false;
+  const StepReplay want = SimulateStep(*graph, dur);
+  bool extrapolated = false;
+  Result<StepReplay> got = ReplaySteadyState(
+      shape, dur, [&](const StepShape& s) { return cache.Get(s); }, &extrapolated);
+  EXPECT_TRUE(got.ok()) << label;
+  if (!got.ok()) return false;
+  EXPECT_EQ(std::llround(got->step_s * 1e9), std::llround(want.step_s * 1e9))
+      << label << " extrapolated " << extrapolated;
+  EXPECT_NEAR(got->compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s) << label;
+  return extrapolated;
+}
+
+std::string Label(const StepShape& s) {
+  return "p " + std::to_string(s.pp) + " v " + std::to_string(s.vpp) + " m " +
+         std::to_string(s.microbatches) + " overlap " + std::to_string(s.dp_overlap);
+}
+
 TEST(SteadyState, MatchesFullReplayOnGrid) {
   std::mt19937_64 rng(6);
   ReplayerCache cache;
@@ -82,21 +109,8 @@ TEST(SteadyState, MatchesFullReplayOnGrid) {
           for (bool overlap : {true, false}) {
             const StepShape shape{p, v, m, 1, overlap};
             const StepCosts costs = RandomCosts(shape, extra == 0, rng);
-            const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
-            ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
-            const StepReplay want = SimulateStep(graph, dur);
-            bool extrapolated = false;
-            ASSERT_OK_AND_ASSIGN(
-                StepReplay got,
-                ReplaySteadyState(
-                    shape, dur, [&](const StepShape& s) { return cache.Get(s); }, &extrapolated));
-            // Durations are whole nanoseconds in both: the step end agrees to the nanosecond.
-            EXPECT_EQ(std::llround(got.step_s * 1e9), std::llround(want.step_s * 1e9))
-                << "p " << p << " v " << v << " m " << m << " overlap " << overlap
-                << " extrapolated " << extrapolated;
-            EXPECT_NEAR(got.compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s);
+            extrapolated_cases += ExpectEqualsFullReplay(shape, costs, cache, Label(shape)) ? 1 : 0;
             ++cases;
-            extrapolated_cases += extrapolated ? 1 : 0;
           }
         }
       }
@@ -118,15 +132,7 @@ TEST(SteadyState, TailHeldByTheDpChainEqualsFullReplay) {
       const StepShape shape{p, v, m, 1, true};
       StepCosts costs = RandomCosts(shape, true, rng);
       costs.param_gather_s = gather_s;
-      const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
-      ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
-      const StepReplay want = SimulateStep(graph, dur);
-      ASSERT_OK_AND_ASSIGN(
-          StepReplay got,
-          ReplaySteadyState(shape, dur, [&](const StepShape& s) { return cache.Get(s); }));
-      EXPECT_EQ(std::llround(got.step_s * 1e9), std::llround(want.step_s * 1e9))
-          << "p " << p << " v " << v << " m " << m << " gather " << gather_s;
-      EXPECT_NEAR(got.compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s);
+      ExpectEqualsFullReplay(shape, costs, cache, Label(shape) + " gather " + std::to_string(gather_s));
     }
   }
 }
@@ -147,19 +153,8 @@ TEST(SteadyState, RandomShapesEqualFullReplay) {
     if (rng() % 4 == 0) costs.p2p_s = 0;
     if (rng() % 4 == 0) costs.grad_sync_s *= 1000.0 * static_cast<double>(rng() % 3);
     if (rng() % 5 == 0) costs.param_gather_s *= 1000;
-    const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
-    ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
-    const StepReplay want = SimulateStep(graph, dur);
     ReplayerCache cache;
-    bool extrapolated = false;
-    ASSERT_OK_AND_ASSIGN(
-        StepReplay got,
-        ReplaySteadyState(
-            shape, dur, [&](const StepShape& s) { return cache.Get(s); }, &extrapolated));
-    ASSERT_EQ(std::llround(got.step_s * 1e9), std::llround(want.step_s * 1e9))
-        << "p " << p << " v " << v << " m " << m << " extrapolated " << extrapolated;
-    ASSERT_NEAR(got.compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s);
-    extrapolated_cases += extrapolated ? 1 : 0;
+    extrapolated_cases += ExpectEqualsFullReplay(shape, costs, cache, Label(shape)) ? 1 : 0;
   }
   EXPECT_GT(extrapolated_cases, kCases / 2);
 }

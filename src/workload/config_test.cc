@@ -74,6 +74,8 @@ TEST(Config, StrictKeysAndBoundedValues) {
               StatusIs(StatusCode::kInvalidArgument, "blocks[0].layers: 1e30 is out of range"));
   EXPECT_THAT(parse_with("layers: 4", "layers: 1e6"),
               StatusIs(StatusCode::kInvalidArgument, "layers: 1000000 is implausible"));
+  EXPECT_THAT(parse_with("seq_len: 128", "seq_len: 1e9"),
+              StatusIs(StatusCode::kInvalidArgument, "seq_len: 1000000000 is implausible"));
   EXPECT_THAT(parse_with("global_batch: 16", "global_batch: 1e8"),
               StatusIs(StatusCode::kInvalidArgument,
                        "training.global_batch: 100000000 gives 50000000 microbatches"));

@@ -19,7 +19,7 @@ namespace {
 constexpr int64_t kMaxGpus = 10'000'000;
 constexpr int64_t kMaxLayers = 100'000;
 constexpr int64_t kMaxWidth = 10'000'000;  // hidden, ffn_hidden, vocab, heads
-constexpr int64_t kMaxSeqLen = 1'000'000'000;
+constexpr int64_t kMaxSeqLen = 100'000'000;  // 100x the 1M-token contexts trained today
 constexpr int64_t kMaxMicrobatches = 1'000'000;  // per pipeline and step
 
 Status CheckBound(std::string_view field, int64_t value, int64_t max) {

@@ -234,6 +234,10 @@ TEST(PromTextTest, ErrorsNameLineAndColumn) {
               StatusIs(StatusCode::kInvalidArgument, "m.txt:1:4: bad sample value 'one'"));
   EXPECT_THAT(ReadPromText("up 1 12x\n", "m.txt", 0, kS, &t, nullptr),
               StatusIs(StatusCode::kInvalidArgument, "m.txt:1:6: bad timestamp"));
+  EXPECT_THAT(ReadPromText("up 1 1700000000\n", "m.txt", 0, kS, &t, nullptr),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "m.txt:1:6: timestamp 1700000000 read as milliseconds is 19.7 days after "
+                       "1970-01-01"));
   model::MetricTable timed;
   ASSERT_OK(ReadPromText("up{instance=\"a\"} 1 1500\n", "m.txt", 0, kS, &timed, nullptr));
   EXPECT_EQ(timed.ts()[0], 1'500'000'000);

@@ -115,6 +115,15 @@ Status ReadPromText(std::string_view text, std::string_view origin, int64_t star
         return InvalidArgumentError("{}:{}:{}: bad timestamp '{}' (want integer ms)", origin,
                                     line_no, i + 1, ts_text);
       }
+      // Seconds where milliseconds belong: 1.7e9 read as ms is 1970-01-20, and a day of
+      // per-second scrapes shrinks to 86 s. Unix seconds of 1973-2286 fall in this range.
+      if (ms >= 100'000'000 && ms < 100'000'000'000) {
+        return InvalidArgumentError(
+            "{}:{}:{}: timestamp {} read as milliseconds is {:.1f} days after 1970-01-01; the "
+            "exposition format's timestamps are milliseconds since the epoch, and this looks like "
+            "Unix seconds (multiply by 1000)",
+            origin, line_no, i + 1, ms, static_cast<double>(ms) / 86'400'000.0);
+      }
       ts = ms * 1'000'000;
     }
     internal::SeriesIdentity id = internal::IdentifySeries(name, labels, fallback, group_label);

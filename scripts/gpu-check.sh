@@ -7,8 +7,9 @@
 # transfer paths (copy engine, copy kernel).
 # Usage: scripts/gpu-check.sh [BUILD_DIR] [OUT_DIR]      (default build/gpu, gpu-check-<time>)
 # Exit status: 0 all steps passed, 1 a step failed (see OUT_DIR/summary.md), 77 no GPU.
-# Not yet here: one process per GPU with CUDA IPC and real NCCL (the lent machines have one
-# GPU); with two or more GPUs the summary says so instead of running them.
+# With two or more GPUs (`nvidia-smi -L`) it also runs the one-GPU-per-rank mode (2 MPI ranks,
+# CUDA IPC, system-scope signals across GPUs) against the CPU reference, up to 45 s more.
+# Not yet here: real NCCL.
 set -uo pipefail
 BUILD="${1:-build/gpu}"
 OUT="${2:-gpu-check-$(date +%Y%m%d-%H%M%S)}"
@@ -41,7 +42,14 @@ echo >> "$SUMMARY"
 echo "| step | result | time |" >> "$SUMMARY"
 echo "|---|---|---|" >> "$SUMMARY"
 step configure 45 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTS_BUILD_BENCH=OFF
-step build 150 cmake --build "$BUILD" -j "$(nproc)" --target overlap_cuda_test || {
+TARGETS=(overlap_cuda_test)
+LISTED_GPUS=$(nvidia-smi -L | wc -l)
+MPI_BIN="$BUILD/src/overlap/cuda/overlap_cuda_mpi_test"
+if [[ $LISTED_GPUS -ge 2 ]] && cmake --build "$BUILD" --target help 2>/dev/null |
+    grep -q overlap_cuda_mpi_test; then
+  TARGETS+=(overlap_cuda_mpi_test)  # built only where MPI was found
+fi
+step build 150 cmake --build "$BUILD" -j "$(nproc)" --target "${TARGETS[@]}" || {
   echo "build failed: see $OUT/build.txt" >> "$SUMMARY"
   exit 1
 }
@@ -51,16 +59,26 @@ for tool in memcheck racecheck synccheck; do
     "$BIN" --gtest_filter=*SmallRaggedShapes*
 done
 TS_CUDA_LINK_GBPS=25,100 step bench 60 "$BIN" --gtest_filter=*EmulatedLinkTimings*
+# One GPU per rank: exit 77 here (FAIL in the summary) means no peer access; the log says why.
+if [[ $LISTED_GPUS -ge 2 && -x $MPI_BIN ]]; then
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 step ipc_np2 45 \
+    mpiexec --allow-run-as-root --oversubscribe -np 2 "$MPI_BIN" --require=one-gpu-per-rank
+fi
 {
   echo
   echo "## fused vs cuBLAS + emulated link (ranks on one GPU, m 4096, tp 8)"
   echo
   grep -E "^(AG|RS) link" "$OUT/bench.txt" | sed 's/^/    /'
   echo
-  if [[ $GPUS -ge 2 ]]; then
-    echo "$GPUS GPUs present: the multi-GPU mode (CUDA IPC + system-scope signals, real NCCL) is"
-    echo "not implemented yet; only the ranks-on-one-GPU mode ran."
+  if [[ $LISTED_GPUS -ge 2 && -x $MPI_BIN ]]; then
+    echo "$LISTED_GPUS GPUs present: one GPU per rank (2 MPI ranks, CUDA IPC), see ipc_np2.txt:"
+    grep -E "^rank [0-9]+ (ag|rs)|skipped|PASSED|FAILED" "$OUT/ipc_np2.txt" | sed 's/^/    /'
+    echo "Real NCCL is not implemented."
+  elif [[ $LISTED_GPUS -ge 2 ]]; then
+    echo "$LISTED_GPUS GPUs present but overlap_cuda_mpi_test was not built (no MPI): one GPU per"
+    echo "rank did not run."
   fi
+  echo
   echo "## bf16 tensor-core GEMM (WMMA) vs cublasGemmEx, same inputs"
   echo
   grep -E "^bf16 GEMM" "$OUT/tests.txt" | sed 's/^/    /'

@@ -6,6 +6,10 @@
 
 #include <cstdio>
 
+// A test program may define this to be skipped: called once MPI is initialised, it returns the
+// exit code (77: ctest's SKIP_RETURN_CODE), the same on every rank, or -1 to run the tests.
+extern "C" int TsMpiTestSkipCode(int argc, char** argv) __attribute__((weak));
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   int provided = 0;
@@ -13,6 +17,12 @@ int main(int argc, char** argv) {
       provided < MPI_THREAD_FUNNELED) {
     std::fprintf(stderr, "MPI_Init_thread failed (thread level %d)\n", provided);
     return 1;
+  }
+  if (TsMpiTestSkipCode != nullptr) {
+    if (const int skip = TsMpiTestSkipCode(argc, argv); skip >= 0) {
+      MPI_Finalize();
+      return skip;
+    }
   }
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

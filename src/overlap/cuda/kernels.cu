@@ -2,8 +2,8 @@
 // Hand-written CUDA kernels of the one-GPU overlap path: a persistent fp32 tile GEMM whose
 // prologue waits on system-scope acquire loads of the comm-tile signals (AG) or whose epilogue
 // releases "partial done" signals (RS), a one-block vectorised copy agent paced on
-// %globaltimer (the emulated link), the pacing kernels of the copy-engine path, and the
-// rank-order slot reduction. No CUTLASS: shared-memory SIMT SGEMM (fp32).
+// %globaltimer (the emulated link), the pacing kernels of the copy-engine path, the wait on the
+// RS slot signals (set from peer GPUs with one GPU per rank) and the rank-order slot reduction. No CUTLASS: shared-memory SIMT SGEMM (fp32).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <mma.h>
@@ -191,6 +191,16 @@ __global__ void SetSignalsKernel(uint32_t* signals, int64_t begin, int64_t end, 
   }
 }
 
+__global__ void WaitSignalsKernel(const uint32_t* signals, int64_t begin, int64_t end,
+                                  uint32_t epoch, uint64_t timeout_ns, DeviceError* error) {
+  const uint64_t deadline = GlobalTimer() + timeout_ns;
+  for (int64_t idx = begin; idx < end; ++idx) {
+    if (!WaitSignal(signals + idx, epoch, deadline, kWaitingSlots, static_cast<int>(idx), error)) {
+      return;
+    }
+  }
+}
+
 constexpr int kBf16TileK = 32;
 constexpr int kBf16Pad = 8;  // keeps WMMA's ldm a multiple of 8 and staggers shared banks
 
@@ -293,6 +303,13 @@ void LaunchRankOrderSum(const float* const* parts, int tp, float* out, int64_t c
   if (count <= 0) return;
   const int blocks = static_cast<int>((count + 255) / 256 < 1024 ? (count + 255) / 256 : 1024);
   RankOrderSumKernel<<<blocks, 256, 0, static_cast<cudaStream_t>(stream)>>>(parts, tp, out, count);
+}
+
+void LaunchWaitSignals(const uint32_t* signals, int64_t begin, int64_t end, uint32_t epoch,
+                       uint64_t timeout_ns, DeviceError* error, void* stream) {
+  if (end <= begin) return;
+  WaitSignalsKernel<<<1, 1, 0, static_cast<cudaStream_t>(stream)>>>(signals, begin, end, epoch,
+                                                                     timeout_ns, error);
 }
 
 void LaunchSetSignals(uint32_t* signals, int64_t begin, int64_t end, uint32_t value, void* stream) {

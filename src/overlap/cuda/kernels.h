@@ -16,7 +16,7 @@ constexpr int kTileN = 64;
 // First error seen by a kernel's deadline-bounded spin (zeroed by the host before a call).
 struct DeviceError {
   int32_t flag;    // 0 none, 1 timeout
-  int32_t tile;    // GEMM tile id (-1: copy kernel)
+  int32_t tile;    // GEMM tile id (-1: copy kernel, kWaitingSlots: the RS reduction)
   int32_t signal;  // signal index
   uint32_t seen;   // value seen at the deadline
 };
@@ -84,6 +84,15 @@ void LaunchGemmBf16(const uint16_t* a, const uint16_t* b, float* out, int64_t m,
 
 // out[rows, n] = sum over s in rank order of parts[s] (device array of device pointers).
 void LaunchRankOrderSum(const float* const* parts, int tp, float* out, int64_t count, void* stream);
+
+// DeviceError::tile of a timeout in LaunchWaitSignals.
+constexpr int32_t kWaitingSlots = -2;
+
+// One thread spins (ld.acquire.sys, %globaltimer deadline) until each of signals[begin .. end)
+// equals `epoch`, in order; records the first timeout in *error (tile kWaitingSlots). The RS
+// reduction waits so on the slot signals its sources set, from peer GPUs with one GPU per rank.
+void LaunchWaitSignals(const uint32_t* signals, int64_t begin, int64_t end, uint32_t epoch,
+                       uint64_t timeout_ns, DeviceError* error, void* stream);
 
 // signals[begin .. end) = value (release).
 void LaunchSetSignals(uint32_t* signals, int64_t begin, int64_t end, uint32_t value, void* stream);

@@ -8,6 +8,7 @@
 
 #include "overlap/fused_op.h"
 #include "overlap/mpi/mpi_world.h"
+#include "overlap/mpi/testing_mpi.h"
 #include "overlap/testing_reference.h"
 #include "support/status_matchers.h"
 
@@ -15,33 +16,11 @@ namespace trainscope::overlap {
 namespace {
 
 using testing_support::CheckAgainstReference;
+using testing_support::GatherToRankZero;
 using testing_support::MakeInputs;
 using testing_support::RankData;
-
-int WorldRank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-int WorldSize() {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
-
-// Sends every rank's c to rank 0 (into data[r].c there).
-void GatherToRankZero(std::vector<RankData>& data) {
-  const int rank = WorldRank();
-  for (int src = 1; src < WorldSize(); ++src) {
-    std::vector<float>& c = data[static_cast<size_t>(src)].c;
-    if (rank == src) {
-      MPI_Send(c.data(), static_cast<int>(c.size()), MPI_FLOAT, 0, 7, MPI_COMM_WORLD);
-    } else if (rank == 0) {
-      MPI_Recv(c.data(), static_cast<int>(c.size()), MPI_FLOAT, src, 7, MPI_COMM_WORLD,
-               MPI_STATUS_IGNORE);
-    }
-  }
-}
+using testing_support::WorldRank;
+using testing_support::WorldSize;
 
 // Shapes for the current world size: TM = 4; m in {1, 7, TM-1, TM, TM+1, 3TM+5, large}
 // (fewer at TP 8, which runs oversubscribed), plus an uneven split with a zero-row rank.

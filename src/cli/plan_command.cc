@@ -159,7 +159,7 @@ void RegisterPlan(CLI::App& root) {
          "--sweep", o->sweep,
          "Layouts to rank, e.g. --sweep tp=1,2,4,8 pp=1,2,4 recompute=selective,full (axes: tp pp "
          "vpp cp ep mb gpus fsdp_shard recompute_layers sp tp_overlap ep_overlap dp_overlap "
-         "recompute dp_mode cp_kind)")
+         "recompute dp_mode cp_kind schedule)")
       ->expected(1, 16);
   cmd->add_option("--rank-by", o->rank_by,
                   "Sweep ranking: step_time (default), gpu_hours (of --tokens, else per 1e9 "
@@ -188,6 +188,8 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("--micro-batch", o->layout.micro_batch, "Sequences per microbatch");
   cmd->add_option("--recompute", o->layout.recompute, "none | selective | full | offload");
   cmd->add_option("--dp-mode", o->layout.dp_mode, "dp | zero1 | zero2 | zero3 | fsdp");
+  cmd->add_option("--schedule", o->layout.schedule,
+                  "Pipeline schedule: 1f1b | interleaved | zb_h1 | dualpipe");
   cmd->add_option("--sp", o->layout.sp, "Sequence parallelism with TP (true/false)");
   cmd->add_option("--tokens", o->layout.tokens, "Token budget for GPU-hours (e.g. 3e11)");
   cmd->callback([o] { RunAndSetExit([o] { return RunPlan(*o); }); });

@@ -100,6 +100,8 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
       Take(value, a.layout.recompute);
     else if (name == "dp_mode")
       Take(value, a.layout.dp_mode);
+    else if (name == "schedule")
+      Take(value, a.layout.schedule);
     else if (name == "tokens")
       Take(value, a.layout.tokens);
     else if (name == "sweep")
@@ -107,7 +109,7 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
     else {
       Raise(UnimplementedError(
           "plan: unknown flag '{}' (gpus, tp, pp, vpp, cp, ep, sp, global_batch, micro_batch, "
-          "gpu, recompute, dp_mode, tokens, sweep)",
+          "gpu, recompute, dp_mode, schedule, tokens, sweep)",
           name));
     }
   }
@@ -156,7 +158,7 @@ void BindPlan(py::module_& m) {
       py::arg("preset_or_config"),
       "Predicts step time, MFU, memory and GPU-hours as `trainscope plan`: a preset name "
       "(seed15vl, gpt3-175b, ...) or a job YAML path; flags gpus, tp, pp, vpp, cp, ep, sp, "
-      "global_batch, micro_batch, gpu, recompute, dp_mode, tokens override its layout "
+      "global_batch, micro_batch, gpu, recompute, dp_mode, schedule, tokens override its layout "
       "(workload::ApplyLayoutFlags, as the CLI's); "
       "sweep=['tp=2,4,8', 'pp=4,8'] ranks layouts instead.");
 }

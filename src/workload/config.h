@@ -16,7 +16,8 @@ namespace trainscope::workload {
 enum class BlockKind { kDense, kMoe, kVit, kDit };
 enum class FfnAct { kGelu, kSwiglu };
 enum class DpMode { kDp, kZero1, kZero2, kZero3, kFsdp };
-enum class PpSchedule { k1f1b, kInterleaved };
+// Pipeline schedules (workload/schedule.h says what each runs and where it comes from).
+enum class PpSchedule { k1f1b, kInterleaved, kZeroBubbleH1, kDualPipe };
 enum class CpKind { kRing, kUlysses, kAllGather };
 enum class Recompute { kNone, kSelective, kFull, kOffload };
 enum class Balancing { kNone, kGreedyFlops, kRuntimeLookup };

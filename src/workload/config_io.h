@@ -54,5 +54,6 @@ std::string_view Name(FfnAct v);
 Result<Recompute> ParseRecompute(std::string_view text);
 Result<DpMode> ParseDpMode(std::string_view text);
 Result<CpKind> ParseCpKind(std::string_view text);
+Result<PpSchedule> ParseSchedule(std::string_view text);
 
 }  // namespace trainscope::workload

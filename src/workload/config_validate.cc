@@ -48,6 +48,25 @@ Status ValidateCluster(const JobConfig& job) {
 }
 
 // One block's shape and parallel plan, against the cluster's GPU count.
+// The split-backward schedules run one model chunk per stage and need a pipeline; DualPipe pairs
+// rank r with rank pp - 1 - r, so pp must be even (microbatch counts are checked with the batch).
+Status ValidateSchedule(const ParallelPlan& p, const std::string& where) {
+  if (p.schedule != PpSchedule::kZeroBubbleH1 && p.schedule != PpSchedule::kDualPipe) {
+    return OkStatus();
+  }
+  const char* name = p.schedule == PpSchedule::kDualPipe ? "dualpipe" : "zb_h1";
+  if (p.vpp != 1) {
+    return InvalidArgumentError("{}.parallel.vpp: {} with schedule {} (it runs one model chunk per "
+                                "pipeline stage; DualPipe's second chunk is implied)",
+                                where, p.vpp, name);
+  }
+  if (p.pp < 2 || (p.schedule == PpSchedule::kDualPipe && p.pp % 2 != 0)) {
+    return InvalidArgumentError("{}.parallel.pp: {} with schedule {} (needs {})", where, p.pp, name,
+                                p.schedule == PpSchedule::kDualPipe ? "an even pp >= 2" : "pp >= 2");
+  }
+  return OkStatus();
+}
+
 Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
   const std::string where = fmt::format("blocks[{}] ({})", i, b.name);
   const ParallelPlan& p = b.plan;
@@ -89,6 +108,7 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
     return InvalidArgumentError("{}.parallel.recompute_layers: {} outside 0..layers {}", where,
                                 p.recompute_layers, b.layers);
   }
+  TS_RETURN_IF_ERROR(ValidateSchedule(p, where));
   if (b.layers < p.pp * p.vpp) {
     return InvalidArgumentError("{}.parallel: pp*vpp = {} exceeds layers {}", where, p.pp * p.vpp,
                                 b.layers);

@@ -40,10 +40,12 @@ constexpr std::array<std::pair<const char*, DpMode>, 6> kDpModes{{{"dp", DpMode:
                                                                   {"zero3", DpMode::kZero3},
                                                                   {"fsdp", DpMode::kFsdp},
                                                                   {"ddp", DpMode::kDp}}};
-constexpr std::array<std::pair<const char*, PpSchedule>, 3> kSchedules{
+constexpr std::array<std::pair<const char*, PpSchedule>, 5> kSchedules{
     {{"1f1b", PpSchedule::k1f1b},
      {"interleaved_1f1b", PpSchedule::kInterleaved},
-     {"interleaved", PpSchedule::kInterleaved}}};
+     {"interleaved", PpSchedule::kInterleaved},
+     {"zb_h1", PpSchedule::kZeroBubbleH1},
+     {"dualpipe", PpSchedule::kDualPipe}}};
 constexpr std::array<std::pair<const char*, CpKind>, 3> kCpKinds{
     {{"ring", CpKind::kRing}, {"ulysses", CpKind::kUlysses}, {"all_gather", CpKind::kAllGather}}};
 constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{
@@ -467,5 +469,9 @@ Result<Recompute> ParseRecompute(std::string_view text) {
 Result<DpMode> ParseDpMode(std::string_view text) { return ParseEnum(text, kDpModes, "dp_mode"); }
 
 Result<CpKind> ParseCpKind(std::string_view text) { return ParseEnum(text, kCpKinds, "cp_kind"); }
+
+Result<PpSchedule> ParseSchedule(std::string_view text) {
+  return ParseEnum(text, kSchedules, "schedule");
+}
 
 }  // namespace trainscope::workload

@@ -326,6 +326,17 @@ void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff,
   }
 }
 
+// The weight-gradient half of the backward GEMMs AppendBackward made (dgrad and wgrad cost the
+// same FLOPs); a frozen block computes none.
+double WeightGradSeconds(const std::vector<Kernel>& layer_bwd, bool frozen) {
+  if (frozen) return 0;
+  double s = 0;
+  for (const Kernel& k : layer_bwd) {
+    if (k.kind == KernelKind::kGemm && k.name.ends_with("_bwd")) s += k.seconds / 2;
+  }
+  return s;
+}
+
 // Selective recompute redoes the attention core unless the kernel is fused: a flash backward
 // recomputes its scores itself (kFlashBackwardFactor), nothing is stored to recompute.
 bool SelectiveRecomputesAttention(const BlockConfig& b) {
@@ -459,6 +470,7 @@ void AddHeadAndEmbedding(const BlockConfig& b, const GpuSpec& gpu, double tokens
   timing->head_fwd_s = GemmSeconds(gpu, tokens, v / p.tp, h) +
                        3 * 4 * tokens * v / p.tp / gpu.hbm_bw;  // fp32 softmax + loss
   timing->head_bwd_s = 2 * timing->head_fwd_s;
+  timing->head_wgrad_s = b.frozen ? 0.0 : GemmSeconds(gpu, tokens, v / p.tp, h);
   timing->embed_fwd_s = 4 * tokens * h / gpu.hbm_bw;
   timing->embed_bwd_s = 2 * timing->embed_fwd_s;
 }
@@ -516,6 +528,7 @@ BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, doubl
   }
   timing.layer_fwd_s = CriticalPath(timing.layer_fwd);
   timing.layer_bwd_s = CriticalPath(timing.layer_bwd);
+  timing.layer_wgrad_s = WeightGradSeconds(timing.layer_bwd, b.frozen);
   const double tokens = builder.tokens();
   const double h = builder.h();
   AddHeadAndEmbedding(b, job.cluster.gpu, tokens, h, &timing);

@@ -55,8 +55,12 @@ struct BlockTiming {
   std::vector<Kernel> layer_bwd;  // one layer, backward (incl. recompute)
   double layer_fwd_s = 0;         // critical-path seconds of layer_fwd
   double layer_bwd_s = 0;
+  // Of layer_bwd_s, the weight-gradient GEMMs (a W pass when the backward is split: ZB-H1,
+  // DualPipe); the rest (input gradients, recompute, attention, comm) is the B pass.
+  double layer_wgrad_s = 0;
   double embed_fwd_s = 0, embed_bwd_s = 0;  // first stage
   double head_fwd_s = 0, head_bwd_s = 0;    // last stage: logits + loss
+  double head_wgrad_s = 0;                  // of head_bwd_s: the output layer's weight GEMM
   double p2p_s = 0;                         // one PP activation transfer
   double dp_grad_s = 0;   // DP gradient sync of one stage's parameters (all chunks)
   double dp_param_s = 0;  // ZeRO parameter all-gather after the optimizer

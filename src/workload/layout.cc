@@ -12,14 +12,14 @@
 namespace trainscope::workload {
 namespace {
 
-enum class KnobType { kCount, kCountOrZero, kBool, kRecompute, kDpMode, kCpKind };
+enum class KnobType { kCount, kCountOrZero, kBool, kRecompute, kDpMode, kCpKind, kSchedule };
 
 struct Knob {
   const char* name;
   KnobType type;
 };
 
-constexpr std::array<Knob, 16> kKnobs{{{"tp", KnobType::kCount},
+constexpr std::array<Knob, 17> kKnobs{{{"tp", KnobType::kCount},
                                        {"pp", KnobType::kCount},
                                        {"vpp", KnobType::kCount},
                                        {"cp", KnobType::kCount},
@@ -34,7 +34,8 @@ constexpr std::array<Knob, 16> kKnobs{{{"tp", KnobType::kCount},
                                        {"dp_overlap", KnobType::kBool},
                                        {"recompute", KnobType::kRecompute},
                                        {"dp_mode", KnobType::kDpMode},
-                                       {"cp_kind", KnobType::kCpKind}}};
+                                       {"cp_kind", KnobType::kCpKind},
+                                       {"schedule", KnobType::kSchedule}}};
 
 const Knob* FindKnob(std::string_view name) {
   const auto* it =
@@ -61,7 +62,7 @@ Result<int> AsInt(Result<E> parsed) {
 
 const char* LayoutKnobNames() {
   return "tp, pp, vpp, cp, ep, mb, gpus, fsdp_shard, recompute_layers, sp, tp_overlap, "
-         "ep_overlap, dp_overlap, recompute, dp_mode, cp_kind";
+         "ep_overlap, dp_overlap, recompute, dp_mode, cp_kind, schedule";
 }
 
 bool IsLayoutKnob(std::string_view name) { return FindKnob(name) != nullptr; }
@@ -86,6 +87,8 @@ Result<int> ParseLayoutKnob(std::string_view name, std::string_view text) {
       return AsInt(ParseDpMode(text));
     case KnobType::kCpKind:
       return AsInt(ParseCpKind(text));
+    case KnobType::kSchedule:
+      return AsInt(ParseSchedule(text));
   }
   return InternalError("layout knob '{}' without a parser", name);
 }
@@ -97,8 +100,12 @@ void SetLayoutKnob(std::string_view name, int value, JobConfig* job) {
   if (name == "pp") plan.pp = value;
   if (name == "vpp") {
     plan.vpp = value;
-    plan.schedule = value > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
+    // Megatron's schedules follow vpp; a split-backward schedule stays (and rejects vpp > 1).
+    if (plan.schedule == PpSchedule::k1f1b || plan.schedule == PpSchedule::kInterleaved) {
+      plan.schedule = value > 1 ? PpSchedule::kInterleaved : PpSchedule::k1f1b;
+    }
   }
+  if (name == "schedule") plan.schedule = static_cast<PpSchedule>(value);
   if (name == "cp") plan.cp = value;
   if (name == "ep") plan.ep = value;
   if (name == "mb") plan.micro_batch = value;
@@ -126,7 +133,7 @@ Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view f
   }
   if (f.sp) SetLayoutKnob("sp", *f.sp ? 1 : 0, job);
   const std::pair<const char*, const std::optional<std::string>*> named[] = {
-      {"recompute", &f.recompute}, {"dp_mode", &f.dp_mode}};
+      {"recompute", &f.recompute}, {"dp_mode", &f.dp_mode}, {"schedule", &f.schedule}};
   for (const auto& [name, text] : named) {
     if (!*text) continue;
     Result<int> value = ParseLayoutKnob(name, **text);

@@ -18,15 +18,15 @@ namespace trainscope::workload {
 // Knob names: tp pp vpp cp ep mb gpus fsdp_shard recompute_layers (integers >= 1, or >= 0 for
 // fsdp_shard and recompute_layers), sp tp_overlap ep_overlap dp_overlap (true/false), recompute
 // (none selective full offload), dp_mode (dp zero1 zero2 zero3 fsdp), cp_kind (ring ulysses
-// all_gather).
+// all_gather), schedule (1f1b interleaved zb_h1 dualpipe).
 const char* LayoutKnobNames();  // "tp, pp, ..." for messages
 bool IsLayoutKnob(std::string_view name);
 
 // Parses a knob's value ("8", "true", "selective") to the integer SetLayoutKnob takes (enums by
 // their C++ value, booleans 0/1). Errors name the knob and the value.
 Result<int> ParseLayoutKnob(std::string_view name, std::string_view text);
-// Sets a knob on the main block (gpus on the cluster). vpp > 1 selects the interleaved
-// schedule, vpp 1 plain 1F1B. `name` must be a knob (IsLayoutKnob).
+// Sets a knob on the main block (gpus on the cluster). Under 1F1B or interleaved, vpp > 1 selects
+// the interleaved schedule and vpp 1 plain 1F1B. `name` must be a knob (IsLayoutKnob).
 void SetLayoutKnob(std::string_view name, int value, JobConfig* job);
 
 // The layout flags of `trainscope plan` and of trainscope.plan() in Python (same names, '-' as
@@ -34,7 +34,7 @@ void SetLayoutKnob(std::string_view name, int value, JobConfig* job);
 struct LayoutFlags {
   std::optional<int> gpus, tp, pp, vpp, cp, ep;
   std::optional<int64_t> global_batch, micro_batch;
-  std::optional<std::string> gpu, recompute, dp_mode;
+  std::optional<std::string> gpu, recompute, dp_mode, schedule;
   std::optional<bool> sp;
   std::optional<double> tokens;
 };

@@ -363,6 +363,11 @@ double StageLayers(int layers, int pp, int rank) {
 
 double MicrobatchesInFlight(const ParallelPlan& p, int64_t microbatches, int rank) {
   if (p.pp == 1) return 1.0;
+  if (p.schedule == PpSchedule::kDualPipe) {
+    // pp + 1 microbatch-chunks at the peak (DeepSeek-V3, arXiv 2412.19437, Table 2), over the
+    // rank's two stages.
+    return static_cast<double>(std::min<int64_t>(microbatches, p.pp + 1)) / 2;
+  }
   if (p.schedule != PpSchedule::kInterleaved || p.vpp <= 1) {
     return static_cast<double>(std::min<int64_t>(microbatches, p.pp - rank));
   }
@@ -453,14 +458,28 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
     }
     return m;
   };
+  const bool dualpipe = p.schedule == PpSchedule::kDualPipe;
+  // DualPipe: rank r holds stages r and pp - 1 - r (twice the parameters, Table 2 of the report).
+  const auto rank_memory = [&](int rank) {
+    MemoryBreakdown m = stage(rank);
+    if (!dualpipe) return m;
+    const MemoryBreakdown mirror = stage(p.pp - 1 - rank);
+    m.weights += mirror.weights;
+    m.grads += mirror.grads;
+    m.optimizer += mirror.optimizer;
+    m.activations += mirror.activations;
+    m.logits += mirror.logits;
+    m.params_on_rank += mirror.params_on_rank;
+    return m;
+  };
   MemoryBreakdown worst;
   for (int rank = 0; rank < p.pp; ++rank) {
     // Ranks past the second differ from it only by fewer microbatches in flight, except the last.
-    if (rank > 1 && rank < p.pp - 1 &&
+    if (!dualpipe && rank > 1 && rank < p.pp - 1 &&
         StageLayers(b.layers, p.pp, rank) <= StageLayers(b.layers, p.pp, rank - 1)) {
       continue;
     }
-    MemoryBreakdown m = stage(rank);
+    MemoryBreakdown m = rank_memory(rank);
     if (rank == 0 || LiveBytes(m) > LiveBytes(worst)) {
       worst = m;
       worst.worst_stage = rank == 0          ? "first"

@@ -98,8 +98,9 @@ struct MemoryBreakdown {
 double LayerActivationBytes(const BlockConfig& block, double micro_tokens);
 // Layers pipeline rank `rank` holds (all its chunks); a remainder goes to the middle ranks.
 double StageLayers(int layers, int pp, int rank);
-// Microbatches whose activations rank `rank` holds at its peak (1F1B: min(m, p - r);
-// interleaved: Megatron's warm-up chunks + 1, over v).
+// Microbatches whose activations rank `rank` holds at its peak (1F1B and ZB-H1: min(m, p - r);
+// interleaved: Megatron's warm-up chunks + 1, over v; DualPipe: (p + 1) / 2 for each of the
+// rank's two stages).
 double MicrobatchesInFlight(const ParallelPlan& plan, int64_t microbatches, int rank);
 MemoryBreakdown BlockMemory(const BlockConfig& block, const JobConfig& job, int64_t microbatches);
 

@@ -61,7 +61,7 @@ double PipelineSlowestStep(const StepGraph& graph, const StepCosts& costs,
     for (double& f : factor) f = work[static_cast<size_t>(pick(rng))];
     steps.push_back(
         SimulateStep(graph, [&](const StepOp& op) {
-          const bool compute = op.type == StepOpType::kForward || op.type == StepOpType::kBackward;
+          const bool compute = IsComputeOp(op.type);
           return costs.Seconds(op) * (compute ? factor[static_cast<size_t>(op.microbatch)] : 1.0);
         }).step_s);
   }
@@ -271,11 +271,7 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   BlockTiming t = ComputeBlockTiming(main, job, seq * plan.micro_batch);
   AddStepComm(main, job, out.microbatches, &t);
   out.comm = t.comm;
-  StepShape shape;
-  shape.pp = plan.pp;
-  shape.vpp = plan.schedule == PpSchedule::kInterleaved ? plan.vpp : 1;
-  shape.microbatches = static_cast<int>(out.microbatches);
-  shape.dp_overlap = plan.dp_overlap;
+  const StepShape shape = StepShapeOf(plan, static_cast<int>(out.microbatches));
   const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
   // The balanced step through the schedule's steady state (schedule.h: exact to the ns).
   const OpDuration duration = [&](const StepOp& op) { return costs.Seconds(op); };

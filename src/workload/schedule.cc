@@ -39,8 +39,14 @@ const char* StepOpName(StepOpType type) {
       return "optimizer-clip-main-grad";
     case StepOpType::kOptimizer:
       return "optimizer";
+    case StepOpType::kWeightGrad:
+      return "weight-grad-compute";
   }
   return "?";
+}
+
+bool IsComputeOp(StepOpType t) {
+  return t == StepOpType::kForward || t == StepOpType::kBackward || t == StepOpType::kWeightGrad;
 }
 
 std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int stage) {
@@ -57,7 +63,8 @@ std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int st
     int chunk = in_group / pp;
     if (!forward) chunk = vpp - 1 - chunk;
     const int microbatch = (k / (pp * vpp)) * pp + k % pp;
-    return ComputeSlot{forward, chunk, vpp == 1 ? k : microbatch};
+    return ComputeSlot{forward ? SlotKind::kForward : SlotKind::kBackward, chunk,
+                       vpp == 1 ? k : microbatch};
   };
   std::vector<ComputeSlot> order;
   order.reserve(static_cast<size_t>(2 * total));
@@ -73,18 +80,30 @@ std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int st
 namespace {
 
 // Builds one worker's ops and intra-worker edges; records what the cross-worker pass needs.
+// Sends and recvs are kept per channel: DualPipe's two directions are two channels (chunk 0
+// sends forward to the next rank, chunk 1 to the previous one); other schedules use one.
 struct WorkerNodes {
-  std::vector<graph::NodeId> fwd_send, fwd_recv, bwd_send, bwd_recv;  // real ones, in order
+  // Real ones, in order, per channel.
+  std::vector<graph::NodeId> fwd_send[2], fwd_recv[2], bwd_send[2], bwd_recv[2];
   std::vector<graph::NodeId> param_gather, grad_sync;
   graph::NodeId separate = -1, embedding = -1, clip = -1;
+};
+
+// A worker's pipeline ops as built: the streams (chained afterwards) and each chunk's first
+// forward and last backward compute.
+struct PipelineNodes {
+  std::vector<graph::NodeId> compute;
+  std::vector<graph::NodeId> fsend[2], frecv[2], bsend[2], brecv[2];  // per channel
+  std::vector<graph::NodeId> first_fwd, last_bwd;
 };
 
 class StepBuilder {
  public:
   explicit StepBuilder(const StepShape& s) : s_(s) {
-    // Per worker: recv, compute and send for each of 2 m v slots, gathers, reduce-scatters and
-    // the tail; about two edges per node. Reserved so big steps are not regrown while built.
-    const int64_t per_worker = int64_t{6} * s.microbatches * s.vpp + 2 * s.vpp + 8;
+    // Per worker: recv, compute and send for each of 2 m v slots (and W passes), gathers,
+    // reduce-scatters and the tail; about two edges per node. Reserved so big steps are not
+    // regrown while built.
+    const int64_t per_worker = int64_t{7} * s.microbatches * s.vpp + 2 * s.vpp + 8;
     const int64_t nodes = per_worker * s.pp * s.dp;
     builder_.Reserve(static_cast<int32_t>(nodes), 2 * nodes);
     ops_.reserve(static_cast<size_t>(nodes));
@@ -102,15 +121,95 @@ class StepBuilder {
     for (size_t i = 1; i < nodes.size(); ++i) Edge(nodes[i - 1], nodes[i]);
   }
 
+  graph::NodeId Op(StepOpType t, int replica, int stage, int chunk = -1, int mb = -1,
+                   bool noop = false, bool input_only = false) {
+    StepOp o{t,  noop,    input_only, static_cast<int16_t>(stage), static_cast<int16_t>(chunk),
+             mb, replica, 0};
+    return Add(o);
+  }
+
+  // The channel of a chunk's sends and recvs.
+  int Channel(int chunk) const { return s_.schedule == StepSchedule::kDualPipe ? chunk : 0; }
+  // Position along the data flow of (stage, chunk): the forward recv of position 0 and the
+  // forward send of the last position have no peer.
+  int Position(int stage, int chunk) const {
+    return s_.schedule == StepSchedule::kDualPipe ? ModelStageOf(s_, stage, chunk)
+                                                  : chunk * s_.pp + stage;
+  }
+  int LastPosition() const {
+    return s_.schedule == StepSchedule::kDualPipe ? s_.pp - 1 : s_.pp * s_.vpp - 1;
+  }
+
+  // Recv, compute and send of one forward or backward slot. `pair_first` is the forward of an
+  // overlapped F&B pair whose backward comes next: its send waits for the backward, and the
+  // backward's recv is posted before it (PairEdges).
+  struct SlotNodes {
+    graph::NodeId recv, comp, send;
+  };
+  SlotNodes PassOps(const ComputeSlot& slot, int replica, int stage, WorkerNodes& w,
+                    PipelineNodes& n) {
+    const int pos = Position(stage, slot.chunk), ch = Channel(slot.chunk);
+    const bool fwd = slot.forward();
+    const bool recv_noop = fwd ? pos == 0 : pos == LastPosition();
+    const bool send_noop = fwd ? pos == LastPosition() : pos == 0;
+    SlotNodes x;
+    x.recv = Op(fwd ? StepOpType::kForwardRecv : StepOpType::kBackwardRecv, replica, stage, -1, -1,
+                recv_noop);
+    x.comp = Op(fwd ? StepOpType::kForward : StepOpType::kBackward, replica, stage, slot.chunk,
+                slot.microbatch, false, slot.kind == SlotKind::kBackwardInput);
+    x.send = Op(fwd ? StepOpType::kForwardSend : StepOpType::kBackwardSend, replica, stage, -1, -1,
+                send_noop);
+    (fwd ? n.frecv : n.brecv)[ch].push_back(x.recv);
+    (fwd ? n.fsend : n.bsend)[ch].push_back(x.send);
+    if (!recv_noop) (fwd ? w.fwd_recv : w.bwd_recv)[ch].push_back(x.recv);
+    if (!send_noop) (fwd ? w.fwd_send : w.bwd_send)[ch].push_back(x.send);
+    return x;
+  }
+
+  void PipelineOps(int replica, int stage, WorkerNodes& w, PipelineNodes& n) {
+    n.first_fwd.assign(static_cast<size_t>(s_.vpp), -1);
+    n.last_bwd.assign(static_cast<size_t>(s_.vpp), -1);
+    graph::NodeId prev_fwd = -1, prev_bwd = -1;
+    SlotNodes pair_fwd{-1, -1, -1};
+    for (const ComputeSlot& slot : ScheduleOrder(s_, stage)) {
+      if (slot.kind == SlotKind::kWeightGrad) {
+        n.compute.push_back(
+            Op(StepOpType::kWeightGrad, replica, stage, slot.chunk, slot.microbatch));
+        n.last_bwd[static_cast<size_t>(slot.chunk)] = n.compute.back();
+        continue;
+      }
+      const SlotNodes x = PassOps(slot, replica, stage, w, n);
+      Edge(x.recv, x.comp);
+      Edge(x.comp, x.send);
+      if (slot.forward()) {
+        Edge(prev_fwd, x.recv);
+        if (n.first_fwd[static_cast<size_t>(slot.chunk)] < 0) {
+          n.first_fwd[static_cast<size_t>(slot.chunk)] = x.comp;
+        }
+        prev_fwd = x.comp;
+      } else {
+        Edge(prev_bwd, x.recv);
+        if (prev_bwd < 0 && n.compute.size() >= 2) {
+          Edge(n.compute[n.compute.size() - 2], x.recv);  // what-if model: first backward p2p
+          Edge(n.compute[n.compute.size() - 2], x.send);
+        }
+        if (pair_fwd.comp >= 0) {  // F&B pair: recvs before, sends after both computes
+          Edge(x.recv, pair_fwd.comp);
+          Edge(x.comp, pair_fwd.send);
+        }
+        n.last_bwd[static_cast<size_t>(slot.chunk)] = x.comp;
+        prev_bwd = x.comp;
+      }
+      pair_fwd = slot.paired_with_next ? x : SlotNodes{-1, -1, -1};
+      n.compute.push_back(x.comp);
+    }
+  }
+
   WorkerNodes Worker(int replica, int stage) {
     seq_.assign(seq_.size(), 0);
     const int p = s_.pp, v = s_.vpp;
-    const int last_gmc = p * v - 1;
     WorkerNodes w;
-    const auto op = [&](StepOpType t, int chunk = -1, int mb = -1, bool noop = false) {
-      StepOp o{t, noop, static_cast<int16_t>(stage), static_cast<int16_t>(chunk), mb, replica, 0};
-      return Add(o);
-    };
+    const auto op = [&](StepOpType t, int chunk = -1) { return Op(t, replica, stage, chunk); };
     // DP parameter gathers at the step start.
     std::vector<graph::NodeId> dp_stream;
     const int gathers = s_.dp_overlap ? v : 1;
@@ -118,58 +217,29 @@ class StepBuilder {
       w.param_gather.push_back(op(StepOpType::kParamGather, c));
       dp_stream.push_back(w.param_gather.back());
     }
-    std::vector<graph::NodeId> compute, fsend, frecv, bsend, brecv;
-    std::vector<graph::NodeId> first_fwd(static_cast<size_t>(v), -1), last_bwd(v, -1);
-    graph::NodeId prev_fwd = -1, prev_bwd = -1;
-    for (const ComputeSlot& slot : PipelineOrder(p, v, s_.microbatches, stage)) {
-      const int gmc = slot.chunk * p + stage;
-      if (slot.forward) {
-        const bool recv_noop = gmc == 0, send_noop = gmc == last_gmc;
-        const graph::NodeId recv = op(StepOpType::kForwardRecv, -1, -1, recv_noop);
-        const graph::NodeId comp = op(StepOpType::kForward, slot.chunk, slot.microbatch);
-        const graph::NodeId send = op(StepOpType::kForwardSend, -1, -1, send_noop);
-        Edge(prev_fwd, recv);
-        Edge(recv, comp);
-        Edge(comp, send);
-        frecv.push_back(recv);
-        fsend.push_back(send);
-        if (!recv_noop) w.fwd_recv.push_back(recv);
-        if (!send_noop) w.fwd_send.push_back(send);
-        if (first_fwd[slot.chunk] < 0) first_fwd[slot.chunk] = comp;
-        compute.push_back(comp);
-        prev_fwd = comp;
-      } else {
-        const bool recv_noop = gmc == last_gmc, send_noop = gmc == 0;
-        const graph::NodeId recv = op(StepOpType::kBackwardRecv, -1, -1, recv_noop);
-        const graph::NodeId comp = op(StepOpType::kBackward, slot.chunk, slot.microbatch);
-        const graph::NodeId send = op(StepOpType::kBackwardSend, -1, -1, send_noop);
-        Edge(prev_bwd, recv);
-        Edge(recv, comp);
-        Edge(comp, send);
-        if (prev_bwd < 0 && compute.size() >= 2) {
-          Edge(compute[compute.size() - 2], recv);  // what-if model: first backward p2p
-          Edge(compute[compute.size() - 2], send);
-        }
-        brecv.push_back(recv);
-        bsend.push_back(send);
-        if (!recv_noop) w.bwd_recv.push_back(recv);
-        if (!send_noop) w.bwd_send.push_back(send);
-        last_bwd[slot.chunk] = comp;
-        compute.push_back(comp);
-        prev_bwd = comp;
+    PipelineNodes n;
+    PipelineOps(replica, stage, w, n);
+    const std::vector<graph::NodeId>& compute = n.compute;
+    const std::vector<graph::NodeId>& first_fwd = n.first_fwd;
+    const std::vector<graph::NodeId>& last_bwd = n.last_bwd;
+    // Each channel's sends and recvs are streams of their own (DualPipe's two directions talk
+    // to different peers and do not wait for each other).
+    Chain(n.compute);
+    for (int ch = 0; ch < 2; ++ch) {
+      for (const auto* stream : {&n.fsend[ch], &n.frecv[ch], &n.bsend[ch], &n.brecv[ch]}) {
+        Chain(*stream);
       }
     }
-    for (const auto* stream : {&compute, &fsend, &frecv, &bsend, &brecv}) Chain(*stream);
     for (int c = 0; c < gathers; ++c) Edge(w.param_gather[c], first_fwd[c]);
     if (!s_.dp_overlap) {
       for (int c = 1; c < v; ++c) Edge(w.param_gather[0], first_fwd[c]);
     }
-    // Overlapped DP: each chunk's reduce-scatter after its last backward (chunks finish in
-    // reverse order).
+    // Overlapped DP: each chunk's reduce-scatter after its last backward, in the order the
+    // chunks finish (reverse chunk order under Megatron).
     if (s_.dp_overlap) {
-      for (int c = v - 1; c >= 0; --c) {
+      for (int c : ChunksByLastBackward(last_bwd)) {
         w.grad_sync.push_back(op(StepOpType::kGradSync, c));
-        Edge(last_bwd[c], w.grad_sync.back());
+        Edge(last_bwd[static_cast<size_t>(c)], w.grad_sync.back());
         dp_stream.push_back(w.grad_sync.back());
       }
     }
@@ -202,6 +272,42 @@ class StepBuilder {
     return w;
   }
 
+  // Chunks in the order their last backward (or W) runs: node ids follow the compute order.
+  static std::vector<int> ChunksByLastBackward(const std::vector<graph::NodeId>& last_bwd) {
+    std::vector<int> chunks(last_bwd.size());
+    for (size_t c = 0; c < chunks.size(); ++c) chunks[c] = static_cast<int>(c);
+    std::sort(chunks.begin(), chunks.end(), [&](int a, int b) {
+      return last_bwd[static_cast<size_t>(a)] < last_bwd[static_cast<size_t>(b)];
+    });
+    return chunks;
+  }
+
+  // The k-th real send of a channel pairs with the k-th real recv of the peer stage's channel:
+  // the next (previous) stage for forwards (backwards), wrapping round for interleaved chunks;
+  // DualPipe's channel 1 flows the other way.
+  void PairPipelineTransfers(const std::vector<WorkerNodes>& workers, int d, int stage) {
+    const int p = s_.pp;
+    const auto at = [&](int st) -> const WorkerNodes& {
+      return workers[static_cast<size_t>(d * p + (st + p) % p)];
+    };
+    const WorkerNodes& w = at(stage);
+    for (int ch = 0; ch < 2; ++ch) {
+      const int step = ch == 0 ? 1 : -1;
+      const WorkerNodes& next = at(stage + step);
+      const WorkerNodes& prev = at(stage - step);
+      TS_CHECK(w.fwd_send[ch].size() == next.fwd_recv[ch].size(), "fwd p2p count mismatch");
+      TS_CHECK(w.bwd_send[ch].size() == prev.bwd_recv[ch].size(), "bwd p2p count mismatch");
+      for (size_t k = 0; k < w.fwd_send[ch].size(); ++k) {
+        const graph::NodeId pair[] = {w.fwd_send[ch][k], next.fwd_recv[ch][k]};
+        builder_.AddCollective(pair);
+      }
+      for (size_t k = 0; k < w.bwd_send[ch].size(); ++k) {
+        const graph::NodeId pair[] = {w.bwd_send[ch][k], prev.bwd_recv[ch][k]};
+        builder_.AddCollective(pair);
+      }
+    }
+  }
+
   Result<StepGraph> Build() {
     const int p = s_.pp;
     std::vector<WorkerNodes> workers;
@@ -215,21 +321,8 @@ class StepBuilder {
     std::vector<graph::NodeId> clip;
     for (int d = 0; d < s_.dp; ++d) {
       for (int stage = 0; stage < p; ++stage) {
-        WorkerNodes& w = at(d, stage);
-        // k-th real send pairs with the k-th real recv of the peer stage.
-        const WorkerNodes& next = at(d, (stage + 1) % p);
-        const WorkerNodes& prev = at(d, (stage + p - 1) % p);
-        TS_CHECK(w.fwd_send.size() == next.fwd_recv.size(), "fwd p2p count mismatch");
-        TS_CHECK(w.bwd_send.size() == prev.bwd_recv.size(), "bwd p2p count mismatch");
-        for (size_t k = 0; k < w.fwd_send.size(); ++k) {
-          const graph::NodeId pair[] = {w.fwd_send[k], next.fwd_recv[k]};
-          builder_.AddCollective(pair);
-        }
-        for (size_t k = 0; k < w.bwd_send.size(); ++k) {
-          const graph::NodeId pair[] = {w.bwd_send[k], prev.bwd_recv[k]};
-          builder_.AddCollective(pair);
-        }
-        clip.push_back(w.clip);
+        PairPipelineTransfers(workers, d, stage);
+        clip.push_back(at(d, stage).clip);
       }
       if (p > 1) {
         const graph::NodeId pair[] = {at(d, 0).embedding, at(d, p - 1).embedding};
@@ -299,9 +392,24 @@ Result<StepGraph> BuildStepGraph(const StepShape& shape) {
   if (p < 1 || v < 1 || m < 1 || shape.dp < 1) {
     return InvalidArgumentError("pipeline: pp, vpp, microbatches and dp must be >= 1");
   }
-  if (v > 1 && m % p != 0) {
-    return InvalidArgumentError("interleaved schedule needs microbatches ({}) divisible by pp ({})",
-                                m, p);
+  switch (shape.schedule) {
+    case StepSchedule::kMegatron:
+      if (v > 1 && m % p != 0) {
+        return InvalidArgumentError(
+            "interleaved schedule needs microbatches ({}) divisible by pp ({})", m, p);
+      }
+      break;
+    case StepSchedule::kZeroBubbleH1:
+      if (v != 1) return InvalidArgumentError("ZB-H1 runs one model chunk per stage (vpp {})", v);
+      break;
+    case StepSchedule::kDualPipe:
+      if (v != 2 || p % 2 != 0 || m % 2 != 0 || m < 2 * p) {
+        return InvalidArgumentError(
+            "DualPipe needs an even pp ({}), 2 chunks per rank (vpp {}) and an even number of "
+            "microbatches of at least 2 pp ({})",
+            p, v, m);
+      }
+      break;
   }
   StepBuilder builder(shape);
   return builder.Build();
@@ -323,7 +431,7 @@ StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration) {
   for (size_t i = 0; i < n; ++i) {
     const StepOp& op = step.ops[i];
     dur[i] = std::llround(duration(op) * 1e9);
-    if (op.type == StepOpType::kForward || op.type == StepOpType::kBackward) {
+    if (IsComputeOp(op.type)) {
       busy[static_cast<size_t>(op.replica * step.shape.pp + op.stage)] +=
           static_cast<double>(dur[i]) * 1e-9;
     }
@@ -336,26 +444,25 @@ StepReplay SimulateStep(const StepGraph& step, const OpDuration& duration) {
 
 namespace {
 
-bool IsCompute(StepOpType t) { return t == StepOpType::kForward || t == StepOpType::kBackward; }
-
 // Compute ops and the pipeline sends and recvs beside them (the ops that have a period).
 bool IsPipeline(StepOpType t) { return t <= StepOpType::kBackwardRecv; }
 
 // Duration class of an op: everything StepCosts looks at except the microbatch and the seq,
 // with "first forward / last backward of its worker" standing in for the seq. Dense (an index
-// into a table of 4 x 16 types x (vpp + 1) chunks x pp stages x dp replicas) so the replayer is
+// into a table of 8 x 16 types x (vpp + 1) chunks x pp stages x dp replicas) so the replayer is
 // built without a hash map.
 size_t ClassKey(const StepOp& op, int last_backward_seq, const StepShape& shape) {
   const bool edge = (op.type == StepOpType::kForward && op.seq == 0) ||
                     (op.type == StepOpType::kBackward && op.seq == last_backward_seq);
-  size_t key = static_cast<size_t>(op.type) * 4 + (op.noop ? 2 : 0) + (edge ? 1 : 0);
+  size_t key = static_cast<size_t>(op.type) * 8 + (op.input_only ? 4 : 0) + (op.noop ? 2 : 0) +
+               (edge ? 1 : 0);
   key = key * static_cast<size_t>(shape.vpp + 1) + static_cast<size_t>(op.chunk + 1);
   key = key * static_cast<size_t>(shape.pp) + static_cast<size_t>(op.stage);
   return key * static_cast<size_t>(shape.dp) + static_cast<size_t>(op.replica);
 }
 
 size_t ClassKeyCount(const StepShape& shape) {
-  return size_t{64} * static_cast<size_t>((shape.vpp + 1) * shape.pp * shape.dp);
+  return size_t{128} * static_cast<size_t>((shape.vpp + 1) * shape.pp * shape.dp);
 }
 
 // Pipeline ops by period: compute ops by their microbatch, pipeline sends and recvs by the
@@ -413,7 +520,7 @@ void AssignPeriods(const StepGraph& step, std::vector<int32_t>* period,
 }  // namespace
 
 StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph) {
-  const int last_backward_seq = step.shape.microbatches * step.shape.vpp - 1;
+  const int last_backward_seq = PassesPerWorker(step.shape) - 1;
   std::vector<int32_t> class_of(ClassKeyCount(step.shape), -1);
   const auto order = step.graph.topological_order();
   class_at_pos_.resize(order.size());
@@ -428,15 +535,16 @@ StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph
       rep.seq = op.type == StepOpType::kForward ? (op.seq == 0 ? 0 : 1)
                                                 : (op.seq == last_backward_seq ? -1 : 0);
       class_op_.push_back(rep);
-      class_worker_.push_back(IsCompute(op.type) ? op.replica * step.shape.pp + op.stage : -1);
+      class_worker_.push_back(IsComputeOp(op.type) ? op.replica * step.shape.pp + op.stage : -1);
       class_count_.push_back(0);
     }
     class_at_pos_[pos] = static_cast<uint16_t>(cls);
     class_of_node_[static_cast<size_t>(order[pos])] = static_cast<uint16_t>(cls);
     ++class_count_[static_cast<size_t>(cls)];
   }
-  std::vector<int32_t> period_of, next_of;  // by NodeId
-  AssignPeriods(step, &period_of, &next_of);
+  std::vector<int32_t> period_of(order.size(), -1), next_of(order.size(), -1);  // by NodeId
+  // Only Megatron's schedules are replayed through their steady state (ReplaySteadyState).
+  if (step.shape.schedule == StepSchedule::kMegatron) AssignPeriods(step, &period_of, &next_of);
   period_at_.resize(order.size());
   next_at_.resize(order.size());
   for (size_t pos = 0; pos < order.size(); ++pos) {
@@ -453,7 +561,9 @@ StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches
   for (size_t c = 0; c < class_op_.size(); ++c) {
     StepOp op = class_op_[c];
     if (op.type == StepOpType::kBackward && op.seq < 0) {
-      op.seq = microbatches_in_step * step_.shape.vpp - 1;
+      StepShape in_step = step_.shape;
+      in_step.microbatches = microbatches_in_step;
+      op.seq = PassesPerWorker(in_step) - 1;
     }
     class_ns_[c] = std::llround(duration(op) * 1e9);
   }
@@ -542,6 +652,11 @@ Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& d
   const int q = shape.vpp > 1 ? shape.pp : 1;
   const int r = DependencyPeriods(shape, q);
   if (extrapolated != nullptr) *extrapolated = false;
+  if (shape.schedule != StepSchedule::kMegatron) {  // periodicity not derived: replay it all
+    TS_ASSIGN_OR_RETURN(StepReplayer * r_full, replayer(shape));
+    const StepReplayer::Raw raw = r_full->Run(duration, m);
+    return ToReplay(raw.step_ns, raw.busy_ns);
+  }
   // M congruent to m mod q with at least 3R + 4 periods (warm-up, window, cool-down margin and
   // one spare period); doubled while the transient lasts.
   for (int periods = 3 * r + 4;; periods *= 2) {

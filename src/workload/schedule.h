@@ -7,7 +7,9 @@
 // a synthesised op table replays to the same step time under the what-if analysis:
 //  - compute stream: forward/backward of every (model chunk, microbatch) in Megatron's order
 //    (1F1B, or interleaved with v chunks: Megatron-LM
-//    `forward_backward_pipelining_with_interleaving`, warm-up (p - r - 1) * 2 + (v - 1) * p);
+//    `forward_backward_pipelining_with_interleaving`, warm-up (p - r - 1) * 2 + (v - 1) * p),
+//    or in a schedule that splits backwards into input-gradient (B) and weight-gradient (W)
+//    passes (ZB-H1, DualPipe: see StepSchedule);
 //  - per forward (backward) compute a recv before it and a send after it; sends and recvs whose
 //    peer virtual stage does not exist are no-ops; the k-th real send of a stage and the k-th
 //    real recv of the next (previous) stage form one collective (the transfer starts when both
@@ -34,14 +36,38 @@
 
 namespace trainscope::workload {
 
+// Pipeline schedules whose order the graph follows.
+//  - kMegatron: 1F1B (vpp 1) or interleaved 1F1B (vpp > 1), as above.
+//  - kZeroBubbleH1: ZB-H1 (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR 2024) as the
+//    authors' Megatron patch runs it (sail-sg/zero-bubble-pipeline-parallelism, branch
+//    zb-h1-quick-start, commit 95212f70): 1F1B's F/B order; stage r > 0 runs the backwards of its
+//    first r steady-state slots, its last one and its cool-down as B only and queues their W,
+//    runs one queued W after its last steady-state B and after each cool-down B once r are
+//    queued, and the rest at the end. Same activation memory as 1F1B; vpp must be 1.
+//  - kDualPipe: DeepSeek-V3's DualPipe (arXiv 2412.19437 sec. 3.2.1; deepseek-ai/DualPipe,
+//    dualpipe.py, its 8 steps). Microbatches enter from both ends: rank r holds model stage r
+//    (direction 0, chunk 0) and stage p - 1 - r (direction 1, chunk 1), so vpp is 2 in the
+//    graph; half the microbatches flow each way. A forward of one direction and a backward of
+//    the other run as one overlapped F&B pair: both receives are posted before it and both
+//    sends after it. Needs p even and m even, m >= 2p.
+enum class StepSchedule : uint8_t { kMegatron, kZeroBubbleH1, kDualPipe };
+
 struct StepShape {
   int pp = 1;
-  int vpp = 1;
+  int vpp = 1;  // chunks per worker (2 for DualPipe)
   int microbatches = 1;
   int dp = 1;  // DP replicas in the graph (1 for prediction; all for synthesis)
   bool dp_overlap = true;
+  StepSchedule schedule = StepSchedule::kMegatron;
   bool operator==(const StepShape&) const = default;
 };
+
+// Forward passes (and as many backwards) each worker runs: m * vpp for Megatron and ZB-H1, m for
+// DualPipe (each microbatch visits a rank once, in one of its two chunks).
+int PassesPerWorker(const StepShape& shape);
+// The model stage (index of the per-stage cost tables) a worker's chunk computes: chunk * pp +
+// stage, or for DualPipe stage (chunk 0) and pp - 1 - stage (chunk 1).
+int ModelStageOf(const StepShape& shape, int stage, int chunk);
 
 enum class StepOpType : uint8_t {
   kForward,
@@ -58,13 +84,15 @@ enum class StepOpType : uint8_t {
   kEmbeddingAllReduce,
   kClipGrad,
   kOptimizer,
+  kWeightGrad,  // the W pass of a split backward (ZB-H1, DualPipe)
 };
 // The what-if artifact's optype string ("forward-compute", ...).
 const char* StepOpName(StepOpType type);
 
 struct StepOp {
   StepOpType type;
-  bool noop = false;  // p2p without a peer (pipeline ends)
+  bool noop = false;        // p2p without a peer (pipeline ends)
+  bool input_only = false;  // a backward whose weight gradient runs later as a kWeightGrad op
   int16_t stage = 0;
   int16_t chunk = -1;  // model chunk on this stage (mc), -1 when not applicable
   int32_t microbatch = -1;
@@ -79,15 +107,26 @@ struct StepGraph {
   graph::DepGraph graph;
 };
 
-// The (forward?, chunk, microbatch) order of the compute stream of `stage` (Megatron order).
+bool IsComputeOp(StepOpType t);
+
+// One pass of the compute stream of a stage: forward, full backward, input-gradient backward
+// (its W later) or weight-gradient pass.
+enum class SlotKind : uint8_t { kForward, kBackward, kBackwardInput, kWeightGrad };
 struct ComputeSlot {
-  bool forward;
+  SlotKind kind;
   int chunk;
   int microbatch;
+  // DualPipe: this forward and the backward after it are one overlapped F&B pair.
+  bool paired_with_next = false;
+  bool forward() const { return kind == SlotKind::kForward; }
 };
+// The compute-stream order of `stage` (Megatron order).
 std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int stage);
+// The compute-stream order of `stage` under shape.schedule.
+std::vector<ComputeSlot> ScheduleOrder(const StepShape& shape, int stage);
 
-// Builds and compiles the graph. Interleaving needs microbatches % pp == 0.
+// Builds and compiles the graph. Interleaving needs microbatches % pp == 0; ZB-H1 vpp 1;
+// DualPipe pp even, vpp 2, microbatches even and >= 2 pp.
 Result<StepGraph> BuildStepGraph(const StepShape& shape);
 
 using OpDuration = std::function<double(const StepOp&)>;

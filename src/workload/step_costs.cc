@@ -4,16 +4,26 @@
 
 namespace trainscope::workload {
 
+size_t StepCosts::StageIndex(const StepOp& op) const {
+  StepShape shape;
+  shape.pp = pp;
+  shape.schedule = schedule;
+  return static_cast<size_t>(ModelStageOf(shape, op.stage, op.chunk));
+}
+
 double StepCosts::Seconds(const StepOp& op) const {
   switch (op.type) {
     case StepOpType::kForward: {
-      const double base = fwd_s[static_cast<size_t>(op.GlobalChunk(pp))];
+      const double base = fwd_s[StageIndex(op)];
       return base + (op.seq == 0 && op.stage == 0 ? vision_fwd_s : 0.0);
     }
     case StepOpType::kBackward: {
-      const double base = bwd_s[static_cast<size_t>(op.GlobalChunk(pp))];
-      return base + (op.seq == microbatches * vpp - 1 && op.stage == 0 ? vision_bwd_s : 0.0);
+      const size_t i = StageIndex(op);
+      const double base = op.input_only ? bwd_s[i] - wgrad_s[i] : bwd_s[i];
+      const int passes = schedule == StepSchedule::kDualPipe ? microbatches : microbatches * vpp;
+      return base + (op.seq == passes - 1 && op.stage == 0 ? vision_bwd_s : 0.0);
     }
+    case StepOpType::kWeightGrad: return wgrad_s[StageIndex(op)];
     case StepOpType::kForwardSend:
     case StepOpType::kForwardRecv:
     case StepOpType::kBackwardSend:
@@ -30,6 +40,28 @@ double StepCosts::Seconds(const StepOp& op) const {
   return 0.0;
 }
 
+StepShape StepShapeOf(const ParallelPlan& plan, int microbatches) {
+  StepShape shape;
+  shape.pp = plan.pp;
+  shape.microbatches = microbatches;
+  shape.dp_overlap = plan.dp_overlap;
+  switch (plan.schedule) {
+    case PpSchedule::k1f1b:
+      break;
+    case PpSchedule::kInterleaved:
+      shape.vpp = plan.vpp;
+      break;
+    case PpSchedule::kZeroBubbleH1:
+      shape.schedule = StepSchedule::kZeroBubbleH1;
+      break;
+    case PpSchedule::kDualPipe:
+      shape.schedule = StepSchedule::kDualPipe;
+      shape.vpp = 2;
+      break;
+  }
+  return shape;
+}
+
 StepCosts MakeStepCosts(const JobConfig& job, const BlockTiming& t, const BlockConfig* vision,
                         const BlockTiming& vision_timing, double vision_imbalance,
                         const StepShape& shape) {
@@ -39,7 +71,10 @@ StepCosts MakeStepCosts(const JobConfig& job, const BlockTiming& t, const BlockC
   c.pp = shape.pp;
   c.vpp = shape.vpp;
   c.microbatches = shape.microbatches;
-  const int virtual_stages = shape.pp * shape.vpp;
+  c.schedule = shape.schedule;
+  // DualPipe's two chunks per rank are two of the pp model stages (each rank holds two).
+  const bool dualpipe = shape.schedule == StepSchedule::kDualPipe;
+  const int virtual_stages = dualpipe ? shape.pp : shape.pp * shape.vpp;
   const int base_layers = main.layers / virtual_stages;
   const int extra_layers = main.layers % virtual_stages;
   for (int vs = 0; vs < virtual_stages; ++vs) {
@@ -48,6 +83,7 @@ StepCosts MakeStepCosts(const JobConfig& job, const BlockTiming& t, const BlockC
                       (vs == virtual_stages - 1 ? t.head_fwd_s : 0));
     c.bwd_s.push_back(layers * t.layer_bwd_s + (vs == 0 ? t.embed_bwd_s : 0) +
                       (vs == virtual_stages - 1 ? t.head_bwd_s : 0));
+    c.wgrad_s.push_back(layers * t.layer_wgrad_s + (vs == virtual_stages - 1 ? t.head_wgrad_s : 0));
   }
   if (vision != nullptr) {
     c.vision_fwd_s = vision->layers * vision_timing.layer_fwd_s * vision_imbalance;
@@ -56,6 +92,8 @@ StepCosts MakeStepCosts(const JobConfig& job, const BlockTiming& t, const BlockC
     c.vision_grad_s = vision_timing.dp_grad_s + vision_timing.dp_param_s;
   }
   c.p2p_s = t.p2p_s * job.system.pp_p2p_blocking;
+  // Per chunk: its share of the rank's parameters (under DualPipe the rank's two stages,
+  // BlockMemory: the pair all-reduce between a stage's two holders is folded into the DP reduce).
   c.param_gather_s = shape.dp_overlap ? t.dp_param_s / shape.vpp : t.dp_param_s;
   c.grad_sync_s = t.dp_grad_s / shape.vpp;
   const ClusterConfig& cl = job.cluster;

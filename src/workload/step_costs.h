@@ -19,7 +19,10 @@ namespace trainscope::workload {
 
 struct StepCosts {
   int pp = 1, vpp = 1, microbatches = 1;
-  std::vector<double> fwd_s, bwd_s;  // per global chunk (virtual stage), one microbatch
+  StepSchedule schedule = StepSchedule::kMegatron;
+  // Per model stage (ModelStageOf), one microbatch. bwd_s is the whole backward; a split
+  // backward (input_only) takes bwd_s - wgrad_s and its kWeightGrad op wgrad_s.
+  std::vector<double> fwd_s, bwd_s, wgrad_s;
   double vision_fwd_s = 0, vision_bwd_s = 0, vision_grad_s = 0;
   double p2p_s = 0;
   double param_gather_s = 0;   // per params-all-gather op
@@ -29,7 +32,12 @@ struct StepCosts {
   double optimizer_s = 0;      // optimizer + contention of overlapped DP comm + fixed overhead
 
   double Seconds(const StepOp& op) const;
+  // Index into fwd_s / bwd_s / wgrad_s of a compute op.
+  size_t StageIndex(const StepOp& op) const;
 };
+
+// The step-graph shape of a plan with `microbatches` per pipeline (prediction: one replica).
+StepShape StepShapeOf(const ParallelPlan& plan, int microbatches);
 
 StepCosts MakeStepCosts(const JobConfig& job, const BlockTiming& main, const BlockConfig* vision,
                         const BlockTiming& vision_timing, double vision_imbalance,

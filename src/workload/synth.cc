@@ -103,7 +103,6 @@ Result<Fault> ParseFault(std::string_view text) {
 
 namespace {
 
-bool IsCompute(StepOpType t) { return t == StepOpType::kForward || t == StepOpType::kBackward; }
 bool IsTransfer(const StepOp& op) {
   switch (op.type) {
     case StepOpType::kForwardSend:
@@ -245,7 +244,7 @@ StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& optio
     const StepOp& op = t.graph.ops[i];
     double seconds = costs.Seconds(op);
     const int worker = t.WorkerOf(op);
-    if (IsCompute(op.type)) {
+    if (IsComputeOp(op.type)) {
       out.factor[i] = work[static_cast<size_t>(op.replica * microbatches + op.microbatch)];
       out.work[i] = out.factor[i];
     }
@@ -261,7 +260,7 @@ StepOpTimes OpTimesOfStep(const internal::Timeline& t, const SynthOptions& optio
         seconds += f.seconds;
       }
     }
-    if (IsCompute(op.type)) {
+    if (IsComputeOp(op.type)) {
       out.factor[i] *= internal::WorkerComputeFaultFactor(t, step, op);
       seconds *= out.factor[i];
     }
@@ -343,7 +342,7 @@ namespace internal {
 
 double RankComputeFaultFactor(const Timeline& t, int rank, int step, const StepOp& op) {
   double factor = 1;
-  if (!IsCompute(op.type)) return factor;
+  if (!IsComputeOp(op.type)) return factor;
   for (const Fault& f : t.options.faults) {
     if (step < f.step) continue;
     if (f.type == FaultType::kStraggler && f.rank == rank) factor *= f.factor;
@@ -353,7 +352,7 @@ double RankComputeFaultFactor(const Timeline& t, int rank, int step, const StepO
 }
 
 double WorkerComputeFaultFactor(const Timeline& t, int step, const StepOp& op) {
-  if (!IsCompute(op.type) || t.options.faults.empty()) return 1;
+  if (!IsComputeOp(op.type) || t.options.faults.empty()) return 1;
   const int first = t.Rank(op.replica, op.stage, 0, 0);
   double slowest = 0;
   bool unnamed_seen = false;  // the ranks no straggler names share one factor
@@ -413,6 +412,14 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
   Planner planner;
   TS_ASSIGN_OR_RETURN(t.prediction, planner.Predict(job, &t.detail));
   const BlockConfig& main = job.blocks[static_cast<size_t>(MainBlockIndex(job))];
+  if (t.detail.shape.schedule != StepSchedule::kMegatron) {
+    // The what-if analysis reads Megatron's 1F1B / interleaved dependency model; a trace with
+    // W passes or two-way pipelines would be analysed as something it is not.
+    return InvalidArgumentError(
+        "{}: synth writes 1F1B and interleaved pipelines only, not schedule {} (plan predicts "
+        "it)",
+        job.name, Name(main.plan.schedule));
+  }
   t.pp = main.plan.pp;
   t.tp = main.plan.tp;
   t.cp = main.plan.cp;

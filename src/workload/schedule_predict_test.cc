@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// The split-backward schedules through the whole predictor (issue 19 item 1): ZB-H1 and
+// DualPipe do the same work as 1F1B with a shorter step; DualPipe holds two stages per rank;
+// the W pass is the weight-gradient half of the backward GEMMs; synthesis refuses them.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "support/status_matchers.h"
+#include "workload/config_io.h"
+#include "workload/predictor.h"
+#include "workload/synth.h"
+
+namespace trainscope::workload {
+namespace {
+
+// A 3B dense decoder on 64 H100: pp 8, 64 microbatches per pipeline.
+std::string DenseJob(const char* schedule, bool frozen = false) {
+  return fmt::format(R"(
+name: split-backward
+blocks:
+  - name: llm
+    kind: dense
+    layers: 32
+    hidden: 2560
+    heads: 20
+    ffn_hidden: 10240
+    ffn_act: gelu
+    vocab: 50304
+    seq_len: 2048
+    frozen: {}
+    parallel: {{tp: 1, pp: 8, schedule: {}, dp_mode: zero1, micro_batch: 1, recompute: none}}
+cluster: {{gpu: H100, gpus: 64, gpus_per_node: 8}}
+training: {{global_batch: 512}}
+)",
+                     frozen ? "true" : "false", schedule);
+}
+
+struct Planned {
+  Prediction p;
+  PlanDetail detail;
+};
+
+Planned Plan(const std::string& yaml) {
+  Planned out;
+  Result<JobConfig> job = ParseJobConfig(yaml, "test.yaml");
+  EXPECT_OK(job);
+  if (!job.ok()) return out;
+  Planner planner;
+  Result<Prediction> p = planner.Predict(*job, &out.detail);
+  EXPECT_OK(p);
+  if (p.ok()) out.p = *p;
+  return out;
+}
+
+TEST(SplitBackward, SameWorkShorterStep) {
+  const Planned one = Plan(DenseJob("1f1b"));
+  const Planned zb = Plan(DenseJob("zb_h1"));
+  const Planned dual = Plan(DenseJob("dualpipe"));
+  ASSERT_EQ(one.p.microbatches, 64);
+  // B + W of a split backward is the whole backward: every rank's busy time is unchanged.
+  EXPECT_NEAR(zb.p.compute_s, one.p.compute_s, 1e-9 * one.p.compute_s);
+  EXPECT_LT(zb.p.step_time_s, one.p.step_time_s);
+  EXPECT_LT(dual.p.step_time_s, zb.p.step_time_s);
+  // 1F1B idles (p - 1)(F + B) per step on a stage; ZB-H1 hides 2W of each of those slots.
+  const StepCosts& c = one.detail.costs;
+  const double mid_w = c.wgrad_s[3], mid_f = c.fwd_s[3], mid_b = c.bwd_s[3];
+  ASSERT_GT(mid_w, 0);
+  const double saved = one.p.step_time_s - zb.p.step_time_s;
+  EXPECT_GT(saved, 0.5 * 7 * 2 * mid_w);
+  EXPECT_LT(saved, 7 * (mid_f + mid_b));
+  // DualPipe: two stages' weights per rank (Table 2 of the DeepSeek-V3 report: parameters 2x).
+  EXPECT_NEAR(dual.p.params_per_rank / one.p.params_per_rank, 2.0, 0.25);
+  EXPECT_GT(dual.p.memory.weights, 1.7 * one.p.memory.weights);
+}
+
+// W is the weight-gradient GEMMs: dgrad and wgrad have the forward's FLOPs each, so W is the
+// forward GEMMs' time over the backward efficiency; a frozen block has none.
+TEST(SplitBackward, WeightGradIsForwardGemmsOverBackwardEfficiency) {
+  const Planned zb = Plan(DenseJob("zb_h1"));
+  double fwd_gemm = 0;
+  for (const Kernel& k : zb.detail.main_timing.layer_fwd) {
+    if (k.kind == KernelKind::kGemm) fwd_gemm += k.seconds;
+  }
+  ASSERT_GT(fwd_gemm, 0);
+  EXPECT_NEAR(zb.detail.main_timing.layer_wgrad_s, fwd_gemm / 0.9, 1e-9 * fwd_gemm);
+  EXPECT_EQ(Plan(DenseJob("zb_h1", true)).detail.main_timing.layer_wgrad_s, 0.0);
+}
+
+TEST(SplitBackward, ConfigErrorsNameTheSchedule) {
+  std::string yaml = DenseJob("dualpipe");
+  yaml.replace(yaml.find("pp: 8"), 5, "pp: 7");
+  yaml.replace(yaml.find("gpus: 64"), 8, "gpus: 56");
+  EXPECT_THAT(ParseJobConfig(yaml, "t.yaml"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "even pp"));
+  yaml = DenseJob("zb_h1");
+  yaml.replace(yaml.find("pp: 8"), 5, "pp: 8, vpp: 2");
+  EXPECT_THAT(ParseJobConfig(yaml, "t.yaml"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "vpp: 2 with schedule zb_h1"));
+  yaml = DenseJob("dualpipe");
+  yaml.replace(yaml.find("global_batch: 512"), 17, "global_batch: 64");  // 8 per pipeline < 16
+  Result<JobConfig> job = ParseJobConfig(yaml, "t.yaml");
+  ASSERT_OK(job);
+  EXPECT_THAT(Predict(*job), testing::StatusIs(StatusCode::kInvalidArgument, "at least 2 pp"));
+}
+
+TEST(SplitBackward, SynthRefusesWhatWhatIfCannotRead) {
+  Result<JobConfig> job = ParseJobConfig(DenseJob("dualpipe"), "t.yaml");
+  ASSERT_OK(job);
+  SynthOptions options;
+  options.out_dir = (std::filesystem::temp_directory_path() /
+                     ("ts_split_" + std::to_string(::getpid())))
+                        .string();
+  EXPECT_THAT(Synthesize(*job, options),
+              testing::StatusIs(StatusCode::kInvalidArgument, "1F1B and interleaved pipelines only"));
+  EXPECT_FALSE(std::filesystem::exists(options.out_dir));
+}
+
+}  // namespace
+}  // namespace trainscope::workload

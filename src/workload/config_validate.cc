@@ -48,9 +48,16 @@ Status ValidateCluster(const JobConfig& job) {
 }
 
 // One block's shape and parallel plan, against the cluster's GPU count.
-// The split-backward schedules run one model chunk per stage and need a pipeline; DualPipe pairs
-// rank r with rank pp - 1 - r, so pp must be even (microbatch counts are checked with the batch).
+// vpp > 1 means interleaving; the split-backward schedules run one model chunk per stage and
+// need a pipeline; DualPipe pairs rank r with rank pp - 1 - r, so pp must be even (microbatch
+// counts are checked with the batch).
 Status ValidateSchedule(const ParallelPlan& p, const std::string& where) {
+  if (p.schedule == PpSchedule::k1f1b && p.vpp > 1) {
+    // It would be timed as plain 1F1B with vpp ignored.
+    return InvalidArgumentError(
+        "{}.parallel.vpp: {} with schedule 1f1b (vpp > 1 is the interleaved schedule)", where,
+        p.vpp);
+  }
   if (p.schedule != PpSchedule::kZeroBubbleH1 && p.schedule != PpSchedule::kDualPipe) {
     return OkStatus();
   }

@@ -99,6 +99,10 @@ TEST(SplitBackward, ConfigErrorsNameTheSchedule) {
   yaml.replace(yaml.find("pp: 8"), 5, "pp: 8, vpp: 2");
   EXPECT_THAT(ParseJobConfig(yaml, "t.yaml"),
               testing::StatusIs(StatusCode::kInvalidArgument, "vpp: 2 with schedule zb_h1"));
+  yaml = DenseJob("1f1b");
+  yaml.replace(yaml.find("pp: 8"), 5, "pp: 8, vpp: 2");
+  EXPECT_THAT(ParseJobConfig(yaml, "t.yaml"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "vpp > 1 is the interleaved"));
   yaml = DenseJob("dualpipe");
   yaml.replace(yaml.find("global_batch: 512"), 17, "global_batch: 64");  // 8 per pipeline < 16
   Result<JobConfig> job = ParseJobConfig(yaml, "t.yaml");

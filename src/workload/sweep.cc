@@ -115,7 +115,15 @@ std::vector<std::vector<int>> Product(const std::vector<SweepAxis>& axes) {
 JobConfig WithLayout(const JobConfig& base, const std::vector<SweepAxis>& axes,
                      const std::vector<int>& values) {
   JobConfig job = base;
-  for (size_t a = 0; a < axes.size(); ++a) SetLayoutKnob(axes[a].name, values[a], &job);
+  // The schedule goes last: vpp picks 1F1B or interleaved only while no schedule is chosen, so
+  // the row means what its label says whatever the axes' order (schedule=1f1b vpp=2 is invalid).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t a = 0; a < axes.size(); ++a) {
+      if ((axes[a].name == "schedule") == (pass == 1)) {
+        SetLayoutKnob(axes[a].name, values[a], &job);
+      }
+    }
+  }
   return job;
 }
 

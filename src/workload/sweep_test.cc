@@ -81,6 +81,47 @@ TEST(Sweep, RecomputeAndDpModeAxesEqualFullReplay) {
   EXPECT_GE(distinct_memory.size(), 16u);
 }
 
+// The schedule axis: split-backward schedules predicted as on their own (BruteForce sets the
+// schedule last, as its axis comes last here), a label that contradicts vpp is invalid, and the
+// axes' order does not change what a row means.
+TEST(Sweep, ScheduleAxisEqualsFullReplayInAnyAxisOrder) {
+  const JobConfig base = Gpt3(1536);
+  const auto axes = Axes({"pp=4,8", "vpp=1,2", "gpus=128", "schedule=1f1b,zb_h1,dualpipe"});
+  Planner planner;
+  ASSERT_OK_AND_ASSIGN(SweepResult got, Sweep(base, axes, planner, 2));
+  const auto want = BruteForce(base, axes);
+  ASSERT_EQ(got.entries.size(), want.size());
+  std::map<std::string, double> step;
+  for (const SweepEntry& e : got.entries) {
+    const Result<Prediction>& w = want.at(e.layout);
+    ASSERT_EQ(e.valid, w.ok()) << e.layout;
+    if (!e.valid) continue;
+    EXPECT_EQ(e.step_time_s, w->step_time_s) << e.layout;
+    EXPECT_EQ(e.memory_per_gpu_bytes, w->memory_per_gpu_bytes) << e.layout;
+    step[e.layout] = e.step_time_s;
+  }
+  // vpp 2 is valid only as the (implied) interleaved schedule: every vpp=2 row here is invalid.
+  EXPECT_EQ(step.size(), 6u);
+  for (const char* pp : {"pp=4", "pp=8"}) {
+    const std::string at = std::string(pp) + " vpp=1 gpus=128 schedule=";
+    // Same work, less bubble. (DualPipe need not win at 384-768 microbatches: its bubble is
+    // already small and it syncs two stages' gradients.)
+    EXPECT_LT(step.at(at + "zb_h1"), step.at(at + "1f1b")) << pp;
+  }
+  const auto reordered = Axes({"schedule=1f1b,zb_h1,dualpipe", "pp=4,8", "vpp=1,2", "gpus=128"});
+  ASSERT_OK_AND_ASSIGN(SweepResult again, Sweep(base, reordered, planner, 2));
+  std::map<std::string, double> step_again;
+  for (const SweepEntry& e : again.entries) {
+    if (e.valid) step_again[e.layout] = e.step_time_s;
+  }
+  ASSERT_EQ(step_again.size(), step.size());
+  for (const auto& [layout, s] : step) {
+    const std::string sched = layout.substr(layout.find("schedule="));
+    const std::string rest = layout.substr(0, layout.find(" schedule="));
+    EXPECT_EQ(step_again.at(sched + " " + rest), s) << layout;
+  }
+}
+
 TEST(Sweep, RanksByStepTimeGpuHoursAndCost) {
   // More GPUs at a fixed batch: a shorter step, but fewer microbatches per pipeline and so a
   // larger bubble, hence more GPU-hours.

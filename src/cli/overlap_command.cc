@@ -135,6 +135,9 @@ Status RunBench(const OverlapArgs& args) {
   config.options = options;
   config.reps = args.reps;
   config.target_comm_share = args.comm_share;
+  // RS closes a GEMM run (one B packing) per comm tile; without --comm-rows the bench tunes
+  // the tile as Flux's tuner would. AG batches arrived tiles into runs itself.
+  config.tune_comm_rows = args.comm_rows < 0 && op == OpKind::kGemmRs;
   if (args.ranks_as_threads) {
     const int tp = args.tp > 0 ? args.tp : 2;
     TS_ASSIGN_OR_RETURN(config.problem, LocalProblem(args, op, tp));
@@ -271,7 +274,8 @@ void AddShapeOptions(CLI::App* app, OverlapArgs& args) {
                   "predict 128)");
   app->add_option("--tile-n", args.tile_n, "GEMM tile columns (default: bench 1024, predict 256)");
   app->add_option("--comm-rows", args.comm_rows,
-                  "Rows per comm tile (0 = whole shard; default: the tile rows)");
+                  "Rows per comm tile (0 = whole shard; default: the tile rows, and bench --op rs with "
+                  "--comm-share tunes it: the fastest of the tile rows doubled up to the shard)");
   app->add_option("--transfer", args.transfer, "pull or push")->capture_default_str();
   app->add_option("--schedule", args.schedule, "direct or ring")->capture_default_str();
   app->add_option("--rs-mode", args.rs_mode, "write or reduce")->capture_default_str();

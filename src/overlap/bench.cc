@@ -30,6 +30,19 @@ Result<double> TimeStep(PeerWorld& world, double timeout_s, const std::function<
   return world.AllMax(elapsed, timeout_s);
 }
 
+// Emulated link bandwidth that makes (T_c - T_g) / T_c equal `share` for a measured T_g, given
+// the busiest agent's bytes and transfers per call and the per-transfer latency.
+Result<double> LinkBandwidthFor(double share, double t_gemm, double bytes, int64_t transfers,
+                                double latency_s) {
+  const double pacing = t_gemm * share / (1 - share) - static_cast<double>(transfers) * latency_s;
+  if (!(pacing > 0) || bytes <= 0) {
+    return InvalidArgumentError(
+        "cannot reach comm share {}: T_g {:.3g} s, {} transfers x {:.3g} s latency, {} bytes",
+        share, t_gemm, transfers, latency_s, bytes);
+  }
+  return bytes / pacing;
+}
+
 // Timed steps per repetition: with a comm-share target one T_g to derive the link; then T_g +
 // T_c, T_g + T_m, T_g + T_f, the tile loop and the preset loop; the MPI baseline joins when
 // the link is real.
@@ -69,16 +82,8 @@ struct BenchContext {
 
   // Link bandwidth that makes (T_c - T_g) / T_c the target share for this T_g.
   Result<double> LinkFor(double t_gemm) const {
-    const double share = config.target_comm_share;
-    const double pacing =
-        t_gemm * share / (1 - share) -
-        static_cast<double>(result.link_transfers) * config.options.link.latency_s;
-    if (!(pacing > 0) || result.link_bytes <= 0) {
-      return InvalidArgumentError(
-          "cannot reach comm share {}: T_g {:.3g} s, {} transfers x {:.3g} s latency, {} bytes",
-          share, t_gemm, result.link_transfers, config.options.link.latency_s, result.link_bytes);
-    }
-    return result.link_bytes / pacing;
+    return LinkBandwidthFor(config.target_comm_share, t_gemm, result.link_bytes,
+                            result.link_transfers, config.options.link.latency_s);
   }
 
   Result<RepTimes> Rep(int rep) {
@@ -182,6 +187,68 @@ void Summarise(const std::vector<RepTimes>& reps, BenchResult& r) {
   r.comm_share = s;
 }
 
+// The tuner's candidates: the configured comm tile, then doublings up to the largest shard.
+std::vector<int64_t> CommRowsCandidates(const BenchConfig& config) {
+  const std::vector<int64_t>& rows = config.problem.rows_per_rank;
+  const int64_t largest = *std::max_element(rows.begin(), rows.end());
+  std::vector<int64_t> out;
+  for (int64_t r = std::max<int64_t>(1, config.options.comm_rows); r < largest; r *= 2) {
+    out.push_back(r);
+  }
+  out.push_back(largest);
+  return out;
+}
+
+// Median of kTuneRuns fused runs of one candidate, its link set for the target share from a
+// fresh T_g as a repetition does.
+Result<double> TimeCandidate(PeerWorld& world, const BenchConfig& config, FusedOperator& op,
+                             std::vector<float>& a, std::vector<float>& b, std::vector<float>& c) {
+  constexpr int kTuneRuns = 3;
+  const double timeout = config.options.timeout_s;
+  const auto run = [&](Method method) {
+    return TimeStep(world, timeout, [&] { return op.Run(a.data(), b.data(), c.data(), method); });
+  };
+  TS_ASSIGN_OR_RETURN(double t_gemm, run(Method::kWholeGemm));
+  const FusedOperator::LinkLoad load = op.PlannedLinkLoad();
+  TS_ASSIGN_OR_RETURN(double bytes, world.AllMax(load.bytes, timeout));
+  TS_ASSIGN_OR_RETURN(double transfers, world.AllMax(static_cast<double>(load.transfers), timeout));
+  LinkModel link = config.options.link;
+  TS_ASSIGN_OR_RETURN(link.bandwidth_bytes_per_s,
+                      LinkBandwidthFor(config.target_comm_share, t_gemm, bytes,
+                                       static_cast<int64_t>(transfers), link.latency_s));
+  op.SetLink(link);
+  std::vector<double> times;
+  for (int i = 0; i < kTuneRuns; ++i) {
+    TS_ASSIGN_OR_RETURN(double t, run(Method::kFused));
+    times.push_back(t);
+  }
+  std::sort(times.begin(), times.end());
+  return times[kTuneRuns / 2];
+}
+
+// Flux tunes its tile shapes by profiling; the CPU operator's trade-off is the comm tile of RS:
+// each closed run of GEMM rows is one cblas_sgemm call that packs B again (about 1% of a
+// 1,024-row GEMM per call on these cores), while finer tiles start the transfers sooner. The
+// fastest candidate wins; every rank times the same runs (max over ranks), so all agree.
+Result<int64_t> TuneCommRows(PeerWorld& world, const BenchConfig& config, std::vector<float>& a,
+                             std::vector<float>& b, std::vector<float>& c,
+                             std::vector<CommRowsTrial>* tried) {
+  int64_t best = config.options.comm_rows;
+  double best_s = std::numeric_limits<double>::infinity();
+  for (int64_t rows : CommRowsCandidates(config)) {
+    OverlapOptions options = config.options;
+    options.comm_rows = rows;
+    TS_ASSIGN_OR_RETURN(size_t payload,
+                        FusedOperator::PayloadBytes(config.op, config.problem, options));
+    if (payload + PeerWorld::kHeaderBytes > world.segment_bytes()) continue;
+    TS_ASSIGN_OR_RETURN(auto op, FusedOperator::Create(world, config.op, config.problem, options));
+    TS_ASSIGN_OR_RETURN(double t, TimeCandidate(world, config, *op, a, b, c));
+    tried->push_back({rows, t});
+    if (t < best_s) best_s = t, best = rows;
+  }
+  return best;
+}
+
 }  // namespace
 
 Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
@@ -212,14 +279,19 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
   // One progress line, on rank 0 only: every timed step (a barrier, a run, an all-max).
   auto progress =
       rank == 0 ? std::make_unique<Progress>("overlap bench", steps, "timed runs") : nullptr;
-  TS_ASSIGN_OR_RETURN(auto fused, FusedOperator::Create(world, config.op, problem, config.options));
+  if (config.tune_comm_rows && config.target_comm_share > 0) {
+    TS_ASSIGN_OR_RETURN(result.config.options.comm_rows,
+                        TuneCommRows(world, config, a, b, c, &result.comm_rows_tried));
+  }
+  const BenchConfig& tuned = result.config;
+  TS_ASSIGN_OR_RETURN(auto fused, FusedOperator::Create(world, tuned.op, problem, tuned.options));
   const FusedOperator::LinkLoad load = fused->PlannedLinkLoad();
   TS_ASSIGN_OR_RETURN(result.link_bytes, world.AllMax(load.bytes, timeout));
   TS_ASSIGN_OR_RETURN(double transfers, world.AllMax(static_cast<double>(load.transfers), timeout));
   result.link_transfers = static_cast<int64_t>(transfers);
   result.gemm_flops = 2.0 * static_cast<double>(m) * static_cast<double>(problem.n) *
                       static_cast<double>(problem.k);
-  BenchContext context{world, config, result, fused, a, b, c, mpi_baseline, progress.get()};
+  BenchContext context{world, tuned, result, fused, a, b, c, mpi_baseline, progress.get()};
   std::vector<RepTimes> reps;
   for (int rep = 0; rep < config.warmup + config.reps; ++rep) {
     TS_ASSIGN_OR_RETURN(RepTimes times, context.Rep(rep));

@@ -40,6 +40,15 @@ struct BenchConfig {
   // In (0, 1): choose the emulated link bandwidth so that (T_c - T_g) / T_c hits this share,
   // from a measured T_g and the planned link bytes (options.link.latency_s is kept).
   double target_comm_share = 0;
+  // Pick options.comm_rows by timing the fused run first, as Flux's tuner picks its tile
+  // configuration (TuneCommRows in bench.cc); the tuning runs are not reported repetitions.
+  bool tune_comm_rows = false;
+};
+
+// One comm-tile size the tuner tried: the median of its fused runs (max over ranks).
+struct CommRowsTrial {
+  int64_t comm_rows = 0;
+  double fused_s = 0;
 };
 
 // One repetition's timings, max over ranks each: every method right after its own T_g.
@@ -79,6 +88,7 @@ struct BenchResult {
   double gemm_flops = 0;  // per rank
   double link_bytes = 0;  // busiest rank's agent, per call
   int64_t link_transfers = 0;
+  std::vector<CommRowsTrial> comm_rows_tried;  // empty unless config.tune_comm_rows
   PairedStats paired;
 };
 

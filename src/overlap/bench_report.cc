@@ -84,6 +84,17 @@ void WriteBenchJson(JsonWriter& json, const BenchResult& r, const SimResult* pre
   for (int64_t rows : config.problem.rows_per_rank) json.Int(rows);
   json.EndArray();
   json.Field("options", config.options.Describe());
+  if (!r.comm_rows_tried.empty()) {
+    // The tuner's trials (BenchConfig::tune_comm_rows): the chosen one is in options.
+    json.Key("comm_rows_tuning").BeginArray();
+    for (const CommRowsTrial& trial : r.comm_rows_tried) {
+      json.BeginObject();
+      json.Field("comm_rows", trial.comm_rows);
+      json.Field("fused_s", trial.fused_s);
+      json.EndObject();
+    }
+    json.EndArray();
+  }
   json.Field("reps", config.reps);
   json.Field("target_comm_share", config.target_comm_share);
   WriteLink(json, config.options.link);

@@ -97,5 +97,41 @@ TEST(BenchStats, PairedRunIsConsistent) {
   }
 }
 
+// The RS comm-tile tuner: candidates from the configured tile doubled up to the shard, each
+// timed; every rank picks the same fastest one and the run uses it.
+TEST(BenchStats, TunerPicksTheFastestCommTileOnEveryRank) {
+  BenchConfig config;
+  config.op = OpKind::kGemmRs;
+  config.problem = ShardedProblem::Even(96, 64, 96, 2);  // 48 rows per shard
+  config.options.tile_m = 8;
+  config.options.tile_n = 64;
+  config.options.comm_rows = 8;
+  config.options.link.latency_s = 1e-6;
+  config.reps = 2;
+  config.target_comm_share = 0.3;
+  config.tune_comm_rows = true;
+  ASSERT_OK_AND_ASSIGN(size_t bytes,
+                       FusedOperator::PayloadBytes(config.op, config.problem, config.options));
+  ThreadWorldGroup group(2, bytes);
+  std::vector<BenchResult> results(2);
+  ASSERT_OK(group.RunOnAllRanks([&](PeerWorld& world) -> Status {
+    TS_ASSIGN_OR_RETURN(results[static_cast<size_t>(world.rank())],
+                        RunBenchmark(world, config, nullptr));
+    return OkStatus();
+  }));
+  const std::vector<CommRowsTrial>& tried = results[0].comm_rows_tried;
+  ASSERT_EQ(tried.size(), 4u);
+  const int64_t want[] = {8, 16, 32, 48};
+  size_t best = 0;
+  for (size_t i = 0; i < tried.size(); ++i) {
+    EXPECT_EQ(tried[i].comm_rows, want[i]);
+    EXPECT_GT(tried[i].fused_s, 0);
+    if (tried[i].fused_s < tried[best].fused_s) best = i;
+  }
+  EXPECT_EQ(results[0].config.options.comm_rows, tried[best].comm_rows);
+  EXPECT_EQ(results[1].config.options.comm_rows, results[0].config.options.comm_rows);
+  EXPECT_EQ(results[0].paired.e_fused.samples, 2);
+}
+
 }  // namespace
 }  // namespace trainscope::overlap

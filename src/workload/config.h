@@ -91,6 +91,11 @@ struct BlockConfig {
   int moe_layer_freq = 1;
   int first_dense_layers = 0;  // leading layers with a dense FFN (DeepSeek-V3: 3)
   int route_nodes = 0;         // node-limited routing: a token reaches at most this many nodes
+  // Multi-token prediction modules (DeepSeek-V3: 1; arXiv 2412.19437 sec. 2.2): each a layer of
+  // the block's kind, a [2h -> h] projection and one more pass of the shared output head, placed
+  // with the output head on the last pipeline stage (sec. 3.2.3; Megatron's placement too).
+  // Counted in time and memory, not in the parameter total or the model FLOPs (as reported).
+  int mtp_layers = 0;
   double capacity_factor = 1.0;
   double router_imbalance = 1.1;  // slowest EP rank's load / mean [A]
   // ViT.

@@ -74,6 +74,20 @@ Status ValidateSchedule(const ParallelPlan& p, const std::string& where) {
   return OkStatus();
 }
 
+// MTP modules predict further tokens through the output head: they need a vocabulary. More than
+// a few is not a published configuration (DeepSeek-V3: 1; the report's ablations: 1 and 2).
+Status ValidateMtp(const BlockConfig& b, const std::string& where) {
+  constexpr int kMaxMtp = 8;
+  if (b.mtp_layers < 0 || b.mtp_layers > kMaxMtp) {
+    return InvalidArgumentError("{}.mtp_layers: {} outside 0..{}", where, b.mtp_layers, kMaxMtp);
+  }
+  if (b.mtp_layers > 0 && b.vocab <= 0) {
+    return InvalidArgumentError("{}.mtp_layers: {} needs a vocab (MTP predicts tokens)", where,
+                                b.mtp_layers);
+  }
+  return OkStatus();
+}
+
 Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
   const std::string where = fmt::format("blocks[{}] ({})", i, b.name);
   const ParallelPlan& p = b.plan;
@@ -116,6 +130,7 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
                                 p.recompute_layers, b.layers);
   }
   TS_RETURN_IF_ERROR(ValidateSchedule(p, where));
+  TS_RETURN_IF_ERROR(ValidateMtp(b, where));
   if (b.layers < p.pp * p.vpp) {
     return InvalidArgumentError("{}.parallel: pp*vpp = {} exceeds layers {}", where, p.pp * p.vpp,
                                 b.layers);

@@ -238,6 +238,11 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("moe_layer_freq", &b->moe_layer_freq);
   r.Get("first_dense_layers", &b->first_dense_layers);
   r.Get("route_nodes", &b->route_nodes);
+  if (b->kind == BlockKind::kDense || b->kind == BlockKind::kMoe) {
+    r.Get("mtp_layers", &b->mtp_layers);
+  } else {
+    r.NotApplicable("mtp_layers", "dense and moe blocks");
+  }
   r.Get("capacity_factor", &b->capacity_factor);
   if (b->kind == BlockKind::kMoe) {
     r.Assumed("router_imbalance", &b->router_imbalance, "slowest EP rank load / mean");

@@ -475,6 +475,22 @@ void AddHeadAndEmbedding(const BlockConfig& b, const GpuSpec& gpu, double tokens
   timing->embed_bwd_s = 2 * timing->embed_fwd_s;
 }
 
+// DeepSeek-V3's MTP module (sec. 2.2): the next token's embedding joins the last hidden state,
+// [2h -> h] projection, one layer like the block's, the shared output head and its loss. In BF16
+// like the head (the projection is small); the layer as timed for the block.
+void AddMultiTokenPrediction(const BlockConfig& b, const GpuSpec& gpu, double tokens, double h,
+                             BlockTiming* timing) {
+  if (b.mtp_layers <= 0) return;
+  const double proj = GemmSeconds(gpu, tokens, h / b.plan.tp, 2 * h);
+  const double d = b.mtp_layers;
+  timing->mtp_fwd_s =
+      d * (timing->layer_fwd_s + proj + timing->head_fwd_s + timing->embed_fwd_s);
+  timing->mtp_bwd_s =
+      d * (timing->layer_bwd_s + 2 * proj + timing->head_bwd_s + timing->embed_bwd_s);
+  timing->mtp_wgrad_s =
+      b.frozen ? 0.0 : d * (timing->layer_wgrad_s + proj + timing->head_wgrad_s);
+}
+
 // Gradient and parameter traffic of the data-parallel mode per step, and the optimizer step.
 void AddDataParallelAndOptimizer(const BlockConfig& b, const JobConfig& job, int dp_size,
                                  const MemoryBreakdown& mem, BlockTiming* timing) {
@@ -532,6 +548,7 @@ BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, doubl
   const double tokens = builder.tokens();
   const double h = builder.h();
   AddHeadAndEmbedding(b, job.cluster.gpu, tokens, h, &timing);
+  AddMultiTokenPrediction(b, job.cluster.gpu, tokens, h, &timing);
   const ParallelPlan& p = b.plan;
   const int dp_size = DataParallelSize(b, job.cluster.gpus);
   const double act_bytes = 2 * tokens * h / (p.sp ? p.tp : 1);

@@ -61,6 +61,9 @@ struct BlockTiming {
   double embed_fwd_s = 0, embed_bwd_s = 0;  // first stage
   double head_fwd_s = 0, head_bwd_s = 0;    // last stage: logits + loss
   double head_wgrad_s = 0;                  // of head_bwd_s: the output layer's weight GEMM
+  // Multi-token prediction modules (BlockConfig::mtp_layers), on the last stage: their layers,
+  // projections and output-head passes; wgrad is the weight-gradient part of mtp_bwd_s.
+  double mtp_fwd_s = 0, mtp_bwd_s = 0, mtp_wgrad_s = 0;
   double p2p_s = 0;                         // one PP activation transfer
   double dp_grad_s = 0;   // DP gradient sync of one stage's parameters (all chunks)
   double dp_param_s = 0;  // ZeRO parameter all-gather after the optimizer

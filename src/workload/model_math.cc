@@ -435,12 +435,16 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
   };
   const auto stage = [&](int rank) {
     const bool first = rank == 0, last = rank == p.pp - 1;
-    const double layers = StageLayers(b.layers, p.pp, rank);
+    // MTP modules sit with the output head: extra layers of the last stage, plus a [2h -> h]
+    // projection each (the embedding and head are shared).
+    const double mtp = last ? b.mtp_layers : 0;
+    const double layers = StageLayers(b.layers, p.pp, rank) + mtp;
     MemoryBreakdown m;
     // A tied output layer shares the embedding when both sit on one stage.
     const bool shared = first && last && b.tied_embeddings;
-    const double extra =
-        (first ? sp.first_extra : 0) + (last ? sp.last_extra : 0) - (shared ? sp.vocab_h : 0);
+    const double h = static_cast<double>(b.hidden);
+    const double extra = (first ? sp.first_extra : 0) + (last ? sp.last_extra : 0) -
+                         (shared ? sp.vocab_h : 0) + mtp * 2 * h * h / p.tp;
     const double dense = layers * sp.dense_layer, experts = layers * sp.expert_layer;
     m.params_on_rank = dense + experts + extra;
     const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp) : dp;
@@ -454,7 +458,8 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
     m.activations = (layer_act * (layers - recomputed) + full_act * recomputed) *
                     MicrobatchesInFlight(p, microbatches, rank);
     if (last && b.vocab > 0) {
-      m.logits = 4.0 * micro_tokens / p.cp * static_cast<double>(b.vocab) / p.tp;
+      m.logits = (1 + b.mtp_layers) * 4.0 * micro_tokens / p.cp * static_cast<double>(b.vocab) /
+                 p.tp;
     }
     return m;
   };

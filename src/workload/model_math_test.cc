@@ -181,6 +181,43 @@ TEST(ModelMath, DeepSeekV3Has671BTotal37BActive) {
   EXPECT_EQ(AttentionWeights(job.blocks[0]), 187105280.0);
 }
 
+// DeepSeek-V3's MTP module (sec. 2.2) on the last stage: one more layer, a [2h -> h]
+// projection and another pass of the output head, in time and memory; not in the parameter total.
+TEST(ModelMath, MtpModuleLoadsTheLastStage) {
+  ASSERT_OK_AND_ASSIGN(JobConfig plain, LoadPreset("val-deepseek-v3"));
+  JobConfig mtp = plain;
+  mtp.blocks[0].mtp_layers = 1;
+  Planner planner;
+  PlanDetail d0, d1;
+  ASSERT_OK_AND_ASSIGN(Prediction p0, planner.Predict(plain, &d0));
+  ASSERT_OK_AND_ASSIGN(Prediction p1, planner.Predict(mtp, &d1));
+  EXPECT_EQ(p1.params_total, p0.params_total);
+  const BlockTiming& t = d1.main_timing;
+  const double tokens = 4096, h = 7168;
+  const double proj = GemmSeconds(mtp.cluster.gpu, tokens, h, 2 * h);
+  EXPECT_NEAR(t.mtp_fwd_s, t.layer_fwd_s + proj + t.head_fwd_s + t.embed_fwd_s, 1e-12);
+  const size_t last = d1.costs.fwd_s.size() - 1;
+  EXPECT_NEAR(d1.costs.fwd_s[last] - d0.costs.fwd_s[last], t.mtp_fwd_s, 1e-12);
+  EXPECT_NEAR(d1.costs.bwd_s[last] - d0.costs.bwd_s[last], t.mtp_bwd_s, 1e-12);
+  EXPECT_EQ(d1.costs.fwd_s[0], d0.costs.fwd_s[0]);
+  // Under 1F1B the last stage becomes the slowest: the step grows.
+  EXPECT_GT(p1.step_time_s, p0.step_time_s);
+  // Memory: the last stage holds one more layer's weights and a second fp32 logits buffer.
+  const MemoryBreakdown m0 = BlockMemory(plain.blocks[0], plain, p0.microbatches);
+  const MemoryBreakdown m1 = BlockMemory(mtp.blocks[0], mtp, p1.microbatches);
+  EXPECT_GE(m1.params_on_rank, m0.params_on_rank);
+  // A DiT has no vocabulary to predict.
+  std::string yaml = R"(
+name: t
+blocks:
+  - {name: d, kind: dense, layers: 4, hidden: 256, heads: 4, vocab: 0, mtp_layers: 1}
+cluster: {gpu: H100, gpus: 8, gpus_per_node: 8}
+training: {global_batch: 8}
+)";
+  EXPECT_THAT(ParseJobConfig(yaml, "t.yaml"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "needs a vocab"));
+}
+
 TEST(ModelMath, DitTokensOfTheBrief) {
   BlockConfig b;
   b.kind = BlockKind::kDit;

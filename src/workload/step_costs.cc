@@ -79,11 +79,12 @@ StepCosts MakeStepCosts(const JobConfig& job, const BlockTiming& t, const BlockC
   const int extra_layers = main.layers % virtual_stages;
   for (int vs = 0; vs < virtual_stages; ++vs) {
     const double layers = base_layers + (vs < extra_layers ? 1 : 0);
+    const bool last = vs == virtual_stages - 1;  // holds the output head and the MTP modules
     c.fwd_s.push_back(layers * t.layer_fwd_s + (vs == 0 ? t.embed_fwd_s : 0) +
-                      (vs == virtual_stages - 1 ? t.head_fwd_s : 0));
+                      (last ? t.head_fwd_s + t.mtp_fwd_s : 0));
     c.bwd_s.push_back(layers * t.layer_bwd_s + (vs == 0 ? t.embed_bwd_s : 0) +
-                      (vs == virtual_stages - 1 ? t.head_bwd_s : 0));
-    c.wgrad_s.push_back(layers * t.layer_wgrad_s + (vs == virtual_stages - 1 ? t.head_wgrad_s : 0));
+                      (last ? t.head_bwd_s + t.mtp_bwd_s : 0));
+    c.wgrad_s.push_back(layers * t.layer_wgrad_s + (last ? t.head_wgrad_s + t.mtp_wgrad_s : 0));
   }
   if (vision != nullptr) {
     c.vision_fwd_s = vision->layers * vision_timing.layer_fwd_s * vision_imbalance;

@@ -56,19 +56,26 @@ TEST(BenchStats, WilsonIntervalPublishedValues) {
   EXPECT_TRUE(std::isnan(WilsonInterval(0, 0).share));
 }
 
+// A small problem with 8-row tiles and comm tiles and a 1 us link latency.
+BenchConfig SmallBench(OpKind op, const ShardedProblem& problem, int reps, double share) {
+  BenchConfig config;
+  config.op = op;
+  config.problem = problem;
+  config.options.tile_m = 8;
+  config.options.tile_n = 64;
+  config.options.comm_rows = 8;
+  config.options.link.latency_s = 1e-6;
+  config.reps = reps;
+  config.target_comm_share = share;
+  return config;
+}
+
 // A small threaded run: every repetition is counted, intervals hold their medians, the link is
 // re-derived per repetition (a range, all positive) and the bounds follow the median share.
 TEST(BenchStats, PairedRunIsConsistent) {
   for (int tp : {2, 4}) {
-    BenchConfig config;
-    config.op = tp == 2 ? OpKind::kAgGemm : OpKind::kGemmRs;
-    config.problem = ShardedProblem::Even(64, 128, 96, tp);
-    config.options.tile_m = 8;
-    config.options.tile_n = 64;
-    config.options.comm_rows = 8;
-    config.options.link.latency_s = 1e-6;
-    config.reps = 5;
-    config.target_comm_share = 0.4;
+    const BenchConfig config = SmallBench(tp == 2 ? OpKind::kAgGemm : OpKind::kGemmRs,
+                                          ShardedProblem::Even(64, 128, 96, tp), 5, 0.4);
     ASSERT_OK_AND_ASSIGN(size_t bytes,
                          FusedOperator::PayloadBytes(config.op, config.problem, config.options));
     ThreadWorldGroup group(tp, bytes);
@@ -100,15 +107,8 @@ TEST(BenchStats, PairedRunIsConsistent) {
 // The RS comm-tile tuner: candidates from the configured tile doubled up to the shard, each
 // timed; every rank picks the same fastest one and the run uses it.
 TEST(BenchStats, TunerPicksTheFastestCommTileOnEveryRank) {
-  BenchConfig config;
-  config.op = OpKind::kGemmRs;
-  config.problem = ShardedProblem::Even(96, 64, 96, 2);  // 48 rows per shard
-  config.options.tile_m = 8;
-  config.options.tile_n = 64;
-  config.options.comm_rows = 8;
-  config.options.link.latency_s = 1e-6;
-  config.reps = 2;
-  config.target_comm_share = 0.3;
+  // 48 rows per shard.
+  BenchConfig config = SmallBench(OpKind::kGemmRs, ShardedProblem::Even(96, 64, 96, 2), 2, 0.3);
   config.tune_comm_rows = true;
   ASSERT_OK_AND_ASSIGN(size_t bytes,
                        FusedOperator::PayloadBytes(config.op, config.problem, config.options));

@@ -189,7 +189,7 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("--recompute", o->layout.recompute, "none | selective | full | offload");
   cmd->add_option("--dp-mode", o->layout.dp_mode, "dp | zero1 | zero2 | zero3 | fsdp");
   cmd->add_option("--schedule", o->layout.schedule,
-                  "Pipeline schedule: 1f1b | interleaved | zb_h1 | dualpipe");
+                  "Pipeline schedule: 1f1b | interleaved | zb_h1 | dualpipe | dualpipev");
   cmd->add_option("--sp", o->layout.sp, "Sequence parallelism with TP (true/false)");
   cmd->add_option("--tokens", o->layout.tokens, "Token budget for GPU-hours (e.g. 3e11)");
   cmd->callback([o] { RunAndSetExit([o] { return RunPlan(*o); }); });

@@ -17,7 +17,7 @@ enum class BlockKind { kDense, kMoe, kVit, kDit };
 enum class FfnAct { kGelu, kSwiglu };
 enum class DpMode { kDp, kZero1, kZero2, kZero3, kFsdp };
 // Pipeline schedules (workload/schedule.h says what each runs and where it comes from).
-enum class PpSchedule { k1f1b, kInterleaved, kZeroBubbleH1, kDualPipe };
+enum class PpSchedule { k1f1b, kInterleaved, kZeroBubbleH1, kDualPipe, kDualPipeV };
 enum class CpKind { kRing, kUlysses, kAllGather };
 enum class Recompute { kNone, kSelective, kFull, kOffload };
 enum class Balancing { kNone, kGreedyFlops, kRuntimeLookup };

@@ -50,7 +50,7 @@ Status ValidateCluster(const JobConfig& job) {
 // One block's shape and parallel plan, against the cluster's GPU count.
 // vpp > 1 means interleaving; the split-backward schedules run one model chunk per stage and
 // need a pipeline; DualPipe pairs rank r with rank pp - 1 - r, so pp must be even (microbatch
-// counts are checked with the batch).
+// counts are checked with the batch). DualPipeV's 2 pp stages need as many layers.
 Status ValidateSchedule(const ParallelPlan& p, const std::string& where) {
   if (p.schedule == PpSchedule::k1f1b && p.vpp > 1) {
     // It would be timed as plain 1F1B with vpp ignored.
@@ -58,13 +58,13 @@ Status ValidateSchedule(const ParallelPlan& p, const std::string& where) {
         "{}.parallel.vpp: {} with schedule 1f1b (vpp > 1 is the interleaved schedule)", where,
         p.vpp);
   }
-  if (p.schedule != PpSchedule::kZeroBubbleH1 && p.schedule != PpSchedule::kDualPipe) {
+  if (p.schedule == PpSchedule::k1f1b || p.schedule == PpSchedule::kInterleaved) {
     return OkStatus();
   }
-  const char* name = p.schedule == PpSchedule::kDualPipe ? "dualpipe" : "zb_h1";
+  const std::string name(Name(p.schedule));
   if (p.vpp != 1) {
-    return InvalidArgumentError("{}.parallel.vpp: {} with schedule {} (it runs one model chunk per "
-                                "pipeline stage; DualPipe's second chunk is implied)",
+    return InvalidArgumentError("{}.parallel.vpp: {} with schedule {} (the schedule sets its own "
+                                "chunks per rank: leave vpp at 1)",
                                 where, p.vpp, name);
   }
   if (p.pp < 2 || (p.schedule == PpSchedule::kDualPipe && p.pp % 2 != 0)) {
@@ -131,9 +131,10 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
   }
   TS_RETURN_IF_ERROR(ValidateSchedule(p, where));
   TS_RETURN_IF_ERROR(ValidateMtp(b, where));
-  if (b.layers < p.pp * p.vpp) {
-    return InvalidArgumentError("{}.parallel: pp*vpp = {} exceeds layers {}", where, p.pp * p.vpp,
-                                b.layers);
+  const int chunks = p.schedule == PpSchedule::kDualPipeV ? 2 : p.vpp;  // model stages per rank
+  if (b.layers < p.pp * chunks) {
+    return InvalidArgumentError("{}.parallel: {} pipeline stages exceed layers {}", where,
+                                p.pp * chunks, b.layers);
   }
   if (p.cp_kind == CpKind::kUlysses && b.heads % (p.cp * p.tp) != 0) {
     return InvalidArgumentError("{}.parallel.cp: Ulysses needs heads {} divisible by tp*cp {}",

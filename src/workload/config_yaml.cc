@@ -40,12 +40,13 @@ constexpr std::array<std::pair<const char*, DpMode>, 6> kDpModes{{{"dp", DpMode:
                                                                   {"zero3", DpMode::kZero3},
                                                                   {"fsdp", DpMode::kFsdp},
                                                                   {"ddp", DpMode::kDp}}};
-constexpr std::array<std::pair<const char*, PpSchedule>, 5> kSchedules{
+constexpr std::array<std::pair<const char*, PpSchedule>, 6> kSchedules{
     {{"1f1b", PpSchedule::k1f1b},
      {"interleaved_1f1b", PpSchedule::kInterleaved},
      {"interleaved", PpSchedule::kInterleaved},
      {"zb_h1", PpSchedule::kZeroBubbleH1},
-     {"dualpipe", PpSchedule::kDualPipe}}};
+     {"dualpipe", PpSchedule::kDualPipe},
+     {"dualpipev", PpSchedule::kDualPipeV}}};
 constexpr std::array<std::pair<const char*, CpKind>, 3> kCpKinds{
     {{"ring", CpKind::kRing}, {"ulysses", CpKind::kUlysses}, {"all_gather", CpKind::kAllGather}}};
 constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{

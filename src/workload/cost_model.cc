@@ -613,7 +613,10 @@ void AddStepComm(const BlockConfig& b, const JobConfig& job, int64_t microbatche
                  k.seconds / k.share);
     }
   }
-  const int vpp = p.schedule == PpSchedule::kInterleaved ? p.vpp : 1;
+  // Transfers per microbatch and direction: one per chunk the rank holds.
+  const int vpp = p.schedule == PpSchedule::kInterleaved ? p.vpp
+                  : p.schedule == PpSchedule::kDualPipeV ? 2
+                                                          : 1;
   if (p.pp > 1) {
     const double act_bytes =
         2 * timing->micro_tokens / p.cp * static_cast<double>(b.hidden) / (p.sp ? p.tp : 1);

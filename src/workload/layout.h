@@ -18,7 +18,7 @@ namespace trainscope::workload {
 // Knob names: tp pp vpp cp ep mb gpus fsdp_shard recompute_layers (integers >= 1, or >= 0 for
 // fsdp_shard and recompute_layers), sp tp_overlap ep_overlap dp_overlap (true/false), recompute
 // (none selective full offload), dp_mode (dp zero1 zero2 zero3 fsdp), cp_kind (ring ulysses
-// all_gather), schedule (1f1b interleaved zb_h1 dualpipe).
+// all_gather), schedule (1f1b interleaved zb_h1 dualpipe dualpipev).
 const char* LayoutKnobNames();  // "tp, pp, ..." for messages
 bool IsLayoutKnob(std::string_view name);
 

@@ -368,6 +368,11 @@ double MicrobatchesInFlight(const ParallelPlan& p, int64_t microbatches, int ran
     // rank's two stages.
     return static_cast<double>(std::min<int64_t>(microbatches, p.pp + 1)) / 2;
   }
+  if (p.schedule == PpSchedule::kDualPipeV) {
+    // 2 pp + 1 chunk passes of the 2 pp stages (deepseek-ai/DualPipe README), each chunk half
+    // of the rank's layers.
+    return static_cast<double>(std::min<int64_t>(2 * microbatches, 2 * p.pp + 1)) / 2;
+  }
   if (p.schedule != PpSchedule::kInterleaved || p.vpp <= 1) {
     return static_cast<double>(std::min<int64_t>(microbatches, p.pp - rank));
   }
@@ -434,7 +439,9 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
     m->optimizer += p.dp_mode == DpMode::kDp ? 12 * params : 12 * params / d;
   };
   const auto stage = [&](int rank) {
-    const bool first = rank == 0, last = rank == p.pp - 1;
+    // DualPipeV's V puts the first and the last model stage on rank 0.
+    const bool v_shape = p.schedule == PpSchedule::kDualPipeV;
+    const bool first = rank == 0, last = v_shape ? rank == 0 : rank == p.pp - 1;
     // MTP modules sit with the output head: extra layers of the last stage, plus a [2h -> h]
     // projection each (the embedding and head are shared).
     const double mtp = last ? b.mtp_layers : 0;

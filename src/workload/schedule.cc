@@ -129,15 +129,21 @@ class StepBuilder {
   }
 
   // The channel of a chunk's sends and recvs.
-  int Channel(int chunk) const { return s_.schedule == StepSchedule::kDualPipe ? chunk : 0; }
+  int Channel(int chunk) const { return IsDualPipe(s_.schedule) ? chunk : 0; }
   // Position along the data flow of (stage, chunk): the forward recv of position 0 and the
   // forward send of the last position have no peer.
   int Position(int stage, int chunk) const {
-    return s_.schedule == StepSchedule::kDualPipe ? ModelStageOf(s_, stage, chunk)
-                                                  : chunk * s_.pp + stage;
+    return IsDualPipe(s_.schedule) ? ModelStageOf(s_, stage, chunk) : chunk * s_.pp + stage;
   }
   int LastPosition() const {
     return s_.schedule == StepSchedule::kDualPipe ? s_.pp - 1 : s_.pp * s_.vpp - 1;
+  }
+  // DualPipeV's turn: the last rank hands chunk 0's output to its own chunk 1 (and chunk 1's
+  // input gradient back to chunk 0) in memory; its compute order keeps the dependency.
+  bool LocalHandOver(int pos, bool send, bool forward) const {
+    if (s_.schedule != StepSchedule::kDualPipeV) return false;
+    const int turn_from = forward ? s_.pp - 1 : s_.pp;  // position whose output turns
+    return pos == (send ? turn_from : 2 * s_.pp - 1 - turn_from);
   }
 
   // Recv, compute and send of one forward or backward slot. `pair_first` is the forward of an
@@ -150,8 +156,10 @@ class StepBuilder {
                     PipelineNodes& n) {
     const int pos = Position(stage, slot.chunk), ch = Channel(slot.chunk);
     const bool fwd = slot.forward();
-    const bool recv_noop = fwd ? pos == 0 : pos == LastPosition();
-    const bool send_noop = fwd ? pos == LastPosition() : pos == 0;
+    const bool recv_noop =
+        (fwd ? pos == 0 : pos == LastPosition()) || LocalHandOver(pos, false, fwd);
+    const bool send_noop =
+        (fwd ? pos == LastPosition() : pos == 0) || LocalHandOver(pos, true, fwd);
     SlotNodes x;
     x.recv = Op(fwd ? StepOpType::kForwardRecv : StepOpType::kBackwardRecv, replica, stage, -1, -1,
                 recv_noop);
@@ -401,6 +409,14 @@ Result<StepGraph> BuildStepGraph(const StepShape& shape) {
       break;
     case StepSchedule::kZeroBubbleH1:
       if (v != 1) return InvalidArgumentError("ZB-H1 runs one model chunk per stage (vpp {})", v);
+      break;
+    case StepSchedule::kDualPipeV:
+      if (v != 2 || p < 2 || m < 2 * p) {
+        return InvalidArgumentError(
+            "DualPipeV needs pp >= 2 ({}), 2 chunks per rank (vpp {}) and at least 2 pp "
+            "microbatches ({})",
+            p, v, m);
+      }
       break;
     case StepSchedule::kDualPipe:
       if (v != 2 || p % 2 != 0 || m % 2 != 0 || m < 2 * p) {

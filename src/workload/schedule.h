@@ -50,7 +50,12 @@ namespace trainscope::workload {
 //    graph; half the microbatches flow each way. A forward of one direction and a backward of
 //    the other run as one overlapped F&B pair: both receives are posted before it and both
 //    sends after it. Needs p even and m even, m >= 2p.
-enum class StepSchedule : uint8_t { kMegatron, kZeroBubbleH1, kDualPipe };
+//  - kDualPipeV: DualPipe "cut in half" (deepseek-ai/DualPipe, dualpipev.py): the model is 2p
+//    stages in a V; rank r holds stage r (chunk 0, data flowing down the ranks) and stage
+//    2p - 1 - r (chunk 1, flowing back up), every microbatch enters at rank 0 and turns on the
+//    last rank (a local hand-over, no transfer). The same 8 steps with p ranks in place of p/2.
+//    Needs m >= 2p.
+enum class StepSchedule : uint8_t { kMegatron, kZeroBubbleH1, kDualPipe, kDualPipeV };
 
 struct StepShape {
   int pp = 1;
@@ -62,11 +67,12 @@ struct StepShape {
   bool operator==(const StepShape&) const = default;
 };
 
-// Forward passes (and as many backwards) each worker runs: m * vpp for Megatron and ZB-H1, m for
-// DualPipe (each microbatch visits a rank once, in one of its two chunks).
+// Forward passes (and as many backwards) each worker runs: m * vpp for Megatron, ZB-H1 and
+// DualPipeV, m for DualPipe (each microbatch visits a rank once, in one of its two chunks).
 int PassesPerWorker(const StepShape& shape);
 // The model stage (index of the per-stage cost tables) a worker's chunk computes: chunk * pp +
-// stage, or for DualPipe stage (chunk 0) and pp - 1 - stage (chunk 1).
+// stage; for DualPipe stage (chunk 0) and pp - 1 - stage (chunk 1); for DualPipeV stage and
+// 2 pp - 1 - stage.
 int ModelStageOf(const StepShape& shape, int stage, int chunk);
 
 enum class StepOpType : uint8_t {
@@ -108,6 +114,8 @@ struct StepGraph {
 };
 
 bool IsComputeOp(StepOpType t);
+// DualPipe or DualPipeV: two chunks per rank on two channels, overlapped F&B pairs.
+bool IsDualPipe(StepSchedule s);
 
 // One pass of the compute stream of a stage: forward, full backward, input-gradient backward
 // (its W later) or weight-gradient pass.
@@ -126,7 +134,7 @@ std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int st
 std::vector<ComputeSlot> ScheduleOrder(const StepShape& shape, int stage);
 
 // Builds and compiles the graph. Interleaving needs microbatches % pp == 0; ZB-H1 vpp 1;
-// DualPipe pp even, vpp 2, microbatches even and >= 2 pp.
+// DualPipe pp even, vpp 2, microbatches even and >= 2 pp; DualPipeV vpp 2, microbatches >= 2 pp.
 Result<StepGraph> BuildStepGraph(const StepShape& shape);
 
 using OpDuration = std::function<double(const StepOp&)>;

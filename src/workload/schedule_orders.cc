@@ -43,19 +43,24 @@ std::vector<ComputeSlot> ZeroBubbleH1Order(int pp, int microbatches, int stage) 
 // DualPipe's 8 steps (deepseek-ai/DualPipe, dualpipe.py `step`) for rank `stage`. A phase is
 // the rank's local view: phase 0 is direction 0 on the first half of the ranks and direction 1
 // on the second half. Microbatches 0 .. m/2 - 1 flow in direction 0, the rest in direction 1,
-// each in order; W passes run first in, first out.
+// each in order; W passes run first in, first out. DualPipeV (dualpipev.py) runs the same steps
+// with the whole pipeline as one "half": phase = chunk, every microbatch through both chunks,
+// the last rank in the role of DualPipe's middle ranks.
 class DualPipeOrder {
  public:
-  DualPipeOrder(int pp, int microbatches, int stage)
-      : second_half_(stage >= pp / 2), half_microbatches_(microbatches / 2) {
-    const int half = pp / 2, hr = std::min(stage, pp - 1 - stage);
-    const bool middle = stage == half - 1 || stage == half;
+  DualPipeOrder(int pp, int microbatches, int stage, bool v_shape)
+      : second_half_(!v_shape && stage >= pp / 2),
+        v_shape_(v_shape),
+        half_microbatches_(v_shape ? microbatches : microbatches / 2) {
+    const int half = v_shape ? pp : pp / 2;
+    const int hr = v_shape ? stage : std::min(stage, pp - 1 - stage);
+    const bool middle = v_shape ? stage == pp - 1 : stage == half - 1 || stage == half;
     for (int i = 0; i < (half - hr - 1) * 2; ++i) Forward(0);  // 1: nF0
     for (int i = 0; i < hr + 1; ++i) Forward(0), Forward(1);   // 2: nF0F1
     for (int i = 0; i < half - hr - 1; ++i) {                  // 3: nB1W1F1
       Backward(1, true), Weight(), Forward(1);
     }
-    for (int i = 0; i < half_microbatches_ - pp + hr + 1; ++i) {  // 4: nF0B1F1B0
+    for (int i = 0; i < half_microbatches_ - 2 * half + hr + 1; ++i) {  // 4: nF0B1F1B0
       // The middle ranks do not overlap their first pair, to shorten the bubble.
       if (i == 0 && middle) {
         Forward(0), Backward(1, false);
@@ -86,7 +91,7 @@ class DualPipeOrder {
   // The next microbatch of `phase` for forwards (pass 0) or backwards (pass 1).
   int NextMicrobatch(int phase, int pass) {
     const int d = Direction(phase);
-    return d * half_microbatches_ + next_[pass][d]++;
+    return (v_shape_ ? 0 : d * half_microbatches_) + next_[pass][d]++;
   }
   void Forward(int phase) {
     order_.push_back({SlotKind::kForward, Direction(phase), NextMicrobatch(phase, 0)});
@@ -109,13 +114,18 @@ class DualPipeOrder {
   }
 
   bool second_half_;
-  int half_microbatches_;
+  bool v_shape_;
+  int half_microbatches_;  // per direction (DualPipe) or per chunk (DualPipeV)
   int next_[2][2] = {{0, 0}, {0, 0}};  // [forward/backward][direction]
   std::deque<std::pair<int, int>> deferred_;  // (direction, microbatch)
   std::vector<ComputeSlot> order_;
 };
 
 }  // namespace
+
+bool IsDualPipe(StepSchedule s) {
+  return s == StepSchedule::kDualPipe || s == StepSchedule::kDualPipeV;
+}
 
 int PassesPerWorker(const StepShape& shape) {
   return shape.schedule == StepSchedule::kDualPipe ? shape.microbatches
@@ -125,6 +135,9 @@ int PassesPerWorker(const StepShape& shape) {
 int ModelStageOf(const StepShape& shape, int stage, int chunk) {
   if (chunk < 0) return -1;
   if (shape.schedule == StepSchedule::kDualPipe) return chunk == 0 ? stage : shape.pp - 1 - stage;
+  if (shape.schedule == StepSchedule::kDualPipeV) {
+    return chunk == 0 ? stage : 2 * shape.pp - 1 - stage;
+  }
   return chunk * shape.pp + stage;
 }
 
@@ -135,7 +148,10 @@ std::vector<ComputeSlot> ScheduleOrder(const StepShape& shape, int stage) {
     case StepSchedule::kZeroBubbleH1:
       return ZeroBubbleH1Order(shape.pp, shape.microbatches, stage);
     case StepSchedule::kDualPipe:
-      return DualPipeOrder(shape.pp, shape.microbatches, stage).Take();
+    case StepSchedule::kDualPipeV:
+      return DualPipeOrder(shape.pp, shape.microbatches, stage,
+                           shape.schedule == StepSchedule::kDualPipeV)
+          .Take();
   }
   return PipelineOrder(shape.pp, shape.vpp, shape.microbatches, stage);
 }

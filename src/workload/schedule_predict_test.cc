@@ -74,6 +74,16 @@ TEST(SplitBackward, SameWorkShorterStep) {
   // DualPipe: two stages' weights per rank (Table 2 of the DeepSeek-V3 report: parameters 2x).
   EXPECT_NEAR(dual.p.params_per_rank / one.p.params_per_rank, 2.0, 0.25);
   EXPECT_GT(dual.p.memory.weights, 1.7 * one.p.memory.weights);
+  // DualPipeV: the model in 2 pp half-size stages, two per rank: 1F1B's work per rank and a
+  // shorter step; the V puts both the embedding and the head on rank 0, so its weights lie
+  // between 1F1B's first stage and DualPipe's two full stages.
+  const Planned v = Plan(DenseJob("dualpipev"));
+  EXPECT_NEAR(v.p.compute_s / one.p.compute_s, 1.0, 0.01);
+  EXPECT_LT(v.p.step_time_s, one.p.step_time_s);
+  EXPECT_GT(v.p.params_per_rank, one.p.params_per_rank);
+  EXPECT_LT(v.p.params_per_rank, dual.p.params_per_rank);
+  ASSERT_EQ(v.detail.costs.fwd_s.size(), 16u);
+  EXPECT_GT(v.detail.costs.fwd_s[15], v.detail.costs.fwd_s[7]);  // the head's stage
 }
 
 // W is the weight-gradient GEMMs: dgrad and wgrad have the forward's FLOPs each, so W is the

@@ -106,7 +106,7 @@ namespace {
 // Replays a split-backward schedule with forward f, input-gradient b and weight-gradient w per
 // microbatch (a full backward is b + w) and free transfers.
 double ReplaySplit(StepSchedule schedule, int p, int m, double f, double b, double w) {
-  StepShape shape{p, schedule == StepSchedule::kDualPipe ? 2 : 1, m, 1, true, schedule};
+  StepShape shape{p, IsDualPipe(schedule) ? 2 : 1, m, 1, true, schedule};
   Result<StepGraph> graph = BuildStepGraph(shape);
   EXPECT_OK(graph);
   if (!graph.ok()) return -1;
@@ -149,6 +149,20 @@ TEST(Schedule, DualPipeBubbleIsPublishedFormula) {
     EXPECT_NEAR(step - m * (f + b_full), (p / 2 - 1) * ((f + b_full) + b_full - 3 * w), 1e-6)
         << "p " << p << " m " << m;
   }
+}
+
+// DualPipeV (deepseek-ai/DualPipe README, "Pipeline Bubbles and Memory Usage"): the same bubble
+// over PP = 2p stages, (PP/2 - 1)(F&B + B - 3W), on p devices; every rank runs every microbatch
+// through both of its chunks.
+TEST(Schedule, DualPipeVBubbleIsPublishedFormula) {
+  for (auto [p, m] : {std::pair{2, 4}, {2, 7}, {4, 8}, {4, 16}, {8, 16}, {8, 40}}) {
+    const double f = 1, b_in = 1, w = 1, b_full = b_in + w;
+    const double step = ReplaySplit(StepSchedule::kDualPipeV, p, m, f, b_in, w);
+    EXPECT_NEAR(step - 2 * m * (f + b_full), (p - 1) * ((f + b_full) + b_full - 3 * w), 1e-6)
+        << "p " << p << " m " << m;
+  }
+  EXPECT_THAT(BuildStepGraph({4, 2, 7, 1, true, StepSchedule::kDualPipeV}),
+              testing::StatusIs(StatusCode::kInvalidArgument, "at least 2 pp"));
 }
 
 // With a W shorter than B, DualPipe's ASAP replay fills more than the uniform-chunk figure:

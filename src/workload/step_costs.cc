@@ -4,11 +4,17 @@
 
 namespace trainscope::workload {
 
-size_t StepCosts::StageIndex(const StepOp& op) const {
+StepShape StepCosts::Shape() const {
   StepShape shape;
   shape.pp = pp;
+  shape.vpp = vpp;
+  shape.microbatches = microbatches;
   shape.schedule = schedule;
-  return static_cast<size_t>(ModelStageOf(shape, op.stage, op.chunk));
+  return shape;
+}
+
+size_t StepCosts::StageIndex(const StepOp& op) const {
+  return static_cast<size_t>(ModelStageOf(Shape(), op.stage, op.chunk));
 }
 
 double StepCosts::Seconds(const StepOp& op) const {
@@ -20,8 +26,7 @@ double StepCosts::Seconds(const StepOp& op) const {
     case StepOpType::kBackward: {
       const size_t i = StageIndex(op);
       const double base = op.input_only ? bwd_s[i] - wgrad_s[i] : bwd_s[i];
-      const int passes = schedule == StepSchedule::kDualPipe ? microbatches : microbatches * vpp;
-      return base + (op.seq == passes - 1 && op.stage == 0 ? vision_bwd_s : 0.0);
+      return base + (op.seq == PassesPerWorker(Shape()) - 1 && op.stage == 0 ? vision_bwd_s : 0.0);
     }
     case StepOpType::kWeightGrad: return wgrad_s[StageIndex(op)];
     case StepOpType::kForwardSend:
@@ -56,6 +61,10 @@ StepShape StepShapeOf(const ParallelPlan& plan, int microbatches) {
       break;
     case PpSchedule::kDualPipe:
       shape.schedule = StepSchedule::kDualPipe;
+      shape.vpp = 2;
+      break;
+    case PpSchedule::kDualPipeV:
+      shape.schedule = StepSchedule::kDualPipeV;
       shape.vpp = 2;
       break;
   }

@@ -34,6 +34,7 @@ struct StepCosts {
   double Seconds(const StepOp& op) const;
   // Index into fwd_s / bwd_s / wgrad_s of a compute op.
   size_t StageIndex(const StepOp& op) const;
+  StepShape Shape() const;  // the step shape these costs are for (dp 1)
 };
 
 // The step-graph shape of a plan with `microbatches` per pipeline (prediction: one replica).

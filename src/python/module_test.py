@@ -159,7 +159,9 @@ def fast_suite(ts, np):
     check_trace(ts, np, kineto)
     for args, kwargs in [(["--preset", "seed15vl"], {}),
                          (["--preset", "gpt3-175b", "--tp", "4", "--pp", "16"], {"tp": 4, "pp": 16}),
-                         (["--preset", "gpt3-175b", "--sweep", "tp=2,4,8"], {"sweep": ["tp=2,4,8"]})]:
+                         (["--preset", "gpt3-175b", "--sweep", "tp=2,4,8"], {"sweep": ["tp=2,4,8"]}),
+                         (["--preset", "gpt3-175b", "--vpp", "1", "--schedule", "zb_h1"],
+                          {"vpp": 1, "schedule": "zb_h1"})]:
         doc = cli_json(["plan"] + args).rstrip("\n")
         p = ts.plan(args[1], **kwargs)
         check(p.to_json() == doc, f"plan {args}: to_json() equals the CLI's --json")

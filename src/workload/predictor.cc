@@ -277,12 +277,14 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   const OpDuration duration = [&](const StepOp& op) { return costs.Seconds(op); };
   StepReplay replay;
   if (full_replay_) {
-    TS_ASSIGN_OR_RETURN(const StepGraph* full, Graph(shape));
-    replay = SimulateStep(*full, duration);
+    Result<const StepGraph*> full = Graph(shape);
+    if (!full.ok()) return full.error().WithPrefix(job.source);
+    replay = SimulateStep(**full, duration);
   } else {
-    TS_ASSIGN_OR_RETURN(replay, ReplaySteadyState(shape, duration, [this](const StepShape& s) {
-                          return Replayer(s);
-                        }));
+    Result<StepReplay> replayed = ReplaySteadyState(
+        shape, duration, [this](const StepShape& s) { return Replayer(s); });
+    if (!replayed.ok()) return replayed.error().WithPrefix(job.source);  // e.g. too large a step
+    replay = *replayed;
   }
   out.step_time_balanced_s = replay.step_s;
   const StepGraph* graph = nullptr;

@@ -400,6 +400,19 @@ Result<StepGraph> BuildStepGraph(const StepShape& shape) {
   if (p < 1 || v < 1 || m < 1 || shape.dp < 1) {
     return InvalidArgumentError("pipeline: pp, vpp, microbatches and dp must be >= 1");
   }
+  // About 60 bytes per op once built and compiled: 32M ops is ~2 GB. Megatron's schedules are
+  // predicted from a window of their steady state; the others, and whole-step replays, are not.
+  constexpr double kMaxOps = 32e6;
+  const double ops = 7.0 * m * v * p * shape.dp;
+  if (ops > kMaxOps) {
+    return InvalidArgumentError(
+        "pipeline: a whole step of {} microbatches x {} chunks x {} stages x {} replicas is about "
+        "{:.3g} ops, above the {:.3g} one replay may hold (use fewer microbatches per step, e.g. "
+        "a larger micro_batch{})",
+        m, v, p, shape.dp, ops, kMaxOps,
+        shape.schedule == StepSchedule::kMegatron ? "" : ", or a Megatron schedule, which is "
+                                                          "extrapolated from its steady state");
+  }
   switch (shape.schedule) {
     case StepSchedule::kMegatron:
       if (v > 1 && m % p != 0) {

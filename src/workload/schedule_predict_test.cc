@@ -118,6 +118,14 @@ TEST(SplitBackward, ConfigErrorsNameTheSchedule) {
   Result<JobConfig> job = ParseJobConfig(yaml, "t.yaml");
   ASSERT_OK(job);
   EXPECT_THAT(Predict(*job), testing::StatusIs(StatusCode::kInvalidArgument, "at least 2 pp"));
+  // Split-backward steps are replayed whole: a step too large for memory is refused, naming the
+  // file, instead of dying in the allocator (800k microbatches per pipeline).
+  yaml = DenseJob("dualpipe");
+  yaml.replace(yaml.find("global_batch: 512"), 17, "global_batch: 6400000");
+  job = ParseJobConfig(yaml, "big.yaml");
+  ASSERT_OK(job);
+  EXPECT_THAT(Predict(*job),
+              testing::StatusIs(StatusCode::kInvalidArgument, "big.yaml: pipeline: a whole step"));
 }
 
 TEST(SplitBackward, SynthRefusesWhatWhatIfCannotRead) {

@@ -37,10 +37,11 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
                    job.cluster.gpu.name, job.cluster.gpu.peak_flops / 1e12,
                    job.cluster.gpu.hbm_bytes / 1e9);
   s += fmt::format(
-      "  layout       tp={}{} pp={} vpp={} cp={}({}) ep={} dp={} ({}), mb={}, m={}, "
+      "  layout       tp={}{} pp={} vpp={} ({}) cp={}({}) ep={} dp={} ({}), mb={}, m={}, "
       "recompute={}\n",
-      plan.tp, plan.sp ? "+sp" : "", plan.pp, plan.vpp, plan.cp, Name(plan.cp_kind), plan.ep, p.dp,
-      Name(plan.dp_mode), plan.micro_batch, p.microbatches, Name(plan.recompute));
+      plan.tp, plan.sp ? "+sp" : "", plan.pp, plan.vpp, Name(plan.schedule), plan.cp,
+      Name(plan.cp_kind), plan.ep, p.dp, Name(plan.dp_mode), plan.micro_batch, p.microbatches,
+      Name(plan.recompute));
   s += fmt::format("  batch        {} sequences, {} tokens per step\n", p.global_batch,
                    Si(p.tokens_per_step));
   s += "\nParameters\n";
@@ -111,6 +112,7 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.Field("cp", plan.cp).Field("ep", plan.ep).Field("dp", p.dp);
   w.Field("micro_batch", plan.micro_batch).Field("microbatches", p.microbatches);
   w.Field("recompute", Name(plan.recompute)).Field("dp_mode", Name(plan.dp_mode));
+  w.Field("schedule", Name(plan.schedule));
   w.EndObject();
   w.Field("global_batch", p.global_batch);
   w.Field("tokens_per_step", p.tokens_per_step);

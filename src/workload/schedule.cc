@@ -146,9 +146,9 @@ class StepBuilder {
     return pos == (send ? turn_from : 2 * s_.pp - 1 - turn_from);
   }
 
-  // Recv, compute and send of one forward or backward slot. `pair_first` is the forward of an
-  // overlapped F&B pair whose backward comes next: its send waits for the backward, and the
-  // backward's recv is posted before it (PairEdges).
+  // Recv, compute and send of one forward or backward slot; the recv or send is a no-op at the
+  // pipeline's ends and at DualPipeV's turn. (Overlapped F&B pairs add their edges in
+  // PipelineOps.)
   struct SlotNodes {
     graph::NodeId recv, comp, send;
   };

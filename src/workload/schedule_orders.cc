@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Compute-stream orders of the schedules that split backwards into B and W passes (schedule.h).
+#include <algorithm>
 #include <deque>
 #include <utility>
+#include <vector>
 
 #include "base/check.h"
 #include "workload/schedule.h"

@@ -123,6 +123,27 @@ void AddRates(const JobConfig& job, Prediction* out) {
   }
 }
 
+// DualPipe runs half the microbatches from each end, DualPipeV turns every microbatch on the last
+// rank: both need at least 2 pp per step, DualPipe an even count. The count is known only here
+// (global_batch_tokens rounds to it), so the error names the batch field that gave it, the one
+// condition broken and the nearest global_batch that runs.
+Status CheckScheduleMicrobatches(const JobConfig& job, int64_t m, int64_t per_step) {
+  const ParallelPlan& plan = job.blocks[static_cast<size_t>(MainBlockIndex(job))].plan;
+  const bool dualpipe = plan.schedule == PpSchedule::kDualPipe;
+  if (!dualpipe && plan.schedule != PpSchedule::kDualPipeV) return OkStatus();
+  const int64_t least = 2 * static_cast<int64_t>(plan.pp);
+  if (m >= least && (!dualpipe || m % 2 == 0)) return OkStatus();
+  const int64_t fix = std::max(least, dualpipe ? m + m % 2 : m);
+  const bool tokens = job.training.global_batch <= 0;
+  return InvalidArgumentError(
+      "training.{}: {} gives {} microbatches per pipeline (dp {} x micro_batch {}); schedule {} "
+      "needs {}at least 2 pp = {} (global_batch {} gives {})",
+      tokens ? "global_batch_tokens" : "global_batch",
+      tokens ? job.training.global_batch_tokens : static_cast<double>(job.training.global_batch),
+      m, per_step / plan.micro_batch, plan.micro_batch, Name(plan.schedule),
+      dualpipe ? "an even count of " : "", least, fix * per_step, fix);
+}
+
 }  // namespace
 
 Result<std::pair<int64_t, int64_t>> Microbatches(const JobConfig& job) {
@@ -139,6 +160,9 @@ Result<std::pair<int64_t, int64_t>> Microbatches(const JobConfig& job) {
   if (batch % per_step != 0) {
     return InvalidArgumentError("training.global_batch {} not a multiple of dp {} x micro_batch {}",
                                 batch, dp, main.plan.micro_batch);
+  }
+  if (Status s = CheckScheduleMicrobatches(job, batch / per_step, per_step); !s.ok()) {
+    return s.WithPrefix(job.source);
   }
   return std::make_pair(batch / per_step, batch);
 }

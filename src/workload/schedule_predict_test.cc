@@ -128,6 +128,37 @@ TEST(SplitBackward, ConfigErrorsNameTheSchedule) {
               testing::StatusIs(StatusCode::kInvalidArgument, "big.yaml: pipeline: a whole step"));
 }
 
+// A microbatch count DualPipe cannot run is refused naming the batch field that gave it and
+// the one condition it breaks (it was "DualPipe needs an even pp (8), 2 chunks per rank (vpp
+// 2) and an even number of microbatches of at least 2 pp (17)" for an odd count from
+// global_batch_tokens: three conditions, two of them met, and no field).
+TEST(SplitBackward, MicrobatchCountErrorNamesTheBatchField) {
+  std::string yaml = DenseJob("dualpipe");
+  yaml.replace(yaml.find("global_batch: 512"), 17, "global_batch: 72");  // 9 per pipeline
+  Result<JobConfig> job = ParseJobConfig(yaml, "t.yaml");
+  ASSERT_OK(job);
+  EXPECT_THAT(Predict(*job),
+              testing::StatusIs(StatusCode::kInvalidArgument,
+                                "training.global_batch: 72 gives 9 microbatches per pipeline "
+                                "(dp 8 x micro_batch 1); schedule dualpipe needs an even count of "
+                                "at least 2 pp = 16 (global_batch 128 gives 16)"));
+  yaml = DenseJob("dualpipe");
+  // 136 sequences of 2048 tokens over dp 8: 17 per pipeline, odd although above 2 pp.
+  yaml.replace(yaml.find("global_batch: 512"), 17, "global_batch_tokens: 278528");
+  job = ParseJobConfig(yaml, "t.yaml");
+  ASSERT_OK(job);
+  EXPECT_THAT(Predict(*job), testing::StatusIs(StatusCode::kInvalidArgument,
+                                               "training.global_batch_tokens: 278528 gives 17 "
+                                               "microbatches per pipeline"));
+  EXPECT_THAT(Predict(*job), testing::StatusIs(StatusCode::kInvalidArgument, "(global_batch 144"));
+  yaml = DenseJob("dualpipev");
+  yaml.replace(yaml.find("global_batch: 512"), 17, "global_batch: 120");  // 15 per pipeline
+  job = ParseJobConfig(yaml, "t.yaml");
+  ASSERT_OK(job);
+  EXPECT_THAT(Predict(*job), testing::StatusIs(StatusCode::kInvalidArgument,
+                                               "schedule dualpipev needs at least 2 pp = 16"));
+}
+
 TEST(SplitBackward, SynthRefusesWhatWhatIfCannotRead) {
   Result<JobConfig> job = ParseJobConfig(DenseJob("dualpipe"), "t.yaml");
   ASSERT_OK(job);

@@ -438,7 +438,8 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
         p.dp_mode == DpMode::kDp || p.dp_mode == DpMode::kZero1 ? 2 * params : 2 * params / d;
     m->optimizer += p.dp_mode == DpMode::kDp ? 12 * params : 12 * params / d;
   };
-  const auto stage = [&](int rank) {
+  // other_end: the rank also holds the model's other end (DualPipe's ranks 0 and pp - 1).
+  const auto stage = [&](int rank, bool other_end) {
     // DualPipeV's V puts the first and the last model stage on rank 0.
     const bool v_shape = p.schedule == PpSchedule::kDualPipeV;
     const bool first = rank == 0, last = v_shape ? rank == 0 : rank == p.pp - 1;
@@ -447,8 +448,8 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
     const double mtp = last ? b.mtp_layers : 0;
     const double layers = StageLayers(b.layers, p.pp, rank) + mtp;
     MemoryBreakdown m;
-    // A tied output layer shares the embedding when both sit on one stage.
-    const bool shared = first && last && b.tied_embeddings;
+    // A tied output layer shares the embedding when both sit on one rank.
+    const bool shared = b.tied_embeddings && ((first && last) || (other_end && (first || last)));
     const double h = static_cast<double>(b.hidden);
     const double extra = (first ? sp.first_extra : 0) + (last ? sp.last_extra : 0) -
                          (shared ? sp.vocab_h : 0) + mtp * 2 * h * h / p.tp;
@@ -473,9 +474,9 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
   const bool dualpipe = p.schedule == PpSchedule::kDualPipe;
   // DualPipe: rank r holds stages r and pp - 1 - r (twice the parameters, Table 2 of the report).
   const auto rank_memory = [&](int rank) {
-    MemoryBreakdown m = stage(rank);
+    MemoryBreakdown m = stage(rank, false);
     if (!dualpipe) return m;
-    const MemoryBreakdown mirror = stage(p.pp - 1 - rank);
+    const MemoryBreakdown mirror = stage(p.pp - 1 - rank, /*other_end=*/true);
     m.weights += mirror.weights;
     m.grads += mirror.grads;
     m.optimizer += mirror.optimizer;

@@ -86,6 +86,28 @@ TEST(SplitBackward, SameWorkShorterStep) {
   EXPECT_GT(v.detail.costs.fwd_s[15], v.detail.costs.fwd_s[7]);  // the head's stage
 }
 
+// DualPipe's ranks 0 and pp - 1 each hold model stages 0 and pp - 1, DualPipeV's rank 0 holds
+// both ends: a tied output layer is the embedding there, one copy (DualPipe counted two, 129M
+// parameters and their optimizer states too many on this job). Under 1F1B the two ends sit on
+// different ranks, each with its copy.
+TEST(SplitBackward, TiedEmbeddingIsOneCopyWhereTheEndsMeet) {
+  const auto tied = [](const char* schedule) {
+    std::string yaml = DenseJob(schedule);
+    yaml.replace(yaml.find("frozen:"), 7, "tied_embeddings: true\n    frozen:");
+    return Plan(yaml);
+  };
+  const double vocab_h = 50304.0 * 2560;
+  for (const char* schedule : {"dualpipe", "dualpipev"}) {
+    SCOPED_TRACE(schedule);
+    const Planned untied_plan = Plan(DenseJob(schedule));
+    const Planned tied_plan = tied(schedule);
+    EXPECT_EQ(tied_plan.p.memory.worst_stage, "first");
+    EXPECT_NEAR(untied_plan.p.params_per_rank - tied_plan.p.params_per_rank, vocab_h, 1.0);
+    EXPECT_LT(tied_plan.p.memory.optimizer, untied_plan.p.memory.optimizer);
+  }
+  EXPECT_EQ(tied("1f1b").p.params_per_rank, Plan(DenseJob("1f1b")).p.params_per_rank);
+}
+
 // W is the weight-gradient GEMMs: dgrad and wgrad have the forward's FLOPs each, so W is the
 // forward GEMMs' time over the backward efficiency; a frozen block has none.
 TEST(SplitBackward, WeightGradIsForwardGemmsOverBackwardEfficiency) {

@@ -95,8 +95,13 @@ Result<overlap::OverlapOptions> Options(const OverlapArgs& args, bool gpu) {
     return InvalidArgumentError("--rs-mode {}: expected write or reduce", args.rs_mode);
   }
   options.rs_mode = args.rs_mode == "write" ? overlap::RsMode::kWrite : overlap::RsMode::kReduce;
-  if (args.link_gbps < 0 || args.link_us < 0 || args.comm_share < 0 || args.comm_share >= 1) {
-    return InvalidArgumentError("--link-gbps and --link-us must be >= 0, --comm-share in [0, 1)");
+  // Negated so that NaN, which fails every comparison, is refused (it ran as 'no share').
+  for (const auto& [flag, value] : {std::pair<const char*, double>{"--link-gbps", args.link_gbps},
+                                    {"--link-us", args.link_us}}) {
+    if (!(value >= 0)) return InvalidArgumentError("{} {}: must be >= 0", flag, value);
+  }
+  if (!(args.comm_share >= 0 && args.comm_share < 1)) {
+    return InvalidArgumentError("--comm-share {}: must be in [0, 1)", args.comm_share);
   }
   options.link.bandwidth_bytes_per_s = args.link_gbps * 1e9;
   options.link.latency_s = args.link_us * 1e-6;
@@ -271,11 +276,14 @@ void AddShapeOptions(CLI::App* app, OverlapArgs& args) {
   app->add_option("--link-us", args.link_us, "Link latency per transfer in microseconds");
   app->add_option("--tile-m", args.tile_m,
                   "GEMM tile rows (default: bench m/tp/2 in [16, 128], "
-                  "predict 128)");
-  app->add_option("--tile-n", args.tile_n, "GEMM tile columns (default: bench 1024, predict 256)");
+                  "predict 128)")
+      ->check(IntAtLeast(0));
+  app->add_option("--tile-n", args.tile_n, "GEMM tile columns (default: bench 1024, predict 256)")
+      ->check(IntAtLeast(0));
   app->add_option("--comm-rows", args.comm_rows,
                   "Rows per comm tile (0 = whole shard; default: the tile rows, and bench --op rs with "
-                  "--comm-share tunes it: the fastest of the tile rows doubled up to the shard)");
+                  "--comm-share tunes it: the fastest of the tile rows doubled up to the shard)")
+      ->check(IntAtLeast(0));
   app->add_option("--transfer", args.transfer, "pull or push")->capture_default_str();
   app->add_option("--schedule", args.schedule, "direct or ring")->capture_default_str();
   app->add_option("--rs-mode", args.rs_mode, "write or reduce")->capture_default_str();

@@ -257,8 +257,9 @@ Result<BenchResult> RunBenchmark(PeerWorld& world, const BenchConfig& config,
     return InvalidArgumentError("reps {} must be >= 1 and warmup {} >= 0", config.reps,
                                 config.warmup);
   }
-  if (config.target_comm_share < 0 || config.target_comm_share >= 1) {
-    return InvalidArgumentError("target comm share {} must be in (0, 1)", config.target_comm_share);
+  // Written so that NaN, which fails every comparison, is refused too (0 = no emulated share).
+  if (!(config.target_comm_share >= 0 && config.target_comm_share < 1)) {
+    return InvalidArgumentError("target comm share {} must be in [0, 1)", config.target_comm_share);
   }
   BenchResult result;
   result.config = config;

@@ -104,6 +104,20 @@ TEST(BenchStats, PairedRunIsConsistent) {
   }
 }
 
+// A NaN share passes '< 0 || >= 1' and ran with no link emulation at all; every rank refuses it.
+TEST(BenchStats, NanCommShareIsRefused) {
+  const BenchConfig config =
+      SmallBench(OpKind::kGemmRs, ShardedProblem::Even(64, 128, 96, 2), 1, std::nan(""));
+  ASSERT_OK_AND_ASSIGN(size_t bytes,
+                       FusedOperator::PayloadBytes(config.op, config.problem, config.options));
+  ThreadWorldGroup group(2, bytes);
+  EXPECT_THAT(group.RunOnAllRanks([&](PeerWorld& world) -> Status {
+    return RunBenchmark(world, config, nullptr).status();
+  }),
+              testing::StatusIs(StatusCode::kInvalidArgument,
+                                "target comm share nan must be in [0, 1)"));
+}
+
 // The RS comm-tile tuner: candidates from the configured tile doubled up to the shard, each
 // timed; every rank picks the same fastest one and the run uses it.
 TEST(BenchStats, TunerPicksTheFastestCommTileOnEveryRank) {

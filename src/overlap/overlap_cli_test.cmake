@@ -39,6 +39,24 @@ if(rc EQUAL 0 OR NOT err MATCHES "mpirun -np N trainscope overlap bench")
   message(FATAL_ERROR "bench without mpirun must fail and say how to start it: ${rc} ${err}")
 endif()
 
+# NaN fails every range comparison: --comm-share nan ran as no share at all (JSON
+# target_comm_share null, exit 0); --comm-rows -5 read as 'not given' and ran the RS tuner.
+foreach(bad "--comm-share;nan" "--link-gbps;nan" "--link-us;nan")
+  list(GET bad 0 flag)
+  run_cli(out rc err overlap bench --ranks-as-threads --tp 2 --op rs --m 32 --n 64 --k 64
+          --reps 1 ${bad})
+  if(NOT rc EQUAL 3 OR NOT err MATCHES "${flag} nan")
+    message(FATAL_ERROR "bench ${bad}: expected exit 3 naming '${flag} nan', got ${rc}: ${err}")
+  endif()
+endforeach()
+foreach(flag --comm-rows --tile-m --tile-n)
+  run_cli(out rc err overlap bench --ranks-as-threads --tp 2 --op rs --m 32 --n 64 --k 64
+          --reps 1 --comm-share 0.4 ${flag} -5)
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "${flag}")
+    message(FATAL_ERROR "bench ${flag} -5: expected exit 2 naming ${flag}, got ${rc}: ${err}")
+  endif()
+endforeach()
+
 run_cli(out rc err --json overlap bench --ranks-as-threads --tp 2 --op rs --m 32 --n 64 --k 64
         --reps 1 --comm-share 0.4 --link-us 1)
 if(NOT rc EQUAL 0)

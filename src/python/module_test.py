@@ -270,6 +270,16 @@ def check_errors(ts, src):
                 ValueError, "minder_detect bad CSV")
     bad_yaml = f"{src}/tests/data/workload/bad_type.yaml"
     check_error(ts, lambda: ts.plan(bad_yaml), ["plan", bad_yaml], ValueError, "plan bad YAML")
+    # A wrong-typed plan() argument is named (pybind11's own message named neither it nor the
+    # expected type: "Unable to cast Python instance to C++ type").
+    for kwargs, text in [({"schedule": 3}, "schedule=3 is not a str"),
+                         ({"tp": "two"}, "tp='two' is not an int"),
+                         ({"sweep": "schedule=zb_h1"}, "sweep='schedule=zb_h1' is not a list of str")]:
+        try:
+            ts.plan("gpt3-175b", **kwargs)
+            check(False, f"plan {kwargs}: no exception")
+        except TypeError as e:
+            check(text in str(e), f"plan {kwargs}: TypeError naming it ({e})")
     try:
         ts.whatif(bad, no_such_option=1)
         check(False, "whatif unknown option: no exception")

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "base/json_writer.h"
@@ -67,8 +68,29 @@ Result<PlanPtr> RunPlan(const PlanArgs& a) {
 }
 
 template <typename T>
-void Take(const py::handle& value, std::optional<T>& into) {
-  into = value.cast<T>();
+constexpr const char* KindOf() {
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) return "a list of str";
+  if constexpr (std::is_same_v<T, bool>) return "a bool";
+  if constexpr (std::is_integral_v<T>) return "an int";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  return "a str";
+}
+
+// pybind11's own cast error names neither the argument nor the type ("Unable to cast Python
+// instance to C++ type" for schedule=3).
+template <typename T>
+T CastArg(const std::string& name, const py::handle& value) {
+  try {
+    return value.cast<T>();
+  } catch (const py::cast_error&) {
+    throw py::type_error(fmt::format("plan: {}={} is not {}", name,
+                                     std::string(py::repr(value)), KindOf<T>()));
+  }
+}
+
+template <typename T>
+void Take(const std::string& name, const py::handle& value, std::optional<T>& into) {
+  into = CastArg<T>(name, value);
 }
 
 PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
@@ -77,35 +99,35 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
   for (auto [key, value] : flags) {
     const std::string name = py::str(key);
     if (name == "gpus")
-      Take(value, a.layout.gpus);
+      Take(name, value, a.layout.gpus);
     else if (name == "tp")
-      Take(value, a.layout.tp);
+      Take(name, value, a.layout.tp);
     else if (name == "pp")
-      Take(value, a.layout.pp);
+      Take(name, value, a.layout.pp);
     else if (name == "vpp")
-      Take(value, a.layout.vpp);
+      Take(name, value, a.layout.vpp);
     else if (name == "cp")
-      Take(value, a.layout.cp);
+      Take(name, value, a.layout.cp);
     else if (name == "ep")
-      Take(value, a.layout.ep);
+      Take(name, value, a.layout.ep);
     else if (name == "sp")
-      Take(value, a.layout.sp);
+      Take(name, value, a.layout.sp);
     else if (name == "global_batch")
-      Take(value, a.layout.global_batch);
+      Take(name, value, a.layout.global_batch);
     else if (name == "micro_batch")
-      Take(value, a.layout.micro_batch);
+      Take(name, value, a.layout.micro_batch);
     else if (name == "gpu")
-      Take(value, a.layout.gpu);
+      Take(name, value, a.layout.gpu);
     else if (name == "recompute")
-      Take(value, a.layout.recompute);
+      Take(name, value, a.layout.recompute);
     else if (name == "dp_mode")
-      Take(value, a.layout.dp_mode);
+      Take(name, value, a.layout.dp_mode);
     else if (name == "schedule")
-      Take(value, a.layout.schedule);
+      Take(name, value, a.layout.schedule);
     else if (name == "tokens")
-      Take(value, a.layout.tokens);
+      Take(name, value, a.layout.tokens);
     else if (name == "sweep")
-      a.sweep = value.cast<std::vector<std::string>>();
+      a.sweep = CastArg<std::vector<std::string>>(name, value);
     else {
       Raise(UnimplementedError(
           "plan: unknown flag '{}' (gpus, tp, pp, vpp, cp, ep, sp, global_batch, micro_batch, "

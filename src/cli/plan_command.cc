@@ -31,7 +31,7 @@ struct PlanOptions {
   std::string rank_by = "step_time";
   double usd_per_gpu_hour = 0;
   std::optional<int> layers, heads, kv_heads, experts, top_k;
-  std::optional<int64_t> hidden, ffn, seq, vocab;
+  std::optional<int64_t> hidden, head_dim, ffn, seq, vocab;
   LayoutFlags layout;  // shared with the Python binding (workload/layout.h)
 };
 
@@ -76,6 +76,7 @@ Result<JobConfig> BuildJob(const PlanOptions& o) {
   if (o.hidden) b.hidden = *o.hidden;
   if (o.heads) b.heads = *o.heads;
   if (o.kv_heads) b.kv_heads = *o.kv_heads;
+  if (o.head_dim) b.head_dim = *o.head_dim;
   if (o.ffn) {
     b.ffn_hidden = *o.ffn;
     if (b.kind == BlockKind::kMoe) b.expert_ffn_hidden = *o.ffn;
@@ -172,6 +173,8 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("--hidden", o->hidden, "Hidden size");
   cmd->add_option("--heads", o->heads, "Attention heads");
   cmd->add_option("--kv-heads", o->kv_heads, "KV heads (GQA)");
+  cmd->add_option("--head-dim", o->head_dim,
+                  "Per-head width of Q, K, V (default hidden / heads; Qwen3: 128)");
   cmd->add_option("--ffn", o->ffn, "FFN hidden size (per expert for MoE)");
   cmd->add_option("--seq", o->seq, "Sequence length");
   cmd->add_option("--vocab", o->vocab, "Vocabulary size");

@@ -68,6 +68,9 @@ struct BlockConfig {
   int64_t hidden = 0;
   int heads = 0;
   int kv_heads = 0;  // 0 = heads (MHA)
+  // Plain attention: per-head width of Q, K and V (Megatron's kv_channels, Hugging Face's
+  // head_dim); 0 = hidden / heads. Qwen3 and GPT-OSS project to heads x head_dim != hidden.
+  int64_t head_dim = 0;
   // Multi-head latent attention (DeepSeek-V2/V3; 0 = plain attention): low-rank query and
   // key/value projections, per-head query/key width (incl. the decoupled RoPE part) and value
   // width.

@@ -102,7 +102,18 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
     TS_RETURN_IF_ERROR(CheckBound(where + "." + name, value, kMaxWidth));
   }
   TS_RETURN_IF_ERROR(CheckBound(where + ".seq_len", b.seq_len, kMaxSeqLen));
-  if (b.hidden % b.heads != 0) {
+  TS_RETURN_IF_ERROR(CheckBound(where + ".head_dim", b.head_dim, kMaxWidth));
+  if (b.head_dim < 0) {
+    return InvalidArgumentError("{}.head_dim: {} must be >= 0 (0 = hidden / heads)", where,
+                                b.head_dim);
+  }
+  if (b.head_dim > 0 && b.kv_lora_rank > 0) {
+    return InvalidArgumentError(
+        "{}.head_dim: multi-head latent attention sets its widths with qk_head_dim and "
+        "v_head_dim",
+        where);
+  }
+  if (b.head_dim == 0 && b.hidden % b.heads != 0) {
     return InvalidArgumentError("{}: hidden {} is not divisible by heads {}", where, b.hidden,
                                 b.heads);
   }

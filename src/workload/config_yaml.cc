@@ -216,6 +216,7 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("hidden", &b->hidden);
   r.Get("heads", &b->heads);
   r.Get("kv_heads", &b->kv_heads);
+  r.Get("head_dim", &b->head_dim);
   r.Get("q_lora_rank", &b->q_lora_rank);
   r.Get("kv_lora_rank", &b->kv_lora_rank);
   r.Get("qk_head_dim", &b->qk_head_dim);

@@ -93,7 +93,8 @@ class LayerBuilder {
     t_ = p_.tp;
     tokens_ = micro_tokens / p_.cp;
     h_ = static_cast<double>(b.hidden);
-    kv_dim_ = KvHeads(b) * h_ / b.heads;
+    kv_dim_ = KvHeads(b) * HeadDim(b);
+    q_dim_ = b.heads * HeadDim(b);
     sp_tokens_ = p_.sp ? tokens_ / t_ : tokens_;
     gemm_gpu_ = gpu_;
     if (job.system.fp8_gemm && gpu_.fp8_peak_flops > 0) {
@@ -192,7 +193,7 @@ class LayerBuilder {
     Gemm(out, "qkv_gemm", tokens_, h_, (AttentionWeights(b_) - attn_out_width * h_) / h_ / t_);
     if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
       Comm(out, "cp_all_to_all_qkv", Collective::kAllToAll, "cp", cp, t_,
-           2 * tokens_ * (h_ + 2 * kv_dim_) / t_, 0);
+           2 * tokens_ * (q_dim_ + 2 * kv_dim_) / t_, 0);
     }
     if (cp > 1 && p_.cp_kind == CpKind::kAllGather) {
       // Llama 3 (arXiv 2407.21783 sec. 3.3.2): K and V of the whole sequence are all-gathered
@@ -214,7 +215,8 @@ class LayerBuilder {
       out->back().exposed = std::max(0.0, ring - attn_s);
     }
     if (cp > 1 && p_.cp_kind == CpKind::kUlysses) {
-      Comm(out, "cp_all_to_all_out", Collective::kAllToAll, "cp", cp, t_, 2 * tokens_ * h_ / t_, 0);
+      Comm(out, "cp_all_to_all_out", Collective::kAllToAll, "cp", cp, t_, 2 * tokens_ * q_dim_ / t_,
+           0);
     }
     if (attention_only) return;
     Gemm(out, "attn_out_gemm", tokens_, attn_out_width / t_, h_);
@@ -291,7 +293,7 @@ class LayerBuilder {
   const GpuSpec& gpu_;
   GpuSpec gemm_gpu_;  // the GEMM precision's peak and efficiency (FP8 or BF16)
   int t_ = 1;
-  double tokens_ = 0, h_ = 0, kv_dim_ = 0, sp_tokens_ = 0;
+  double tokens_ = 0, h_ = 0, q_dim_ = 0, kv_dim_ = 0, sp_tokens_ = 0;
 };
 
 double CriticalPath(const std::vector<Kernel>& kernels) {
@@ -323,6 +325,34 @@ void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff,
       k.flops *= factor;
     }
     out->push_back(k);
+  }
+}
+
+// TP comm overlapped with GEMMs (tp_overlap: Megatron's userbuffers, Wang et al. ASPLOS'23) runs
+// under the GEMM that consumes the all-gathered input or produces the reduce-scattered output:
+// it can hide at most that GEMM's time. With fast (FP8) GEMMs and wide TP the collective outlasts
+// its GEMM and the rest shows. An all-gather overlaps the next GEMM in the list, a
+// reduce-scatter or all-reduce the previous one (mirrored in the backward list).
+void CapTpOverlapByGemm(std::vector<Kernel>* list) {
+  const auto is_tp_comm = [](const Kernel& k) {
+    return k.kind == KernelKind::kComm && k.group == "tp";
+  };
+  const long n = static_cast<long>(list->size());
+  // The first GEMM from `from` in direction `step`, before another TP collective; 0 if none.
+  const auto gemm_seconds = [&](long from, long step) {
+    for (long i = from; i >= 0 && i < n; i += step) {
+      const Kernel& k = (*list)[static_cast<size_t>(i)];
+      if (k.kind == KernelKind::kGemm) return k.seconds;
+      if (is_tp_comm(k)) break;
+    }
+    return 0.0;
+  };
+  for (long i = 0; i < n; ++i) {
+    Kernel& k = (*list)[static_cast<size_t>(i)];
+    if (!is_tp_comm(k) || k.exposed >= k.seconds) continue;
+    const bool gather = k.collective == Collective::kAllGather;
+    const double gemm = gather ? gemm_seconds(i + 1, 1) : gemm_seconds(i - 1, -1);
+    k.exposed = std::max(k.exposed, k.seconds - gemm);
   }
 }
 
@@ -536,6 +566,8 @@ BlockTiming ComputeBlockTiming(const BlockConfig& b, const JobConfig& job, doubl
   AddRecompute(b, builder, &timing);
   AppendBackward(timing.layer_fwd, b.frozen, job.system.backward_efficiency, b.flash_attention,
                  &timing.layer_bwd);
+  CapTpOverlapByGemm(&timing.layer_fwd);
+  CapTpOverlapByGemm(&timing.layer_bwd);
   AddFsdpLayerComm(b, job, &timing);
   AddActivationOffload(b, job, micro_tokens, &timing);
   if (b.plan.ep_overlap) {

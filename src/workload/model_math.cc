@@ -10,14 +10,14 @@ namespace trainscope::workload {
 namespace {
 
 struct Widths {
-  double h, kv_dim, f, ef;
+  double h, q_dim, kv_dim, f, ef;
   bool swiglu;
 };
 
 Widths WidthsOf(const BlockConfig& b) {
   const double h = static_cast<double>(b.hidden);
-  const double head_dim = h / b.heads;
-  return {h, KvHeads(b) * head_dim, static_cast<double>(FfnHidden(b)),
+  const double head_dim = HeadDim(b);
+  return {h, b.heads * head_dim, KvHeads(b) * head_dim, static_cast<double>(FfnHidden(b)),
           static_cast<double>(b.expert_ffn_hidden > 0 ? b.expert_ffn_hidden : FfnHidden(b)),
           b.ffn_act == FfnAct::kSwiglu};
 }
@@ -26,7 +26,8 @@ double MlpWeights(const Widths& w, double f) { return (w.swiglu ? 3.0 : 2.0) * w
 double MlpBiases(const Widths& w, double f, bool bias) {
   return bias ? (w.swiglu ? 2.0 * f : f) + w.h : 0.0;
 }
-double AttnWeights(const Widths& w) { return 2 * w.h * w.h + 2 * w.h * w.kv_dim; }
+// Q and output projections (h x heads*head_dim each), K and V (h x kv_heads*head_dim each).
+double AttnWeights(const Widths& w) { return 2 * w.h * w.q_dim + 2 * w.h * w.kv_dim; }
 
 int MoeLayers(const BlockConfig& b) {
   if (b.kind != BlockKind::kMoe) return 0;
@@ -61,13 +62,15 @@ double CrossAttnWeights(const Widths& w) { return 4 * w.h * w.h; }
 
 bool IsMla(const BlockConfig& b) { return b.kv_lora_rank > 0; }
 
+double HeadDim(const BlockConfig& b) {
+  return b.head_dim > 0 ? static_cast<double>(b.head_dim)
+                        : static_cast<double>(b.hidden) / b.heads;
+}
 double QkHeadDim(const BlockConfig& b) {
-  return b.qk_head_dim > 0 ? static_cast<double>(b.qk_head_dim)
-                           : static_cast<double>(b.hidden) / b.heads;
+  return b.qk_head_dim > 0 ? static_cast<double>(b.qk_head_dim) : HeadDim(b);
 }
 double VHeadDim(const BlockConfig& b) {
-  return b.v_head_dim > 0 ? static_cast<double>(b.v_head_dim)
-                          : static_cast<double>(b.hidden) / b.heads;
+  return b.v_head_dim > 0 ? static_cast<double>(b.v_head_dim) : HeadDim(b);
 }
 
 double AttentionWeights(const BlockConfig& b) {
@@ -90,7 +93,7 @@ double AttentionCorePerPair(const BlockConfig& b) {
 ParamCounts CountParams(const BlockConfig& b) {
   const Widths w = WidthsOf(b);
   ParamCounts p;
-  const double attn = AttentionWeights(b) + (b.bias ? 2 * w.h + 2 * w.kv_dim : 0.0);
+  const double attn = AttentionWeights(b) + (b.bias ? w.q_dim + w.h + 2 * w.kv_dim : 0.0);
   const double norms = b.bias ? 4 * w.h : 2 * w.h;
   const double mlp = MlpWeights(w, w.f) + MlpBiases(w, w.f, b.bias);
   const double expert = MlpWeights(w, w.ef) + MlpBiases(w, w.ef, b.bias);
@@ -330,7 +333,8 @@ double LayerActivationBytes(const BlockConfig& b, double micro_tokens) {
   // attention and MLP keeps one 1-byte dropout mask of [s, b, h] (none without dropout).
   const double heads = b.heads;
   const double mask = b.dropout ? 1.0 : 0.0;
-  const double attn = 6 + mask + 4 * KvHeads(b) / heads;
+  // Sub-block input, Q and the attention output (heads x head_dim wide), K and V.
+  const double attn = 2 + 4 * w.q_dim / w.h + mask + 4 * w.kv_dim / w.h;
   double f_eff = (w.swiglu ? 1.5 : 1.0) * w.f;
   if (b.kind == BlockKind::kMoe)
     f_eff = (w.swiglu ? 1.5 : 1.0) * w.ef * (b.top_k + b.shared_experts);

@@ -31,11 +31,15 @@ struct ParamCounts {
 
 ParamCounts CountParams(const BlockConfig& block);
 
-// Attention weights of one layer (no biases): 2h^2 + 2h kv_dim, or multi-head latent attention's
-// low-rank projections when kv_lora_rank > 0.
+// Attention weights of one layer (no biases): 2h q_dim + 2h kv_dim (q_dim = heads x head_dim,
+// kv_dim = kv_heads x head_dim), or multi-head latent attention's low-rank projections when
+// kv_lora_rank > 0.
 double AttentionWeights(const BlockConfig& block);
-// Attention-core FLOPs per (query, key) pair: 2 heads (qk_head_dim + v_head_dim), 4h without MLA.
+// Attention-core FLOPs per (query, key) pair: 2 heads (qk_head_dim + v_head_dim), 4 heads
+// head_dim without MLA (4h when head_dim = hidden / heads).
 double AttentionCorePerPair(const BlockConfig& block);
+// Per-head widths: `head_dim` (default hidden / heads), or MLA's qk_head_dim / v_head_dim.
+double HeadDim(const BlockConfig& block);
 double VHeadDim(const BlockConfig& block);
 
 // Tokens of one sequence (LLM: seq_len; DiT: mean over the sample mix incl. text tokens).

@@ -181,6 +181,46 @@ TEST(ModelMath, DeepSeekV3Has671BTotal37BActive) {
   EXPECT_EQ(AttentionWeights(job.blocks[0]), 187105280.0);
 }
 
+// Qwen3 MoE (Qwen3 Technical Report, arXiv 2505.09388, Table 2, and the Hugging Face configs):
+// heads x head_dim = 32 x 128 = 4,096 is twice the 2,048 hidden; published 30.5B total, 3.3B
+// activated. With head_dim defaulting to hidden / heads the attention would count half its
+// weights (2.9B active).
+TEST(ModelMath, HeadDimWiderThanHiddenGivesQwen3Sizes) {
+  BlockConfig b;
+  b.kind = BlockKind::kMoe;
+  b.layers = 48;
+  b.hidden = 2048;
+  b.heads = 32;
+  b.kv_heads = 4;
+  b.head_dim = 128;
+  b.ffn_act = FfnAct::kSwiglu;
+  b.vocab = 151936;
+  b.num_experts = 128;
+  b.top_k = 8;
+  b.expert_ffn_hidden = 768;
+  b.bias = false;
+  // One layer's attention by hand: Q and O 2 x 2048 x 4096, K and V 2 x 2048 x 512.
+  EXPECT_EQ(AttentionWeights(b), 2.0 * 2048 * 4096 + 2.0 * 2048 * 512);
+  const ParamCounts p = CountParams(b);
+  EXPECT_NEAR(p.total / 30.5e9, 1.0, 0.01) << p.total;
+  EXPECT_NEAR(p.active / 3.3e9, 1.0, 0.03) << p.active;
+  // Core FLOPs per query-key pair: 4 heads head_dim (QK^T and PV).
+  EXPECT_EQ(AttentionCorePerPair(b), 4.0 * 32 * 128);
+  // Qwen3-235B-A22B: 94 x 4096, 64 heads of 128, 4 KV heads, experts of 1,536.
+  b.layers = 94;
+  b.hidden = 4096;
+  b.heads = 64;
+  b.expert_ffn_hidden = 1536;
+  const ParamCounts big = CountParams(b);
+  EXPECT_NEAR(big.total / 235e9, 1.0, 0.01) << big.total;
+  EXPECT_NEAR(big.active / 22e9, 1.0, 0.03) << big.active;
+  // head_dim = hidden / heads is the default: the same counts as leaving it 0.
+  BlockConfig implicit = SmallDense(), explicit_dim = SmallDense();
+  explicit_dim.head_dim = 16;
+  EXPECT_EQ(CountParams(implicit).total, CountParams(explicit_dim).total);
+  EXPECT_EQ(LayerActivationBytes(implicit, 16), LayerActivationBytes(explicit_dim, 16));
+}
+
 // DeepSeek-V3's MTP module (sec. 2.2) on the last stage: one more layer, a [2h -> h]
 // projection and another pass of the output head, in time and memory; not in the parameter total.
 TEST(ModelMath, MtpModuleLoadsTheLastStage) {

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-layer kernel costs: TP communication overlapped with GEMMs hides at most its GEMM.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "support/status_matchers.h"
+#include "workload/config_io.h"
+#include "workload/predictor.h"
+
+namespace trainscope::workload {
+namespace {
+
+// Llama-3-405B-shaped layer on H100, TP 8 + SP with userbuffers overlap, the whole collective
+// nominally hidden (tp_overlap_fraction 1).
+std::string TpJob(bool fp8) {
+  return fmt::format(R"(
+name: tp-overlap
+blocks:
+  - name: llm
+    kind: dense
+    layers: 16
+    hidden: 16384
+    heads: 128
+    kv_heads: 8
+    ffn_hidden: 53248
+    ffn_act: swiglu
+    vocab: 128256
+    seq_len: 8192
+    bias: false
+    parallel: {{tp: 8, sp: true, tp_overlap: true, pp: 1, dp_mode: zero1, micro_batch: 1,
+                recompute: none}}
+cluster: {{gpu: H100, gpus: 8, gpus_per_node: 8}}
+system: {{tp_overlap_fraction: 1.0, fp8_gemm: {}}}
+training: {{global_batch: 8}}
+)",
+                     fp8 ? "true" : "false");
+}
+
+BlockTiming Timing(const std::string& yaml) {
+  Result<JobConfig> job = ParseJobConfig(yaml, "test.yaml");
+  EXPECT_OK(job);
+  PlanDetail detail;
+  Planner planner;
+  EXPECT_OK(planner.Predict(*job, &detail));
+  return detail.main_timing;
+}
+
+// The GEMM each forward collective runs under, by name: the all-gathers feed the QKV and FC1
+// GEMMs, the reduce-scatters follow the output projection and FC2.
+void ExpectExposedIsCommBeyondItsGemm(const std::vector<Kernel>& fwd) {
+  std::map<std::string, double> gemm;
+  for (const Kernel& k : fwd) {
+    if (k.kind == KernelKind::kGemm) gemm[k.name] = k.seconds;
+  }
+  const char* partners[2][2] = {{"qkv_gemm", "fc1_gemm"}, {"attn_out_gemm", "fc2_gemm"}};
+  int gathers = 0, scatters = 0;
+  for (const Kernel& k : fwd) {
+    if (k.kind != KernelKind::kComm || k.group != "tp") continue;
+    const bool gather = k.collective == Collective::kAllGather;
+    int& seen = gather ? gathers : scatters;
+    ASSERT_LT(seen, 2);
+    const double under = gemm.at(partners[gather ? 0 : 1][seen++]);
+    EXPECT_NEAR(k.exposed, std::max(0.0, k.seconds - under), 1e-12) << k.name;
+  }
+  EXPECT_EQ(gathers, 2);
+  EXPECT_EQ(scatters, 2);
+}
+
+TEST(TpOverlap, HidesAtMostTheGemmItRunsUnder) {
+  // FP8 GEMMs run at about twice the BF16 rate, so the attention collectives (bf16
+  // activations, same bytes) outlast the QKV and output-projection GEMMs: the rest shows.
+  const BlockTiming fp8 = Timing(TpJob(true));
+  ExpectExposedIsCommBeyondItsGemm(fp8.layer_fwd);
+  double exposed = 0;
+  for (const Kernel& k : fp8.layer_fwd) {
+    if (k.kind == KernelKind::kComm) exposed += k.exposed;
+  }
+  EXPECT_GT(exposed, 0);  // fraction 1 alone would hide everything
+  const BlockTiming bf16 = Timing(TpJob(false));
+  ExpectExposedIsCommBeyondItsGemm(bf16.layer_fwd);
+}
+
+}  // namespace
+}  // namespace trainscope::workload

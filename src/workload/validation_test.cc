@@ -209,5 +209,71 @@ TEST(Validation, AddedPublishedRuns) {
   }
 }
 
+
+// NVIDIA's published DGX-H100 FP8 pre-training throughputs (presets/make_nemo_presets.py writes
+// val-nemo*/val-mbridge* from each row's published facts). The one FP8 fact the tool lacked,
+// Transformer Engine's achieved FP8 GEMM rate (cluster.fp8_gemm_eff_max, 0.56), was fitted on the
+// NeMo 24.07 table (minimax over its 12 rows); the Megatron-Bridge 25.11 rows and the NeMo 24.03
+// long-sequence (8k-1M tokens, CP up to 32) rows and the DeepSeek-V3 MoE row (1,024 GPUs, EP 64)
+// were not fitted on.
+TEST(Validation, NemoHopperFp8Runs) {
+  struct Row {
+    const char* preset;
+    double published;  // model TFLOP/s per GPU
+    bool causal;       // the source counts causal attention at half (Megatron-Bridge)
+    bool fitted;
+  };
+  const Row rows[] = {
+      {"val-nemo2407-gpt3-5b", 736, false, true},
+      {"val-nemo2407-gpt3-20b", 750, false, true},
+      {"val-nemo2407-gpt3-175b-128", 782, false, true},
+      {"val-nemo2407-gpt3-175b-512", 842, false, true},
+      {"val-nemo2407-llama2-7b", 776, false, true},
+      {"val-nemo2407-llama2-13b", 754, false, true},
+      {"val-nemo2407-llama2-70b", 759, false, true},
+      {"val-nemo2407-nemotron-8b", 653, false, true},
+      {"val-nemo2407-nemotron-22b", 554, false, true},
+      {"val-nemo2407-nemotron-340b", 678, false, true},
+      {"val-nemo2407-llama3-8b", 697, false, true},
+      {"val-nemo2407-llama3-70b", 738, false, true},
+      {"val-mbridge2511-llama3-8b", 744, true, false},
+      {"val-mbridge2511-llama3-70b", 719, true, false},
+      {"val-mbridge2511-llama31-405b", 737, true, false},
+      {"val-nemo2403-llama2-7b-8k", 730, false, false},
+      {"val-nemo2403-llama2-7b-16k", 660, false, false},
+      {"val-nemo2403-llama2-7b-32k", 610, false, false},
+      {"val-nemo2403-llama2-7b-64k", 574, false, false},
+      {"val-nemo2403-llama2-7b-128k", 555, false, false},
+      {"val-nemo2403-llama2-7b-256k", 549, false, false},
+      {"val-nemo2403-llama2-7b-512k", 549, false, false},
+      {"val-nemo2403-llama2-7b-1024k", 536, false, false},
+      {"val-mbridge2509-deepseek-v3", 338, true, false},
+  };
+  // Known miss, documented in docs/workload.md (Validation): Llama 3.1 405B on 1,024 GPUs
+  // reads 12% fast; the 10% floor holds for every other row.
+  const std::string known_miss = "val-mbridge2511-llama31-405b";
+  Planner planner;
+  double sum[2] = {0, 0}, worst[2] = {0, 0};
+  int n[2] = {0, 0};
+  for (const Row& row : rows) {
+    ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(row.preset));
+    ASSERT_OK_AND_ASSIGN(Prediction p, planner.Predict(job));
+    EXPECT_TRUE(p.fits) << row.preset;  // every row ran on 80 GB H100s
+    const double tflops = p.tflops_per_gpu * (row.causal ? p.mfu_causal / p.mfu : 1.0);
+    const double err = 100 * (tflops - row.published) / row.published;
+    std::printf("%-30s %-7s published %4.0f predicted %6.1f  %+6.1f%%\n", row.preset,
+                row.fitted ? "fitted" : "checked", row.published, tflops, err);
+    const int g = row.fitted ? 0 : 1;
+    sum[g] += std::abs(err);
+    worst[g] = std::max(worst[g], std::abs(err));
+    ++n[g];
+    EXPECT_LE(std::abs(err), row.preset == known_miss ? 15.0 : 10.0) << row.preset;
+  }
+  std::printf("fitted rows %d: MAPE %.1f%% max %.1f%%; checked rows %d: MAPE %.1f%% max %.1f%%\n",
+              n[0], sum[0] / n[0], worst[0], n[1], sum[1] / n[1], worst[1]);
+  EXPECT_LE(sum[0] / n[0], 6.0);
+  EXPECT_LE(sum[1] / n[1], 6.0);
+}
+
 }  // namespace
 }  // namespace trainscope::workload

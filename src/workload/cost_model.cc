@@ -421,27 +421,47 @@ void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* t
       (b.plan.dp_mode != DpMode::kZero3 && b.plan.dp_mode != DpMode::kFsdp)) {
     return;
   }
-  const ParamCounts pc = CountParams(b);
-  const double layer_bytes = 2 * (pc.total - pc.embedding) / b.layers / b.plan.tp;
-  const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind, double bytes) {
-    Kernel k = MakeKernel(name, KernelKind::kComm);
-    k.collective = kind;
-    k.group = "dp";
-    k.group_size = shard_layer;
-    k.bytes = bytes;
-    k.seconds = CollectiveSeconds(cl, kind, shard_layer, b.plan.tp * b.plan.cp, bytes);
-    list->push_back(k);
+  // Experts are sharded over the expert-data-parallel group (the DP ranks holding the same
+  // experts, DP / EP); gathering every expert of the layer over all of DP would move EP x
+  // the bytes (DeepSeek-V3 at EP 64: 22 GB per layer instead of 0.2 GB).
+  const LayerWeights w = LayerWeightsPerGpu(b);
+  const int shard_expert = std::max(1, shard_layer / b.plan.ep);
+  struct Part {
+    double bytes;
+    int group;
+  };
+  const Part parts[2] = {{2 * w.dense, shard_layer}, {2 * w.expert, shard_expert}};
+  const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind,
+                       double bytes_scale) {
+    double seconds = 0;
+    for (const Part& part : parts) {
+      if (part.group <= 1 || part.bytes <= 0) continue;
+      Kernel k = MakeKernel(name, KernelKind::kComm);
+      k.collective = kind;
+      k.group = "dp";
+      k.group_size = part.group;
+      k.bytes = part.bytes * bytes_scale;
+      k.seconds = CollectiveSeconds(cl, kind, part.group, b.plan.tp * b.plan.cp, k.bytes);
+      seconds += k.seconds;
+      list->push_back(k);
+    }
+    return seconds;
   };
   const double fwd_compute = CriticalPath(timing->layer_fwd);
   const double bwd_compute = CriticalPath(timing->layer_bwd);
-  add(&timing->layer_fwd, "fsdp_all_gather", Collective::kAllGather, layer_bytes);
-  timing->layer_fwd.back().exposed = std::max(0.0, timing->layer_fwd.back().seconds - fwd_compute);
-  add(&timing->layer_bwd, "fsdp_all_gather_bwd", Collective::kAllGather, layer_bytes);
-  add(&timing->layer_bwd, "fsdp_reduce_scatter", Collective::kReduceScatter,
-      layer_bytes * job.system.grad_reduce_bytes / 2);
-  const double comm = timing->layer_bwd[timing->layer_bwd.size() - 1].seconds +
-                      timing->layer_bwd[timing->layer_bwd.size() - 2].seconds;
-  timing->layer_bwd.back().exposed = std::max(0.0, comm - bwd_compute);
+  const size_t fwd_first = timing->layer_fwd.size();
+  const double gather = add(&timing->layer_fwd, "fsdp_all_gather", Collective::kAllGather, 1.0);
+  // Only what the layer's compute cannot hide shows, spread over the kernels by their time.
+  const auto expose = [](std::vector<Kernel>* list, size_t first, double comm, double compute) {
+    const double shown = comm > 0 ? std::max(0.0, comm - compute) / comm : 0.0;
+    for (size_t i = first; i < list->size(); ++i) (*list)[i].exposed = (*list)[i].seconds * shown;
+  };
+  expose(&timing->layer_fwd, fwd_first, gather, fwd_compute);
+  const size_t bwd_first = timing->layer_bwd.size();
+  double comm = add(&timing->layer_bwd, "fsdp_all_gather_bwd", Collective::kAllGather, 1.0);
+  comm += add(&timing->layer_bwd, "fsdp_reduce_scatter", Collective::kReduceScatter,
+              job.system.grad_reduce_bytes / 2);
+  expose(&timing->layer_bwd, bwd_first, comm, bwd_compute);
 }
 
 // Offloaded activations (what selective recompute would keep) go to host memory during the

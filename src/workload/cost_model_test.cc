@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-layer kernel costs: TP communication overlapped with GEMMs hides at most its GEMM.
+// Per-layer kernel costs: TP communication overlapped with GEMMs hides at most its GEMM; FSDP
+// gathers a MoE layer's experts over the expert-data-parallel group only.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/status_matchers.h"
 #include "workload/config_io.h"
@@ -80,6 +83,50 @@ TEST(TpOverlap, HidesAtMostTheGemmItRunsUnder) {
   EXPECT_GT(exposed, 0);  // fraction 1 alone would hide everything
   const BlockTiming bf16 = Timing(TpJob(false));
   ExpectExposedIsCommBeyondItsGemm(bf16.layer_fwd);
+}
+
+
+// FSDP gathers each layer's weights before use; a MoE layer's experts are sharded over the
+// expert-data-parallel group (DP / EP), not the whole DP group. Tiny MoE by hand: hidden 64,
+// 4 heads, 8 GELU experts of 128, no biases. Per layer: attention 4 x 64^2 = 16,384, two norms
+// 128, router 64 x 8 = 512 (non-expert 17,024); experts 8 x 2 x 64 x 128 = 131,072.
+std::string FsdpMoeJob(int ep) {
+  return fmt::format(R"(
+name: fsdp-moe
+blocks:
+  - name: llm
+    kind: moe
+    layers: 2
+    hidden: 64
+    heads: 4
+    vocab: 100
+    seq_len: 16
+    bias: false
+    num_experts: 8
+    top_k: 2
+    expert_ffn_hidden: 128
+    parallel: {{tp: 1, pp: 1, ep: {}, dp_mode: fsdp, micro_batch: 1, recompute: none}}
+cluster: {{gpu: H100, gpus: 8, gpus_per_node: 8}}
+training: {{global_batch: 8}}
+)",
+                     ep);
+}
+
+std::vector<std::pair<double, int>> Gathers(const BlockTiming& t) {
+  std::vector<std::pair<double, int>> out;
+  for (const Kernel& k : t.layer_fwd) {
+    if (k.name == "fsdp_all_gather") out.emplace_back(k.bytes, k.group_size);
+  }
+  return out;
+}
+
+TEST(Fsdp, ExpertsGatherOverTheExpertDataParallelGroup) {
+  // EP 4 of DP 8: non-expert weights over all 8 ranks, the rank's 2 experts over 8 / 4 = 2.
+  using Gather = std::pair<double, int>;
+  EXPECT_EQ(Gathers(Timing(FsdpMoeJob(4))),
+            (std::vector<Gather>{{2.0 * 17024, 8}, {2.0 * 131072 / 4, 2}}));
+  // EP = DP: every rank owns its experts whole, only the non-expert weights are gathered.
+  EXPECT_EQ(Gathers(Timing(FsdpMoeJob(8))), (std::vector<Gather>{{2.0 * 17024, 8}}));
 }
 
 }  // namespace

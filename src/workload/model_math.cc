@@ -421,6 +421,11 @@ double LiveBytes(const MemoryBreakdown& m) {
 
 }  // namespace
 
+LayerWeights LayerWeightsPerGpu(const BlockConfig& b) {
+  const StageParams sp = SplitParams(b);
+  return {sp.dense_layer, sp.expert_layer};
+}
+
 MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t microbatches) {
   const ParallelPlan& p = b.plan;
   const int dp = DataParallelSize(b, job.cluster.gpus);

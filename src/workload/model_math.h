@@ -42,6 +42,14 @@ double AttentionCorePerPair(const BlockConfig& block);
 double HeadDim(const BlockConfig& block);
 double VHeadDim(const BlockConfig& block);
 
+// One layer's weights on one GPU, averaged over the block's layers: the non-expert part (split by
+// TP) and the experts (split by EP, or by TP without EP). FSDP gathers the first over the DP
+// group and the second over the expert-data-parallel group (DP / EP).
+struct LayerWeights {
+  double dense = 0, expert = 0;
+};
+LayerWeights LayerWeightsPerGpu(const BlockConfig& block);
+
 // Tokens of one sequence (LLM: seq_len; DiT: mean over the sample mix incl. text tokens).
 double SequenceTokens(const BlockConfig& block);
 // Attention context length per token under the "full" convention (E[s^2]/E[s] for mixes and

@@ -76,4 +76,19 @@ int DataParallelSize(const BlockConfig& block, int gpus) {
   return std::max(1, gpus / model_parallel);
 }
 
+bool EpFolded(const BlockConfig& block, int gpus) {
+  return block.plan.ep > 1 && DataParallelSize(block, gpus) % block.plan.ep != 0;
+}
+
+int ExpertDataParallelSize(const BlockConfig& block, int gpus) {
+  const ParallelPlan& p = block.plan;
+  const int dp = DataParallelSize(block, gpus);
+  const int grid = EpFolded(block, gpus) ? p.tp * p.cp * dp : dp;
+  return std::max(1, grid / std::max(1, p.ep));
+}
+
+int EpRankStride(const BlockConfig& block, int gpus) {
+  return EpFolded(block, gpus) ? 1 : block.plan.tp * block.plan.cp;
+}
+
 }  // namespace trainscope::workload

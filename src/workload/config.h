@@ -206,4 +206,13 @@ int KvHeads(const BlockConfig& block);
 // Derived DP size of a block: gpus / (tp * pp * cp) (EP folds into DP for dense parts).
 int DataParallelSize(const BlockConfig& block, int gpus);
 
+// Expert parallelism. Experts are never TP-split (expert TP 1). EP is carved out of DP when it
+// divides it: an EP group is DP replicas tp * cp ranks apart, and the expert-data-parallel
+// group (ranks holding the same experts, which shard their optimizer state and FSDP-gather
+// them) is DP / EP. Otherwise EP folds over the whole TP x CP x DP grid of a stage (Megatron
+// Core's MoE parallel folding): consecutive ranks, expert-DP = tp * cp * dp / EP.
+bool EpFolded(const BlockConfig& block, int gpus);
+int ExpertDataParallelSize(const BlockConfig& block, int gpus);
+int EpRankStride(const BlockConfig& block, int gpus);
+
 }  // namespace trainscope::workload

@@ -161,9 +161,17 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
                                   p.ep, b.num_experts);
     }
     const int dp = DataParallelSize(b, gpus);
-    if (dp % p.ep != 0) {
-      return InvalidArgumentError("{}.parallel.ep: {} does not divide the DP size {}", where,
-                                  p.ep, dp);
+    if ((p.tp * p.cp * dp) % p.ep != 0) {
+      return InvalidArgumentError(
+          "{}.parallel.ep: {} divides neither the DP size {} nor tp*cp*dp {} (MoE parallel "
+          "folding)",
+          where, p.ep, dp, p.tp * p.cp * dp);
+    }
+    if (EpFolded(b, gpus) && p.tp > 1 && !p.sp) {
+      return InvalidArgumentError(
+          "{}.parallel.sp: EP {} folded over TP {} needs sequence parallelism (each TP rank "
+          "dispatches its own tokens)",
+          where, p.ep, p.tp);
     }
   }
   if (b.kind == BlockKind::kDit && b.samples.empty()) {

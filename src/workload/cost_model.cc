@@ -229,11 +229,19 @@ class LayerBuilder {
     } else if (!job_.system.parallel_block) {
       TpExit(out);
       Elementwise(out, "residual_norm", 0.5);
-      TpEnter(out);
+      if (MlpUsesTp()) TpEnter(out);
     }
     Mlp(out);
-    TpExit(out);
+    if (MlpUsesTp() || job_.system.parallel_block) TpExit(out);
     Elementwise(out, "residual_dropout", 0.25);
+  }
+
+  // Routed experts are not TP-split when EP > 1 (expert TP 1): each TP rank dispatches its own
+  // sequence-parallel tokens, so the MoE MLP has no TP gather or scatter around it (Megatron
+  // Core's all-to-all dispatcher gathers over TP only for expert TP > 1). TP-split shared
+  // experts still need them.
+  bool MlpUsesTp() const {
+    return !(b_.kind == BlockKind::kMoe && p_.ep > 1 && b_.shared_experts == 0);
   }
 
   void Mlp(std::vector<Kernel>* out) {
@@ -245,7 +253,7 @@ class LayerBuilder {
       const double ef =
           static_cast<double>(b_.expert_ffn_hidden > 0 ? b_.expert_ffn_hidden : FfnHidden(b_));
       Gemm(out, "router_gemm", local, h_, b_.num_experts, /*bf16=*/true);
-      const int ep_stride = t_ * p_.cp;
+      const int ep_stride = EpRankStride(b_, job_.cluster.gpus);
       // Node-limited routing (DeepSeek-V3 sec. 3.2.2): a token crosses to at most route_nodes
       // nodes once each and is forwarded inside them over NVLink; FP8 training dispatches FP8.
       const double copies = b_.route_nodes > 0 ? std::min<double>(b_.top_k, b_.route_nodes)
@@ -425,7 +433,9 @@ void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* t
   // experts, DP / EP); gathering every expert of the layer over all of DP would move EP x
   // the bytes (DeepSeek-V3 at EP 64: 22 GB per layer instead of 0.2 GB).
   const LayerWeights w = LayerWeightsPerGpu(b);
-  const int shard_expert = std::max(1, shard_layer / b.plan.ep);
+  const int shard_expert =
+      b.plan.fsdp_shard > 0 ? std::max(1, shard_layer / b.plan.ep)
+                            : ExpertDataParallelSize(b, job.cluster.gpus);
   struct Part {
     double bytes;
     int group;

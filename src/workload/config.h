@@ -45,6 +45,12 @@ struct ParallelPlan {
   int recompute_layers = 0;  // layers per pipeline rank recomputed in full on top of `recompute`
                              // (Megatron --recompute-method block --recompute-num-layers)
   bool recompute_to_fit = false;  // planner picks the fewest recompute_layers that fit in HBM
+  // Megatron Core's --recompute-modules beyond the attention core: outputs recomputed in the
+  // backward instead of stored. layernorm: the norm outputs (the QKV and MLP inputs);
+  // mla_up_proj: MLA's up-projected Q, K, V (the latents are kept); moe_act: the SwiGLU output
+  // of the experts (its inputs are kept). DeepSeek-V3 (arXiv 2412.19437 sec. 3.2.3, 3.3.3) runs
+  // all three.
+  bool recompute_layernorm = false, recompute_mla_up_proj = false, recompute_moe_act = false;
   Balancing balancing = Balancing::kNone;
   int balancing_group = 128;  // ranks per balancing group
   bool dp_overlap = true;     // grad reduce overlapped with backward of later chunks [A]
@@ -165,6 +171,9 @@ struct SystemConfig {
   double comm_buffer_bytes = 1.5e9;        // NCCL + bucket buffers per GPU
   bool parallel_block = false;             // GPT-J/PaLM parallel attention+MLP (MegaScale)
   bool fp8_gemm = false;                   // linear layers in FP8 (DeepSeek-V3, Transformer Engine)
+  bool fp8_activation_cache = false;  // linear-layer inputs stored in FP8 for the backward
+                                      // (DeepSeek-V3 sec. 3.3.3)
+  double optimizer_moment_bytes = 4;  // Adam m and v, each (DeepSeek-V3: BF16, 2; sec. 3.3.3)
   double comm_sm_share = 0.0;    // SMs given to overlapped comm kernels (DeepSeek-V3: 20 of 132)
   double step_overhead_s = 0.0;  // fixed per-step host/launch overhead
 };

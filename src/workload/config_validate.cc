@@ -44,6 +44,12 @@ Status ValidateCluster(const JobConfig& job) {
   if (MainBlockIndex(job) < 0) {
     return InvalidArgumentError("blocks: need one dense, moe or dit block to train");
   }
+  const double moments = job.system.optimizer_moment_bytes;
+  if (!(moments == 1 || moments == 2 || moments == 4)) {
+    return InvalidArgumentError(
+        "system.optimizer_moment_bytes: {} (expected 4 = FP32, 2 = BF16 or 1 = FP8 moments)",
+        moments);
+  }
   return OkStatus();
 }
 

@@ -182,6 +182,28 @@ class FieldReader {
   std::vector<std::string> known_;
 };
 
+// Megatron Core's --recompute-modules names; core_attn is `recompute: selective`.
+void ReadRecomputeModules(FieldReader& r, ParallelPlan* plan) {
+  std::vector<std::string> modules;
+  r.Get("recompute_modules", &modules);
+  for (size_t i = 0; i < modules.size(); ++i) {
+    const std::string& m = modules[i];
+    if (m == "layernorm") {
+      plan->recompute_layernorm = true;
+    } else if (m == "mla_up_proj") {
+      plan->recompute_mla_up_proj = true;
+    } else if (m == "moe_act") {
+      plan->recompute_moe_act = true;
+    } else {
+      return r.Fail(r.Child("recompute_modules")[i],
+                    fmt::format("{}recompute_modules: unknown module '{}' (layernorm, "
+                                "mla_up_proj, moe_act; the attention core is recompute: "
+                                "selective)",
+                                r.path(), m));
+    }
+  }
+}
+
 void ReadPlan(FieldReader& r, ParallelPlan* plan) {
   r.Enum("dp_mode", &plan->dp_mode, kDpModes);
   r.Get("fsdp_shard", &plan->fsdp_shard);
@@ -200,6 +222,7 @@ void ReadPlan(FieldReader& r, ParallelPlan* plan) {
   r.Enum("recompute", &plan->recompute, kRecompute);
   r.Get("recompute_layers", &plan->recompute_layers);
   r.Get("recompute_to_fit", &plan->recompute_to_fit);
+  ReadRecomputeModules(r, plan);
   r.Enum("balancing", &plan->balancing, kBalancing);
   r.Get("balancing_group", &plan->balancing_group);
   r.Assumed("dp_overlap", &plan->dp_overlap, "grad reduce overlapped with backward");
@@ -281,6 +304,31 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("patch_w", &b->patch_w);
 }
 
+// system: software efficiencies and precision choices.
+void ReadSystem(const YAML::Node& system, JobConfig* job, Status* error) {
+  SystemConfig& s = job->system;
+  FieldReader sr(system.IsDefined() ? system : YAML::Node(YAML::NodeType::Map), "system.", job,
+                 error);
+  sr.Assumed("elementwise_bytes_per_elem", &s.elementwise_bytes_per_elem,
+             "HBM traffic of non-GEMM ops");
+  sr.Assumed("backward_efficiency", &s.backward_efficiency,
+             "backward vs forward kernel efficiency");
+  sr.Get("tp_overlap_fraction", &s.tp_overlap_fraction);
+  sr.Assumed("dp_exposed_fraction", &s.dp_exposed_fraction, "overlapped DP comm still exposed");
+  sr.Get("pp_p2p_blocking", &s.pp_p2p_blocking);
+  sr.Assumed("grad_reduce_bytes", &s.grad_reduce_bytes, "fp32 gradient reduction");
+  sr.Get("optimizer_bytes_per_param", &s.optimizer_bytes_per_param);
+  sr.Assumed("fragmentation", &s.fragmentation, "allocator fragmentation");
+  sr.Assumed("comm_buffer_bytes", &s.comm_buffer_bytes, "NCCL and bucket buffers");
+  sr.Get("parallel_block", &s.parallel_block);
+  sr.Get("fp8_gemm", &s.fp8_gemm);
+  sr.Get("fp8_activation_cache", &s.fp8_activation_cache);
+  sr.Get("optimizer_moment_bytes", &s.optimizer_moment_bytes);
+  sr.Get("comm_sm_share", &s.comm_sm_share);
+  sr.Get("step_overhead_s", &s.step_overhead_s);
+  sr.CheckKeys();
+}
+
 Status ParseRoot(const YAML::Node& root, JobConfig* job) {
   Status error;
   if (!root.IsMap()) return InvalidArgumentError("line 1: the document must be a mapping");
@@ -357,26 +405,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     r.Get("oversubscription", &c.oversubscription);
     r.CheckKeys();
   }
-  const YAML::Node system = root["system"];
-  SystemConfig& s = job->system;
-  FieldReader sr(system.IsDefined() ? system : YAML::Node(YAML::NodeType::Map), "system.", job,
-                 &error);
-  sr.Assumed("elementwise_bytes_per_elem", &s.elementwise_bytes_per_elem,
-             "HBM traffic of non-GEMM ops");
-  sr.Assumed("backward_efficiency", &s.backward_efficiency,
-             "backward vs forward kernel efficiency");
-  sr.Get("tp_overlap_fraction", &s.tp_overlap_fraction);
-  sr.Assumed("dp_exposed_fraction", &s.dp_exposed_fraction, "overlapped DP comm still exposed");
-  sr.Get("pp_p2p_blocking", &s.pp_p2p_blocking);
-  sr.Assumed("grad_reduce_bytes", &s.grad_reduce_bytes, "fp32 gradient reduction");
-  sr.Get("optimizer_bytes_per_param", &s.optimizer_bytes_per_param);
-  sr.Assumed("fragmentation", &s.fragmentation, "allocator fragmentation");
-  sr.Assumed("comm_buffer_bytes", &s.comm_buffer_bytes, "NCCL and bucket buffers");
-  sr.Get("parallel_block", &s.parallel_block);
-  sr.Get("fp8_gemm", &s.fp8_gemm);
-  sr.Get("comm_sm_share", &s.comm_sm_share);
-  sr.Get("step_overhead_s", &s.step_overhead_s);
-  sr.CheckKeys();
+  ReadSystem(root["system"], job, &error);
   const YAML::Node training = root["training"];
   TrainingConfig& t = job->training;
   FieldReader tr(training.IsDefined() ? training : YAML::Node(YAML::NodeType::Map), "training.",

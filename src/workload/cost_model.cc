@@ -293,6 +293,8 @@ class LayerBuilder {
 
   double tokens() const { return tokens_; }
   double h() const { return h_; }
+  // FLOP/s of a large GEMM in the linear layers' precision.
+  double GemmRate() const { return gemm_gpu_.peak_flops * gemm_gpu_.gemm_eff_max; }
 
  private:
   const BlockConfig& b_;
@@ -383,6 +385,29 @@ bool SelectiveRecomputesAttention(const BlockConfig& b) {
 
 // The backward's recomputation: the whole forward again (full) or its attention core
 // (selective), ahead of the backward kernels.
+// Megatron Core's --recompute-modules: the norms, MLA's up-projections and the experts'
+// activation run again in the backward (their outputs were not stored).
+void AddRecomputeModules(const BlockConfig& b, const LayerBuilder& builder, BlockTiming* timing) {
+  const ParallelPlan& p = b.plan;
+  for (Kernel k : timing->layer_fwd) {
+    const bool norm = p.recompute_layernorm && (k.name == "norm_rope" || k.name == "residual_norm");
+    const bool act = p.recompute_moe_act && k.name == "expert_act";
+    if (!norm && !act) continue;
+    k.name = "recompute_" + k.name;
+    timing->layer_bwd.push_back(k);
+  }
+  if (p.recompute_mla_up_proj && IsMla(b)) {
+    const double heads = b.heads, qk = QkHeadDim(b);
+    const double rope = static_cast<double>(b.rope_head_dim);
+    const double up = static_cast<double>(b.q_lora_rank) * heads * qk +
+                      static_cast<double>(b.kv_lora_rank) * heads * (qk - rope + VHeadDim(b));
+    Kernel k = MakeKernel("recompute_mla_up_proj", KernelKind::kGemm);
+    k.flops = 2 * builder.tokens() * up / p.tp;
+    k.seconds = k.flops / builder.GemmRate();
+    timing->layer_bwd.push_back(k);
+  }
+}
+
 void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timing) {
   if (b.plan.recompute == Recompute::kFull) {
     for (Kernel k : timing->layer_fwd) {
@@ -391,6 +416,7 @@ void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timi
     }
     return;
   }
+  AddRecomputeModules(b, builder, timing);
   if (b.plan.recompute_layers > 0) {
     // Block recompute: recompute_layers of the rank's ceil(layers / pp) redo their forward; the
     // per-layer kernels carry that share (the attention core of a selective layer is below).

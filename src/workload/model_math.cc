@@ -321,7 +321,54 @@ double StateBytesPerParam(DpMode mode, int d) {
   return 16;
 }
 
-double LayerActivationBytes(const BlockConfig& b, double micro_tokens) {
+namespace {
+
+// Stored bytes per [token, h] element of one layer's sub-blocks (Korthikanti et al. 2022: 34 =
+// attention 11 + MLP 19 + norms 4 for GPT), scaled to the stored widths. `lin` is the byte width
+// of a linear layer's cached input (2 BF16, 1 FP8-cached); a recomputed norm stores no output.
+struct StoredPerElement {
+  double attn = 0, mlp = 0, norm_out = 0;
+};
+
+StoredPerElement StoredActivations(const BlockConfig& b, const Widths& w, bool fp8_cache) {
+  const ParallelPlan& p = b.plan;
+  const double lin = fp8_cache ? 1.0 : 2.0;
+  const double mask = b.dropout ? 1.0 : 0.0;  // one 1-byte dropout mask per sub-block
+  StoredPerElement e;
+  e.norm_out = p.recompute_layernorm ? 0.0 : lin;  // the QKV and the MLP input
+  if (IsMla(b)) {
+    // MLA: the latents (inputs of the up-projections), the up-projected Q, K, V unless
+    // recomputed, the attention output (flash backward and output projection).
+    const double latents = static_cast<double>(b.q_lora_rank + b.kv_lora_rank + b.rope_head_dim);
+    const double qkv = b.heads * (2 * QkHeadDim(b) + VHeadDim(b));
+    e.attn = lin * latents / w.h + (p.recompute_mla_up_proj ? 0.0 : 2 * qkv / w.h) +
+             2 * b.heads * VHeadDim(b) / w.h;
+  } else {
+    // Q and the attention output (heads x head_dim wide), K and V.
+    e.attn = 4 * w.q_dim / w.h + 4 * w.kv_dim / w.h;
+  }
+  e.attn += e.norm_out + mask;
+  // MLP: the activation's input (2f wide for SwiGLU) and the second GEMM's input per expert
+  // copy; a MoE layer also keeps the top_k permuted copies of its tokens (the routed experts'
+  // first-GEMM inputs; Megatron's dispatcher stores them).
+  const double act_in = 2.0 * (w.swiglu ? 2 : 1);
+  if (b.kind == BlockKind::kMoe) {
+    // With moe_act recompute the experts keep only the activation's input, FP8-cached like
+    // the Linear inputs (DeepSeek-V3 sec. 3.3.3).
+    const double copies = b.top_k + b.shared_experts;
+    const double fc2_in = p.recompute_moe_act ? 0.0 : lin;
+    const double expert_act_in = p.recompute_moe_act ? act_in * lin / 2 : act_in;
+    e.mlp = lin * b.top_k + copies * (expert_act_in + fc2_in) * w.ef / w.h;
+  } else {
+    e.mlp = (act_in + lin) * w.f / w.h;
+  }
+  e.mlp += e.norm_out + mask;
+  return e;
+}
+
+}  // namespace
+
+double LayerActivationBytes(const BlockConfig& b, double micro_tokens, bool fp8_cache) {
   const Widths w = WidthsOf(b);
   const ParallelPlan& p = b.plan;
   const double t = p.tp;
@@ -329,26 +376,18 @@ double LayerActivationBytes(const BlockConfig& b, double micro_tokens) {
   const double sbh = tokens * w.h;
   if (p.recompute == Recompute::kFull) return 2 * sbh / (p.sp ? t : 1.0);
   if (p.recompute == Recompute::kOffload) return 2 * sbh / t;  // MLAC: only the live layer input
-  // Korthikanti's 34 = attention 11 + MLP 19 + norms 4, scaled to the stored widths; each of
-  // attention and MLP keeps one 1-byte dropout mask of [s, b, h] (none without dropout).
-  const double heads = b.heads;
+  const StoredPerElement e = StoredActivations(b, w, fp8_cache);
   const double mask = b.dropout ? 1.0 : 0.0;
-  // Sub-block input, Q and the attention output (heads x head_dim wide), K and V.
-  const double attn = 2 + 4 * w.q_dim / w.h + mask + 4 * w.kv_dim / w.h;
-  double f_eff = (w.swiglu ? 1.5 : 1.0) * w.f;
-  if (b.kind == BlockKind::kMoe)
-    f_eff = (w.swiglu ? 1.5 : 1.0) * w.ef * (b.top_k + b.shared_experts);
-  const double mlp = 2 + mask + 16 * f_eff / (4 * w.h);
   // Cross-attention sub-block: its norm input, Q, attention output and dropout mask.
   const double cross = CrossText(b) ? 6 + 2 + mask : 0.0;
-  const double total = attn + mlp + 4 + cross;
+  const double total = e.attn + e.mlp + 4 + cross;  // 4: the two norms' inputs
   // 5as/h: softmax input/output + dropout mask of the score matrix; only without a fused kernel
   // and without selective recompute.
   const bool store_scores = p.recompute == Recompute::kNone && !b.flash_attention;
-  const double scores = store_scores ? 5 * heads * AttentionContext(b) / w.h : 0;
+  const double scores = store_scores ? 5 * b.heads * AttentionContext(b) / w.h : 0;
   if (p.sp || t == 1) return sbh / t * (total + scores);
   // Norm inputs, sub-block inputs, dropout masks (a cross-attention sub-block adds one of each).
-  const double unsplit = 8 + 2 * mask + (CrossText(b) ? 4 + mask : 0.0);
+  const double unsplit = 4 + 2 * e.norm_out + 2 * mask + (CrossText(b) ? 4 + mask : 0.0);
   return sbh * (unsplit + (total - unsplit) / t + scores / t);
 }
 
@@ -431,10 +470,11 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
   const int dp = DataParallelSize(b, job.cluster.gpus);
   const StageParams sp = SplitParams(b);
   const double micro_tokens = SequenceTokens(b) * p.micro_batch;
-  const double layer_act = LayerActivationBytes(b, micro_tokens);
+  const bool fp8_cache = job.system.fp8_activation_cache;
+  const double layer_act = LayerActivationBytes(b, micro_tokens, fp8_cache);
   BlockConfig full_copy = b;
   full_copy.plan.recompute = Recompute::kFull;
-  const double full_act = LayerActivationBytes(full_copy, micro_tokens);
+  const double full_act = LayerActivationBytes(full_copy, micro_tokens, fp8_cache);
   const auto states = [&](double params, int shards, MemoryBreakdown* m) {
     if (b.frozen) {
       m->weights += 2 * params;
@@ -445,7 +485,9 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
     m->weights += sharded_w ? 2 * params / d : 2 * params;
     m->grads +=
         p.dp_mode == DpMode::kDp || p.dp_mode == DpMode::kZero1 ? 2 * params : 2 * params / d;
-    m->optimizer += p.dp_mode == DpMode::kDp ? 12 * params : 12 * params / d;
+    // FP32 master weights and Adam's two moments (optimizer_moment_bytes each).
+    const double opt = (4 + 2 * job.system.optimizer_moment_bytes) * params;
+    m->optimizer += p.dp_mode == DpMode::kDp ? opt : opt / d;
   };
   // other_end: the rank also holds the model's other end (DualPipe's ranks 0 and pp - 1).
   const auto stage = [&](int rank, bool other_end) {

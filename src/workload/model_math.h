@@ -40,7 +40,10 @@ double AttentionWeights(const BlockConfig& block);
 double AttentionCorePerPair(const BlockConfig& block);
 // Per-head widths: `head_dim` (default hidden / heads), or MLA's qk_head_dim / v_head_dim.
 double HeadDim(const BlockConfig& block);
+double QkHeadDim(const BlockConfig& block);
 double VHeadDim(const BlockConfig& block);
+// Multi-head latent attention (kv_lora_rank > 0).
+bool IsMla(const BlockConfig& block);
 
 // One layer's weights on one GPU, averaged over the block's layers: the non-expert part (split by
 // TP) and the experts (split by EP, or by TP without EP). FSDP gathers the first over the DP
@@ -107,7 +110,7 @@ struct MemoryBreakdown {
 };
 
 // Korthikanti activation bytes of one layer for one microbatch on one GPU.
-double LayerActivationBytes(const BlockConfig& block, double micro_tokens);
+double LayerActivationBytes(const BlockConfig& block, double micro_tokens, bool fp8_cache = false);
 // Layers pipeline rank `rank` holds (all its chunks); a remainder goes to the middle ranks.
 double StageLayers(int layers, int pp, int rank);
 // Microbatches whose activations rank `rank` holds at its peak (1F1B and ZB-H1: min(m, p - r);

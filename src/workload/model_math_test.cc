@@ -221,6 +221,58 @@ TEST(ModelMath, HeadDimWiderThanHiddenGivesQwen3Sizes) {
   EXPECT_EQ(LayerActivationBytes(implicit, 16), LayerActivationBytes(explicit_dim, 16));
 }
 
+// Stored activations per layer by hand (sbh = 16 tokens x 64 = 1,024 bytes per unit), no dropout,
+// fused attention. A MoE layer keeps its top_k permuted token copies (the routed experts' first
+// GEMM inputs); recompute modules and the FP8 cache of Linear inputs remove or halve terms.
+TEST(ModelMath, MoeAndMlaActivationsByHand) {
+  BlockConfig b = SmallDense();
+  b.kind = BlockKind::kMoe;
+  b.flash_attention = true;
+  b.dropout = false;
+  b.num_experts = 4;
+  b.top_k = 2;
+  b.expert_ffn_hidden = 32;
+  // attention: norm output 2 + Q and output 4 + K and V 4 = 10; MLP: 2 copies x 2 bytes = 4,
+  // per copy (GELU input 2 + second GEMM input 2) x 32/64 = 2 each, norm output 2 = 10; norms 4.
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(b, 16), 24.0 * 1024);
+  BlockConfig norm = b;
+  norm.plan.recompute_layernorm = true;  // both norm outputs recomputed
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(norm, 16), 20.0 * 1024);
+  // FP8 cache: Linear inputs at 1 byte: attention 1 + 8 = 9; MLP 2 + 2 x (2 + 1) x 0.5 + 1 = 6.
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(b, 16, /*fp8_cache=*/true), 19.0 * 1024);
+  BlockConfig act = b;
+  act.plan.recompute_moe_act = true;  // keeps only the GELU input, FP8: MLP 2 + 2 x 1 x 0.5 + 1
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(act, 16, true), 17.0 * 1024);
+
+  // MLA: latents (16 + 8 + 4) x 2 bytes / 64 = 0.875, up-projected Q, K (4 x 12 each) and V
+  // (4 x 8): 2 x 128 / 64 = 4, output 2 x 32 / 64 = 1, norm output 2: 7.875; dense GELU MLP
+  // of 256: (2 + 2) x 4 + 2 = 18; norms 4.
+  BlockConfig mla = SmallDense();
+  mla.flash_attention = true;
+  mla.dropout = false;
+  mla.q_lora_rank = 16;
+  mla.kv_lora_rank = 8;
+  mla.rope_head_dim = 4;
+  mla.qk_head_dim = 12;
+  mla.v_head_dim = 8;
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(mla, 16), 29.875 * 1024);
+  mla.plan.recompute_mla_up_proj = true;
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(mla, 16), 25.875 * 1024);
+}
+
+// Adam's moments in BF16 (DeepSeek-V3 sec. 3.3.3): FP32 master + 2 x 2 bytes, 8 of the 12 bytes.
+TEST(ModelMath, Bf16MomentsShrinkTheOptimizerState) {
+  JobConfig job;
+  job.cluster.gpus = 1;
+  job.training.global_batch = 1;
+  job.blocks = {SmallDense()};
+  ASSERT_OK_AND_ASSIGN(Prediction fp32, Predict(job));
+  job.system.optimizer_moment_bytes = 2;
+  ASSERT_OK_AND_ASSIGN(Prediction bf16, Predict(job));
+  EXPECT_DOUBLE_EQ(fp32.memory.optimizer, 12.0 * 111424);
+  EXPECT_DOUBLE_EQ(bf16.memory.optimizer, 8.0 * 111424);
+}
+
 // DeepSeek-V3's MTP module (sec. 2.2) on the last stage: one more layer, a [2h -> h]
 // projection and another pass of the output head, in time and memory; not in the parameter total.
 TEST(ModelMath, MtpModuleLoadsTheLastStage) {

@@ -3,11 +3,31 @@
 #include "workload/plan_report.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "workload/config_io.h"
 
 namespace trainscope::workload {
 namespace {
+
+// Megatron Core's --recompute-modules the plan runs on top of `recompute`.
+std::vector<const char*> RecomputeModules(const ParallelPlan& plan) {
+  std::vector<const char*> out;
+  if (plan.recompute_layernorm) out.push_back("layernorm");
+  if (plan.recompute_mla_up_proj) out.push_back("mla_up_proj");
+  if (plan.recompute_moe_act) out.push_back("moe_act");
+  return out;
+}
+
+std::string RecomputeText(const ParallelPlan& plan) {
+  std::string s(Name(plan.recompute));
+  const std::vector<const char*> modules = RecomputeModules(plan);
+  for (size_t i = 0; i < modules.size(); ++i) {
+    s += fmt::format("{}{}", i == 0 ? "+" : ",", modules[i]);
+  }
+  return s;
+}
 
 std::string Si(double v) {
   const char* units[] = {"", "K", "M", "G", "T", "P", "E", "Z"};
@@ -39,9 +59,9 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
   s += fmt::format(
       "  layout       tp={}{} pp={} vpp={} ({}) cp={}({}) ep={} dp={} ({}), mb={}, m={}, "
       "recompute={}\n",
-      plan.tp, plan.sp ? "+sp" : "", plan.pp, plan.vpp, Name(plan.schedule), plan.cp,
+      plan.tp, plan.sp && plan.tp > 1 ? "+sp" : "", plan.pp, plan.vpp, Name(plan.schedule), plan.cp,
       Name(plan.cp_kind), plan.ep, p.dp, Name(plan.dp_mode), plan.micro_batch, p.microbatches,
-      Name(plan.recompute));
+      RecomputeText(plan));
   s += fmt::format("  batch        {} sequences, {} tokens per step\n", p.global_batch,
                    Si(p.tokens_per_step));
   s += "\nParameters\n";
@@ -112,6 +132,9 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.Field("cp", plan.cp).Field("ep", plan.ep).Field("dp", p.dp);
   w.Field("micro_batch", plan.micro_batch).Field("microbatches", p.microbatches);
   w.Field("recompute", Name(plan.recompute)).Field("dp_mode", Name(plan.dp_mode));
+  w.Key("recompute_modules").BeginArray();
+  for (const char* module : RecomputeModules(plan)) w.Value(std::string_view(module));
+  w.EndArray();
   w.Field("schedule", Name(plan.schedule));
   w.EndObject();
   w.Field("global_batch", p.global_batch);

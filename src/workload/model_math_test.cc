@@ -118,24 +118,29 @@ TEST(ModelMath, InFlightMatchesKorthikantiForTheFirstStage) {
 }
 
 TEST(ModelMath, RecomputeToFitPicksTheFewestLayers) {
-  ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset("val-llama3-405b-8k-8192"));
-  BlockConfig& b = job.blocks[0];
-  ASSERT_TRUE(b.plan.recompute_to_fit);
-  ASSERT_OK_AND_ASSIGN(Prediction fitted, Predict(job));
-  ASSERT_TRUE(fitted.fits);
-  // Brute force: the same job with k block-recomputed layers, k = 0, 1, ...
-  b.plan.recompute_to_fit = false;
-  int first_fit = -1;
-  for (int k = 0; k <= 8 && first_fit < 0; ++k) {
-    b.plan.recompute_layers = k;
-    ASSERT_OK_AND_ASSIGN(Prediction p, Predict(job));
-    if (p.fits) {
-      first_fit = k;
-      EXPECT_DOUBLE_EQ(p.step_time_s, fitted.step_time_s);
-      EXPECT_DOUBLE_EQ(p.memory_per_gpu_bytes, fitted.memory_per_gpu_bytes);
+  // Dense (selective + block), MoE with MLA and recompute modules, and a FP8 dense job; each
+  // against brute force: the same job with k block-recomputed layers, k = 0, 1, ...
+  for (const char* preset :
+       {"val-llama3-405b-8k-8192", "val-mbridge2509-deepseek-v3", "val-nemo2407-nemotron-340b"}) {
+    ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(preset));
+    BlockConfig& b = job.blocks[0];
+    ASSERT_TRUE(b.plan.recompute_to_fit) << preset;
+    ASSERT_OK_AND_ASSIGN(Prediction fitted, Predict(job));
+    ASSERT_TRUE(fitted.fits) << preset;
+    b.plan.recompute_to_fit = false;
+    int first_fit = -1;
+    for (int k = 0; k <= b.layers && first_fit < 0; ++k) {
+      b.plan.recompute_layers = k;
+      ASSERT_OK_AND_ASSIGN(Prediction p, Predict(job));
+      if (p.fits) {
+        first_fit = k;
+        EXPECT_DOUBLE_EQ(p.step_time_s, fitted.step_time_s) << preset;
+        EXPECT_DOUBLE_EQ(p.memory_per_gpu_bytes, fitted.memory_per_gpu_bytes) << preset;
+      }
     }
+    // Selective recompute alone does not fit Llama 3 405B at 8k with vpp 4, nor Nemotron 340B.
+    EXPECT_GT(first_fit, 0) << preset;
   }
-  EXPECT_GT(first_fit, 0);  // selective recompute alone does not fit at 8k with vpp 4
 }
 
 TEST(ModelMath, StateBytesPerParamFollowZeroPaper) {

@@ -205,11 +205,26 @@ Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
   plan.recompute_to_fit = false;
   const int layers = job.blocks[static_cast<size_t>(main_index)].layers;
   const int most = (layers + plan.pp - 1) / plan.pp;
-  Result<Prediction> best = InternalError("no recompute setting tried");
-  for (int k = plan.recompute_layers; k <= most; ++k) {
-    plan.recompute_layers = k;
-    best = PredictAsGiven(fitted, detail);
-    if (!best.ok() || best->fits) break;
+  Result<Prediction> best = PredictAsGiven(fitted, detail);
+  if (best.ok() && !best->fits && plan.recompute_layers < most) {
+    // Only the main block's memory moves with k: find the first k that fits from its memory
+    // alone (cheap), then predict that layout in full; a sweep pays one extra prediction.
+    const BlockConfig& main = fitted.blocks[static_cast<size_t>(main_index)];
+    const auto main_live = [&]() {
+      const MemoryBreakdown m = BlockMemory(main, fitted, best->microbatches);
+      return m.weights + m.grads + m.optimizer + m.activations + m.logits;
+    };
+    const double scale = 1 + fitted.system.fragmentation;
+    const double others = best->memory.total / scale - main_live();
+    int k = plan.recompute_layers;
+    while (k < most && (others + main_live()) * scale > fitted.cluster.gpu.hbm_bytes) {
+      plan.recompute_layers = ++k;
+    }
+    for (; k <= most; ++k) {  // confirm in full (and step on if rounding disagrees)
+      plan.recompute_layers = k;
+      best = PredictAsGiven(fitted, detail);
+      if (!best.ok() || best->fits) break;
+    }
   }
   if (best.ok()) {
     best->notes.push_back(fmt::format(

@@ -84,6 +84,43 @@ TEST(Config, StrictKeysAndBoundedValues) {
 // Token counts that no comparison catches (NaN) or that print 'inf GPU-hours' are refused; a
 // DiT batch of 1e12 is bounded like a decoder's (it wrapped the microbatch count and was named
 // as 'microbatches ... must be >= 1'); the --tokens flag is checked under its own name.
+// Rates, widths and factors that would make an op take forever (an efficiency of 0), NaN or
+// overflow the replay's nanosecond sums (a 1e12-wide head) are refused naming the field; the
+// predictor also refuses any op time outside [0, 1 day] (mutation runs under UBSan found these).
+TEST(Config, ImplausibleRatesAndWidthsAreRefused) {
+  const auto error_of = [](const std::string& from, const std::string& to) {
+    std::string yaml = kMinimal;
+    const size_t at = yaml.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+    return ParseJobConfig(yaml, "m.yaml").status();
+  };
+  EXPECT_THAT(error_of("{gpu: A100, gpus: 8}", "{gpu: A100, gpus: 8, gemm_eff_max: 0}"),
+              StatusIs(StatusCode::kInvalidArgument, "cluster.gemm_eff_max: 0 is outside"));
+  EXPECT_THAT(error_of("{gpu: A100, gpus: 8}", "{gpu: A100, gpus: 8, fp8_gemm_eff_max: .nan}"),
+              StatusIs(StatusCode::kInvalidArgument, "cluster.fp8_gemm_eff_max: nan is outside"));
+  EXPECT_THAT(error_of("{gpu: A100, gpus: 8}", "{gpu: A100, gpus: 8, nic_gbps: 0}"),
+              StatusIs(StatusCode::kInvalidArgument, "cluster.nic_gbps: 0 is outside"));
+  EXPECT_THAT(error_of("training:", "system: {grad_reduce_bytes: 1e12}\ntraining:"),
+              StatusIs(StatusCode::kInvalidArgument, "system.grad_reduce_bytes"));
+  EXPECT_THAT(error_of("training:", "system: {backward_efficiency: 0}\ntraining:"),
+              StatusIs(StatusCode::kInvalidArgument, "system.backward_efficiency"));
+  EXPECT_THAT(error_of("seq_len: 128", "seq_len: 0"),
+              StatusIs(StatusCode::kInvalidArgument, "seq_len: 0 (a dense or moe block"));
+  EXPECT_THAT(error_of("heads: 8", "heads: 8\n    head_dim: 1e12"),
+              StatusIs(StatusCode::kInvalidArgument, "head_dim: 1000000000000 is implausible"));
+  EXPECT_THAT(
+      error_of("kind: dense", "kind: moe\n    num_experts: 8\n    top_k: 2\n    router_imbalance: 0"),
+      StatusIs(StatusCode::kInvalidArgument, "router_imbalance (slowest EP rank / mean): 0"));
+  // Valid fields, absurd together: a 1 FLOP/s GPU. The replay would sum op times beyond int64
+  // nanoseconds; the predictor refuses instead.
+  std::string slow = kMinimal;
+  slow.replace(slow.find("{gpu: A100, gpus: 8}"), 20, "{gpu: A100, gpus: 8, peak_flops: 1}");
+  ASSERT_OK_AND_ASSIGN(JobConfig job, ParseJobConfig(slow, "m.yaml"));
+  EXPECT_THAT(Predict(job).status(),
+              StatusIs(StatusCode::kInvalidArgument, "m.yaml: a step op would take"));
+}
+
 TEST(Config, TokenCountsAreFiniteAndDitBatchesBounded) {
   auto with_training = [](const std::string& training) {
     std::string text = kMinimal;

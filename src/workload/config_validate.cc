@@ -53,6 +53,53 @@ Status ValidateCluster(const JobConfig& job) {
   return OkStatus();
 }
 
+// A fraction or efficiency in [lo, hi]; NaN fails every comparison.
+Status CheckRange(std::string_view field, double value, double lo, double hi) {
+  if (!(value >= lo && value <= hi)) {
+    return InvalidArgumentError("{}: {} is outside [{}, {}]", field, value, lo, hi);
+  }
+  return OkStatus();
+}
+
+// Efficiencies, bandwidths and software factors: an efficiency of 0 would make a kernel take
+// forever, one of 5 would beat the datasheet.
+Status ValidateRates(const JobConfig& job) {
+  const GpuSpec& g = job.cluster.gpu;
+  const SystemConfig& s = job.system;
+  const std::pair<const char*, double> positive_fractions[] = {
+      {"cluster.gemm_eff_max", g.gemm_eff_max},
+      {"cluster.fp8_gemm_eff_max", g.fp8_gemm_eff_max},
+      {"cluster.attn_eff", g.attn_eff},
+      {"cluster.nvlink_bus_eff", job.cluster.nvlink_bus_eff},
+      {"cluster.nic_bus_eff", job.cluster.nic_bus_eff}};
+  for (const auto& [field, value] : positive_fractions) {
+    TS_RETURN_IF_ERROR(CheckRange(field, value, 1e-3, 1.0));
+  }
+  TS_RETURN_IF_ERROR(CheckRange("cluster.attn_eff_fa3", g.attn_eff_fa3, 0.0, 1.0));  // 0: none
+  for (const auto& [field, value] :
+       {std::pair<const char*, double>{"cluster.hbm_bw", g.hbm_bw},
+        {"cluster.nvlink_bw", g.nvlink_bw},
+        {"cluster.pcie_bw", g.pcie_bw},
+        {"cluster.nic_gbps", job.cluster.nic_gbps}}) {
+    TS_RETURN_IF_ERROR(CheckRange(field, value, 1e-3, 1e15));
+  }
+  TS_RETURN_IF_ERROR(CheckRange("cluster.gemm_half_dim", g.gemm_half_dim, 0, 1e6));
+  TS_RETURN_IF_ERROR(CheckRange("system.backward_efficiency", s.backward_efficiency, 0.05, 2));
+  TS_RETURN_IF_ERROR(CheckRange("system.grad_reduce_bytes", s.grad_reduce_bytes, 0.5, 8));
+  TS_RETURN_IF_ERROR(
+      CheckRange("system.elementwise_bytes_per_elem", s.elementwise_bytes_per_elem, 0, 1e4));
+  TS_RETURN_IF_ERROR(CheckRange("system.tp_overlap_fraction", s.tp_overlap_fraction, 0, 1));
+  TS_RETURN_IF_ERROR(CheckRange("system.dp_exposed_fraction", s.dp_exposed_fraction, 0, 1));
+  TS_RETURN_IF_ERROR(CheckRange("system.comm_sm_share", s.comm_sm_share, 0, 0.95));
+  TS_RETURN_IF_ERROR(CheckRange("system.fragmentation", s.fragmentation, 0, 10));
+  TS_RETURN_IF_ERROR(CheckRange("system.comm_buffer_bytes", s.comm_buffer_bytes, 0, 1e13));
+  TS_RETURN_IF_ERROR(
+      CheckRange("system.optimizer_bytes_per_param", s.optimizer_bytes_per_param, 0, 1e3));
+  TS_RETURN_IF_ERROR(CheckRange("system.step_overhead_s", s.step_overhead_s, 0, 1e5));
+  TS_RETURN_IF_ERROR(CheckRange("system.pp_p2p_blocking", s.pp_p2p_blocking, 0, 1));
+  return OkStatus();
+}
+
 // One block's shape and parallel plan, against the cluster's GPU count.
 // vpp > 1 means interleaving; the split-backward schedules run one model chunk per stage and
 // need a pipeline; DualPipe pairs rank r with rank pp - 1 - r, so pp must be even (microbatch
@@ -108,7 +155,20 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
     TS_RETURN_IF_ERROR(CheckBound(where + "." + name, value, kMaxWidth));
   }
   TS_RETURN_IF_ERROR(CheckBound(where + ".seq_len", b.seq_len, kMaxSeqLen));
-  TS_RETURN_IF_ERROR(CheckBound(where + ".head_dim", b.head_dim, kMaxWidth));
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"head_dim", b.head_dim},
+                                    {"q_lora_rank", b.q_lora_rank},
+                                    {"kv_lora_rank", b.kv_lora_rank},
+                                    {"qk_head_dim", b.qk_head_dim},
+                                    {"v_head_dim", b.v_head_dim},
+                                    {"rope_head_dim", b.rope_head_dim},
+                                    {"expert_ffn_hidden", b.expert_ffn_hidden}}) {
+    TS_RETURN_IF_ERROR(CheckBound(where + "." + name, value, kMaxWidth));
+    if (value < 0) return InvalidArgumentError("{}.{}: {} must be >= 0", where, name, value);
+  }
+  if ((b.kind == BlockKind::kDense || b.kind == BlockKind::kMoe) && b.seq_len <= 0) {
+    return InvalidArgumentError("{}.seq_len: {} (a dense or moe block needs tokens per sequence)",
+                                where, b.seq_len);
+  }
   if (b.head_dim < 0) {
     return InvalidArgumentError("{}.head_dim: {} must be >= 0 (0 = hidden / heads)", where,
                                 b.head_dim);
@@ -162,6 +222,8 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
       return InvalidArgumentError("{}: moe needs num_experts > 0 and 0 < top_k <= experts",
                                   where);
     }
+    TS_RETURN_IF_ERROR(
+        CheckRange(where + ".router_imbalance (slowest EP rank / mean)", b.router_imbalance, 1, 64));
     if (b.num_experts % p.ep != 0) {
       return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where,
                                   p.ep, b.num_experts);
@@ -239,6 +301,7 @@ Status ValidateTraining(const JobConfig& job) {
 
 Status ValidateJobConfig(const JobConfig& job) {
   TS_RETURN_IF_ERROR(ValidateCluster(job));
+  TS_RETURN_IF_ERROR(ValidateRates(job));
   for (size_t i = 0; i < job.blocks.size(); ++i) {
     TS_RETURN_IF_ERROR(ValidateBlock(job.blocks[i], i, job.cluster.gpus));
   }

@@ -307,7 +307,7 @@ TEST(ModelMath, MtpModuleLoadsTheLastStage) {
   std::string yaml = R"(
 name: t
 blocks:
-  - {name: d, kind: dense, layers: 4, hidden: 256, heads: 4, vocab: 0, mtp_layers: 1}
+  - {name: d, kind: dense, layers: 4, hidden: 256, heads: 4, seq_len: 128, vocab: 0, mtp_layers: 1}
 cluster: {gpu: H100, gpus: 8, gpus_per_node: 8}
 training: {global_batch: 8}
 )";

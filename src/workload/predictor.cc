@@ -99,6 +99,28 @@ void AddSampleWait(const BlockConfig& main, int64_t microbatches, int dp, const 
                   100 * out->sample_wait_s / out->step_time_s));
 }
 
+// The replay counts op times in int64 nanoseconds; an input that makes one non-finite or beyond
+// a day (an efficiency of 0, a 1e12-wide head) is refused here, naming what to check, rather
+// than replayed into an overflowing sum.
+Status CheckOpTimes(const StepCosts& c) {
+  constexpr double kMaxOpSeconds = 86400;
+  std::vector<double> all = {c.vision_fwd_s,   c.vision_bwd_s, c.vision_grad_s, c.p2p_s,
+                             c.param_gather_s, c.grad_sync_s,  c.embedding_s,   c.latency_s,
+                             c.optimizer_s};
+  for (const auto* list : {&c.fwd_s, &c.bwd_s, &c.wgrad_s}) {
+    all.insert(all.end(), list->begin(), list->end());
+  }
+  for (const double s : all) {
+    if (!(s >= 0 && s <= kMaxOpSeconds)) {
+      return InvalidArgumentError(
+          "a step op would take {} s (allowed 0 to {} s): check the cluster's efficiencies and "
+          "bandwidths and the model's widths",
+          s, kMaxOpSeconds);
+    }
+  }
+  return OkStatus();
+}
+
 // The MoE token dispatcher's own costs (permutes, dropless token-count host syncs, many small
 // kernels) are not modelled; NVIDIA's published H100 runs show how far that reaches
 // (docs/workload.md, Validation), so a MoE step time is stated as a lower bound.
@@ -321,6 +343,7 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   out.comm = t.comm;
   const StepShape shape = StepShapeOf(plan, static_cast<int>(out.microbatches));
   const StepCosts costs = MakeStepCosts(job, t, vision, vision_timing, vision_imbalance, shape);
+  if (Status times = CheckOpTimes(costs); !times.ok()) return times.WithPrefix(job.source);
   // The balanced step through the schedule's steady state (schedule.h: exact to the ns).
   const OpDuration duration = [&](const StepOp& op) { return costs.Seconds(op); };
   StepReplay replay;

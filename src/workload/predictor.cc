@@ -104,21 +104,28 @@ void AddSampleWait(const BlockConfig& main, int64_t microbatches, int dp, const 
 // than replayed into an overflowing sum.
 Status CheckOpTimes(const StepCosts& c) {
   constexpr double kMaxOpSeconds = 86400;
-  std::vector<double> all = {c.vision_fwd_s,   c.vision_bwd_s, c.vision_grad_s, c.p2p_s,
-                             c.param_gather_s, c.grad_sync_s,  c.embedding_s,   c.latency_s,
-                             c.optimizer_s};
-  for (const auto* list : {&c.fwd_s, &c.bwd_s, &c.wgrad_s}) {
-    all.insert(all.end(), list->begin(), list->end());
-  }
-  for (const double s : all) {
-    if (!(s >= 0 && s <= kMaxOpSeconds)) {
-      return InvalidArgumentError(
-          "a step op would take {} s (allowed 0 to {} s): check the cluster's efficiencies and "
-          "bandwidths and the model's widths",
-          s, kMaxOpSeconds);
+  const auto bad = [](double s) { return !(s >= 0 && s <= kMaxOpSeconds); };
+  double worst = 0;
+  bool found = false;
+  const auto check = [&](double s) {
+    if (!found && bad(s)) {
+      found = true;
+      worst = s;
     }
+  };
+  for (const double s : {c.vision_fwd_s, c.vision_bwd_s, c.vision_grad_s, c.p2p_s,
+                         c.param_gather_s, c.grad_sync_s, c.embedding_s, c.latency_s,
+                         c.optimizer_s}) {
+    check(s);
   }
-  return OkStatus();
+  for (const auto* list : {&c.fwd_s, &c.bwd_s, &c.wgrad_s}) {
+    for (const double s : *list) check(s);
+  }
+  if (!found) return OkStatus();
+  return InvalidArgumentError(
+      "a step op would take {} s (allowed 0 to {} s): check the cluster's efficiencies and "
+      "bandwidths and the model's widths",
+      worst, kMaxOpSeconds);
 }
 
 // The MoE token dispatcher's own costs (permutes, dropless token-count host syncs, many small

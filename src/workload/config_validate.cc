@@ -83,20 +83,24 @@ Status ValidateRates(const JobConfig& job) {
         {"cluster.nic_gbps", job.cluster.nic_gbps}}) {
     TS_RETURN_IF_ERROR(CheckRange(field, value, 1e-3, 1e15));
   }
-  TS_RETURN_IF_ERROR(CheckRange("cluster.gemm_half_dim", g.gemm_half_dim, 0, 1e6));
-  TS_RETURN_IF_ERROR(CheckRange("system.backward_efficiency", s.backward_efficiency, 0.05, 2));
-  TS_RETURN_IF_ERROR(CheckRange("system.grad_reduce_bytes", s.grad_reduce_bytes, 0.5, 8));
-  TS_RETURN_IF_ERROR(
-      CheckRange("system.elementwise_bytes_per_elem", s.elementwise_bytes_per_elem, 0, 1e4));
-  TS_RETURN_IF_ERROR(CheckRange("system.tp_overlap_fraction", s.tp_overlap_fraction, 0, 1));
-  TS_RETURN_IF_ERROR(CheckRange("system.dp_exposed_fraction", s.dp_exposed_fraction, 0, 1));
-  TS_RETURN_IF_ERROR(CheckRange("system.comm_sm_share", s.comm_sm_share, 0, 0.95));
-  TS_RETURN_IF_ERROR(CheckRange("system.fragmentation", s.fragmentation, 0, 10));
-  TS_RETURN_IF_ERROR(CheckRange("system.comm_buffer_bytes", s.comm_buffer_bytes, 0, 1e13));
-  TS_RETURN_IF_ERROR(
-      CheckRange("system.optimizer_bytes_per_param", s.optimizer_bytes_per_param, 0, 1e3));
-  TS_RETURN_IF_ERROR(CheckRange("system.step_overhead_s", s.step_overhead_s, 0, 1e5));
-  TS_RETURN_IF_ERROR(CheckRange("system.pp_p2p_blocking", s.pp_p2p_blocking, 0, 1));
+  struct Bounded {
+    const char* field;
+    double value, lo, hi;
+  };
+  const Bounded factors[] = {
+      {"cluster.gemm_half_dim", g.gemm_half_dim, 0, 1e6},
+      {"system.backward_efficiency", s.backward_efficiency, 0.05, 2},
+      {"system.grad_reduce_bytes", s.grad_reduce_bytes, 0.5, 8},
+      {"system.elementwise_bytes_per_elem", s.elementwise_bytes_per_elem, 0, 1e4},
+      {"system.tp_overlap_fraction", s.tp_overlap_fraction, 0, 1},
+      {"system.dp_exposed_fraction", s.dp_exposed_fraction, 0, 1},
+      {"system.comm_sm_share", s.comm_sm_share, 0, 0.95},
+      {"system.fragmentation", s.fragmentation, 0, 10},
+      {"system.comm_buffer_bytes", s.comm_buffer_bytes, 0, 1e13},
+      {"system.optimizer_bytes_per_param", s.optimizer_bytes_per_param, 0, 1e3},
+      {"system.step_overhead_s", s.step_overhead_s, 0, 1e5},
+      {"system.pp_p2p_blocking", s.pp_p2p_blocking, 0, 1}};
+  for (const Bounded& f : factors) TS_RETURN_IF_ERROR(CheckRange(f.field, f.value, f.lo, f.hi));
   return OkStatus();
 }
 

@@ -133,46 +133,10 @@ TEST(Fsdp, ExpertsGatherOverTheExpertDataParallelGroup) {
   EXPECT_EQ(Gathers(Timing(FsdpMoeJob(8))), (std::vector<Gather>{{2.0 * 17024, 8}}));
 }
 
-
-// A MoE layer with EP > 1 and TP 2 + SP: its routed experts are not TP-split, so only the
-// attention sub-block enters and leaves TP; TP-split shared experts bring the MLP pair back.
-TEST(MoeTp, RoutedExpertsNeedNoTpCollectives) {
-  const auto tp_collectives = [](int shared) {
-    const std::string yaml = fmt::format(R"(
-name: moe-tp
-blocks:
-  - name: llm
-    kind: moe
-    layers: 4
-    hidden: 1024
-    heads: 16
-    vocab: 1000
-    seq_len: 1024
-    bias: false
-    num_experts: 8
-    top_k: 2
-    expert_ffn_hidden: 512
-    shared_experts: {}
-    parallel: {{tp: 2, sp: true, pp: 1, ep: 4, dp_mode: zero1, micro_batch: 1, recompute: none}}
-cluster: {{gpu: H100, gpus: 8, gpus_per_node: 8}}
-training: {{global_batch: 8}}
-)",
-                                         shared);
-    int n = 0;
-    for (const Kernel& k : Timing(yaml).layer_fwd) n += k.kind == KernelKind::kComm && k.group == "tp";
-    return n;
-  };
-  EXPECT_EQ(tp_collectives(0), 2);  // attention all-gather and reduce-scatter
-  EXPECT_EQ(tp_collectives(1), 4);
-}
-
-
-// EP larger than DP folds over TP x DP (Megatron Core's MoE parallel folding, as Megatron-Bridge's
-// Qwen3 235B-A22B recipe runs: TP 2, DP 16, EP 32): accepted, its all-to-all group is 32
-// consecutive ranks, and the experts' optimizer states shard over tp * dp / ep = 1 rank.
-std::string FoldedJob(int ep, bool sp) {
+// A small MoE on 32 GPUs with TP 2 (DP 16): EP, SP and shared experts vary.
+std::string MoeTpJob(int ep, bool sp, int shared = 0) {
   return fmt::format(R"(
-name: folded
+name: moe-tp
 blocks:
   - name: llm
     kind: moe
@@ -185,15 +149,33 @@ blocks:
     num_experts: 64
     top_k: 2
     expert_ffn_hidden: 512
+    shared_experts: {}
     parallel: {{tp: 2, sp: {}, pp: 1, ep: {}, dp_mode: zero1, micro_batch: 1, recompute: none}}
 cluster: {{gpu: H100, gpus: 32, gpus_per_node: 8}}
 training: {{global_batch: 16}}
 )",
-                     sp ? "true" : "false", ep);
+                     shared, sp ? "true" : "false", ep);
 }
 
+// A MoE layer with EP > 1 and TP 2 + SP: its routed experts are not TP-split, so only the
+// attention sub-block enters and leaves TP; TP-split shared experts bring the MLP pair back.
+TEST(MoeTp, RoutedExpertsNeedNoTpCollectives) {
+  const auto tp_collectives = [](int shared) {
+    int n = 0;
+    for (const Kernel& k : Timing(MoeTpJob(4, true, shared)).layer_fwd) {
+      n += k.kind == KernelKind::kComm && k.group == "tp";
+    }
+    return n;
+  };
+  EXPECT_EQ(tp_collectives(0), 2);  // attention all-gather and reduce-scatter
+  EXPECT_EQ(tp_collectives(1), 4);
+}
+
+// EP larger than DP folds over TP x DP (Megatron Core's MoE parallel folding, as Megatron-Bridge's
+// Qwen3 235B-A22B recipe runs: TP 2, DP 16, EP 32): accepted, its all-to-all group is 32
+// consecutive ranks, and the experts' optimizer states shard over tp * dp / ep = 1 rank.
 TEST(MoeTp, EpFoldsOverTpAndDp) {
-  const BlockTiming folded = Timing(FoldedJob(32, true));
+  const BlockTiming folded = Timing(MoeTpJob(32, true));
   int a2a = 0;
   for (const Kernel& k : folded.layer_fwd) {
     if (k.group != "ep") continue;
@@ -201,21 +183,21 @@ TEST(MoeTp, EpFoldsOverTpAndDp) {
     ++a2a;
   }
   EXPECT_EQ(a2a, 2);  // dispatch and combine
-  Result<JobConfig> job = ParseJobConfig(FoldedJob(32, true), "t.yaml");
+  Result<JobConfig> job = ParseJobConfig(MoeTpJob(32, true), "t.yaml");
   ASSERT_OK(job);
   EXPECT_TRUE(EpFolded(job->blocks[0], 32));
   EXPECT_EQ(ExpertDataParallelSize(job->blocks[0], 32), 1);
   EXPECT_EQ(EpRankStride(job->blocks[0], 32), 1);
   // Carved out of DP (EP 8 of DP 16): DP replicas tp ranks apart, experts sharded over 16 / 8.
-  Result<JobConfig> carved = ParseJobConfig(FoldedJob(8, true), "t.yaml");
+  Result<JobConfig> carved = ParseJobConfig(MoeTpJob(8, true), "t.yaml");
   ASSERT_OK(carved);
   EXPECT_FALSE(EpFolded(carved->blocks[0], 32));
   EXPECT_EQ(ExpertDataParallelSize(carved->blocks[0], 32), 2);
   EXPECT_EQ(EpRankStride(carved->blocks[0], 32), 2);
   // Errors name the field: EP dividing neither DP nor tp*dp, folding without SP.
-  EXPECT_THAT(ParseJobConfig(FoldedJob(64, true), "t.yaml").status(),
+  EXPECT_THAT(ParseJobConfig(MoeTpJob(64, true), "t.yaml").status(),
               testing::StatusIs(StatusCode::kInvalidArgument, "divides neither the DP size 16"));
-  EXPECT_THAT(ParseJobConfig(FoldedJob(32, false), "t.yaml").status(),
+  EXPECT_THAT(ParseJobConfig(MoeTpJob(32, false), "t.yaml").status(),
               testing::StatusIs(StatusCode::kInvalidArgument, "needs sequence parallelism"));
   // synth writes EP groups inside DP only.
   SynthOptions options;

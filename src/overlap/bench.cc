@@ -199,8 +199,9 @@ std::vector<int64_t> CommRowsCandidates(const BenchConfig& config) {
   return out;
 }
 
-// Median of kTuneRuns fused runs of one candidate, its link set for the target share from a
-// fresh T_g as a repetition does.
+// Median of kTuneRuns fused runs of one candidate, its link set for the target share from the
+// median of kTuneRuns GEMM runs. A warm-up of each first: the first candidate would otherwise
+// time a cold GEMM (first touch of its buffers), get a slower link and lose for that alone.
 Result<double> TimeCandidate(PeerWorld& world, const BenchConfig& config, FusedOperator& op,
                              std::vector<float>& a, std::vector<float>& b, std::vector<float>& c) {
   constexpr int kTuneRuns = 3;
@@ -208,7 +209,17 @@ Result<double> TimeCandidate(PeerWorld& world, const BenchConfig& config, FusedO
   const auto run = [&](Method method) {
     return TimeStep(world, timeout, [&] { return op.Run(a.data(), b.data(), c.data(), method); });
   };
-  TS_ASSIGN_OR_RETURN(double t_gemm, run(Method::kWholeGemm));
+  const auto median = [&](Method method) -> Result<double> {
+    std::vector<double> times;
+    for (int i = 0; i < kTuneRuns; ++i) {
+      TS_ASSIGN_OR_RETURN(double t, run(method));
+      times.push_back(t);
+    }
+    std::sort(times.begin(), times.end());
+    return times[kTuneRuns / 2];
+  };
+  TS_RETURN_IF_ERROR(run(Method::kWholeGemm).status());
+  TS_ASSIGN_OR_RETURN(double t_gemm, median(Method::kWholeGemm));
   const FusedOperator::LinkLoad load = op.PlannedLinkLoad();
   TS_ASSIGN_OR_RETURN(double bytes, world.AllMax(load.bytes, timeout));
   TS_ASSIGN_OR_RETURN(double transfers, world.AllMax(static_cast<double>(load.transfers), timeout));
@@ -217,13 +228,8 @@ Result<double> TimeCandidate(PeerWorld& world, const BenchConfig& config, FusedO
                       LinkBandwidthFor(config.target_comm_share, t_gemm, bytes,
                                        static_cast<int64_t>(transfers), link.latency_s));
   op.SetLink(link);
-  std::vector<double> times;
-  for (int i = 0; i < kTuneRuns; ++i) {
-    TS_ASSIGN_OR_RETURN(double t, run(Method::kFused));
-    times.push_back(t);
-  }
-  std::sort(times.begin(), times.end());
-  return times[kTuneRuns / 2];
+  TS_RETURN_IF_ERROR(run(Method::kFused).status());
+  return median(Method::kFused);
 }
 
 // Flux tunes its tile shapes by profiling; the CPU operator's trade-off is the comm tile of RS:

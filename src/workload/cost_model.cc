@@ -383,8 +383,6 @@ bool SelectiveRecomputesAttention(const BlockConfig& b) {
   return b.plan.recompute == Recompute::kSelective && !b.flash_attention;
 }
 
-// The backward's recomputation: the whole forward again (full) or its attention core
-// (selective), ahead of the backward kernels.
 // Megatron Core's --recompute-modules: the norms, MLA's up-projections and the experts'
 // activation run again in the backward (their outputs were not stored).
 void AddRecomputeModules(const BlockConfig& b, const LayerBuilder& builder, BlockTiming* timing) {
@@ -408,6 +406,8 @@ void AddRecomputeModules(const BlockConfig& b, const LayerBuilder& builder, Bloc
   }
 }
 
+// The backward's recomputation: the whole forward again (full) or its attention core
+// (selective) and the recompute modules, ahead of the backward kernels.
 void AddRecompute(const BlockConfig& b, LayerBuilder& builder, BlockTiming* timing) {
   if (b.plan.recompute == Recompute::kFull) {
     for (Kernel k : timing->layer_fwd) {

@@ -395,12 +395,8 @@ void AddRecomputeModules(const BlockConfig& b, const LayerBuilder& builder, Bloc
     timing->layer_bwd.push_back(k);
   }
   if (p.recompute_mla_up_proj && IsMla(b)) {
-    const double heads = b.heads, qk = QkHeadDim(b);
-    const double rope = static_cast<double>(b.rope_head_dim);
-    const double up = static_cast<double>(b.q_lora_rank) * heads * qk +
-                      static_cast<double>(b.kv_lora_rank) * heads * (qk - rope + VHeadDim(b));
     Kernel k = MakeKernel("recompute_mla_up_proj", KernelKind::kGemm);
-    k.flops = 2 * builder.tokens() * up / p.tp;
+    k.flops = builder.tokens() * MlaUpProjectionFlopsPerToken(b) / p.tp;
     k.seconds = k.flops / builder.GemmRate();
     timing->layer_bwd.push_back(k);
   }

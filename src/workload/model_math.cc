@@ -272,6 +272,13 @@ double LogitFlopsPerToken(const BlockConfig& b) {
   return b.vocab > 0 ? 2.0 * static_cast<double>(b.hidden) * static_cast<double>(b.vocab) : 0;
 }
 
+double MlaUpProjectionFlopsPerToken(const BlockConfig& b) {
+  if (!IsMla(b)) return 0;
+  const double heads = b.heads, qk = QkHeadDim(b), rope = static_cast<double>(b.rope_head_dim);
+  return 2 * (static_cast<double>(b.q_lora_rank) * heads * qk +
+              static_cast<double>(b.kv_lora_rank) * heads * (qk - rope + VHeadDim(b)));
+}
+
 StepFlops BlockStepFlops(const BlockConfig& b, double tokens, bool upstream_trainable,
                          bool attn_causal_skip) {
   const LayerFlops lf = ForwardLayerFlopsPerToken(b);
@@ -292,6 +299,10 @@ StepFlops BlockStepFlops(const BlockConfig& b, double tokens, bool upstream_trai
     }
     // A flash backward recomputes the scores: 2.5x the forward core, not 2x (FlashAttention-2).
     if (b.flash_attention && passes == 3.0) s.hardware += 0.5 * tokens * b.layers * attn_hw;
+    if (b.plan.recompute != Recompute::kFull && b.plan.recompute_mla_up_proj && IsMla(b)) {
+      // MLA's up-projections again in the backward (recompute_modules: mla_up_proj).
+      s.hardware += tokens * b.layers * MlaUpProjectionFlopsPerToken(b);
+    }
     if (b.plan.recompute != Recompute::kFull && b.plan.recompute_layers > 0) {
       // Block recompute of recompute_layers of each rank's ceil(layers / pp) (whole forward but
       // the attention core selective recompute already redoes).

@@ -44,6 +44,8 @@ double QkHeadDim(const BlockConfig& block);
 double VHeadDim(const BlockConfig& block);
 // Multi-head latent attention (kv_lora_rank > 0).
 bool IsMla(const BlockConfig& block);
+// Forward FLOPs per token of MLA's up-projections (latents to per-head Q, K and V); 0 without MLA.
+double MlaUpProjectionFlopsPerToken(const BlockConfig& block);
 
 // One layer's weights on one GPU, averaged over the block's layers: the non-expert part (split by
 // TP) and the experts (split by EP, or by TP without EP). FSDP gathers the first over the DP

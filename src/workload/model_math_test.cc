@@ -261,8 +261,13 @@ TEST(ModelMath, MoeAndMlaActivationsByHand) {
   mla.qk_head_dim = 12;
   mla.v_head_dim = 8;
   EXPECT_DOUBLE_EQ(LayerActivationBytes(mla, 16), 29.875 * 1024);
+  const double hw_stored = BlockStepFlops(mla, 16, false, false).hardware;
   mla.plan.recompute_mla_up_proj = true;
   EXPECT_DOUBLE_EQ(LayerActivationBytes(mla, 16), 25.875 * 1024);
+  // Recomputing them costs their forward again: 2 (16 x 4 x 12 + 8 x 4 x (12 - 4 + 8)) = 2,560
+  // FLOPs per token and layer, for 16 tokens and 2 layers.
+  EXPECT_DOUBLE_EQ(MlaUpProjectionFlopsPerToken(mla), 2560.0);
+  EXPECT_DOUBLE_EQ(BlockStepFlops(mla, 16, false, false).hardware - hw_stored, 16.0 * 2 * 2560);
 }
 
 // Adam's moments in BF16 (DeepSeek-V3 sec. 3.3.3): FP32 master + 2 x 2 bytes, 8 of the 12 bytes.

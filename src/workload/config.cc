@@ -83,6 +83,7 @@ bool EpFolded(const BlockConfig& block, int gpus) {
 int ExpertDataParallelSize(const BlockConfig& block, int gpus) {
   const ParallelPlan& p = block.plan;
   const int dp = DataParallelSize(block, gpus);
+  if (p.fsdp_shard > 0) return std::max(1, std::min(p.fsdp_shard, dp) / std::max(1, p.ep));
   const int grid = EpFolded(block, gpus) ? p.tp * p.cp * dp : dp;
   return std::max(1, grid / std::max(1, p.ep));
 }

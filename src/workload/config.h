@@ -219,7 +219,8 @@ int DataParallelSize(const BlockConfig& block, int gpus);
 // divides it: an EP group is DP replicas tp * cp ranks apart, and the expert-data-parallel
 // group (ranks holding the same experts, which shard their optimizer state and FSDP-gather
 // them) is DP / EP. Otherwise EP folds over the whole TP x CP x DP grid of a stage (Megatron
-// Core's MoE parallel folding): consecutive ranks, expert-DP = tp * cp * dp / EP.
+// Core's MoE parallel folding): consecutive ranks, expert-DP = tp * cp * dp / EP. A hybrid-shard
+// FSDP (fsdp_shard > 0) shards the experts within its shard group: fsdp_shard / EP.
 bool EpFolded(const BlockConfig& block, int gpus);
 int ExpertDataParallelSize(const BlockConfig& block, int gpus);
 int EpRankStride(const BlockConfig& block, int gpus);

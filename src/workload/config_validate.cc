@@ -44,12 +44,6 @@ Status ValidateCluster(const JobConfig& job) {
   if (MainBlockIndex(job) < 0) {
     return InvalidArgumentError("blocks: need one dense, moe or dit block to train");
   }
-  const double moments = job.system.optimizer_moment_bytes;
-  if (!(moments == 1 || moments == 2 || moments == 4)) {
-    return InvalidArgumentError(
-        "system.optimizer_moment_bytes: {} (expected 4 = FP32, 2 = BF16 or 1 = FP8 moments)",
-        moments);
-  }
   return OkStatus();
 }
 
@@ -64,30 +58,24 @@ Status CheckRange(std::string_view field, double value, double lo, double hi) {
 // Efficiencies, bandwidths and software factors: an efficiency of 0 would make a kernel take
 // forever, one of 5 would beat the datasheet.
 Status ValidateRates(const JobConfig& job) {
-  const GpuSpec& g = job.cluster.gpu;
+  const ClusterConfig& c = job.cluster;
+  const GpuSpec& g = c.gpu;
   const SystemConfig& s = job.system;
-  const std::pair<const char*, double> positive_fractions[] = {
-      {"cluster.gemm_eff_max", g.gemm_eff_max},
-      {"cluster.fp8_gemm_eff_max", g.fp8_gemm_eff_max},
-      {"cluster.attn_eff", g.attn_eff},
-      {"cluster.nvlink_bus_eff", job.cluster.nvlink_bus_eff},
-      {"cluster.nic_bus_eff", job.cluster.nic_bus_eff}};
-  for (const auto& [field, value] : positive_fractions) {
-    TS_RETURN_IF_ERROR(CheckRange(field, value, 1e-3, 1.0));
-  }
-  TS_RETURN_IF_ERROR(CheckRange("cluster.attn_eff_fa3", g.attn_eff_fa3, 0.0, 1.0));  // 0: none
-  for (const auto& [field, value] :
-       {std::pair<const char*, double>{"cluster.hbm_bw", g.hbm_bw},
-        {"cluster.nvlink_bw", g.nvlink_bw},
-        {"cluster.pcie_bw", g.pcie_bw},
-        {"cluster.nic_gbps", job.cluster.nic_gbps}}) {
-    TS_RETURN_IF_ERROR(CheckRange(field, value, 1e-3, 1e15));
-  }
   struct Bounded {
     const char* field;
     double value, lo, hi;
   };
-  const Bounded factors[] = {
+  const Bounded bounded[] = {
+      {"cluster.gemm_eff_max", g.gemm_eff_max, 1e-3, 1},
+      {"cluster.fp8_gemm_eff_max", g.fp8_gemm_eff_max, 1e-3, 1},
+      {"cluster.attn_eff", g.attn_eff, 1e-3, 1},
+      {"cluster.attn_eff_fa3", g.attn_eff_fa3, 0, 1},  // 0: no FlashAttention-3 on this GPU
+      {"cluster.nvlink_bus_eff", c.nvlink_bus_eff, 1e-3, 1},
+      {"cluster.nic_bus_eff", c.nic_bus_eff, 1e-3, 1},
+      {"cluster.hbm_bw", g.hbm_bw, 1e-3, 1e15},
+      {"cluster.nvlink_bw", g.nvlink_bw, 1e-3, 1e15},
+      {"cluster.pcie_bw", g.pcie_bw, 1e-3, 1e15},
+      {"cluster.nic_gbps", c.nic_gbps, 1e-3, 1e15},
       {"cluster.gemm_half_dim", g.gemm_half_dim, 0, 1e6},
       {"system.backward_efficiency", s.backward_efficiency, 0.05, 2},
       {"system.grad_reduce_bytes", s.grad_reduce_bytes, 0.5, 8},
@@ -100,7 +88,13 @@ Status ValidateRates(const JobConfig& job) {
       {"system.optimizer_bytes_per_param", s.optimizer_bytes_per_param, 0, 1e3},
       {"system.step_overhead_s", s.step_overhead_s, 0, 1e5},
       {"system.pp_p2p_blocking", s.pp_p2p_blocking, 0, 1}};
-  for (const Bounded& f : factors) TS_RETURN_IF_ERROR(CheckRange(f.field, f.value, f.lo, f.hi));
+  for (const Bounded& f : bounded) TS_RETURN_IF_ERROR(CheckRange(f.field, f.value, f.lo, f.hi));
+  const double moments = s.optimizer_moment_bytes;
+  if (!(moments == 1 || moments == 2 || moments == 4)) {
+    return InvalidArgumentError(
+        "system.optimizer_moment_bytes: {} (expected 4 = FP32, 2 = BF16 or 1 = FP8 moments)",
+        moments);
+  }
   return OkStatus();
 }
 
@@ -172,10 +166,6 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
   if ((b.kind == BlockKind::kDense || b.kind == BlockKind::kMoe) && b.seq_len <= 0) {
     return InvalidArgumentError("{}.seq_len: {} (a dense or moe block needs tokens per sequence)",
                                 where, b.seq_len);
-  }
-  if (b.head_dim < 0) {
-    return InvalidArgumentError("{}.head_dim: {} must be >= 0 (0 = hidden / heads)", where,
-                                b.head_dim);
   }
   if (b.head_dim > 0 && b.kv_lora_rank > 0) {
     return InvalidArgumentError(

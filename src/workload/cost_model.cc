@@ -455,9 +455,7 @@ void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* t
   // experts, DP / EP); gathering every expert of the layer over all of DP would move EP x
   // the bytes (DeepSeek-V3 at EP 64: 22 GB per layer instead of 0.2 GB).
   const LayerWeights w = LayerWeightsPerGpu(b);
-  const int shard_expert =
-      b.plan.fsdp_shard > 0 ? std::max(1, shard_layer / b.plan.ep)
-                            : ExpertDataParallelSize(b, job.cluster.gpus);
+  const int shard_expert = ExpertDataParallelSize(b, job.cluster.gpus);
   struct Part {
     double bytes;
     int group;

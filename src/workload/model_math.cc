@@ -519,9 +519,7 @@ MemoryBreakdown BlockMemory(const BlockConfig& b, const JobConfig& job, int64_t 
     m.params_on_rank = dense + experts + extra;
     const int shard = p.fsdp_shard > 0 ? std::min(p.fsdp_shard, dp) : dp;
     states(dense + extra, shard, &m);
-    states(experts,
-           p.fsdp_shard > 0 ? std::max(1, shard / p.ep) : ExpertDataParallelSize(b, job.cluster.gpus),
-           &m);
+    states(experts, ExpertDataParallelSize(b, job.cluster.gpus), &m);
     if (!b.frozen && (p.dp_mode == DpMode::kZero3 || p.dp_mode == DpMode::kFsdp)) {
       m.weights += 2 * 2 * sp.dense_layer;  // two layers gathered (current + prefetch)
       m.grads += 2 * sp.dense_layer;

@@ -180,7 +180,7 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("--vocab", o->vocab, "Vocabulary size");
   cmd->add_option("--experts", o->experts, "Routed experts (MoE)");
   cmd->add_option("--top-k", o->top_k, "Experts per token (MoE)");
-  cmd->add_option("--gpu", o->layout.gpu, "A100, H100, H800 or H200");
+  cmd->add_option("--gpu", o->layout.gpu, workload::KnownGpuNames());
   cmd->add_option("--gpus", o->layout.gpus, "Number of GPUs");
   cmd->add_option("--tp", o->layout.tp, "Tensor parallel size");
   cmd->add_option("--pp", o->layout.pp, "Pipeline parallel size");

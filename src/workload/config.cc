@@ -31,6 +31,14 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
       {"h100", "H100-80GB", 989e12, 80e9, 3.35e12, 450e9, 0.70, 0.35, 0.60},
       {"h800", "H800-80GB", 989e12, 80e9, 3.35e12, 200e9, 0.70, 0.35, 0.60},
       {"h200", "H200-141GB", 989e12, 141e9, 4.8e12, 450e9, 0.72, 0.35, 0.60},
+      // Blackwell, dense figures (the datasheets quote FP8/BF16 with 2:4 sparsity, twice these):
+      // DGX B200 (8 GPUs: 1,440 GB HBM3e, 64 TB/s, NVLink 5 at 1.8 TB/s per GPU both ways);
+      // GB200 NVL72 (72 GPUs: 360 PFLOP/s BF16 sparse, 13.4 TB at 576 TB/s) and GB300 NVL72
+      // (the same FLOP/s, 20.1 TB). The efficiencies are Hopper's, unfitted [A]:
+      // docs/workload.md, Validation, checks them against Megatron-Bridge's Blackwell rows.
+      {"b200", "B200-180GB", 2250e12, 180e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
+      {"gb200", "GB200-186GB", 2500e12, 186e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
+      {"gb300", "GB300-279GB", 2500e12, 279e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
   };
   const std::string key = Lower(name);
   for (const Row& row : kRows) {
@@ -43,12 +51,14 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
       out->gemm_eff_max = row.gemm_eff;
       out->attn_eff = row.attn_eff;
       out->attn_eff_fa3 = row.attn_eff_fa3;
-      out->fp8_peak_flops = row.attn_eff_fa3 > 0 ? 2 * row.peak : 0.0;  // Hopper FP8 = 2x BF16
+      out->fp8_peak_flops = row.attn_eff_fa3 > 0 ? 2 * row.peak : 0.0;  // Hopper+: FP8 = 2x BF16
       return true;
     }
   }
   return false;
 }
+
+const char* KnownGpuNames() { return "A100, H100, H800, H200, B200, GB200, GB300"; }
 
 int MainBlockIndex(const JobConfig& job) {
   int index = -1;

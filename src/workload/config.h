@@ -202,8 +202,11 @@ struct JobConfig {
   std::string source;               // file or preset it came from
 };
 
-// The GPU presets of the brief's table (A100, H100, H800, H200). Returns false when unknown.
+// The GPU presets (KnownGpuNames(): the brief's A100, H100, H800, H200 and Blackwell's B200,
+// GB200, GB300), matched by name prefix, case-insensitive. Returns false when unknown.
 bool LookupGpu(const std::string& name, GpuSpec* out);
+// "A100, H100, ...": the names LookupGpu knows, for help texts and errors.
+const char* KnownGpuNames();
 
 // Index of the block that carries the training batch (LLM or DiT); -1 if none.
 int MainBlockIndex(const JobConfig& job);

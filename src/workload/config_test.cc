@@ -164,6 +164,36 @@ TEST(Config, ErrorsNameFileAndLine) {
               StatusIs(StatusCode::kInvalidArgument, "unknown blocks[0].kind 'dence'"));
 }
 
+// Blackwell presets against the datasheets' system figures, divided by hand: DGX B200 (8 GPUs,
+// 72 PFLOP/s FP8 and 36 BF16 with sparsity, 1,440 GB, 64 TB/s), GB200 NVL72 and GB300 NVL72
+// (72 GPUs, 360 PFLOP/s BF16 and 720 FP8 with sparsity, 13.4 / 20.1 TB, 576 TB/s).
+TEST(Config, BlackwellGpusMatchTheirDatasheets) {
+  GpuSpec b200, gb200, gb300, unknown;
+  ASSERT_TRUE(LookupGpu("B200", &b200));
+  ASSERT_TRUE(LookupGpu("GB200", &gb200));
+  ASSERT_TRUE(LookupGpu("gb300-nvl72", &gb300));
+  EXPECT_EQ(b200.name, "B200-180GB");
+  EXPECT_DOUBLE_EQ(b200.peak_flops, 36e15 / 2 / 8);
+  EXPECT_DOUBLE_EQ(b200.fp8_peak_flops, 72e15 / 2 / 8);
+  EXPECT_DOUBLE_EQ(b200.hbm_bytes, 1440e9 / 8);
+  EXPECT_DOUBLE_EQ(b200.hbm_bw, 64e12 / 8);
+  EXPECT_EQ(gb200.name, "GB200-186GB");  // not B200's row: names match by prefix
+  EXPECT_DOUBLE_EQ(gb200.peak_flops, 360e15 / 2 / 72);
+  EXPECT_DOUBLE_EQ(gb200.fp8_peak_flops, 720e15 / 2 / 72);
+  EXPECT_NEAR(gb200.hbm_bytes, 13.4e12 / 72, 0.5e9);
+  EXPECT_DOUBLE_EQ(gb200.hbm_bw, 576e12 / 72);
+  EXPECT_NEAR(gb300.hbm_bytes, 20.1e12 / 72, 0.5e9);
+  EXPECT_DOUBLE_EQ(gb300.peak_flops, gb200.peak_flops);
+  EXPECT_DOUBLE_EQ(gb300.nvlink_bw, 1.8e12 / 2);  // NVLink 5, per direction
+  // A GPU without a preset is refused, never defaulted to a neighbour.
+  EXPECT_FALSE(LookupGpu("B300", &unknown));
+  EXPECT_FALSE(LookupGpu("MI300X", &unknown));
+  std::string b300 = kMinimal;
+  b300.replace(b300.find("A100"), 4, "B300");
+  EXPECT_THAT(ParseJobConfig(b300, "g.yaml"),
+              StatusIs(StatusCode::kInvalidArgument, "GB300"));  // the message lists the names
+}
+
 TEST(Config, EveryPresetLoadsAndPredicts) {
   const auto names = PresetNames();
   EXPECT_GE(names.size(), 30u);

@@ -380,9 +380,9 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     std::string gpu_name = c.gpu.name;
     r.Get("gpu", &gpu_name);
     if (!LookupGpu(gpu_name, &c.gpu)) {
-      r.Fail(cluster["gpu"], fmt::format("cluster.gpu: unknown GPU '{}' (A100, H100, H800, "
-                                         "H200; override peak_flops etc. for others)",
-                                         gpu_name));
+      r.Fail(cluster["gpu"], fmt::format("cluster.gpu: unknown GPU '{}' ({}; override "
+                                         "peak_flops etc. for others)",
+                                         gpu_name, KnownGpuNames()));
     }
     r.Get("peak_flops", &c.gpu.peak_flops);
     r.Get("hbm_bytes", &c.gpu.hbm_bytes);
@@ -455,7 +455,7 @@ int64_t LlamaFfnHidden(int64_t hidden) {
 
 Result<JobConfig> DecoderJob(const DecoderFlags& f) {
   if (GpuSpec spec; !f.gpu.empty() && !LookupGpu(f.gpu, &spec)) {
-    return InvalidArgumentError("--gpu: unknown GPU '{}' (A100, H100, H800, H200)", f.gpu);
+    return InvalidArgumentError("--gpu: unknown GPU '{}' ({})", f.gpu, KnownGpuNames());
   }
   const bool moe = f.experts > 0;
   const int64_t ffn = f.ffn_hidden > 0 ? f.ffn_hidden : LlamaFfnHidden(f.hidden);

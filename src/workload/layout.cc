@@ -122,8 +122,8 @@ void SetLayoutKnob(std::string_view name, int value, JobConfig* job) {
 
 Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view flag_prefix) {
   if (f.gpu && !LookupGpu(*f.gpu, &job->cluster.gpu)) {
-    return InvalidArgumentError("{}gpu: unknown GPU '{}' (A100, H100, H800, H200)", flag_prefix,
-                                *f.gpu);
+    return InvalidArgumentError("{}gpu: unknown GPU '{}' ({})", flag_prefix, *f.gpu,
+                                KnownGpuNames());
   }
   const std::pair<const char*, std::optional<int64_t>> counts[] = {
       {"gpus", f.gpus}, {"tp", f.tp}, {"pp", f.pp},         {"vpp", f.vpp},

@@ -38,15 +38,20 @@ endfunction()
 # Labels: fast (default), slow, data (needs ../shared/data), gpu, mpi.
 function(ts_test)
   cmake_parse_arguments(TS "" "NAME" "SRCS;DEPS;LABELS;ARGS" ${ARGN})
+  if(NOT TS_LABELS)
+    set(TS_LABELS fast)
+  endif()
+  # The sanitizer build runs the fast suite only (scripts/test.sh): building the data, slow and
+  # GPU tests there would cost CI minutes and run nothing.
+  if(TS_SANITIZE AND NOT "fast" IN_LIST TS_LABELS)
+    return()
+  endif()
   add_executable(${TS_NAME} ${TS_SRCS})
   target_compile_options(${TS_NAME} PRIVATE ${TS_WARNING_FLAGS})
   target_link_libraries(${TS_NAME} PRIVATE ${TS_DEPS} trainscope_test_support GTest::gtest
                         GTest::gtest_main)
   target_compile_definitions(${TS_NAME} PRIVATE
     TS_DATA_DIR="${TS_DATA_DIR}" TS_TEST_DATA_DIR="${TS_TEST_DATA_DIR}")
-  if(NOT TS_LABELS)
-    set(TS_LABELS fast)
-  endif()
   add_test(NAME ${TS_NAME} COMMAND ${TS_NAME} ${TS_ARGS})
   # Exit code 77 = skipped (e.g. shared data or GPU absent).
   set_tests_properties(${TS_NAME} PROPERTIES LABELS "${TS_LABELS}" SKIP_RETURN_CODE 77)

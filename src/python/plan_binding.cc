@@ -124,6 +124,8 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
       Take(name, value, a.layout.dp_mode);
     else if (name == "schedule")
       Take(name, value, a.layout.schedule);
+    else if (name == "kernels")
+      Take(name, value, a.layout.kernels);
     else if (name == "tokens")
       Take(name, value, a.layout.tokens);
     else if (name == "sweep")
@@ -131,7 +133,7 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
     else {
       Raise(UnimplementedError(
           "plan: unknown flag '{}' (gpus, tp, pp, vpp, cp, ep, sp, global_batch, micro_batch, "
-          "gpu, recompute, dp_mode, schedule, tokens, sweep)",
+          "gpu, recompute, dp_mode, schedule, kernels, tokens, sweep)",
           name));
     }
   }
@@ -180,7 +182,8 @@ void BindPlan(py::module_& m) {
       py::arg("preset_or_config"),
       "Predicts step time, MFU, memory and GPU-hours as `trainscope plan`: a preset name "
       "(seed15vl, gpt3-175b, ...) or a job YAML path; flags gpus, tp, pp, vpp, cp, ep, sp, "
-      "global_batch, micro_batch, gpu, recompute, dp_mode, schedule, tokens override its layout "
+      "global_batch, micro_batch, gpu, recompute, dp_mode, schedule, kernels, tokens override "
+      "its layout "
       "(workload::ApplyLayoutFlags, as the CLI's); "
       "sweep=['tp=2,4,8', 'pp=4,8'] ranks layouts instead.");
 }

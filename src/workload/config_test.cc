@@ -110,7 +110,8 @@ TEST(Config, ImplausibleRatesAndWidthsAreRefused) {
   EXPECT_THAT(error_of("heads: 8", "heads: 8\n    head_dim: 1e12"),
               StatusIs(StatusCode::kInvalidArgument, "head_dim: 1000000000000 is implausible"));
   EXPECT_THAT(
-      error_of("kind: dense", "kind: moe\n    num_experts: 8\n    top_k: 2\n    router_imbalance: 0"),
+      error_of("kind: dense",
+               "kind: moe\n    num_experts: 8\n    top_k: 2\n    router_imbalance: 0"),
       StatusIs(StatusCode::kInvalidArgument, "router_imbalance (slowest EP rank / mean): 0"));
   // Valid fields, absurd together: a 1 FLOP/s GPU. The replay would sum op times beyond int64
   // nanoseconds; the predictor refuses instead.

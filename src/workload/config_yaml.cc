@@ -54,6 +54,8 @@ constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{
      {"selective", Recompute::kSelective},
      {"full", Recompute::kFull},
      {"offload", Recompute::kOffload}}};
+constexpr std::array<std::pair<const char*, Kernels>, 2> kKernels{
+    {{"fused", Kernels::kFused}, {"hf_eager", Kernels::kHfEager}}};
 constexpr std::array<std::pair<const char*, FfnAct>, 2> kActs{
     {{"gelu", FfnAct::kGelu}, {"swiglu", FfnAct::kSwiglu}}};
 constexpr std::array<std::pair<const char*, Balancing>, 3> kBalancing{
@@ -309,8 +311,19 @@ void ReadSystem(const YAML::Node& system, JobConfig* job, Status* error) {
   SystemConfig& s = job->system;
   FieldReader sr(system.IsDefined() ? system : YAML::Node(YAML::NodeType::Map), "system.", job,
                  error);
-  sr.Assumed("elementwise_bytes_per_elem", &s.elementwise_bytes_per_elem,
-             "HBM traffic of non-GEMM ops");
+  sr.Enum("kernels", &s.kernels, kKernels);
+  if (s.kernels == Kernels::kHfEager) {
+    // The eager traffic is counted from each block's structure; a per-element figure would
+    // silently replace it.
+    if (sr.Has("elementwise_bytes_per_elem")) {
+      sr.Fail(system["elementwise_bytes_per_elem"],
+              "system.elementwise_bytes_per_elem: applies to kernels: fused only (hf_eager "
+              "counts its traffic from each block; docs/workload.md)");
+    }
+  } else {
+    sr.Assumed("elementwise_bytes_per_elem", &s.elementwise_bytes_per_elem,
+               "HBM traffic of non-GEMM ops");
+  }
   sr.Assumed("backward_efficiency", &s.backward_efficiency,
              "backward vs forward kernel efficiency");
   sr.Get("tp_overlap_fraction", &s.tp_overlap_fraction);
@@ -497,12 +510,14 @@ std::string_view Name(DpMode v) { return NameOf(v, kDpModes); }
 std::string_view Name(PpSchedule v) { return NameOf(v, kSchedules); }
 std::string_view Name(CpKind v) { return NameOf(v, kCpKinds); }
 std::string_view Name(Recompute v) { return NameOf(v, kRecompute); }
+std::string_view Name(Kernels v) { return NameOf(v, kKernels); }
 std::string_view Name(FfnAct v) { return NameOf(v, kActs); }
 Result<Recompute> ParseRecompute(std::string_view text) {
   return ParseEnum(text, kRecompute, "recompute");
 }
 
 Result<DpMode> ParseDpMode(std::string_view text) { return ParseEnum(text, kDpModes, "dp_mode"); }
+Result<Kernels> ParseKernels(std::string_view text) { return ParseEnum(text, kKernels, "kernels"); }
 
 Result<CpKind> ParseCpKind(std::string_view text) { return ParseEnum(text, kCpKinds, "cp_kind"); }
 

@@ -83,6 +83,40 @@ double GemmSeconds(const GpuSpec& gpu, double m, double n, double k) {
   return 2 * m * n * k / (gpu.peak_flops * eff);
 }
 
+ElementwiseTraffic LayerElementwiseTraffic(const BlockConfig& b, const SystemConfig& s) {
+  const bool swiglu = b.ffn_act == FfnAct::kSwiglu;
+  ElementwiseTraffic t;
+  if (s.kernels == Kernels::kFused) {
+    const double e = s.elementwise_bytes_per_elem;
+    t.pre_attention = 0.25 * e;
+    t.mid = 0.5 * e;
+    t.post_mlp = 0.25 * e;
+    t.activation = swiglu ? 6 : 4;  // one fused kernel: read the input(s), write the output
+    return t;
+  }
+  // Hugging Face transformers' eager modules, counted from modeling_llama.py (4.31-4.4x) in
+  // bf16. SwiGLU blocks are the Llama family (RMSNorm, rotary); GELU blocks use nn.LayerNorm.
+  // LlamaRMSNorm: to(fp32) 2+4, pow 4+4, mean 4, x * rsqrt 4+4, to(bf16) 4+2, weight * x 2+2.
+  const double norm = swiglu ? 36 : 4;       // nn.LayerNorm: torch's one fused kernel
+  const double residual = 6;                 // residual + x: read two, write one
+  const double dropout = b.dropout ? 5 : 0;  // read, write, a one-byte mask
+  t.pre_attention = norm;
+  t.mid = residual + dropout + norm;
+  t.post_mlp = residual + dropout;
+  const double q = b.heads * QkHeadDim(b);
+  const double kv = KvHeads(b) * QkHeadDim(b);
+  const double v = KvHeads(b) * VHeadDim(b);
+  const double out = b.heads * VHeadDim(b);
+  // apply_rotary_pos_emb per Q and K element: rotate_half (neg on half 1+1, cat 2+2), q * cos
+  // 2+2+2, rotate_half(q) * sin 2+2+2, sum 2+2+2.
+  if (swiglu) t.attention_io += 24 * (q + kv);
+  // FlashAttention-2 with a padding mask (_upad_input): Q, K, V gathered to the unpadded
+  // layout (read + write), the output scattered back into zeros (pad_input: 2 + 2 + 2).
+  if (b.flash_attention) t.attention_io += 4 * (q + kv + v) + 6 * out;
+  t.activation = swiglu ? 10 : 4;  // act_fn(gate) 2+2, then * up 2+2+2
+  return t;
+}
+
 namespace {
 
 // Builds the forward kernels of one layer. `tokens` are this rank's tokens (after CP).
@@ -96,6 +130,7 @@ class LayerBuilder {
     kv_dim_ = KvHeads(b) * HeadDim(b);
     q_dim_ = b.heads * HeadDim(b);
     sp_tokens_ = p_.sp ? tokens_ / t_ : tokens_;
+    ew_ = LayerElementwiseTraffic(b, job.system);
     gemm_gpu_ = gpu_;
     if (job.system.fp8_gemm && gpu_.fp8_peak_flops > 0) {
       // DeepSeek-V3 (arXiv 2412.19437 sec. 3.3): linear layers in FP8 (forward, dgrad, wgrad);
@@ -113,15 +148,22 @@ class LayerBuilder {
     out->push_back(kern);
   }
   // Norm / dropout / residual kernels on [tokens, h]: split by TP only with SP.
-  void Elementwise(std::vector<Kernel>* out, const char* name, double share) {
+  void Elementwise(std::vector<Kernel>* out, const char* name, double bytes_per_elem) {
     Kernel kern = MakeKernel(name, KernelKind::kElementwise);
-    kern.seconds = share * job_.system.elementwise_bytes_per_elem * sp_tokens_ * h_ / gpu_.hbm_bw;
+    kern.seconds = bytes_per_elem * sp_tokens_ * h_ / gpu_.hbm_bw;
     out->push_back(kern);
   }
-  // Activation function on [tokens, width/t]: read and write bf16 (SwiGLU reads two inputs).
-  void Activation(std::vector<Kernel>* out, const char* name, double width, bool swiglu) {
+  // Rotary and attention packing on this rank's heads (eager kernels only).
+  void AttentionIo(std::vector<Kernel>* out) {
+    if (ew_.attention_io <= 0) return;
+    Kernel kern = MakeKernel("rotary_packing", KernelKind::kElementwise);
+    kern.seconds = ew_.attention_io * tokens_ / t_ / gpu_.hbm_bw;
+    out->push_back(kern);
+  }
+  // Activation function on [tokens, width/t].
+  void Activation(std::vector<Kernel>* out, const char* name, double width) {
     Kernel kern = MakeKernel(name, KernelKind::kElementwise);
-    kern.seconds = (swiglu ? 6.0 : 4.0) * tokens_ * width / t_ / gpu_.hbm_bw;
+    kern.seconds = ew_.activation * tokens_ * width / t_ / gpu_.hbm_bw;
     out->push_back(kern);
   }
   void Comm(std::vector<Kernel>* out, const char* name, Collective c, const char* group, int size,
@@ -187,7 +229,7 @@ class LayerBuilder {
 
   void Forward(std::vector<Kernel>* out, bool attention_only = false) {
     const int cp = p_.cp;
-    Elementwise(out, "norm_rope", 0.25);  // shares of elementwise_bytes_per_elem: 1/4, 1/2, 1/4
+    Elementwise(out, "norm_rope", ew_.pre_attention);
     TpEnter(out);
     const double attn_out_width = b_.heads * VHeadDim(b_);
     Gemm(out, "qkv_gemm", tokens_, h_, (AttentionWeights(b_) - attn_out_width * h_) / h_ / t_);
@@ -202,6 +244,7 @@ class LayerBuilder {
       Comm(out, "cp_all_gather_kv", Collective::kAllGather, "cp", cp, t_,
            cp * 2 * 2 * tokens_ * kv_dim_ / t_, 0);
     }
+    AttentionIo(out);
     Attention(out);
     if (cp > 1 && p_.cp_kind == CpKind::kRing) {
       // c-1 KV exchanges overlapped with the attention blocks: only the excess is exposed.
@@ -222,18 +265,18 @@ class LayerBuilder {
     Gemm(out, "attn_out_gemm", tokens_, attn_out_width / t_, h_);
     if (b_.kind == BlockKind::kDit && b_.text_attention == TextAttention::kCross) {
       TpExit(out);
-      Elementwise(out, "residual_norm", 0.5);
+      Elementwise(out, "residual_norm", ew_.mid);
       CrossAttention(out);
-      Elementwise(out, "cross_residual_norm", 0.5);
+      Elementwise(out, "cross_residual_norm", ew_.mid);
       TpEnter(out);
     } else if (!job_.system.parallel_block) {
       TpExit(out);
-      Elementwise(out, "residual_norm", 0.5);
+      Elementwise(out, "residual_norm", ew_.mid);
       if (MlpUsesTp()) TpEnter(out);
     }
     Mlp(out);
     if (MlpUsesTp() || job_.system.parallel_block) TpExit(out);
-    Elementwise(out, "residual_dropout", 0.25);
+    Elementwise(out, "residual_dropout", ew_.post_mlp);
   }
 
   // Routed experts are not TP-split when EP > 1 (expert TP 1): each TP rank dispatches its own
@@ -273,7 +316,7 @@ class LayerBuilder {
       fc1.flops = 2 * m_expert * h_ * n1;
       fc1.seconds = local_experts * GemmSeconds(gemm_gpu_, per_expert_m, n1, h_);
       out->push_back(fc1);
-      Activation(out, "expert_act", ef * b_.top_k * b_.router_imbalance * t_ / shard, swiglu);
+      Activation(out, "expert_act", ef * b_.top_k * b_.router_imbalance * t_ / shard);
       Kernel fc2 = MakeKernel("expert_fc2_gemm", KernelKind::kGemm);
       fc2.flops = 2 * m_expert * ef / shard * h_;
       fc2.seconds = local_experts * GemmSeconds(gemm_gpu_, per_expert_m, h_, ef / shard);
@@ -287,7 +330,7 @@ class LayerBuilder {
     }
     const double f = static_cast<double>(FfnHidden(b_));
     Gemm(out, "fc1_gemm", tokens_, h_, (swiglu ? 2 : 1) * f / t_);
-    Activation(out, "activation", f, swiglu);
+    Activation(out, "activation", f);
     Gemm(out, "fc2_gemm", tokens_, f / t_, h_);
   }
 
@@ -304,6 +347,7 @@ class LayerBuilder {
   GpuSpec gemm_gpu_;  // the GEMM precision's peak and efficiency (FP8 or BF16)
   int t_ = 1;
   double tokens_ = 0, h_ = 0, q_dim_ = 0, kv_dim_ = 0, sp_tokens_ = 0;
+  ElementwiseTraffic ew_;
 };
 
 double CriticalPath(const std::vector<Kernel>& kernels) {
@@ -563,12 +607,10 @@ void AddMultiTokenPrediction(const BlockConfig& b, const GpuSpec& gpu, double to
   if (b.mtp_layers <= 0) return;
   const double proj = GemmSeconds(gpu, tokens, h / b.plan.tp, 2 * h);
   const double d = b.mtp_layers;
-  timing->mtp_fwd_s =
-      d * (timing->layer_fwd_s + proj + timing->head_fwd_s + timing->embed_fwd_s);
+  timing->mtp_fwd_s = d * (timing->layer_fwd_s + proj + timing->head_fwd_s + timing->embed_fwd_s);
   timing->mtp_bwd_s =
       d * (timing->layer_bwd_s + 2 * proj + timing->head_bwd_s + timing->embed_bwd_s);
-  timing->mtp_wgrad_s =
-      b.frozen ? 0.0 : d * (timing->layer_wgrad_s + proj + timing->head_wgrad_s);
+  timing->mtp_wgrad_s = b.frozen ? 0.0 : d * (timing->layer_wgrad_s + proj + timing->head_wgrad_s);
 }
 
 // Gradient and parameter traffic of the data-parallel mode per step, and the optimizer step.
@@ -698,7 +740,7 @@ void AddStepComm(const BlockConfig& b, const JobConfig& job, int64_t microbatche
   // Transfers per microbatch and direction: one per chunk the rank holds.
   const int vpp = p.schedule == PpSchedule::kInterleaved ? p.vpp
                   : p.schedule == PpSchedule::kDualPipeV ? 2
-                                                          : 1;
+                                                         : 1;
   if (p.pp > 1) {
     const double act_bytes =
         2 * timing->micro_tokens / p.cp * static_cast<double>(b.hidden) / (p.sp ? p.tp : 1);

@@ -32,6 +32,19 @@ double CollectiveSeconds(const ClusterConfig& cluster, Collective c, int size, i
 double BusBandwidth(const ClusterConfig& cluster, int size, int stride);
 double GemmSeconds(const GpuSpec& gpu, double m, double n, double k);
 
+// HBM bytes moved by one layer's forward elementwise kernels, at the three places the layer
+// runs them, per element of what they touch (bf16 activations: 2 bytes per read or write).
+struct ElementwiseTraffic {
+  double pre_attention = 0;  // per [token, h]: input norm (and, fused, rotary and the rest)
+  double mid = 0;            // per [token, h]: residual add, post-attention norm (dropout)
+  double post_mlp = 0;       // per [token, h]: residual add (dropout)
+  double attention_io = 0;   // per token, all heads: rotary on Q and K, varlen packing
+  double activation = 0;     // per [token, ffn] element: the FFN activation
+};
+// kernels: fused splits system.elementwise_bytes_per_elem 1/4, 1/2, 1/4; hf_eager counts the
+// eager modules of Hugging Face transformers (docs/workload.md, "Eager kernels").
+ElementwiseTraffic LayerElementwiseTraffic(const BlockConfig& block, const SystemConfig& system);
+
 enum class KernelKind { kGemm, kAttention, kElementwise, kComm };
 
 // One kernel of a layer's forward or backward.
@@ -64,7 +77,7 @@ struct BlockTiming {
   // Multi-token prediction modules (BlockConfig::mtp_layers), on the last stage: their layers,
   // projections and output-head passes; wgrad is the weight-gradient part of mtp_bwd_s.
   double mtp_fwd_s = 0, mtp_bwd_s = 0, mtp_wgrad_s = 0;
-  double p2p_s = 0;                         // one PP activation transfer
+  double p2p_s = 0;       // one PP activation transfer
   double dp_grad_s = 0;   // DP gradient sync of one stage's parameters (all chunks)
   double dp_param_s = 0;  // ZeRO parameter all-gather after the optimizer
   double optimizer_s = 0;

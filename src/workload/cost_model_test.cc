@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-
 #include <map>
 #include <string>
 #include <utility>
@@ -88,7 +87,6 @@ TEST(TpOverlap, HidesAtMostTheGemmItRunsUnder) {
   const BlockTiming bf16 = Timing(TpJob(false));
   ExpectExposedIsCommBeyondItsGemm(bf16.layer_fwd);
 }
-
 
 // FSDP gathers each layer's weights before use; a MoE layer's experts are sharded over the
 // expert-data-parallel group (DP / EP), not the whole DP group. Tiny MoE by hand: hidden 64,
@@ -201,12 +199,69 @@ TEST(MoeTp, EpFoldsOverTpAndDp) {
               testing::StatusIs(StatusCode::kInvalidArgument, "needs sequence parallelism"));
   // synth writes EP groups inside DP only.
   SynthOptions options;
-  options.out_dir = (std::filesystem::temp_directory_path() /
-                     ("ts_folded_" + std::to_string(::getpid())))
-                        .string();
+  options.out_dir =
+      (std::filesystem::temp_directory_path() / ("ts_folded_" + std::to_string(::getpid())))
+          .string();
   EXPECT_THAT(Synthesize(*job, options),
               testing::StatusIs(StatusCode::kInvalidArgument, "folded over TP x CP x DP"));
   EXPECT_FALSE(std::filesystem::exists(options.out_dir));
+}
+
+// A Vicuna-7B layer (Llama 2 7B shape: 4,096 wide, 32 MHA heads of 128, SwiGLU 11,008) run by
+// Hugging Face transformers' eager modules, bytes counted by hand from modeling_llama.py:
+// RMSNorm 36 per element, residual add 6, rotary 24 per Q and K element, FlashAttention-2
+// varlen packing 4 per Q, K, V element and 6 per output element, SiLU-and-multiply 10.
+std::string EagerJob(const char* kernels, bool bias, const char* act) {
+  return fmt::format(R"(
+name: eager
+blocks:
+  - {{name: llm, kind: dense, layers: 2, hidden: 4096, heads: 32, ffn_hidden: 11008,
+      ffn_act: {}, bias: {}, dropout: false, vocab: 32000, seq_len: 2048, flash_attention: true,
+      parallel: {{tp: 1, pp: 1, dp_mode: zero2, micro_batch: 4, recompute: none}}}}
+cluster: {{gpu: A100, gpus: 8}}
+system: {{kernels: {}}}
+training: {{global_batch: 32}}
+)",
+                     act, bias ? "true" : "false", kernels);
+}
+
+TEST(EagerKernels, TrafficCountedFromTheBlockByHand) {
+  ASSERT_OK_AND_ASSIGN(JobConfig llama, ParseJobConfig(EagerJob("hf_eager", false, "swiglu"), "e"));
+  const ElementwiseTraffic t = LayerElementwiseTraffic(llama.blocks[0], llama.system);
+  EXPECT_DOUBLE_EQ(t.pre_attention, 36);
+  EXPECT_DOUBLE_EQ(t.mid, 6 + 36);
+  EXPECT_DOUBLE_EQ(t.post_mlp, 6);
+  EXPECT_DOUBLE_EQ(t.attention_io, 24.0 * (4096 + 4096) + 4.0 * 3 * 4096 + 6.0 * 4096);
+  EXPECT_DOUBLE_EQ(t.activation, 10);
+  // GELU with biases (GPT-2 / CLIP family): nn.LayerNorm is one kernel, no rotary.
+  ASSERT_OK_AND_ASSIGN(JobConfig gpt, ParseJobConfig(EagerJob("hf_eager", true, "gelu"), "e"));
+  const ElementwiseTraffic g = LayerElementwiseTraffic(gpt.blocks[0], gpt.system);
+  EXPECT_DOUBLE_EQ(g.pre_attention + g.mid + g.post_mlp, 4 + 10 + 6);
+  EXPECT_DOUBLE_EQ(g.attention_io, 4.0 * 3 * 4096 + 6.0 * 4096);
+  EXPECT_DOUBLE_EQ(g.activation, 4);
+  // Fused (the default): elementwise_bytes_per_elem 24 split 1/4, 1/2, 1/4.
+  ASSERT_OK_AND_ASSIGN(JobConfig fused, ParseJobConfig(EagerJob("fused", false, "swiglu"), "e"));
+  const ElementwiseTraffic f = LayerElementwiseTraffic(fused.blocks[0], fused.system);
+  EXPECT_DOUBLE_EQ(f.pre_attention + f.mid + f.post_mlp, 24);
+  EXPECT_DOUBLE_EQ(f.attention_io, 0);
+  EXPECT_DOUBLE_EQ(f.activation, 6);
+}
+
+TEST(EagerKernels, LayerForwardGrowsByTheExtraBytesOverHbm) {
+  const BlockTiming eager = Timing(EagerJob("hf_eager", false, "swiglu"));
+  const BlockTiming fused = Timing(EagerJob("fused", false, "swiglu"));
+  const double tokens = 4 * 2048, h = 4096, ffn = 11008, hbm = 2.0e12;  // A100-80GB
+  const double extra = tokens * ((36 + 42 + 6 - 24) * h + 270336.0 + (10 - 6) * ffn);
+  EXPECT_NEAR(eager.layer_fwd_s - fused.layer_fwd_s, extra / hbm, 1e-12);
+  // The explicit per-element figure is the fused model's knob: with hf_eager it is an error.
+  std::string both = EagerJob("hf_eager", false, "swiglu");
+  both.replace(both.find("kernels: hf_eager"), 17,
+               "kernels: hf_eager, elementwise_bytes_per_elem: 30");
+  EXPECT_THAT(ParseJobConfig(both, "both.yaml"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "applies to kernels: fused only"));
+  std::string typo = EagerJob("hf_eagre", false, "swiglu");
+  EXPECT_THAT(ParseJobConfig(typo, "typo.yaml"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "hf_eagre"));
 }
 
 }  // namespace

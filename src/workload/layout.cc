@@ -140,6 +140,17 @@ Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view f
     if (!value.ok()) return value.error();
     SetLayoutKnob(name, *value, job);
   }
+  if (f.kernels) {
+    Result<Kernels> kernels = ParseKernels(*f.kernels);
+    if (!kernels.ok()) {
+      return InvalidArgumentError("{}kernels: {}", flag_prefix, kernels.error().message());
+    }
+    job->system.kernels = *kernels;
+    // Eager traffic is counted per block: the fused per-element figure no longer applies.
+    std::erase_if(job->assumed, [&](const Assumption& a) {
+      return *kernels != Kernels::kFused && a.field == "system.elementwise_bytes_per_elem";
+    });
+  }
   if (f.global_batch) {
     job->training.global_batch = *f.global_batch;
     job->training.global_batch_tokens = 0;

@@ -79,6 +79,16 @@ constexpr Row kRows[] = {
      "assumed: H800's (no published Flux row)", 0.774, "assumed: H800's (NCCL over NVLink)", 0.8,
      "assumed: the NVLink fit of A800/H800",
      "NVIDIA HGX B200 datasheet: 2.25 PFLOP/s dense bf16, 8 TB/s HBM3e, NVLink 1.8 TB/s"},
+    {"gb200", "GB200 (NVLink 5, NVL72)", LinkKind::kNvlink, 148, 2500e12, 8.0e12, 900e9, 0.768,
+     "assumed: H800's (no published Flux row)", 0.774, "assumed: H800's (NCCL over NVLink)", 0.8,
+     "assumed: the NVLink fit of A800/H800",
+     "NVIDIA GB200 NVL72 datasheet: 360 PFLOP/s bf16 with sparsity over 72 GPUs (2.5 dense per "
+     "GPU), 576 TB/s HBM3e, NVLink 130 TB/s"},
+    {"gb300", "GB300 (NVLink 5, NVL72)", LinkKind::kNvlink, 160, 2500e12, 8.0e12, 900e9, 0.768,
+     "assumed: H800's (no published Flux row)", 0.774, "assumed: H800's (NCCL over NVLink)", 0.8,
+     "assumed: the NVLink fit of A800/H800",
+     "NVIDIA GB300 NVL72 datasheet: 360 PFLOP/s bf16 with sparsity over 72 GPUs (2.5 dense per "
+     "GPU), 576 TB/s HBM3e, NVLink 130 TB/s; 160 SMs (Blackwell Ultra)"},
 };
 
 GpuPresetInfo MakeInfo(const Row& row) {
@@ -144,8 +154,8 @@ const std::vector<GpuPresetInfo>& GpuPresets() {
 }
 
 Result<GpuPresetInfo> ResolveGpu(std::string_view name) {
-  static constexpr const char* kModels[] = {"a100", "a800", "h100", "h800",
-                                            "h20",  "h200", "l20",  "b200"};
+  static constexpr const char* kModels[] = {"a100", "a800", "h100", "h800",  "h20",
+                                            "h200", "l20",  "b200", "gb200", "gb300"};
   std::string model;
   bool pcie = false, sxm = false;
   for (const std::string& token : Tokens(name)) {

@@ -103,17 +103,20 @@ TEST(GpuPresets, ResolvesEveryNameOrRejectsIt) {
       {"NVIDIA H200", "h200"},
       {"NVIDIA L20", "l20"},
       {"B200", "b200"},
+      {"GB200-186GB", "gb200"},  // the workload presets' names
+      {"NVIDIA GB300", "gb300"},
   };
   for (const auto& [name, key] : cases) {
     ASSERT_OK_AND_ASSIGN(GpuPresetInfo info, ResolveGpu(name));
     EXPECT_EQ(info.key, key) << name;
   }
-  for (const char* bad : {"NVIDIA GeForce RTX 4090", "H100 PCIe", "V100", "", "H2000", "A10"}) {
+  for (const char* bad :
+       {"NVIDIA GeForce RTX 4090", "H100 PCIe", "V100", "", "H2000", "A10", "B300"}) {
     EXPECT_THAT(ResolveGpu(bad).status(),
                 testing::StatusIs(StatusCode::kInvalidArgument, "no overlap preset"))
         << bad;
   }
-  EXPECT_EQ(GpuPresets().size(), 9u);
+  EXPECT_EQ(GpuPresets().size(), 11u);
 }
 
 // The baseline collective and the fused copies use their own efficiency: halving the baseline

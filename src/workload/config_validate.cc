@@ -18,8 +18,8 @@ namespace {
 // (global_batch 1e8 took 23 GB before it was killed).
 constexpr int64_t kMaxGpus = 10'000'000;
 constexpr int64_t kMaxLayers = 100'000;
-constexpr int64_t kMaxWidth = 10'000'000;  // hidden, ffn_hidden, vocab, heads
-constexpr int64_t kMaxSeqLen = 100'000'000;  // 100x the 1M-token contexts trained today
+constexpr int64_t kMaxWidth = 10'000'000;        // hidden, ffn_hidden, vocab, heads
+constexpr int64_t kMaxSeqLen = 100'000'000;      // 100x the 1M-token contexts trained today
 constexpr int64_t kMaxMicrobatches = 1'000'000;  // per pipeline and step
 
 Status CheckBound(std::string_view field, int64_t value, int64_t max) {
@@ -114,13 +114,15 @@ Status ValidateSchedule(const ParallelPlan& p, const std::string& where) {
   }
   const std::string name(Name(p.schedule));
   if (p.vpp != 1) {
-    return InvalidArgumentError("{}.parallel.vpp: {} with schedule {} (the schedule sets its own "
-                                "chunks per rank: leave vpp at 1)",
-                                where, p.vpp, name);
+    return InvalidArgumentError(
+        "{}.parallel.vpp: {} with schedule {} (the schedule sets its own "
+        "chunks per rank: leave vpp at 1)",
+        where, p.vpp, name);
   }
   if (p.pp < 2 || (p.schedule == PpSchedule::kDualPipe && p.pp % 2 != 0)) {
-    return InvalidArgumentError("{}.parallel.pp: {} with schedule {} (needs {})", where, p.pp, name,
-                                p.schedule == PpSchedule::kDualPipe ? "an even pp >= 2" : "pp >= 2");
+    return InvalidArgumentError(
+        "{}.parallel.pp: {} with schedule {} (needs {})", where, p.pp, name,
+        p.schedule == PpSchedule::kDualPipe ? "an even pp >= 2" : "pp >= 2");
   }
   return OkStatus();
 }
@@ -190,8 +192,8 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
                                 b.heads);
   }
   if (gpus % (p.tp * p.pp * p.cp) != 0) {
-    return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}",
-                                where, p.tp * p.pp * p.cp, gpus);
+    return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}", where,
+                                p.tp * p.pp * p.cp, gpus);
   }
   if (b.flash_version != 2 && b.flash_version != 3) {
     return InvalidArgumentError("{}.flash_version: {} (expected 2 or 3)", where, b.flash_version);
@@ -213,14 +215,13 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
   }
   if (b.kind == BlockKind::kMoe) {
     if (b.num_experts <= 0 || b.top_k <= 0 || b.top_k > b.num_experts) {
-      return InvalidArgumentError("{}: moe needs num_experts > 0 and 0 < top_k <= experts",
-                                  where);
+      return InvalidArgumentError("{}: moe needs num_experts > 0 and 0 < top_k <= experts", where);
     }
-    TS_RETURN_IF_ERROR(
-        CheckRange(where + ".router_imbalance (slowest EP rank / mean)", b.router_imbalance, 1, 64));
+    TS_RETURN_IF_ERROR(CheckRange(where + ".router_imbalance (slowest EP rank / mean)",
+                                  b.router_imbalance, 1, 64));
     if (b.num_experts % p.ep != 0) {
-      return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where,
-                                  p.ep, b.num_experts);
+      return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where, p.ep,
+                                  b.num_experts);
     }
     const int dp = DataParallelSize(b, gpus);
     if ((p.tp * p.cp * dp) % p.ep != 0) {
@@ -257,12 +258,11 @@ Status ValidateTraining(const JobConfig& job) {
         job.training.tokens_total);
   }
   if (job.training.global_batch < 0 || job.training.global_batch_tokens < 0) {
-    return InvalidArgumentError("training.{}: {} is negative; a batch is a positive count",
-                                job.training.global_batch < 0 ? "global_batch"
-                                                              : "global_batch_tokens",
-                                job.training.global_batch < 0
-                                    ? static_cast<double>(job.training.global_batch)
-                                    : static_cast<double>(job.training.global_batch_tokens));
+    return InvalidArgumentError(
+        "training.{}: {} is negative; a batch is a positive count",
+        job.training.global_batch < 0 ? "global_batch" : "global_batch_tokens",
+        job.training.global_batch < 0 ? static_cast<double>(job.training.global_batch)
+                                      : static_cast<double>(job.training.global_batch_tokens));
   }
   if (job.training.global_batch <= 0 && job.training.global_batch_tokens <= 0) {
     return InvalidArgumentError("training: give global_batch (sequences) or global_batch_tokens");
@@ -291,11 +291,29 @@ Status ValidateTraining(const JobConfig& job) {
   return OkStatus();
 }
 
+// hf_eager counts transformers' decoder and ViT modules (LayerElementwiseTraffic); a DiT
+// (diffusers: adaLN modulation, Q/K norms) or a MoE layer (transformers loops over its experts
+// in Python) runs other eager code the count does not describe.
+Status ValidateKernels(const JobConfig& job) {
+  if (job.system.kernels != Kernels::kHfEager) return OkStatus();
+  for (size_t i = 0; i < job.blocks.size(); ++i) {
+    const BlockKind kind = job.blocks[i].kind;
+    if (kind == BlockKind::kDit || kind == BlockKind::kMoe) {
+      return InvalidArgumentError(
+          "system.kernels: hf_eager models transformers' dense decoder and ViT modules; "
+          "blocks[{}] ({}) is a {} block, whose eager code it does not count (use fused)",
+          i, job.blocks[i].name, kind == BlockKind::kDit ? "dit" : "moe");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Status ValidateJobConfig(const JobConfig& job) {
   TS_RETURN_IF_ERROR(ValidateCluster(job));
   TS_RETURN_IF_ERROR(ValidateRates(job));
+  TS_RETURN_IF_ERROR(ValidateKernels(job));
   for (size_t i = 0; i < job.blocks.size(); ++i) {
     TS_RETURN_IF_ERROR(ValidateBlock(job.blocks[i], i, job.cluster.gpus));
   }

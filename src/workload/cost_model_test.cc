@@ -259,6 +259,11 @@ TEST(EagerKernels, LayerForwardGrowsByTheExtraBytesOverHbm) {
                "kernels: hf_eager, elementwise_bytes_per_elem: 30");
   EXPECT_THAT(ParseJobConfig(both, "both.yaml"),
               testing::StatusIs(StatusCode::kInvalidArgument, "applies to kernels: fused only"));
+  // A DiT or MoE block runs eager code the count does not describe: refused, not guessed.
+  std::string moe = EagerJob("hf_eager", false, "swiglu");
+  moe.replace(moe.find("kind: dense"), 11, "kind: moe, num_experts: 8, top_k: 2");
+  EXPECT_THAT(ParseJobConfig(moe, "moe.yaml"),
+              testing::StatusIs(StatusCode::kInvalidArgument, "blocks[0] (llm) is a moe block"));
   std::string typo = EagerJob("hf_eagre", false, "swiglu");
   EXPECT_THAT(ParseJobConfig(typo, "typo.yaml"),
               testing::StatusIs(StatusCode::kInvalidArgument, "hf_eagre"));

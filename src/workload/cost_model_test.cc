@@ -114,6 +114,25 @@ training: {{global_batch: 8}}
                      ep);
 }
 
+// The MoE caution names the job's local experts per GPU and, past the 4 of the runs that read
+// within 3%, calls the step time a lower bound: 8 experts at EP 2 leave 4, at EP 1 all 8.
+TEST(MoeCaution, NamesLocalExpertsAndBoundsPastTheCheckedRows) {
+  const auto moe_note = [](int ep) {
+    Result<JobConfig> job = ParseJobConfig(FsdpMoeJob(ep), "moe.yaml");
+    EXPECT_OK(job);
+    Result<Prediction> p = Predict(*job);
+    EXPECT_OK(p);
+    for (const std::string& note : p->notes) {
+      if (note.starts_with("MoE:")) return note;
+    }
+    return std::string("no MoE note");
+  };
+  EXPECT_THAT(moe_note(2), ::testing::EndsWith("This job: 4 local experts per GPU"));
+  EXPECT_THAT(moe_note(1), ::testing::EndsWith(
+                               "This job: 8 local experts per GPU: treat the step time as a lower "
+                               "bound"));
+}
+
 std::vector<std::pair<double, int>> Gathers(const BlockTiming& t) {
   std::vector<std::pair<double, int>> out;
   for (const Kernel& k : t.layer_fwd) {

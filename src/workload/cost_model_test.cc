@@ -278,6 +278,22 @@ TEST(EagerKernels, LayerForwardGrowsByTheExtraBytesOverHbm) {
                "kernels: hf_eager, elementwise_bytes_per_elem: 30");
   EXPECT_THAT(ParseJobConfig(both, "both.yaml"),
               testing::StatusIs(StatusCode::kInvalidArgument, "applies to kernels: fused only"));
+  // Without full recompute the eager chains keep activations the memory model does not count.
+  const auto memory_caveat = [](const std::string& yaml) {
+    Result<JobConfig> job = ParseJobConfig(yaml, "e.yaml");
+    EXPECT_OK(job);
+    Result<Prediction> p = Predict(*job);
+    EXPECT_OK(p);
+    for (const std::string& note : p->notes) {
+      if (note.find("memory per GPU is a lower bound") != std::string::npos) return true;
+    }
+    return false;
+  };
+  std::string full = EagerJob("hf_eager", false, "swiglu");
+  full.replace(full.find("recompute: none"), 15, "recompute: full");
+  EXPECT_TRUE(memory_caveat(EagerJob("hf_eager", false, "swiglu")));
+  EXPECT_FALSE(memory_caveat(full));
+  EXPECT_FALSE(memory_caveat(EagerJob("fused", false, "swiglu")));
   // A DiT or MoE block runs eager code the count does not describe: refused, not guessed.
   std::string moe = EagerJob("hf_eager", false, "swiglu");
   moe.replace(moe.find("kind: dense"), 11, "kind: moe, num_experts: 8, top_k: 2");

@@ -194,7 +194,7 @@ void RegisterPlan(CLI::App& root) {
   cmd->add_option("--schedule", o->layout.schedule,
                   "Pipeline schedule: 1f1b | interleaved | zb_h1 | dualpipe | dualpipev");
   cmd->add_option("--sp", o->layout.sp, "Sequence parallelism with TP (true/false)");
-  cmd->add_option("--kernels", o->layout.kernels,
+  cmd->add_option("--elementwise", o->layout.elementwise,
                   "Elementwise kernels: fused (Megatron / Transformer Engine, default) | hf_eager "
                   "(Hugging Face transformers' eager modules)");
   cmd->add_option("--tokens", o->layout.tokens, "Token budget for GPU-hours (e.g. 3e11)");

@@ -162,8 +162,8 @@ def fast_suite(ts, np):
                          (["--preset", "gpt3-175b", "--sweep", "tp=2,4,8"], {"sweep": ["tp=2,4,8"]}),
                          (["--preset", "gpt3-175b", "--vpp", "1", "--schedule", "zb_h1"],
                           {"vpp": 1, "schedule": "zb_h1"}),
-                         (["--preset", "val-llava15-7b-pretrain", "--kernels", "fused"],
-                          {"kernels": "fused"})]:
+                         (["--preset", "val-llava15-7b-pretrain", "--elementwise", "fused"],
+                          {"elementwise": "fused"})]:
         doc = cli_json(["plan"] + args).rstrip("\n")
         p = ts.plan(args[1], **kwargs)
         check(p.to_json() == doc, f"plan {args}: to_json() equals the CLI's --json")

@@ -83,8 +83,8 @@ T CastArg(const std::string& name, const py::handle& value) {
   try {
     return value.cast<T>();
   } catch (const py::cast_error&) {
-    throw py::type_error(fmt::format("plan: {}={} is not {}", name,
-                                     std::string(py::repr(value)), KindOf<T>()));
+    throw py::type_error(
+        fmt::format("plan: {}={} is not {}", name, std::string(py::repr(value)), KindOf<T>()));
   }
 }
 
@@ -124,8 +124,8 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
       Take(name, value, a.layout.dp_mode);
     else if (name == "schedule")
       Take(name, value, a.layout.schedule);
-    else if (name == "kernels")
-      Take(name, value, a.layout.kernels);
+    else if (name == "elementwise")
+      Take(name, value, a.layout.elementwise);
     else if (name == "tokens")
       Take(name, value, a.layout.tokens);
     else if (name == "sweep")
@@ -133,7 +133,7 @@ PlanArgs ParseArgs(const std::string& job, const py::kwargs& flags) {
     else {
       Raise(UnimplementedError(
           "plan: unknown flag '{}' (gpus, tp, pp, vpp, cp, ep, sp, global_batch, micro_batch, "
-          "gpu, recompute, dp_mode, schedule, kernels, tokens, sweep)",
+          "gpu, recompute, dp_mode, schedule, elementwise, tokens, sweep)",
           name));
     }
   }
@@ -182,7 +182,7 @@ void BindPlan(py::module_& m) {
       py::arg("preset_or_config"),
       "Predicts step time, MFU, memory and GPU-hours as `trainscope plan`: a preset name "
       "(seed15vl, gpt3-175b, ...) or a job YAML path; flags gpus, tp, pp, vpp, cp, ep, sp, "
-      "global_batch, micro_batch, gpu, recompute, dp_mode, schedule, kernels, tokens override "
+      "global_batch, micro_batch, gpu, recompute, dp_mode, schedule, elementwise, tokens override "
       "its layout "
       "(workload::ApplyLayoutFlags, as the CLI's); "
       "sweep=['tp=2,4,8', 'pp=4,8'] ranks layouts instead.");

@@ -157,14 +157,14 @@ struct ClusterConfig {
   double oversubscription = 1.0;  // fat-tree oversubscription above the rail [A]
 };
 
-// Whose elementwise kernels the job runs (cost_model.h, LayerElementwiseTraffic): Megatron /
-// Transformer Engine fused kernels, or Hugging Face transformers' eager PyTorch modules (each
-// norm, rotary and activation a chain of separate kernels through HBM).
-enum class Kernels { kFused, kHfEager };
+// system.elementwise: whose elementwise kernels the job runs (cost_model.h,
+// LayerElementwiseTraffic): Megatron / Transformer Engine fused kernels, or Hugging Face
+// transformers' eager PyTorch modules (each norm, rotary and activation a chain of kernels).
+enum class Elementwise { kFused, kHfEager };
 
 // Efficiency knobs of the training software: all [A].
 struct SystemConfig {
-  Kernels kernels = Kernels::kFused;
+  Elementwise elementwise = Elementwise::kFused;
   double elementwise_bytes_per_elem = 24;  // fused: HBM bytes per [token, h] element per layer fwd
                                            // (norms, dropout, residual; activations apart)
   double backward_efficiency = 0.9;        // backward kernels' efficiency relative to forward

@@ -51,10 +51,10 @@ std::string_view Name(PpSchedule v);
 std::string_view Name(CpKind v);
 std::string_view Name(Recompute v);
 std::string_view Name(FfnAct v);
-std::string_view Name(Kernels v);
+std::string_view Name(Elementwise v);
 Result<Recompute> ParseRecompute(std::string_view text);
 Result<DpMode> ParseDpMode(std::string_view text);
-Result<Kernels> ParseKernels(std::string_view text);
+Result<Elementwise> ParseElementwise(std::string_view text);
 Result<CpKind> ParseCpKind(std::string_view text);
 Result<PpSchedule> ParseSchedule(std::string_view text);
 

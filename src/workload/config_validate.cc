@@ -295,12 +295,12 @@ Status ValidateTraining(const JobConfig& job) {
 // (diffusers: adaLN modulation, Q/K norms) or a MoE layer (transformers loops over its experts
 // in Python) runs other eager code the count does not describe.
 Status ValidateKernels(const JobConfig& job) {
-  if (job.system.kernels != Kernels::kHfEager) return OkStatus();
+  if (job.system.elementwise != Elementwise::kHfEager) return OkStatus();
   for (size_t i = 0; i < job.blocks.size(); ++i) {
     const BlockKind kind = job.blocks[i].kind;
     if (kind == BlockKind::kDit || kind == BlockKind::kMoe) {
       return InvalidArgumentError(
-          "system.kernels: hf_eager models transformers' dense decoder and ViT modules; "
+          "system.elementwise: hf_eager models transformers' dense decoder and ViT modules; "
           "blocks[{}] ({}) is a {} block, whose eager code it does not count (use fused)",
           i, job.blocks[i].name, kind == BlockKind::kDit ? "dit" : "moe");
     }

@@ -54,8 +54,8 @@ constexpr std::array<std::pair<const char*, Recompute>, 4> kRecompute{
      {"selective", Recompute::kSelective},
      {"full", Recompute::kFull},
      {"offload", Recompute::kOffload}}};
-constexpr std::array<std::pair<const char*, Kernels>, 2> kKernels{
-    {{"fused", Kernels::kFused}, {"hf_eager", Kernels::kHfEager}}};
+constexpr std::array<std::pair<const char*, Elementwise>, 2> kElementwise{
+    {{"fused", Elementwise::kFused}, {"hf_eager", Elementwise::kHfEager}}};
 constexpr std::array<std::pair<const char*, FfnAct>, 2> kActs{
     {{"gelu", FfnAct::kGelu}, {"swiglu", FfnAct::kSwiglu}}};
 constexpr std::array<std::pair<const char*, Balancing>, 3> kBalancing{
@@ -311,13 +311,13 @@ void ReadSystem(const YAML::Node& system, JobConfig* job, Status* error) {
   SystemConfig& s = job->system;
   FieldReader sr(system.IsDefined() ? system : YAML::Node(YAML::NodeType::Map), "system.", job,
                  error);
-  sr.Enum("kernels", &s.kernels, kKernels);
-  if (s.kernels == Kernels::kHfEager) {
+  sr.Enum("elementwise", &s.elementwise, kElementwise);
+  if (s.elementwise == Elementwise::kHfEager) {
     // The eager traffic is counted from each block's structure; a per-element figure would
     // silently replace it.
     if (sr.Has("elementwise_bytes_per_elem")) {
       sr.Fail(system["elementwise_bytes_per_elem"],
-              "system.elementwise_bytes_per_elem: applies to kernels: fused only (hf_eager "
+              "system.elementwise_bytes_per_elem: applies to elementwise: fused only (hf_eager "
               "counts its traffic from each block; docs/workload.md)");
     }
   } else {
@@ -510,14 +510,16 @@ std::string_view Name(DpMode v) { return NameOf(v, kDpModes); }
 std::string_view Name(PpSchedule v) { return NameOf(v, kSchedules); }
 std::string_view Name(CpKind v) { return NameOf(v, kCpKinds); }
 std::string_view Name(Recompute v) { return NameOf(v, kRecompute); }
-std::string_view Name(Kernels v) { return NameOf(v, kKernels); }
+std::string_view Name(Elementwise v) { return NameOf(v, kElementwise); }
 std::string_view Name(FfnAct v) { return NameOf(v, kActs); }
 Result<Recompute> ParseRecompute(std::string_view text) {
   return ParseEnum(text, kRecompute, "recompute");
 }
 
 Result<DpMode> ParseDpMode(std::string_view text) { return ParseEnum(text, kDpModes, "dp_mode"); }
-Result<Kernels> ParseKernels(std::string_view text) { return ParseEnum(text, kKernels, "kernels"); }
+Result<Elementwise> ParseElementwise(std::string_view text) {
+  return ParseEnum(text, kElementwise, "elementwise");
+}
 
 Result<CpKind> ParseCpKind(std::string_view text) { return ParseEnum(text, kCpKinds, "cp_kind"); }
 

@@ -86,7 +86,7 @@ double GemmSeconds(const GpuSpec& gpu, double m, double n, double k) {
 ElementwiseTraffic LayerElementwiseTraffic(const BlockConfig& b, const SystemConfig& s) {
   const bool swiglu = b.ffn_act == FfnAct::kSwiglu;
   ElementwiseTraffic t;
-  if (s.kernels == Kernels::kFused) {
+  if (s.elementwise == Elementwise::kFused) {
     const double e = s.elementwise_bytes_per_elem;
     t.pre_attention = 0.25 * e;
     t.mid = 0.5 * e;

@@ -41,7 +41,7 @@ struct ElementwiseTraffic {
   double attention_io = 0;   // per token, all heads: rotary on Q and K, varlen packing
   double activation = 0;     // per [token, ffn] element: the FFN activation
 };
-// kernels: fused splits system.elementwise_bytes_per_elem 1/4, 1/2, 1/4; hf_eager counts the
+// elementwise: fused splits system.elementwise_bytes_per_elem 1/4, 1/2, 1/4; hf_eager counts the
 // eager modules of Hugging Face transformers (docs/workload.md, "Eager kernels").
 ElementwiseTraffic LayerElementwiseTraffic(const BlockConfig& block, const SystemConfig& system);
 

@@ -230,7 +230,7 @@ TEST(MoeTp, EpFoldsOverTpAndDp) {
 // Hugging Face transformers' eager modules, bytes counted by hand from modeling_llama.py:
 // RMSNorm 36 per element, residual add 6, rotary 24 per Q and K element, FlashAttention-2
 // varlen packing 4 per Q, K, V element and 6 per output element, SiLU-and-multiply 10.
-std::string EagerJob(const char* kernels, bool bias, const char* act) {
+std::string EagerJob(const char* elementwise, bool bias, const char* act) {
   return fmt::format(R"(
 name: eager
 blocks:
@@ -238,10 +238,10 @@ blocks:
       ffn_act: {}, bias: {}, dropout: false, vocab: 32000, seq_len: 2048, flash_attention: true,
       parallel: {{tp: 1, pp: 1, dp_mode: zero2, micro_batch: 4, recompute: none}}}}
 cluster: {{gpu: A100, gpus: 8}}
-system: {{kernels: {}}}
+system: {{elementwise: {}}}
 training: {{global_batch: 32}}
 )",
-                     act, bias ? "true" : "false", kernels);
+                     act, bias ? "true" : "false", elementwise);
 }
 
 TEST(EagerKernels, TrafficCountedFromTheBlockByHand) {
@@ -274,10 +274,11 @@ TEST(EagerKernels, LayerForwardGrowsByTheExtraBytesOverHbm) {
   EXPECT_NEAR(eager.layer_fwd_s - fused.layer_fwd_s, extra / hbm, 1e-12);
   // The explicit per-element figure is the fused model's knob: with hf_eager it is an error.
   std::string both = EagerJob("hf_eager", false, "swiglu");
-  both.replace(both.find("kernels: hf_eager"), 17,
-               "kernels: hf_eager, elementwise_bytes_per_elem: 30");
-  EXPECT_THAT(ParseJobConfig(both, "both.yaml"),
-              testing::StatusIs(StatusCode::kInvalidArgument, "applies to kernels: fused only"));
+  both.replace(both.find("elementwise: hf_eager"), 21,
+               "elementwise: hf_eager, elementwise_bytes_per_elem: 30");
+  EXPECT_THAT(
+      ParseJobConfig(both, "both.yaml"),
+      testing::StatusIs(StatusCode::kInvalidArgument, "applies to elementwise: fused only"));
   // Without full recompute the eager chains keep activations the memory model does not count.
   const auto memory_caveat = [](const std::string& yaml) {
     Result<JobConfig> job = ParseJobConfig(yaml, "e.yaml");

@@ -140,15 +140,15 @@ Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view f
     if (!value.ok()) return value.error();
     SetLayoutKnob(name, *value, job);
   }
-  if (f.kernels) {
-    Result<Kernels> kernels = ParseKernels(*f.kernels);
-    if (!kernels.ok()) {
-      return InvalidArgumentError("{}kernels: {}", flag_prefix, kernels.error().message());
+  if (f.elementwise) {
+    Result<Elementwise> kind = ParseElementwise(*f.elementwise);
+    if (!kind.ok()) {
+      return InvalidArgumentError("{}elementwise: {}", flag_prefix, kind.error().message());
     }
-    job->system.kernels = *kernels;
+    job->system.elementwise = *kind;
     // Eager traffic is counted per block: the fused per-element figure no longer applies.
     std::erase_if(job->assumed, [&](const Assumption& a) {
-      return *kernels != Kernels::kFused && a.field == "system.elementwise_bytes_per_elem";
+      return *kind != Elementwise::kFused && a.field == "system.elementwise_bytes_per_elem";
     });
   }
   if (f.global_batch) {

@@ -34,13 +34,13 @@ void SetLayoutKnob(std::string_view name, int value, JobConfig* job);
 struct LayoutFlags {
   std::optional<int> gpus, tp, pp, vpp, cp, ep;
   std::optional<int64_t> global_batch, micro_batch;
-  std::optional<std::string> gpu, recompute, dp_mode, schedule, kernels;
+  std::optional<std::string> gpu, recompute, dp_mode, schedule, elementwise;
   std::optional<bool> sp;
   std::optional<double> tokens;
 };
 // Applies the flags to the main block and validates the job (errors name job.source); `gpu`
-// must be a known GPU, `recompute`/`dp_mode`/`kernels` known names. `flag_prefix` ("--" or "") is how the
-// caller writes the flags in messages.
+// must be a known GPU, `recompute`/`dp_mode`/`elementwise` known names. `flag_prefix` ("--" or "")
+// is how the caller writes the flags in messages.
 Status ApplyLayoutFlags(const LayoutFlags& flags, JobConfig* job, std::string_view flag_prefix);
 
 }  // namespace trainscope::workload

@@ -62,9 +62,9 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
       plan.tp, plan.sp && plan.tp > 1 ? "+sp" : "", plan.pp, plan.vpp, Name(plan.schedule), plan.cp,
       Name(plan.cp_kind), plan.ep, p.dp, Name(plan.dp_mode), plan.micro_batch, p.microbatches,
       RecomputeText(plan));
-  if (job.system.kernels != Kernels::kFused) {
-    s += fmt::format("  kernels      {} (elementwise traffic counted per block: docs/workload.md)\n",
-                     Name(job.system.kernels));
+  if (job.system.elementwise != Elementwise::kFused) {
+    s += fmt::format("  elementwise  {} (HBM traffic counted per block: docs/workload.md)\n",
+                     Name(job.system.elementwise));
   }
   s += fmt::format("  batch        {} sequences, {} tokens per step\n", p.global_batch,
                    Si(p.tokens_per_step));
@@ -131,7 +131,7 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.Field("source", job.source);
   w.Field("gpu", job.cluster.gpu.name);
   w.Field("gpus", p.gpus);
-  w.Field("kernels", Name(job.system.kernels));
+  w.Field("elementwise", Name(job.system.elementwise));
   w.Key("layout").BeginObject();
   w.Field("tp", plan.tp).Field("sp", plan.sp).Field("pp", plan.pp).Field("vpp", plan.vpp);
   w.Field("cp", plan.cp).Field("ep", plan.ep).Field("dp", p.dp);

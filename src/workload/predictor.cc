@@ -377,12 +377,12 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   }
   AddSampleWait(main, out.microbatches, out.dp, graph, costs, &out);
   if (main.kind == BlockKind::kMoe) out.notes.push_back(MoeCaution(main));
-  if (job.system.kernels == Kernels::kHfEager && main.plan.recompute != Recompute::kFull) {
+  if (job.system.elementwise == Elementwise::kHfEager && main.plan.recompute != Recompute::kFull) {
     // The memory model counts the tensors Megatron's fused kernels keep; autograd through the
     // eager chains also keeps their intermediates (LlamaRMSNorm's fp32 input, rotary and SiLU
     // products), which only full recompute (gradient checkpointing) discards.
     out.notes.push_back(
-        "kernels hf_eager without full recompute: eager modules keep more activations than the "
+        "elementwise hf_eager without full recompute: eager modules keep more activations than the "
         "memory model counts (fp32 norm inputs, rotary and SiLU intermediates): memory per GPU "
         "is a lower bound");
   }

@@ -143,6 +143,20 @@ std::string MoeCaution(const BlockConfig& main) {
       local, local <= 4 ? "" : ": treat the step time as a lower bound");
 }
 
+// What the cost model leaves out for this job, said next to its numbers.
+void AddModelCautions(const JobConfig& job, const BlockConfig& main, Prediction* out) {
+  if (main.kind == BlockKind::kMoe) out->notes.push_back(MoeCaution(main));
+  if (job.system.elementwise == Elementwise::kHfEager && main.plan.recompute != Recompute::kFull) {
+    // The memory model counts the tensors Megatron's fused kernels keep; autograd through the
+    // eager chains also keeps their intermediates (LlamaRMSNorm's fp32 input, rotary and SiLU
+    // products), which only full recompute (gradient checkpointing) discards.
+    out->notes.push_back(
+        "elementwise hf_eager without full recompute: eager modules keep more activations than the "
+        "memory model counts (fp32 norm inputs, rotary and SiLU intermediates): memory per GPU "
+        "is a lower bound");
+  }
+}
+
 // MFU, throughput and the whole-job budget from the step time.
 void AddRates(const JobConfig& job, Prediction* out) {
   const double capacity = out->step_time_s * job.cluster.gpus * job.cluster.gpu.peak_flops;
@@ -376,16 +390,7 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
     TS_ASSIGN_OR_RETURN(graph, Graph(shape));  // the sample draw replays the whole step
   }
   AddSampleWait(main, out.microbatches, out.dp, graph, costs, &out);
-  if (main.kind == BlockKind::kMoe) out.notes.push_back(MoeCaution(main));
-  if (job.system.elementwise == Elementwise::kHfEager && main.plan.recompute != Recompute::kFull) {
-    // The memory model counts the tensors Megatron's fused kernels keep; autograd through the
-    // eager chains also keeps their intermediates (LlamaRMSNorm's fp32 input, rotary and SiLU
-    // products), which only full recompute (gradient checkpointing) discards.
-    out.notes.push_back(
-        "elementwise hf_eager without full recompute: eager modules keep more activations than the "
-        "memory model counts (fp32 norm inputs, rotary and SiLU intermediates): memory per GPU "
-        "is a lower bound");
-  }
+  AddModelCautions(job, main, &out);
   if (detail != nullptr) {
     detail->main_timing = t;
     detail->costs = costs;

@@ -114,11 +114,14 @@ training: {{global_batch: 8}}
                      ep);
 }
 
-// The MoE caution names the job's local experts per GPU and, past the 4 of the runs that read
-// within 3%, calls the step time a lower bound: 8 experts at EP 2 leave 4, at EP 1 all 8.
+// The MoE caution names the job's local experts per GPU and calls the step time a lower bound
+// except where the published rows read within 3% (H100-class, at most 4 local experts): 8
+// experts at EP 2 leave 4, at EP 1 all 8; on a B200 even 4 is a lower bound.
 TEST(MoeCaution, NamesLocalExpertsAndBoundsPastTheCheckedRows) {
-  const auto moe_note = [](int ep) {
-    Result<JobConfig> job = ParseJobConfig(FsdpMoeJob(ep), "moe.yaml");
+  const auto moe_note = [](int ep, const char* gpu) {
+    std::string yaml = FsdpMoeJob(ep);
+    yaml.replace(yaml.find("gpu: H100"), 9, std::string("gpu: ") + gpu);
+    Result<JobConfig> job = ParseJobConfig(yaml, "moe.yaml");
     EXPECT_OK(job);
     Result<Prediction> p = Predict(*job);
     EXPECT_OK(p);
@@ -127,10 +130,15 @@ TEST(MoeCaution, NamesLocalExpertsAndBoundsPastTheCheckedRows) {
     }
     return std::string("no MoE note");
   };
-  EXPECT_THAT(moe_note(2), ::testing::EndsWith("This job: 4 local experts per GPU"));
-  EXPECT_THAT(moe_note(1), ::testing::EndsWith(
-                               "This job: 8 local experts per GPU: treat the step time as a lower "
-                               "bound"));
+  EXPECT_THAT(moe_note(2, "H100"),
+              ::testing::EndsWith("This job: 4 local experts per GPU on H100-80GB (as the H100 "
+                                  "rows that read within 3%)"));
+  EXPECT_THAT(moe_note(1, "H100"), ::testing::EndsWith("This job: 8 local experts per GPU on "
+                                                       "H100-80GB: treat the step time as a lower "
+                                                       "bound"));
+  EXPECT_THAT(moe_note(2, "B200"), ::testing::EndsWith("This job: 4 local experts per GPU on "
+                                                       "B200-180GB: treat the step time as a "
+                                                       "lower bound"));
 }
 
 std::vector<std::pair<double, int>> Gathers(const BlockTiming& t) {

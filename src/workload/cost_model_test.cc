@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "support/status_matchers.h"
 #include "workload/config_io.h"
+#include "workload/layout.h"
 #include "workload/predictor.h"
 #include "workload/synth.h"
 
@@ -272,6 +274,33 @@ TEST(EagerKernels, TrafficCountedFromTheBlockByHand) {
   EXPECT_DOUBLE_EQ(f.pre_attention + f.mid + f.post_mlp, 24);
   EXPECT_DOUBLE_EQ(f.attention_io, 0);
   EXPECT_DOUBLE_EQ(f.activation, 6);
+}
+
+// --elementwise on a config: the fused figure's assumption line follows the choice, and a figure
+// the config set is refused with hf_eager rather than silently dropped.
+TEST(EagerKernels, FlagSwitchesTheModelAndItsAssumptions) {
+  const auto has_figure = [](const JobConfig& job) {
+    return std::any_of(job.assumed.begin(), job.assumed.end(), [](const Assumption& a) {
+      return a.field == "system.elementwise_bytes_per_elem";
+    });
+  };
+  ASSERT_OK_AND_ASSIGN(JobConfig job, ParseJobConfig(EagerJob("fused", false, "swiglu"), "e"));
+  ASSERT_TRUE(has_figure(job));
+  LayoutFlags eager;
+  eager.elementwise = "hf_eager";
+  ASSERT_OK(ApplyLayoutFlags(eager, &job, "--"));
+  EXPECT_EQ(job.system.elementwise, Elementwise::kHfEager);
+  EXPECT_FALSE(has_figure(job));
+  LayoutFlags fused;
+  fused.elementwise = "fused";
+  ASSERT_OK(ApplyLayoutFlags(fused, &job, "--"));
+  EXPECT_TRUE(has_figure(job));
+  std::string set = EagerJob("fused", false, "swiglu");
+  set.replace(set.find("elementwise: fused"), 18, "elementwise_bytes_per_elem: 30");
+  ASSERT_OK_AND_ASSIGN(JobConfig given, ParseJobConfig(set, "e"));
+  EXPECT_THAT(ApplyLayoutFlags(eager, &given, "--"),
+              testing::StatusIs(StatusCode::kInvalidArgument,
+                                "--elementwise: hf_eager counts its traffic per block"));
 }
 
 TEST(EagerKernels, LayerForwardGrowsByTheExtraBytesOverHbm) {

@@ -146,10 +146,26 @@ Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view f
       return InvalidArgumentError("{}elementwise: {}", flag_prefix, kind.error().message());
     }
     job->system.elementwise = *kind;
-    // Eager traffic is counted per block: the fused per-element figure no longer applies.
-    std::erase_if(job->assumed, [&](const Assumption& a) {
-      return *kind != Elementwise::kFused && a.field == "system.elementwise_bytes_per_elem";
-    });
+    // The fused model's per-element figure and its assumption line follow the choice: eager
+    // traffic is counted per block, so a figure the config set is refused rather than dropped.
+    const char* figure = "system.elementwise_bytes_per_elem";
+    const auto assumed = std::find_if(job->assumed.begin(), job->assumed.end(),
+                                      [&](const Assumption& a) { return a.field == figure; });
+    const double default_figure = SystemConfig{}.elementwise_bytes_per_elem;
+    if (*kind == Elementwise::kHfEager) {
+      if (assumed == job->assumed.end() &&
+          job->system.elementwise_bytes_per_elem != default_figure) {
+        return InvalidArgumentError(
+            "{}elementwise: hf_eager counts its traffic per block; the config's {} ({}) applies "
+            "to fused only",
+            flag_prefix, figure, job->system.elementwise_bytes_per_elem);
+      }
+      if (assumed != job->assumed.end()) job->assumed.erase(assumed);
+    } else if (assumed == job->assumed.end() &&
+               job->system.elementwise_bytes_per_elem == default_figure) {
+      job->assumed.push_back(
+          {figure, fmt::format("{}", default_figure), "HBM traffic of non-GEMM ops"});
+    }
   }
   if (f.global_batch) {
     job->training.global_batch = *f.global_batch;

@@ -83,8 +83,8 @@ T CastArg(const std::string& name, const py::handle& value) {
   try {
     return value.cast<T>();
   } catch (const py::cast_error&) {
-    throw py::type_error(
-        fmt::format("plan: {}={} is not {}", name, std::string(py::repr(value)), KindOf<T>()));
+    throw py::type_error(fmt::format("plan: {}={} is not {}", name,
+                                     std::string(py::repr(value)), KindOf<T>()));
   }
 }
 

@@ -13,35 +13,36 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Vendor datasheets, dense BF16 (brief section 1). NVLink figures are per direction.
+// Efficiency defaults [A]: A100 reaches a larger share of its lower peak on Megatron GEMMs.
+// Attention: FlashAttention-2 reaches ~50-70% of an A100 but ~35% of a Hopper GPU (about
+// 350 TFLOP/s forward, hdim 128: the FA2 baseline of Shah et al. 2024, FlashAttention-3,
+// arXiv 2407.08608); FlashAttention-3 on Hopper ~75% forward, ~50% backward: 0.6 here.
+struct GpuRow {
+  const char* key;
+  const char* name;
+  double peak, hbm, hbm_bw, nvlink, gemm_eff, attn_eff, attn_eff_fa3;
+};
+constexpr GpuRow kGpuRows[] = {
+    {"a100", "A100-80GB", 312e12, 80e9, 2.0e12, 300e9, 0.80, 0.50, 0.0},
+    {"h100", "H100-80GB", 989e12, 80e9, 3.35e12, 450e9, 0.70, 0.35, 0.60},
+    {"h800", "H800-80GB", 989e12, 80e9, 3.35e12, 200e9, 0.70, 0.35, 0.60},
+    {"h200", "H200-141GB", 989e12, 141e9, 4.8e12, 450e9, 0.72, 0.35, 0.60},
+    // Blackwell, dense figures (the datasheets quote FP8/BF16 with 2:4 sparsity, twice these):
+    // DGX B200 (8 GPUs: 1,440 GB HBM3e, 64 TB/s, NVLink 5 at 1.8 TB/s per GPU both ways);
+    // GB200 NVL72 (72 GPUs: 360 PFLOP/s BF16 sparse, 13.4 TB at 576 TB/s) and GB300 NVL72
+    // (the same FLOP/s, 20.1 TB). The efficiencies are Hopper's, unfitted [A]:
+    // docs/workload.md, Validation, checks them against Megatron-Bridge's Blackwell rows.
+    {"b200", "B200-180GB", 2250e12, 180e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
+    {"gb200", "GB200-186GB", 2500e12, 186e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
+    {"gb300", "GB300-279GB", 2500e12, 279e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
+};
+
 }  // namespace
 
 bool LookupGpu(const std::string& name, GpuSpec* out) {
-  // Vendor datasheets, dense BF16 (brief section 1). NVLink figures are per direction.
-  // Efficiency defaults [A]: A100 reaches a larger share of its lower peak on Megatron GEMMs.
-  // Attention: FlashAttention-2 reaches ~50-70% of an A100 but ~35% of a Hopper GPU (about
-  // 350 TFLOP/s forward, hdim 128: the FA2 baseline of Shah et al. 2024, FlashAttention-3,
-  // arXiv 2407.08608); FlashAttention-3 on Hopper ~75% forward, ~50% backward: 0.6 here.
-  struct Row {
-    const char* key;
-    const char* name;
-    double peak, hbm, hbm_bw, nvlink, gemm_eff, attn_eff, attn_eff_fa3;
-  };
-  static constexpr Row kRows[] = {
-      {"a100", "A100-80GB", 312e12, 80e9, 2.0e12, 300e9, 0.80, 0.50, 0.0},
-      {"h100", "H100-80GB", 989e12, 80e9, 3.35e12, 450e9, 0.70, 0.35, 0.60},
-      {"h800", "H800-80GB", 989e12, 80e9, 3.35e12, 200e9, 0.70, 0.35, 0.60},
-      {"h200", "H200-141GB", 989e12, 141e9, 4.8e12, 450e9, 0.72, 0.35, 0.60},
-      // Blackwell, dense figures (the datasheets quote FP8/BF16 with 2:4 sparsity, twice these):
-      // DGX B200 (8 GPUs: 1,440 GB HBM3e, 64 TB/s, NVLink 5 at 1.8 TB/s per GPU both ways);
-      // GB200 NVL72 (72 GPUs: 360 PFLOP/s BF16 sparse, 13.4 TB at 576 TB/s) and GB300 NVL72
-      // (the same FLOP/s, 20.1 TB). The efficiencies are Hopper's, unfitted [A]:
-      // docs/workload.md, Validation, checks them against Megatron-Bridge's Blackwell rows.
-      {"b200", "B200-180GB", 2250e12, 180e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
-      {"gb200", "GB200-186GB", 2500e12, 186e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
-      {"gb300", "GB300-279GB", 2500e12, 279e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
-  };
   const std::string key = Lower(name);
-  for (const Row& row : kRows) {
+  for (const GpuRow& row : kGpuRows) {
     if (key.rfind(row.key, 0) == 0) {
       out->name = row.name;
       out->peak_flops = row.peak;
@@ -58,7 +59,19 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
   return false;
 }
 
-const char* KnownGpuNames() { return "A100, H100, H800, H200, B200, GB200, GB300"; }
+const std::string& KnownGpuNames() {
+  static const std::string names = [] {
+    std::string list;
+    for (const GpuRow& row : kGpuRows) {
+      if (!list.empty()) list += ", ";
+      for (const char* c = row.key; *c != '\0'; ++c) {
+        list += static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));
+      }
+    }
+    return list;
+  }();
+  return names;
+}
 
 int MainBlockIndex(const JobConfig& job) {
   int index = -1;

@@ -132,13 +132,13 @@ struct GpuSpec {
   double peak_flops = 989e12;  // dense BF16
   double hbm_bytes = 80e9;
   double hbm_bw = 3.35e12;
-  double nvlink_bw = 450e9;    // per direction
-  double gemm_eff_max = 0.72;  // achieved / peak on large GEMMs [A]
-  double gemm_half_dim = 96;   // GEMM smallest dim at which efficiency is half of max [A]
-  double attn_eff = 0.55;      // flash-attention core efficiency [A]
-  double attn_eff_fa3 = 0;     // FlashAttention-3 core efficiency; 0 = not on this GPU
-  double pcie_bw = 50e9;       // host link per GPU, per direction (activation offload) [A]
-  double fp8_peak_flops = 0;   // dense FP8 peak (0 = no FP8 tensor cores)
+  double nvlink_bw = 450e9;        // per direction
+  double gemm_eff_max = 0.72;      // achieved / peak on large GEMMs [A]
+  double gemm_half_dim = 96;       // GEMM smallest dim at which efficiency is half of max [A]
+  double attn_eff = 0.55;          // flash-attention core efficiency [A]
+  double attn_eff_fa3 = 0;         // FlashAttention-3 core efficiency; 0 = not on this GPU
+  double pcie_bw = 50e9;           // host link per GPU, per direction (activation offload) [A]
+  double fp8_peak_flops = 0;       // dense FP8 peak (0 = no FP8 tensor cores)
   // FP8 GEMMs with Transformer Engine's per-tensor scaling (cuBLASLt, casts included), fitted on
   // the NeMo 24.07 DGX-H100 FP8 table (docs/workload.md, Validation); DeepSeek-V3's DeepGEMM
   // reaches 0.68 (1,350+ of 1,979 TFLOP/s), which its presets state.
@@ -177,9 +177,9 @@ struct SystemConfig {
   double comm_buffer_bytes = 1.5e9;        // NCCL + bucket buffers per GPU
   bool parallel_block = false;             // GPT-J/PaLM parallel attention+MLP (MegaScale)
   bool fp8_gemm = false;                   // linear layers in FP8 (DeepSeek-V3, Transformer Engine)
-  bool fp8_activation_cache = false;       // linear-layer inputs stored in FP8 for the backward
-                                           // (DeepSeek-V3 sec. 3.3.3)
-  double optimizer_moment_bytes = 4;       // Adam m and v, each (DeepSeek-V3: BF16, 2; sec. 3.3.3)
+  bool fp8_activation_cache = false;  // linear-layer inputs stored in FP8 for the backward
+                                      // (DeepSeek-V3 sec. 3.3.3)
+  double optimizer_moment_bytes = 4;  // Adam m and v, each (DeepSeek-V3: BF16, 2; sec. 3.3.3)
   double comm_sm_share = 0.0;    // SMs given to overlapped comm kernels (DeepSeek-V3: 20 of 132)
   double step_overhead_s = 0.0;  // fixed per-step host/launch overhead
 };
@@ -212,7 +212,7 @@ struct JobConfig {
 // GB200, GB300), matched by name prefix, case-insensitive. Returns false when unknown.
 bool LookupGpu(const std::string& name, GpuSpec* out);
 // "A100, H100, ...": the names LookupGpu knows, for help texts and errors.
-const char* KnownGpuNames();
+const std::string& KnownGpuNames();
 
 // Index of the block that carries the training batch (LLM or DiT); -1 if none.
 int MainBlockIndex(const JobConfig& job);

@@ -18,8 +18,8 @@ namespace {
 // (global_batch 1e8 took 23 GB before it was killed).
 constexpr int64_t kMaxGpus = 10'000'000;
 constexpr int64_t kMaxLayers = 100'000;
-constexpr int64_t kMaxWidth = 10'000'000;        // hidden, ffn_hidden, vocab, heads
-constexpr int64_t kMaxSeqLen = 100'000'000;      // 100x the 1M-token contexts trained today
+constexpr int64_t kMaxWidth = 10'000'000;  // hidden, ffn_hidden, vocab, heads
+constexpr int64_t kMaxSeqLen = 100'000'000;  // 100x the 1M-token contexts trained today
 constexpr int64_t kMaxMicrobatches = 1'000'000;  // per pipeline and step
 
 Status CheckBound(std::string_view field, int64_t value, int64_t max) {
@@ -114,15 +114,13 @@ Status ValidateSchedule(const ParallelPlan& p, const std::string& where) {
   }
   const std::string name(Name(p.schedule));
   if (p.vpp != 1) {
-    return InvalidArgumentError(
-        "{}.parallel.vpp: {} with schedule {} (the schedule sets its own "
-        "chunks per rank: leave vpp at 1)",
-        where, p.vpp, name);
+    return InvalidArgumentError("{}.parallel.vpp: {} with schedule {} (the schedule sets its own "
+                                "chunks per rank: leave vpp at 1)",
+                                where, p.vpp, name);
   }
   if (p.pp < 2 || (p.schedule == PpSchedule::kDualPipe && p.pp % 2 != 0)) {
-    return InvalidArgumentError(
-        "{}.parallel.pp: {} with schedule {} (needs {})", where, p.pp, name,
-        p.schedule == PpSchedule::kDualPipe ? "an even pp >= 2" : "pp >= 2");
+    return InvalidArgumentError("{}.parallel.pp: {} with schedule {} (needs {})", where, p.pp, name,
+                                p.schedule == PpSchedule::kDualPipe ? "an even pp >= 2" : "pp >= 2");
   }
   return OkStatus();
 }
@@ -192,8 +190,8 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
                                 b.heads);
   }
   if (gpus % (p.tp * p.pp * p.cp) != 0) {
-    return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}", where,
-                                p.tp * p.pp * p.cp, gpus);
+    return InvalidArgumentError("{}.parallel: tp*pp*cp = {} does not divide cluster.gpus {}",
+                                where, p.tp * p.pp * p.cp, gpus);
   }
   if (b.flash_version != 2 && b.flash_version != 3) {
     return InvalidArgumentError("{}.flash_version: {} (expected 2 or 3)", where, b.flash_version);
@@ -215,13 +213,14 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
   }
   if (b.kind == BlockKind::kMoe) {
     if (b.num_experts <= 0 || b.top_k <= 0 || b.top_k > b.num_experts) {
-      return InvalidArgumentError("{}: moe needs num_experts > 0 and 0 < top_k <= experts", where);
+      return InvalidArgumentError("{}: moe needs num_experts > 0 and 0 < top_k <= experts",
+                                  where);
     }
-    TS_RETURN_IF_ERROR(CheckRange(where + ".router_imbalance (slowest EP rank / mean)",
-                                  b.router_imbalance, 1, 64));
+    TS_RETURN_IF_ERROR(
+        CheckRange(where + ".router_imbalance (slowest EP rank / mean)", b.router_imbalance, 1, 64));
     if (b.num_experts % p.ep != 0) {
-      return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where, p.ep,
-                                  b.num_experts);
+      return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where,
+                                  p.ep, b.num_experts);
     }
     const int dp = DataParallelSize(b, gpus);
     if ((p.tp * p.cp * dp) % p.ep != 0) {
@@ -258,11 +257,12 @@ Status ValidateTraining(const JobConfig& job) {
         job.training.tokens_total);
   }
   if (job.training.global_batch < 0 || job.training.global_batch_tokens < 0) {
-    return InvalidArgumentError(
-        "training.{}: {} is negative; a batch is a positive count",
-        job.training.global_batch < 0 ? "global_batch" : "global_batch_tokens",
-        job.training.global_batch < 0 ? static_cast<double>(job.training.global_batch)
-                                      : static_cast<double>(job.training.global_batch_tokens));
+    return InvalidArgumentError("training.{}: {} is negative; a batch is a positive count",
+                                job.training.global_batch < 0 ? "global_batch"
+                                                              : "global_batch_tokens",
+                                job.training.global_batch < 0
+                                    ? static_cast<double>(job.training.global_batch)
+                                    : static_cast<double>(job.training.global_batch_tokens));
   }
   if (job.training.global_batch <= 0 && job.training.global_batch_tokens <= 0) {
     return InvalidArgumentError("training: give global_batch (sequences) or global_batch_tokens");
@@ -294,7 +294,7 @@ Status ValidateTraining(const JobConfig& job) {
 // hf_eager counts transformers' decoder and ViT modules (LayerElementwiseTraffic); a DiT
 // (diffusers: adaLN modulation, Q/K norms) or a MoE layer (transformers loops over its experts
 // in Python) runs other eager code the count does not describe.
-Status ValidateKernels(const JobConfig& job) {
+Status ValidateElementwise(const JobConfig& job) {
   if (job.system.elementwise != Elementwise::kHfEager) return OkStatus();
   for (size_t i = 0; i < job.blocks.size(); ++i) {
     const BlockKind kind = job.blocks[i].kind;
@@ -313,7 +313,7 @@ Status ValidateKernels(const JobConfig& job) {
 Status ValidateJobConfig(const JobConfig& job) {
   TS_RETURN_IF_ERROR(ValidateCluster(job));
   TS_RETURN_IF_ERROR(ValidateRates(job));
-  TS_RETURN_IF_ERROR(ValidateKernels(job));
+  TS_RETURN_IF_ERROR(ValidateElementwise(job));
   for (size_t i = 0; i < job.blocks.size(); ++i) {
     TS_RETURN_IF_ERROR(ValidateBlock(job.blocks[i], i, job.cluster.gpus));
   }

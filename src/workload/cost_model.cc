@@ -607,10 +607,12 @@ void AddMultiTokenPrediction(const BlockConfig& b, const GpuSpec& gpu, double to
   if (b.mtp_layers <= 0) return;
   const double proj = GemmSeconds(gpu, tokens, h / b.plan.tp, 2 * h);
   const double d = b.mtp_layers;
-  timing->mtp_fwd_s = d * (timing->layer_fwd_s + proj + timing->head_fwd_s + timing->embed_fwd_s);
+  timing->mtp_fwd_s =
+      d * (timing->layer_fwd_s + proj + timing->head_fwd_s + timing->embed_fwd_s);
   timing->mtp_bwd_s =
       d * (timing->layer_bwd_s + 2 * proj + timing->head_bwd_s + timing->embed_bwd_s);
-  timing->mtp_wgrad_s = b.frozen ? 0.0 : d * (timing->layer_wgrad_s + proj + timing->head_wgrad_s);
+  timing->mtp_wgrad_s =
+      b.frozen ? 0.0 : d * (timing->layer_wgrad_s + proj + timing->head_wgrad_s);
 }
 
 // Gradient and parameter traffic of the data-parallel mode per step, and the optimizer step.
@@ -740,7 +742,7 @@ void AddStepComm(const BlockConfig& b, const JobConfig& job, int64_t microbatche
   // Transfers per microbatch and direction: one per chunk the rank holds.
   const int vpp = p.schedule == PpSchedule::kInterleaved ? p.vpp
                   : p.schedule == PpSchedule::kDualPipeV ? 2
-                                                         : 1;
+                                                          : 1;
   if (p.pp > 1) {
     const double act_bytes =
         2 * timing->micro_tokens / p.cp * static_cast<double>(b.hidden) / (p.sp ? p.tp : 1);

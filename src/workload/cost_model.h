@@ -77,7 +77,7 @@ struct BlockTiming {
   // Multi-token prediction modules (BlockConfig::mtp_layers), on the last stage: their layers,
   // projections and output-head passes; wgrad is the weight-gradient part of mtp_bwd_s.
   double mtp_fwd_s = 0, mtp_bwd_s = 0, mtp_wgrad_s = 0;
-  double p2p_s = 0;       // one PP activation transfer
+  double p2p_s = 0;                         // one PP activation transfer
   double dp_grad_s = 0;   // DP gradient sync of one stage's parameters (all chunks)
   double dp_param_s = 0;  // ZeRO parameter all-gather after the optimizer
   double optimizer_s = 0;

@@ -6,6 +6,9 @@
 
 #include <cctype>
 
+#include "base/check.h"
+#include "model/gpu_datasheet.h"
+
 namespace trainscope::overlap {
 namespace {
 
@@ -17,19 +20,17 @@ constexpr double kFusedCallOverheadS = 20e-6;  // launch + barrier + signal setu
 constexpr double kFusedTileOverheadS = 1e-6;   // waits and signal per fused tile
 constexpr double kCopyInterference = 2.0;      // device-memory cost of a copied byte
 
+// What the overlap simulator adds to a GPU's datasheet (model/gpu_datasheet.h): its fitted
+// efficiencies and where each comes from.
 struct Row {
-  const char* key;
-  const char* name;
-  LinkKind link;
-  int sms;
-  double peak_flops, memory_bw, link_bw;  // link: per direction, NVLink or PCIe 4.0 x16
+  const char* key;   // model::GpuDatasheet key
+  const char* name;  // display name
   double gemm_efficiency;
   const char* gemm_source;
   double baseline_link_efficiency;
   const char* baseline_source;
   double fused_link_efficiency;  // fused copies (copy engine) vs the link's speed
   const char* fused_source;
-  const char* spec_source;
 };
 
 // Fitted values (rows `fit` of data/flux_published.csv; overlap_published_test derives them
@@ -43,70 +44,51 @@ constexpr const char* kH800Gemm = "fitted on readme-h800-ag";
 constexpr const char* kA800Link = "fitted on readme-a800-ag (NCCL over NVLink)";
 constexpr const char* kH800Link = "fitted on readme-h800-ag (NCCL over NVLink)";
 constexpr const char* kL20Link = "fitted on perfdoc-l20-ag (NCCL over PCIe)";
+constexpr const char* kNvlinkFit = "assumed: the NVLink fit of A800/H800";
+constexpr const char* kCopyFit =
+    "fitted on readme-a800-ag and readme-h800-ag (copy engine over NVLink)";
 constexpr Row kRows[] = {
-    {"a100-sxm", "A100 SXM4 (NVLink)", LinkKind::kNvlink, 108, 312e12, 2.039e12, 300e9, 0.834,
-     "assumed: A800's (same GA100 die)", 0.681, "assumed: A800's (NCCL over NVLink 3)", 0.8,
-     "assumed: the NVLink fit of A800/H800",
-     "NVIDIA A100 datasheet: 312 TFLOP/s bf16, 2,039 GB/s HBM2e, NVLink 600 GB/s"},
-    {"a100-pcie", "A100 PCIe", LinkKind::kPcie, 108, 312e12, 1.935e12, 32e9, 0.834,
-     "assumed: A800's (same GA100 die)", 0.246, "assumed: L20's (NCCL over PCIe 4.0)", 0.37,
-     "fitted on the paper's A100 PCIe E range (rows paper-a100pcie-*)",
-     "NVIDIA A100 datasheet: 312 TFLOP/s bf16, 1,935 GB/s HBM2e, PCIe 4.0 x16 64 GB/s"},
-    {"a800", "A800 SXM4 (NVLink)", LinkKind::kNvlink, 108, 312e12, 2.039e12, 200e9, 0.834,
-     kA800Gemm, 0.681, kA800Link, 0.8,
-     "fitted on readme-a800-ag and readme-h800-ag (copy engine over NVLink)",
-     "NVIDIA A800 datasheet: 312 TFLOP/s bf16, 2,039 GB/s HBM2e, NVLink 400 GB/s"},
-    {"h100", "H100 SXM5 (NVLink)", LinkKind::kNvlink, 132, 989e12, 3.35e12, 450e9, 0.768,
-     "assumed: H800's (same GH100 die)", 0.774, "assumed: H800's (NCCL over NVLink 4)", 0.8,
-     "assumed: the NVLink fit of A800/H800",
-     "NVIDIA H100 datasheet: 989 TFLOP/s bf16, 3.35 TB/s HBM3, NVLink 900 GB/s"},
-    {"h800", "H800 SXM5 (NVLink)", LinkKind::kNvlink, 132, 989e12, 3.35e12, 200e9, 0.768, kH800Gemm,
-     0.774, kH800Link, 0.8, "fitted on readme-a800-ag and readme-h800-ag (copy engine over NVLink)",
-     "NVIDIA H800 datasheet: 989 TFLOP/s bf16, 3.35 TB/s HBM3, NVLink 400 GB/s"},
-    {"h20", "H20 (NVLink)", LinkKind::kNvlink, 78, 148e12, 4.0e12, 450e9, 0.768,
-     "assumed: H800's (Hopper)", 0.774, "assumed: H800's (NCCL over NVLink 4)", 0.8,
-     "assumed: the NVLink fit of A800/H800",
-     "NVIDIA H20 product brief: 148 TFLOP/s bf16, 4.0 TB/s HBM3, NVLink 900 GB/s"},
-    {"h200", "H200 SXM (NVLink)", LinkKind::kNvlink, 132, 989e12, 4.8e12, 450e9, 0.768,
-     "assumed: H800's (same GH100 die)", 0.774, "assumed: H800's (NCCL over NVLink 4)", 0.8,
-     "assumed: the NVLink fit of A800/H800",
-     "NVIDIA H200 datasheet: 989 TFLOP/s bf16, 4.8 TB/s HBM3e, NVLink 900 GB/s"},
-    {"l20", "L20 (PCIe)", LinkKind::kPcie, 92, 119.5e12, 864e9, 32e9, 0.973,
-     "fitted on perfdoc-l20-ag (fp16)", 0.246, kL20Link, 0.6,
-     "fitted on perfdoc-l20-ag (copy engine over PCIe)",
-     "NVIDIA L20 datasheet: 119.5 TFLOP/s fp16, 864 GB/s GDDR6, PCIe 4.0 x16 64 GB/s"},
-    {"b200", "B200 (NVLink 5)", LinkKind::kNvlink, 148, 2250e12, 8.0e12, 900e9, 0.768,
-     "assumed: H800's (no published Flux row)", 0.774, "assumed: H800's (NCCL over NVLink)", 0.8,
-     "assumed: the NVLink fit of A800/H800",
-     "NVIDIA HGX B200 datasheet: 2.25 PFLOP/s dense bf16, 8 TB/s HBM3e, NVLink 1.8 TB/s"},
-    {"gb200", "GB200 (NVLink 5, NVL72)", LinkKind::kNvlink, 148, 2500e12, 8.0e12, 900e9, 0.768,
-     "assumed: H800's (no published Flux row)", 0.774, "assumed: H800's (NCCL over NVLink)", 0.8,
-     "assumed: the NVLink fit of A800/H800",
-     "NVIDIA GB200 NVL72 datasheet: 360 PFLOP/s bf16 with sparsity over 72 GPUs (2.5 dense per "
-     "GPU), 576 TB/s HBM3e, NVLink 130 TB/s"},
-    {"gb300", "GB300 (NVLink 5, NVL72)", LinkKind::kNvlink, 160, 2500e12, 8.0e12, 900e9, 0.768,
-     "assumed: H800's (no published Flux row)", 0.774, "assumed: H800's (NCCL over NVLink)", 0.8,
-     "assumed: the NVLink fit of A800/H800",
-     "NVIDIA GB300 NVL72 datasheet: 360 PFLOP/s bf16 with sparsity over 72 GPUs (2.5 dense per "
-     "GPU), 576 TB/s HBM3e, NVLink 130 TB/s; 160 SMs (Blackwell Ultra)"},
+    {"a100-sxm", "A100 SXM4 (NVLink)", 0.834, "assumed: A800's (same GA100 die)", 0.681,
+     "assumed: A800's (NCCL over NVLink 3)", 0.8, kNvlinkFit},
+    {"a100-pcie", "A100 PCIe", 0.834, "assumed: A800's (same GA100 die)", 0.246,
+     "assumed: L20's (NCCL over PCIe 4.0)", 0.37,
+     "fitted on the paper's A100 PCIe E range (rows paper-a100pcie-*)"},
+    {"a800", "A800 SXM4 (NVLink)", 0.834, kA800Gemm, 0.681, kA800Link, 0.8, kCopyFit},
+    {"h100", "H100 SXM5 (NVLink)", 0.768, "assumed: H800's (same GH100 die)", 0.774,
+     "assumed: H800's (NCCL over NVLink 4)", 0.8, kNvlinkFit},
+    {"h800", "H800 SXM5 (NVLink)", 0.768, kH800Gemm, 0.774, kH800Link, 0.8, kCopyFit},
+    {"h20", "H20 (NVLink)", 0.768, "assumed: H800's (Hopper)", 0.774,
+     "assumed: H800's (NCCL over NVLink 4)", 0.8, kNvlinkFit},
+    {"h200", "H200 SXM (NVLink)", 0.768, "assumed: H800's (same GH100 die)", 0.774,
+     "assumed: H800's (NCCL over NVLink 4)", 0.8, kNvlinkFit},
+    {"l20", "L20 (PCIe)", 0.973, "fitted on perfdoc-l20-ag (fp16)", 0.246, kL20Link, 0.6,
+     "fitted on perfdoc-l20-ag (copy engine over PCIe)"},
+    {"b200", "B200 (NVLink 5)", 0.768, "assumed: H800's (no published Flux row)", 0.774,
+     "assumed: H800's (NCCL over NVLink)", 0.8, kNvlinkFit},
+    {"gb200", "GB200 (NVLink 5, NVL72)", 0.768, "assumed: H800's (no published Flux row)", 0.774,
+     "assumed: H800's (NCCL over NVLink)", 0.8, kNvlinkFit},
+    {"gb300", "GB300 (NVLink 5, NVL72)", 0.768, "assumed: H800's (no published Flux row)", 0.774,
+     "assumed: H800's (NCCL over NVLink)", 0.8, kNvlinkFit},
 };
 
 GpuPresetInfo MakeInfo(const Row& row) {
+  const model::GpuDatasheet* sheet = model::FindGpuDatasheet(row.key);
+  TS_CHECK(sheet != nullptr, "overlap preset '{}' names no datasheet", row.key);
   GpuPresetInfo info;
   info.key = row.key;
   info.name = row.name;
-  info.link = row.link;
-  info.peak_flops_per_s = row.peak_flops;
+  info.link = sheet->pcie ? LinkKind::kPcie : LinkKind::kNvlink;
+  info.peak_flops_per_s = sheet->peak_flops;
   info.gemm_efficiency = row.gemm_efficiency;
   info.gemm_efficiency_source = row.gemm_source;
   info.baseline_link_source = row.baseline_source;
-  info.spec_source = row.spec_source;
+  info.spec_source = sheet->source;
   SimHardware& hw = info.hw;
-  hw.workers = row.sms;
-  hw.gemm_flops_per_s = row.peak_flops * row.gemm_efficiency;
-  hw.link_bandwidth_bytes_per_s = row.link_bw;
+  hw.workers = sheet->sms;
+  hw.gemm_flops_per_s = sheet->peak_flops * row.gemm_efficiency;
+  hw.link_bandwidth_bytes_per_s = sheet->link_bw;
   hw.baseline_link_efficiency = row.baseline_link_efficiency;
-  hw.memory_bandwidth_bytes_per_s = row.memory_bw;
+  hw.memory_bandwidth_bytes_per_s = sheet->hbm_bw;
   hw.link_latency_s = 2e-6;
   hw.step_sync_s = 10e-6;
   hw.bytes_per_element = 2;
@@ -154,13 +136,11 @@ const std::vector<GpuPresetInfo>& GpuPresets() {
 }
 
 Result<GpuPresetInfo> ResolveGpu(std::string_view name) {
-  static constexpr const char* kModels[] = {"a100", "a800", "h100", "h800",  "h20",
-                                            "h200", "l20",  "b200", "gb200", "gb300"};
   std::string model;
   bool pcie = false, sxm = false;
   for (const std::string& token : Tokens(name)) {
-    for (const char* candidate : kModels) {
-      if (token == candidate && model.empty()) model = candidate;
+    for (const model::GpuDatasheet& sheet : model::GpuDatasheets()) {
+      if (token == sheet.model && model.empty()) model = sheet.model;
     }
     pcie = pcie || token == "pcie";
     sxm = sxm || token.rfind("sxm", 0) == 0 || token == "nvlink";
@@ -169,18 +149,25 @@ Result<GpuPresetInfo> ResolveGpu(std::string_view name) {
     return InvalidArgumentError("GPU '{}': no overlap preset for it (presets: {})", name,
                                 PresetList());
   }
-  std::string key = model;
-  if (model == "a100") key = pcie && !sxm ? "a100-pcie" : "a100-sxm";
-  if (pcie && !sxm && model != "a100" && model != "l20") {
+  // The variant asked for: PCIe when the name says so (and not SXM), else the NVLink part; a
+  // product made only as a PCIe card (L20) is that card.
+  const bool want_pcie = pcie && !sxm;
+  const model::GpuDatasheet* chosen = nullptr;
+  for (const model::GpuDatasheet& sheet : model::GpuDatasheets()) {
+    if (sheet.model != model) continue;
+    if (chosen == nullptr || sheet.pcie == want_pcie) chosen = &sheet;
+  }
+  if (want_pcie && !chosen->pcie) {
     return InvalidArgumentError(
         "GPU '{}': no overlap preset for the PCIe {} (presets: {}); give its link with "
         "overlap predict --gpu custom",
         name, model, PresetList());
   }
   for (const GpuPresetInfo& info : GpuPresets()) {
-    if (info.key == key) return info;
+    if (info.key == chosen->key) return info;
   }
-  return InternalError("GPU preset '{}' missing from the table", key);
+  return InvalidArgumentError("GPU '{}': no overlap preset for it (presets: {})", name,
+                              PresetList());
 }
 
 Result<SimHardware> GpuPreset(std::string_view name) {

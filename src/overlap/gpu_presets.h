@@ -19,7 +19,7 @@ namespace trainscope::overlap {
 enum class LinkKind { kNvlink, kPcie };
 
 struct GpuPresetInfo {
-  std::string key;  // "a100-sxm", "a100-pcie", "a800", "h100", "h800", "h20", "h200", "l20", "b200"
+  std::string key;  // model::GpuDatasheet key: "a100-sxm", "a100-pcie", "a800", "h100", ...
   std::string name;  // display name
   LinkKind link = LinkKind::kNvlink;
   double peak_flops_per_s = 0;         // dense bf16 (fp16 for L20) tensor-core peak, datasheet
@@ -35,7 +35,8 @@ struct GpuPresetInfo {
 const std::vector<GpuPresetInfo>& GpuPresets();
 
 // Resolves a GPU name: case, "NVIDIA", memory sizes and form-factor words are ignored; the
-// model token must be one of a100, a800, h100, h800, h20, h200, l20, b200 ("A100 ... PCIe"
+// model token must be one of the datasheets' (model/gpu_datasheet.h: a100, a800, h100, h800,
+// h20, h200, l20, b200, gb200, gb300; "A100 ... PCIe"
 // selects the PCIe A100). Unknown models and PCIe variants without a preset are errors that
 // list the presets.
 Result<GpuPresetInfo> ResolveGpu(std::string_view name);

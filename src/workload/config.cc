@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/check.h"
+#include "model/gpu_datasheet.h"
+
 namespace trainscope::workload {
 namespace {
 
@@ -13,29 +16,28 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Vendor datasheets, dense BF16 (brief section 1). NVLink figures are per direction.
-// Efficiency defaults [A]: A100 reaches a larger share of its lower peak on Megatron GEMMs.
+// The figures are the datasheets' (model/gpu_datasheet.h); what the planner adds per GPU are
+// its efficiency defaults [A]: A100 reaches a larger share of its lower peak on Megatron GEMMs.
 // Attention: FlashAttention-2 reaches ~50-70% of an A100 but ~35% of a Hopper GPU (about
 // 350 TFLOP/s forward, hdim 128: the FA2 baseline of Shah et al. 2024, FlashAttention-3,
 // arXiv 2407.08608); FlashAttention-3 on Hopper ~75% forward, ~50% backward: 0.6 here.
+// Blackwell's are Hopper's, unfitted [A]: docs/workload.md, Validation, checks them against
+// Megatron-Bridge's Blackwell rows.
 struct GpuRow {
-  const char* key;
-  const char* name;
-  double peak, hbm, hbm_bw, nvlink, gemm_eff, attn_eff, attn_eff_fa3;
+  const char* key;        // what a config's `gpu` starts with
+  const char* datasheet;  // model::GpuDatasheet key
+  const char* name;       // shown in reports
+  double gemm_eff, attn_eff, attn_eff_fa3;
 };
+
 constexpr GpuRow kGpuRows[] = {
-    {"a100", "A100-80GB", 312e12, 80e9, 2.0e12, 300e9, 0.80, 0.50, 0.0},
-    {"h100", "H100-80GB", 989e12, 80e9, 3.35e12, 450e9, 0.70, 0.35, 0.60},
-    {"h800", "H800-80GB", 989e12, 80e9, 3.35e12, 200e9, 0.70, 0.35, 0.60},
-    {"h200", "H200-141GB", 989e12, 141e9, 4.8e12, 450e9, 0.72, 0.35, 0.60},
-    // Blackwell, dense figures (the datasheets quote FP8/BF16 with 2:4 sparsity, twice these):
-    // DGX B200 (8 GPUs: 1,440 GB HBM3e, 64 TB/s, NVLink 5 at 1.8 TB/s per GPU both ways);
-    // GB200 NVL72 (72 GPUs: 360 PFLOP/s BF16 sparse, 13.4 TB at 576 TB/s) and GB300 NVL72
-    // (the same FLOP/s, 20.1 TB). The efficiencies are Hopper's, unfitted [A]:
-    // docs/workload.md, Validation, checks them against Megatron-Bridge's Blackwell rows.
-    {"b200", "B200-180GB", 2250e12, 180e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
-    {"gb200", "GB200-186GB", 2500e12, 186e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
-    {"gb300", "GB300-279GB", 2500e12, 279e9, 8.0e12, 900e9, 0.70, 0.35, 0.60},
+    {"a100", "a100-sxm", "A100-80GB", 0.80, 0.50, 0.0},
+    {"h100", "h100", "H100-80GB", 0.70, 0.35, 0.60},
+    {"h800", "h800", "H800-80GB", 0.70, 0.35, 0.60},
+    {"h200", "h200", "H200-141GB", 0.72, 0.35, 0.60},
+    {"b200", "b200", "B200-180GB", 0.70, 0.35, 0.60},
+    {"gb200", "gb200", "GB200-186GB", 0.70, 0.35, 0.60},
+    {"gb300", "gb300", "GB300-279GB", 0.70, 0.35, 0.60},
 };
 
 }  // namespace
@@ -44,15 +46,17 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
   const std::string key = Lower(name);
   for (const GpuRow& row : kGpuRows) {
     if (key.rfind(row.key, 0) == 0) {
+      const model::GpuDatasheet* sheet = model::FindGpuDatasheet(row.datasheet);
+      TS_CHECK(sheet != nullptr, "GPU row '{}' names no datasheet", row.key);
       out->name = row.name;
-      out->peak_flops = row.peak;
-      out->hbm_bytes = row.hbm;
-      out->hbm_bw = row.hbm_bw;
-      out->nvlink_bw = row.nvlink;
+      out->peak_flops = sheet->peak_flops;
+      out->hbm_bytes = sheet->hbm_bytes;
+      out->hbm_bw = sheet->hbm_bw;
+      out->nvlink_bw = sheet->link_bw;
       out->gemm_eff_max = row.gemm_eff;
       out->attn_eff = row.attn_eff;
       out->attn_eff_fa3 = row.attn_eff_fa3;
-      out->fp8_peak_flops = row.attn_eff_fa3 > 0 ? 2 * row.peak : 0.0;  // Hopper+: FP8 = 2x BF16
+      out->fp8_peak_flops = sheet->has_fp8 ? 2 * sheet->peak_flops : 0.0;
       return true;
     }
   }

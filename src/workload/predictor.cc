@@ -148,6 +148,23 @@ std::string MoeCaution(const BlockConfig& main, const GpuSpec& gpu) {
 }
 
 // What the cost model leaves out for this job, said next to its numbers.
+// Layers that do not divide over the virtual pipeline stages: the first stages take one more
+// (step_costs.cc), and the step is paced by them. Megatron-LM splits evenly unless told where
+// the extra layers go (--decoder-first-pipeline-num-layers, a custom pipeline layout), so the
+// split the prediction used is stated, not implied.
+void AddLayerSplit(const BlockConfig& main, const StepShape& shape, Prediction* out) {
+  const int stages = shape.schedule == StepSchedule::kDualPipe ? shape.pp : shape.pp * shape.vpp;
+  if (stages <= 1 || main.layers % stages == 0) return;
+  const int base = main.layers / stages, extra = main.layers % stages;
+  out->assumptions.push_back(
+      {"parallel.layer_split",
+       fmt::format("{} x {} layers, {} x {}", extra, base + 1, stages - extra, base),
+       fmt::format("{} layers over {} pipeline stages: the first stages hold the extra layers and "
+                   "pace the step; other placements (Megatron's "
+                   "--decoder-first-pipeline-num-layers) are not modelled",
+                   main.layers, stages)});
+}
+
 void AddModelCautions(const JobConfig& job, const BlockConfig& main, Prediction* out) {
   if (main.kind == BlockKind::kMoe) out->notes.push_back(MoeCaution(main, job.cluster.gpu));
   if (job.system.elementwise == Elementwise::kHfEager && main.plan.recompute != Recompute::kFull) {
@@ -395,6 +412,7 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   }
   AddSampleWait(main, out.microbatches, out.dp, graph, costs, &out);
   AddModelCautions(job, main, &out);
+  AddLayerSplit(main, shape, &out);
   if (detail != nullptr) {
     detail->main_timing = t;
     detail->costs = costs;

@@ -195,3 +195,33 @@ TEST(SplitBackward, SynthRefusesWhatWhatIfCannotRead) {
 
 }  // namespace
 }  // namespace trainscope::workload
+
+namespace trainscope::workload {
+namespace {
+
+// 30 layers over 8 stages: 6 stages of 4 and 2 of 3, said, and so costed (interior stages hold
+// no embedding or head: their forward is layers x the layer's); 32 layers split evenly, nothing
+// said.
+TEST(LayerSplit, UnevenSplitIsStated) {
+  std::string uneven = DenseJob("1f1b");
+  uneven.replace(uneven.find("layers: 32"), 10, "layers: 30");
+  const Planned odd = Plan(uneven);
+  const Planned even = Plan(DenseJob("1f1b"));
+  bool said = false;
+  for (const Assumption& a : odd.p.assumptions) {
+    if (a.field == "parallel.layer_split") {
+      said = true;
+      EXPECT_EQ(a.value, "6 x 4 layers, 2 x 3");
+    }
+  }
+  EXPECT_TRUE(said);
+  for (const Assumption& a : even.p.assumptions) EXPECT_NE(a.field, "parallel.layer_split");
+  const std::vector<double>& fwd = odd.detail.costs.fwd_s;
+  ASSERT_EQ(fwd.size(), 8u);
+  for (int stage = 1; stage < 6; ++stage) EXPECT_DOUBLE_EQ(fwd[stage], fwd[1]);
+  EXPECT_NEAR(fwd[1] / fwd[6], 4.0 / 3.0, 1e-12);
+  EXPECT_NEAR(even.detail.costs.fwd_s[1], fwd[1], 1e-15);
+}
+
+}  // namespace
+}  // namespace trainscope::workload

@@ -103,20 +103,21 @@ int DataParallelSize(const BlockConfig& block, int gpus) {
   return std::max(1, gpus / model_parallel);
 }
 
-bool EpFolded(const BlockConfig& block, int gpus) {
-  return block.plan.ep > 1 && DataParallelSize(block, gpus) % block.plan.ep != 0;
+bool EpFolded(const BlockConfig& block, int /*gpus*/) {
+  return block.plan.ep > 1 && block.plan.tp * block.plan.cp > 1;
 }
 
 int ExpertDataParallelSize(const BlockConfig& block, int gpus) {
   const ParallelPlan& p = block.plan;
   const int dp = DataParallelSize(block, gpus);
   if (p.fsdp_shard > 0) return std::max(1, std::min(p.fsdp_shard, dp) / std::max(1, p.ep));
-  const int grid = EpFolded(block, gpus) ? p.tp * p.cp * dp : dp;
-  return std::max(1, grid / std::max(1, p.ep));
+  return std::max(1, p.tp * p.cp * dp / std::max(1, p.ep));
 }
 
-int EpRankStride(const BlockConfig& block, int gpus) {
-  return EpFolded(block, gpus) ? 1 : block.plan.tp * block.plan.cp;
+int EpRankStride(const BlockConfig& /*block*/, int /*gpus*/) { return 1; }
+
+int ExpertDataParallelStride(const BlockConfig& block) {
+  return block.plan.ep > 1 ? block.plan.ep : block.plan.tp * block.plan.cp;
 }
 
 }  // namespace trainscope::workload

@@ -224,14 +224,20 @@ int KvHeads(const BlockConfig& block);
 // Derived DP size of a block: gpus / (tp * pp * cp) (EP folds into DP for dense parts).
 int DataParallelSize(const BlockConfig& block, int gpus);
 
-// Expert parallelism. Experts are never TP-split (expert TP 1). EP is carved out of DP when it
-// divides it: an EP group is DP replicas tp * cp ranks apart, and the expert-data-parallel
-// group (ranks holding the same experts, which shard their optimizer state and FSDP-gather
-// them) is DP / EP. Otherwise EP folds over the whole TP x CP x DP grid of a stage (Megatron
-// Core's MoE parallel folding): consecutive ranks, expert-DP = tp * cp * dp / EP. A hybrid-shard
-// FSDP (fsdp_shard > 0) shards the experts within its shard group: fsdp_shard / EP.
+// Expert parallelism, laid out as Megatron Core lays out its MoE layers (since 0.10, "MoE
+// parallel folding", Liu et al., arXiv 2504.14960; megatron/core/parallel_state.py builds the
+// expert ranks with RankGenerator(tp=expert TP, ep, dp=expert DP, pp, cp=1), order tp-ep-dp-pp).
+// Experts are never TP-split (expert TP 1), so an EP group is `ep` consecutive ranks of a
+// pipeline stage's TP x CP x DP grid, whatever the attention's TP and CP, and the
+// expert-data-parallel group (ranks holding the same experts, which shard their optimizer state
+// and FSDP-gather them) is tp * cp * dp / EP ranks, `ep` apart. With TP or CP > 1 the EP group
+// spans TP / CP ranks (EpFolded), and Megatron then needs sequence parallelism (each TP rank
+// dispatches its own tokens). A hybrid-shard FSDP (fsdp_shard > 0) shards the experts within its
+// shard group: fsdp_shard / EP.
 bool EpFolded(const BlockConfig& block, int gpus);
 int ExpertDataParallelSize(const BlockConfig& block, int gpus);
 int EpRankStride(const BlockConfig& block, int gpus);
+// Rank distance within the expert-data-parallel group (the stride of its collectives).
+int ExpertDataParallelStride(const BlockConfig& block);
 
 }  // namespace trainscope::workload

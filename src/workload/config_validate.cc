@@ -225,14 +225,14 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
     const int dp = DataParallelSize(b, gpus);
     if ((p.tp * p.cp * dp) % p.ep != 0) {
       return InvalidArgumentError(
-          "{}.parallel.ep: {} divides neither the DP size {} nor tp*cp*dp {} (MoE parallel "
-          "folding)",
-          where, p.ep, dp, p.tp * p.cp * dp);
+          "{}.parallel.ep: {} does not divide tp*cp*dp {} (the ranks of a pipeline stage, "
+          "over which Megatron Core lays out its expert groups)",
+          where, p.ep, p.tp * p.cp * dp);
     }
     if (EpFolded(b, gpus) && p.tp > 1 && !p.sp) {
       return InvalidArgumentError(
-          "{}.parallel.sp: EP {} folded over TP {} needs sequence parallelism (each TP rank "
-          "dispatches its own tokens)",
+          "{}.parallel.sp: EP {} with TP {} needs sequence parallelism (each TP rank "
+          "dispatches its own tokens to experts that are not TP-split)",
           where, p.ep, p.tp);
     }
   }

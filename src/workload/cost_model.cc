@@ -495,16 +495,18 @@ void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* t
       (b.plan.dp_mode != DpMode::kZero3 && b.plan.dp_mode != DpMode::kFsdp)) {
     return;
   }
-  // Experts are sharded over the expert-data-parallel group (the DP ranks holding the same
-  // experts, DP / EP); gathering every expert of the layer over all of DP would move EP x
+  // Experts are sharded over the expert-data-parallel group (the ranks holding the same
+  // experts: config.h, ExpertDataParallelSize); gathering every expert of the layer over all of DP would move EP x
   // the bytes (DeepSeek-V3 at EP 64: 22 GB per layer instead of 0.2 GB).
   const LayerWeights w = LayerWeightsPerGpu(b);
   const int shard_expert = ExpertDataParallelSize(b, job.cluster.gpus);
   struct Part {
     double bytes;
     int group;
+    int stride;  // rank distance within the group
   };
-  const Part parts[2] = {{2 * w.dense, shard_layer}, {2 * w.expert, shard_expert}};
+  const Part parts[2] = {{2 * w.dense, shard_layer, b.plan.tp * b.plan.cp},
+                        {2 * w.expert, shard_expert, ExpertDataParallelStride(b)}};
   const auto add = [&](std::vector<Kernel>* list, const char* name, Collective kind,
                        double bytes_scale) {
     double seconds = 0;
@@ -515,7 +517,7 @@ void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* t
       k.group = "dp";
       k.group_size = part.group;
       k.bytes = part.bytes * bytes_scale;
-      k.seconds = CollectiveSeconds(cl, kind, part.group, b.plan.tp * b.plan.cp, k.bytes);
+      k.seconds = CollectiveSeconds(cl, kind, part.group, part.stride, k.bytes);
       seconds += k.seconds;
       list->push_back(k);
     }

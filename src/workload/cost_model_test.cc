@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
@@ -198,10 +200,12 @@ TEST(MoeTp, RoutedExpertsNeedNoTpCollectives) {
   EXPECT_EQ(tp_collectives(1), 4);
 }
 
-// EP larger than DP folds over TP x DP (Megatron Core's MoE parallel folding, as Megatron-Bridge's
-// Qwen3 235B-A22B recipe runs: TP 2, DP 16, EP 32): accepted, its all-to-all group is 32
-// consecutive ranks, and the experts' optimizer states shard over tp * dp / ep = 1 rank.
-TEST(MoeTp, EpFoldsOverTpAndDp) {
+// Megatron Core lays out expert groups on its own grid (parallel folding, arXiv 2504.14960;
+// parallel_state.py: RankGenerator(tp=expert TP, ep, dp=expert DP, pp, cp=1)): with expert TP 1
+// an EP group is `ep` consecutive ranks whatever the attention's TP. EP 32 over TP 2 x DP 16 (as
+// Megatron-Bridge's Qwen3 235B-A22B recipe runs) and EP 8 there: all-to-all over ep consecutive
+// ranks, experts' optimizer states sharded over tp * dp / ep ranks, ep apart.
+TEST(MoeTp, EpGroupsAreConsecutiveRanksOfTheExpertGrid) {
   const BlockTiming folded = Timing(MoeTpJob(32, true));
   int a2a = 0;
   for (const Kernel& k : folded.layer_fwd) {
@@ -215,25 +219,28 @@ TEST(MoeTp, EpFoldsOverTpAndDp) {
   EXPECT_TRUE(EpFolded(job->blocks[0], 32));
   EXPECT_EQ(ExpertDataParallelSize(job->blocks[0], 32), 1);
   EXPECT_EQ(EpRankStride(job->blocks[0], 32), 1);
-  // Carved out of DP (EP 8 of DP 16): DP replicas tp ranks apart, experts sharded over 16 / 8.
-  Result<JobConfig> carved = ParseJobConfig(MoeTpJob(8, true), "t.yaml");
-  ASSERT_OK(carved);
-  EXPECT_FALSE(EpFolded(carved->blocks[0], 32));
-  EXPECT_EQ(ExpertDataParallelSize(carved->blocks[0], 32), 2);
-  EXPECT_EQ(EpRankStride(carved->blocks[0], 32), 2);
-  // Errors name the field: EP dividing neither DP nor tp*dp, folding without SP.
+  Result<JobConfig> eight = ParseJobConfig(MoeTpJob(8, true), "t.yaml");
+  ASSERT_OK(eight);
+  EXPECT_TRUE(EpFolded(eight->blocks[0], 32));
+  EXPECT_EQ(ExpertDataParallelSize(eight->blocks[0], 32), 4);  // 2 x 16 / 8
+  EXPECT_EQ(EpRankStride(eight->blocks[0], 32), 1);
+  EXPECT_EQ(ExpertDataParallelStride(eight->blocks[0]), 8);
+  // Errors name the field: EP not dividing a stage's ranks, EP over TP without SP.
   EXPECT_THAT(ParseJobConfig(MoeTpJob(64, true), "t.yaml").status(),
-              testing::StatusIs(StatusCode::kInvalidArgument, "divides neither the DP size 16"));
+              testing::StatusIs(StatusCode::kInvalidArgument, "does not divide tp*cp*dp 32"));
   EXPECT_THAT(ParseJobConfig(MoeTpJob(32, false), "t.yaml").status(),
               testing::StatusIs(StatusCode::kInvalidArgument, "needs sequence parallelism"));
-  // synth writes EP groups inside DP only.
+  // synth writes the same groups: rank 5's EP kernels run over ranks 0-7.
   SynthOptions options;
+  options.steps = 1;
   options.out_dir =
-      (std::filesystem::temp_directory_path() / ("ts_folded_" + std::to_string(::getpid())))
+      (std::filesystem::temp_directory_path() / ("ts_expert_grid_" + std::to_string(::getpid())))
           .string();
-  EXPECT_THAT(Synthesize(*job, options),
-              testing::StatusIs(StatusCode::kInvalidArgument, "folded over TP x CP x DP"));
-  EXPECT_FALSE(std::filesystem::exists(options.out_dir));
+  ASSERT_OK(Synthesize(*eight, options));
+  std::ifstream in(options.out_dir + "/rank-5.json");
+  const std::string trace((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(trace.find("[0, 1, 2, 3, 4, 5, 6, 7]"), std::string::npos);
+  std::filesystem::remove_all(options.out_dir);
 }
 
 // A Vicuna-7B layer (Llama 2 7B shape: 4,096 wide, 32 MHA heads of 128, SwiGLU 11,008) run by

@@ -123,6 +123,9 @@ TEST(ModelMath, RecomputeToFitPicksTheFewestLayers) {
   for (const char* preset :
        {"val-llama3-405b-8k-8192", "val-mbridge2509-deepseek-v3", "val-nemo2407-nemotron-340b"}) {
     ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(preset));
+    // DeepSeek-V3's Megatron-Bridge layout fits 80 GB with its recompute modules alone (71 GB:
+    // experts' optimizer states shard over tp * dp / ep = 2 ranks); on 64 GB it needs blocks.
+    if (std::string(preset) == "val-mbridge2509-deepseek-v3") job.cluster.gpu.hbm_bytes = 64e9;
     BlockConfig& b = job.blocks[0];
     ASSERT_TRUE(b.plan.recompute_to_fit) << preset;
     ASSERT_OK_AND_ASSIGN(Prediction fitted, Predict(job));
@@ -138,7 +141,8 @@ TEST(ModelMath, RecomputeToFitPicksTheFewestLayers) {
         EXPECT_DOUBLE_EQ(p.memory_per_gpu_bytes, fitted.memory_per_gpu_bytes) << preset;
       }
     }
-    // Selective recompute alone does not fit Llama 3 405B at 8k with vpp 4, nor Nemotron 340B.
+    // Selective recompute alone does not fit Llama 3 405B at 8k with vpp 4, nor Nemotron 340B,
+    // nor DeepSeek-V3 on 64 GB.
     EXPECT_GT(first_fit, 0) << preset;
   }
 }

@@ -147,7 +147,6 @@ std::string MoeCaution(const BlockConfig& main, const GpuSpec& gpu) {
                         : ": treat the step time as a lower bound");
 }
 
-// What the cost model leaves out for this job, said next to its numbers.
 // Layers that do not divide over the virtual pipeline stages: the first stages take one more
 // (step_costs.cc), and the step is paced by them. Megatron-LM splits evenly unless told where
 // the extra layers go (--decoder-first-pipeline-num-layers, a custom pipeline layout), so the
@@ -165,6 +164,7 @@ void AddLayerSplit(const BlockConfig& main, const StepShape& shape, Prediction* 
                    main.layers, stages)});
 }
 
+// What the cost model leaves out for this job, said next to its numbers.
 void AddModelCautions(const JobConfig& job, const BlockConfig& main, Prediction* out) {
   if (main.kind == BlockKind::kMoe) out->notes.push_back(MoeCaution(main, job.cluster.gpu));
   if (job.system.elementwise == Elementwise::kHfEager && main.plan.recompute != Recompute::kFull) {

@@ -571,19 +571,27 @@ StepReplayer::StepReplayer(const StepGraph& step) : step_(step), sim_(step.graph
     class_of_node_[static_cast<size_t>(order[pos])] = static_cast<uint16_t>(cls);
     ++class_count_[static_cast<size_t>(cls)];
   }
+  class_ns_.resize(class_op_.size());
+  dur_by_pos_.resize(order.size());
+}
+
+// Periods are indexed on first use: most graphs of a sweep are short steps replayed whole, and
+// only window graphs of ReplaySteadyState read their periods.
+void StepReplayer::IndexPeriods() {
+  if (periods_indexed_) return;
+  periods_indexed_ = true;
+  const auto order = step_.graph.topological_order();
   std::vector<int32_t> period_of(order.size(), -1), next_of(order.size(), -1);  // by NodeId
   // Only Megatron's schedules are replayed through their steady state (ReplaySteadyState).
-  if (step.shape.schedule == StepSchedule::kMegatron) AssignPeriods(step, &period_of, &next_of);
+  if (step_.shape.schedule == StepSchedule::kMegatron) AssignPeriods(step_, &period_of, &next_of);
   period_at_.resize(order.size());
   next_at_.resize(order.size());
   for (size_t pos = 0; pos < order.size(); ++pos) {
     const size_t node = static_cast<size_t>(order[pos]);
     period_at_[pos] = period_of[node];
-    next_at_[pos] = next_of[node] < 0 ? -1 : step.graph.position_of(next_of[node]);
+    next_at_[pos] = next_of[node] < 0 ? -1 : step_.graph.position_of(next_of[node]);
     periods_ = std::max(periods_, period_of[node] + 1);
   }
-  class_ns_.resize(class_op_.size());
-  dur_by_pos_.resize(order.size());
 }
 
 StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches_in_step) {
@@ -609,7 +617,8 @@ StepReplayer::Raw StepReplayer::Run(const OpDuration& duration, int microbatches
   return out;
 }
 
-std::vector<int64_t> StepReplayer::PeriodShifts() const {
+std::vector<int64_t> StepReplayer::PeriodShifts() {
+  IndexPeriods();
   const std::span<const int64_t> end = sim_.ends_by_position();
   std::vector<int64_t> shift(static_cast<size_t>(periods_), -2);  // -2: no op seen yet
   for (size_t pos = 0; pos < period_at_.size(); ++pos) {

@@ -174,7 +174,7 @@ class StepReplayer {
   Raw Run(const OpDuration& duration, int microbatches_in_step);
   // Of the last Run. Per period: the common shift of its pipeline ops to their counterparts one
   // period later, or -1 when the shifts differ or an op has no counterpart.
-  std::vector<int64_t> PeriodShifts() const;
+  std::vector<int64_t> PeriodShifts();
   // Of the last Run: an upper bound on every path made only of non-pipeline ops (DP gathers and
   // reduces, the tail): such a path holds each op kind (type, chunk) at most once, so the sum
   // over kinds of the longest op. Pipeline ops leave for non-pipeline ones only from the last
@@ -194,8 +194,10 @@ class StepReplayer {
   std::vector<uint16_t> class_of_node_;  // duration class by NodeId
   std::vector<int64_t> class_count_;     // ops per class
   // By replay position: period (-1: not a pipeline op) and the counterpart's position.
+  void IndexPeriods();
   std::vector<int32_t> period_at_, next_at_;
   int32_t periods_ = 0;
+  bool periods_indexed_ = false;
   std::vector<int64_t> class_ns_, dur_by_pos_;
 };
 

@@ -420,13 +420,6 @@ Result<SynthSummary> Synthesize(const JobConfig& job, const SynthOptions& option
         "it)",
         job.name, Name(main.plan.schedule));
   }
-  if (EpFolded(main, job.cluster.gpus)) {
-    // The traces' process groups carve EP out of DP; a folded EP group crosses TP ranks.
-    return InvalidArgumentError(
-        "{}: synth writes EP groups inside DP only, not EP {} folded over TP x CP x DP (dp {}; "
-        "plan predicts it)",
-        job.name, main.plan.ep, t.prediction.dp);
-  }
   t.pp = main.plan.pp;
   t.tp = main.plan.tp;
   t.cp = main.plan.cp;

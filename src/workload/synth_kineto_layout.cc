@@ -141,8 +141,8 @@ JobGroups BuildGroups(const Timeline& t) {
         case GroupKind::kPp:
           key = {replica, c, tr, 0};
           break;
-        case GroupKind::kEp:
-          key = {stage, c, tr, replica / ep};
+        case GroupKind::kEp:  // Megatron Core's expert grid: ep consecutive ranks of a stage
+          key = {stage, (r % (t.tp * t.cp * t.dp)) / ep, 0, 0};
           break;
         case GroupKind::kShard:
           key = {stage, c, tr, replica / shard};

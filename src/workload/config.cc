@@ -116,6 +116,11 @@ int ExpertDataParallelSize(const BlockConfig& block, int gpus) {
 
 int EpRankStride(const BlockConfig& /*block*/, int /*gpus*/) { return 1; }
 
+double SlowestRankLoad(const BlockConfig& block) {
+  return block.capacity_factor > 0 ? std::min(block.router_imbalance, block.capacity_factor)
+                                   : block.router_imbalance;
+}
+
 int ExpertDataParallelStride(const BlockConfig& block) {
   return block.plan.ep > 1 ? block.plan.ep : block.plan.tp * block.plan.cp;
 }

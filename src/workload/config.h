@@ -105,7 +105,11 @@ struct BlockConfig {
   // with the output head on the last pipeline stage (sec. 3.2.3; Megatron's placement too).
   // Counted in time and memory, not in the parameter total or the model FLOPs (as reported).
   int mtp_layers = 0;
-  double capacity_factor = 1.0;
+  // Token dropping (Megatron's --moe-expert-capacity-factor): each expert takes at most this
+  // many times its even share of the routed tokens, so the slowest EP rank carries
+  // min(router_imbalance, capacity_factor) x the mean load. 0: dropless (Megatron's default),
+  // which also syncs the token counts to the host every MoE layer (MoeCaution).
+  double capacity_factor = 0;
   double router_imbalance = 1.1;  // slowest EP rank's load / mean [A]
   // ViT.
   int patch = 14;
@@ -237,6 +241,9 @@ int DataParallelSize(const BlockConfig& block, int gpus);
 bool EpFolded(const BlockConfig& block, int gpus);
 int ExpertDataParallelSize(const BlockConfig& block, int gpus);
 int EpRankStride(const BlockConfig& block, int gpus);
+// Routed tokens the slowest EP rank processes over the mean: router_imbalance, capped by the
+// capacity factor when tokens are dropped.
+double SlowestRankLoad(const BlockConfig& block);
 // Rank distance within the expert-data-parallel group (the stride of its collectives).
 int ExpertDataParallelStride(const BlockConfig& block);
 

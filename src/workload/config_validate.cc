@@ -218,6 +218,10 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
     }
     TS_RETURN_IF_ERROR(
         CheckRange(where + ".router_imbalance (slowest EP rank / mean)", b.router_imbalance, 1, 64));
+    if (b.capacity_factor != 0) {  // 0: dropless
+      TS_RETURN_IF_ERROR(CheckRange(where + ".capacity_factor (0 = dropless)", b.capacity_factor,
+                                    0.05, 64));
+    }
     if (b.num_experts % p.ep != 0) {
       return InvalidArgumentError("{}.parallel.ep: {} does not divide num_experts {}", where,
                                   p.ep, b.num_experts);

@@ -270,7 +270,11 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   } else {
     r.NotApplicable("mtp_layers", "dense and moe blocks");
   }
-  r.Get("capacity_factor", &b->capacity_factor);
+  if (b->kind == BlockKind::kMoe) {
+    r.Get("capacity_factor", &b->capacity_factor);
+  } else {
+    r.NotApplicable("capacity_factor", "moe blocks");
+  }
   if (b->kind == BlockKind::kMoe) {
     r.Assumed("router_imbalance", &b->router_imbalance, "slowest EP rank load / mean");
   } else {

@@ -301,12 +301,12 @@ class LayerBuilder {
       // nodes once each and is forwarded inside them over NVLink; FP8 training dispatches FP8.
       const double copies = b_.route_nodes > 0 ? std::min<double>(b_.top_k, b_.route_nodes)
                                                : static_cast<double>(b_.top_k);
-      const double sent = local * copies * h_ * b_.router_imbalance;
+      const double load = SlowestRankLoad(b_);
+      const double sent = local * copies * h_ * load;
       const double dispatch_bytes = gemm_gpu_.peak_flops > gpu_.peak_flops ? 1.0 : 2.0;
       Comm(out, "ep_dispatch_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
            dispatch_bytes * sent, 0);
-      // The slowest EP rank carries router_imbalance x the mean load.
-      const double m_expert = routed * b_.router_imbalance;
+      const double m_expert = routed * load;
       const double per_expert_m = m_expert * ep / b_.num_experts;
       const double shard = ep > 1 ? 1.0 : t_;
       const double local_experts =
@@ -316,7 +316,7 @@ class LayerBuilder {
       fc1.flops = 2 * m_expert * h_ * n1;
       fc1.seconds = local_experts * GemmSeconds(gemm_gpu_, per_expert_m, n1, h_);
       out->push_back(fc1);
-      Activation(out, "expert_act", ef * b_.top_k * b_.router_imbalance * t_ / shard);
+      Activation(out, "expert_act", ef * b_.top_k * load * t_ / shard);
       Kernel fc2 = MakeKernel("expert_fc2_gemm", KernelKind::kGemm);
       fc2.flops = 2 * m_expert * ef / shard * h_;
       fc2.seconds = local_experts * GemmSeconds(gemm_gpu_, per_expert_m, h_, ef / shard);

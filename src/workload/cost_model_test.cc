@@ -119,7 +119,7 @@ training: {{global_batch: 8}}
 }
 
 // The MoE caution names the job's local experts per GPU and calls the step time a lower bound
-// except where the published rows read within 3% (H100-class, at most 4 local experts): 8
+// except where the published rows read within 7% (H100-class, at most 4 local experts): 8
 // experts at EP 2 leave 4, at EP 1 all 8; on a B200 even 4 is a lower bound.
 TEST(MoeCaution, NamesLocalExpertsAndBoundsPastTheCheckedRows) {
   const auto moe_note = [](int ep, const char* gpu) {
@@ -135,14 +135,46 @@ TEST(MoeCaution, NamesLocalExpertsAndBoundsPastTheCheckedRows) {
     return std::string("no MoE note");
   };
   EXPECT_THAT(moe_note(2, "H100"),
-              ::testing::EndsWith("This job: 4 local experts per GPU on H100-80GB (as the H100 "
-                                  "rows that read within 3%)"));
-  EXPECT_THAT(moe_note(1, "H100"), ::testing::EndsWith("This job: 8 local experts per GPU on "
-                                                       "H100-80GB: treat the step time as a lower "
-                                                       "bound"));
-  EXPECT_THAT(moe_note(2, "B200"), ::testing::EndsWith("This job: 4 local experts per GPU on "
-                                                       "B200-180GB: treat the step time as a "
-                                                       "lower bound"));
+              ::testing::EndsWith("This job: 4 local experts per GPU, dropless, BF16, on "
+                                  "H100-80GB (as the rows that read within 7%)"));
+  EXPECT_THAT(moe_note(1, "H100"),
+              ::testing::EndsWith("This job: 8 local experts per GPU, dropless, BF16, on "
+                                  "H100-80GB: treat the step time as a lower bound"));
+  EXPECT_THAT(moe_note(2, "B200"),
+              ::testing::EndsWith("This job: 4 local experts per GPU, dropless, BF16, on "
+                                  "B200-180GB: treat the step time as a lower bound"));
+}
+
+// capacity_factor: token dropping caps the slowest EP rank's load (router_imbalance 1.1 by
+// default), so the expert GEMMs shrink by 1.0 / 1.1 at capacity 1.0, and not at all at 2.0;
+// the note says which routing the job uses.
+TEST(MoeCaution, CapacityFactorCapsTheSlowestRank) {
+  const auto expert_flops = [](const char* capacity) {
+    std::string yaml = FsdpMoeJob(2);
+    if (capacity != nullptr) {
+      yaml.replace(yaml.find("top_k:"), 6, std::string("capacity_factor: ") + capacity + "\n    top_k:");
+    }
+    double flops = 0;
+    for (const Kernel& k : Timing(yaml).layer_fwd) {
+      if (k.name == "expert_fc1_gemm" || k.name == "expert_fc2_gemm") flops += k.flops;
+    }
+    return flops;
+  };
+  const double dropless = expert_flops(nullptr);
+  EXPECT_NEAR(expert_flops("1.0") / dropless, 1.0 / 1.1, 1e-12);
+  EXPECT_DOUBLE_EQ(expert_flops("2.0"), dropless);
+  std::string yaml = FsdpMoeJob(2);
+  yaml.replace(yaml.find("top_k:"), 6, "capacity_factor: 1.5\n    top_k:");
+  ASSERT_OK_AND_ASSIGN(JobConfig job, ParseJobConfig(yaml, "moe.yaml"));
+  ASSERT_OK_AND_ASSIGN(Prediction p, Predict(job));
+  bool said = false;
+  for (const std::string& note : p.notes) {
+    said = said || note.find("token dropping at capacity factor 1.5") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+  yaml.replace(yaml.find("capacity_factor: 1.5"), 20, "capacity_factor: -1");
+  EXPECT_THAT(ParseJobConfig(yaml, "moe.yaml").status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, "capacity_factor"));
 }
 
 std::vector<std::pair<double, int>> Gathers(const BlockTiming& t) {

@@ -132,18 +132,27 @@ Status CheckOpTimes(const StepCosts& c) {
 // reaches: it grows with the local experts per GPU and, being host-side, weighs more on a faster
 // GPU (docs/workload.md, Validation). Only the H100-class rows with at most 4 local experts read
 // within 3%; everywhere else the note calls the step time a lower bound.
-std::string MoeCaution(const BlockConfig& main, const GpuSpec& gpu) {
+std::string MoeCaution(const BlockConfig& main, const JobConfig& job) {
+  const GpuSpec& gpu = job.cluster.gpu;
   const int local = main.plan.ep > 1 ? main.num_experts / main.plan.ep : main.num_experts;
-  const bool like_checked_rows = local <= 4 && gpu.peak_flops <= 1.0e15;
+  const bool dropless = main.capacity_factor <= 0;
+  // The rows that read within 7%: H100-class GPUs with at most 4 local experts (dropless FP8
+  // DeepSeek-V3 and Qwen3 235B), or token dropping in BF16 with 1 (Mixtral 8x22B).
+  const bool like_checked_rows = gpu.peak_flops <= 1.0e15 && local <= 4;
+  const std::string routing =
+      dropless ? "dropless"
+               : fmt::format("token dropping at capacity factor {:g}", main.capacity_factor);
   return fmt::format(
-      "MoE: the token dispatcher and per-expert kernels (permutes, host syncs, a launch per local "
-      "expert) are not modelled, and their host-side cost does not shrink with a faster GPU. On "
-      "NVIDIA's published runs: H100 with 4 local experts per GPU (DeepSeek-V3 at EP 64, Qwen3 "
-      "235B-A22B at EP 32) within 3%; with 16 (Qwen3 30B-A3B, GPT-OSS 120B at EP 8) 1.5x to 4.2x "
-      "fast; DeepSeek-V3 on Blackwell 12% to 94% fast with 4 to 32 (docs/workload.md). This job: "
-      "{} local experts per GPU on {}{}",
-      local, gpu.name,
-      like_checked_rows ? " (as the H100 rows that read within 3%)"
+      "MoE: the token dispatcher and per-expert kernels (permutes, a launch per local expert; "
+      "with dropless routing a host sync of the token counts every layer) are not modelled, and "
+      "their host-side cost does not shrink with a faster GPU. Published runs on H100-class "
+      "GPUs: 4 local experts per GPU within 3% (DeepSeek-V3 at EP 64, Qwen3 235B-A22B at EP 32, "
+      "dropless FP8), 1 within 7% (Mixtral 8x22B, token dropping, BF16); 16 read 11-17% fast "
+      "with token dropping in BF16 (Qwen2-57B-A14B) and 1.5x to 4.2x fast dropless or in FP8 "
+      "(Qwen3 30B-A3B, GPT-OSS 120B); DeepSeek-V3 on Blackwell 12% to 94% fast with 4 to 32 "
+      "(docs/workload.md). This job: {} local expert{} per GPU, {}, {}, on {}{}",
+      local, local == 1 ? "" : "s", routing, job.system.fp8_gemm ? "FP8" : "BF16", gpu.name,
+      like_checked_rows ? " (as the rows that read within 7%)"
                         : ": treat the step time as a lower bound");
 }
 
@@ -166,7 +175,7 @@ void AddLayerSplit(const BlockConfig& main, const StepShape& shape, Prediction* 
 
 // What the cost model leaves out for this job, said next to its numbers.
 void AddModelCautions(const JobConfig& job, const BlockConfig& main, Prediction* out) {
-  if (main.kind == BlockKind::kMoe) out->notes.push_back(MoeCaution(main, job.cluster.gpu));
+  if (main.kind == BlockKind::kMoe) out->notes.push_back(MoeCaution(main, job));
   if (job.system.elementwise == Elementwise::kHfEager && main.plan.recompute != Recompute::kFull) {
     // The memory model counts the tensors Megatron's fused kernels keep; autograd through the
     // eager chains also keeps their intermediates (LlamaRMSNorm's fp32 input, rotary and SiLU

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,8 @@ TEST(Validation, AddedPublishedRuns) {
     const char* metric;
     double published;
     const char* source;
+    int gpus = 0;              // > 0: the preset's layout on this many GPUs
+    int64_t global_batch = 0;  // > 0: at this batch
   };
   const Row rows[] = {
       {"val-llama3-405b-128k-16384", "tflops_per_gpu", 380,
@@ -192,13 +195,26 @@ TEST(Validation, AddedPublishedRuns) {
        "haotian-liu/LLaVA README: LLaVA-1.5 13B feature alignment, about 5.5 h on 8 A100"},
       {"val-llava15-7b-pretrain", "gpu_hours", 28,
        "the same README: about 3.5 h for 7B"},
+      {"val-folding-mixtral-8x22b", "tflops_per_gpu", 487.7,
+       "MoE Parallel Folding (arXiv 2504.14960) Tables 1-2: Mixtral 8x22B, 128 H100, 49.3% MFU"},
+      {"val-folding-mixtral-8x22b", "tflops_per_gpu", 0.522 * 989.5,
+       "the same, Table 4 (global batch 1,024): 52.2% MFU on 128 H100", 128, 1024},
+      {"val-folding-mixtral-8x22b", "tflops_per_gpu", 0.449 * 989.5,
+       "the same, Table 4: 44.9% MFU on 1,024 H100", 1024, 1024},
+      {"val-folding-qwen2-57b-a14b", "tflops_per_gpu", 0.390 * 989.5,
+       "the same, Table 1: Qwen2-57B-A14B, 64 H100, 39.0% MFU"},
   };
-  // Known miss (docs/workload.md, Validation, vision-language): LLaVA-1.5 7B reads 15% fast
-  // with the eager kernels counted, where 13B lands within 2%.
-  const std::string known_miss = "val-llava15-7b-pretrain";
+  // Known misses (docs/workload.md, Validation): LLaVA-1.5 7B reads 15% fast with the eager
+  // kernels counted, where 13B lands within 2%; Qwen2-57B-A14B (16 local experts per GPU)
+  // 11% fast, where Mixtral 8x22B (1 local expert) lands within 7%: the per-expert costs the
+  // tool does not model (MoeCaution).
+  const std::set<std::string> known_miss = {"val-llava15-7b-pretrain",
+                                            "val-folding-qwen2-57b-a14b"};
   Planner planner;
   for (const Row& row : rows) {
     ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(row.preset));
+    if (row.gpus > 0) job.cluster.gpus = row.gpus;
+    if (row.global_batch > 0) job.training.global_batch = row.global_batch;
     ASSERT_OK_AND_ASSIGN(Prediction p, planner.Predict(job));
     EXPECT_TRUE(p.fits) << row.preset;  // every run ran: its layout fits
     const double predicted =
@@ -207,7 +223,7 @@ TEST(Validation, AddedPublishedRuns) {
     std::printf("%-28s %-14s published %9.4g predicted %9.4g APE %5.2f%% %s (%s)\n", row.preset,
                 row.metric, row.published, predicted, ape, p.fits ? "fits" : "DOES NOT FIT",
                 row.source);
-    EXPECT_LE(ape, row.preset == known_miss ? 20.0 : 10.0) << row.preset;
+    EXPECT_LE(ape, known_miss.count(row.preset) ? 20.0 : 10.0) << row.preset << " " << row.source;
   }
 }
 

@@ -172,6 +172,11 @@ def fast_suite(ts, np):
     check(p.to_json() == cli_json(["plan", yaml]).rstrip("\n"), "plan YAML: equals the CLI")
     check(p.step_time_s == p.to_dict()["step_time_s"] if "step_time_s" in p.to_dict() else True,
           "plan YAML: step_time_s")
+    # A bound is a field, not only a note: seed15vl's MoE (12 local experts) is a lower bound.
+    moe = ts.plan("seed15vl")
+    check(moe.step_time_lower_bound and moe.to_dict()["step_time_lower_bound"],
+          "plan seed15vl: step_time_lower_bound")
+    check(not p.step_time_lower_bound and not p.memory_lower_bound, "plan YAML: no bounds")
     r = check_minder(ts, np, f"{src}/tests/data/minder/gpu_job_fault.csv.gz")
     check([a["machine"] for a in r.alerts] == ["m3"], "minder: the fixture's stalled m3 is named")
     check_minder_columns(ts, np, f"{src}/tests/data/minder/gpu_job_fault.csv.gz", r)

@@ -163,6 +163,11 @@ void BindPlan(py::module_& m) {
       .def_property_readonly("bubble_fraction", field(&Prediction::bubble_fraction))
       .def_property_readonly("gpu_hours", field(&Prediction::gpu_hours))
       .def_property_readonly("fits", [](const PlanPtr& p) { return PredictionOf(p).fits; })
+      .def_property_readonly(
+          "step_time_lower_bound",
+          [](const PlanPtr& p) { return PredictionOf(p).step_time_lower_bound; })
+      .def_property_readonly("memory_lower_bound",
+                             [](const PlanPtr& p) { return PredictionOf(p).memory_lower_bound; })
       .def_property_readonly("gpus", [](const PlanPtr& p) { return PredictionOf(p).gpus; })
       .def_property_readonly("is_sweep", [](const PlanPtr& p) { return !p->prediction; })
       .def("to_json", [](const PlanPtr& p) { return p->json; })

@@ -143,6 +143,14 @@ TEST(MoeCaution, NamesLocalExpertsAndBoundsPastTheCheckedRows) {
   EXPECT_THAT(moe_note(2, "B200"),
               ::testing::EndsWith("This job: 4 local experts per GPU, dropless, BF16, on "
                                   "B200-180GB: treat the step time as a lower bound"));
+  // The bound is also a field (plan --json: step_time_lower_bound), not only prose.
+  const auto bounded = [](int ep) {
+    Result<Prediction> p = Predict(*ParseJobConfig(FsdpMoeJob(ep), "moe.yaml"));
+    EXPECT_OK(p);
+    return p.ok() && p->step_time_lower_bound;
+  };
+  EXPECT_FALSE(bounded(2));
+  EXPECT_TRUE(bounded(1));
 }
 
 // capacity_factor: token dropping caps the slowest EP rank's load (router_imbalance 1.1 by

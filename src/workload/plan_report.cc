@@ -90,15 +90,17 @@ std::string RenderPlanText(const Prediction& p, const JobConfig& job) {
                    Gb(m.weights), Gb(m.grads), Gb(m.optimizer), Gb(m.activations), Gb(m.logits));
   s += fmt::format("  buffers {}  fragmentation {}  total {} of {}: {}\n", Gb(m.buffers),
                    Gb(m.fragmentation), Gb(m.total), Gb(p.hbm_bytes),
-                   p.fits ? "fits" : "DOES NOT FIT");
+                   p.fits ? (p.memory_lower_bound ? "fits, a LOWER BOUND (see the notes)" : "fits")
+                          : "DOES NOT FIT");
   s += "\nCommunication per step per rank\n";
   for (const CommVolume& c : p.comm) {
     s += fmt::format("  {:<24} group {:>5}  {:>9}B  {:>8.0f} calls  {:>8.3f} s\n", c.name,
                      c.group_size, Si(c.bytes_per_rank), c.count, c.seconds);
   }
   s += "\nTime\n";
-  s += fmt::format("  step time      {:.3f} s (compute {:.3f} s, idle/exposed {:.1f}%)\n",
-                   p.step_time_s, p.compute_s, 100 * p.bubble_fraction);
+  s += fmt::format("  step time      {:.3f} s (compute {:.3f} s, idle/exposed {:.1f}%){}\n",
+                   p.step_time_s, p.compute_s, 100 * p.bubble_fraction,
+                   p.step_time_lower_bound ? ", a LOWER BOUND (see the notes)" : "");
   if (p.sample_wait_s > 0) {
     s += fmt::format(
         "  balanced       {:.3f} s, MFU {:.1f}%: workers with equal sample mixes "
@@ -145,6 +147,7 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.Field("global_batch", p.global_batch);
   w.Field("tokens_per_step", p.tokens_per_step);
   w.Field("step_time_s", p.step_time_s);
+  w.Field("step_time_lower_bound", p.step_time_lower_bound);
   w.Field("step_time_balanced_s", p.step_time_balanced_s);
   w.Field("sample_wait_s", p.sample_wait_s);
   w.Field("mfu", p.mfu);
@@ -163,6 +166,7 @@ void WritePlanJson(const Prediction& p, const JobConfig& job, JsonWriter& w) {
   w.Field("hardware_flops", p.hardware_flops);
   w.Field("memory_per_gpu_bytes", Count(p.memory_per_gpu_bytes));
   w.Field("fits", p.fits);
+  w.Field("memory_lower_bound", p.memory_lower_bound);
   const MemoryBreakdown& m = p.memory;
   w.Key("memory").BeginObject();
   w.Field("weights", Count(m.weights)).Field("grads", Count(m.grads));
@@ -229,9 +233,11 @@ std::string SweepHeader(const SweepResult& sweep) {
 }
 
 std::string SweepRow(const SweepEntry& e, const std::string& rank, bool price) {
+  const std::string step =
+      fmt::format("{}{:.3f}", e.step_time_lower_bound ? ">=" : "", e.step_time_s);
   std::string row =
-      fmt::format("  {:>4}  {:<36} {:>10.3f} {:>6.1f}% {:>10} {:>10.4g}", rank, e.layout,
-                  e.step_time_s, 100 * e.mfu, Gb(e.memory_per_gpu_bytes), e.gpu_hours);
+      fmt::format("  {:>4}  {:<36} {:>10} {:>6.1f}% {:>10} {:>10.4g}", rank, e.layout, step,
+                  100 * e.mfu, Gb(e.memory_per_gpu_bytes), e.gpu_hours);
   if (price) row += fmt::format(" {:>12.0f}", e.cost_usd);
   return row + "\n";
 }
@@ -245,9 +251,15 @@ std::string RenderSweepText(const SweepResult& sweep, int top) {
                    "memory", "GPU-h");
   s += price ? fmt::format(" {:>12}\n", "cost $") : "\n";
   int shown = 0;
+  bool bounds = false;
   for (const SweepEntry& e : sweep.entries) {
     if (!e.valid || !e.fits || shown >= top) break;
     s += SweepRow(e, std::to_string(++shown), price);
+    bounds = bounds || e.step_time_lower_bound;
+  }
+  if (bounds) {
+    s += "  >= : a lower bound: the model leaves out costs of that layout (plan it alone for the "
+         "note)\n";
   }
   // Layouts that do not fit, with the memory they need, then those that do not apply.
   int listed = 0;
@@ -280,6 +292,7 @@ void WriteSweepJson(const SweepResult& sweep, JsonWriter& w) {
     w.Field("layout", e.layout).Field("valid", e.valid);
     if (e.valid) {
       w.Field("step_time_s", e.step_time_s).Field("mfu", e.mfu);
+      w.Field("step_time_lower_bound", e.step_time_lower_bound);
       w.Field("memory_per_gpu_bytes", Count(e.memory_per_gpu_bytes)).Field("fits", e.fits);
       w.Field("memory_available_bytes", Count(e.hbm_bytes)).Field("gpus", e.gpus);
       w.Field("gpu_hours", e.gpu_hours);

@@ -132,13 +132,14 @@ Status CheckOpTimes(const StepCosts& c) {
 // reaches: it grows with the local experts per GPU and, being host-side, weighs more on a faster
 // GPU (docs/workload.md, Validation). Only the H100-class rows with at most 4 local experts read
 // within 3%; everywhere else the note calls the step time a lower bound.
-std::string MoeCaution(const BlockConfig& main, const JobConfig& job) {
+std::string MoeCaution(const BlockConfig& main, const JobConfig& job, bool* lower_bound) {
   const GpuSpec& gpu = job.cluster.gpu;
   const int local = main.plan.ep > 1 ? main.num_experts / main.plan.ep : main.num_experts;
   const bool dropless = main.capacity_factor <= 0;
   // The rows that read within 7%: H100-class GPUs with at most 4 local experts (dropless FP8
   // DeepSeek-V3 and Qwen3 235B), or token dropping in BF16 with 1 (Mixtral 8x22B).
   const bool like_checked_rows = gpu.peak_flops <= 1.0e15 && local <= 4;
+  *lower_bound = !like_checked_rows;
   const std::string routing =
       dropless ? "dropless"
                : fmt::format("token dropping at capacity factor {:g}", main.capacity_factor);
@@ -175,11 +176,14 @@ void AddLayerSplit(const BlockConfig& main, const StepShape& shape, Prediction* 
 
 // What the cost model leaves out for this job, said next to its numbers.
 void AddModelCautions(const JobConfig& job, const BlockConfig& main, Prediction* out) {
-  if (main.kind == BlockKind::kMoe) out->notes.push_back(MoeCaution(main, job));
+  if (main.kind == BlockKind::kMoe) {
+    out->notes.push_back(MoeCaution(main, job, &out->step_time_lower_bound));
+  }
   if (job.system.elementwise == Elementwise::kHfEager && main.plan.recompute != Recompute::kFull) {
     // The memory model counts the tensors Megatron's fused kernels keep; autograd through the
     // eager chains also keeps their intermediates (LlamaRMSNorm's fp32 input, rotary and SiLU
     // products), which only full recompute (gradient checkpointing) discards.
+    out->memory_lower_bound = true;
     out->notes.push_back(
         "elementwise hf_eager without full recompute: eager modules keep more activations than the "
         "memory model counts (fp32 norm inputs, rotary and SiLU intermediates): memory per GPU "

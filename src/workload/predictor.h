@@ -63,6 +63,10 @@ struct Prediction {
   double effective_time_ratio = 1;
   std::vector<Assumption> assumptions;
   std::vector<std::string> notes;
+  // What the model leaves out makes these figures bounds, not estimates (the notes say why):
+  // the step time (and so MFU, GPU-hours) may be longer; the memory per GPU may be larger.
+  bool step_time_lower_bound = false;
+  bool memory_lower_bound = false;
 };
 
 // What the trace synthesiser needs besides the numbers: per-layer kernels and op costs.

@@ -81,6 +81,7 @@ SweepEntry Evaluate(const JobConfig& job, std::string layout, const SweepOptions
   entry.memory_per_gpu_bytes = p->memory_per_gpu_bytes;
   entry.hbm_bytes = p->hbm_bytes;
   entry.fits = p->fits;
+  entry.step_time_lower_bound = p->step_time_lower_bound;
   entry.gpus = p->gpus;
   // Without a budget: GPU-hours of 1e9 tokens, the same ranking as any budget would give.
   entry.gpu_hours = p->has_budget ? p->gpu_hours

@@ -42,6 +42,7 @@ struct SweepEntry {
   std::string reason;  // invalid: why; valid but not fitting: memory needed vs available
   double step_time_s = 0, mfu = 0, memory_per_gpu_bytes = 0, hbm_bytes = 0;
   bool fits = false;
+  bool step_time_lower_bound = false;  // Prediction's: the model leaves out costs of this job
   int gpus = 0;
   // GPU-hours of the job's token budget (has_budget) or of 1e9 tokens (no budget given).
   double gpu_hours = 0;

@@ -15,6 +15,11 @@ namespace trainscope::workload {
 
 enum class BlockKind { kDense, kMoe, kVit, kDit };
 enum class FfnAct { kGelu, kSwiglu };
+// MoE token dispatcher (Megatron Core's moe_token_dispatcher_type): kAllToAll (the default)
+// permutes tokens into expert order and back in kernels of their own beside the all-to-all;
+// kDeepEp (DeepEP / DeepSeek's dispatch, Megatron's "flex") writes and reads them in expert
+// order inside its dispatch and combine kernels, so no separate permutation runs.
+enum class MoeDispatcher { kAllToAll, kDeepEp };
 enum class DpMode { kDp, kZero1, kZero2, kZero3, kFsdp };
 // Pipeline schedules (workload/schedule.h says what each runs and where it comes from).
 enum class PpSchedule { k1f1b, kInterleaved, kZeroBubbleH1, kDualPipe, kDualPipeV };
@@ -111,6 +116,7 @@ struct BlockConfig {
   // which also syncs the token counts to the host every MoE layer (MoeCaution).
   double capacity_factor = 0;
   double router_imbalance = 1.1;  // slowest EP rank's load / mean [A]
+  MoeDispatcher dispatcher = MoeDispatcher::kAllToAll;  // [A]
   // ViT.
   int patch = 14;
   double mlp_ratio = 4.0;

@@ -58,6 +58,8 @@ constexpr std::array<std::pair<const char*, Elementwise>, 2> kElementwise{
     {{"fused", Elementwise::kFused}, {"hf_eager", Elementwise::kHfEager}}};
 constexpr std::array<std::pair<const char*, FfnAct>, 2> kActs{
     {{"gelu", FfnAct::kGelu}, {"swiglu", FfnAct::kSwiglu}}};
+constexpr std::array<std::pair<const char*, MoeDispatcher>, 2> kDispatchers{
+    {{"alltoall", MoeDispatcher::kAllToAll}, {"deepep", MoeDispatcher::kDeepEp}}};
 constexpr std::array<std::pair<const char*, Balancing>, 3> kBalancing{
     {{"none", Balancing::kNone},
      {"greedy_flops", Balancing::kGreedyFlops},
@@ -277,8 +279,16 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   }
   if (b->kind == BlockKind::kMoe) {
     r.Assumed("router_imbalance", &b->router_imbalance, "slowest EP rank load / mean");
+    if (r.Has("dispatcher")) {
+      r.Enum("dispatcher", &b->dispatcher, kDispatchers);
+    } else {
+      r.Assume("dispatcher", "alltoall",
+               "Megatron Core's default: tokens permuted into expert order and back in kernels of "
+               "their own (deepep: inside the dispatch and combine)");
+    }
   } else {
     r.NotApplicable("router_imbalance", "moe blocks");
+    r.NotApplicable("dispatcher", "moe blocks");
   }
   r.Get("patch", &b->patch);
   r.Get("mlp_ratio", &b->mlp_ratio);
@@ -516,6 +526,7 @@ std::string_view Name(CpKind v) { return NameOf(v, kCpKinds); }
 std::string_view Name(Recompute v) { return NameOf(v, kRecompute); }
 std::string_view Name(Elementwise v) { return NameOf(v, kElementwise); }
 std::string_view Name(FfnAct v) { return NameOf(v, kActs); }
+std::string_view Name(MoeDispatcher v) { return NameOf(v, kDispatchers); }
 Result<Recompute> ParseRecompute(std::string_view text) {
   return ParseEnum(text, kRecompute, "recompute");
 }

@@ -279,6 +279,26 @@ class LayerBuilder {
     Elementwise(out, "residual_dropout", ew_.post_mlp);
   }
 
+  double local_experts_of(int ep) const {
+    return ep > 1 ? static_cast<double>(b_.num_experts) / ep : static_cast<double>(b_.num_experts);
+  }
+
+  // Megatron Core's all-to-all dispatcher (token_dispatcher.py, MoEAlltoAllTokenDispatcher)
+  // gathers each token's routed copies into expert order before the all-to-all and, with more
+  // than one local expert, sorts the received rows by local expert after it; the combine
+  // reverses both and sums each token's copies. Rows of h bf16 values, read and written:
+  // permute 2 x routed, unpermute routed + local, sorts 2 x 2 x received. DeepEP does this
+  // inside its dispatch and combine kernels.
+  void TokenPermutation(std::vector<Kernel>* out, double local, double routed, double received,
+                        double local_experts) {
+    if (b_.dispatcher == MoeDispatcher::kDeepEp) return;
+    const double rows = 3 * routed + local + (local_experts > 1 ? 4 * received : 0);
+    Kernel kern = MakeKernel("moe_permute", KernelKind::kElementwise);
+    kern.seconds = rows * h_ * 2 / gpu_.hbm_bw;
+    kern.mirrored_backward = true;
+    out->push_back(kern);
+  }
+
   // Routed experts are not TP-split when EP > 1 (expert TP 1): each TP rank dispatches its own
   // sequence-parallel tokens, so the MoE MLP has no TP gather or scatter around it (Megatron
   // Core's all-to-all dispatcher gathers over TP only for expert TP > 1). TP-split shared
@@ -304,13 +324,13 @@ class LayerBuilder {
       const double load = SlowestRankLoad(b_);
       const double sent = local * copies * h_ * load;
       const double dispatch_bytes = gemm_gpu_.peak_flops > gpu_.peak_flops ? 1.0 : 2.0;
+      TokenPermutation(out, local, routed, routed * load, ep > 1 ? local_experts_of(ep) : 1);
       Comm(out, "ep_dispatch_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
            dispatch_bytes * sent, 0);
       const double m_expert = routed * load;
       const double per_expert_m = m_expert * ep / b_.num_experts;
       const double shard = ep > 1 ? 1.0 : t_;
-      const double local_experts =
-          ep > 1 ? static_cast<double>(b_.num_experts) / ep : static_cast<double>(b_.num_experts);
+      const double local_experts = local_experts_of(ep);
       const double n1 = (swiglu ? 2 : 1) * ef / shard;
       Kernel fc1 = MakeKernel("expert_fc1_gemm", KernelKind::kGemm);
       fc1.flops = 2 * m_expert * h_ * n1;
@@ -373,7 +393,7 @@ void AppendBackward(const std::vector<Kernel>& fwd, bool frozen, double bwd_eff,
         k.collective = Collective::kAllGather;
       }
     } else {
-      double factor = (k.kind == KernelKind::kGemm && frozen) ? 1.0 : 2.0;
+      double factor = (k.kind == KernelKind::kGemm && frozen) || k.mirrored_backward ? 1.0 : 2.0;
       if (k.kind == KernelKind::kAttention && flash) factor = kFlashBackwardFactor;
       k.seconds *= factor / bwd_eff;
       k.flops *= factor;

@@ -60,6 +60,9 @@ struct Kernel {
   int group_size = 1;
   double bytes = 0;  // buffer size as in CollectiveSeconds
   double share = 1;  // calls per layer pass (block recompute: the recomputed share)
+  // A gather or scatter of rows: its backward moves the same bytes the other way (elementwise
+  // kernels' backwards otherwise count twice the forward's).
+  bool mirrored_backward = false;
 };
 
 // Kernels and per-microbatch costs of one block on one GPU.

@@ -185,6 +185,39 @@ TEST(MoeCaution, CapacityFactorCapsTheSlowestRank) {
               testing::StatusIs(StatusCode::kInvalidArgument, "capacity_factor"));
 }
 
+// Megatron Core's all-to-all dispatcher permutes each token's routed copies into expert order
+// and sorts the received rows by local expert, and the combine undoes both: rows of h bf16
+// values read and written, by hand for the tiny MoE at EP 2 (16 tokens, top 2: 32 routed copies;
+// 4 local experts receive 32 x 1.1 rows): permute 2 x 32, unpermute 32 + 16, sorts 4 x 35.2.
+// Its backward moves the same bytes; DeepEP's dispatch does it inside its kernels.
+TEST(MoeDispatch, AllToAllPermutesTokensByHand) {
+  const auto permute = [](const std::string& yaml, const char* name) {
+    double seconds = 0;
+    const BlockTiming t = Timing(yaml);
+    for (const auto* list : {&t.layer_fwd, &t.layer_bwd}) {
+      for (const Kernel& k : *list) seconds += k.name == name ? k.seconds : 0;
+    }
+    return seconds;
+  };
+  const double rows = 2 * 32 + 32 + 16 + 4 * 32 * 1.1;
+  const double fwd = rows * 64 * 2 / 3.35e12;
+  EXPECT_NEAR(permute(FsdpMoeJob(2), "moe_permute"), fwd, 1e-18);
+  EXPECT_NEAR(permute(FsdpMoeJob(2), "moe_permute_bwd"), fwd / 0.9, 1e-18);  // backward_eff 0.9
+  // No EP: nothing is received from other ranks, so no sorts.
+  EXPECT_NEAR(permute(FsdpMoeJob(1), "moe_permute"), (2 * 32 + 32 + 16) * 64 * 2 / 3.35e12,
+              1e-18);
+  std::string deepep = FsdpMoeJob(2);
+  deepep.replace(deepep.find("top_k:"), 6, "dispatcher: deepep\n    top_k:");
+  EXPECT_EQ(permute(deepep, "moe_permute"), 0);
+  ASSERT_OK_AND_ASSIGN(JobConfig job, ParseJobConfig(FsdpMoeJob(2), "moe.yaml"));
+  bool assumed = false;
+  for (const Assumption& a : job.assumed) assumed = assumed || a.field == "blocks[0].dispatcher";
+  EXPECT_TRUE(assumed);
+  deepep.replace(deepep.find("deepep"), 6, "nccl");
+  EXPECT_THAT(ParseJobConfig(deepep, "moe.yaml").status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, "dispatcher"));
+}
+
 std::vector<std::pair<double, int>> Gathers(const BlockTiming& t) {
   std::vector<std::pair<double, int>> out;
   for (const Kernel& k : t.layer_fwd) {

@@ -89,6 +89,12 @@ const char* ComputeKernelName(bool hopper, bool fwd, const Kernel& k) {
                : "void at::native::(anonymous namespace)::layer_norm_grad_input_kernel<c10::"
                  "BFloat16, float>";
   }
+  if (role.find("permute") != std::string_view::npos) {  // torch's index_select / index_add
+    return fwd ? "void at::native::(anonymous namespace)::indexSelectLargeIndex<c10::BFloat16, "
+                 "long, unsigned int, 2, 2, -2, true>"
+               : "void at::native::(anonymous namespace)::indexFuncLargeIndex<c10::BFloat16, "
+                 "long, unsigned int, 2, 2, -2, true, at::native::ReduceAdd>";
+  }
   if (role.find("act") != std::string_view::npos) {
     return fwd ? "void at::native::vectorized_elementwise_kernel<4, "
                  "at::native::GeluCUDAKernelImpl>"

@@ -10,7 +10,6 @@
 #include <cmath>
 #include <map>
 #include <sstream>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -181,6 +180,7 @@ TEST(Validation, AddedPublishedRuns) {
     const char* source;
     int gpus = 0;              // > 0: the preset's layout on this many GPUs
     int64_t global_batch = 0;  // > 0: at this batch
+    bool known_miss = false;   // documented, bounded at 20% instead of 10%
   };
   const Row rows[] = {
       {"val-llama3-405b-128k-16384", "tflops_per_gpu", 380,
@@ -193,8 +193,8 @@ TEST(Validation, AddedPublishedRuns) {
        "NeMo DFM docs/performance-summary.md, DGX-H100: Wan 2.1 14B, 128 GPUs, TP2 SP CP4"},
       {"val-llava15-13b-pretrain", "gpu_hours", 44,
        "haotian-liu/LLaVA README: LLaVA-1.5 13B feature alignment, about 5.5 h on 8 A100"},
-      {"val-llava15-7b-pretrain", "gpu_hours", 28,
-       "the same README: about 3.5 h for 7B"},
+      {"val-llava15-7b-pretrain", "gpu_hours", 28, "the same README: about 3.5 h for 7B", 0, 0,
+       true},
       {"val-folding-mixtral-8x22b", "tflops_per_gpu", 487.7,
        "MoE Parallel Folding (arXiv 2504.14960) Tables 1-2: Mixtral 8x22B, 128 H100, 49.3% MFU"},
       {"val-folding-mixtral-8x22b", "tflops_per_gpu", 0.522 * 989.5,
@@ -203,13 +203,15 @@ TEST(Validation, AddedPublishedRuns) {
        "the same, Table 4: 44.9% MFU on 1,024 H100", 1024, 1024},
       {"val-folding-qwen2-57b-a14b", "tflops_per_gpu", 0.390 * 989.5,
        "the same, Table 1: Qwen2-57B-A14B, 64 H100, 39.0% MFU"},
+      {"val-folding-qwen2-57b-a14b", "tflops_per_gpu", 0.399 * 989.5,
+       "the same, Table 4 (global batch 1,024): 39.9% MFU on 64 H100", 64, 1024},
+      {"val-folding-qwen2-57b-a14b", "tflops_per_gpu", 0.334 * 989.5,
+       "the same, Table 4: 33.4% MFU on 1,024 H100", 1024, 1024, true},
   };
   // Known misses (docs/workload.md, Validation): LLaVA-1.5 7B reads 15% fast with the eager
-  // kernels counted, where 13B lands within 2%; Qwen2-57B-A14B (16 local experts per GPU)
-  // 11% fast, where Mixtral 8x22B (1 local expert) lands within 7%: the per-expert costs the
-  // tool does not model (MoeCaution).
-  const std::set<std::string> known_miss = {"val-llava15-7b-pretrain",
-                                            "val-folding-qwen2-57b-a14b"};
+  // kernels counted, where 13B lands within 2%; Qwen2-57B-A14B on 1,024 GPUs 13% fast (16
+  // local experts per GPU; 8% on 64), where Mixtral 8x22B (1 local expert) on 1,024 reads 6%:
+  // the per-expert costs the tool does not model (MoeCaution).
   Planner planner;
   for (const Row& row : rows) {
     ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(row.preset));
@@ -223,7 +225,7 @@ TEST(Validation, AddedPublishedRuns) {
     std::printf("%-28s %-14s published %9.4g predicted %9.4g APE %5.2f%% %s (%s)\n", row.preset,
                 row.metric, row.published, predicted, ape, p.fits ? "fits" : "DOES NOT FIT",
                 row.source);
-    EXPECT_LE(ape, known_miss.count(row.preset) ? 20.0 : 10.0) << row.preset << " " << row.source;
+    EXPECT_LE(ape, row.known_miss ? 20.0 : 10.0) << row.preset << " " << row.source;
   }
 }
 

@@ -148,7 +148,7 @@ std::string MoeCaution(const BlockConfig& main, const JobConfig& job, bool* lowe
       "with dropless routing a host sync of the token counts every layer) are not modelled, and "
       "their host-side cost does not shrink with a faster GPU. Published runs on H100-class "
       "GPUs: 4 local experts per GPU within 3% (DeepSeek-V3 at EP 64, Qwen3 235B-A22B at EP 32, "
-      "dropless FP8), 1 within 7% (Mixtral 8x22B, token dropping, BF16); 16 read 11-17% fast "
+      "dropless FP8), 1 within 7% (Mixtral 8x22B, token dropping, BF16); 16 read 8-13% fast "
       "with token dropping in BF16 (Qwen2-57B-A14B) and 1.5x to 4.2x fast dropless or in FP8 "
       "(Qwen3 30B-A3B, GPT-OSS 120B); DeepSeek-V3 on Blackwell 12% to 94% fast with 4 to 32 "
       "(docs/workload.md). This job: {} local expert{} per GPU, {}, {}, on {}{}",

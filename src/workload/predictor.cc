@@ -144,9 +144,9 @@ std::string MoeCaution(const BlockConfig& main, const JobConfig& job, bool* lowe
       dropless ? "dropless"
                : fmt::format("token dropping at capacity factor {:g}", main.capacity_factor);
   return fmt::format(
-      "MoE: the token dispatcher and per-expert kernels (permutes, a launch per local expert; "
-      "with dropless routing a host sync of the token counts every layer) are not modelled, and "
-      "their host-side cost does not shrink with a faster GPU. Published runs on H100-class "
+      "MoE: the host side of the token dispatcher and of the per-expert kernels (a launch per "
+      "local expert; with dropless routing a host sync of the token counts every layer) is not "
+      "modelled, and it does not shrink with a faster GPU. Published runs on H100-class "
       "GPUs: 4 local experts per GPU within 3% (DeepSeek-V3 at EP 64, Qwen3 235B-A22B at EP 32, "
       "dropless FP8), 1 within 7% (Mixtral 8x22B, token dropping, BF16); 16 read 8-13% fast "
       "with token dropping in BF16 (Qwen2-57B-A14B) and 1.5x to 4.2x fast dropless or in FP8 "

@@ -516,8 +516,8 @@ void AddFsdpLayerComm(const BlockConfig& b, const JobConfig& job, BlockTiming* t
     return;
   }
   // Experts are sharded over the expert-data-parallel group (the ranks holding the same
-  // experts: config.h, ExpertDataParallelSize); gathering every expert of the layer over all of DP would move EP x
-  // the bytes (DeepSeek-V3 at EP 64: 22 GB per layer instead of 0.2 GB).
+  // experts: config.h, ExpertDataParallelSize); gathering every expert of the layer over all of
+  // DP would move EP x the bytes (DeepSeek-V3 at EP 64: 22 GB per layer instead of 0.2 GB).
   const LayerWeights w = LayerWeightsPerGpu(b);
   const int shard_expert = ExpertDataParallelSize(b, job.cluster.gpus);
   struct Part {

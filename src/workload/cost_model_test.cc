@@ -160,7 +160,8 @@ TEST(MoeCaution, CapacityFactorCapsTheSlowestRank) {
   const auto expert_flops = [](const char* capacity) {
     std::string yaml = FsdpMoeJob(2);
     if (capacity != nullptr) {
-      yaml.replace(yaml.find("top_k:"), 6, std::string("capacity_factor: ") + capacity + "\n    top_k:");
+      yaml.replace(yaml.find("top_k:"), 6,
+                   std::string("capacity_factor: ") + capacity + "\n    top_k:");
     }
     double flops = 0;
     for (const Kernel& k : Timing(yaml).layer_fwd) {

@@ -22,6 +22,10 @@ struct GpuDatasheet {
   double link_bw = 0;        // per GPU, per direction: NVLink, or PCIe for PCIe cards
   bool has_fp8 = false;      // FP8 tensor cores at twice the BF16 rate (Hopper, Blackwell)
   const char* source;        // the datasheet and the figures read from it
+  // The vendor's reference system for the GPU (DGX / HGX / NVL72) and its compute-fabric NIC per
+  // GPU, Gb/s: what a cluster of these GPUs has unless told otherwise.
+  const char* reference_system = "";
+  double reference_nic_gbps = 0;
 };
 
 std::span<const GpuDatasheet> GpuDatasheets();

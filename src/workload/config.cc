@@ -57,6 +57,8 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
       out->attn_eff = row.attn_eff;
       out->attn_eff_fa3 = row.attn_eff_fa3;
       out->fp8_peak_flops = sheet->has_fp8 ? 2 * sheet->peak_flops : 0.0;
+      out->reference_system = sheet->reference_system;
+      out->reference_nic_gbps = sheet->reference_nic_gbps;
       return true;
     }
   }

@@ -148,6 +148,10 @@ struct GpuSpec {
   double attn_eff = 0.55;          // flash-attention core efficiency [A]
   double attn_eff_fa3 = 0;         // FlashAttention-3 core efficiency; 0 = not on this GPU
   double pcie_bw = 50e9;           // host link per GPU, per direction (activation offload) [A]
+  // The vendor's reference system and its NIC per GPU (model/gpu_datasheet.h): the default of
+  // cluster.nic_gbps.
+  std::string reference_system = "DGX H100: 8 x ConnectX-7 NDR 400 Gb/s";
+  double reference_nic_gbps = 400;
   double fp8_peak_flops = 0;       // dense FP8 peak (0 = no FP8 tensor cores)
   // FP8 GEMMs with Transformer Engine's per-tensor scaling (cuBLASLt, casts included), fitted on
   // the NeMo 24.07 DGX-H100 FP8 table (docs/workload.md, Validation); DeepSeek-V3's DeepGEMM

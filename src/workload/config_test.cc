@@ -195,6 +195,26 @@ TEST(Config, BlackwellGpusMatchTheirDatasheets) {
               StatusIs(StatusCode::kInvalidArgument, "GB300"));  // the message lists the names
 }
 
+// A cluster has its GPU's reference fabric unless the config says otherwise, and says so: DGX
+// A100 has 8 x 200 Gb/s HDR, DGX H100 8 x 400 Gb/s NDR, GB300 NVL72 800 Gb/s per GPU.
+TEST(Config, NicDefaultsToTheGpusReferenceSystem) {
+  const auto nic = [](const std::string& gpu, const char* extra) {
+    std::string yaml = kMinimal;
+    yaml.replace(yaml.find("gpu: A100"), 9, "gpu: " + gpu + extra);
+    Result<JobConfig> job = ParseJobConfig(yaml, "n.yaml");
+    EXPECT_OK(job);
+    std::string assumed;
+    for (const Assumption& a : job->assumed) {
+      if (a.field == "cluster.nic_gbps") assumed = a.value;
+    }
+    return std::make_pair(job->cluster.nic_gbps, assumed);
+  };
+  EXPECT_EQ(nic("A100", ""), std::make_pair(200.0, std::string("200")));
+  EXPECT_EQ(nic("H100", ""), std::make_pair(400.0, std::string("400")));
+  EXPECT_EQ(nic("GB300", ""), std::make_pair(800.0, std::string("800")));
+  EXPECT_EQ(nic("A100", ", nic_gbps: 100"), std::make_pair(100.0, std::string()));
+}
+
 TEST(Config, EveryPresetLoadsAndPredicts) {
   const auto names = PresetNames();
   EXPECT_GE(names.size(), 30u);

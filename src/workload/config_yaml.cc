@@ -133,8 +133,8 @@ class FieldReader {
     if (!parsed.ok()) return Fail(node_[key], parsed.error().message());
     *out = *parsed;
   }
-  void Assume(const char* key, std::string value, const char* note) {
-    job_->assumed.push_back({path_ + key, std::move(value), note});
+  void Assume(const char* key, std::string value, std::string note) {
+    job_->assumed.push_back({path_ + key, std::move(value), std::move(note)});
   }
   bool Has(const char* key) {
     Known(key);
@@ -424,8 +424,17 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     r.Get("pcie_bw", &c.gpu.pcie_bw);
     r.Get("gpus", &c.gpus);
     r.Get("gpus_per_node", &c.gpus_per_node);
-    r.Get("nics_per_node", &c.nics_per_node);
-    r.Get("nic_gbps", &c.nic_gbps);
+    r.Assumed("nics_per_node", &c.nics_per_node, "compute-fabric NICs per node");
+    // A cluster has its GPU's reference fabric unless the config says otherwise (an A100
+    // cluster is not a 400 Gb/s one).
+    if (r.Has("nic_gbps")) {
+      r.Get("nic_gbps", &c.nic_gbps);
+    } else if (c.gpu.reference_nic_gbps > 0) {
+      c.nic_gbps = c.gpu.reference_nic_gbps;
+      r.Assume("nic_gbps", fmt::format("{:g}", c.nic_gbps),
+               fmt::format("NIC per GPU of the GPU's reference system ({})",
+                           c.gpu.reference_system));
+    }
     r.Assumed("nvlink_bus_eff", &c.nvlink_bus_eff, "NCCL bus bw / NVLink bw");
     r.Assumed("nic_bus_eff", &c.nic_bus_eff, "NCCL bus bw / NIC bw");
     r.Get("hop_latency_s", &c.hop_latency_s);

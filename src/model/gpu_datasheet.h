@@ -26,6 +26,7 @@ struct GpuDatasheet {
   // GPU, Gb/s: what a cluster of these GPUs has unless told otherwise.
   const char* reference_system = "";
   double reference_nic_gbps = 0;
+  int reference_nvlink_domain = 0;  // GPUs one NVLink fabric joins (8; NVL72: 72)
 };
 
 std::span<const GpuDatasheet> GpuDatasheets();

@@ -59,6 +59,7 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
       out->fp8_peak_flops = sheet->has_fp8 ? 2 * sheet->peak_flops : 0.0;
       out->reference_system = sheet->reference_system;
       out->reference_nic_gbps = sheet->reference_nic_gbps;
+      out->reference_nvlink_domain = sheet->reference_nvlink_domain;
       return true;
     }
   }

@@ -152,6 +152,7 @@ struct GpuSpec {
   // cluster.nic_gbps.
   std::string reference_system = "DGX H100: 8 x ConnectX-7 NDR 400 Gb/s";
   double reference_nic_gbps = 400;
+  int reference_nvlink_domain = 8;  // the default of cluster.gpus_per_node
   double fp8_peak_flops = 0;       // dense FP8 peak (0 = no FP8 tensor cores)
   // FP8 GEMMs with Transformer Engine's per-tensor scaling (cuBLASLt, casts included), fitted on
   // the NeMo 24.07 DGX-H100 FP8 table (docs/workload.md, Validation); DeepSeek-V3's DeepGEMM

@@ -195,7 +195,7 @@ TEST(Config, BlackwellGpusMatchTheirDatasheets) {
               StatusIs(StatusCode::kInvalidArgument, "GB300"));  // the message lists the names
 }
 
-// A cluster has its GPU's reference fabric unless the config says otherwise, and says so: DGX
+// A cluster has its GPU's reference system unless the config says otherwise, and says so: DGX
 // A100 has 8 x 200 Gb/s HDR, DGX H100 8 x 400 Gb/s NDR, GB300 NVL72 800 Gb/s per GPU.
 TEST(Config, NicDefaultsToTheGpusReferenceSystem) {
   const auto nic = [](const std::string& gpu, const char* extra) {
@@ -213,6 +213,16 @@ TEST(Config, NicDefaultsToTheGpusReferenceSystem) {
   EXPECT_EQ(nic("H100", ""), std::make_pair(400.0, std::string("400")));
   EXPECT_EQ(nic("GB300", ""), std::make_pair(800.0, std::string("800")));
   EXPECT_EQ(nic("A100", ", nic_gbps: 100"), std::make_pair(100.0, std::string()));
+  // An NVL72 rack is one NVLink domain of 72 GPUs with a NIC each; given sizes are kept.
+  std::string yaml = kMinimal;
+  yaml.replace(yaml.find("gpu: A100"), 9, "gpu: GB200");
+  ASSERT_OK_AND_ASSIGN(JobConfig rack, ParseJobConfig(yaml, "n.yaml"));
+  EXPECT_EQ(rack.cluster.gpus_per_node, 72);
+  EXPECT_EQ(rack.cluster.nics_per_node, 72);
+  yaml.replace(yaml.find("gpu: GB200"), 10, "gpu: GB200, gpus_per_node: 4, nics_per_node: 2");
+  ASSERT_OK_AND_ASSIGN(JobConfig tray, ParseJobConfig(yaml, "n.yaml"));
+  EXPECT_EQ(tray.cluster.gpus_per_node, 4);
+  EXPECT_EQ(tray.cluster.nics_per_node, 2);
 }
 
 TEST(Config, EveryPresetLoadsAndPredicts) {

@@ -321,6 +321,67 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
 }
 
 // system: software efficiencies and precision choices.
+// A cluster has its GPU's reference system unless the config says otherwise: its NVLink domain
+// (8 GPUs; 72 in a GB200 / GB300 NVL72), a NIC per GPU, and the NIC speed (an A100 cluster is
+// not a 400 Gb/s one); each default is said in the assumptions.
+void ReadClusterNetwork(FieldReader& r, ClusterConfig* cluster) {
+  ClusterConfig& c = *cluster;
+  if (r.Has("gpus_per_node")) {
+    r.Get("gpus_per_node", &c.gpus_per_node);
+  } else if (c.gpu.reference_nvlink_domain > 0) {
+    c.gpus_per_node = c.gpu.reference_nvlink_domain;
+    r.Assume("gpus_per_node", std::to_string(c.gpus_per_node),
+             fmt::format("NVLink domain of the GPU's reference system ({})",
+                         c.gpu.reference_system));
+  }
+  if (r.Has("nics_per_node")) {
+    r.Get("nics_per_node", &c.nics_per_node);
+  } else {
+    c.nics_per_node = c.gpus_per_node;
+    r.Assume("nics_per_node", std::to_string(c.nics_per_node), "a compute-fabric NIC per GPU");
+  }
+  if (r.Has("nic_gbps")) {
+    r.Get("nic_gbps", &c.nic_gbps);
+  } else if (c.gpu.reference_nic_gbps > 0) {
+    c.nic_gbps = c.gpu.reference_nic_gbps;
+    r.Assume("nic_gbps", fmt::format("{:g}", c.nic_gbps),
+             fmt::format("NIC per GPU of the GPU's reference system ({})",
+                         c.gpu.reference_system));
+  }
+}
+
+void ReadCluster(const YAML::Node& cluster, JobConfig* job, Status* error) {
+  ClusterConfig& c = job->cluster;
+  if (cluster.IsDefined()) {
+    FieldReader r(cluster, "cluster.", job, error);
+    std::string gpu_name = c.gpu.name;
+    r.Get("gpu", &gpu_name);
+    if (!LookupGpu(gpu_name, &c.gpu)) {
+      r.Fail(cluster["gpu"], fmt::format("cluster.gpu: unknown GPU '{}' ({}; override "
+                                         "peak_flops etc. for others)",
+                                         gpu_name, KnownGpuNames()));
+    }
+    r.Get("peak_flops", &c.gpu.peak_flops);
+    r.Get("hbm_bytes", &c.gpu.hbm_bytes);
+    r.Get("hbm_bw", &c.gpu.hbm_bw);
+    r.Get("nvlink_bw", &c.gpu.nvlink_bw);
+    r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, "achieved/peak on large GEMMs");
+    r.Assumed("gemm_half_dim", &c.gpu.gemm_half_dim, "GEMM dim at half efficiency");
+    r.Assumed("attn_eff", &c.gpu.attn_eff, "attention-core efficiency");
+    r.Get("attn_eff_fa3", &c.gpu.attn_eff_fa3);
+    r.Get("fp8_peak_flops", &c.gpu.fp8_peak_flops);
+    r.Get("fp8_gemm_eff_max", &c.gpu.fp8_gemm_eff_max);
+    r.Get("pcie_bw", &c.gpu.pcie_bw);
+    r.Get("gpus", &c.gpus);
+    ReadClusterNetwork(r, &c);
+    r.Assumed("nvlink_bus_eff", &c.nvlink_bus_eff, "NCCL bus bw / NVLink bw");
+    r.Assumed("nic_bus_eff", &c.nic_bus_eff, "NCCL bus bw / NIC bw");
+    r.Get("hop_latency_s", &c.hop_latency_s);
+    r.Get("oversubscription", &c.oversubscription);
+    r.CheckKeys();
+  }
+}
+
 void ReadSystem(const YAML::Node& system, JobConfig* job, Status* error) {
   SystemConfig& s = job->system;
   FieldReader sr(system.IsDefined() ? system : YAML::Node(YAML::NodeType::Map), "system.", job,
@@ -400,47 +461,7 @@ Status ParseRoot(const YAML::Node& root, JobConfig* job) {
     }
     job->blocks.push_back(std::move(block));
   }
-  const YAML::Node cluster = root["cluster"];
-  ClusterConfig& c = job->cluster;
-  if (cluster.IsDefined()) {
-    FieldReader r(cluster, "cluster.", job, &error);
-    std::string gpu_name = c.gpu.name;
-    r.Get("gpu", &gpu_name);
-    if (!LookupGpu(gpu_name, &c.gpu)) {
-      r.Fail(cluster["gpu"], fmt::format("cluster.gpu: unknown GPU '{}' ({}; override "
-                                         "peak_flops etc. for others)",
-                                         gpu_name, KnownGpuNames()));
-    }
-    r.Get("peak_flops", &c.gpu.peak_flops);
-    r.Get("hbm_bytes", &c.gpu.hbm_bytes);
-    r.Get("hbm_bw", &c.gpu.hbm_bw);
-    r.Get("nvlink_bw", &c.gpu.nvlink_bw);
-    r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, "achieved/peak on large GEMMs");
-    r.Assumed("gemm_half_dim", &c.gpu.gemm_half_dim, "GEMM dim at half efficiency");
-    r.Assumed("attn_eff", &c.gpu.attn_eff, "attention-core efficiency");
-    r.Get("attn_eff_fa3", &c.gpu.attn_eff_fa3);
-    r.Get("fp8_peak_flops", &c.gpu.fp8_peak_flops);
-    r.Get("fp8_gemm_eff_max", &c.gpu.fp8_gemm_eff_max);
-    r.Get("pcie_bw", &c.gpu.pcie_bw);
-    r.Get("gpus", &c.gpus);
-    r.Get("gpus_per_node", &c.gpus_per_node);
-    r.Assumed("nics_per_node", &c.nics_per_node, "compute-fabric NICs per node");
-    // A cluster has its GPU's reference fabric unless the config says otherwise (an A100
-    // cluster is not a 400 Gb/s one).
-    if (r.Has("nic_gbps")) {
-      r.Get("nic_gbps", &c.nic_gbps);
-    } else if (c.gpu.reference_nic_gbps > 0) {
-      c.nic_gbps = c.gpu.reference_nic_gbps;
-      r.Assume("nic_gbps", fmt::format("{:g}", c.nic_gbps),
-               fmt::format("NIC per GPU of the GPU's reference system ({})",
-                           c.gpu.reference_system));
-    }
-    r.Assumed("nvlink_bus_eff", &c.nvlink_bus_eff, "NCCL bus bw / NVLink bw");
-    r.Assumed("nic_bus_eff", &c.nic_bus_eff, "NCCL bus bw / NIC bw");
-    r.Get("hop_latency_s", &c.hop_latency_s);
-    r.Get("oversubscription", &c.oversubscription);
-    r.CheckKeys();
-  }
+  ReadCluster(root["cluster"], job, &error);
   ReadSystem(root["system"], job, &error);
   const YAML::Node training = root["training"];
   TrainingConfig& t = job->training;

@@ -21,7 +21,7 @@ constexpr GpuDatasheet kRows[] = {
      "DGX H100: 8 x ConnectX-7 NDR 400 Gb/s", 400, 8},
     {"h800", "h800", false, 132, 989e12, 80e9, 3.35e12, 200e9, true,
      "NVIDIA H800 datasheet (SXM5): 989 TFLOP/s bf16, 80 GB at 3.35 TB/s HBM3, NVLink 400 GB/s",
-     "HGX H800: 8 x 400 Gb/s (DeepSeek-V3 sec. 3.1: 400 Gb/s InfiniBand per GPU)", 400, 8},
+     "HGX H800: 8 x 400 Gb/s (DeepSeek-V3 sec. 3.2.2: InfiniBand at 50 GB/s per GPU)", 400, 8},
     {"h20", "h20", false, 78, 148e12, 96e9, 4.0e12, 450e9, true,
      "NVIDIA H20 product brief: 148 TFLOP/s bf16, 96 GB at 4.0 TB/s HBM3, NVLink 900 GB/s"},
     {"h200", "h200", false, 132, 989e12, 141e9, 4.8e12, 450e9, true,

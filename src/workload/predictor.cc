@@ -127,11 +127,12 @@ Status CheckOpTimes(const StepCosts& c) {
       worst, kMaxOpSeconds);
 }
 
-// The MoE token dispatcher's own costs (permutes, dropless token-count host syncs, one quantize
-// and GEMM launch per local expert) are not modelled. NVIDIA's published runs show how far that
-// reaches: it grows with the local experts per GPU and, being host-side, weighs more on a faster
-// GPU (docs/workload.md, Validation). Only the H100-class rows with at most 4 local experts read
-// within 3%; everywhere else the note calls the step time a lower bound.
+// The host side of MoE layers (dropless token-count syncs, one quantize and GEMM launch per
+// local expert) is not modelled; the permutation kernels are (cost_model.cc). Published runs show
+// how far the rest reaches: it grows with the local experts per GPU and, being host-side, weighs
+// more on a faster GPU (docs/workload.md, Validation). Only H100-class rows with at most 4 local
+// experts read within 7%; everywhere else the note calls the step time a lower bound and so does
+// Prediction::step_time_lower_bound.
 std::string MoeCaution(const BlockConfig& main, const JobConfig& job, bool* lower_bound) {
   const GpuSpec& gpu = job.cluster.gpu;
   const int local = main.plan.ep > 1 ? main.num_experts / main.plan.ep : main.num_experts;

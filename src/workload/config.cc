@@ -106,18 +106,27 @@ int DataParallelSize(const BlockConfig& block, int gpus) {
   return std::max(1, gpus / model_parallel);
 }
 
+namespace {
+bool EpConsecutive(const BlockConfig& block) {
+  return block.plan.ep_layout == EpLayout::kConsecutive;
+}
+}  // namespace
+
 bool EpFolded(const BlockConfig& block, int /*gpus*/) {
-  return block.plan.ep > 1 && block.plan.tp * block.plan.cp > 1;
+  return block.plan.ep > 1 && block.plan.tp * block.plan.cp > 1 && EpConsecutive(block);
 }
 
 int ExpertDataParallelSize(const BlockConfig& block, int gpus) {
   const ParallelPlan& p = block.plan;
   const int dp = DataParallelSize(block, gpus);
   if (p.fsdp_shard > 0) return std::max(1, std::min(p.fsdp_shard, dp) / std::max(1, p.ep));
-  return std::max(1, p.tp * p.cp * dp / std::max(1, p.ep));
+  const int grid = EpConsecutive(block) ? p.tp * p.cp * dp : dp;
+  return std::max(1, grid / std::max(1, p.ep));
 }
 
-int EpRankStride(const BlockConfig& /*block*/, int /*gpus*/) { return 1; }
+int EpRankStride(const BlockConfig& block, int /*gpus*/) {
+  return EpConsecutive(block) ? 1 : block.plan.tp * block.plan.cp;
+}
 
 double SlowestRankLoad(const BlockConfig& block) {
   return block.capacity_factor > 0 ? std::min(block.router_imbalance, block.capacity_factor)
@@ -125,7 +134,9 @@ double SlowestRankLoad(const BlockConfig& block) {
 }
 
 int ExpertDataParallelStride(const BlockConfig& block) {
-  return block.plan.ep > 1 ? block.plan.ep : block.plan.tp * block.plan.cp;
+  const ParallelPlan& p = block.plan;
+  if (p.ep <= 1) return p.tp * p.cp;
+  return EpConsecutive(block) ? p.ep : p.tp * p.cp * p.ep;
 }
 
 }  // namespace trainscope::workload

@@ -20,6 +20,10 @@ enum class FfnAct { kGelu, kSwiglu };
 // kDeepEp (DeepEP / DeepSeek's dispatch, Megatron's "flex") writes and reads them in expert
 // order inside its dispatch and combine kernels, so no separate permutation runs.
 enum class MoeDispatcher { kAllToAll, kDeepEp };
+// Where an EP group's ranks sit (config.h, Expert parallelism): kConsecutive, Megatron Core's
+// expert grid (since 0.10); kAcrossReplicas, EP carved out of DP, one rank per DP replica, tp * cp
+// ranks apart (frameworks that nest EP in DP, Megatron Core before 0.10).
+enum class EpLayout { kConsecutive, kAcrossReplicas };
 enum class DpMode { kDp, kZero1, kZero2, kZero3, kFsdp };
 // Pipeline schedules (workload/schedule.h says what each runs and where it comes from).
 enum class PpSchedule { k1f1b, kInterleaved, kZeroBubbleH1, kDualPipe, kDualPipeV };
@@ -44,6 +48,7 @@ struct ParallelPlan {
   int cp = 1;
   CpKind cp_kind = CpKind::kRing;
   int ep = 1;
+  EpLayout ep_layout = EpLayout::kConsecutive;  // [A] with ep > 1
   int micro_batch = 1;      // sequences per microbatch
   bool ep_overlap = false;  // expert all-to-all overlapped with another chunk's compute (DualPipe)
   Recompute recompute = Recompute::kSelective;
@@ -247,8 +252,10 @@ int DataParallelSize(const BlockConfig& block, int gpus);
 // expert-data-parallel group (ranks holding the same experts, which shard their optimizer state
 // and FSDP-gather them) is tp * cp * dp / EP ranks, `ep` apart. With TP or CP > 1 the EP group
 // spans TP / CP ranks (EpFolded), and Megatron then needs sequence parallelism (each TP rank
-// dispatches its own tokens). A hybrid-shard FSDP (fsdp_shard > 0) shards the experts within its
-// shard group: fsdp_shard / EP.
+// dispatches its own tokens). `ep_layout: across_replicas` instead carves EP out of DP (EP
+// divides DP): one rank per DP replica, tp * cp apart, expert DP = DP / EP, tp * cp * ep apart.
+// A hybrid-shard FSDP (fsdp_shard > 0) shards the experts within its shard group:
+// fsdp_shard / EP.
 bool EpFolded(const BlockConfig& block, int gpus);
 int ExpertDataParallelSize(const BlockConfig& block, int gpus);
 int EpRankStride(const BlockConfig& block, int gpus);

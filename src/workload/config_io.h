@@ -52,6 +52,7 @@ std::string_view Name(CpKind v);
 std::string_view Name(Recompute v);
 std::string_view Name(FfnAct v);
 std::string_view Name(MoeDispatcher v);
+std::string_view Name(EpLayout v);
 std::string_view Name(Elementwise v);
 Result<Recompute> ParseRecompute(std::string_view text);
 Result<DpMode> ParseDpMode(std::string_view text);

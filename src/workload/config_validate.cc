@@ -227,11 +227,17 @@ Status ValidateBlock(const BlockConfig& b, size_t i, int gpus) {
                                   p.ep, b.num_experts);
     }
     const int dp = DataParallelSize(b, gpus);
-    if ((p.tp * p.cp * dp) % p.ep != 0) {
+    if (p.ep_layout == EpLayout::kConsecutive && (p.tp * p.cp * dp) % p.ep != 0) {
       return InvalidArgumentError(
           "{}.parallel.ep: {} does not divide tp*cp*dp {} (the ranks of a pipeline stage, "
           "over which Megatron Core lays out its expert groups)",
           where, p.ep, p.tp * p.cp * dp);
+    }
+    if (p.ep_layout == EpLayout::kAcrossReplicas && dp % p.ep != 0) {
+      return InvalidArgumentError(
+          "{}.parallel.ep: {} does not divide the DP size {} (ep_layout: across_replicas puts "
+          "one rank of each EP group in each DP replica)",
+          where, p.ep, dp);
     }
     if (EpFolded(b, gpus) && p.tp > 1 && !p.sp) {
       return InvalidArgumentError(

@@ -58,6 +58,8 @@ constexpr std::array<std::pair<const char*, Elementwise>, 2> kElementwise{
     {{"fused", Elementwise::kFused}, {"hf_eager", Elementwise::kHfEager}}};
 constexpr std::array<std::pair<const char*, FfnAct>, 2> kActs{
     {{"gelu", FfnAct::kGelu}, {"swiglu", FfnAct::kSwiglu}}};
+constexpr std::array<std::pair<const char*, EpLayout>, 2> kEpLayouts{
+    {{"consecutive", EpLayout::kConsecutive}, {"across_replicas", EpLayout::kAcrossReplicas}}};
 constexpr std::array<std::pair<const char*, MoeDispatcher>, 2> kDispatchers{
     {{"alltoall", MoeDispatcher::kAllToAll}, {"deepep", MoeDispatcher::kDeepEp}}};
 constexpr std::array<std::pair<const char*, Balancing>, 3> kBalancing{
@@ -221,6 +223,12 @@ void ReadPlan(FieldReader& r, ParallelPlan* plan) {
   r.Get("cp", &plan->cp);
   r.Enum("cp_kind", &plan->cp_kind, kCpKinds);
   r.Get("ep", &plan->ep);
+  if (plan->ep > 1 && !r.Has("ep_layout")) {
+    r.Assume("ep_layout", "consecutive",
+             "Megatron Core's expert grid: an EP group is ep consecutive ranks (across_replicas: "
+             "one per DP replica, as frameworks that nest EP in DP)");
+  }
+  r.Enum("ep_layout", &plan->ep_layout, kEpLayouts);
   r.Get("micro_batch", &plan->micro_batch);
   r.Get("ep_overlap", &plan->ep_overlap);
   r.Enum("recompute", &plan->recompute, kRecompute);
@@ -557,6 +565,7 @@ std::string_view Name(Recompute v) { return NameOf(v, kRecompute); }
 std::string_view Name(Elementwise v) { return NameOf(v, kElementwise); }
 std::string_view Name(FfnAct v) { return NameOf(v, kActs); }
 std::string_view Name(MoeDispatcher v) { return NameOf(v, kDispatchers); }
+std::string_view Name(EpLayout v) { return NameOf(v, kEpLayouts); }
 Result<Recompute> ParseRecompute(std::string_view text) {
   return ParseEnum(text, kRecompute, "recompute");
 }

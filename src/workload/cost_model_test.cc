@@ -315,6 +315,31 @@ TEST(MoeTp, EpGroupsAreConsecutiveRanksOfTheExpertGrid) {
   const std::string trace((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(trace.find("[0, 1, 2, 3, 4, 5, 6, 7]"), std::string::npos);
   std::filesystem::remove_all(options.out_dir);
+  // ep_layout: across_replicas (EP nested in DP): one rank per replica, tp = 2 apart; experts
+  // over dp / ep = 2 replicas, tp * ep = 16 apart; rank 5's group is the odd ranks 1-15.
+  std::string nested_yaml = MoeTpJob(8, true);
+  nested_yaml.replace(nested_yaml.find("ep: 8"), 5, "ep: 8, ep_layout: across_replicas");
+  ASSERT_OK_AND_ASSIGN(JobConfig nested, ParseJobConfig(nested_yaml, "t.yaml"));
+  EXPECT_FALSE(EpFolded(nested.blocks[0], 32));
+  EXPECT_EQ(EpRankStride(nested.blocks[0], 32), 2);
+  EXPECT_EQ(ExpertDataParallelSize(nested.blocks[0], 32), 2);
+  EXPECT_EQ(ExpertDataParallelStride(nested.blocks[0]), 16);
+  ASSERT_OK(Synthesize(nested, options));
+  std::ifstream nested_in(options.out_dir + "/rank-5.json");
+  const std::string nested_trace((std::istreambuf_iterator<char>(nested_in)),
+                                 std::istreambuf_iterator<char>());
+  EXPECT_NE(nested_trace.find("[1, 3, 5, 7, 9, 11, 13, 15]"), std::string::npos);
+  std::filesystem::remove_all(options.out_dir);
+  // Nested EP must divide DP; the default is said.
+  std::string too_wide = MoeTpJob(32, true);
+  too_wide.replace(too_wide.find("ep: 32"), 6, "ep: 32, ep_layout: across_replicas");
+  EXPECT_THAT(ParseJobConfig(too_wide, "t.yaml").status(),
+              testing::StatusIs(StatusCode::kInvalidArgument, "does not divide the DP size 16"));
+  bool said = false;
+  for (const Assumption& a : eight->assumed) {
+    said = said || a.field == "blocks[0].parallel.ep_layout";
+  }
+  EXPECT_TRUE(said);
 }
 
 // A Vicuna-7B layer (Llama 2 7B shape: 4,096 wide, 32 MHA heads of 128, SwiGLU 11,008) run by

@@ -122,6 +122,7 @@ JobGroups BuildGroups(const Timeline& t) {
   none[static_cast<size_t>(GroupKind::kWorld)] = 0;
   g.of_rank.assign(static_cast<size_t>(t.world), none);
   const int ep = std::max(1, MainPlan(t).ep), shard = std::max(1, ShardSize(t));
+  const bool consecutive = MainPlan(t).ep_layout == EpLayout::kConsecutive;
   const bool hybrid = HybridShard(t);
   static constexpr const char* kDesc[] = {"tp", "cp",         "dp",           "pp",
                                           "ep", "fsdp_shard", "fsdp_replica", "embedding"};
@@ -147,8 +148,9 @@ JobGroups BuildGroups(const Timeline& t) {
         case GroupKind::kPp:
           key = {replica, c, tr, 0};
           break;
-        case GroupKind::kEp:  // Megatron Core's expert grid: ep consecutive ranks of a stage
-          key = {stage, (r % (t.tp * t.cp * t.dp)) / ep, 0, 0};
+        case GroupKind::kEp:  // config.h, Expert parallelism
+          key = consecutive ? std::array<int, 4>{stage, (r % (t.tp * t.cp * t.dp)) / ep, 0, 0}
+                            : std::array<int, 4>{stage, c, tr, replica / ep};
           break;
         case GroupKind::kShard:
           key = {stage, c, tr, replica / shard};

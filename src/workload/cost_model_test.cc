@@ -93,7 +93,7 @@ TEST(TpOverlap, HidesAtMostTheGemmItRunsUnder) {
 }
 
 // FSDP gathers each layer's weights before use; a MoE layer's experts are sharded over the
-// expert-data-parallel group (DP / EP), not the whole DP group. Tiny MoE by hand: hidden 64,
+// expert-data-parallel group (DP / EP at TP 1), not the whole DP group. Tiny MoE by hand: hidden 64,
 // 4 heads, 8 GELU experts of 128, no biases. Per layer: attention 4 x 64^2 = 16,384, two norms
 // 128, router 64 x 8 = 512 (non-expert 17,024); experts 8 x 2 x 64 x 128 = 131,072.
 std::string FsdpMoeJob(int ep) {

@@ -49,7 +49,7 @@ double MlaUpProjectionFlopsPerToken(const BlockConfig& block);
 
 // One layer's weights on one GPU, averaged over the block's layers: the non-expert part (split by
 // TP) and the experts (split by EP, or by TP without EP). FSDP gathers the first over the DP
-// group and the second over the expert-data-parallel group (DP / EP).
+// group and the second over the expert-data-parallel group (config.h, ExpertDataParallelSize).
 struct LayerWeights {
   double dense = 0, expert = 0;
 };

@@ -700,6 +700,9 @@ Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& d
   for (int periods = 3 * r + 4;; periods *= 2) {
     const int big = periods * q + m % q;
     if (m <= big) break;
+    // A doubled window (the first one's transient outlasted it) pays only if it is well short
+    // of the step: at more than half of it the whole graph is about as cheap and always exact.
+    if (periods > 3 * r + 4 && 2 * big > m) break;
     StepShape window = shape;
     window.microbatches = big;
     TS_ASSIGN_OR_RETURN(StepReplayer * big_r, replayer(window));

@@ -214,7 +214,8 @@ class StepReplayer {
 // only A grows with m. So the tail must be shown to follow the pipeline: T(M) above the bound on
 // B (NonPipelinePathBound), or else a replay with M - q microbatches ending exactly lambda
 // earlier (B below T(M - q)). Then T(m) = T(M) + (m - M) / q * lambda,
-// equal to the full replay to the nanosecond. A transient that outlasts the window doubles M;
+// equal to the full replay to the nanosecond. A transient that outlasts the window doubles M
+// (while 2 M stays within m: a window over half the step costs about what the whole graph does);
 // short steps (m <= M) replay the whole graph. Per-worker busy time is affine in m exactly.
 // `replayer` returns a replayer for a shape (the caller caches them). `extrapolated`, when
 // given, tells which path was taken. Durations as for StepReplayer (no per-microbatch factors).

@@ -282,10 +282,6 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   }
   if (b->kind == BlockKind::kMoe) {
     r.Get("capacity_factor", &b->capacity_factor);
-  } else {
-    r.NotApplicable("capacity_factor", "moe blocks");
-  }
-  if (b->kind == BlockKind::kMoe) {
     r.Assumed("router_imbalance", &b->router_imbalance, "slowest EP rank load / mean");
     if (r.Has("dispatcher")) {
       r.Enum("dispatcher", &b->dispatcher, kDispatchers);
@@ -295,6 +291,7 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
                "their own (deepep: inside the dispatch and combine)");
     }
   } else {
+    r.NotApplicable("capacity_factor", "moe blocks");
     r.NotApplicable("router_imbalance", "moe blocks");
     r.NotApplicable("dispatcher", "moe blocks");
   }
@@ -328,7 +325,6 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
   r.Get("patch_w", &b->patch_w);
 }
 
-// system: software efficiencies and precision choices.
 // A cluster has its GPU's reference system unless the config says otherwise: its NVLink domain
 // (8 GPUs; 72 in a GB200 / GB300 NVL72), a NIC per GPU, and the NIC speed (an A100 cluster is
 // not a 400 Gb/s one); each default is said in the assumptions.
@@ -390,6 +386,7 @@ void ReadCluster(const YAML::Node& cluster, JobConfig* job, Status* error) {
   }
 }
 
+// system: software efficiencies and precision choices.
 void ReadSystem(const YAML::Node& system, JobConfig* job, Status* error) {
   SystemConfig& s = job->system;
   FieldReader sr(system.IsDefined() ? system : YAML::Node(YAML::NodeType::Map), "system.", job,

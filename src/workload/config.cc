@@ -128,6 +128,10 @@ int EpRankStride(const BlockConfig& block, int /*gpus*/) {
   return EpConsecutive(block) ? 1 : block.plan.tp * block.plan.cp;
 }
 
+int LocalExperts(const BlockConfig& block) {
+  return block.num_experts / std::max(1, block.plan.ep);
+}
+
 double SlowestRankLoad(const BlockConfig& block) {
   return block.capacity_factor > 0 ? std::min(block.router_imbalance, block.capacity_factor)
                                    : block.router_imbalance;

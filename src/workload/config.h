@@ -259,6 +259,9 @@ int DataParallelSize(const BlockConfig& block, int gpus);
 bool EpFolded(const BlockConfig& block, int gpus);
 int ExpertDataParallelSize(const BlockConfig& block, int gpus);
 int EpRankStride(const BlockConfig& block, int gpus);
+// Routed experts each GPU holds: num_experts / ep (all of them without EP; validation makes ep
+// divide num_experts).
+int LocalExperts(const BlockConfig& block);
 // Routed tokens the slowest EP rank processes over the mean: router_imbalance, capped by the
 // capacity factor when tokens are dropped.
 double SlowestRankLoad(const BlockConfig& block);

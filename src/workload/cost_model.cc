@@ -279,10 +279,6 @@ class LayerBuilder {
     Elementwise(out, "residual_dropout", ew_.post_mlp);
   }
 
-  double local_experts_of(int ep) const {
-    return ep > 1 ? static_cast<double>(b_.num_experts) / ep : static_cast<double>(b_.num_experts);
-  }
-
   // Megatron Core's all-to-all dispatcher (token_dispatcher.py, MoEAlltoAllTokenDispatcher)
   // gathers each token's routed copies into expert order before the all-to-all and, with more
   // than one local expert, sorts the received rows by local expert after it; the combine
@@ -324,13 +320,13 @@ class LayerBuilder {
       const double load = SlowestRankLoad(b_);
       const double sent = local * copies * h_ * load;
       const double dispatch_bytes = gemm_gpu_.peak_flops > gpu_.peak_flops ? 1.0 : 2.0;
-      TokenPermutation(out, local, routed, routed * load, ep > 1 ? local_experts_of(ep) : 1);
+      TokenPermutation(out, local, routed, routed * load, ep > 1 ? LocalExperts(b_) : 1);
       Comm(out, "ep_dispatch_all_to_all", Collective::kAllToAll, "ep", ep, ep_stride,
            dispatch_bytes * sent, 0);
       const double m_expert = routed * load;
       const double per_expert_m = m_expert * ep / b_.num_experts;
       const double shard = ep > 1 ? 1.0 : t_;
-      const double local_experts = local_experts_of(ep);
+      const double local_experts = LocalExperts(b_);
       const double n1 = (swiglu ? 2 : 1) * ef / shard;
       Kernel fc1 = MakeKernel("expert_fc1_gemm", KernelKind::kGemm);
       fc1.flops = 2 * m_expert * h_ * n1;

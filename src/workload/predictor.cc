@@ -135,7 +135,7 @@ Status CheckOpTimes(const StepCosts& c) {
 // Prediction::step_time_lower_bound.
 std::string MoeCaution(const BlockConfig& main, const JobConfig& job, bool* lower_bound) {
   const GpuSpec& gpu = job.cluster.gpu;
-  const int local = main.plan.ep > 1 ? main.num_experts / main.plan.ep : main.num_experts;
+  const int local = LocalExperts(main);
   const bool dropless = main.capacity_factor <= 0;
   // The rows that read within 7%: H100-class GPUs with at most 4 local experts (dropless FP8
   // DeepSeek-V3 and Qwen3 235B), or token dropping in BF16 with 1 (Mixtral 8x22B).

@@ -289,27 +289,30 @@ Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
   plan.recompute_to_fit = false;
   const int layers = job.blocks[static_cast<size_t>(main_index)].layers;
   const int most = (layers + plan.pp - 1) / plan.pp;
-  Result<Prediction> best = PredictAsGiven(fitted, detail);
-  if (best.ok() && !best->fits && plan.recompute_layers < most) {
+  // Memory does not depend on the step replay: the search sizes layouts only, and the one it
+  // settles on is predicted in full (a sweep replays each layout once).
+  Result<Prediction> sized = PredictAsGiven(fitted, nullptr, /*memory_only=*/true);
+  if (sized.ok() && !sized->fits && plan.recompute_layers < most) {
     // Only the main block's memory moves with k: find the first k that fits from its memory
-    // alone (cheap), then predict that layout in full; a sweep pays one extra prediction.
+    // alone, then size that layout in full (and step on if rounding disagrees).
     const BlockConfig& main = fitted.blocks[static_cast<size_t>(main_index)];
     const auto main_live = [&]() {
-      const MemoryBreakdown m = BlockMemory(main, fitted, best->microbatches);
+      const MemoryBreakdown m = BlockMemory(main, fitted, sized->microbatches);
       return m.weights + m.grads + m.optimizer + m.activations + m.logits;
     };
     const double scale = 1 + fitted.system.fragmentation;
-    const double others = best->memory.total / scale - main_live();
+    const double others = sized->memory.total / scale - main_live();
     int k = plan.recompute_layers;
     while (k < most && (others + main_live()) * scale > fitted.cluster.gpu.hbm_bytes) {
       plan.recompute_layers = ++k;
     }
-    for (; k <= most; ++k) {  // confirm in full (and step on if rounding disagrees)
+    for (; k <= most; ++k) {
       plan.recompute_layers = k;
-      best = PredictAsGiven(fitted, detail);
-      if (!best.ok() || best->fits) break;
+      sized = PredictAsGiven(fitted, nullptr, /*memory_only=*/true);
+      if (!sized.ok() || sized->fits) break;
     }
   }
+  Result<Prediction> best = PredictAsGiven(fitted, detail);
   if (best.ok()) {
     best->notes.push_back(fmt::format(
         "recompute_to_fit: {} layer(s) per pipeline rank recomputed in full on top of '{}' ({})",
@@ -320,7 +323,8 @@ Result<Prediction> Planner::Predict(const JobConfig& job, PlanDetail* detail) {
   return best;
 }
 
-Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* detail) {
+Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* detail,
+                                           bool memory_only) {
   Prediction out;
   out.name = job.name;
   out.gpus = job.cluster.gpus;
@@ -398,6 +402,7 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   out.memory_per_gpu_bytes = m.total;
   out.hbm_bytes = job.cluster.gpu.hbm_bytes;
   out.fits = m.total <= job.cluster.gpu.hbm_bytes;
+  if (memory_only) return out;
 
   // Per-op costs of the main block and the replayed step.
   BlockTiming t = ComputeBlockTiming(main, job, seq * plan.micro_batch);
@@ -415,7 +420,8 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
     replay = SimulateStep(**full, duration);
   } else {
     Result<StepReplay> replayed =
-        ReplaySteadyState(shape, duration, [this](const StepShape& s) { return Replayer(s); });
+        ReplaySteadyState(shape, duration, [this](const StepShape& s) { return Replayer(s); },
+                          nullptr, &graph_free_);
     if (!replayed.ok()) return replayed.error().WithPrefix(job.source);  // e.g. too large a step
     replay = *replayed;
   }

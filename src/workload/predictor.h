@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Predictor: JobConfig -> parameters, FLOPs, memory, communication, step time (replayed on the
 // step's dependency graph), MFU/HFU, tokens/s and whole-job GPU-hours, with the assumptions used.
-// A Planner caches compiled step graphs by pipeline shape so sweeps over layouts reuse them.
+// A Planner caches compiled step graphs by pipeline shape so sweeps over layouts reuse them, and
+// replays short Megatron steps without one (pipeline_replay.h).
 // Thread safety: Planner is not thread-safe (one per thread); Prediction is a value.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "workload/config.h"
 #include "workload/cost_model.h"
 #include "workload/model_math.h"
+#include "workload/pipeline_replay.h"
 #include "workload/schedule.h"
 #include "workload/step_costs.h"
 
@@ -89,7 +91,9 @@ class Planner {
   void ClearGraphs() { graphs_.clear(); }
 
  private:
-  Result<Prediction> PredictAsGiven(const JobConfig& job, PlanDetail* detail);
+  // `memory_only`: stop once counts, FLOPs and memory (and so `fits`) are known.
+  Result<Prediction> PredictAsGiven(const JobConfig& job, PlanDetail* detail,
+                                    bool memory_only = false);
   // Graph and replayer for a shape, built once (the 64 most recent shapes are kept).
   Result<StepReplayer*> Replayer(const StepShape& shape);
   struct CachedGraph {
@@ -97,6 +101,7 @@ class Planner {
     std::unique_ptr<StepReplayer> replayer;
   };
   std::vector<CachedGraph> graphs_;
+  MegatronStepReplay graph_free_;  // short Megatron steps, without a step graph
   bool full_replay_ = false;
 };
 

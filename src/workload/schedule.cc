@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "workload/pipeline_replay.h"
 
 namespace trainscope::workload {
 
@@ -685,7 +686,8 @@ int DependencyPeriods(const StepShape& s, int q) {
 }  // namespace
 
 Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& duration,
-                                     const ReplayerFor& replayer, bool* extrapolated) {
+                                     const ReplayerFor& replayer, bool* extrapolated,
+                                     MegatronStepReplay* graph_free) {
   const int m = shape.microbatches;
   const int q = shape.vpp > 1 ? shape.pp : 1;
   const int r = DependencyPeriods(shape, q);
@@ -735,6 +737,10 @@ Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& d
     for (size_t w = 0; w < busy.size(); ++w) busy[w] += k * busy_per_period[w];
     if (extrapolated != nullptr) *extrapolated = true;
     return ToReplay(after.step_ns + k * lambda, busy);
+  }
+  if (graph_free != nullptr && shape.dp == 1) {
+    TS_ASSIGN_OR_RETURN(MegatronStepReplay::Replayed whole, graph_free->Run(shape, duration));
+    return ToReplay(whole.step_ns, whole.busy_ns);
   }
   TS_ASSIGN_OR_RETURN(StepReplayer * r_full, replayer(shape));
   const StepReplayer::Raw raw = r_full->Run(duration, m);

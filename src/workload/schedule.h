@@ -219,8 +219,12 @@ class StepReplayer {
 // short steps (m <= M) replay the whole graph. Per-worker busy time is affine in m exactly.
 // `replayer` returns a replayer for a shape (the caller caches them). `extrapolated`, when
 // given, tells which path was taken. Durations as for StepReplayer (no per-microbatch factors).
+// With `graph_free` given, short Megatron steps of one replica are replayed by it (no step graph;
+// pipeline_replay.h, the same step to the ns) rather than through `replayer`.
 using ReplayerFor = std::function<Result<StepReplayer*>(const StepShape&)>;
+class MegatronStepReplay;
 Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& duration,
-                                     const ReplayerFor& replayer, bool* extrapolated = nullptr);
+                                     const ReplayerFor& replayer, bool* extrapolated = nullptr,
+                                     MegatronStepReplay* graph_free = nullptr);
 
 }  // namespace trainscope::workload

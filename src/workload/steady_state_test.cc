@@ -13,6 +13,7 @@
 
 #include "support/status_matchers.h"
 #include "workload/config_io.h"
+#include "workload/pipeline_replay.h"
 #include "workload/predictor.h"
 #include "workload/schedule.h"
 #include "workload/step_costs.h"
@@ -80,14 +81,18 @@ bool ExpectEqualsFullReplay(const StepShape& shape, const StepCosts& costs, Repl
   EXPECT_TRUE(graph.ok()) << label;
   if (!graph.ok()) return false;
   const StepReplay want = SimulateStep(*graph, dur);
+  // Short steps through the step graph's replayer and through the graph-free replay.
   bool extrapolated = false;
-  Result<StepReplay> got = ReplaySteadyState(
-      shape, dur, [&](const StepShape& s) { return cache.Get(s); }, &extrapolated);
-  EXPECT_TRUE(got.ok()) << label;
-  if (!got.ok()) return false;
-  EXPECT_EQ(std::llround(got->step_s * 1e9), std::llround(want.step_s * 1e9))
-      << label << " extrapolated " << extrapolated;
-  EXPECT_NEAR(got->compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s) << label;
+  MegatronStepReplay graph_free;
+  for (MegatronStepReplay* direct : {static_cast<MegatronStepReplay*>(nullptr), &graph_free}) {
+    Result<StepReplay> got = ReplaySteadyState(
+        shape, dur, [&](const StepShape& s) { return cache.Get(s); }, &extrapolated, direct);
+    EXPECT_TRUE(got.ok()) << label;
+    if (!got.ok()) return false;
+    EXPECT_EQ(std::llround(got->step_s * 1e9), std::llround(want.step_s * 1e9))
+        << label << " extrapolated " << extrapolated << " graph-free " << (direct != nullptr);
+    EXPECT_NEAR(got->compute_busy_s, want.compute_busy_s, 1e-12 * want.compute_busy_s) << label;
+  }
   return extrapolated;
 }
 
@@ -182,17 +187,71 @@ TEST(SteadyState, UniformStagesFollowTheClosedForm) {
   }
 }
 
+// The graph-free replay (pipeline_replay.h) against the full step graph replayed by
+// SimulateStep, op rule for op rule: the step end to the nanosecond and every stage's busy time,
+// on random shapes (1F1B with fewer microbatches than stages included) and costs (transfers from
+// free to longer than a microbatch, DP gathers and reduce-scatters up to a thousand microbatches,
+// DP comm overlapped or not), with one replay object reused across them as a sweep does.
+TEST(GraphFreeReplay, EqualsFullReplayOfTheStepGraph) {
+  std::mt19937_64 rng(2026);
+  MegatronStepReplay direct;
+  constexpr int kCases = 400;
+  for (int i = 0; i < kCases; ++i) {
+    const int p = 1 + static_cast<int>(rng() % 16);
+    const int v = 1 + static_cast<int>(rng() % 4);
+    const int m = v > 1 ? p * (1 + static_cast<int>(rng() % 12)) : 1 + static_cast<int>(rng() % 80);
+    const StepShape shape{p, v, m, 1, (rng() & 1) != 0};
+    StepCosts costs = RandomCosts(shape, (rng() & 1) != 0, rng);
+    switch (rng() % 5) {
+      case 0: costs.p2p_s = 0; break;
+      case 1: costs.p2p_s = 5e-3; break;  // transfers longer than a microbatch's compute
+      case 2: costs.grad_sync_s *= 1000; break;
+      case 3: costs.param_gather_s *= 1000; break;
+      default: break;
+    }
+    const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+    ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
+    std::vector<int64_t> ns(graph.ops.size());
+    std::vector<int64_t> busy(static_cast<size_t>(p), 0);
+    for (size_t n = 0; n < graph.ops.size(); ++n) {
+      ns[n] = std::llround(dur(graph.ops[n]) * 1e9);
+      if (IsComputeOp(graph.ops[n].type)) busy[static_cast<size_t>(graph.ops[n].stage)] += ns[n];
+    }
+    const int64_t want = SimulateStepNs(graph, ns, {}, {}, {});
+    ASSERT_OK_AND_ASSIGN(MegatronStepReplay::Replayed got, direct.Run(shape, dur));
+    EXPECT_EQ(got.step_ns, want) << Label(shape) << " case " << i;
+    EXPECT_EQ(got.busy_ns, busy) << Label(shape) << " case " << i;
+  }
+}
+
+// What it does not replay it refuses (the step graph and its replayer take those).
+TEST(GraphFreeReplay, RefusesOtherSchedulesAndReplicas) {
+  MegatronStepReplay direct;
+  const OpDuration dur = [](const StepOp&) { return 1e-3; };
+  StepShape zb{4, 1, 8, 1, true, StepSchedule::kZeroBubbleH1};
+  EXPECT_FALSE(direct.Run(zb, dur).ok());
+  EXPECT_FALSE(direct.Run(StepShape{4, 1, 8, 2, true}, dur).ok());
+  EXPECT_FALSE(direct.Run(StepShape{4, 2, 6, 1, true}, dur).ok());  // interleaved, m % p != 0
+  EXPECT_TRUE(direct.Run(StepShape{4, 2, 8, 1, true}, dur).ok());
+}
+
 // Whole predictions: the Planner's steady-state replay against the full replay (the non-cached
-// path) on the presets the sweep floor names, at long steps.
+// path) on the presets the sweep floor names, at long steps (extrapolated) and short ones
+// (replayed whole without a graph).
 TEST(SteadyState, PredictionsEqualFullReplay) {
   struct Case {
     const char* preset;
     int64_t global_batch;
     int tp, pp, vpp, gpus;
+    bool long_step = true;
   };
   const Case cases[] = {{"gpt3-175b", 6144, 8, 8, 3, 64},
                         {"gpt3-175b", 6144, 4, 16, 1, 512},
-                        {"llama3-405b", 16384, 8, 16, 4, 2048}};
+                        {"llama3-405b", 16384, 8, 16, 4, 2048},
+                        // Short steps: replayed whole, without a step graph.
+                        {"llama3-405b", 2048, 8, 16, 4, 2048, false},
+                        {"llama3-405b", 2048, 8, 8, 1, 1024, false},
+                        {"gpt3-175b", 1536, 8, 16, 2, 1024, false}};
   Planner fast;
   for (const Case& c : cases) {
     ASSERT_OK_AND_ASSIGN(JobConfig job, LoadPreset(c.preset));
@@ -207,7 +266,9 @@ TEST(SteadyState, PredictionsEqualFullReplay) {
     reference.set_full_replay(true);
     ASSERT_OK_AND_ASSIGN(Prediction want, reference.Predict(job));
     ASSERT_OK_AND_ASSIGN(Prediction got, fast.Predict(job));
-    EXPECT_GT(want.microbatches, 100) << c.preset;  // long steps: the extrapolated path
+    if (c.long_step) {
+      EXPECT_GT(want.microbatches, 100) << c.preset;  // the extrapolated path
+    }
     EXPECT_EQ(got.step_time_s, want.step_time_s) << c.preset << " tp " << c.tp << " pp " << c.pp;
     EXPECT_NEAR(got.compute_s, want.compute_s, 1e-12 * want.compute_s);
     EXPECT_EQ(got.mfu, want.mfu);

@@ -13,6 +13,7 @@
 
 #include "workload/config_io.h"
 #include "workload/layout.h"
+#include "workload/pipeline_replay.h"
 #include "workload/predictor.h"
 #include "workload/sweep.h"
 
@@ -139,7 +140,40 @@ void BM_PlanSweep_405b(benchmark::State& state) {
               Axes({"tp=4,8", "pp=8,16", "vpp=1,2,4", "mb=1,2", "gpus=2048,4096,8192"}));
 }
 
+// One short step replayed whole (interleaved, pp 16, vpp 4, 128 microbatches: the longest of the
+// llama3-405b sweep), with uneven stage costs. Arg 0: graph-free (pipeline_replay.h); arg 1:
+// the step graph built and replayed (the path before, each distinct step built once per sweep);
+// arg 2: the prebuilt graph replayed only (what a sweep pays when a step repeats).
+void BM_ShortStepReplay(benchmark::State& state) {
+  const StepShape shape{16, 4, 128, 1, true};
+  const OpDuration dur = [](const StepOp& op) {
+    if (op.type == StepOpType::kForward) return 1e-3 * (1 + 0.01 * op.stage);
+    if (op.type == StepOpType::kBackward) return 2e-3 * (1 + 0.01 * op.stage);
+    return op.noop ? 0.0 : 1e-5;
+  };
+  MegatronStepReplay graph_free;
+  Result<StepGraph> prebuilt = BuildStepGraph(shape);
+  if (!prebuilt.ok()) std::abort();
+  StepReplayer prebuilt_replayer(*prebuilt);
+  int64_t step_ns = 0;
+  for (auto _ : state) {
+    if (state.range(0) == 0) {
+      step_ns = graph_free.Run(shape, dur)->step_ns;
+    } else if (state.range(0) == 1) {
+      Result<StepGraph> graph = BuildStepGraph(shape);
+      StepReplayer replayer(*graph);
+      step_ns = replayer.Run(dur, shape.microbatches).step_ns;
+    } else {
+      step_ns = prebuilt_replayer.Run(dur, shape.microbatches).step_ns;
+    }
+    benchmark::DoNotOptimize(step_ns);
+  }
+  state.counters["step_ms"] = static_cast<double>(step_ns) * 1e-6;
+  state.counters["slots"] = 2.0 * shape.pp * shape.vpp * shape.microbatches;
+}
+
 BENCHMARK(BM_PlanSingle)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ShortStepReplay)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PlanSweep)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PlanSweep_Smoke)->Unit(benchmark::kMillisecond);
 // Arg: sweep threads (1, and 2 = the 2 cores the floor names).

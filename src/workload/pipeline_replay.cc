@@ -40,100 +40,108 @@ Result<MegatronStepReplay::Replayed> MegatronStepReplay::Run(const StepShape& sh
     return InvalidArgumentError("graph-free replay: a Megatron schedule of one DP replica only");
   }
   Prepare(shape, duration);
-  const int p = shape.pp;
-  work_.clear();
-  queued_.assign(static_cast<size_t>(p), 1);
-  for (int s = p - 1; s >= 0; --s) work_.push_back(s);  // every stream of every stage dirty
-  while (!work_.empty()) {
-    const int s = work_.back();
-    work_.pop_back();
-    queued_[static_cast<size_t>(s)] = 0;
-    Advance(s);
-  }
-  for (const Stage& st : stages_) {
-    const int32_t n = static_cast<int32_t>(st.order.size());
-    bool done = st.comp_at == n;
-    for (int fwd = 0; fwd < 2; ++fwd) {
-      const int32_t len = static_cast<int32_t>(st.dir_slots[fwd].size());
-      done = done && st.xfer_at[fwd][0] == len && st.xfer_at[fwd][1] == len;
+  // Round by round (the k-th compute slot of every stage): a pipeline transfer mostly pairs
+  // slots of the same or an earlier round, so the demand-driven evaluation rarely recurses far.
+  const int32_t n = static_cast<int32_t>(stages_.front().slots.size());
+  depth_ = 0;
+  for (int32_t k = 0; k < n; ++k) {
+    for (int s = 0; s < shape.pp; ++s) {
+      if (!ComputeThrough(s, k)) {
+        return InternalError("graph-free replay: dependencies {} deep (pp {}, vpp {}, {} "
+                             "microbatches); the step graph replays it",
+                             depth_, shape.pp, shape.vpp, shape.microbatches);
+      }
     }
-    if (!done) {
-      return InternalError("graph-free replay stuck (pp {}, vpp {}, {} microbatches)", p,
-                           shape.vpp, shape.microbatches);
+  }
+  for (int s = 0; s < shape.pp; ++s) {
+    for (int fwd = 0; fwd < 2; ++fwd) {
+      int64_t ignored = 0;
+      if (!SendReady(s, fwd != 0, -1, &ignored)) {
+        return InternalError("graph-free replay: a send left unpaired");
+      }
     }
   }
   Replayed out;
-  out.busy_ns.assign(static_cast<size_t>(p), 0);
+  out.busy_ns.assign(static_cast<size_t>(shape.pp), 0);
   out.step_ns = Tail(duration, &out.busy_ns);
   return out;
 }
 
 void MegatronStepReplay::Prepare(const StepShape& shape, const OpDuration& duration) {
   shape_ = shape;
-  const int p = shape.pp, v = shape.vpp;
-  stages_.resize(static_cast<size_t>(p));
+  stages_.resize(static_cast<size_t>(shape.pp));
   step_max_ = std::numeric_limits<int64_t>::min();
-  for (int s = 0; s < p; ++s) {
-    Stage& st = stages_[static_cast<size_t>(s)];
-    st.order = PipelineOrder(p, v, shape.microbatches, s);
-    const size_t n = st.order.size();
-    for (auto* a : {&st.recv_end, &st.comp_end, &st.send_end, &st.recv_ready, &st.send_ready}) {
-      a->assign(n, kUnknown);
-    }
-    st.prev_same_dir.resize(n);
-    st.first_fwd_of_chunk.assign(static_cast<size_t>(v), -1);
-    st.last_bwd_of_chunk.assign(static_cast<size_t>(v), -1);
-    st.first_backward = -1;
-    int32_t last[2] = {-1, -1};  // [forward?]
-    st.dir_slots[0].clear();
-    st.dir_slots[1].clear();
-    for (size_t k = 0; k < n; ++k) {
-      const ComputeSlot& slot = st.order[k];
-      const bool fwd = slot.forward();
-      st.dir_slots[fwd].push_back(static_cast<int32_t>(k));
-      st.prev_same_dir[k] = last[fwd];
-      last[fwd] = static_cast<int32_t>(k);
-      const size_t c = static_cast<size_t>(slot.chunk);
-      if (fwd && st.first_fwd_of_chunk[c] < 0) st.first_fwd_of_chunk[c] = static_cast<int32_t>(k);
-      if (!fwd) st.last_bwd_of_chunk[c] = static_cast<int32_t>(k);
-      if (!fwd && st.first_backward < 0) st.first_backward = static_cast<int32_t>(k);
-    }
-    st.comp_at = 0;
-    st.xfer_at[0][0] = st.xfer_at[0][1] = st.xfer_at[1][0] = st.xfer_at[1][1] = 0;
-    st.dirty = kAllStreams;
-    st.busy_ns = 0;
-    // Durations, once per class (StepReplayer's classes).
-    const int last_seq = PassesPerWorker(shape) - 1;
-    st.fwd_first_ns.resize(static_cast<size_t>(v));
-    st.fwd_ns.resize(static_cast<size_t>(v));
-    st.bwd_last_ns.resize(static_cast<size_t>(v));
-    st.bwd_ns.resize(static_cast<size_t>(v));
-    for (int c = 0; c < v; ++c) {
-      st.fwd_first_ns[static_cast<size_t>(c)] = Ns(duration, OpOf(StepOpType::kForward, s, c, 0));
-      st.fwd_ns[static_cast<size_t>(c)] = Ns(duration, OpOf(StepOpType::kForward, s, c, 1));
-      st.bwd_last_ns[static_cast<size_t>(c)] =
-          Ns(duration, OpOf(StepOpType::kBackward, s, c, last_seq));
-      st.bwd_ns[static_cast<size_t>(c)] = Ns(duration, OpOf(StepOpType::kBackward, s, c, 0));
-    }
-    for (int noop = 0; noop < 2; ++noop) {
-      const bool nop = noop != 0;
-      st.recv_ns[1][noop] = Ns(duration, OpOf(StepOpType::kForwardRecv, s, -1, 0, nop));
-      st.recv_ns[0][noop] = Ns(duration, OpOf(StepOpType::kBackwardRecv, s, -1, 0, nop));
-      st.send_ns[1][noop] = Ns(duration, OpOf(StepOpType::kForwardSend, s, -1, 0, nop));
-      st.send_ns[0][noop] = Ns(duration, OpOf(StepOpType::kBackwardSend, s, -1, 0, nop));
-    }
-    // The DP stream starts with the params all-gathers (one per chunk when overlapped), each a
-    // collective of this replica alone.
-    st.gather_end.resize(static_cast<size_t>(shape.dp_overlap ? v : 1));
-    int64_t t = 0;
-    for (size_t c = 0; c < st.gather_end.size(); ++c) {
-      const int64_t ready = c == 0 ? 0 : t;
-      t = ready + Ns(duration, OpOf(StepOpType::kParamGather, s, static_cast<int>(c)));
-      st.gather_end[c] = t;
-      Seen(t);
-    }
+  for (int s = 0; s < shape.pp; ++s) {
+    PrepareSlots(s);
+    PrepareDurations(s, duration);
   }
   PairTransfers();
+}
+
+// The stage's compute order, each slot's previous slot of its direction, and the cursors.
+void MegatronStepReplay::PrepareSlots(int s) {
+  const int p = shape_.pp, v = shape_.vpp;
+  Stage& st = stages_[static_cast<size_t>(s)];
+  const std::vector<ComputeSlot> order = PipelineOrder(p, v, shape_.microbatches, s);
+  st.slots.resize(order.size());
+  st.first_fwd_of_chunk.assign(static_cast<size_t>(v), -1);
+  st.last_bwd_of_chunk.assign(static_cast<size_t>(v), -1);
+  st.first_backward = -1;
+  int32_t last[2] = {-1, -1};  // [forward?]
+  for (auto& list : st.dir_slots) list.clear();
+  for (size_t k = 0; k < order.size(); ++k) {
+    const bool fwd = order[k].forward();
+    const int32_t slot = static_cast<int32_t>(k);
+    const size_t c = static_cast<size_t>(order[k].chunk);
+    st.slots[k] = Slot{kUnknown, kUnknown, kUnknown, last[fwd], -1, -1, static_cast<int16_t>(c),
+                       fwd};
+    st.dir_slots[fwd].push_back(slot);
+    last[fwd] = slot;
+    if (fwd && st.first_fwd_of_chunk[c] < 0) st.first_fwd_of_chunk[c] = slot;
+    if (!fwd) st.last_bwd_of_chunk[c] = slot;
+    if (!fwd && st.first_backward < 0) st.first_backward = slot;
+  }
+  st.comp_at = 0;
+  st.send_at[0] = st.send_at[1] = 0;
+  st.computing = false;
+  st.busy_ns = 0;
+  for (int fwd = 0; fwd < 2; ++fwd) {
+    for (int send = 0; send < 2; ++send) {
+      st.peer[fwd][send] = (s + ((fwd != 0) == (send != 0) ? 1 : p - 1)) % p;
+    }
+  }
+}
+
+// Durations, once per class (StepReplayer's classes); the params all-gathers that start the DP
+// stream (one per chunk when overlapped), each a collective of this replica alone.
+void MegatronStepReplay::PrepareDurations(int s, const OpDuration& duration) {
+  const int v = shape_.vpp;
+  Stage& st = stages_[static_cast<size_t>(s)];
+  const int last_seq = PassesPerWorker(shape_) - 1;
+  for (auto* ns : {&st.fwd_first_ns, &st.fwd_ns, &st.bwd_last_ns, &st.bwd_ns}) {
+    ns->resize(static_cast<size_t>(v));
+  }
+  for (int c = 0; c < v; ++c) {
+    const size_t i = static_cast<size_t>(c);
+    st.fwd_first_ns[i] = Ns(duration, OpOf(StepOpType::kForward, s, c, 0));
+    st.fwd_ns[i] = Ns(duration, OpOf(StepOpType::kForward, s, c, 1));
+    st.bwd_last_ns[i] = Ns(duration, OpOf(StepOpType::kBackward, s, c, last_seq));
+    st.bwd_ns[i] = Ns(duration, OpOf(StepOpType::kBackward, s, c, 0));
+  }
+  for (int noop = 0; noop < 2; ++noop) {
+    const bool nop = noop != 0;
+    st.recv_ns[1][noop] = Ns(duration, OpOf(StepOpType::kForwardRecv, s, -1, 0, nop));
+    st.recv_ns[0][noop] = Ns(duration, OpOf(StepOpType::kBackwardRecv, s, -1, 0, nop));
+    st.send_ns[1][noop] = Ns(duration, OpOf(StepOpType::kForwardSend, s, -1, 0, nop));
+    st.send_ns[0][noop] = Ns(duration, OpOf(StepOpType::kBackwardSend, s, -1, 0, nop));
+  }
+  st.gather_end.resize(static_cast<size_t>(shape_.dp_overlap ? v : 1));
+  int64_t t = 0;
+  for (size_t c = 0; c < st.gather_end.size(); ++c) {
+    t += Ns(duration, OpOf(StepOpType::kParamGather, s, static_cast<int>(c)));
+    st.gather_end[c] = t;
+    Seen(t);
+  }
 }
 
 // The k-th real send of a stage pairs with the k-th real recv of its peer: the next stage for
@@ -143,16 +151,12 @@ void MegatronStepReplay::PairTransfers() {
   const int p = shape_.pp, last_pos = shape_.pp * shape_.vpp - 1;
   for (int s = 0; s < p; ++s) {
     Stage& st = stages_[static_cast<size_t>(s)];
-    const size_t n = st.order.size();
-    st.peer_slot_of_recv.assign(n, -1);
-    st.peer_slot_of_send.assign(n, -1);
     for (auto* list : {&st.real_recv[0], &st.real_recv[1], &st.real_send[0], &st.real_send[1]}) {
       list->clear();
     }
-    for (size_t k = 0; k < n; ++k) {
-      const ComputeSlot& slot = st.order[k];
-      const bool fwd = slot.forward();
-      const int pos = slot.chunk * p + s;
+    for (size_t k = 0; k < st.slots.size(); ++k) {
+      const bool fwd = st.slots[k].forward;
+      const int pos = st.slots[k].chunk * p + s;
       if (pos != (fwd ? 0 : last_pos)) st.real_recv[fwd].push_back(static_cast<int32_t>(k));
       if (pos != (fwd ? last_pos : 0)) st.real_send[fwd].push_back(static_cast<int32_t>(k));
     }
@@ -160,123 +164,113 @@ void MegatronStepReplay::PairTransfers() {
   for (int s = 0; s < p; ++s) {
     Stage& st = stages_[static_cast<size_t>(s)];
     for (int fwd = 0; fwd < 2; ++fwd) {
-      Stage& peer = stages_[static_cast<size_t>((s + (fwd ? 1 : p - 1)) % p)];
+      Stage& peer = stages_[static_cast<size_t>(st.peer[fwd][1])];
       const std::vector<int32_t>& sends = st.real_send[fwd];
       const std::vector<int32_t>& recvs = peer.real_recv[fwd];
       for (size_t i = 0; i < sends.size() && i < recvs.size(); ++i) {
-        st.peer_slot_of_send[static_cast<size_t>(sends[i])] = recvs[i];
-        peer.peer_slot_of_recv[static_cast<size_t>(recvs[i])] = sends[i];
+        st.slots[static_cast<size_t>(sends[i])].peer_of_send = recvs[i];
+        peer.slots[static_cast<size_t>(recvs[i])].peer_of_recv = sends[i];
       }
     }
   }
 }
 
-// Runs the dirty streams of stage `s` until none is: compute progress may unblock every
-// transfer stream; a recv's, the compute stream.
-void MegatronStepReplay::Advance(int s) {
+// Computes stage s's slots up to k: each needs its recv, and a real recv the ready time of its
+// peer's send, so the peer's computes up to that send's slot (recursively; the graph is
+// acyclic, and `computing` guards against a stage waiting on itself).
+bool MegatronStepReplay::ComputeThrough(int s, int32_t k) {
   Stage& st = stages_[static_cast<size_t>(s)];
-  while (st.dirty != 0) {
-    if ((st.dirty & kComputeStream) != 0) {
-      st.dirty &= static_cast<uint8_t>(~kComputeStream);
-      if (AdvanceCompute(s)) st.dirty |= kAllStreams & static_cast<uint8_t>(~kComputeStream);
+  if (st.comp_at > k) return true;
+  if (st.computing || depth_ >= kMaxDepth) return false;
+  st.computing = true;
+  ++depth_;
+  bool ok = true;
+  const int32_t n = static_cast<int32_t>(st.slots.size());
+  for (; st.comp_at <= k; ++st.comp_at) {
+    const int32_t j = st.comp_at;
+    if (!Receive(s, j)) {
+      ok = false;
+      break;
     }
-    for (int fwd = 0; fwd < 2; ++fwd) {
-      for (int send = 0; send < 2; ++send) {
-        const uint8_t bit = StreamBit(fwd != 0, send != 0);
-        if ((st.dirty & bit) == 0) continue;
-        st.dirty &= static_cast<uint8_t>(~bit);
-        if (AdvanceTransfer(s, fwd != 0, send != 0) && send == 0) st.dirty |= kComputeStream;
-      }
-    }
-  }
-}
-
-// The compute stream: the previous compute, this slot's recv and, before a chunk's first
-// forward, its params all-gather (the only one when DP comm is not overlapped).
-bool MegatronStepReplay::AdvanceCompute(int s) {
-  Stage& st = stages_[static_cast<size_t>(s)];
-  bool moved = false;
-  const int32_t n = static_cast<int32_t>(st.order.size());
-  for (int32_t& k = st.comp_at; k < n; ++k) {
-    const size_t i = static_cast<size_t>(k);
-    if (st.recv_end[i] == kUnknown) break;
-    const ComputeSlot& slot = st.order[i];
+    Slot& slot = st.slots[static_cast<size_t>(j)];
     const size_t c = static_cast<size_t>(slot.chunk);
+    // The previous compute, this slot's recv and, before a chunk's first forward, its params
+    // all-gather (the only one when DP comm is not overlapped).
     Ready ready;
-    ready.After(st.recv_end[i]);
-    if (k > 0) ready.After(st.comp_end[i - 1]);
-    if (slot.forward() && st.first_fwd_of_chunk[c] == k) {
+    ready.After(slot.recv_end);
+    if (j > 0) ready.After(st.slots[static_cast<size_t>(j - 1)].comp_end);
+    if (slot.forward && st.first_fwd_of_chunk[c] == j) {
       ready.After(st.gather_end[shape_.dp_overlap ? c : 0]);
     }
-    const int64_t dur = slot.forward() ? (k == 0 ? st.fwd_first_ns[c] : st.fwd_ns[c])
-                                       : (k == n - 1 ? st.bwd_last_ns[c] : st.bwd_ns[c]);
-    st.comp_end[i] = ready.Time() + dur;
+    const int64_t dur = slot.forward ? (j == 0 ? st.fwd_first_ns[c] : st.fwd_ns[c])
+                                     : (j == n - 1 ? st.bwd_last_ns[c] : st.bwd_ns[c]);
+    slot.comp_end = ready.Time() + dur;
     st.busy_ns += dur;
-    Seen(st.comp_end[i]);
-    moved = true;
+    Seen(slot.comp_end);
   }
-  return moved;
+  --depth_;
+  st.computing = false;
+  return ok;
 }
 
-// One recv or send stream of one direction: the previous op of the stream; a recv also waits
-// for the previous compute of its direction, a send for its own compute; the first backward's
-// recv and send wait for the compute two slots before it (the what-if model's first backward
-// p2p). A real transfer is posted when ready and ends with its peer.
-bool MegatronStepReplay::AdvanceTransfer(int s, bool forward, bool send) {
+// The recv of slot k: after the previous recv of its direction and the previous compute of its
+// direction (and, for the first backward, the compute two slots before it: the what-if model's
+// first backward p2p). A real one is a collective with its peer's send: both end at the later
+// of their ready times plus their own durations.
+bool MegatronStepReplay::Receive(int s, int32_t k) {
   Stage& st = stages_[static_cast<size_t>(s)];
-  const std::vector<int32_t>& slots = st.dir_slots[forward];
-  const int32_t len = static_cast<int32_t>(slots.size());
-  int32_t& at = st.xfer_at[forward][send];
-  std::vector<int64_t>& end = send ? st.send_end : st.recv_end;
-  std::vector<int64_t>& posted = send ? st.send_ready : st.recv_ready;
-  bool moved = false;
-  for (; at < len; ++at) {
-    const int32_t k = slots[static_cast<size_t>(at)];
-    const size_t i = static_cast<size_t>(k);
-    if (end[i] != kUnknown) {  // completed by its peer
-      moved = true;
-      continue;
-    }
-    if (posted[i] != kUnknown) break;  // waits for its peer
-    Ready ready;
-    const int32_t prev = st.prev_same_dir[i];
-    if (prev >= 0) ready.After(end[static_cast<size_t>(prev)]);
-    const int32_t after_comp = send ? k : prev;
-    if (after_comp >= 0) {
-      if (st.comp_end[static_cast<size_t>(after_comp)] == kUnknown) break;
-      ready.After(st.comp_end[static_cast<size_t>(after_comp)]);
-    }
-    if (k == st.first_backward && k >= 2) {
-      if (st.comp_end[i - 2] == kUnknown) break;
-      ready.After(st.comp_end[i - 2]);
-    }
-    const int32_t peer_slot = send ? st.peer_slot_of_send[i] : st.peer_slot_of_recv[i];
-    const int64_t own_ns = (send ? st.send_ns : st.recv_ns)[forward][peer_slot < 0];
-    moved = true;
-    if (peer_slot < 0) {  // no-op: a plain op
-      end[i] = ready.Time() + own_ns;
-      Seen(end[i]);
-      continue;
-    }
-    posted[i] = ready.Time();
-    const int peer_s = (s + (forward == send ? 1 : shape_.pp - 1)) % shape_.pp;
-    Stage& peer = stages_[static_cast<size_t>(peer_s)];
-    const size_t j = static_cast<size_t>(peer_slot);
-    const int64_t peer_ready = send ? peer.recv_ready[j] : peer.send_ready[j];
-    if (peer_ready == kUnknown) break;  // the peer completes both when it posts
-    const int64_t start = std::max(posted[i], peer_ready);
-    int64_t& peer_end = send ? peer.recv_end[j] : peer.send_end[j];
-    end[i] = start + own_ns;
-    peer_end = start + (send ? peer.recv_ns : peer.send_ns)[forward][0];
-    Seen(end[i]);
-    Seen(peer_end);
-    peer.dirty |= StreamBit(forward, !send);
-    if (!queued_[static_cast<size_t>(peer_s)]) {
-      queued_[static_cast<size_t>(peer_s)] = 1;
-      work_.push_back(peer_s);
-    }
+  Slot& slot = st.slots[static_cast<size_t>(k)];
+  Ready ready;
+  if (slot.prev_same_dir >= 0) {
+    const Slot& before = st.slots[static_cast<size_t>(slot.prev_same_dir)];
+    ready.After(before.recv_end);
+    ready.After(before.comp_end);
   }
-  return moved;
+  if (k == st.first_backward && k >= 2) ready.After(st.slots[static_cast<size_t>(k - 2)].comp_end);
+  const bool fwd = slot.forward;
+  if (slot.peer_of_recv < 0) {  // no-op: a plain op
+    slot.recv_end = ready.Time() + st.recv_ns[fwd][1];
+    Seen(slot.recv_end);
+    return true;
+  }
+  const int peer_s = st.peer[fwd][0];
+  int64_t send_ready = 0;
+  if (!SendReady(peer_s, fwd, slot.peer_of_recv, &send_ready)) return false;
+  const int64_t start = std::max(ready.Time(), send_ready);
+  Stage& peer = stages_[static_cast<size_t>(peer_s)];
+  slot.recv_end = start + st.recv_ns[fwd][0];
+  peer.slots[static_cast<size_t>(slot.peer_of_recv)].send_end = start + peer.send_ns[fwd][0];
+  Seen(slot.recv_end);
+  Seen(start + peer.send_ns[fwd][0]);
+  return true;
+}
+
+// Walks stage s's send stream of one direction up to slot `target` (-1: to its end) and gives
+// the target's ready time: each send after the previous send of its direction and its own
+// compute (the first backward's also after the compute two slots before it). The sends before
+// the target are no-ops (plain ops, ended here) or real ones their recvs already ended; the
+// target's end is set by its recv.
+bool MegatronStepReplay::SendReady(int s, bool fwd, int32_t target, int64_t* ready_out) {
+  Stage& st = stages_[static_cast<size_t>(s)];
+  const std::vector<int32_t>& order = st.dir_slots[fwd];
+  if (target >= 0 && !ComputeThrough(s, target)) return false;
+  for (int32_t& at = st.send_at[fwd]; at < static_cast<int32_t>(order.size()); ++at) {
+    const int32_t j = order[static_cast<size_t>(at)];
+    Slot& slot = st.slots[static_cast<size_t>(j)];
+    Ready ready;
+    if (slot.prev_same_dir >= 0) ready.After(st.slots[static_cast<size_t>(slot.prev_same_dir)].send_end);
+    ready.After(slot.comp_end);
+    if (j == st.first_backward && j >= 2) ready.After(st.slots[static_cast<size_t>(j - 2)].comp_end);
+    if (j == target) {
+      *ready_out = ready.Time();
+      ++at;
+      return true;
+    }
+    if (slot.peer_of_send >= 0) return false;  // a real send nobody received
+    slot.send_end = ready.Time() + st.send_ns[fwd][1];
+    Seen(slot.send_end);
+  }
+  return target < 0;
 }
 
 // After the pipeline: gc after the last compute; overlapped grads reduce-scatters after each
@@ -293,7 +287,7 @@ int64_t MegatronStepReplay::Tail(const OpDuration& duration, std::vector<int64_t
   for (int s = 0; s < p; ++s) {
     const Stage& st = stages_[static_cast<size_t>(s)];
     (*busy)[static_cast<size_t>(s)] = st.busy_ns;
-    const int64_t gc = st.comp_end.back() + Ns(duration, OpOf(StepOpType::kGc, s));
+    const int64_t gc = st.slots.back().comp_end + Ns(duration, OpOf(StepOpType::kGc, s));
     Seen(gc);
     int64_t dp = st.gather_end.back();
     Ready layernorm;
@@ -308,8 +302,8 @@ int64_t MegatronStepReplay::Tail(const OpDuration& duration, std::vector<int64_t
                st.last_bwd_of_chunk[static_cast<size_t>(b)];
       });
       for (int c : chunks) {
-        const int64_t ready =
-            std::max(dp, st.comp_end[static_cast<size_t>(st.last_bwd_of_chunk[static_cast<size_t>(c)])]);
+        const size_t last_bwd = static_cast<size_t>(st.last_bwd_of_chunk[static_cast<size_t>(c)]);
+        const int64_t ready = std::max(dp, st.slots[last_bwd].comp_end);
         dp = ready + Ns(duration, OpOf(StepOpType::kGradSync, s, c));
         Seen(dp);
       }

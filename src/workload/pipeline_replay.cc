@@ -42,7 +42,7 @@ Result<MegatronStepReplay::Replayed> MegatronStepReplay::Run(const StepShape& sh
   Prepare(shape, duration);
   // Round by round (the k-th compute slot of every stage): a pipeline transfer mostly pairs
   // slots of the same or an earlier round, so the demand-driven evaluation rarely recurses far.
-  const int32_t n = static_cast<int32_t>(stages_.front().slots.size());
+  const int32_t n = static_cast<int32_t>(StageAt(0).slots.size());
   depth_ = 0;
   for (int32_t k = 0; k < n; ++k) {
     for (int s = 0; s < shape.pp; ++s) {
@@ -69,20 +69,55 @@ Result<MegatronStepReplay::Replayed> MegatronStepReplay::Run(const StepShape& sh
 
 void MegatronStepReplay::Prepare(const StepShape& shape, const OpDuration& duration) {
   shape_ = shape;
-  stages_.resize(static_cast<size_t>(shape.pp));
   step_max_ = std::numeric_limits<int64_t>::min();
+  UseLayout();
   for (int s = 0; s < shape.pp; ++s) {
-    PrepareSlots(s);
+    Stage& st = StageAt(s);
+    for (Slot& slot : st.slots) slot.comp_end = slot.recv_end = slot.send_end = kUnknown;
+    st.comp_at = 0;
+    st.send_at[0] = st.send_at[1] = 0;
+    st.computing = false;
+    st.busy_ns = 0;
     PrepareDurations(s, duration);
   }
-  PairTransfers();
 }
 
-// The stage's compute order, each slot's previous slot of its direction, and the cursors.
+// The slots of shape_'s (pp, vpp, microbatches), from the cache of recent layouts or built (the
+// least recently used one replaced): a sweep meets each of a few step lengths many times.
+void MegatronStepReplay::UseLayout() {
+  ++clock_;
+  Layout* use = nullptr;
+  for (Layout& l : layouts_) {
+    if (l.pp == shape_.pp && l.vpp == shape_.vpp && l.microbatches == shape_.microbatches) {
+      use = &l;
+      break;
+    }
+  }
+  if (use == nullptr) {
+    if (layouts_.size() < kLayouts) {
+      use = &layouts_.emplace_back();
+    } else {
+      use = &*std::min_element(layouts_.begin(), layouts_.end(),
+                               [](const Layout& a, const Layout& b) { return a.used < b.used; });
+    }
+    use->pp = shape_.pp;
+    use->vpp = shape_.vpp;
+    use->microbatches = shape_.microbatches;
+    use->stages.resize(static_cast<size_t>(shape_.pp));
+    stages_ = &use->stages;
+    for (int s = 0; s < shape_.pp; ++s) PrepareSlots(s);
+    PairTransfers();
+  }
+  use->used = clock_;
+  stages_ = &use->stages;
+}
+
+// The stage's compute order, each slot's previous slot of its direction and its peers.
 void MegatronStepReplay::PrepareSlots(int s) {
   const int p = shape_.pp, v = shape_.vpp;
-  Stage& st = stages_[static_cast<size_t>(s)];
-  const std::vector<ComputeSlot> order = PipelineOrder(p, v, shape_.microbatches, s);
+  Stage& st = StageAt(s);
+  std::vector<ComputeSlot>& order = order_;
+  PipelineOrder(p, v, shape_.microbatches, s, &order);
   st.slots.resize(order.size());
   st.first_fwd_of_chunk.assign(static_cast<size_t>(v), -1);
   st.last_bwd_of_chunk.assign(static_cast<size_t>(v), -1);
@@ -101,10 +136,6 @@ void MegatronStepReplay::PrepareSlots(int s) {
     if (!fwd) st.last_bwd_of_chunk[c] = slot;
     if (!fwd && st.first_backward < 0) st.first_backward = slot;
   }
-  st.comp_at = 0;
-  st.send_at[0] = st.send_at[1] = 0;
-  st.computing = false;
-  st.busy_ns = 0;
   for (int fwd = 0; fwd < 2; ++fwd) {
     for (int send = 0; send < 2; ++send) {
       st.peer[fwd][send] = (s + ((fwd != 0) == (send != 0) ? 1 : p - 1)) % p;
@@ -116,7 +147,7 @@ void MegatronStepReplay::PrepareSlots(int s) {
 // stream (one per chunk when overlapped), each a collective of this replica alone.
 void MegatronStepReplay::PrepareDurations(int s, const OpDuration& duration) {
   const int v = shape_.vpp;
-  Stage& st = stages_[static_cast<size_t>(s)];
+  Stage& st = StageAt(s);
   const int last_seq = PassesPerWorker(shape_) - 1;
   for (auto* ns : {&st.fwd_first_ns, &st.fwd_ns, &st.bwd_last_ns, &st.bwd_ns}) {
     ns->resize(static_cast<size_t>(v));
@@ -146,30 +177,32 @@ void MegatronStepReplay::PrepareDurations(int s, const OpDuration& duration) {
 
 // The k-th real send of a stage pairs with the k-th real recv of its peer: the next stage for
 // forwards, the previous one for backwards, wrapping round for interleaved chunks. A transfer
-// is a no-op at the ends of the virtual pipeline (positions 0 and p v - 1).
+// is a no-op at the ends of the virtual pipeline (positions 0 and p v - 1). Both streams are
+// walked in step, skipping no-ops.
 void MegatronStepReplay::PairTransfers() {
   const int p = shape_.pp, last_pos = shape_.pp * shape_.vpp - 1;
+  const auto noop = [&](int s, const Slot& slot, bool send) {
+    const int pos = slot.chunk * p + s;
+    return pos == (slot.forward == send ? last_pos : 0);
+  };
   for (int s = 0; s < p; ++s) {
-    Stage& st = stages_[static_cast<size_t>(s)];
-    for (auto* list : {&st.real_recv[0], &st.real_recv[1], &st.real_send[0], &st.real_send[1]}) {
-      list->clear();
-    }
-    for (size_t k = 0; k < st.slots.size(); ++k) {
-      const bool fwd = st.slots[k].forward;
-      const int pos = st.slots[k].chunk * p + s;
-      if (pos != (fwd ? 0 : last_pos)) st.real_recv[fwd].push_back(static_cast<int32_t>(k));
-      if (pos != (fwd ? last_pos : 0)) st.real_send[fwd].push_back(static_cast<int32_t>(k));
-    }
-  }
-  for (int s = 0; s < p; ++s) {
-    Stage& st = stages_[static_cast<size_t>(s)];
+    Stage& st = StageAt(s);
     for (int fwd = 0; fwd < 2; ++fwd) {
-      Stage& peer = stages_[static_cast<size_t>(st.peer[fwd][1])];
-      const std::vector<int32_t>& sends = st.real_send[fwd];
-      const std::vector<int32_t>& recvs = peer.real_recv[fwd];
-      for (size_t i = 0; i < sends.size() && i < recvs.size(); ++i) {
-        st.slots[static_cast<size_t>(sends[i])].peer_of_send = recvs[i];
-        peer.slots[static_cast<size_t>(recvs[i])].peer_of_recv = sends[i];
+      const int peer_s = st.peer[fwd][1];
+      Stage& peer = StageAt(peer_s);
+      const std::vector<int32_t>& sends = st.dir_slots[fwd];
+      const std::vector<int32_t>& recvs = peer.dir_slots[fwd];
+      size_t r = 0;
+      for (const int32_t k : sends) {
+        Slot& send = st.slots[static_cast<size_t>(k)];
+        if (noop(s, send, true)) continue;
+        while (r < recvs.size() && noop(peer_s, peer.slots[static_cast<size_t>(recvs[r])], false)) {
+          ++r;
+        }
+        if (r == recvs.size()) break;  // unpaired: SendReady reports it
+        send.peer_of_send = recvs[r];
+        peer.slots[static_cast<size_t>(recvs[r])].peer_of_recv = k;
+        ++r;
       }
     }
   }
@@ -179,7 +212,7 @@ void MegatronStepReplay::PairTransfers() {
 // peer's send, so the peer's computes up to that send's slot (recursively; the graph is
 // acyclic, and `computing` guards against a stage waiting on itself).
 bool MegatronStepReplay::ComputeThrough(int s, int32_t k) {
-  Stage& st = stages_[static_cast<size_t>(s)];
+  Stage& st = StageAt(s);
   if (st.comp_at > k) return true;
   if (st.computing || depth_ >= kMaxDepth) return false;
   st.computing = true;
@@ -218,7 +251,7 @@ bool MegatronStepReplay::ComputeThrough(int s, int32_t k) {
 // first backward p2p). A real one is a collective with its peer's send: both end at the later
 // of their ready times plus their own durations.
 bool MegatronStepReplay::Receive(int s, int32_t k) {
-  Stage& st = stages_[static_cast<size_t>(s)];
+  Stage& st = StageAt(s);
   Slot& slot = st.slots[static_cast<size_t>(k)];
   Ready ready;
   if (slot.prev_same_dir >= 0) {
@@ -237,7 +270,7 @@ bool MegatronStepReplay::Receive(int s, int32_t k) {
   int64_t send_ready = 0;
   if (!SendReady(peer_s, fwd, slot.peer_of_recv, &send_ready)) return false;
   const int64_t start = std::max(ready.Time(), send_ready);
-  Stage& peer = stages_[static_cast<size_t>(peer_s)];
+  Stage& peer = StageAt(peer_s);
   slot.recv_end = start + st.recv_ns[fwd][0];
   peer.slots[static_cast<size_t>(slot.peer_of_recv)].send_end = start + peer.send_ns[fwd][0];
   Seen(slot.recv_end);
@@ -251,7 +284,7 @@ bool MegatronStepReplay::Receive(int s, int32_t k) {
 // the target are no-ops (plain ops, ended here) or real ones their recvs already ended; the
 // target's end is set by its recv.
 bool MegatronStepReplay::SendReady(int s, bool fwd, int32_t target, int64_t* ready_out) {
-  Stage& st = stages_[static_cast<size_t>(s)];
+  Stage& st = StageAt(s);
   const std::vector<int32_t>& order = st.dir_slots[fwd];
   if (target >= 0 && !ComputeThrough(s, target)) return false;
   for (int32_t& at = st.send_at[fwd]; at < static_cast<int32_t>(order.size()); ++at) {
@@ -285,7 +318,7 @@ int64_t MegatronStepReplay::Tail(const OpDuration& duration, std::vector<int64_t
   dp_end.assign(static_cast<size_t>(p), 0);
   int64_t embedding_ready = std::numeric_limits<int64_t>::min();
   for (int s = 0; s < p; ++s) {
-    const Stage& st = stages_[static_cast<size_t>(s)];
+    const Stage& st = StageAt(s);
     (*busy)[static_cast<size_t>(s)] = st.busy_ns;
     const int64_t gc = st.slots.back().comp_end + Ns(duration, OpOf(StepOpType::kGc, s));
     Seen(gc);

@@ -55,7 +55,6 @@ class MegatronStepReplay {
   struct Stage {
     std::vector<Slot> slots;
     std::vector<int32_t> dir_slots[2];  // [forward?]: the slots of each direction, in order
-    std::vector<int32_t> real_recv[2], real_send[2];  // [forward?]: slots of real transfers
     std::vector<int32_t> first_fwd_of_chunk, last_bwd_of_chunk;
     int32_t first_backward = -1;
     int peer[2][2] = {};  // [forward?][send?]: the stage a transfer stream talks to
@@ -73,9 +72,19 @@ class MegatronStepReplay {
 
   // Recursion bound of the demand-driven evaluation (frames of ComputeThrough); the round-by-
   // round order keeps it near pp. Deeper steps are left to the step graph.
-  static constexpr int kMaxDepth = 1024;
+  static constexpr int kMaxDepth = 512;
 
+  // Slots of one (pp, vpp, microbatches), kept for the next step of the same length.
+  struct Layout {
+    int pp = 0, vpp = 0, microbatches = 0;
+    std::vector<Stage> stages;
+    uint64_t used = 0;  // clock_ when last used
+  };
+  static constexpr size_t kLayouts = 8;
+
+  Stage& StageAt(int s) { return (*stages_)[static_cast<size_t>(s)]; }
   void Prepare(const StepShape& shape, const OpDuration& duration);
+  void UseLayout();
   void PrepareSlots(int s);
   void PrepareDurations(int s, const OpDuration& duration);
   void PairTransfers();
@@ -87,9 +96,12 @@ class MegatronStepReplay {
   void Seen(int64_t end) { step_max_ = std::max(step_max_, end); }
 
   StepShape shape_;
-  std::vector<Stage> stages_;
+  std::vector<Layout> layouts_;
+  std::vector<Stage>* stages_ = nullptr;  // the current layout's
+  uint64_t clock_ = 0;
   std::vector<int64_t> tail_end_, dp_end_;
   std::vector<int> chunk_order_;
+  std::vector<ComputeSlot> order_;
   int64_t step_max_ = 0;
   int depth_ = 0;
 };

@@ -51,6 +51,12 @@ bool IsComputeOp(StepOpType t) {
 }
 
 std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int stage) {
+  std::vector<ComputeSlot> order;
+  PipelineOrder(pp, vpp, microbatches, stage, &order);
+  return order;
+}
+
+void PipelineOrder(int pp, int vpp, int microbatches, int stage, std::vector<ComputeSlot>* out) {
   const int total = microbatches * vpp;
   int warmup = 0;
   if (vpp == 1) {
@@ -67,7 +73,8 @@ std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int st
     return ComputeSlot{forward ? SlotKind::kForward : SlotKind::kBackward, chunk,
                        vpp == 1 ? k : microbatch};
   };
-  std::vector<ComputeSlot> order;
+  std::vector<ComputeSlot>& order = *out;
+  order.clear();
   order.reserve(static_cast<size_t>(2 * total));
   for (int k = 0; k < warmup; ++k) order.push_back(slot(k, true));
   for (int i = 0; i < total - warmup; ++i) {
@@ -75,7 +82,6 @@ std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int st
     order.push_back(slot(i, false));
   }
   for (int k = total - warmup; k < total; ++k) order.push_back(slot(k, false));
-  return order;
 }
 
 namespace {
@@ -739,8 +745,9 @@ Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& d
     return ToReplay(after.step_ns + k * lambda, busy);
   }
   if (graph_free != nullptr && shape.dp == 1) {
-    TS_ASSIGN_OR_RETURN(MegatronStepReplay::Replayed whole, graph_free->Run(shape, duration));
-    return ToReplay(whole.step_ns, whole.busy_ns);
+    Result<MegatronStepReplay::Replayed> whole = graph_free->Run(shape, duration);
+    if (whole.ok()) return ToReplay(whole->step_ns, whole->busy_ns);
+    // Dependencies deeper than the graph-free replay follows: the step graph replays it.
   }
   TS_ASSIGN_OR_RETURN(StepReplayer * r_full, replayer(shape));
   const StepReplayer::Raw raw = r_full->Run(duration, m);

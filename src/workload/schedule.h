@@ -130,6 +130,8 @@ struct ComputeSlot {
 };
 // The compute-stream order of `stage` (Megatron order).
 std::vector<ComputeSlot> PipelineOrder(int pp, int vpp, int microbatches, int stage);
+// The same into `out` (its capacity reused).
+void PipelineOrder(int pp, int vpp, int microbatches, int stage, std::vector<ComputeSlot>* out);
 // The compute-stream order of `stage` under shape.schedule.
 std::vector<ComputeSlot> ScheduleOrder(const StepShape& shape, int stage);
 

@@ -224,6 +224,49 @@ TEST(GraphFreeReplay, EqualsFullReplayOfTheStepGraph) {
   }
 }
 
+// Steps of a length met before reuse its kept slots (8 layouts, least recently used replaced):
+// ten shapes visited in turn three times with fresh costs each time, against fresh replays.
+TEST(GraphFreeReplay, KeptLayoutsReplayAsFreshOnes) {
+  std::mt19937_64 rng(99);
+  const StepShape shapes[] = {{4, 1, 8, 1, true},   {4, 2, 8, 1, true},   {8, 1, 3, 1, false},
+                              {8, 3, 16, 1, true},  {2, 1, 40, 1, true},  {16, 2, 32, 1, false},
+                              {3, 2, 9, 1, true},   {5, 1, 12, 1, true},  {1, 1, 6, 1, false},
+                              {8, 1, 64, 1, true}};
+  MegatronStepReplay kept;
+  for (int round = 0; round < 3; ++round) {
+    for (const StepShape& shape : shapes) {
+      const StepCosts costs = RandomCosts(shape, false, rng);
+      const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+      MegatronStepReplay fresh;
+      ASSERT_OK_AND_ASSIGN(MegatronStepReplay::Replayed want, fresh.Run(shape, dur));
+      ASSERT_OK_AND_ASSIGN(MegatronStepReplay::Replayed got, kept.Run(shape, dur));
+      EXPECT_EQ(got.step_ns, want.step_ns) << Label(shape) << " round " << round;
+      EXPECT_EQ(got.busy_ns, want.busy_ns) << Label(shape) << " round " << round;
+    }
+  }
+}
+
+// A pipeline deeper than the graph-free replay recurses (its cool-down chains every stage in one
+// round) is refused by it, and ReplaySteadyState replays the step graph instead: same step.
+TEST(GraphFreeReplay, DeepPipelinesFallBackToTheStepGraph) {
+  std::mt19937_64 rng(7);
+  const StepShape shape{600, 1, 3, 1, true};
+  const StepCosts costs = RandomCosts(shape, false, rng);
+  const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+  MegatronStepReplay direct;
+  EXPECT_FALSE(direct.Run(shape, dur).ok());
+  ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
+  const StepReplay want = SimulateStep(graph, dur);
+  ReplayerCache cache;
+  ASSERT_OK_AND_ASSIGN(StepReplay got,
+                       ReplaySteadyState(
+                           shape, dur, [&](const StepShape& s) { return cache.Get(s); }, nullptr,
+                           &direct));
+  EXPECT_EQ(std::llround(got.step_s * 1e9), std::llround(want.step_s * 1e9));
+  // The same replay object still serves the next step.
+  EXPECT_TRUE(direct.Run(StepShape{8, 2, 16, 1, false}, dur).ok());
+}
+
 // What it does not replay it refuses (the step graph and its replayer take those).
 TEST(GraphFreeReplay, RefusesOtherSchedulesAndReplicas) {
   MegatronStepReplay direct;

@@ -49,6 +49,7 @@ struct ParallelPlan {
   CpKind cp_kind = CpKind::kRing;
   int ep = 1;
   EpLayout ep_layout = EpLayout::kConsecutive;  // [A] with ep > 1
+  bool ep_layout_given = false;  // stated in the config (else listed as assumed when ep > 1)
   int micro_batch = 1;      // sequences per microbatch
   bool ep_overlap = false;  // expert all-to-all overlapped with another chunk's compute (DualPipe)
   Recompute recompute = Recompute::kSelective;

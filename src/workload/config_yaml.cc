@@ -223,11 +223,8 @@ void ReadPlan(FieldReader& r, ParallelPlan* plan) {
   r.Get("cp", &plan->cp);
   r.Enum("cp_kind", &plan->cp_kind, kCpKinds);
   r.Get("ep", &plan->ep);
-  if (plan->ep > 1 && !r.Has("ep_layout")) {
-    r.Assume("ep_layout", "consecutive",
-             "Megatron Core's expert grid: an EP group is ep consecutive ranks (across_replicas: "
-             "one per DP replica, as frameworks that nest EP in DP)");
-  }
+  // Assumed per prediction (a sweep or --ep may turn EP on): predictor.cc, AddLayoutAssumptions.
+  plan->ep_layout_given = r.Has("ep_layout");
   r.Enum("ep_layout", &plan->ep_layout, kEpLayouts);
   r.Get("micro_batch", &plan->micro_batch);
   r.Get("ep_overlap", &plan->ep_overlap);

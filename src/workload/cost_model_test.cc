@@ -335,11 +335,23 @@ TEST(MoeTp, EpGroupsAreConsecutiveRanksOfTheExpertGrid) {
   too_wide.replace(too_wide.find("ep: 32"), 6, "ep: 32, ep_layout: across_replicas");
   EXPECT_THAT(ParseJobConfig(too_wide, "t.yaml").status(),
               testing::StatusIs(StatusCode::kInvalidArgument, "does not divide the DP size 16"));
-  bool said = false;
-  for (const Assumption& a : eight->assumed) {
-    said = said || a.field == "blocks[0].parallel.ep_layout";
-  }
-  EXPECT_TRUE(said);
+  const auto says_ep_layout = [](const JobConfig& config) {
+    Result<Prediction> p = Predict(config);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    if (!p.ok()) return false;
+    bool said = false;
+    for (const Assumption& a : p->assumptions) {
+      said = said || a.field == "blocks[0].parallel.ep_layout";
+    }
+    return said;
+  };
+  EXPECT_TRUE(says_ep_layout(*eight));
+  EXPECT_FALSE(says_ep_layout(nested));  // stated
+  // EP turned on by a flag or a sweep axis is assumed the same way; off, nothing is said.
+  ASSERT_OK_AND_ASSIGN(JobConfig dense_ep, ParseJobConfig(MoeTpJob(1, true), "t.yaml"));
+  EXPECT_FALSE(says_ep_layout(dense_ep));
+  SetLayoutKnob("ep", 8, &dense_ep);
+  EXPECT_TRUE(says_ep_layout(dense_ep));
 }
 
 // A Vicuna-7B layer (Llama 2 7B shape: 4,096 wide, 32 MHA heads of 128, SwiGLU 11,008) run by

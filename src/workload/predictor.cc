@@ -192,6 +192,20 @@ void AddModelCautions(const JobConfig& job, const BlockConfig& main, Prediction*
   }
 }
 
+// Defaults that matter only for the layout predicted: listed here rather than when the config is
+// read, so a layout a sweep or a flag sets (EP turned on) lists them too.
+void AddLayoutAssumptions(const JobConfig& job, Prediction* out) {
+  for (size_t i = 0; i < job.blocks.size(); ++i) {
+    const ParallelPlan& plan = job.blocks[i].plan;
+    if (plan.ep > 1 && !plan.ep_layout_given) {
+      out->assumptions.push_back(
+          {fmt::format("blocks[{}].parallel.ep_layout", i), "consecutive",
+           "Megatron Core's expert grid: an EP group is ep consecutive ranks (across_replicas: "
+           "one per DP replica, as frameworks that nest EP in DP)"});
+    }
+  }
+}
+
 // MFU, throughput and the whole-job budget from the step time.
 void AddRates(const JobConfig& job, Prediction* out) {
   const double capacity = out->step_time_s * job.cluster.gpus * job.cluster.gpu.peak_flops;
@@ -329,6 +343,7 @@ Result<Prediction> Planner::PredictAsGiven(const JobConfig& job, PlanDetail* det
   out.name = job.name;
   out.gpus = job.cluster.gpus;
   out.assumptions = job.assumed;
+  AddLayoutAssumptions(job, &out);
   out.effective_time_ratio = job.training.effective_time_ratio;
   const int main_index = MainBlockIndex(job);
   const BlockConfig& main = job.blocks[static_cast<size_t>(main_index)];

@@ -218,11 +218,13 @@ class StepReplayer {
 // earlier (B below T(M - q)). Then T(m) = T(M) + (m - M) / q * lambda,
 // equal to the full replay to the nanosecond. A transient that outlasts the window doubles M
 // (while 2 M stays within m: a window over half the step costs about what the whole graph does);
-// short steps (m <= M) replay the whole graph. Per-worker busy time is affine in m exactly.
+// short steps (m <= M) replay the whole step.
+// Per-worker busy time is affine in m exactly.
 // `replayer` returns a replayer for a shape (the caller caches them). `extrapolated`, when
 // given, tells which path was taken. Durations as for StepReplayer (no per-microbatch factors).
 // With `graph_free` given, short Megatron steps of one replica are replayed by it (no step graph;
-// pipeline_replay.h, the same step to the ns) rather than through `replayer`.
+// pipeline_replay.h, the same step to the ns) rather than through `replayer`, which then serves
+// the windows and what the graph-free replay declines (pipelines deeper than it recurses).
 using ReplayerFor = std::function<Result<StepReplayer*>(const StepShape&)>;
 class MegatronStepReplay;
 Result<StepReplay> ReplaySteadyState(const StepShape& shape, const OpDuration& duration,

@@ -28,16 +28,31 @@ struct GpuRow {
   const char* datasheet;  // model::GpuDatasheet key
   const char* name;       // shown in reports
   double gemm_eff, attn_eff, attn_eff_fa3;
+  const char* efficiency_basis;  // where the efficiencies come from
+  // Set where no published run on this GPU backs them: what that means for a prediction.
+  const char* efficiency_caution;
 };
 
+constexpr const char* kBlackwellCaution =
+    "NVIDIA's published B200 / GB200 / GB300 runs read -17% to +18% with them (5 of 8 within "
+    "10%; docs/workload.md, Validation): take the step time as +/-20%";
+
 constexpr GpuRow kGpuRows[] = {
-    {"a100", "a100-sxm", "A100-80GB", 0.80, 0.50, 0.0},
-    {"h100", "h100", "H100-80GB", 0.70, 0.35, 0.60},
-    {"h800", "h800", "H800-80GB", 0.70, 0.35, 0.60},
-    {"h200", "h200", "H200-141GB", 0.72, 0.35, 0.60},
-    {"b200", "b200", "B200-180GB", 0.70, 0.35, 0.60},
-    {"gb200", "gb200", "GB200-186GB", 0.70, 0.35, 0.60},
-    {"gb300", "gb300", "GB300-279GB", 0.70, 0.35, 0.60},
+    {"a100", "a100-sxm", "A100-80GB", 0.80, 0.50, 0.0,
+     "fitted on the A100 runs of the shared validation set (Megatron-LM, MegaScale)", nullptr},
+    {"h100", "h100", "H100-80GB", 0.70, 0.35, 0.60,
+     "fitted on the H100 runs (Llama 3, NVIDIA's NeMo tables)", nullptr},
+    {"h800", "h800", "H800-80GB", 0.70, 0.35, 0.60,
+     "H100's (the same compute die; DeepSeek-V3's H800 run checked)", nullptr},
+    {"h200", "h200", "H200-141GB", 0.72, 0.35, 0.60,
+     "H100's, GEMM 0.72 for the faster HBM (the same compute die)",
+     "no published H200 run was checked"},
+    {"b200", "b200", "B200-180GB", 0.70, 0.35, 0.60, "Hopper's, not fitted on Blackwell",
+     kBlackwellCaution},
+    {"gb200", "gb200", "GB200-186GB", 0.70, 0.35, 0.60, "Hopper's, not fitted on Blackwell",
+     kBlackwellCaution},
+    {"gb300", "gb300", "GB300-279GB", 0.70, 0.35, 0.60, "Hopper's, not fitted on Blackwell",
+     kBlackwellCaution},
 };
 
 }  // namespace
@@ -56,6 +71,9 @@ bool LookupGpu(const std::string& name, GpuSpec* out) {
       out->gemm_eff_max = row.gemm_eff;
       out->attn_eff = row.attn_eff;
       out->attn_eff_fa3 = row.attn_eff_fa3;
+      out->efficiency_basis = row.efficiency_basis;
+      out->efficiency_caution = row.efficiency_caution == nullptr ? "" : row.efficiency_caution;
+      out->efficiencies_stated = false;
       out->fp8_peak_flops = sheet->has_fp8 ? 2 * sheet->peak_flops : 0.0;
       out->reference_system = sheet->reference_system;
       out->reference_nic_gbps = sheet->reference_nic_gbps;

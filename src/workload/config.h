@@ -164,6 +164,11 @@ struct GpuSpec {
   // the NeMo 24.07 DGX-H100 FP8 table (docs/workload.md, Validation); DeepSeek-V3's DeepGEMM
   // reaches 0.68 (1,350+ of 1,979 TFLOP/s), which its presets state.
   double fp8_gemm_eff_max = 0.56;
+  // Where gemm_eff_max / attn_eff come from, and, where no published run on this GPU backs them,
+  // the caution a prediction carries (empty: backed); none when the config states its own.
+  std::string efficiency_basis = "fitted on the H100 runs";
+  std::string efficiency_caution;
+  bool efficiencies_stated = false;
 };
 
 struct ClusterConfig {

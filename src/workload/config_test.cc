@@ -225,6 +225,54 @@ TEST(Config, NicDefaultsToTheGpusReferenceSystem) {
   EXPECT_EQ(tray.cluster.nics_per_node, 2);
 }
 
+// Efficiencies no published run on the GPU backs are said to be so: the assumption lines name
+// their basis, and a prediction on Blackwell carries the spread its published rows show; a
+// config that states its own efficiencies gets no such note. A GPU chosen by flag restates the
+// lines with its own values (they were the config GPU's).
+TEST(Config, EfficienciesSayWhatBacksThem) {
+  const auto job_on = [](const std::string& cluster) {
+    std::string yaml = kMinimal;
+    yaml.replace(yaml.find("gpu: A100"), 9, cluster);
+    Result<JobConfig> job = ParseJobConfig(yaml, "e.yaml");
+    EXPECT_OK(job);
+    return *job;
+  };
+  const auto cautioned = [](const JobConfig& job) {
+    Result<Prediction> p = Predict(job);
+    EXPECT_OK(p);
+    for (const std::string& note : p->notes) {
+      if (note.find("compute efficiencies are") != std::string::npos) return true;
+    }
+    return false;
+  };
+  const auto line = [](const JobConfig& job, const char* field) {
+    for (const Assumption& a : job.assumed) {
+      if (a.field == field) return a.value + " | " + a.note;
+    }
+    return std::string();
+  };
+  EXPECT_FALSE(cautioned(job_on("gpu: H100")));
+  EXPECT_FALSE(cautioned(job_on("gpu: A100")));
+  EXPECT_TRUE(cautioned(job_on("gpu: GB200")));
+  EXPECT_TRUE(cautioned(job_on("gpu: H200")));
+  EXPECT_FALSE(cautioned(job_on("gpu: GB200, gemm_eff_max: 0.6, attn_eff: 0.5")));
+  EXPECT_NE(line(job_on("gpu: B200"), "cluster.gemm_eff_max").find("0.7 | "), std::string::npos);
+  EXPECT_NE(line(job_on("gpu: B200"), "cluster.gemm_eff_max").find("not fitted on Blackwell"),
+            std::string::npos);
+  // --gpu GB300 on an A100 config: A100's 0.8 / 0.5 lines become GB300's 0.7 / 0.35.
+  JobConfig switched = job_on("gpu: A100");
+  LayoutFlags flags;
+  flags.gpu = "GB300";
+  ASSERT_OK(ApplyLayoutFlags(flags, &switched, "--"));
+  EXPECT_EQ(line(switched, "cluster.gemm_eff_max").substr(0, 6), "0.7 | ");
+  EXPECT_EQ(line(switched, "cluster.attn_eff").substr(0, 7), "0.35 | ");
+  EXPECT_TRUE(cautioned(switched));
+  // A stated value the flag's GPU replaces is said to be replaced.
+  JobConfig stated = job_on("gpu: A100, gemm_eff_max: 0.75");
+  ASSERT_OK(ApplyLayoutFlags(flags, &stated, "--"));
+  EXPECT_NE(line(stated, "cluster.gemm_eff_max").find("replaced"), std::string::npos);
+}
+
 TEST(Config, EveryPresetLoadsAndPredicts) {
   const auto names = PresetNames();
   EXPECT_GE(names.size(), 30u);

@@ -366,9 +366,11 @@ void ReadCluster(const YAML::Node& cluster, JobConfig* job, Status* error) {
     r.Get("hbm_bytes", &c.gpu.hbm_bytes);
     r.Get("hbm_bw", &c.gpu.hbm_bw);
     r.Get("nvlink_bw", &c.gpu.nvlink_bw);
-    r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, "achieved/peak on large GEMMs");
+    c.gpu.efficiencies_stated = r.Has("gemm_eff_max") || r.Has("attn_eff");
+    const std::string basis = " (" + c.gpu.efficiency_basis + ")";
+    r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, ("achieved/peak on large GEMMs" + basis).c_str());
     r.Assumed("gemm_half_dim", &c.gpu.gemm_half_dim, "GEMM dim at half efficiency");
-    r.Assumed("attn_eff", &c.gpu.attn_eff, "attention-core efficiency");
+    r.Assumed("attn_eff", &c.gpu.attn_eff, ("attention-core efficiency" + basis).c_str());
     r.Get("attn_eff_fa3", &c.gpu.attn_eff_fa3);
     r.Get("fp8_peak_flops", &c.gpu.fp8_peak_flops);
     r.Get("fp8_gemm_eff_max", &c.gpu.fp8_gemm_eff_max);

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "workload/config_io.h"
 
 namespace trainscope::workload {
@@ -120,11 +122,40 @@ void SetLayoutKnob(std::string_view name, int value, JobConfig* job) {
   if (name == "cp_kind") plan.cp_kind = static_cast<CpKind>(value);
 }
 
+namespace {
+
+// A GPU chosen by flag brings its own efficiencies: their assumption lines follow (value and
+// basis), and a value the config stated is said to be replaced rather than silently dropped.
+void RestateGpuEfficiencies(JobConfig* job) {
+  const GpuSpec& g = job->cluster.gpu;
+  const struct {
+    const char* field;
+    double value;
+    const char* what;
+  } rows[] = {{"cluster.gemm_eff_max", g.gemm_eff_max, "achieved/peak on large GEMMs"},
+              {"cluster.attn_eff", g.attn_eff, "attention-core efficiency"}};
+  for (const auto& row : rows) {
+    const std::string note = std::string(row.what) + " (" + g.efficiency_basis + ")";
+    auto line = std::find_if(job->assumed.begin(), job->assumed.end(),
+                             [&](const Assumption& a) { return a.field == row.field; });
+    if (line != job->assumed.end()) {
+      line->value = fmt::format("{}", row.value);
+      line->note = note;
+    } else {
+      job->assumed.push_back({row.field, fmt::format("{}", row.value),
+                              note + "; the config's value replaced by the GPU chosen by flag"});
+    }
+  }
+}
+
+}  // namespace
+
 Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view flag_prefix) {
   if (f.gpu && !LookupGpu(*f.gpu, &job->cluster.gpu)) {
     return InvalidArgumentError("{}gpu: unknown GPU '{}' ({})", flag_prefix, *f.gpu,
                                 KnownGpuNames());
   }
+  if (f.gpu) RestateGpuEfficiencies(job);
   const std::pair<const char*, std::optional<int64_t>> counts[] = {
       {"gpus", f.gpus}, {"tp", f.tp}, {"pp", f.pp},         {"vpp", f.vpp},
       {"cp", f.cp},     {"ep", f.ep}, {"mb", f.micro_batch}};

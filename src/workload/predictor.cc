@@ -177,6 +177,11 @@ void AddLayerSplit(const BlockConfig& main, const StepShape& shape, Prediction* 
 
 // What the cost model leaves out for this job, said next to its numbers.
 void AddModelCautions(const JobConfig& job, const BlockConfig& main, Prediction* out) {
+  const GpuSpec& gpu = job.cluster.gpu;
+  if (!gpu.efficiency_caution.empty() && !gpu.efficiencies_stated) {
+    out->notes.push_back(fmt::format("{}: compute efficiencies are {}; {}", gpu.name,
+                                     gpu.efficiency_basis, gpu.efficiency_caution));
+  }
   if (main.kind == BlockKind::kMoe) {
     out->notes.push_back(MoeCaution(main, job, &out->step_time_lower_bound));
   }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 #include "base/check.h"
 #include "model/gpu_datasheet.h"
 
@@ -96,6 +98,45 @@ const std::string& KnownGpuNames() {
     return list;
   }();
   return names;
+}
+
+void SetAssumption(std::vector<Assumption>* assumed, const std::string& field, std::string value,
+                   std::string note) {
+  for (Assumption& a : *assumed) {
+    if (a.field == field) {
+      a.value = std::move(value);
+      a.note = std::move(note);
+      return;
+    }
+  }
+  assumed->push_back({field, std::move(value), std::move(note)});
+}
+
+bool HasAssumption(const std::vector<Assumption>& assumed, const std::string& field) {
+  return std::any_of(assumed.begin(), assumed.end(),
+                     [&](const Assumption& a) { return a.field == field; });
+}
+
+void DefaultClusterNetwork(const NetworkStated& stated, ClusterConfig* cluster,
+                           std::vector<Assumption>* assumed) {
+  ClusterConfig& c = *cluster;
+  if (!stated.gpus_per_node && c.gpu.reference_nvlink_domain > 0) {
+    c.gpus_per_node = c.gpu.reference_nvlink_domain;
+    SetAssumption(assumed, "cluster.gpus_per_node", std::to_string(c.gpus_per_node),
+                  fmt::format("NVLink domain of the GPU's reference system ({})",
+                              c.gpu.reference_system));
+  }
+  if (!stated.nics_per_node) {
+    c.nics_per_node = c.gpus_per_node;
+    SetAssumption(assumed, "cluster.nics_per_node", std::to_string(c.nics_per_node),
+                  "a compute-fabric NIC per GPU");
+  }
+  if (!stated.nic_gbps && c.gpu.reference_nic_gbps > 0) {
+    c.nic_gbps = c.gpu.reference_nic_gbps;
+    SetAssumption(assumed, "cluster.nic_gbps", fmt::format("{:g}", c.nic_gbps),
+                  fmt::format("NIC per GPU of the GPU's reference system ({})",
+                              c.gpu.reference_system));
+  }
 }
 
 int MainBlockIndex(const JobConfig& job) {

@@ -240,6 +240,19 @@ bool LookupGpu(const std::string& name, GpuSpec* out);
 // "A100, H100, ...": the names LookupGpu knows, for help texts and errors.
 const std::string& KnownGpuNames();
 
+// Replaces the assumption line of `field` (dotted path), or adds it.
+void SetAssumption(std::vector<Assumption>* assumed, const std::string& field, std::string value,
+                   std::string note);
+bool HasAssumption(const std::vector<Assumption>& assumed, const std::string& field);
+// The network of the cluster's GPU's reference system (GpuSpec::reference_*) for the fields not
+// stated: gpus_per_node (its NVLink domain), nics_per_node (a NIC per GPU), nic_gbps; each
+// default is set as an assumption line (cluster.<field>).
+struct NetworkStated {
+  bool gpus_per_node = false, nics_per_node = false, nic_gbps = false;
+};
+void DefaultClusterNetwork(const NetworkStated& stated, ClusterConfig* cluster,
+                           std::vector<Assumption>* assumed);
+
 // Index of the block that carries the training batch (LLM or DiT); -1 if none.
 int MainBlockIndex(const JobConfig& job);
 

@@ -228,7 +228,8 @@ TEST(Config, NicDefaultsToTheGpusReferenceSystem) {
 // Efficiencies no published run on the GPU backs are said to be so: the assumption lines name
 // their basis, and a prediction on Blackwell carries the spread its published rows show; a
 // config that states its own efficiencies gets no such note. A GPU chosen by flag restates the
-// lines with its own values (they were the config GPU's).
+// lines with its own values (they were the config GPU's), and its network where the config left
+// it to the GPU.
 TEST(Config, EfficienciesSayWhatBacksThem) {
   const auto job_on = [](const std::string& cluster) {
     std::string yaml = kMinimal;
@@ -267,6 +268,16 @@ TEST(Config, EfficienciesSayWhatBacksThem) {
   EXPECT_EQ(line(switched, "cluster.gemm_eff_max").substr(0, 6), "0.7 | ");
   EXPECT_EQ(line(switched, "cluster.attn_eff").substr(0, 7), "0.35 | ");
   EXPECT_TRUE(cautioned(switched));
+  // Its network defaults follow the GPU too (DGX A100's 8 x 200 Gb/s became NVL72's 72 x 800).
+  EXPECT_EQ(switched.cluster.gpus_per_node, 72);
+  EXPECT_EQ(switched.cluster.nics_per_node, 72);
+  EXPECT_EQ(switched.cluster.nic_gbps, 800);
+  EXPECT_EQ(line(switched, "cluster.nic_gbps").substr(0, 6), "800 | ");
+  JobConfig own_network = job_on("gpu: A100, nic_gbps: 100, gpus_per_node: 4");
+  ASSERT_OK(ApplyLayoutFlags(flags, &own_network, "--"));
+  EXPECT_EQ(own_network.cluster.nic_gbps, 100);
+  EXPECT_EQ(own_network.cluster.gpus_per_node, 4);
+  EXPECT_EQ(own_network.cluster.nics_per_node, 4);
   // A stated value the flag's GPU replaces is said to be replaced.
   JobConfig stated = job_on("gpu: A100, gemm_eff_max: 0.75");
   ASSERT_OK(ApplyLayoutFlags(flags, &stated, "--"));

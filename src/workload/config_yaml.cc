@@ -325,30 +325,16 @@ void ReadBlock(FieldReader& r, BlockConfig* b) {
 // A cluster has its GPU's reference system unless the config says otherwise: its NVLink domain
 // (8 GPUs; 72 in a GB200 / GB300 NVL72), a NIC per GPU, and the NIC speed (an A100 cluster is
 // not a 400 Gb/s one); each default is said in the assumptions.
-void ReadClusterNetwork(FieldReader& r, ClusterConfig* cluster) {
-  ClusterConfig& c = *cluster;
-  if (r.Has("gpus_per_node")) {
-    r.Get("gpus_per_node", &c.gpus_per_node);
-  } else if (c.gpu.reference_nvlink_domain > 0) {
-    c.gpus_per_node = c.gpu.reference_nvlink_domain;
-    r.Assume("gpus_per_node", std::to_string(c.gpus_per_node),
-             fmt::format("NVLink domain of the GPU's reference system ({})",
-                         c.gpu.reference_system));
-  }
-  if (r.Has("nics_per_node")) {
-    r.Get("nics_per_node", &c.nics_per_node);
-  } else {
-    c.nics_per_node = c.gpus_per_node;
-    r.Assume("nics_per_node", std::to_string(c.nics_per_node), "a compute-fabric NIC per GPU");
-  }
-  if (r.Has("nic_gbps")) {
-    r.Get("nic_gbps", &c.nic_gbps);
-  } else if (c.gpu.reference_nic_gbps > 0) {
-    c.nic_gbps = c.gpu.reference_nic_gbps;
-    r.Assume("nic_gbps", fmt::format("{:g}", c.nic_gbps),
-             fmt::format("NIC per GPU of the GPU's reference system ({})",
-                         c.gpu.reference_system));
-  }
+void ReadClusterNetwork(FieldReader& r, ClusterConfig* cluster,
+                        std::vector<Assumption>* assumed) {
+  NetworkStated stated;
+  stated.gpus_per_node = r.Has("gpus_per_node");
+  stated.nics_per_node = r.Has("nics_per_node");
+  stated.nic_gbps = r.Has("nic_gbps");
+  r.Get("gpus_per_node", &cluster->gpus_per_node);
+  r.Get("nics_per_node", &cluster->nics_per_node);
+  r.Get("nic_gbps", &cluster->nic_gbps);
+  DefaultClusterNetwork(stated, cluster, assumed);
 }
 
 void ReadCluster(const YAML::Node& cluster, JobConfig* job, Status* error) {
@@ -376,7 +362,7 @@ void ReadCluster(const YAML::Node& cluster, JobConfig* job, Status* error) {
     r.Get("fp8_gemm_eff_max", &c.gpu.fp8_gemm_eff_max);
     r.Get("pcie_bw", &c.gpu.pcie_bw);
     r.Get("gpus", &c.gpus);
-    ReadClusterNetwork(r, &c);
+    ReadClusterNetwork(r, &c, &job->assumed);
     r.Assumed("nvlink_bus_eff", &c.nvlink_bus_eff, "NCCL bus bw / NVLink bw");
     r.Assumed("nic_bus_eff", &c.nic_bus_eff, "NCCL bus bw / NIC bw");
     r.Get("hop_latency_s", &c.hop_latency_s);

@@ -124,9 +124,10 @@ void SetLayoutKnob(std::string_view name, int value, JobConfig* job) {
 
 namespace {
 
-// A GPU chosen by flag brings its own efficiencies: their assumption lines follow (value and
-// basis), and a value the config stated is said to be replaced rather than silently dropped.
-void RestateGpuEfficiencies(JobConfig* job) {
+// A GPU chosen by flag brings its own efficiencies and, where the config left them to the GPU,
+// its reference system's network: their assumption lines follow, and an efficiency the config
+// stated is said to be replaced rather than silently dropped.
+void RestateGpuDefaults(JobConfig* job) {
   const GpuSpec& g = job->cluster.gpu;
   const struct {
     const char* field;
@@ -135,17 +136,17 @@ void RestateGpuEfficiencies(JobConfig* job) {
   } rows[] = {{"cluster.gemm_eff_max", g.gemm_eff_max, "achieved/peak on large GEMMs"},
               {"cluster.attn_eff", g.attn_eff, "attention-core efficiency"}};
   for (const auto& row : rows) {
-    const std::string note = std::string(row.what) + " (" + g.efficiency_basis + ")";
-    auto line = std::find_if(job->assumed.begin(), job->assumed.end(),
-                             [&](const Assumption& a) { return a.field == row.field; });
-    if (line != job->assumed.end()) {
-      line->value = fmt::format("{}", row.value);
-      line->note = note;
-    } else {
-      job->assumed.push_back({row.field, fmt::format("{}", row.value),
-                              note + "; the config's value replaced by the GPU chosen by flag"});
+    std::string note = std::string(row.what) + " (" + g.efficiency_basis + ")";
+    if (!HasAssumption(job->assumed, row.field)) {
+      note += "; the config's value replaced by the GPU chosen by flag";
     }
+    SetAssumption(&job->assumed, row.field, fmt::format("{}", row.value), std::move(note));
   }
+  NetworkStated stated;
+  stated.gpus_per_node = !HasAssumption(job->assumed, "cluster.gpus_per_node");
+  stated.nics_per_node = !HasAssumption(job->assumed, "cluster.nics_per_node");
+  stated.nic_gbps = !HasAssumption(job->assumed, "cluster.nic_gbps");
+  DefaultClusterNetwork(stated, &job->cluster, &job->assumed);
 }
 
 }  // namespace
@@ -155,7 +156,7 @@ Status ApplyLayoutFlags(const LayoutFlags& f, JobConfig* job, std::string_view f
     return InvalidArgumentError("{}gpu: unknown GPU '{}' ({})", flag_prefix, *f.gpu,
                                 KnownGpuNames());
   }
-  if (f.gpu) RestateGpuEfficiencies(job);
+  if (f.gpu) RestateGpuDefaults(job);
   const std::pair<const char*, std::optional<int64_t>> counts[] = {
       {"gpus", f.gpus}, {"tp", f.tp}, {"pp", f.pp},         {"vpp", f.vpp},
       {"cp", f.cp},     {"ep", f.ep}, {"mb", f.micro_batch}};

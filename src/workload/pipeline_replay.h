@@ -6,10 +6,10 @@
 // would otherwise be built once per distinct (pp, vpp, microbatches): building it costs far more
 // than replaying it. This replay walks the same ops, edges and collectives as BuildStepGraph
 // (schedule.h) for one DP replica (compute, forward recv / send, backward recv / send, DP and
-// tail streams) and applies graph::Simulator's rule (a plain op ends at the
-// latest end of its dependencies plus its duration; the members of a collective end at the latest
-// of their ready times plus their own durations). So its step time is SimulateStep's to the
-// nanosecond (steady_state_test checks it against the graph on random shapes and costs).
+// tail streams) and applies graph::Simulator's rule (a plain op ends at the latest end of its
+// dependencies plus its duration; the members of a collective end at the latest of their ready
+// times plus their own durations). So its step time is SimulateStep's to the nanosecond
+// (steady_state_test checks it against the graph on random shapes and costs).
 //
 // The order of evaluation is driven by demand: a stage computes its slots in order; a slot's
 // recv, when real, needs the ready time of its peer's send, so the peer's computes up to that
@@ -18,8 +18,8 @@
 // earlier round, so the recursion stays shallow (about pp frames); the graph is acyclic, so it
 // ends. Deeper than kMaxDepth, Run reports an error and the caller replays the step graph.
 // Durations as for StepReplayer: asked once per duration class (type, stage, chunk, noop, first
-// forward / last backward of the worker). Not thread-safe: one per thread (it keeps its scratch
-// between steps so a sweep touches fresh memory once).
+// forward / last backward of the worker). The slots of the 8 most recent step lengths are kept
+// (a sweep meets each length several times). Not thread-safe: one per thread.
 #pragma once
 
 #include <algorithm>

@@ -224,6 +224,25 @@ TEST(GraphFreeReplay, EqualsFullReplayOfTheStepGraph) {
   }
 }
 
+// Deep and long pipelines (pp up to 96, a few hundred microbatches): the recursion the round-by-
+// round order leaves stays within its bound, and the step equals the graph's.
+TEST(GraphFreeReplay, DeepLongPipelinesEqualFullReplay) {
+  std::mt19937_64 rng(4242);
+  MegatronStepReplay direct;
+  for (auto [p, v, m] : {std::tuple{32, 1, 300}, {32, 2, 64}, {48, 3, 96}, {64, 1, 64},
+                         {64, 2, 128}, {96, 1, 20}, {24, 4, 240}, {5, 7, 35}}) {
+    for (bool overlap : {true, false}) {
+      const StepShape shape{p, v, m, 1, overlap};
+      const StepCosts costs = RandomCosts(shape, false, rng);
+      const OpDuration dur = [&](const StepOp& op) { return costs.Seconds(op); };
+      ASSERT_OK_AND_ASSIGN(StepGraph graph, BuildStepGraph(shape));
+      const StepReplay want = SimulateStep(graph, dur);
+      ASSERT_OK_AND_ASSIGN(MegatronStepReplay::Replayed got, direct.Run(shape, dur));
+      EXPECT_EQ(got.step_ns, std::llround(want.step_s * 1e9)) << Label(shape);
+    }
+  }
+}
+
 // Steps of a length met before reuse its kept slots (8 layouts, least recently used replaced):
 // ten shapes visited in turn three times with fresh costs each time, against fresh replays.
 TEST(GraphFreeReplay, KeptLayoutsReplayAsFreshOnes) {

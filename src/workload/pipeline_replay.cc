@@ -39,6 +39,12 @@ Result<MegatronStepReplay::Replayed> MegatronStepReplay::Run(const StepShape& sh
       (shape.vpp > 1 && shape.microbatches % shape.pp != 0)) {
     return InvalidArgumentError("graph-free replay: a Megatron schedule of one DP replica only");
   }
+  // The cool-down chains every stage within one round: about pp frames deep. Refused before its
+  // slots are laid out (and kept).
+  if (shape.pp >= kMaxDepth) {
+    return InvalidArgumentError("graph-free replay: {} stages, deeper than its {} frames",
+                                shape.pp, kMaxDepth);
+  }
   Prepare(shape, duration);
   // Round by round (the k-th compute slot of every stage): a pipeline transfer mostly pairs
   // slots of the same or an earlier round, so the demand-driven evaluation rarely recurses far.

@@ -354,7 +354,8 @@ void ReadCluster(const YAML::Node& cluster, JobConfig* job, Status* error) {
     r.Get("nvlink_bw", &c.gpu.nvlink_bw);
     c.gpu.efficiencies_stated = r.Has("gemm_eff_max") || r.Has("attn_eff");
     const std::string basis = " (" + c.gpu.efficiency_basis + ")";
-    r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, ("achieved/peak on large GEMMs" + basis).c_str());
+    const std::string gemm_note = "achieved/peak on large GEMMs" + basis;
+    r.Assumed("gemm_eff_max", &c.gpu.gemm_eff_max, gemm_note.c_str());
     r.Assumed("gemm_half_dim", &c.gpu.gemm_half_dim, "GEMM dim at half efficiency");
     r.Assumed("attn_eff", &c.gpu.attn_eff, ("attention-core efficiency" + basis).c_str());
     r.Get("attn_eff_fa3", &c.gpu.attn_eff_fa3);

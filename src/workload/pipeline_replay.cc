@@ -33,17 +33,16 @@ struct Ready {
 }  // namespace
 
 Result<MegatronStepReplay::Replayed> MegatronStepReplay::Run(const StepShape& shape,
-                                                           const OpDuration& duration) {
-  if (shape.schedule != StepSchedule::kMegatron || shape.dp != 1 || shape.pp < 1 ||
-      shape.vpp < 1 || shape.microbatches < 1 ||
-      (shape.vpp > 1 && shape.microbatches % shape.pp != 0)) {
+                                                             const OpDuration& duration) {
+  if (shape.schedule != StepSchedule::kMegatron || shape.dp != 1 || shape.pp < 1 || shape.vpp < 1 ||
+      shape.microbatches < 1 || (shape.vpp > 1 && shape.microbatches % shape.pp != 0)) {
     return InvalidArgumentError("graph-free replay: a Megatron schedule of one DP replica only");
   }
   // The cool-down chains every stage within one round: about pp frames deep. Refused before its
   // slots are laid out (and kept).
   if (shape.pp >= kMaxDepth) {
-    return InvalidArgumentError("graph-free replay: {} stages, deeper than its {} frames",
-                                shape.pp, kMaxDepth);
+    return InvalidArgumentError("graph-free replay: {} stages, deeper than its {} frames", shape.pp,
+                                kMaxDepth);
   }
   Prepare(shape, duration);
   // Round by round (the k-th compute slot of every stage): a pipeline transfer mostly pairs
@@ -53,9 +52,10 @@ Result<MegatronStepReplay::Replayed> MegatronStepReplay::Run(const StepShape& sh
   for (int32_t k = 0; k < n; ++k) {
     for (int s = 0; s < shape.pp; ++s) {
       if (!ComputeThrough(s, k)) {
-        return InternalError("graph-free replay: dependencies {} deep (pp {}, vpp {}, {} "
-                             "microbatches); the step graph replays it",
-                             depth_, shape.pp, shape.vpp, shape.microbatches);
+        return InternalError(
+            "graph-free replay: dependencies {} deep (pp {}, vpp {}, {} "
+            "microbatches); the step graph replays it",
+            depth_, shape.pp, shape.vpp, shape.microbatches);
       }
     }
   }
@@ -134,8 +134,8 @@ void MegatronStepReplay::PrepareSlots(int s) {
     const bool fwd = order[k].forward();
     const int32_t slot = static_cast<int32_t>(k);
     const size_t c = static_cast<size_t>(order[k].chunk);
-    st.slots[k] = Slot{kUnknown, kUnknown, kUnknown, last[fwd], -1, -1, static_cast<int16_t>(c),
-                       fwd};
+    st.slots[k] =
+        Slot{kUnknown, kUnknown, kUnknown, last[fwd], -1, -1, static_cast<int16_t>(c), fwd};
     st.dir_slots[fwd].push_back(slot);
     last[fwd] = slot;
     if (fwd && st.first_fwd_of_chunk[c] < 0) st.first_fwd_of_chunk[c] = slot;
@@ -297,9 +297,13 @@ bool MegatronStepReplay::SendReady(int s, bool fwd, int32_t target, int64_t* rea
     const int32_t j = order[static_cast<size_t>(at)];
     Slot& slot = st.slots[static_cast<size_t>(j)];
     Ready ready;
-    if (slot.prev_same_dir >= 0) ready.After(st.slots[static_cast<size_t>(slot.prev_same_dir)].send_end);
+    if (slot.prev_same_dir >= 0) {
+      ready.After(st.slots[static_cast<size_t>(slot.prev_same_dir)].send_end);
+    }
     ready.After(slot.comp_end);
-    if (j == st.first_backward && j >= 2) ready.After(st.slots[static_cast<size_t>(j - 2)].comp_end);
+    if (j == st.first_backward && j >= 2) {
+      ready.After(st.slots[static_cast<size_t>(j - 2)].comp_end);
+    }
     if (j == target) {
       *ready_out = ready.Time();
       ++at;
@@ -352,7 +356,9 @@ int64_t MegatronStepReplay::Tail(const OpDuration& duration, std::vector<int64_t
         layernorm.Time() + Ns(duration, OpOf(StepOpType::kLayernormAllReduce, s));
     Seen(tail_end[static_cast<size_t>(s)]);
     dp_end[static_cast<size_t>(s)] = dp;
-    if (s == 0 || s == p - 1) embedding_ready = std::max(embedding_ready, tail_end[static_cast<size_t>(s)]);
+    if (s == 0 || s == p - 1) {
+      embedding_ready = std::max(embedding_ready, tail_end[static_cast<size_t>(s)]);
+    }
   }
   int64_t clip_ready = std::numeric_limits<int64_t>::min();
   for (int s = 0; s < p; ++s) {

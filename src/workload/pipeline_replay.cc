@@ -11,8 +11,6 @@
 namespace trainscope::workload {
 namespace {
 
-constexpr int64_t kUnknown = std::numeric_limits<int64_t>::max();
-
 int64_t Ns(const OpDuration& duration, const StepOp& op) {
   return std::llround(duration(op) * 1e9);
 }
@@ -79,7 +77,6 @@ void MegatronStepReplay::Prepare(const StepShape& shape, const OpDuration& durat
   UseLayout();
   for (int s = 0; s < shape.pp; ++s) {
     Stage& st = StageAt(s);
-    for (Slot& slot : st.slots) slot.comp_end = slot.recv_end = slot.send_end = kUnknown;
     st.comp_at = 0;
     st.send_at[0] = st.send_at[1] = 0;
     st.computing = false;
@@ -135,7 +132,7 @@ void MegatronStepReplay::PrepareSlots(int s) {
     const int32_t slot = static_cast<int32_t>(k);
     const size_t c = static_cast<size_t>(order[k].chunk);
     st.slots[k] =
-        Slot{kUnknown, kUnknown, kUnknown, last[fwd], -1, -1, static_cast<int16_t>(c), fwd};
+        Slot{0, 0, 0, last[fwd], -1, -1, static_cast<int16_t>(c), fwd};
     st.dir_slots[fwd].push_back(slot);
     last[fwd] = slot;
     if (fwd && st.first_fwd_of_chunk[c] < 0) st.first_fwd_of_chunk[c] = slot;

@@ -42,9 +42,9 @@ class MegatronStepReplay {
   Result<Replayed> Run(const StepShape& shape, const OpDuration& duration);
 
  private:
-  // One compute slot of a stage (2 m v of them) with its recv and send: their end times,
-  // kUnknown until known. Kept together: a step's slots outgrow the caches, and the replay
-  // touches a slot's fields together.
+  // One compute slot of a stage (2 m v of them) with its recv and send: their end times, each
+  // written before it is read (the cursors' order), so a kept layout needs no reset. Kept
+  // together: a step's slots outgrow the caches, and the replay touches a slot's fields together.
   struct Slot {
     int64_t comp_end, recv_end, send_end;
     int32_t prev_same_dir;               // previous slot of the same direction, -1 for none
